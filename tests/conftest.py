@@ -1,0 +1,35 @@
+"""Shared test fixtures and the rules for optional test data.
+
+- Tests marked ``realdata`` read ``../shared/data/blots`` and skip cleanly when
+  that folder is absent (a user's fresh clone does not have it).
+- GUI tests (napari) are required when ``BLOTQUANT_REQUIRE_GUI=1`` (set by
+  ``make test`` and CI): a missing napari/Qt then fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_BLOTS = REPO.parent / "shared" / "data" / "blots"
+
+
+@pytest.fixture
+def shared_blots() -> Path:
+    """Folder of real blot images (test-only); skips when absent."""
+    if not SHARED_BLOTS.is_dir():
+        pytest.skip("../shared/data/blots is not present")
+    return SHARED_BLOTS
+
+
+def require_gui():
+    """Import napari or skip/fail depending on BLOTQUANT_REQUIRE_GUI."""
+    try:
+        import napari  # noqa: F401
+    except Exception as err:  # pragma: no cover - depends on the machine
+        if os.environ.get("BLOTQUANT_REQUIRE_GUI") == "1":
+            pytest.fail(f"GUI tests are required but napari cannot be imported: {err}")
+        pytest.skip(f"napari not available: {err}")
