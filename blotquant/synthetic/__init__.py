@@ -1,0 +1,13 @@
+"""Synthetic images with exact ground truth (for tests, benchmarks and demos).
+
+Examples
+--------
+>>> from blotquant.synthetic import make_blot
+>>> make_blot(0, shape=(100, 160), n_lanes=3).image.shape
+(100, 160)
+"""
+
+from .blot import BlotTruth, SyntheticBlot, make_blot, make_dilution_series
+
+__all__ = ["make_blot", "make_dilution_series", "SyntheticBlot", "BlotTruth"]
+from .ihc import IHCTruth, SyntheticIHC, make_ihc, perturb_stains  # noqa: E402,F401  (IHC engine)
