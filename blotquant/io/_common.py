@@ -1,0 +1,183 @@
+"""Pieces shared by the format readers: the decoded-image record and the
+final step that applies the colour mode, validates pixels and sets polarity."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import (ImageTooLargeError, InvalidImageError, ParameterError,
+                      UnsupportedImageError)
+from ..image import POLARITIES, Image, ImageMetadata
+from ._color import channels_equal, composite_on_white, rgb_to_gray
+
+#: Default decompression-bomb guard for images decoded into memory (pixels,
+#: i.e. rows x cols x planes; colour samples are not counted).
+DEFAULT_MAX_PIXELS = 1_500_000_000
+
+MODES = ("auto", "gray", "rgb")
+
+#: Lazy images whose smallest level has more pixels than this get no
+#: automatic polarity (detecting it would read the whole level).
+POLARITY_MAX_LAZY_PIXELS = 16_000_000
+
+
+@dataclass
+class Decoded:
+    """What a format reader hands to :func:`finish`.
+
+    ``axes`` is ``"YX"``, ``"YXS"`` (interleaved samples: 2 = gray+alpha,
+    3 = RGB, 4 = RGBA) or ``"CYX"``.
+    """
+
+    data: np.ndarray
+    axes: str
+    fmt: str
+    bit_depth: int | None = None
+    saturation_level: float | None = None
+    pixel_size_um: tuple | None = None
+    lossy: bool = False
+    conversion: list = field(default_factory=list)
+    channel_names: tuple = ()
+    extra: dict = field(default_factory=dict)
+    alpha: str | None = None  # None | "unassociated" | "associated"
+
+
+def check_args(mode, polarity, max_pixels):
+    if mode not in MODES:
+        raise ParameterError(f"mode must be one of {MODES}, got {mode!r}")
+    if polarity != "auto" and polarity not in POLARITIES:
+        raise ParameterError(f"polarity must be 'auto' or one of {POLARITIES}, got {polarity!r}")
+    if max_pixels is not None and (not isinstance(max_pixels, (int, float)) or max_pixels <= 0):
+        raise ParameterError(f"max_pixels must be a positive number or None, got {max_pixels!r}")
+
+
+def check_pixels(path, shape_yx, planes, max_pixels, what="image"):
+    """Raise before decoding when rows x cols x planes exceeds ``max_pixels``
+    or when the image is empty / a single pixel wide."""
+    rows, cols = (int(v) for v in shape_yx)
+    if rows == 0 or cols == 0 or planes == 0:
+        raise InvalidImageError(f"the {what} is empty ({rows} x {cols} pixels)", path=path)
+    if rows < 2 or cols < 2:
+        raise InvalidImageError(
+            f"the {what} is only {rows} x {cols} pixels; at least 2 x 2 are needed", path=path)
+    n = rows * cols * max(int(planes), 1)
+    if max_pixels is not None and n > max_pixels:
+        raise ImageTooLargeError(
+            f"the {what} has {n:,} pixels ({rows} x {cols}"
+            + (f" x {planes} planes" if planes > 1 else "")
+            + f"), more than the limit of {int(max_pixels):,}; raise max_pixels "
+            "(read_image(..., max_pixels=...)) if you trust this file", path=path)
+
+
+def bits_of(dtype) -> int:
+    return np.dtype(dtype).itemsize * 8
+
+
+def default_saturation(dtype) -> float:
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        return float(np.iinfo(dtype).max)
+    return math.inf
+
+
+def _validate_values(path, data):
+    if data.dtype == bool:
+        return data.astype(np.uint8), "bilevel (1-bit) image stored as uint8 0/1"
+    if np.issubdtype(data.dtype, np.complexfloating):
+        raise UnsupportedImageError(f"complex pixel data ({data.dtype}) is not supported",
+                                    path=path)
+    if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
+        raise UnsupportedImageError(f"pixel type {data.dtype} is not supported", path=path)
+    if np.issubdtype(data.dtype, np.floating):
+        finite = np.isfinite(data)
+        if not finite.all():
+            n_nan = int(np.isnan(data).sum())
+            n_inf = int(data.size - finite.sum() - n_nan)
+            raise InvalidImageError(
+                f"the float image contains {n_nan:,} NaN and {n_inf:,} infinite values "
+                f"(of {data.size:,}); replace them (e.g. by 0) before analysis", path=path)
+    return data, None
+
+
+def finish(path, dec: Decoded, mode: str, polarity: str) -> Image:
+    """Apply alpha handling, the colour ``mode``, validation and polarity."""
+    from ..blot.polarity import detect_polarity
+
+    data, axes = dec.data, dec.axes
+    notes = list(dec.conversion)
+    data, note = _validate_values(path, data)
+    if note:
+        notes.append(note)
+    eq = None
+    sat = dec.saturation_level if dec.saturation_level is not None else default_saturation(data.dtype)
+
+    if axes == "YXS" and data.shape[-1] not in (1, 2, 3, 4):
+        data, axes = np.moveaxis(data, -1, 0), "CYX"
+        notes.append(f"{data.shape[0]} samples per pixel treated as channels")
+    if axes == "YXS" and data.shape[-1] in (2, 4):
+        color, alpha = data[..., :-1], data[..., -1]
+        amax = default_saturation(alpha.dtype) if np.issubdtype(alpha.dtype, np.integer) else 1.0
+        kind = "gray" if color.shape[-1] == 1 else "RGB"
+        if bool(np.all(alpha == amax)):
+            notes.append(f"{kind}A: alpha fully opaque, dropped")
+        else:
+            color = composite_on_white(color, alpha, associated=dec.alpha == "associated")
+            notes.append(f"{kind}A composited on white ({dec.alpha or 'unassociated'} alpha)")
+        data = color
+    if axes == "YXS" and data.shape[-1] == 1:
+        data, axes = data[..., 0], "YX"
+    if axes == "YXS":  # 3 colour channels
+        eq = channels_equal(data)
+        if mode == "rgb":
+            axes = "YXC"
+        elif eq:
+            data, axes = np.ascontiguousarray(data[..., 0]), "YX"
+            notes.append("RGB channels equal: kept channel 0 (exact)")
+        elif mode == "gray":
+            data, axes = rgb_to_gray(data), "YX"
+            notes.append(f"RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, "
+                         f"rounded to {data.dtype.name}")
+        else:
+            axes = "YXC"
+    elif axes == "YX" and mode == "rgb":
+        data, axes = np.repeat(data[..., None], 3, axis=-1), "YXC"
+        notes.append("gray replicated to 3 RGB channels (mode='rgb')")
+        eq = True
+    elif axes == "CYX" and mode != "auto":
+        if mode == "rgb" and data.shape[0] == 3:
+            data, axes = np.ascontiguousarray(np.moveaxis(data, 0, -1)), "YXC"
+            notes.append("3-channel stack taken as R, G, B (mode='rgb')")
+        else:
+            raise ParameterError(
+                f"mode={mode!r} cannot be applied to a {data.shape[0]}-channel stack "
+                f"(shape {data.shape}); use mode='auto' and select a channel", path=path)
+
+    pol, src = None, "auto"
+    if axes == "YX":
+        if polarity != "auto":
+            pol, src = polarity, "user"
+        else:
+            pol = detect_polarity(data)
+    elif polarity != "auto":
+        pol, src = polarity, "user"
+
+    bit_depth = dec.bit_depth if dec.bit_depth else bits_of(data.dtype)
+    md = ImageMetadata(
+        path=None if path is None else str(path), format=dec.fmt, axes=axes,
+        dtype=data.dtype.name, shape=tuple(data.shape), bit_depth=int(bit_depth),
+        saturation_level=float(sat), pixel_size_um=dec.pixel_size_um, lossy=bool(dec.lossy),
+        conversion="; ".join(notes) or None, channels_equal=eq, polarity=pol,
+        polarity_source=src, channel_names=tuple(dec.channel_names) if axes == "CYX" else (),
+        n_levels=1, extra=dict(dec.extra))
+    return Image(data, md)
+
+
+def effective_bits(max_value: float) -> int | None:
+    """Bits implied by a max sample value of the form 2**k - 1 (else None)."""
+    v = int(max_value)
+    if v > 0 and v == max_value and (v + 1) & v == 0:
+        return v.bit_length()
+    return None
