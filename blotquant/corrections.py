@@ -24,10 +24,11 @@ Schema (version 1)
       "blotquant_version": str,
       "note": str,                      # optional free text
       "blot": {                         # kind == "blot"
-        "lanes": [{"lane": int >= 1, "centerline": [[row, col], ...] (>= 2 points),
-                   "width": float > 0, "is_ladder": bool}, ...],
-        "bands": [{"lane": int, "row": str, "top": float, "bottom": float,
-                   "left": float | null, "right": float | null}, ...],
+        "lanes": [{"lane": int >= 1, "strip": int >= 1 (default 1),
+                   "centerline": [[row, col], ...] (>= 2 points), "width": float > 0,
+                   "is_ladder": bool, "edited": bool (default false)}, ...],
+        "bands": [{"strip": int (default 1), "lane": int, "row": str, "top": float,
+                   "bottom": float, "left": float | null, "right": float | null}, ...],
         "rows": [str, ...],
         "params": {...}                 # keyword arguments of quantify_blot
       },
@@ -107,7 +108,7 @@ SCHEMA_VERSION = 1
 SIDECAR_SUFFIX = ".blotquant.json"
 KINDS = ("blot", "ihc")
 _HASH_OF = ("pixels", "file")
-_BAND_FIELDS = ("lane", "row", "top", "bottom", "left", "right")
+_BAND_FIELDS = ("strip", "lane", "row", "top", "bottom", "left", "right")
 
 
 # --------------------------------------------------------------------------- model
@@ -302,9 +303,12 @@ def _validate_blot(b, path) -> None:
             _fail(f"{w} must be an object", path)
         if not _int(lane.get("lane")) or lane["lane"] < 1:
             _fail(f"{w}.lane must be an integer >= 1 (got {lane.get('lane')!r})", path)
-        if lane["lane"] in seen:
-            _fail(f"{w}: lane {lane['lane']} appears twice", path)
-        seen.add(lane["lane"])
+        strip = lane.get("strip", 1)
+        if not _int(strip) or strip < 1:
+            _fail(f"{w}.strip must be an integer >= 1 (got {strip!r})", path)
+        if (strip, lane["lane"]) in seen:
+            _fail(f"{w}: lane {lane['lane']} (strip {strip}) appears twice", path)
+        seen.add((strip, lane["lane"]))
         cl = lane.get("centerline")
         if (not isinstance(cl, list) or len(cl) < 2
                 or not all(isinstance(p, list) and len(p) == 2 and all(map(_num, p))
@@ -312,8 +316,12 @@ def _validate_blot(b, path) -> None:
             _fail(f"{w}.centerline must be a list of >= 2 [row, col] number pairs", path)
         if not _num(lane.get("width")) or lane["width"] <= 0:
             _fail(f"{w}.width must be a positive number (got {lane.get('width')!r})", path)
-        if not isinstance(lane.get("is_ladder", False), bool):
-            _fail(f"{w}.is_ladder must be true or false", path)
+        for k in ("is_ladder", "edited"):
+            if not isinstance(lane.get(k, False), bool):
+                _fail(f"{w}.{k} must be true or false", path)
+        unknown = set(lane) - {"lane", "strip", "centerline", "width", "is_ladder", "edited"}
+        if unknown:
+            _fail(f"{w} has unknown fields {sorted(unknown)}", path)
     if not isinstance(b["bands"], list):
         _fail("'blot.bands' must be a list", path)
     for i, band in enumerate(b["bands"]):
@@ -322,6 +330,8 @@ def _validate_blot(b, path) -> None:
             _fail(f"{w} must be an object", path)
         if not _int(band.get("lane")) or band["lane"] < 1:
             _fail(f"{w}.lane must be an integer >= 1 (got {band.get('lane')!r})", path)
+        if not _int(band.get("strip", 1)) or band.get("strip", 1) < 1:
+            _fail(f"{w}.strip must be an integer >= 1", path)
         if not isinstance(band.get("row"), str) or not band["row"]:
             _fail(f"{w}.row must be a non-empty string", path)
         for k in ("top", "bottom"):
@@ -473,15 +483,12 @@ def _author(author: str | None) -> str:
 
 
 def _lane_record(lane) -> dict:
-    if isinstance(lane, Mapping):
-        lane_id, cl = lane["lane"], lane["centerline"]
-        width, ladder = lane["width"], lane.get("is_ladder", False)
-    else:  # blotquant.blot.Lane or anything with the same attributes
-        lane_id, cl = lane.lane, lane.centerline
-        width, ladder = lane.width, getattr(lane, "is_ladder", False)
-    cl = np.asarray(cl, dtype=float).reshape(-1, 2)
-    return {"lane": int(lane_id), "centerline": [[float(r), float(c)] for r, c in cl],
-            "width": float(width), "is_ladder": bool(ladder)}
+    get = lane.get if isinstance(lane, Mapping) else (lambda k, d=None: getattr(lane, k, d))
+    cl = np.asarray(get("centerline"), dtype=float).reshape(-1, 2)
+    return {"lane": int(get("lane")), "strip": int(get("strip", 1) or 1),
+            "centerline": [[float(r), float(c)] for r, c in cl],
+            "width": float(get("width")), "is_ladder": bool(get("is_ladder", False)),
+            "edited": bool(get("edited", False))}
 
 
 def _band_records(bands) -> list[dict]:
@@ -493,7 +500,9 @@ def _band_records(bands) -> list[dict]:
         rows = list(bands)
     out = []
     for r in rows:
-        rec = {"lane": int(r["lane"]), "row": str(r["row"]),
+        strip = r.get("strip", 1)
+        strip = 1 if strip is None or (isinstance(strip, float) and math.isnan(strip)) else strip
+        rec = {"strip": int(strip), "lane": int(r["lane"]), "row": str(r["row"]),
                "top": float(r["top"]), "bottom": float(r["bottom"])}
         for k in ("left", "right"):
             v = r.get(k)
@@ -652,7 +661,7 @@ def blot_kwargs(corr: Corrections) -> dict:
     """Keyword arguments for :func:`blotquant.quantify_blot` from blot corrections.
 
     Returns ``lane_geometry`` (list of :class:`blotquant.blot.Lane`),
-    ``band_boxes`` (DataFrame lane, row, top, bottom, left, right; omitted
+    ``band_boxes`` (DataFrame strip, lane, row, top, bottom, left, right; omitted
     when no bands were reviewed), ``rows`` (names; omitted when empty) and
     the recorded parameters (background method, radius, ...).
     """
@@ -667,10 +676,12 @@ def blot_kwargs(corr: Corrections) -> dict:
 
         kw["lane_geometry"] = [
             Lane(lane=int(x["lane"]), centerline=np.asarray(x["centerline"], dtype=float),
-                 width=float(x["width"]), is_ladder=bool(x.get("is_ladder", False)))
+                 width=float(x["width"]), is_ladder=bool(x.get("is_ladder", False)),
+                 strip=int(x.get("strip", 1)), edited=bool(x.get("edited", False)))
             for x in b["lanes"]]
     if b["bands"]:
         df = pd.DataFrame(b["bands"], columns=list(_BAND_FIELDS))
+        df["strip"] = df["strip"].fillna(1).astype(int)
         df["lane"] = df["lane"].astype(int)
         for k in ("top", "bottom", "left", "right"):
             df[k] = df[k].astype(float)

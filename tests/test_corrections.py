@@ -129,6 +129,7 @@ def _valid_doc(tmp_path):
     (lambda d: d["blot"]["lanes"][0].update(width=-1), r"blot.lanes\[0\].width"),
     (lambda d: d["blot"]["lanes"][0].update(lane=0), r"blot.lanes\[0\].lane"),
     (lambda d: d["blot"]["lanes"][1].update(lane=1), "appears twice"),
+    (lambda d: d["blot"]["lanes"][0].update(strip=0), r"blot.lanes\[0\].strip"),
     (lambda d: d["blot"]["lanes"][0].update(centerline=[[1, 2]]), "centerline"),
     (lambda d: d["blot"]["bands"][0].update(bottom=5), "must be below top"),
     (lambda d: d["blot"]["bands"][0].update(row=""), r"blot.bands\[0\].row"),
@@ -211,7 +212,8 @@ def test_blot_kwargs():
     np.testing.assert_array_equal(lanes[1].centerline, [[0, 50], [30, 51], [63, 53]])
     assert lanes[1].width == 12.5 and lanes[0].is_ladder is False
     boxes = kw["band_boxes"]
-    assert list(boxes.columns) == ["lane", "row", "top", "bottom", "left", "right"]
+    assert list(boxes.columns) == ["strip", "lane", "row", "top", "bottom", "left", "right"]
+    assert boxes["strip"].tolist() == [1, 1, 1]
     assert boxes["lane"].tolist() == [1, 2, 1]
     assert np.isnan(boxes.loc[1, "left"]) and boxes.loc[2, "right"] == 27.0
 
