@@ -381,8 +381,10 @@ def _background(rng, shape, sat, bg, polarity):
     amp = rng.uniform(0.5, 1.0, n)
     if bg["lowfreq"] > 0:
         low = np.zeros(shape)
-        for k in range(n):
-            low += amp[k] * np.cos(2 * np.pi * (fr[k] * r / H + fc[k] * c / W) + ph[k])
+        for k in range(n):  # cos(a + b) as outer products (much cheaper than cos on 2-D)
+            a_r = 2 * np.pi * fr[k] * r / H + ph[k]
+            b_c = 2 * np.pi * fc[k] * c / W
+            low += amp[k] * (np.cos(a_r) * np.cos(b_c) - np.sin(a_r) * np.sin(b_c))
         low *= bg["lowfreq"] * sat / max(np.abs(low).max(), 1e-12)
         out += low
     white = rng.standard_normal(shape)
@@ -392,6 +394,26 @@ def _background(rng, shape, sat, bg, polarity):
         tex /= max(tex.std(), 1e-12)
         out += bg["texture"] * sat * tex
     return out
+
+
+def _add_lane_smear(back, geo, rng, xk, loads, active, amp, band_width):
+    """Add a slowly varying haze along each active lane to ``back`` (in place)."""
+    H, W = back.shape
+    half_x = _ACROSS_CUT * band_width / 2.0
+    rows = np.arange(H, dtype=float)[:, None]
+    for k in np.nonzero(active)[0]:
+        line = geo.lane_line(xk[k], n=2)
+        c0 = max(int(math.floor(line[:, 1].min() - half_x)) - 2, 0)
+        c1 = min(int(math.ceil(line[:, 1].max() + half_x)) + 3, W)
+        if c1 <= c0:
+            continue
+        cols = np.arange(c0, c1, dtype=float)[None, :]
+        yp, xp = geo.to_membrane(rows, cols)
+        u = np.abs(2.0 * (xp - xk[k]) / band_width)
+        f, ph = rng.uniform(0.5, 2.0), rng.uniform(0, 2 * np.pi)
+        along = np.exp(-yp / H) * (1.0 + 0.3 * np.cos(2 * np.pi * f * yp / H + ph))
+        across = np.exp(-_LN2 * np.minimum(u, 3.0) ** _ACROSS_POWER)
+        back[:, c0:c1] += amp * float(loads[k].mean()) * along * across
 
 
 # --------------------------------------------------------------------------- public API
@@ -427,6 +449,7 @@ def make_blot(seed: int = 0, *,
               ladder_scale: float = 0.2,
               empty_lanes: Sequence[int] = (),
               two_strips: bool = False,
+              lane_smear: float = 0.0,
               gap_px: float | None = None) -> SyntheticBlot:
     """Render a synthetic western blot with exact ground truth.
 
@@ -517,6 +540,11 @@ def make_blot(seed: int = 0, *,
     two_strips : bool
         Two membrane strips separated by an empty gap: ``rows[0]`` on the top strip,
         the other rows on the bottom strip.
+    lane_smear : float
+        Faint non-specific haze along each sample lane (peak, fraction of the
+        saturation level, scaled by the lane's mean load; default 0 = off). It
+        varies slowly along migration and is part of ``truth.background`` (not of
+        any band's volume).
     gap_px : float, optional
         Height of the gap between the strips (default 0.08 x rows).
 
@@ -593,6 +621,7 @@ def make_blot(seed: int = 0, *,
     dust_bright_fraction = _as_float("dust_bright_fraction", dust_bright_fraction, lo=0.0, hi=1.0)
     saturate_factor = _as_float("saturate_factor", saturate_factor, lo=0.0, lo_open=True)
     ladder_scale = _as_float("ladder_scale", ladder_scale, lo=0.0)
+    lane_smear = _as_float("lane_smear", lane_smear, lo=0.0, hi=1.0)
     if isinstance(dust, bool) or not isinstance(dust, (int, np.integer)) or dust < 0:
         raise ParameterError(f"dust must be a non-negative integer count, got {dust!r}")
     dust = int(dust)
@@ -744,6 +773,9 @@ def make_blot(seed: int = 0, *,
     # ---------------------------------------------------------------- background
     geo = _Geometry((H, W), tilt_deg, smile_px, row_slope_px)
     back = _background(rng_bg, (H, W), sat, bg, polarity)
+    if lane_smear > 0:
+        _add_lane_smear(back, geo, rng_bg, xk, L, ~(is_ladder | is_empty),
+                        lane_smear * sat, band_width)
     if two_strips:
         rr = np.arange(H, dtype=float)[:, None]
         cc_ = np.arange(W, dtype=float)[None, :]
@@ -917,7 +949,7 @@ def make_blot(seed: int = 0, *,
         "saturate": saturate, "saturate_factor": saturate_factor,
         "polarity": polarity, "dtype": dt.name, "saturation_level": float(math.floor(sat)),
         "ladder": ladder, "ladder_kda": list(ladder_kda), "ladder_scale": ladder_scale,
-        "empty_lanes": empty, "two_strips": two_strips, "gap_px": float(gap_px),
+        "empty_lanes": empty, "two_strips": two_strips, "lane_smear": lane_smear, "gap_px": float(gap_px),
     }
     return SyntheticBlot(image=img, truth=truth, params=params)
 
