@@ -1,0 +1,446 @@
+"""Cell detection and per-cell DAB scoring (QuPath-style positive cell detection).
+
+:func:`detect_cells` finds nuclei in the hematoxylin OD (background
+subtraction, smoothing, threshold, watershed split by shape; see
+:mod:`blotquant.ihc.nuclei`), grows each nucleus into a cell by a fixed
+distance without overlapping its neighbours (nearest-nucleus partition), and
+measures the DAB OD in three compartments: nucleus, cytoplasm (cell minus
+nucleus) and cell. :func:`classify_cells` turns one compartment measure into
+classes 0 (negative), 1 (1+), 2 (2+), 3 (3+) with QuPath's rule
+``value >= threshold``.
+
+Default parameters are QuPath's positive cell detection defaults
+(``DEFAULT_PARAMS``); lengths are in micrometres. When the pixel size is not
+known, ``assumed_pixel_size_um`` (0.5 um/px) converts them to pixels, so the
+default cell expansion is then 10 px; the result's ``params`` says
+``pixel_size_source="assumed"``. When the pixel size is finer than
+``requested_pixel_size_um`` nuclei and cells are found on a downsampled copy
+(area averaging) and their labels scaled back up; measurements always use the
+full-resolution OD maps.
+
+Examples
+--------
+>>> import numpy as np
+>>> h = np.zeros((60, 60), np.float32); dab = np.zeros_like(h)
+>>> yy, xx = np.mgrid[:60, :60]
+>>> r2 = (yy - 30) ** 2 + (xx - 30) ** 2
+>>> h[r2 <= 49] = 0.6
+>>> dab[(r2 > 49) & (r2 <= 400)] = 0.5
+>>> det = detect_cells(h, dab, pixel_size_um=0.5)
+>>> len(det.table), int(classify_cells(det.table)[0])
+(1, 2)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from .nuclei import segment_nuclei
+
+__all__ = [
+    "CellDetection",
+    "detect_cells",
+    "classify_cells",
+    "measure_cells",
+    "CELL_MEASURES",
+    "COMPARTMENTS",
+    "MEASURES",
+    "TABLE_COLUMNS",
+    "DEFAULT_PARAMS",
+]
+
+COMPARTMENTS = ("nucleus", "cytoplasm", "cell")
+MEASURES = ("mean", "max")
+#: Per-cell DAB columns usable for classification: ``f"{compartment}_dab_od_{measure}"``.
+CELL_MEASURES = tuple(f"{c}_dab_od_{m}" for c in COMPARTMENTS for m in MEASURES)
+TABLE_COLUMNS = (
+    "cell", "y", "x", "nucleus_area", "cell_area", "nucleus_area_um2", "cell_area_um2",
+    *CELL_MEASURES, "nucleus_hematoxylin_od_mean",
+)  # fmt: skip
+
+#: QuPath positive-cell-detection defaults (lengths in um, areas in um^2, OD in log10 units).
+DEFAULT_PARAMS = {
+    "requested_pixel_size_um": 0.5,
+    "assumed_pixel_size_um": 0.5,
+    "background_radius_um": 8.0,
+    "sigma_um": 1.5,
+    "threshold": 0.1,
+    "min_nucleus_area_um2": 10.0,
+    "max_nucleus_area_um2": 400.0,
+    "split_by_shape": True,
+    "split_tolerance_um": 0.5,
+    "boundary_sigma_um": 0.5,
+    "opening_radius_um": 1.0,
+    "cell_expansion_um": 5.0,
+}
+
+
+@dataclass
+class CellDetection:
+    """Result of :func:`detect_cells`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per cell, columns ``TABLE_COLUMNS``: ``cell`` (1..n, equals
+        the label id), ``y``, ``x`` (nucleus centroid, row/col px),
+        ``nucleus_area``, ``cell_area`` (px), ``nucleus_area_um2``,
+        ``cell_area_um2`` (NaN when the pixel size is unknown), DAB OD mean/max
+        per compartment (cytoplasm NaN when a cell has no cytoplasm pixel) and
+        ``nucleus_hematoxylin_od_mean``.
+    nuclei, cells : ndarray, int32
+        Label images (0 = none) with the same ids as ``table.cell``; every
+        nucleus lies inside its cell and cells do not overlap.
+    params : dict
+        Every parameter used, plus the derived pixel values and the pixel
+        size (``pixel_size_source`` is "given" or "assumed").
+    """
+
+    table: pd.DataFrame
+    nuclei: np.ndarray
+    cells: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def _as_od(name: str, arr) -> np.ndarray:
+    a = np.asarray(arr)
+    if a.ndim != 2:
+        raise ParameterError(
+            f"{name} must be a 2-D array (rows, cols) of one stain's optical density; "
+            f"got shape {a.shape}. Pass one channel, e.g. stains[..., 0] for hematoxylin."
+        )
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
+        raise ParameterError(f"{name} must be a real numeric array; got dtype {a.dtype}.")
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    if a.size and not np.isfinite(a).all():
+        raise ParameterError(
+            f"{name} contains NaN or infinite values; replace them (e.g. np.nan_to_num) "
+            "and exclude the area with `mask`."
+        )
+    return a
+
+
+def _pixel_size(value, assumed: float) -> tuple[tuple[float, float], bool]:
+    if value is None:
+        return (float(assumed), float(assumed)), False
+    vals = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+    if vals.size == 1:
+        vals = np.repeat(vals, 2)
+    if vals.size != 2 or not np.all(np.isfinite(vals)) or np.any(vals <= 0):
+        raise ParameterError(
+            f"pixel_size_um must be a positive number or (row, col) pair in um/px; got {value!r}."
+        )
+    return (float(vals[0]), float(vals[1])), True
+
+
+def _check_params(params: dict) -> dict:
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ParameterError(
+            f"unknown cell detection parameter(s) {unknown}; valid: {sorted(DEFAULT_PARAMS)}."
+        )
+    p = {**DEFAULT_PARAMS, **params}
+    for key, val in p.items():
+        if key == "split_by_shape":
+            p[key] = bool(val)
+            continue
+        try:
+            val = float(val)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{key} must be a number; got {val!r}.") from None
+        positive = key in ("requested_pixel_size_um", "assumed_pixel_size_um")
+        if not math.isfinite(val) or val < 0 or (positive and val == 0):
+            raise ParameterError(f"{key} must be a finite number >= 0 (> 0 for pixel sizes); got {val!r}.")
+        p[key] = val
+    if p["max_nucleus_area_um2"] < p["min_nucleus_area_um2"]:
+        raise ParameterError("max_nucleus_area_um2 must be >= min_nucleus_area_um2.")
+    return p
+
+
+def _upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour resize of a label image to ``shape`` (pixel centres)."""
+    rows = np.minimum(((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0]).astype(np.intp), labels.shape[0] - 1)
+    cols = np.minimum(((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1]).astype(np.intp), labels.shape[1] - 1)
+    return labels[rows[:, None], cols[None, :]]
+
+
+def _expand(nuclei: np.ndarray, distance: float) -> np.ndarray:
+    """Grow labels by ``distance`` px into the nearest-label partition (no overlap)."""
+    if distance <= 0 or not nuclei.any():
+        return nuclei.copy()
+    bg = (nuclei == 0).astype(np.uint8)
+    if not bg.any():
+        return nuclei.copy()
+    # label of the nearest nucleus pixel for every background pixel; exact distance cut-off
+    _, idx = cv2.distanceTransformWithLabels(bg, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    dist = cv2.distanceTransform(bg, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    zero = nuclei == 0
+    lut = np.zeros(int(idx.max()) + 1, np.int32)
+    lut[idx[~zero]] = nuclei[~zero]  # idx of a nucleus pixel is its own index
+    cells = lut[idx]
+    cells[zero & (dist > distance)] = 0
+    return cells
+
+
+def _stats(labels: np.ndarray, n: int, values: np.ndarray, where: np.ndarray | None = None):
+    """Count, mean and max of ``values`` per label (vectorised)."""
+    sel = labels > 0 if where is None else (labels > 0) & where
+    lab = labels[sel]
+    v = values[sel]
+    count = np.bincount(lab, minlength=n + 1)[1:]
+    total = np.bincount(lab, weights=v, minlength=n + 1)[1:]
+    vmax = np.full(n + 1, -np.inf)
+    np.maximum.at(vmax, lab, v.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    vmax = np.where(count > 0, vmax[1:], np.nan)
+    return count, mean, vmax
+
+
+def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) -> pd.DataFrame:
+    """Per-cell table from nucleus and cell label images (ids 1..n).
+
+    Parameters
+    ----------
+    nuclei, cells : ndarray of int
+        Label images with the same ids; cytoplasm = cell pixels outside any
+        nucleus.
+    hematoxylin_od, dab_od : ndarray, 2-D float
+        Stain OD maps of the same shape.
+    pixel_size_um : float or (row, col), optional
+        Adds areas in um^2 (NaN when None).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TABLE_COLUMNS``, one row per id 1..max id (ids with no
+        nucleus pixel are left out).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nuc = np.zeros((5, 5), np.int32); nuc[2, 2] = 1
+    >>> cell = np.zeros_like(nuc); cell[1:4, 1:4] = 1
+    >>> dab = np.full((5, 5), 0.3, np.float32); dab[2, 2] = 0.0
+    >>> t = measure_cells(nuc, cell, dab * 0, dab)
+    >>> t[["cell", "nucleus_area", "cell_area", "cytoplasm_dab_od_mean"]].to_dict("records")
+    [{'cell': 1, 'nucleus_area': 1, 'cell_area': 9, 'cytoplasm_dab_od_mean': 0.3...}]
+    """
+    nuclei = np.asarray(nuclei)
+    cells = np.asarray(cells)
+    n = int(max(nuclei.max(initial=0), cells.max(initial=0)))
+    dab = np.asarray(dab_od, dtype=np.float32)
+    hem = np.asarray(hematoxylin_od, dtype=np.float32)
+    rr, cc = np.nonzero(nuclei)
+    lab = nuclei[rr, cc]
+    n_area = np.bincount(lab, minlength=n + 1)[1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.bincount(lab, weights=rr, minlength=n + 1)[1:] / n_area
+        x = np.bincount(lab, weights=cc, minlength=n + 1)[1:] / n_area
+    _, n_mean, n_max = _stats(nuclei, n, dab)
+    _, h_mean, _ = _stats(nuclei, n, hem)
+    c_area, c_mean, c_max = _stats(cells, n, dab)
+    _, y_mean, y_max = _stats(cells, n, dab, where=nuclei == 0)
+    if pixel_size_um is None:
+        px_area = np.nan
+    else:
+        (pr, pc), _ = _pixel_size(pixel_size_um, 0.5)
+        px_area = pr * pc
+    table = pd.DataFrame(
+        {
+            "cell": np.arange(1, n + 1, dtype=np.int64),
+            "y": y, "x": x,
+            "nucleus_area": n_area.astype(np.int64), "cell_area": c_area.astype(np.int64),
+            "nucleus_area_um2": n_area * px_area, "cell_area_um2": c_area * px_area,
+            "nucleus_dab_od_mean": n_mean, "nucleus_dab_od_max": n_max,
+            "cytoplasm_dab_od_mean": y_mean, "cytoplasm_dab_od_max": y_max,
+            "cell_dab_od_mean": c_mean, "cell_dab_od_max": c_max,
+            "nucleus_hematoxylin_od_mean": h_mean,
+        }
+    )  # fmt: skip
+    return table[table["nucleus_area"] > 0].reset_index(drop=True)
+
+
+def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **params) -> CellDetection:
+    """Detect nuclei and cells and measure DAB per compartment.
+
+    Parameters
+    ----------
+    hematoxylin_od, dab_od : ndarray, 2-D
+        Hematoxylin and DAB optical density (QuPath units), same shape, e.g.
+        channels 0 and 1 of :func:`blotquant.ihc.deconvolution.deconvolve`.
+    pixel_size_um : float or (row, col), optional
+        Pixel size in um/px. When None, ``assumed_pixel_size_um`` (default 0.5)
+        is used to convert lengths to pixels and the um^2 columns are NaN.
+    mask : ndarray of bool, optional
+        Tissue/region mask: nuclei are only detected inside it and cells are
+        clipped to it.
+    **params
+        Overrides of ``DEFAULT_PARAMS`` (QuPath defaults):
+        ``requested_pixel_size_um`` (0.5; detection runs at this scale when the
+        image is finer), ``assumed_pixel_size_um`` (0.5),
+        ``background_radius_um`` (8; 0 = no background subtraction),
+        ``sigma_um`` (1.5), ``threshold`` (0.1 hematoxylin OD),
+        ``min_nucleus_area_um2`` (10), ``max_nucleus_area_um2`` (400),
+        ``split_by_shape`` (True), ``split_tolerance_um`` (0.5; neck depth
+        needed to split touching nuclei), ``boundary_sigma_um`` (0.5; lighter
+        smoothing that draws the nucleus outline, see
+        :func:`~blotquant.ihc.nuclei.segment_nuclei`), ``opening_radius_um``
+        (1; removes thin hematoxylin lines/rings such as JPEG halos, 0 = off),
+        ``cell_expansion_um`` (5).
+
+    Returns
+    -------
+    CellDetection
+        ``table``, ``nuclei``, ``cells`` and ``params``.
+
+    Raises
+    ------
+    ParameterError
+        Non-2-D or mismatched inputs, NaN/inf, bad pixel size or parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = np.zeros((50, 80), np.float32); dab = np.zeros_like(h)
+    >>> yy, xx = np.mgrid[:50, :80]
+    >>> for cx in (20, 60):
+    ...     h[(yy - 25) ** 2 + (xx - cx) ** 2 <= 36] = 0.5
+    >>> det = detect_cells(h, dab)          # pixel size unknown: 0.5 um/px assumed
+    >>> len(det), det.params["pixel_size_source"], det.params["cell_expansion_px"]
+    (2, 'assumed', 10.0)
+    >>> bool(np.all(det.cells[det.nuclei > 0] == det.nuclei[det.nuclei > 0]))
+    True
+    """
+    h = _as_od("hematoxylin_od", hematoxylin_od)
+    d = _as_od("dab_od", dab_od)
+    if h.shape != d.shape:
+        raise ParameterError(
+            f"hematoxylin_od and dab_od must have the same shape; got {h.shape} and {d.shape}."
+        )
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != h.shape:
+            raise ParameterError(f"mask must have the image's shape {h.shape}; got {mask.shape}.")
+        mask = mask.astype(bool)
+    p = _check_params(params)
+    (pr, pc), known = _pixel_size(pixel_size_um, p["assumed_pixel_size_um"])
+    iso = math.sqrt(pr * pc)
+    factor = p["requested_pixel_size_um"] / iso
+    shape = h.shape
+    if factor > 1.01 and min(shape) > 1:
+        work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
+        hw = cv2.resize(h, work_shape[::-1], interpolation=cv2.INTER_AREA)
+        mw = None
+        if mask is not None:
+            mw = cv2.resize(mask.astype(np.float32), work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
+    else:
+        work_shape, hw, mw, factor = shape, h, mask, 1.0
+    wr, wc = pr * shape[0] / work_shape[0], pc * shape[1] / work_shape[1]
+    wiso = math.sqrt(wr * wc)
+    derived = {
+        "background_radius_px": p["background_radius_um"] / wiso,
+        "sigma_px": p["sigma_um"] / wiso,
+        "min_nucleus_area_px": p["min_nucleus_area_um2"] / (wr * wc),
+        "max_nucleus_area_px": p["max_nucleus_area_um2"] / (wr * wc),
+        "split_tolerance_px": p["split_tolerance_um"] / wiso,
+        "boundary_sigma_px": p["boundary_sigma_um"] / wiso,
+        "opening_radius_px": p["opening_radius_um"] / wiso,
+        "cell_expansion_px": p["cell_expansion_um"] / wiso,
+    }
+    if h.size:
+        nw = segment_nuclei(
+            hw, mask=mw, background_radius=derived["background_radius_px"], sigma=derived["sigma_px"],
+            threshold=p["threshold"], min_area=derived["min_nucleus_area_px"],
+            max_area=derived["max_nucleus_area_px"], split_by_shape=p["split_by_shape"],
+            split_tolerance=derived["split_tolerance_px"], boundary_sigma=derived["boundary_sigma_px"],
+            opening_radius=derived["opening_radius_px"],
+        )  # fmt: skip
+        cw = _expand(nw, derived["cell_expansion_px"])
+        if work_shape != shape:
+            nuclei, cells = _upsample_labels(nw, shape), _upsample_labels(cw, shape)
+        else:
+            nuclei, cells = nw, cw
+        if mask is not None:
+            nuclei = np.where(mask, nuclei, 0).astype(np.int32)
+            cells = np.where(mask, cells, 0).astype(np.int32)
+        table = measure_cells(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None)
+        if len(table) != int(nuclei.max(initial=0)):  # a nucleus vanished (mask/upsampling)
+            lut = np.zeros(int(max(nuclei.max(initial=0), cells.max(initial=0))) + 1, np.int32)
+            lut[table["cell"].to_numpy()] = np.arange(1, len(table) + 1, dtype=np.int32)
+            nuclei, cells = lut[nuclei], lut[cells]
+            table["cell"] = np.arange(1, len(table) + 1, dtype=np.int64)
+    else:
+        nuclei = np.zeros(shape, np.int32)
+        cells = np.zeros(shape, np.int32)
+        table = measure_cells(nuclei, cells, h, d)
+    record = {
+        **p,
+        "pixel_size_um": [pr, pc],
+        "pixel_size_source": "given" if known else "assumed",
+        "working_pixel_size_um": [wr, wc],
+        "downsample": float(factor),
+        **{k: round(v, 6) for k, v in derived.items()},
+    }
+    return CellDetection(table=table, nuclei=nuclei.astype(np.int32, copy=False),
+                         cells=cells.astype(np.int32, copy=False), params=record)  # fmt: skip
+
+
+def classify_cells(table, thresholds=(0.2, 0.4, 0.6), compartment="cytoplasm", measure="mean") -> np.ndarray:
+    """Intensity class per cell: 0 negative, 1 = 1+, 2 = 2+, 3 = 3+.
+
+    A cell is in class k when its measure is ``>= thresholds[k-1]`` and below
+    the next threshold (QuPath's rule). Cells whose measure is NaN (e.g. no
+    cytoplasm pixel) are negative.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``CellDetection.table`` (needs the column
+        ``f"{compartment}_dab_od_{measure}"``).
+    thresholds : sequence of 3 increasing floats
+        DAB OD thresholds for 1+, 2+, 3+ (QuPath default 0.2, 0.4, 0.6).
+    compartment : {"cytoplasm", "nucleus", "cell"}
+    measure : {"mean", "max"}
+
+    Returns
+    -------
+    ndarray, int64
+        Class per row of ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"cytoplasm_dab_od_mean": [0.1, 0.2, 0.45, 0.9, float("nan")],
+    ...                   "nucleus_dab_od_mean": [0.7, 0.0, 0.0, 0.0, 0.0]})
+    >>> classify_cells(t).tolist(), classify_cells(t, compartment="nucleus").tolist()
+    ([0, 1, 2, 3, 0], [3, 0, 0, 0, 0])
+    """
+    if compartment not in COMPARTMENTS:
+        raise ParameterError(f"compartment must be one of {COMPARTMENTS}; got {compartment!r}.")
+    if measure not in MEASURES:
+        raise ParameterError(f"measure must be one of {MEASURES}; got {measure!r}.")
+    try:
+        t = np.asarray(thresholds, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"thresholds must be 3 numbers; got {thresholds!r}.") from None
+    if t.shape != (3,) or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+        raise ParameterError(
+            f"thresholds must be 3 finite, strictly increasing DAB ODs (1+, 2+, 3+); got {thresholds!r}."
+        )
+    column = f"{compartment}_dab_od_{measure}"
+    if column not in table:
+        raise ParameterError(f"the cell table has no column {column!r}; use detect_cells(...).table.")
+    values = np.asarray(table[column], dtype=float)
+    cls = np.searchsorted(t, values, side="right").astype(np.int64)
+    cls[np.isnan(values)] = 0
+    return cls

@@ -1,0 +1,247 @@
+"""Nucleus segmentation on a hematoxylin optical-density map.
+
+The steps follow QuPath's *positive cell detection* (watershed cell
+detection) closely enough that its parameters mean the same thing here, but
+the implementation is our own and vectorised:
+
+1. background subtraction: white top-hat of the hematoxylin OD with a disk of
+   ``background_radius`` pixels (a grey opening computed on a block-minimum
+   shrunken copy for large radii, ImageJ style, then interpolated back);
+2. Gaussian smoothing (``sigma`` pixels) and threshold (``threshold``,
+   hematoxylin OD): this finds the nuclei robustly but, with QuPath's 1.5 um
+   sigma, blurs their outlines outward and fills the necks between touching
+   nuclei; so the outline is the same threshold applied to a lightly smoothed
+   copy (``boundary_sigma`` pixels), kept only inside the detected objects;
+   before both, a small grey opening (``opening_radius``) removes thin lines
+   and rings that are not nuclei;
+3. restriction to ``mask``, holes filled;
+4. split of touching nuclei *by shape*: watershed of the Euclidean distance
+   transform from its regional maxima, then adjacent basins are merged again
+   when the saddle between them is less than ``split_tolerance`` pixels below
+   the lower of the two peaks (the h-maxima criterion, evaluated only on the
+   basin borders instead of on the whole image);
+5. area filter (``min_area`` .. ``max_area`` pixels) and sequential labels.
+
+All distances and areas here are in *pixels of the array given*;
+:func:`blotquant.ihc.cells.detect_cells` converts micrometres to pixels.
+
+Examples
+--------
+>>> import numpy as np
+>>> h = np.zeros((40, 60), np.float32)
+>>> yy, xx = np.mgrid[:40, :60]
+>>> h[(yy - 20) ** 2 + (xx - 15) ** 2 <= 36] = 0.6
+>>> h[(yy - 20) ** 2 + (xx - 40) ** 2 <= 36] = 0.6
+>>> labels = segment_nuclei(h, sigma=1.0, background_radius=0, min_area=10)
+>>> labels.dtype.name, int(labels.max())
+('int32', 2)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+from scipy import sparse
+from scipy.sparse import csgraph
+from skimage.segmentation import watershed
+
+__all__ = ["segment_nuclei", "subtract_background"]
+
+
+def _disk(radius: float) -> np.ndarray:
+    r = max(int(round(radius)), 1)
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    return ((yy * yy + xx * xx) <= radius * radius + 1e-9).astype(np.uint8)
+
+
+def subtract_background(image: np.ndarray, radius: float) -> np.ndarray:
+    """White top-hat: ``image`` minus its grey opening by a disk.
+
+    Parameters
+    ----------
+    image : ndarray, 2-D float
+        E.g. a hematoxylin OD map.
+    radius : float
+        Disk radius in pixels; ``<= 0`` returns a float32 copy unchanged.
+        Radii above 10 px are computed on a block-minimum shrunken copy
+        (factor 2 up to 30 px, 4 above; ImageJ's rolling-ball shortcut) and the
+        background is interpolated back linearly.
+
+    Returns
+    -------
+    ndarray, float32
+        ``image - background``, never negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.full((30, 30), 0.2, np.float32)
+    >>> img[14:17, 14:17] = 1.0
+    >>> out = subtract_background(img, 5)
+    >>> round(float(out[15, 15]), 3), round(float(out[0, 0]), 3)
+    (0.8, 0.0)
+    """
+    img = np.ascontiguousarray(image, dtype=np.float32)
+    if radius <= 0 or img.size == 0:
+        return img.copy()
+    shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
+    if shrink > 1 and min(img.shape) >= 4 * shrink:
+        rows, cols = img.shape
+        small = cv2.erode(img, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        small = np.ascontiguousarray(small[shrink // 2 :: shrink, shrink // 2 :: shrink])
+        k = _disk(radius / shrink)
+        bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, k, borderType=cv2.BORDER_REPLICATE)
+        bg = cv2.resize(bg, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    else:
+        bg = cv2.morphologyEx(img, cv2.MORPH_OPEN, _disk(radius), borderType=cv2.BORDER_REPLICATE)
+    return np.maximum(img - bg, 0, dtype=np.float32)
+
+
+def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma <= 0:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
+
+
+def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
+    """Highest border value between every pair of 4-adjacent basins."""
+    keys, vals = [], []
+    n1 = np.int64(labels.max()) + 1
+    for a, b, da, db in (
+        (labels[:, :-1], labels[:, 1:], dist[:, :-1], dist[:, 1:]),
+        (labels[:-1, :], labels[1:, :], dist[:-1, :], dist[1:, :]),
+    ):
+        sel = (a != b) & (a > 0) & (b > 0)
+        if not sel.any():
+            continue
+        la, lb = a[sel].astype(np.int64), b[sel].astype(np.int64)
+        keys.append(np.minimum(la, lb) * n1 + np.maximum(la, lb))
+        vals.append(np.minimum(da[sel], db[sel]))
+    if not keys:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
+    keys, vals = np.concatenate(keys), np.concatenate(vals)
+    order = np.argsort(keys, kind="stable")
+    keys, vals = keys[order], vals[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    saddle = np.maximum.reduceat(vals, starts)
+    uk = keys[starts]
+    return uk // n1, uk % n1, saddle
+
+
+def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
+    """Watershed split of a binary mask on its distance transform."""
+    dist = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
+    peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
+    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return np.zeros(fg.shape, np.int32)
+    basins = watershed(-dist, markers, mask=fg).astype(np.int32)
+    # merge basins whose common saddle is within `tolerance` of the lower peak
+    peak = np.zeros(n + 1, np.float32)
+    lab = basins.ravel()
+    np.maximum.at(peak, lab, dist.ravel())
+    a, b, saddle = _adjacent_saddles(basins, dist)
+    merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
+    if merge.any():
+        graph = sparse.coo_matrix(
+            (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n + 1, n + 1)
+        )
+        _, comp = csgraph.connected_components(graph, directed=False)
+        basins = (comp.astype(np.int32) + 1)[basins] * (basins > 0)
+    return basins
+
+
+def segment_nuclei(
+    hematoxylin_od: np.ndarray,
+    *,
+    mask: np.ndarray | None = None,
+    background_radius: float = 16.0,
+    sigma: float = 3.0,
+    threshold: float = 0.1,
+    min_area: float = 40.0,
+    max_area: float = 1600.0,
+    split_by_shape: bool = True,
+    split_tolerance: float = 1.0,
+    boundary_sigma: float = 1.0,
+    opening_radius: float = 2.0,
+) -> np.ndarray:
+    """Label nuclei in a hematoxylin OD map (all sizes in pixels).
+
+    Parameters
+    ----------
+    hematoxylin_od : ndarray, 2-D
+        Hematoxylin optical density (QuPath units, log10).
+    mask : ndarray of bool, optional
+        Only pixels inside the mask can belong to a nucleus.
+    background_radius : float
+        Radius of the top-hat background subtraction (0 = off).
+    sigma : float
+        Gaussian smoothing before thresholding (0 = off).
+    threshold : float
+        Hematoxylin OD above which a (smoothed, background-subtracted) pixel is
+        nuclear.
+    min_area, max_area : float
+        Nuclei outside this area range (pixels) are discarded.
+    split_by_shape : bool
+        Split touching nuclei by a distance-transform watershed.
+    split_tolerance : float
+        Depth (pixels of distance) a neck must have to split two nuclei.
+    boundary_sigma : float
+        Gaussian smoothing of the copy that defines the nucleus outline
+        (``>= sigma`` reproduces a plain threshold of the smoothed image).
+    opening_radius : float
+        Grey opening by a disk of this radius after background subtraction
+        (0 = off): removes thin bright lines and rings (e.g. the hematoxylin
+        halo that JPEG chroma subsampling leaves along strong DAB edges)
+        while keeping nuclei wider than about twice the radius.
+
+    Returns
+    -------
+    ndarray, int32
+        Labels 0 (background), 1..n in raster order of the nuclei's first pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = np.zeros((30, 30), np.float32)
+    >>> h[10:20, 10:20] = 0.5
+    >>> int(segment_nuclei(h, background_radius=0, sigma=1, min_area=10).max())
+    1
+    """
+    h = np.ascontiguousarray(hematoxylin_od, dtype=np.float32)
+    if h.size == 0:
+        return np.zeros(h.shape, np.int32)
+    h = subtract_background(h, background_radius)
+    if opening_radius > 0:
+        h = cv2.morphologyEx(h, cv2.MORPH_OPEN, _disk(opening_radius), borderType=cv2.BORDER_REPLICATE)
+    fg = _smooth(h, sigma) > threshold
+    if boundary_sigma < sigma:
+        fg &= _smooth(h, boundary_sigma) > threshold
+    if mask is not None:
+        fg &= mask
+    if not fg.any():
+        return np.zeros(h.shape, np.int32)
+    fg = ndi.binary_fill_holes(fg)
+    # drop specks before the (costlier) split
+    n_cc, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    fg = keep[cc]
+    if split_by_shape:
+        labels = _split_by_shape(fg, split_tolerance)
+    else:
+        labels = np.where(fg, cc, 0).astype(np.int32)
+    # area filter + sequential relabel (raster order)
+    area = np.bincount(labels.ravel())
+    ok = (area >= min_area) & (area <= max_area)
+    ok[0] = False
+    flat = labels.ravel()
+    first = np.full(area.size, flat.size, np.int64)
+    np.minimum.at(first, flat, np.arange(flat.size))
+    ids = np.flatnonzero(ok)
+    ids = ids[np.argsort(first[ids], kind="stable")]
+    lut = np.zeros(area.size, np.int32)
+    lut[ids] = np.arange(1, ids.size + 1, dtype=np.int32)
+    return lut[labels]
