@@ -1,0 +1,30 @@
+"""IHC (H-DAB) scoring: deconvolution, tissue, pixel and cell classes, scores.
+
+Main entry points: :func:`score_ihc` and :func:`rescore`; building blocks in
+:mod:`.deconvolution`, :mod:`.stains`, :mod:`.tissue`, :mod:`.pixels`,
+:mod:`.scores`, :mod:`.regions` and :mod:`.cells`.
+
+Examples
+--------
+>>> from blotquant.ihc import RUIFROK_HDAB
+>>> RUIFROK_HDAB.shape
+(3, 3)
+"""
+
+from .deconvolution import (RUIFROK_HDAB, as_stain_matrix, deconvolve, optical_density,
+                            stain_maps, stain_matrix, vector_angle_deg)
+from .pixels import CLASS_NAMES, DEFAULT_THRESHOLDS, class_counts, classify_pixels
+from .regions import Region, read_geojson, rectangle, region_masks, regions_to_geojson, write_geojson
+from .result import IHCResult
+from .score import rescore, score_ihc
+from .scores import allred, h_score, irs, percent_positive, summarize
+from .stains import estimate_stains, estimate_white_point
+from .tissue import tissue_mask
+
+__all__ = [
+    "score_ihc", "rescore", "IHCResult", "RUIFROK_HDAB", "stain_matrix", "as_stain_matrix",
+    "optical_density", "deconvolve", "stain_maps", "vector_angle_deg", "estimate_stains",
+    "estimate_white_point", "tissue_mask", "classify_pixels", "class_counts", "CLASS_NAMES",
+    "DEFAULT_THRESHOLDS", "h_score", "allred", "irs", "percent_positive", "summarize", "Region",
+    "rectangle", "read_geojson", "write_geojson", "regions_to_geojson", "region_masks",
+]

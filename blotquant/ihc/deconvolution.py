@@ -1,0 +1,345 @@
+"""Optical density and colour deconvolution (QuPath-compatible units).
+
+Units
+-----
+Optical density follows QuPath: per channel
+
+    OD = max(0, -log10(max(v, 1) / I0))
+
+with ``I0`` the white point (255 by default, or the estimated background RGB
+of the slide).  Colour deconvolution solves ``OD = c_H * h + c_DAB * d +
+c_res * r`` for the stain amounts ``c`` with unit-length stain vectors (rows of
+the *stain matrix*), so the DAB map is in the same units as QuPath's
+"DAB OD" and QuPath's default thresholds 0.2 / 0.4 / 0.6 mean the same here.
+Deconvolved amounts are not clipped (like QuPath): noise on glass gives values
+slightly below 0.
+
+Relation to other tools
+-----------------------
+- scikit-image ``rgb2hed`` computes ``ln(max(v/255, 1e-6)) / ln(1e-6)`` before
+  unmixing, i.e. ``OD10 * ln(10) / ln(1e6) = OD10 / 6`` exactly, with I0 = 255
+  and no white point, then clips at 0.  Its third vector is eosin, not the
+  residual, which only matters for pixels outside the H-DAB plane.  So
+  ``6 * rgb2hed(rgb)[..., 2]`` ~ our DAB OD on a white (255) slide.
+- Fiji "Colour Deconvolution" outputs an 8-bit transmittance image
+  ``255 * exp(-OD_ln * ln 255 / 255)``; convert before comparing thresholds.
+
+Examples
+--------
+>>> import numpy as np
+>>> optical_density(np.array([[255, 25, 0]], np.uint8)).round(4)
+array([[0.    , 1.0086, 2.4065]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..errors import ParameterError
+
+__all__ = [
+    "RUIFROK_H",
+    "RUIFROK_DAB",
+    "RUIFROK_HDAB",
+    "QUPATH_HDAB",
+    "STAIN_NAMES",
+    "normalize_vector",
+    "stain_matrix",
+    "as_stain_matrix",
+    "as_white_point",
+    "od_lut",
+    "optical_density",
+    "deconvolve",
+    "stain_maps",
+    "reconstruct_rgb",
+    "vector_angle_deg",
+    "estimate_white_point",
+    "estimate_stains",
+]
+
+#: Ruifrok & Johnston (2001) hematoxylin vector (R, G, B), as published.
+RUIFROK_H = (0.650, 0.704, 0.286)
+#: Ruifrok & Johnston (2001) DAB vector (R, G, B), as published.
+RUIFROK_DAB = (0.268, 0.570, 0.776)
+#: Names of the rows of a stain matrix.
+STAIN_NAMES = ("hematoxylin", "dab", "residual")
+
+
+def normalize_vector(v) -> np.ndarray:
+    """Return ``v`` scaled to unit Euclidean length (float64).
+
+    Examples
+    --------
+    >>> normalize_vector([3, 4, 0])
+    array([0.6, 0.8, 0. ])
+    """
+    v = np.asarray(v, dtype=np.float64)
+    n = np.linalg.norm(v)
+    if not np.isfinite(n) or n <= 0:
+        raise ParameterError(f"stain vector {v.tolist()} has zero or invalid length")
+    return v / n
+
+
+def stain_matrix(hematoxylin=RUIFROK_H, dab=RUIFROK_DAB, residual=None) -> np.ndarray:
+    """Build a (3, 3) stain matrix with unit rows [hematoxylin, DAB, residual].
+
+    The residual defaults to the normalised cross product of the first two
+    (QuPath's convention), oriented to have a positive component sum.
+
+    Examples
+    --------
+    >>> m = stain_matrix()
+    >>> m.round(3)
+    array([[ 0.65 ,  0.704,  0.286],
+           [ 0.268,  0.57 ,  0.776],
+           [ 0.636, -0.71 ,  0.302]])
+    """
+    h = normalize_vector(hematoxylin)
+    d = normalize_vector(dab)
+    if residual is None:
+        r = np.cross(h, d)
+        if np.linalg.norm(r) < 1e-6:
+            raise ParameterError("hematoxylin and DAB vectors are parallel; cannot deconvolve")
+        r = normalize_vector(r)
+        if r.sum() < 0:
+            r = -r
+    else:
+        r = normalize_vector(residual)
+    m = np.stack([h, d, r])
+    if abs(np.linalg.det(m)) < 1e-6:
+        raise ParameterError("stain vectors are linearly dependent; cannot deconvolve")
+    return m
+
+
+#: Ruifrok-Johnston H-DAB stain matrix (rows: hematoxylin, DAB, residual), unit rows.
+#: The published vectors are already unit length to 4 decimals.
+RUIFROK_HDAB = stain_matrix()
+RUIFROK_HDAB.setflags(write=False)
+#: QuPath's built-in "H-DAB" default vectors (differ from Ruifrok's by < 0.5 degree).
+QUPATH_HDAB = stain_matrix((0.651, 0.701, 0.290), (0.269, 0.568, 0.778))
+QUPATH_HDAB.setflags(write=False)
+
+
+def as_stain_matrix(stains: Any = "default") -> np.ndarray:
+    """Coerce a stain specification to a (3, 3) unit-row matrix.
+
+    Parameters
+    ----------
+    stains : "default", "qupath", None, array-like (2, 3) or (3, 3), or dict
+        ``"default"``/None: :data:`RUIFROK_HDAB`; ``"qupath"``: :data:`QUPATH_HDAB`. A (2, 3) array gives H and
+        DAB (residual = cross product). A dict may have keys ``hematoxylin``,
+        ``dab`` and optionally ``residual`` (case-insensitive, ``h``/``DAB``
+        accepted).
+
+    Examples
+    --------
+    >>> as_stain_matrix([[1, 0, 0], [0, 1, 0]])
+    array([[1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.]])
+    """
+    if stains is None or (isinstance(stains, str) and stains == "default"):
+        return np.array(RUIFROK_HDAB)
+    if isinstance(stains, str) and stains.lower() == "qupath":
+        return np.array(QUPATH_HDAB)
+    if isinstance(stains, str):
+        raise ParameterError(
+            f"unknown stains {stains!r}: use 'default', 'estimate' or a (2, 3)/(3, 3) array")
+    if isinstance(stains, dict):
+        keys = {str(k).lower(): v for k, v in stains.items()}
+        h = keys.get("hematoxylin", keys.get("h"))
+        d = keys.get("dab", keys.get("d"))
+        if h is None or d is None:
+            raise ParameterError("stain dict needs 'hematoxylin' and 'dab' vectors")
+        return stain_matrix(h, d, keys.get("residual"))
+    arr = np.asarray(stains, dtype=np.float64)
+    if arr.shape == (2, 3):
+        return stain_matrix(arr[0], arr[1])
+    if arr.shape == (3, 3):
+        return stain_matrix(arr[0], arr[1], arr[2])
+    raise ParameterError(f"stain matrix must have shape (2, 3) or (3, 3), got {arr.shape}")
+
+
+def as_white_point(white_point) -> np.ndarray:
+    """Coerce a white point (number or (r, g, b)) to a float64 array of 3.
+
+    Examples
+    --------
+    >>> as_white_point(255)
+    array([255., 255., 255.])
+    """
+    wp = np.asarray(white_point, dtype=np.float64)
+    if wp.ndim == 0:
+        wp = np.repeat(wp, 3)
+    if wp.shape != (3,) or not np.all(np.isfinite(wp)) or np.any(wp <= 1):
+        raise ParameterError(
+            f"white point must be a number or (r, g, b) > 1, got {np.asarray(white_point).tolist()}")
+    return wp
+
+
+def od_lut(white_point=255) -> np.ndarray:
+    """Per-channel 256-entry OD lookup table (256, 3) float32 for uint8 input.
+
+    Examples
+    --------
+    >>> lut = od_lut((255, 250, 240))
+    >>> lut[255].tolist(), bool(lut[0, 0] == lut[1, 0])
+    ([0.0, 0.0, 0.0], True)
+    """
+    wp = as_white_point(white_point)
+    v = np.maximum(np.arange(256, dtype=np.float64), 1.0)[:, None]
+    lut = np.maximum(0.0, -np.log10(v / wp[None, :]))
+    return lut.astype(np.float32)
+
+
+def _check_rgb(rgb) -> np.ndarray:
+    a = np.asarray(rgb)
+    if a.ndim < 1 or a.shape[-1] != 3:
+        raise ParameterError(
+            f"expected an RGB image with 3 colour channels last, got shape {a.shape}; "
+            "read IHC images with read_image(path, mode='rgb')")
+    return a
+
+
+def optical_density(rgb, white_point=255) -> np.ndarray:
+    """QuPath optical density ``max(0, -log10(max(v, 1) / I0))`` per channel.
+
+    Parameters
+    ----------
+    rgb : array (..., 3)
+        uint8 uses a lookup table (fast, exact); other dtypes are computed
+        directly, in the same units as ``white_point``.
+    white_point : float or (r, g, b)
+        Intensity of unstained glass (I0).
+
+    Returns
+    -------
+    float32 array (..., 3)
+
+    Examples
+    --------
+    >>> optical_density(np.array([[[25, 255, 0]]], np.uint8), 250).round(3)
+    array([[[1.   , 0.   , 2.398]]], dtype=float32)
+    """
+    a = _check_rgb(rgb)
+    if a.dtype == np.uint8:
+        lut = od_lut(white_point)
+        flat = np.ascontiguousarray(a).reshape(-1, 1, 3)
+        out = cv2.LUT(flat, lut.reshape(256, 1, 3))
+        return out.reshape(a.shape)
+    wp = as_white_point(white_point).astype(np.float32)
+    v = np.maximum(a.astype(np.float32), np.float32(1.0))
+    return np.maximum(np.float32(0), -np.log10(v / wp)).astype(np.float32)
+
+
+def _unmix(od: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Apply (k, 3) unmixing rows to OD (..., 3) -> (..., k) float32 (cv2.transform)."""
+    flat = np.ascontiguousarray(od, dtype=np.float32).reshape(-1, 1, 3)
+    out = cv2.transform(flat, rows.astype(np.float32))
+    return out.reshape(od.shape[:-1] + (rows.shape[0],))
+
+
+def deconvolve(rgb, stains="default", white_point=255, *, od=None) -> np.ndarray:
+    """Colour-deconvolve an RGB image into stain amounts [H, DAB, residual].
+
+    Parameters
+    ----------
+    rgb : array (..., 3)
+    stains : see :func:`as_stain_matrix`
+    white_point : float or (r, g, b)
+    od : array (..., 3), optional
+        Precomputed :func:`optical_density` (``rgb`` is then ignored).
+
+    Returns
+    -------
+    float32 array (..., 3) of stain ODs in QuPath units (not clipped).
+
+    Examples
+    --------
+    >>> m = stain_matrix()
+    >>> od = 0.3 * m[0] + 0.5 * m[1]          # 0.3 H + 0.5 DAB
+    >>> rgb = (255 * 10 ** -od).astype(np.float32)
+    >>> deconvolve(rgb).round(3)
+    array([0.3, 0.5, 0. ], dtype=float32)
+    """
+    m = as_stain_matrix(stains)
+    if od is None:
+        od = optical_density(rgb, white_point)
+    inv = np.linalg.inv(m)  # OD (row) = c @ m  ->  c = OD @ inv
+    return _unmix(od, inv.T)
+
+
+def stain_maps(rgb, stains="default", white_point=255, *, od=None):
+    """Hematoxylin and DAB OD maps as two contiguous float32 arrays.
+
+    Examples
+    --------
+    >>> h, d = stain_maps(np.full((2, 2, 3), 255, np.uint8))
+    >>> h.shape, float(d.max())
+    ((2, 2), 0.0)
+    """
+    m = as_stain_matrix(stains)
+    if od is None:
+        od = optical_density(rgb, white_point)
+    inv = np.linalg.inv(m)
+    both = _unmix(od, inv[:, :2].T)
+    return np.ascontiguousarray(both[..., 0]), np.ascontiguousarray(both[..., 1])
+
+
+def reconstruct_rgb(amounts, stains="default", white_point=255) -> np.ndarray:
+    """Beer-Lambert forward model: stain amounts (..., k<=3) -> float RGB.
+
+    Examples
+    --------
+    >>> reconstruct_rgb(np.zeros(3)).tolist()
+    [255.0, 255.0, 255.0]
+    """
+    m = as_stain_matrix(stains)
+    c = np.asarray(amounts, dtype=np.float64)
+    k = c.shape[-1]
+    od = c @ m[:k]
+    return as_white_point(white_point) * 10.0 ** (-od)
+
+
+def vector_angle_deg(a, b) -> float:
+    """Angle in degrees between two vectors (sign-insensitive to length).
+
+    Examples
+    --------
+    >>> round(vector_angle_deg([1, 0, 0], [1, 1, 0]), 6)
+    45.0
+    """
+    a = normalize_vector(a)
+    b = normalize_vector(b)
+    return float(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
+
+
+def estimate_white_point(rgb, **kwargs):
+    """See :func:`blotquant.ihc.stains.estimate_white_point` (re-exported here).
+
+    Examples
+    --------
+    >>> estimate_white_point(np.full((30, 30, 3), 241, np.uint8)).tolist()
+    [241.0, 241.0, 241.0]
+    """
+    from .stains import estimate_white_point as _ewp
+    return _ewp(rgb, **kwargs)
+
+
+def estimate_stains(rgb, **kwargs):
+    """See :func:`blotquant.ihc.stains.estimate_stains` (re-exported here).
+
+    Examples
+    --------
+    >>> from blotquant.errors import StainEstimationError
+    >>> try:
+    ...     estimate_stains(np.full((30, 30, 3), 250, np.uint8))
+    ... except StainEstimationError as err:
+    ...     print(str(err)[:26])
+    too few stained pixels to
+    """
+    from .stains import estimate_stains as _es
+    return _es(rgb, **kwargs)

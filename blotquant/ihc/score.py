@@ -1,0 +1,388 @@
+"""``score_ihc``: RGB brightfield image -> IHC scores per region; ``rescore``.
+
+Pipeline: white point (estimated from glass by default) -> optical density ->
+tissue mask -> H-DAB colour deconvolution (Ruifrok-Johnston vectors, or
+estimated, or given) -> pixel classes (pixel mode) or cell detection and
+per-cell classes (cell mode) -> counts and scores per region.
+
+Examples
+--------
+>>> from blotquant.synthetic import make_ihc
+>>> s = make_ihc(seed=0, shape=(128, 128))
+>>> res = score_ihc(s.image, mode="pixel")
+>>> bool(abs(res.summary.h_score[0] - s.truth.h_score) < 2)
+True
+>>> res2 = rescore(res, (0.1, 0.3, 0.5))
+>>> bool(res2.summary.h_score[0] > res.summary.h_score[0])
+True
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from ..image import Image
+from .deconvolution import as_stain_matrix, as_white_point, optical_density, stain_maps
+from .pixels import check_thresholds, classify_pixels
+from .regions import DEFAULT_EXCLUDE_CLASSES, as_regions, region_masks
+from .result import CELL_CLASS_NAMES, IHCResult, build_summary
+from .stains import estimate_stains, white_point_info
+from .tissue import DEFAULT_TISSUE_THRESHOLD, tissue_mask
+
+__all__ = ["score_ihc", "rescore", "prepare_rgb", "MODES"]
+
+MODES = ("cell", "pixel")
+
+
+def prepare_rgb(image) -> tuple[np.ndarray, dict]:
+    """Validate an IHC image and return uint8 RGB (rows, cols, 3) plus facts.
+
+    Accepts an :class:`~blotquant.image.Image` or array: uint8 RGB as is;
+    RGBA composited on white; uint16 scaled by 255/65535; float in [0, 1]
+    scaled by 255.  Grayscale and other shapes raise
+    :class:`~blotquant.errors.ParameterError`.
+
+    Examples
+    --------
+    >>> rgb, info = prepare_rgb(np.ones((4, 4, 3), float))
+    >>> rgb.dtype.name, int(rgb.max()), info["conversion"]
+    ('uint8', 255, 'float [0, 1] scaled to 8-bit')
+    """
+    info = {"name": None, "pixel_size_um": None, "conversion": None, "path": None}
+    data = image
+    if isinstance(image, Image):
+        md = image.metadata
+        info["pixel_size_um"] = md.pixel_size_um
+        info["path"] = md.path
+        if md.path:
+            info["name"] = Path(md.path).name
+        data = image.data
+    a = np.asarray(data)
+    where = f" ({info['path']})" if info["path"] else ""
+    if a.ndim == 2 or (a.ndim == 3 and a.shape[-1] == 1):
+        raise ParameterError(
+            f"score_ihc needs an RGB brightfield image{where}, got a single-channel "
+            f"(grayscale) image of shape {a.shape}: hematoxylin and DAB are separated by colour. "
+            "Use the original colour scan (read_image(path, mode='rgb')).")
+    if a.ndim != 3 or a.shape[-1] not in (3, 4):
+        raise ParameterError(
+            f"score_ihc needs an RGB image (rows, cols, 3){where}, got shape {a.shape}")
+    if a.shape[0] < 2 or a.shape[1] < 2:
+        raise ParameterError(f"image{where} is too small to score: shape {a.shape}")
+    conv = []
+    if a.dtype == np.uint8:
+        rgb = a
+    elif a.dtype == np.uint16:
+        rgb = np.rint(a.astype(np.float32) * (255.0 / 65535.0)).astype(np.uint8)
+        conv.append("16-bit scaled to 8-bit")
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.all(np.isfinite(a)):
+            raise ParameterError(f"image{where} contains NaN or infinite values")
+        if a.max() <= 1.0:
+            rgb = np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8)
+            conv.append("float [0, 1] scaled to 8-bit")
+        else:
+            rgb = np.rint(np.clip(a, 0, 255)).astype(np.uint8)
+            conv.append("float [0, 255] rounded to 8-bit")
+    elif a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.number):
+        raise ParameterError(f"image{where} has unsupported dtype {a.dtype}")
+    else:
+        rgb = np.clip(a, 0, 255).astype(np.uint8)
+        conv.append(f"{a.dtype} clipped to 8-bit")
+    if rgb.shape[-1] == 4:
+        alpha = rgb[..., 3:4].astype(np.float32) / 255.0
+        rgb = np.rint(rgb[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+        conv.append("RGBA composited on white")
+    info["conversion"] = "; ".join(conv) or None
+    return np.ascontiguousarray(rgb), info
+
+
+def _parse_white_point(white_point):
+    if isinstance(white_point, str):
+        wp = white_point.strip().lower()
+        if wp == "auto":
+            return "auto"
+        try:
+            vals = [float(v) for v in wp.split(",")]
+        except ValueError:
+            raise ParameterError(
+                f"white point {white_point!r}: use 'auto', a number (255) or r,g,b") from None
+        return as_white_point(vals[0] if len(vals) == 1 else vals)
+    return as_white_point(white_point)
+
+
+def _pixel_area_um2(pixel_size_um):
+    if pixel_size_um is None:
+        return None
+    ps = np.atleast_1d(np.asarray(pixel_size_um, float))
+    if ps.size == 1:
+        ps = np.repeat(ps, 2)
+    if ps.size != 2 or np.any(~np.isfinite(ps)) or np.any(ps <= 0):
+        raise ParameterError(f"pixel_size_um must be > 0 (um/px), got {pixel_size_um!r}")
+    return float(ps[0] * ps[1]), (float(ps[0]), float(ps[1]))
+
+
+def _classify_values(values, thresholds) -> np.ndarray:
+    """Cell class 0..3 by ``value >= threshold`` (NaN -> negative)."""
+    v = np.asarray(values, float)
+    v = np.where(np.isfinite(v), v, -np.inf)
+    return np.searchsorted(np.asarray(thresholds, float), v, side="right").astype(np.int64)
+
+
+def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
+              white_point="auto", regions=None, pixel_size_um=None, compartment="cytoplasm",
+              measure="mean", image_name=None, tissue=True,
+              tissue_threshold=DEFAULT_TISSUE_THRESHOLD, min_tissue_px=256, max_hole_px=64,
+              exclude_classes=DEFAULT_EXCLUDE_CLASSES, min_positive_pct=0.0,
+              stain_estimation=None, cell_params=None) -> IHCResult:
+    """Score an H-DAB image: per-region H-score, % positive, Allred, IRS.
+
+    Parameters
+    ----------
+    rgb : uint8 RGB array (rows, cols, 3) or :class:`~blotquant.image.Image`
+        Brightfield H-DAB image (RGBA is composited on white; 16-bit/float scaled).
+    mode : {"cell", "pixel"}
+        "cell": detect cells (QuPath-style positive cell detection) and classify
+        each by ``compartment``/``measure`` DAB OD. "pixel": classify every
+        tissue pixel by its DAB OD.
+    thresholds : (t1, t2, t3) or (t,)
+        DAB OD thresholds for 1+, 2+, 3+ (QuPath defaults 0.2, 0.4, 0.6).
+    stains : "default", "estimate", (2, 3)/(3, 3) array or dict
+        Stain vectors: Ruifrok-Johnston, estimated from this image (inside
+        tissue and include regions), or given.
+    white_point : "auto", number or (r, g, b)
+        Glass RGB (I0). "auto" estimates it from bright, unsaturated pixels and
+        falls back to 255 when no glass is visible (recorded in ``params``).
+    regions : list of Region, GeoJSON dict/text/path, or None
+        Include/exclude polygons (QuPath GeoJSON); None = whole image.
+    pixel_size_um : float or (row, col), optional
+        Defaults to the Image's metadata; gives ``area_um2`` and cell sizes.
+    compartment : {"cytoplasm", "nucleus", "cell"}
+        Cell-mode compartment (ASNS is cytoplasmic).
+    measure : {"mean", "max"}
+    image_name : str, optional
+        ``image`` column (default: the file name, else "image").
+    tissue : bool or bool array
+        Detect tissue (True), score every pixel (False), or use a given mask.
+    tissue_threshold, min_tissue_px, max_hole_px
+        See :func:`~blotquant.ihc.tissue.tissue_mask`.
+    exclude_classes : sequence of str
+        Region classifications that exclude.
+    min_positive_pct : float
+        Allred: percentages of positives below this score 0 (QuPath preference).
+    stain_estimation : dict, optional
+        Keyword arguments of :func:`~blotquant.ihc.stains.estimate_stains`.
+    cell_params : dict, optional
+        Keyword arguments of :func:`~blotquant.ihc.cells.detect_cells`.
+
+    Returns
+    -------
+    IHCResult
+
+    Raises
+    ------
+    ParameterError
+        Grayscale input, bad thresholds/stains/white point/regions.
+    StainEstimationError
+        ``stains="estimate"`` on an image with too few stained pixels.
+
+    Examples
+    --------
+    >>> from blotquant.synthetic import make_ihc
+    >>> s = make_ihc(seed=4, shape=(96, 96), white_point=(240, 235, 245))
+    >>> r = score_ihc(s.image, mode="pixel")
+    >>> r.white_point.round().tolist(), list(r.summary.region)
+    ([240.0, 235.0, 245.0], ['image'])
+    """
+    if mode not in MODES:
+        raise ParameterError(f"mode must be 'cell' or 'pixel', got {mode!r}")
+    t = check_thresholds(thresholds)
+    if compartment not in ("cytoplasm", "nucleus", "cell"):
+        raise ParameterError(f"compartment must be cytoplasm, nucleus or cell, got {compartment!r}")
+    if measure not in ("mean", "max"):
+        raise ParameterError(f"measure must be 'mean' or 'max', got {measure!r}")
+    img, info = prepare_rgb(rgb)
+    shape = img.shape[:2]
+    if pixel_size_um is None:
+        pixel_size_um = info["pixel_size_um"]
+    pa = _pixel_area_um2(pixel_size_um)
+    px_area, pixel_size_um = (pa if pa is not None else (None, None))
+    name = image_name or info["name"] or "image"
+
+    # white point
+    wp_req = _parse_white_point(white_point)
+    if isinstance(wp_req, str):
+        wpi = white_point_info(img)
+        wp, wp_source, wp_note = wpi["white_point"], wpi["source"], wpi["reason"]
+    else:
+        wp, wp_source, wp_note = wp_req, "user", ""
+
+    # regions
+    regs = as_regions(regions, exclude_classes=exclude_classes)
+    rmasks = region_masks(regs, shape)
+    union = np.zeros(shape, bool)
+    for m in rmasks.values():
+        union |= m
+
+    od = optical_density(img, wp)
+    if isinstance(tissue, (bool, np.bool_)):
+        tmask = tissue_mask(od, threshold=tissue_threshold, min_object_px=min_tissue_px,
+                            max_hole_px=max_hole_px) if tissue else np.ones(shape, bool)
+        tissue_source = "detected" if tissue else "all pixels"
+    else:
+        tmask = np.asarray(tissue, bool)
+        if tmask.shape != shape:
+            raise ParameterError(f"tissue mask shape {tmask.shape} does not match image {shape}")
+        tissue_source = "user"
+    scored = tmask & union
+
+    # stains
+    est_info = None
+    if isinstance(stains, str) and stains == "estimate":
+        kw = dict(stain_estimation or {})
+        est_info = estimate_stains(img, white_point=wp, mask=scored if scored.any() else None,
+                                   return_info=True, **kw)
+        m = est_info["matrix"]
+        stain_source = "estimated"
+    else:
+        m = as_stain_matrix(stains)
+        stain_source = "default" if (stains is None or isinstance(stains, str)) else "user"
+    h_od, dab_od = stain_maps(None, m, od=od)
+    del od
+
+    params = {
+        "mode": mode, "thresholds": t, "compartment": compartment, "measure": measure,
+        "stains": np.round(m, 6).tolist(), "stain_source": stain_source,
+        "white_point": np.round(wp, 3).tolist(), "white_point_source": wp_source,
+        "white_point_note": wp_note, "tissue": tissue_source,
+        "tissue_threshold": tissue_threshold, "min_tissue_px": min_tissue_px,
+        "max_hole_px": max_hole_px, "regions": [r.name + ":" + r.kind for r in regs],
+        "exclude_classes": list(exclude_classes), "min_positive_pct": float(min_positive_pct),
+        "pixel_size_um": None if pixel_size_um is None else list(pixel_size_um),
+        "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
+    }
+    if est_info is not None:
+        params["stain_estimation"] = {k: v for k, v in est_info.items() if k != "matrix"}
+        params["stain_estimation"].update(stain_estimation or {})
+
+    res = IHCResult(summary=pd.DataFrame(), cells=pd.DataFrame(), class_map=np.zeros(shape, np.uint8),
+                    dab_od=dab_od, hematoxylin_od=h_od, tissue_mask=tmask, nuclei_labels=None,
+                    cell_labels=None, stains=m, white_point=np.asarray(wp, float), regions=regs,
+                    params=params, region_masks=rmasks, image_name=name)
+    res._cache["px_area"] = px_area
+    if mode == "pixel":
+        res._cache["mean_dab"] = {k: float(dab_od[v & tmask].mean()) if (v & tmask).any()
+                                  else math.nan for k, v in rmasks.items()}
+    else:
+        from .cells import detect_cells  # noqa: PLC0415 (optional heavy import)
+        det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=scored,
+                           **dict(cell_params or {}))
+        params["cell_params"] = det.params
+        res.nuclei_labels = det.nuclei
+        res.cell_labels = det.cells
+        tab = det.table
+        ys = np.clip(np.rint(tab["y"].to_numpy(float)).astype(int), 0, shape[0] - 1)
+        xs = np.clip(np.rint(tab["x"].to_numpy(float)).astype(int), 0, shape[1] - 1)
+        parts = []
+        for rname, rm in rmasks.items():
+            sel = rm[ys, xs]
+            part = tab.loc[sel].copy()
+            part.insert(0, "region", rname)
+            part.insert(0, "image", name)
+            parts.append(part)
+        cells = pd.concat(parts, ignore_index=True) if parts else tab.iloc[:0].copy()
+        res._cache["cells_base"] = cells
+    return _apply_thresholds(res, t)
+
+
+def _apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
+    """(Re)classify with thresholds ``t`` and rebuild the tables (cheap)."""
+    params = dict(res.params)
+    params["thresholds"] = tuple(t)
+    shape = res.dab_od.shape
+    px_area = res._cache.get("px_area")
+    rows = []
+    if params["mode"] == "pixel":
+        scored = res.tissue_mask.copy()
+        union = np.zeros(shape, bool)
+        for m in res.region_masks.values():
+            union |= m
+        scored &= union
+        cmap = classify_pixels(res.dab_od, t, mask=scored)
+        for rname, rm in res.region_masks.items():
+            sel = cmap[rm]
+            c = np.bincount(sel, minlength=5)
+            n_px = int(c[1:].sum())
+            c = np.pad(c[1:5], (0, 0))
+            rows.append({"region": rname, "counts": c, "mean_dab_od": res._cache["mean_dab"][rname],
+                         "area_px": n_px,
+                         "area_um2": n_px * px_area if px_area else math.nan,
+                         "region_area_px": int(rm.sum())})
+        cells = pd.DataFrame(columns=["image", "region", "cell", "class", "class_name"])
+    else:
+        col = f"{params['compartment']}_dab_od_{params['measure']}"
+        cells = res._cache["cells_base"].copy()
+        cls = _classify_values(cells[col].to_numpy(float), t)
+        cells["class"] = cls
+        cells["class_name"] = [CELL_CLASS_NAMES[k] for k in cls]
+        # class map: paint each cell's area with its class code (class + 1)
+        labels = res.cell_labels
+        nmax = int(labels.max()) if labels is not None and labels.size else 0
+        lut = np.zeros(nmax + 1, np.uint8)
+        if len(cells):
+            lut[cells["cell"].to_numpy(int)] = (cls + 1).astype(np.uint8)
+        cmap = lut[labels] if labels is not None else np.zeros(shape, np.uint8)
+        for rname, rm in res.region_masks.items():
+            sub = cells[cells["region"] == rname]
+            k = _classify_values(sub[col].to_numpy(float), t)
+            c = np.bincount(k, minlength=4)[:4]
+            n_px = int((rm & res.tissue_mask).sum())
+            vals = sub[col].to_numpy(float)
+            rows.append({"region": rname, "counts": c,
+                         "mean_dab_od": float(np.nanmean(vals)) if np.isfinite(vals).any()
+                         else math.nan,
+                         "area_px": n_px, "area_um2": n_px * px_area if px_area else math.nan,
+                         "region_area_px": int(rm.sum())})
+    summary = build_summary(rows, image_name=res.image_name, mode=params["mode"], params=params)
+    out = res.copy_with(summary=summary, cells=cells, class_map=cmap, params=params,
+                        _cache=res._cache)
+    return out
+
+
+def rescore(result: IHCResult, thresholds, *, min_positive_pct=None) -> IHCResult:
+    """Re-classify an :class:`IHCResult` with new DAB thresholds (no re-detection).
+
+    Reuses the OD maps, tissue mask, regions and detected cells, so it is fast
+    enough for live threshold sliders (a 2k x 2k pixel-mode image in well under
+    a second).
+
+    Parameters
+    ----------
+    result : IHCResult
+    thresholds : (t1, t2, t3) or (t,)
+    min_positive_pct : float, optional
+        New Allred minimum positive percentage.
+
+    Returns
+    -------
+    IHCResult (new object; arrays shared with ``result``)
+
+    Examples
+    --------
+    >>> from blotquant.synthetic import make_ihc
+    >>> r = score_ihc(make_ihc(seed=0, shape=(64, 64)).image, mode="pixel")
+    >>> rescore(r, "0.2,0.4,0.6").summary.equals(r.summary)
+    True
+    """
+    if not isinstance(result, IHCResult):
+        raise ParameterError("rescore needs an IHCResult from score_ihc")
+    t = check_thresholds(thresholds)
+    if min_positive_pct is not None:
+        result = result.copy_with(params={**result.params,
+                                          "min_positive_pct": float(min_positive_pct)})
+    return _apply_thresholds(result, t)

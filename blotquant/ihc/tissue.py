@@ -1,0 +1,100 @@
+"""Tissue detection: tissue versus glass on brightfield slides.
+
+The total optical density ``OD_R + OD_G + OD_B`` (relative to the slide's
+white point, so an off-white background is ~0) is median-filtered (3x3, edge
+preserving: it removes camera/JPEG noise without moving the tissue border),
+thresholded, small holes are filled and small fragments (dust, debris) removed.
+Gland lumens larger than ``max_hole_px`` stay glass, as they are in truth.
+
+Examples
+--------
+>>> import numpy as np
+>>> rgb = np.full((60, 60, 3), 245, np.uint8)
+>>> rgb[10:50, 10:50] = (180, 170, 210)       # tissue
+>>> rgb[2:4, 55:57] = 40                        # dust speck on glass
+>>> m = tissue_mask(rgb, white_point=245)
+>>> int(m.sum()), bool(m[3, 56])
+(1596, False)
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..errors import ParameterError
+from .deconvolution import optical_density
+
+__all__ = ["tissue_mask", "DEFAULT_TISSUE_THRESHOLD"]
+
+#: Default threshold on the median-filtered OD sum (R + G + B).
+DEFAULT_TISSUE_THRESHOLD = 0.06
+
+
+def tissue_mask(image, *, white_point=255, threshold=DEFAULT_TISSUE_THRESHOLD,
+                min_object_px=256, max_hole_px=64, median=3, max_od=None) -> np.ndarray:
+    """Detect tissue (True) versus glass (False).
+
+    Parameters
+    ----------
+    image : uint8 RGB (rows, cols, 3) or float OD (rows, cols, 3)
+        Float input is taken as optical density (see :func:`optical_density`).
+    white_point : float or (r, g, b)
+        Glass RGB, used for RGB input only.
+    threshold : float
+        Minimum median-filtered OD sum of tissue (glass ~0, faint stroma ~0.1+).
+    min_object_px : int
+        Tissue fragments smaller than this are removed (dust, debris).
+    max_hole_px : int
+        Holes up to this size inside tissue are filled; larger ones (lumens,
+        tears) stay glass.
+    median : int
+        Median filter size (1 disables; 3 or 5).
+    max_od : float, optional
+        Pixels with an OD sum above this (black ink, dirt) are not tissue.
+
+    Returns
+    -------
+    bool array (rows, cols)
+
+    Examples
+    --------
+    >>> od = np.zeros((20, 20, 3), np.float32)
+    >>> od[5:15, 5:15] = 0.2
+    >>> int(tissue_mask(od, min_object_px=10).sum())   # 3x3 median rounds the corners
+    96
+    """
+    a = np.asarray(image)
+    if a.ndim != 3 or a.shape[-1] != 3:
+        raise ParameterError(
+            f"tissue_mask needs an RGB image or OD map (rows, cols, 3), got shape {a.shape}")
+    if threshold <= 0:
+        raise ParameterError("tissue threshold must be > 0")
+    od = a.astype(np.float32, copy=False) if np.issubdtype(a.dtype, np.floating) \
+        else optical_density(a, white_point)
+    s = np.ascontiguousarray(od.sum(axis=-1, dtype=np.float32))
+    if median and median > 1:
+        if median not in (3, 5):
+            raise ParameterError("median must be 1, 3 or 5")
+        s = cv2.medianBlur(s, int(median))
+    mask = s >= threshold
+    if max_od is not None:
+        mask &= s <= max_od
+    mask = _remove_small(mask, min_object_px)
+    if max_hole_px and max_hole_px > 0:
+        holes = _remove_small(~mask, max_hole_px + 1, connectivity=4)
+        mask = ~holes
+    return mask
+
+
+def _remove_small(mask: np.ndarray, min_px: int, connectivity: int = 8) -> np.ndarray:
+    """Drop connected components with fewer than ``min_px`` pixels."""
+    if not min_px or min_px <= 1 or not mask.any():
+        return mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask.view(np.uint8), connectivity=connectivity, ltype=cv2.CV_32S)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_px
+    keep[0] = False
+    # label 0 is the complement only when the mask does not cover pixel classes;
+    # cv2 labels background (0-valued) as 0, so it is never kept.
+    return keep[labels]
