@@ -1,0 +1,423 @@
+"""Batch runs: many images -> combined tidy tables, QC figures and one HTML report.
+
+:func:`run_batch` analyses every image of a folder or sample sheet in
+parallel with dask (a local cluster by default, or an existing
+``dask.distributed`` scheduler), one task per image.  Each image gets its own
+result folder under ``<out>/images/`` whose completion marker (``done.json``)
+is written last; its name contains a key hashed from the file's content
+(SHA-256), the analysis parameters, the review sidecar (if any) and the
+package version.  A re-run therefore skips every image already finished with
+the same content and parameters -- also after the previous run was killed --
+and the combined tables, rebuilt from the per-image folders in sheet order,
+come out identical.
+
+One bad file never stops the batch: it is listed in ``errors.csv`` (file,
+error_type, message) and the run returns a non-zero exit status.
+
+Output folder layout::
+
+    OUT/
+      bands.csv  lanes.csv  normalized.csv      (blots; .parquet/.xlsx with fmt=)
+      ihc_regions.csv  ihc_cells.csv            (IHC)
+      errors.csv                                (file, error_type, message)
+      report.html                               (self-contained)
+      run.json                                  (parameters, counts, timings)
+      images/<name>__<key>/                     (per image: tables, qc.png, thumb.png,
+                                                 info.json, done.json)
+
+Examples
+--------
+>>> from blotquant.batch import task_key
+>>> task_key("ab" * 32, {"radius": 50}) == task_key("ab" * 32, {"radius": 50})
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from ._version import __version__
+from .batch_sheet import discover_images, read_sample_sheet, split_list
+from .batch_worker import DONE, ERROR, is_done, process_image
+from .errors import ParameterError
+from .provenance import jsonable
+from .tables import TABLE_FORMATS, write_json, write_table
+
+__all__ = ["run_batch", "BatchResult", "build_tasks", "task_key", "file_sha256",
+           "TABLE_NAMES", "EXIT_OK", "EXIT_SOME_FAILED"]
+
+#: Combined tables, in the order they are written.
+TABLE_NAMES = ("bands", "lanes", "normalized", "ihc_regions", "ihc_cells")
+
+EXIT_OK = 0
+#: Exit status when the batch finished but some files failed (see errors.csv).
+EXIT_SOME_FAILED = 3
+
+ERROR_COLUMNS = ["file", "error_type", "message"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What :func:`run_batch` did.
+
+    Attributes
+    ----------
+    out_dir : Path
+    tables : dict of str -> DataFrame
+        The combined tables (only those with rows).
+    errors : DataFrame
+        file, error_type, message (one row per failed file).
+    n_images, n_done, n_skipped, n_failed : int
+        Images in the batch; analysed in this run; already finished (resumed);
+        failed.
+    seconds : float
+    paths : dict of str -> Path
+        Written files (tables, ``errors``, ``report``, ``run``).
+    warnings : list of str
+    """
+
+    out_dir: Path
+    tables: dict = field(default_factory=dict)
+    errors: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ERROR_COLUMNS))
+    n_images: int = 0
+    n_done: int = 0
+    n_skipped: int = 0
+    n_failed: int = 0
+    seconds: float = 0.0
+    paths: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every image succeeded, :data:`EXIT_SOME_FAILED` otherwise."""
+        return EXIT_SOME_FAILED if self.n_failed else EXIT_OK
+
+
+def file_sha256(path, chunk: int = 1 << 22) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while True:
+            b = fh.read(chunk)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+def task_key(content_sha: str, params: Mapping[str, Any]) -> str:
+    """Key of one image's result: content hash + parameters + package version."""
+    text = json.dumps(jsonable({"sha256": content_sha, "params": params,
+                                "version": __version__}), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _safe(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return (s or "image")[:80]
+
+
+def _image_name(file: str, base: Path) -> str:
+    p = Path(file)
+    try:
+        return p.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
+def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, blot_params=None,
+                ihc_params=None, qc: bool = True, thumb_px: int = 360,
+                use_sidecars: bool = True) -> tuple[list[dict], list[dict]]:
+    """Turn a normalised sample sheet into worker tasks.
+
+    Returns ``(tasks, errors)``: files that cannot even be hashed (missing,
+    unreadable) become error records straight away.
+    """
+    from .corrections import find_sidecar
+
+    out_dir = Path(out_dir)
+    base = Path(base_dir)
+    tasks, errors = [], []
+    names_seen: dict[str, int] = {}
+    for i, row in sheet.iterrows():
+        file = str(row["file"])
+        name = _image_name(file, base)
+        if name in names_seen:  # same file name from two folders outside base
+            names_seen[name] += 1
+            name = f"{name}#{names_seen[name]}"
+        else:
+            names_seen[name] = 0
+        ctx = {k: row[k] for k in sheet.columns}
+        try:
+            sha = file_sha256(file)
+        except OSError as err:
+            msg = err.strerror or str(err)
+            if isinstance(err, FileNotFoundError):
+                msg = "file not found; check the path in the sample sheet"
+            errors.append({"index": i, "file": file, "name": name,
+                           "error_type": "ImageReadError", "message": msg, "context": ctx})
+            continue
+        sidecar = find_sidecar(file, out_dir) if use_sidecars else None
+        rows = split_list(row["rows"])
+        lane_labels = split_list(row["lane_labels"])
+        lanes = int(row["lanes"]) if row["lanes"] else (len(lane_labels) or None)
+        params = {"kind": row["kind"], "rows": rows, "lanes": lanes,
+                  "blot": dict(blot_params or {}), "ihc": dict(ihc_params or {}),
+                  "sidecar_sha256": file_sha256(sidecar) if sidecar else None,
+                  "name": name}
+        key = task_key(sha, params)
+        tasks.append({
+            "index": int(i), "file": file, "name": name, "kind": row["kind"],
+            "rows": rows, "lanes": lanes, "blot_params": dict(blot_params or {}),
+            "ihc_params": dict(ihc_params or {}),
+            "sidecar": str(sidecar) if sidecar else None, "sha256": sha, "key": key,
+            "result_dir": str(out_dir / "images" / f"{_safe(name)}__{key[:10]}"),
+            "qc": qc, "thumb_px": thumb_px, "context": ctx,
+        })
+    return tasks, errors
+
+
+# ------------------------------------------------------------------ execution
+def _execute(tasks: list[dict], *, workers: int | None, scheduler: str | None,
+             processes: bool, progress: bool,
+             on_result: Callable[[dict], None]) -> None:
+    """Run ``process_image`` over ``tasks`` and feed each record to ``on_result``."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), desc="blotquant batch", unit="image", file=sys.stderr,
+               disable=not progress or not tasks, dynamic_ncols=True)
+    try:
+        if not tasks:
+            return
+        if scheduler in ("sync", "synchronous") or workers == 0:
+            for t in tasks:
+                on_result(_strip(process_image(_worker_task(t)), t))
+                bar.update()
+            return
+        from distributed import Client, LocalCluster, as_completed
+
+        cluster = None
+        if scheduler:
+            client = Client(scheduler, timeout="30s")
+        else:
+            n = workers or min(os.cpu_count() or 1, len(tasks), 8)
+            cluster = LocalCluster(n_workers=max(1, n), threads_per_worker=1,
+                                   processes=processes, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        try:
+            futures = {}
+            for t in tasks:
+                f = client.submit(process_image, _worker_task(t), pure=False,
+                                  key=f"blotquant-image-{t['index']}-{t['key']}")
+                futures[f.key] = (f, t)
+            for f in as_completed([f for f, _ in futures.values()]):
+                t = futures[f.key][1]
+                try:
+                    rec = f.result()
+                except Exception as err:  # worker died (KilledWorker), cancelled, ...
+                    rec = {"status": "error", "file": t["file"], "name": t["name"],
+                           "error_type": type(err).__name__,
+                           "message": f"worker failed on this file: {err}"}
+                on_result(_strip(rec, t))
+                bar.update()
+                f.release()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    finally:
+        bar.close()
+
+
+def _worker_task(t: dict) -> dict:
+    return {k: v for k, v in t.items() if k != "context"}
+
+
+def _strip(rec: dict, t: dict) -> dict:
+    rec = dict(rec)
+    rec["index"] = t["index"]
+    return rec
+
+
+# ------------------------------------------------------------------ main entry
+def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
+              scheduler: str | None = None, processes: bool = True, fmt: str = "csv",
+              kind: str | None = None, blot_params: Mapping | None = None,
+              ihc_params: Mapping | None = None, recursive: bool = False,
+              progress: bool = True, report: bool = True, qc: bool = True,
+              use_sidecars: bool = True, title: str | None = None) -> BatchResult:
+    """Analyse a folder or a sample sheet of images; resumable and fault-tolerant.
+
+    Parameters
+    ----------
+    source : path
+        A folder (image files discovered by extension) or a ``.csv`` sample
+        sheet (see :mod:`blotquant.batch_sheet`).
+    out_dir : path
+        Output folder (created).  Re-running into the same folder resumes.
+    sheet : path, optional
+        A sample sheet whose relative paths are relative to ``source`` (when
+        ``source`` is a folder).
+    workers : int, optional
+        Local dask workers (default: number of CPUs, at most 8).  ``0`` runs
+        everything in this process (no dask).
+    scheduler : str, optional
+        Address of an existing ``dask.distributed`` scheduler
+        (``tcp://host:8786``); the workers must see the same file paths.
+        ``"sync"`` is the same as ``workers=0``.
+    processes : bool
+        Local workers as processes (default) or threads.
+    fmt : {"csv", "parquet", "xlsx"}
+        Format of the combined tables.
+    kind : {"auto", "blot", "ihc"}, optional
+        Overrides the sheet's ``kind`` column for every image.
+    blot_params, ihc_params : mapping, optional
+        Keyword arguments for :func:`blotquant.quantify_blot` /
+        :func:`blotquant.score_ihc` (recorded, part of the resume key).
+    recursive : bool
+        Scan sub-folders too (folder sources only).
+    progress, report, qc : bool
+        Show a tqdm progress bar; write ``report.html``; draw QC figures.
+    use_sidecars : bool
+        Apply review sidecars found by :func:`blotquant.corrections.find_sidecar`
+        (in ``out_dir``, then next to the image).
+
+    Returns
+    -------
+    BatchResult
+
+    Examples
+    --------
+    >>> res = run_batch("images/", "out/", workers=2)  # doctest: +SKIP
+    >>> res.exit_status, res.n_failed                    # doctest: +SKIP
+    (0, 0)
+    """
+    t0 = time.perf_counter()
+    if fmt not in TABLE_FORMATS:
+        raise ParameterError(f"unknown table format {fmt!r}; use one of "
+                             f"{', '.join(TABLE_FORMATS)}")
+    if kind not in (None, "auto", "blot", "ihc"):
+        raise ParameterError(f"unknown kind {kind!r}; use auto, blot or ihc")
+    if workers is not None and workers < 0:
+        raise ParameterError("--workers must be >= 0")
+    source = Path(source)
+    out_dir = Path(out_dir)
+    if sheet is not None:
+        base = source if source.is_dir() else Path(sheet).parent
+        df = read_sample_sheet(sheet, base_dir=base)
+    elif source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
+        base = source.parent
+        df = read_sample_sheet(source)
+    elif source.is_dir():
+        base = source
+        df = discover_images(source, recursive=recursive, exclude=out_dir)
+    elif source.is_file():
+        raise ParameterError("give a folder of images or a .csv sample sheet", path=source)
+    else:
+        raise ParameterError("no such file or folder", path=source)
+    if kind and kind != "auto":
+        df["kind"] = kind
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    tasks, early_errors = build_tasks(df, out_dir, base_dir=base, blot_params=blot_params,
+                                      ihc_params=ihc_params, qc=qc,
+                                      use_sidecars=use_sidecars)
+    todo = [t for t in tasks if not is_done(t["result_dir"], t["key"])]
+    n_skipped = len(tasks) - len(todo)
+    records: dict[int, dict] = {}
+
+    def on_result(rec):
+        records[rec["index"]] = rec
+
+    _execute(todo, workers=workers, scheduler=scheduler, processes=processes,
+             progress=progress, on_result=on_result)
+
+    from .batch_combine import combine
+
+    failures = {e["index"]: e for e in early_errors}
+    done_tasks = []
+    for t in tasks:
+        if is_done(t["result_dir"], t["key"]):
+            done_tasks.append(t)
+            continue
+        rec = records.get(t["index"]) or _read_error(t)
+        failures[t["index"]] = {"index": t["index"], "file": t["file"], "name": t["name"],
+                                "error_type": rec.get("error_type", "Error"),
+                                "message": rec.get("message", "no result"),
+                                "context": t["context"]}
+    combined, warnings = combine(done_tasks, base_dir=base)
+    errors = pd.DataFrame(
+        [{"file": _image_name(f["file"], base), "error_type": f["error_type"],
+          "message": f["message"]} for _, f in sorted(failures.items())],
+        columns=ERROR_COLUMNS)
+
+    paths = {}
+    for name in TABLE_NAMES:
+        if name in combined:
+            paths[name] = write_table(combined[name], out_dir / f"{name}.{fmt}")
+    paths["errors"] = write_table(errors, out_dir / "errors.csv")
+    result = BatchResult(out_dir=out_dir, tables=combined, errors=errors,
+                         n_images=len(df), n_done=len(todo) - sum(
+                             1 for t in todo if t["index"] in failures),
+                         n_skipped=n_skipped, n_failed=len(failures), warnings=warnings)
+    result.seconds = round(time.perf_counter() - t0, 3)
+    if report:
+        from .report.html import write_report
+
+        images = [_image_entry(t, ok=True) for t in done_tasks] + \
+                 [_image_entry(f, ok=False) for f in failures.values()]
+        images.sort(key=lambda e: e["index"])
+        paths["report"] = write_report(out_dir / "report.html", tables=combined,
+                                       errors=errors, images=images, warnings=warnings,
+                                       title=title or f"blotquant batch: {source.name}")
+    run_info = {
+        "blotquant_version": __version__, "source": str(source),
+        "sheet": None if sheet is None else str(sheet), "format": fmt,
+        "blot_params": dict(blot_params or {}), "ihc_params": dict(ihc_params or {}),
+        "kind": kind or "sheet/auto", "n_images": result.n_images,
+        "n_analysed": result.n_done, "n_skipped_finished": n_skipped,
+        "n_failed": result.n_failed, "seconds": result.seconds,
+        "workers": workers, "scheduler": scheduler or "local",
+        "processes": processes,
+    }
+    paths["run"] = write_json(run_info, out_dir / "run.json")
+    result.paths = paths
+    return result
+
+
+def _read_error(t: dict) -> dict:
+    try:
+        return json.loads((Path(t["result_dir"]) / ERROR).read_text())
+    except (OSError, ValueError):
+        return {"error_type": "Interrupted", "message": "the image was not finished"}
+
+
+def _image_entry(t: dict, ok: bool) -> dict:
+    ctx = t.get("context", {})
+    e = {"index": t["index"], "name": t["name"], "ok": ok,
+         "sample": ctx.get("sample", ""), "condition": ctx.get("condition", ""),
+         "replicate": ctx.get("replicate", ""), "role": ctx.get("role", "")}
+    if ok:
+        d = Path(t["result_dir"])
+        e.update(thumb=d / "thumb.png", qc=d / "qc.png", result_dir=d)
+        try:
+            e["kind"] = json.loads((d / DONE).read_text()).get("kind", "")
+        except (OSError, ValueError):
+            e["kind"] = ""
+    else:
+        e.update(error_type=t.get("error_type", ""), message=t.get("message", ""))
+    return e

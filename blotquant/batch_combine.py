@@ -1,0 +1,222 @@
+"""Combine per-image result folders into the batch's tidy tables.
+
+The combined tables are always rebuilt from the files in the per-image
+result folders, in sample-sheet order, so a resumed run produces exactly the
+same tables as an uninterrupted one.
+
+Normalisation across images follows the sheet's ``group`` and ``role``
+columns (see :mod:`blotquant.batch_sheet`):
+
+- one image holding both rows: ``target`` row / ``control`` row of that
+  image (default target = top row, control = bottom row);
+- a target image plus a ``loading_control`` image of the same group: the
+  target row of the first / the (first) row of the second, matched by lane;
+- a ``total_protein`` image in the group: lane normalisation factor
+  ``LNF = lane total / max lane total`` (lane totals = background-subtracted
+  lane profile integrals), ``ratio = target volume / LNF``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .batch_sheet import split_list
+from .provenance import params_hash
+
+__all__ = ["combine", "CONTEXT_COLUMNS"]
+
+#: Sample-sheet columns copied into every combined table (after ``image``).
+CONTEXT_COLUMNS = ("sample", "condition", "replicate", "role", "group")
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def _with_context(df: pd.DataFrame, t: dict, phash: str) -> pd.DataFrame:
+    df = df.copy()
+    ctx = t["context"]
+    df["image"] = t["name"]
+    for c in CONTEXT_COLUMNS:
+        df[c] = ctx.get(c, "")
+    if "params_hash" not in df.columns:
+        df["params_hash"] = phash
+    if "version" not in df.columns:
+        df["version"] = __version__
+    front = ["image", *CONTEXT_COLUMNS]
+    tail = ["params_hash", "version"]
+    cols = front + [c for c in df.columns if c not in front and c not in tail] + tail
+    return df[cols]
+
+
+def _lane_labels(df: pd.DataFrame, t: dict) -> pd.DataFrame:
+    labels = split_list(t["context"].get("lane_labels", ""))
+    if "lane" in df.columns:
+        lab = {i + 1: v for i, v in enumerate(labels)}
+        pos = list(df.columns).index("lane") + 1
+        df.insert(pos, "lane_label", [lab.get(int(x), "") if pd.notna(x) else ""
+                                      for x in df["lane"]])
+    return df
+
+
+def _row_order(bands: pd.DataFrame) -> list[str]:
+    if bands is None or bands.empty or "row" not in bands:
+        return []
+    b = bands.dropna(subset=["row"])
+    if "y" in b:
+        return [str(r) for r in b.groupby("row")["y"].median().sort_values().index]
+    return [str(r) for r in pd.unique(b["row"])]
+
+
+def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]],
+                     warnings: list[str]) -> list[pd.DataFrame]:
+    """Normalised ratios for one group of blot images."""
+    from . import normalize
+
+    def role(t):
+        return t["context"].get("role", "target")
+
+    targets = [x for x in items if role(x[0]) == "target"]
+    controls = [x for x in items if role(x[0]) == "loading_control"]
+    totals = [x for x in items if role(x[0]) == "total_protein"]
+    out = []
+    for t, bands, _ in targets:
+        ctx = t["context"]
+        rows = _row_order(bands)
+        if not rows:
+            continue
+        tname = ctx.get("target") or rows[0]
+        ref = int(ctx.get("reference_lane") or 1)
+        if tname not in rows:
+            warnings.append(f"{t['name']}: target row {tname!r} not found "
+                            f"(rows: {', '.join(rows)})")
+            continue
+        if totals:
+            tp_t, _, tp_tot = totals[0]
+            if tp_tot is None or tp_tot.empty:
+                warnings.append(f"{t['name']}: total-protein image {tp_t['name']} has no "
+                                "lane totals")
+                continue
+            tb = bands[bands["row"].astype(str) == tname]
+            tv = tb.groupby("lane")["volume"].sum()
+            tot = tp_tot.set_index("lane")["total"]
+            lnf = tot / tot.max()
+            lanes = sorted(set(tv.index) & set(lnf.index))
+            df = pd.DataFrame({"image": t["name"], "lane": lanes, "target": tname,
+                               "control": "total protein",
+                               "target_volume": [float(tv[x]) for x in lanes],
+                               "control_volume": [float(tot[x]) for x in lanes]})
+            df["ratio"] = df["target_volume"] / np.array([float(lnf[x]) for x in lanes])
+            refv = df.loc[df["lane"] == ref, "ratio"]
+            df["relative_ratio"] = df["ratio"] / float(refv.iloc[0]) if len(refv) \
+                else np.nan
+            df["flags"] = np.where(df["control_volume"] <= 0, "control<=0", "")
+            df["control_image"] = tp_t["name"]
+            df["method"] = "total-protein"
+        else:
+            if controls:
+                c_t, c_bands, _ = controls[0]
+                crows = _row_order(c_bands)
+                cname = ctx.get("control") or (crows[0] if crows else "")
+                cb = c_bands[c_bands["row"].astype(str) == cname].copy()
+                control_image = c_t["name"]
+            else:
+                cname = ctx.get("control") or (rows[-1] if len(rows) > 1 else "")
+                cb = bands[bands["row"].astype(str) == cname].copy()
+                control_image = t["name"]
+            if not cname or cname == tname:
+                continue  # a single-row blot without a control: nothing to normalise
+            if cb.empty:
+                warnings.append(f"{t['name']}: control row {cname!r} not found")
+                continue
+            tb = bands[bands["row"].astype(str) == tname].copy()
+            both = pd.concat([tb, cb], ignore_index=True)
+            both["image"] = t["name"]
+            both["row"] = both["row"].astype(str)
+            try:
+                df = normalize(both, target=tname, control=cname, reference_lane=ref)
+            except Exception as err:  # noqa: BLE001 - report, keep the batch going
+                warnings.append(f"{t['name']}: normalisation failed: {err}")
+                continue
+            df = df.copy()
+            df["image"] = t["name"]
+            df["control_image"] = control_image
+            df["method"] = "loading-control"
+        phash = params_hash({"target": tname, "control": str(df["control"].iloc[0])
+                             if len(df) else "", "reference_lane": ref,
+                             "method": df["method"].iloc[0] if len(df) else ""})
+        df["params_hash"] = phash
+        df["version"] = __version__
+        df = _with_context(df, t, phash)
+        out.append(_lane_labels(df, t))
+    return out
+
+
+def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
+    """Combined tables from finished tasks (in the given order) + warnings."""
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in
+                                            ("bands", "lanes", "ihc_regions", "ihc_cells")}
+    warnings: list[str] = []
+    groups: dict[str, list] = {}
+    for t in done_tasks:
+        d = Path(t["result_dir"])
+        phash = _marker_hash(d)
+        bands = _read(d / "bands.csv")
+        if bands is not None:
+            lanes = _read(d / "lanes.csv")
+            totals = _read(d / "lane_totals.csv")
+            parts["bands"].append(_lane_labels(_with_context(bands, t, phash), t))
+            if lanes is not None:
+                parts["lanes"].append(_lane_labels(_with_context(lanes, t, phash), t))
+            groups.setdefault(t["context"].get("group", t["name"]), []).append(
+                (t, bands, totals))
+            if "saturated" in bands:
+                sat = bands[bands["saturated"].astype(str).str.lower().isin(["true", "1"])]
+                for _, r in sat.iterrows():
+                    warnings.append(f"{t['name']}: saturated band (lane {r.get('lane')}, "
+                                    f"row {r.get('row')}) -- its volume is a lower bound")
+        regions = _read(d / "ihc_regions.csv")
+        if regions is not None:
+            parts["ihc_regions"].append(_with_context(regions, t, phash))
+            cells = _read(d / "ihc_cells.csv")
+            if cells is not None and len(cells):
+                parts["ihc_cells"].append(_with_context(cells, t, phash))
+    normalized = []
+    for _, items in groups.items():
+        normalized.extend(_normalize_group(items, warnings))
+    tables = {}
+    for name in ("bands", "lanes"):
+        if parts[name]:
+            tables[name] = pd.concat(parts[name], ignore_index=True)
+    if normalized:
+        tables["normalized"] = pd.concat(normalized, ignore_index=True)
+        for _, r in tables["normalized"].iterrows():
+            flags = r.get("flags")
+            if isinstance(flags, str) and flags.strip():
+                warnings.append(f"{r['image']}: lane {r['lane']} ratio flagged: {flags}")
+    elif parts["bands"]:
+        tables["normalized"] = pd.DataFrame()
+    for name in ("ihc_regions", "ihc_cells"):
+        if parts[name]:
+            tables[name] = pd.concat(parts[name], ignore_index=True)
+    if parts["ihc_regions"] and "ihc_cells" not in tables:
+        tables["ihc_cells"] = pd.DataFrame()
+    return tables, warnings
+
+
+def _marker_hash(d: Path) -> str:
+    import json
+
+    try:
+        return json.loads((d / "done.json").read_text()).get("params_hash", "")
+    except (OSError, ValueError):
+        return ""

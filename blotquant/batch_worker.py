@@ -1,0 +1,357 @@
+"""The per-image work of a batch run (runs on dask workers).
+
+:func:`process_image` takes a plain-dict task, analyses one image and writes
+its results into the task's result folder:
+
+``bands.csv``, ``lanes.csv``, ``lane_totals.csv`` (blots) or
+``ihc_regions.csv``, ``ihc_cells.csv`` (IHC), ``qc.png`` (the engine's QC
+figure), ``thumb.png`` (small overlay for the HTML report), ``info.json``
+and, written last, ``done.json`` -- the completion marker.  Every file is
+written atomically (temp file + rename), so a folder without ``done.json``
+is simply redone by the next run.  It never raises: a failure is returned
+(and written to ``error.json``) as a record with the error type and message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .tables import atomic_path, write_json, write_table
+
+__all__ = ["process_image", "is_done", "read_marker", "DONE", "decide_kind", "render_thumb"]
+
+DONE = "done.json"
+ERROR = "error.json"
+
+# pyplot is not thread-safe: QC figures are drawn one at a time per process.
+_MPL_LOCK = threading.Lock()
+
+#: Mean chroma (max - min channel, 8-bit scale) below which an RGB image is a
+#: (slightly tinted) grey blot scan rather than a stained IHC image.
+CHROMA_IHC_MIN = 3.0
+
+
+def read_marker(result_dir) -> dict | None:
+    """The completion marker of a result folder, or None if absent/unreadable."""
+    p = Path(result_dir) / DONE
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_done(result_dir, key: str) -> bool:
+    """True when ``result_dir`` holds a finished result for ``key``."""
+    m = read_marker(result_dir)
+    return bool(m) and m.get("key") == key and m.get("status") == "ok"
+
+
+def _mean_chroma(rgb) -> float:
+    a = np.asarray(rgb)
+    if a.ndim != 3 or a.shape[-1] < 3:
+        return 0.0
+    step = max(1, int(np.ceil(np.sqrt(a.shape[0] * a.shape[1] / 250_000))))
+    a = a[::step, ::step, :3].astype(np.float64)
+    scale = 255.0 / float(np.iinfo(np.asarray(rgb).dtype).max) \
+        if np.issubdtype(np.asarray(rgb).dtype, np.integer) else 255.0
+    return float((a.max(axis=-1) - a.min(axis=-1)).mean() * scale)
+
+
+def decide_kind(image) -> str:
+    """``"ihc"`` for colour images whose channels differ, else ``"blot"``.
+
+    Readers already turn RGB files with identical channels into grey images;
+    a colour image whose mean chroma (max - min channel, 8-bit scale) is
+    below :data:`CHROMA_IHC_MIN` is treated as a tinted grey blot scan.
+
+    Examples
+    --------
+    >>> from blotquant.image import Image
+    >>> decide_kind(Image.from_array(np.zeros((4, 4), np.uint16)))
+    'blot'
+    >>> rgb = np.zeros((4, 4, 3), np.uint8); rgb[..., 0] = 200; rgb[..., 2] = 90
+    >>> decide_kind(Image.from_array(rgb))
+    'ihc'
+    """
+    md = image.metadata
+    if md.axes != "YXC":
+        return "blot"
+    if md.channels_equal:
+        return "blot"
+    data = image.levels[-1] if getattr(image, "is_pyramid", False) else image.data
+    return "ihc" if _mean_chroma(np.asarray(data)) >= CHROMA_IHC_MIN else "blot"
+
+
+# ----------------------------------------------------------------- thumbnails
+def _stretch(gray: np.ndarray) -> np.ndarray:
+    g = np.asarray(gray, dtype=np.float64)
+    finite = g[np.isfinite(g)]
+    if finite.size == 0:
+        return np.zeros(g.shape, np.uint8)
+    lo, hi = np.percentile(finite, [0.5, 99.5])
+    if hi <= lo:
+        hi = lo + 1
+    return (np.clip((g - lo) / (hi - lo), 0, 1) * 255).astype(np.uint8)
+
+
+def _step(shape, max_px: int) -> int:
+    return max(1, int(np.ceil(max(shape[0], shape[1]) / max_px)))
+
+
+def render_thumb(kind: str, data, *, bands: pd.DataFrame | None = None,
+                 lanes: pd.DataFrame | None = None, class_map=None,
+                 max_px: int = 360) -> "PIL.Image.Image":  # noqa: F821
+    """Small RGB overlay for the HTML report (PIL image).
+
+    Blots: contrast-stretched image with lane outlines (blue) and band boxes
+    (green; red when saturated).  IHC: the RGB image with the DAB class map
+    blended in (blue negative, yellow 1+, orange 2+, red 3+).
+    """
+    from PIL import Image as PILImage, ImageDraw
+
+    a = np.asarray(data)
+    s = _step(a.shape, max_px)
+    if kind == "ihc":
+        rgb = a[::s, ::s, :3]
+        if rgb.dtype != np.uint8:
+            rgb = _stretch(rgb)
+        rgb = rgb.astype(np.float64)
+        if class_map is not None:
+            cm = np.asarray(class_map)
+            cs = _step(cm.shape, max_px)
+            cm = cm[::cs, ::cs][: rgb.shape[0], : rgb.shape[1]]
+            rgb = rgb[: cm.shape[0], : cm.shape[1]]
+            colours = np.array([[0, 0, 0], [60, 90, 255], [255, 230, 0], [255, 140, 0],
+                                [230, 0, 0]], np.float64)
+            over = colours[np.clip(cm, 0, 4)]
+            alpha = np.where(cm > 0, 0.45, 0.0)[..., None]
+            rgb = rgb * (1 - alpha) + over * alpha
+        im = PILImage.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
+        return im
+    gray = a if a.ndim == 2 else (a[..., :3].mean(axis=-1) if a.shape[-1] in (3, 4)
+                                  else a[0])
+    g = _stretch(gray[::s, ::s])
+    im = PILImage.fromarray(np.stack([g] * 3, axis=-1), "RGB")
+    draw = ImageDraw.Draw(im)
+    if lanes is not None and len(lanes):
+        for _, r in lanes.iterrows():
+            try:
+                x0 = (float(r["x"]) - float(r["width"]) / 2) / s
+                x1 = (float(r["x"]) + float(r["width"]) / 2) / s
+                y0 = float(r.get("top", 0)) / s
+                y1 = float(r.get("bottom", a.shape[0] - 1)) / s
+            except (TypeError, ValueError, KeyError):
+                continue
+            if np.all(np.isfinite([x0, x1, y0, y1])):
+                draw.rectangle([x0, y0, x1, y1], outline=(70, 130, 255))
+    if bands is not None and len(bands):
+        for _, r in bands.iterrows():
+            try:
+                box = [float(r["left"]) / s, float(r["top"]) / s,
+                       float(r["right"]) / s, float(r["bottom"]) / s]
+            except (TypeError, ValueError, KeyError):
+                continue
+            if not np.all(np.isfinite(box)):
+                continue
+            sat = str(r.get("saturated", False)).lower() in ("true", "1")
+            draw.rectangle(box, outline=(230, 30, 30) if sat else (40, 200, 60), width=1)
+    return im
+
+
+def _save_png(im, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        im.save(tmp, format="PNG", optimize=True)
+
+
+def _save_fig(fig, path: Path, dpi: int = 100) -> None:
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+
+
+def _engine_qc(kind: str, result, image):
+    """The engines' QC figure (matplotlib Figure) or None when unavailable."""
+    if kind == "blot":
+        from .report import blot_qc as mod
+        names = ("blot_qc_figure", "qc_figure", "plot_blot_qc", "figure")
+    else:
+        from .report import ihc_overlay as mod
+        names = ("ihc_overlay_figure", "overlay_figure", "qc_figure", "plot_ihc_overlay",
+                 "figure")
+    for n in names:
+        fn = getattr(mod, n, None)
+        if callable(fn):
+            return fn(result, image)
+    return None
+
+
+# ----------------------------------------------------------------- the work
+def _lane_totals(result) -> pd.DataFrame:
+    rows = []
+    for lane, prof in sorted((getattr(result, "profiles", None) or {}).items()):
+        try:
+            sig = np.asarray(prof["signal"], dtype=float)
+            bg = np.asarray(prof["background"], dtype=float) if "background" in prof \
+                else np.zeros_like(sig)
+            rows.append({"lane": int(lane), "total": float(np.nansum(sig - bg))})
+        except (KeyError, TypeError, ValueError):
+            continue
+    return pd.DataFrame(rows, columns=["lane", "total"])
+
+
+def _run_blot(task, img, out: Path, info: dict):
+    from . import quantify_blot
+
+    kw = dict(task.get("blot_params") or {})
+    if task.get("rows"):
+        kw["rows"] = list(task["rows"])
+    if task.get("lanes"):
+        kw["lanes"] = int(task["lanes"])
+    if task.get("sidecar"):
+        from .corrections import blot_kwargs, load_corrections
+
+        corr = load_corrections(task["sidecar"], image=img, image_path=task["file"],
+                                kind="blot")
+        kw.update(blot_kwargs(corr))
+        info["sidecar"] = task["sidecar"]
+    res = quantify_blot(img, image_name=task["name"], **kw)
+    bands = res.bands.copy()
+    lanes = res.lanes.copy()
+    write_table(bands, out / "bands.csv")
+    write_table(lanes, out / "lanes.csv")
+    write_table(_lane_totals(res), out / "lane_totals.csv")
+    info["params"] = res.params
+    info["n_lanes"] = int(len(lanes))
+    info["n_bands"] = int(len(bands))
+    info["rows"] = [str(r) for r in pd.unique(bands["row"])] if "row" in bands else []
+    data = img.data if img.metadata.axes != "CYX" else np.asarray(img.data)[0]
+    return res, dict(bands=bands, lanes=lanes), data
+
+
+def _run_ihc(task, img, out: Path, info: dict):
+    from . import score_ihc
+
+    kw = dict(task.get("ihc_params") or {})
+    if task.get("sidecar"):
+        from .corrections import ihc_kwargs, load_corrections
+
+        corr = load_corrections(task["sidecar"], image=img, image_path=task["file"],
+                                kind="ihc")
+        kw.update(ihc_kwargs(corr))
+        info["sidecar"] = task["sidecar"]
+    if img.metadata.pixel_size_um is not None and "pixel_size_um" not in kw:
+        kw["pixel_size_um"] = img.metadata.pixel_size_um
+    rgb = np.asarray(img.data)
+    if rgb.ndim == 3 and rgb.shape[-1] == 4:
+        rgb = rgb[..., :3]
+    res = score_ihc(rgb, image_name=task["name"], **kw)
+    write_table(res.summary, out / "ihc_regions.csv")
+    cells = getattr(res, "cells", None)
+    if cells is None:
+        cells = pd.DataFrame()
+    write_table(cells, out / "ihc_cells.csv")
+    info["params"] = res.params
+    info["n_cells"] = int(len(cells))
+    return res, dict(class_map=getattr(res, "class_map", None)), rgb
+
+
+def process_image(task: dict) -> dict:
+    """Analyse one image and write its result folder; never raises.
+
+    Parameters
+    ----------
+    task : dict
+        ``file`` (path), ``name`` (image id used in tables), ``kind``
+        (``auto``/``blot``/``ihc``), ``result_dir``, ``key`` (content +
+        parameter hash), ``blot_params``, ``ihc_params``, ``rows``, ``lanes``,
+        ``sidecar`` (path or None), ``qc`` (bool, draw the QC figure),
+        ``thumb_px``.
+
+    Returns
+    -------
+    dict
+        ``status`` (``"ok"`` or ``"error"``), ``file``, ``kind``, ``seconds``
+        and, on error, ``error_type`` and ``message``.
+    """
+    t0 = time.perf_counter()
+    out = Path(task["result_dir"])
+    rec = {"index": task.get("index"), "file": task["file"], "name": task["name"],
+           "key": task["key"], "kind": task.get("kind", "auto"), "status": "ok"}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / DONE).unlink(missing_ok=True)
+        from .io import read_image
+
+        img = read_image(task["file"])
+        kind = task.get("kind", "auto")
+        if kind == "auto":
+            kind = decide_kind(img)
+        elif kind == "blot" and img.metadata.axes == "YXC":
+            from .io import to_gray
+
+            img = to_gray(img)
+        rec["kind"] = kind
+        info = {"file": task["file"], "name": task["name"], "kind": kind,
+                "key": task["key"], "metadata": img.metadata.as_dict()}
+        if kind == "blot":
+            res, parts, data = _run_blot(task, img, out, info)
+        else:
+            res, parts, data = _run_ihc(task, img, out, info)
+        thumb = render_thumb(kind, data, max_px=int(task.get("thumb_px", 360)), **parts)
+        _save_png(thumb, out / "thumb.png")
+        if task.get("qc", True):
+            try:
+                if "matplotlib.pyplot" not in sys.modules:
+                    import matplotlib
+                    matplotlib.use("Agg")
+                with _MPL_LOCK:
+                    fig = _engine_qc(kind, res, img)
+                    if fig is not None:
+                        _save_fig(fig, out / "qc.png")
+            except Exception as err:  # a broken figure must not lose the numbers
+                info["qc_error"] = f"{type(err).__name__}: {err}"
+        info["seconds"] = round(time.perf_counter() - t0, 4)
+        write_json(info, out / "info.json")
+        (out / ERROR).unlink(missing_ok=True)
+        # the completion marker is written last
+        write_json({"key": task["key"], "status": "ok", "kind": kind,
+                    "file": task["file"], "name": task["name"],
+                    "params_hash": _params_hash(info)}, out / DONE)
+    except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
+        rec.update(status="error", error_type=type(err).__name__,
+                   message=_message(err, task["file"]))
+        try:
+            write_json({**rec, "traceback": traceback.format_exc()}, out / ERROR)
+        except Exception:  # pragma: no cover - disk full etc.
+            pass
+    rec["seconds"] = round(time.perf_counter() - t0, 4)
+    rec["worker_pid"] = os.getpid()
+    return rec
+
+
+def _params_hash(info: dict) -> str:
+    from .provenance import params_hash
+
+    return params_hash(info.get("params") or {})
+
+
+def _message(err: BaseException, file: str) -> str:
+    msg = str(err).strip() or repr(err)
+    # BlotquantErrors already start with the path; keep the message short
+    problem = getattr(err, "problem", None)
+    if problem:
+        msg = problem
+    elif msg.startswith(file + ": "):
+        msg = msg[len(file) + 2:]
+    return " ".join(msg.split())
