@@ -77,6 +77,10 @@ def test_volume_is_exact_sum_of_noise_free_signal(kw):
         rr, cc = np.nonzero(region)
         assert (rr.min(), rr.max(), cc.min(), cc.max()) == (rec.top, rec.bottom, rec.left,
                                                             rec.right)
+        # intensity-weighted centroid (asymmetric band: above the peak)
+        w = np.where(region, t.signal, 0.0).sum(axis=1)
+        assert rec.y_centroid == pytest.approx((w * np.arange(w.size)).sum() / w.sum(),
+                                               abs=1e-9)
         # analytic amount agrees with the pixel sum (sampling + truncated tails only)
         assert rec.volume == pytest.approx(rec.amount, rel=2e-3)
     # no signal outside the band regions; regions are labelled 1..n without gaps
@@ -120,6 +124,18 @@ def test_noise_free_with_dust_matches_truth_noise_free():
     for rec in d.itertuples():
         assert blot.truth.artifacts[rec.row, rec.col] == pytest.approx(rec.amplitude)
         assert blot.truth.band_labels[rec.row, rec.col] == 0
+
+
+def test_dust_on_bands_is_recorded_and_does_not_change_volumes():
+    clean = make_blot(4, **SMALL, dust=3)
+    dusty = make_blot(4, **SMALL, dust=3, dust_on_bands=4)
+    assert dusty.truth.bands.drop(columns=["clipped", "n_clipped"]).equals(
+        clean.truth.bands.drop(columns=["clipped", "n_clipped"]))
+    d = dusty.truth.dust
+    assert (d["on_band"] == 0).sum() == 3 and (d["on_band"] > 0).sum() == 4
+    for rec in d.itertuples():
+        assert dusty.truth.band_labels[rec.row, rec.col] == rec.on_band
+    assert np.any(dusty.truth.artifacts[dusty.truth.band_labels > 0] != 0)
 
 
 def test_poisson_gaussian_noise_level():
@@ -204,6 +220,10 @@ def test_tilt_smile_and_slope_move_bands_as_documented():
     s = (b["x"].to_numpy() - cc) / cc
     np.testing.assert_allclose(b["y"].to_numpy() - y0, 10.0 * (1 - s ** 2) + 6.0 * s / 2,
                                atol=1e-9)
+
+    skew, h = base.params["band_skew"], base.truth.bands["height"].to_numpy()
+    off = base.truth.bands["y_centroid"] - base.truth.bands["y"]
+    np.testing.assert_allclose(off, -math.sqrt(2 / math.pi) * 2 * skew * h / 2.3548, rtol=0.03)
 
     tilt = 3.0
     tl = make_blot(1, noise=False, tilt_deg=tilt)

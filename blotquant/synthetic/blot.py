@@ -28,12 +28,13 @@ volume
     Exact sum over pixels of the band's own noise-free signal ``S`` (float64,
     before noise, rounding and clipping). Every band is rendered on a finite
     support (its pixels in ``truth.band_labels``); supports never overlap and
-    dust is kept off them, so in the noise-free case
-    ``volume == sum(|noise_free - B|)`` over the band's label region.
+    dust is kept off them (unless ``dust_on_bands`` > 0), so in the noise-free
+    case ``volume == sum(|noise_free - B|)`` over the band's label region.
 amount
     The analytic integral of the continuous band model (peak x across-lane
     integral x along-migration integral); equals ``volume`` to ~1e-3 (pixel
-    sampling and the truncated tails are the difference).
+    sampling and the truncated tails are the difference; less when a band is
+    cut by the image edge).
 y, x
     Image (row, col) of the band's peak on the lane centre line: the maximum of
     the band profile along the lane lies exactly there.
@@ -119,7 +120,9 @@ class BlotTruth:
         straight centre line, top to bottom), ``is_ladder``, ``is_empty``.
     bands : pandas.DataFrame
         One row per sample band (ladder and empty lanes have none): ``lane``, ``row``
-        (name), ``y``, ``x`` (peak position on the lane centre line), ``height``
+        (name), ``y``, ``x`` (peak position on the lane centre line),
+        ``y_centroid`` (signal-weighted mean row of the band; differs from ``y``
+        by the band's asymmetry, about -0.68 x band_height x band_skew), ``height``
         (FWHM along migration), ``width`` (FWHM across the lane), ``load``,
         ``peak`` (peak signal, raw units), ``volume`` (exact), ``amount``
         (analytic), ``clipped``, ``n_clipped`` (pixels at the detector limit),
@@ -130,7 +133,8 @@ class BlotTruth:
         ``peak``, ``volume``, ``clipped``, ``label`` (empty without a ladder).
     dust : pandas.DataFrame
         Dust specks: ``row``, ``col``, ``sigma`` (px), ``amplitude`` (raw units,
-        signed), ``kind`` ("bright" | "dark").
+        signed, added to the noise-free image), ``kind`` ("bright" | "dark"),
+        ``on_band`` (label of the band under the speck's centre, 0 = off the bands).
     strips : pandas.DataFrame
         Membrane strips: ``strip``, ``rows`` (names), ``top``, ``bottom`` (rows at
         the image's middle column).
@@ -439,6 +443,7 @@ def make_blot(seed: int = 0, *,
               noise: bool | Mapping[str, float] = True,
               dust: int = 0,
               dust_bright_fraction: float = 0.5,
+              dust_on_bands: int = 0,
               saturate: bool = False,
               saturate_factor: float = 1.6,
               polarity: str = "light-on-dark",
@@ -519,6 +524,10 @@ def make_blot(seed: int = 0, *,
         Number of dust specks (small sharp bright/dark spots) placed off the bands.
     dust_bright_fraction : float
         Fraction of specks that are bright (default 0.5).
+    dust_on_bands : int
+        Extra specks placed on sample bands (default 0), to test robustness; they
+        are recorded in ``truth.dust`` with ``on_band`` = the band's label and do
+        not change the band's ``volume`` (the truth is the signal, not the dust).
     saturate : bool
         Scale all band amplitudes so the strongest band's peak reaches
         ``saturate_factor`` x the headroom (saturation_level - background for
@@ -625,6 +634,11 @@ def make_blot(seed: int = 0, *,
     if isinstance(dust, bool) or not isinstance(dust, (int, np.integer)) or dust < 0:
         raise ParameterError(f"dust must be a non-negative integer count, got {dust!r}")
     dust = int(dust)
+    if (isinstance(dust_on_bands, bool) or not isinstance(dust_on_bands, (int, np.integer))
+            or dust_on_bands < 0):
+        raise ParameterError(
+            f"dust_on_bands must be a non-negative integer count, got {dust_on_bands!r}")
+    dust_on_bands = int(dust_on_bands)
     ladder = bool(ladder)
     two_strips = bool(two_strips)
     saturate = bool(saturate)
@@ -820,7 +834,10 @@ def make_blot(seed: int = 0, *,
         rows_i, cols_i = np.nonzero(sup)
         box = (r0 + int(rows_i.min()), r0 + int(rows_i.max()),
                c0 + int(cols_i.min()), c0 + int(cols_i.max()))
-        return lab, float(val.sum()), box
+        total = float(val.sum())
+        yc = (r0 + float((val.sum(axis=1) * np.arange(val.shape[0])).sum()) / total
+              if total > 0 else float("nan"))
+        return lab, total, box, yc
 
     for k in range(n_lanes):
         if is_ladder[k] or is_empty[k]:
@@ -830,10 +847,10 @@ def make_blot(seed: int = 0, *,
             s_top, s_bot = s * (1 + band_skew), s * (1 - band_skew)
             y_mem = ys[j] + float(geo.offset(xk[k]))
             ry, cx = geo.to_image(y_mem, xk[k])
-            lab, vol, box = paint(f"band (lane {k + 1}, row {name})", xk[k], ys[j],
-                                  peaks[k, j], s_top, s_bot, band_width)
+            lab, vol, box, yc = paint(f"band (lane {k + 1}, row {name})", xk[k], ys[j],
+                                      peaks[k, j], s_top, s_bot, band_width)
             band_recs.append({
-                "lane": k + 1, "row": name, "y": float(ry), "x": float(cx),
+                "lane": k + 1, "row": name, "y": float(ry), "x": float(cx), "y_centroid": yc,
                 "height": float(_FWHM * (s_top + s_bot) / 2), "width": float(band_width),
                 "load": float(L[k, j]), "peak": float(peaks[k, j]), "volume": vol,
                 "amount": _analytic_amount(peaks[k, j], s_top, s_bot, band_width),
@@ -852,7 +869,7 @@ def make_blot(seed: int = 0, *,
             ry, cx = geo.to_image(y_mem, xk[0])
             if not (0 <= ry <= H - 1):
                 continue
-            lab, vol, box = paint(f"ladder band {kda:g} kDa", xk[0], y0, ladder_scale * sat,
+            lab, vol, box, _ = paint(f"ladder band {kda:g} kDa", xk[0], y0, ladder_scale * sat,
                                   s_top, s_bot, band_width)
             ladder_recs.append({"lane": 1, "kda": kda, "y": float(ry), "x": float(cx),
                                 "height": float(_FWHM * s), "width": float(band_width),
@@ -862,34 +879,48 @@ def make_blot(seed: int = 0, *,
     # ---------------------------------------------------------------- dust
     artifacts = np.zeros((H, W))
     dust_recs = []
-    if dust:
-        tries = 0
-        while len(dust_recs) < dust and tries < 200 * dust:
-            tries += 1
+    sign = 1.0 if polarity == "light-on-dark" else -1.0
+
+    def speck(r_, c_, sd, bright, u, on_band):
+        rad = int(math.ceil(4 * sd))
+        local = back[r_, c_] + sign * signal[r_, c_]
+        ampl = u * (sat - local) if bright else -u * local
+        rr = np.arange(max(r_ - rad, 0), min(r_ + rad + 1, H))
+        cc2 = np.arange(max(c_ - rad, 0), min(c_ + rad + 1, W))
+        d2 = (rr[:, None] - r_) ** 2 + (cc2[None, :] - c_) ** 2
+        artifacts[np.ix_(rr, cc2)] += ampl * np.exp(-0.5 * d2 / sd ** 2)
+        dust_recs.append({"row": r_, "col": c_, "sigma": sd, "amplitude": float(ampl),
+                          "kind": "bright" if bright else "dark", "on_band": on_band})
+
+    tries = 0
+    while len(dust_recs) < dust and tries < 200 * dust:
+        tries += 1
+        sd = float(rng_dust.uniform(0.6, 1.8))
+        rad = int(math.ceil(4 * sd))
+        r_ = int(rng_dust.integers(rad, max(H - rad, rad + 1)))
+        c_ = int(rng_dust.integers(rad, max(W - rad, rad + 1)))
+        bright = bool(rng_dust.random() < dust_bright_fraction)
+        u = float(rng_dust.uniform(0.2, 0.8))
+        m_ = rad + 2
+        if labels[max(r_ - m_, 0):r_ + m_ + 1, max(c_ - m_, 0):c_ + m_ + 1].any():
+            continue
+        speck(r_, c_, sd, bright, u, 0)
+    if dust_on_bands and band_recs:
+        sample_labels = [b["label"] for b in band_recs]
+        for _ in range(dust_on_bands):
+            lab = int(sample_labels[int(rng_dust.integers(len(sample_labels)))])
+            rec = band_recs[sample_labels.index(lab)]
+            win = labels[rec["top"]:rec["bottom"] + 1, rec["left"]:rec["right"] + 1]
+            core = (win == lab) & (signal[rec["top"]:rec["bottom"] + 1,
+                                          rec["left"]:rec["right"] + 1] >= 0.3 * rec["peak"])
+            rows_i, cols_i = np.nonzero(core if core.any() else win == lab)
+            i = int(rng_dust.integers(rows_i.size))
             sd = float(rng_dust.uniform(0.6, 1.8))
-            rad = int(math.ceil(4 * sd))
-            r_ = int(rng_dust.integers(rad, max(H - rad, rad + 1)))
-            c_ = int(rng_dust.integers(rad, max(W - rad, rad + 1)))
             bright = bool(rng_dust.random() < dust_bright_fraction)
             u = float(rng_dust.uniform(0.2, 0.8))
-            m_ = rad + 2
-            if labels[max(r_ - m_, 0):r_ + m_ + 1, max(c_ - m_, 0):c_ + m_ + 1].any():
-                continue
-            local = back[r_, c_]
-            ampl = u * (sat - local) if bright else -u * local
-            rr = np.arange(r_ - rad, r_ + rad + 1)
-            cc2 = np.arange(c_ - rad, c_ + rad + 1)
-            ok_r = (rr >= 0) & (rr < H)
-            ok_c = (cc2 >= 0) & (cc2 < W)
-            rr, cc2 = rr[ok_r], cc2[ok_c]
-            spot = ampl * np.exp(-0.5 * (((rr[:, None] - r_) ** 2 + (cc2[None, :] - c_) ** 2)
-                                         / sd ** 2))
-            artifacts[np.ix_(rr, cc2)] += spot
-            dust_recs.append({"row": r_, "col": c_, "sigma": sd, "amplitude": float(ampl),
-                              "kind": "bright" if bright else "dark"})
+            speck(rec["top"] + int(rows_i[i]), rec["left"] + int(cols_i[i]), sd, bright, u, lab)
 
     # ---------------------------------------------------------------- image
-    sign = 1.0 if polarity == "light-on-dark" else -1.0
     nf = back + sign * signal + artifacts
     if nz is not None:
         lam = np.maximum(nf, 0.0) / nz["gain"]
@@ -902,7 +933,7 @@ def make_blot(seed: int = 0, *,
     at_limit = (img == clip_val) & (labels > 0)
     n_clip = np.bincount(labels[at_limit], minlength=len(owner) + 1)
 
-    bands_cols = ["lane", "row", "y", "x", "height", "width", "load", "peak", "volume",
+    bands_cols = ["lane", "row", "y", "x", "y_centroid", "height", "width", "load", "peak", "volume",
                   "amount", "clipped", "n_clipped", "top", "bottom", "left", "right", "label"]
     bands_df = pd.DataFrame(band_recs, columns=[c for c in bands_cols
                                                 if c not in ("clipped", "n_clipped")])
@@ -920,7 +951,8 @@ def make_blot(seed: int = 0, *,
         "is_ladder": is_ladder,
         "is_empty": is_empty,
     })
-    dust_df = pd.DataFrame(dust_recs, columns=["row", "col", "sigma", "amplitude", "kind"])
+    dust_df = pd.DataFrame(dust_recs, columns=["row", "col", "sigma", "amplitude", "kind",
+                                               "on_band"])
     strip_recs = []
     for i, (a, b, names) in enumerate(strips or [(0.0, H - 1.0, rows)]):
         top = geo.to_image(a, geo.cc)[0]
@@ -946,6 +978,7 @@ def make_blot(seed: int = 0, *,
         "tilt_deg": tilt_deg, "smile_px": smile_px, "row_slope_px": row_slope_px,
         "background": bg, "noise": nz if nz is not None else False,
         "dust": dust, "dust_bright_fraction": dust_bright_fraction,
+        "dust_on_bands": dust_on_bands,
         "saturate": saturate, "saturate_factor": saturate_factor,
         "polarity": polarity, "dtype": dt.name, "saturation_level": float(math.floor(sat)),
         "ladder": ladder, "ladder_kda": list(ladder_kda), "ladder_scale": ladder_scale,
