@@ -124,7 +124,7 @@ def to_gray(image: Image) -> Image:
     >>> g.metadata.axes, int(g.data[0, 0]), g.metadata.conversion
     ('YX', 60, 'RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, rounded to uint8')
     """
-    from ..blot.polarity import detect_polarity
+    from ._polarity import detect_polarity
 
     md = image.metadata
     if md.axes == "YX":

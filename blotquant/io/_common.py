@@ -104,7 +104,7 @@ def _validate_values(path, data):
 
 def finish(path, dec: Decoded, mode: str, polarity: str) -> Image:
     """Apply alpha handling, the colour ``mode``, validation and polarity."""
-    from ..blot.polarity import detect_polarity
+    from ._polarity import detect_polarity
 
     data, axes = dec.data, dec.axes
     notes = list(dec.conversion)

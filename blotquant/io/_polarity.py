@@ -1,4 +1,6 @@
-"""Band polarity: dark bands on a light background, or light bands on dark.
+"""Band polarity (implementation; public home: :mod:`blotquant.blot.polarity`).
+
+Dark bands on a light background, or light bands on dark.
 
 The background is assumed to cover the majority of the pixels, so the median
 is a background value.  Bands form a one-sided tail of the intensity
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError  # noqa: I001
 from ..image import POLARITIES
 
 __all__ = ["detect_polarity", "POLARITIES"]

@@ -366,7 +366,7 @@ def _read_mdgel(tif, path, polarity, max_pixels, mode) -> Image:
             data = data.astype(np.uint32) if top <= np.iinfo(np.uint32).max else data
             kind = f"exact integers ({data.dtype.name})"
         else:
-            data = sq.astype(np.float64) * (num / den)
+            data = sq.astype(np.float64) * num / den  # exact product, one rounding
             top = stored_max ** 2 * num / den
             kind = "float64"
         sat = float(top)
@@ -394,7 +394,7 @@ def _read_mdgel(tif, path, polarity, max_pixels, mode) -> Image:
 def _read_pyramid(tif, path, series, mode, polarity) -> Image:
     import zarr
 
-    from ..blot.polarity import detect_polarity
+    from ._polarity import detect_polarity
     from ._color import to_gray
 
     page = series.keyframe

@@ -12,7 +12,10 @@ Files are written atomically (temporary file + rename).
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import tempfile
 import uuid
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -22,9 +25,22 @@ import tifffile
 
 from .._version import __version__
 from ..errors import ParameterError
-from ..tables import atomic_path
 
 __all__ = ["write_mdgel", "write_biorad_scn"]
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path in ``path``'s folder; rename it to ``path`` on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _fraction(scale) -> Fraction:
@@ -102,7 +118,7 @@ def write_mdgel(path, counts, *, scale=1, sqrt: bool = True, exact: bool = True,
                 ok = np.array_equal(s_ * s_ * np.uint64(f.numerator),
                                     a.astype(np.uint64) * np.uint64(f.denominator))
         else:
-            ok = bool(np.all(stored ** 2 * float(f) == a))
+            ok = bool(np.all(stored ** 2 * f.numerator / f.denominator == a))
         if exact and not ok:
             raise ParameterError(
                 "counts are not all of the form n**2 * scale, so square-root encoding is "
