@@ -74,9 +74,10 @@ DEFAULT_PARAMS = {
     "min_nucleus_area_um2": 10.0,
     "max_nucleus_area_um2": 400.0,
     "split_by_shape": True,
-    "split_tolerance_um": 0.5,
+    "split_tolerance_um": 0.25,
     "boundary_sigma_um": 0.5,
     "opening_radius_um": 1.0,
+    "relative_threshold": 0.5,
     "cell_expansion_um": 5.0,
 }
 
@@ -296,6 +297,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         smoothing that draws the nucleus outline, see
         :func:`~blotquant.ihc.nuclei.segment_nuclei`), ``opening_radius_um``
         (1; removes thin hematoxylin lines/rings such as JPEG halos, 0 = off),
+        ``relative_threshold`` (0.5; a nucleus outline is drawn at this fraction
+        of its own peak OD when that exceeds ``threshold``, 0 = off),
         ``cell_expansion_um`` (5).
 
     Returns
@@ -363,7 +366,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
             threshold=p["threshold"], min_area=derived["min_nucleus_area_px"],
             max_area=derived["max_nucleus_area_px"], split_by_shape=p["split_by_shape"],
             split_tolerance=derived["split_tolerance_px"], boundary_sigma=derived["boundary_sigma_px"],
-            opening_radius=derived["opening_radius_px"],
+            opening_radius=derived["opening_radius_px"], relative_threshold=p["relative_threshold"],
         )  # fmt: skip
         cw = _expand(nw, derived["cell_expansion_px"])
         if work_shape != shape:

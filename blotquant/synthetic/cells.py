@@ -136,7 +136,7 @@ def make_cell_image(
     touching_fraction: float = 0.2,
     white_point=255,
     jpeg_quality: int | None = None,
-    cytoplasm_um=(4.5, 6.5),
+    cytoplasm_um=(5.0, 7.0),
     level_jitter: float = 0.04,
     noise: float = 1.5,
 ) -> SyntheticCellImage:
