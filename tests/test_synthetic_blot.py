@@ -150,6 +150,22 @@ def test_poisson_gaussian_noise_level():
     assert abs(resid.mean()) < 2.0
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(polarity="dark-on-light"), dict(dtype="uint8")])
+def test_noise_floor_allows_half_percent_ratio_accuracy(kw):
+    """With the true background, noisy volumes give ratios far inside 0.5 % (median)."""
+    errs = []
+    for seed in range(3):
+        blot = make_blot(seed, **kw)
+        t = blot.truth
+        vol = {}
+        for rec in t.bands.itertuples():
+            region = t.band_labels == rec.label
+            vol[rec.lane, rec.row] = t.sign * (blot.image[region] - t.background[region]).sum()
+        for rec in blot.ratio_truth().itertuples():
+            errs.append(vol[rec.lane, "ASNS"] / vol[rec.lane, "ACTB"] / rec.ratio - 1)
+    assert np.median(np.abs(errs)) < 0.003
+
+
 # ------------------------------------------------------------------ clipping
 @pytest.mark.parametrize("polarity", ["light-on-dark", "dark-on-light"])
 @pytest.mark.parametrize("kw", [dict(dtype="uint16"), dict(dtype="uint8"),
@@ -327,6 +343,11 @@ def test_ratio_truth():
 def test_other_rows_and_explicit_positions():
     blot = make_blot(0, rows=("ASNS", "GAPDH"), noise=False)
     assert blot.params["row_mw"] == [64.0, 37.0]
+    # close MWs (ACTB 42 / GAPDH 37 kDa) are pushed apart instead of overlapping
+    blot = make_blot(0, rows=("ASNS", "TUBA", "ACTB", "GAPDH"), noise=False, ladder=True)
+    y = blot.truth.bands.groupby("row", sort=False)["y"].first()
+    assert list(y.index) == ["ASNS", "TUBA", "ACTB", "GAPDH"] and np.all(np.diff(y) > 0)
+    assert len(blot.truth.bands) == 4 * 7
     blot = make_blot(0, rows=("X",), row_y=(200.0,), noise=False, shape=(400, 500),
                      n_lanes=3)
     assert np.allclose(blot.truth.bands["y"], 200.0)
@@ -342,7 +363,8 @@ def test_other_rows_and_explicit_positions():
     (dict(dtype="float32"), "dtype"),
     (dict(dtype="uint8", saturation_level=4095), "saturation_level"),
     (dict(tilt_deg=30), "tilt_deg"),
-    (dict(band_height=80.0), "overlaps"),
+    (dict(band_height=40.0, row_y=(250.0, 320.0)), "overlaps"),
+    (dict(band_height=200.0), "do not fit"),
     (dict(lane_width=110.0), "too wide"),
     (dict(ladder=True, empty_lanes=(1,)), "ladder"),
     (dict(empty_lanes=(9,)), "outside"),

@@ -484,6 +484,8 @@ def make_blot(seed: int = 0, *,
         height). Default: known names (``ROW_MW_KDA``), else spread 100..20 kDa.
     row_y : sequence of float, optional
         Explicit membrane row of each band row (overrides ``row_mw`` placement).
+        Without it, rows closer than their bands' extent are pushed apart
+        downwards (the resolved rows are recorded in ``params["row_y"]``).
     lane_width : float, optional
         Lane width in px (truth ``lanes.width``). Default 0.7 x lane pitch.
     lane_margin : float
@@ -775,6 +777,20 @@ def make_blot(seed: int = 0, *,
         ys += [g1 + (i + 1) * (H - g1) / (nb + 1) for i in range(nb)]
     else:
         ys = [mw_to_y(m) for m in mws]
+    if row_y is None:
+        # push rows that are too close apart (top to bottom) so supports never touch
+        jf = 1.0 + min(3.0 * band_height_jitter, 0.3)
+        sg = band_height / _FWHM * jf
+        need = _ALONG_CUT * sg * 2.0 + 2.0  # bottom (1 - skew) + top (1 + skew) extents
+        order = np.argsort(ys, kind="stable")
+        for a, b in zip(order[:-1], order[1:]):
+            same_strip = not two_strips or (a != 0 and b != 0)
+            if same_strip and ys[b] - ys[a] < need:
+                ys[b] = ys[a] + need
+    if min(ys) < 0 or max(ys) > H - 1:
+        raise ParameterError(
+            f"band rows at membrane rows {[round(y, 1) for y in ys]} do not fit in an image "
+            f"{H} px high; use a smaller band_height, fewer rows or explicit row_y")
 
     # lane centres (membrane columns)
     xk = x_lo + (np.arange(n_lanes) + 0.5) * pitch
