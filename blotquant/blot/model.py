@@ -1,0 +1,184 @@
+"""Small result models of the blot engine: :class:`Lane` and :class:`BlotResult`.
+
+A lane is geometry only (a centre line, possibly curved, and a width), so a
+reviewer can move or bend it and hand it back to
+:func:`blotquant.blot.quantify_blot` through ``lane_geometry``.
+
+Examples
+--------
+>>> lane = Lane(1, [[0, 10], [99, 12]], 20)
+>>> round(lane.x_at(49.5), 2), lane.width
+(11.0, 20.0)
+>>> Lane.from_dict(lane.to_dict()) == lane
+True
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Lane", "BlotResult", "LANE_COLUMNS", "BAND_COLUMNS"]
+
+#: Columns of :attr:`BlotResult.lanes`.
+LANE_COLUMNS = ["image", "strip", "lane", "x", "width", "top", "bottom", "geometry",
+                "is_ladder", "edited"]
+#: Columns of :attr:`BlotResult.bands`.
+BAND_COLUMNS = ["image", "strip", "lane", "row", "band", "y", "top", "bottom", "left", "right",
+                "volume", "background_volume", "area", "saturated_fraction", "saturated",
+                "flags", "mw_kda", "background_method", "edited", "params_hash", "version"]
+
+
+@dataclass
+class Lane:
+    """One lane: a centre line (row, col polyline, rows increasing) and a width.
+
+    Parameters
+    ----------
+    lane : int
+        1-based lane number, left to right (within its strip).
+    centerline : (N, 2) array-like of float
+        Points (row, col) of the lane centre, N >= 2; rows must increase.
+        The lane spans the rows of the first and last point.
+    width : float
+        Lane width in pixels (across the lane).
+    is_ladder : bool
+        Marker (molecular weight ladder) lane.
+    strip : int
+        1-based membrane strip (top to bottom) the lane belongs to; images with
+        one set of lanes have a single strip.
+
+    Examples
+    --------
+    >>> Lane(2, [[0, 5], [10, 5]], 4).x_at([0, 5, 10]).tolist()
+    [5.0, 5.0, 5.0]
+    """
+
+    lane: int
+    centerline: Any
+    width: float
+    is_ladder: bool = False
+    strip: int = 1
+    edited: bool = False
+
+    def __post_init__(self):
+        c = np.asarray(self.centerline, dtype=float).reshape(-1, 2)
+        if len(c) == 1:
+            c = np.vstack([c, c + [1.0, 0.0]])
+        order = np.argsort(c[:, 0], kind="stable")
+        self.centerline = c[order]
+        self.width = float(self.width)
+        self.lane = int(self.lane)
+        self.strip = int(self.strip)
+        self.is_ladder = bool(self.is_ladder)
+        self.edited = bool(self.edited)
+
+    @property
+    def top(self) -> float:
+        return float(self.centerline[0, 0])
+
+    @property
+    def bottom(self) -> float:
+        return float(self.centerline[-1, 0])
+
+    def x_at(self, rows):
+        """Centre column at the given row(s) (linear interpolation, extrapolated)."""
+        c = self.centerline
+        r = np.asarray(rows, dtype=float)
+        if len(c) < 2 or c[-1, 0] == c[0, 0]:
+            return np.full(r.shape, c[0, 1]) if r.ndim else float(c[0, 1])
+        out = np.interp(r, c[:, 0], c[:, 1])
+        # linear extrapolation beyond the ends
+        lo = r < c[0, 0]
+        hi = r > c[-1, 0]
+        if np.any(lo) or np.any(hi):
+            s0 = (c[1, 1] - c[0, 1]) / max(c[1, 0] - c[0, 0], 1e-9)
+            s1 = (c[-1, 1] - c[-2, 1]) / max(c[-1, 0] - c[-2, 0], 1e-9)
+            out = np.where(lo, c[0, 1] + (r - c[0, 0]) * s0, out)
+            out = np.where(hi, c[-1, 1] + (r - c[-1, 0]) * s1, out)
+        return out if r.ndim else float(out)
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form (used by the corrections sidecar)."""
+        return {"lane": self.lane, "strip": self.strip,
+                "centerline": np.round(self.centerline, 3).tolist(),
+                "width": round(self.width, 3), "is_ladder": self.is_ladder}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Lane":
+        """Inverse of :meth:`to_dict` (unknown keys ignored)."""
+        return cls(lane=d["lane"], centerline=d["centerline"], width=d["width"],
+                   is_ladder=d.get("is_ladder", False), strip=d.get("strip", 1),
+                   edited=d.get("edited", False))
+
+    def __eq__(self, other):
+        if not isinstance(other, Lane):
+            return NotImplemented
+        return (self.lane == other.lane and self.strip == other.strip
+                and self.is_ladder == other.is_ladder
+                and abs(self.width - other.width) < 1e-3
+                and self.centerline.shape == other.centerline.shape
+                and np.allclose(self.centerline, other.centerline, atol=1e-3))
+
+
+@dataclass
+class BlotResult:
+    """Everything :func:`~blotquant.blot.quantify_blot` measured.
+
+    Attributes
+    ----------
+    lanes : pandas.DataFrame
+        One row per lane (:data:`LANE_COLUMNS`); ``geometry`` is the centre
+        line as JSON text ``[[row, col], ...]``.
+    bands : pandas.DataFrame
+        One row per band (:data:`BAND_COLUMNS`); volumes in raw image units
+        (signal above background), ``flags`` a ``;``-separated text.
+    lane_geometry : list of Lane
+        The lanes used (detected or given); feed back as ``lane_geometry``.
+    profiles : dict
+        ``(strip, lane) -> DataFrame(position, signal, background)``: the
+        lane profile (sum across the lane width per image row, signal units)
+        and the background subtracted under it.
+    background : numpy.ndarray or None
+        2-D background image actually subtracted (rolling ball), else None.
+    params : dict
+        Every parameter used (recorded for provenance).
+    metadata : ImageMetadata
+        Metadata of the analysed image.
+    signal : numpy.ndarray
+        The analysed signal image (float32, bands bright, raw units).
+    saturated_mask : numpy.ndarray
+        Boolean image: pixels at the saturation level.
+    tilt_deg : float
+        Estimated lane tilt (degrees; positive = lanes lean to the right going down).
+    """
+
+    lanes: pd.DataFrame
+    bands: pd.DataFrame
+    lane_geometry: list
+    profiles: dict
+    background: Any
+    params: dict
+    metadata: Any
+    signal: Any = None
+    saturated_mask: Any = None
+    tilt_deg: float = 0.0
+    rows: list = field(default_factory=list)
+
+    def band_boxes(self) -> pd.DataFrame:
+        """The band boxes (lane, row, top, bottom, left, right) for re-quantification."""
+        cols = ["strip", "lane", "row", "top", "bottom", "left", "right"]
+        return self.bands[cols].copy()
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        return (f"BlotResult({len(self.lanes)} lanes, {len(self.bands)} bands, "
+                f"rows={self.rows}, background={self.params.get('background')!r})")
+
+
+def geometry_json(lane: Lane) -> str:
+    """Centre line as compact JSON text."""
+    return json.dumps(np.round(lane.centerline, 2).tolist(), separators=(",", ":"))

@@ -1,0 +1,577 @@
+"""``quantify_blot``: lanes, band rows, backgrounds and volumes of one blot image.
+
+Signal convention
+-----------------
+Volumes are in raw image units.  For light-on-dark images the signal is the
+pixel value; for dark-on-light images it is ``saturation_level - pixel``
+(inverted relative to white), so a band's volume is how much darker it is than
+its background, summed over its pixels.  A pixel is *saturated* at the
+detector limit: ``>= saturation_level`` (light-on-dark) or ``<= 0`` (dark
+bands clipped to black).
+
+Background methods
+------------------
+``"lane-fit"`` (default)
+    Per band, a straight line fitted (least squares, dust-robust) to the lane
+    profile in windows just above and just below the band's limits (each as
+    long as the band, skipping other bands).  It follows gradients and the
+    local background under each band, which is what makes volumes accurate
+    (see ``docs/blot.md``).
+``"lane-minima"``
+    LI-COR style: straight lines between the profile's minima between bands
+    (``background.lane_minima_baseline``).
+``"rolling-ball"``
+    ImageJ rolling ball of ``radius`` on the whole signal image
+    (``background.rolling_ball``); the 2-D background is kept in the result.
+``"border"``
+    Median of a ``border_width``-px ring around each band box
+    (``background.border_median``), times the box area.
+``"none"``
+    Nothing subtracted.
+
+Examples
+--------
+>>> import numpy as np
+>>> img = np.full((200, 240), 1000, np.uint16)
+>>> yy, xx = np.mgrid[:200, :240]
+>>> for k, x in enumerate((40, 100, 160, 220)):
+...     img += (3000 * (k + 1) * np.exp(-0.5 * ((yy - 60) / 4) ** 2)
+...             * (abs(xx - x) < 20)).astype(np.uint16)
+>>> res = quantify_blot(img, background="lane-fit")
+>>> res.lanes["lane"].tolist()
+[1, 2, 3, 4]
+>>> v = res.bands["volume"].to_numpy()
+>>> np.round(v / v[0], 2).tolist()
+[1.0, 2.0, 3.0, 4.0]
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError, ParameterError
+from ..image import Image, ImageMetadata, POLARITIES
+from ..provenance import __version__, params_hash
+from .bands import Band, detect_bands, flank_fit_baseline, lane_block, match_rows, profile_noise
+from .lanes import detect_lanes
+from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
+
+__all__ = ["quantify_blot", "BACKGROUNDS", "prepare_signal"]
+
+#: Background methods accepted by :func:`quantify_blot`.
+BACKGROUNDS = ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
+
+_DEFAULTS = dict(lanes=None, rows=None, background="lane-fit", radius=50.0, sensitivity=0.5,
+                 polarity="auto", max_tilt_deg=5.0, lane_width=None, tail=3.0, flank=None,
+                 min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto")
+
+
+# ----------------------------------------------------------------------------- input
+def _to_gray(image):
+    if isinstance(image, Image):
+        meta = image.metadata
+        data = np.asarray(image.data)
+    else:
+        data = np.asarray(image)
+        if data.dtype == bool or data.dtype.kind not in "uif":
+            raise ParameterError(f"image must be numeric, got dtype {data.dtype}")
+        meta = Image.from_array(data).metadata
+    if data.ndim == 3 and data.shape[-1] in (3, 4):
+        rgb = data[..., :3]
+        if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
+            gray = rgb[..., 0]
+            conv = "RGB channels equal: kept channel 0 (exact)"
+        else:
+            try:
+                from ..io import to_gray
+                g = to_gray(Image(data, meta))
+                gray, conv = np.asarray(g.data), g.metadata.conversion
+            except Exception:
+                gray = rgb.astype(np.float32).mean(axis=-1)
+                conv = "RGB averaged to gray"
+        meta = meta.replace(axes="YX", conversion=conv, shape=gray.shape)
+        data = gray
+    if data.ndim != 2:
+        raise ParameterError(f"a blot must be a 2-D gray image (or RGB), got shape {data.shape}")
+    if min(data.shape) < 16:
+        raise ParameterError(f"image too small for a blot: {data.shape}")
+    if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+        raise ParameterError("image contains NaN or infinite values")
+    return data, meta
+
+
+def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto"):
+    """Signal image (bands bright, raw units) and saturation mask.
+
+    Parameters
+    ----------
+    gray : 2-D array
+    metadata : ImageMetadata, optional
+        Supplies the saturation level and a reader-detected polarity.
+    polarity : {"auto", "dark-on-light", "light-on-dark"}
+
+    Returns
+    -------
+    signal : ndarray float32
+    saturated : ndarray bool
+    polarity : str
+    saturation_level : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[250, 255, 0]], np.uint8)
+    >>> s, m, pol, sat = prepare_signal(g, polarity="dark-on-light")
+    >>> s.tolist(), m.tolist(), sat
+    ([[5.0, 0.0, 255.0]], [[False, False, True]], 255.0)
+    """
+    g = np.asarray(gray)
+    sat = None if metadata is None else metadata.saturation_level
+    if sat is None or not math.isfinite(sat):
+        sat = float(np.iinfo(g.dtype).max) if g.dtype.kind in "ui" else float(g.max())
+    if polarity == "auto":
+        pol = None if metadata is None else metadata.polarity
+        if pol not in POLARITIES:
+            from .polarity import detect_polarity
+            pol = detect_polarity(g)
+    elif polarity in POLARITIES:
+        pol = polarity
+    else:
+        raise ParameterError(f"polarity must be 'auto' or one of {POLARITIES}, got {polarity!r}")
+    if pol == "light-on-dark":
+        signal = g.astype(np.float32)
+        satmask = g >= sat
+    else:
+        signal = (np.float32(sat) - g.astype(np.float32))
+        satmask = g <= 0
+    return signal, satmask, pol, float(sat)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _check(params):
+    bg = params["background"]
+    if bg not in BACKGROUNDS:
+        raise ParameterError(f"background must be one of {BACKGROUNDS}, got {bg!r}")
+    if not (isinstance(params["radius"], (int, float)) and params["radius"] > 0):
+        raise ParameterError(f"radius must be a positive number of pixels, got {params['radius']!r}")
+    s = params["sensitivity"]
+    if not (isinstance(s, (int, float)) and 0 < s <= 1):
+        raise ParameterError(f"sensitivity must be in (0, 1], got {s!r}")
+    n = params["lanes"]
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ParameterError(f"lanes must be a positive integer or None, got {n!r}")
+    rows = params["rows"]
+    if rows is not None:
+        if isinstance(rows, str):
+            rows = [r.strip() for r in rows.split(",") if r.strip()]
+        rows = [str(r) for r in rows]
+        if not rows or len(set(rows)) != len(rows):
+            raise ParameterError(f"rows must be distinct non-empty names, got {params['rows']!r}")
+        params["rows"] = rows
+
+
+def _sat_core_count(satblock, t, b, band_rows_core, width):
+    """Saturated pixels of a band box (rows t..b of the lane block)."""
+    return int(satblock[t:b + 1].sum())
+
+
+class _LaneData:
+    __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
+                 "bgprof", "bands", "valid", "baseline_used")
+
+    def __init__(self, lane, signal, satmask, bg2d):
+        self.lane = lane
+        r, x0, block, valid = lane_block(signal, lane)
+        self.r, self.x0, self.valid = r, x0, valid
+        self.W = block.shape[1] if block.ndim == 2 else 0
+        self.prof = block.sum(axis=1, dtype=np.float64)
+        _, _, sb, _ = lane_block(satmask, lane)
+        self.satblock = sb & valid
+        self.satrows = self.satblock.sum(axis=1)
+        self.area_rows = valid.sum(axis=1)
+        self.noise = profile_noise(self.prof)
+        if bg2d is not None:
+            _, _, bb, _ = lane_block(bg2d, lane)
+            self.bgprof = bb.sum(axis=1, dtype=np.float64)
+        else:
+            self.bgprof = None
+        self.bands = []
+        self.baseline_used = None
+
+
+def _is_ladder_lane(counts, idx):
+    others = [c for j, c in enumerate(counts) if j != idx]
+    med = float(np.median(others)) if others else 0.0
+    return counts[idx] >= 5 and counts[idx] >= 2 * max(med, 1.0)
+
+
+# ----------------------------------------------------------------------------- main
+def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius=50,
+                  sensitivity=0.5, polarity="auto", lane_geometry=None, band_boxes=None,
+                  image_name=None, **params) -> BlotResult:
+    """Find lanes and bands of a blot and measure background-corrected volumes.
+
+    Parameters
+    ----------
+    image : Image or 2-D array (RGB with equal channels accepted)
+    lanes : int, optional
+        Number of lanes per strip; None finds it.
+    rows : sequence of str or "A,B" text, optional
+        Names of the band rows, top to bottom.  When given, exactly that many
+        rows are kept (the strongest, named top to bottom); otherwise every row
+        present in at least ``min_row_lanes`` of the lanes is kept and named
+        ``row1, row2, ...``.
+    background : {"lane-fit", "lane-minima", "rolling-ball", "border", "none"}
+        See the module docstring.  Default ``"lane-fit"``.
+    radius : float
+        Rolling-ball radius (px), used by ``"rolling-ball"``.
+    sensitivity : float in (0, 1]
+        Band (and lane) detection sensitivity; higher finds fainter bands.
+    polarity : {"auto", "dark-on-light", "light-on-dark"}
+    lane_geometry : list of Lane, optional
+        Lanes to use as they are (no lane detection).
+    band_boxes : DataFrame, optional
+        Columns ``lane, row, top, bottom`` (image rows, inclusive) and optionally
+        ``left, right`` (image columns, [left, right)); bands are measured there
+        (no band detection).  Needs ``lane_geometry`` unless lanes can be found.
+    image_name : str, optional
+        Written in the ``image`` column (default: the file name or "image").
+    **params
+        ``max_tilt_deg`` (5), ``lane_width`` (None: from spacing), ``tail`` (3.0,
+        band limits in half-widths at half maximum from the peak), ``flank`` (None: band
+        extent; samples per side for ``lane-fit``), ``min_row_lanes`` (0.5),
+        ``min_row_strength`` (0.1, rows weaker than this fraction of the strongest
+        row are dropped when ``rows`` is not given), ``border_width`` (3),
+        ``ladder`` ("auto" | True | False: ladder lane detection).
+
+    Returns
+    -------
+    BlotResult
+
+    Raises
+    ------
+    ParameterError
+        Bad arguments (unknown method, wrong lane numbers in boxes, ...).
+    AnalysisError
+        No lanes or bands could be found.
+
+    Examples
+    --------
+    >>> from blotquant.synthetic import make_blot
+    >>> b = make_blot(1, shape=(300, 400), n_lanes=4)
+    >>> res = quantify_blot(b.to_image(), rows=["ASNS", "ACTB"])
+    >>> len(res.lanes), sorted(set(res.bands["row"]))
+    (4, ['ACTB', 'ASNS'])
+    """
+    t0 = time.perf_counter()
+    unknown = set(params) - set(_DEFAULTS)
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {sorted(unknown)}; allowed: "
+                             f"{sorted(set(_DEFAULTS) | {'lane_geometry', 'band_boxes', 'image_name'})}")
+    P = dict(_DEFAULTS)
+    P.update(params)
+    P.update(lanes=lanes, rows=rows, background=background, radius=radius,
+             sensitivity=sensitivity, polarity=polarity)
+    _check(P)
+    gray, meta = _to_gray(image)
+    signal, satmask, pol, sat = prepare_signal(gray, meta, P["polarity"])
+    if image_name is None:
+        import os
+        image_name = os.path.basename(meta.path) if meta.path else "image"
+    H, W = signal.shape
+
+    # ---------------------------------------------------------------- lanes
+    tilt = 0.0
+    edited_lanes = lane_geometry is not None
+    if lane_geometry is not None:
+        lane_list = []
+        for ln in lane_geometry:
+            if isinstance(ln, dict):
+                ln = Lane.from_dict(ln)
+            if not isinstance(ln, Lane):
+                raise ParameterError("lane_geometry must be a list of Lane (or dicts)")
+            lane_list.append(ln)
+        if not lane_list:
+            raise ParameterError("lane_geometry is empty")
+        nums = [ln.lane for ln in lane_list]
+        if len(set(nums)) != len(nums):
+            raise ParameterError(f"lane numbers in lane_geometry must be unique, got {nums}")
+    else:
+        det = detect_lanes(signal, P["lanes"], max_tilt_deg=P["max_tilt_deg"],
+                           sensitivity=P["sensitivity"], lane_width=P["lane_width"],
+                           return_details=True)
+        tilt = det.tilt_deg
+        lane_list = det.lanes
+        # number lanes uniquely across strips, left to right within a strip
+        lane_list.sort(key=lambda ln: (ln.strip, ln.x_at(0.5 * (ln.top + ln.bottom))))
+        for i, ln in enumerate(lane_list, start=1):
+            ln.lane = i
+    P["n_lanes_found"] = len(lane_list)
+
+    # ---------------------------------------------------------------- background
+    bg2d = None
+    if P["background"] == "rolling-ball":
+        from . import background as _bgmod
+        bg2d = np.asarray(_bgmod.rolling_ball(signal, radius=P["radius"], light_background=False),
+                          dtype=np.float32)
+    ld = {ln.lane: _LaneData(ln, signal, satmask, bg2d) for ln in lane_list}
+
+    # ---------------------------------------------------------------- bands
+    boxes = []  # dicts: lane, row, top, bottom (image rows), left/right or None, flags, y
+    if band_boxes is not None:
+        bb = pd.DataFrame(band_boxes)
+        need = {"lane", "row", "top", "bottom"}
+        if not need <= set(bb.columns):
+            raise ParameterError(f"band_boxes needs columns {sorted(need)}, got {list(bb.columns)}")
+        for rec in bb.to_dict("records"):
+            lane_no = int(rec["lane"])
+            if lane_no not in ld:
+                raise ParameterError(f"band box for lane {lane_no}, but lanes are {sorted(ld)}")
+            top, bottom = int(round(rec["top"])), int(round(rec["bottom"]))
+            if bottom < top:
+                raise ParameterError(f"band box lane {lane_no} row {rec['row']!r}: bottom < top")
+            left = rec.get("left")
+            right = rec.get("right")
+            rect = (left is not None and right is not None and np.isfinite(left)
+                    and np.isfinite(right))
+            boxes.append(dict(lane=lane_no, row=str(rec["row"]), top=top, bottom=bottom,
+                              left=float(left) if rect else None,
+                              right=float(right) if rect else None, y=None, flags=[],
+                              edited=True))
+        row_names = list(dict.fromkeys(b["row"] for b in boxes))
+    else:
+        boxes, row_names = _detect_and_match(ld, lane_list, P, H)
+
+    # ---------------------------------------------------------------- measure
+    band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
+    bands = pd.DataFrame(band_rows)
+    P_rec = {k: v for k, v in P.items()}
+    P_rec.update(polarity_used=pol, saturation_level=sat, tilt_deg=round(tilt, 4),
+                 lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None)
+    h = params_hash({k: v for k, v in P_rec.items() if k not in ("n_lanes_found",)})
+    if len(bands) == 0:
+        bands = pd.DataFrame(columns=BAND_COLUMNS)
+    else:
+        bands.insert(0, "image", image_name)
+        bands["mw_kda"] = np.nan
+        bands["background_method"] = P["background"]
+        bands["params_hash"] = h
+        bands["version"] = __version__
+        # band index within lane, top to bottom
+        bands = bands.sort_values(["strip", "lane", "y"]).reset_index(drop=True)
+        bands["band"] = bands.groupby("lane").cumcount() + 1
+        bands = bands[BAND_COLUMNS]
+        order = {n: i for i, n in enumerate(row_names)}
+        bands = bands.sort_values(["lane", "row"], key=lambda s: s.map(order) if s.name == "row"
+                                  else s, kind="stable").reset_index(drop=True)
+    lanes_df = pd.DataFrame([{
+        "image": image_name, "strip": ln.strip, "lane": ln.lane,
+        "x": float(ln.x_at(0.5 * (max(ln.top, 0) + min(ln.bottom, H - 1)))),
+        "width": ln.width, "top": ln.top, "bottom": ln.bottom, "geometry": geometry_json(ln),
+        "is_ladder": ln.is_ladder, "edited": edited_lanes or ln.edited} for ln in lane_list],
+        columns=LANE_COLUMNS)
+    profiles = {}
+    for lane_no, d in ld.items():
+        base = d.baseline_used
+        profiles[lane_no] = pd.DataFrame({"position": d.r, "signal": d.prof,
+                                          "background": base if base is not None
+                                          else np.full(len(d.r), np.nan)})
+    P_rec["elapsed_s"] = round(time.perf_counter() - t0, 4)
+    return BlotResult(lanes=lanes_df, bands=bands, lane_geometry=lane_list, profiles=profiles,
+                      background=bg2d, params=P_rec, metadata=meta, signal=signal,
+                      saturated_mask=satmask, tilt_deg=tilt, rows=row_names)
+
+
+def _detect_and_match(ld, lane_list, P, H):
+    """Band detection per lane, ladder detection, row matching and naming."""
+    fwhms = []
+    for lane_no, d in ld.items():
+        n = len(d.prof)
+        d.bands = detect_bands(d.prof, sensitivity=P["sensitivity"], noise=d.noise,
+                               max_band_height=max(15, n // 6), tail=P["tail"])
+        fwhms += [b.fwhm for b in d.bands]
+    # a common absolute floor: bands far weaker than the image's strongest are noise
+    heights = [b.height for d in ld.values() for b in d.bands]
+    if heights:
+        floor = (0.02 * (1.0 - P["sensitivity"]) + 0.002) * max(heights)
+        for d in ld.values():
+            d.bands = [b for b in d.bands if b.height >= floor]
+    fwhm = float(np.median(fwhms)) if fwhms else 5.0
+    tol = max(4.0, 1.5 * fwhm)
+    boxes = []
+    row_names: list = []
+    strips = sorted({ln.strip for ln in lane_list})
+    all_rows = []  # (strip, dict lane->band idx, strength, y_med)
+    for s in strips:
+        sl = [ln for ln in lane_list if ln.strip == s]
+        counts = [len(ld[ln.lane].bands) for ln in sl]
+        if P["ladder"] == "auto" and len(sl) >= 3:
+            for idx in (0, len(sl) - 1):
+                if _is_ladder_lane(counts, idx):
+                    sl[idx].is_ladder = True
+        elif P["ladder"] is True and sl:
+            sl[0].is_ladder = True
+        samp = [ln for ln in sl if not ln.is_ladder]
+        band_y = {ln.lane: [ld[ln.lane].r[0] + b.y for b in ld[ln.lane].bands] for ln in samp}
+        lane_x = {ln.lane: ln.x_at(H / 2) for ln in samp}
+        if not band_y:
+            continue
+        rows = match_rows(band_y, lane_x, tol=tol)
+        need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
+        for g in rows:
+            if len(g) < need:
+                continue
+            strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
+            ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
+            all_rows.append((s, g, strength, ymed, samp))
+    if not all_rows:
+        raise AnalysisError("no band rows found: no band is present in enough lanes; "
+                            "raise sensitivity, give the lane count, or give band_boxes")
+    names = P["rows"]
+    if names is not None:
+        if len(all_rows) < len(names):
+            raise AnalysisError(
+                f"found {len(all_rows)} band row(s) but {len(names)} row names were given "
+                f"({', '.join(names)}); raise sensitivity or give band_boxes")
+        keep = sorted(sorted(range(len(all_rows)), key=lambda i: -all_rows[i][2])[:len(names)])
+        chosen = [all_rows[i] for i in keep]
+    else:
+        top = max(r[2] for r in all_rows)
+        chosen = [r for r in all_rows if r[2] >= P["min_row_strength"] * top]
+    chosen.sort(key=lambda r: (r[0], r[3]))
+    row_names = list(names) if names is not None else [f"row{i + 1}" for i in range(len(chosen))]
+    for name, (s, g, strength, ymed, samp) in zip(row_names, chosen):
+        present = {}
+        for lane_no, i in g.items():
+            d = ld[lane_no]
+            b = d.bands[i]
+            present[lane_no] = b
+        # lanes of the strip without a band in this row: measure at the expected place
+        xs = np.array([ld[ln].lane.x_at(H / 2) for ln in present])
+        ys = np.array([ld[ln].r[0] + present[ln].y for ln in present])
+        ups = np.array([present[ln].y - present[ln].top for ln in present])
+        downs = np.array([present[ln].bottom - present[ln].y for ln in present])
+        for ln in samp:
+            d = ld[ln.lane]
+            if ln.lane in present:
+                b = present[ln.lane]
+                boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + b.top),
+                                  bottom=int(d.r[0] + b.bottom), left=None, right=None,
+                                  y=float(d.r[0] + b.y), flags=[], edited=False))
+            else:
+                x = ln.x_at(H / 2)
+                order = np.argsort(xs)
+                yexp = float(np.interp(x, xs[order], ys[order]))
+                boxes.append(dict(lane=ln.lane, row=name,
+                                  top=int(round(yexp - np.median(ups))),
+                                  bottom=int(round(yexp + np.median(downs))), left=None,
+                                  right=None, y=yexp, flags=["not_detected"], edited=False))
+    return boxes, row_names
+
+
+def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
+    method = P["background"]
+    by_lane: dict = {}
+    for b in boxes:
+        by_lane.setdefault(b["lane"], []).append(b)
+    out = []
+    for lane_no, bl in by_lane.items():
+        d = ld[lane_no]
+        lane = d.lane
+        r0 = int(d.r[0]) if len(d.r) else 0
+        n = len(d.prof)
+        lims = [(b["top"] - r0, b["bottom"] - r0) for b in bl]
+        baseline_lane = None
+        if method == "lane-minima":
+            from . import background as _bgmod
+            lims_in = [(max(0, a), min(n - 1, b)) for a, b in lims if b >= 0 and a <= n - 1]
+            baseline_lane = np.asarray(_bgmod.lane_minima_baseline(d.prof, bands=lims_in or None),
+                                       dtype=np.float64)
+        for j, b in enumerate(bl):
+            t, bt = lims[j]
+            flags = list(b["flags"])
+            if t < 0 or bt > n - 1:
+                flags.append("edge")
+            t, bt = max(0, t), min(n - 1, bt)
+            if bt < t:
+                flags.append("outside_lane")
+                t = bt = max(0, min(n - 1, t))
+            rect = b["left"] is not None
+            if rect:
+                _, _, fb, fv = lane_block(
+                    signal, lane, rows=(0, H), left=b["left"], right=b["right"])
+                prof = fb.sum(axis=1, dtype=np.float64)
+                _, _, sb, _ = lane_block(satmask, lane, rows=(0, H), left=b["left"],
+                                         right=b["right"])
+                satrows = (sb & fv).sum(axis=1)
+                area_rows = fv.sum(axis=1)
+                bgp = None
+                if bg2d is not None:
+                    _, _, gb, _ = lane_block(bg2d, lane, rows=(0, H), left=b["left"],
+                                             right=b["right"])
+                    bgp = gb.sum(axis=1, dtype=np.float64)
+                ti, bi = t + r0, bt + r0
+                other = [(lo + r0, hi + r0) for k, (lo, hi) in enumerate(lims) if k != j]
+                left_px, right_px = float(b["left"]), float(b["right"])
+                width_px = max(1, int(round(right_px)) - int(round(left_px)))
+                base_lane = None
+            else:
+                prof, satrows, area_rows, bgp = d.prof, d.satrows, d.area_rows, d.bgprof
+                ti, bi = t, bt
+                other = [lims[k] for k in range(len(lims)) if k != j]
+                yc = r0 + 0.5 * (t + bt)
+                xc = lane.x_at(yc)
+                left_px = float(np.floor(xc - d.W / 2.0 + 0.5))
+                right_px = left_px + d.W
+                width_px = d.W
+                base_lane = baseline_lane
+            if method == "lane-fit":
+                base = flank_fit_baseline(prof, ti, bi, flank=P["flank"], exclude=other)
+            elif method == "lane-minima":
+                if base_lane is None:
+                    from . import background as _bgmod
+                    base_lane = np.asarray(_bgmod.lane_minima_baseline(
+                        prof, bands=sorted(other + [(ti, bi)])), dtype=np.float64)
+                base = base_lane
+            elif method == "rolling-ball":
+                base = bgp
+            elif method == "border":
+                from . import background as _bgmod
+                box = (r0 + t if not rect else ti, r0 + bt if not rect else bi,
+                       int(round(left_px)), int(round(right_px)) - 1)
+                med = float(_bgmod.border_median(signal, box, width=P["border_width"]))
+                base = np.full(len(prof), med * width_px)
+            else:
+                base = np.zeros(len(prof))
+            seg = slice(ti, bi + 1)
+            total = float(prof[seg].sum())
+            bgv = float(np.asarray(base[seg]).sum())
+            vol = total - bgv
+            area = int(area_rows[seg].sum())
+            nsat = int(satrows[seg].sum())
+            if not rect:
+                if d.baseline_used is None:
+                    d.baseline_used = np.full(n, np.nan)
+                d.baseline_used[seg] = np.asarray(base[seg])
+            if nsat > 0:
+                flags.append("saturated")
+            if vol <= 0:
+                flags.append("nonpositive_volume")
+            if b["y"] is not None:
+                y = float(b["y"])
+            else:
+                sub = np.asarray(prof[seg], float) - np.asarray(base[seg], float)
+                ybase = (r0 + t) if not rect else ti
+                y = float(ybase + np.argmax(sub)) if len(sub) else float(ybase)
+            top_img = int((r0 + t) if not rect else ti)
+            bot_img = int((r0 + bt) if not rect else bi)
+            out.append(dict(strip=lane.strip, lane=lane_no, row=b["row"], band=0, y=y,
+                            top=top_img, bottom=bot_img, left=left_px, right=right_px,
+                            volume=vol, background_volume=bgv, area=area,
+                            saturated_fraction=nsat / max(area, 1), saturated=nsat > 0,
+                            flags=";".join(dict.fromkeys(flags)), edited=bool(b["edited"])))
+    return out
