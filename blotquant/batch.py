@@ -161,6 +161,7 @@ def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, blot_params=None,
         else:
             names_seen[name] = 0
         ctx = {k: row[k] for k in sheet.columns}
+        ctx["group"] = ctx.get("group") or name
         try:
             sha = file_sha256(file)
         except OSError as err:

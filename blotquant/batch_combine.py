@@ -139,14 +139,22 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
                 warnings.append(f"{t['name']}: control row {cname!r} not found")
                 continue
             tb = bands[bands["row"].astype(str) == tname].copy()
-            both = pd.concat([tb, cb], ignore_index=True)
-            both["image"] = t["name"]
-            both["row"] = both["row"].astype(str)
             try:
-                df = normalize(both, target=tname, control=cname, reference_lane=ref)
+                df = normalize(tb, target=tname, control=cname, reference_lane=ref,
+                               control_bands=cb)
             except Exception as err:  # noqa: BLE001 - report, keep the batch going
-                warnings.append(f"{t['name']}: normalisation failed: {err}")
-                continue
+                if "reference lane" in str(err):
+                    warnings.append(f"{t['name']}: {err}; ratios are relative to the "
+                                    "mean of all lanes instead")
+                    try:
+                        df = normalize(tb, target=tname, control=cname,
+                                       reference_lane=None, control_bands=cb)
+                    except Exception as err2:  # noqa: BLE001
+                        warnings.append(f"{t['name']}: normalisation failed: {err2}")
+                        continue
+                else:
+                    warnings.append(f"{t['name']}: normalisation failed: {err}")
+                    continue
             df = df.copy()
             df["image"] = t["name"]
             df["control_image"] = control_image

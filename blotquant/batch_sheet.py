@@ -15,7 +15,7 @@ role            ``target``, ``loading_control``, ``total_protein`` or
                 ``exposure`` (``target``)
 group           images that belong together (a target blot and its
                 loading-control or total-protein image) share a group
-                (each image is its own group)
+                (default: each image is its own group, named like the image)
 rows            band row names top to bottom, separated by ``;``
                 (e.g. ``ASNS;ACTB``) (detected)
 lanes           number of lanes (detected)
@@ -58,7 +58,7 @@ IMAGE_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".gel", ".
 #: Columns of a normalised sheet, with their defaults (None = computed).
 SHEET_COLUMNS = {
     "file": None, "sample": None, "condition": "", "replicate": "1", "kind": "auto",
-    "role": "target", "group": None, "rows": "", "lanes": "", "lane_labels": "",
+    "role": "target", "group": "", "rows": "", "lanes": "", "lane_labels": "",
     "target": "", "control": "", "reference_lane": "1", "exposure": "",
 }
 
@@ -155,8 +155,6 @@ def _finish(df: pd.DataFrame, source: str) -> pd.DataFrame:
             if v and not v.isdigit():
                 raise ParameterError(f"column {col!r} must hold whole numbers, got {v!r}",
                                      path=source)
-    df["group"] = df["group"].where(df["group"].notna() & df["group"].astype(str).ne(""),
-                                    df["file"])
     dup = df["file"][df["file"].duplicated()]
     if len(dup):
         raise ParameterError(f"file {dup.iloc[0]!r} is listed twice in the sample sheet",
