@@ -249,3 +249,22 @@ def test_leica_style_scn_extension_goes_to_tiff(tmp_path):
     p = tmp_path / "slide.scn"
     tifffile.imwrite(p, _blot(), description="Leica SCN400")
     assert read_image(p).metadata.format == "tiff"
+
+
+def test_big_endian_becomes_native(tmp_path):
+    a = _blot(np.uint16)
+    p = tmp_path / "be.tif"
+    tifffile.imwrite(p, a, byteorder=">")
+    img = read_image(p)
+    assert img.data.dtype.isnative and img.data.dtype == np.uint16
+    np.testing.assert_array_equal(img.data, a)
+
+
+def test_several_series_first_read_and_noted(tmp_path):
+    p = tmp_path / "two.tif"
+    with tifffile.TiffWriter(p) as w:
+        w.write(_blot(np.uint16))
+        w.write(np.zeros((10, 12, 3), np.uint8), photometric="rgb")
+    img = read_image(p)
+    assert img.shape == (60, 80) and img.metadata.extra["n_series"] == 2
+    assert "first of 2" in img.metadata.conversion

@@ -84,6 +84,8 @@ def default_saturation(dtype) -> float:
 
 
 def _validate_values(path, data):
+    if not data.dtype.isnative:
+        data = data.astype(data.dtype.newbyteorder("="))
     if data.dtype == bool:
         return data.astype(np.uint8), "bilevel (1-bit) image stored as uint8 0/1"
     if np.issubdtype(data.dtype, np.complexfloating):

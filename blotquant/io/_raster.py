@@ -118,8 +118,13 @@ def read_jpeg(path, raw, max_pixels) -> Decoded:
     check_pixels(path, shape, 1, max_pixels)
     data = _decode(path, imagecodecs.jpeg_decode, raw, "JPEG")
     extra = {"pixel_size_source": "jfif density"} if size else {}
+    sat = None
+    if np.issubdtype(data.dtype, np.integer) and 1 < bits < data.dtype.itemsize * 8:
+        sat = float(2 ** bits - 1)  # e.g. 12-bit JPEG decoded into uint16
+        extra["saturation_source"] = "jpeg sample precision"
     return Decoded(data=data, axes="YX" if data.ndim == 2 else "YXS", fmt="jpeg",
-                   bit_depth=bits, pixel_size_um=size, lossy=True, extra=extra)
+                   bit_depth=bits, saturation_level=sat, pixel_size_um=size, lossy=True,
+                   extra=extra)
 
 
 # ------------------------------------------------------------------ BMP

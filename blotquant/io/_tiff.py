@@ -296,6 +296,9 @@ def _decode_plain(tif, path, series, page) -> Decoded:
         extra["pixel_size_source"] = size_src
     extra["compression"] = COMPRESSION(page.compression).name if page.compression in \
         COMPRESSION.__members__.values() else int(page.compression)
+    if len(tif.series) > 1:
+        extra["n_series"] = len(tif.series)
+        notes.append(f"first of {len(tif.series)} image series read")
     return Decoded(data=data, axes=out_axes, fmt=fmt, bit_depth=bits, saturation_level=sat,
                    pixel_size_um=size, lossy=page.compression in LOSSY_COMPRESSIONS,
                    conversion=notes, channel_names=names, extra=extra, alpha=alpha)
