@@ -119,6 +119,7 @@ def test_unsupported_dimensionality(tmp_path):
     p = tmp_path / "5d.tif"
     tifffile.imwrite(p, np.zeros((2, 2, 2, 8, 8), np.uint8), imagej=True)
     _raises(UnsupportedImageError, p, "dimensionality", "TZCYX")
+    _raises(UnsupportedImageError, p, "dimensionality", max_pixels=10)  # header check first
     p = tmp_path / "4d.tif"
     tifffile.imwrite(p, np.zeros((2, 3, 8, 8), np.uint8), imagej=True,
                      metadata={"axes": "ZCYX"})

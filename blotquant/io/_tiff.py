@@ -201,11 +201,25 @@ def read_tiff(path, mode, polarity, max_pixels) -> Image:
             img = _read_pyramid(tif, path, series, mode, polarity)
             keep_open = True
             return img
+        _check_axes(path, shape, axes)
         check_pixels(path, yx, planes, max_pixels)
         return finish(path, _decode_plain(tif, path, series, page), mode, polarity)
     finally:
         if not keep_open:
             tif.close()
+
+
+def _check_axes(path, shape, axes):
+    """Reject unsupported dimensionality from the header, before decoding."""
+    if not shape or 0 in shape:
+        raise InvalidImageError(f"the image is empty (shape {tuple(shape)})", path=path)
+    others = [a for a in axes if a not in "YXS"]
+    if "Y" not in axes or "X" not in axes or len(others) > 1 or (others and "S" in axes):
+        raise UnsupportedImageError(
+            f"unsupported image dimensionality: shape {shape} with axes {axes!r} "
+            f"({len(shape)}-D); blotquant reads 2-D gray, colour, or one stack of "
+            "single-channel planes (C, Y, X); export a single plane or channel stack",
+            path=path)
 
 
 def _yx(shape, axes):
@@ -243,12 +257,6 @@ def _decode_plain(tif, path, series, page) -> Decoded:
         data = np.moveaxis(data, axes.index("S"), -1)
         axes = axes.replace("S", "") + "S"
     others = [a for a in axes if a not in "YXS"]
-    if len(others) > 1 or (others and "S" in axes):
-        raise UnsupportedImageError(
-            f"unsupported image dimensionality: shape {shape} with axes {series.axes!r} "
-            f"({data.ndim}-D); blotquant reads 2-D gray, colour, or one stack of "
-            "single-channel planes (C, Y, X); export a single plane or channel stack",
-            path=path)
     if data.ndim != len(axes):
         raise UnsupportedImageError(f"unexpected array shape {data.shape} for axes {axes!r}",
                                     path=path)
