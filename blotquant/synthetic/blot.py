@@ -543,7 +543,10 @@ def make_blot(seed: int = 0, *,
     ladder : bool
         Make lane 1 a molecular-weight ladder (``ladder_kda``).
     ladder_kda : sequence of float
-        Ladder bands (default Bio-Rad Precision Plus 250..10 kDa).
+        Ladder bands (default Bio-Rad Precision Plus 250..10 kDa). Markers that
+        fall into the gap between two strips, off the image, or too close to the
+        previous marker for the image size are left out (``truth.ladder`` lists the
+        rendered ones).
     ladder_scale : float
         Peak of ladder bands as a fraction of the saturation level (default 0.2).
     empty_lanes : sequence of int
@@ -834,7 +837,8 @@ def make_blot(seed: int = 0, *,
     def paint(name, xc, y_row, peak, s_top, s_bot, bw):
         out = _render_band(geo, xc, y_row, peak, s_top, s_bot, bw)
         if out is None:
-            raise ParameterError(f"{name} lies outside the image; check row_y/shape/tilt")
+            raise ParameterError(f"{name} lies outside the image; check shape, row_y, "
+                                 f"tilt_deg, smile_px and row_slope_px")
         r0, c0, val, sup = out
         lab = len(owner) + 1
         win = (slice(r0, r0 + val.shape[0]), slice(c0, c0 + val.shape[1]))
@@ -876,8 +880,11 @@ def make_blot(seed: int = 0, *,
     if ladder:
         s = 0.6 * sigma
         s_top, s_bot = s * (1 + band_skew), s * (1 - band_skew)
-        for kda in ladder_kda:
+        last_y = -math.inf
+        for kda in sorted(ladder_kda, reverse=True):
             y0 = mw_to_y(kda)
+            if y0 - last_y < _ALONG_CUT * (s_top + s_bot) + 1.0:
+                continue  # too close to the previous marker at this image size: merged/dropped
             if two_strips and not any(a + _ALONG_CUT * s_top + 2 <= y0 <= b - _ALONG_CUT * s_bot - 2
                                       for a, b, _ in strips):
                 continue
@@ -887,6 +894,7 @@ def make_blot(seed: int = 0, *,
                 continue
             lab, vol, box, _ = paint(f"ladder band {kda:g} kDa", xk[0], y0, ladder_scale * sat,
                                   s_top, s_bot, band_width)
+            last_y = y0
             ladder_recs.append({"lane": 1, "kda": kda, "y": float(ry), "x": float(cx),
                                 "height": float(_FWHM * s), "width": float(band_width),
                                 "peak": float(ladder_scale * sat), "volume": vol,
