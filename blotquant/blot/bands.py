@@ -236,7 +236,8 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     top, bottom : int
         Band limits (inclusive indices).
     flank : int, optional
-        Samples used on each side (default: the band extent, at least 5).
+        Samples used on each side, adjacent to the band (default: a fifth of
+        the band extent, at least 5: short windows follow curved backgrounds).
     exclude : sequence of (top, bottom)
         Other bands' limits; their samples are not used.
 
@@ -254,14 +255,26 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     p = np.asarray(profile, dtype=np.float64)
     n = len(p)
     if flank is None:
-        flank = max(5, bottom - top + 1)
+        flank = max(5, int(round(0.2 * (bottom - top + 1))))
     flank = int(flank)
     ok = np.ones(n, bool)
     for a, b in exclude:
         ok[max(0, a):b + 1] = False
     ok[max(0, top):bottom + 1] = False
-    above = np.nonzero(ok[:max(0, top)])[0][-flank:]
-    below = (bottom + 1 + np.nonzero(ok[bottom + 1:])[0])[:flank]
+    # windows adjacent to the band only (never reaching past a neighbouring band)
+    lo = max(0, top - flank)
+    above = lo + np.nonzero(ok[lo:max(0, top)])[0]
+    hi = min(n, bottom + 1 + flank)
+    below = bottom + 1 + np.nonzero(ok[bottom + 1:hi])[0]
+    # stop at the first excluded sample going away from the band
+    if len(above):
+        gaps = np.nonzero(np.diff(above) > 1)[0]
+        if len(gaps):
+            above = above[gaps[-1] + 1:]
+    if len(below):
+        gaps = np.nonzero(np.diff(below) > 1)[0]
+        if len(gaps):
+            below = below[:gaps[0] + 1]
     pts = []
     for idx in (above, below):
         if len(idx) >= 2:

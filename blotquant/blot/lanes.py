@@ -409,19 +409,30 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             zinfo.append(_Zone(y0, y1, c, p, prof))
     if not zinfo:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
-    # group zones into strips: consecutive zones whose lanes line up
-    groups = [[zinfo[0]]]
-    for z in zinfo[1:]:
+    # group zones into strips: consecutive zones whose lanes line up.  Zones
+    # with fewer than 3 lanes (ladder-only rows, specks) join the nearest group.
+    major = [z for z in zinfo if len(z.peaks) >= 3] or list(zinfo)
+    groups = [[major[0]]]
+    for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = min_dist * 2
         frac = _match_fraction(z.peaks, ref, 0.3 * sp)
-        if frac >= 0.6 or len(z.peaks) <= 2:
+        if frac >= 0.6:
             groups[-1].append(z)
         else:
             groups.append([z])
-    # strips must be few and reasonably populated; otherwise treat as one set
+    # strips must be few; otherwise treat everything as one lane set
     if len(groups) > 3:
-        groups = [zinfo]
+        groups = [list(major)]
+    for z in zinfo:
+        if any(z is m for m in major):
+            continue
+        zc = 0.5 * (z.y0 + z.y1)
+        dist = [min(abs(zc - 0.5 * (m.y0 + m.y1)) for m in g) for g in groups]
+        groups[int(np.argmin(dist))].append(z)
+    for g in groups:
+        g.sort(key=lambda z: z.y0)
+    groups.sort(key=lambda g: g[0].y0)
     lanes: list[Lane] = []
     strips = []
     yc = fg.shape[0] / 2.0
