@@ -186,3 +186,9 @@ def test_bad_parameters(tmp_path, kw):
     tifffile.imwrite(p, np.zeros((4, 4), np.uint8))
     with pytest.raises(ParameterError):
         read_image(p, **kw)
+
+
+def test_cmyk_tiff_rejected(tmp_path):
+    p = tmp_path / "cmyk.tif"
+    tifffile.imwrite(p, np.zeros((8, 8, 4), np.uint8), photometric="separated")
+    _raises(UnsupportedImageError, p, "SEPARATED")

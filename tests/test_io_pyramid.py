@@ -19,12 +19,17 @@ def _rgb(shape=(1024, 1536)):
 def _write_pyramid(path, a, *, description=None, ome=False, metadata=None,
                    compression="zlib"):
     kw = dict(tile=(256, 256), compression=compression)
-    photometric = "rgb" if a.ndim == 3 else "minisblack"
+    rgb = a.ndim == 3 and a.shape[-1] == 3
+    photometric = "rgb" if rgb else "minisblack"
+
+    def down(f):
+        return a[:, ::f, ::f] if a.ndim == 3 and not rgb else a[::f, ::f]
+
     with tifffile.TiffWriter(path, ome=ome) as w:
         w.write(a, subifds=2, photometric=photometric, description=description,
                 metadata=metadata, **kw)
         for f in (2, 4):
-            w.write(a[::f, ::f], subfiletype=1, photometric=photometric, **kw)
+            w.write(down(f), subfiletype=1, photometric=photometric, **kw)
 
 
 @pytest.fixture
@@ -122,3 +127,23 @@ def test_large_tiled_single_level_opened_lazily(tmp_path, no_full_decode):
     img = read_image(p, max_pixels=100_000)  # above the limit, but tiled: lazy
     assert not isinstance(img.data, np.ndarray) and img.metadata.n_levels == 1
     np.testing.assert_array_equal(img.data[100:120, 200:260], a[100:120, 200:260])
+
+
+def test_ome_channel_pyramid_and_mode_rgb_on_gray(tmp_path, no_full_decode):
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 1000, (2, 512, 512), dtype=np.uint16)
+    p = tmp_path / "fluo.ome.tif"
+    _write_pyramid(p, a, ome=True, metadata={"axes": "CYX",
+                                             "Channel": {"Name": ["IR700", "IR800"]}})
+    img = read_image(p)
+    md = img.metadata
+    assert md.axes == "CYX" and md.channel_names == ("IR700", "IR800") and md.n_levels == 3
+    assert md.polarity is None
+    np.testing.assert_array_equal(img.data[1, 10:20, 30:40], a[1, 10:20, 30:40])
+
+    g = (rng.integers(0, 255, (512, 512))).astype(np.uint8)
+    p = tmp_path / "g.tif"
+    _write_pyramid(p, g)
+    img = read_image(p, mode="rgb", polarity="light-on-dark")
+    assert img.metadata.axes == "YXC" and img.metadata.polarity_source == "user"
+    np.testing.assert_array_equal(np.asarray(img.data[5:9, 5:9, 2]), g[5:9, 5:9])

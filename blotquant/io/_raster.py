@@ -117,6 +117,9 @@ def read_jpeg(path, raw, max_pixels) -> Decoded:
     shape, bits, size = _jpeg_header(path, raw)
     check_pixels(path, shape, 1, max_pixels)
     data = _decode(path, imagecodecs.jpeg_decode, raw, "JPEG")
+    if data.ndim == 3 and data.shape[-1] == 4:
+        raise UnsupportedImageError("CMYK JPEG is not supported; save the image as RGB or "
+                                    "gray", path=path)
     extra = {"pixel_size_source": "jfif density"} if size else {}
     sat = None
     if np.issubdtype(data.dtype, np.integer) and 1 < bits < data.dtype.itemsize * 8:

@@ -250,6 +250,12 @@ def _asarray(path, series):
 def _decode_plain(tif, path, series, page) -> Decoded:
     shape, axes = tuple(series.shape), series.axes
     photometric = page.photometric
+    if photometric in (PHOTOMETRIC.SEPARATED, PHOTOMETRIC.CIELAB, PHOTOMETRIC.ICCLAB,
+                       PHOTOMETRIC.ITULAB, PHOTOMETRIC.LOGL, PHOTOMETRIC.LOGLUV,
+                       PHOTOMETRIC.CFA):
+        raise UnsupportedImageError(
+            f"{photometric.name} colour TIFF is not supported; save the image as gray or "
+            "RGB TIFF", path=path)
     data = _asarray(path, series)
     notes, extra = [], {}
     # samples axis last
