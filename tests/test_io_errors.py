@@ -192,3 +192,14 @@ def test_cmyk_tiff_rejected(tmp_path):
     p = tmp_path / "cmyk.tif"
     tifffile.imwrite(p, np.zeros((8, 8, 4), np.uint8), photometric="separated")
     _raises(UnsupportedImageError, p, "SEPARATED")
+
+
+def test_mdgel_too_large_and_truncated(tmp_path):
+    from blotquant.io.writers import write_mdgel
+
+    p = write_mdgel(tmp_path / "g.gel", np.full((40, 50), 4, np.uint32))
+    _raises(ImageTooLargeError, p, "limit", max_pixels=100)
+    raw = p.read_bytes()
+    q = tmp_path / "t.gel"
+    q.write_bytes(raw[:300])
+    _raises(ImageReadError, q)

@@ -11,7 +11,8 @@ import numpy as np
 import tifffile
 from tifffile import COMPRESSION, PHOTOMETRIC
 
-from ..errors import ImageReadError, InvalidImageError, UnsupportedImageError
+from ..errors import (BlotquantError, ImageReadError, InvalidImageError,
+                      UnsupportedImageError)
 from ..image import Image, ImageMetadata
 from ._common import (POLARITY_MAX_LAZY_PIXELS, Decoded, check_pixels, default_saturation,
                       effective_bits, finish)
@@ -180,15 +181,20 @@ def read_tiff(path, mode, polarity, max_pixels) -> Image:
     keep_open = False
     try:
         try:
-            if tif.is_mdgel:
-                return _read_mdgel(tif, path, polarity, max_pixels, mode)
+            is_mdgel = tif.is_mdgel
+        except Exception as err:
+            raise ImageReadError(f"cannot parse the TIFF structure ({type(err).__name__}: "
+                                 f"{err})", path=path) from err
+        if is_mdgel:
+            return _read_mdgel(tif, path, polarity, max_pixels, mode)
+        try:
             series = tif.series[0] if tif.series else None
             if series is None or not series.pages:
                 raise ImageReadError("the TIFF file contains no image", path=path)
             page = series.keyframe
             shape, axes = tuple(series.shape), series.axes
             n_levels = len(series.levels)
-        except (ImageReadError, UnsupportedImageError, InvalidImageError):
+        except BlotquantError:
             raise
         except Exception as err:
             raise ImageReadError(f"cannot parse the TIFF structure ({type(err).__name__}: "
