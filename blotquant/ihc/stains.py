@@ -98,18 +98,28 @@ def white_point_info(rgb, *, mask=None, max_saturation=0.15, min_brightness=160,
     b = cand.mean(axis=1)
     # Brightness histogram of candidates; glass is the brightest dense peak.
     hist = np.bincount(np.clip(np.rint(b), 0, 255).astype(np.int64), minlength=256)
-    smooth = np.convolve(hist, np.ones(5) / 5, mode="same")
-    # Only look at the bright end: peaks within 40 levels of the 99.5th percentile.
-    top = np.percentile(b, 99.5)
-    lo = int(max(min_brightness, top - 40))
-    window = smooth.copy()
-    window[:lo] = 0
-    peak = int(np.argmax(window))
+    smooth = np.convolve(hist, np.ones(3) / 3, mode="same")
+    # Glass is the *brightest* substantial peak (pale stroma can be a larger
+    # peak a few levels darker): scan local maxima from bright to dark.
+    need = max(min_pixels, min_fraction * n_total)
+    cum = np.concatenate([[0], np.cumsum(hist)])
+    peak = None
+    for v in range(255, int(min_brightness) - 1, -1):
+        lo_, hi_ = max(v - 1, 0), min(v + 2, 256)
+        if smooth[v] <= 0 or smooth[v] < smooth[lo_:hi_].max():
+            continue
+        mass = cum[min(v + 7, 256)] - cum[max(v - 6, 0)]
+        if mass >= need and smooth[v] >= 0.05 * smooth.max():
+            peak = v
+            break
+    if peak is None:
+        return _fallback("no dominant glass brightness peak")
     sel = np.abs(b - peak) <= 6
     if sel.sum() < max(min_pixels, min_fraction * n_total):
         return _fallback("no dominant glass brightness peak")
     wp = np.median(cand[sel], axis=0).astype(np.float64)
-    # Refine: median of pixels close to the first estimate in colour.
+    # Refine: median of the pixels close to the first estimate in colour
+    # (robust to dust, tissue edges and clipping at 255).
     close = np.abs(cand - wp).max(axis=1) <= 8
     if close.sum() >= min_pixels:
         wp = np.median(cand[close], axis=0).astype(np.float64)

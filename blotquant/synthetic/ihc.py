@@ -163,11 +163,11 @@ def _ellipse_rho(rr, cc, cy, cx, a, b, theta):
 
 
 def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_density=1.5,
-             gland_radius=(25.0, 60.0), epithelium_width=(12.0, 24.0),
-             dab_range=(0.0, 0.9), dab_texture=0.3, nucleus_radius=(2.5, 4.5),
+             gland_radius=(40.0, 90.0), epithelium_width=(20.0, 36.0),
+             dab_range=(0.0, 0.9), dab_texture=0.3, nucleus_radius=(4.0, 6.5),
              nucleus_h=(0.45, 0.85), stroma_h=(0.08, 0.25), stroma_dab=0.04,
              cytoplasm_h=0.05, stroma_nuclei_density=1.0, white_point=255, stains=None,
-             noise=2.0, dust=0, jpeg_quality=None, thresholds=(0.2, 0.4, 0.6),
+             noise=2.0, dust=0, jpeg_quality=None, jpeg_subsampling="4:2:0", thresholds=(0.2, 0.4, 0.6),
              pixel_size_um=0.5) -> SyntheticIHC:
     """Make a synthetic H-DAB image with known per-pixel stain amounts.
 
@@ -178,7 +178,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     tissue_fraction : float
         Approximate fraction of the field covered by tissue (before lumens).
     gland_density : float
-        Multiplier of the number of gland placement attempts (1 = one per 110^2 px of tissue).
+        Multiplier of the number of gland placement attempts (1 = one per 160^2 px of tissue).
     gland_radius, epithelium_width : (min, max) px
     dab_range : (min, max)
         Per-gland mean cytoplasmic DAB OD is uniform in this range.
@@ -201,7 +201,10 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     dust : int
         Number of dark dust specks on the glass.
     jpeg_quality : int or None
-        Round-trip the image through JPEG at this quality (OpenCV, 4:2:0).
+        Round-trip the image through JPEG at this quality (OpenCV).
+    jpeg_subsampling : {"4:2:0", "4:2:2", "4:4:4"}
+        JPEG chroma subsampling (4:2:0 is the common default of cameras and
+        most scanners; 4:4:4 keeps full colour resolution).
     thresholds : (t1, t2, t3)
         DAB thresholds of the true pixel classes.
     pixel_size_um : float
@@ -226,7 +229,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
                   stroma_nuclei_density=stroma_nuclei_density,
                   white_point=np.asarray(white_point, float).tolist(),
                   stains=None if stains is None else as_stain_matrix(stains).tolist(),
-                  noise=noise, dust=dust, jpeg_quality=jpeg_quality,
+                  noise=noise, dust=dust, jpeg_quality=jpeg_quality, jpeg_subsampling=jpeg_subsampling,
                   thresholds=tuple(thresholds), pixel_size_um=pixel_size_um)
     h, w = params["shape"]
     if h < 16 or w < 16:
@@ -253,7 +256,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     gland_id = np.zeros((h, w), np.int32)
     nuclei = np.zeros((h, w), bool)
     nuc_h = np.zeros((h, w), np.float32)
-    n_glands = int(round(gland_density * tissue.sum() / 110.0 ** 2))
+    n_glands = int(round(gland_density * tissue.sum() / 160.0 ** 2))
     levels = []
     placed = []
     tries = 0
@@ -298,7 +301,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     stroma = tissue & ~epi
 
     # stroma nuclei: sparse, elongated
-    n_sn = int(stroma_nuclei_density * stroma.sum() / 900.0)
+    n_sn = int(stroma_nuclei_density * stroma.sum() / 2000.0)
     spts = np.argwhere(stroma)
     for _ in range(n_sn if len(spts) else 0):
         ny, nx = spts[rng.integers(len(spts))]
@@ -308,7 +311,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     nuclei &= tissue
 
     # --- stain amounts ------------------------------------------------------
-    tex = _smooth_field(rng, (h, w), 3.0)
+    tex = _smooth_field(rng, (h, w), 4.0)
     tex2 = _smooth_field(rng, (h, w), 40.0)
     sh = stroma_h[0] + (stroma_h[1] - stroma_h[0]) * (0.5 + 0.5 * np.tanh(0.8 * tex2))
     hmap = np.where(stroma, sh, 0).astype(np.float32)
@@ -345,7 +348,13 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
         inten = inten + rng.standard_normal(inten.shape) * sigma
     img = np.clip(np.rint(inten), 0, 255).astype(np.uint8)
     if jpeg_quality is not None:
-        ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
+        sub = {"4:2:0": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+               "4:2:2": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
+               "4:4:4": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444}.get(jpeg_subsampling)
+        if sub is None:
+            raise ParameterError("jpeg_subsampling must be '4:2:0', '4:2:2' or '4:4:4'")
+        ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality),
+                                                        cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sub])
         if not ok:  # pragma: no cover
             raise ParameterError("JPEG encoding failed")
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
