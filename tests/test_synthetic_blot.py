@@ -297,6 +297,19 @@ def test_empty_lanes_have_no_signal():
     assert blot.params["loads"][1] == [0.0, 0.0]
 
 
+def test_lane_smear_is_background_not_signal():
+    plain = make_blot(0, **SMALL, noise=False, ladder=True, empty_lanes=(3,))
+    hazy = make_blot(0, **SMALL, noise=False, ladder=True, empty_lanes=(3,), lane_smear=0.02)
+    np.testing.assert_array_equal(plain.truth.signal, hazy.truth.signal)
+    assert hazy.truth.bands["volume"].equals(plain.truth.bands["volume"])
+    extra = hazy.truth.background - plain.truth.background
+    lanes = hazy.truth.lanes.set_index("lane")["x"]
+    row = 20
+    assert extra[row, int(round(lanes[2]))] > 0.005 * 65535 * 0.5  # sample lane
+    assert extra[row, int(round(lanes[1]))] == 0  # ladder lane
+    assert extra[row, int(round(lanes[3]))] == 0  # empty lane
+
+
 def test_two_strips_layout():
     blot = make_blot(0, two_strips=True, noise=False)
     t = blot.truth
