@@ -340,7 +340,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
     iso = math.sqrt(pr * pc)
     factor = p["requested_pixel_size_um"] / iso
     shape = h.shape
-    if factor > 1.01 and min(shape) > 1:
+    if factor > 1.01 and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
         hw = cv2.resize(h, work_shape[::-1], interpolation=cv2.INTER_AREA)
         mw = None
@@ -348,7 +348,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
             mw = cv2.resize(mask.astype(np.float32), work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
     else:
         work_shape, hw, mw, factor = shape, h, mask, 1.0
-    wr, wc = pr * shape[0] / work_shape[0], pc * shape[1] / work_shape[1]
+    wr = pr * shape[0] / work_shape[0] if shape[0] else pr
+    wc = pc * shape[1] / work_shape[1] if shape[1] else pc
     wiso = math.sqrt(wr * wc)
     derived = {
         "background_radius_px": p["background_radius_um"] / wiso,

@@ -1,0 +1,314 @@
+"""Cell detection and per-cell scoring (blotquant.ihc.cells) against synthetic ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import ndimage as ndi
+from scipy.optimize import linear_sum_assignment
+
+from blotquant.errors import ParameterError
+from blotquant.ihc.cells import (
+    CELL_MEASURES,
+    DEFAULT_PARAMS,
+    TABLE_COLUMNS,
+    CellDetection,
+    classify_cells,
+    detect_cells,
+    measure_cells,
+)
+from blotquant.provenance import params_hash
+from blotquant.synthetic.cells import CLASS_LEVELS, make_cell_image
+
+try:  # the IHC lead's deconvolution (QuPath units)
+    from blotquant.ihc.deconvolution import deconvolve
+except ImportError:  # pragma: no cover - fallback while the module is being written
+    from blotquant.synthetic.cells import DAB_VECTOR, H_VECTOR
+
+    def deconvolve(rgb, white_point=255):
+        od = np.maximum(-np.log10(np.maximum(rgb.astype(np.float32), 1) / np.float32(white_point)), 0)
+        res = np.cross(H_VECTOR, DAB_VECTOR)
+        m = np.stack([H_VECTOR, DAB_VECTOR, res / np.linalg.norm(res)])
+        return od @ np.linalg.inv(m).astype(np.float32)
+
+
+def h_score(classes) -> float:
+    c = np.asarray(classes)
+    return float(100 * np.mean(c == 1) + 200 * np.mean(c == 2) + 300 * np.mean(c == 3)) if c.size else 0.0
+
+
+def match(truth: pd.DataFrame, table: pd.DataFrame, min_radius=4.0):
+    """One-to-one matching of detected centroids to true nucleus centres."""
+    if len(truth) == 0 or len(table) == 0:
+        return np.empty(0, int), np.empty(0, int)
+    d = np.hypot(truth.y.to_numpy()[:, None] - table.y.to_numpy()[None], truth.x.to_numpy()[:, None] - table.x.to_numpy()[None])
+    radius = np.maximum(truth.nucleus_radius.to_numpy(), min_radius)[:, None]
+    cost = np.where(d <= radius, d, 1e6)
+    r, c = linear_sum_assignment(cost)
+    ok = cost[r, c] < 1e6
+    return r[ok], c[ok]
+
+
+def detect_synthetic(seed=0, **kw):
+    s = make_cell_image(seed, **kw)
+    st = deconvolve(s.image)
+    det = detect_cells(st[..., 0], st[..., 1], pixel_size_um=s.params["pixel_size_um"])
+    return s, det
+
+
+def disk_image(shape=(80, 80), centre=(40, 40), radius=7, h=0.6, dab_in=0.0, dab_out=0.5):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    inside = (yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 <= radius**2
+    hod = np.where(inside, h, 0.0).astype(np.float32)
+    dab = np.where(inside, dab_in, dab_out).astype(np.float32)
+    return hod, dab
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return detect_synthetic(0)
+
+
+# --- accuracy on ground truth -------------------------------------------------------------
+
+
+def test_recall_precision_hscore(synth):
+    s, det = synth
+    truth = s.truth.table
+    r, c = match(truth, det.table)
+    assert len(r) / len(truth) >= 0.95
+    assert len(c) / len(det.table) >= 0.95
+    cls = classify_cells(det.table)
+    assert abs(h_score(cls) - h_score(truth["class"])) <= 5
+    # matched cells carry the right class almost always
+    assert np.mean(cls[c] == truth["class"].to_numpy()[r]) >= 0.95
+
+
+def test_touching_nuclei_are_split(synth):
+    s, det = synth
+    truth = s.truth.table
+    pairs = truth[truth.pair > 0]
+    assert pairs.pair.nunique() >= 10
+    ids = det.nuclei[np.rint(pairs.y).astype(int), np.rint(pairs.x).astype(int)]
+    split = [len(set(v)) == 2 and 0 not in set(v) for _, v in pd.Series(ids).groupby(pairs.pair.to_numpy())]
+    assert np.mean(split) >= 0.8
+
+
+def test_jpeg_q85_accuracy():
+    s, det = detect_synthetic(1, jpeg_quality=85)
+    truth = s.truth.table
+    r, c = match(truth, det.table)
+    assert len(r) / len(truth) >= 0.95 and len(c) / len(det.table) >= 0.95
+    assert abs(h_score(classify_cells(det.table)) - h_score(truth["class"])) <= 5
+
+
+def test_downsampled_detection_at_fine_pixel_size():
+    # 0.25 um/px: detection runs at the requested 0.5 um/px and labels are scaled back up
+    s, det = detect_synthetic(2, shape=(384, 384), pixel_size_um=0.25)
+    assert det.params["downsample"] == pytest.approx(2.0)
+    assert det.nuclei.shape == s.image.shape[:2]
+    r, c = match(s.truth.table, det.table)
+    assert len(r) / len(s.truth.table) >= 0.9 and len(c) / len(det.table) >= 0.9
+    # areas in um^2 use the real pixel size
+    row = det.table.iloc[0]
+    assert row.nucleus_area_um2 == pytest.approx(row.nucleus_area * 0.0625)
+
+
+# --- geometry -----------------------------------------------------------------------------
+
+
+def test_cells_do_not_overlap_and_contain_their_nucleus(synth):
+    _, det = synth
+    nuc, cells = det.nuclei, det.cells
+    assert nuc.dtype == np.int32 and cells.dtype == np.int32
+    assert np.array_equal(cells[nuc > 0], nuc[nuc > 0])
+    # one label per pixel -> no overlap; areas add up to the labelled area
+    assert det.table.cell_area.sum() == np.count_nonzero(cells)
+    assert det.table.nucleus_area.sum() == np.count_nonzero(nuc)
+    assert det.table.cell.tolist() == list(range(1, len(det.table) + 1))
+    assert int(cells.max()) == len(det.table)
+    # every cell is one connected piece
+    n_pieces = [ndi.label(cells == i)[1] for i in range(1, 30)]
+    assert set(n_pieces) == {1}
+
+
+def test_cytoplasm_excludes_nucleus():
+    hod, _ = disk_image()
+    first = detect_cells(hod, np.zeros_like(hod), pixel_size_um=0.5, background_radius_um=0)
+    # segmentation uses the hematoxylin only: paint DAB by the detected nucleus
+    dab = np.where(first.nuclei > 0, 0.9, 0.3).astype(np.float32)
+    det = detect_cells(hod, dab, pixel_size_um=0.5, background_radius_um=0)
+    assert np.array_equal(det.nuclei, first.nuclei)
+    row = det.table.iloc[0]
+    assert row.nucleus_dab_od_mean == pytest.approx(0.9, abs=1e-6)
+    assert row.cytoplasm_dab_od_max == pytest.approx(0.3, abs=1e-6)
+    assert row.cytoplasm_dab_od_mean == pytest.approx(0.3, abs=1e-6)
+    assert row.cell_dab_od_max == pytest.approx(0.9, abs=1e-6)
+    cyto = (det.cells == 1) & (det.nuclei == 0)
+    assert row.cell_area == row.nucleus_area + cyto.sum()
+
+
+def test_measurements_equal_direct_computation(synth):
+    s, det = synth
+    st = deconvolve(s.image)
+    dab = st[..., 1]
+    for i in (1, 7, 42):
+        row = det.table.set_index("cell").loc[i]
+        nuc = det.nuclei == i
+        cyto = (det.cells == i) & ~nuc
+        assert row.nucleus_dab_od_mean == pytest.approx(dab[nuc].mean(), rel=1e-4)
+        assert row.cytoplasm_dab_od_max == pytest.approx(dab[cyto].max(), rel=1e-6)
+        assert row.cell_dab_od_mean == pytest.approx(dab[det.cells == i].mean(), rel=1e-4)
+        assert row.nucleus_hematoxylin_od_mean == pytest.approx(st[..., 0][nuc].mean(), rel=1e-4)
+        yy, xx = np.nonzero(nuc)
+        assert (row.y, row.x) == pytest.approx((yy.mean(), xx.mean()))
+
+
+@pytest.mark.parametrize(
+    ("pixel_size", "params", "expected_px"),
+    [(0.5, {}, 10), (None, {}, 10), (0.5, {"cell_expansion_um": 2.0}, 4), (0.25, {}, 20), (None, {"cell_expansion_um": 3.0}, 6)],
+)
+def test_expansion_distance(pixel_size, params, expected_px):
+    hod, dab = disk_image(shape=(120, 120), centre=(60, 60), radius=10 if pixel_size != 0.25 else 14)
+    det = detect_cells(hod, dab, pixel_size_um=pixel_size, background_radius_um=0, **params)
+    assert len(det) == 1
+    dist = ndi.distance_transform_edt(det.nuclei == 0)
+    reach = dist[det.cells == 1].max()
+    tol = 1.5 if pixel_size != 0.25 else 2.5  # labels scaled back from the 0.5 um working grid
+    assert reach == pytest.approx(expected_px, abs=tol)
+    assert det.params["pixel_size_source"] == ("assumed" if pixel_size is None else "given")
+
+
+def test_expansion_stops_at_neighbours():
+    hod, _ = disk_image(shape=(60, 90), centre=(30, 30), radius=6)
+    hod2, _ = disk_image(shape=(60, 90), centre=(30, 54), radius=6)
+    det = detect_cells(np.maximum(hod, hod2), np.zeros((60, 90), np.float32), background_radius_um=0)
+    assert len(det) == 2
+    # the border between the two cells lies half-way between the nuclei
+    row = det.cells[30]
+    assert row[41] == 1 and row[43] == 2
+
+
+def test_mask_respected(synth):
+    s, _ = synth
+    st = deconvolve(s.image)
+    mask = np.zeros(st.shape[:2], bool)
+    mask[:, : st.shape[1] // 2] = True
+    det = detect_cells(st[..., 0], st[..., 1], pixel_size_um=0.5, mask=mask)
+    assert not det.cells[~mask].any() and not det.nuclei[~mask].any()
+    assert len(det) > 20 and (det.table.x < st.shape[1] // 2).all()
+    with pytest.raises(ParameterError, match="mask"):
+        detect_cells(st[..., 0], st[..., 1], mask=mask[:10])
+
+
+# --- classification -------------------------------------------------------------------------
+
+
+def test_classify_by_thresholds():
+    t = pd.DataFrame({"cytoplasm_dab_od_mean": [0.0, 0.19, 0.2, 0.39, 0.4, 0.6, 2.0, np.nan]})
+    assert classify_cells(t).tolist() == [0, 0, 1, 1, 2, 3, 3, 0]
+    assert classify_cells(t, thresholds=(0.1, 0.3, 0.5)).tolist() == [0, 1, 1, 2, 2, 3, 3, 0]
+    assert classify_cells(t.iloc[:0]).tolist() == []
+
+
+def test_classify_by_compartment():
+    # strong nuclear DAB, weak cytoplasm: the compartment decides the class
+    hod, dab = disk_image(dab_in=0.9, dab_out=0.1)
+    tab = detect_cells(hod, dab, background_radius_um=0).table
+    assert classify_cells(tab).tolist() == [0]
+    assert classify_cells(tab, compartment="nucleus").tolist() == [3]
+    assert classify_cells(tab, compartment="cell", measure="max").tolist() == [3]
+    assert set(CELL_MEASURES) <= set(tab.columns)
+
+
+def test_classify_errors():
+    t = pd.DataFrame({"cytoplasm_dab_od_mean": [0.1]})
+    with pytest.raises(ParameterError, match="compartment"):
+        classify_cells(t, compartment="membrane")
+    with pytest.raises(ParameterError, match="measure"):
+        classify_cells(t, measure="median")
+    with pytest.raises(ParameterError, match="increasing"):
+        classify_cells(t, thresholds=(0.4, 0.2, 0.6))
+    with pytest.raises(ParameterError, match="no column"):
+        classify_cells(t, compartment="nucleus")
+
+
+def test_classes_of_synthetic_truth_are_inside_bands(synth):
+    s, _ = synth
+    t = s.truth.table
+    centre = np.asarray(CLASS_LEVELS)[t["class"]]
+    assert np.all(np.abs(t.dab_level - centre) <= 0.04 + 1e-9)
+    assert classify_cells(t.rename(columns={"dab_level": "cytoplasm_dab_od_mean"})).tolist() == t["class"].tolist()
+
+
+# --- inputs, empty results, provenance -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("h", "d", "kw", "match_text"),
+    [
+        (np.zeros((10, 10)), np.zeros((10, 12)), {}, "same shape"),
+        (np.zeros((10, 10, 3)), np.zeros((10, 10, 3)), {}, "2-D"),
+        (np.zeros(10), np.zeros(10), {}, "2-D"),
+        (np.full((10, 10), np.nan), np.zeros((10, 10)), {}, "NaN"),
+        (np.zeros((10, 10)), np.zeros((10, 10)), {"pixel_size_um": -1}, "pixel_size_um"),
+        (np.zeros((10, 10)), np.zeros((10, 10)), {"sigma": 2}, "unknown"),
+        (np.zeros((10, 10)), np.zeros((10, 10)), {"sigma_um": -2}, "sigma_um"),
+        (np.zeros((10, 10)), np.zeros((10, 10)), {"min_nucleus_area_um2": 50, "max_nucleus_area_um2": 20}, "max_nucleus"),
+        (np.array([["a"]]), np.array([["a"]]), {}, "numeric"),
+    ],
+)
+def test_bad_inputs(h, d, kw, match_text):
+    with pytest.raises(ParameterError, match=match_text):
+        detect_cells(h, d, **kw)
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (0, 0), (1, 50)])
+def test_empty_image_gives_empty_table(shape):
+    det = detect_cells(np.zeros(shape), np.zeros(shape))
+    assert isinstance(det, CellDetection)
+    assert list(det.table.columns) == list(TABLE_COLUMNS) and len(det.table) == 0
+    assert det.nuclei.shape == shape and det.cells.shape == shape
+    assert det.table.dtypes["cell"] == np.int64 and det.table.dtypes["y"] == np.float64
+
+
+def test_areas_and_params(synth):
+    _, det = synth
+    assert np.allclose(det.table.cell_area_um2, det.table.cell_area * 0.25)
+    p = det.params
+    assert {k: p[k] for k in DEFAULT_PARAMS} == DEFAULT_PARAMS
+    assert p["pixel_size_source"] == "given" and p["cell_expansion_px"] == 10
+    assert len(params_hash(p)) == 12
+    hod, dab = disk_image()
+    unknown = detect_cells(hod, dab)
+    assert unknown.table.cell_area_um2.isna().all() and unknown.params["pixel_size_source"] == "assumed"
+
+
+def test_measure_cells_matches_regionprops():
+    from skimage.measure import regionprops
+
+    s = make_cell_image(3, shape=(160, 160))
+    st = deconvolve(s.image)
+    nuc, cells = s.truth.nuclei, s.truth.cells
+    tab = measure_cells(nuc, cells, st[..., 0], st[..., 1]).set_index("cell")
+    cyto = np.where(nuc > 0, 0, cells)
+    for rp in regionprops(cyto, intensity_image=st[..., 1]):
+        assert tab.loc[rp.label, "cytoplasm_dab_od_mean"] == pytest.approx(rp.intensity_mean, rel=1e-5)
+        assert tab.loc[rp.label, "cytoplasm_dab_od_max"] == pytest.approx(rp.intensity_max)
+    for rp in regionprops(nuc):
+        assert (tab.loc[rp.label, "y"], tab.loc[rp.label, "x"]) == pytest.approx(rp.centroid)
+
+
+def test_synthetic_is_deterministic_and_consistent():
+    a = make_cell_image(5, shape=(128, 160))
+    b = make_cell_image(5, shape=(128, 160))
+    assert np.array_equal(a.image, b.image) and a.truth.table.equals(b.truth.table)
+    assert not np.array_equal(a.image, make_cell_image(6, shape=(128, 160)).image)
+    t = a.truth
+    assert np.array_equal(t.cells[t.nuclei > 0], t.nuclei[t.nuclei > 0])
+    assert (t.table.nucleus_area > 0).all()
+    with pytest.raises(ParameterError):
+        make_cell_image(0, class_fractions=(1, 1))
+    with pytest.raises(ParameterError):
+        make_cell_image(0, jpeg_quality=0)
