@@ -514,7 +514,8 @@ def _band_records(bands) -> list[dict]:
 def blot_corrections(image, *, lanes: Iterable = (), bands=None, rows: Iterable[str] = (),
                      params: Mapping | None = None, image_name: str | None = None,
                      author: str | None = None, note: str = "",
-                     path: str | os.PathLike | None = None) -> Corrections:
+                     path: str | os.PathLike | None = None,
+                     fingerprint: Mapping | None = None) -> Corrections:
     """Build blot corrections for ``image`` (an Image or array).
 
     Parameters
@@ -534,11 +535,15 @@ def blot_corrections(image, *, lanes: Iterable = (), bands=None, rows: Iterable[
     image_name, author, note : str, optional
     path : path-like, optional
         The image file (used for the name and for hashing lazy data).
+    fingerprint : dict, optional
+        A precomputed :func:`image_fingerprint` of ``image`` (saves hashing the
+        pixels again when corrections are rebuilt after every edit).
     """
     body = {"lanes": [_lane_record(x) for x in lanes], "bands": _band_records(bands),
             "rows": [str(r) for r in rows], "params": jsonable(dict(params or {}))}
-    corr = Corrections(kind="blot",
-                       image=image_fingerprint(image, image_name=image_name, path=path),
+    if fingerprint is None:
+        fingerprint = image_fingerprint(image, image_name=image_name, path=path)
+    corr = Corrections(kind="blot", image=dict(fingerprint),
                        author=_author(author), created=_now(), blot=body, note=note)
     corr.to_dict()  # validate now, not when saving
     return corr
@@ -547,7 +552,8 @@ def blot_corrections(image, *, lanes: Iterable = (), bands=None, rows: Iterable[
 def ihc_corrections(image, *, regions=None, params: Mapping | None = None,
                     downsample: float = 1.0, image_name: str | None = None,
                     author: str | None = None, note: str = "",
-                    path: str | os.PathLike | None = None) -> Corrections:
+                    path: str | os.PathLike | None = None,
+                    fingerprint: Mapping | None = None) -> Corrections:
     """Build IHC corrections for ``image`` (an Image or RGB array).
 
     Parameters
@@ -559,6 +565,8 @@ def ihc_corrections(image, *, regions=None, params: Mapping | None = None,
         stains, white_point, compartment, measure, ...).
     downsample : float
         Pyramid downsample the scoring was run at (1 = full resolution).
+    fingerprint : dict, optional
+        Precomputed :func:`image_fingerprint` of ``image``.
 
     Examples
     --------
@@ -577,8 +585,9 @@ def ihc_corrections(image, *, regions=None, params: Mapping | None = None,
         fc = regions_to_geojson(list(regions))
     body = {"regions": jsonable(fc), "downsample": float(downsample),
             "params": jsonable(dict(params or {}))}
-    corr = Corrections(kind="ihc",
-                       image=image_fingerprint(image, image_name=image_name, path=path),
+    if fingerprint is None:
+        fingerprint = image_fingerprint(image, image_name=image_name, path=path)
+    corr = Corrections(kind="ihc", image=dict(fingerprint),
                        author=_author(author), created=_now(), ihc=body, note=note)
     corr.to_dict()
     return corr

@@ -1,0 +1,223 @@
+"""Reviewed blot state: napari Shapes (data + features) <-> core inputs (no Qt).
+
+:class:`BlotReview` keeps what the reviewer has drawn as lanes and band boxes
+and turns it into :func:`blotquant.corrections.blot_corrections` -- the same
+object is saved as the sidecar and fed to ``quantify_blot`` through
+``blot_kwargs``, so the numbers in the dock are exactly what the sidecar
+reproduces from the CLI or Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from . import _layers as L
+
+
+def _fresh_uids(uids, start: int) -> tuple[list[int], list[bool]]:
+    """Replace missing/duplicated uids (napari copies features to new shapes)."""
+    out, new, seen, nxt = [], [], set(), start
+    for u in uids:
+        try:
+            u = int(u)
+        except (TypeError, ValueError):
+            u = -1
+        if u < 1 or u in seen:
+            u, is_new = nxt, True
+            nxt += 1
+        else:
+            is_new = False
+        seen.add(u)
+        out.append(u)
+        new.append(is_new)
+    return out, new
+
+
+class BlotReview:
+    """Lanes and band boxes under review (mirrors two napari Shapes layers)."""
+
+    def __init__(self):
+        self.lane_cache: dict[int, tuple[np.ndarray, object]] = {}  # uid -> (vertices, Lane)
+        self.lane_numbers: dict[int, int] = {}  # uid -> lane number at last sync
+        self.band_rects: dict[int, np.ndarray] = {}  # uid -> rectangle as last drawn
+        self.band_box_edited: dict[int, bool] = {}
+        self.next_uid = 1
+        self.lanes: list = []
+        self.band_boxes = pd.DataFrame(columns=["uid", "strip", "lane", "row", "top", "bottom",
+                                                "left", "right"])
+        self.rows: list[str] = []
+        self._fingerprint = None
+
+    # ------------------------------------------------------------ from a result
+    def from_result(self, result):
+        """Reset from a BlotResult; returns (lane_data, lane_features, band_data, band_features)."""
+        self.__init__()
+        geometry = [replace(ln, centerline=np.array(ln.centerline, dtype=float))
+                    for ln in result.lane_geometry]  # never mutate the result's lanes
+        lane_data, lane_feat = L.lanes_to_shapes(geometry)
+        for v, uid, lane in zip(lane_data, lane_feat["uid"], geometry):
+            self.lane_cache[int(uid)] = (v, lane)
+            self.lane_numbers[int(uid)] = int(lane.lane)
+        self.lanes = geometry
+        start = len(lane_data) + 1
+        bands = result.bands
+        band_data, band_feat = L.bands_to_shapes(bands, start_uid=start)
+        for v, uid in zip(band_data, band_feat["uid"]):
+            self.band_rects[int(uid)] = v
+            self.band_box_edited[int(uid)] = False
+        self.next_uid = start + len(band_data)
+        self.rows = list(result.rows) or list(dict.fromkeys(bands["row"].astype(str)))
+        self.band_boxes = pd.DataFrame({
+            "uid": band_feat["uid"].astype(int), "strip": bands["strip"].astype(int).to_numpy()
+            if "strip" in bands else 1, "lane": bands["lane"].astype(int).to_numpy(),
+            "row": bands["row"].astype(str).to_numpy(),
+            "top": bands["top"].astype(int).to_numpy(),
+            "bottom": bands["bottom"].astype(int).to_numpy(),
+            "left": np.nan, "right": np.nan})
+        return lane_data, lane_feat, band_data, band_feat
+
+    # ------------------------------------------------------------ lanes
+    def sync_lanes(self, data, features: pd.DataFrame):
+        """Read the lanes layer; returns updated lane features (uids, numbers, edited)."""
+        from blotquant.blot import Lane
+
+        feats = features.copy().reset_index(drop=True)
+        uids, new = _fresh_uids(feats["uid"] if "uid" in feats else [None] * len(data),
+                                self.next_uid)
+        self.next_uid = max([self.next_uid - 1, *uids]) + 1
+        lanes = []
+        for i, (v, uid) in enumerate(zip(data, uids)):
+            v = np.asarray(v, dtype=float)
+            cached = self.lane_cache.get(uid)
+            if cached is not None and not new[i] and cached[0].shape == v.shape \
+                    and np.allclose(cached[0], v, rtol=0, atol=1e-3):  # napari keeps float32
+                lane = cached[1]
+            else:
+                centre, width = L.ribbon_to_centerline(v)
+                old = cached[1] if cached is not None and not new[i] else None
+                strip = old.strip if old is not None else L.strip_of(self.lanes, centre[:, 0].mean())
+                ladder = bool(feats.at[i, "is_ladder"]) if (not new[i] and "is_ladder" in feats) \
+                    else False
+                lane = Lane(lane=self.lane_numbers.get(uid, 10_000 + i), centerline=centre,
+                            width=width, is_ladder=ladder, strip=strip, edited=True)
+                self.lane_cache[uid] = (v.copy(), lane)
+            lanes.append(lane)
+        # number left to right (strip by strip); bands follow their lane through the uid
+        order = sorted(range(len(lanes)), key=lambda k: (
+            lanes[k].strip, float(np.mean(lanes[k].centerline[:, 1]))))
+        renumber = {}
+        for new_no, k in enumerate(order, start=1):
+            old_no = self.lane_numbers.get(uids[k]) if not new[k] else None
+            if old_no is not None:
+                renumber[old_no] = new_no
+            lanes[k].lane = new_no
+        for uid in list(self.lane_cache):
+            if uid not in uids:
+                del self.lane_cache[uid]
+        self.lane_numbers = {u: ln.lane for u, ln in zip(uids, lanes)}
+        self.lanes = sorted(lanes, key=lambda ln: ln.lane)
+        out = pd.DataFrame({
+            "uid": uids, "strip": [ln.strip for ln in lanes], "lane": [ln.lane for ln in lanes],
+            "x": [float(np.mean(ln.centerline[:, 1])) for ln in lanes],
+            "width": [ln.width for ln in lanes], "is_ladder": [ln.is_ladder for ln in lanes],
+            "edited": [ln.edited for ln in lanes]}, columns=L.LANE_FEATURES)
+        return out, renumber
+
+    # ------------------------------------------------------------ bands
+    def sync_bands(self, data, features: pd.DataFrame, renumber: dict | None = None):
+        """Read the bands layer; returns (features, keep) -- ``keep`` False for orphans."""
+        feats = features.copy().reset_index(drop=True)
+        uids, new = _fresh_uids(feats["uid"] if "uid" in feats else [None] * len(data),
+                                self.next_uid)
+        self.next_uid = max([self.next_uid - 1, *uids]) + 1
+        numbers = {ln.lane for ln in self.lanes}
+        recs, keep = [], []
+        for i, (v, uid) in enumerate(zip(data, uids)):
+            top, bottom, left, right = L.rect_to_box(v)
+            box = L.rect_box(v)  # shapes cover whole pixels
+            drawn = self.band_rects.get(uid)
+            moved = new[i] or drawn is None or drawn.shape != np.shape(v) \
+                or not np.allclose(drawn, v, rtol=0, atol=1e-3)
+            edited = self.band_box_edited.get(uid, False) or moved
+            if moved:
+                yc, xc = (top + bottom) / 2, (left + right) / 2
+                lane = L.nearest_lane(self.lanes, yc, xc)
+                if lane is None:
+                    keep.append(False)
+                    continue
+                lane_no, strip = lane.lane, lane.strip
+                row = str(feats.at[i, "row"]) if not new[i] and "row" in feats else \
+                    L.nearest_row(self.band_boxes, strip, yc, self.rows[0] if self.rows else "row1")
+            else:
+                old = int(feats.at[i, "lane"])
+                if renumber:
+                    if old not in renumber:
+                        keep.append(False)  # its lane was deleted
+                        continue
+                    lane_no = renumber[old]
+                else:
+                    lane_no = old
+                if lane_no not in numbers:
+                    keep.append(False)
+                    continue
+                strip = next(ln.strip for ln in self.lanes if ln.lane == lane_no)
+                row = str(feats.at[i, "row"])
+            keep.append(True)
+            self.band_box_edited[uid] = edited
+            self.band_rects[uid] = np.asarray(v, dtype=float).copy()
+            recs.append({"uid": uid, "strip": strip, "lane": lane_no, "row": row,
+                         "top": box["top"], "bottom": box["bottom"],
+                         "left": box["left"] if edited else np.nan,
+                         "right": box["right"] if edited else np.nan})
+        self.band_boxes = pd.DataFrame(recs, columns=self.band_boxes.columns)
+        for r in self.band_boxes["row"]:
+            if r not in self.rows:
+                self.rows.append(r)
+        kept = feats[np.asarray(keep, bool)].copy() if len(feats) else feats
+        kept["uid"] = [u for u, k in zip(uids, keep) if k]
+        kept["lane"] = self.band_boxes["lane"].to_numpy()
+        kept["strip"] = self.band_boxes["strip"].to_numpy()
+        kept["row"] = self.band_boxes["row"].to_numpy()
+        kept["box_edited"] = [self.band_box_edited[u] for u in kept["uid"]]
+        return kept.reset_index(drop=True), keep
+
+    def rename_rows(self, new_names: list[str]) -> dict:
+        """Rename rows positionally (old[i] -> new[i]); returns the mapping."""
+        mapping = {o: n for o, n in zip(self.rows, new_names) if n and o != n}
+        self.rows = [mapping.get(r, r) for r in self.rows]
+        self.band_boxes["row"] = self.band_boxes["row"].map(lambda r: mapping.get(r, r))
+        return mapping
+
+    # ------------------------------------------------------------ to the core
+    def corrections(self, image, *, params: dict, image_name: str | None = None,
+                    path=None, author: str | None = None):
+        """The reviewed state as :class:`blotquant.corrections.Corrections`."""
+        from blotquant.corrections import blot_corrections, image_fingerprint
+
+        key = (id(image), image_name, path)
+        if self._fingerprint is None or self._fingerprint[0] != key:
+            self._fingerprint = (key, image_fingerprint(image, image_name=image_name,
+                                                        path=path))
+        boxes = self.band_boxes.drop(columns=["uid"])
+        rows = [r for r in self.rows if r in set(boxes["row"])] or list(self.rows)
+        return blot_corrections(image, lanes=self.lanes, bands=boxes, rows=rows,
+                                params=params, image_name=image_name, path=path,
+                                author=author, fingerprint=self._fingerprint[1])
+
+    def match_result(self, result) -> pd.DataFrame:
+        """Result bands in the order of ``band_boxes`` (uid column added)."""
+        b = result.bands.copy()
+        key = list(zip(b["lane"].astype(int), b["row"].astype(str), b["top"].astype(int),
+                       b["bottom"].astype(int)))
+        index = {k: i for i, k in enumerate(key)}
+        rows = []
+        for rec in self.band_boxes.itertuples(index=False):
+            i = index.get((int(rec.lane), str(rec.row), int(rec.top), int(rec.bottom)))
+            if i is not None:
+                r = b.iloc[i].to_dict()
+                r["uid"] = rec.uid
+                rows.append(r)
+        return pd.DataFrame(rows)

@@ -1,0 +1,160 @@
+"""Small Qt helpers shared by the docks: a coalescing worker runner, tables, layers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from napari.qt.threading import create_worker
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QTableWidget,
+                            QTableWidgetItem, QWidget)
+
+from ._reader import META_KEY, PATH_KEY
+
+
+class Runner:
+    """Run one function at a time in a napari thread worker; coalesce requests.
+
+    ``submit(fn, *args)`` starts ``fn`` in a worker thread, or -- when one is
+    running -- remembers it as the *pending* job (replacing an older pending
+    one), started when the current one finishes.  Results arrive in the GUI
+    thread through ``on_result(value, meta)``; errors through
+    ``on_error(exc)``.  ``fn`` may be a generator yielding progress messages
+    (str) before returning.
+    """
+
+    def __init__(self, on_result: Callable, on_error: Callable, status: "StatusBar"):
+        self.on_result = on_result
+        self.on_error = on_error
+        self.status = status
+        self.worker = None
+        self._pending = None
+        self.last_elapsed = float("nan")
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None or self._pending is not None
+
+    def submit(self, fn: Callable, *args, label: str = "working", meta: Any = None, **kwargs):
+        job = (fn, args, kwargs, label, meta)
+        if self.worker is not None:
+            self._pending = job
+            return None
+        return self._start(job)
+
+    def _start(self, job):
+        fn, args, kwargs, label, meta = job
+        t0 = time.perf_counter()
+        worker = create_worker(fn, *args, _start_thread=False, **kwargs)
+        self.worker = worker
+        self.status.busy(label)
+
+        def returned(value):
+            self.last_elapsed = time.perf_counter() - t0
+            if self._pending is None:  # only the newest result is shown
+                self.on_result(value, meta)
+
+        def errored(exc):
+            if self._pending is None:
+                self.on_error(exc)
+
+        def finished():
+            self.worker = None
+            if self._pending is not None:
+                job, self._pending = self._pending, None
+                self._start(job)
+            else:
+                self.status.idle()
+
+        worker.returned.connect(returned)
+        worker.errored.connect(errored)
+        worker.finished.connect(finished)
+        if hasattr(worker, "yielded"):
+            worker.yielded.connect(lambda msg: self.status.busy(str(msg)))
+        worker.start()
+        return worker
+
+
+class StatusBar(QWidget):
+    """A progress bar (busy indicator while a worker runs) and a status line."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(110)
+        self.bar.setTextVisible(False)
+        self.bar.setRange(0, 1)
+        self.label = QLabel("ready")
+        self.label.setWordWrap(True)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.label, 1)
+
+    def busy(self, text: str):
+        self.bar.setRange(0, 0)  # indeterminate
+        self.label.setText(text + " ...")
+        self.label.setStyleSheet("")
+
+    def idle(self):
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1)
+
+    def message(self, text: str, error: bool = False):
+        self.label.setText(text)
+        self.label.setStyleSheet("color: #ff6b6b;" if error else "")
+
+
+def fill_table(table: QTableWidget, df: pd.DataFrame | None, columns=None, digits: int = 4):
+    """Show a DataFrame in a read-only QTableWidget (numbers to ``digits`` significant)."""
+    table.setSortingEnabled(False)
+    if df is None or not len(df):
+        table.setRowCount(0)
+        table.setColumnCount(0)
+        return
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
+    table.setColumnCount(len(df.columns))
+    table.setRowCount(len(df))
+    table.setHorizontalHeaderLabels([str(c) for c in df.columns])
+    for i, row in enumerate(df.itertuples(index=False)):
+        for j, v in enumerate(row):
+            if isinstance(v, (float, np.floating)):
+                text = "" if np.isnan(v) else f"{v:.{digits}g}"
+            else:
+                text = str(v)
+            item = QTableWidgetItem(text)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(i, j, item)
+    table.resizeColumnsToContents()
+
+
+def core_image(layer, level: int | None = None):
+    """A blotquant Image for an napari image layer (metadata from our reader if any)."""
+    from blotquant.image import Image
+
+    md = layer.metadata.get(META_KEY) if isinstance(layer.metadata, dict) else None
+    data = layer.data
+    if layer.multiscale:
+        levels = list(data)
+        data = levels[0] if level is None else levels[level]
+    if md is None:
+        img = Image.from_array(np.asarray(data))
+        return img
+    if layer.multiscale and level not in (None, 0):
+        md = md.replace(shape=tuple(data.shape))
+    return Image(data=data, metadata=md)
+
+
+def layer_path(layer) -> str | None:
+    md = layer.metadata if isinstance(layer.metadata, dict) else {}
+    p = md.get(PATH_KEY)
+    if p:
+        return p
+    src = getattr(getattr(layer, "source", None), "path", None)
+    return str(src) if src else None
