@@ -219,3 +219,16 @@ def test_scn_truncated(tmp_path):
     with pytest.raises(ImageReadError) as err:
         read_image(p)
     assert str(p) in str(err.value) and "truncated" in str(err.value)
+
+
+def test_metadata_as_dict_is_json(tmp_path):
+    import json
+
+    from blotquant.provenance import jsonable
+
+    paths = [write_mdgel(tmp_path / "a.gel", np.full((4, 5), 9, np.uint32)),
+             write_biorad_scn(tmp_path / "b.scn", np.ones((4, 5), np.uint16))]
+    for p in paths:
+        d = read_image(p).metadata.as_dict()
+        json.loads(json.dumps(jsonable(d)))
+        assert d["path"] == str(p) and d["shape"] == [4, 5]
