@@ -181,9 +181,9 @@ def _expand(nuclei: np.ndarray, distance: float) -> np.ndarray:
     bg = (nuclei == 0).astype(np.uint8)
     if not bg.any():
         return nuclei.copy()
-    # label of the nearest nucleus pixel for every background pixel; exact distance cut-off
-    _, idx = cv2.distanceTransformWithLabels(bg, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
-    dist = cv2.distanceTransform(bg, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
+    # distance, within ~2% of the exact one)
+    dist, idx = cv2.distanceTransformWithLabels(bg, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
     zero = nuclei == 0
     lut = np.zeros(int(idx.max()) + 1, np.int32)
     lut[idx[~zero]] = nuclei[~zero]  # idx of a nucleus pixel is its own index
