@@ -98,6 +98,13 @@ def prepare_rgb(image) -> tuple[np.ndarray, dict]:
         alpha = rgb[..., 3:4].astype(np.float32) / 255.0
         rgb = np.rint(rgb[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
         conv.append("RGBA composited on white")
+    # identical channels with real content = a grayscale image (blank glass tiles are fine)
+    if (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+            and int(rgb[..., 0].max()) - int(rgb[..., 0].min()) > 10):
+        raise ParameterError(
+            f"score_ihc needs an RGB brightfield image{where}, but all three colour channels "
+            "are identical (a grayscale image saved as RGB): hematoxylin and DAB cannot be "
+            "separated. Use the original colour scan.")
     info["conversion"] = "; ".join(conv) or None
     return np.ascontiguousarray(rgb), info
 

@@ -1,0 +1,67 @@
+"""`blotquant ihc` end to end."""
+
+import json
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from blotquant.cli import main
+from blotquant.ihc.regions import rectangle, write_geojson
+from blotquant.synthetic import make_ihc
+
+
+@pytest.fixture(scope="module")
+def ihc_png(tmp_path_factory):
+    s = make_ihc(seed=8, shape=(200, 240), white_point=(242, 238, 246))
+    p = tmp_path_factory.mktemp("img") / "slide.png"
+    cv2.imwrite(str(p), s.image[..., ::-1])
+    return p, s
+
+
+def test_cli_pixel_mode_with_roi(ihc_png, tmp_path, capsys):
+    p, s = ihc_png
+    roi = write_geojson([rectangle("Tumor", 0, 0, 200, 120, classification="Tumor"),
+                         rectangle("x", 0, 0, 20, 20, kind="exclude", classification="Fold")],
+                        tmp_path / "roi.geojson")
+    out = tmp_path / "out"
+    rc = main(["ihc", str(p), "--out", str(out), "--mode", "pixel", "--roi", str(roi),
+               "--thresholds", "0.2,0.4,0.6", "--white-point", "auto"])
+    assert rc == 0
+    summ = pd.read_csv(out / "summary.csv")
+    assert list(summ.region) == ["Tumor"] and summ.image[0] == "slide.png"
+    assert 0 <= summ.h_score[0] <= 300
+    params = json.loads((out / "params.json").read_text())
+    assert params["white_point_source"] == "estimated"
+    assert params["thresholds"] == [0.2, 0.4, 0.6]
+    np.testing.assert_allclose(params["white_point"], (242, 238, 246), atol=1)
+    assert (out / "slide_overlay.png").is_file() and (out / "slide_figure.png").is_file()
+    assert (out / "cells.csv").is_file()
+    assert "H-score" in capsys.readouterr().out
+
+
+def test_cli_cell_mode_and_stain_file(ihc_png, tmp_path):
+    p, _ = ihc_png
+    stains = tmp_path / "stains.json"
+    stains.write_text(json.dumps([[0.65, 0.704, 0.286], [0.268, 0.57, 0.776]]))
+    out = tmp_path / "out"
+    assert main(["ihc", str(p), "--out", str(out), "--stains", str(stains),
+                 "--white-point", "242,238,246"]) == 0
+    cells = pd.read_csv(out / "cells.csv")
+    assert len(cells) > 0 and {"class", "class_name", "cytoplasm_dab_od_mean"} <= set(cells)
+    summ = pd.read_csv(out / "summary.csv")
+    assert summ["mode"][0] == "cell" and summ.n[0] == len(cells)
+
+
+def test_cli_clear_errors(ihc_png, tmp_path, capsys):
+    p, _ = ihc_png
+    gray = tmp_path / "gray.png"
+    cv2.imwrite(str(gray), np.full((50, 50), 128, np.uint8))
+    assert main(["ihc", str(gray), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "gray.png" in err and "RGB" in err
+    assert main(["ihc", str(p), "--out", str(tmp_path / "o"), "--thresholds", "0.5,0.2"]) == 1
+    assert "thresholds" in capsys.readouterr().err
+    assert main(["ihc", str(p), "--out", str(tmp_path / "o"), "--stains", "nofile.json"]) == 1
+    assert "nofile.json" in capsys.readouterr().err
