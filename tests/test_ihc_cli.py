@@ -57,7 +57,7 @@ def test_cli_cell_mode_and_stain_file(ihc_png, tmp_path):
 def test_cli_clear_errors(ihc_png, tmp_path, capsys):
     p, _ = ihc_png
     gray = tmp_path / "gray.png"
-    cv2.imwrite(str(gray), np.full((50, 50), 128, np.uint8))
+    cv2.imwrite(str(gray), np.tile(np.arange(0, 250, 5, dtype=np.uint8), (50, 1)))
     assert main(["ihc", str(gray), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "gray.png" in err and "RGB" in err
