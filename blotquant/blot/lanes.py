@@ -254,15 +254,30 @@ def _peaks(profile, rel_prominence, min_distance):
 
 def _fill_gaps(centres, prom, n_lanes, width):
     """Insert lanes in gaps of ~2x spacing; then force the count if given."""
-    c = list(np.sort(centres))
     order = np.argsort(centres)
-    pr = list(np.asarray(prom)[order])
+    c0 = list(np.asarray(centres, float)[order])
+    p0 = list(np.asarray(prom, float)[order])
+    # merge near-duplicates (closer than 40 % of the typical spacing)
+    if len(c0) >= 3:
+        typical = float(np.median(np.diff(c0)))
+        big = np.diff(c0)[np.diff(c0) > 0.4 * max(np.diff(c0))]
+        typical = max(typical, float(np.median(big)) if len(big) else typical)
+        c, pr = [c0[0]], [p0[0]]
+        for ci, pi in zip(c0[1:], p0[1:]):
+            if ci - c[-1] < 0.4 * typical:
+                if pi > pr[-1]:
+                    c[-1], pr[-1] = ci, pi
+            else:
+                c.append(ci)
+                pr.append(pi)
+    else:
+        c, pr = c0, p0
     if len(c) >= 2:
         spacing = float(np.median(np.diff(c)))
         out_c, out_p = [c[0]], [pr[0]]
         for a, b, pb in zip(c[:-1], c[1:], pr[1:]):
             g = b - a
-            nmiss = int(round(g / spacing)) - 1 if g / spacing > 1.6 else 0
+            nmiss = min(3, int(round(g / spacing)) - 1) if g / spacing > 1.6 else 0
             for j in range(nmiss):
                 out_c.append(a + g * (j + 1) / (nmiss + 1))
                 out_p.append(0.0)
@@ -300,6 +315,11 @@ def _match_fraction(a, b, tol):
     return matched / min(len(a), len(b))
 
 
+def _norm(p):
+    m = float(p.max()) if len(p) else 0.0
+    return p / m if m > 0 else p
+
+
 def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
     """Lane tilt (deg) from band blobs of the same lane in different rows."""
     per_lane = {}
@@ -330,7 +350,14 @@ def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
         b = np.polyfit(a[:, 0], a[:, 1], 1, w=np.sqrt(a[:, 2]))[0]
         slopes.append(b)
         weights.append(float(a[:, 2].sum()) * (a[:, 0].max() - a[:, 0].min()) ** 2)
-    if not slopes:
+    if len(slopes) < 2:
+        return 0.0
+    sl = np.asarray(slopes)
+    med = float(np.median(sl))
+    mad = float(np.median(np.abs(sl - med)))
+    # lanes must agree (a real tilt moves all lanes alike; offsets between
+    # rows of different strips or merged bands do not)
+    if mad > max(0.35 * abs(med), 0.005):
         return 0.0
     order = np.argsort(slopes)
     cw = np.cumsum(np.asarray(weights)[order])
@@ -442,7 +469,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     for si, grp in enumerate(groups, start=1):
         y0 = grp[0].y0
         y1 = grp[-1].y1
-        prof = sum(_column_profile(fg, 0.0, z.y0, z.y1) for z in grp)
+        prof = sum(_norm(_column_profile(fg, 0.0, z.y0, z.y1)) for z in grp)
         c, p = _peaks(prof, rel, min_dist)
         if len(c) == 0:
             continue
@@ -450,7 +477,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         tilt_s = _strip_tilt(fg, labels, objs, c, spacing, y0, y1, max_tilt_deg)
         tan_s = math.tan(math.radians(tilt_s))
         if tilt_s != 0.0:
-            prof = sum(_column_profile(fg, tan_s, z.y0, z.y1) for z in grp)
+            prof = sum(_norm(_column_profile(fg, tan_s, z.y0, z.y1)) for z in grp)
             c, p = _peaks(prof, rel, min_dist)
             if len(c) == 0:
                 continue

@@ -1,0 +1,140 @@
+"""``blotquant blot``: quantify one blot image (optionally a loading-control image).
+
+Writes ``bands.csv``, ``lanes.csv``, ``normalized.csv`` (when a control is
+known), ``params.json`` and ``qc.png`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ParameterError
+
+BACKGROUND_CHOICES = ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "blot", help="quantify a western blot image",
+        description="Find lanes and band rows, subtract background, measure band volumes and "
+                    "normalize target to loading control per lane.")
+    p.add_argument("image", help="blot image (TIFF, PNG, JPEG, .gel, .scn, ...)")
+    p.add_argument("image2", nargs="?", default=None,
+                   help="optional loading-control image of the same membrane (same lane order)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--lanes", type=_positive_int, default=None,
+                   help="number of lanes (per strip); default: found automatically")
+    p.add_argument("--rows", default=None,
+                   help="band row names top to bottom, comma separated (e.g. ASNS,ACTB)")
+    p.add_argument("--control", default=None,
+                   help="row name of the loading control (default: the last row, or the "
+                        "control image's first row)")
+    p.add_argument("--control-rows", default=None,
+                   help="row names of the control image (default: the --control name)")
+    p.add_argument("--reference-lane", type=_positive_int, default=1,
+                   help="lane whose ratio is 1.0 (default 1)")
+    p.add_argument("--background", choices=BACKGROUND_CHOICES, default="lane-fit",
+                   help="background method (default lane-fit)")
+    p.add_argument("--radius", type=_positive_float, default=50.0,
+                   help="rolling-ball radius in px (default 50)")
+    p.add_argument("--sensitivity", type=_positive_float, default=0.5,
+                   help="band detection sensitivity in (0, 1] (default 0.5)")
+    p.add_argument("--polarity", choices=("auto", "dark-on-light", "light-on-dark"),
+                   default="auto")
+    p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
+                   help="table format (default csv)")
+    p.set_defaults(func=run)
+
+
+def _names(text):
+    if text is None:
+        return None
+    names = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not names:
+        raise ParameterError(f"--rows needs at least one name, got {text!r}")
+    return names
+
+
+def run(args) -> int:
+    from ..blot import normalize, quantify_blot
+    from ..io import read_image
+    from ..report.blot_qc import blot_qc_figure
+    from ..tables import write_json, write_table
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out} exists and is not a folder")
+    if args.sensitivity > 1:
+        raise ParameterError(f"--sensitivity must be in (0, 1], got {args.sensitivity}")
+    rows = _names(args.rows)
+    common = dict(lanes=args.lanes, background=args.background, radius=args.radius,
+                  sensitivity=args.sensitivity, polarity=args.polarity)
+    img = read_image(args.image)
+    res = quantify_blot(img, rows=rows, image_name=Path(args.image).name, **common)
+    out.mkdir(parents=True, exist_ok=True)
+    fmt = args.format
+    write_table(res.bands, out / f"bands.{fmt}")
+    write_table(res.lanes, out / f"lanes.{fmt}")
+    params = {"image": str(args.image), "image2": args.image2, **res.params,
+              "metadata": res.metadata.as_dict()}
+    blot_qc_figure(res, out / "qc.png")
+    norm = None
+    if args.image2:
+        img2 = read_image(args.image2)
+        crows = _names(args.control_rows) or ([args.control] if args.control else None)
+        res2 = quantify_blot(img2, rows=crows, image_name=Path(args.image2).name,
+                             lane_geometry=None, **common)
+        import pandas as pd
+        write_table(pd.concat([res.bands, res2.bands], ignore_index=True),
+                    out / f"bands.{fmt}")
+        write_table(pd.concat([res.lanes, res2.lanes], ignore_index=True),
+                    out / f"lanes.{fmt}")
+        blot_qc_figure(res2, out / "qc_control.png")
+        params["control_params"] = res2.params
+        control = args.control or res2.rows[0]
+        parts = []
+        for i, target in enumerate(res.rows):
+            # same membrane: pair each target row with the control row at the same
+            # position when the counts match, else with the named/first control row
+            crow = (res2.rows[i] if args.control is None and len(res2.rows) == len(res.rows)
+                    else control)
+            parts.append(normalize(res.bands, target=target, control=crow,
+                                   control_bands=res2.bands,
+                                   reference_lane=args.reference_lane))
+        norm = pd.concat(parts, ignore_index=True)
+    elif len(res.rows) >= 2:
+        import pandas as pd
+        control = args.control or res.rows[-1]
+        if control not in res.rows:
+            raise ParameterError(f"--control {control!r} is not a row; rows are {res.rows}")
+        norm = pd.concat([normalize(res.bands, target=t, control=control,
+                                    reference_lane=args.reference_lane)
+                          for t in res.rows if t != control], ignore_index=True)
+    if norm is not None:
+        write_table(norm, out / f"normalized.{fmt}")
+    write_json(params, out / "params.json")
+    n_sat = int(res.bands["saturated"].sum()) if len(res.bands) else 0
+    print(f"{args.image}: {len(res.lanes)} lanes, rows {', '.join(map(str, res.rows))}, "
+          f"{len(res.bands)} bands ({n_sat} saturated) -> {out}")
+    return 0
