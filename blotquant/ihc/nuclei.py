@@ -265,13 +265,13 @@ def segment_nuclei(
         labels = _split_by_shape(labels > 0, split_tolerance)
         if relative_threshold > 0:  # then per nucleus
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
-    # area filter + sequential relabel (raster order)
+    # area filter + sequential relabel in raster order of each nucleus' first pixel
     area = np.bincount(labels.ravel())
     ok = (area >= min_area) & (area <= max_area)
     ok[0] = False
-    flat = labels.ravel()
-    first = np.full(area.size, flat.size, np.int64)
-    np.minimum.at(first, flat, np.arange(flat.size))
+    rr, cc = np.nonzero(labels)
+    first = np.full(area.size, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, labels[rr, cc], rr.astype(np.int64) * labels.shape[1] + cc)
     ids = np.flatnonzero(ok)
     ids = ids[np.argsort(first[ids], kind="stable")]
     lut = np.zeros(area.size, np.int32)
