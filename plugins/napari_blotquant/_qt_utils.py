@@ -48,7 +48,8 @@ class Runner:
     def _start(self, job):
         fn, args, kwargs, label, meta = job
         t0 = time.perf_counter()
-        worker = create_worker(fn, *args, _start_thread=False, **kwargs)
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True,
+                               _progress={"desc": f"blotquant: {label}"}, **kwargs)
         self.worker = worker
         self.status.busy(label)
 
