@@ -194,7 +194,10 @@ def read_sample_sheet(path, *, base_dir: str | os.PathLike | None = None) -> pd.
     ParameterError
         Missing ``file`` column, unknown kind/role, duplicated files.
     """
-    source = getattr(path, "name", None) or str(path)
+    if isinstance(path, (str, os.PathLike)):
+        source = os.fspath(path)
+    else:
+        source = getattr(path, "name", None) or "sample sheet"
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
                          comment="#")

@@ -32,6 +32,10 @@ __all__ = ["process_image", "is_done", "read_marker", "DONE", "decide_kind", "re
 DONE = "done.json"
 ERROR = "error.json"
 
+#: Result-``params`` entries that describe a run, not the analysis (timings);
+#: they are left out of the ``params_hash`` so that identical analyses hash equal.
+VOLATILE_PARAMS = ("elapsed_s", "elapsed", "seconds", "runtime_s", "time_s")
+
 # pyplot is not thread-safe: QC figures are drawn one at a time per process.
 _MPL_LOCK = threading.Lock()
 
@@ -210,6 +214,21 @@ def _lane_totals(result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lane", "total"])
 
 
+def stable_params(params) -> dict:
+    """``params`` without the volatile (timing) entries."""
+    return {k: v for k, v in dict(params or {}).items() if k not in VOLATILE_PARAMS}
+
+
+def _stable_hash(df: pd.DataFrame, params) -> pd.DataFrame:
+    """Re-derive ``params_hash`` without timing entries (deterministic across runs)."""
+    from .provenance import params_hash
+
+    if any(k in (params or {}) for k in VOLATILE_PARAMS) and "params_hash" in df.columns:
+        df = df.copy()
+        df["params_hash"] = params_hash(stable_params(params))
+    return df
+
+
 def _run_blot(task, img, out: Path, info: dict):
     from . import quantify_blot
 
@@ -226,8 +245,8 @@ def _run_blot(task, img, out: Path, info: dict):
         kw.update(blot_kwargs(corr))
         info["sidecar"] = task["sidecar"]
     res = quantify_blot(img, image_name=task["name"], **kw)
-    bands = res.bands.copy()
-    lanes = res.lanes.copy()
+    bands = _stable_hash(res.bands, res.params)
+    lanes = _stable_hash(res.lanes, res.params)
     write_table(bands, out / "bands.csv")
     write_table(lanes, out / "lanes.csv")
     write_table(_lane_totals(res), out / "lane_totals.csv")
@@ -256,10 +275,9 @@ def _run_ihc(task, img, out: Path, info: dict):
     if rgb.ndim == 3 and rgb.shape[-1] == 4:
         rgb = rgb[..., :3]
     res = score_ihc(rgb, image_name=task["name"], **kw)
-    write_table(res.summary, out / "ihc_regions.csv")
+    write_table(_stable_hash(res.summary, res.params), out / "ihc_regions.csv")
     cells = getattr(res, "cells", None)
-    if cells is None:
-        cells = pd.DataFrame()
+    cells = pd.DataFrame() if cells is None else _stable_hash(cells, res.params)
     write_table(cells, out / "ihc_cells.csv")
     info["params"] = res.params
     info["n_cells"] = int(len(cells))
@@ -285,6 +303,9 @@ def process_image(task: dict) -> dict:
         and, on error, ``error_type`` and ``message``.
     """
     t0 = time.perf_counter()
+    delay = float(os.environ.get("BLOTQUANT_TEST_TASK_DELAY", "0") or 0)
+    if delay > 0:  # testing hook: makes "kill the run half-way" deterministic
+        time.sleep(delay)
     out = Path(task["result_dir"])
     rec = {"index": task.get("index"), "file": task["file"], "name": task["name"],
            "key": task["key"], "kind": task.get("kind", "auto"), "status": "ok"}
@@ -343,7 +364,7 @@ def process_image(task: dict) -> dict:
 def _params_hash(info: dict) -> str:
     from .provenance import params_hash
 
-    return params_hash(info.get("params") or {})
+    return params_hash(stable_params(info.get("params")))
 
 
 def _message(err: BaseException, file: str) -> str:

@@ -54,6 +54,7 @@ ul.warn li{font-size:13px;margin:2px 0}
 .card .info{font-size:12px;color:#555}
 .card.failed{background:#fff3f3;border-color:#e5a4a4}
 .charts img{max-width:100%;margin:4px 8px 4px 0;border:1px solid #eee;background:#fff}
+details summary{cursor:pointer;font-weight:600;margin:8px 0}
 """
 
 
@@ -135,8 +136,7 @@ def bar_chart_with_points(df: pd.DataFrame, value: str, *, replicate: str = "rep
     ax.set_xticks(x, order, rotation=30 if len(order) > 4 else 0,
                   ha="right" if len(order) > 4 else "center", fontsize=8)
     ax.set_ylabel(ylabel or value)
-    ax.set_title(title + "  (bar: mean, error bar: SD of replicates, dots: replicates)",
-                 fontsize=9)
+    ax.set_title(title, fontsize=9)
     return fig
 
 
@@ -238,6 +238,9 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
         parts.append("<p>None.</p>")
 
     # ---- blots
+    detail: list[str] = []
+    caption = ("<p class='meta'>Bars: mean of the replicates; error bars: SD; dots: "
+               "one per replicate (technical repeats of a replicate averaged first).</p>")
     norm = tables.get("normalized")
     bands = tables.get("bands")
     if bands is not None and not bands.empty:
@@ -254,12 +257,13 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
             for row, g in bands.groupby("row", sort=False):
                 figs.append((f"{row} volume", bar_chart_with_points(
                     g, "volume", title=f"{row} band volume", ylabel="volume")))
-        parts.append(_charts(figs))
+        parts.append(_charts(figs) + caption)
         if norm is not None and not norm.empty:
             cols = [c for c in ("image", "condition", "replicate", "lane", "lane_label",
                                 "target", "control", "ratio", "relative_ratio", "flags")
                     if c in norm.columns]
-            parts.append("<h3>Normalised ratios</h3>" + _table_html(norm[cols]))
+            detail.append("<details><summary>Normalised ratios (first rows)</summary>"
+                          + _table_html(norm[cols], max_rows=40) + "</details>")
 
     # ---- IHC
     reg = tables.get("ihc_regions")
@@ -278,10 +282,11 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
                 figs.append((f"{col} distribution", _hist(
                     cells[col], title=f"per-cell {col} (all images)", xlabel="DAB OD",
                     bins=50, vlines=(0.2, 0.4, 0.6))))
-        parts.append(_charts(figs))
+        parts.append(_charts(figs) + caption)
         cols = [c for c in ("image", "condition", "replicate", "region", "mode", "n",
                             "pct_positive", "h_score", "allred", "irs") if c in reg.columns]
-        parts.append("<h3>Scores</h3>" + _table_html(reg[cols]))
+        detail.append("<details><summary>IHC scores (first rows)</summary>"
+                      + _table_html(reg[cols], max_rows=40) + "</details>")
 
     # ---- gallery
     parts.append("<h2>Images</h2><p class='meta'>Blots: lanes blue, bands green "
@@ -298,6 +303,8 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     if sum(1 for e in images if e.get("ok")) > MAX_THUMBS:
         parts.append(f"<p class='meta'>Only the first {MAX_THUMBS} thumbnails are shown."
                      "</p>")
+    if detail:
+        parts.append("<h2>Tables</h2>" + "".join(detail))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

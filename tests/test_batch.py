@@ -1,0 +1,257 @@
+"""Batch runs: every good file done, bad files listed, resumable after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blotquant.batch import EXIT_SOME_FAILED, run_batch
+from blotquant.batch_sheet import discover_images, read_sample_sheet
+from blotquant.batch_worker import DONE, decide_kind
+from blotquant.errors import ParameterError
+from blotquant.image import Image
+
+N_GOOD, N_BAD = 12, 2
+TABLES = ("bands.csv", "lanes.csv", "normalized.csv", "errors.csv")
+
+
+def _write_blots(folder: Path, n: int, *, shape=(120, 200), lanes=4) -> list[Path]:
+    import tifffile
+
+    from blotquant.synthetic import make_blot
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        b = make_blot(i, shape=shape, n_lanes=lanes)
+        p = folder / f"blot{i:02d}.tif"
+        tifffile.imwrite(p, b.image)
+        paths.append(p)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def blot_folder(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("blots")
+    _write_blots(d, N_GOOD)
+    (d / "corrupt_a.tif").write_bytes(b"II*\x00" + bytes(range(256)) * 3)  # bad TIFF
+    (d / "corrupt_b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)  # truncated
+    (d / "notes.txt").write_text("not an image")
+    return d
+
+
+@pytest.fixture(scope="module")
+def reference_run(blot_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref")
+    res = run_batch(blot_folder, out, workers=2, processes=False, progress=False)
+    return res, out
+
+
+def test_all_good_files_done_bad_files_listed(reference_run):
+    res, out = reference_run
+    assert res.n_images == N_GOOD + N_BAD
+    assert res.n_failed == N_BAD and res.exit_status == EXIT_SOME_FAILED
+    errors = pd.read_csv(out / "errors.csv")
+    assert list(errors.columns) == ["file", "error_type", "message"]
+    assert sorted(errors["file"]) == ["corrupt_a.tif", "corrupt_b.png"]
+    assert errors["message"].str.len().gt(5).all()
+    bands = pd.read_csv(out / "bands.csv")
+    assert sorted(bands["image"].unique()) == [f"blot{i:02d}.tif" for i in range(N_GOOD)]
+    for col in ("image", "params_hash", "version", "sample", "condition", "replicate"):
+        assert col in bands.columns
+    assert bands["version"].eq(__import__("blotquant").__version__).all()
+    assert bands["params_hash"].str.len().eq(12).all()
+    norm = pd.read_csv(out / "normalized.csv")
+    assert set(norm["image"]) == set(bands["image"])
+    assert np.isfinite(norm["ratio"]).all()
+    # per-image folders: tables, thumbnail, marker last
+    done = sorted(out.glob(f"images/*/{DONE}"))
+    assert len(done) == N_GOOD
+    for m in done:
+        assert (m.parent / "bands.csv").is_file() and (m.parent / "thumb.png").is_file()
+        assert json.loads(m.read_text())["status"] == "ok"
+    assert (out / "report.html").is_file()
+    run = json.loads((out / "run.json").read_text())
+    assert run["n_failed"] == N_BAD and run["n_analysed"] == N_GOOD
+
+
+def test_rerun_skips_finished_images(reference_run, blot_folder):
+    res, out = reference_run
+    before = {p: (out / p).read_bytes() for p in TABLES}
+    again = run_batch(blot_folder, out, workers=0, progress=False, report=False)
+    assert again.n_skipped == N_GOOD and again.n_done == 0
+    assert again.n_failed == N_BAD  # bad files are retried, and fail again
+    for p, b in before.items():
+        assert (out / p).read_bytes() == b, p
+
+
+def test_changed_parameters_or_content_redo(blot_folder, tmp_path):
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(blot_folder, src)
+    for p in src.glob("corrupt*"):
+        p.unlink()
+    out = tmp_path / "out"
+    run_batch(src, out, workers=0, progress=False, report=False, qc=False)
+    r2 = run_batch(src, out, workers=0, progress=False, report=False, qc=False,
+                   blot_params={"sensitivity": 0.4})
+    assert r2.n_skipped == 0 and r2.n_done == N_GOOD
+    # touch one file's content: only that one is redone
+    import tifffile
+
+    a = tifffile.imread(src / "blot03.tif")
+    a[0, 0] ^= 1
+    tifffile.imwrite(src / "blot03.tif", a)
+    r3 = run_batch(src, out, workers=0, progress=False, report=False, qc=False,
+                   blot_params={"sensitivity": 0.4})
+    assert (r3.n_skipped, r3.n_done) == (N_GOOD - 1, 1)
+
+
+def _cli(args, env=None, **kw):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.Popen([sys.executable, "-m", "blotquant", *args], env=e,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def test_killed_run_resumes_to_identical_tables(blot_folder, reference_run, tmp_path):
+    """kill -9 of the main process half-way: its dask worker processes exit too;
+    the restarted run skips the finished images and ends with identical tables."""
+    _, ref = reference_run
+    out = tmp_path / "out"
+    # 0.4 s per image makes "half-way" deterministic on any machine
+    proc = _cli(["batch", str(blot_folder), "--out", str(out), "--workers", "2", "-q"],
+                env={"BLOTQUANT_TEST_TASK_DELAY": "0.4"})
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if len(list(out.glob(f"images/*/{DONE}"))) >= 4 or proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch finished before it could be killed"
+    children = _children(proc.pid)
+    assert children, "expected dask worker processes"
+    proc.kill()  # SIGKILL, main process only
+    proc.wait(timeout=30)
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(c) for c in children):
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in children), "orphaned worker processes"
+    n_before = len(list(out.glob(f"images/*/{DONE}")))
+    assert 4 <= n_before < N_GOOD
+    assert not (out / "bands.csv").exists()
+
+    proc2 = _cli(["batch", str(blot_folder), "--out", str(out), "--workers", "2",
+                  "--threads", "-q"])
+    stdout, stderr = proc2.communicate(timeout=120)
+    assert proc2.returncode == EXIT_SOME_FAILED, stderr.decode()
+    text = stdout.decode()
+    assert f"{n_before} already done (resumed)" in text, text
+    assert f"{N_BAD} failed" in text
+    for p in TABLES:
+        assert (out / p).read_bytes() == (ref / p).read_bytes(), p
+
+
+def _children(pid: int) -> list[int]:
+    tasks = list(Path(f"/proc/{pid}/task").glob("*/children"))
+    if not tasks:  # pragma: no cover - non-Linux
+        pytest.skip("needs /proc")
+    out = []
+    for t in tasks:
+        try:
+            out += [int(x) for x in t.read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.split(")")[-1].split()[0] != "Z"
+
+
+def test_sample_sheet_pair_and_labels(tmp_path):
+    """A target image + a loading-control image of one group are normalised by lane."""
+    import tifffile
+
+    from blotquant.synthetic import make_blot
+
+    loads = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]).T
+    b = make_blot(7, shape=(160, 240), n_lanes=4, rows=("ASNS", "ACTB"), loads=loads,
+                  noise=False)
+    truth = b.truth.bands
+    img = b.image.astype(np.float64)
+    bg = b.truth.background
+    # split the two rows into two images (as if the membrane was cut)
+    mid = int((truth.loc[truth["row"] == "ASNS", "y"].max()
+               + truth.loc[truth["row"] == "ACTB", "y"].min()) / 2)
+    top = np.where(np.arange(img.shape[0])[:, None] < mid, img, bg).astype(np.uint16)
+    bot = np.where(np.arange(img.shape[0])[:, None] >= mid, img, bg).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "asns.tif", top)
+    tifffile.imwrite(tmp_path / "actb.tif", bot)
+    (tmp_path / "sheet.csv").write_text(
+        "file,sample,condition,replicate,group,role,rows,lane_labels\n"
+        "asns.tif,exp1,ctrl,1,m1,target,ASNS,L1;L2;L3;L4\n"
+        "actb.tif,exp1,ctrl,1,m1,loading control,ACTB,L1;L2;L3;L4\n")
+    res = run_batch(tmp_path / "sheet.csv", tmp_path / "out", workers=0, progress=False)
+    assert res.n_failed == 0, res.errors
+    norm = res.tables["normalized"]
+    assert list(norm["lane_label"]) == ["L1", "L2", "L3", "L4"]
+    assert set(norm["control_image"]) == {"actb.tif"}
+    assert (norm["target"] == "ASNS").all() and (norm["control"] == "ACTB").all()
+    np.testing.assert_allclose(norm["relative_ratio"], [1, 2, 3, 4], rtol=0.1)
+    bands = res.tables["bands"]
+    assert set(bands.loc[bands["image"] == "actb.tif", "role"]) == {"loading_control"}
+
+
+def test_sheet_validation(tmp_path):
+    (tmp_path / "s.csv").write_text("path,kind\na.tif,western\n")
+    with pytest.raises(ParameterError, match="unknown kind"):
+        read_sample_sheet(tmp_path / "s.csv")
+    (tmp_path / "s.csv").write_text("sample\nx\n")
+    with pytest.raises(ParameterError, match="'file' column"):
+        read_sample_sheet(tmp_path / "s.csv")
+    (tmp_path / "s.csv").write_text("file,role\na.tif,foo\n")
+    with pytest.raises(ParameterError, match="unknown role"):
+        read_sample_sheet(tmp_path / "s.csv")
+    (tmp_path / "s.csv").write_text("file\na.tif\na.tif\n")
+    with pytest.raises(ParameterError, match="twice"):
+        read_sample_sheet(tmp_path / "s.csv")
+    with pytest.raises(ParameterError, match="no image files"):
+        discover_images(tmp_path)
+
+
+def test_missing_file_in_sheet_is_an_error_row(tmp_path, blot_folder):
+    (tmp_path / "s.csv").write_text(f"file\n{blot_folder / 'blot00.tif'}\nmissing.tif\n")
+    res = run_batch(tmp_path / "s.csv", tmp_path / "out", workers=0, progress=False,
+                    report=False)
+    assert res.n_failed == 1 and res.exit_status == EXIT_SOME_FAILED
+    assert "not found" in res.errors["message"].iloc[0]
+
+
+def test_kind_by_colour():
+    gray = Image.from_array(np.full((8, 8), 100, np.uint16))
+    assert decide_kind(gray) == "blot"
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[...] = (120, 80, 50)  # brown: IHC
+    assert decide_kind(Image.from_array(rgb)) == "ihc"
+    tinted = np.zeros((8, 8, 3), np.uint8)
+    tinted[...] = (101, 100, 100)  # a barely tinted grey scan is a blot
+    assert decide_kind(Image.from_array(tinted)) == "blot"
+
+
+def test_cli_bad_source_is_fatal(tmp_path):
+    from blotquant.cli import main
+
+    assert main(["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
