@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..image import Image
-from .deconvolution import as_stain_matrix, as_white_point, optical_density, stain_maps
+from .deconvolution import as_stain_matrix, as_white_point, stain_maps
 from .pixels import check_thresholds, classify_pixels
 from .regions import DEFAULT_EXCLUDE_CLASSES, as_regions, region_masks
 from .result import CELL_CLASS_NAMES, IHCResult, build_summary
@@ -236,10 +236,10 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
     for m in rmasks.values():
         union |= m
 
-    od = optical_density(img, wp)
     if isinstance(tissue, (bool, np.bool_)):
-        tmask = tissue_mask(od, threshold=tissue_threshold, min_object_px=min_tissue_px,
-                            max_hole_px=max_hole_px) if tissue else np.ones(shape, bool)
+        tmask = tissue_mask(img, white_point=wp, threshold=tissue_threshold,
+                            min_object_px=min_tissue_px, max_hole_px=max_hole_px) \
+            if tissue else np.ones(shape, bool)
         tissue_source = "detected" if tissue else "all pixels"
     else:
         tmask = np.asarray(tissue, bool)
@@ -259,8 +259,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
     else:
         m = as_stain_matrix(stains)
         stain_source = "default" if (stains is None or isinstance(stains, str)) else "user"
-    h_od, dab_od = stain_maps(None, m, od=od)
-    del od
+    h_od, dab_od = stain_maps(img, m, wp)
 
     params = {
         "mode": mode, "thresholds": t, "compartment": compartment, "measure": measure,

@@ -38,6 +38,7 @@ from .deconvolution import (RUIFROK_HDAB, as_stain_matrix, normalize_vector,
 __all__ = ["estimate_white_point", "white_point_info", "estimate_stains", "StainEstimate"]
 
 _MAX_SAMPLES = 1_000_000
+_MAX_WP_SAMPLES = 262_144
 
 
 def _sample(rgb: np.ndarray, mask=None, max_samples=_MAX_SAMPLES) -> np.ndarray:
@@ -76,16 +77,25 @@ def white_point_info(rgb, *, mask=None, max_saturation=0.15, min_brightness=160,
     >>> info["source"], info["white_point"].tolist()
     ('estimated', [230.0, 232.0, 228.0])
     """
-    px = _sample(rgb, mask).astype(np.float32)
-    if np.issubdtype(np.asarray(rgb).dtype, np.integer) and np.asarray(rgb).dtype != np.uint8:
+    a = np.asarray(rgb)
+    if np.issubdtype(a.dtype, np.integer) and a.dtype != np.uint8:
         raise ParameterError("white point estimation needs 8-bit RGB (or float in 0-255)")
+    if mask is None and a.ndim == 3 and a.shape[0] * a.shape[1] > _MAX_WP_SAMPLES:
+        k = int(np.ceil(np.sqrt(a.shape[0] * a.shape[1] / _MAX_WP_SAMPLES)))
+        a = a[::k, ::k]                                 # regular grid sample
+    px = _sample(a, mask, _MAX_WP_SAMPLES)
     n_total = len(px)
-    mx = px.max(axis=1)
-    mn = px.min(axis=1)
-    sat = (mx - mn) / np.maximum(mx, 1.0)
-    bright = px.mean(axis=1)
-    keep = (sat <= max_saturation) & (bright >= min_brightness)
-    cand = px[keep]
+    if px.dtype == np.uint8:
+        mx = px.max(axis=1).astype(np.int16)
+        mn = px.min(axis=1).astype(np.int16)
+        keep = ((mx - mn) <= max_saturation * np.maximum(mx, 1)) & \
+            (px.sum(axis=1, dtype=np.int32) >= 3 * min_brightness)
+    else:
+        pf = px.astype(np.float32)
+        mx, mn = pf.max(axis=1), pf.min(axis=1)
+        keep = ((mx - mn) <= max_saturation * np.maximum(mx, 1.0)) & \
+            (pf.mean(axis=1) >= min_brightness)
+    cand = px[keep].astype(np.float32)
     fb = np.repeat(float(fallback), 3) if np.ndim(fallback) == 0 else np.asarray(fallback, float)
 
     def _fallback(reason):

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import ParameterError
-from .deconvolution import optical_density
+from .deconvolution import weighted_od
 
 __all__ = ["tissue_mask", "DEFAULT_TISSUE_THRESHOLD"]
 
@@ -37,8 +37,9 @@ def tissue_mask(image, *, white_point=255, threshold=DEFAULT_TISSUE_THRESHOLD,
 
     Parameters
     ----------
-    image : uint8 RGB (rows, cols, 3) or float OD (rows, cols, 3)
-        Float input is taken as optical density (see :func:`optical_density`).
+    image : uint8 RGB (rows, cols, 3), float OD (rows, cols, 3) or float OD sum (rows, cols)
+        Float input is taken as optical density (see
+        :func:`~blotquant.ihc.deconvolution.optical_density`).
     white_point : float or (r, g, b)
         Glass RGB, used for RGB input only.
     threshold : float
@@ -65,14 +66,20 @@ def tissue_mask(image, *, white_point=255, threshold=DEFAULT_TISSUE_THRESHOLD,
     96
     """
     a = np.asarray(image)
-    if a.ndim != 3 or a.shape[-1] != 3:
-        raise ParameterError(
-            f"tissue_mask needs an RGB image or OD map (rows, cols, 3), got shape {a.shape}")
     if threshold <= 0:
         raise ParameterError("tissue threshold must be > 0")
-    od = a.astype(np.float32, copy=False) if np.issubdtype(a.dtype, np.floating) \
-        else optical_density(a, white_point)
-    s = np.ascontiguousarray(od.sum(axis=-1, dtype=np.float32))
+    if a.ndim == 2 and np.issubdtype(a.dtype, np.floating):
+        s = np.ascontiguousarray(a, dtype=np.float32)          # an OD-sum map
+    elif a.ndim == 3 and a.shape[-1] == 3:
+        if np.issubdtype(a.dtype, np.floating):
+            s = cv2.transform(np.ascontiguousarray(a, dtype=np.float32),
+                              np.ones((1, 3), np.float32))
+        else:
+            s = weighted_od(a, (1.0, 1.0, 1.0), white_point)
+    else:
+        raise ParameterError(
+            f"tissue_mask needs an RGB image, an OD map (rows, cols, 3) or an OD-sum map "
+            f"(rows, cols), got shape {a.shape}")
     if median and median > 1:
         if median not in (3, 5):
             raise ParameterError("median must be 1, 3 or 5")
@@ -91,8 +98,8 @@ def _remove_small(mask: np.ndarray, min_px: int, connectivity: int = 8) -> np.nd
     """Drop connected components with fewer than ``min_px`` pixels."""
     if not min_px or min_px <= 1 or not mask.any():
         return mask
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        mask.view(np.uint8), connectivity=connectivity, ltype=cv2.CV_32S)
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        np.ascontiguousarray(mask).view(np.uint8), connectivity, cv2.CV_32S, cv2.CCL_GRANA)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_px
     keep[0] = False
     # label 0 is the complement only when the mask does not cover pixel classes;
