@@ -1,0 +1,126 @@
+"""Known answers for the blot engine (synthetic blots with ground truth)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blotquant.blot import Lane, normalize, quantify_blot
+from blotquant.errors import ParameterError
+from blotquant.synthetic import make_blot
+
+
+def _ratio_err(b, res):
+    tr = b.ratio_truth().set_index("lane")["ratio"]
+    n = normalize(res.bands, target="ASNS", control="ACTB").set_index("lane")["ratio"]
+    return np.abs(n / tr - 1)
+
+
+@pytest.mark.parametrize("seed,pol,tilt", [(0, "light-on-dark", 0.0), (1, "dark-on-light", 2.0),
+                                           (2, "light-on-dark", -2.5)])
+def test_lane_count_and_ratio_accuracy(seed, pol, tilt):
+    b = make_blot(seed, n_lanes=8, polarity=pol, tilt_deg=tilt, smile_px=6, dust=5,
+                  background={"texture": 0.0})
+    res = quantify_blot(b.to_image(), rows=["ASNS", "ACTB"])
+    assert len(res.lanes) == 8
+    H = b.image.shape[0]
+    xs = np.array([ln.x_at(H / 2) for ln in res.lane_geometry])
+    assert np.all(np.abs(xs - b.truth.lanes["x"].to_numpy()) < 5)
+    assert list(res.rows) == ["ASNS", "ACTB"]
+    err = _ratio_err(b, res)
+    assert np.median(err) < 0.01 and err.max() < 0.05
+
+
+def test_lane_count_given_and_empty_lane():
+    b = make_blot(3, n_lanes=8, empty_lanes=(4,), background={"texture": 0.0})
+    auto = quantify_blot(b.to_image())
+    given = quantify_blot(b.to_image(), lanes=8)
+    assert len(given.lanes) == 8 and len(auto.lanes) == 8
+    lane4 = given.bands[given.bands["lane"] == 4]
+    assert all("not_detected" in f for f in lane4["flags"])
+
+
+def test_saturation_flags_exact():
+    b = make_blot(4, n_lanes=8, saturate=True)
+    res = quantify_blot(b.to_image(), lanes=8, rows=["ASNS", "ACTB"])
+    t = b.truth.bands.set_index(["lane", "row"])["clipped"]
+    m = res.bands.set_index(["lane", "row"])["saturated"]
+    assert t.any() and (~t).any()
+    assert (m.loc[t.index].to_numpy() == t.to_numpy()).all()
+    n = normalize(res.bands, target="ASNS", control="ACTB")
+    sat_lanes = set(res.bands.loc[res.bands["saturated"], "lane"])
+    for rec in n.itertuples():
+        assert ("saturated" in rec.flags) == (rec.lane in sat_lanes) or "saturated_reference" in rec.flags
+
+
+def test_dark_on_light_uint8_saturates_at_black():
+    b = make_blot(5, n_lanes=6, saturate=True, polarity="dark-on-light", dtype="uint8")
+    res = quantify_blot(b.to_image(), lanes=6, rows=["ASNS", "ACTB"])
+    assert res.params["polarity_used"] == "dark-on-light"
+    t = b.truth.bands.set_index(["lane", "row"])["clipped"]
+    m = res.bands.set_index(["lane", "row"])["saturated"]
+    assert (m.loc[t.index].to_numpy() == t.to_numpy()).all()
+
+
+def test_user_geometry_and_boxes_honoured():
+    b = make_blot(6, n_lanes=5, background={"texture": 0.0})
+    first = quantify_blot(b.to_image(), rows=["ASNS", "ACTB"])
+    lanes = [Lane(ln.lane, ln.centerline + [0, 3.0], ln.width * 0.9)
+             for ln in first.lane_geometry]
+    boxes = first.bands[["lane", "row", "top", "bottom"]].copy()
+    boxes.loc[0, "top"] -= 4
+    again = quantify_blot(b.to_image(), lane_geometry=lanes, band_boxes=boxes)
+    assert again.lanes["edited"].all()
+    assert np.allclose(again.lanes["width"], [ln.width for ln in lanes])
+    assert int(again.bands.loc[0, "top"]) == int(boxes.loc[0, "top"])
+    assert again.bands["edited"].all()
+    v1 = first.bands.set_index(["lane", "row"])["volume"]
+    v2 = again.bands.set_index(["lane", "row"])["volume"]
+    assert np.allclose(v1, v2.loc[v1.index], rtol=0.03)
+
+
+def test_rectangular_boxes_and_background_methods():
+    b = make_blot(7, n_lanes=4, background={"texture": 0.0})
+    first = quantify_blot(b.to_image(), rows=["ASNS", "ACTB"])
+    boxes = first.band_boxes()
+    for method in ("lane-fit", "lane-minima", "border", "none", "rolling-ball"):
+        r = quantify_blot(b.to_image(), lane_geometry=first.lane_geometry, band_boxes=boxes,
+                          background=method)
+        assert len(r.bands) == len(boxes)
+        assert r.params["background"] == method
+        assert (r.bands["background_method"] == method).all()
+    assert r.background is not None and r.background.shape == b.image.shape
+
+
+def test_normalize_arithmetic_and_reference():
+    bands = pd.DataFrame({"lane": [1, 1, 2, 2, 3, 3], "row": ["T", "C"] * 3,
+                          "volume": [2.0, 1.0, 6.0, 2.0, -1.0, 4.0],
+                          "saturated": [False, False, False, True, False, False]})
+    n = normalize(bands, target="T", control="C", reference_lane=2)
+    assert n["ratio"].tolist() == [2.0, 3.0, -0.25]
+    assert n.loc[n["lane"] == 2, "relative_ratio"].item() == 1.0
+    assert "saturated_control" in n.loc[1, "flags"]
+    assert "saturated_reference" in n.loc[0, "flags"]
+    assert "nonpositive_target" in n.loc[2, "flags"]
+    with pytest.raises(ParameterError, match="row 'X' not found"):
+        normalize(bands, target="X", control="C")
+    with pytest.raises(ParameterError, match="reference lane 9"):
+        normalize(bands, target="T", control="C", reference_lane=9)
+
+
+def test_params_recorded_and_errors():
+    b = make_blot(8, shape=(300, 400), n_lanes=4)
+    r = quantify_blot(b.to_image(), radius=30)
+    for k in ("background", "radius", "sensitivity", "polarity", "lanes", "tail", "flank"):
+        assert k in r.params
+    assert r.bands["params_hash"].nunique() == 1
+    with pytest.raises(ParameterError, match="background must be"):
+        quantify_blot(b.image, background="magic")
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        quantify_blot(b.image, radious=3)
+    with pytest.raises(ParameterError, match="lanes must be"):
+        quantify_blot(b.image, lanes=0)
+    with pytest.raises(ParameterError, match="band box for lane 9"):
+        quantify_blot(b.image, band_boxes=pd.DataFrame(
+            {"lane": [9], "row": ["A"], "top": [1], "bottom": [5]}))

@@ -1,0 +1,74 @@
+"""Regression tests on real blot images (../shared/data/blots; skipped when absent).
+
+What a person sees (README of that folder) is the reference.  Assertions the
+engine does not meet yet are marked xfail with the reason, so progress shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blotquant.blot import quantify_blot
+from blotquant.io import read_image
+
+pytestmark = pytest.mark.realdata
+
+
+def _run(folder, name, **kw):
+    return quantify_blot(read_image(folder / name), image_name=name, **kw)
+
+
+def test_atub_four_lanes_one_row_clipped_flagged(shared_blots):
+    r = _run(shared_blots, "atub_chemi_saturated_rgb.tif")
+    assert len(r.lanes) == 4
+    assert len(r.rows) == 1
+    assert r.params["polarity_used"] == "dark-on-light"
+    # every band containing pixels clipped to black (value 0) is flagged
+    gray = np.asarray(read_image(shared_blots / "atub_chemi_saturated_rgb.tif").data)
+    gray = gray[..., 0] if gray.ndim == 3 else gray
+    for rec in r.bands.itertuples():
+        box = gray[rec.top:rec.bottom + 1, int(rec.left):int(rec.right)]
+        assert bool((box == 0).any()) == bool(rec.saturated)
+
+
+@pytest.mark.xfail(reason="band 2 of the aTub image has no pixel at 0 (min 70): not clipped "
+                          "by the saturation-level definition; README says all 4 are clipped",
+                   strict=False)
+def test_atub_all_four_flagged(shared_blots):
+    r = _run(shared_blots, "atub_chemi_saturated_rgb.tif")
+    assert r.bands["saturated"].all() and len(r.bands) == 4
+
+
+def test_b2ar_two_rows(shared_blots):
+    r = _run(shared_blots, "b2ar_top_gapdh_bottom_16bit.tif", rows=["B2AR", "GAPDH"])
+    assert r.rows == ["B2AR", "GAPDH"]
+    top = r.bands[r.bands["row"] == "B2AR"]["y"].median()
+    bottom = r.bands[r.bands["row"] == "GAPDH"]["y"].median()
+    assert 280 < top < 350 and 500 < bottom < 600
+
+
+@pytest.mark.xfail(reason="marker column at the right edge is counted as a 10th lane",
+                   strict=False)
+def test_b2ar_nine_lanes(shared_blots):
+    assert len(_run(shared_blots, "b2ar_top_gapdh_bottom_16bit.tif").lanes) == 9
+
+
+def test_b1ar_two_strips(shared_blots):
+    r = _run(shared_blots, "b1ar_target_16bit.tif")
+    assert r.lanes["strip"].nunique() == 2
+
+
+@pytest.mark.xfail(reason="lanes of the sloping top strip are not all separated yet",
+                   strict=False)
+def test_b1ar_lane_counts(shared_blots):
+    r = _run(shared_blots, "b1ar_target_16bit.tif")
+    counts = r.lanes.groupby("strip")["lane"].count().tolist()
+    assert counts == [10, 9]
+
+
+@pytest.mark.xfail(reason="film scans: printed labels/handwriting still produce extra rows",
+                   strict=False)
+def test_film_scans_rows(shared_blots):
+    r = _run(shared_blots, "gapdh_film_scan_rgba.tif")
+    assert len(r.rows) == 1 and len(r.lanes) == 12
