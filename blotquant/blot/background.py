@@ -90,32 +90,66 @@ def shrink_parameters(radius: float) -> tuple[int, int]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@lru_cache(maxsize=64)
-def _ball_groups(radius: float, shrink: int, trim_pct: int):
-    """Structuring element of the (shrunk, trimmed) ball, grouped by height.
-
-    The ball of radius ``r/shrink`` (at least 1) is cut to a square of half
-    width ``round(r_s - floor(trim% * r_s))``; points of the square outside the
-    sphere have height 0 (the square, not the disk, is the footprint).
-    Returns the half width and a tuple of (height, uint8 kernel) pairs, one per
-    distinct height, so an erosion is ``min_k(erode(f, K_k) - h_k)``.
-    """
+def _ball_size(radius: float, shrink: int, trim_pct: int) -> tuple[float, int]:
+    """Radius ``r_s = r / shrink`` (at least 1) of the shrunk ball and the half width
+    ``round(r_s - floor(trim% * r_s))`` of the square it is trimmed to."""
     rs = max(radius / shrink, 1.0)
     xtrim = int(trim_pct * rs) // 100
-    half = max(_java_round(rs - xtrim), 0)
+    return rs, max(_java_round(rs - xtrim), 0)
+
+
+def _heights(rs: float, dy, dx) -> np.ndarray:
+    """Ball heights ``sqrt(r^2 - dx^2 - dy^2)``; 0 outside the sphere (float32)."""
+    t = rs * rs - np.square(dy, dtype=np.float64) - np.square(dx, dtype=np.float64)
+    return np.sqrt(np.maximum(t, 0.0)).astype(np.float32)
+
+
+@lru_cache(maxsize=16)
+def _ball_groups(rs: float, half: int):
+    """The trimmed ball as (height, flat uint8 kernel) pairs, one per distinct height.
+
+    The footprint is the whole square (points outside the sphere count with
+    height 0), so an erosion is ``min_k(erode(f, K_k) - h_k)``. Each kernel is cut
+    to the smallest centred square holding its points.
+    """
     yy, xx = np.mgrid[-half:half + 1, -half:half + 1]
-    d2 = xx * xx + yy * yy
-    t = rs * rs - d2
-    height = np.where(t > 0, np.sqrt(np.maximum(t, 0.0)), 0.0).astype(np.float32)
+    height = _heights(rs, yy, xx)
+    reach = np.maximum(np.abs(yy), np.abs(xx))
     groups = []
-    for h in np.unique(height)[::-1]:
-        k = (height == h).astype(np.uint8)
-        groups.append((float(h), k))
-    return half, tuple(groups)
+    for z in np.unique(height)[::-1]:
+        sel = height == z
+        m = int(reach[sel].max())
+        k = sel[half - m:half + m + 1, half - m:half + m + 1].astype(np.uint8)
+        groups.append((np.float32(z), k))
+    return tuple(groups)
 
 
-def _open_ball(a: np.ndarray, half: int, groups) -> np.ndarray:
-    """Grey-scale opening of float32 ``a`` by the non-flat ball.
+def _open_ball_pairs(a: np.ndarray, rs: float, half: int) -> np.ndarray:
+    """Same opening as :func:`_open_ball`, computed pixel-against-centre (for images
+    smaller than the ball's footprint)."""
+    h, w = a.shape
+    py, px = (v.ravel() for v in np.mgrid[:h, :w])
+    f = a.ravel()
+    cy, cx = (v.ravel() for v in np.mgrid[-half:h + half, -half:w + half])
+    step = max(1, 2_000_000 // f.size)
+    ero = np.empty(cy.size, np.float32)
+    for i in range(0, cy.size, step):
+        dy = py[None, :] - cy[i:i + step, None]
+        dx = px[None, :] - cx[i:i + step, None]
+        inside = (np.abs(dy) <= half) & (np.abs(dx) <= half)
+        ero[i:i + step] = np.where(inside, f[None, :] - _heights(rs, dy, dx), np.inf).min(axis=1)
+    out = np.empty(f.size, np.float32)
+    step = max(1, 2_000_000 // cy.size)
+    for i in range(0, f.size, step):
+        dy = py[i:i + step, None] - cy[None, :]
+        dx = px[i:i + step, None] - cx[None, :]
+        inside = (np.abs(dy) <= half) & (np.abs(dx) <= half)
+        out[i:i + step] = np.where(inside, ero[None, :] + _heights(rs, dy, dx), -np.inf).max(axis=1)
+    return out.reshape(h, w)
+
+
+def _open_ball(a: np.ndarray, rs: float, half: int) -> np.ndarray:
+    """Grey-scale opening of float32 ``a`` by the non-flat trimmed ball.
 
     Ball centres may lie up to ``half`` pixels outside the image (pixels outside
     do not constrain the ball), as in ImageJ, so the ball can hang over the edge.
@@ -123,42 +157,58 @@ def _open_ball(a: np.ndarray, half: int, groups) -> np.ndarray:
     if half == 0:  # a single point: the opening is the identity
         return a.copy()
     h, w = a.shape
-    p = cv2.copyMakeBorder(a, 2 * half, 2 * half, 2 * half, 2 * half,
-                           cv2.BORDER_CONSTANT, value=float(np.inf))
+    if 4 * h * w <= (2 * half + 1) ** 2:
+        return _open_ball_pairs(a, rs, half)
+    groups = _ball_groups(rs, half)
+    # erosion at every centre at most `half` pixels outside the image
+    p = cv2.copyMakeBorder(a, half, half, half, half, cv2.BORDER_CONSTANT, value=float(np.inf))
     ero = None
     for z, k in groups:
         e = cv2.erode(p, k, borderType=cv2.BORDER_CONSTANT, borderValue=float(np.inf))
-        e -= np.float32(z)
+        e -= z
         ero = e if ero is None else np.minimum(ero, e, out=ero)
-    ero = ero[half:-half, half:-half]  # centres at most `half` outside the image
     dil = None
     for z, k in groups:
         d = cv2.dilate(ero, k, borderType=cv2.BORDER_CONSTANT, borderValue=float(-np.inf))
-        d += np.float32(z)
+        d += z
         dil = d if dil is None else np.maximum(dil, d, out=dil)
     return np.ascontiguousarray(dil[half:half + h, half:half + w])
 
 
 def _shrink_min(a: np.ndarray, s: int) -> np.ndarray:
+    """Minimum of every ``s x s`` block (partial blocks at the bottom/right included)."""
     h, w = a.shape
     hs, ws = -(-h // s), -(-w // s)
     if hs * s != h or ws * s != w:
         a = cv2.copyMakeBorder(a, 0, hs * s - h, 0, ws * s - w, cv2.BORDER_CONSTANT,
                                value=float(np.inf))
-    return a.reshape(hs, s, ws, s).min(axis=(1, 3))
+    rows = a[0::s].copy()
+    for i in range(1, s):
+        np.minimum(rows, a[i::s], out=rows)
+    out = rows[:, 0::s].copy()
+    for i in range(1, s):
+        np.minimum(out, rows[:, i::s], out=out)
+    return out
 
 
 def _enlarge(small: np.ndarray, shape: tuple[int, int], s: int) -> np.ndarray:
     """Bilinear enlargement; shrunk pixel j is centred on original ``(j + 0.5) s - 0.5``;
-    linear extrapolation beyond the outermost centres."""
+    linear extrapolation beyond the outermost centres (constant along an axis of
+    length 1)."""
     hs, ws = small.shape
     # ghost pixels that continue the outermost slopes make bilinear == extrapolation
     p = np.empty((hs + 2, ws + 2), np.float32)
     p[1:-1, 1:-1] = small
-    p[0, 1:-1] = 2 * small[0] - small[1]
-    p[-1, 1:-1] = 2 * small[-1] - small[-2]
-    p[:, 0] = 2 * p[:, 1] - p[:, 2]
-    p[:, -1] = 2 * p[:, -2] - p[:, -3]
+    if hs > 1:
+        p[0, 1:-1] = 2 * small[0] - small[1]
+        p[-1, 1:-1] = 2 * small[-1] - small[-2]
+    else:  # a single shrunk row: constant along the axis (ImageJ's result is undefined)
+        p[0, 1:-1] = p[-1, 1:-1] = small[0]
+    if ws > 1:
+        p[:, 0] = 2 * p[:, 1] - p[:, 2]
+        p[:, -1] = 2 * p[:, -2] - p[:, -3]
+    else:
+        p[:, 0] = p[:, -1] = p[:, 1]
     big = cv2.resize(p, ((ws + 2) * s, (hs + 2) * s), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(big[s:s + shape[0], s:s + shape[1]])
 
@@ -216,9 +266,10 @@ def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
     shrink : "auto" or int, default "auto"
         ``"auto"``: ImageJ's factor (r <= 10: 1, <= 30: 2, <= 100: 4, else 8).
         An int forces the factor (1 = no shrinking: exact but slower). The ball
-        trim always follows ImageJ's table for the radius. Images with fewer than
-        two shrunk pixels along an axis are not shrunk (ImageJ's output is
-        undefined there).
+        trim always follows ImageJ's table for the radius. Where the shrunk image
+        is a single pixel along an axis (images smaller than ``2 * shrink``), the
+        background is constant along that axis (ImageJ's result is undefined
+        there).
 
     Returns
     -------
@@ -264,17 +315,15 @@ def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
             raise ParameterError(f'shrink must be "auto" or a positive int, got {shrink!r}')
         s = int(shrink)
     h, w = a.shape
-    if s > 1 and (-(-h // s) < 2 or -(-w // s) < 2):
-        s = 1
     if light_background:
         np.negative(a, out=a)
     if smoothing:
         a = cv2.blur(a, (3, 3), borderType=cv2.BORDER_REPLICATE)
-    half, groups = _ball_groups(radius, s, trim)
+    rs, half = _ball_size(radius, s, trim)
     if s > 1:
-        bg = _enlarge(_open_ball(_shrink_min(a, s), half, groups), (h, w), s)
+        bg = _enlarge(_open_ball(_shrink_min(a, s), rs, half), (h, w), s)
     else:
-        bg = _open_ball(a, half, groups)
+        bg = _open_ball(a, rs, half)
     if light_background:
         np.negative(bg, out=bg)
     return bg
