@@ -176,28 +176,16 @@ def _save_png(im, path: Path) -> None:
         im.save(tmp, format="PNG", optimize=True)
 
 
-def _save_fig(fig, path: Path, dpi: int = 100) -> None:
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    plt.close(fig)
-
-
-def _engine_qc(kind: str, result, image):
-    """The engines' QC figure (matplotlib Figure) or None when unavailable."""
+def _engine_qc(kind: str, result, data, path: Path) -> None:
+    """Write the engines' QC figure (blot: lanes/bands/profiles; IHC: overlay)."""
     if kind == "blot":
-        from .report import blot_qc as mod
-        names = ("blot_qc_figure", "qc_figure", "plot_blot_qc", "figure")
+        from .report.blot_qc import blot_qc_figure
+
+        blot_qc_figure(result, path)
     else:
-        from .report import ihc_overlay as mod
-        names = ("ihc_overlay_figure", "overlay_figure", "qc_figure", "plot_ihc_overlay",
-                 "figure")
-    for n in names:
-        fn = getattr(mod, n, None)
-        if callable(fn):
-            return fn(result, image)
-    return None
+        from .report.ihc_overlay import save_overlay_figure
+
+        save_overlay_figure(np.asarray(data)[..., :3], result, path)
 
 
 # ----------------------------------------------------------------- the work
@@ -337,9 +325,7 @@ def process_image(task: dict) -> dict:
                     import matplotlib
                     matplotlib.use("Agg")
                 with _MPL_LOCK:
-                    fig = _engine_qc(kind, res, img)
-                    if fig is not None:
-                        _save_fig(fig, out / "qc.png")
+                    _engine_qc(kind, res, data, out / "qc.png")
             except Exception as err:  # a broken figure must not lose the numbers
                 info["qc_error"] = f"{type(err).__name__}: {err}"
         info["seconds"] = round(time.perf_counter() - t0, 4)
