@@ -502,20 +502,24 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
                 t = bt = max(0, min(n - 1, t))
             rect = b["left"] is not None
             if rect:
-                _, _, fb, fv = lane_block(
-                    signal, lane, rows=(0, H), left=b["left"], right=b["right"])
+                ext = bt - t + 1
+                w0 = max(0, r0 + t - 2 * ext - 10)
+                w1 = min(H, r0 + bt + 2 * ext + 11)
+                _, _, fb, fv = lane_block(signal, lane, rows=(w0, w1), left=b["left"],
+                                          right=b["right"])
                 prof = fb.sum(axis=1, dtype=np.float64)
-                _, _, sb, _ = lane_block(satmask, lane, rows=(0, H), left=b["left"],
+                _, _, sb, _ = lane_block(satmask, lane, rows=(w0, w1), left=b["left"],
                                          right=b["right"])
                 satrows = (sb & fv).sum(axis=1)
                 area_rows = fv.sum(axis=1)
                 bgp = None
                 if bg2d is not None:
-                    _, _, gb, _ = lane_block(bg2d, lane, rows=(0, H), left=b["left"],
+                    _, _, gb, _ = lane_block(bg2d, lane, rows=(w0, w1), left=b["left"],
                                              right=b["right"])
                     bgp = gb.sum(axis=1, dtype=np.float64)
-                ti, bi = t + r0, bt + r0
-                other = [(lo + r0, hi + r0) for k, (lo, hi) in enumerate(lims) if k != j]
+                ti, bi = t + r0 - w0, bt + r0 - w0
+                other = [(lo + r0 - w0, hi + r0 - w0) for k, (lo, hi) in enumerate(lims)
+                         if k != j]
                 left_px, right_px = float(b["left"]), float(b["right"])
                 width_px = max(1, int(round(right_px)) - int(round(left_px)))
                 base_lane = None
@@ -541,7 +545,7 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
                 base = bgp
             elif method == "border":
                 from . import background as _bgmod
-                box = (r0 + t if not rect else ti, r0 + bt if not rect else bi,
+                box = (r0 + t, r0 + bt,
                        int(round(left_px)), int(round(right_px)) - 1)
                 med = float(_bgmod.border_median(signal, box, width=P["border_width"]))
                 base = np.full(len(prof), med * width_px)
@@ -565,10 +569,10 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
                 y = float(b["y"])
             else:
                 sub = np.asarray(prof[seg], float) - np.asarray(base[seg], float)
-                ybase = (r0 + t) if not rect else ti
+                ybase = r0 + t
                 y = float(ybase + np.argmax(sub)) if len(sub) else float(ybase)
-            top_img = int((r0 + t) if not rect else ti)
-            bot_img = int((r0 + bt) if not rect else bi)
+            top_img = int(r0 + t)
+            bot_img = int(r0 + bt)
             out.append(dict(strip=lane.strip, lane=lane_no, row=b["row"], band=0, y=y,
                             top=top_img, bottom=bot_img, left=left_px, right=right_px,
                             volume=vol, background_volume=bgv, area=area,
