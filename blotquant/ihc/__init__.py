@@ -11,8 +11,9 @@ Examples
 (3, 3)
 """
 
-from .deconvolution import (RUIFROK_HDAB, as_stain_matrix, deconvolve, optical_density,
-                            stain_maps, stain_matrix, vector_angle_deg)
+from .deconvolution import (QUPATH_HDAB, RUIFROK_HDAB, as_stain_matrix, deconvolve,
+                            optical_density, stain_maps, stain_matrix, vector_angle_deg,
+                            weighted_od)
 from .pixels import CLASS_NAMES, DEFAULT_THRESHOLDS, class_counts, classify_pixels
 from .regions import Region, read_geojson, rectangle, region_masks, regions_to_geojson, write_geojson
 from .result import IHCResult
@@ -22,7 +23,7 @@ from .stains import estimate_stains, estimate_white_point
 from .tissue import tissue_mask
 
 __all__ = [
-    "score_ihc", "rescore", "IHCResult", "RUIFROK_HDAB", "stain_matrix", "as_stain_matrix",
+    "score_ihc", "rescore", "IHCResult", "RUIFROK_HDAB", "QUPATH_HDAB", "weighted_od", "stain_matrix", "as_stain_matrix",
     "optical_density", "deconvolve", "stain_maps", "vector_angle_deg", "estimate_stains",
     "estimate_white_point", "tissue_mask", "classify_pixels", "class_counts", "CLASS_NAMES",
     "DEFAULT_THRESHOLDS", "h_score", "allred", "irs", "percent_positive", "summarize", "Region",

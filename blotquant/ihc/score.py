@@ -29,7 +29,7 @@ from ..errors import ParameterError
 from ..image import Image
 from .deconvolution import as_stain_matrix, as_white_point, stain_maps
 from .pixels import check_thresholds, classify_pixels
-from .regions import DEFAULT_EXCLUDE_CLASSES, as_regions, region_masks
+from .regions import DEFAULT_EXCLUDE_CLASSES, as_regions, region_masks, regions_to_geojson
 from .result import CELL_CLASS_NAMES, IHCResult, build_summary
 from .stains import estimate_stains, white_point_info
 from .tissue import DEFAULT_TISSUE_THRESHOLD, tissue_mask
@@ -132,6 +132,16 @@ def _pixel_area_um2(pixel_size_um):
     if ps.size != 2 or np.any(~np.isfinite(ps)) or np.any(ps <= 0):
         raise ParameterError(f"pixel_size_um must be > 0 (um/px), got {pixel_size_um!r}")
     return float(ps[0] * ps[1]), (float(ps[0]), float(ps[1]))
+
+
+def _regions_digest(regs) -> str | None:
+    """Short digest of the region geometry (so params_hash changes with the polygons)."""
+    if not regs:
+        return None
+    import hashlib
+    import json
+    text = json.dumps(regions_to_geojson(regs), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _classify_values(values, thresholds) -> np.ndarray:
@@ -268,6 +278,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         "white_point_note": wp_note, "tissue": tissue_source,
         "tissue_threshold": tissue_threshold, "min_tissue_px": min_tissue_px,
         "max_hole_px": max_hole_px, "regions": [r.name + ":" + r.kind for r in regs],
+        "regions_sha256": _regions_digest(regs),
         "exclude_classes": list(exclude_classes), "min_positive_pct": float(min_positive_pct),
         "pixel_size_um": None if pixel_size_um is None else list(pixel_size_um),
         "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
