@@ -87,6 +87,9 @@ class BatchResult:
     paths : dict of str -> Path
         Written files (tables, ``errors``, ``report``, ``run``).
     warnings : list of str
+    images : list of dict
+        Per-image entries for :func:`blotquant.report.html.write_report`
+        (to re-render the report, e.g. with extra figures).
     """
 
     out_dir: Path
@@ -99,6 +102,8 @@ class BatchResult:
     seconds: float = 0.0
     paths: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
+    images: list = field(default_factory=list, repr=False)
+    title: str = ""
 
     @property
     def exit_status(self) -> int:
@@ -376,15 +381,17 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
                              1 for t in todo if t["index"] in failures),
                          n_skipped=n_skipped, n_failed=len(failures), warnings=warnings)
     result.seconds = round(time.perf_counter() - t0, 3)
+    images = [_image_entry(t, ok=True) for t in done_tasks] + \
+             [_image_entry(f, ok=False) for f in failures.values()]
+    images.sort(key=lambda e: e["index"])
+    result.images = images
+    result.title = title or f"blotquant batch: {source.name}"
     if report:
         from .report.html import write_report
 
-        images = [_image_entry(t, ok=True) for t in done_tasks] + \
-                 [_image_entry(f, ok=False) for f in failures.values()]
-        images.sort(key=lambda e: e["index"])
         paths["report"] = write_report(out_dir / "report.html", tables=combined,
                                        errors=errors, images=images, warnings=warnings,
-                                       title=title or f"blotquant batch: {source.name}")
+                                       title=result.title)
     run_info = {
         "blotquant_version": __version__, "source": str(source),
         "sheet": None if sheet is None else str(sheet), "format": fmt,

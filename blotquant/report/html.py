@@ -82,8 +82,11 @@ def _label(df: pd.DataFrame) -> pd.Series:
     for c in ("condition", "lane_label"):
         if c in df.columns:
             s = df[c].fillna("").astype(str).replace("nan", "")
-            if s.str.len().gt(0).any():
+            if s.str.len().gt(0).any() and (s.nunique() > 1 or c == "lane_label"):
                 parts.append(s)
+    if not parts and "condition" in df.columns and \
+            df["condition"].fillna("").astype(str).replace("nan", "").str.len().gt(0).any():
+        parts.append(df["condition"].fillna("").astype(str).replace("nan", ""))
     if not parts:
         if "lane" in df.columns:
             return "lane " + df["lane"].astype(str)
@@ -204,7 +207,8 @@ def _card(e: dict) -> str:
 
 
 def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
-                  warnings: list[str] = (), title: str = "blotquant batch report") -> str:
+                  warnings: list[str] = (), title: str = "blotquant batch report",
+                  extra: list = ()) -> str:
     """The report as an HTML string (see :func:`write_report`).
 
     Examples
@@ -288,6 +292,12 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
         detail.append("<details><summary>IHC scores (first rows)</summary>"
                       + _table_html(reg[cols], max_rows=40) + "</details>")
 
+    # ---- extra sections (e.g. statistics): (heading, [Figure | html str, ...])
+    for heading, items in extra:
+        parts.append(f"<h2>{_esc(heading)}</h2>")
+        for it in items:
+            parts.append(_charts([(heading, it)]) if isinstance(it, Figure) else str(it))
+
     # ---- gallery
     parts.append("<h2>Images</h2><p class='meta'>Blots: lanes blue, bands green "
                  "(red = saturated). IHC: DAB classes blue = negative, yellow = 1+, "
@@ -310,7 +320,8 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
 
 
 def write_report(path, *, tables: dict, errors: pd.DataFrame, images: list[dict],
-                 warnings: list[str] = (), title: str = "blotquant batch report") -> Path:
+                 warnings: list[str] = (), title: str = "blotquant batch report",
+                 extra: list = ()) -> Path:
     """Write the self-contained batch report atomically; returns its path.
 
     Parameters
@@ -324,9 +335,12 @@ def write_report(path, *, tables: dict, errors: pd.DataFrame, images: list[dict]
         One entry per image: ``name``, ``ok``, ``kind``, ``sample``,
         ``condition``, ``replicate``, ``role``, ``thumb`` (PNG path) or
         ``error_type``/``message``.
+    extra : list of (heading, items)
+        Additional sections; items are matplotlib Figures (embedded as PNG)
+        or HTML snippets (trusted; escape your own text).
     """
     text = render_report(tables=tables, errors=errors, images=images, warnings=warnings,
-                         title=title)
+                         title=title, extra=extra)
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
