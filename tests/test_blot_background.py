@@ -422,3 +422,14 @@ def test_real_blot_agrees_with_imagej(shared_blots, tmp_path):
         rng_ = float(img.max()) - float(img.min())
         assert np.percentile(diff, 99) / rng_ < 0.01
         assert diff.max() <= 1.0
+
+
+def test_accepts_blotquant_image():
+    from blotquant.image import Image
+
+    arr = np.full((30, 40), 500, np.uint16)
+    arr[14:16, 5:35] = 4000
+    im = Image.from_array(arr)
+    np.testing.assert_array_equal(rolling_ball(im, 10), rolling_ball(arr, 10))
+    np.testing.assert_array_equal(subtract_background(im, radius=10),
+                                  subtract_background(arr, radius=10))

@@ -3,23 +3,23 @@
 Methods (``BACKGROUND_METHODS``)
 --------------------------------
 
-================  ==========================================================  =====================================
-method            formula                                                     source / compatible with
-================  ==========================================================  =====================================
-``rolling-ball``  2-D background ``B = open_ball(smooth3x3(I))``: the surface  ImageJ 1.x *Process > Subtract
-                  reached by the top of a ball of radius ``r`` rolled under    Background...* ("create background"),
-                  the intensity landscape (grey-scale opening with a           Sternberg (1983) *Computer* 16(1).
-                  spherical structuring element). Light backgrounds are        Bio-Rad Image Lab "rolling disk" lane
-                  handled by inverting first. Shrunk by block minima and       background is the same idea in 1-D.
-                  bilinearly re-enlarged for ``r > 10`` as ImageJ does.
-``lane-minima``   1-D lane profile ``p``; straight lines between the local     LI-COR Image Studio "lane" background.
-                  minima between bands (or the minimum of each gap between
-                  given bands); segments lowered so ``b <= p`` everywhere.
-``border``        ``median`` (or mean) of a ``width``-pixel ring just outside  LI-COR Image Studio shape background
-                  a band box, from all sides, top/bottom or left/right;        (``Signal = Total - Bkgnd x Area``);
-                  ``background_volume = value x area``.                        Bio-Rad local background (mean, 1 px).
-``none``          ``B = 0``.                                                   --
-================  ==========================================================  =====================================
+============  =====================================================  ============================
+method        formula                                                source / compatible with
+============  =====================================================  ============================
+rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x *Subtract
+              top of a ball of radius ``r`` reaches when rolled       Background...* "create
+              under the intensity landscape (grey-scale opening,      background"; Sternberg
+              spherical structuring element); light backgrounds are   (1983) IEEE Computer 16(1)
+              inverted first; shrunk by block minima and bilinearly
+              re-enlarged for ``r > 10`` exactly as ImageJ does.
+lane-minima   1-D lane profile ``p``: straight lines between the      LI-COR Image Studio "lane"
+              minima between bands (or local minima), lowered where   background
+              needed so that ``b <= p`` everywhere.
+border        median (or mean) of a ``width``-px ring outside a band  LI-COR Image Studio shape
+              box (all sides, top/bottom or left/right);              background; Bio-Rad local
+              ``background_volume = value x area``.                   background (mean, 1 px)
+none          ``B = 0``                                               --
+============  =====================================================  ============================
 
 :func:`convex_baseline` (lower convex hull, "rubber band") is an extra 1-D
 baseline that needs no parameter.
@@ -213,8 +213,15 @@ def _enlarge(small: np.ndarray, shape: tuple[int, int], s: int) -> np.ndarray:
     return np.ascontiguousarray(big[s:s + shape[0], s:s + shape[1]])
 
 
+def _unwrap(image):
+    """Pixel data of a :class:`blotquant.image.Image` (or the array itself)."""
+    if hasattr(image, "metadata") and hasattr(image, "data"):
+        return image.data
+    return image
+
+
 def _as_float_image(image, name="image") -> np.ndarray:
-    a = np.asarray(image)
+    a = np.asarray(_unwrap(image))
     if a.ndim != 2:
         raise ParameterError(
             f"{name} must be a 2-D grey image, got shape {a.shape}; convert colour images "
@@ -255,8 +262,8 @@ def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
 
     Parameters
     ----------
-    image : (M, N) array_like
-        Grey image, any real dtype (kept: the result is in raw input units).
+    image : (M, N) array_like or blotquant.image.Image
+        Grey image, any real dtype (the result is in raw input units).
     radius : float, default 50
         Ball radius in pixels; larger than the widest band.
     light_background : bool, default False
@@ -366,7 +373,7 @@ def subtract_background(image, method: str = "rolling-ball", *, radius: float = 
     if method == "rolling-ball":
         bg = rolling_ball(image, radius, light_background=light_background,
                           smoothing=smoothing, shrink=shrink)
-        a = np.asarray(image).astype(np.float32)
+        a = np.asarray(_unwrap(image)).astype(np.float32)
         return bg - a if light_background else a - bg
     if method == "none":
         if light_background:
