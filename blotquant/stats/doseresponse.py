@@ -27,7 +27,9 @@ halfway (linear interpolation on log dose), hill = 1.  Bounds: bottom
 [-25, 125] %, top [25, 200] %, log10 IC50 within two decades of the tested
 range, hill [0.1, 10].  The 95% CI of the IC50 is ``10 ** (log10 IC50 ±
 t(0.975, n - p) * SE)`` with SE from the covariance matrix of the fit (so it
-is asymmetric in dose units).  The IC50 is the *relative* one (the curve's
+is asymmetric in dose units).  ``flags`` lists ``<param>-at-bound``,
+``flat-curve`` (top - bottom < 10 %: no IC50 to speak of),
+``ic50-outside-tested-range`` and ``ci-undefined``.  The IC50 is the *relative* one (the curve's
 midpoint); the *absolute* IC50 (dose giving 50 % viability) is reported as
 ``abs_ic50`` when the curve crosses 50 %.
 """
@@ -207,9 +209,12 @@ def fit_4pl(dose, response, *, fix_top: float | None = None,
         ci = (np.nan, np.nan)
         flags.append("ci-undefined")
     for n, v in zip(free, popt):
-        if np.isclose(v, bounds[n][0], rtol=0, atol=1e-6 * max(1, abs(bounds[n][0]))) or \
-                np.isclose(v, bounds[n][1], rtol=0, atol=1e-6 * max(1, abs(bounds[n][1]))):
+        lo, hi = bounds[n]
+        tol = 1e-4 * (hi - lo)
+        if v - lo < tol or hi - v < tol:
             flags.append(f"{n}-at-bound")
+    if abs(vals["top"] - vals["bottom"]) < 10:
+        flags.append("flat-curve")
     ic50 = float(10 ** vals["log_ic50"])
     if ic50 < ud.min() or ic50 > ud.max():
         flags.append("ic50-outside-tested-range")
