@@ -277,26 +277,29 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
             below = below[:gaps[0] + 1]
     pts = []
     for idx in (above, below):
-        if len(idx) >= 2:
+        if len(idx) >= 3:
             v = p[idx]
-            med = np.median(v)
-            mad = 1.4826 * np.median(np.abs(v - med)) + 1e-12
+            sv = np.sort(v)
+            med = sv[len(sv) // 2]
+            mad = 1.4826 * np.sort(np.abs(v - med))[len(v) // 2] + 1e-12
             keep = np.abs(v - med) <= 3 * mad  # drop dust spikes
-            pts.append((idx[keep], v[keep]))
-        elif len(idx) == 1:
-            pts.append((idx, p[idx]))
+            pts.append((idx[keep].astype(float), v[keep]))
+        elif len(idx) >= 1:
+            pts.append((idx.astype(float), p[idx]))
     if not pts:
         return np.zeros(n)
-    xs = np.concatenate([a for a, _ in pts]).astype(float)
-    vs = np.concatenate([b for _, b in pts])
     if len(pts) == 2:
-        # each side weighted equally: line through the two side means with the
-        # pooled slope would be noisier; use a weighted least-squares line
+        # weighted least-squares line, each side weighted equally
+        xs = np.concatenate([a for a, _ in pts])
+        vs = np.concatenate([b for _, b in pts])
         w = np.concatenate([np.full(len(a), 1.0 / len(a)) for a, _ in pts])
-        A = np.c_[np.ones_like(xs), xs]
-        coef, *_ = np.linalg.lstsq(A * np.sqrt(w)[:, None], vs * np.sqrt(w), rcond=None)
-        return coef[0] + coef[1] * np.arange(n)
-    return np.full(n, float(np.median(vs)))
+        sw = w.sum()
+        xm = (w * xs).sum() / sw
+        vm = (w * vs).sum() / sw
+        sxx = (w * (xs - xm) ** 2).sum()
+        slope = (w * (xs - xm) * (vs - vm)).sum() / sxx if sxx > 0 else 0.0
+        return vm + slope * (np.arange(n) - xm)
+    return np.full(n, float(np.median(pts[0][1])))
 
 
 def match_rows(band_y: dict, lane_x: dict, *, tol: float):
@@ -326,6 +329,7 @@ def match_rows(band_y: dict, lane_x: dict, *, tol: float):
     nodes = [(ln, i) for ln in lanes for i in range(len(band_y[ln]))]
     index = {nd: j for j, nd in enumerate(nodes)}
     parent = list(range(len(nodes)))
+    members = [{nd[0]} for nd in nodes]   # lanes present in each root's row
 
     def find(a):
         while parent[a] != a:
@@ -346,15 +350,12 @@ def match_rows(band_y: dict, lane_x: dict, *, tol: float):
             for i in range(len(ya)):
                 j = int(np.argmin(d[i]))
                 if d[i, j] <= tol * (1 + 0.5 * (step - 1)) and int(np.argmin(d[:, j])) == i:
-                    # only link when neither already has a row member in the other lane
                     ra, rb = find(index[(la, i)]), find(index[(lb, j)])
-                    if ra == rb:
-                        continue
-                    lanes_a = {nodes[k][0] for k in range(len(nodes)) if find(k) == ra}
-                    lanes_b = {nodes[k][0] for k in range(len(nodes)) if find(k) == rb}
-                    if lanes_a & lanes_b:
+                    # never put two bands of one lane into the same row
+                    if ra == rb or members[ra] & members[rb]:
                         continue
                     parent[rb] = ra
+                    members[ra] |= members[rb]
     groups: dict = {}
     for k, nd in enumerate(nodes):
         groups.setdefault(find(k), {})[nd[0]] = nd[1]

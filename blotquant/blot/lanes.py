@@ -11,8 +11,8 @@ Steps
 1. ``foreground``: block mean, opening-based coarse background removed,
    thin vertical strokes (pen marks, text) removed by a short horizontal
    opening, pixels below 3 noise sigmas set to 0.
-2. ``estimate_tilt``: the shear that makes the projection of the foreground
-   onto the columns most concentrated (lanes vertical).
+2. Tilt: from the positions of the same lane's bands in different rows
+   (accepted only when all lanes agree).
 3. Band *zones*: runs of rows with foreground, projected along the (tilted)
    rows.  Each zone gives a column profile whose peaks are lanes.
 4. Zones whose lanes line up form one lane set; zones whose lanes do not
@@ -45,7 +45,7 @@ from scipy.signal import find_peaks
 from ..errors import AnalysisError, ParameterError
 from .model import Lane
 
-__all__ = ["detect_lanes", "estimate_tilt", "foreground", "LaneDetection"]
+__all__ = ["detect_lanes", "foreground", "LaneDetection"]
 
 
 def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
@@ -56,7 +56,7 @@ def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
 
 
 def _noise_sigma(a: np.ndarray) -> float:
-    d = np.diff(a[:, ::2] if a.shape[1] > 4 else a, axis=1)
+    d = np.diff(a[::2] if a.shape[0] > 200 else a, axis=1)
     s = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2)
     return max(s, 1e-6)
 
@@ -94,8 +94,20 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     d = _block_mean(a, k)
     sigma = _noise_sigma(d)
     m = int(max(9, min(d.shape) // 6)) | 1
-    bg = ndi.maximum_filter(ndi.minimum_filter(d, size=(m, m)), size=(m, m))
-    bg = ndi.uniform_filter(bg, size=m)
+    # coarse background on a further 4x reduced copy (opening + smoothing), then
+    # bilinearly enlarged: the background varies slowly, so this loses nothing
+    q = 4 if min(d.shape) >= 64 else 1
+    dq = _block_mean(d, q)
+    mq = max(3, m // q) | 1
+    bgq = ndi.maximum_filter(ndi.minimum_filter(dq, size=(mq, mq)), size=(mq, mq))
+    bgq = ndi.uniform_filter(bgq, size=mq)
+    if q > 1:
+        zy = np.clip((np.arange(d.shape[0]) + 0.5) / q - 0.5, 0, dq.shape[0] - 1)
+        zx = np.clip((np.arange(d.shape[1]) + 0.5) / q - 0.5, 0, dq.shape[1] - 1)
+        bg = ndi.map_coordinates(bgq, np.meshgrid(zy, zx, indexing="ij"), order=1,
+                                 mode="nearest").astype(np.float32)
+    else:
+        bg = bgq
     bg = np.minimum(bg, d)  # never above the data
     fg = d - bg
     if stroke_px is None:
@@ -105,8 +117,9 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
         fg = ndi.grey_opening(fg, size=(1, L))
     fg = ndi.uniform_filter(fg, size=3)
     # noise of the smoothed foreground itself (covers correlated texture too)
-    med = float(np.median(fg))
-    fsig = 1.4826 * float(np.median(np.abs(fg - med)))
+    sub = fg[::2, ::2] if fg.size > 40000 else fg
+    med = float(np.median(sub))
+    fsig = 1.4826 * float(np.median(np.abs(sub - med)))
     fg -= med
     fg[fg < max(4.0 * fsig, sigma / 3.0)] = 0.0
     return fg.astype(np.float32, copy=False), k
@@ -129,46 +142,6 @@ def _nonzero(fg, max_points=60000):
         keep = np.argsort(w)[-max_points:]
         ys, xs, w = ys[keep], xs[keep], w[keep]
     return ys.astype(np.float64), xs.astype(np.float64), w
-
-
-def estimate_tilt(fg: np.ndarray, *, max_tilt_deg: float = 5.0, step_deg: float = 0.25) -> float:
-    """Lane tilt in degrees from the orientation of the bands' side edges.
-
-    The side (left/right) edges of bands run along the lanes.  Their
-    orientation is measured with a structure tensor restricted to pixels
-    whose gradient is mostly horizontal (so band tops and bottoms, which
-    follow smiles and sloping rows, do not count).  Positive means lanes
-    lean to the right going down (column grows with row).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> fg = np.zeros((200, 200), np.float32)
-    >>> for x in (40, 100, 160):
-    ...     for y in range(20, 180):
-    ...         c = x + (y - 100) * np.tan(np.radians(2.0))
-    ...         fg[y] += np.clip(8 - np.abs(np.arange(200) - c), 0, 1)
-    >>> round(estimate_tilt(fg), 1)
-    2.0
-    """
-    a = ndi.gaussian_filter(np.asarray(fg, np.float32), 1.0)
-    gy = ndi.sobel(a, axis=0)
-    gx = ndi.sobel(a, axis=1)
-    mag2 = gx * gx + gy * gy
-    sel = (np.abs(gx) > 2.0 * np.abs(gy)) & (mag2 > 0)
-    if sel.sum() < 10 or max_tilt_deg <= 0:
-        return 0.0
-    # strongest edges only
-    m = mag2[sel]
-    thr = np.quantile(m, 0.5)
-    keep = m >= thr
-    gxs, gys = gx[sel][keep].astype(np.float64), gy[sel][keep].astype(np.float64)
-    jxx, jyy, jxy = (gxs * gxs).sum(), (gys * gys).sum(), (gxs * gys).sum()
-    ang = 0.5 * math.atan2(2.0 * jxy, jxx - jyy)   # gradient direction vs the x axis
-    tilt = -math.degrees(ang)
-    if abs(tilt) > max_tilt_deg:
-        tilt = math.copysign(max_tilt_deg, tilt)
-    return float(tilt) if abs(tilt) >= 0.05 else 0.0
 
 
 @dataclass
@@ -231,7 +204,8 @@ def _column_profile(fg, tan_t, y0, y1):
 
 
 def _peaks(profile, rel_prominence, min_distance):
-    p = ndi.gaussian_filter1d(profile, 1.0)
+    # zero padding lets a lane touching the image edge form a peak
+    p = np.pad(ndi.gaussian_filter1d(profile, 1.0), 1)
     if p.max() <= 0:
         return np.array([], int), np.array([])
     pk, props = find_peaks(p, prominence=rel_prominence * p.max(),
@@ -249,7 +223,7 @@ def _peaks(profile, rel_prominence, min_distance):
         xs = np.arange(lo, hi + 1)
         ww = p[lo:hi + 1] - half
         cents.append(float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else float(q))
-    return np.asarray(cents), props["prominences"]
+    return np.asarray(cents) - 1.0, props["prominences"]
 
 
 def _fill_gaps(centres, prom, n_lanes, width):

@@ -189,8 +189,11 @@ class _LaneData:
         self.r, self.x0, self.valid = r, x0, valid
         self.W = block.shape[1] if block.ndim == 2 else 0
         self.prof = block.sum(axis=1, dtype=np.float64)
-        _, _, sb, _ = lane_block(satmask, lane)
-        self.satblock = sb & valid
+        if satmask.any():
+            _, _, sb, _ = lane_block(satmask, lane)
+            self.satblock = sb & valid
+        else:
+            self.satblock = np.zeros(valid.shape, bool)
         self.satrows = self.satblock.sum(axis=1)
         self.area_rows = valid.sum(axis=1)
         self.noise = profile_noise(self.prof)
@@ -279,6 +282,7 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
     _check(P)
     gray, meta = _to_gray(image)
     signal, satmask, pol, sat = prepare_signal(gray, meta, P["polarity"])
+    any_sat = bool(satmask.any())
     if image_name is None:
         import os
         image_name = os.path.basename(meta.path) if meta.path else "image"
@@ -362,12 +366,17 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
         bands["params_hash"] = h
         bands["version"] = __version__
         # band index within lane, top to bottom
-        bands = bands.sort_values(["strip", "lane", "y"]).reset_index(drop=True)
-        bands["band"] = bands.groupby("lane").cumcount() + 1
+        idx = np.lexsort((bands["y"].to_numpy(), bands["lane"].to_numpy()))
+        bands = bands.iloc[idx].reset_index(drop=True)
+        lanes_arr = bands["lane"].to_numpy()
+        first = np.r_[True, lanes_arr[1:] != lanes_arr[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(lanes_arr)), 0))
+        bands["band"] = np.arange(len(lanes_arr)) - start + 1
         bands = bands[BAND_COLUMNS]
         order = {n: i for i, n in enumerate(row_names)}
-        bands = bands.sort_values(["lane", "row"], key=lambda s: s.map(order) if s.name == "row"
-                                  else s, kind="stable").reset_index(drop=True)
+        rk = np.array([order.get(r, len(order)) for r in bands["row"]])
+        idx = np.lexsort((rk, bands["lane"].to_numpy()))
+        bands = bands.iloc[idx].reset_index(drop=True)
     lanes_df = pd.DataFrame([{
         "image": image_name, "strip": ln.strip, "lane": ln.lane,
         "x": float(ln.x_at(0.5 * (max(ln.top, 0) + min(ln.bottom, H - 1)))),
