@@ -98,6 +98,8 @@ VARIANTS = {
     "jpeg q85": {"jpeg_quality": 85},
     "jpeg q70": {"jpeg_quality": 70},
     "0.25 um/px (downsampled)": {"pixel_size_um": 0.25},
+    "1.0 um/px": {"pixel_size_um": 1.0},
+    "1.0 um/px + jpeg q85": {"pixel_size_um": 1.0, "jpeg_quality": 85},
     "white point 235/230/240": {"white_point": (235, 230, 240)},
     "narrow cytoplasm 3.5-6.5 um": {"cytoplasm_um": (3.5, 6.5)},
     "all touching": {"touching_fraction": 1.0},
@@ -109,7 +111,8 @@ def accuracy(seeds, variants, peer=False):
     for name, kw in variants.items():
         for seed in seeds:
             px = kw.get("pixel_size_um", 0.5)
-            shape = (1024, 1024) if px == 0.25 else (512, 512)
+            side = round(256 / px)  # the same 256 x 256 um field at every pixel size
+            shape = (side, side)
             s = make_cell_image(seed, shape=shape, **kw)
             st = deconvolve(s.image, white_point=s.params["white_point"])
             det = detect_cells(st[..., 0], st[..., 1], pixel_size_um=px)

@@ -192,18 +192,17 @@ def _expand(nuclei: np.ndarray, distance: float) -> np.ndarray:
     return cells
 
 
-def _stats(labels: np.ndarray, n: int, values: np.ndarray, where: np.ndarray | None = None):
-    """Count, mean and max of ``values`` per label (vectorised)."""
-    sel = labels > 0 if where is None else (labels > 0) & where
-    lab = labels[sel]
-    v = values[sel]
+def _stats(lab: np.ndarray, v: np.ndarray, n: int, with_max: bool = True):
+    """Count, mean and max of values ``v`` per label ``lab`` (1..n; vectorised)."""
     count = np.bincount(lab, minlength=n + 1)[1:]
     total = np.bincount(lab, weights=v, minlength=n + 1)[1:]
-    vmax = np.full(n + 1, -np.inf)
-    np.maximum.at(vmax, lab, v.astype(np.float64))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    vmax = np.where(count > 0, vmax[1:], np.nan)
+    if not with_max:
+        return count, mean, None
+    vmax = np.full(n + 1, -np.inf, np.float32)
+    np.maximum.at(vmax, lab, v)
+    vmax = np.where(count > 0, vmax[1:].astype(np.float64), np.nan)
     return count, mean, vmax
 
 
@@ -241,16 +240,21 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
     n = int(max(nuclei.max(initial=0), cells.max(initial=0)))
     dab = np.asarray(dab_od, dtype=np.float32)
     hem = np.asarray(hematoxylin_od, dtype=np.float32)
-    rr, cc = np.nonzero(nuclei)
-    lab = nuclei[rr, cc]
-    n_area = np.bincount(lab, minlength=n + 1)[1:]
+    # one gather per label image: nucleus pixels, then cell pixels (split into cytoplasm)
+    flat_n = np.flatnonzero(nuclei)
+    lab = nuclei.ravel()[flat_n].astype(np.intp)
+    rr, cc = np.divmod(flat_n, nuclei.shape[1] if nuclei.ndim == 2 else 1)
+    n_area, n_mean, n_max = _stats(lab, dab.ravel()[flat_n], n)
+    _, h_mean, _ = _stats(lab, hem.ravel()[flat_n], n, with_max=False)
     with np.errstate(invalid="ignore", divide="ignore"):
         y = np.bincount(lab, weights=rr, minlength=n + 1)[1:] / n_area
         x = np.bincount(lab, weights=cc, minlength=n + 1)[1:] / n_area
-    _, n_mean, n_max = _stats(nuclei, n, dab)
-    _, h_mean, _ = _stats(nuclei, n, hem)
-    c_area, c_mean, c_max = _stats(cells, n, dab)
-    _, y_mean, y_max = _stats(cells, n, dab, where=nuclei == 0)
+    flat_c = np.flatnonzero(cells)
+    lab_c = cells.ravel()[flat_c].astype(np.intp)
+    v_c = dab.ravel()[flat_c]
+    c_area, c_mean, c_max = _stats(lab_c, v_c, n)
+    cyto = nuclei.ravel()[flat_c] == 0
+    _, y_mean, y_max = _stats(lab_c[cyto], v_c[cyto], n)
     if pixel_size_um is None:
         px_area = np.nan
     else:
