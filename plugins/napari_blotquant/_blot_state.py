@@ -17,15 +17,20 @@ import pandas as pd
 from . import _layers as L
 
 
-def _fresh_uids(uids, start: int) -> tuple[list[int], list[bool]]:
-    """Replace missing/duplicated uids (napari copies features to new shapes)."""
+def _fresh_uids(uids, start: int, live) -> tuple[list[int], list[bool]]:
+    """Replace missing, duplicated or stale uids with fresh ones.
+
+    napari gives a new shape the features of the last (or last selected --
+    possibly just deleted) shape, so a uid is kept only when it belonged to
+    a shape at the previous sync (``live``) and is not repeated.
+    """
     out, new, seen, nxt = [], [], set(), start
     for u in uids:
         try:
             u = int(u)
         except (TypeError, ValueError):
             u = -1
-        if u < 1 or u in seen:
+        if u < 1 or u in seen or u not in live:
             u, is_new = nxt, True
             nxt += 1
         else:
@@ -86,7 +91,7 @@ class BlotReview:
 
         feats = features.copy().reset_index(drop=True)
         uids, new = _fresh_uids(feats["uid"] if "uid" in feats else [None] * len(data),
-                                self.next_uid)
+                                self.next_uid, self.lane_numbers)
         self.next_uid = max([self.next_uid - 1, *uids]) + 1
         lanes = []
         for i, (v, uid) in enumerate(zip(data, uids)):
@@ -131,8 +136,11 @@ class BlotReview:
         """Read the bands layer; returns (features, keep) -- ``keep`` False for orphans."""
         feats = features.copy().reset_index(drop=True)
         uids, new = _fresh_uids(feats["uid"] if "uid" in feats else [None] * len(data),
-                                self.next_uid)
+                                self.next_uid, self.band_rects)
         self.next_uid = max([self.next_uid - 1, *uids]) + 1
+        for uid in [u for u in self.band_rects if u not in uids]:  # deleted shapes
+            self.band_rects.pop(uid)
+            self.band_box_edited.pop(uid, None)
         numbers = {ln.lane for ln in self.lanes}
         recs, keep = [], []
         for i, (v, uid) in enumerate(zip(data, uids)):

@@ -26,7 +26,7 @@ from qtpy.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
 from . import _layers as L
 from ._blot_state import BlotReview
 from ._profile_plot import ProfilePlot
-from ._qt_utils import Runner, StatusBar, core_image, fill_table, layer_path
+from ._qt_utils import Runner, StatusBar, core_image, fill_table, layer_path, replace_shapes
 
 _DONE = (ActionType.ADDED, ActionType.CHANGED, ActionType.REMOVED)
 _BAND_TABLE = ["lane", "row", "band", "top", "bottom", "volume", "background_volume",
@@ -272,7 +272,7 @@ class BlotReviewWidget(QWidget):
         if "band_boxes" not in kw:
             kw["band_boxes"] = pd.DataFrame(columns=["lane", "row", "top", "bottom"])
         return self.runner.submit(_analyse, self._image, kw, label="re-quantifying",
-                                  meta="edit")
+                                  meta="edit", quiet=True)
 
     def _params_changed(self):
         if self.result is not None:
@@ -362,7 +362,7 @@ class BlotReviewWidget(QWidget):
         feats = layer.features.copy()
         by_uid = matched.set_index("uid")
         data = list(layer.data)
-        redraw = False
+        moved = {}
         for i, uid in enumerate(feats["uid"].astype(int)):
             if uid not in by_uid.index:
                 continue
@@ -372,16 +372,16 @@ class BlotReviewWidget(QWidget):
             feats.at[i, "band"] = int(m["band"])
             if not self.review.band_box_edited.get(uid, False):
                 rect = L.box_rect(m["top"], m["bottom"], m["left"], m["right"])
-                if data[i].shape != rect.shape or not np.allclose(data[i], rect):
-                    data[i] = rect
+                if data[i].shape != rect.shape or not np.allclose(data[i], rect, atol=1e-3):
+                    moved[i] = rect
                     self.review.band_rects[uid] = rect
-                    redraw = True
+        old_feats = layer.features
         self._updating = True
         try:
-            if redraw:
-                layer.data = [(d, "polygon") for d in data]
-            layer.features = feats
-            layer.edge_color = L.band_colors(feats)
+            replace_shapes(layer, moved)  # bands follow their moved lane
+            if not _same(old_feats, feats):
+                layer.features = feats
+                layer.edge_color = L.band_colors(feats)
         finally:
             self._updating = False
 

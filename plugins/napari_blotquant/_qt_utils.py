@@ -38,20 +38,26 @@ class Runner:
     def busy(self) -> bool:
         return self.worker is not None or self._pending is not None
 
-    def submit(self, fn: Callable, *args, label: str = "working", meta: Any = None, **kwargs):
-        job = (fn, args, kwargs, label, meta)
+    def submit(self, fn: Callable, *args, label: str = "working", meta: Any = None,
+               quiet: bool = False, **kwargs):
+        """Run ``fn(*args, **kwargs)``; ``quiet`` jobs (live edits) leave the bar alone."""
+        job = (fn, args, kwargs, label, meta, quiet)
         if self.worker is not None:
             self._pending = job
             return None
         return self._start(job)
 
     def _start(self, job):
-        fn, args, kwargs, label, meta = job
+        fn, args, kwargs, label, meta, quiet = job
         t0 = time.perf_counter()
-        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True,
-                               _progress={"desc": f"blotquant: {label}"}, **kwargs)
+        # no napari `_progress` and no indeterminate (animated) bar: their repaints
+        # contend for the GIL and made the worker 5-10x slower (see docs/plugin.md)
+        worker = create_worker(fn, *args, _start_thread=False, _ignore_errors=True, **kwargs)
         self.worker = worker
-        self.status.busy(label)
+        if quiet:
+            self.status.label.setText(label + " ...")
+        else:
+            self.status.busy(label, 10)
 
         def returned(value):
             self.last_elapsed = time.perf_counter() - t0
@@ -67,13 +73,13 @@ class Runner:
             if self._pending is not None:
                 job, self._pending = self._pending, None
                 self._start(job)
-            else:
+            elif not quiet:
                 self.status.idle()
 
         worker.returned.connect(returned)
         worker.errored.connect(errored)
         worker.finished.connect(finished)
-        if hasattr(worker, "yielded"):
+        if hasattr(worker, "yielded") and not quiet:
             worker.yielded.connect(lambda msg: self.status.busy(str(msg)))
         worker.start()
         return worker
@@ -89,20 +95,23 @@ class StatusBar(QWidget):
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(110)
         self.bar.setTextVisible(False)
-        self.bar.setRange(0, 1)
+        self.bar.setRange(0, 100)
+        self.bar.setValue(0)
         self.label = QLabel("ready")
         self.label.setWordWrap(True)
         lay.addWidget(self.bar)
         lay.addWidget(self.label, 1)
 
-    def busy(self, text: str):
-        self.bar.setRange(0, 0)  # indeterminate
+    def busy(self, text: str, value: int | None = None):
+        """Show a step (a static bar: an animated one would repaint the dock continuously)."""
+        self.bar.setRange(0, 100)
+        self.bar.setValue(value if value is not None else max(10, min(90, self.bar.value() + 30)))
         self.label.setText(text + " ...")
         self.label.setStyleSheet("")
 
     def idle(self):
-        self.bar.setRange(0, 1)
-        self.bar.setValue(1)
+        self.bar.setRange(0, 100)
+        self.bar.setValue(100)
 
     def message(self, text: str, error: bool = False):
         self.label.setText(text)
@@ -159,3 +168,24 @@ def layer_path(layer) -> str | None:
         return p
     src = getattr(getattr(layer, "source", None), "path", None)
     return str(src) if src else None
+
+
+def replace_shapes(layer, changes: dict) -> None:
+    """Give some shapes of a Shapes layer new vertices (``{index: (N, 2) array}``).
+
+    Uses napari's per-shape edit (much faster than re-setting ``layer.data``,
+    which rebuilds every shape) and falls back to the public setter when the
+    private API differs.  Emits no data event.
+    """
+    if not changes:
+        return
+    try:
+        view = layer._data_view
+        for i, v in changes.items():
+            view.edit(int(i), np.asarray(v, dtype=float))
+        layer.refresh()
+    except Exception:  # pragma: no cover - other napari versions
+        data = list(layer.data)
+        for i, v in changes.items():
+            data[int(i)] = np.asarray(v, dtype=float)
+        layer.data = [(d, t) for d, t in zip(data, layer.shape_type)]
