@@ -354,7 +354,8 @@ def _run_imagej(tmp_path: Path, arrays, options):
         for k in range(len(options)):
             f = tmp_path / f"out{i}_{k}.tif"
             if not f.exists():
-                pytest.skip(f"ImageJ did not produce output: {proc.stdout[-300:]} {proc.stderr[-300:]}")
+                pytest.skip(f"ImageJ did not produce output: {proc.stdout[-300:]} "
+                            f"{proc.stderr[-300:]}")
             out[i, k] = tifffile.imread(f)
     return out
 

@@ -122,7 +122,8 @@ def ihc_params(args) -> dict:
     return d
 
 
-def print_summary(res, out=sys.stdout) -> None:
+def print_summary(res, out=None) -> None:
+    out = sys.stdout if out is None else out
     p = res.paths
     print(f"blotquant batch: {res.n_images} images: {res.n_done} analysed, "
           f"{res.n_skipped} already done (resumed), {res.n_failed} failed "

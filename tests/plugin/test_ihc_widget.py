@@ -54,7 +54,9 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     for k, rgba in CLASS_COLORS.items():  # fixed colours; 0 transparent
         np.testing.assert_allclose(labels.colormap.map(k), rgba, atol=1e-6)
     assert len(viewer.layers["cells"].data) == res0.summary["n"].iloc[0] > 50
-    assert w.table.rowCount() == 1
+    assert w.table.columnCount() == 2  # scores as rows, one column per region
+    assert w.table.horizontalHeaderItem(1).text() == "image"
+    assert w.table.item(0, 0).text() == "n"
 
     # lower thresholds re-classify live (rescore: no new detection)
     w.threshold_spins[0].setValue(0.1)
