@@ -123,8 +123,10 @@ def speed(n_repeat=3):
     res = score_ihc(img, mode="pixel")
     t_re = best(lambda: rescore(res, (0.15, 0.35, 0.55)))
     print(f"\n== speed: {img.shape[0]} x {img.shape[1]} uint8 RGB, one thread ==")
-    print(f"skimage rgb2hed                         {t_sk * 1e3:8.1f} ms  {mpix / t_sk:7.1f} Mpix/s")
-    print(f"pixel scoring (OD LUT + unmix + classes) {t_px * 1e3:7.1f} ms  {mpix / t_px:7.1f} Mpix/s"
+    print(f"skimage rgb2hed                         {t_sk * 1e3:8.1f} ms"
+          f"  {mpix / t_sk:7.1f} Mpix/s")
+    print(f"pixel scoring (RGB -> DAB OD -> classes) {t_px * 1e3:7.1f} ms"
+          f"  {mpix / t_px:7.1f} Mpix/s"
           f"  = {t_sk / t_px:.1f}x rgb2hed")
     print(f"H and DAB OD maps (stain_maps)          {t_hd * 1e3:8.1f} ms  {mpix / t_hd:7.1f} Mpix/s"
           f"  = {t_sk / t_hd:.1f}x rgb2hed")
@@ -153,7 +155,8 @@ def colon(out_png):
               f"  (1+ {r.pct_1plus:.1f}, 2+ {r.pct_2plus:.1f}, 3+ {r.pct_3plus:.1f})"
               f"  Allred {r.allred}  IRS {r.irs}  mean DAB {r.mean_dab_od:.3f}")
     est = estimate_stains(img, white_point=wp, return_info=True)
-    print(f"estimated stains vs Ruifrok: H {est.angles_deg[0]:.1f} deg, DAB {est.angles_deg[1]:.1f} deg")
+    print(f"estimated stains vs Ruifrok: H {est.angles_deg[0]:.1f} deg, "
+          f"DAB {est.angles_deg[1]:.1f} deg")
     out_png.parent.mkdir(parents=True, exist_ok=True)
     save_overlay_figure(img, res_px, out_png, title="skimage.data.immunohistochemistry() "
                         "- blotquant pixel mode, default settings")

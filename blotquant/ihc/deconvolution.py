@@ -130,7 +130,8 @@ def as_stain_matrix(stains: Any = "default") -> np.ndarray:
     Parameters
     ----------
     stains : "default", "qupath", None, array-like (2, 3) or (3, 3), or dict
-        ``"default"``/None: :data:`RUIFROK_HDAB`; ``"qupath"``: :data:`QUPATH_HDAB`. A (2, 3) array gives H and
+        ``"default"``/None: :data:`RUIFROK_HDAB`; ``"qupath"``: :data:`QUPATH_HDAB`.
+        A (2, 3) array gives H and
         DAB (residual = cross product). A dict may have keys ``hematoxylin``,
         ``dab`` and optionally ``residual`` (case-insensitive, ``h``/``DAB``
         accepted).
@@ -176,8 +177,8 @@ def as_white_point(white_point) -> np.ndarray:
     if wp.ndim == 0:
         wp = np.repeat(wp, 3)
     if wp.shape != (3,) or not np.all(np.isfinite(wp)) or np.any(wp <= 1):
-        raise ParameterError(
-            f"white point must be a number or (r, g, b) > 1, got {np.asarray(white_point).tolist()}")
+        got = np.asarray(white_point).tolist()
+        raise ParameterError(f"white point must be a number or (r, g, b) > 1, got {got}")
     return wp
 
 

@@ -207,7 +207,8 @@ def read_geojson(source, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> list:
             try:
                 obj = Path(text).read_text(encoding="utf-8")
             except OSError as err:
-                raise ParameterError(f"cannot read regions file: {err.strerror}", path=path) from None
+                raise ParameterError(f"cannot read regions file: {err.strerror}",
+                                     path=path) from None
         try:
             obj = json.loads(obj)
         except json.JSONDecodeError as err:
@@ -232,11 +233,14 @@ def read_geojson(source, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> list:
         else:
             continue  # points / lines carry no area
         cls = props.get("classification")
-        cls_name = cls.get("name") if isinstance(cls, dict) else (cls if isinstance(cls, str) else None)
+        if isinstance(cls, dict):
+            cls_name = cls.get("name")
+        else:
+            cls_name = cls if isinstance(cls, str) else None
         kind = str(props.get("blotquant_kind", props.get("kind", ""))).lower()
         if kind not in ("include", "exclude"):
-            kind = "exclude" if (props.get("exclude") is True or _matches(cls_name, exclude_classes)) \
-                else "include"
+            excluded = props.get("exclude") is True or _matches(cls_name, exclude_classes)
+            kind = "exclude" if excluded else "include"
         name = props.get("name") or cls_name or f"region_{i + 1}"
         extra = {k: v for k, v in props.items()
                  if k not in ("name", "classification", "blotquant_kind", "objectType")}

@@ -287,7 +287,8 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         params["stain_estimation"] = {k: v for k, v in est_info.items() if k != "matrix"}
         params["stain_estimation"].update(stain_estimation or {})
 
-    res = IHCResult(summary=pd.DataFrame(), cells=pd.DataFrame(), class_map=np.zeros(shape, np.uint8),
+    res = IHCResult(summary=pd.DataFrame(), cells=pd.DataFrame(),
+                    class_map=np.zeros(shape, np.uint8),
                     dab_od=dab_od, hematoxylin_od=h_od, tissue_mask=tmask, nuclei_labels=None,
                     cell_labels=None, stains=m, white_point=np.asarray(wp, float), regions=regs,
                     params=params, region_masks=rmasks, image_name=name)

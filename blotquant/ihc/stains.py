@@ -226,7 +226,8 @@ def estimate_stains(rgb, *, white_point=255, mask=None, method="qupath", min_od=
     from .deconvolution import vector_angle_deg
 
     if method not in ("qupath", "macenko"):
-        raise ParameterError(f"unknown stain estimation method {method!r}; use 'qupath' or 'macenko'")
+        raise ParameterError(
+            f"unknown stain estimation method {method!r}; use 'qupath' or 'macenko'")
     px = _sample(rgb, mask)
     od = optical_density(px, white_point).astype(np.float64)
     norm = np.linalg.norm(od, axis=1)

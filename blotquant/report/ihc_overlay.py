@@ -129,7 +129,8 @@ def save_overlay_figure(rgb, result, path, *, title=None, dpi=110) -> Path:
     axes[1].imshow(class_overlay(img, result.class_map, regions=result.region_masks))
     axes[1].set_title(f"classes ({result.mode} mode, DAB thresholds "
                       + ", ".join(f"{t:g}" for t in result.thresholds) + ")")
-    im = axes[2].imshow(result.dab_od, cmap="magma_r", vmin=0, vmax=max(1.0, result.thresholds[-1] * 1.5))
+    vmax = max(1.0, result.thresholds[-1] * 1.5)
+    im = axes[2].imshow(result.dab_od, cmap="magma_r", vmin=0, vmax=vmax)
     axes[2].set_title("DAB OD (QuPath units)")
     fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.02)
     for ax in axes:

@@ -167,7 +167,8 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
              dab_range=(0.0, 0.9), dab_texture=0.3, nucleus_radius=(4.0, 6.5),
              nucleus_h=(0.45, 0.85), stroma_h=(0.08, 0.25), stroma_dab=0.04,
              cytoplasm_h=0.05, stroma_nuclei_density=1.0, white_point=255, stains=None,
-             noise=2.0, dust=0, jpeg_quality=None, jpeg_subsampling="4:2:0", thresholds=(0.2, 0.4, 0.6),
+             noise=2.0, dust=0, jpeg_quality=None, jpeg_subsampling="4:2:0",
+             thresholds=(0.2, 0.4, 0.6),
              pixel_size_um=0.5) -> SyntheticIHC:
     """Make a synthetic H-DAB image with known per-pixel stain amounts.
 
@@ -229,7 +230,8 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
                   stroma_nuclei_density=stroma_nuclei_density,
                   white_point=np.asarray(white_point, float).tolist(),
                   stains=None if stains is None else as_stain_matrix(stains).tolist(),
-                  noise=noise, dust=dust, jpeg_quality=jpeg_quality, jpeg_subsampling=jpeg_subsampling,
+                  noise=noise, dust=dust, jpeg_quality=jpeg_quality,
+                  jpeg_subsampling=jpeg_subsampling,
                   thresholds=tuple(thresholds), pixel_size_um=pixel_size_um)
     h, w = params["shape"]
     if h < 16 or w < 16:
