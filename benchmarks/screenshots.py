@@ -112,10 +112,12 @@ def ihc_shot(path: Path):
     w.run()
     _wait(lambda: w.result is not None and not w.runner.busy)
     old = w.result
-    w.exclude_layer.add_polygons([np.array([[20, 330], [40, 500], [170, 490], [150, 350]], float)])
+    w.include_layer.add_polygons([np.array([[150, 20], [140, 470], [500, 500], [505, 30]],
+                                           float)])
     _wait(lambda: w.result is not old and not w.runner.busy)
     old = w.result
-    w.include_layer.add_rectangles(np.array([[200, 40], [500, 480]], float))
+    w.exclude_layer.add_polygons([np.array([[330, 220], [300, 330], [420, 380], [470, 260]],
+                                           float)])
     _wait(lambda: w.result is not old and not w.runner.busy)
     v.layers.selection.active = w.include_layer
     v.reset_view()

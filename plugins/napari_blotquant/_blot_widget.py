@@ -139,7 +139,9 @@ class BlotReviewWidget(QWidget):
         self.plot = ProfilePlot(self)
         lay.addWidget(self.plot)
 
-        norm = QGroupBox("Normalized ratio (target / control, relative to reference lane)")
+        norm = QGroupBox("Normalization: target / control per lane")
+        norm.setToolTip("ratio = target volume / control volume; relative = ratio / ratio of "
+                        "the reference lane")
         nform = QFormLayout(norm)
         self.target_combo, self.control_combo, self.ref_combo = QComboBox(), QComboBox(), QComboBox()
         for c in (self.target_combo, self.control_combo, self.ref_combo):
@@ -322,9 +324,12 @@ class BlotReviewWidget(QWidget):
     def _shapes_layer(self, attr, name, data, features, colors, edge_width):
         layer = getattr(self, attr)
         if layer is None or layer not in self.viewer.layers:
+            text = ({"string": "{lane}", "anchor": "upper_left", "size": 11,
+                     "color": L.LANE_COLOR, "translation": [-12, 4]}
+                    if attr == "lanes_layer" else None)
             layer = self.viewer.add_shapes(
                 data, shape_type="polygon", features=features, edge_color=colors,
-                face_color="transparent", edge_width=edge_width, name=name)
+                face_color="transparent", edge_width=edge_width, name=name, text=text)
             layer.events.data.connect(self._on_lanes_data if attr == "lanes_layer"
                                       else self._on_bands_data)
             if attr == "lanes_layer":
@@ -477,7 +482,9 @@ class BlotReviewWidget(QWidget):
                                         reference_lane=int(ref) if ref else None)
         except Exception as exc:  # a ParameterError explains what is missing
             self.status.message(f"normalize: {exc}", error=True)
-        fill_table(self.norm_table, self.normalized, _NORM_TABLE)
+        fill_table(self.norm_table, self.normalized, _NORM_TABLE, digits=3,
+                   headers={"target_volume": "target", "control_volume": "control",
+                            "relative_ratio": "relative"})
 
     def _show_profile(self):
         r = self.result
@@ -497,7 +504,13 @@ class BlotReviewWidget(QWidget):
         if self.result is None:
             self.status.message("nothing to save: run the analysis first", error=True)
             return {}
-        out = Path(out_dir or self.out_edit.text() or ".")
+        out_dir = out_dir or self.out_edit.text()
+        if not out_dir:
+            out_dir = QFileDialog.getExistingDirectory(self, "Save into folder")
+            if not out_dir:
+                return {}
+            self.out_edit.setText(out_dir)
+        out = Path(out_dir)
         r = self.result
         paths = {"bands": write_table(r.bands, out / "bands.csv"),
                  "lanes": write_table(r.lanes, out / "lanes.csv")}

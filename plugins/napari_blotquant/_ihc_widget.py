@@ -114,18 +114,17 @@ class IHCReviewWidget(QWidget):
         form.addRow("Stains", self.stains_combo)
         form.addRow("Compartment", self.compartment_combo)
         form.addRow("Slide level max side", self.max_side)
-        th = QHBoxLayout()
         self.threshold_spins = []
-        for v in (0.2, 0.4, 0.6):
+        for v, name in ((0.2, "1+"), (0.4, "2+"), (0.6, "3+")):
             s = QDoubleSpinBox()
             s.setDecimals(3)
             s.setRange(0.0, 3.0)
             s.setSingleStep(0.02)
             s.setValue(v)
+            s.setToolTip(f"DAB optical density from which a cell/pixel is {name}")
             s.valueChanged.connect(lambda _: self._threshold_timer.start())
-            th.addWidget(s)
+            form.addRow(f"DAB OD threshold {name}", s)
             self.threshold_spins.append(s)
-        form.addRow("DAB OD 1+ / 2+ / 3+", th)
         lay.addWidget(box)
         self._threshold_timer = QTimer(self)
         self._threshold_timer.setSingleShot(True)
@@ -293,7 +292,7 @@ class IHCReviewWidget(QWidget):
     def _on_result(self, result, meta):
         self.result = result
         self._show_layers(result, full=(meta == "score"))
-        fill_table(self.table, result.summary, _SUMMARY)
+        fill_table(self.table, _transposed(result.summary), digits=5)
         if meta == "rescore" and self._t0 is not None:
             self.last_rescore_latency = time.perf_counter() - self._t0
             self._t0 = None
@@ -453,7 +452,13 @@ class IHCReviewWidget(QWidget):
         if self.result is None:
             self.status.message("nothing to save: score the image first", error=True)
             return {}
-        out = Path(out_dir or self.out_edit.text() or ".")
+        out_dir = out_dir or self.out_edit.text()
+        if not out_dir:
+            out_dir = QFileDialog.getExistingDirectory(self, "Save into folder")
+            if not out_dir:
+                return {}
+            self.out_edit.setText(out_dir)
+        out = Path(out_dir)
         r = self.result
         paths = {"summary": write_table(r.summary, out / "summary.csv")}
         if r.cells is not None and len(r.cells):
@@ -467,3 +472,15 @@ class IHCReviewWidget(QWidget):
 
 def _hex(rgba) -> str:
     return "#" + "".join(f"{int(round(255 * c)):02x}" for c in rgba[:3])
+
+
+def _transposed(summary):
+    """Scores as rows, regions as columns (fits a narrow dock)."""
+    import pandas as pd
+
+    if summary is None or not len(summary):
+        return None
+    cols = [c for c in _SUMMARY if c in summary.columns and c != "region"]
+    t = summary.set_index("region")[cols].T
+    t.insert(0, "score", t.index)
+    return pd.DataFrame(t.to_numpy(), columns=["score", *map(str, summary["region"])])

@@ -118,9 +118,14 @@ class StatusBar(QWidget):
         self.label.setStyleSheet("color: #ff6b6b;" if error else "")
 
 
-def fill_table(table: QTableWidget, df: pd.DataFrame | None, columns=None, digits: int = 4):
-    """Show a DataFrame in a read-only QTableWidget (numbers to ``digits`` significant)."""
+def fill_table(table: QTableWidget, df: pd.DataFrame | None, columns=None, digits: int = 4,
+               headers: dict | None = None):
+    """Show a DataFrame in a read-only QTableWidget (numbers to ``digits`` significant).
+
+    ``headers`` renames columns for display only.
+    """
     table.setSortingEnabled(False)
+    table.verticalHeader().setVisible(False)
     if df is None or not len(df):
         table.setRowCount(0)
         table.setColumnCount(0)
@@ -129,7 +134,8 @@ def fill_table(table: QTableWidget, df: pd.DataFrame | None, columns=None, digit
         df = df[[c for c in columns if c in df.columns]]
     table.setColumnCount(len(df.columns))
     table.setRowCount(len(df))
-    table.setHorizontalHeaderLabels([str(c) for c in df.columns])
+    headers = headers or {}
+    table.setHorizontalHeaderLabels([headers.get(str(c), str(c)) for c in df.columns])
     for i, row in enumerate(df.itertuples(index=False)):
         for j, v in enumerate(row):
             if isinstance(v, (float, np.floating)):
