@@ -428,6 +428,8 @@ def lane_minima_baseline(profile, *, bands=None, min_distance: int = 5,
     Knots are the profile's two ends plus either the minimum of every gap between
     the given ``bands`` or, without ``bands``, its local minima (at least
     ``min_distance`` samples apart and, if given, of at least ``prominence``).
+    With ``bands``, an end that lies inside a band is not a knot: the baseline is
+    flat from the outermost knot to that end.
     Consecutive knots are joined by straight lines; where a line would rise
     above the profile, the most offending sample becomes a knot too, so the
     baseline never exceeds the profile.
