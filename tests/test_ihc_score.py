@@ -139,3 +139,14 @@ def test_cell_mode_summary_and_classes():
     re = rescore(r, (0.1, 0.2, 0.3))
     assert re.summary.h_score[0] >= r.summary.h_score[0]
     assert re.cell_labels is r.cell_labels
+
+
+def test_params_reproduce_result():
+    s = make_ihc(seed=12, shape=(160, 160), white_point=(241, 236, 244))
+    r = score_ihc(s.image, mode="pixel", stains="estimate",
+                  regions=[rectangle("A", 0, 0, 120, 160)])
+    again = score_ihc(s.image, regions=r.regions, **r.params)
+    assert again.summary.drop(columns="params_hash").equals(
+        r.summary.drop(columns="params_hash"))
+    with pytest.raises(ParameterError, match="unknown score_ihc parameter"):
+        score_ihc(s.image, mode="pixel", treshold=0.2)

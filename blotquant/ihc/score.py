@@ -37,6 +37,10 @@ from .tissue import DEFAULT_TISSUE_THRESHOLD, tissue_mask
 __all__ = ["score_ihc", "rescore", "prepare_rgb", "MODES"]
 
 MODES = ("cell", "pixel")
+#: Keys of ``IHCResult.params`` that describe what happened (not inputs).
+DERIVED_PARAMS = ("stain_source", "white_point_source", "white_point_note", "region_names",
+                  "regions_sha256", "input_conversion", "od_convention", "stain_estimate",
+                  "cell_detection")
 
 
 def prepare_rgb(image) -> tuple[np.ndarray, dict]:
@@ -156,7 +160,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
               measure="mean", image_name=None, tissue=True,
               tissue_threshold=DEFAULT_TISSUE_THRESHOLD, min_tissue_px=256, max_hole_px=64,
               exclude_classes=DEFAULT_EXCLUDE_CLASSES, min_positive_pct=0.0,
-              stain_estimation=None, cell_params=None) -> IHCResult:
+              stain_estimation=None, cell_params=None, **params) -> IHCResult:
     """Score an H-DAB image: per-region H-score, % positive, Allred, IRS.
 
     Parameters
@@ -196,6 +200,11 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         Keyword arguments of :func:`~blotquant.ihc.stains.estimate_stains`.
     cell_params : dict, optional
         Keyword arguments of :func:`~blotquant.ihc.cells.detect_cells`.
+    **params
+        Only the derived entries of a previous ``IHCResult.params`` (e.g.
+        ``stain_source``, ``white_point_source``), so ``score_ihc(img,
+        **result.params)`` reproduces a result; they are ignored. Anything
+        else raises :class:`~blotquant.errors.ParameterError`.
 
     Returns
     -------
@@ -216,6 +225,13 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
     >>> r.white_point.round().tolist(), list(r.summary.region)
     ([240.0, 235.0, 245.0], ['image'])
     """
+    unknown = sorted(set(params) - set(DERIVED_PARAMS))
+    if unknown:
+        raise ParameterError(f"unknown score_ihc parameter(s): {', '.join(unknown)}")
+    if isinstance(tissue, str):
+        if tissue not in ("detected", "auto", "all pixels", "none"):
+            raise ParameterError(f"tissue must be True, False or a mask, got {tissue!r}")
+        tissue = tissue in ("detected", "auto")
     if mode not in MODES:
         raise ParameterError(f"mode must be 'cell' or 'pixel', got {mode!r}")
     t = check_thresholds(thresholds)
@@ -273,19 +289,19 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
 
     params = {
         "mode": mode, "thresholds": t, "compartment": compartment, "measure": measure,
-        "stains": np.round(m, 6).tolist(), "stain_source": stain_source,
-        "white_point": np.round(wp, 3).tolist(), "white_point_source": wp_source,
+        "stains": np.asarray(m, float).tolist(), "stain_source": stain_source,
+        "white_point": np.asarray(wp, float).tolist(), "white_point_source": wp_source,
         "white_point_note": wp_note, "tissue": tissue_source,
         "tissue_threshold": tissue_threshold, "min_tissue_px": min_tissue_px,
-        "max_hole_px": max_hole_px, "regions": [r.name + ":" + r.kind for r in regs],
+        "max_hole_px": max_hole_px, "region_names": [r.name + ":" + r.kind for r in regs],
         "regions_sha256": _regions_digest(regs),
         "exclude_classes": list(exclude_classes), "min_positive_pct": float(min_positive_pct),
         "pixel_size_um": None if pixel_size_um is None else list(pixel_size_um),
         "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
     }
     if est_info is not None:
-        params["stain_estimation"] = {k: v for k, v in est_info.items() if k != "matrix"}
-        params["stain_estimation"].update(stain_estimation or {})
+        params["stain_estimate"] = {k: v for k, v in est_info.items() if k != "matrix"}
+        params["stain_estimate"].update(stain_estimation or {})
 
     res = IHCResult(summary=pd.DataFrame(), cells=pd.DataFrame(),
                     class_map=np.zeros(shape, np.uint8),
@@ -300,7 +316,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         from .cells import detect_cells  # noqa: PLC0415 (optional heavy import)
         det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=scored,
                            **dict(cell_params or {}))
-        params["cell_params"] = det.params
+        params["cell_detection"] = det.params
         res.nuclei_labels = det.nuclei
         res.cell_labels = det.cells
         tab = det.table
