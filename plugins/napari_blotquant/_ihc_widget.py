@@ -255,12 +255,13 @@ class IHCReviewWidget(QWidget):
         self._ensure_region_layers()
         return self._submit_score("scoring")
 
-    def _submit_score(self, label):
+    def _submit_score(self, label, quiet=False):
         from blotquant.corrections import ihc_kwargs
 
         kw = ihc_kwargs(self.corrections(), downsample=self.downsample)
         kw["image_name"] = self.image_name()
-        return self.runner.submit(_score, self._image, kw, label=label, meta="score")
+        return self.runner.submit(_score, self._image, kw, label=label, meta="score",
+                                  quiet=quiet)
 
     def rescore(self):
         """Re-classify with the thresholds in the spin boxes (live, cheap)."""
@@ -272,13 +273,13 @@ class IHCReviewWidget(QWidget):
             return None
         self._t0 = time.perf_counter()
         return self.runner.submit(_rescore, self.result, t, label="re-classifying",
-                                  meta="rescore")
+                                  meta="rescore", quiet=True)
 
     def rescore_regions(self):
         """Score again with the edited regions (OD maps and cells recomputed)."""
         if self.result is None or self._image is None:
             return None
-        return self._submit_score("re-scoring regions")
+        return self._submit_score("re-scoring regions", quiet=True)
 
     def _on_error(self, exc):
         self.status.message(f"{type(exc).__name__}: {exc}", error=True)
@@ -342,10 +343,12 @@ class IHCReviewWidget(QWidget):
             labels.data = result.class_map
             labels.scale, labels.translate = geo["scale"], geo["translate"]
         self._show_cells(result, geo)
-        for ly in (self.include_layer, self.exclude_layer):  # keep regions on top
-            if ly is not None and ly in self.viewer.layers:
-                idx = self.viewer.layers.index(ly)
-                self.viewer.layers.move(idx, len(self.viewer.layers))
+        regions = [ly for ly in (self.include_layer, self.exclude_layer)
+                   if ly is not None and ly in self.viewer.layers]
+        top = list(self.viewer.layers)[-len(regions):] if regions else []
+        if set(map(id, top)) != set(map(id, regions)):  # keep the regions on top
+            for ly in regions:
+                self.viewer.layers.move(self.viewer.layers.index(ly), len(self.viewer.layers))
 
     def _show_cells(self, result, geo):
         cells = result.cells
