@@ -86,12 +86,14 @@ def _field(rng, shape, sigma):
 def _place(rng, n_cells, shape, px, touching_fraction, margin_um=1.0, gap_um=2.0):
     """Nucleus centres/axes (px): singles by rejection sampling, plus touching pairs."""
     n_pair_cells = 2 * int(round(n_cells * touching_fraction / 2))
-    ys, xs, ry, rx, ang, pair = [], [], [], [], [], []
+    geo = np.zeros((n_cells + 1, 5))  # cy, cx, ry, rx, angle
+    pair = np.zeros(n_cells + 1, int)
+    k = 0
     pair_id = 0
     tries = 0
-    while len(ys) < n_cells and tries < 200 * n_cells:
+    while k < n_cells and tries < 200 * n_cells:
         tries += 1
-        is_pair = len(ys) < n_pair_cells
+        is_pair = k < n_pair_cells
         a = rng.uniform(3.0, 4.5) / px
         b = a * (rng.uniform(0.85, 1.0) if is_pair else rng.uniform(0.65, 1.0))
         th = rng.uniform(0, np.pi)
@@ -109,21 +111,19 @@ def _place(rng, n_cells, shape, px, touching_fraction, margin_um=1.0, gap_um=2.0
             if not (lo <= cy2 <= shape[0] - lo and lo <= cx2 <= shape[1] - lo):
                 continue
             new.append((cy2, cx2, a2, b2, rng.uniform(0, np.pi)))
-        ok = True
-        for c in new:
-            if ys:
-                dd = np.hypot(np.asarray(ys) - c[0], np.asarray(xs) - c[1])
-                if np.any(dd < np.asarray(ry) + c[2] + gap_um / px):
-                    ok = False
-                    break
-        if not ok:
+        placed = geo[:k]
+        if k and any(
+            np.any(np.hypot(placed[:, 0] - c[0], placed[:, 1] - c[1]) < placed[:, 2] + c[2] + gap_um / px)
+            for c in new
+        ):
             continue
         if is_pair:
             pair_id += 1
         for c in new:
-            ys.append(c[0]), xs.append(c[1]), ry.append(c[2]), rx.append(c[3]), ang.append(c[4])
-            pair.append(pair_id if is_pair else 0)
-    return (np.asarray(v, float) for v in (ys, xs, ry, rx, ang)), np.asarray(pair, int)
+            geo[k] = c
+            pair[k] = pair_id if is_pair else 0
+            k += 1
+    return tuple(geo[:k].T.copy()), pair[:k]
 
 
 def make_cell_image(
