@@ -190,6 +190,16 @@ def test_expansion_stops_at_neighbours():
     assert row[41] == 1 and row[43] == 2
 
 
+def test_split_by_shape_option():
+    hod, _ = disk_image(shape=(60, 90), centre=(30, 38), radius=8)
+    hod2, _ = disk_image(shape=(60, 90), centre=(30, 52), radius=8)  # overlapping pair
+    h, dab = np.maximum(hod, hod2), np.zeros((60, 90), np.float32)
+    assert len(detect_cells(h, dab, background_radius_um=0)) == 2
+    assert len(detect_cells(h, dab, background_radius_um=0, split_by_shape=False)) == 1
+    with pytest.raises(ParameterError, match="split_by_shape"):
+        detect_cells(h, dab, split_by_shape="no")
+
+
 def test_mask_respected(synth):
     s, _ = synth
     st = deconvolve(s.image)

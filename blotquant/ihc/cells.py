@@ -152,6 +152,8 @@ def _check_params(params: dict) -> dict:
     p = {**DEFAULT_PARAMS, **params}
     for key, val in p.items():
         if key == "split_by_shape":
+            if not isinstance(val, (bool, np.bool_, int, np.integer)):
+                raise ParameterError(f"split_by_shape must be True or False; got {val!r}.")
             p[key] = bool(val)
             continue
         try:
