@@ -229,3 +229,34 @@ class BlotReview:
                 r["uid"] = rec.uid
                 rows.append(r)
         return pd.DataFrame(rows)
+
+
+def normalize_rows(bands: pd.DataFrame, *, target: str, control: str, reference_lane):
+    """:func:`blotquant.blot.normalize` for rows that may sit on different strips.
+
+    Lanes are numbered on across strips (lane 1 of a second strip has a larger
+    number); when target and control are on different strips, both are
+    renumbered within their strip (1, 2, ... left to right) so that the same
+    physical lane is paired, and the result's ``lane`` is the target's lane.
+    ``reference_lane`` is a lane number of the target's strip.
+    """
+    from blotquant.blot import normalize
+
+    if "strip" not in bands or bands["strip"].nunique() < 2:
+        return normalize(bands, target=target, control=control, reference_lane=reference_lane)
+    strip_t = bands.loc[bands["row"] == target, "strip"]
+    strip_c = bands.loc[bands["row"] == control, "strip"]
+    if strip_t.empty or strip_c.empty or strip_t.iloc[0] == strip_c.iloc[0]:
+        return normalize(bands, target=target, control=control, reference_lane=reference_lane)
+
+    def within(strip):
+        sub = bands[bands["strip"] == strip].copy()
+        order = {ln: i for i, ln in enumerate(sorted(sub["lane"].unique()), start=1)}
+        return sub.assign(lane=sub["lane"].map(order)), order
+
+    tb, t_order = within(strip_t.iloc[0])
+    cb, _ = within(strip_c.iloc[0])
+    ref = None if reference_lane is None else t_order.get(int(reference_lane), 1)
+    out = normalize(tb, target=target, control=control, control_bands=cb, reference_lane=ref)
+    back = {v: k for k, v in t_order.items()}
+    return out.assign(lane=out["lane"].map(back))

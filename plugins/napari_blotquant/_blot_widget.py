@@ -24,7 +24,7 @@ from qtpy.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                             QTabWidget, QVBoxLayout, QWidget)
 
 from . import _layers as L
-from ._blot_state import BlotReview
+from ._blot_state import BlotReview, normalize_rows
 from ._profile_plot import ProfilePlot
 from ._qt_utils import Runner, StatusBar, core_image, fill_table, layer_path, replace_shapes
 
@@ -468,8 +468,6 @@ class BlotReviewWidget(QWidget):
         self._show_profile()
 
     def _update_normalized(self):
-        from blotquant.blot import normalize
-
         r = self.result
         target, control = self.target_combo.currentText(), self.control_combo.currentText()
         self.normalized = None
@@ -478,8 +476,8 @@ class BlotReviewWidget(QWidget):
             return
         ref = self.ref_combo.currentText()
         try:
-            self.normalized = normalize(r.bands, target=target, control=control,
-                                        reference_lane=int(ref) if ref else None)
+            self.normalized = normalize_rows(r.bands, target=target, control=control,
+                                             reference_lane=int(ref) if ref else None)
         except Exception as exc:  # a ParameterError explains what is missing
             self.status.message(f"normalize: {exc}", error=True)
         fill_table(self.norm_table, self.normalized, _NORM_TABLE, digits=3,

@@ -145,3 +145,18 @@ def test_reader_blot_and_pyramid(tmp_path):
     (data, kw, kind), = get_reader(str(slide))(str(slide))
     assert kw["multiscale"] and kw["rgb"]
     assert [tuple(d.shape) for d in data] == [(512, 512, 3), (256, 256, 3), (128, 128, 3)]
+
+
+def test_normalize_across_strips():
+    pytest.importorskip("blotquant.blot")
+    from napari_blotquant._blot_state import normalize_rows
+
+    bands = pd.DataFrame({"image": "b", "strip": [1, 1, 2, 2], "lane": [1, 2, 3, 4],
+                          "row": ["T", "T", "C", "C"], "volume": [10.0, 30.0, 5.0, 5.0],
+                          "saturated": False, "flags": ""})
+    n = normalize_rows(bands, target="T", control="C", reference_lane=1)
+    assert n["lane"].tolist() == [1, 2]
+    assert n["ratio"].tolist() == [2.0, 6.0] and n["relative_ratio"].tolist() == [1.0, 3.0]
+    one = normalize_rows(bands.assign(strip=1, lane=[1, 2, 1, 2]), target="T", control="C",
+                         reference_lane=1)
+    assert one["ratio"].tolist() == [2.0, 6.0]
