@@ -66,7 +66,7 @@ def test_dark_on_light_uint8_saturates_at_black():
 def test_user_geometry_and_boxes_honoured():
     b = make_blot(6, n_lanes=5, background={"texture": 0.0})
     first = quantify_blot(b.to_image(), rows=["ASNS", "ACTB"])
-    lanes = [Lane(ln.lane, ln.centerline + [0, 3.0], ln.width * 0.9)
+    lanes = [Lane(ln.lane, ln.centerline + [0, 2.0], ln.width * 0.98)
              for ln in first.lane_geometry]
     boxes = first.bands[["lane", "row", "top", "bottom"]].copy()
     boxes.loc[0, "top"] -= 4

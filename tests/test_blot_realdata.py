@@ -48,18 +48,24 @@ def test_b2ar_two_rows(shared_blots):
     assert 280 < top < 350 and 500 < bottom < 600
 
 
-@pytest.mark.xfail(reason="marker column at the right edge is counted as a 10th lane",
-                   strict=False)
-def test_b2ar_nine_lanes(shared_blots):
-    assert len(_run(shared_blots, "b2ar_top_gapdh_bottom_16bit.tif").lanes) == 9
+def test_b2ar_nine_lanes_one_lane_set(shared_blots):
+    r = _run(shared_blots, "b2ar_top_gapdh_bottom_16bit.tif")
+    assert len(r.lanes) == 9
+    assert r.lanes["strip"].nunique() == 1  # both strips share the lane order
 
 
-def test_b1ar_two_strips(shared_blots):
-    r = _run(shared_blots, "b1ar_target_16bit.tif")
+@pytest.mark.parametrize("name", ["b1ar_target_16bit.tif", "b1ar_gapdh_16bit.tif"])
+def test_b1ar_two_strips(shared_blots, name):
+    r = _run(shared_blots, name)
     assert r.lanes["strip"].nunique() == 2
+    # every row lies on one strip, and each strip has a row
+    strips_of_rows = r.bands.groupby("row")["strip"].nunique()
+    assert (strips_of_rows == 1).all()
+    assert set(r.bands["strip"]) == {1, 2}
 
 
-@pytest.mark.xfail(reason="lanes of the sloping top strip are not all separated yet",
+@pytest.mark.xfail(reason="found [9, 10]: one lane of the sloping top strip is missed and a "
+                          "marker scratch at the bottom strip's left edge is taken as a lane",
                    strict=False)
 def test_b1ar_lane_counts(shared_blots):
     r = _run(shared_blots, "b1ar_target_16bit.tif")

@@ -215,10 +215,10 @@ def _peaks(profile, rel_prominence, min_distance):
     for q in pk:
         half = 0.5 * p[q]
         lo = q
-        while lo > 0 and p[lo - 1] > half and p[lo - 1] <= p[lo] * 1.5:
+        while lo > 0 and p[lo - 1] > half and p[lo - 1] <= p[lo]:
             lo -= 1
         hi = q
-        while hi < len(p) - 1 and p[hi + 1] > half and p[hi + 1] <= p[hi] * 1.5:
+        while hi < len(p) - 1 and p[hi + 1] > half and p[hi + 1] <= p[hi]:
             hi += 1
         xs = np.arange(lo, hi + 1)
         ww = p[lo:hi + 1] - half
@@ -282,9 +282,16 @@ def _fill_gaps(centres, prom, n_lanes, width):
 
 
 def _match_fraction(a, b, tol):
+    """Fraction of lanes of ``a`` matching one of ``b`` after the best common shift
+    (a tilt moves all lanes of a lower strip alike; different lane sets do not line up)."""
     if len(a) == 0 or len(b) == 0:
         return 0.0
-    d = np.abs(np.asarray(a)[:, None] - np.asarray(b)[None, :])
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    dd = b[None, :] - a[:, None]
+    nearest = dd[np.arange(len(a)), np.argmin(np.abs(dd), axis=1)]
+    shift = float(np.median(nearest))
+    d = np.abs((a + shift)[:, None] - b[None, :])
     matched = (d.min(axis=1) < tol).sum()
     return matched / min(len(a), len(b))
 
@@ -416,9 +423,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     groups = [[major[0]]]
     for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
-        sp = min_dist * 2
-        frac = _match_fraction(z.peaks, ref, 0.3 * sp)
-        if frac >= 0.6:
+        sp = float(np.median(np.diff(np.sort(z.peaks))))
+        frac = _match_fraction(z.peaks, ref, 0.25 * sp)
+        if frac >= 0.8:
             groups[-1].append(z)
         else:
             groups.append([z])
@@ -443,7 +450,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     for si, grp in enumerate(groups, start=1):
         y0 = grp[0].y0
         y1 = grp[-1].y1
-        prof = sum(_norm(_column_profile(fg, 0.0, z.y0, z.y1)) for z in grp)
+        # each zone counts alike (a faint target row as much as a bright control
+        # row), except weak zones (membrane edges, specks), which count less
+        zmass = np.array([z.profile.sum() for z in grp])
+        zw = np.minimum(1.0, zmass / (0.2 * zmass.max())) if zmass.max() > 0 else np.ones(len(grp))
+        prof = sum(w * _norm(_column_profile(fg, 0.0, z.y0, z.y1)) for w, z in zip(zw, grp))
         c, p = _peaks(prof, rel, min_dist)
         if len(c) == 0:
             continue
@@ -451,7 +462,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         tilt_s = _strip_tilt(fg, labels, objs, c, spacing, y0, y1, max_tilt_deg)
         tan_s = math.tan(math.radians(tilt_s))
         if tilt_s != 0.0:
-            prof = sum(_norm(_column_profile(fg, tan_s, z.y0, z.y1)) for z in grp)
+            prof = sum(w * _norm(_column_profile(fg, tan_s, z.y0, z.y1))
+                       for w, z in zip(zw, grp))
             c, p = _peaks(prof, rel, min_dist)
             if len(c) == 0:
                 continue

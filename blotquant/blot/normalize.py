@@ -52,6 +52,8 @@ def _pick(bands: pd.DataFrame, row: str, what: str) -> pd.DataFrame:
             agg["saturated"] = "any"
         if "image" in sub.columns:
             agg["image"] = "first"
+        if "strip" in sub.columns:
+            agg["strip"] = "first"
         sub = sub.groupby("lane", as_index=False).agg(agg)
     return sub.set_index("lane")
 
@@ -72,7 +74,9 @@ def normalize(bands: pd.DataFrame, *, target: str, control: str, reference_lane:
         of all valid lanes).
     control_bands : DataFrame, optional
         Bands of a second image (loading control of the same membrane); lanes
-        are matched by number.
+        are matched by number.  When target and control rows lie on different
+        strips (``strip`` column), lanes are matched by their order within the
+        strip and reported with the target's lane numbers.
 
     Returns
     -------
@@ -92,6 +96,15 @@ def normalize(bands: pd.DataFrame, *, target: str, control: str, reference_lane:
     """
     tb = _pick(bands, str(target), "target")
     cb = _pick(bands if control_bands is None else control_bands, str(control), "control")
+    # rows on different membrane strips (each with its own lanes, numbered on):
+    # pair lanes by their position within the strip (same lane order)
+    if "strip" in tb.columns and "strip" in cb.columns:
+        ts_, cs_ = set(tb["strip"]), set(cb["strip"])
+        if len(ts_) == 1 and len(cs_) == 1 and ts_ != cs_:
+            t_off = int(min(tb.index)) - 1
+            c_off = int(min(cb.index)) - 1
+            cb = cb.copy()
+            cb.index = cb.index - c_off + t_off
     lanes = sorted(set(tb.index) & set(cb.index))
     if not lanes:
         raise ParameterError(f"no lane has both a {target!r} and a {control!r} band")

@@ -349,6 +349,9 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
         row_names = list(dict.fromkeys(b["row"] for b in boxes))
     else:
         boxes, row_names = _detect_and_match(ld, lane_list, P, H)
+        if P["lanes"] is None and lane_geometry is None:
+            lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
+            P["n_lanes_found"] = len(lane_list)
 
     # ---------------------------------------------------------------- measure
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
@@ -480,6 +483,36 @@ def _detect_and_match(ld, lane_list, P, H):
                                   bottom=int(round(yexp + np.median(downs))), left=None,
                                   right=None, y=yexp, flags=["not_detected"], edited=False))
     return boxes, row_names
+
+
+def _drop_empty_edge_lanes(lane_list, ld, boxes):
+    """Without a lane count, an end lane of a strip with no band detected in any
+    row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay."""
+    detected = {b["lane"] for b in boxes if "not_detected" not in b["flags"]}
+    drop = set()
+    for s in sorted({ln.strip for ln in lane_list}):
+        sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
+        while sl and sl[0].lane not in detected:
+            drop.add(sl.pop(0).lane)
+        while sl and sl[-1].lane not in detected:
+            drop.add(sl.pop().lane)
+    if not drop or len(drop) == len(lane_list):
+        return lane_list, ld, boxes
+    keep = [ln for ln in lane_list if ln.lane not in drop]
+    mapping = {ln.lane: i for i, ln in enumerate(keep, start=1)}
+    new_ld = {}
+    for ln in keep:
+        d = ld[ln.lane]
+        ln.lane = mapping[ln.lane] if False else ln.lane
+        new_ld[mapping[ln.lane]] = d
+    for ln in keep:
+        ln.lane = mapping[ln.lane]
+    new_boxes = []
+    for b in boxes:
+        if b["lane"] in mapping:
+            b = dict(b, lane=mapping[b["lane"]])
+            new_boxes.append(b)
+    return keep, new_ld, new_boxes
 
 
 def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):

@@ -76,6 +76,27 @@ def _names(text):
     return names
 
 
+def _ref_lane(bands, row, reference_lane):
+    """The reference lane counted within the strip of ``row`` (lanes are numbered
+    on across strips, so lane 1 of the second strip has a larger number)."""
+    sub = bands[bands["row"] == row]
+    if "strip" not in sub.columns or len(sub) == 0:
+        return reference_lane
+    first = int(bands.loc[bands["strip"] == sub["strip"].iloc[0], "lane"].min())
+    return first + reference_lane - 1 if first > 1 else reference_lane
+
+
+def _strongest_row_on_strip(bands, row, control_bands):
+    """Control row on the same strip as ``row`` with the largest median volume."""
+    sub = bands[bands["row"] == row]
+    if len(sub) == 0 or len(control_bands) == 0:
+        return None
+    cb = control_bands[control_bands["strip"] == sub["strip"].iloc[0]]
+    if len(cb) == 0:
+        return None
+    return str(cb.groupby("row")["volume"].median().idxmax())
+
+
 def run(args) -> int:
     from ..blot import normalize, quantify_blot
     from ..io import read_image
@@ -117,20 +138,39 @@ def run(args) -> int:
         for i, target in enumerate(res.rows):
             # same membrane: pair each target row with the control row at the same
             # position when the counts match, else with the named/first control row
-            crow = (res2.rows[i] if args.control is None and len(res2.rows) == len(res.rows)
-                    else control)
-            parts.append(normalize(res.bands, target=target, control=crow,
-                                   control_bands=res2.bands,
-                                   reference_lane=args.reference_lane))
-        norm = pd.concat(parts, ignore_index=True)
+            if args.control is not None:
+                crow = args.control
+            elif len(res2.rows) == len(res.rows):
+                crow = res2.rows[i]
+            else:
+                crow = _strongest_row_on_strip(res.bands, target, res2.bands) or control
+            try:
+                parts.append(normalize(res.bands, target=target, control=crow,
+                                       control_bands=res2.bands,
+                                       reference_lane=_ref_lane(res.bands, target,
+                                                                args.reference_lane)))
+            except ParameterError as err:
+                print(f"note: {target} / {crow} not normalized: {err}")
+        norm = pd.concat(parts, ignore_index=True) if parts else None
     elif len(res.rows) >= 2:
         import pandas as pd
         control = args.control or res.rows[-1]
         if control not in res.rows:
             raise ParameterError(f"--control {control!r} is not a row; rows are {res.rows}")
-        norm = pd.concat([normalize(res.bands, target=t, control=control,
-                                    reference_lane=args.reference_lane)
-                          for t in res.rows if t != control], ignore_index=True)
+        parts = []
+        for t in res.rows:
+            if t == control:
+                continue
+            try:
+                parts.append(normalize(res.bands, target=t, control=control,
+                                       reference_lane=_ref_lane(res.bands, t,
+                                                                args.reference_lane)))
+            except ParameterError as err:
+                if args.control is not None:
+                    raise
+                # e.g. rows on strips with different lanes: nothing to pair
+                print(f"note: {t} / {control} not normalized: {err}")
+        norm = pd.concat(parts, ignore_index=True) if parts else None
     if norm is not None:
         write_table(norm, out / f"normalized.{fmt}")
     write_json(params, out / "params.json")
