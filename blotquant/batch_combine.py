@@ -97,13 +97,13 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
         tname = ctx.get("target") or rows[0]
         ref = int(ctx.get("reference_lane") or 1)
         if tname not in rows:
-            warnings.append(f"{t['name']}: target row {tname!r} not found "
+            warnings.append(f"normalisation: {t['name']}: target row {tname!r} not found "
                             f"(rows: {', '.join(rows)})")
             continue
         if totals:
             tp_t, _, tp_tot = totals[0]
             if tp_tot is None or tp_tot.empty:
-                warnings.append(f"{t['name']}: total-protein image {tp_t['name']} has no "
+                warnings.append(f"normalisation: {t['name']}: total-protein image {tp_t['name']} has no "
                                 "lane totals")
                 continue
             tb = bands[bands["row"].astype(str) == tname]
@@ -136,7 +136,8 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
             if not cname or cname == tname:
                 continue  # a single-row blot without a control: nothing to normalise
             if cb.empty:
-                warnings.append(f"{t['name']}: control row {cname!r} not found")
+                warnings.append(f"normalisation: {t['name']}: control row {cname!r} not "
+                                "found")
                 continue
             tb = bands[bands["row"].astype(str) == tname].copy()
             try:
@@ -144,16 +145,16 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
                                control_bands=cb)
             except Exception as err:  # noqa: BLE001 - report, keep the batch going
                 if "reference lane" in str(err):
-                    warnings.append(f"{t['name']}: {err}; ratios are relative to the "
-                                    "mean of all lanes instead")
+                    warnings.append(f"normalisation: {t['name']}: {err}; ratios are "
+                                    "relative to the mean of all lanes instead")
                     try:
                         df = normalize(tb, target=tname, control=cname,
                                        reference_lane=None, control_bands=cb)
                     except Exception as err2:  # noqa: BLE001
-                        warnings.append(f"{t['name']}: normalisation failed: {err2}")
+                        warnings.append(f"normalisation: {t['name']}: failed: {err2}")
                         continue
                 else:
-                    warnings.append(f"{t['name']}: normalisation failed: {err}")
+                    warnings.append(f"normalisation: {t['name']}: failed: {err}")
                     continue
             df = df.copy()
             df["image"] = t["name"]
@@ -170,7 +171,11 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
 
 
 def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
-    """Combined tables from finished tasks (in the given order) + warnings."""
+    """Combined tables from finished tasks (in the given order) + warnings.
+
+    Warnings start with a category: ``saturated:``, ``ratio:`` (flagged or
+    non-finite normalised ratios) or ``normalisation:``.
+    """
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in
                                             ("bands", "lanes", "ihc_regions", "ihc_cells")}
     warnings: list[str] = []
@@ -189,9 +194,12 @@ def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
                 (t, bands, totals))
             if "saturated" in bands:
                 sat = bands[bands["saturated"].astype(str).str.lower().isin(["true", "1"])]
-                for _, r in sat.iterrows():
-                    warnings.append(f"{t['name']}: saturated band (lane {r.get('lane')}, "
-                                    f"row {r.get('row')}) -- its volume is a lower bound")
+                if len(sat):
+                    where = ", ".join(f"lane {r.get('lane')} {r.get('row')}"
+                                      for _, r in sat.head(12).iterrows())
+                    more = f" (+{len(sat) - 12} more)" if len(sat) > 12 else ""
+                    warnings.append(f"saturated: {t['name']}: {len(sat)} saturated "
+                                    f"band(s): {where}{more} -- volumes are lower bounds")
         regions = _read(d / "ihc_regions.csv")
         if regions is not None:
             parts["ihc_regions"].append(_with_context(regions, t, phash))
@@ -207,10 +215,16 @@ def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
             tables[name] = pd.concat(parts[name], ignore_index=True)
     if normalized:
         tables["normalized"] = pd.concat(normalized, ignore_index=True)
-        for _, r in tables["normalized"].iterrows():
-            flags = r.get("flags")
-            if isinstance(flags, str) and flags.strip():
-                warnings.append(f"{r['image']}: lane {r['lane']} ratio flagged: {flags}")
+        nt = tables["normalized"]
+        flags = nt["flags"].fillna("").astype(str) if "flags" in nt else \
+            pd.Series("", index=nt.index)
+        bad = flags.str.strip().ne("") | ~np.isfinite(pd.to_numeric(nt["ratio"],
+                                                                     errors="coerce"))
+        for img, g in nt[bad].groupby("image", sort=False):
+            kinds = sorted({f for x in flags[g.index] for f in x.split(";") if f})
+            lanes = ", ".join(str(x) for x in g["lane"])
+            warnings.append(f"ratio: {img}: {len(g)} lane ratio(s) flagged (lanes {lanes}): "
+                            f"{', '.join(kinds) or 'not finite'}")
     elif parts["bands"]:
         tables["normalized"] = pd.DataFrame()
     for name in ("ihc_regions", "ihc_cells"):

@@ -15,6 +15,7 @@ is simply redone by the next run.  It never raises: a failure is returned
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -302,6 +303,8 @@ def process_image(task: dict) -> dict:
         (out / DONE).unlink(missing_ok=True)
         from .io import read_image
 
+        # the reader's own log lines would duplicate errors.csv on the console
+        logging.getLogger("tifffile").setLevel(logging.ERROR)
         img = read_image(task["file"])
         kind = task.get("kind", "auto")
         if kind == "auto":

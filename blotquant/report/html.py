@@ -33,12 +33,16 @@ __all__ = ["write_report", "render_report", "png_data_uri", "figure_data_uri",
 #: At most this many thumbnails are embedded (the report stays small).
 MAX_THUMBS = 300
 MAX_WARNINGS = 200
+_WARNING_TITLES = {"saturated": "Saturated bands",
+                   "ratio": "Flagged or out-of-range ratios",
+                   "normalisation": "Normalisation"}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px;
 color:#222;background:#fafafa}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;border-bottom:1px solid #ccc;
 padding-bottom:3px;margin-top:28px}
+h3{font-size:15px;margin:14px 0 4px}
 .meta{color:#666;font-size:13px}
 .counts span{display:inline-block;margin:8px 14px 0 0;padding:6px 10px;border-radius:4px;
 background:#e8eef7;font-size:14px}
@@ -233,11 +237,21 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     if n_bad:
         parts.append("<h3>Failed files</h3>" + _table_html(errors, max_rows=500))
     if warnings:
-        w = list(warnings)
-        items = "".join(f"<li>{_esc(x)}</li>" for x in w[:MAX_WARNINGS])
-        more = f"<li>... and {len(w) - MAX_WARNINGS} more</li>" if len(w) > MAX_WARNINGS \
-            else ""
-        parts.append(f"<ul class='warn'>{items}{more}</ul>")
+        groups: dict[str, list[str]] = {}
+        for x in warnings:
+            cat, _, rest = str(x).partition(": ")
+            if cat not in _WARNING_TITLES or not rest:
+                cat, rest = "other", str(x)
+            groups.setdefault(cat, []).append(rest)
+        for cat in (*_WARNING_TITLES, "other"):
+            w = groups.get(cat)
+            if not w:
+                continue
+            items = "".join(f"<li>{_esc(x)}</li>" for x in w[:MAX_WARNINGS])
+            more = f"<li>... and {len(w) - MAX_WARNINGS} more</li>" \
+                if len(w) > MAX_WARNINGS else ""
+            title = _WARNING_TITLES.get(cat, "Other")
+            parts.append(f"<h3>{_esc(title)} ({len(w)})</h3><ul class='warn'>{items}{more}</ul>")
     if not n_bad and not warnings:
         parts.append("<p>None.</p>")
 
