@@ -257,3 +257,51 @@ def test_cli_bad_source_is_fatal(tmp_path):
     from blotquant.cli import main
 
     assert main(["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
+
+
+def test_review_sidecar_is_honoured_and_redoes_the_image(blot_folder, tmp_path):
+    """A sidecar (corrections.find_sidecar) changes the analysis and the resume key."""
+    import shutil
+
+    from blotquant.corrections import blot_corrections, save_corrections, sidecar_path
+    from blotquant.io import read_image
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(blot_folder / "blot01.tif", src)
+    out = tmp_path / "out"
+    r1 = run_batch(src, out, workers=0, progress=False, report=False, qc=False)
+    lanes1 = r1.tables["lanes"]
+    assert len(lanes1) == 4
+    # the reviewer names the rows and keeps only lanes 1-3 (lane 4 deleted)
+    from blotquant import quantify_blot
+
+    img = read_image(src / "blot01.tif")
+    geo = [g for g in quantify_blot(img).lane_geometry if g.lane <= 3]
+    corr = blot_corrections(img, lanes=geo, rows=["ASNS", "ACTB"], path=src / "blot01.tif")
+    save_corrections(corr, sidecar_path(src / "blot01.tif", out))
+    r2 = run_batch(src, out, workers=0, progress=False, report=False, qc=False)
+    assert r2.n_done == 1 and r2.n_skipped == 0  # the sidecar is part of the key
+    assert sorted(r2.tables["lanes"]["lane"]) == [1, 2, 3]
+    assert set(r2.tables["bands"]["row"]) == {"ASNS", "ACTB"}
+    norm = r2.tables["normalized"]
+    assert set(norm["target"]) == {"ASNS"} and set(norm["control"]) == {"ACTB"}
+    r3 = run_batch(src, out, workers=0, progress=False, report=False, qc=False,
+                   use_sidecars=False)
+    assert sorted(r3.tables["lanes"]["lane"]) == [1, 2, 3, 4] and r3.n_skipped == 1
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+def test_table_formats(blot_folder, tmp_path, fmt):
+    import shutil
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(blot_folder / "blot02.tif", src)
+    res = run_batch(src, tmp_path / "out", workers=0, progress=False, report=False,
+                    qc=False, fmt=fmt)
+    p = tmp_path / "out" / f"bands.{fmt}"
+    assert res.paths["bands"] == p
+    df = pd.read_parquet(p) if fmt == "parquet" else pd.read_excel(p)
+    assert len(df) == len(res.tables["bands"]) and "params_hash" in df.columns
+    assert (tmp_path / "out" / "errors.csv").is_file()  # errors stay CSV
