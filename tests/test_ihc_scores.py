@@ -77,3 +77,18 @@ def test_classify_pixels_thresholds_and_mask():
     for bad in ("0.4,0.2,0.6", "a,b,c", (0.1, 0.2), (0.1, float("nan"), 0.3)):
         with pytest.raises(ParameterError):
             check_thresholds(bad)
+
+
+def test_fused_rgb_scoring_equals_two_step():
+    from blotquant.ihc.deconvolution import stain_maps
+    from blotquant.ihc.pixels import score_pixels_rgb
+    from blotquant.synthetic import make_ihc, perturb_stains
+
+    s = make_ihc(seed=3, shape=(300, 257), white_point=(241, 236, 244))
+    st = perturb_stains(degrees=3, seed=1)
+    mask = s.truth.tissue_mask
+    dab, cls = score_pixels_rgb(s.image, (0.15, 0.3, 0.7), stains=st, white_point=(241, 236, 244),
+                                mask=mask)
+    _, dab2 = stain_maps(s.image, st, (241, 236, 244))
+    np.testing.assert_array_equal(dab, dab2)
+    np.testing.assert_array_equal(cls, classify_pixels(dab2, (0.15, 0.3, 0.7), mask=mask))

@@ -294,12 +294,52 @@ def weighted_od(rgb, weights, white_point=255) -> np.ndarray:
     if a.dtype != np.uint8 or a.ndim != 3:
         od = optical_density(a, white_point)
         return _unmix(od, w[None, :])[..., 0]
-    lut = od_lut(white_point).astype(np.float64) * w[None, :]
-    a = np.ascontiguousarray(a)
-    chans = cv2.split(a)
-    out = cv2.LUT(chans[0], lut[:, 0].astype(np.float32).reshape(256, 1))
-    for c in (1, 2):
-        cv2.add(out, cv2.LUT(chans[c], lut[:, c].astype(np.float32).reshape(256, 1)), dst=out)
+    luts = weighted_luts(w, white_point)
+    out = np.empty(a.shape[:2], np.float32)
+    for r0, r1 in row_chunks(a.shape):
+        weighted_od_rows(a[r0:r1], luts, out[r0:r1])
+    return out
+
+
+def weighted_luts(weights, white_point=255) -> list:
+    """Three (256, 1) float32 tables ``weights[c] * OD_c(v)`` (see :func:`weighted_od`).
+
+    Examples
+    --------
+    >>> [t.shape for t in weighted_luts((1, 0, 0))]
+    [(256, 1), (256, 1), (256, 1)]
+    """
+    lut = od_lut(white_point).astype(np.float64) * np.asarray(weights, float).reshape(1, 3)
+    return [np.ascontiguousarray(lut[:, c], dtype=np.float32).reshape(256, 1) for c in range(3)]
+
+
+def row_chunks(shape, target_px: int = 65536):
+    """(start, stop) row ranges of about ``target_px`` pixels (cache-sized blocks).
+
+    Examples
+    --------
+    >>> list(row_chunks((5, 30000)))
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    rows = max(1, int(target_px) // max(int(shape[1]), 1))
+    return [(r, min(r + rows, int(shape[0]))) for r in range(0, int(shape[0]), rows)]
+
+
+def weighted_od_rows(block, luts, out) -> np.ndarray:
+    """Fill ``out`` (float32, rows x cols) with the weighted OD of a uint8 RGB block.
+
+    Examples
+    --------
+    >>> out = np.empty((1, 1), np.float32)
+    >>> float(weighted_od_rows(np.full((1, 1, 3), 255, np.uint8), weighted_luts((1, 1, 1)), out)[0, 0])
+    0.0
+    """
+    chans = cv2.split(np.ascontiguousarray(block))
+    cv2.LUT(chans[0], luts[0], dst=out)
+    tmp = cv2.LUT(chans[1], luts[1])
+    cv2.add(out, tmp, dst=out)
+    cv2.LUT(chans[2], luts[2], dst=tmp)
+    cv2.add(out, tmp, dst=out)
     return out
 
 
