@@ -195,7 +195,7 @@ def test_4pl_exact_on_noise_free_data():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_4pl_recovers_known_ic50_within_5_percent(seed):
-    """Realistic MTT noise: 4 % CV on the signal + 0.01 OD read noise, 13 doses
+    """Realistic MTT noise: 3 % CV on the signal + 0.01 OD read noise, 13 doses
     (4 decades), quadruplicates, 6 untreated + 6 blank wells."""
     rng = np.random.default_rng(1000 + seed)
     lines = {f"L{i}": float(10 ** rng.uniform(-1, 1)) for i in range(3)}
