@@ -19,8 +19,10 @@ sensitivity, i.e. positive vs IC50).
 
 Examples
 --------
+>>> CELL_LINES[0], len(ASNS_LEVEL) == len(IC50_U_ML) == len(CELL_LINES)
+('OVCAR8', True)
 >>> import tempfile
->>> sheet = write_samples(tempfile.mkdtemp(), ihc=False)  # doctest: +SKIP
+>>> sheet = write_samples(tempfile.mkdtemp())  # doctest: +SKIP
 """
 
 from __future__ import annotations
