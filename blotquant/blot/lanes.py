@@ -72,7 +72,7 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
         Approximate long side of the working (block-averaged) image.
     stroke_px : float, optional
         Structures narrower than this (full-resolution px) are removed
-        (text, pen marks). Default: image width / 60.
+        (text, pen marks). Default: min(30, image width / 30).
 
     Returns
     -------
@@ -111,7 +111,7 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     bg = np.minimum(bg, d)  # never above the data
     fg = d - bg
     if stroke_px is None:
-        stroke_px = a.shape[1] / 60.0
+        stroke_px = min(30.0, a.shape[1] / 30.0)
     L = int(max(1, round(stroke_px / k)))
     if L > 1:
         fg = ndi.grey_opening(fg, size=(1, L))

@@ -148,6 +148,18 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto")
     else:
         signal = (np.float32(sat) - g.astype(np.float32))
         satmask = g <= 0
+        if satmask.any():
+            # black scan frames (clipped regions touching the image border) are not
+            # bands: give them the background level and do not count them saturated
+            from scipy import ndimage as ndi
+            lab, n = ndi.label(satmask)
+            edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+            edge = edge[edge > 0]
+            if len(edge):
+                frame = np.isin(lab, edge)
+                if frame.any():
+                    signal[frame] = float(np.median(signal[::4, ::4]))
+                    satmask = satmask & ~frame
     return signal, satmask, pol, float(sat)
 
 
@@ -290,6 +302,7 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
 
     # ---------------------------------------------------------------- lanes
     tilt = 0.0
+    zones = None
     edited_lanes = lane_geometry is not None
     if lane_geometry is not None:
         lane_list = []
@@ -310,6 +323,7 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
                            return_details=True)
         tilt = det.tilt_deg
         lane_list = det.lanes
+        zones = det.zones
         # number lanes uniquely across strips, left to right within a strip
         lane_list.sort(key=lambda ln: (ln.strip, ln.x_at(0.5 * (ln.top + ln.bottom))))
         for i, ln in enumerate(lane_list, start=1):
@@ -348,7 +362,7 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
                               edited=True))
         row_names = list(dict.fromkeys(b["row"] for b in boxes))
     else:
-        boxes, row_names = _detect_and_match(ld, lane_list, P, H)
+        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones)
         if P["lanes"] is None and lane_geometry is None:
             lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
             P["n_lanes_found"] = len(lane_list)
@@ -398,13 +412,27 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
                       saturated_mask=satmask, tilt_deg=tilt, rows=row_names)
 
 
-def _detect_and_match(ld, lane_list, P, H):
-    """Band detection per lane, ladder detection, row matching and naming."""
+def _in_zones(y, zones):
+    for z0, z1 in zones:
+        m = max(10.0, 0.5 * (z1 - z0))
+        if z0 - m <= y <= z1 + m:
+            return True
+    return False
+
+
+def _detect_and_match(ld, lane_list, P, H, zones=None):
+    """Band detection per lane, ladder detection, row matching and naming.
+
+    ``zones``: row ranges where the text-free foreground has band structure;
+    profile peaks elsewhere (printed labels, handwriting) are not bands."""
     fwhms = []
     for lane_no, d in ld.items():
         n = len(d.prof)
         d.bands = detect_bands(d.prof, sensitivity=P["sensitivity"], noise=d.noise,
                                max_band_height=max(15, n // 6), tail=P["tail"])
+        if zones:
+            r0 = int(d.r[0]) if len(d.r) else 0
+            d.bands = [b for b in d.bands if _in_zones(r0 + b.y, zones)]
         fwhms += [b.fwhm for b in d.bands]
     # a common absolute floor: bands far weaker than the image's strongest are noise
     heights = [b.height for d in ld.values() for b in d.bands]
@@ -467,6 +495,18 @@ def _detect_and_match(ld, lane_list, P, H):
         ys = np.array([ld[ln].r[0] + present[ln].y for ln in present])
         ups = np.array([present[ln].y - present[ln].top for ln in present])
         downs = np.array([present[ln].bottom - present[ln].y for ln in present])
+        # the typical extent of this row's bands, from its stronger half; faint
+        # bands (noisy half-widths) whose limits stray far from it get it instead
+        hts = np.array([present[ln].height for ln in present])
+        strong = hts >= np.median(hts)
+        up_t, down_t = float(np.median(ups[strong])), float(np.median(downs[strong]))
+        for k_, ln_no in enumerate(present):
+            b = present[ln_no]
+            if b.height < 0.25 * hts.max() and not (
+                    0.6 * up_t <= ups[k_] <= 1.6 * up_t and 0.6 * down_t <= downs[k_] <= 1.6 * down_t):
+                n_ = len(ld[ln_no].prof)
+                b.top = max(0, int(math.floor(b.y - up_t)))
+                b.bottom = min(n_ - 1, int(math.ceil(b.y + down_t)))
         for ln in samp:
             d = ld[ln.lane]
             if ln.lane in present:
