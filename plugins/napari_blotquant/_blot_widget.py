@@ -28,6 +28,8 @@ from ._blot_state import BlotReview, normalize_rows
 from ._profile_plot import ProfilePlot
 from ._qt_utils import Runner, StatusBar, core_image, fill_table, layer_path, replace_shapes
 
+#: ms between an edit and the start of the re-quantification (lets napari draw first)
+REQUANT_DELAY_MS = 0
 _DONE = (ActionType.ADDED, ActionType.CHANGED, ActionType.REMOVED)
 _BAND_TABLE = ["lane", "row", "band", "top", "bottom", "volume", "background_volume",
                "saturated", "flags", "edited"]
@@ -114,6 +116,10 @@ class BlotReviewWidget(QWidget):
         self._param_timer.setSingleShot(True)
         self._param_timer.setInterval(250)
         self._param_timer.timeout.connect(self._params_changed)
+        self._requant_timer = QTimer(self)
+        self._requant_timer.setSingleShot(True)
+        self._requant_timer.setInterval(REQUANT_DELAY_MS)
+        self._requant_timer.timeout.connect(self._requantify_now)
         self.radius_spin.valueChanged.connect(lambda _: self._param_timer.start())
         self.redetect_btn = QPushButton("Re-detect bands in these lanes")
         self.redetect_btn.clicked.connect(self.redetect_bands)
@@ -261,7 +267,14 @@ class BlotReviewWidget(QWidget):
                                        path=layer_path(self.image_layer), author=author)
 
     def requantify(self):
-        """Re-measure with the reviewed lanes/bands (coalesced, in a worker thread)."""
+        """Re-measure with the reviewed lanes/bands (coalesced, in a worker thread).
+
+        Started from the event loop right after the edit has been drawn: a worker
+        running while napari repaints competes with it for the CPU and the GIL.
+        """
+        self._requant_timer.start()
+
+    def _requantify_now(self):
         if self.result is None or self._image is None:
             return None
         from blotquant.corrections import blot_kwargs
