@@ -12,8 +12,9 @@ columns (see :mod:`blotquant.batch_sheet`):
 - a target image plus a ``loading_control`` image of the same group: the
   target row of the first / the (first) row of the second, matched by lane;
 - a ``total_protein`` image in the group: lane normalisation factor
-  ``LNF = lane total / max lane total`` (lane totals = background-subtracted
-  lane profile integrals), ``ratio = target volume / LNF``.
+  ``LNF = lane total / max lane total`` (lane total = sum of the
+  background-corrected volumes of all bands the engine measured in that lane
+  of the stain image), ``ratio = target volume / LNF``.
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
                             f"(rows: {', '.join(rows)})")
             continue
         if totals:
-            tp_t, _, tp_tot = totals[0]
+            tp_t, tp_bands, _ = totals[0]
+            tp_tot = None if tp_bands is None or tp_bands.empty else \
+                tp_bands.groupby("lane")["volume"].sum().rename("total").reset_index()
             if tp_tot is None or tp_tot.empty:
                 warnings.append(f"normalisation: {t['name']}: total-protein image {tp_t['name']} has no "
                                 "lane totals")
@@ -186,12 +189,11 @@ def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
         bands = _read(d / "bands.csv")
         if bands is not None:
             lanes = _read(d / "lanes.csv")
-            totals = _read(d / "lane_totals.csv")
             parts["bands"].append(_lane_labels(_with_context(bands, t, phash), t))
             if lanes is not None:
                 parts["lanes"].append(_lane_labels(_with_context(lanes, t, phash), t))
             groups.setdefault(t["context"].get("group", t["name"]), []).append(
-                (t, bands, totals))
+                (t, bands, None))
             if "saturated" in bands:
                 sat = bands[bands["saturated"].astype(str).str.lower().isin(["true", "1"])]
                 if len(sat):

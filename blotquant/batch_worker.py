@@ -3,7 +3,7 @@
 :func:`process_image` takes a plain-dict task, analyses one image and writes
 its results into the task's result folder:
 
-``bands.csv``, ``lanes.csv``, ``lane_totals.csv`` (blots) or
+``bands.csv``, ``lanes.csv`` (blots) or
 ``ihc_regions.csv``, ``ihc_cells.csv`` (IHC), ``qc.png`` (the engine's QC
 figure), ``thumb.png`` (small overlay for the HTML report), ``info.json``
 and, written last, ``done.json`` -- the completion marker.  Every file is
@@ -190,19 +190,6 @@ def _engine_qc(kind: str, result, data, path: Path) -> None:
 
 
 # ----------------------------------------------------------------- the work
-def _lane_totals(result) -> pd.DataFrame:
-    rows = []
-    for lane, prof in sorted((getattr(result, "profiles", None) or {}).items()):
-        try:
-            sig = np.asarray(prof["signal"], dtype=float)
-            bg = np.asarray(prof["background"], dtype=float) if "background" in prof \
-                else np.zeros_like(sig)
-            rows.append({"lane": int(lane), "total": float(np.nansum(sig - bg))})
-        except (KeyError, TypeError, ValueError):
-            continue
-    return pd.DataFrame(rows, columns=["lane", "total"])
-
-
 def stable_params(params) -> dict:
     """``params`` without the volatile (timing) entries."""
     return {k: v for k, v in dict(params or {}).items() if k not in VOLATILE_PARAMS}
@@ -238,7 +225,6 @@ def _run_blot(task, img, out: Path, info: dict):
     lanes = _stable_hash(res.lanes, res.params)
     write_table(bands, out / "bands.csv")
     write_table(lanes, out / "lanes.csv")
-    write_table(_lane_totals(res), out / "lane_totals.csv")
     info["params"] = res.params
     info["n_lanes"] = int(len(lanes))
     info["n_bands"] = int(len(bands))

@@ -305,3 +305,48 @@ def test_table_formats(blot_folder, tmp_path, fmt):
     df = pd.read_parquet(p) if fmt == "parquet" else pd.read_excel(p)
     assert len(df) == len(res.tables["bands"]) and "params_hash" in df.columns
     assert (tmp_path / "out" / "errors.csv").is_file()  # errors stay CSV
+
+
+def test_total_protein_normalisation(tmp_path):
+    """ratio = target volume / (lane total / max lane total) of the stain image."""
+    import tifffile
+
+    from blotquant.synthetic import make_blot
+
+    tgt = make_blot(3, shape=(140, 220), n_lanes=4, rows=("ASNS",),
+                    loads=[1.0, 2.0, 1.0, 2.0], noise=False)
+    tps = make_blot(3, shape=(140, 220), n_lanes=4, rows=("p1", "p2", "p3"),
+                    loads=[[1.0] * 3, [2.0] * 3, [0.5] * 3, [1.0] * 3], noise=False)
+    tifffile.imwrite(tmp_path / "asns.tif", tgt.image)
+    tifffile.imwrite(tmp_path / "stain.tif", tps.image)
+    (tmp_path / "s.csv").write_text("file,group,role,rows\n"
+                                    "asns.tif,g,target,ASNS\nstain.tif,g,total protein,\n")
+    res = run_batch(tmp_path / "s.csv", tmp_path / "out", workers=0, progress=False,
+                    report=False, qc=False)
+    assert res.n_failed == 0, res.errors
+    norm = res.tables["normalized"]
+    bands = res.tables["bands"]
+    tot = bands[bands["image"] == "stain.tif"].groupby("lane")["volume"].sum()
+    tv = bands[bands["image"] == "asns.tif"].groupby("lane")["volume"].sum()
+    lnf = tot / tot.max()
+    np.testing.assert_allclose(norm["ratio"], (tv / lnf)[norm["lane"]].to_numpy(),
+                               rtol=1e-12)
+    assert set(norm["method"]) == {"total-protein"}
+    # loads 1,2,1,2 over protein 1,2,0.5,1 -> relative 1, 1, 2, 2
+    np.testing.assert_allclose(norm["relative_ratio"], [1, 1, 2, 2], rtol=0.12)
+
+
+def test_existing_dask_scheduler(blot_folder, tmp_path):
+    import shutil
+
+    from distributed import LocalCluster
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        shutil.copy(blot_folder / f"blot{i:02d}.tif", src)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None, protocol="tcp") as cluster:
+        res = run_batch(src, tmp_path / "out", scheduler=cluster.scheduler_address,
+                        progress=False, report=False, qc=False)
+    assert res.n_done == 3 and res.exit_status == 0
