@@ -18,9 +18,16 @@ from ..errors import ParameterError
 
 HELP = "score an IHC (H-DAB) image: H-score, % positive, Allred, IRS per region"
 
+EPILOG = """\
+writes into --out: summary.csv (one row per region), cells.csv (one row per
+cell; header only in pixel mode), params.json (every parameter, the white
+point and stain vectors used), <stem>_overlay.png (class colours: blue
+negative, yellow 1+, orange 2+, red 3+) and <stem>_figure.png.
+DAB OD is in QuPath units (log10), so QuPath thresholds carry over; see docs/ihc.md."""
+
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("ihc", help=HELP, description=HELP + ".",
+    p = subparsers.add_parser("ihc", help=HELP, description=HELP + ".", epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("image", help="RGB brightfield image (TIFF, PNG, JPEG, SVS, ...)")
     p.add_argument("--out", required=True, help="output folder (created)")
