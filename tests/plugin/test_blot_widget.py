@@ -11,10 +11,6 @@ import pytest
 
 pytestmark = pytest.mark.gui
 
-#: filled by the end-to-end test, used by the CLI test that follows it
-SAVED: dict = {}
-
-
 def _wait_result(qtbot, w, old, timeout=30000):
     qtbot.waitUntil(lambda: w.result is not old and not w.runner.busy, timeout=timeout)
     return w.result
@@ -124,26 +120,42 @@ def test_blot_review_end_to_end(make_napari_viewer, qtbot, blot_file, tmp_path):
     pd.testing.assert_frame_equal(
         again.bands[["lane", "row", "top", "bottom", "volume", "saturated"]],
         res5.bands[["lane", "row", "top", "bottom", "volume", "saturated"]])
-    SAVED.update(image=blot_file, sidecar=paths["corrections"], bands=res5.bands.copy())
 
 
-def test_cli_reproduces_sidecar(tmp_path):
-    """``blotquant blot IMAGE --out DIR --corrections SIDECAR`` gives the reviewed numbers."""
-    if not SAVED:
-        pytest.skip("needs the sidecar of test_blot_review_end_to_end")
+def test_cli_reproduces_sidecar(blot_file, tmp_path):
+    """``blotquant blot IMAGE --out DIR --corrections SIDECAR`` gives the reviewed numbers.
+
+    The sidecar is made by the dock's own state class (what Save writes) after
+    moving a lane, without a viewer, so this test stands alone under xdist.
+    """
     help_text = subprocess.run([sys.executable, "-m", "blotquant", "blot", "--help"],
                                capture_output=True, text=True).stdout
     if "--corrections" not in help_text:
         pytest.skip("the blot CLI has no --corrections option yet")
+    from blotquant.blot import quantify_blot
+    from blotquant.corrections import blot_kwargs, save_corrections, sidecar_path
+    from blotquant.io import read_image
+    from napari_blotquant._blot_state import BlotReview
+
+    img = read_image(blot_file)
+    res = quantify_blot(img, rows=["ASNS", "ACTB"])
+    rv = BlotReview()
+    lane_data, lane_feat, band_data, band_feat = rv.from_result(res)
+    lane_data[1] = lane_data[1] + [0, 9]
+    feats, renumber = rv.sync_lanes(lane_data, lane_feat)
+    rv.sync_bands(band_data, band_feat, renumber)
+    corr = rv.corrections(img, params={"background": "lane-fit"},
+                          image_name=blot_file.name, path=str(blot_file))
+    sidecar = save_corrections(corr, sidecar_path(blot_file, tmp_path))
+    ref = quantify_blot(img, **blot_kwargs(corr)).bands
     out = tmp_path / "cli"
-    proc = subprocess.run([sys.executable, "-m", "blotquant", "blot", str(SAVED["image"]),
-                           "--out", str(out), "--corrections", str(SAVED["sidecar"])],
+    proc = subprocess.run([sys.executable, "-m", "blotquant", "blot", str(blot_file),
+                           "--out", str(out), "--corrections", str(sidecar)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     cli = pd.read_csv(out / "bands.csv")
-    ref = SAVED["bands"]
-    np.testing.assert_allclose(cli["volume"], ref["volume"], rtol=1e-9)
     assert cli["row"].tolist() == ref["row"].tolist()
+    np.testing.assert_allclose(cli["volume"], ref["volume"], rtol=1e-9)
 
 
 def test_samples_open(make_napari_viewer):
