@@ -11,6 +11,7 @@ Examples
 (3, 3)
 """
 
+from .cells import CELL_MEASURES, CellDetection, classify_cells, detect_cells
 from .deconvolution import (QUPATH_HDAB, RUIFROK_HDAB, as_stain_matrix, deconvolve,
                             optical_density, stain_maps, stain_matrix, vector_angle_deg,
                             weighted_od)
@@ -28,4 +29,5 @@ __all__ = [
     "estimate_white_point", "tissue_mask", "classify_pixels", "class_counts", "CLASS_NAMES",
     "DEFAULT_THRESHOLDS", "h_score", "allred", "irs", "percent_positive", "summarize", "Region",
     "rectangle", "read_geojson", "write_geojson", "regions_to_geojson", "region_masks",
+    "detect_cells", "classify_cells", "CellDetection", "CELL_MEASURES",
 ]

@@ -8,6 +8,11 @@ Examples
 """
 
 from .blot import BlotTruth, SyntheticBlot, make_blot, make_dilution_series
+from .cells import CellTruth, SyntheticCellImage, make_cell_image
+from .ihc import IHCTruth, SyntheticIHC, make_ihc, perturb_stains
 
-__all__ = ["make_blot", "make_dilution_series", "SyntheticBlot", "BlotTruth"]
-from .ihc import IHCTruth, SyntheticIHC, make_ihc, perturb_stains  # noqa: E402,F401  (IHC engine)
+__all__ = [
+    "make_blot", "make_dilution_series", "SyntheticBlot", "BlotTruth",
+    "make_ihc", "perturb_stains", "SyntheticIHC", "IHCTruth",
+    "make_cell_image", "SyntheticCellImage", "CellTruth",
+]
