@@ -27,7 +27,7 @@ Examples
 >>> import numpy as np
 >>> img = np.zeros((120, 200), np.float32)
 >>> for x in (30, 80, 130, 170):
-...     img[50:60, x - 12:x + 12] = 100.0
+...     img[50:60, x - 12:x + 13] = 100.0
 >>> lanes = detect_lanes(img)
 >>> [round(l.x_at(55)) for l in lanes]
 [30, 80, 130, 170]
@@ -214,11 +214,12 @@ def _peaks(profile, rel_prominence, min_distance):
     cents = []
     for q in pk:
         half = 0.5 * p[q]
+        tol = 1e-3 * p[q]  # flat tops: float noise must not stop the walk
         lo = q
-        while lo > 0 and p[lo - 1] > half and p[lo - 1] <= p[lo]:
+        while lo > 0 and p[lo - 1] > half and p[lo - 1] <= p[lo] + tol:
             lo -= 1
         hi = q
-        while hi < len(p) - 1 and p[hi + 1] > half and p[hi + 1] <= p[hi]:
+        while hi < len(p) - 1 and p[hi + 1] > half and p[hi + 1] <= p[hi] + tol:
             hi += 1
         xs = np.arange(lo, hi + 1)
         ww = p[lo:hi + 1] - half

@@ -124,10 +124,10 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto")
     Examples
     --------
     >>> import numpy as np
-    >>> g = np.array([[250, 255, 0]], np.uint8)
+    >>> g = np.array([[250, 255, 250], [255, 0, 250], [250, 250, 250]], np.uint8)
     >>> s, m, pol, sat = prepare_signal(g, polarity="dark-on-light")
-    >>> s.tolist(), m.tolist(), sat
-    ([[5.0, 0.0, 255.0]], [[False, False, True]], 255.0)
+    >>> s[1].tolist(), m[1].tolist(), sat
+    ([0.0, 255.0, 5.0], [False, True, False], 255.0)
     """
     g = np.asarray(gray)
     sat = None if metadata is None else metadata.saturation_level
