@@ -56,9 +56,21 @@ def layer_data_from_image(image, name: str | None = None) -> list[tuple]:
     if md.axes == "YXC":
         kwargs["rgb"] = True
     elif md.axes == "CYX":
+        # one 2-D layer per channel, each with its own (YX) metadata, so the docks
+        # analyse a channel exactly as quantify_blot would
         names = list(md.channel_names) or [f"{name} [{i}]" for i in range(image.shape[0])]
-        kwargs.update(channel_axis=0, name=names, metadata=meta)
-        return [(data, kwargs, "image")]
+        colormaps = ["green", "magenta", "cyan", "yellow", "red", "blue"]
+        out = []
+        for i, cname in enumerate(names):
+            levels = [lv[i] for lv in image.levels]
+            cmd = md.replace(axes="YX", shape=tuple(levels[0].shape), channel_names=(cname,))
+            kw = {"name": cname, "blending": "additive", "colormap": colormaps[i % 6],
+                  "metadata": {META_KEY: cmd, PATH_KEY: md.path}}
+            if image.is_pyramid:
+                out.append((levels, {**kw, "multiscale": True}, "image"))
+            else:
+                out.append((levels[0], kw, "image"))
+        return out
     else:
         sat = md.saturation_level
         if sat and sat != float("inf") and not image.is_pyramid:

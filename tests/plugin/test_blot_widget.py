@@ -158,12 +158,22 @@ def test_cli_reproduces_sidecar(blot_file, tmp_path):
     np.testing.assert_allclose(cli["volume"], ref["volume"], rtol=1e-9)
 
 
-def test_samples_open(make_napari_viewer):
+def test_samples_open(make_napari_viewer, qtbot):
+    from napari_blotquant._blot_widget import BlotReviewWidget
+
     viewer = make_napari_viewer()
     for key, n_rgb in (("blot", False), ("two_strip_blot", False), ("ihc_colon", True)):
         (layer,) = viewer.open_sample("blotquant", key)
         assert layer.rgb is n_rgb
     assert viewer.layers["IHC colon"].data.shape == (512, 512, 3)
+    # the two-strip sample quantifies: target and loading control paired per lane
+    w = BlotReviewWidget(viewer)
+    w.image_combo.setCurrentText("two-strip blot")
+    w.run()
+    qtbot.waitUntil(lambda: w.result is not None and not w.runner.busy, timeout=30000)
+    assert sorted(set(w.result.bands["row"])) == ["ACTB", "ASNS"]
+    assert len(w.normalized) == 8  # lanes paired across strips when there are two
+    assert w.normalized["relative_ratio"].iloc[0] == pytest.approx(1.0)
 
 
 def test_error_is_shown_not_raised(make_napari_viewer, qtbot):

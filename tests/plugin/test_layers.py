@@ -160,3 +160,20 @@ def test_normalize_across_strips():
     one = normalize_rows(bands.assign(strip=1, lane=[1, 2, 1, 2]), target="T", control="C",
                          reference_lane=1)
     assert one["ratio"].tolist() == [2.0, 6.0]
+
+
+def test_reader_multichannel_gives_one_layer_per_channel(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    from napari_blotquant._reader import META_KEY, get_reader
+
+    stack = np.zeros((2, 40, 50), np.uint16)
+    stack[0, 10:20] = 5000
+    stack[1, 25:30] = 9000
+    p = tmp_path / "two channels.tif"
+    tifffile.imwrite(p, stack, photometric="minisblack")
+    layers = get_reader(str(p))(str(p))
+    assert len(layers) == 2
+    for (data, kw, kind), ch in zip(layers, stack):
+        assert kind == "image" and np.array_equal(data, ch)
+        assert kw["metadata"][META_KEY].axes == "YX"
+        assert kw["metadata"][META_KEY].shape == (40, 50)
