@@ -244,19 +244,31 @@ def _run_ihc(task, img, out: Path, info: dict):
                                 kind="ihc")
         kw.update(ihc_kwargs(corr))
         info["sidecar"] = task["sidecar"]
-    if img.metadata.pixel_size_um is not None and "pixel_size_um" not in kw:
-        kw["pixel_size_um"] = img.metadata.pixel_size_um
-    rgb = np.asarray(img.data)
-    if rgb.ndim == 3 and rgb.shape[-1] == 4:
-        rgb = rgb[..., :3]
-    res = score_ihc(rgb, image_name=task["name"], **kw)
+    # the engine takes the Image itself: pixel size, RGBA compositing, 16-bit scaling
+    res = score_ihc(img, image_name=task["name"], **kw)
     write_table(_stable_hash(res.summary, res.params), out / "ihc_regions.csv")
     cells = getattr(res, "cells", None)
     cells = pd.DataFrame() if cells is None else _stable_hash(cells, res.params)
     write_table(cells, out / "ihc_cells.csv")
     info["params"] = res.params
     info["n_cells"] = int(len(cells))
-    return res, dict(class_map=getattr(res, "class_map", None)), rgb
+    return res, dict(class_map=getattr(res, "class_map", None)), _display_level(img)
+
+
+def _rgb8(img):
+    """uint8 RGB of an IHC image, converted exactly as the engine does."""
+    from .ihc.score import prepare_rgb
+
+    return prepare_rgb(img)[0]
+
+
+def _display_level(img):
+    """The smallest pyramid level still >= 720 px on its long side (thumbnails)."""
+    levels = list(getattr(img, "levels", ()) or (img.data,))
+    for lv in reversed(levels):
+        if max(lv.shape[:2]) >= 720:
+            return np.asarray(lv)
+    return np.asarray(levels[0])
 
 
 def process_image(task: dict) -> dict:
@@ -308,13 +320,16 @@ def process_image(task: dict) -> dict:
             res, parts, data = _run_ihc(task, img, out, info)
         thumb = render_thumb(kind, data, max_px=int(task.get("thumb_px", 360)), **parts)
         _save_png(thumb, out / "thumb.png")
-        if task.get("qc", True):
+        if task.get("qc", True) and getattr(img, "is_pyramid", False):
+            info["qc_skipped"] = "whole-slide pyramid: no full-resolution QC figure"
+        elif task.get("qc", True):
             try:
                 if "matplotlib.pyplot" not in sys.modules:
                     import matplotlib
                     matplotlib.use("Agg")
                 with _MPL_LOCK:
-                    _engine_qc(kind, res, data, out / "qc.png")
+                    _engine_qc(kind, res, data if kind == "blot" else _rgb8(img),
+                               out / "qc.png")
             except Exception as err:  # a broken figure must not lose the numbers
                 info["qc_error"] = f"{type(err).__name__}: {err}"
         info["seconds"] = round(time.perf_counter() - t0, 4)
