@@ -50,7 +50,7 @@ def _floats(text: str) -> tuple[float, ...]:
 def add_analysis_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``batch`` and ``demo``."""
     g = p.add_argument_group("execution")
-    g.add_argument("--workers", type=int, default=None,
+    g.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local dask workers (default: CPUs, max 8; 0 = no dask, "
                         "run in this process)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS",

@@ -85,7 +85,7 @@ def register(subparsers) -> None:
                    default="two-sided")
     f.set_defaults(func=run_fisher)
 
-    m = sub.add_parser("mtt", help="MTT plate -> % viability -> 4PL IC50 (95% CI)",
+    m = sub.add_parser("mtt", help="MTT plate -> %% viability -> 4PL IC50 (95%% CI)",
                        description="Long CSV: cell_line, dose, replicate, absorbance "
                                    "[, type (sample/blank/untreated)] [, plate].  Without "
                                    "'type', cell_line 'blank' marks blanks and dose 0 "
