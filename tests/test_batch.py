@@ -19,6 +19,9 @@ from blotquant.batch_worker import DONE, decide_kind
 from blotquant.errors import ParameterError
 from blotquant.image import Image
 
+# keep module fixtures on one xdist worker (make test: -n 2 --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("batch")
+
 N_GOOD, N_BAD = 12, 2
 TABLES = ("bands.csv", "lanes.csv", "normalized.csv", "errors.csv")
 

@@ -12,6 +12,9 @@ import blotquant
 from blotquant.batch_samples import ASNS_LEVEL, CELL_LINES, sample_dir, write_samples
 from blotquant.cli import main
 
+# keep module fixtures on one xdist worker (make test: -n 2 --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("demo")
+
 SAMPLES = Path(blotquant.__file__).resolve().parents[1] / "sample_images"
 
 

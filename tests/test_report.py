@@ -14,6 +14,9 @@ import pytest
 from blotquant.report.html import bar_chart_with_points, render_report, write_report
 
 
+# keep module fixtures on one xdist worker (make test: -n 2 --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("report")
+
 class _Collect(HTMLParser):
     def __init__(self):
         super().__init__()
