@@ -36,11 +36,16 @@ HEM_CMAP = Colormap([[1, 1, 1, 1], [0.55, 0.55, 0.9, 1], [0.15, 0.1, 0.55, 1]],
                     name="hematoxylin OD")
 
 
-def _score(rgb, kwargs):
+def _score(image, kwargs):
+    """Worker body; reads a lazy slide level here, not in the GUI thread."""
     from blotquant.ihc import score_ihc
+    from blotquant.image import Image
 
+    if isinstance(image, Image) and not isinstance(image.data, np.ndarray):
+        yield "reading the slide level"
+        image = Image(np.asarray(image.data), image.metadata)
     yield "deconvolving and scoring"
-    return score_ihc(rgb, **kwargs)
+    return score_ihc(image, **kwargs), image
 
 
 def _rescore(result, thresholds):
@@ -204,19 +209,29 @@ class IHCReviewWidget(QWidget):
         return (R.shapes_to_regions(self.include_layer, "include")
                 + R.shapes_to_regions(self.exclude_layer, "exclude"))
 
-    def corrections(self, author: str | None = None):
-        """The current review as Corrections (what Save writes)."""
+    def corrections(self, author: str | None = None, *, verify_image: bool = True):
+        """The current review as Corrections (what Save writes).
+
+        ``verify_image=False`` skips hashing the image (used to build the scoring
+        arguments: hashing a whole-slide file can take seconds); Save always
+        records the real fingerprint.
+        """
         from blotquant.corrections import ihc_corrections, image_fingerprint
 
         full = core_image(self.image_layer) if self.image_layer is not None else None
         key = id(self.image_layer)
-        if self._fingerprint is None or self._fingerprint[0] != key:
-            self._fingerprint = (key, image_fingerprint(full, image_name=self.image_name(),
-                                                        path=layer_path(self.image_layer)))
+        if not verify_image and (self._fingerprint is None or self._fingerprint[0] != key):
+            fp = {"name": self.image_name(), "sha256": "0" * 64, "sha256_of": "pixels",
+                  "shape": [int(x) for x in full.shape]}
+        else:
+            if self._fingerprint is None or self._fingerprint[0] != key:
+                self._fingerprint = (key, image_fingerprint(
+                    full, image_name=self.image_name(), path=layer_path(self.image_layer)))
+            fp = self._fingerprint[1]
         return ihc_corrections(full, regions=self.regions(), params=self.params(),
                                downsample=self.downsample, image_name=self.image_name(),
                                path=layer_path(self.image_layer), author=author,
-                               fingerprint=self._fingerprint[1])
+                               fingerprint=fp)
 
     # ------------------------------------------------------------------ analysis
     def _selected_layer(self):
@@ -238,7 +253,7 @@ class IHCReviewWidget(QWidget):
                 md = md.replace(pixel_size_um=tuple(p * self.downsample for p in md.pixel_size_um))
             from blotquant.image import Image
 
-            return Image(np.asarray(img.data), md)
+            return Image(img.data, md)  # read in the worker
         self.level, self.downsample = 0, 1.0
         return core_image(layer)
 
@@ -258,7 +273,7 @@ class IHCReviewWidget(QWidget):
     def _submit_score(self, label, quiet=False):
         from blotquant.corrections import ihc_kwargs
 
-        kw = ihc_kwargs(self.corrections(), downsample=self.downsample)
+        kw = ihc_kwargs(self.corrections(verify_image=False), downsample=self.downsample)
         kw["image_name"] = self.image_name()
         return self.runner.submit(_score, self._image, kw, label=label, meta="score",
                                   quiet=quiet)
@@ -291,6 +306,8 @@ class IHCReviewWidget(QWidget):
             pass
 
     def _on_result(self, result, meta):
+        if meta == "score":
+            result, self._image = result  # keep the level read by the worker
         self.result = result
         self._show_layers(result, full=(meta == "score"))
         fill_table(self.table, _transposed(result.summary), digits=5)
