@@ -64,13 +64,18 @@ def test_b1ar_two_strips(shared_blots, name):
     assert set(r.bands["strip"]) == {1, 2}
 
 
-@pytest.mark.xfail(reason="found [9, 10]: one lane of the sloping top strip is missed and a "
-                          "marker scratch at the bottom strip's left edge is taken as a lane",
-                   strict=False)
 def test_b1ar_lane_counts(shared_blots):
     r = _run(shared_blots, "b1ar_target_16bit.tif")
-    counts = r.lanes.groupby("strip")["lane"].count().tolist()
-    assert counts == [10, 9]
+    assert r.lanes.groupby("strip")["lane"].count().tolist() == [10, 9]
+    assert len(r.rows) == 2
+    assert not r.bands["flags"].str.contains("not_detected").any()
+
+
+@pytest.mark.xfail(reason="GAPDH bands of the top strip merge into one sloping bar: only 3 of "
+                          "10 lanes are separated", strict=False)
+def test_b1ar_gapdh_lane_counts(shared_blots):
+    r = _run(shared_blots, "b1ar_gapdh_16bit.tif")
+    assert r.lanes.groupby("strip")["lane"].count().tolist() == [10, 9]
 
 
 @pytest.mark.xfail(reason="film scans: printed labels/handwriting still produce extra rows",

@@ -337,6 +337,9 @@ def match_rows(band_y: dict, lane_x: dict, *, tol: float):
             a = parent[a]
         return a
 
+    # candidate links: mutual nearest bands of lanes 1, 2 or 3 apart; neighbours
+    # first, closest first, so a long-range link never pre-empts a direct one
+    edges = []
     for li, la in enumerate(lanes):
         for step in (1, 2, 3):
             if li + step >= len(lanes):
@@ -350,12 +353,15 @@ def match_rows(band_y: dict, lane_x: dict, *, tol: float):
             for i in range(len(ya)):
                 j = int(np.argmin(d[i]))
                 if d[i, j] <= tol * (1 + 0.5 * (step - 1)) and int(np.argmin(d[:, j])) == i:
-                    ra, rb = find(index[(la, i)]), find(index[(lb, j)])
-                    # never put two bands of one lane into the same row
-                    if ra == rb or members[ra] & members[rb]:
-                        continue
-                    parent[rb] = ra
-                    members[ra] |= members[rb]
+                    edges.append((step, float(d[i, j]), (la, i), (lb, j)))
+    edges.sort(key=lambda e: (e[0], e[1]))
+    for _, _, na, nb in edges:
+        ra, rb = find(index[na]), find(index[nb])
+        # never put two bands of one lane into the same row
+        if ra == rb or members[ra] & members[rb]:
+            continue
+        parent[rb] = ra
+        members[ra] |= members[rb]
     groups: dict = {}
     for k, nd in enumerate(nodes):
         groups.setdefault(find(k), {})[nd[0]] = nd[1]

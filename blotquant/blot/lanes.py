@@ -223,7 +223,9 @@ def _peaks(profile, rel_prominence, min_distance):
             hi += 1
         xs = np.arange(lo, hi + 1)
         ww = p[lo:hi + 1] - half
-        cents.append(float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else float(q))
+        cen = float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else float(q)
+        lim = 0.5 * max(1.0, float(min_distance))
+        cents.append(q + min(lim, max(-lim, cen - q)))  # refinement stays near the peak
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
