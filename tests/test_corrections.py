@@ -245,3 +245,15 @@ def test_ihc_kwargs_round_trip(tmp_path):
     # scoring a 4x downsampled level scales the level-0 regions
     kw4 = C.ihc_kwargs(C.load_corrections(p), downsample=4)
     np.testing.assert_allclose(kw4["regions"][0].polygon[:4], regions[0].polygon / 4)
+
+
+def test_lane_objects_round_trip(tmp_path):
+    Lane = _need("blotquant.blot", "Lane")
+    img = _blot_image()
+    lanes = [Lane(1, [[0, 20], [63, 21.5]], 11.25, strip=1),
+             Lane(2, [[0, 50], [40, 52], [63, 53]], 12, is_ladder=True, strip=2, edited=True)]
+    corr = C.blot_corrections(img, lanes=lanes, rows=[], params={})
+    back = C.blot_kwargs(C.load_corrections(C.save_corrections(corr, tmp_path / "x.json")))
+    assert back["lane_geometry"] == lanes
+    assert [(x.strip, x.is_ladder, x.edited) for x in back["lane_geometry"]] == [
+        (1, False, False), (2, True, True)]
