@@ -353,3 +353,14 @@ def test_existing_dask_scheduler(blot_folder, tmp_path):
         res = run_batch(src, tmp_path / "out", scheduler=cluster.scheduler_address,
                         progress=False, report=False, qc=False)
     assert res.n_done == 3 and res.exit_status == 0
+
+
+def test_output_folder_inside_the_image_folder_is_not_scanned(blot_folder, tmp_path):
+    import shutil
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(blot_folder / "blot00.tif", src)
+    r1 = run_batch(src, src / "out", workers=0, progress=False, qc=False)
+    r2 = run_batch(src, src / "out", workers=0, progress=False, qc=False)
+    assert r1.n_images == r2.n_images == 1 and r2.n_skipped == 1
