@@ -265,3 +265,26 @@ def test_stats_cli_end_to_end(tmp_path, capsys):
     assert "Fisher exact" in out and "Pearson r" in out
     assert main(["stats", "fisher", str(tmp_path / "s.csv"), str(tmp_path / "cl.csv"),
                  "--cutoff", "100", "--positive", "KRAS", "--out", str(tmp_path / "f")]) == 1
+
+
+def test_exact_spearman_p_by_enumeration():
+    from itertools import permutations
+
+    from blotquant.stats import spearman_exact_p
+
+    x = [0.3, 1.2, 0.8, 2.5, 1.9]
+    y = [1.0, 2.0, 4.0, 3.0, 8.0]
+    rx, ry = _ranks(x), _ranks(y)
+
+    def rho(a, b):
+        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        num = sum((u - ma) * (v - mb) for u, v in zip(a, b))
+        return num / math.sqrt(sum((u - ma) ** 2 for u in a) * sum((v - mb) ** 2 for v in b))
+
+    obs = abs(rho(rx, ry))
+    count = sum(abs(rho(rx, [ry[i] for i in p])) >= obs - 1e-12
+                for p in permutations(range(5)))
+    assert abs(spearman_exact_p(x, y) - count / 120) < TOL
+    res = correlate(x, y)
+    assert abs(res.spearman_p_exact - count / 120) < TOL
+    assert np.isnan(correlate(np.arange(12.0), np.arange(12.0) ** 2).spearman_p_exact)

@@ -70,7 +70,8 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
                 figs.append(fig)
                 lines.append(f"ASNS/ACTB vs log10 IC50: Pearson r = {c.pearson_r:.3f} "
                              f"(p = {c.pearson_p:.3g}), Spearman rho = "
-                             f"{c.spearman_rho:.3f} (p = {c.spearman_p:.3g}), n = {c.n}")
+                             f"{c.spearman_rho:.3f} (exact p = {c.spearman_p_exact:.3g}), "
+                             f"n = {c.n}")
             except BlotquantError as err:
                 lines.append(f"correlation skipped: {err}")
     clinical = folder / "clinical.csv"

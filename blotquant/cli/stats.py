@@ -123,7 +123,9 @@ def run_correlate(args) -> int:
     lg = "log10 " if res.log_y else ""
     print(f"n = {res.n}: Pearson r = {res.pearson_r:.4f} (p = {res.pearson_p:.4g}) "
           f"[{args.level_col} vs {lg}{args.ic50_col}]; Spearman rho = "
-          f"{res.spearman_rho:.4f} (p = {res.spearman_p:.4g})")
+          f"{res.spearman_rho:.4f} (p = {res.spearman_p:.4g}"
+          + (f", exact permutation p = {res.spearman_p_exact:.4g})"
+             if res.spearman_p_exact == res.spearman_p_exact else ")"))
     print(f"wrote {out / 'correlation.csv'} and {out / 'correlation.png'}")
     return 0
 

@@ -15,12 +15,13 @@ Every number comes from scipy (``pearsonr``, ``spearmanr``,
 
 from .contingency import (FisherResult, cohort_vs_clinical, dichotomize, fisher_2x2,
                           patient_scores)
-from .correlation import CorrelationResult, biomarker_vs_sensitivity, correlate
+from .correlation import (CorrelationResult, biomarker_vs_sensitivity, correlate,
+                          spearman_exact_p)
 from .doseresponse import (DoseResponseFit, fit_4pl, fit_plate, fourpl, read_plate,
                            simulate_mtt_plate, viability)
 from .replicates import summarize_replicates
 
 __all__ = ["summarize_replicates", "correlate", "biomarker_vs_sensitivity",
-           "CorrelationResult", "cohort_vs_clinical", "dichotomize", "fisher_2x2",
+           "CorrelationResult", "spearman_exact_p", "cohort_vs_clinical", "dichotomize", "fisher_2x2",
            "patient_scores", "FisherResult", "fourpl", "fit_4pl", "fit_plate",
            "read_plate", "viability", "simulate_mtt_plate", "DoseResponseFit"]

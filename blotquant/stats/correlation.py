@@ -10,7 +10,38 @@ from scipy import stats as sps
 
 from ..errors import ParameterError
 
-__all__ = ["CorrelationResult", "correlate", "biomarker_vs_sensitivity"]
+__all__ = ["CorrelationResult", "correlate", "biomarker_vs_sensitivity",
+           "spearman_exact_p", "EXACT_SPEARMAN_MAX_N"]
+
+#: Largest n for which the exact Spearman permutation p-value is computed.
+EXACT_SPEARMAN_MAX_N = 9
+
+
+def spearman_exact_p(x, y) -> float:
+    """Exact two-sided permutation p-value of Spearman's rho.
+
+    The fraction of all n! orderings of ``y``'s (average) ranks whose
+    |rho| is at least the observed |rho| (ties allowed).
+
+    Examples
+    --------
+    >>> round(spearman_exact_p([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]), 6)  # 2 / 720
+    0.002778
+    """
+    from itertools import permutations
+
+    rx = sps.rankdata(np.asarray(x, dtype=float))
+    ry = sps.rankdata(np.asarray(y, dtype=float))
+    n = rx.size
+    if n > EXACT_SPEARMAN_MAX_N:
+        raise ParameterError(f"exact Spearman p-value only for n <= {EXACT_SPEARMAN_MAX_N}")
+    xc = rx - rx.mean()
+    yc = ry - ry.mean()
+    norm = np.sqrt((xc ** 2).sum() * (yc ** 2).sum())
+    obs = abs(float(xc @ yc) / norm)
+    perms = np.array(list(permutations(range(n))), dtype=np.int8)
+    rhos = np.abs(yc[perms] @ xc) / norm
+    return float(np.mean(rhos >= obs - 1e-12))
 
 
 @dataclass
@@ -25,6 +56,11 @@ class CorrelationResult:
         Coefficients and two-sided p-values (scipy.stats).
     pearson_ci : tuple of float
         95% confidence interval of r (Fisher z transform), NaN for n <= 3.
+    spearman_p_exact : float
+        Exact two-sided permutation p-value of rho (all n! orderings) for
+        n <= :data:`EXACT_SPEARMAN_MAX_N`, else NaN.  For small n the
+        t-approximation of ``spearman_p`` can be far off (n = 6 and rho = 1
+        give p ~ 0 by the approximation, 2/720 exactly).
     x_name, y_name : str
     log_y : bool
         Whether y was log10-transformed before the Pearson correlation
@@ -39,6 +75,7 @@ class CorrelationResult:
     spearman_rho: float
     spearman_p: float
     pearson_ci: tuple = (np.nan, np.nan)
+    spearman_p_exact: float = np.nan
     x_name: str = "x"
     y_name: str = "y"
     log_y: bool = False
@@ -49,7 +86,8 @@ class CorrelationResult:
         return {"x": self.x_name, "y": self.y_name, "log_y": self.log_y, "n": self.n,
                 "pearson_r": self.pearson_r, "pearson_p": self.pearson_p,
                 "pearson_ci_low": self.pearson_ci[0], "pearson_ci_high": self.pearson_ci[1],
-                "spearman_rho": self.spearman_rho, "spearman_p": self.spearman_p}
+                "spearman_rho": self.spearman_rho, "spearman_p": self.spearman_p,
+                "spearman_p_exact": self.spearman_p_exact}
 
 
 def correlate(x, y, *, log_y: bool = False, labels=None, x_name: str = "x",
@@ -57,6 +95,8 @@ def correlate(x, y, *, log_y: bool = False, labels=None, x_name: str = "x",
     """Pearson r and Spearman rho (with two-sided p-values) of paired values.
 
     Pairs with a non-finite value (or, with ``log_y``, y <= 0) are dropped.
+    For n <= 9 the exact permutation p-value of rho is added
+    (``spearman_p_exact``).
 
     Parameters
     ----------
@@ -99,10 +139,11 @@ def correlate(x, y, *, log_y: bool = False, labels=None, x_name: str = "x",
     else:
         ci = (np.nan, np.nan)
     data = pd.DataFrame({"label": labels, "x": x, "y": y})
+    p_exact = spearman_exact_p(x, yt) if n <= EXACT_SPEARMAN_MAX_N else np.nan
     return CorrelationResult(n=n, pearson_r=r, pearson_p=float(pr.pvalue),
                              spearman_rho=float(sr.statistic), spearman_p=float(sr.pvalue),
-                             pearson_ci=ci, x_name=x_name, y_name=y_name, log_y=log_y,
-                             data=data)
+                             pearson_ci=ci, spearman_p_exact=p_exact, x_name=x_name,
+                             y_name=y_name, log_y=log_y, data=data)
 
 
 def biomarker_vs_sensitivity(levels: pd.DataFrame, ic50: pd.DataFrame, *,

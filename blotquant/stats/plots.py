@@ -39,7 +39,9 @@ def correlation_plot(result, *, title: str | None = None) -> Figure:
     ax.set_title(title or f"{result.x_name} vs {result.y_name}", fontsize=10)
     txt = (f"Pearson r = {result.pearson_r:.3f} (p = {result.pearson_p:.3g})"
            f"{' on log' if result.log_y else ''}\n"
-           f"Spearman ρ = {result.spearman_rho:.3f} (p = {result.spearman_p:.3g}), "
+           f"Spearman ρ = {result.spearman_rho:.3f} (p = "
+           f"{result.spearman_p if result.spearman_p_exact != result.spearman_p_exact else result.spearman_p_exact:.3g}"
+           f"{'' if result.spearman_p_exact != result.spearman_p_exact else ', exact'}), "
            f"n = {result.n}")
     ax.text(0.02, 0.02, txt, transform=ax.transAxes, fontsize=8, va="bottom",
             bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
