@@ -57,8 +57,12 @@ class BlotReview:
         self._fingerprint = None
 
     # ------------------------------------------------------------ from a result
-    def from_result(self, result):
-        """Reset from a BlotResult; returns (lane_data, lane_features, band_data, band_features)."""
+    def from_result(self, result, boxes: pd.DataFrame | None = None):
+        """Reset from a BlotResult; returns (lane_data, lane_features, band_data, band_features).
+
+        ``boxes``: the band boxes the result was measured with (a loaded sidecar);
+        bands that had their own columns keep them on later edits.
+        """
         self.__init__()
         geometry = [replace(ln, centerline=np.array(ln.centerline, dtype=float))
                     for ln in result.lane_geometry]  # never mutate the result's lanes
@@ -82,6 +86,16 @@ class BlotReview:
             "top": bands["top"].astype(int).to_numpy(),
             "bottom": bands["bottom"].astype(int).to_numpy(),
             "left": np.nan, "right": np.nan})
+        if boxes is not None and len(boxes):
+            own = boxes.dropna(subset=["left", "right"]) if "left" in boxes else boxes.iloc[:0]
+            keyed = {(int(b.lane), str(b.row), int(round(b.top)), int(round(b.bottom))): b
+                     for b in own.itertuples(index=False)}
+            for i, rec in enumerate(self.band_boxes.itertuples(index=False)):
+                b = keyed.get((rec.lane, rec.row, rec.top, rec.bottom))
+                if b is not None:
+                    self.band_boxes.loc[i, ["left", "right"]] = [float(b.left), float(b.right)]
+                    self.band_box_edited[int(rec.uid)] = True
+                    band_feat.loc[i, "box_edited"] = True
         return lane_data, lane_feat, band_data, band_feat
 
     # ------------------------------------------------------------ lanes

@@ -69,6 +69,7 @@ class BlotReviewWidget(QWidget):
         self._image = None
         self._updating = False
         self._edit_t0 = None
+        self._loaded_boxes = None
         #: seconds from the last layer edit to updated tables (set after each re-quantification)
         self.last_edit_latency = float("nan")
         self.last_saved: dict = {}
@@ -174,6 +175,11 @@ class BlotReviewWidget(QWidget):
         browse.clicked.connect(self._browse)
         self.save_btn = QPushButton("Save tables + corrections")
         self.save_btn.clicked.connect(lambda: self.save())
+        load_btn = QPushButton("Load corrections...")
+        load_btn.setToolTip("Resume a review: quantify with a saved sidecar's lanes, bands "
+                            "and parameters")
+        load_btn.clicked.connect(lambda: self.load_corrections())
+        lay.addWidget(load_btn)
         save.addWidget(self.out_edit, 1)
         save.addWidget(browse)
         save.addWidget(self.save_btn)
@@ -258,6 +264,41 @@ class BlotReviewWidget(QWidget):
         if self.rows():
             kw["rows"] = self.rows()
         return self.runner.submit(_analyse, self._image, kw, label="detecting bands",
+                                  meta="full")
+
+    def load_corrections(self, path=None):
+        """Quantify the selected image with a saved sidecar (checked to fit the image)."""
+        from blotquant.corrections import blot_kwargs, load_corrections
+
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Load corrections", self.out_edit.text(),
+                                                  "blotquant corrections (*.blotquant.json)")
+            if not path:
+                return None
+        layer = self._selected_layer()
+        if layer is None:
+            self.status.message("select the image the corrections belong to", error=True)
+            return None
+        image = self._core_image(layer)
+        try:
+            corr = load_corrections(path, image=image, image_path=layer_path(layer),
+                                    kind="blot")
+        except Exception as exc:  # CorrectionsError: says what does not fit
+            self._on_error(exc)
+            return None
+        self.image_layer, self._image = layer, image
+        p = corr.blot["params"]
+        self.bg_combo.blockSignals(True)
+        self.bg_combo.setCurrentText(str(p.get("background", self.bg_combo.currentText())))
+        self.bg_combo.blockSignals(False)
+        self.radius_spin.blockSignals(True)
+        self.radius_spin.setValue(float(p.get("radius", self.radius_spin.value())))
+        self.radius_spin.blockSignals(False)
+        self.sens_spin.setValue(float(p.get("sensitivity", self.sens_spin.value())))
+        kw = blot_kwargs(corr)
+        kw["image_name"] = self.image_name()
+        self._loaded_boxes = kw.get("band_boxes")
+        return self.runner.submit(_analyse, self._image, kw, label="quantifying with corrections",
                                   meta="full")
 
     def corrections(self, author: str | None = None):
@@ -359,7 +400,9 @@ class BlotReviewWidget(QWidget):
         return layer
 
     def _load_layers(self, result):
-        lane_data, lane_feat, band_data, band_feat = self.review.from_result(result)
+        lane_data, lane_feat, band_data, band_feat = self.review.from_result(
+            result, boxes=self._loaded_boxes)
+        self._loaded_boxes = None
         scale = tuple(self.image_layer.scale[-2:]) if self.image_layer is not None else (1, 1)
         self._shapes_layer("lanes_layer", "lanes", lane_data, lane_feat,
                            L.lane_colors(lane_feat), 2)

@@ -156,6 +156,11 @@ class IHCReviewWidget(QWidget):
         reg.addWidget(imp)
         reg.addWidget(exp)
         lay.addLayout(reg)
+        load_btn = QPushButton("Load corrections...")
+        load_btn.setToolTip("Resume a review: score with a saved sidecar's regions and "
+                            "parameters")
+        load_btn.clicked.connect(lambda: self.load_corrections())
+        lay.addWidget(load_btn)
 
         self.table = QTableWidget()
         self.table.setMinimumHeight(150)
@@ -433,6 +438,45 @@ class IHCReviewWidget(QWidget):
         finally:
             self._updating = False
         self._region_timer.start()
+
+    def load_corrections(self, path=None):
+        """Score the selected image with a saved sidecar (checked to fit the image)."""
+        from blotquant.corrections import load_corrections
+        from blotquant.ihc.regions import read_geojson
+
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Load corrections", self.out_edit.text(),
+                                                  "blotquant corrections (*.blotquant.json)")
+            if not path:
+                return None
+        layer = self._selected_layer()
+        if layer is None:
+            self.status.message("select the image the corrections belong to", error=True)
+            return None
+        try:
+            corr = load_corrections(path, image=core_image(layer), image_path=layer_path(layer),
+                                    kind="ihc")
+        except Exception as exc:  # CorrectionsError: says what does not fit
+            self._on_error(exc)
+            return None
+        p = corr.ihc["params"]
+        combos = ((self.mode_combo, "mode"), (self.stains_combo, "stains"),
+                  (self.compartment_combo, "compartment"))
+        for combo, key in combos:
+            if isinstance(p.get(key), str):
+                combo.setCurrentText(p[key])
+        for spin, t in zip(self.threshold_spins, p.get("thresholds", self.thresholds())):
+            spin.blockSignals(True)
+            spin.setValue(float(t))
+            spin.blockSignals(False)
+        if layer is not self.image_layer:
+            self._fingerprint = None
+        self.image_layer = layer
+        self._image = self._prepare(layer)
+        self.set_regions(read_geojson(corr.ihc["regions"]) if corr.ihc["regions"]["features"]
+                         else [])
+        self._region_timer.stop()
+        return self._submit_score("scoring with corrections")
 
     def import_regions(self, path=None):
         """Load QuPath GeoJSON regions into the include/exclude layers."""

@@ -121,6 +121,21 @@ def test_blot_review_end_to_end(make_napari_viewer, qtbot, blot_file, tmp_path):
         again.bands[["lane", "row", "top", "bottom", "volume", "saturated"]],
         res5.bands[["lane", "row", "top", "bottom", "volume", "saturated"]])
 
+    # resume the review in a fresh dock from the sidecar: same numbers, same edits
+    w2 = BlotReviewWidget(viewer)
+    w2.image_combo.setCurrentText(image_layer.name)
+    w2.load_corrections(paths["corrections"])
+    res6 = _wait_result(qtbot, w2, None)
+    np.testing.assert_array_equal(res6.bands["volume"], res5.bands["volume"])
+    assert w2.bg_combo.currentText() == "rolling-ball"
+    assert int(w2.bands_layer.features["box_edited"].sum()) == 1  # the band drawn by hand
+    # a sidecar never applies to another image
+    viewer.add_image(np.asarray(image_layer.data)[::-1].copy(), name="other")
+    w3 = BlotReviewWidget(viewer)
+    w3.image_combo.setCurrentText("other")
+    assert w3.load_corrections(paths["corrections"]) is None
+    assert "do not fit this image" in w3.status.label.text()
+
 
 def test_cli_reproduces_sidecar(blot_file, tmp_path):
     """``blotquant blot IMAGE --out DIR --corrections SIDECAR`` gives the reviewed numbers.

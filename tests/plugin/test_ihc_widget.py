@@ -103,6 +103,15 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     saved = pd.read_csv(paths["summary"])
     assert saved["h_score"].tolist() == pytest.approx(res5.summary["h_score"].tolist())
 
+    # resume in a fresh dock from the sidecar: same regions, thresholds and numbers
+    w2 = IHCReviewWidget(viewer)
+    w2.image_combo.setCurrentText(image_layer.name)
+    w2.load_corrections(paths["corrections"])
+    res6 = _wait_result(qtbot, w2, None)
+    assert w2.thresholds() == (0.1, 0.4, 0.6)
+    assert [len(w2.include_layer.data), len(w2.exclude_layer.data)] == [1, 1]
+    pd.testing.assert_frame_equal(res6.summary[_SCORES], res5.summary[_SCORES])
+
     # ... and with the CLI, from the sidecar's regions and parameters
     p = corr.ihc["params"]
     roi = tmp_path / "roi.geojson"
