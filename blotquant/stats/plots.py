@@ -33,7 +33,13 @@ def correlation_plot(result, *, title: str | None = None) -> Figure:
     ys = slope * xs + icpt
     ax.plot(xs, 10 ** ys if result.log_y else ys, color="0.4", lw=1, zorder=2)
     if result.log_y:
+        from matplotlib.ticker import FuncFormatter
+
         ax.set_yscale("log")
+        fmt = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(fmt)
+        ax.yaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
     ax.set_xlabel(result.x_name)
     ax.set_ylabel(result.y_name + (" (log scale)" if result.log_y else ""))
     ax.set_title(title or f"{result.x_name} vs {result.y_name}", fontsize=10)
@@ -43,7 +49,10 @@ def correlation_plot(result, *, title: str | None = None) -> Figure:
            f"{result.spearman_p if result.spearman_p_exact != result.spearman_p_exact else result.spearman_p_exact:.3g}"
            f"{'' if result.spearman_p_exact != result.spearman_p_exact else ', exact'}), "
            f"n = {result.n}")
-    ax.text(0.02, 0.02, txt, transform=ax.transAxes, fontsize=8, va="bottom",
+    # the empty corner: top left for a positive trend, top right for a negative one
+    left = result.pearson_r >= 0
+    ax.text(0.02 if left else 0.98, 0.98, txt, transform=ax.transAxes, fontsize=8,
+            va="top", ha="left" if left else "right",
             bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
     return fig
 
