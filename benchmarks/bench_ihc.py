@@ -7,7 +7,8 @@ Prints (and records in docs/benchmarks/ihc.md by hand):
    I0 = 255 and on an off-white slide with the estimated white point.
 2. Pixel H-score error (all tissue pixels) with default settings under
    white / off-white / JPEG q85 (4:2:0 and 4:4:4) / off-white + JPEG / dust,
-   plus QuPath-style I0 = 255 for comparison.
+   plus QuPath-style I0 = 255 for comparison, and with chroma="off" (scored as
+   decoded, i.e. without the automatic JPEG 4:2:0 chroma restoration).
 3. Stain-vector estimation error (degrees) on perturbed synthetic stains.
 4. Throughput of pixel scoring vs skimage.color.rgb2hed on the same 2k x 2k
    image, one core, same run (interleaved, best of 5 each); score_ihc and
@@ -26,6 +27,7 @@ import cv2
 import numpy as np
 
 from blotquant.ihc import score_ihc, rescore
+from blotquant.ihc.chroma import detect_chroma_subsampling, restore_chroma
 from blotquant.ihc.deconvolution import (RUIFROK_HDAB, stain_maps, vector_angle_deg,
                                          weighted_od)
 from blotquant.ihc.pixels import classify_pixels
@@ -49,24 +51,32 @@ def accuracy(seeds, size):
     print(f"\n== accuracy: {len(seeds)} seeds, {size} x {size} px, default settings "
           "(score_ihc(img, mode='pixel'): white_point='auto', tissue detection on) ==")
     print(f"{'condition':30s} {'DAB r':>8s} {'r I0=255':>9s} {'|dH| med':>9s} {'|dH| max':>9s}"
-          f" {'dH QuPath-style I0=255 (max |.|)':>34s}")
+          f" {'dH QuPath-style I0=255 (max |.|)':>34s} {'chroma=off med/max':>19s} detected")
     rows = []
     for name, kw in CONDITIONS.items():
-        rs, r255s, errs, errs255 = [], [], [], []
+        rs, r255s, errs, errs255, errs_off, rs_off, kinds = [], [], [], [], [], [], []
         for seed in seeds:
             s = make_ihc(seed=seed, shape=(size, size), **kw)
             t = s.truth.tissue_mask
             res = score_ihc(s.image, mode="pixel")
             res255 = score_ihc(s.image, mode="pixel", white_point=255)
+            res_off = score_ihc(s.image, mode="pixel", chroma="off")
+            kinds.append(res.params["chroma_subsampling"]
+                         + ("*" if res.params["chroma_restored"] else ""))
+            errs_off.append(res_off.summary.h_score[0] - s.truth.h_score)
+            rs_off.append(np.corrcoef(res_off.dab_od[t], s.truth.dab_od[t])[0, 1])
             rs.append(np.corrcoef(res.dab_od[t], s.truth.dab_od[t])[0, 1])
             r255s.append(np.corrcoef(res255.dab_od[t], s.truth.dab_od[t])[0, 1])
             errs.append(res.summary.h_score[0] - s.truth.h_score)
             errs255.append(res255.summary.h_score[0] - s.truth.h_score)
         a = np.abs(errs)
+        ao = np.abs(errs_off)
         print(f"{name:30s} {min(rs):8.5f} {min(r255s):9.5f} {np.median(a):9.2f} {a.max():9.2f}"
-              f" {np.max(np.abs(errs255)):34.2f}   signed: {np.round(errs, 2).tolist()}")
+              f" {np.max(np.abs(errs255)):34.2f} {np.median(ao):9.2f}/{ao.max():.2f}"
+              f" {','.join(sorted(set(kinds)))}   signed: {np.round(errs, 2).tolist()}"
+              f"  chroma=off: {np.round(errs_off, 2).tolist()} r {min(rs_off):.5f}")
         rows.append((name, min(rs), min(r255s), float(np.median(a)), float(a.max()),
-                     float(np.max(np.abs(errs255)))))
+                     float(np.max(np.abs(errs255))), float(np.median(ao)), float(ao.max())))
     return rows
 
 
@@ -124,6 +134,14 @@ def speed(n_repeat=3):
     t_pt = best(pixel_scoring_tissue)
     t_hd = best(h_and_dab_maps)
     t_full = best(lambda: score_ihc(img, mode="pixel"))
+    t_full_off = best(lambda: score_ihc(img, mode="pixel", chroma="off"))
+    t_det = best(lambda: detect_chroma_subsampling(img))
+    sj = make_ihc(seed=0, shape=(1024, 1024), jpeg_quality=85)
+    jpg = np.ascontiguousarray(np.tile(sj.image, (2, 2, 1)))   # 4:2:0 grid kept (even tiles)
+    assert detect_chroma_subsampling(jpg)["subsampling"] == "4:2:0"
+    t_rest = best(lambda: restore_chroma(jpg))
+    t_full_jpg = best(lambda: score_ihc(jpg, mode="pixel"))
+    t_full_jpg_off = best(lambda: score_ihc(jpg, mode="pixel", chroma="off"))
     res = score_ihc(img, mode="pixel")
     t_re = best(lambda: rescore(res, (0.15, 0.35, 0.55)))
     print(f"\n== speed: {img.shape[0]} x {img.shape[1]} uint8 RGB, one thread ==")
@@ -138,9 +156,13 @@ def speed(n_repeat=3):
           f"  = {t_sk / t_pt:.1f}x rgb2hed")
     print(f"score_ihc(mode='pixel') incl. white point, tables {t_full * 1e3:7.1f} ms"
           f"  = {t_sk / t_full:.1f}x rgb2hed")
+    print(f"  same with chroma='off' (no 4:2:0 detection)     {t_full_off * 1e3:7.1f} ms")
+    print(f"4:2:0 detection (detect_chroma_subsampling), not triggered {t_det * 1e3:7.1f} ms")
+    print(f"JPEG q85 4:2:0 image: restore_chroma {t_rest * 1e3:7.1f} ms; score_ihc(mode='pixel')"
+          f" {t_full_jpg * 1e3:7.1f} ms (chroma='off': {t_full_jpg_off * 1e3:7.1f} ms)")
     print(f"rescore (new thresholds)                {t_re * 1e3:8.1f} ms")
     return dict(rgb2hed=t_sk, pixel=t_px, pixel_tissue=t_pt, maps=t_hd, full=t_full,
-                rescore=t_re, mpix=mpix)
+                rescore=t_re, mpix=mpix, detect=t_det, restore=t_rest, full_jpg=t_full_jpg)
 
 
 def colon(out_png):

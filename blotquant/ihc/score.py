@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..image import Image
+from .chroma import CHROMA_MODES, detect_chroma_subsampling, restore_chroma
 from .deconvolution import as_stain_matrix, as_white_point, stain_maps
 from .pixels import check_thresholds, classify_pixels
 from .regions import DEFAULT_EXCLUDE_CLASSES, as_regions, region_masks, regions_to_geojson
@@ -40,7 +41,7 @@ MODES = ("cell", "pixel")
 #: Keys of ``IHCResult.params`` that describe what happened (not inputs).
 DERIVED_PARAMS = ("stain_source", "white_point_source", "white_point_note", "region_names",
                   "regions_sha256", "input_conversion", "od_convention", "stain_estimate",
-                  "cell_detection")
+                  "cell_detection", "chroma_subsampling", "chroma_restored")
 
 
 def prepare_rgb(image) -> tuple[np.ndarray, dict]:
@@ -160,7 +161,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
               measure="mean", image_name=None, tissue=True,
               tissue_threshold=DEFAULT_TISSUE_THRESHOLD, min_tissue_px=256, max_hole_px=64,
               exclude_classes=DEFAULT_EXCLUDE_CLASSES, min_positive_pct=0.0,
-              stain_estimation=None, cell_params=None, **params) -> IHCResult:
+              stain_estimation=None, cell_params=None, chroma="auto", **params) -> IHCResult:
     """Score an H-DAB image: per-region H-score, % positive, Allred, IRS.
 
     Parameters
@@ -200,6 +201,14 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         Keyword arguments of :func:`~blotquant.ihc.stains.estimate_stains`.
     cell_params : dict, optional
         Keyword arguments of :func:`~blotquant.ihc.cells.detect_cells`.
+    chroma : {"auto", "off", "4:2:0"}
+        JPEG chroma handling (:mod:`~blotquant.ihc.chroma`). "auto": detect
+        4:2:0 chroma subsampling from the pixels and, in pixel mode, restore
+        codec-consistent block chroma before scoring (full-colour images are
+        left untouched); "off": score the pixels as decoded; "4:2:0": restore
+        without detecting (any mode). The detected subsampling is recorded in
+        ``params["chroma_subsampling"]``, whether the image was restored in
+        ``params["chroma_restored"]``.
     **params
         Only the derived entries of a previous ``IHCResult.params`` (e.g.
         ``stain_source``, ``white_point_source``), so ``score_ihc(img,
@@ -239,8 +248,21 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         raise ParameterError(f"compartment must be cytoplasm, nucleus or cell, got {compartment!r}")
     if measure not in ("mean", "max"):
         raise ParameterError(f"measure must be 'mean' or 'max', got {measure!r}")
+    if chroma not in CHROMA_MODES:
+        raise ParameterError(f"chroma must be one of {', '.join(CHROMA_MODES)}, got {chroma!r}")
     img, info = prepare_rgb(rgb)
     shape = img.shape[:2]
+    chroma_kind, chroma_restored = None, False
+    if chroma == "auto":
+        cinfo = detect_chroma_subsampling(img)
+        chroma_kind = cinfo["subsampling"]
+        if chroma_kind == "4:2:0" and mode == "pixel":
+            img = restore_chroma(img, phase=cinfo["phase"])
+            chroma_restored = True
+    elif chroma == "4:2:0":
+        chroma_kind = "given"
+        img = restore_chroma(img)
+        chroma_restored = True
     if pixel_size_um is None:
         pixel_size_um = info["pixel_size_um"]
     pa = _pixel_area_um2(pixel_size_um)
@@ -297,6 +319,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         "regions_sha256": _regions_digest(regs),
         "exclude_classes": list(exclude_classes), "min_positive_pct": float(min_positive_pct),
         "pixel_size_um": None if pixel_size_um is None else list(pixel_size_um),
+        "chroma": chroma, "chroma_subsampling": chroma_kind, "chroma_restored": chroma_restored,
         "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
     }
     if est_info is not None:
