@@ -124,3 +124,20 @@ def test_params_recorded_and_errors():
     with pytest.raises(ParameterError, match="band box for lane 9"):
         quantify_blot(b.image, band_boxes=pd.DataFrame(
             {"lane": [9], "row": ["A"], "top": [1], "bottom": [5]}))
+
+
+def test_corrections_sidecar_round_trip(tmp_path):
+    from blotquant.corrections import blot_corrections, blot_kwargs, load_corrections, \
+        save_corrections
+    b = make_blot(9, shape=(300, 500), n_lanes=5, background={"texture": 0.0})
+    img = b.to_image()
+    r = quantify_blot(img, rows=["ASNS", "ACTB"])
+    corr = blot_corrections(img, lanes=r.lane_geometry, bands=r.band_boxes(), rows=r.rows,
+                            params=r.input_params())
+    p = tmp_path / "blot.blotquant.json"
+    save_corrections(corr, p)
+    again = quantify_blot(img, **blot_kwargs(load_corrections(p)))
+    v1 = r.bands.set_index(["lane", "row"])["volume"]
+    v2 = again.bands.set_index(["lane", "row"])["volume"]
+    assert np.allclose(v1, v2.loc[v1.index], rtol=1e-3)
+    assert again.bands["edited"].all()

@@ -174,6 +174,13 @@ class BlotResult:
         cols = ["strip", "lane", "row", "top", "bottom", "left", "right"]
         return self.bands[cols].copy()
 
+    def input_params(self) -> dict:
+        """The keyword parameters of this run, minus ``rows`` and recorded outputs:
+        what a corrections sidecar stores as ``params`` to re-run it."""
+        outputs = {"rows", "polarity_used", "saturation_level", "tilt_deg",
+                   "lane_geometry_given", "band_boxes_given", "n_lanes_found", "elapsed_s"}
+        return {k: v for k, v in self.params.items() if k not in outputs}
+
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return (f"BlotResult({len(self.lanes)} lanes, {len(self.bands)} bands, "
                 f"rows={self.rows}, background={self.params.get('background')!r})")

@@ -70,6 +70,11 @@ _DEFAULTS = dict(lanes=None, rows=None, background="lane-fit", radius=50.0, sens
                  min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto")
 
 
+#: Keys a result's ``params`` records but which are outputs, not inputs (ignored).
+_RECORDED = ("polarity_used", "saturation_level", "tilt_deg", "lane_geometry_given",
+             "band_boxes_given", "n_lanes_found", "elapsed_s")
+
+
 # ----------------------------------------------------------------------------- input
 def _to_gray(image):
     if isinstance(image, Image):
@@ -283,6 +288,9 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
     (4, ['ACTB', 'ASNS'])
     """
     t0 = time.perf_counter()
+    # values recorded in ``params`` by an earlier run (a sidecar may hand them back)
+    for k in _RECORDED:
+        params.pop(k, None)
     unknown = set(params) - set(_DEFAULTS)
     if unknown:
         raise ParameterError(f"unknown parameter(s) {sorted(unknown)}; allowed: "
