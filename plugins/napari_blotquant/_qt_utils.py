@@ -139,7 +139,12 @@ def fill_table(table: QTableWidget, df: pd.DataFrame | None, columns=None, digit
     for i, row in enumerate(df.itertuples(index=False)):
         for j, v in enumerate(row):
             if isinstance(v, (float, np.floating)):
-                text = "" if np.isnan(v) else f"{v:.{digits}g}"
+                if np.isnan(v):
+                    text = ""
+                elif float(v).is_integer() and abs(v) < 1e6:
+                    text = str(int(v))
+                else:
+                    text = f"{v:.{digits}g}"
             else:
                 text = str(v)
             item = QTableWidgetItem(text)
