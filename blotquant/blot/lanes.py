@@ -210,16 +210,19 @@ def _peaks(profile, rel_prominence, min_distance):
         return np.array([], int), np.array([])
     pk, props = find_peaks(p, prominence=rel_prominence * p.max(),
                            distance=max(1, int(min_distance)))
-    # refine to the centroid of the peak's half-maximum region
+    # refine to the centroid of the part above half maximum, bounded by the
+    # valleys towards the neighbouring peaks (robust to flat or uneven tops)
     cents = []
-    for q in pk:
+    n = len(p)
+    for i, q in enumerate(pk):
+        lo_b = 0 if i == 0 else int(pk[i - 1] + np.argmin(p[pk[i - 1]:q + 1]))
+        hi_b = n - 1 if i == len(pk) - 1 else int(q + np.argmin(p[q:pk[i + 1] + 1]))
         half = 0.5 * p[q]
-        tol = 1e-3 * p[q]  # flat tops: float noise must not stop the walk
         lo = q
-        while lo > 0 and p[lo - 1] > half and p[lo - 1] <= p[lo] + tol:
+        while lo > lo_b and p[lo - 1] > half:
             lo -= 1
         hi = q
-        while hi < len(p) - 1 and p[hi + 1] > half and p[hi + 1] <= p[hi] + tol:
+        while hi < hi_b and p[hi + 1] > half:
             hi += 1
         xs = np.arange(lo, hi + 1)
         ww = p[lo:hi + 1] - half
