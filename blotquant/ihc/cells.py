@@ -10,7 +10,9 @@ classes 0 (negative), 1 (1+), 2 (2+), 3 (3+) with QuPath's rule
 ``value >= threshold``.
 
 Default parameters are QuPath's positive cell detection defaults
-(``DEFAULT_PARAMS``); lengths are in micrometres. When the pixel size is not
+(``DEFAULT_PARAMS``), plus a few of our own (outline refinement, local-peak
+outlines, DAB holes as nuclear evidence; see :func:`detect_cells`); lengths
+are in micrometres. When the pixel size is not
 known, ``assumed_pixel_size_um`` (0.5 um/px) converts them to pixels, so the
 default cell expansion is then 10 px; the result's ``params`` says
 ``pixel_size_source="assumed"``. When the pixel size is finer than
@@ -78,6 +80,10 @@ DEFAULT_PARAMS = {
     "boundary_sigma_um": 0.5,
     "opening_radius_um": 1.0,
     "relative_threshold": 0.5,
+    "peak_radius_um": 4.0,
+    "dab_hole_radius_um": 4.0,
+    "dab_hole_weight": 0.5,
+    "dab_hole_floor": 0.05,
     "cell_expansion_um": 5.0,
 }
 
@@ -305,7 +311,18 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         (1; removes thin hematoxylin lines/rings such as JPEG halos, 0 = off),
         ``relative_threshold`` (0.5; a nucleus outline is drawn at this fraction
         of its own peak OD when that exceeds ``threshold``, 0 = off),
+        ``peak_radius_um`` (4; before the split that peak is taken within this
+        radius, so a pale nucleus touching a dark one keeps its own outline;
+        0 = the whole object's peak), ``dab_hole_radius_um`` (4),
+        ``dab_hole_weight`` (0.5) and ``dab_hole_floor`` (0.05 OD): pale nuclei
+        inside DAB-positive cytoplasm are holes in the DAB; the depth of DAB
+        holes up to about twice the radius wide (black top-hat), times the
+        weight, is added to the background-subtracted hematoxylin where that
+        exceeds the floor, capped at the excess (so the hematoxylin contrast at
+        most doubles and unstained tissue is unaffected; weight 0 = off),
         ``cell_expansion_um`` (5).
+        The background (top-hat) is computed inside ``mask`` only, so narrow
+        wedges of dense stroma along the glass are not taken for nuclei.
 
     Returns
     -------
@@ -349,11 +366,12 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
     if factor > 1.01 and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
         hw = cv2.resize(h, work_shape[::-1], interpolation=cv2.INTER_AREA)
+        dw = cv2.resize(d, work_shape[::-1], interpolation=cv2.INTER_AREA)
         mw = None
         if mask is not None:
             mw = cv2.resize(mask.astype(np.float32), work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
     else:
-        work_shape, hw, mw, factor = shape, h, mask, 1.0
+        work_shape, hw, dw, mw, factor = shape, h, d, mask, 1.0
     wr = pr * shape[0] / work_shape[0] if shape[0] else pr
     wc = pc * shape[1] / work_shape[1] if shape[1] else pc
     wiso = math.sqrt(wr * wc)
@@ -365,6 +383,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         "split_tolerance_px": p["split_tolerance_um"] / wiso,
         "boundary_sigma_px": p["boundary_sigma_um"] / wiso,
         "opening_radius_px": p["opening_radius_um"] / wiso,
+        "peak_radius_px": p["peak_radius_um"] / wiso,
+        "dab_hole_radius_px": p["dab_hole_radius_um"] / wiso,
         "cell_expansion_px": p["cell_expansion_um"] / wiso,
     }
     if h.size:
@@ -374,6 +394,9 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
             max_area=derived["max_nucleus_area_px"], split_by_shape=p["split_by_shape"],
             split_tolerance=derived["split_tolerance_px"], boundary_sigma=derived["boundary_sigma_px"],
             opening_radius=derived["opening_radius_px"], relative_threshold=p["relative_threshold"],
+            peak_radius=derived["peak_radius_px"], dab_od=dw,
+            dab_hole_radius=derived["dab_hole_radius_px"], dab_hole_weight=p["dab_hole_weight"],
+            dab_hole_floor=p["dab_hole_floor"],
         )  # fmt: skip
         cw = _expand(nw, derived["cell_expansion_px"])
         if work_shape != shape:

@@ -6,7 +6,11 @@ the implementation is our own and vectorised:
 
 1. background subtraction: white top-hat of the hematoxylin OD with a disk of
    ``background_radius`` pixels (a grey opening computed on a block-minimum
-   shrunken copy for large radii, ImageJ style, then interpolated back);
+   shrunken copy for large radii, ImageJ style, then interpolated back),
+   inside ``mask`` only (glass does not count as background); optionally
+   (``dab_od``, ``dab_hole_*``) the depth of nucleus-sized holes in the DAB
+   is added where there is some hematoxylin contrast, so pale nuclei in
+   strongly stained cytoplasm are found;
 2. Gaussian smoothing (``sigma`` pixels) and threshold (``threshold``,
    hematoxylin OD): this finds the nuclei robustly but, with QuPath's 1.5 um
    sigma, blurs their outlines outward and fills the necks between touching
@@ -18,7 +22,8 @@ the implementation is our own and vectorised:
 4. outline refinement: each object keeps the pixels above
    ``relative_threshold`` times its own peak (and above ``threshold``), which
    puts the outline near half maximum, sheds faint halos and deepens the necks
-   between touching nuclei;
+   between touching nuclei (before the split the peak is the local one within
+   ``peak_radius``, so pale nuclei in a clump with dark ones survive);
 5. split of touching nuclei *by shape*: watershed of the Euclidean distance
    transform from its regional maxima, then adjacent basins are merged again
    when the saddle between them is less than ``split_tolerance`` pixels below
@@ -51,6 +56,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from skimage.segmentation import watershed
 
+from ..errors import ParameterError
+
 __all__ = ["segment_nuclei", "subtract_background"]
 
 
@@ -60,7 +67,7 @@ def _disk(radius: float) -> np.ndarray:
     return ((yy * yy + xx * xx) <= radius * radius + 1e-9).astype(np.uint8)
 
 
-def subtract_background(image: np.ndarray, radius: float) -> np.ndarray:
+def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | None = None) -> np.ndarray:
     """White top-hat: ``image`` minus its grey opening by a disk.
 
     Parameters
@@ -72,6 +79,11 @@ def subtract_background(image: np.ndarray, radius: float) -> np.ndarray:
         Radii above 10 px are computed on a block-minimum shrunken copy
         (factor 2 up to 30 px, 4 above; ImageJ's rolling-ball shortcut) and the
         background is interpolated back linearly.
+    mask : ndarray of bool, optional
+        Tissue: the opening ignores pixels outside it (a disk that overhangs
+        the glass takes the minimum of its tissue part only). Without this a
+        narrow wedge or corner of dense stroma, where the disk does not fit,
+        gets the glass as background and stands out like a large nucleus.
 
     Returns
     -------
@@ -86,21 +98,39 @@ def subtract_background(image: np.ndarray, radius: float) -> np.ndarray:
     >>> out = subtract_background(img, 5)
     >>> round(float(out[15, 15]), 3), round(float(out[0, 0]), 3)
     (0.8, 0.0)
+    >>> wedge = np.zeros((30, 30), np.float32); wedge[:, :4] = 0.3   # 4 px strip on glass
+    >>> float(subtract_background(wedge, 5)[15, 1]), float(subtract_background(wedge, 5, wedge > 0)[15, 1])
+    (0.3..., 0.0)
     """
     img = np.ascontiguousarray(image, dtype=np.float32)
     if radius <= 0 or img.size == 0:
         return img.copy()
+    big = np.float32(1e6)
+    src = img if mask is None else np.where(mask, img, big).astype(np.float32)
     shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
     if shrink > 1 and min(img.shape) >= 4 * shrink:
         rows, cols = img.shape
-        small = cv2.erode(img, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        small = cv2.erode(src, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
         small = np.ascontiguousarray(small[shrink // 2 :: shrink, shrink // 2 :: shrink])
-        k = _disk(radius / shrink)
-        bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, k, borderType=cv2.BORDER_REPLICATE)
+        bg = _open(small, _disk(radius / shrink), masked=mask is not None)
         bg = cv2.resize(bg, (cols, rows), interpolation=cv2.INTER_LINEAR)
     else:
-        bg = cv2.morphologyEx(img, cv2.MORPH_OPEN, _disk(radius), borderType=cv2.BORDER_REPLICATE)
-    return np.maximum(img - bg, 0, dtype=np.float32)
+        bg = _open(src, _disk(radius), masked=mask is not None)
+    out = np.maximum(img - bg, 0, dtype=np.float32)
+    if mask is not None:
+        out[~mask] = 0
+    return out
+
+
+def _open(img: np.ndarray, kernel: np.ndarray, masked: bool) -> np.ndarray:
+    """Grey opening; with ``masked``, values >= 1e5 mark pixels to ignore."""
+    if not masked:
+        return cv2.morphologyEx(img, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    ero = cv2.erode(img, kernel, borderType=cv2.BORDER_REPLICATE)
+    ero[ero >= 1e5] = -1e6  # disks entirely outside the mask: ignored by the dilation
+    bg = cv2.dilate(ero, kernel, borderType=cv2.BORDER_REPLICATE)
+    # pixels outside the mask (and near it after interpolation) are never "bright"
+    return np.where(bg <= -1e5, 0, bg).astype(np.float32)
 
 
 def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -121,13 +151,21 @@ def _fill_holes(fg: np.ndarray) -> np.ndarray:
     return fg | ~outside[lab]
 
 
-def _refine(labels, hs, hb, threshold, fraction):
-    """Keep label pixels with ``hb > max(threshold, fraction * peak of hs in the label)``."""
+def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
+    """Keep label pixels with ``hb > max(threshold, fraction * peak of hs in the label)``.
+
+    With ``local_peak`` (an image), the peak is the smaller of the label's peak
+    and ``local_peak`` at the pixel: a faint nucleus merged with a dark one is
+    then cut at its own half maximum, not the dark one's.
+    """
     sel = labels > 0
     peak = np.zeros(int(labels.max()) + 1, np.float32)
     np.maximum.at(peak, labels[sel], hs[sel])
-    cut = np.maximum(threshold, fraction * peak)
-    return np.where(hb > cut[labels], labels, 0)
+    ref = peak[labels]
+    if local_peak is not None:
+        ref = np.minimum(ref, local_peak)
+    cut = np.maximum(threshold, fraction * ref)
+    return np.where(hb > cut, labels, 0)
 
 
 def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
@@ -205,6 +243,11 @@ def segment_nuclei(
     boundary_sigma: float = 1.0,
     opening_radius: float = 2.0,
     relative_threshold: float = 0.5,
+    peak_radius: float = 0.0,
+    dab_od: np.ndarray | None = None,
+    dab_hole_radius: float = 0.0,
+    dab_hole_weight: float = 0.0,
+    dab_hole_floor: float = 0.05,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -240,6 +283,23 @@ def segment_nuclei(
         OD exceeds ``max(threshold, relative_threshold * peak)``, ``peak``
         being its maximum smoothed OD (0 = off). Places the outline near half
         maximum and sheds faint halos (e.g. JPEG colour bleeding).
+    peak_radius : float
+        Before the split, the peak of the outline refinement is the smaller
+        of the object's peak and the maximum within this radius of the pixel
+        (0 = the object's peak): a pale nucleus that touches a dark one in a
+        crowded epithelium keeps its own outline instead of vanishing below
+        half the dark one's peak.
+    dab_od : ndarray, 2-D, optional
+        DAB OD of the same image, used with ``dab_hole_*``.
+    dab_hole_radius, dab_hole_weight : float
+        Nuclei as holes in DAB-positive cytoplasm: the depth of DAB holes
+        narrower than about twice ``dab_hole_radius`` (black top-hat of
+        ``dab_od``) times ``dab_hole_weight`` is added to the
+        background-subtracted hematoxylin, but never more than the
+        hematoxylin contrast itself (the contrast at most doubles, and only
+        where there is some). Pale nuclei inside strongly stained cytoplasm
+        then reach the threshold; unstained tissue (stroma) is unaffected.
+        0 = off.
 
     Returns
     -------
@@ -257,7 +317,13 @@ def segment_nuclei(
     h = np.ascontiguousarray(hematoxylin_od, dtype=np.float32)
     if h.size == 0:
         return np.zeros(h.shape, np.int32)
-    h = subtract_background(h, background_radius)
+    h = subtract_background(h, background_radius, None if mask is None else np.asarray(mask, bool))
+    if dab_od is not None and dab_hole_radius > 0 and dab_hole_weight > 0:
+        d = np.ascontiguousarray(dab_od, dtype=np.float32)
+        if d.shape != h.shape:
+            raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
+        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE) - d
+        h = h + np.clip(h - dab_hole_floor, 0, dab_hole_weight * hole)
     if opening_radius > 0:
         h = cv2.morphologyEx(h, cv2.MORPH_OPEN, _disk(opening_radius), borderType=cv2.BORDER_REPLICATE)
     hs = _smooth(h, sigma)
@@ -275,7 +341,10 @@ def segment_nuclei(
     fg = keep[cc]
     labels = np.where(fg, cc, 0).astype(np.int32)
     if relative_threshold > 0:  # per object first: sharper necks for the split
-        labels = _refine(labels, hs, hb, threshold, relative_threshold)
+        local = None
+        if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
+            local = cv2.dilate(hs, _disk(peak_radius), borderType=cv2.BORDER_REPLICATE)
+        labels = _refine(labels, hs, hb, threshold, relative_threshold, local)
     if split_by_shape:
         labels = _split_by_shape(labels > 0, split_tolerance)
         if relative_threshold > 0:  # then per nucleus
