@@ -67,6 +67,7 @@ class BlotReviewWidget(QWidget):
         self.bands_layer = None
         self.image_layer = None
         self._image = None
+        self._raw_image = None
         self._updating = False
         self._edit_t0 = None
         self._loaded_boxes = None
@@ -244,6 +245,7 @@ class BlotReviewWidget(QWidget):
             self.status.message("whole-slide images belong in the IHC review dock", error=True)
             return None
         self.image_layer = layer
+        self._raw_image = core_image(layer)  # as read: what the sidecar fingerprints
         self._image = self._core_image(layer)
         kw = self.params()
         kw["image_name"] = self.image_name()
@@ -279,14 +281,14 @@ class BlotReviewWidget(QWidget):
         if layer is None:
             self.status.message("select the image the corrections belong to", error=True)
             return None
-        image = self._core_image(layer)
+        raw = core_image(layer)
         try:
-            corr = load_corrections(path, image=image, image_path=layer_path(layer),
+            corr = load_corrections(path, image=raw, image_path=layer_path(layer),
                                     kind="blot")
         except Exception as exc:  # CorrectionsError: says what does not fit
             self._on_error(exc)
             return None
-        self.image_layer, self._image = layer, image
+        self.image_layer, self._raw_image, self._image = layer, raw, self._core_image(layer)
         p = corr.blot["params"]
         self.bg_combo.blockSignals(True)
         self.bg_combo.setCurrentText(str(p.get("background", self.bg_combo.currentText())))
@@ -303,7 +305,7 @@ class BlotReviewWidget(QWidget):
 
     def corrections(self, author: str | None = None):
         """The current review as a Corrections object (what Save writes)."""
-        return self.review.corrections(self._image, params=self.params(),
+        return self.review.corrections(self._raw_image, params=self.params(),
                                        image_name=self.image_name(),
                                        path=layer_path(self.image_layer), author=author)
 
