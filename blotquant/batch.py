@@ -308,9 +308,13 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
 
     Examples
     --------
-    >>> res = run_batch("images/", "out/", workers=2)  # doctest: +SKIP
-    >>> res.exit_status, res.n_failed                    # doctest: +SKIP
-    (0, 0)
+    >>> import tempfile, pathlib, tifffile
+    >>> from blotquant.synthetic import make_blot
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> tifffile.imwrite(d / "blot.tif", make_blot(0, shape=(120, 200), n_lanes=3).image)
+    >>> res = run_batch(d, d / "out", workers=0, progress=False, report=False, qc=False)
+    >>> res.n_done, res.n_failed, res.exit_status, sorted(res.tables)
+    (1, 0, 0, ['bands', 'lanes', 'normalized'])
     """
     t0 = time.perf_counter()
     if fmt not in TABLE_FORMATS:
