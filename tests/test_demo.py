@@ -83,15 +83,18 @@ def test_regenerated_samples_match_the_bundled_ones(tmp_path):
     from PIL import Image as PILImage
 
     write_samples(tmp_path)
+    hint = ("differs from a fresh generation: if the synthetic generators changed on "
+            "purpose, run `python sample_images/make_samples.py` and commit sample_images/")
     for p in sorted(SAMPLES.iterdir()):
         if p.suffix == ".csv":
-            assert (tmp_path / p.name).read_text() == p.read_text(), p.name
+            assert (tmp_path / p.name).read_text() == p.read_text(), f"{p.name} {hint}"
         elif p.suffix == ".tif":
             np.testing.assert_array_equal(tifffile.imread(tmp_path / p.name),
-                                          tifffile.imread(p))
+                                          tifffile.imread(p), err_msg=f"{p.name} {hint}")
         elif p.suffix == ".png":
             np.testing.assert_array_equal(np.asarray(PILImage.open(tmp_path / p.name)),
-                                          np.asarray(PILImage.open(p)))
+                                          np.asarray(PILImage.open(p)),
+                                          err_msg=f"{p.name} {hint}")
 
 
 @pytest.mark.parametrize("argv", [["demo", "--help"], ["batch", "--help"],
