@@ -66,6 +66,9 @@ EXIT_SOME_FAILED = 3
 
 ERROR_COLUMNS = ["file", "error_type", "message"]
 
+#: Rows an Excel sheet can hold (header included); larger tables fall back to CSV.
+XLSX_MAX_ROWS = 1_048_576
+
 log = logging.getLogger(__name__)
 
 
@@ -378,7 +381,12 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
     paths = {}
     for name in TABLE_NAMES:
         if name in combined:
-            paths[name] = write_table(combined[name], out_dir / f"{name}.{fmt}")
+            f = fmt
+            if fmt == "xlsx" and len(combined[name]) >= XLSX_MAX_ROWS:
+                f = "csv"
+                warnings.append(f"other: {name} has {len(combined[name])} rows, more than an "
+                                "Excel sheet holds: written as CSV")
+            paths[name] = write_table(combined[name], out_dir / f"{name}.{f}")
     paths["errors"] = write_table(errors, out_dir / "errors.csv")
     result = BatchResult(out_dir=out_dir, tables=combined, errors=errors,
                          n_images=len(df), n_done=len(todo) - sum(
