@@ -81,6 +81,7 @@ def blot_shot(path: Path):
     v.add_image(data, **kw)
     w = BlotReviewWidget(v)
     v.window.add_dock_widget(w, name="Blot review", area="right")
+    w.rows_edit.setText("ASNS, ACTB")
     w.run()
     _wait(lambda: w.result is not None and not w.runner.busy)
     # show a reviewed state: lane 3 nudged, its profile plotted
@@ -143,6 +144,7 @@ def blot_latency(n_edits=7):
     v.add_image(b.image, name="1 Mpx blot")
     w = BlotReviewWidget(v)
     v.window.add_dock_widget(w)
+    w.rows_edit.setText("ASNS, ACTB")
     w.run()
     _wait(lambda: w.result is not None and not w.runner.busy)
     _settle(0.5)

@@ -100,8 +100,10 @@ class BlotReviewWidget(QWidget):
         self.lanes_spin = QSpinBox()
         self.lanes_spin.setRange(0, 99)
         self.lanes_spin.setSpecialValueText("auto")
-        self.rows_edit = QLineEdit("ASNS, ACTB")
-        self.rows_edit.setToolTip("Row (protein) names, top to bottom; edit to rename rows")
+        self.rows_edit = QLineEdit()
+        self.rows_edit.setPlaceholderText("auto (row1, row2, ...), or e.g. ASNS, ACTB")
+        self.rows_edit.setToolTip("Row (protein) names, top to bottom: before Quantify, keeps "
+                                  "exactly that many rows; afterwards, edit to rename rows")
         self.rows_edit.editingFinished.connect(self._rows_edited)
         self.bg_combo = QComboBox()
         self.bg_combo.addItems(list(BACKGROUNDS))

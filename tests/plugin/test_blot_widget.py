@@ -40,6 +40,7 @@ def test_blot_review_end_to_end(make_napari_viewer, qtbot, blot_file, tmp_path):
     w = BlotReviewWidget(viewer)
     viewer.window.add_dock_widget(w)
     assert w.image_combo.currentText() == image_layer.name
+    w.rows_edit.setText("ASNS, ACTB")
     w.run()
     res0 = _wait_result(qtbot, w, None)
 
@@ -184,6 +185,7 @@ def test_samples_open(make_napari_viewer, qtbot):
     # the two-strip sample quantifies: target and loading control paired per lane
     w = BlotReviewWidget(viewer)
     w.image_combo.setCurrentText("two-strip blot")
+    w.rows_edit.setText("ASNS, ACTB")
     w.run()
     qtbot.waitUntil(lambda: w.result is not None and not w.runner.busy, timeout=30000)
     assert sorted(set(w.result.bands["row"])) == ["ACTB", "ASNS"]
