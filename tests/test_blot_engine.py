@@ -141,3 +141,14 @@ def test_corrections_sidecar_round_trip(tmp_path):
     v2 = again.bands.set_index(["lane", "row"])["volume"]
     assert np.allclose(v1, v2.loc[v1.index], rtol=1e-3)
     assert again.bands["edited"].all()
+
+
+def test_touching_bands_share_one_baseline():
+    from blotquant.blot.bands import flank_fit_baseline
+    y = np.arange(60.0)
+    base = 100 + 2 * y
+    p = base.copy()
+    p[20:30] += 50
+    p[30:40] += 80
+    est = flank_fit_baseline(p, 30, 39, exclude=[(20, 29)])
+    assert np.allclose(est[30:40], base[30:40])

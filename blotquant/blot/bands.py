@@ -239,7 +239,9 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
         Samples used on each side, adjacent to the band (default: a fifth of
         the band extent, at least 5: short windows follow curved backgrounds).
     exclude : sequence of (top, bottom)
-        Other bands' limits; their samples are not used.
+        Other bands' limits; their samples are not used.  When a band touches
+        a neighbour (no free sample between them), the window beyond the
+        neighbour is used, i.e. one line runs under the touching group.
 
     Returns
     -------
@@ -261,20 +263,41 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     for a, b in exclude:
         ok[max(0, a):b + 1] = False
     ok[max(0, top):bottom + 1] = False
-    # windows adjacent to the band only (never reaching past a neighbouring band)
-    lo = max(0, top - flank)
-    above = lo + np.nonzero(ok[lo:max(0, top)])[0]
-    hi = min(n, bottom + 1 + flank)
-    below = bottom + 1 + np.nonzero(ok[bottom + 1:hi])[0]
-    # stop at the first excluded sample going away from the band
-    if len(above):
-        gaps = np.nonzero(np.diff(above) > 1)[0]
-        if len(gaps):
-            above = above[gaps[-1] + 1:]
-    if len(below):
-        gaps = np.nonzero(np.diff(below) > 1)[0]
-        if len(gaps):
-            below = below[:gaps[0] + 1]
+    excl = sorted((int(a), int(b)) for a, b in exclude)
+
+    def _above(t):
+        lo = max(0, t - flank)
+        idx = lo + np.nonzero(ok[lo:max(0, t)])[0]
+        gaps = np.nonzero(np.diff(idx) > 1)[0]
+        return idx[gaps[-1] + 1:] if len(gaps) else idx
+
+    def _below(b):
+        hi = min(n, b + 1 + flank)
+        idx = b + 1 + np.nonzero(ok[b + 1:hi])[0]
+        gaps = np.nonzero(np.diff(idx) > 1)[0]
+        return idx[:gaps[0] + 1] if len(gaps) else idx
+
+    # windows adjacent to the band only (never reaching past a neighbouring band);
+    # a band touching its neighbour shares the line under both (outer flanks)
+    t, b = top, bottom
+    above = _above(t)
+    for _ in range(3):
+        if len(above) >= 3:
+            break
+        touching = [e for e in excl if t - 3 <= e[1] < t]
+        if not touching:
+            break
+        t = min(e[0] for e in touching)
+        above = _above(t)
+    below = _below(b)
+    for _ in range(3):
+        if len(below) >= 3:
+            break
+        touching = [e for e in excl if b < e[0] <= b + 3]
+        if not touching:
+            break
+        b = max(e[1] for e in touching)
+        below = _below(b)
     pts = []
     for idx in (above, below):
         if len(idx) >= 3:
