@@ -704,10 +704,12 @@ def ihc_kwargs(corr: Corrections, *, downsample: float | None = None) -> dict:
     """Keyword arguments for :func:`blotquant.score_ihc` from IHC corrections.
 
     Regions come back as :class:`blotquant.ihc.regions.Region` objects
-    (omitted when there are none), scaled by ``1 / downsample`` when scoring
-    a downsampled pyramid level (default: the downsample recorded in the
-    sidecar, 1 for ordinary images).  ``thresholds`` becomes a tuple and a
-    matrix ``stains`` an ndarray.
+    (omitted when there are none) in the pixel coordinates of the image you
+    are about to score: sidecar regions are in full-resolution pixels, so pass
+    ``downsample`` (level-0 size / scored size) when scoring a downsampled
+    pyramid level -- e.g. ``corr.ihc["downsample"]`` with the level the
+    review used, to reproduce its numbers.  Default 1: full resolution.
+    ``thresholds`` becomes a tuple and a matrix ``stains`` an ndarray.
     """
     if corr.kind != "ihc" or corr.ihc is None:
         raise CorrectionsError(f"these are {corr.kind} corrections, not IHC corrections")
@@ -725,7 +727,7 @@ def ihc_kwargs(corr: Corrections, *, downsample: float | None = None) -> dict:
         from .ihc.regions import read_geojson
 
         regions = read_geojson(copy.deepcopy(s["regions"]))
-        ds = float(s.get("downsample", 1.0) if downsample is None else downsample)
+        ds = 1.0 if downsample is None else float(downsample)
         if ds != 1.0:
             regions = [replace(r, polygon=np.asarray(r.polygon, dtype=float) / ds)
                        for r in regions]

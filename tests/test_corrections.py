@@ -257,3 +257,14 @@ def test_lane_objects_round_trip(tmp_path):
     assert back["lane_geometry"] == lanes
     assert [(x.strip, x.is_ladder, x.edited) for x in back["lane_geometry"]] == [
         (1, False, False), (2, True, True)]
+
+
+def test_ihc_regions_default_to_full_resolution():
+    Region = _need("blotquant.ihc.regions", "Region")
+    poly = np.array([[0, 0], [0, 400], [400, 400], [400, 0]], float)
+    corr = C.ihc_corrections(np.zeros((50, 60, 3), np.uint8), downsample=8,
+                             regions=[Region("r", poly)], params={})
+    assert corr.ihc["downsample"] == 8.0
+    np.testing.assert_allclose(C.ihc_kwargs(corr)["regions"][0].polygon[:4], poly)
+    np.testing.assert_allclose(C.ihc_kwargs(corr, downsample=8)["regions"][0].polygon[:4],
+                               poly / 8)
