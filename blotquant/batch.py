@@ -5,8 +5,8 @@ parallel with dask (a local cluster by default, or an existing
 ``dask.distributed`` scheduler), one task per image.  Each image gets its own
 result folder under ``<out>/images/`` whose completion marker (``done.json``)
 is written last; its name contains a key hashed from the file's content
-(SHA-256), the analysis parameters, the review sidecar (if any) and the
-package version.  A re-run therefore skips every image already finished with
+(SHA-256), the analysis parameters, the review sidecar (if any), the
+package version and a fingerprint of the analysis code.  A re-run therefore skips every image already finished with
 the same content and parameters -- also after the previous run was killed --
 and the combined tables, rebuilt from the per-image folders in sheet order,
 come out identical.
@@ -54,7 +54,8 @@ from .errors import ParameterError
 from .provenance import jsonable
 from .tables import TABLE_FORMATS, write_json, write_table
 
-__all__ = ["run_batch", "BatchResult", "build_tasks", "task_key", "file_sha256",
+__all__ = ["run_batch", "BatchResult", "build_tasks", "task_key", "engine_fingerprint",
+           "file_sha256",
            "TABLE_NAMES", "EXIT_OK", "EXIT_SOME_FAILED"]
 
 #: Combined tables, in the order they are written.
@@ -126,11 +127,39 @@ def file_sha256(path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def task_key(content_sha: str, params: Mapping[str, Any]) -> str:
-    """Key of one image's result: content hash + parameters + package version."""
+def task_key(content_sha: str, params: Mapping[str, Any], code: str | None = None) -> str:
+    """Key of one image's result: content hash + parameters + package version + code.
+
+    ``code`` defaults to :func:`engine_fingerprint` (pass it when keying many
+    images: it reads the engine sources).
+    """
+    code = engine_fingerprint() if code is None else code
     text = json.dumps(jsonable({"sha256": content_sha, "params": params,
-                                "version": __version__}), sort_keys=True)
+                                "version": __version__, "code": code}), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Code whose changes invalidate finished results (the engines and the worker).
+ENGINE_CODE = ("blot", "ihc", "io", "image.py", "corrections.py", "batch_worker.py")
+
+
+def engine_fingerprint() -> str:
+    """Hash of the analysis code (so a resumed run never mixes two code versions).
+
+    Released versions change it with the version anyway; in a development
+    checkout it changes whenever an engine source file is edited.
+    """
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ENGINE_CODE:
+        p = root / name
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        for f in files:
+            try:
+                h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+            except OSError:
+                continue
+    return h.hexdigest()[:16]
 
 
 def _safe(name: str) -> str:
@@ -158,6 +187,7 @@ def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, blot_params=None,
 
     out_dir = Path(out_dir)
     base = Path(base_dir)
+    code = engine_fingerprint()
     tasks, errors = [], []
     names_seen: dict[str, int] = {}
     for i, row in sheet.iterrows():
@@ -187,7 +217,7 @@ def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, blot_params=None,
                   "blot": dict(blot_params or {}), "ihc": dict(ihc_params or {}),
                   "sidecar_sha256": file_sha256(sidecar) if sidecar else None,
                   "name": name}
-        key = task_key(sha, params)
+        key = task_key(sha, params, code)
         tasks.append({
             "index": int(i), "file": file, "name": name, "kind": row["kind"],
             "rows": rows, "lanes": lanes, "blot_params": dict(blot_params or {}),

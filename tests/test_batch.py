@@ -364,3 +364,16 @@ def test_output_folder_inside_the_image_folder_is_not_scanned(blot_folder, tmp_p
     r1 = run_batch(src, src / "out", workers=0, progress=False, qc=False)
     r2 = run_batch(src, src / "out", workers=0, progress=False, qc=False)
     assert r1.n_images == r2.n_images == 1 and r2.n_skipped == 1
+
+
+def test_key_covers_content_params_version_and_code(monkeypatch):
+    import blotquant.batch as b
+
+    sha = "ab" * 32
+    k = b.task_key(sha, {"radius": 50})
+    assert k == b.task_key(sha, {"radius": 50}, b.engine_fingerprint())
+    assert k != b.task_key("cd" * 32, {"radius": 50})
+    assert k != b.task_key(sha, {"radius": 51})
+    assert k != b.task_key(sha, {"radius": 50}, "another-code")
+    monkeypatch.setattr(b, "__version__", "9.9.9")
+    assert k != b.task_key(sha, {"radius": 50})
