@@ -6,7 +6,8 @@ import pytest
 
 from blotquant.errors import ParameterError
 from blotquant.ihc import score_ihc
-from blotquant.ihc.chroma import _block_mean, _invert_triangle, detect_chroma_subsampling, restore_chroma
+from blotquant.ihc.chroma import (_block_mean, _invert_triangle, detect_chroma_subsampling,
+                                  restore_chroma)
 from blotquant.synthetic import make_ihc
 
 SUB = {"4:2:0": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420, "4:2:2": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
@@ -57,7 +58,8 @@ def test_422_and_cropped_grid(slide):
 
 
 def test_detector_unknown_and_errors():
-    assert detect_chroma_subsampling(np.full((64, 64, 3), 200, np.uint8))["subsampling"] == "unknown"
+    flat = np.full((64, 64, 3), 200, np.uint8)
+    assert detect_chroma_subsampling(flat)["subsampling"] == "unknown"
     with pytest.raises(ParameterError):
         detect_chroma_subsampling(np.zeros((8, 8), np.uint8))
     with pytest.raises(ParameterError):

@@ -58,7 +58,7 @@ MIN_WINDOWS = 400
 
 
 def _chroma(rgb: np.ndarray):
-    """Cr, Cb (float32, JFIF, offset removed irrelevant) and Y of uint8 RGB."""
+    """float32 Y, Cr, Cb of uint8 RGB (JFIF weights; OpenCV's float offset, which cancels)."""
     ycrcb = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.float32), cv2.COLOR_RGB2YCrCb)
     return ycrcb
 
