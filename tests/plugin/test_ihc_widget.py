@@ -83,11 +83,10 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     assert len(doc["features"]) == 2
     xs = [c[0] for c in doc["features"][0]["geometry"]["coordinates"][0]]
     assert min(xs) == pytest.approx(100) and max(xs) == pytest.approx(450)
-    w.set_regions([])
-    res4 = _wait_result(qtbot, w, res3)
-    assert list(res4.summary["region"]) == ["image"]
-    w.import_regions(gj)
-    res5 = _wait_result(qtbot, w, res4)
+    w.exclude_layer.data = []
+    w.import_regions(gj)  # replaces both layers' shapes
+    res5 = _wait_result(qtbot, w, res3)
+    assert [len(w.include_layer.data), len(w.exclude_layer.data)] == [1, 1]
     pd.testing.assert_frame_equal(res5.summary[_SCORES], res3.summary[_SCORES])
 
     # save and re-score from the sidecar in Python: the same numbers
