@@ -28,6 +28,10 @@ __all__ = ["write_table", "write_json", "atomic_path", "TABLE_FORMATS"]
 
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 
+# Read once at import (os.umask can only be read by setting it, which is not thread-safe).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 class atomic_path:
     """Context manager yielding a temp path that is renamed to ``path`` on success."""
@@ -45,6 +49,8 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
+            # mkstemp creates 0600 files; give the result the usual umask-based mode.
+            os.chmod(self.tmp, 0o666 & ~_UMASK)
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)

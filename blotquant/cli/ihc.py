@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-HELP = "score an IHC (H-DAB) image: H-score, % positive, Allred, IRS per region"
+HELP = "score an IHC (H-DAB) image: H-score, %% positive, Allred, IRS per region"
 
 EPILOG = """\
 writes into --out: summary.csv (one row per region), cells.csv (one row per
