@@ -152,3 +152,19 @@ def test_touching_bands_share_one_baseline():
     p[30:40] += 80
     est = flank_fit_baseline(p, 30, 39, exclude=[(20, 29)])
     assert np.allclose(est[30:40], base[30:40])
+
+
+def test_row_saturated_flag_marks_unclipped_neighbours_only():
+    from blotquant.synthetic import make_blot
+    loads = np.array([[0.3, 1.0], [0.3, 0.3], [0.3, 1.0], [0.3, 0.3]])
+    sb = make_blot(3, shape=(300, 500), n_lanes=4, loads=loads, saturate=True)
+    r = quantify_blot(sb.image, lanes=4, rows=["ASNS", "ACTB"])
+    actb = r.bands[r.bands["row"] == "ACTB"]
+    assert actb["saturated"].tolist() == [True, False, True, False]  # mixed row
+    for row, grp in r.bands.groupby("row"):
+        clipped = grp["saturated"].to_numpy()
+        row_flag = grp["flags"].str.contains("row_saturated").to_numpy()
+        if clipped.any():
+            assert (row_flag == ~clipped).all()
+        else:
+            assert not row_flag.any()

@@ -398,6 +398,7 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
         start = np.maximum.accumulate(np.where(first, np.arange(len(lanes_arr)), 0))
         bands["band"] = np.arange(len(lanes_arr)) - start + 1
         bands = bands[BAND_COLUMNS]
+        bands["flags"] = _flag_saturated_rows(bands)
         order = {n: i for i, n in enumerate(row_names)}
         rk = np.array([order.get(r, len(order)) for r in bands["row"]])
         idx = np.lexsort((rk, bands["lane"].to_numpy()))
@@ -669,3 +670,17 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
                             saturated_fraction=nsat / max(area, 1), saturated=nsat > 0,
                             flags=";".join(dict.fromkeys(flags)), edited=bool(b["edited"])))
     return out
+
+
+def _flag_saturated_rows(bands: pd.DataFrame) -> pd.Series:
+    """Add ``row_saturated`` to unclipped bands that share a row with a clipped one.
+
+    ``saturated`` stays a per-band pixel fact; but once any band of a row is
+    clipped, lane-to-lane comparisons within that row (relative ratios) are no
+    longer trustworthy, so the other bands of the row say so too.
+    """
+    hit = bands.groupby(["strip", "row"])["saturated"].transform("any").to_numpy(bool)
+    flags = bands["flags"].astype(str).to_numpy(object)
+    for i in np.flatnonzero(hit & ~bands["saturated"].to_numpy(bool)):
+        flags[i] = ";".join(f for f in (flags[i], "row_saturated") if f)
+    return pd.Series(flags, index=bands.index)
