@@ -80,10 +80,10 @@ DEFAULT_PARAMS = {
     "boundary_sigma_um": 0.5,
     "opening_radius_um": 1.0,
     "relative_threshold": 0.5,
-    "peak_radius_um": 4.0,
+    "peak_radius_um": 6.0,
     "dab_hole_radius_um": 4.0,
     "dab_hole_weight": 0.5,
-    "dab_hole_floor": 0.05,
+    "dab_hole_floor": 0.07,
     "cell_expansion_um": 5.0,
 }
 
@@ -311,10 +311,10 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         (1; removes thin hematoxylin lines/rings such as JPEG halos, 0 = off),
         ``relative_threshold`` (0.5; a nucleus outline is drawn at this fraction
         of its own peak OD when that exceeds ``threshold``, 0 = off),
-        ``peak_radius_um`` (4; before the split that peak is taken within this
+        ``peak_radius_um`` (6; before the split that peak is taken within this
         radius, so a pale nucleus touching a dark one keeps its own outline;
         0 = the whole object's peak), ``dab_hole_radius_um`` (4),
-        ``dab_hole_weight`` (0.5) and ``dab_hole_floor`` (0.05 OD): pale nuclei
+        ``dab_hole_weight`` (0.5) and ``dab_hole_floor`` (0.07 OD): pale nuclei
         inside DAB-positive cytoplasm are holes in the DAB; the depth of DAB
         holes up to about twice the radius wide (black top-hat), times the
         weight, is added to the background-subtracted hematoxylin where that
