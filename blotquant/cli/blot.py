@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ParameterError
+from . import _sidecar
 
 BACKGROUND_CHOICES = ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
 
@@ -62,6 +63,7 @@ def register(subparsers) -> None:
                    help="band detection sensitivity in (0, 1] (default 0.5)")
     p.add_argument("--polarity", choices=("auto", "dark-on-light", "light-on-dark"),
                    default="auto")
+    _sidecar.add_arguments(p)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
                    help="table format (default csv)")
     p.set_defaults(func=run)
@@ -112,20 +114,29 @@ def run(args) -> int:
     common = dict(lanes=args.lanes, background=args.background, radius=args.radius,
                   sensitivity=args.sensitivity, polarity=args.polarity)
     img = read_image(args.image)
-    res = quantify_blot(img, rows=rows, image_name=Path(args.image).name, **common)
+    kw = dict(common, rows=rows)
+    corr_kw, sidecar = _sidecar.sidecar_kwargs(args, img, args.image, "blot")
+    kw.update(corr_kw)
+    res = quantify_blot(img, image_name=Path(args.image).name, **kw)
     out.mkdir(parents=True, exist_ok=True)
     fmt = args.format
     write_table(res.bands, out / f"bands.{fmt}")
     write_table(res.lanes, out / f"lanes.{fmt}")
-    params = {"image": str(args.image), "image2": args.image2, **res.params,
+    params = {"image": str(args.image), "image2": args.image2, "corrections": sidecar,
+              **res.params,
               "metadata": res.metadata.as_dict()}
     blot_qc_figure(res, out / "qc.png")
     norm = None
     if args.image2:
         img2 = read_image(args.image2)
         crows = _names(args.control_rows) or ([args.control] if args.control else None)
-        res2 = quantify_blot(img2, rows=crows, image_name=Path(args.image2).name,
-                             lane_geometry=None, **common)
+        kw2 = dict(common, rows=crows)
+        corr_kw2, sidecar2 = _sidecar.sidecar_kwargs(
+            argparse.Namespace(out=args.out, corrections=None,
+                               no_corrections=args.no_corrections),
+            img2, args.image2, "blot")
+        kw2.update(corr_kw2)
+        res2 = quantify_blot(img2, image_name=Path(args.image2).name, **kw2)
         import pandas as pd
         write_table(pd.concat([res.bands, res2.bands], ignore_index=True),
                     out / f"bands.{fmt}")
@@ -133,6 +144,7 @@ def run(args) -> int:
                     out / f"lanes.{fmt}")
         blot_qc_figure(res2, out / "qc_control.png")
         params["control_params"] = res2.params
+        params["control_corrections"] = sidecar2
         control = args.control or res2.rows[0]
         parts = []
         for i, target in enumerate(res.rows):

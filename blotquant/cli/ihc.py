@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
+from . import _sidecar
 
 HELP = "score an IHC (H-DAB) image: H-score, %% positive, Allred, IRS per region"
 
@@ -49,6 +50,7 @@ def register(subparsers) -> None:
     p.add_argument("--measure", choices=("mean", "max"), default="mean")
     p.add_argument("--no-tissue", action="store_true",
                    help="score every pixel (no tissue detection)")
+    _sidecar.add_arguments(p)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
                    help="table format")
     p.set_defaults(func=run)
@@ -86,12 +88,14 @@ def run(args) -> int:
     if args.roi:
         from ..ihc.regions import read_geojson
         regions = read_geojson(args.roi)
+    kw = dict(mode=args.mode, thresholds=args.thresholds, stains=stains,
+              white_point=args.white_point, regions=regions,
+              pixel_size_um=args.pixel_size, compartment=args.compartment,
+              measure=args.measure, tissue=not args.no_tissue)
+    corr_kw, sidecar = _sidecar.sidecar_kwargs(args, image, args.image, "ihc")
+    kw.update(corr_kw)
     try:
-        res = score_ihc(image, mode=args.mode, thresholds=args.thresholds, stains=stains,
-                        white_point=args.white_point, regions=regions,
-                        pixel_size_um=args.pixel_size, compartment=args.compartment,
-                        measure=args.measure, tissue=not args.no_tissue,
-                        image_name=Path(args.image).name)
+        res = score_ihc(image, image_name=Path(args.image).name, **kw)
     except ParameterError as err:
         if err.path is None:
             raise ParameterError(err.problem, path=args.image) from None
@@ -102,7 +106,7 @@ def run(args) -> int:
     write_table(res.summary, out / "summary.csv", fmt=args.format)
     write_table(res.cells, out / "cells.csv", fmt=args.format)
     params = dict(res.params)
-    params.update({"image": str(args.image), "roi": args.roi,
+    params.update({"image": str(args.image), "roi": args.roi, "corrections": sidecar,
                    "image_metadata": image.metadata.as_dict()})
     write_json(params, out / "params.json")
     rgb = np.asarray(image.data)
