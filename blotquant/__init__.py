@@ -29,7 +29,12 @@ _LAZY = {
 __all__ = ["__version__", "BlotquantError", "Image", "ImageMetadata", *_LAZY]
 
 
+_SUBPACKAGES = ("io", "blot", "ihc", "synthetic", "stats", "batch", "corrections", "report")
+
+
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
         return module if name == "synthetic" else getattr(module, name)
