@@ -125,6 +125,17 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     cli = pd.read_csv(tmp_path / "cli" / "summary.csv")
     assert cli["h_score"].tolist() == pytest.approx(res5.summary["h_score"].tolist())
     assert cli["n"].tolist() == res5.summary["n"].tolist()
+    help_text = subprocess.run([sys.executable, "-m", "blotquant", "ihc", "--help"],
+                               capture_output=True, text=True).stdout
+    if "--corrections" in help_text:  # ... and straight from the sidecar
+        proc = subprocess.run(
+            [sys.executable, "-m", "blotquant", "ihc", str(ihc_file), "--out",
+             str(tmp_path / "cli2"), "--corrections", str(paths["corrections"])],
+            capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        cli2 = pd.read_csv(tmp_path / "cli2" / "summary.csv")
+        assert cli2["region"].tolist() == res5.summary["region"].tolist()
+        assert cli2["h_score"].tolist() == pytest.approx(res5.summary["h_score"].tolist())
 
 
 def test_ihc_whole_slide_scored_on_a_level(make_napari_viewer, qtbot, tmp_path):
