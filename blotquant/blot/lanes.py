@@ -232,6 +232,75 @@ def _peaks(profile, rel_prominence, min_distance):
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
+def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03):
+    """Lanes along a band row from the valleys between touching bands.
+
+    ``d`` is the block-averaged signal (not the opened foreground, whose flat
+    tops hide shallow valleys).  The row's profile is, per column, the
+    brightest value of the zone (so a sloping row is followed); bands that
+    touch are separated at the valleys of that profile.  Returns lane centres
+    (working columns) or an empty array when the segments are not regular.
+    """
+    zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
+    if zs.shape[0] < 2:
+        return np.array([])
+    pr = zs.max(axis=0)
+    pr = pr - float(np.median(pr))
+    m = float(pr.max())
+    if m <= 0:
+        return np.array([])
+    lab, n = ndi.label(pr > run_frac * m)
+    runs = []
+    for i in range(1, n + 1):
+        xs = np.nonzero(lab == i)[0]
+        a, b = int(xs[0]), int(xs[-1]) + 1
+        if b - a < 3:
+            continue
+        v, _ = find_peaks(-pr[a:b], prominence=depth * m)
+        bounds = [a] + [a + int(q) for q in v] + [b]
+        runs.append([[l, r] for l, r in zip(bounds[:-1], bounds[1:])])
+    widths = [r - l for run in runs for l, r in run]
+    if len(widths) < 3:
+        return np.array([])
+    med = float(np.median(widths))
+    # half-width pieces (a dip inside one band) join their narrower neighbour
+    for run in runs:
+        while len(run) > 1:
+            w = [r - l for l, r in run]
+            i = int(np.argmin(w))
+            if w[i] >= 0.6 * med:
+                break
+            if i == 0:
+                j = 1
+            elif i == len(run) - 1:
+                j = i - 1
+            else:
+                j = i - 1 if w[i - 1] <= w[i + 1] else i + 1
+            a, b = min(i, j), max(i, j)
+            run[a:b + 1] = [[run[a][0], run[b][1]]]
+    segs = [s for run in runs for s in run if (s[1] - s[0]) >= 0.5 * med]  # specks dropped
+    if len(segs) < 3:
+        return np.array([])
+    w = np.array([r - l for l, r in segs], float)
+    med = float(np.median(w))
+    if w.min() < 0.6 * med or w.max() > 1.6 * med:
+        return np.array([])
+    cents = []
+    for l, r in segs:
+        seg = pr[l:r]
+        ww = np.maximum(seg - 0.5 * seg.max(), 0.0)
+        xs = np.arange(l, r)
+        cents.append(float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else 0.5 * (l + r - 1))
+    cents = np.asarray(cents)
+    # neighbours sharing a valley must be about one lane pitch apart
+    touching = np.array([segs[i][1] == segs[i + 1][0] for i in range(len(segs) - 1)])
+    if touching.any():
+        dc = np.diff(cents)[touching]
+        if dc.min() < 0.7 * med or dc.max() > 1.4 * med:
+            return np.array([])
+    return cents
+
+
 def _fill_gaps(centres, prom, n_lanes, width):
     """Insert lanes in gaps of ~2x spacing; then force the count if given."""
     order = np.argsort(centres)
@@ -399,6 +468,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         raise ParameterError(f"sensitivity must be in (0, 1], got {sensitivity!r}")
     H, W = a.shape
     fg, k = foreground(a)
+    dblock = _block_mean(a, k)
     if not np.any(fg > 0):
         raise AnalysisError("no bands found: the image has no structure above its noise; "
                             "check the polarity or give lane_geometry")
@@ -474,6 +544,19 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             if len(c) == 0:
                 continue
         tilts.append(tilt_s)
+        # touching bands (one bright bar along a row): lanes from the valleys
+        # along the row, when that gives more lanes, regularly spaced, and
+        # keeps every lane found from the column profile
+        best = np.array([])
+        for z in grp:
+            rc = _ridge_segments(dblock, z.y0, z.y1)
+            if len(rc) > len(best):
+                yz = 0.5 * (z.y0 + z.y1)
+                best = rc - (yz - yc) * tan_s
+        if len(best) > len(c):
+            half = 0.5 * float(np.median(np.diff(best)))
+            if all(np.min(np.abs(best - ci)) < half for ci in c):
+                c, p = best, np.ones(len(best))
         c, p = _fill_gaps(c, p, n_lanes, Wk)
         # strip extents (full resolution): midway between neighbouring groups
         top = 0 if si == 1 else int(round(0.5 * (groups[si - 2][-1].y1 + y0) * k))
