@@ -46,12 +46,11 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
 
     sdir = out / "stats"
     figs, lines = [], []
-    ic50 = None
     plate = folder / "mtt_plate.csv"
     if plate.is_file():
         v, table, fits = fit_plate(plate)
         write_table(v, sdir / "viability.csv")
-        ic50 = write_table(table, sdir / "ic50.csv")
+        write_table(table, sdir / "ic50.csv")
         fig = dose_response_plot(v, fits, title="MTT: L-asparaginase dose-response")
         fig.savefig(sdir / "dose_response.png", dpi=110)
         figs.append(fig)

@@ -254,7 +254,7 @@ def _asarray(path, series):
 
 
 def _decode_plain(tif, path, series, page) -> Decoded:
-    shape, axes = tuple(series.shape), series.axes
+    axes = series.axes
     photometric = page.photometric
     if photometric in (PHOTOMETRIC.SEPARATED, PHOTOMETRIC.CIELAB, PHOTOMETRIC.ICCLAB,
                        PHOTOMETRIC.ITULAB, PHOTOMETRIC.LOGL, PHOTOMETRIC.LOGLUV,
