@@ -75,7 +75,7 @@ def save_overlay(rgb, class_map, path, **kwargs) -> Path:
 
     Examples
     --------
-    >>> import tempfile
+    >>> import os, tempfile
     >>> p = save_overlay(np.zeros((4, 4, 3), np.uint8), np.ones((4, 4), np.uint8),
     ...                  os.path.join(tempfile.mkdtemp(), "o.png"))
     >>> p.suffix
@@ -106,7 +106,7 @@ def save_overlay_figure(rgb, result, path, *, title=None, dpi=110) -> Path:
     --------
     >>> from blotquant.synthetic import make_ihc
     >>> from blotquant.ihc import score_ihc
-    >>> import tempfile
+    >>> import os, tempfile
     >>> s = make_ihc(seed=0, shape=(64, 64))
     >>> r = score_ihc(s.image, mode="pixel")
     >>> save_overlay_figure(s.image, r, os.path.join(tempfile.mkdtemp(), "f.png")).name
