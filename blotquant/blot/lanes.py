@@ -232,7 +232,7 @@ def _peaks(profile, rel_prominence, min_distance):
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
-def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03):
+def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     """Lanes along a band row from the valleys between touching bands.
 
     ``d`` is the block-averaged signal (not the opened foreground, whose flat
@@ -262,7 +262,8 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03):
     widths = [r - l for run in runs for l, r in run]
     if len(widths) < 3:
         return np.array([])
-    med = float(np.median(widths))
+    widths = np.asarray(widths, float)
+    med = float(np.median(widths[widths >= 0.5 * widths.max()]))  # not text fragments
     # half-width pieces (a dip inside one band) join their narrower neighbour
     for run in runs:
         while len(run) > 1:
@@ -278,7 +279,7 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03):
                 j = i - 1 if w[i - 1] <= w[i + 1] else i + 1
             a, b = min(i, j), max(i, j)
             run[a:b + 1] = [[run[a][0], run[b][1]]]
-    segs = [s for run in runs for s in run if (s[1] - s[0]) >= 0.5 * med]  # specks dropped
+    segs = [s for run in runs for s in run if (s[1] - s[0]) >= 0.6 * med]  # specks dropped
     if len(segs) < 3:
         return np.array([])
     w = np.array([r - l for l, r in segs], float)
@@ -292,6 +293,14 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03):
         xs = np.arange(l, r)
         cents.append(float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else 0.5 * (l + r - 1))
     cents = np.asarray(cents)
+    # bands are wider than tall; letters of handwriting or text are not
+    aspect = []
+    for l, r in segs:
+        v = zs[:, l:r].mean(axis=1)
+        v = v - v.min()
+        aspect.append(np.count_nonzero(v > 0.5 * v.max()) / float(r - l) if v.max() > 0 else 9.0)
+    if np.median(aspect) > max_aspect:
+        return np.array([])
     # neighbours sharing a valley must be about one lane pitch apart
     touching = np.array([segs[i][1] == segs[i + 1][0] for i in range(len(segs) - 1)])
     if touching.any():
@@ -301,13 +310,26 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03):
     return cents
 
 
-def _fill_gaps(centres, prom, n_lanes, width):
-    """Insert lanes in gaps of ~2x spacing; then force the count if given."""
+def _regular(peaks):
+    """Lane-like spacing: neighbours about a whole number of pitches apart."""
+    c = np.sort(np.asarray(peaks, float))
+    if len(c) < 3:
+        return True
+    r = np.diff(c) / float(np.median(np.diff(c)))
+    return bool(r.min() >= 0.5 and np.all((r <= 1.4) | (np.abs(r - np.round(r)) <= 0.3)))
+
+
+def _fill_gaps(centres, prom, n_lanes, width, fill=True):
+    """Insert lanes in gaps of ~2x spacing; then force the count if given.
+
+    ``fill=False``: lanes found band by band along a row (groups of lanes
+    with gaps between them are kept as they are; only a given count is forced).
+    """
     order = np.argsort(centres)
     c0 = list(np.asarray(centres, float)[order])
     p0 = list(np.asarray(prom, float)[order])
     # merge near-duplicates (closer than 40 % of the typical spacing)
-    if len(c0) >= 3:
+    if len(c0) >= 3 and fill:
         typical = float(np.median(np.diff(c0)))
         big = np.diff(c0)[np.diff(c0) > 0.4 * max(np.diff(c0))]
         typical = max(typical, float(np.median(big)) if len(big) else typical)
@@ -321,7 +343,7 @@ def _fill_gaps(centres, prom, n_lanes, width):
                 pr.append(pi)
     else:
         c, pr = c0, p0
-    if len(c) >= 2:
+    if len(c) >= 2 and fill:
         spacing = float(np.median(np.diff(c)))
         out_c, out_p = [c[0]], [pr[0]]
         for a, b, pb in zip(c[:-1], c[1:], pr[1:]):
@@ -514,6 +536,21 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         zc = 0.5 * (z.y0 + z.y1)
         dist = [min(abs(zc - 0.5 * (m.y0 + m.y1)) for m in g) for g in groups]
         groups[int(np.argmin(dist))].append(z)
+    # text zones (handwriting, printed labels): when some zone is a band row
+    # with regular lanes along it, zones whose peaks are irregular (closer than
+    # half the pitch, or gaps that are no whole number of pitches) and which
+    # are no such band row themselves are not lanes (dropped after grouping,
+    # so the strip structure of the image is judged on all zones as before)
+    ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
+    nmax = max(len(r) for r in ridge.values()) if ridge else 0
+    if nmax >= 3:
+        def _lane_zone(z):
+            return (len(z.peaks) < 3 or _regular(z.peaks)
+                    or len(ridge[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
+        kept = [[z for z in g if _lane_zone(z)] for g in groups]
+        if any(kept):
+            groups = [g for g in kept if g]
+            zinfo = [z for z in zinfo if _lane_zone(z)]
     for g in groups:
         g.sort(key=lambda z: z.y0)
     groups.sort(key=lambda g: g[0].y0)
@@ -546,18 +583,21 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         tilts.append(tilt_s)
         # touching bands (one bright bar along a row): lanes from the valleys
         # along the row, when that gives more lanes, regularly spaced, and
-        # keeps every lane found from the column profile
+        # keeps most lanes found from the column profile (not an edge line)
         best = np.array([])
+        along_row = False
         for z in grp:
-            rc = _ridge_segments(dblock, z.y0, z.y1)
+            rc = ridge[(z.y0, z.y1)] if (z.y0, z.y1) in ridge else np.array([])
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
         if len(best) > len(c):
             half = 0.5 * float(np.median(np.diff(best)))
-            if all(np.min(np.abs(best - ci)) < half for ci in c):
+            hit = [np.min(np.abs(best - ci)) < half for ci in c]
+            if np.mean(hit) >= 0.6:
                 c, p = best, np.ones(len(best))
-        c, p = _fill_gaps(c, p, n_lanes, Wk)
+                along_row = True
+        c, p = _fill_gaps(c, p, n_lanes, Wk, fill=not along_row)
         # strip extents (full resolution): midway between neighbouring groups
         top = 0 if si == 1 else int(round(0.5 * (groups[si - 2][-1].y1 + y0) * k))
         bottom = H - 1 if si == len(groups) else int(round(0.5 * (y1 + groups[si][0].y0) * k))

@@ -423,7 +423,7 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
 
 def _in_zones(y, zones):
     for z0, z1 in zones:
-        m = max(10.0, 0.5 * (z1 - z0))
+        m = max(10.0, 0.25 * (z1 - z0))
         if z0 - m <= y <= z1 + m:
             return True
     return False
