@@ -168,3 +168,18 @@ def test_row_saturated_flag_marks_unclipped_neighbours_only():
             assert (row_flag == ~clipped).all()
         else:
             assert not row_flag.any()
+
+
+def test_edited_column_follows_the_lanes_a_person_changed():
+    import copy
+
+    sb = make_blot(3, shape=(300, 500), n_lanes=4)
+    auto = quantify_blot(sb.image, rows=["ASNS", "ACTB"])
+    assert not auto.lanes["edited"].any()
+    given = copy.deepcopy(auto.lane_geometry)
+    # lanes handed over without per-lane marks all count as edited
+    assert quantify_blot(sb.image, lane_geometry=given).lanes["edited"].all()
+    given[1].edited = True
+    given[1].width *= 0.8
+    assert quantify_blot(sb.image, lane_geometry=given).lanes["edited"].tolist() == [
+        False, True, False, False]

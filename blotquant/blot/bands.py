@@ -126,6 +126,17 @@ def _envelope(p, size):
     return ndi.uniform_filter1d(lo, max(3, size // 2) | 1, mode="nearest")
 
 
+
+def _above_half(det: np.ndarray, q: int, half: float) -> tuple[int, int]:
+    """First and last index of the run around peak ``q`` where ``det`` exceeds ``half``."""
+    lo = q
+    while lo > 0 and det[lo - 1] > half:
+        lo -= 1
+    hi = q
+    while hi < len(det) - 1 and det[hi + 1] > half:
+        hi += 1
+    return lo, hi
+
 def detect_bands(profile: np.ndarray, *, sensitivity: float = 0.5, noise: float | None = None,
                  max_band_height: float | None = None, min_height: float | None = None,
                  tail: float = 3.0):
@@ -180,12 +191,7 @@ def detect_bands(profile: np.ndarray, *, sensitivity: float = 0.5, noise: float 
     for q, prom in zip(pk, props["prominences"]):
         h = det[q]
         half = 0.5 * h
-        lo = q
-        while lo > 0 and det[lo - 1] > half:
-            lo -= 1
-        hi = q
-        while hi < n - 1 and det[hi + 1] > half:
-            hi += 1
+        lo, hi = _above_half(det, q, half)
         fwhm = float(hi - lo + 1)
         xs = np.arange(lo, hi + 1)
         w = det[lo:hi + 1] - half
@@ -202,12 +208,7 @@ def detect_bands(profile: np.ndarray, *, sensitivity: float = 0.5, noise: float 
         stop_hi = n - 1 if i == len(bands) - 1 else int(q + np.argmin(det[q:peaks[i + 1] + 1]))
         half = 0.5 * h
         # sub-sample half-maximum crossings
-        lo = q
-        while lo > 0 and det[lo - 1] > half:
-            lo -= 1
-        hi = q
-        while hi < n - 1 and det[hi + 1] > half:
-            hi += 1
+        lo, hi = _above_half(det, q, half)
         y_lo = lo - ((det[lo] - half) / (det[lo] - det[lo - 1]) if lo > 0 and det[lo] != det[lo - 1] else 0.5)
         y_hi = hi + ((det[hi] - half) / (det[hi] - det[hi + 1]) if hi < n - 1 and det[hi] != det[hi + 1] else 0.5)
         # peak position: parabolic refinement of the smoothed maximum

@@ -56,7 +56,7 @@ import pandas as pd
 from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
-from .bands import Band, detect_bands, flank_fit_baseline, lane_block, match_rows, profile_noise
+from .bands import detect_bands, flank_fit_baseline, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
 
@@ -302,7 +302,6 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
     _check(P)
     gray, meta = _to_gray(image)
     signal, satmask, pol, sat = prepare_signal(gray, meta, P["polarity"])
-    any_sat = bool(satmask.any())
     if image_name is None:
         import os
         image_name = os.path.basename(meta.path) if meta.path else "image"
@@ -403,11 +402,14 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
         rk = np.array([order.get(r, len(order)) for r in bands["row"]])
         idx = np.lexsort((rk, bands["lane"].to_numpy()))
         bands = bands.iloc[idx].reset_index(drop=True)
+    # Given lanes that say which of them a person changed (the plugin sets Lane.edited)
+    # keep that; given lanes that say nothing all count as edited.
+    all_given = edited_lanes and not any(ln.edited for ln in lane_list)
     lanes_df = pd.DataFrame([{
         "image": image_name, "strip": ln.strip, "lane": ln.lane,
         "x": float(ln.x_at(0.5 * (max(ln.top, 0) + min(ln.bottom, H - 1)))),
         "width": ln.width, "top": ln.top, "bottom": ln.bottom, "geometry": geometry_json(ln),
-        "is_ladder": ln.is_ladder, "edited": edited_lanes or ln.edited} for ln in lane_list],
+        "is_ladder": ln.is_ladder, "edited": ln.edited or all_given} for ln in lane_list],
         columns=LANE_COLUMNS)
     profiles = {}
     for lane_no, d in ld.items():
