@@ -26,7 +26,8 @@ from qtpy.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
 from . import _layers as L
 from ._blot_state import BlotReview, normalize_rows
 from ._profile_plot import ProfilePlot
-from ._qt_utils import Runner, StatusBar, core_image, fill_table, layer_path, replace_shapes
+from ._qt_utils import (ImageDockMixin, Runner, StatusBar, core_image, fill_table, layer_path,
+                        replace_shapes)
 
 #: ms between an edit and the start of the re-quantification (lets napari draw first)
 REQUANT_DELAY_MS = 0
@@ -54,7 +55,7 @@ def _analyse(image, kwargs):
     return quantify_blot(image, **kwargs)
 
 
-class BlotReviewWidget(QWidget):
+class BlotReviewWidget(ImageDockMixin, QWidget):
     """Dock widget: quantify the active blot and review lanes and bands."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent=None):
@@ -193,20 +194,6 @@ class BlotReviewWidget(QWidget):
         if d:
             self.out_edit.setText(d)
 
-    def _refresh_images(self, event=None):
-        current = self.image_combo.currentText()
-        names = [ly.name for ly in self.viewer.layers if isinstance(ly, ImageLayer)]
-        self.image_combo.blockSignals(True)
-        self.image_combo.clear()
-        self.image_combo.addItems(names)
-        if current in names:
-            self.image_combo.setCurrentText(current)
-        elif names:
-            active = self.viewer.layers.selection.active
-            if isinstance(active, ImageLayer) and active.name in names:
-                self.image_combo.setCurrentText(active.name)
-        self.image_combo.blockSignals(False)
-
     # ------------------------------------------------------------------ params
     def rows(self) -> list[str]:
         return [r.strip() for r in self.rows_edit.text().split(",") if r.strip()]
@@ -231,10 +218,6 @@ class BlotReviewWidget(QWidget):
         if img.metadata.axes == "YXC" and not img.metadata.channels_equal:
             img = to_gray(img)
         return img
-
-    def image_name(self) -> str:
-        path = layer_path(self.image_layer) if self.image_layer is not None else None
-        return Path(path).name if path else (self.image_layer.name if self.image_layer else "image")
 
     # ------------------------------------------------------------------ analysis
     def run(self):
@@ -354,15 +337,6 @@ class BlotReviewWidget(QWidget):
         self.requantify()
 
     # ------------------------------------------------------------------ results
-    def _on_error(self, exc):
-        self.status.message(f"{type(exc).__name__}: {exc}", error=True)
-        try:
-            from napari.utils.notifications import show_error
-
-            show_error(f"blotquant: {exc}")
-        except Exception:  # pragma: no cover
-            pass
-
     def _on_result(self, result, meta):
         self.result = result
         if meta == "full":

@@ -26,7 +26,7 @@ from qtpy.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                             QTableWidget, QVBoxLayout, QWidget)
 
 from . import _regions as R
-from ._qt_utils import Runner, StatusBar, core_image, fill_table, layer_path
+from ._qt_utils import ImageDockMixin, Runner, StatusBar, core_image, fill_table, layer_path
 
 _DONE = (ActionType.ADDED, ActionType.CHANGED, ActionType.REMOVED)
 _SUMMARY = ["region", "n", "n_negative", "n_1plus", "n_2plus", "n_3plus", "pct_positive",
@@ -63,7 +63,7 @@ def pick_level(shapes, max_side: int = 4096) -> int:
     return len(shapes) - 1
 
 
-class IHCReviewWidget(QWidget):
+class IHCReviewWidget(ImageDockMixin, QWidget):
     """Dock widget: score DAB IHC, tune thresholds live, draw include/exclude regions."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent=None):
@@ -184,16 +184,9 @@ class IHCReviewWidget(QWidget):
         if d:
             self.out_edit.setText(d)
 
-    def _refresh_images(self, event=None):
-        current = self.image_combo.currentText()
-        names = [ly.name for ly in self.viewer.layers
-                 if isinstance(ly, ImageLayer) and ly.rgb and ly not in self.layers.values()]
-        self.image_combo.blockSignals(True)
-        self.image_combo.clear()
-        self.image_combo.addItems(names)
-        if current in names:
-            self.image_combo.setCurrentText(current)
-        self.image_combo.blockSignals(False)
+    def _accepts_layer(self, layer) -> bool:
+        # RGB images only, and not the OD layers this dock added itself
+        return isinstance(layer, ImageLayer) and layer.rgb and layer not in self.layers.values()
 
     # ------------------------------------------------------------------ params
     def thresholds(self) -> tuple:
@@ -204,10 +197,6 @@ class IHCReviewWidget(QWidget):
         return {"mode": self.mode_combo.currentText(), "thresholds": list(self.thresholds()),
                 "stains": self.stains_combo.currentText(),
                 "compartment": self.compartment_combo.currentText()}
-
-    def image_name(self) -> str:
-        path = layer_path(self.image_layer) if self.image_layer is not None else None
-        return Path(path).name if path else (self.image_layer.name if self.image_layer else "image")
 
     def regions(self) -> list:
         """Include + exclude regions from the Shapes layers (level-0 pixels)."""
@@ -300,15 +289,6 @@ class IHCReviewWidget(QWidget):
         if self.result is None or self._image is None:
             return None
         return self._submit_score("re-scoring regions", quiet=True)
-
-    def _on_error(self, exc):
-        self.status.message(f"{type(exc).__name__}: {exc}", error=True)
-        try:
-            from napari.utils.notifications import show_error
-
-            show_error(f"blotquant: {exc}")
-        except Exception:  # pragma: no cover
-            pass
 
     def _on_result(self, result, meta):
         if meta == "score":

@@ -200,3 +200,46 @@ def replace_shapes(layer, changes: dict) -> None:
         for i, v in changes.items():
             data[int(i)] = np.asarray(v, dtype=float)
         layer.data = [(d, t) for d, t in zip(data, layer.shape_type)]
+
+
+class ImageDockMixin:
+    """What both review docks share: the image-layer picker, the image name, errors.
+
+    A dock sets ``self.viewer``, ``self.image_combo`` and ``self.image_layer`` and
+    may override :meth:`_accepts_layer` to narrow which Image layers it offers.
+    """
+
+    def _accepts_layer(self, layer) -> bool:
+        from napari.layers import Image as ImageLayer
+
+        return isinstance(layer, ImageLayer)
+
+    def _refresh_images(self, event=None):
+        current = self.image_combo.currentText()
+        names = [ly.name for ly in self.viewer.layers if self._accepts_layer(ly)]
+        self.image_combo.blockSignals(True)
+        self.image_combo.clear()
+        self.image_combo.addItems(names)
+        if current in names:
+            self.image_combo.setCurrentText(current)
+        elif names:
+            active = self.viewer.layers.selection.active
+            if active is not None and active.name in names:
+                self.image_combo.setCurrentText(active.name)
+        self.image_combo.blockSignals(False)
+
+    def image_name(self) -> str:
+        """File name of the analysed image (layer name when it has no file)."""
+        from pathlib import Path
+
+        path = layer_path(self.image_layer) if self.image_layer is not None else None
+        return Path(path).name if path else (self.image_layer.name if self.image_layer else "image")
+
+    def _on_error(self, exc):
+        self.status.message(f"{type(exc).__name__}: {exc}", error=True)
+        try:
+            from napari.utils.notifications import show_error
+
+            show_error(f"blotquant: {exc}")
+        except Exception:  # pragma: no cover
+            pass
