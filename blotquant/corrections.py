@@ -69,7 +69,6 @@ from __future__ import annotations
 import copy
 import getpass
 import hashlib
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -632,16 +631,9 @@ def load_corrections(path: str | os.PathLike, *, image=None,
         Unreadable/invalid JSON, unknown version, bad fields, wrong kind, or
         (with ``image``) a shape/hash mismatch.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise CorrectionsError(f"cannot read the corrections sidecar: {err.strerror}",
-                               path=path) from err
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise CorrectionsError(f"not valid JSON ({err.msg} at line {err.lineno})",
-                               path=path) from err
+    from .tables import read_json
+
+    d = read_json(path, what="the corrections sidecar", error=CorrectionsError)
     corr = Corrections.from_dict(d, path=path)
     if kind is not None and corr.kind != kind:
         raise CorrectionsError(f"these are {corr.kind} corrections, not {kind} corrections",

@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import BlotquantError
 from .provenance import jsonable
 
-__all__ = ["write_table", "write_json", "atomic_path", "TABLE_FORMATS"]
+__all__ = ["write_table", "write_json", "read_json", "atomic_path", "TABLE_FORMATS"]
 
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
 
@@ -84,3 +85,29 @@ def write_json(obj: Any, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
     return path
+
+
+def read_json(path: str | os.PathLike, *, what: str = "JSON file",
+              error: type[BlotquantError] = BlotquantError) -> Any:
+    """Parse a JSON file; unreadable or invalid files raise ``error`` naming the file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "bad.json")
+    >>> _ = open(p, "w").write("{oops")
+    >>> try:
+    ...     read_json(p, what="regions file")
+    ... except BlotquantError as err:
+    ...     print(err.problem)
+    regions file is not valid JSON (Expecting property name enclosed in double quotes at line 1)
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise error(f"cannot read {what}: {err.strerror}", path=path) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(f"{what} is not valid JSON ({err.msg} at line {err.lineno})",
+                    path=path) from None

@@ -35,7 +35,7 @@ import numpy as np
 from skimage.draw import polygon as draw_polygon
 
 from ..errors import ParameterError
-from ..tables import atomic_path
+from ..tables import atomic_path, read_json
 
 __all__ = ["Region", "DEFAULT_EXCLUDE_CLASSES", "WHOLE_IMAGE", "rectangle", "read_geojson",
            "regions_to_geojson", "write_geojson", "region_masks", "as_regions"]
@@ -201,19 +201,14 @@ def read_geojson(source, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> list:
     if isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
         if isinstance(source, str) and text.lstrip().startswith(("{", "[")):
-            obj = text
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ParameterError(f"regions text is not valid JSON ({err.msg} at line "
+                                     f"{err.lineno})") from None
         else:
             path = text
-            try:
-                obj = Path(text).read_text(encoding="utf-8")
-            except OSError as err:
-                raise ParameterError(f"cannot read regions file: {err.strerror}",
-                                     path=path) from None
-        try:
-            obj = json.loads(obj)
-        except json.JSONDecodeError as err:
-            raise ParameterError(f"regions file is not valid JSON ({err.msg}, line {err.lineno})",
-                                 path=path) from None
+            obj = read_json(path, what="regions file", error=ParameterError)
     try:
         feats = _features(obj)
     except ParameterError as err:
