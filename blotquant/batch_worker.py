@@ -205,6 +205,16 @@ def _stable_hash(df: pd.DataFrame, params) -> pd.DataFrame:
     return df
 
 
+def _apply_sidecar(task, img, kw: dict, info: dict, kind: str) -> None:
+    """Overlay the task's review sidecar (if any) on the engine kwargs ``kw``."""
+    if task.get("sidecar"):
+        from .corrections import engine_kwargs
+
+        kw.update(engine_kwargs(task["sidecar"], image=img, image_path=task["file"],
+                                kind=kind))
+        info["sidecar"] = task["sidecar"]
+
+
 def _run_blot(task, img, out: Path, info: dict):
     from . import quantify_blot
 
@@ -213,13 +223,7 @@ def _run_blot(task, img, out: Path, info: dict):
         kw["rows"] = list(task["rows"])
     if task.get("lanes"):
         kw["lanes"] = int(task["lanes"])
-    if task.get("sidecar"):
-        from .corrections import blot_kwargs, load_corrections
-
-        corr = load_corrections(task["sidecar"], image=img, image_path=task["file"],
-                                kind="blot")
-        kw.update(blot_kwargs(corr))
-        info["sidecar"] = task["sidecar"]
+    _apply_sidecar(task, img, kw, info, "blot")
     res = quantify_blot(img, image_name=task["name"], **kw)
     bands = _stable_hash(res.bands, res.params)
     lanes = _stable_hash(res.lanes, res.params)
@@ -237,13 +241,7 @@ def _run_ihc(task, img, out: Path, info: dict):
     from . import score_ihc
 
     kw = dict(task.get("ihc_params") or {})
-    if task.get("sidecar"):
-        from .corrections import ihc_kwargs, load_corrections
-
-        corr = load_corrections(task["sidecar"], image=img, image_path=task["file"],
-                                kind="ihc")
-        kw.update(ihc_kwargs(corr))
-        info["sidecar"] = task["sidecar"]
+    _apply_sidecar(task, img, kw, info, "ihc")
     # the engine takes the Image itself: pixel size, RGBA compositing, 16-bit scaling
     res = score_ihc(img, image_name=task["name"], **kw)
     write_table(_stable_hash(res.summary, res.params), out / "ihc_regions.csv")

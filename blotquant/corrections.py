@@ -658,6 +658,19 @@ def save_corrections(corr: Corrections, path: str | os.PathLike) -> Path:
 
 
 # --------------------------------------------------------------------------- to the core
+def engine_kwargs(path: str | os.PathLike, *, image, kind: str,
+                  image_path: str | os.PathLike | None = None) -> dict:
+    """Load the sidecar at ``path``, check it fits ``image``, return engine kwargs.
+
+    ``kind`` is ``"blot"`` (kwargs for :func:`blotquant.quantify_blot`) or
+    ``"ihc"`` (for :func:`blotquant.score_ihc`).  Raises
+    :class:`~blotquant.errors.CorrectionsError` when it is of another kind or
+    another image.
+    """
+    corr = load_corrections(path, image=image, image_path=image_path, kind=kind)
+    return blot_kwargs(corr) if kind == "blot" else ihc_kwargs(corr)
+
+
 def blot_kwargs(corr: Corrections) -> dict:
     """Keyword arguments for :func:`blotquant.quantify_blot` from blot corrections.
 

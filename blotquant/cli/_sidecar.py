@@ -27,7 +27,7 @@ def sidecar_kwargs(args, image, image_path, kind: str) -> tuple[dict, str | None
     Raises :class:`blotquant.errors.CorrectionsError` when the sidecar does not
     fit the image (other image, other shape, wrong kind).
     """
-    from ..corrections import blot_kwargs, find_sidecar, ihc_kwargs, load_corrections
+    from ..corrections import engine_kwargs, find_sidecar
 
     if getattr(args, "no_corrections", False):
         return {}, None
@@ -37,7 +37,6 @@ def sidecar_kwargs(args, image, image_path, kind: str) -> tuple[dict, str | None
         if found is None:
             return {}, None
         path = found
-    corr = load_corrections(path, image=image, image_path=image_path, kind=kind)
-    kwargs = blot_kwargs(corr) if kind == "blot" else ihc_kwargs(corr)
+    kwargs = engine_kwargs(path, image=image, image_path=image_path, kind=kind)
     print(f"note: applying review corrections from {path}", file=sys.stderr)
     return kwargs, str(Path(path))
