@@ -233,7 +233,7 @@ def test_subtract_background():
         subtract_background(img, "lane-minima")
     with pytest.raises(ParameterError, match="unknown"):
         subtract_background(img, "tophat")
-    assert BACKGROUND_METHODS == ("rolling-ball", "lane-minima", "border", "none")
+    assert BACKGROUND_METHODS == ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
 
 
 # --------------------------------------------------------------------------- 1-D baselines

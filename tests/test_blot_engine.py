@@ -144,7 +144,7 @@ def test_corrections_sidecar_round_trip(tmp_path):
 
 
 def test_touching_bands_share_one_baseline():
-    from blotquant.blot.bands import flank_fit_baseline
+    from blotquant.blot.background import flank_fit_baseline
     y = np.arange(60.0)
     base = 100 + 2 * y
     p = base.copy()

@@ -56,7 +56,8 @@ import pandas as pd
 from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
-from .bands import detect_bands, flank_fit_baseline, lane_block, match_rows, profile_noise
+from .background import flank_fit_baseline
+from .bands import detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
 

@@ -1,0 +1,122 @@
+"""``BlotParams``: every parameter of the blot engine, its default and its check, once.
+
+The CLI options (``blotquant blot --radius``), the batch sample-sheet columns,
+the napari Blot dock and the Python API (``quantify_blot(img, radius=30)``) all
+build a :class:`BlotParams`; nothing else holds a default.  ``to_dict()`` is
+what the outputs record and ``hash`` is their ``params_hash``.
+
+Examples
+--------
+>>> p = BlotParams(rows="ASNS,ACTB", lanes="10,9")
+>>> p.rows, p.lanes, p.background, p.radius
+(('ASNS', 'ACTB'), (10, 9), 'lane-fit', 50.0)
+>>> BlotParams(background="lanefit")
+Traceback (most recent call last):
+...
+blotquant.errors.ParameterError: background: must be one of lane-fit, lane-minima, rolling-ball, border, none; got 'lanefit'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._shared.params import (Params, boolean, choice, counts, names, nonneg_int, open_fraction,
+                              optional, param, positive_float, positive_int, fraction)
+from .background import BACKGROUND_METHODS
+
+__all__ = ["BlotParams", "POLARITY_CHOICES", "RECORDED_KEYS"]
+
+#: ``polarity`` values: detect, or say which way the bands are.
+POLARITY_CHOICES = ("auto", "dark-on-light", "light-on-dark")
+
+#: Keys a result's ``params`` records that are outputs of a run, not inputs; a
+#: sidecar or ``params.json`` handed back drops them.
+RECORDED_KEYS = ("polarity_used", "saturation_level", "saturation_source", "tilt_deg",
+                 "row_slope_deg", "lane_geometry_given", "band_boxes_given", "n_lanes_found",
+                 "elapsed_s", "params_hash", "version")
+
+
+def _ladder(value):
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return boolean(value)
+    except ValueError:
+        raise ValueError(f"must be auto, true or false, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class BlotParams(Params):
+    """Parameters of :func:`~blotquant.blot.quantify_blot` and :func:`~blotquant.blot.normalize`.
+
+    Attributes
+    ----------
+    lanes : int, tuple of int or None
+        Lanes per strip: one count for every strip, one count per strip
+        (``(10, 9)``), or None to find them.
+    rows : tuple of str or None
+        Names of the band rows, top to bottom; None names them ``row1, row2, ...``.
+    background : str
+        Background method (``blotquant.blot.background.BACKGROUND_METHODS``).
+    radius : float
+        Rolling-ball radius in px (``background="rolling-ball"``).
+    sensitivity : float
+        Band and lane detection sensitivity in (0, 1]; higher finds fainter bands.
+    polarity : str
+        ``auto``, ``dark-on-light`` or ``light-on-dark``.
+    max_tilt_deg, lane_width, tail, flank, min_row_lanes, min_row_strength, border_width, ladder
+        Detection details; see each field's help.
+    target, control, reference_lane
+        Normalization: the target row, the loading-control row and the lane
+        whose ratio is 1.0.
+    """
+
+    domain = "blot"
+
+    lanes: object = param(None, "lanes per strip, one count or one per strip (e.g. 10 or 10,9)",
+                          check=optional(counts), metavar="N[,N...]", group="lanes")
+    rows: object = param(None, "band row names, top to bottom (e.g. ASNS,ACTB)",
+                         check=optional(names, none_words=("none", "auto")), metavar="NAMES",
+                         group="bands")
+    background: str = param("lane-fit", "background method",
+                            check=choice(*BACKGROUND_METHODS), group="background")
+    radius: float = param(50.0, "rolling-ball radius", check=positive_float, unit="px",
+                          group="background")
+    sensitivity: float = param(0.5, "band and lane detection sensitivity in (0, 1]",
+                               check=open_fraction, group="bands")
+    polarity: str = param("auto", "band polarity", check=choice(*POLARITY_CHOICES))
+    max_tilt_deg: float = param(5.0, "largest lane tilt searched", check=positive_float,
+                                unit="deg", group="lanes")
+    lane_width: object = param(None, "lane width; default: from the lane spacing",
+                               check=optional(positive_float), unit="px", group="lanes")
+    tail: float = param(3.0, "band limits, in half-widths at half maximum from the peak",
+                        check=positive_float, group="bands")
+    flank: object = param(None, "lane-fit flank samples per side; default: the band extent",
+                          check=optional(positive_int), unit="px", group="background")
+    min_row_lanes: float = param(0.5, "a row must be found in this fraction of the lanes",
+                                 check=fraction, group="bands")
+    min_row_strength: float = param(0.1, "rows weaker than this fraction of the strongest "
+                                    "row are dropped (automatic rows)", check=fraction,
+                                    group="bands")
+    border_width: int = param(3, "ring width of the 'border' background", check=nonneg_int,
+                              unit="px", group="background")
+    ladder: object = param("auto", "ladder lane detection: auto, true or false", check=_ladder,
+                           group="lanes")
+    # normalization (blotquant.blot.normalize)
+    target: object = param(None, "target row for ratios (default: the first row)",
+                           check=optional(lambda v: names(v)[0]), group="normalize")
+    control: object = param(None, "loading-control row (default: the last row, or the "
+                            "control image's first row)",
+                            check=optional(lambda v: names(v)[0]), group="normalize")
+    reference_lane: int = param(1, "lane whose ratio is 1.0", check=positive_int,
+                                group="normalize")
+
+    #: parameters of band finding and measuring (what quantify_blot uses).
+    QUANTIFY_KEYS = ("lanes", "rows", "background", "radius", "sensitivity", "polarity",
+                     "max_tilt_deg", "lane_width", "tail", "flank", "min_row_lanes",
+                     "min_row_strength", "border_width", "ladder")
+
+    def quantify_dict(self) -> dict:
+        """The parameters that :func:`~blotquant.blot.quantify_blot` uses."""
+        d = self.to_dict()
+        return {k: d[k] for k in self.QUANTIFY_KEYS}

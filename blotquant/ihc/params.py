@@ -1,0 +1,270 @@
+"""``IHCParams`` (and its nested ``CellParams``): every IHC parameter, default and check, once.
+
+``score_ihc``, ``score_slide``, the ``blotquant ihc`` options, the batch sheet
+columns and the napari IHC dock all build an :class:`IHCParams`; ``to_dict()``
+is what the outputs record, ``hash`` their ``params_hash``.
+
+Examples
+--------
+>>> p = IHCParams(thresholds="0.15,0.3,0.5", mode="pixel")
+>>> p.thresholds, p.mode, p.cell.cell_expansion_um
+((0.15, 0.3, 0.5), 'pixel', 5.0)
+>>> IHCParams(thresholds=(0.4, 0.2, 0.6))
+Traceback (most recent call last):
+...
+blotquant.errors.ParameterError: thresholds: must be strictly increasing, got (0.4, 0.2, 0.6)
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_float, nonneg_int,
+                              number_tuple, optional, param, positive_float)
+
+__all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASURES",
+           "DEFAULT_THRESHOLDS", "MAGNIFICATION_UM_PER_PX", "RECORDED_KEYS"]
+
+MODES = ("cell", "pixel")
+#: ``nuclear`` markers (Ki67, ER, PR, p53) or ``cytoplasmic`` ones (ASNS).
+MARKERS = ("cytoplasmic", "nuclear")
+COMPARTMENTS = ("cytoplasm", "nucleus", "cell")
+MEASURES = ("mean", "max")
+CHROMA_MODES = ("auto", "off", "4:2:0")
+#: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
+DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
+#: Region classifications that exclude (QuPath names; ``*`` matches any suffix).
+DEFAULT_EXCLUDE_CLASSES = ("Necrosis", "Fold", "Pigment", "Exclude", "Ignore*", "Artefact",
+                           "Artifact")
+#: Nominal pixel size of common scanners at an objective magnification (um/px):
+#: 40x ~0.25, 20x ~0.5, 10x ~1.0 (Aperio, Hamamatsu, Leica, 3DHistech).
+MAGNIFICATION_UM_PER_PX = {10.0: 1.0, 20.0: 0.5, 40.0: 0.25, 60.0: 1 / 6}
+#: Keys of a result's ``params`` that describe a run (derived), not inputs.
+RECORDED_KEYS = ("stain_source", "white_point_source", "white_point_note", "region_names",
+                 "regions_sha256", "chroma_subsampling", "chroma_restored", "input_conversion",
+                 "od_convention", "stain_estimate", "cell_detection", "pixel_size_source",
+                 "params_hash", "version", "compartment_used", "tissue_source")
+
+
+def _magnification(value):
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[xX]?\s*", value)
+        if not m:
+            raise ValueError(f"must be like 20x or 40x, got {value!r}")
+        value = float(m.group(1))
+    v = positive_float(value)
+    if not 1 <= v <= 150:
+        raise ValueError(f"must be an objective magnification between 1x and 150x, got {value!r}")
+    return v
+
+
+def _pixel_size(value):
+    items = value if isinstance(value, (list, tuple, np.ndarray)) else \
+        (str(value).split(",") if isinstance(value, str) else (value,))
+    t = tuple(positive_float(v) for v in items)
+    if len(t) == 1:
+        t = (t[0], t[0])
+    if len(t) != 2:
+        raise ValueError(f"must be one size or (row, col) in um/px, got {value!r}")
+    if not all(0.01 <= v <= 100 for v in t):
+        raise ValueError(f"{value!r} um/px is not a microscope pixel size (0.01-100 um/px)")
+    return t
+
+
+def _white_point(value):
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    items = value if isinstance(value, (list, tuple, np.ndarray)) else \
+        (str(value).split(",") if isinstance(value, str) else (value,))
+    t = tuple(positive_float(v) for v in items)
+    if len(t) not in (1, 3):
+        raise ValueError(f"must be auto, one value or r,g,b; got {value!r}")
+    return t[0] if len(t) == 1 else t
+
+
+def _stains(value):
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("default", "estimate"):
+            return v
+        raise ValueError(f"must be default, estimate or a 2x3/3x3 matrix, got {value!r}")
+    if value is None:
+        return "default"
+    a = np.asarray(value, dtype=float)
+    if a.shape not in ((2, 3), (3, 3)) or not np.all(np.isfinite(a)):
+        raise ValueError(f"a stain matrix must be 2x3 or 3x3 finite numbers, got shape {a.shape}")
+    return tuple(tuple(float(x) for x in row) for row in a)
+
+
+def _mapping(value):
+    if value is None:
+        return types.MappingProxyType({})
+    if not hasattr(value, "items"):
+        raise ValueError(f"must be a mapping of keyword arguments, got {value!r}")
+    return types.MappingProxyType({str(k): v for k, v in dict(value).items()})
+
+
+def _thresholds(value):
+    return number_tuple((1, 3), increasing=True)(value)
+
+
+@dataclass(frozen=True)
+class CellParams(Params):
+    """Cell detection (:func:`~blotquant.ihc.cells.detect_cells`), QuPath-like; lengths in um."""
+
+    domain = "cell detection"
+
+    requested_pixel_size_um: float = param(0.5, "pixel size detection runs at",
+                                           check=positive_float, unit="um", cli=False)
+    assumed_pixel_size_um: float = param(0.5, "pixel size assumed when nothing else tells",
+                                         check=positive_float, unit="um", cli=False)
+    background_radius_um: float = param(8.0, "nucleus background radius",
+                                        check=nonneg_float, unit="um", cli=False)
+    sigma_um: float = param(1.5, "nucleus smoothing sigma", check=nonneg_float, unit="um",
+                            cli=False)
+    threshold: float = param(0.1, "nucleus OD threshold", check=nonneg_float, cli=False)
+    min_nucleus_area_um2: float = param(10.0, "smallest nucleus", check=nonneg_float,
+                                        unit="um2", cli=False)
+    max_nucleus_area_um2: float = param(400.0, "largest nucleus", check=positive_float,
+                                        unit="um2", cli=False)
+    split_by_shape: bool = param(True, "split touching nuclei by shape", check=boolean,
+                                 cli=False)
+    split_tolerance_um: float = param(0.25, "watershed split tolerance", check=nonneg_float,
+                                      unit="um", cli=False)
+    boundary_sigma_um: float = param(0.5, "outline smoothing", check=nonneg_float, unit="um",
+                                     cli=False)
+    opening_radius_um: float = param(1.0, "opening radius", check=nonneg_float, unit="um",
+                                     cli=False)
+    relative_threshold: float = param(0.5, "local outline threshold (fraction of the peak)",
+                                      check=fraction, cli=False)
+    peak_radius_um: float = param(6.0, "local-peak radius", check=nonneg_float, unit="um",
+                                  cli=False)
+    dab_hole_radius_um: float = param(4.0, "DAB-hole cue radius", check=nonneg_float, unit="um",
+                                      cli=False)
+    dab_hole_weight: float = param(0.5, "DAB-hole cue weight", check=nonneg_float, cli=False)
+    dab_hole_floor: float = param(0.07, "DAB-hole cue floor", check=nonneg_float, cli=False)
+    cell_expansion_um: float = param(5.0, "cytoplasm: nucleus expansion", check=nonneg_float,
+                                     unit="um")
+
+    def _check_together(self):
+        from ..errors import ParameterError
+        if self.min_nucleus_area_um2 >= self.max_nucleus_area_um2:
+            raise ParameterError("min_nucleus_area_um2 must be below max_nucleus_area_um2")
+
+
+def _cell(value):
+    if isinstance(value, CellParams):
+        return value
+    if value is None:
+        return CellParams()
+    if hasattr(value, "items"):
+        return CellParams.from_mapping(dict(value))
+    raise ValueError(f"must be CellParams or a dict, got {value!r}")
+
+
+@dataclass(frozen=True)
+class IHCParams(Params):
+    """Parameters of :func:`~blotquant.ihc.score_ihc` (and slide scoring).
+
+    Attributes
+    ----------
+    mode : str
+        ``cell`` (detect cells, classify each) or ``pixel`` (classify tissue pixels).
+    marker : str
+        ``cytoplasmic`` (ASNS: cytoplasm DAB, H-score) or ``nuclear`` (Ki67, ER,
+        PR, p53: nucleus DAB, % positive and Allred).
+    thresholds : tuple of float
+        DAB OD thresholds for 1+, 2+, 3+ (or one: positive/negative).
+    compartment : str or None
+        Cell compartment that is scored; None: from ``marker``.
+    measure : str
+        ``mean`` or ``max`` DAB OD of the compartment.
+    stains, white_point, chroma
+        Stain matrix (``default``, ``estimate`` or a matrix), glass RGB
+        (``auto``, a value or r,g,b), JPEG chroma handling.
+    pixel_size_um, magnification
+        Override the file's pixel size; ``magnification`` (20x, 40x) sets it
+        from the nominal scanner pixel size and, on a slide, chooses the level.
+    tissue, tissue_threshold, min_tissue_px, max_hole_px
+        Tissue detection.
+    exclude_classes, min_positive_pct
+        Region classes that exclude; Allred's smallest counted percentage.
+    stain_estimation : mapping
+        Keyword arguments of :func:`~blotquant.ihc.stains.estimate_stains`.
+    level : int or None
+        Slide pyramid level scored (None: from ``magnification``, else level 0).
+    cell : CellParams
+        Cell detection.
+    """
+
+    domain = "ihc"
+
+    mode: str = param("cell", "scoring mode", check=choice(*MODES))
+    marker: str = param("cytoplasmic", "marker compartment: cytoplasmic (ASNS) or nuclear "
+                        "(Ki67, ER, PR, p53)", check=choice(*MARKERS))
+    thresholds: tuple = param(DEFAULT_THRESHOLDS, "DAB OD thresholds for 1+,2+,3+ "
+                              "(or one: positive)", check=_thresholds, metavar="T1,T2,T3")
+    compartment: object = param(None, "scored cell compartment (default: cytoplasm for "
+                                "cytoplasmic markers, nucleus for nuclear ones)",
+                                check=optional(choice(*COMPARTMENTS)))
+    measure: str = param("mean", "compartment DAB OD measure", check=choice(*MEASURES))
+    stains: object = param("default", "stain vectors: default (Ruifrok-Johnston H-DAB) or "
+                           "estimate", check=_stains)
+    white_point: object = param("auto", "glass RGB (I0): auto, a value or r,g,b",
+                                check=_white_point, metavar="auto|V|R,G,B")
+    chroma: str = param("auto", "JPEG chroma: auto (detect 4:2:0 and restore in pixel mode), "
+                        "off, 4:2:0", check=choice(*CHROMA_MODES))
+    pixel_size_um: object = param(None, "pixel size, overriding the file", check=optional(_pixel_size),
+                                  unit="um/px", metavar="UM")
+    magnification: object = param(None, "objective magnification of the scored pixels "
+                                  "(20x = 0.5 um/px, 40x = 0.25 um/px); on a slide, the level",
+                                  check=optional(_magnification), metavar="20x|40x")
+    tissue: bool = param(True, "detect tissue (false: score every pixel)", check=boolean)
+    tissue_threshold: float = param(0.06, "tissue OD threshold", check=nonneg_float)
+    min_tissue_px: int = param(256, "smallest tissue piece", check=nonneg_int, unit="px")
+    max_hole_px: int = param(64, "tissue holes up to this size are filled", check=nonneg_int,
+                             unit="px")
+    exclude_classes: tuple = param(DEFAULT_EXCLUDE_CLASSES, "region classes that exclude",
+                                   check=names, metavar="NAMES")
+    min_positive_pct: float = param(0.0, "Allred: % positive below this scores 0",
+                                    check=nonneg_float, unit="%")
+    stain_estimation: object = param(None, "keyword arguments of estimate_stains",
+                                     check=_mapping, cli=False)
+    level: object = param(None, "slide pyramid level to score (default: from "
+                          "--magnification, else level 0)", check=optional(nonneg_int))
+    cell: object = param(None, "cell detection parameters", check=_cell, cli=False)
+
+    def compartment_used(self) -> str:
+        """The compartment cell mode scores (``compartment``, else from ``marker``)."""
+        if self.compartment is not None:
+            return self.compartment
+        return "nucleus" if self.marker == "nuclear" else "cytoplasm"
+
+    def magnification_pixel_size(self):
+        """Nominal (row, col) um/px of ``magnification``, or None."""
+        if self.magnification is None:
+            return None
+        um = 10.0 / self.magnification if self.magnification not in MAGNIFICATION_UM_PER_PX \
+            else MAGNIFICATION_UM_PER_PX[self.magnification]
+        return (um, um)
+
+    def to_dict(self) -> dict:  # noqa: D102 (see Params)
+        d = super().to_dict()
+        d["stain_estimation"] = dict(self.stain_estimation)
+        return d
+
+    @classmethod
+    def add_arguments(cls, parser, *, exclude=()):  # noqa: D102 (see Params)
+        super().add_arguments(parser, exclude=exclude)
+        CellParams.add_arguments(parser, exclude=exclude)
+
+    @classmethod
+    def from_namespace(cls, ns, base=None, **overrides):  # noqa: D102 (see Params)
+        cell_base = base.cell if base is not None else CellParams()
+        cell = CellParams.from_namespace(ns, base=cell_base)
+        overrides.setdefault("cell", cell)
+        return super().from_namespace(ns, base=base, **overrides)
