@@ -30,7 +30,7 @@ from blotquant.ihc import score_ihc, rescore
 from blotquant.ihc.chroma import detect_chroma_subsampling, restore_chroma
 from blotquant.ihc.deconvolution import (RUIFROK_HDAB, stain_maps, vector_angle_deg,
                                          weighted_od)
-from blotquant.ihc.pixels import classify_pixels
+from blotquant.ihc.classify import classify_pixels
 from blotquant.ihc.stains import estimate_stains, estimate_white_point
 from blotquant.ihc.tissue import tissue_mask
 from blotquant.synthetic import make_ihc, perturb_stains

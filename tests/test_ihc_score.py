@@ -23,7 +23,7 @@ def test_synthetic_generator_deterministic_and_consistent():
     b = make_ihc(seed=3, shape=(128, 128), jpeg_quality=85)
     np.testing.assert_array_equal(a.image, b.image)
     t = a.truth
-    assert not t.tissue_mask[t.dab_od == 0].all() or True
+    assert 0.05 < t.tissue_mask.mean() < 0.95          # tissue and glass both present
     assert (t.dab_od[~t.tissue_mask] == 0).all() and (t.h_od[~t.tissue_mask] == 0).all()
     assert (t.classes[~t.tissue_mask] == 0).all() and (t.classes[t.tissue_mask] > 0).all()
     c = t.counts
@@ -146,7 +146,6 @@ def test_params_reproduce_result():
     r = score_ihc(s.image, mode="pixel", stains="estimate",
                   regions=[rectangle("A", 0, 0, 120, 160)])
     again = score_ihc(s.image, regions=r.regions, **r.params)
-    assert again.summary.drop(columns="params_hash").equals(
-        r.summary.drop(columns="params_hash"))
-    with pytest.raises(ParameterError, match="unknown score_ihc parameter"):
+    assert again.summary.equals(r.summary)          # same numbers and the same params_hash
+    with pytest.raises(ParameterError, match="unknown parameter .treshold. .did you mean .thresholds"):
         score_ihc(s.image, mode="pixel", treshold=0.2)

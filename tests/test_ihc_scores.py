@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from blotquant.errors import ParameterError
-from blotquant.ihc.pixels import check_thresholds, class_counts, classify_pixels
+from blotquant.ihc.classify import check_thresholds, classify_pixels
+from blotquant.ihc.pixels import class_counts
 from blotquant.ihc.scores import (allred, allred_proportion_score, h_score, intensity_score, irs,
                                   irs_proportion_score, percent_positive, summarize)
 

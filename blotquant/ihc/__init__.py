@@ -15,7 +15,9 @@ from .cells import CELL_MEASURES, CellDetection, classify_cells, detect_cells
 from .deconvolution import (QUPATH_HDAB, RUIFROK_HDAB, as_stain_matrix, deconvolve,
                             optical_density, stain_maps, stain_matrix, vector_angle_deg,
                             weighted_od)
-from .pixels import CLASS_NAMES, DEFAULT_THRESHOLDS, class_counts, classify_pixels
+from .classify import CLASS_NAMES, classify_pixels, intensity_classes
+from .params import DEFAULT_THRESHOLDS, CellParams, IHCParams
+from .pixels import class_counts
 from .regions import Region, read_geojson, rectangle, region_masks, regions_to_geojson, write_geojson
 from .result import IHCResult
 from .score import rescore, score_ihc
@@ -29,5 +31,6 @@ __all__ = [
     "estimate_white_point", "tissue_mask", "classify_pixels", "class_counts", "CLASS_NAMES",
     "DEFAULT_THRESHOLDS", "h_score", "allred", "irs", "percent_positive", "summarize", "Region",
     "rectangle", "read_geojson", "write_geojson", "regions_to_geojson", "region_masks",
-    "detect_cells", "classify_cells", "CellDetection", "CELL_MEASURES",
+    "detect_cells", "classify_cells", "CellDetection", "CELL_MEASURES", "IHCParams",
+    "CellParams", "intensity_classes",
 ]

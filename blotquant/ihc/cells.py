@@ -43,7 +43,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from .classify import intensity_classes
 from .nuclei import segment_nuclei
+from .params import COMPARTMENTS, DEFAULT_THRESHOLDS, MEASURES, CellParams
 
 __all__ = [
     "CellDetection",
@@ -57,8 +59,6 @@ __all__ = [
     "DEFAULT_PARAMS",
 ]
 
-COMPARTMENTS = ("nucleus", "cytoplasm", "cell")
-MEASURES = ("mean", "max")
 #: Per-cell DAB columns usable for classification: ``f"{compartment}_dab_od_{measure}"``.
 CELL_MEASURES = tuple(f"{c}_dab_od_{m}" for c in COMPARTMENTS for m in MEASURES)
 TABLE_COLUMNS = (
@@ -67,25 +67,7 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 
 #: QuPath positive-cell-detection defaults (lengths in um, areas in um^2, OD in log10 units).
-DEFAULT_PARAMS = {
-    "requested_pixel_size_um": 0.5,
-    "assumed_pixel_size_um": 0.5,
-    "background_radius_um": 8.0,
-    "sigma_um": 1.5,
-    "threshold": 0.1,
-    "min_nucleus_area_um2": 10.0,
-    "max_nucleus_area_um2": 400.0,
-    "split_by_shape": True,
-    "split_tolerance_um": 0.25,
-    "boundary_sigma_um": 0.5,
-    "opening_radius_um": 1.0,
-    "relative_threshold": 0.5,
-    "peak_radius_um": 6.0,
-    "dab_hole_radius_um": 4.0,
-    "dab_hole_weight": 0.5,
-    "dab_hole_floor": 0.07,
-    "cell_expansion_um": 5.0,
-}
+DEFAULT_PARAMS = CellParams().to_dict()
 
 
 @dataclass
@@ -428,7 +410,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
                          cells=cells.astype(np.int32, copy=False), params=record)  # fmt: skip
 
 
-def classify_cells(table, thresholds=(0.2, 0.4, 0.6), compartment="cytoplasm", measure="mean") -> np.ndarray:
+def classify_cells(table, thresholds=DEFAULT_THRESHOLDS, compartment="cytoplasm", measure="mean") -> np.ndarray:
     """Intensity class per cell: 0 negative, 1 = 1+, 2 = 2+, 3 = 3+.
 
     A cell is in class k when its measure is ``>= thresholds[k-1]`` and below
@@ -462,18 +444,7 @@ def classify_cells(table, thresholds=(0.2, 0.4, 0.6), compartment="cytoplasm", m
         raise ParameterError(f"compartment must be one of {COMPARTMENTS}; got {compartment!r}.")
     if measure not in MEASURES:
         raise ParameterError(f"measure must be one of {MEASURES}; got {measure!r}.")
-    try:
-        t = np.asarray(thresholds, dtype=float)
-    except (TypeError, ValueError):
-        raise ParameterError(f"thresholds must be 3 numbers; got {thresholds!r}.") from None
-    if t.shape != (3,) or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
-        raise ParameterError(
-            f"thresholds must be 3 finite, strictly increasing DAB ODs (1+, 2+, 3+); got {thresholds!r}."
-        )
     column = f"{compartment}_dab_od_{measure}"
     if column not in table:
         raise ParameterError(f"the cell table has no column {column!r}; use detect_cells(...).table.")
-    values = np.asarray(table[column], dtype=float)
-    cls = np.searchsorted(t, values, side="right").astype(np.int64)
-    cls[np.isnan(values)] = 0
-    return cls
+    return intensity_classes(np.asarray(table[column], dtype=float), thresholds).astype(np.int64)

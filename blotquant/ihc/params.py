@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .chroma import CHROMA_MODES
 from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_float, nonneg_int,
                               number_tuple, optional, param, positive_float)
 
@@ -32,9 +33,8 @@ __all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASU
 MODES = ("cell", "pixel")
 #: ``nuclear`` markers (Ki67, ER, PR, p53) or ``cytoplasmic`` ones (ASNS).
 MARKERS = ("cytoplasmic", "nuclear")
-COMPARTMENTS = ("cytoplasm", "nucleus", "cell")
+COMPARTMENTS = ("nucleus", "cytoplasm", "cell")
 MEASURES = ("mean", "max")
-CHROMA_MODES = ("auto", "off", "4:2:0")
 #: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
 DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
 #: Region classifications that exclude (QuPath names; ``*`` matches any suffix).
@@ -47,7 +47,8 @@ MAGNIFICATION_UM_PER_PX = {10.0: 1.0, 20.0: 0.5, 40.0: 0.25, 60.0: 1 / 6}
 RECORDED_KEYS = ("stain_source", "white_point_source", "white_point_note", "region_names",
                  "regions_sha256", "chroma_subsampling", "chroma_restored", "input_conversion",
                  "od_convention", "stain_estimate", "cell_detection", "pixel_size_source",
-                 "params_hash", "version", "compartment_used", "tissue_source")
+                 "params_hash", "version", "compartment_used", "tissue_source", "stain_matrix",
+                 "white_point_used", "pixel_size_used", "thresholds_used")
 
 
 def _magnification(value):
@@ -80,18 +81,22 @@ def _white_point(value):
         return "auto"
     items = value if isinstance(value, (list, tuple, np.ndarray)) else \
         (str(value).split(",") if isinstance(value, str) else (value,))
-    t = tuple(positive_float(v) for v in items)
+    try:
+        t = tuple(positive_float(v) for v in items)
+    except ValueError:
+        t = ()
     if len(t) not in (1, 3):
-        raise ValueError(f"must be auto, one value or r,g,b; got {value!r}")
+        raise ValueError(f"the white point (glass RGB) must be auto, one value or r,g,b, "
+                         f"e.g. 240,238,242; got {value!r}")
     return t[0] if len(t) == 1 else t
 
 
 def _stains(value):
     if isinstance(value, str):
         v = value.strip().lower()
-        if v in ("default", "estimate"):
+        if v in ("default", "qupath", "estimate"):
             return v
-        raise ValueError(f"must be default, estimate or a 2x3/3x3 matrix, got {value!r}")
+        raise ValueError(f"must be default, qupath, estimate or a 2x3/3x3 matrix, got {value!r}")
     if value is None:
         return "default"
     a = np.asarray(value, dtype=float)
@@ -212,8 +217,8 @@ class IHCParams(Params):
                                 "cytoplasmic markers, nucleus for nuclear ones)",
                                 check=optional(choice(*COMPARTMENTS)))
     measure: str = param("mean", "compartment DAB OD measure", check=choice(*MEASURES))
-    stains: object = param("default", "stain vectors: default (Ruifrok-Johnston H-DAB) or "
-                           "estimate", check=_stains)
+    stains: object = param("default", "stain vectors: default (Ruifrok-Johnston H-DAB), "
+                           "qupath (QuPath's H-DAB defaults) or estimate (from this image)", check=_stains)
     white_point: object = param("auto", "glass RGB (I0): auto, a value or r,g,b",
                                 check=_white_point, metavar="auto|V|R,G,B")
     chroma: str = param("auto", "JPEG chroma: auto (detect 4:2:0 and restore in pixel mode), "

@@ -1,22 +1,13 @@
-"""Pixel classes: negative / 1+ / 2+ / 3+ by DAB OD thresholds.
+"""Pixel mode: DAB OD map and pixel classes of an RGB image in one fused pass.
 
-Class codes (uint8), shared with the cell mode and the napari Labels layer:
-
-====  ==============================
-0     not scored (glass, excluded)
-1     negative   (DAB < t1)
-2     1+ weak    (t1 <= DAB < t2)
-3     2+ moderate (t2 <= DAB < t3)
-4     3+ strong  (DAB >= t3)
-====  ==============================
-
-A value exactly on a threshold goes to the higher class (QuPath's rule).
+The class codes and the threshold rule are those of :mod:`blotquant.ihc.classify`.
 
 Examples
 --------
 >>> import numpy as np
->>> classify_pixels(np.array([0.1, 0.2, 0.45, 0.6], np.float32)).tolist()
-[1, 2, 3, 4]
+>>> rgb = np.array([[[255, 255, 255], [150, 100, 60]]], np.uint8)
+>>> score_pixels_rgb(rgb)[1].tolist()
+[[1, 4]]
 """
 
 from __future__ import annotations
@@ -24,80 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
+from .classify import check_thresholds, classify_pixels
+from .params import DEFAULT_THRESHOLDS
 
-__all__ = ["CLASS_NAMES", "CLASS_CODES", "DEFAULT_THRESHOLDS", "check_thresholds",
-           "classify_pixels", "class_counts", "score_pixels_rgb"]
-
-#: Names of class codes 0..4.
-CLASS_NAMES = ("unscored", "negative", "1+", "2+", "3+")
-#: Code of each class name.
-CLASS_CODES = {name: code for code, name in enumerate(CLASS_NAMES)}
-#: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
-DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
-
-
-def check_thresholds(thresholds) -> tuple:
-    """Validate thresholds: 1 value (positive/negative) or 3 increasing values.
-
-    A single threshold gives a two-class scoring (negative / 1+).
-
-    Examples
-    --------
-    >>> check_thresholds("0.2,0.4,0.6")
-    (0.2, 0.4, 0.6)
-    """
-    if isinstance(thresholds, str):
-        try:
-            thresholds = [float(t) for t in thresholds.replace(";", ",").split(",") if t.strip()]
-        except ValueError:
-            raise ParameterError(
-                f"thresholds {thresholds!r} are not numbers; use e.g. 0.2,0.4,0.6") from None
-    t = tuple(float(x) for x in np.atleast_1d(np.asarray(thresholds, dtype=float)))
-    if len(t) not in (1, 3):
-        raise ParameterError(f"give 1 or 3 DAB thresholds (e.g. 0.2,0.4,0.6), got {len(t)}")
-    if not all(np.isfinite(t)) or any(b <= a for a, b in zip(t, t[1:])):
-        raise ParameterError(f"DAB thresholds must be finite and strictly increasing, got {t}")
-    return t
-
-
-def classify_pixels(dab_od, thresholds=DEFAULT_THRESHOLDS, mask=None) -> np.ndarray:
-    """Classify pixels by DAB OD into codes 0 (unscored) .. 4 (3+).
-
-    Parameters
-    ----------
-    dab_od : float array
-        DAB optical density (QuPath units).
-    thresholds : (t1, t2, t3) or (t,)
-    mask : bool array, optional
-        Pixels to score (e.g. tissue); others get 0.
-
-    Returns
-    -------
-    uint8 array, same shape as ``dab_od``.
-
-    Examples
-    --------
-    >>> d = np.array([[0.05, 0.3], [0.5, 0.9]], np.float32)
-    >>> classify_pixels(d, mask=np.array([[True, True], [False, True]])).tolist()
-    [[1, 2], [0, 4]]
-    """
-    t = check_thresholds(thresholds)
-    d = np.asarray(dab_od)
-    if d.dtype != np.float32:
-        d = d.astype(np.float32)
-    m = None
-    if mask is not None:
-        m = np.asarray(mask, bool)
-        if m.shape != d.shape:
-            raise ParameterError(f"mask shape {m.shape} does not match DAB map {d.shape}")
-    out = np.ones(d.shape, np.uint8)
-    tmp = np.empty(d.shape, bool)
-    for thr in t:
-        np.greater_equal(d, np.float32(thr), out=tmp)
-        out += tmp.view(np.uint8)
-    if m is not None:
-        out *= m.view(np.uint8)
-    return out
+__all__ = ["score_pixels_rgb", "class_counts"]
 
 
 def score_pixels_rgb(rgb, thresholds=DEFAULT_THRESHOLDS, *, stains="default", white_point=255,

@@ -41,8 +41,7 @@ __all__ = ["Region", "DEFAULT_EXCLUDE_CLASSES", "WHOLE_IMAGE", "rectangle", "rea
            "regions_to_geojson", "write_geojson", "region_masks", "as_regions"]
 
 #: Classification names treated as "exclude" (case-insensitive).
-DEFAULT_EXCLUDE_CLASSES = ("Necrosis", "Fold", "Pigment", "Exclude", "Ignore*", "Artefact",
-                           "Artifact")
+from .params import DEFAULT_EXCLUDE_CLASSES  # noqa: E402 (the one definition)
 #: Name of the implicit whole-image region.
 WHOLE_IMAGE = "image"
 

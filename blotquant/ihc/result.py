@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..provenance import params_hash
 from .._version import __version__
-from .pixels import CLASS_NAMES
+from .classify import CELL_CLASS_NAMES, CLASS_NAMES
 from .scores import SCORE_COLUMNS, summarize
 
 __all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "build_summary"]
@@ -25,7 +25,6 @@ __all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "build_summary"]
 SUMMARY_COLUMNS = ("image", "region", "mode", *SCORE_COLUMNS, "mean_dab_od", "area_px",
                    "area_um2", "region_area_px", "thresholds", "params_hash", "version")
 #: Names of the cell ``class`` values 0..3 (the class map stores ``class + 1``).
-CELL_CLASS_NAMES = ("negative", "1+", "2+", "3+")
 
 
 @dataclass
@@ -102,6 +101,26 @@ class IHCResult:
                 f"shape={self.class_map.shape}, {regs})")
 
 
+def input_params(params: dict) -> dict:
+    """The inputs of a run (``IHCParams`` fields and the region geometry) from its params.
+
+    Parameters
+    ----------
+    params : dict
+        ``IHCResult.params``.
+
+    Returns
+    -------
+    dict
+        What ``params_hash`` is computed from: the same analysis has the same
+        hash from every edge, whatever the run derived.
+    """
+    from .params import IHCParams
+
+    keys = IHCParams.names() + ("regions_sha256",)
+    return {k: params[k] for k in keys if k in params}
+
+
 def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict) -> pd.DataFrame:
     """Assemble per-region rows ({region, counts (4,), mean_dab_od, area_px, ...}).
 
@@ -113,7 +132,7 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
     >>> int(df.n[0]), float(df.h_score[0]), float(df.pct_positive[0])
     (4, 75.0, 50.0)
     """
-    h = params_hash(params)
+    h = params_hash(input_params(params))
     thr = ",".join(f"{t:g}" for t in params.get("thresholds", ()))
     min_pct = float(params.get("min_positive_pct", 0.0))
     out = []

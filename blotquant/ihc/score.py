@@ -29,19 +29,15 @@ from ..errors import ParameterError
 from ..image import Image
 from .chroma import CHROMA_MODES, detect_chroma_subsampling, restore_chroma
 from .deconvolution import as_stain_matrix, as_white_point, stain_maps
-from .pixels import check_thresholds, classify_pixels
-from .regions import DEFAULT_EXCLUDE_CLASSES, as_regions, region_masks, regions_to_geojson
+from .classify import check_thresholds, classify_pixels, intensity_classes
+from .params import RECORDED_KEYS, CellParams, IHCParams
+from .regions import as_regions, region_masks, regions_to_geojson
 from .result import CELL_CLASS_NAMES, IHCResult, build_summary
 from .stains import estimate_stains, white_point_info
-from .tissue import DEFAULT_TISSUE_THRESHOLD, tissue_mask
+from .tissue import tissue_mask as detect_tissue
 
-__all__ = ["score_ihc", "rescore", "prepare_rgb", "MODES"]
+__all__ = ["score_ihc", "rescore", "prepare_rgb", "resolve_params"]
 
-MODES = ("cell", "pixel")
-#: Keys of ``IHCResult.params`` that describe what happened (not inputs).
-DERIVED_PARAMS = ("stain_source", "white_point_source", "white_point_note", "region_names",
-                  "regions_sha256", "input_conversion", "od_convention", "stain_estimate",
-                  "cell_detection", "chroma_subsampling", "chroma_restored")
 
 
 def prepare_rgb(image) -> tuple[np.ndarray, dict]:
@@ -149,71 +145,65 @@ def _regions_digest(regs) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _classify_values(values, thresholds) -> np.ndarray:
-    """Cell class 0..3 by ``value >= threshold`` (NaN -> negative)."""
-    v = np.asarray(values, float)
-    v = np.where(np.isfinite(v), v, -np.inf)
-    return np.searchsorted(np.asarray(thresholds, float), v, side="right").astype(np.int64)
+def resolve_params(params: IHCParams | None, overrides: dict) -> IHCParams:
+    """An :class:`IHCParams` from a base model and keyword overrides (old keyword API too).
+
+    Parameters
+    ----------
+    params : IHCParams or None
+    overrides : dict
+        IHCParams fields; ``cell_params`` (dict) updates the nested cell
+        parameters; ``tissue`` may be a mask (taken as a given tissue mask);
+        recorded outputs (``RECORDED_KEYS``) are ignored.
+
+    Returns
+    -------
+    IHCParams
+    """
+    if params is not None and not isinstance(params, IHCParams):
+        raise ParameterError(f"params must be an IHCParams, got {type(params).__name__}")
+    kw = {k: v for k, v in overrides.items() if k not in RECORDED_KEYS}
+    cell_kw = kw.pop("cell_params", None)
+    if isinstance(kw.get("tissue"), np.ndarray):
+        kw["tissue"] = True
+    if isinstance(kw.get("tissue"), str):
+        if kw["tissue"] not in ("detected", "auto", "all pixels", "none", "user"):
+            raise ParameterError(f"tissue must be True, False or a mask, got {kw['tissue']!r}")
+        kw["tissue"] = kw["tissue"] in ("detected", "auto", "user")
+    base = params if params is not None else IHCParams()
+    if cell_kw:
+        cell = kw.get("cell", base.cell)
+        cell = cell if isinstance(cell, CellParams) else CellParams.from_mapping(dict(cell))
+        kw["cell"] = cell.replace(**{k: v for k, v in dict(cell_kw).items()
+                                     if k not in ("pixel_size_um", "pixel_size_source")
+                                     and not k.endswith("_px")})
+    return base.replace(**kw) if params is not None else IHCParams.from_mapping(kw)
 
 
-def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
-              white_point="auto", regions=None, pixel_size_um=None, compartment="cytoplasm",
-              measure="mean", image_name=None, tissue=True,
-              tissue_threshold=DEFAULT_TISSUE_THRESHOLD, min_tissue_px=256, max_hole_px=64,
-              exclude_classes=DEFAULT_EXCLUDE_CLASSES, min_positive_pct=0.0,
-              stain_estimation=None, cell_params=None, chroma="auto", **params) -> IHCResult:
+def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask=None,
+              image_name: str | None = None, **overrides) -> IHCResult:
     """Score an H-DAB image: per-region H-score, % positive, Allred, IRS.
 
     Parameters
     ----------
     rgb : uint8 RGB array (rows, cols, 3) or :class:`~blotquant.image.Image`
         Brightfield H-DAB image (RGBA is composited on white; 16-bit/float scaled).
-    mode : {"cell", "pixel"}
-        "cell": detect cells (QuPath-style positive cell detection) and classify
-        each by ``compartment``/``measure`` DAB OD. "pixel": classify every
-        tissue pixel by its DAB OD.
-    thresholds : (t1, t2, t3) or (t,)
-        DAB OD thresholds for 1+, 2+, 3+ (QuPath defaults 0.2, 0.4, 0.6).
-    stains : "default", "estimate", (2, 3)/(3, 3) array or dict
-        Stain vectors: Ruifrok-Johnston, estimated from this image (inside
-        tissue and include regions), or given.
-    white_point : "auto", number or (r, g, b)
-        Glass RGB (I0). "auto" estimates it from bright, unsaturated pixels and
-        falls back to 255 when no glass is visible (recorded in ``params``).
+    params : IHCParams, optional
+        Every analysis parameter (:class:`~blotquant.ihc.params.IHCParams`:
+        mode, marker, thresholds, stains, white point, pixel size, tissue
+        detection, cell detection, ...).  Default: ``IHCParams()``.
     regions : list of Region, GeoJSON dict/text/path, or None
         Include/exclude polygons (QuPath GeoJSON); None = whole image.
-    pixel_size_um : float or (row, col), optional
-        Defaults to the Image's metadata; gives ``area_um2`` and cell sizes.
-    compartment : {"cytoplasm", "nucleus", "cell"}
-        Cell-mode compartment (ASNS is cytoplasmic).
-    measure : {"mean", "max"}
+    tissue_mask : bool array, optional
+        A tissue mask to use instead of detecting tissue.
     image_name : str, optional
         ``image`` column (default: the file name, else "image").
-    tissue : bool or bool array
-        Detect tissue (True), score every pixel (False), or use a given mask.
-    tissue_threshold, min_tissue_px, max_hole_px
-        See :func:`~blotquant.ihc.tissue.tissue_mask`.
-    exclude_classes : sequence of str
-        Region classifications that exclude.
-    min_positive_pct : float
-        Allred: percentages of positives below this score 0 (QuPath preference).
-    stain_estimation : dict, optional
-        Keyword arguments of :func:`~blotquant.ihc.stains.estimate_stains`.
-    cell_params : dict, optional
-        Keyword arguments of :func:`~blotquant.ihc.cells.detect_cells`.
-    chroma : {"auto", "off", "4:2:0"}
-        JPEG chroma handling (:mod:`~blotquant.ihc.chroma`). "auto": detect
-        4:2:0 chroma subsampling from the pixels and, in pixel mode, restore
-        codec-consistent block chroma before scoring (full-colour images are
-        left untouched); "off": score the pixels as decoded; "4:2:0": restore
-        without detecting (any mode). The detected subsampling is recorded in
-        ``params["chroma_subsampling"]``, whether the image was restored in
-        ``params["chroma_restored"]``.
-    **params
-        Only the derived entries of a previous ``IHCResult.params`` (e.g.
-        ``stain_source``, ``white_point_source``), so ``score_ihc(img,
-        **result.params)`` reproduces a result; they are ignored. Anything
-        else raises :class:`~blotquant.errors.ParameterError`.
+    **overrides
+        Fields of :class:`IHCParams` (``mode="pixel"``, ``thresholds=...``);
+        ``cell_params`` (a dict) updates ``params.cell``; the derived entries
+        of a previous ``IHCResult.params`` are ignored, so ``score_ihc(img,
+        **result.params)`` reproduces a result.  Unknown names raise
+        :class:`~blotquant.errors.ParameterError`.
 
     Returns
     -------
@@ -234,22 +224,11 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
     >>> r.white_point.round().tolist(), list(r.summary.region)
     ([240.0, 235.0, 245.0], ['image'])
     """
-    unknown = sorted(set(params) - set(DERIVED_PARAMS))
-    if unknown:
-        raise ParameterError(f"unknown score_ihc parameter(s): {', '.join(unknown)}")
-    if isinstance(tissue, str):
-        if tissue not in ("detected", "auto", "all pixels", "none"):
-            raise ParameterError(f"tissue must be True, False or a mask, got {tissue!r}")
-        tissue = tissue in ("detected", "auto")
-    if mode not in MODES:
-        raise ParameterError(f"mode must be 'cell' or 'pixel', got {mode!r}")
-    t = check_thresholds(thresholds)
-    if compartment not in ("cytoplasm", "nucleus", "cell"):
-        raise ParameterError(f"compartment must be cytoplasm, nucleus or cell, got {compartment!r}")
-    if measure not in ("mean", "max"):
-        raise ParameterError(f"measure must be 'mean' or 'max', got {measure!r}")
-    if chroma not in CHROMA_MODES:
-        raise ParameterError(f"chroma must be one of {', '.join(CHROMA_MODES)}, got {chroma!r}")
+    P = resolve_params(params, overrides)
+    if isinstance(overrides.get("tissue"), np.ndarray):
+        tissue_mask = overrides["tissue"]
+    mode, t, measure, chroma = P.mode, P.thresholds, P.measure, P.chroma
+    compartment = P.compartment_used()
     img, info = prepare_rgb(rgb)
     shape = img.shape[:2]
     chroma_kind, chroma_restored = None, False
@@ -263,14 +242,19 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         chroma_kind = "given"
         img = restore_chroma(img)
         chroma_restored = True
+    pixel_size_um, pixel_size_source = P.pixel_size_um, "user"
+    if pixel_size_um is None and P.magnification is not None:
+        pixel_size_um, pixel_size_source = P.magnification_pixel_size(), "magnification"
     if pixel_size_um is None:
-        pixel_size_um = info["pixel_size_um"]
+        pixel_size_um, pixel_size_source = info["pixel_size_um"], "file"
+    if pixel_size_um is None:
+        pixel_size_source = "unknown"
     pa = _pixel_area_um2(pixel_size_um)
     px_area, pixel_size_um = (pa if pa is not None else (None, None))
     name = image_name or info["name"] or "image"
 
     # white point
-    wp_req = _parse_white_point(white_point)
+    wp_req = _parse_white_point(P.white_point)
     if isinstance(wp_req, str):
         wpi = white_point_info(img)
         wp, wp_source, wp_note = wpi["white_point"], wpi["source"], wpi["reason"]
@@ -278,19 +262,19 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         wp, wp_source, wp_note = wp_req, "user", ""
 
     # regions
-    regs = as_regions(regions, exclude_classes=exclude_classes)
+    regs = as_regions(regions, exclude_classes=P.exclude_classes)
     rmasks = region_masks(regs, shape)
     union = np.zeros(shape, bool)
     for m in rmasks.values():
         union |= m
 
-    if isinstance(tissue, (bool, np.bool_)):
-        tmask = tissue_mask(img, white_point=wp, threshold=tissue_threshold,
-                            min_object_px=min_tissue_px, max_hole_px=max_hole_px) \
-            if tissue else np.ones(shape, bool)
-        tissue_source = "detected" if tissue else "all pixels"
+    if tissue_mask is None:
+        tmask = detect_tissue(img, white_point=wp, threshold=P.tissue_threshold,
+                              min_object_px=P.min_tissue_px, max_hole_px=P.max_hole_px) \
+            if P.tissue else np.ones(shape, bool)
+        tissue_source = "detected" if P.tissue else "all pixels"
     else:
-        tmask = np.asarray(tissue, bool)
+        tmask = np.asarray(tissue_mask, bool)
         if tmask.shape != shape:
             raise ParameterError(f"tissue mask shape {tmask.shape} does not match image {shape}")
         tissue_source = "user"
@@ -298,8 +282,9 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
 
     # stains
     est_info = None
+    stains = P.stains
     if isinstance(stains, str) and stains == "estimate":
-        kw = dict(stain_estimation or {})
+        kw = dict(P.stain_estimation)
         est_info = estimate_stains(img, white_point=wp, mask=scored if scored.any() else None,
                                    return_info=True, **kw)
         m = est_info["matrix"]
@@ -309,22 +294,23 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
         stain_source = "default" if (stains is None or isinstance(stains, str)) else "user"
     h_od, dab_od = stain_maps(img, m, wp)
 
-    params = {
-        "mode": mode, "thresholds": t, "compartment": compartment, "measure": measure,
-        "stains": np.asarray(m, float).tolist(), "stain_source": stain_source,
-        "white_point": np.asarray(wp, float).tolist(), "white_point_source": wp_source,
-        "white_point_note": wp_note, "tissue": tissue_source,
-        "tissue_threshold": tissue_threshold, "min_tissue_px": min_tissue_px,
-        "max_hole_px": max_hole_px, "region_names": [r.name + ":" + r.kind for r in regs],
+    # inputs (IHCParams) first, then what the run derived from them
+    params = P.to_dict()
+    params.update({
+        "compartment_used": compartment,
+        "stain_matrix": np.asarray(m, float).tolist(), "stain_source": stain_source,
+        "white_point_used": np.asarray(wp, float).tolist(), "white_point_source": wp_source,
+        "white_point_note": wp_note, "tissue_source": tissue_source,
+        "region_names": [r.name + ":" + r.kind for r in regs],
         "regions_sha256": _regions_digest(regs),
-        "exclude_classes": list(exclude_classes), "min_positive_pct": float(min_positive_pct),
-        "pixel_size_um": None if pixel_size_um is None else list(pixel_size_um),
-        "chroma": chroma, "chroma_subsampling": chroma_kind, "chroma_restored": chroma_restored,
+        "pixel_size_used": None if pixel_size_um is None else list(pixel_size_um),
+        "pixel_size_source": pixel_size_source,
+        "chroma_subsampling": chroma_kind, "chroma_restored": chroma_restored,
         "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
-    }
+    })
     if est_info is not None:
         params["stain_estimate"] = {k: v for k, v in est_info.items() if k != "matrix"}
-        params["stain_estimate"].update(stain_estimation or {})
+        params["stain_estimate"].update(dict(P.stain_estimation))
 
     res = IHCResult(summary=pd.DataFrame(), cells=pd.DataFrame(),
                     class_map=np.zeros(shape, np.uint8),
@@ -338,7 +324,7 @@ def score_ihc(rgb, *, mode="cell", thresholds=(0.2, 0.4, 0.6), stains="default",
     else:
         from .cells import detect_cells  # noqa: PLC0415 (optional heavy import)
         det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=scored,
-                           **dict(cell_params or {}))
+                           **P.cell.to_dict())
         params["cell_detection"] = det.params
         res.nuclei_labels = det.nuclei
         res.cell_labels = det.cells
@@ -382,9 +368,9 @@ def _apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
                          "region_area_px": int(rm.sum())})
         cells = pd.DataFrame(columns=["image", "region", "cell", "class", "class_name"])
     else:
-        col = f"{params['compartment']}_dab_od_{params['measure']}"
+        col = f"{params['compartment_used']}_dab_od_{params['measure']}"
         cells = res._cache["cells_base"].copy()
-        cls = _classify_values(cells[col].to_numpy(float), t)
+        cls = intensity_classes(cells[col].to_numpy(float), t)
         cells["class"] = cls
         cells["class_name"] = [CELL_CLASS_NAMES[k] for k in cls]
         # class map: paint each cell's area with its class code (class + 1)
@@ -396,7 +382,7 @@ def _apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
         cmap = lut[labels] if labels is not None else np.zeros(shape, np.uint8)
         for rname, rm in res.region_masks.items():
             sub = cells[cells["region"] == rname]
-            k = _classify_values(sub[col].to_numpy(float), t)
+            k = intensity_classes(sub[col].to_numpy(float), t)
             c = np.bincount(k, minlength=4)[:4]
             n_px = int((rm & res.tissue_mask).sum())
             vals = sub[col].to_numpy(float)

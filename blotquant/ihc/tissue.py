@@ -24,15 +24,17 @@ import numpy as np
 
 from ..errors import ParameterError
 from .deconvolution import weighted_od
+from .params import IHCParams
 
 __all__ = ["tissue_mask", "DEFAULT_TISSUE_THRESHOLD"]
 
 #: Default threshold on the median-filtered OD sum (R + G + B).
-DEFAULT_TISSUE_THRESHOLD = 0.06
+DEFAULT_TISSUE_THRESHOLD = IHCParams.tissue_threshold
 
 
 def tissue_mask(image, *, white_point=255, threshold=DEFAULT_TISSUE_THRESHOLD,
-                min_object_px=256, max_hole_px=64, median=3, max_od=None) -> np.ndarray:
+                min_object_px=IHCParams.min_tissue_px, max_hole_px=IHCParams.max_hole_px, median=3,
+                max_od=None) -> np.ndarray:
     """Detect tissue (True) versus glass (False).
 
     Parameters
