@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from blotquant.blot.params import BlotParams
+
 from blotquant.blot import Lane, normalize, quantify_blot
 from blotquant.errors import ParameterError
 from blotquant.synthetic import make_blot
@@ -115,11 +117,13 @@ def test_params_recorded_and_errors():
     for k in ("background", "radius", "sensitivity", "polarity", "lanes", "tail", "flank"):
         assert k in r.params
     assert r.bands["params_hash"].nunique() == 1
-    with pytest.raises(ParameterError, match="background must be"):
+    # the hash is that of the parameter model: the same from every edge
+    assert r.bands["params_hash"].iloc[0] == BlotParams(radius=30).hash
+    with pytest.raises(ParameterError, match="background: must be one of lane-fit"):
         quantify_blot(b.image, background="magic")
-    with pytest.raises(ParameterError, match="unknown parameter"):
+    with pytest.raises(ParameterError, match="unknown parameter 'radious' .did you mean 'radius'"):
         quantify_blot(b.image, radious=3)
-    with pytest.raises(ParameterError, match="lanes must be"):
+    with pytest.raises(ParameterError, match="lanes: must be a whole number >= 1"):
         quantify_blot(b.image, lanes=0)
     with pytest.raises(ParameterError, match="band box for lane 9"):
         quantify_blot(b.image, band_boxes=pd.DataFrame(

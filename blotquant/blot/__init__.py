@@ -1,12 +1,16 @@
 """Western-blot engine: lanes, bands, backgrounds, volumes and normalization.
 
-Public API: :func:`quantify_blot` -> :class:`BlotResult`, :func:`normalize`,
-:class:`Lane`, :func:`detect_lanes`.
+Public API: :class:`BlotParams` (every parameter), :func:`quantify_blot` ->
+:class:`BlotResult`, :func:`normalize`, :class:`Lane`, :func:`detect_lanes`;
+``BACKGROUND_METHODS`` is the background registry.
 """
 
-from .model import BlotResult, Lane
+from .background import BACKGROUND_METHODS
 from .lanes import detect_lanes
-from .quantify import BACKGROUNDS, quantify_blot
+from .model import BlotResult, Lane
 from .normalize import normalize
+from .params import BlotParams
+from .quantify import quantify_blot
 
-__all__ = ["quantify_blot", "normalize", "BlotResult", "Lane", "detect_lanes", "BACKGROUNDS"]
+__all__ = ["quantify_blot", "normalize", "BlotResult", "Lane", "detect_lanes", "BlotParams",
+           "BACKGROUND_METHODS"]

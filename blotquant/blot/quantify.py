@@ -59,21 +59,10 @@ from ..provenance import __version__, params_hash
 from .background import flank_fit_baseline
 from .bands import detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
+from .params import RECORDED_KEYS, BlotParams
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
 
-__all__ = ["quantify_blot", "BACKGROUNDS", "prepare_signal"]
-
-#: Background methods accepted by :func:`quantify_blot`.
-BACKGROUNDS = ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
-
-_DEFAULTS = dict(lanes=None, rows=None, background="lane-fit", radius=50.0, sensitivity=0.5,
-                 polarity="auto", max_tilt_deg=5.0, lane_width=None, tail=3.0, flank=None,
-                 min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto")
-
-
-#: Keys a result's ``params`` records but which are outputs, not inputs (ignored).
-_RECORDED = ("polarity_used", "saturation_level", "tilt_deg", "lane_geometry_given",
-             "band_boxes_given", "n_lanes_found", "elapsed_s")
+__all__ = ["quantify_blot", "prepare_signal", "resolve_params", "inputs_hash"]
 
 
 # ----------------------------------------------------------------------------- input
@@ -170,33 +159,6 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto")
 
 
 # ----------------------------------------------------------------------------- helpers
-def _check(params):
-    bg = params["background"]
-    if bg not in BACKGROUNDS:
-        raise ParameterError(f"background must be one of {BACKGROUNDS}, got {bg!r}")
-    if not (isinstance(params["radius"], (int, float)) and params["radius"] > 0):
-        raise ParameterError(f"radius must be a positive number of pixels, got {params['radius']!r}")
-    s = params["sensitivity"]
-    if not (isinstance(s, (int, float)) and 0 < s <= 1):
-        raise ParameterError(f"sensitivity must be in (0, 1], got {s!r}")
-    n = params["lanes"]
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        raise ParameterError(f"lanes must be a positive integer or None, got {n!r}")
-    rows = params["rows"]
-    if rows is not None:
-        if isinstance(rows, str):
-            rows = [r.strip() for r in rows.split(",") if r.strip()]
-        rows = [str(r) for r in rows]
-        if not rows or len(set(rows)) != len(rows):
-            raise ParameterError(f"rows must be distinct non-empty names, got {params['rows']!r}")
-        params["rows"] = rows
-
-
-def _sat_core_count(satblock, t, b, band_rows_core, width):
-    """Saturated pixels of a band box (rows t..b of the lane block)."""
-    return int(satblock[t:b + 1].sum())
-
-
 class _LaneData:
     __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
                  "bgprof", "bands", "valid", "baseline_used")
@@ -231,14 +193,73 @@ def _is_ladder_lane(counts, idx):
 
 
 # ----------------------------------------------------------------------------- main
-def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius=50,
-                  sensitivity=0.5, polarity="auto", lane_geometry=None, band_boxes=None,
-                  image_name=None, **params) -> BlotResult:
+def resolve_params(params: BlotParams | None, overrides: dict) -> BlotParams:
+    """A :class:`BlotParams` from a base model and keyword overrides.
+
+    Parameters
+    ----------
+    params : BlotParams or None
+        Base (default ``BlotParams()``).
+    overrides : dict
+        ``BlotParams`` fields; recorded outputs of an earlier run
+        (``RECORDED_KEYS``, e.g. from a sidecar or ``params.json``) are ignored.
+
+    Returns
+    -------
+    BlotParams
+    """
+    if params is not None and not isinstance(params, BlotParams):
+        raise ParameterError(f"params must be a BlotParams, got {type(params).__name__}")
+    kw = {k: v for k, v in overrides.items() if k not in RECORDED_KEYS}
+    if params is None:
+        return BlotParams.from_mapping(kw)
+    return params.replace(**kw)
+
+
+def inputs_hash(params: BlotParams, lane_geometry=None, band_boxes=None) -> str:
+    """``params_hash`` of a blot analysis: its parameters plus any reviewed geometry.
+
+    The same image analysed with the same parameters (and the same reviewed
+    lanes and bands, when given) has the same hash from every edge.
+
+    Parameters
+    ----------
+    params : BlotParams
+    lane_geometry : list of Lane, optional
+    band_boxes : DataFrame or list of dict, optional
+
+    Returns
+    -------
+    str (12 hex digits)
+
+    Examples
+    --------
+    >>> inputs_hash(BlotParams()) == BlotParams().hash
+    True
+    """
+    if lane_geometry is None and band_boxes is None:
+        return params.hash
+    given = {"params": params.to_dict()}
+    if lane_geometry is not None:
+        given["lanes"] = [ln.to_dict() if hasattr(ln, "to_dict") else dict(ln)
+                          for ln in lane_geometry]
+    if band_boxes is not None:
+        given["bands"] = pd.DataFrame(band_boxes).to_dict("records")
+    return params_hash(given)
+
+
+def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None,
+                  band_boxes=None, image_name: str | None = None, **overrides) -> BlotResult:
     """Find lanes and bands of a blot and measure background-corrected volumes.
 
     Parameters
     ----------
     image : Image or 2-D array (RGB with equal channels accepted)
+    params : BlotParams, optional
+        Every analysis parameter (:class:`~blotquant.blot.params.BlotParams`);
+        default ``BlotParams()``.  The fields below may also be given as
+        keywords (``quantify_blot(img, rows=["ASNS", "ACTB"])``), which update
+        ``params``.
     lanes : int, optional
         Number of lanes per strip; None finds it.
     rows : sequence of str or "A,B" text, optional
@@ -261,13 +282,11 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
         (no band detection).  Needs ``lane_geometry`` unless lanes can be found.
     image_name : str, optional
         Written in the ``image`` column (default: the file name or "image").
-    **params
-        ``max_tilt_deg`` (5), ``lane_width`` (None: from spacing), ``tail`` (3.0,
-        band limits in half-widths at half maximum from the peak), ``flank`` (None: band
-        extent; samples per side for ``lane-fit``), ``min_row_lanes`` (0.5),
-        ``min_row_strength`` (0.1, rows weaker than this fraction of the strongest
-        row are dropped when ``rows`` is not given), ``border_width`` (3),
-        ``ladder`` ("auto" | True | False: ladder lane detection).
+    **overrides
+        Any other :class:`BlotParams` field (``max_tilt_deg``, ``lane_width``,
+        ``tail``, ``flank``, ``min_row_lanes``, ``min_row_strength``,
+        ``border_width``, ``ladder``, ...); unknown names raise
+        :class:`~blotquant.errors.ParameterError`.
 
     Returns
     -------
@@ -289,18 +308,10 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
     (4, ['ACTB', 'ASNS'])
     """
     t0 = time.perf_counter()
-    # values recorded in ``params`` by an earlier run (a sidecar may hand them back)
-    for k in _RECORDED:
-        params.pop(k, None)
-    unknown = set(params) - set(_DEFAULTS)
-    if unknown:
-        raise ParameterError(f"unknown parameter(s) {sorted(unknown)}; allowed: "
-                             f"{sorted(set(_DEFAULTS) | {'lane_geometry', 'band_boxes', 'image_name'})}")
-    P = dict(_DEFAULTS)
-    P.update(params)
-    P.update(lanes=lanes, rows=rows, background=background, radius=radius,
-             sensitivity=sensitivity, polarity=polarity)
-    _check(P)
+    model = resolve_params(params, overrides)
+    P = model.quantify_dict()
+    P["rows"] = list(model.rows) if model.rows is not None else None
+    P["lanes"] = model.lanes
     gray, meta = _to_gray(image)
     signal, satmask, pol, sat = prepare_signal(gray, meta, P["polarity"])
     if image_name is None:
@@ -378,10 +389,11 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
     # ---------------------------------------------------------------- measure
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
     bands = pd.DataFrame(band_rows)
-    P_rec = {k: v for k, v in P.items()}
+    P_rec = model.to_dict()
     P_rec.update(polarity_used=pol, saturation_level=sat, tilt_deg=round(tilt, 4),
-                 lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None)
-    h = params_hash({k: v for k, v in P_rec.items() if k not in ("n_lanes_found",)})
+                 lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
+                 n_lanes_found=P.get("n_lanes_found"))
+    h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)
     if len(bands) == 0:
         bands = pd.DataFrame(columns=BAND_COLUMNS)
     else:

@@ -83,7 +83,7 @@ class BlotReviewWidget(ImageDockMixin, QWidget):
 
     # ------------------------------------------------------------------ UI
     def _build(self):
-        from blotquant.blot import BACKGROUNDS
+        from blotquant.blot import BACKGROUND_METHODS
 
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -107,7 +107,7 @@ class BlotReviewWidget(ImageDockMixin, QWidget):
                                   "exactly that many rows; afterwards, edit to rename rows")
         self.rows_edit.editingFinished.connect(self._rows_edited)
         self.bg_combo = QComboBox()
-        self.bg_combo.addItems(list(BACKGROUNDS))
+        self.bg_combo.addItems(list(BACKGROUND_METHODS))
         self.bg_combo.currentTextChanged.connect(lambda _: self._params_changed())
         self.radius_spin = QDoubleSpinBox()
         self.radius_spin.setRange(1, 1000)
