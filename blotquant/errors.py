@@ -24,6 +24,7 @@ __all__ = [
     "AnalysisError",
     "StainEstimationError",
     "CorrectionsError",
+    "OutputError",
 ]
 
 
@@ -74,3 +75,7 @@ class StainEstimationError(AnalysisError):
 
 class CorrectionsError(BlotquantError):
     """A review sidecar (corrections JSON) is invalid or does not fit the image."""
+
+
+class OutputError(BlotquantError):
+    """The output folder cannot be created or already holds results (use --overwrite)."""
