@@ -12,7 +12,7 @@ it) and a synthetic 0.8-megapixel 16-bit blot:
   of the pixels and scaled x4 (time is linear in the pixel count at a fixed radius);
   ``--skimage full`` times the whole images instead.
 
-Run:  /work/venv/bin/python benchmarks/bench_rolling_ball.py [--write]
+Run:  .venv/bin/python benchmarks/bench_rolling_ball.py [--write]
 (``--write`` replaces the results table in docs/benchmarks/rolling_ball.md).
 ImageJ is found at /usr/share/java/ij.jar (or $BLOTQUANT_IJ_JAR) and run with
 ``xvfb-run -a java -jar ij.jar -batch macro.ijm``.

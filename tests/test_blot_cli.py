@@ -44,12 +44,14 @@ def test_cli_two_images(blot_tif, tmp_path):
 
 
 def test_cli_bad_arguments(blot_tif, tmp_path, capsys):
-    with pytest.raises(SystemExit):
-        main(["blot", str(blot_tif), "--out", str(tmp_path / "o"), "--lanes", "zero"])
-    with pytest.raises(SystemExit):
+    rc = main(["blot", str(blot_tif), "--out", str(tmp_path / "o"), "--lanes", "zero"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "--lanes: must be a whole number" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):   # argparse choices: usage error, exit 2
         main(["blot", str(blot_tif), "--out", str(tmp_path / "o"), "--background", "magic"])
     rc = main(["blot", str(blot_tif), "--out", str(tmp_path / "o"), "--rows", "ASNS,ACTB",
                "--control", "GAPDH"])
     assert rc == 1 and "GAPDH" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()          # a failed run leaves no partial output
     rc = main(["blot", str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")])
     assert rc == 1

@@ -35,7 +35,8 @@ def test_cli_pixel_mode_with_roi(ihc_png, tmp_path, capsys):
     params = json.loads((out / "params.json").read_text())
     assert params["white_point_source"] == "estimated"
     assert params["thresholds"] == [0.2, 0.4, 0.6]
-    np.testing.assert_allclose(params["white_point"], (242, 238, 246), atol=1)
+    assert params["white_point"] == "auto"              # the input ...
+    np.testing.assert_allclose(params["white_point_used"], (242, 238, 246), atol=1)  # ... and what it gave
     assert (out / "slide_overlay.png").is_file() and (out / "slide_figure.png").is_file()
     assert (out / "cells.csv").is_file()
     assert "H-score" in capsys.readouterr().out

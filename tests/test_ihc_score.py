@@ -108,6 +108,8 @@ def test_input_validation_messages():
         score_ihc(np.zeros((8, 8, 3), np.uint8), thresholds=(0.6, 0.4, 0.2))
     with pytest.raises(ParameterError, match="white point"):
         score_ihc(np.zeros((8, 8, 3), np.uint8), white_point="bright")
+    with pytest.raises(ParameterError, match="white point 300.0 is above 255"):
+        score_ihc(np.zeros((8, 8, 3), np.uint8), white_point=300)
     with pytest.raises(ParameterError, match="NaN"):
         score_ihc(np.full((8, 8, 3), np.nan))
 

@@ -32,7 +32,10 @@ from pathlib import Path
 
 from ..errors import OutputError
 
-__all__ = ["add_output_arguments", "prepare_output", "StagedOutput"]
+__all__ = ["add_output_arguments", "prepare_output", "StagedOutput", "SIDECAR_SUFFIX"]
+
+#: File name ending of review sidecars (see :mod:`blotquant.corrections`).
+SIDECAR_SUFFIX = ".blotquant.json"
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +70,9 @@ def prepare_output(out, *, overwrite: bool = False) -> Path:
     if path.exists() and not path.is_dir():
         raise OutputError("is a file, not a folder: choose another --out", path=path)
     if path.is_dir():
-        names = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+        # review sidecars (<image>.blotquant.json) are inputs of a re-run, not results
+        names = sorted(p.name for p in path.iterdir()
+                       if not p.name.startswith(".") and not p.name.endswith(SIDECAR_SUFFIX))
         if names and not overwrite:
             shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
             raise OutputError(f"already holds results ({shown}); use --overwrite to replace "

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ParameterError
-from . import _sidecar
+from ..ihc.params import IHCParams
+from . import _output, _sidecar
 
 HELP = "score an IHC (H-DAB) image: H-score, %% positive, Allred, IRS per region"
 
@@ -28,32 +29,46 @@ DAB OD is in QuPath units (log10), so QuPath thresholds carry over; see docs/ihc
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("ihc", help=HELP, description=HELP + ".", epilog=EPILOG,
+    p = subparsers.add_parser("ihc", help=HELP, description=HELP.replace("%%", "%") + ".", epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("image", help="RGB brightfield image (TIFF, PNG, JPEG, SVS, ...)")
-    p.add_argument("--out", required=True, help="output folder (created)")
-    p.add_argument("--mode", choices=("cell", "pixel"), default="cell",
-                   help="score detected cells (default) or every tissue pixel")
+    _output.add_output_arguments(p)
     p.add_argument("--roi", default=None, metavar="GEOJSON",
-                   help="QuPath GeoJSON of include/exclude regions (pixel coordinates)")
-    p.add_argument("--thresholds", default="0.2,0.4,0.6",
-                   help="DAB OD thresholds for 1+,2+,3+ (QuPath units; default 0.2,0.4,0.6)")
-    p.add_argument("--stains", default="default",
-                   help="'default' (Ruifrok-Johnston), 'qupath', 'estimate', or a JSON file "
-                        "with a 2x3/3x3 matrix or {hematoxylin, dab[, residual]}")
-    p.add_argument("--white-point", default="auto",
-                   help="'auto' (estimate from glass), a number (255) or r,g,b")
-    p.add_argument("--pixel-size", type=float, default=None, metavar="UM",
-                   help="pixel size in um (default: from the file)")
-    p.add_argument("--compartment", choices=("cytoplasm", "nucleus", "cell"),
-                   default="cytoplasm", help="cell mode: compartment scored (ASNS: cytoplasm)")
-    p.add_argument("--measure", choices=("mean", "max"), default="mean")
+                   help="QuPath GeoJSON of include/exclude regions (level-0 pixel coordinates)")
+    IHCParams.add_arguments(p)
     p.add_argument("--no-tissue", action="store_true",
-                   help="score every pixel (no tissue detection)")
+                   help="score every pixel (no tissue detection; same as --tissue false)")
     _sidecar.add_arguments(p)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
-                   help="table format")
+                   help="table format (default: csv)")
     p.set_defaults(func=run)
+
+
+def params_from_args(args: argparse.Namespace) -> IHCParams:
+    """The :class:`IHCParams` of a parsed ``blotquant ihc`` command line.
+
+    ``--stains FILE.json`` is read here (a 2x3/3x3 matrix or
+    ``{hematoxylin, dab[, residual]}``); every value goes through the model's
+    checks, and an error names the option.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    IHCParams
+    """
+    over = {}
+    if getattr(args, "stains", None) not in (None, "default", "qupath", "estimate"):
+        over["stains"] = _read_stains(args.stains)
+    if getattr(args, "no_tissue", False):
+        over["tissue"] = False
+    try:
+        return IHCParams.from_namespace(args, **over)
+    except ParameterError as err:
+        name = err.problem.split(":", 1)[0]
+        raise ParameterError("--" + name.replace("_", "-") + err.problem[len(name):]) from None
 
 
 def _read_stains(spec: str):
@@ -79,43 +94,39 @@ def _read_stains(spec: str):
 def run(args) -> int:
     from ..io import read_image
     from ..ihc import score_ihc
+    from ..ihc.score import prepare_rgb
     from ..report.ihc_overlay import save_overlay, save_overlay_figure
     from ..tables import write_json, write_table
 
-    image = read_image(args.image, mode="rgb")
-    stains = _read_stains(args.stains)
+    # everything the user typed is checked before any image is read
+    model = params_from_args(args)
     regions = None
     if args.roi:
         from ..ihc.regions import read_geojson
         regions = read_geojson(args.roi)
-    kw = dict(mode=args.mode, thresholds=args.thresholds, stains=stains,
-              white_point=args.white_point, regions=regions,
-              pixel_size_um=args.pixel_size, compartment=args.compartment,
-              measure=args.measure, tissue=not args.no_tissue)
+    staged = _output.StagedOutput(args.out, overwrite=args.overwrite)
+
+    image = read_image(args.image, mode="rgb")
     corr_kw, sidecar = _sidecar.sidecar_kwargs(args, image, args.image, "ihc")
-    kw.update(corr_kw)
+    if regions is not None:
+        corr_kw["regions"] = regions
     try:
-        res = score_ihc(image, image_name=Path(args.image).name, **kw)
+        res = score_ihc(image, model, image_name=Path(args.image).name, **corr_kw)
     except ParameterError as err:
         if err.path is None:
             raise ParameterError(err.problem, path=args.image) from None
         raise
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = Path(args.image).stem
-    write_table(res.summary, out / "summary.csv", fmt=args.format)
-    write_table(res.cells, out / "cells.csv", fmt=args.format)
-    params = dict(res.params)
-    params.update({"image": str(args.image), "roi": args.roi, "corrections": sidecar,
-                   "image_metadata": image.metadata.as_dict()})
-    write_json(params, out / "params.json")
-    rgb = np.asarray(image.data)
-    if rgb.ndim == 3 and rgb.shape[-1] == 4:
-        rgb = rgb[..., :3]
-    from ..ihc.score import prepare_rgb
-    rgb8, _ = prepare_rgb(rgb)
-    save_overlay(rgb8, res.class_map, out / f"{stem}_overlay.png", regions=res.region_masks)
-    save_overlay_figure(rgb8, res, out / f"{stem}_figure.png", title=Path(args.image).name)
+    rgb8, _ = prepare_rgb(image)
+    with staged as out:
+        write_table(res.summary, out / "summary.csv", fmt=args.format)
+        write_table(res.cells, out / "cells.csv", fmt=args.format)
+        params = dict(res.params)
+        params.update({"image": str(args.image), "roi": args.roi, "corrections": sidecar,
+                       "image_metadata": image.metadata.as_dict()})
+        write_json(params, out / "params.json")
+        save_overlay(rgb8, res.class_map, out / f"{stem}_overlay.png", regions=res.region_masks)
+        save_overlay_figure(rgb8, res, out / f"{stem}_figure.png", title=Path(args.image).name)
     for _, row in res.summary.iterrows():
         print(f"{row['image']}\t{row['region']}\tn={row['n']}\tH-score={row['h_score']:.1f}\t"
               f"positive={row['pct_positive']:.1f}%\tAllred={row['allred']}\tIRS={row['irs']}")

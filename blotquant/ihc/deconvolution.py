@@ -138,10 +138,9 @@ def as_stain_matrix(stains: Any = "default") -> np.ndarray:
 
     Examples
     --------
-    >>> as_stain_matrix([[1, 0, 0], [0, 1, 0]])
-    array([[1., 0., 0.],
-           [0., 1., 0.],
-           [0., 0., 1.]])
+    >>> m = as_stain_matrix([[1, 0, 0], [0, 1, 0]])   # residual = cross product
+    >>> m.shape, bool(np.allclose(m, np.eye(3)))
+    ((3, 3), True)
     """
     if stains is None or (isinstance(stains, str) and stains == "default"):
         return np.array(RUIFROK_HDAB)

@@ -260,6 +260,11 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         wp, wp_source, wp_note = wpi["white_point"], wpi["source"], wpi["reason"]
     else:
         wp, wp_source, wp_note = wp_req, "user", ""
+        if np.any(np.asarray(wp, float) > 255):
+            raise ParameterError(
+                f"white point {P.white_point} is above 255, the brightest value of the 8-bit "
+                "RGB image that is scored: give the glass colour in 0-255 (e.g. 242,238,246) "
+                "or 'auto'")
 
     # regions
     regs = as_regions(regions, exclude_classes=P.exclude_classes)
