@@ -86,7 +86,13 @@ def test_jpeg_is_lossy_rgb_order_and_dpi(tmp_path):
     md = img.metadata
     assert md.format == "jpeg" and md.lossy is True and md.axes == "YXC"
     assert img.data[..., 0].mean() > 240 and img.data[..., 2].mean() < 10  # RGB, not BGR
-    assert md.pixel_size_um == pytest.approx((25400 / 300, 25400 / 300))
+    # 300 dpi is a software default, not a pixel size: unknown, with a note
+    assert md.pixel_size_um is None
+    assert md.extra["declared_resolution"].startswith("300 dpi")
+    # a real scanner resolution in dpi is kept (1200 dpi = 21.17 um)
+    raw[13:18] = struct.pack(">BHH", 1, 1200, 1200)
+    p.write_bytes(bytes(raw))
+    assert read_image(p).metadata.pixel_size_um == pytest.approx((25400 / 1200, 25400 / 1200))
 
 
 def test_bmp_gray_and_colour(tmp_path):

@@ -167,14 +167,65 @@ def finish(path, dec: Decoded, mode: str, polarity: str) -> Image:
         pol, src = polarity, "user"
 
     bit_depth = dec.bit_depth if dec.bit_depth else bits_of(data.dtype)
+    extra = dict(dec.extra)
+    size = screen_pixel_size(dec.pixel_size_um, extra.get("pixel_size_source"), extra)
     md = ImageMetadata(
         path=None if path is None else str(path), format=dec.fmt, axes=axes,
         dtype=data.dtype.name, shape=tuple(data.shape), bit_depth=int(bit_depth),
-        saturation_level=float(sat), pixel_size_um=dec.pixel_size_um, lossy=bool(dec.lossy),
+        saturation_level=float(sat), pixel_size_um=size, lossy=bool(dec.lossy),
         conversion="; ".join(notes) or None, channels_equal=eq, polarity=pol,
         polarity_source=src, channel_names=tuple(dec.channel_names) if axes == "CYX" else (),
-        n_levels=1, extra=dict(dec.extra))
+        n_levels=1, extra=extra)
     return Image(data, md)
+
+
+#: Resolutions that imaging and office software write by default when it knows
+#: no physical pixel size (dots per inch): screen 72/96 (and 144 at 2x), print
+#: 150/300.  A file declaring one of these says nothing about its pixels.
+SOFTWARE_DEFAULT_DPI = (72.0, 96.0, 144.0, 150.0, 300.0)
+#: Sources whose unit is a document resolution (dpi-like).
+DOCUMENT_SOURCES = ("tiff resolution (inch)", "tiff resolution (cm)", "png pHYs",
+                    "jfif density", "bmp pixels per metre")
+
+
+def screen_pixel_size(size, source, extra: dict):
+    """Drop a pixel size that is a software-default document resolution.
+
+    Parameters
+    ----------
+    size : (float, float) or None
+        Pixel size (row, col) in um as the file declares it.
+    source : str or None
+        Where it came from (``pixel_size_source``).
+    extra : dict
+        Metadata extras; a note is added when the size is dropped.
+
+    Returns
+    -------
+    (float, float) or None
+        ``size``, or None when it is a document resolution such as 72, 96 or
+        300 dpi (treated as "pixel size unknown"; the declared value is kept in
+        ``extra["declared_resolution"]``).
+
+    Examples
+    --------
+    >>> e = {}
+    >>> screen_pixel_size((352.8, 352.8), "tiff resolution (inch)", e), e["declared_resolution"]
+    (None, '72 dpi (a software default, not a microscope pixel size): pixel size unknown')
+    >>> screen_pixel_size((0.25, 0.25), "tiff resolution (cm)", {})
+    (0.25, 0.25)
+    """
+    if size is None or source not in DOCUMENT_SOURCES:
+        return size
+    dpi = 25400.0 / float(size[1])
+    dpi_row = 25400.0 / float(size[0])
+    if not any(abs(dpi - d) <= 0.005 * d and abs(dpi_row - d) <= 0.005 * d
+               for d in SOFTWARE_DEFAULT_DPI):
+        return size
+    extra["declared_resolution"] = (f"{dpi:.0f} dpi (a software default, not a microscope "
+                                    "pixel size): pixel size unknown")
+    extra.pop("pixel_size_source", None)
+    return None
 
 
 def effective_bits(max_value: float) -> int | None:

@@ -15,7 +15,7 @@ from ..errors import (BlotquantError, ImageReadError, InvalidImageError,
                       UnsupportedImageError)
 from ..image import Image, ImageMetadata
 from ._common import (POLARITY_MAX_LAZY_PIXELS, Decoded, check_pixels, default_saturation,
-                      effective_bits, finish)
+                      effective_bits, finish, screen_pixel_size)
 
 LOSSY_COMPRESSIONS = {
     COMPRESSION.OJPEG, COMPRESSION.JPEG, COMPRESSION.JPEG_99, COMPRESSION.JPEG_LOSSY,
@@ -451,6 +451,7 @@ def _read_pyramid(tif, path, series, mode, polarity) -> Image:
         extra["saturation_source"] = sat_src
     if size_src:
         extra["pixel_size_source"] = size_src
+    size = screen_pixel_size(size, size_src, extra)
     notes = ["opened lazily (tiles read on access)"]
     out_axes = {"YX": "YX", "YXS": "YXC", "CYX": "CYX"}[axes]
     names = _channel_names(tif, series, shape[0]) if axes == "CYX" else ()
