@@ -241,7 +241,15 @@ def _as_float_image(image, name="image") -> np.ndarray:
     return a
 
 
-def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
+def _default_radius(radius):
+    """``radius``, or the one default of ``BlotParams`` when None."""
+    if radius is None:
+        from .params import BlotParams  # noqa: PLC0415 (params imports this module)
+        return BlotParams.radius
+    return radius
+
+
+def rolling_ball(image, radius: float | None = None, *, light_background: bool = False,
                  smoothing: bool = True, shrink="auto") -> np.ndarray:
     """Rolling-ball background, as ImageJ's *Subtract Background... create*.
 
@@ -269,8 +277,9 @@ def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
     ----------
     image : (M, N) array_like or blotquant.image.Image
         Grey image, any real dtype (the result is in raw input units).
-    radius : float, default 50
-        Ball radius in pixels; larger than the widest band.
+    radius : float, optional
+        Ball radius in pixels; larger than the widest band.  Default:
+        ``BlotParams.radius`` (50, ImageJ's default).
     light_background : bool, default False
         Dark bands on a light background (film, colorimetric): roll from above.
     smoothing : bool, default True
@@ -310,6 +319,7 @@ def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
     >>> bool(np.allclose(light, 1000 - bg, atol=1e-3))
     True
     """
+    radius = _default_radius(radius)
     try:
         radius = float(radius)
     except (TypeError, ValueError):
@@ -341,7 +351,7 @@ def rolling_ball(image, radius: float = 50, *, light_background: bool = False,
     return bg
 
 
-def subtract_background(image, method: str = "rolling-ball", *, radius: float = 50,
+def subtract_background(image, method: str = "rolling-ball", *, radius: float | None = None,
                         light_background: bool = False, smoothing: bool = True,
                         shrink="auto") -> np.ndarray:
     """Signal above a 2-D background, positive for bands whatever the polarity.

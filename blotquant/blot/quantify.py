@@ -53,6 +53,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from .._shared.color import GRAY_NOTE, channels_equal, composite_on_white, rgb_to_gray
 from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
@@ -77,17 +78,15 @@ def _to_gray(image):
         meta = Image.from_array(data).metadata
     if data.ndim == 3 and data.shape[-1] in (3, 4):
         rgb = data[..., :3]
-        if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
-            gray = rgb[..., 0]
+        if data.shape[-1] == 4:
+            rgb = composite_on_white(rgb, data[..., 3])
+        if channels_equal(rgb):
+            gray = np.ascontiguousarray(rgb[..., 0])
             conv = "RGB channels equal: kept channel 0 (exact)"
         else:
-            try:
-                from ..io import to_gray
-                g = to_gray(Image(data, meta))
-                gray, conv = np.asarray(g.data), g.metadata.conversion
-            except Exception:
-                gray = rgb.astype(np.float32).mean(axis=-1)
-                conv = "RGB averaged to gray"
+            gray, conv = rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype)
+        if data.shape[-1] == 4:
+            conv = "RGBA composited on white; " + conv
         meta = meta.replace(axes="YX", conversion=conv, shape=gray.shape)
         data = gray
     if data.ndim != 2:

@@ -12,7 +12,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import ParameterError
 from ..ihc.params import IHCParams

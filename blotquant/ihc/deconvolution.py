@@ -57,8 +57,6 @@ __all__ = [
     "weighted_od",
     "reconstruct_rgb",
     "vector_angle_deg",
-    "estimate_white_point",
-    "estimate_stains",
 ]
 
 #: Ruifrok & Johnston (2001) hematoxylin vector (R, G, B), as published.
@@ -389,31 +387,3 @@ def vector_angle_deg(a, b) -> float:
     a = normalize_vector(a)
     b = normalize_vector(b)
     return float(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
-
-
-def estimate_white_point(rgb, **kwargs):
-    """See :func:`blotquant.ihc.stains.estimate_white_point` (re-exported here).
-
-    Examples
-    --------
-    >>> estimate_white_point(np.full((30, 30, 3), 241, np.uint8)).tolist()
-    [241.0, 241.0, 241.0]
-    """
-    from .stains import estimate_white_point as _ewp
-    return _ewp(rgb, **kwargs)
-
-
-def estimate_stains(rgb, **kwargs):
-    """See :func:`blotquant.ihc.stains.estimate_stains` (re-exported here).
-
-    Examples
-    --------
-    >>> from blotquant.errors import StainEstimationError
-    >>> try:
-    ...     estimate_stains(np.full((30, 30, 3), 250, np.uint8))
-    ... except StainEstimationError as err:
-    ...     print(str(err)[:26])
-    too few stained pixels to
-    """
-    from .stains import estimate_stains as _es
-    return _es(rgb, **kwargs)

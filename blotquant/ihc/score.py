@@ -25,14 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._shared.color import composite_on_white
 from ..errors import ParameterError
 from ..image import Image
-from .chroma import CHROMA_MODES, detect_chroma_subsampling, restore_chroma
+from .chroma import detect_chroma_subsampling, restore_chroma
 from .deconvolution import as_stain_matrix, as_white_point, stain_maps
-from .classify import check_thresholds, classify_pixels, intensity_classes
 from .params import RECORDED_KEYS, CellParams, IHCParams
 from .regions import as_regions, region_masks, regions_to_geojson
-from .result import CELL_CLASS_NAMES, IHCResult, build_summary
+from .result import IHCResult, apply_thresholds, rescore
 from .stains import estimate_stains, white_point_info
 from .tissue import tissue_mask as detect_tissue
 
@@ -96,8 +96,7 @@ def prepare_rgb(image) -> tuple[np.ndarray, dict]:
         rgb = np.clip(a, 0, 255).astype(np.uint8)
         conv.append(f"{a.dtype} clipped to 8-bit")
     if rgb.shape[-1] == 4:
-        alpha = rgb[..., 3:4].astype(np.float32) / 255.0
-        rgb = np.rint(rgb[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+        rgb = composite_on_white(rgb[..., :3], rgb[..., 3])
         conv.append("RGBA composited on white")
     # identical channels with real content = a grayscale image (blank glass tiles are fine)
     if (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
@@ -227,7 +226,7 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
     P = resolve_params(params, overrides)
     if isinstance(overrides.get("tissue"), np.ndarray):
         tissue_mask = overrides["tissue"]
-    mode, t, measure, chroma = P.mode, P.thresholds, P.measure, P.chroma
+    mode, t, chroma = P.mode, P.thresholds, P.chroma
     compartment = P.compartment_used()
     img, info = prepare_rgb(rgb)
     shape = img.shape[:2]
@@ -345,92 +344,4 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
             parts.append(part)
         cells = pd.concat(parts, ignore_index=True) if parts else tab.iloc[:0].copy()
         res._cache["cells_base"] = cells
-    return _apply_thresholds(res, t)
-
-
-def _apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
-    """(Re)classify with thresholds ``t`` and rebuild the tables (cheap)."""
-    params = dict(res.params)
-    params["thresholds"] = tuple(t)
-    shape = res.dab_od.shape
-    px_area = res._cache.get("px_area")
-    rows = []
-    if params["mode"] == "pixel":
-        scored = res.tissue_mask.copy()
-        union = np.zeros(shape, bool)
-        for m in res.region_masks.values():
-            union |= m
-        scored &= union
-        cmap = classify_pixels(res.dab_od, t, mask=scored)
-        for rname, rm in res.region_masks.items():
-            sel = cmap[rm]
-            c = np.bincount(sel, minlength=5)
-            n_px = int(c[1:].sum())
-            c = np.pad(c[1:5], (0, 0))
-            rows.append({"region": rname, "counts": c, "mean_dab_od": res._cache["mean_dab"][rname],
-                         "area_px": n_px,
-                         "area_um2": n_px * px_area if px_area else math.nan,
-                         "region_area_px": int(rm.sum())})
-        cells = pd.DataFrame(columns=["image", "region", "cell", "class", "class_name"])
-    else:
-        col = f"{params['compartment_used']}_dab_od_{params['measure']}"
-        cells = res._cache["cells_base"].copy()
-        cls = intensity_classes(cells[col].to_numpy(float), t)
-        cells["class"] = cls
-        cells["class_name"] = [CELL_CLASS_NAMES[k] for k in cls]
-        # class map: paint each cell's area with its class code (class + 1)
-        labels = res.cell_labels
-        nmax = int(labels.max()) if labels is not None and labels.size else 0
-        lut = np.zeros(nmax + 1, np.uint8)
-        if len(cells):
-            lut[cells["cell"].to_numpy(int)] = (cls + 1).astype(np.uint8)
-        cmap = lut[labels] if labels is not None else np.zeros(shape, np.uint8)
-        for rname, rm in res.region_masks.items():
-            sub = cells[cells["region"] == rname]
-            k = intensity_classes(sub[col].to_numpy(float), t)
-            c = np.bincount(k, minlength=4)[:4]
-            n_px = int((rm & res.tissue_mask).sum())
-            vals = sub[col].to_numpy(float)
-            rows.append({"region": rname, "counts": c,
-                         "mean_dab_od": float(np.nanmean(vals)) if np.isfinite(vals).any()
-                         else math.nan,
-                         "area_px": n_px, "area_um2": n_px * px_area if px_area else math.nan,
-                         "region_area_px": int(rm.sum())})
-    summary = build_summary(rows, image_name=res.image_name, mode=params["mode"], params=params)
-    out = res.copy_with(summary=summary, cells=cells, class_map=cmap, params=params,
-                        _cache=res._cache)
-    return out
-
-
-def rescore(result: IHCResult, thresholds, *, min_positive_pct=None) -> IHCResult:
-    """Re-classify an :class:`IHCResult` with new DAB thresholds (no re-detection).
-
-    Reuses the OD maps, tissue mask, regions and detected cells, so it is fast
-    enough for live threshold sliders (a 2k x 2k pixel-mode image in well under
-    a second).
-
-    Parameters
-    ----------
-    result : IHCResult
-    thresholds : (t1, t2, t3) or (t,)
-    min_positive_pct : float, optional
-        New Allred minimum positive percentage.
-
-    Returns
-    -------
-    IHCResult (new object; arrays shared with ``result``)
-
-    Examples
-    --------
-    >>> from blotquant.synthetic import make_ihc
-    >>> r = score_ihc(make_ihc(seed=0, shape=(64, 64)).image, mode="pixel")
-    >>> rescore(r, "0.2,0.4,0.6").summary.equals(r.summary)
-    True
-    """
-    if not isinstance(result, IHCResult):
-        raise ParameterError("rescore needs an IHCResult from score_ihc")
-    t = check_thresholds(thresholds)
-    if min_positive_pct is not None:
-        result = result.copy_with(params={**result.params,
-                                          "min_positive_pct": float(min_positive_pct)})
-    return _apply_thresholds(result, t)
+    return apply_thresholds(res, t)

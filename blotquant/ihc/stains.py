@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import ParameterError, StainEstimationError
 from .deconvolution import (RUIFROK_HDAB, as_stain_matrix, normalize_vector,
-                            optical_density, stain_matrix)
+                            optical_density, stain_matrix, vector_angle_deg)
 
 __all__ = ["estimate_white_point", "white_point_info", "estimate_stains", "StainEstimate"]
 
@@ -223,7 +223,6 @@ def estimate_stains(rgb, *, white_point=255, mask=None, method="qupath", min_od=
     >>> bool(vector_angle_deg(m[1], s.truth.stains[1]) < 3)
     True
     """
-    from .deconvolution import vector_angle_deg
 
     if method not in ("qupath", "macenko"):
         raise ParameterError(

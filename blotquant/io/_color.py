@@ -1,97 +1,18 @@
-"""Colour handling shared by all readers: alpha compositing, RGB -> gray.
+"""``to_gray``: a colour :class:`~blotquant.image.Image` to gray, recorded in its metadata.
 
-All conversions are recorded in ``ImageMetadata.conversion`` by the callers.
+The conversions themselves are :mod:`blotquant._shared.color` (one policy).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._shared.color import GRAY_NOTE, LUMA_BT601, channels_equal, rgb_to_gray
 from ..errors import ParameterError
 from ..image import Image
+from ._polarity import POLARITY_MAX_LAZY_PIXELS, detect_polarity
 
-__all__ = ["LUMA_BT601", "composite_on_white", "rgb_to_gray", "channels_equal", "to_gray"]
-
-#: ITU-R BT.601 luma weights (R, G, B) used by ``mode="gray"`` / :func:`to_gray`.
-LUMA_BT601 = (0.299, 0.587, 0.114)
-
-
-def _max_of(dtype) -> float:
-    dtype = np.dtype(dtype)
-    if np.issubdtype(dtype, np.integer):
-        return float(np.iinfo(dtype).max)
-    return 1.0
-
-
-def _cast_like(values: np.ndarray, dtype) -> np.ndarray:
-    """Round and clip float results back into an integer dtype's range."""
-    dtype = np.dtype(dtype)
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
-    return values.astype(dtype, copy=False)
-
-
-def composite_on_white(color: np.ndarray, alpha: np.ndarray, *, associated: bool = False):
-    """Composite ``color`` (..., C) over a white background using ``alpha``.
-
-    White is the dtype's maximum (1.0 for float data); so is full opacity.
-    Integer results are rounded to the input dtype.  ``associated=True`` means
-    the colour is premultiplied by alpha (TIFF ExtraSamples = 1).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rgb = np.array([[[0, 0, 0], [100, 50, 0]]], np.uint8)
-    >>> a = np.array([[0, 255]], np.uint8)
-    >>> composite_on_white(rgb, a).tolist()
-    [[[255, 255, 255], [100, 50, 0]]]
-    """
-    white = _max_of(color.dtype)
-    a = alpha.astype(np.float64)[..., None] / _max_of(alpha.dtype)
-    c = color.astype(np.float64)
-    out = c + white * (1.0 - a) if associated else c * a + white * (1.0 - a)
-    return _cast_like(out, color.dtype)
-
-
-def channels_equal(rgb) -> bool:
-    """True when all channels of a (..., C) array are identical.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> channels_equal(np.dstack([np.eye(3)] * 3))
-    True
-    """
-    rgb = np.asarray(rgb)
-    return all(np.array_equal(rgb[..., 0], rgb[..., i]) for i in range(1, rgb.shape[-1]))
-
-
-def rgb_to_gray(rgb, weights=LUMA_BT601):
-    """Weighted sum of the first three channels, rounded back to the input dtype.
-
-    Works on numpy arrays and on lazy arrays (dask); the result keeps the
-    dtype (and so the saturation level) of the input: integer results are
-    rounded to nearest and clipped.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rgb_to_gray(np.array([[[255, 255, 255], [255, 0, 0]]], np.uint8)).tolist()
-    [[255, 76]]
-    """
-    dtype = np.dtype(rgb.dtype)
-    w = np.asarray(weights, np.float64)
-    if isinstance(rgb, np.ndarray):
-        g = rgb[..., 0] * w[0] + rgb[..., 1] * w[1] + rgb[..., 2] * w[2]
-        return _cast_like(np.asarray(g, np.float64), dtype)
-    g = (rgb[..., 0].astype(np.float64) * w[0] + rgb[..., 1].astype(np.float64) * w[1]
-         + rgb[..., 2].astype(np.float64) * w[2])
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        import dask.array as da
-        return da.clip(da.rint(g), info.min, info.max).astype(dtype)
-    return g.astype(dtype)
+__all__ = ["LUMA_BT601", "to_gray"]
 
 
 def _lazy(a):
@@ -124,8 +45,6 @@ def to_gray(image: Image) -> Image:
     >>> g.metadata.axes, int(g.data[0, 0]), g.metadata.conversion
     ('YX', 60, 'RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, rounded to uint8')
     """
-    from ._polarity import detect_polarity
-
     md = image.metadata
     if md.axes == "YX":
         return image
@@ -152,14 +71,12 @@ def to_gray(image: Image) -> Image:
             note = "RGB channels equal: kept channel 0 (exact)"
         else:
             data = rgb_to_gray(rgb)
-            note = (f"RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, "
-                    f"rounded to {rgb.dtype.name}")
+            note = GRAY_NOTE(rgb.dtype)
         levels = (data,)
     notes.append(note)
     if md.polarity_source == "user" and md.polarity:
         pol, src = md.polarity, "user"
     else:
-        from ._common import POLARITY_MAX_LAZY_PIXELS
         small = levels[-1]
         if not lazy or int(np.prod(small.shape)) <= POLARITY_MAX_LAZY_PIXELS:
             pol, src = detect_polarity(np.asarray(small)), "auto"

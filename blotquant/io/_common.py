@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import (ImageTooLargeError, InvalidImageError, ParameterError,
                       UnsupportedImageError)
 from ..image import POLARITIES, Image, ImageMetadata
-from ._color import channels_equal, composite_on_white, rgb_to_gray
+from .._shared.color import GRAY_NOTE, channels_equal, composite_on_white, rgb_to_gray
 
 #: Default decompression-bomb guard for images decoded into memory (pixels,
 #: i.e. rows x cols x planes; colour samples are not counted).
@@ -21,7 +21,6 @@ MODES = ("auto", "gray", "rgb")
 
 #: Lazy images whose smallest level has more pixels than this get no
 #: automatic polarity (detecting it would read the whole level).
-POLARITY_MAX_LAZY_PIXELS = 16_000_000
 
 
 @dataclass
@@ -140,8 +139,7 @@ def finish(path, dec: Decoded, mode: str, polarity: str) -> Image:
             notes.append("RGB channels equal: kept channel 0 (exact)")
         elif mode == "gray":
             data, axes = rgb_to_gray(data), "YX"
-            notes.append(f"RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, "
-                         f"rounded to {data.dtype.name}")
+            notes.append(GRAY_NOTE(data.dtype))
         else:
             axes = "YXC"
     elif axes == "YX" and mode == "rgb":

@@ -32,6 +32,9 @@ import numpy as np
 from ..errors import ParameterError  # noqa: I001
 from ..image import POLARITIES
 
+#: Lazy images larger than this (pixels) are not read just to detect polarity.
+POLARITY_MAX_LAZY_PIXELS = 16_000_000
+
 __all__ = ["detect_polarity", "POLARITIES"]
 
 #: Percentiles (in %) of the lower tail compared with their mirror images.

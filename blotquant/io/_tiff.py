@@ -14,8 +14,9 @@ from tifffile import COMPRESSION, PHOTOMETRIC
 from ..errors import (BlotquantError, ImageReadError, InvalidImageError,
                       UnsupportedImageError)
 from ..image import Image, ImageMetadata
-from ._common import (POLARITY_MAX_LAZY_PIXELS, Decoded, check_pixels, default_saturation,
-                      effective_bits, finish, screen_pixel_size)
+from ._common import (Decoded, check_pixels, default_saturation, effective_bits, finish,
+                      screen_pixel_size)
+from ._polarity import POLARITY_MAX_LAZY_PIXELS
 
 LOSSY_COMPRESSIONS = {
     COMPRESSION.OJPEG, COMPRESSION.JPEG, COMPRESSION.JPEG_99, COMPRESSION.JPEG_LOSSY,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..ihc.params import DEFAULT_THRESHOLDS
 from .._version import __version__
 from ..tables import atomic_path
 
@@ -299,7 +300,7 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
             if col:
                 figs.append((f"{col} distribution", _hist(
                     cells[col], title=f"per-cell {col} (all images)", xlabel="DAB OD",
-                    bins=50, vlines=(0.2, 0.4, 0.6))))
+                    bins=50, vlines=DEFAULT_THRESHOLDS)))
         parts.append(_charts(figs) + caption)
         cols = [c for c in ("image", "condition", "replicate", "region", "mode", "n",
                             "pct_positive", "h_score", "allred", "irs") if c in reg.columns]

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..errors import ParameterError
+from ..ihc.params import DEFAULT_THRESHOLDS
 from ..ihc.deconvolution import as_stain_matrix, as_white_point, normalize_vector, stain_matrix
 
 __all__ = ["make_ihc", "IHCTruth", "SyntheticIHC", "perturb_stains", "pixel_truth_scores"]
@@ -86,7 +87,7 @@ class SyntheticIHC:
     params: dict = field(default_factory=dict)
 
 
-def pixel_truth_scores(dab_od, tissue_mask, thresholds=(0.2, 0.4, 0.6)):
+def pixel_truth_scores(dab_od, tissue_mask, thresholds=DEFAULT_THRESHOLDS):
     """Classes, counts, H-score and percent positive of a DAB map over a mask.
 
     Examples
@@ -168,7 +169,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
              nucleus_h=(0.45, 0.85), stroma_h=(0.08, 0.25), stroma_dab=0.04,
              cytoplasm_h=0.05, stroma_nuclei_density=1.0, white_point=255, stains=None,
              noise=2.0, dust=0, jpeg_quality=None, jpeg_subsampling="4:2:0",
-             thresholds=(0.2, 0.4, 0.6),
+             thresholds=DEFAULT_THRESHOLDS,
              pixel_size_um=0.5) -> SyntheticIHC:
     """Make a synthetic H-DAB image with known per-pixel stain amounts.
 

@@ -1,0 +1,101 @@
+"""The one colour policy: alpha compositing on white, RGB -> gray, channel equality.
+
+Pure array functions used by the readers (:mod:`blotquant.io`), the blot
+engine (a colour blot handed over as an array) and the IHC engine (RGBA
+fields).  Every conversion is recorded in ``ImageMetadata.conversion`` (or the
+result's params) by the callers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+__all__ = ["LUMA_BT601", "composite_on_white", "rgb_to_gray", "channels_equal", "GRAY_NOTE"]
+
+#: ITU-R BT.601 luma weights (R, G, B) used by ``mode="gray"`` / :func:`to_gray`.
+LUMA_BT601 = (0.299, 0.587, 0.114)
+
+
+def _max_of(dtype) -> float:
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        return float(np.iinfo(dtype).max)
+    return 1.0
+
+
+def _cast_like(values: np.ndarray, dtype) -> np.ndarray:
+    """Round and clip float results back into an integer dtype's range."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    return values.astype(dtype, copy=False)
+
+
+def composite_on_white(color: np.ndarray, alpha: np.ndarray, *, associated: bool = False):
+    """Composite ``color`` (..., C) over a white background using ``alpha``.
+
+    White is the dtype's maximum (1.0 for float data); so is full opacity.
+    Integer results are rounded to the input dtype.  ``associated=True`` means
+    the colour is premultiplied by alpha (TIFF ExtraSamples = 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgb = np.array([[[0, 0, 0], [100, 50, 0]]], np.uint8)
+    >>> a = np.array([[0, 255]], np.uint8)
+    >>> composite_on_white(rgb, a).tolist()
+    [[[255, 255, 255], [100, 50, 0]]]
+    """
+    white = _max_of(color.dtype)
+    a = alpha.astype(np.float64)[..., None] / _max_of(alpha.dtype)
+    c = color.astype(np.float64)
+    out = c + white * (1.0 - a) if associated else c * a + white * (1.0 - a)
+    return _cast_like(out, color.dtype)
+
+
+def channels_equal(rgb) -> bool:
+    """True when all channels of a (..., C) array are identical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> channels_equal(np.dstack([np.eye(3)] * 3))
+    True
+    """
+    rgb = np.asarray(rgb)
+    return all(np.array_equal(rgb[..., 0], rgb[..., i]) for i in range(1, rgb.shape[-1]))
+
+
+def rgb_to_gray(rgb, weights=LUMA_BT601):
+    """Weighted sum of the first three channels, rounded back to the input dtype.
+
+    Works on numpy arrays and on lazy arrays (dask); the result keeps the
+    dtype (and so the saturation level) of the input: integer results are
+    rounded to nearest and clipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgb_to_gray(np.array([[[255, 255, 255], [255, 0, 0]]], np.uint8)).tolist()
+    [[255, 76]]
+    """
+    dtype = np.dtype(rgb.dtype)
+    w = np.asarray(weights, np.float64)
+    if isinstance(rgb, np.ndarray):
+        g = rgb[..., 0] * w[0] + rgb[..., 1] * w[1] + rgb[..., 2] * w[2]
+        return _cast_like(np.asarray(g, np.float64), dtype)
+    g = (rgb[..., 0].astype(np.float64) * w[0] + rgb[..., 1].astype(np.float64) * w[1]
+         + rgb[..., 2].astype(np.float64) * w[2])
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        import dask.array as da
+        return da.clip(da.rint(g), info.min, info.max).astype(dtype)
+    return g.astype(dtype)
+
+
+def GRAY_NOTE(dtype) -> str:  # noqa: N802 (a message template)
+    """The conversion note of :func:`rgb_to_gray` for an input ``dtype``."""
+    return (f"RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, "
+            f"rounded to {np.dtype(dtype).name}")
