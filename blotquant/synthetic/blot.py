@@ -63,11 +63,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 
 from ..errors import ParameterError
-from ..image import POLARITIES, Image
+from ..image import Image
 from ..provenance import __version__
+from ._blot_render import (render_background, render_bands, render_detector, render_dust,
+                           render_layout)
+from ._blot_spec import PRECISION_PLUS_KDA, ROW_MW_KDA, _as_float, blot_spec
 
 __all__ = [
     "make_blot",
@@ -78,33 +80,6 @@ __all__ = [
     "ROW_MW_KDA",
 ]
 
-#: Bio-Rad Precision Plus Protein ladder (kDa, top -> bottom).
-PRECISION_PLUS_KDA = (250.0, 150.0, 100.0, 75.0, 50.0, 37.0, 25.0, 20.0, 15.0, 10.0)
-
-#: Apparent molecular weights (kDa) used to place known targets by default.
-ROW_MW_KDA = {
-    "ASNS": 64.0,
-    "ACTB": 42.0,
-    "ACTIN": 42.0,
-    "BETA-ACTIN": 42.0,
-    "GAPDH": 37.0,
-    "TUBA": 52.0,
-    "TUBA1A": 52.0,
-    "ALPHA-TUBULIN": 52.0,
-    "TUBULIN": 52.0,
-    "VINCULIN": 124.0,
-    "VCL": 124.0,
-}
-
-_LN2 = math.log(2.0)
-_ACROSS_POWER = 6          # super-Gaussian exponent across the lane (flat top)
-_ACROSS_CUT = 1.5          # support: |2 dx / band_width| <= 1.5 (value there 3.7e-4)
-_ALONG_CUT = 4.0           # support: -4 sigma_top <= dy <= 4 sigma_bottom
-_FWHM = 2.0 * math.sqrt(2.0 * _LN2)
-
-_BACKGROUND_KEYS = ("level", "gradient", "gradient_angle_deg", "lowfreq", "texture",
-                    "gap_level")
-_NOISE_KEYS = ("gain", "read_sigma")
 
 
 # --------------------------------------------------------------------------- results
@@ -256,171 +231,6 @@ class SyntheticBlot:
 
 
 # --------------------------------------------------------------------------- helpers
-class _Geometry:
-    """Membrane <-> image coordinate mapping (rotation about the image centre)."""
-
-    def __init__(self, shape, tilt_deg, smile_px, row_slope_px):
-        self.H, self.W = shape
-        self.rc = (self.H - 1) / 2.0
-        self.cc = (self.W - 1) / 2.0
-        t = math.radians(tilt_deg)
-        self.cos, self.sin = math.cos(t), math.sin(t)
-        self.smile = float(smile_px)
-        self.slope = float(row_slope_px)
-
-    def to_image(self, yp, xp):
-        """Membrane (y', x') -> image (row, col)."""
-        dy, dx = yp - self.rc, xp - self.cc
-        return (self.rc + dy * self.cos + dx * self.sin,
-                self.cc - dy * self.sin + dx * self.cos)
-
-    def to_membrane(self, r, c):
-        """Image (row, col) -> membrane (y', x')."""
-        dr, dc = r - self.rc, c - self.cc
-        return (self.rc + dr * self.cos - dc * self.sin,
-                self.cc + dr * self.sin + dc * self.cos)
-
-    def offset(self, xp):
-        """Row offset (smile + slope) at membrane column x'."""
-        s = (np.asarray(xp, float) - self.cc) / max(self.cc, 1e-9)
-        return self.smile * (1.0 - s * s) + self.slope * s / 2.0
-
-    def lane_line(self, xk, n=11):
-        """(n, 2) polyline (row, col) of the lane x' = xk from image row 0 to H-1."""
-        rows = np.linspace(0.0, self.H - 1.0, n)
-        yp = self.rc + (rows - self.rc - (xk - self.cc) * self.sin) / self.cos
-        _, cols = self.to_image(yp, np.full_like(yp, xk))
-        return np.column_stack([rows, cols])
-
-
-def _render_band(geo, xk, y_row, peak, sig_top, sig_bot, band_width):
-    """Render one band on its own window.
-
-    Returns (r0, c0, values, support) or None when the band is entirely outside.
-    """
-    half_x = _ACROSS_CUT * band_width / 2.0
-    xs = np.linspace(xk - half_x, xk + half_x, 65)
-    offs = y_row + geo.offset(xs)
-    y_lo = offs.min() - _ALONG_CUT * sig_top - 1.0
-    y_hi = offs.max() + _ALONG_CUT * sig_bot + 1.0
-    cy = np.array([y_lo, y_lo, y_hi, y_hi])
-    cx = np.array([xk - half_x - 1, xk + half_x + 1, xk - half_x - 1, xk + half_x + 1])
-    rr, cc = geo.to_image(cy, cx)
-    r0 = max(int(math.floor(rr.min())), 0)
-    r1 = min(int(math.ceil(rr.max())) + 1, geo.H)
-    c0 = max(int(math.floor(cc.min())), 0)
-    c1 = min(int(math.ceil(cc.max())) + 1, geo.W)
-    if r1 <= r0 or c1 <= c0:
-        return None
-    r = np.arange(r0, r1, dtype=float)[:, None]
-    c = np.arange(c0, c1, dtype=float)[None, :]
-    yp, xp = geo.to_membrane(r, c)
-    u = np.abs(2.0 * (xp - xk) / band_width)
-    dy = yp - (y_row + geo.offset(xp))
-    support = (u <= _ACROSS_CUT) & (dy >= -_ALONG_CUT * sig_top) & (dy <= _ALONG_CUT * sig_bot)
-    sig = np.where(dy < 0, sig_top, sig_bot)
-    with np.errstate(over="ignore", under="ignore"):
-        val = peak * np.exp(-_LN2 * u ** _ACROSS_POWER - 0.5 * (dy / sig) ** 2)
-    val = np.where(support, val, 0.0)
-    if not support.any():
-        return None
-    return r0, c0, val, support
-
-
-def _analytic_amount(peak, sig_top, sig_bot, band_width):
-    """Integral of the continuous band model (untruncated)."""
-    p = _ACROSS_POWER
-    across = band_width * math.gamma(1.0 + 1.0 / p) * _LN2 ** (-1.0 / p)
-    along = math.sqrt(math.pi / 2.0) * (sig_top + sig_bot)
-    return peak * across * along
-
-
-def _as_float(name, value, *, lo=None, hi=None, lo_open=False):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ParameterError(f"{name} must be finite, got {value!r}")
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ParameterError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise ParameterError(f"{name} must be <= {hi}, got {v}")
-    return v
-
-
-def _resolve_dict(name, value, defaults, keys):
-    if isinstance(value, Mapping):
-        unknown = set(value) - set(keys)
-        if unknown:
-            raise ParameterError(
-                f"{name} has unknown keys {sorted(unknown)}; allowed: {list(keys)}")
-        out = dict(defaults)
-        out.update({k: v for k, v in value.items() if v is not None})
-    else:
-        out = dict(defaults)
-    for k in keys:
-        out[k] = _as_float(f"{name}[{k!r}]", out[k],
-                           lo=None if k == "gradient_angle_deg" else 0.0)
-    return out
-
-
-def _background(rng, shape, sat, bg, polarity):
-    """Noise-free membrane background (before the two-strip gap), raw units."""
-    H, W = shape
-    r = np.arange(H, dtype=float)[:, None]
-    c = np.arange(W, dtype=float)[None, :]
-    out = np.full(shape, bg["level"] * sat)
-    if bg["gradient"] > 0:
-        a = math.radians(bg["gradient_angle_deg"])
-        proj_r = (r / max(H - 1, 1) - 0.5) * math.sin(a)
-        proj_c = (c / max(W - 1, 1) - 0.5) * math.cos(a)
-        span = abs(math.sin(a)) + abs(math.cos(a))
-        out += bg["gradient"] * sat * (proj_r + proj_c) / span
-    # low-frequency undulation: a few random plane waves of < 1.5 cycles per image
-    n = 3
-    fr = rng.uniform(0.2, 1.2, n) * rng.choice([-1, 1], n)
-    fc = rng.uniform(0.2, 1.5, n)
-    ph = rng.uniform(0, 2 * np.pi, n)
-    amp = rng.uniform(0.5, 1.0, n)
-    if bg["lowfreq"] > 0:
-        low = np.zeros(shape)
-        for k in range(n):  # cos(a + b) as outer products (much cheaper than cos on 2-D)
-            a_r = 2 * np.pi * fr[k] * r / H + ph[k]
-            b_c = 2 * np.pi * fc[k] * c / W
-            low += amp[k] * (np.cos(a_r) * np.cos(b_c) - np.sin(a_r) * np.sin(b_c))
-        low *= bg["lowfreq"] * sat / max(np.abs(low).max(), 1e-12)
-        out += low
-    white = rng.standard_normal(shape)
-    if bg["texture"] > 0:
-        # fibrous membrane texture: anisotropic smoothed noise, unit std
-        tex = ndimage.gaussian_filter(white, sigma=(0.8, 2.5), mode="reflect")
-        tex /= max(tex.std(), 1e-12)
-        out += bg["texture"] * sat * tex
-    return out
-
-
-def _add_lane_smear(back, geo, rng, xk, loads, active, amp, band_width):
-    """Add a slowly varying haze along each active lane to ``back`` (in place)."""
-    H, W = back.shape
-    half_x = _ACROSS_CUT * band_width / 2.0
-    rows = np.arange(H, dtype=float)[:, None]
-    for k in np.nonzero(active)[0]:
-        line = geo.lane_line(xk[k], n=2)
-        c0 = max(int(math.floor(line[:, 1].min() - half_x)) - 2, 0)
-        c1 = min(int(math.ceil(line[:, 1].max() + half_x)) + 3, W)
-        if c1 <= c0:
-            continue
-        cols = np.arange(c0, c1, dtype=float)[None, :]
-        yp, xp = geo.to_membrane(rows, cols)
-        u = np.abs(2.0 * (xp - xk[k]) / band_width)
-        f, ph = rng.uniform(0.5, 2.0), rng.uniform(0, 2 * np.pi)
-        along = np.exp(-yp / H) * (1.0 + 0.3 * np.cos(2 * np.pi * f * yp / H + ph))
-        across = np.exp(-_LN2 * np.minimum(u, 3.0) ** _ACROSS_POWER)
-        back[:, c0:c1] += amp * float(loads[k].mean()) * along * across
-
-
-# --------------------------------------------------------------------------- public API
 def make_blot(seed: int = 0, *,
               shape: Sequence[int] = (600, 900),
               n_lanes: int = 8,
@@ -584,375 +394,36 @@ def make_blot(seed: int = 0, *,
     >>> bool(np.isclose(b.truth.signal[lab == 1].sum(), v, rtol=1e-12))
     True
     """
-    # ---------------------------------------------------------------- validation
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
-    try:
-        H, W = (int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise ParameterError(f"shape must be (rows, cols), got {shape!r}") from None
-    if H < 32 or W < 32:
-        raise ParameterError(f"shape must be at least (32, 32), got {(H, W)}")
-    if isinstance(n_lanes, bool) or not isinstance(n_lanes, (int, np.integer)) or n_lanes < 1:
-        raise ParameterError(f"n_lanes must be a positive integer, got {n_lanes!r}")
-    n_lanes = int(n_lanes)
-    if isinstance(rows, str):
-        rows = (rows,)
-    rows = tuple(str(r) for r in rows)
-    if not rows:
-        raise ParameterError("rows must name at least one band row, e.g. ('ASNS', 'ACTB')")
-    if len(set(rows)) != len(rows):
-        raise ParameterError(f"row names must be unique, got {rows}")
-    n_rows = len(rows)
-    if polarity not in POLARITIES:
-        raise ParameterError(f"polarity must be one of {POLARITIES}, got {polarity!r}")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ParameterError(f"dtype must be 'uint16' or 'uint8', got {dtype!r}") from None
-    if dt not in (np.dtype(np.uint16), np.dtype(np.uint8)):
-        raise ParameterError(f"dtype must be 'uint16' or 'uint8', got {dtype!r}")
-    dmax = float(np.iinfo(dt).max)
-    if saturation_level is None:
-        sat = dmax
-    else:
-        sat = _as_float("saturation_level", saturation_level, lo=1.0)
-        if sat > dmax:
-            raise ParameterError(
-                f"saturation_level={sat:g} exceeds the {dt.name} maximum {dmax:g}")
-    tilt_deg = _as_float("tilt_deg", tilt_deg)
-    if abs(tilt_deg) > 15:
-        raise ParameterError(f"tilt_deg must be within +-15 degrees, got {tilt_deg}")
-    smile_px = _as_float("smile_px", smile_px)
-    row_slope_px = _as_float("row_slope_px", row_slope_px)
-    lane_margin = _as_float("lane_margin", lane_margin, lo=0.0, hi=0.4)
-    lane_gap_jitter = _as_float("lane_gap_jitter", lane_gap_jitter, lo=0.0, hi=1.0)
-    band_skew = _as_float("band_skew", band_skew, lo=0.0, hi=0.9)
-    if band_skew >= 0.9:
-        raise ParameterError(f"band_skew must be < 0.9, got {band_skew}")
-    band_height_jitter = _as_float("band_height_jitter", band_height_jitter, lo=0.0, hi=0.5)
-    dust_bright_fraction = _as_float("dust_bright_fraction", dust_bright_fraction, lo=0.0, hi=1.0)
-    saturate_factor = _as_float("saturate_factor", saturate_factor, lo=0.0, lo_open=True)
-    ladder_scale = _as_float("ladder_scale", ladder_scale, lo=0.0)
-    lane_smear = _as_float("lane_smear", lane_smear, lo=0.0, hi=1.0)
-    if isinstance(dust, bool) or not isinstance(dust, (int, np.integer)) or dust < 0:
-        raise ParameterError(f"dust must be a non-negative integer count, got {dust!r}")
-    dust = int(dust)
-    if (isinstance(dust_on_bands, bool) or not isinstance(dust_on_bands, (int, np.integer))
-            or dust_on_bands < 0):
-        raise ParameterError(
-            f"dust_on_bands must be a non-negative integer count, got {dust_on_bands!r}")
-    dust_on_bands = int(dust_on_bands)
-    ladder = bool(ladder)
-    two_strips = bool(two_strips)
-    saturate = bool(saturate)
-    ladder_kda = tuple(_as_float("ladder_kda", k, lo=0.0, lo_open=True) for k in ladder_kda)
-    if ladder and len(ladder_kda) < 2:
-        raise ParameterError("ladder_kda needs at least two bands")
-    try:
-        empty = sorted({int(e) for e in empty_lanes})
-    except (TypeError, ValueError):
-        raise ParameterError(f"empty_lanes must be lane numbers, got {empty_lanes!r}") from None
-    for e in empty:
-        if not 1 <= e <= n_lanes:
-            raise ParameterError(f"empty lane {e} is outside 1..{n_lanes}")
-        if ladder and e == 1:
-            raise ParameterError("lane 1 is the ladder lane; it cannot also be empty")
-    if two_strips and n_rows < 2:
-        raise ParameterError("two_strips needs at least two rows (target on top, control below)")
-
-    # lanes
-    x_lo, x_hi = lane_margin * W, (1.0 - lane_margin) * W
-    pitch = (x_hi - x_lo) / n_lanes
-    if pitch < 8:
-        raise ParameterError(
-            f"n_lanes={n_lanes} is too many for an image {W} px wide: each lane needs >= 8 px; "
-            f"use at most {int((x_hi - x_lo) // 8)} lanes or a wider shape")
-    lane_width = 0.7 * pitch if lane_width is None else _as_float(
-        "lane_width", lane_width, lo=2.0)
-    band_width = 0.8 * lane_width if band_width is None else _as_float(
-        "band_width", band_width, lo=1.0)
-    half_ext = _ACROSS_CUT * band_width / 2.0
-    if 2 * half_ext > pitch:
-        raise ParameterError(
-            f"band_width={band_width:.1f} px (lane_width={lane_width:.1f}) is too wide for a "
-            f"lane pitch of {pitch:.1f} px: bands of neighbouring lanes would overlap; use "
-            f"band_width <= {pitch / _ACROSS_CUT:.1f} or fewer lanes")
-    band_height = max(3.0, 0.022 * H) if band_height is None else _as_float(
-        "band_height", band_height, lo=1.0)
-    gap_px = 0.08 * H if gap_px is None else _as_float("gap_px", gap_px, lo=0.0, hi=0.5 * H)
-
-    # background / noise dicts
-    if polarity == "light-on-dark":
-        bg_def = {"level": 0.05, "gradient": 0.02, "gradient_angle_deg": 30.0,
-                  "lowfreq": 0.01, "texture": 0.004}
-    else:
-        bg_def = {"level": 0.85, "gradient": 0.03, "gradient_angle_deg": 30.0,
-                  "lowfreq": 0.015, "texture": 0.006}
-    if background is not None and not isinstance(background, Mapping):
-        background = {"level": background}
-    lvl = (background or {}).get("level", bg_def["level"])
-    lvl = bg_def["level"] if lvl is None else lvl
-    lvl = _as_float("background['level']", lvl, lo=0.0, hi=1.0)
-    bg_def["gap_level"] = 0.4 * lvl if polarity == "light-on-dark" else lvl + 0.6 * (1 - lvl)
-    bg = _resolve_dict("background", background, bg_def, _BACKGROUND_KEYS)
-    if bg["level"] > 1 or bg["gap_level"] > 1:
-        raise ParameterError("background level and gap_level are fractions of the "
-                             "saturation level and must be <= 1")
-    if noise is False or noise is None:
-        nz = None
-    else:
-        nz_def = {"gain": sat / 32768.0, "read_sigma": 0.001 * sat}
-        nz = _resolve_dict("noise", noise if isinstance(noise, Mapping) else None,
-                           nz_def, _NOISE_KEYS)
-        if nz["gain"] <= 0:
-            raise ParameterError(f"noise gain must be > 0 counts/electron, got {nz['gain']}")
-
-    # random streams
-    ss = np.random.SeedSequence(seed)
+    # the spec (every input checked), then the stages, each on its own random stream
+    spec = blot_spec(**{k: v for k, v in locals().items()})
+    ss = np.random.SeedSequence(spec.seed)
     rng_load, rng_lane, rng_bg, rng_dust, rng_noise = (
         np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(5))
+    lay = render_layout(spec, rng_load, rng_lane)
+    bgs = render_background(spec, lay, rng_bg)
+    bands = render_bands(spec, lay, bgs.back, bgs.geo)
+    dust_ = render_dust(spec, bgs.back, bands, rng_dust)
+    sign = dust_.sign
+    nf = bgs.back + sign * bands.signal + dust_.artifacts
+    img = render_detector(spec, nf, rng_noise).img
 
-    # loads
-    is_ladder = np.zeros(n_lanes, bool)
-    if ladder:
-        is_ladder[0] = True
-    is_empty = np.zeros(n_lanes, bool)
-    is_empty[[e - 1 for e in empty]] = True
-    if loads is None:
-        L = np.empty((n_lanes, n_rows))
-        L[:, 0] = rng_load.uniform(0.2, 1.0, n_lanes)
-        if n_rows > 1:
-            L[:, 1:] = rng_load.uniform(0.75, 1.0, (n_lanes, n_rows - 1))
-    else:
-        try:
-            L = np.array(loads, dtype=float)
-        except (TypeError, ValueError):
-            raise ParameterError("loads must be numbers, shape (n_lanes, n_rows)") from None
-        if L.ndim == 1 and L.shape[0] == n_lanes:
-            L = np.repeat(L[:, None], n_rows, axis=1)
-        if L.shape != (n_lanes, n_rows):
-            raise ParameterError(
-                f"loads must have shape (n_lanes, n_rows) = {(n_lanes, n_rows)} or "
-                f"({n_lanes},), got {L.shape}")
-        if not np.all(np.isfinite(L)):
-            raise ParameterError("loads must be finite")
-        if np.any(L < 0):
-            bad = [(int(i) + 1, rows[j]) for i, j in zip(*np.nonzero(L < 0))]
-            raise ParameterError(
-                f"loads must be >= 0; negative load for (lane, row) {bad[:5]}")
-    L[is_ladder | is_empty] = 0.0
-
-    if row_scale is None:
-        rs = np.array([0.25] + [0.45] * (n_rows - 1))
-    else:
-        rs = np.array([_as_float("row_scale", v, lo=0.0) for v in np.ravel(row_scale)])
-        if rs.shape != (n_rows,):
-            raise ParameterError(f"row_scale needs one value per row ({n_rows}), got {rs.size}")
-
-    # row placement (membrane rows)
-    mw_top, mw_bot = max(ladder_kda), min(ladder_kda)
-    y_top, y_bot = 0.08 * H, 0.94 * H
-
-    def mw_to_y(mw):
-        span = math.log10(mw_top) - math.log10(mw_bot)
-        return y_top + (math.log10(mw_top) - math.log10(mw)) / span * (y_bot - y_top)
-
-    if row_mw is None:
-        spread = np.geomspace(100.0, 20.0, n_rows) if n_rows > 1 else np.array([50.0])
-        mws = [ROW_MW_KDA.get(r.upper(), float(spread[i])) for i, r in enumerate(rows)]
-    else:
-        mws = [_as_float("row_mw", v, lo=0.0, lo_open=True) for v in np.ravel(row_mw)]
-        if len(mws) != n_rows:
-            raise ParameterError(f"row_mw needs one value per row ({n_rows}), got {len(mws)}")
-    strips = []
-    if two_strips:
-        g0, g1 = (H - gap_px) / 2.0, (H + gap_px) / 2.0
-        strips = [(0.0, g0, rows[:1]), (g1, H - 1.0, rows[1:])]
-    if row_y is not None:
-        ys = [_as_float("row_y", v) for v in np.ravel(row_y)]
-        if len(ys) != n_rows:
-            raise ParameterError(f"row_y needs one value per row ({n_rows}), got {len(ys)}")
-    elif two_strips:
-        ys = [0.55 * g0]
-        nb = n_rows - 1
-        ys += [g1 + (i + 1) * (H - g1) / (nb + 1) for i in range(nb)]
-    else:
-        ys = [mw_to_y(m) for m in mws]
-    if row_y is None:
-        # push rows that are too close apart (top to bottom) so supports never touch
-        jf = 1.0 + min(3.0 * band_height_jitter, 0.3)
-        sg = band_height / _FWHM * jf
-        need = _ALONG_CUT * sg * 2.0 + 2.0  # bottom (1 - skew) + top (1 + skew) extents
-        order = np.argsort(ys, kind="stable")
-        for a, b in zip(order[:-1], order[1:]):
-            same_strip = not two_strips or (a != 0 and b != 0)
-            if same_strip and ys[b] - ys[a] < need:
-                ys[b] = ys[a] + need
-    if min(ys) < 0 or max(ys) > H - 1:
-        raise ParameterError(
-            f"band rows at membrane rows {[round(y, 1) for y in ys]} do not fit in an image "
-            f"{H} px high; use a smaller band_height, fewer rows or explicit row_y")
-
-    # lane centres (membrane columns)
-    xk = x_lo + (np.arange(n_lanes) + 0.5) * pitch
-    if lane_gap_jitter > 0:
-        lim = max(0.45 * (pitch - 2 * half_ext), 0.0)
-        xk = xk + np.clip(rng_lane.normal(0.0, lane_gap_jitter * pitch, n_lanes), -lim, lim)
-    h_jit = (1.0 + np.clip(rng_lane.normal(0.0, band_height_jitter, (n_lanes, n_rows)),
-                           -0.3, 0.3)) if band_height_jitter > 0 else np.ones((n_lanes, n_rows))
-
-    # ---------------------------------------------------------------- background
-    geo = _Geometry((H, W), tilt_deg, smile_px, row_slope_px)
-    back = _background(rng_bg, (H, W), sat, bg, polarity)
-    if lane_smear > 0:
-        _add_lane_smear(back, geo, rng_bg, xk, L, ~(is_ladder | is_empty),
-                        lane_smear * sat, band_width)
-    if two_strips:
-        rr = np.arange(H, dtype=float)[:, None]
-        cc_ = np.arange(W, dtype=float)[None, :]
-        yp, _ = geo.to_membrane(rr, cc_)
-        edge = 1.5
-        m = (0.5 * (1 + np.tanh((g0 - yp) / edge))) + (0.5 * (1 + np.tanh((yp - g1) / edge)))
-        back = m * back + (1.0 - m) * (bg["gap_level"] * sat)
-
-    # ---------------------------------------------------------------- amplitudes
-    mean_level = float(back.mean())
-    headroom = (sat - mean_level) if polarity == "light-on-dark" else mean_level
-    # height jitter conserves the amount: a taller band has a proportionally lower peak
-    peaks = L * rs[None, :] * sat / h_jit
-    amp_scale = 1.0
-    if saturate and peaks.max() > 0:
-        amp_scale = saturate_factor * headroom / peaks.max()
-        peaks = peaks * amp_scale
-
-    # ---------------------------------------------------------------- bands
-    signal = np.zeros((H, W))
-    labels = np.zeros((H, W), np.int32)
-    sigma = band_height / _FWHM
-    band_recs, ladder_recs = [], []
-    owner = {}
-
-    def paint(name, xc, y_row, peak, s_top, s_bot, bw):
-        out = _render_band(geo, xc, y_row, peak, s_top, s_bot, bw)
-        if out is None:
-            raise ParameterError(f"{name} lies outside the image; check shape, row_y, "
-                                 f"tilt_deg, smile_px and row_slope_px")
-        r0, c0, val, sup = out
-        lab = len(owner) + 1
-        win = (slice(r0, r0 + val.shape[0]), slice(c0, c0 + val.shape[1]))
-        clash = labels[win][sup]
-        if np.any(clash):
-            other = owner[int(clash[clash > 0][0])]
-            raise ParameterError(
-                f"{name} overlaps {other}: bands too close; reduce band_height, "
-                f"smile_px/row_slope_px or band_width, or move the rows (row_y/row_mw)")
-        labels[win][sup] = lab
-        signal[win] += val
-        owner[lab] = name
-        rows_i, cols_i = np.nonzero(sup)
-        box = (r0 + int(rows_i.min()), r0 + int(rows_i.max()),
-               c0 + int(cols_i.min()), c0 + int(cols_i.max()))
-        total = float(val.sum())
-        yc = (r0 + float((val.sum(axis=1) * np.arange(val.shape[0])).sum()) / total
-              if total > 0 else float("nan"))
-        return lab, total, box, yc
-
-    for k in range(n_lanes):
-        if is_ladder[k] or is_empty[k]:
-            continue
-        for j, name in enumerate(rows):
-            s = sigma * h_jit[k, j]
-            s_top, s_bot = s * (1 + band_skew), s * (1 - band_skew)
-            y_mem = ys[j] + float(geo.offset(xk[k]))
-            ry, cx = geo.to_image(y_mem, xk[k])
-            lab, vol, box, yc = paint(f"band (lane {k + 1}, row {name})", xk[k], ys[j],
-                                      peaks[k, j], s_top, s_bot, band_width)
-            band_recs.append({
-                "lane": k + 1, "row": name, "y": float(ry), "x": float(cx), "y_centroid": yc,
-                "height": float(_FWHM * (s_top + s_bot) / 2), "width": float(band_width),
-                "load": float(L[k, j]), "peak": float(peaks[k, j]), "volume": vol,
-                "amount": _analytic_amount(peaks[k, j], s_top, s_bot, band_width),
-                "top": box[0], "bottom": box[1], "left": box[2], "right": box[3],
-                "label": lab})
-
-    if ladder:
-        s = 0.6 * sigma
-        s_top, s_bot = s * (1 + band_skew), s * (1 - band_skew)
-        last_y = -math.inf
-        for kda in sorted(ladder_kda, reverse=True):
-            y0 = mw_to_y(kda)
-            if y0 - last_y < _ALONG_CUT * (s_top + s_bot) + 1.0:
-                continue  # too close to the previous marker at this image size: merged/dropped
-            if two_strips and not any(a + _ALONG_CUT * s_top + 2 <= y0 <= b - _ALONG_CUT * s_bot - 2
-                                      for a, b, _ in strips):
-                continue
-            y_mem = y0 + float(geo.offset(xk[0]))
-            ry, cx = geo.to_image(y_mem, xk[0])
-            if not (0 <= ry <= H - 1):
-                continue
-            lab, vol, box, _ = paint(f"ladder band {kda:g} kDa", xk[0], y0, ladder_scale * sat,
-                                  s_top, s_bot, band_width)
-            last_y = y0
-            ladder_recs.append({"lane": 1, "kda": kda, "y": float(ry), "x": float(cx),
-                                "height": float(_FWHM * s), "width": float(band_width),
-                                "peak": float(ladder_scale * sat), "volume": vol,
-                                "label": lab})
-
-    # ---------------------------------------------------------------- dust
-    artifacts = np.zeros((H, W))
-    dust_recs = []
-    sign = 1.0 if polarity == "light-on-dark" else -1.0
-
-    def speck(r_, c_, sd, bright, u, on_band):
-        rad = int(math.ceil(4 * sd))
-        local = back[r_, c_] + sign * signal[r_, c_]
-        ampl = u * (sat - local) if bright else -u * local
-        rr = np.arange(max(r_ - rad, 0), min(r_ + rad + 1, H))
-        cc2 = np.arange(max(c_ - rad, 0), min(c_ + rad + 1, W))
-        d2 = (rr[:, None] - r_) ** 2 + (cc2[None, :] - c_) ** 2
-        artifacts[np.ix_(rr, cc2)] += ampl * np.exp(-0.5 * d2 / sd ** 2)
-        dust_recs.append({"row": r_, "col": c_, "sigma": sd, "amplitude": float(ampl),
-                          "kind": "bright" if bright else "dark", "on_band": on_band})
-
-    tries = 0
-    while len(dust_recs) < dust and tries < 200 * dust:
-        tries += 1
-        sd = float(rng_dust.uniform(0.6, 1.8))
-        rad = int(math.ceil(4 * sd))
-        r_ = int(rng_dust.integers(rad, max(H - rad, rad + 1)))
-        c_ = int(rng_dust.integers(rad, max(W - rad, rad + 1)))
-        bright = bool(rng_dust.random() < dust_bright_fraction)
-        u = float(rng_dust.uniform(0.2, 0.8))
-        m_ = rad + 2
-        if labels[max(r_ - m_, 0):r_ + m_ + 1, max(c_ - m_, 0):c_ + m_ + 1].any():
-            continue
-        speck(r_, c_, sd, bright, u, 0)
-    if dust_on_bands and band_recs:
-        sample_labels = [b["label"] for b in band_recs]
-        for _ in range(dust_on_bands):
-            lab = int(sample_labels[int(rng_dust.integers(len(sample_labels)))])
-            rec = band_recs[sample_labels.index(lab)]
-            win = labels[rec["top"]:rec["bottom"] + 1, rec["left"]:rec["right"] + 1]
-            core = (win == lab) & (signal[rec["top"]:rec["bottom"] + 1,
-                                          rec["left"]:rec["right"] + 1] >= 0.3 * rec["peak"])
-            rows_i, cols_i = np.nonzero(core if core.any() else win == lab)
-            i = int(rng_dust.integers(rows_i.size))
-            sd = float(rng_dust.uniform(0.6, 1.8))
-            bright = bool(rng_dust.random() < dust_bright_fraction)
-            u = float(rng_dust.uniform(0.2, 0.8))
-            speck(rec["top"] + int(rows_i[i]), rec["left"] + int(cols_i[i]), sd, bright, u, lab)
-
-    # ---------------------------------------------------------------- image
-    nf = back + sign * signal + artifacts
-    if nz is not None:
-        lam = np.maximum(nf, 0.0) / nz["gain"]
-        img = rng_noise.poisson(lam).astype(float) * nz["gain"]
-        img += rng_noise.normal(0.0, nz["read_sigma"], (H, W)) if nz["read_sigma"] > 0 else 0.0
-    else:
-        img = nf
-    img = np.clip(np.rint(img), 0.0, math.floor(sat)).astype(dt)
+    # ---------------------------------------------------------------- truth
+    (seed, H, W, n_lanes, rows, polarity, dt, sat, tilt_deg, smile_px, row_slope_px,
+     lane_margin, lane_gap_jitter, band_skew, band_height_jitter, dust_bright_fraction,
+     saturate_factor, ladder_scale, lane_smear, dust, dust_on_bands, ladder, two_strips,
+     saturate, ladder_kda, empty, lane_width, band_width, band_height, gap_px, bg, nz) = (
+        getattr(spec, n) for n in (
+            "seed H W n_lanes rows polarity dt sat tilt_deg smile_px row_slope_px lane_margin "
+            "lane_gap_jitter band_skew band_height_jitter dust_bright_fraction saturate_factor "
+            "ladder_scale lane_smear dust dust_on_bands ladder two_strips saturate ladder_kda "
+            "empty lane_width band_width band_height gap_px bg nz").split())
+    L, is_ladder, is_empty, rs, mws, strips, ys, xk = (
+        lay.L, lay.is_ladder, lay.is_empty, lay.rs, lay.mws, lay.strips, lay.ys, lay.xk)
+    back, geo = bgs.back, bgs.geo
+    signal, labels, band_recs, ladder_recs, owner, amp_scale = (
+        bands.signal, bands.labels, bands.band_recs, bands.ladder_recs, bands.owner,
+        bands.amp_scale)
+    artifacts, dust_recs = dust_.artifacts, dust_.dust_recs
     clip_val = math.floor(sat) if polarity == "light-on-dark" else 0
     at_limit = (img == clip_val) & (labels > 0)
     n_clip = np.bincount(labels[at_limit], minlength=len(owner) + 1)
@@ -1009,7 +480,6 @@ def make_blot(seed: int = 0, *,
         "empty_lanes": empty, "two_strips": two_strips, "lane_smear": lane_smear, "gap_px": float(gap_px),
     }
     return SyntheticBlot(image=img, truth=truth, params=params)
-
 
 def make_dilution_series(seed: int = 0, *, n_lanes: int = 8, fold: float = 2.0,
                          top_load: float = 1.0, rows: Sequence[str] = ("ASNS", "ACTB"),
