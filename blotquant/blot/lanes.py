@@ -310,6 +310,58 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
+def _seams(d, fg, zones):
+    """Membrane seams between consecutive band zones (working rows, or None).
+
+    Two membrane pieces meet at a seam where the membrane level (the 20th
+    percentile of each row across the lane columns, so lane gaps show the
+    membrane, not the bands) drops towards the level off the membrane.  The
+    columns are split into thirds (a tilted strip's seam is not level);
+    between zones ``a`` and ``b`` the gap is a seam when, in the median of the
+    thirds, the dip falls by at least 45 % of the way from the zones' own
+    membrane level to the off-membrane level, or by 25 % of it while also
+    falling by 20 % relative to the gap's own flanks (a narrow seam between
+    touching strips).  Between rows of one membrane the level stays.
+
+    Returns a list (one entry per consecutive zone pair): the seam row
+    (working px, median over the thirds) or None.
+    """
+    out = [None] * max(0, len(zones) - 1)
+    if len(zones) < 2:
+        return out
+    colw = (fg > 0).sum(axis=0)
+    cols = np.flatnonzero(colw > 0.2 * colw.max())
+    if len(cols) < 6:
+        return out
+    ds = ndi.median_filter(np.asarray(d, np.float32), size=5)
+    off = float(np.percentile(ds, 3))
+    thirds = np.array_split(np.arange(cols[0], cols[-1] + 1), 3)
+    profs = [ndi.uniform_filter1d(np.percentile(ds[:, t], 20, axis=1), 3) for t in thirds]
+    for i, ((a0, a1), (b0, b1)) in enumerate(zip(zones[:-1], zones[1:])):
+        if b0 - a1 < 2:
+            continue
+        absd, locd, ys = [], [], []
+        for p in profs:
+            gap = p[a1:b0]
+            dip = float(gap.min())
+            mz = min(float(np.median(p[a0:a1])), float(np.median(p[b0:b1])))
+            h = max(1, len(gap) // 2)
+            fl = min(float(np.median(gap[:h])), float(np.median(gap[-h:])))
+            absd.append((mz - dip) / (mz - off) if mz - off > 0 else 0.0)
+            locd.append((fl - dip) / (fl - off) if fl - off > 0 else 0.0)
+            ys.append(a1 + int(np.argmin(gap)))
+        am, lm = float(np.median(absd)), float(np.median(locd))
+        if am >= 0.45 or (am >= 0.25 and lm >= 0.2):
+            out[i] = float(np.median(ys))
+    return out
+
+
+def _boundary(y_above, y_below, seam_rows):
+    """Row between two strips: the seam between them, else midway."""
+    inside = [y for y in seam_rows if y_above <= y <= y_below]
+    return float(inside[0]) if inside else 0.5 * (y_above + y_below)
+
+
 def _regular(peaks):
     """Lane-like spacing: neighbours about a whole number of pitches apart."""
     c = np.sort(np.asarray(peaks, float))
@@ -551,8 +603,22 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         if any(kept):
             groups = [g for g in kept if g]
             zinfo = [z for z in zinfo if _lane_zone(z)]
+    # membrane seams: zones on two sides of a seam are two strips even when
+    # their lanes line up (two membranes cut from one gel)
+    zinfo.sort(key=lambda z: z.y0)
+    seam_rows = [y for y in _seams(dblock, fg, [(z.y0, z.y1) for z in zinfo]) if y is not None]
+    split = []
     for g in groups:
         g.sort(key=lambda z: z.y0)
+        cur = [g[0]]
+        for z in g[1:]:
+            if any(cur[-1].y1 <= y <= z.y0 for y in seam_rows):
+                split.append(cur)
+                cur = [z]
+            else:
+                cur.append(z)
+        split.append(cur)
+    groups = split
     groups.sort(key=lambda g: g[0].y0)
     lanes: list[Lane] = []
     strips = []
@@ -599,8 +665,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 along_row = True
         c, p = _fill_gaps(c, p, n_lanes, Wk, fill=not along_row)
         # strip extents (full resolution): midway between neighbouring groups
-        top = 0 if si == 1 else int(round(0.5 * (groups[si - 2][-1].y1 + y0) * k))
-        bottom = H - 1 if si == len(groups) else int(round(0.5 * (y1 + groups[si][0].y0) * k))
+        top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
+        bottom = (H - 1 if si == len(groups)
+                  else int(round(_boundary(y1, groups[si][0].y0, seam_rows) * k)))
         strips.append((top, bottom))
         for i, ci in enumerate(c):
             # sheared coordinate -> working column at row y: x = x' + (y - yc) tan
