@@ -1104,7 +1104,7 @@ def make_dot_blot(seed: int = 0, *, shape: Sequence[int] = (480, 720), n_cols: i
     Examples
     --------
     >>> img, truth = make_dot_blot(0, jpeg_quality=None)
-    >>> img.shape, img.dtype.name, len(truth), truth["lane"].max(), truth["row"].max()
+    >>> img.shape, img.dtype.name, len(truth), int(truth["lane"].max()), int(truth["row"].max())
     ((480, 720), 'uint8', 28, 7, 4)
     """
     H, W = (int(v) for v in shape)
