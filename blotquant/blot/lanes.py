@@ -340,7 +340,7 @@ def _seams(d, fg, zones):
     cols = np.flatnonzero(colw > 0.2 * colw.max())
     if len(cols) < 10:
         return out
-    ds = ndi.median_filter(np.asarray(d, np.float32), size=5)
+    ds = np.asarray(d, np.float32)  # percentiles below are robust to specks
     by, bx = max(2, ds.shape[0] // 25), max(2, ds.shape[1] // 25)
     ring = np.concatenate([ds[:by].ravel(), ds[-by:].ravel(), ds[:, :bx].ravel(),
                            ds[:, -bx:].ravel()])
