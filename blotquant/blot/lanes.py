@@ -310,6 +310,82 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
+_DEBUG = False
+
+
+def _seams(d, fg, zones):
+    """Membrane seams between consecutive band zones (working rows, or None).
+
+    Two membrane pieces meet at a seam where the membrane level drops towards
+    the level off the membrane.  The membrane level of a row is the 20th
+    percentile across the central lane columns (lane gaps show the membrane,
+    not the bands; marker dashes at the sides are left out); the level off
+    the membrane is the median of the image border.  The columns are split
+    into thirds (a tilted strip's seam is not level).  Between zones ``a``
+    and ``b`` the membrane level is the lower of the gap's two ends (just
+    below ``a``, just above ``b``); the gap is a seam when its dip falls, in
+    the median of the thirds, at least 40 % of the way from that level to the
+    off-membrane level (and 20 % in every third: a seam crosses the whole
+    membrane).  The membrane (the upper quartile of the level over band-free
+    rows) and the gap ends must stand 20 noise sigmas above the border, so a
+    membrane (or film, or dot blot) that fills the image never splits.
+
+    Returns a list (one entry per consecutive zone pair): the seam row
+    (working px, median over the thirds) or None.
+    """
+    out = [None] * max(0, len(zones) - 1)
+    if len(zones) < 2:
+        return out
+    colw = (fg > 0).sum(axis=0)
+    cols = np.flatnonzero(colw > 0.2 * colw.max())
+    if len(cols) < 10:
+        return out
+    ds = np.asarray(d, np.float32)  # percentiles below are robust to specks
+    by, bx = max(2, ds.shape[0] // 25), max(2, ds.shape[1] // 25)
+    ring = np.concatenate([ds[:by].ravel(), ds[-by:].ravel(), ds[:, :bx].ravel(),
+                           ds[:, -bx:].ravel()])
+    off = float(np.median(ring))
+    inzone = np.zeros(ds.shape[0], bool)
+    for z0, z1 in zones:
+        inzone[z0:z1] = True
+    if inzone.all():
+        return out
+    span = cols[-1] - cols[0]
+    thirds = np.array_split(np.arange(cols[0] + int(0.2 * span),
+                                      cols[-1] - int(0.2 * span) + 1), 3)
+    profs, sig, levels = [], [], []
+    for t in thirds:
+        p = ndi.uniform_filter1d(np.percentile(ds[:, t], 20, axis=1), 3)
+        q = p[~inzone]
+        dq = np.diff(q) if len(q) > 2 else np.zeros(1)
+        profs.append(p)
+        levels.append(float(np.percentile(q, 75)))
+        sig.append(max(1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2),
+                       1e-9))
+    for i, ((a0, a1), (b0, b1)) in enumerate(zip(zones[:-1], zones[1:])):
+        if b0 - a1 < 4:
+            continue
+        depth, ys = [], []
+        for p, sg, lev in zip(profs, sig, levels):
+            gap = p[a1:b0]
+            dip = float(gap.min())
+            m = min(float(np.median(gap[:3])), float(np.median(gap[-3:])))
+            ok = m - off > 20 * sg and lev - off > 20 * sg
+            depth.append(min(1.0, (m - dip) / (m - off)) if ok else 0.0)
+            ys.append(a1 + int(np.argmin(gap)))
+        if _DEBUG:
+            print("seam", (a1, b0), np.round(depth, 2), ys)
+        if float(np.median(depth)) >= 0.4 and min(depth) >= 0.2:
+            out[i] = float(np.median(ys))
+    return out
+
+
+def _boundary(y_above, y_below, seam_rows):
+    """Row between two strips: the seam between them, else midway."""
+    inside = [y for y in seam_rows if y_above <= y <= y_below]
+    return float(inside[0]) if inside else 0.5 * (y_above + y_below)
+
+
 def _regular(peaks):
     """Lane-like spacing: neighbours about a whole number of pitches apart."""
     c = np.sort(np.asarray(peaks, float))
@@ -376,6 +452,31 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True):
                 c.insert(0, c[0] - spacing)
                 pr.insert(0, 0.0)
     return np.asarray(c, float), np.asarray(pr, float)
+
+
+def _lane_counts(n_lanes):
+    """``None``, or a tuple of lane counts (one for all strips, or one per strip)."""
+    if n_lanes is None:
+        return None
+    items = tuple(n_lanes) if isinstance(n_lanes, (tuple, list, np.ndarray)) else (n_lanes,)
+    if not items or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1
+                        for v in items):
+        raise ParameterError(f"lanes must be a positive whole number or one per strip "
+                             f"(e.g. 10 or (10, 9)), got {n_lanes!r}")
+    return tuple(int(v) for v in items)
+
+
+def _check_fit(centres, n, width, k, strip):
+    """Forced lanes must lie inside the image: else the count cannot fit."""
+    c = np.asarray(centres, float)
+    pitch = float(np.median(np.diff(c))) if len(c) > 1 else float(width)
+    if len(c) == n and c.min() >= -0.25 * pitch and c.max() <= width - 1 + 0.25 * pitch:
+        return
+    room = int(max(1, (width + 0.5 * pitch) // max(pitch, 1e-9)))
+    raise AnalysisError(
+        f"{n} lanes do not fit in strip {strip}: its lanes are {pitch * k:.0f} px apart and the "
+        f"image is {width * k} px wide, room for about {room}; give a smaller lane count, "
+        f"or lane_geometry")
 
 
 def _match_fraction(a, b, tol):
@@ -454,8 +555,12 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     ----------
     signal : 2-D array
         Bands bright (invert dark-on-light images first).
-    n_lanes : int, optional
-        Number of lanes (per strip). None: found from the image.
+    n_lanes : int or tuple of int, optional
+        Number of lanes: one count for every strip, or one per strip, top to
+        bottom (``(10, 9)``).  None: found from the image, strip by strip.
+        A count that does not fit in the image raises ``AnalysisError``; a
+        number of counts that differs from the number of strips found raises
+        ``ParameterError``.
     max_tilt_deg : float
         Largest lane tilt searched (0 disables tilt estimation).
     sensitivity : float in (0, 1]
@@ -484,8 +589,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     a = np.asarray(signal, dtype=np.float32)
     if a.ndim != 2 or min(a.shape) < 8:
         raise ParameterError(f"lane detection needs a 2-D image of at least 8x8 px, got {a.shape}")
-    if n_lanes is not None and (int(n_lanes) != n_lanes or n_lanes < 1):
-        raise ParameterError(f"lanes must be a positive integer, got {n_lanes!r}")
+    counts = _lane_counts(n_lanes)
     if not 0 < sensitivity <= 1:
         raise ParameterError(f"sensitivity must be in (0, 1], got {sensitivity!r}")
     H, W = a.shape
@@ -551,9 +655,29 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         if any(kept):
             groups = [g for g in kept if g]
             zinfo = [z for z in zinfo if _lane_zone(z)]
+    # membrane seams: zones on two sides of a seam are two strips even when
+    # their lanes line up (two membranes cut from one gel)
+    zinfo.sort(key=lambda z: z.y0)
+    seam_rows = [y for y in _seams(dblock, fg, [(z.y0, z.y1) for z in zinfo]) if y is not None]
+    split = []
     for g in groups:
         g.sort(key=lambda z: z.y0)
+        cur = [g[0]]
+        for z in g[1:]:
+            if any(cur[-1].y1 <= y <= z.y0 for y in seam_rows):
+                split.append(cur)
+                cur = [z]
+            else:
+                cur.append(z)
+        split.append(cur)
+    groups = split
     groups.sort(key=lambda g: g[0].y0)
+    if counts is not None and len(counts) > 1 and len(counts) != len(groups):
+        where = ", ".join(f"rows {int(g[0].y0 * k)}-{int(g[-1].y1 * k)}" for g in groups)
+        raise ParameterError(
+            f"lanes gave {len(counts)} counts ({','.join(map(str, counts))}) but "
+            f"{len(groups)} strip(s) were found ({where}); give one count for every strip, "
+            f"top to bottom, or a single count for all")
     lanes: list[Lane] = []
     strips = []
     yc = fg.shape[0] / 2.0
@@ -597,10 +721,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             if np.mean(hit) >= 0.6:
                 c, p = best, np.ones(len(best))
                 along_row = True
-        c, p = _fill_gaps(c, p, n_lanes, Wk, fill=not along_row)
+        n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
+        c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
+        if n_s is not None:
+            _check_fit(c, n_s, Wk, k, si)
         # strip extents (full resolution): midway between neighbouring groups
-        top = 0 if si == 1 else int(round(0.5 * (groups[si - 2][-1].y1 + y0) * k))
-        bottom = H - 1 if si == len(groups) else int(round(0.5 * (y1 + groups[si][0].y0) * k))
+        top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
+        bottom = (H - 1 if si == len(groups)
+                  else int(round(_boundary(y1, groups[si][0].y0, seam_rows) * k)))
         strips.append((top, bottom))
         for i, ci in enumerate(c):
             # sheared coordinate -> working column at row y: x = x' + (y - yc) tan

@@ -95,8 +95,8 @@ class BlotParams(Params):
                           check=optional(positive_int), unit="px", group="background")
     min_row_lanes: float = param(0.5, "a row must be found in this fraction of the lanes",
                                  check=fraction, group="bands")
-    min_row_strength: float = param(0.1, "rows weaker than this fraction of the strongest "
-                                    "row are dropped (automatic rows)", check=fraction,
+    min_row_strength: float = param(0.1, "rows weaker than this fraction of their strip's "
+                                    "strongest row are dropped", check=fraction,
                                     group="bands")
     border_width: int = param(3, "ring width of the 'border' background", check=nonneg_int,
                               unit="px", group="background")

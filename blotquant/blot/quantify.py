@@ -262,10 +262,12 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
     lanes : int, optional
         Number of lanes per strip; None finds it.
     rows : sequence of str or "A,B" text, optional
-        Names of the band rows, top to bottom.  When given, exactly that many
-        rows are kept (the strongest, named top to bottom); otherwise every row
-        present in at least ``min_row_lanes`` of the lanes is kept and named
-        ``row1, row2, ...``.
+        Names of the band rows, top to bottom, strip by strip.  Rows are those
+        present in at least ``min_row_lanes`` of a strip's lanes and at least
+        ``min_row_strength`` of the strip's strongest row.  Given names must
+        match them: one name per row found, or one per row of every strip when
+        all strips have the same number of rows; otherwise a ParameterError
+        lists the rows found.  Without names rows are ``row1, row2, ...``.
     background : {"lane-fit", "lane-minima", "rolling-ball", "border", "none"}
         See the module docstring.  Default ``"lane-fit"``.
     radius : float
@@ -391,7 +393,7 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
     P_rec = model.to_dict()
     P_rec.update(polarity_used=pol, saturation_level=sat, tilt_deg=round(tilt, 4),
                  lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
-                 n_lanes_found=P.get("n_lanes_found"))
+                 n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
     h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)
     if len(bands) == 0:
         bands = pd.DataFrame(columns=BAND_COLUMNS)
@@ -488,6 +490,8 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
         for g in rows:
             if len(g) < need:
                 continue
+            if _is_edge_row(g, ld):
+                continue  # a membrane edge or a background step, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
             all_rows.append((s, g, strength, ymed, samp))
@@ -495,18 +499,17 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
         raise AnalysisError("no band rows found: no band is present in enough lanes; "
                             "raise sensitivity, give the lane count, or give band_boxes")
     names = P["rows"]
-    if names is not None:
-        if len(all_rows) < len(names):
-            raise AnalysisError(
-                f"found {len(all_rows)} band row(s) but {len(names)} row names were given "
-                f"({', '.join(names)}); raise sensitivity or give band_boxes")
-        keep = sorted(sorted(range(len(all_rows)), key=lambda i: -all_rows[i][2])[:len(names)])
-        chosen = [all_rows[i] for i in keep]
-    else:
-        top = max(r[2] for r in all_rows)
-        chosen = [r for r in all_rows if r[2] >= P["min_row_strength"] * top]
+    # rows weaker than min_row_strength of their strip's strongest row are
+    # noise, faint shadows or smears; they are never named or reported
+    chosen = []
+    for s in strips:
+        rs = [r for r in all_rows if r[0] == s]
+        if rs:
+            top = max(r[2] for r in rs)
+            chosen += [r for r in rs if r[2] >= P["min_row_strength"] * top]
     chosen.sort(key=lambda r: (r[0], r[3]))
-    row_names = list(names) if names is not None else [f"row{i + 1}" for i in range(len(chosen))]
+    row_names = _name_rows(chosen, names, lane_list)
+    P["row_slope_deg"] = _row_slope(chosen, ld, H)
     for name, (s, g, strength, ymed, samp) in zip(row_names, chosen):
         present = {}
         for lane_no, i in g.items():
@@ -536,7 +539,8 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                 b = present[ln.lane]
                 boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + b.top),
                                   bottom=int(d.r[0] + b.bottom), left=None, right=None,
-                                  y=float(d.r[0] + b.y), flags=[], edited=False))
+                                  y=float(d.r[0] + b.y), flags=[], edited=False,
+                                  height=float(b.height)))
             else:
                 x = ln.x_at(H / 2)
                 order = np.argsort(xs)
@@ -548,10 +552,107 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
     return boxes, row_names
 
 
+def _is_edge_row(g, ld) -> bool:
+    """True when a row's "bands" are steps (membrane edges, background steps).
+
+    For each band the profile's lowest value within one band extent above
+    and below it gives two flank levels; a band rises well above both, a
+    step only above the lower one (the other side is a plateau at about the
+    peak level).  The row is a step row when, in the median over its bands,
+    the rise above the higher flank is under 30 % of the rise above the lower.
+    """
+    ratios = []
+    for ln, i in g.items():
+        d = ld[ln]
+        b = d.bands[i]
+        prof = d.prof
+        n = len(prof)
+        ext = max(3, b.bottom - b.top + 1)
+        up = prof[max(0, b.top - ext):max(0, b.top)]
+        dn = prof[min(n, b.bottom + 1):min(n, b.bottom + 1 + ext)]
+        if len(up) < 2 or len(dn) < 2:
+            continue
+        peak = float(prof[int(np.clip(round(b.y), 0, n - 1))])
+        hi, lo = max(float(up.min()), float(dn.min())), min(float(up.min()), float(dn.min()))
+        if peak - lo <= 0:
+            continue
+        ratios.append((peak - hi) / (peak - lo))
+    return bool(ratios) and float(np.median(ratios)) < 0.3
+
+
+def _rows_found_text(chosen, lane_list) -> str:
+    """'strip 1: y~120 in 9/9 lanes, y~340 in 9/9 lanes; strip 2: ...'"""
+    parts = []
+    for s in sorted({r[0] for r in chosen}):
+        n = sum(1 for ln in lane_list if ln.strip == s and not ln.is_ladder)
+        rs = [f"y~{r[3]:.0f} in {len(r[1])}/{n} lanes" for r in chosen if r[0] == s]
+        parts.append(f"strip {s}: " + ", ".join(rs))
+    return "; ".join(parts)
+
+
+def _name_rows(chosen, names, lane_list) -> list:
+    """Row names, one per chosen row (ordered by strip, then top to bottom).
+
+    Without names the rows are ``row1, row2, ...``.  Given names must match
+    the rows found: as many names as rows in all strips together, or as many
+    as rows in every strip (the names are then used in each strip).  Anything
+    else is an error that lists the rows found, so a name never lands on the
+    wrong row.
+    """
+    if names is None:
+        return [f"row{i + 1}" for i in range(len(chosen))]
+    names = list(names)
+    per_strip = {}
+    for r in chosen:
+        per_strip.setdefault(r[0], []).append(r)
+    if len(names) == len(chosen):
+        return names
+    if len(per_strip) > 1 and all(len(v) == len(names) for v in per_strip.values()):
+        return [names[i] for v in per_strip.values() for i in range(len(v))]
+    n = len(chosen)
+    sizes = "+".join(str(len(v)) for v in per_strip.values())
+    how = f"give {n} names" + (f" (or {sizes.split('+')[0]} per strip when every strip has "
+                               f"the same rows)" if len(set(len(v) for v in per_strip.values())) == 1
+                               and len(per_strip) > 1 else "")
+    raise ParameterError(
+        f"{n} band row(s) found ({_rows_found_text(chosen, lane_list)}); rows gave "
+        f"{len(names)} name(s) ({', '.join(names)}): {how}, top to bottom, strip by strip; "
+        f"or leave rows out to name them row1..row{n}, or give band_boxes")
+
+
+def _row_slope(chosen, ld, H) -> float:
+    """Median slope (deg, positive = falling to the right) of the rows' bands.
+
+    A row slopes when its bands sit lower in some lanes than in others; this
+    is not a lane tilt (lanes stay where the lane evidence puts them) and is
+    recorded separately as ``row_slope_deg``.
+    """
+    slopes = []
+    for s, g, strength, ymed, samp in chosen:
+        if len(g) < 3:
+            continue
+        xs = np.array([ld[ln].lane.x_at(H / 2) for ln in g])
+        ys = np.array([ld[ln].r[0] + ld[ln].bands[i].y for ln, i in g.items()])
+        if np.ptp(xs) <= 0:
+            continue
+        slopes.append(math.degrees(math.atan(np.polyfit(xs, ys, 1)[0])))
+    return round(float(np.median(slopes)), 3) if slopes else 0.0
+
+
 def _drop_empty_edge_lanes(lane_list, ld, boxes):
     """Without a lane count, an end lane of a strip with no band detected in any
     row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay."""
-    detected = {b["lane"] for b in boxes if "not_detected" not in b["flags"]}
+    # a band counts when it is at least a quarter of its row's typical band (a
+    # membrane edge or a marker dash beside the last lane is much weaker)
+    by_row: dict = {}
+    for b in boxes:
+        if "not_detected" not in b["flags"]:
+            by_row.setdefault(b["row"], []).append(b)
+    detected = set()
+    for bl in by_row.values():
+        hts = np.array([b.get("height", 1.0) for b in bl], float)
+        typical = float(np.median(hts))
+        detected |= {b["lane"] for b, h in zip(bl, hts) if h >= 0.25 * typical}
     drop = set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]

@@ -72,6 +72,7 @@ from ._blot_render import (render_background, render_bands, render_detector, ren
 from ._blot_spec import PRECISION_PLUS_KDA, ROW_MW_KDA, _as_float, blot_spec
 
 __all__ = [
+    "make_dot_blot",
     "make_blot",
     "make_dilution_series",
     "SyntheticBlot",
@@ -533,3 +534,73 @@ def make_dilution_series(seed: int = 0, *, n_lanes: int = 8, fold: float = 2.0,
     blot.params["series"] = {"fold": fold, "top_load": top_load}
     blot.params["generator"] = "blotquant.synthetic.make_dilution_series"
     return blot
+
+
+def make_dot_blot(seed: int = 0, *, shape: Sequence[int] = (480, 720), n_cols: int = 7,
+                  n_rows: int = 4, dot_sigma: float | None = None,
+                  jpeg_quality: int | None = 75, background: float = 228.0,
+                  noise_sd: float = 2.0) -> tuple[np.ndarray, pd.DataFrame]:
+    """Render a dot (or slot) blot: a regular grid of round dots, dark on light, 8-bit.
+
+    A dot blot is one membrane with ``n_cols`` sample columns (lanes) and
+    ``n_rows`` rows of dots; a lane finder must report one strip of
+    ``n_cols`` lanes and ``n_rows`` rows.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (dot amounts, jitter and noise).
+    shape : (int, int)
+        Image (rows, cols), each >= 64.
+    n_cols, n_rows : int
+        Grid size (>= 1 each).
+    dot_sigma : float, optional
+        Gaussian sigma of a dot in px; default 1/6 of the grid pitch.
+    jpeg_quality : int or None
+        Encode and decode the image as JPEG at this quality (1-100) to add
+        compression artefacts; None keeps it lossless.
+    background : float
+        Membrane grey level (0-255).
+    noise_sd : float
+        Gaussian noise sigma (grey levels).
+
+    Returns
+    -------
+    image : ndarray uint8 (rows, cols)
+    truth : DataFrame
+        One row per dot: ``lane``, ``row`` (1-based), ``x``, ``y`` (px),
+        ``amount`` (relative, 0.2-1).
+
+    Examples
+    --------
+    >>> img, truth = make_dot_blot(0, jpeg_quality=None)
+    >>> img.shape, img.dtype.name, len(truth), int(truth["lane"].max()), int(truth["row"].max())
+    ((480, 720), 'uint8', 28, 7, 4)
+    """
+    H, W = (int(v) for v in shape)
+    if min(H, W) < 64:
+        raise ParameterError(f"shape must be at least 64x64 px, got {tuple(shape)}")
+    if int(n_cols) < 1 or int(n_rows) < 1:
+        raise ParameterError(f"n_cols and n_rows must be >= 1, got {n_cols}, {n_rows}")
+    if jpeg_quality is not None and not 1 <= int(jpeg_quality) <= 100:
+        raise ParameterError(f"jpeg_quality must be 1-100 or None, got {jpeg_quality!r}")
+    rng = np.random.default_rng(seed)
+    px, py = W / (n_cols + 1.0), H / (n_rows + 1.0)
+    sig = float(dot_sigma) if dot_sigma is not None else min(px, py) / 6.0
+    yy, xx = np.mgrid[:H, :W].astype(np.float32)
+    dark = np.zeros((H, W), np.float32)
+    recs = []
+    for r in range(n_rows):
+        for c in range(n_cols):
+            x = px * (c + 1) + rng.normal(0, 0.03 * px)
+            y = py * (r + 1) + rng.normal(0, 0.03 * py)
+            amt = float(rng.uniform(0.2, 1.0))
+            dark += amt * np.exp(-0.5 * ((xx - x) ** 2 + (yy - y) ** 2) / sig ** 2)
+            recs.append(dict(lane=c + 1, row=r + 1, x=float(x), y=float(y), amount=amt))
+    img = background - 0.8 * background * dark + rng.normal(0, noise_sd, (H, W))
+    img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+    if jpeg_quality is not None:
+        import cv2
+        ok, buf = cv2.imencode(".jpg", img, [int(cv2.IMWRITE_JPEG_QUALITY), int(jpeg_quality)])
+        img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return img, pd.DataFrame(recs, columns=["lane", "row", "x", "y", "amount"])

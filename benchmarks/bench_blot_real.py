@@ -1,0 +1,164 @@
+"""Lane, row and polarity counts on real blot images against person-counted truth.
+
+Run:  python benchmarks/bench_blot_real.py [--data ../shared/data/blots] [--qc OUTDIR] [NAME ...]
+
+The images and ``truth.json`` live outside the repository (test-only data, no
+licence to ship).  For every image the fully automatic run
+(``quantify_blot(image)``) is compared with what a person counted:
+
+- lanes: the lanes per strip, top to bottom.  Side-by-side strips (replicate
+  groups of a film, framed panels next to each other) are compared as the
+  lanes of each reported strip split at wide gaps (>= 1.7 lane pitches), left
+  to right within a band of strips at the same height;
+- rows: per strip, right when ``rows <= found <= rows + faint_rows``;
+- polarity: ``params["polarity_used"]``.
+
+An image is ``sure`` for lanes (rows) unless its ``confidence`` text calls the
+lanes (rows) unsure.  Prints one line per image and the totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "blots"
+
+
+def sure_parts(confidence: str) -> dict:
+    """Which counts a person was sure of: ``{"lanes": bool, "rows": bool}``."""
+    c = confidence.lower()
+    out = {"lanes": True, "rows": True}
+    for m in re.finditer(r"unsure \(([^)]*)", c):
+        what = m.group(1)
+        if "lane" in what:
+            out["lanes"] = False
+        if "row" in what:
+            out["rows"] = False
+    if c.strip().startswith("unsure") and "(" not in c:
+        out = {"lanes": False, "rows": False}
+    return out
+
+
+def lane_groups(result) -> list[list[int]]:
+    """Lane counts per reported strip and, within a strip, per group split at wide gaps.
+
+    Returns one list per strip (top to bottom) holding the lane counts of its
+    groups, left to right.
+    """
+    lanes = result.lanes[~result.lanes["is_ladder"].astype(bool)]
+    out = []
+    for s in sorted(set(lanes["strip"])):
+        x = np.sort(lanes.loc[lanes["strip"] == s, "x"].to_numpy(float))
+        if len(x) < 3:
+            out.append([len(x)])
+            continue
+        gaps = np.diff(x)
+        pitch = float(np.median(gaps))
+        cuts = np.flatnonzero(gaps >= 1.7 * pitch)
+        sizes = np.diff(np.r_[0, cuts + 1, len(x)]).tolist()
+        out.append([int(v) for v in sizes])
+    return out
+
+
+def rows_per_strip(result) -> list[int]:
+    b = result.bands
+    det = b[~b["flags"].astype(str).str.contains("not_detected")]
+    return [int(det.loc[det["strip"] == s, "row"].nunique()) for s in sorted(set(b["strip"]))]
+
+
+def evaluate(result, truth: dict) -> dict:
+    """Compare one result with one truth.json entry."""
+    want = [int(v) for v in truth["strips"]]
+    groups = lane_groups(result)
+    per_strip = [sum(g) for g in groups]
+    flat = [v for g in groups for v in g]
+    lanes_ok = per_strip == want or flat == want
+    rows = rows_per_strip(result)
+    lo = [int(v) for v in truth["rows"]]
+    hi = [a + int(b) for a, b in zip(truth["rows"], truth["faint_rows"])]
+    if len(rows) == len(want):
+        rows_ok = all(a <= r <= b for r, a, b in zip(rows, lo, hi))
+    elif len(rows) == 1 and len(want) > 1 and flat == want:
+        # side-by-side groups reported as one strip: its rows are every group's rows
+        rows_ok = all(a <= rows[0] <= b for a, b in zip(lo, hi))
+    else:
+        rows_ok = False
+    pol_ok = result.params.get("polarity_used") == truth["polarity"]
+    return dict(lanes_found=groups, lanes_ok=lanes_ok, rows_found=rows, rows_ok=rows_ok,
+                polarity_ok=pol_ok, tilt_deg=result.params.get("tilt_deg"),
+                row_slope_deg=result.params.get("row_slope_deg"))
+
+
+def run(data: Path, names=None, qc: Path | None = None):
+    from blotquant.blot import quantify_blot
+    from blotquant.io import read_image
+
+    truth = json.loads((data / "truth.json").read_text())["images"]
+    rows = []
+    for t in truth:
+        if names and t["file"] not in names:
+            continue
+        sure = sure_parts(t["confidence"])
+        t0 = time.perf_counter()
+        try:
+            r = quantify_blot(read_image(data / t["file"]), image_name=t["file"])
+            ev = evaluate(r, t)
+        except Exception as err:  # report, do not stop the table
+            r = None
+            ev = dict(lanes_found=f"error: {err}", lanes_ok=False, rows_found="-",
+                      rows_ok=False, polarity_ok=False, tilt_deg=None, row_slope_deg=None)
+        ev.update(file=t["file"], want_lanes=t["strips"],
+                  want_rows=[f"{a}-{a + b}" for a, b in zip(t["rows"], t["faint_rows"])],
+                  sure_lanes=sure["lanes"], sure_rows=sure["rows"],
+                  seconds=time.perf_counter() - t0)
+        rows.append(ev)
+        if qc is not None and r is not None:
+            from blotquant.report.blot_qc import blot_qc_figure
+            qc.mkdir(parents=True, exist_ok=True)
+            blot_qc_figure(r, qc / (Path(t["file"]).stem + ".png"), title=t["file"])
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--qc", type=Path, default=None, help="write QC figures here")
+    a = ap.parse_args(argv)
+    if not (a.data / "truth.json").is_file():
+        print(f"no truth.json in {a.data}: nothing to do")
+        return 0
+    res = run(a.data, a.names, a.qc)
+
+    def mark(ok, sure):
+        return ("ok" if ok else "WRONG") + ("" if sure else " (unsure)")
+
+    print("| image | lanes truth | lanes found | lanes | rows truth | rows found | rows | "
+          "polarity | tilt / row slope deg | s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for e in res:
+        tl = e["tilt_deg"]
+        rs = e["row_slope_deg"]
+        ang = "-" if tl is None else f"{tl:.1f} / {rs if rs is None else round(rs, 1)}"
+        print(f"| {e['file']} | {e['want_lanes']} | {e['lanes_found']} | "
+              f"{mark(e['lanes_ok'], e['sure_lanes'])} | {e['want_rows']} | {e['rows_found']} | "
+              f"{mark(e['rows_ok'], e['sure_rows'])} | {'ok' if e['polarity_ok'] else 'WRONG'} | "
+              f"{ang} | {e['seconds']:.1f} |", flush=True)
+    for key in ("lanes", "rows"):
+        sure = [e for e in res if e[f"sure_{key}"]]
+        uns = [e for e in res if not e[f"sure_{key}"]]
+        print(f"{key}: sure {sum(e[f'{key}_ok'] for e in sure)}/{len(sure)}, "
+              f"unsure {sum(e[f'{key}_ok'] for e in uns)}/{len(uns)}")
+    print(f"polarity: {sum(e['polarity_ok'] for e in res)}/{len(res)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
