@@ -18,7 +18,7 @@ import pandas as pd
 from ..provenance import params_hash
 from .._version import __version__
 from ..errors import ParameterError
-from .classify import CELL_CLASS_NAMES, CLASS_NAMES, check_thresholds, classify_pixels, intensity_classes
+from .classify import CELL_CLASS_NAMES, check_thresholds, classify_pixels, intensity_classes
 from .scores import SCORE_COLUMNS, summarize
 
 __all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "build_summary", "rescore",
@@ -145,17 +145,6 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
                     "area_um2": r["area_um2"], "region_area_px": int(r["region_area_px"]),
                     "thresholds": thr, "params_hash": h, "version": __version__})
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
-
-
-def class_names(codes) -> list:
-    """Names of class-map codes.
-
-    Examples
-    --------
-    >>> class_names([0, 1, 4])
-    ['unscored', 'negative', '3+']
-    """
-    return [CLASS_NAMES[int(c)] for c in codes]
 
 
 def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
