@@ -3,11 +3,13 @@
 Signal convention
 -----------------
 Volumes are in raw image units.  For light-on-dark images the signal is the
-pixel value; for dark-on-light images it is ``saturation_level - pixel``
-(inverted relative to white), so a band's volume is how much darker it is than
-its background, summed over its pixels.  A pixel is *saturated* at the
-detector limit: ``>= saturation_level`` (light-on-dark) or ``<= 0`` (dark
-bands clipped to black).
+pixel value; for dark-on-light images it is ``white - pixel`` (inverted
+relative to the file's or dtype's maximum), so a band's volume is how much
+darker it is than its background, summed over its pixels.  A pixel is
+*saturated* at the clip level (``blotquant.blot.saturation``): ``>= level``
+for light-on-dark, ``<= level`` for dark-on-light, where the level comes from
+the user (``clip_level``), a flat-topped plateau in the data, the file or the
+dtype (recorded as ``params["saturation_level"]`` and ``["saturation_source"]``).
 
 Background methods
 ------------------
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,18 +64,20 @@ from .bands import detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
 
-__all__ = ["quantify_blot", "BACKGROUNDS", "prepare_signal"]
+__all__ = ["quantify_blot", "BACKGROUNDS", "prepare_signal", "PreparedSignal"]
 
 #: Background methods accepted by :func:`quantify_blot`.
 BACKGROUNDS = ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
 
 _DEFAULTS = dict(lanes=None, rows=None, background="lane-fit", radius=50.0, sensitivity=0.5,
                  polarity="auto", max_tilt_deg=5.0, lane_width=None, tail=3.0, flank=None,
-                 min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto")
+                 min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto",
+                 clip_level=None)
 
 
 #: Keys a result's ``params`` records but which are outputs, not inputs (ignored).
-_RECORDED = ("polarity_used", "saturation_level", "tilt_deg", "lane_geometry_given",
+_RECORDED = ("polarity_used", "saturation_level", "saturation_source", "tilt_deg",
+             "lane_geometry_given",
              "band_boxes_given", "n_lanes_found", "elapsed_s")
 
 
@@ -110,35 +115,52 @@ def _to_gray(image):
     return data, meta
 
 
-def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto"):
+class PreparedSignal(NamedTuple):
+    """What :func:`prepare_signal` returns (a tuple: unpack it or use the names)."""
+
+    signal: np.ndarray
+    saturated: np.ndarray
+    polarity: str
+    saturation_level: float
+    saturation_source: str
+
+
+def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
+                   clip_level: float | None = None) -> PreparedSignal:
     """Signal image (bands bright, raw units) and saturation mask.
 
     Parameters
     ----------
     gray : 2-D array
     metadata : ImageMetadata, optional
-        Supplies the saturation level and a reader-detected polarity.
+        Supplies the file's saturation level and a reader-detected polarity.
     polarity : {"auto", "dark-on-light", "light-on-dark"}
+    clip_level : float, optional
+        The pixel value at which bands clip, given by the user; default: from
+        the file, the dtype and flat-topped plateaus in the data
+        (:func:`blotquant.blot.saturation.saturation_level`).
 
     Returns
     -------
-    signal : ndarray float32
-    saturated : ndarray bool
-    polarity : str
-    saturation_level : float
+    PreparedSignal
+        ``signal`` (float32: the pixel value for light-on-dark, ``white -
+        pixel`` for dark-on-light, ``white`` being the file/dtype maximum),
+        ``saturated`` (bool: ``pixel >= level`` light-on-dark, ``pixel <= level``
+        dark-on-light, pixel-exact; clipped frames touching the border are not
+        counted), ``polarity``, ``saturation_level`` (the level used) and
+        ``saturation_source`` (``user``, ``plateau``, ``file``, ``dtype`` or ``data``).
 
     Examples
     --------
     >>> import numpy as np
     >>> g = np.array([[250, 255, 250], [255, 0, 250], [250, 250, 250]], np.uint8)
-    >>> s, m, pol, sat = prepare_signal(g, polarity="dark-on-light")
-    >>> s[1].tolist(), m[1].tolist(), sat
-    ([0.0, 255.0, 5.0], [False, True, False], 255.0)
+    >>> s, m, pol, sat, src = prepare_signal(g, polarity="dark-on-light")
+    >>> s[1].tolist(), m[1].tolist(), sat, src
+    ([0.0, 255.0, 5.0], [False, True, False], 0.0, 'dtype')
     """
+    from .saturation import border_frames, saturation_level, saturation_mask
+
     g = np.asarray(gray)
-    sat = None if metadata is None else metadata.saturation_level
-    if sat is None or not math.isfinite(sat):
-        sat = float(np.iinfo(g.dtype).max) if g.dtype.kind in "ui" else float(g.max())
     if polarity == "auto":
         pol = None if metadata is None else metadata.polarity
         if pol not in POLARITIES:
@@ -148,25 +170,20 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto")
         pol = polarity
     else:
         raise ParameterError(f"polarity must be 'auto' or one of {POLARITIES}, got {polarity!r}")
+    lv = saturation_level(g, pol, metadata, user=clip_level)
+    satmask = saturation_mask(g, lv, drop_border_frames=False)
     if pol == "light-on-dark":
         signal = g.astype(np.float32)
-        satmask = g >= sat
     else:
-        signal = (np.float32(sat) - g.astype(np.float32))
-        satmask = g <= 0
+        signal = (np.float32(lv.white) - g.astype(np.float32))
         if satmask.any():
             # black scan frames (clipped regions touching the image border) are not
             # bands: give them the background level and do not count them saturated
-            from scipy import ndimage as ndi
-            lab, n = ndi.label(satmask)
-            edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-            edge = edge[edge > 0]
-            if len(edge):
-                frame = np.isin(lab, edge)
-                if frame.any():
-                    signal[frame] = float(np.median(signal[::4, ::4]))
-                    satmask = satmask & ~frame
-    return signal, satmask, pol, float(sat)
+            frame = border_frames(satmask)
+            if frame.any():
+                signal[frame] = float(np.median(signal[::4, ::4]))
+                satmask = satmask & ~frame
+    return PreparedSignal(signal, satmask, pol, float(lv.level), lv.source)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -302,7 +319,8 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
              sensitivity=sensitivity, polarity=polarity)
     _check(P)
     gray, meta = _to_gray(image)
-    signal, satmask, pol, sat = prepare_signal(gray, meta, P["polarity"])
+    signal, satmask, pol, sat, sat_src = prepare_signal(gray, meta, P["polarity"],
+                                                        P["clip_level"])
     if image_name is None:
         import os
         image_name = os.path.basename(meta.path) if meta.path else "image"
@@ -379,7 +397,8 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
     bands = pd.DataFrame(band_rows)
     P_rec = {k: v for k, v in P.items()}
-    P_rec.update(polarity_used=pol, saturation_level=sat, tilt_deg=round(tilt, 4),
+    P_rec.update(polarity_used=pol, saturation_level=sat, saturation_source=sat_src,
+                 tilt_deg=round(tilt, 4),
                  lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None)
     h = params_hash({k: v for k, v in P_rec.items() if k not in ("n_lanes_found",)})
     if len(bands) == 0:

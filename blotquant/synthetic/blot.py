@@ -18,7 +18,7 @@ polarity independent: "amount" of signal) and ``A`` the dust artifacts::
     dark-on-light (film, inverted camera image):
         noise_free = B - S + A          (B is bright here, bands darken it)
 
-The final image is ``clip(rint(noisy(noise_free)), 0, saturation_level)``
+The final image is ``clip(rint(noisy(noise_free)), black_level, saturation_level)``
 cast to the dtype, where ``noisy`` applies Poisson shot noise (``gain``
 counts per electron) plus Gaussian read noise (``read_sigma`` counts).
 
@@ -41,7 +41,7 @@ y, x
 clipped
     True when at least one pixel of the band's label region is at the
     detector limit in the *final* image: ``== saturation_level`` for
-    light-on-dark, ``== 0`` for dark-on-light (bands clip to black).
+    light-on-dark, ``== black_level`` (default 0) for dark-on-light (bands clip to black).
 
 Geometry
 --------
@@ -449,6 +449,7 @@ def make_blot(seed: int = 0, *,
               polarity: str = "light-on-dark",
               dtype: str = "uint16",
               saturation_level: float | None = None,
+              black_level: float = 0.0,
               ladder: bool = False,
               ladder_kda: Sequence[float] = PRECISION_PLUS_KDA,
               ladder_scale: float = 0.2,
@@ -540,6 +541,10 @@ def make_blot(seed: int = 0, *,
     dtype : {"uint16", "uint8"}
     saturation_level : float, optional
         Detector maximum (default the dtype maximum; e.g. 4095 for 12-bit data).
+    black_level : float
+        Lowest value the detector or scan records (default 0): the image is
+        clipped to ``[black_level, saturation_level]``, so dark-on-light bands
+        clip at it (a film scan whose black is grey 30, not 0).
     ladder : bool
         Make lane 1 a molecular-weight ladder (``ladder_kda``).
     ladder_kda : sequence of float
@@ -621,6 +626,10 @@ def make_blot(seed: int = 0, *,
         if sat > dmax:
             raise ParameterError(
                 f"saturation_level={sat:g} exceeds the {dt.name} maximum {dmax:g}")
+    black = float(math.ceil(_as_float("black_level", black_level, lo=0.0)))
+    if black >= math.floor(sat):
+        raise ParameterError(f"black_level={black_level:g} must be below the saturation "
+                             f"level {math.floor(sat):g}")
     tilt_deg = _as_float("tilt_deg", tilt_deg)
     if abs(tilt_deg) > 15:
         raise ParameterError(f"tilt_deg must be within +-15 degrees, got {tilt_deg}")
@@ -952,8 +961,8 @@ def make_blot(seed: int = 0, *,
         img += rng_noise.normal(0.0, nz["read_sigma"], (H, W)) if nz["read_sigma"] > 0 else 0.0
     else:
         img = nf
-    img = np.clip(np.rint(img), 0.0, math.floor(sat)).astype(dt)
-    clip_val = math.floor(sat) if polarity == "light-on-dark" else 0
+    img = np.clip(np.rint(img), black, math.floor(sat)).astype(dt)
+    clip_val = math.floor(sat) if polarity == "light-on-dark" else black
     at_limit = (img == clip_val) & (labels > 0)
     n_clip = np.bincount(labels[at_limit], minlength=len(owner) + 1)
 
@@ -1005,6 +1014,7 @@ def make_blot(seed: int = 0, *,
         "dust_on_bands": dust_on_bands,
         "saturate": saturate, "saturate_factor": saturate_factor,
         "polarity": polarity, "dtype": dt.name, "saturation_level": float(math.floor(sat)),
+        "black_level": black,
         "ladder": ladder, "ladder_kda": list(ladder_kda), "ladder_scale": ladder_scale,
         "empty_lanes": empty, "two_strips": two_strips, "lane_smear": lane_smear, "gap_px": float(gap_px),
     }
