@@ -422,19 +422,20 @@ def register_strips(target, control, strip_pairs, *, max_shift=None, max_rotatio
     return out
 
 
-def pair_blots(target, control=None, params=None, *, total_protein: bool = False,
-               registrations: dict | None = None, **overrides) -> Pairing:
+def pair_blots(target_result, control_result=None, params=None, *,
+               total_protein: bool = False, registrations: dict | None = None,
+               **overrides) -> Pairing:
     """Normalize target bands by loading-control bands: the one pairing policy.
 
     Three cases go through this function:
 
-    * **one image** (``control=None``): target rows and control row on one
+    * **one image** (``control_result=None``): target rows and control row on one
       membrane.  On a strip with two or more rows the control is the strip's
       own bottom row (or ``params.control``) and lanes are paired by number;
       a strip with only a target row is paired with the control row of
       another strip (``params.control``, else the image's bottom row) by lane
       position within the strips.
-    * **two images** (``control`` = the loading-control image's result):
+    * **two images** (``control_result`` = the loading-control image's result):
       strips are paired top to bottom (same count required); each control
       strip is registered to its target strip (shift, small rotation;
       ``params.register``) and lanes are paired by position within the strip.
@@ -443,7 +444,7 @@ def pair_blots(target, control=None, params=None, *, total_protein: bool = False
       row).
     * **total protein** (``total_protein=True``): like two images, but the
       control of a lane is the sum of every band volume of that lane in the
-      total-protein stain image ``control``.
+      total-protein stain image ``control_result``.
 
     Different lane counts on paired strips are an error naming both counts of
     every strip.  ``reference_lane`` is a position within each target strip
@@ -451,17 +452,17 @@ def pair_blots(target, control=None, params=None, *, total_protein: bool = False
 
     Parameters
     ----------
-    target : BlotResult
+    target_result : BlotResult
         The target image's result (``bands`` and ``lanes``; ``signal`` for
         registration).  A bands table alone is accepted without registration.
-    control : BlotResult, optional
+    control_result : BlotResult, optional
         The loading-control (or total-protein) image's result.
     params : BlotParams, optional
         Uses ``target`` (row names to normalize; default every target row),
         ``control``, ``reference_lane``, ``register``, ``max_shift`` and
         ``max_rotation_deg``.
     total_protein : bool
-        ``control`` is a total-protein stain: lane sums are the control.
+        ``control_result`` is a total-protein stain: lane sums are the control.
     registrations : dict, optional
         Target strip -> Registration to use as they are (e.g. reviewed by a
         person); skips registering.
@@ -496,6 +497,7 @@ def pair_blots(target, control=None, params=None, *, total_protein: bool = False
         P = params.replace(**overrides)
     else:
         P = BlotParams.from_mapping(params, **overrides)
+    target, control = target_result, control_result
     tb = _bands_of(target, "target")
     if not len(tb):
         raise ParameterError("the target image has no bands to normalize")
