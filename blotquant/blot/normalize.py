@@ -1,5 +1,12 @@
 """Per-lane normalization: target / loading control, relative to a reference lane.
 
+:func:`pair_blots` is the one pairing policy every edge (CLI, batch, napari)
+uses: one image (target and control rows on one membrane, on the same strip
+or across strips), two images (target + loading-control image, registered
+strip by strip) or a total-protein stain image, with lanes paired per strip by
+position and each strip normalized by its own control.  :func:`normalize` is
+the older table-level helper for a single target/control row pair.
+
 ``ratio = target_volume / control_volume`` per lane and
 ``relative_ratio = ratio / ratio[reference_lane]`` (so the reference lane is
 exactly 1.0).  The control can be another row of the same image or a row of a
