@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._shared.params import (Params, boolean, choice, counts, names, nonneg_int, open_fraction,
+from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float, nonneg_int,
+                              open_fraction,
                               optional, param, positive_float, positive_int, fraction)
 from .background import BACKGROUND_METHODS
 
@@ -34,6 +35,18 @@ POLARITY_CHOICES = ("auto", "dark-on-light", "light-on-dark")
 RECORDED_KEYS = ("polarity_used", "saturation_level", "saturation_source", "tilt_deg",
                  "row_slope_deg", "lane_geometry_given", "band_boxes_given", "n_lanes_found",
                  "elapsed_s", "params_hash", "version")
+
+
+def _finite(value):
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {value!r}")
+    try:
+        v = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number (a pixel value), got {value!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return v
 
 
 def _ladder(value):
@@ -69,6 +82,12 @@ class BlotParams(Params):
     target, control, reference_lane
         Normalization: the target row, the loading-control row and the lane
         whose ratio is 1.0.
+    clip_level : float or None
+        Saturation level given by the user (None: automatic, see
+        :mod:`blotquant.blot.saturation`).
+    register, max_shift, max_rotation_deg
+        Pairing of a control image with the target image
+        (:func:`blotquant.blot.normalize.pair_blots`).
     """
 
     domain = "blot"
@@ -110,11 +129,25 @@ class BlotParams(Params):
                             check=optional(lambda v: names(v)[0]), group="normalize")
     reference_lane: int = param(1, "lane whose ratio is 1.0", check=positive_int,
                                 group="normalize")
+    # saturation (blotquant.blot.saturation)
+    clip_level: object = param(None, "pixel value at which bands clip (light bands: at or "
+                               "above it, dark bands: at or below it); default: from the "
+                               "file, the dtype and flat-topped plateaus in the data",
+                               check=optional(_finite), metavar="VALUE", group="saturation")
+    # pairing of a target and a loading-control image (blotquant.blot.normalize)
+    register: bool = param(True, "register the control image to the target image (shift and "
+                           "small rotation) before pairing lanes", check=boolean,
+                           group="normalize")
+    max_shift: object = param(None, "largest registration shift searched; default: a quarter "
+                              "of the image", check=optional(positive_float), unit="px",
+                              group="normalize")
+    max_rotation_deg: float = param(3.0, "largest registration rotation searched",
+                                    check=nonneg_float, unit="deg", group="normalize")
 
     #: parameters of band finding and measuring (what quantify_blot uses).
     QUANTIFY_KEYS = ("lanes", "rows", "background", "radius", "sensitivity", "polarity",
                      "max_tilt_deg", "lane_width", "tail", "flank", "min_row_lanes",
-                     "min_row_strength", "border_width", "ladder")
+                     "min_row_strength", "border_width", "ladder", "clip_level")
 
     def quantify_dict(self) -> dict:
         """The parameters that :func:`~blotquant.blot.quantify_blot` uses."""

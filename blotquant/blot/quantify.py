@@ -3,11 +3,13 @@
 Signal convention
 -----------------
 Volumes are in raw image units.  For light-on-dark images the signal is the
-pixel value; for dark-on-light images it is ``saturation_level - pixel``
-(inverted relative to white), so a band's volume is how much darker it is than
-its background, summed over its pixels.  A pixel is *saturated* at the
-detector limit: ``>= saturation_level`` (light-on-dark) or ``<= 0`` (dark
-bands clipped to black).
+pixel value; for dark-on-light images it is ``white - pixel`` (inverted
+relative to the file's or dtype's maximum), so a band's volume is how much
+darker it is than its background, summed over its pixels.  A pixel is
+*saturated* at the clip level (``blotquant.blot.saturation``): ``>= level``
+for light-on-dark, ``<= level`` for dark-on-light, where the level comes from
+the user (``clip_level``), a flat-topped plateau in the data, the file or the
+dtype (recorded as ``params["saturation_level"]`` and ``["saturation_source"]``).
 
 Background methods
 ------------------
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,7 +66,7 @@ from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
 
-__all__ = ["quantify_blot", "prepare_signal", "resolve_params", "inputs_hash"]
+__all__ = ["quantify_blot", "prepare_signal", "PreparedSignal", "resolve_params", "inputs_hash"]
 
 
 # ----------------------------------------------------------------------------- input
@@ -98,35 +101,52 @@ def _to_gray(image):
     return data, meta
 
 
-def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto"):
+class PreparedSignal(NamedTuple):
+    """What :func:`prepare_signal` returns (a tuple: unpack it or use the names)."""
+
+    signal: np.ndarray
+    saturated: np.ndarray
+    polarity: str
+    saturation_level: float
+    saturation_source: str
+
+
+def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
+                   clip_level: float | None = None) -> PreparedSignal:
     """Signal image (bands bright, raw units) and saturation mask.
 
     Parameters
     ----------
     gray : 2-D array
     metadata : ImageMetadata, optional
-        Supplies the saturation level and a reader-detected polarity.
+        Supplies the file's saturation level and a reader-detected polarity.
     polarity : {"auto", "dark-on-light", "light-on-dark"}
+    clip_level : float, optional
+        The pixel value at which bands clip, given by the user; default: from
+        the file, the dtype and flat-topped plateaus in the data
+        (:func:`blotquant.blot.saturation.saturation_level`).
 
     Returns
     -------
-    signal : ndarray float32
-    saturated : ndarray bool
-    polarity : str
-    saturation_level : float
+    PreparedSignal
+        ``signal`` (float32: the pixel value for light-on-dark, ``white -
+        pixel`` for dark-on-light, ``white`` being the file/dtype maximum),
+        ``saturated`` (bool: ``pixel >= level`` light-on-dark, ``pixel <= level``
+        dark-on-light, pixel-exact; clipped frames touching the border are not
+        counted), ``polarity``, ``saturation_level`` (the level used) and
+        ``saturation_source`` (``user``, ``plateau``, ``file``, ``dtype`` or ``data``).
 
     Examples
     --------
     >>> import numpy as np
     >>> g = np.array([[250, 255, 250], [255, 0, 250], [250, 250, 250]], np.uint8)
-    >>> s, m, pol, sat = prepare_signal(g, polarity="dark-on-light")
-    >>> s[1].tolist(), m[1].tolist(), sat
-    ([0.0, 255.0, 5.0], [False, True, False], 255.0)
+    >>> s, m, pol, sat, src = prepare_signal(g, polarity="dark-on-light")
+    >>> s[1].tolist(), m[1].tolist(), sat, src
+    ([0.0, 255.0, 5.0], [False, True, False], 0.0, 'dtype')
     """
+    from .saturation import border_frames, saturation_level, saturation_mask
+
     g = np.asarray(gray)
-    sat = None if metadata is None else metadata.saturation_level
-    if sat is None or not math.isfinite(sat):
-        sat = float(np.iinfo(g.dtype).max) if g.dtype.kind in "ui" else float(g.max())
     if polarity == "auto":
         pol = None if metadata is None else metadata.polarity
         if pol not in POLARITIES:
@@ -136,25 +156,20 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto")
         pol = polarity
     else:
         raise ParameterError(f"polarity must be 'auto' or one of {POLARITIES}, got {polarity!r}")
+    lv = saturation_level(g, pol, metadata, user=clip_level)
+    satmask = saturation_mask(g, lv, drop_border_frames=False)
     if pol == "light-on-dark":
         signal = g.astype(np.float32)
-        satmask = g >= sat
     else:
-        signal = (np.float32(sat) - g.astype(np.float32))
-        satmask = g <= 0
+        signal = (np.float32(lv.white) - g.astype(np.float32))
         if satmask.any():
             # black scan frames (clipped regions touching the image border) are not
             # bands: give them the background level and do not count them saturated
-            from scipy import ndimage as ndi
-            lab, n = ndi.label(satmask)
-            edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-            edge = edge[edge > 0]
-            if len(edge):
-                frame = np.isin(lab, edge)
-                if frame.any():
-                    signal[frame] = float(np.median(signal[::4, ::4]))
-                    satmask = satmask & ~frame
-    return signal, satmask, pol, float(sat)
+            frame = border_frames(satmask)
+            if frame.any():
+                signal[frame] = float(np.median(signal[::4, ::4]))
+                satmask = satmask & ~frame
+    return PreparedSignal(signal, satmask, pol, float(lv.level), lv.source)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -314,7 +329,8 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
     P["rows"] = list(model.rows) if model.rows is not None else None
     P["lanes"] = model.lanes
     gray, meta = _to_gray(image)
-    signal, satmask, pol, sat = prepare_signal(gray, meta, P["polarity"])
+    signal, satmask, pol, sat, sat_src = prepare_signal(gray, meta, P["polarity"],
+                                                        P["clip_level"])
     if image_name is None:
         import os
         image_name = os.path.basename(meta.path) if meta.path else "image"
@@ -391,7 +407,8 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
     bands = pd.DataFrame(band_rows)
     P_rec = model.to_dict()
-    P_rec.update(polarity_used=pol, saturation_level=sat, tilt_deg=round(tilt, 4),
+    P_rec.update(polarity_used=pol, saturation_level=sat, saturation_source=sat_src,
+                 tilt_deg=round(tilt, 4),
                  lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
                  n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
     h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)

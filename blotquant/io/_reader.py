@@ -150,7 +150,15 @@ def read_image(path, *, mode: str = "auto", polarity: str = "auto",
         from . import _raster
         dec = {"png": _raster.read_png, "jpeg": _raster.read_jpeg,
                "bmp": _raster.read_bmp}[kind](p, raw, max_pixels)
-    return finish(p, dec, mode, polarity)
+    img = finish(p, dec, mode, polarity)
+    inverted = img.metadata.extra.get("display_inverted")
+    if inverted is not None and img.metadata.polarity is not None:
+        # how the vendor software shows the bands (Image Lab: zero_is="white"
+        # draws high counts dark); the data polarity itself is not changed
+        other = {"dark-on-light": "light-on-dark", "light-on-dark": "dark-on-light"}
+        img.metadata.extra["display_polarity"] = (other[img.metadata.polarity] if inverted
+                                                  else img.metadata.polarity)
+    return img
 
 
 def _read_all(p: Path) -> bytes:

@@ -441,14 +441,14 @@ def render_dust(spec, back, bands, rng_dust) -> SimpleNamespace:
 
 def render_detector(spec, nf, rng_noise) -> SimpleNamespace:
     """Stage: Poisson-Gaussian noise, rounding and clipping at the saturation level."""
-    (H, W, dt, nz, sat) = _fields(
+    (H, W, dt, nz, sat, black) = _fields(
         spec,
-        "H W dt nz sat")
+        "H W dt nz sat black")
     if nz is not None:
         lam = np.maximum(nf, 0.0) / nz["gain"]
         img = rng_noise.poisson(lam).astype(float) * nz["gain"]
         img += rng_noise.normal(0.0, nz["read_sigma"], (H, W)) if nz["read_sigma"] > 0 else 0.0
     else:
         img = nf
-    img = np.clip(np.rint(img), 0.0, math.floor(sat)).astype(dt)
+    img = np.clip(np.rint(img), black, math.floor(sat)).astype(dt)
     return SimpleNamespace(img=img)

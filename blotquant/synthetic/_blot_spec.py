@@ -93,7 +93,8 @@ class BlotSpec:
     """Everything a synthetic blot is drawn from (see :func:`make_blot` for the meaning).
 
     Besides the checked inputs it holds the derived values: ``H, W`` (shape),
-    ``n_rows``, ``dt`` (numpy dtype), ``sat`` (saturation level), ``empty``
+    ``n_rows``, ``dt`` (numpy dtype), ``sat`` (saturation level), ``black`` (black
+    level), ``empty``
     (sorted empty lanes), ``x_lo, x_hi, pitch`` (lane span and pitch, px),
     ``half_ext`` (half the across-lane band support), ``bg`` and ``nz``
     (resolved background and noise settings; ``nz`` None = noise-free).
@@ -108,6 +109,7 @@ class BlotSpec:
     polarity: Any
     dt: Any
     sat: Any
+    black: Any
     tilt_deg: Any
     smile_px: Any
     row_slope_px: Any
@@ -145,7 +147,8 @@ class BlotSpec:
 def blot_spec(*, seed, shape, n_lanes, rows, loads, row_scale, row_mw, row_y, lane_width,
               lane_margin, lane_gap_jitter, band_width, band_height, band_skew, band_height_jitter,
               tilt_deg, smile_px, row_slope_px, background, noise, dust, dust_bright_fraction,
-              dust_on_bands, saturate, saturate_factor, polarity, dtype, saturation_level, ladder,
+              dust_on_bands, saturate, saturate_factor, polarity, dtype, saturation_level,
+              black_level, ladder,
               ladder_kda, ladder_scale, empty_lanes, two_strips, lane_smear, gap_px) -> BlotSpec:
     """Check the inputs of :func:`~blotquant.synthetic.make_blot` and derive the sizes.
 
@@ -200,6 +203,10 @@ def blot_spec(*, seed, shape, n_lanes, rows, loads, row_scale, row_mw, row_y, la
         if sat > dmax:
             raise ParameterError(
                 f"saturation_level={sat:g} exceeds the {dt.name} maximum {dmax:g}")
+    black = float(math.ceil(_as_float("black_level", black_level, lo=0.0)))
+    if black >= math.floor(sat):
+        raise ParameterError(f"black_level={black_level:g} must be below the saturation "
+                             f"level {math.floor(sat):g}")
     tilt_deg = _as_float("tilt_deg", tilt_deg)
     if abs(tilt_deg) > 15:
         raise ParameterError(f"tilt_deg must be within +-15 degrees, got {tilt_deg}")
@@ -288,7 +295,8 @@ def blot_spec(*, seed, shape, n_lanes, rows, loads, row_scale, row_mw, row_y, la
         if nz["gain"] <= 0:
             raise ParameterError(f"noise gain must be > 0 counts/electron, got {nz['gain']}")
     return BlotSpec(seed=seed, H=H, W=W, n_lanes=n_lanes, rows=rows, n_rows=n_rows,
-                    polarity=polarity, dt=dt, sat=sat, tilt_deg=tilt_deg, smile_px=smile_px,
+                    polarity=polarity, dt=dt, sat=sat, black=black, tilt_deg=tilt_deg,
+                    smile_px=smile_px,
                     row_slope_px=row_slope_px, lane_margin=lane_margin,
                     lane_gap_jitter=lane_gap_jitter, band_skew=band_skew,
                     band_height_jitter=band_height_jitter,

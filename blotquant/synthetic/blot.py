@@ -18,7 +18,7 @@ polarity independent: "amount" of signal) and ``A`` the dust artifacts::
     dark-on-light (film, inverted camera image):
         noise_free = B - S + A          (B is bright here, bands darken it)
 
-The final image is ``clip(rint(noisy(noise_free)), 0, saturation_level)``
+The final image is ``clip(rint(noisy(noise_free)), black_level, saturation_level)``
 cast to the dtype, where ``noisy`` applies Poisson shot noise (``gain``
 counts per electron) plus Gaussian read noise (``read_sigma`` counts).
 
@@ -41,7 +41,7 @@ y, x
 clipped
     True when at least one pixel of the band's label region is at the
     detector limit in the *final* image: ``== saturation_level`` for
-    light-on-dark, ``== 0`` for dark-on-light (bands clip to black).
+    light-on-dark, ``== black_level`` (default 0) for dark-on-light (bands clip to black).
 
 Geometry
 --------
@@ -260,6 +260,7 @@ def make_blot(seed: int = 0, *,
               polarity: str = "light-on-dark",
               dtype: str = "uint16",
               saturation_level: float | None = None,
+              black_level: float = 0.0,
               ladder: bool = False,
               ladder_kda: Sequence[float] = PRECISION_PLUS_KDA,
               ladder_scale: float = 0.2,
@@ -351,6 +352,10 @@ def make_blot(seed: int = 0, *,
     dtype : {"uint16", "uint8"}
     saturation_level : float, optional
         Detector maximum (default the dtype maximum; e.g. 4095 for 12-bit data).
+    black_level : float
+        Lowest value the detector or scan records (default 0): the image is
+        clipped to ``[black_level, saturation_level]``, so dark-on-light bands
+        clip at it (a film scan whose black is grey 30, not 0).
     ladder : bool
         Make lane 1 a molecular-weight ladder (``ladder_kda``).
     ladder_kda : sequence of float
@@ -425,7 +430,7 @@ def make_blot(seed: int = 0, *,
         bands.signal, bands.labels, bands.band_recs, bands.ladder_recs, bands.owner,
         bands.amp_scale)
     artifacts, dust_recs = dust_.artifacts, dust_.dust_recs
-    clip_val = math.floor(sat) if polarity == "light-on-dark" else 0
+    clip_val = math.floor(sat) if polarity == "light-on-dark" else spec.black
     at_limit = (img == clip_val) & (labels > 0)
     n_clip = np.bincount(labels[at_limit], minlength=len(owner) + 1)
 
@@ -477,6 +482,7 @@ def make_blot(seed: int = 0, *,
         "dust_on_bands": dust_on_bands,
         "saturate": saturate, "saturate_factor": saturate_factor,
         "polarity": polarity, "dtype": dt.name, "saturation_level": float(math.floor(sat)),
+        "black_level": spec.black,
         "ladder": ladder, "ladder_kda": list(ladder_kda), "ladder_scale": ladder_scale,
         "empty_lanes": empty, "two_strips": two_strips, "lane_smear": lane_smear, "gap_px": float(gap_px),
     }

@@ -1,0 +1,449 @@
+"""Where a blot image clips: the saturation level, where it came from, and the mask.
+
+A detector clips at one value.  Light bands (raw camera, fluorescence) clip at
+the top: a pixel is saturated when ``pixel >= level``.  Dark bands (film,
+inverted exports) clip at the bottom: saturated when ``pixel <= level``.
+
+The level comes, in this order of trust, from:
+
+``user``
+    A value given by the caller (``BlotParams.clip_level``).
+``plateau``
+    The data: clipped bands form flat-topped regions at one extreme value (a
+    camera that clips at 4000 in a 16-bit file; a film scan whose black is
+    grey 24, not 0).  Found by :func:`find_plateau`; it only ever moves the
+    level *inward* from the nominal one (a plateau at the nominal level keeps
+    the nominal source).
+``file``
+    The file says it (TIFF MaxSampleValue, PNG sBIT, ``.scn`` data_ceiling, or a
+    level stated with the in-memory image): light-band side only.
+``dtype``
+    The integer type's range: ``iinfo.max`` for light bands, 0 for dark bands.
+``data``
+    Float data without a stated maximum: the largest (light) / smallest (dark)
+    value present.
+
+How plateaus are found
+----------------------
+The image is turned band-side up and median-filtered (5 x 5), which removes
+hot pixels, dust and film grain but keeps the inside of flat regions.  The
+histogram of the filtered image is read from the band-side extreme inward,
+over the band tail (at most 30 % of the way from the extreme to the median).
+A plateau is a bin holding at least ``min_area`` pixels, while every bin
+further out (beyond a one-bin transition) holds at most a tenth of it: a hard
+edge.  Unclipped bands end gradually (their peaks are rounded), so their
+extreme bins grow slowly and fail the test; an isolated hot pixel or a speck
+is gone after the median.  When several plateaus exist (black print at 0 and
+bands clipped at grey 24 on a film scan), the innermost one is the bands'.
+The level is that bin's value plus two noise standard deviations of the raw
+pixels inside the plateau (0 for an exact digital clip), so noisy plateaus
+are flagged over their whole area.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> img = rng.normal(500, 20, (120, 160)).round().astype(np.uint16)
+>>> img[40:60, 20:60] = 4000           # a camera clipping at 4000 in a uint16 file
+>>> img[5, 5] = 9000                   # one hot pixel: not a plateau
+>>> lv = saturation_level(img, "light-on-dark")
+>>> lv.level, lv.source
+(4000.0, 'plateau')
+>>> int(saturation_mask(img, lv).sum())  # the plateau, and the hot pixel above the level
+801
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ..errors import ParameterError
+from ..image import POLARITIES, ImageMetadata
+
+__all__ = ["SaturationLevel", "SATURATION_SOURCES", "saturation_level", "find_plateau",
+           "saturation_mask", "nominal_level"]
+
+#: Where a saturation level can come from (recorded as ``saturation_source``).
+SATURATION_SOURCES = ("user", "plateau", "file", "dtype", "data")
+
+#: Median filter size used to find plateaus (px).
+_MEDIAN = 5
+#: A plateau bin must hold this many times more pixels than any bin further out.
+_EDGE_RATIO = 10.0
+#: Bins further out compared with the plateau bin (after one transition bin).
+_EDGE_BINS = 8
+#: A plateau of the median-filtered image must be at least this thick (distance from
+#: its inside to its edge, px): a 5 x 5 median flattens a rounded peak into 3 rows
+#: (distance 2), a clipped band is flat over more rows.
+_THICK = 3.0
+#: A compact mode must be this many times higher than the histogram on both sides,
+#: compared over bins _SIDE_BINS..2 x _SIDE_BINS away from it.
+_MODE_RATIO = 5.0
+_SIDE_BINS = 10
+#: Plateaus are looked for this far from the band-side extreme towards the median.
+_TAIL = 0.3
+#: An exact plateau holds this many times more pixels than the next value inward (a
+#: rounded peak quantised to integers has ~1.4 times more at its extreme, at most).
+_PILE = 2.0
+#: Images larger than this are analysed on a regular subsample (speed only).
+_MAX_PIXELS = 4_000_000
+
+
+@dataclass(frozen=True)
+class SaturationLevel:
+    """The clip level of one image.
+
+    Attributes
+    ----------
+    level : float
+        Pixel value (raw units) at which bands clip: saturated is
+        ``pixel >= level`` for light-on-dark, ``pixel <= level`` for
+        dark-on-light.
+    source : str
+        One of :data:`SATURATION_SOURCES`.
+    polarity : str
+        The band polarity the level applies to.
+    white : float
+        The nominal top of the range (file, dtype or data maximum): the
+        reference a dark-on-light image is inverted against
+        (``signal = white - pixel``).
+    detail : str
+        A short human-readable account (what was found where).
+    """
+
+    level: float
+    source: str
+    polarity: str
+    white: float
+    detail: str = ""
+
+
+def _check_polarity(polarity):
+    if polarity not in POLARITIES:
+        raise ParameterError(f"polarity must be one of {POLARITIES}, got {polarity!r}; "
+                             "detect it first (blotquant.blot.polarity.detect_polarity)")
+
+
+def nominal_level(gray, polarity: str, metadata: ImageMetadata | None = None):
+    """The level before looking at the data: ``(level, source, white)``.
+
+    Parameters
+    ----------
+    gray : 2-D array
+        The image in raw units.
+    polarity : {"dark-on-light", "light-on-dark"}
+    metadata : ImageMetadata, optional
+        Its ``saturation_level`` (from the file) is used for light bands when
+        it is finite and below the dtype maximum.
+
+    Returns
+    -------
+    level : float
+    source : str
+        ``"file"``, ``"dtype"`` or ``"data"``.
+    white : float
+        Top of the nominal range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nominal_level(np.zeros((4, 4), np.uint8), "dark-on-light")
+    (0.0, 'dtype', 255.0)
+    """
+    _check_polarity(polarity)
+    g = np.asarray(gray)
+    integer = g.dtype.kind in "ui"
+    full = float(np.iinfo(g.dtype).max) if integer else math.inf
+    stated = None if metadata is None else metadata.saturation_level
+    if stated is not None and math.isfinite(stated) and stated < full:
+        white, white_src = float(stated), "file"
+    elif integer:
+        white, white_src = full, "dtype"
+    else:
+        white, white_src = float(np.max(g)), "data"
+    if polarity == "light-on-dark":
+        return white, white_src, white
+    if integer:
+        return float(np.iinfo(g.dtype).min), "dtype", white
+    return float(np.min(g)), "data", white
+
+
+def _noise(g):
+    """Robust pixel noise (std) from horizontal neighbour differences."""
+    d = np.abs(np.diff(g, axis=1)).ravel()
+    if d.size == 0:
+        return 0.0
+    return float(1.4826 * np.median(d) / math.sqrt(2.0))
+
+
+def find_plateau(gray, polarity: str, *, min_area: int | None = None):
+    """The innermost flat-topped clip plateau on the band side, if any.
+
+    Parameters
+    ----------
+    gray : 2-D array
+        Image in raw units (any real dtype).
+    polarity : {"dark-on-light", "light-on-dark"}
+        Which side the bands are on (plateaus are looked for there only).
+    min_area : int, optional
+        Fewest pixels a plateau must cover (after the median filter); default
+        ``max(25, 1e-4 x pixels)``.
+
+    Returns
+    -------
+    dict or None
+        ``level`` (raw units; saturated is beyond or at it), ``floor`` (the
+        plateau's median-filtered value), ``noise`` (raw std inside it),
+        ``width`` (histogram bin width used),
+        ``area`` (pixels in the plateau bin) and ``plateaus`` (all plateau
+        floors found, outermost first); None when the data show no plateau.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> yy, xx = np.mgrid[:100, :100]
+    >>> img = (200 - 150 * np.exp(-((yy - 50) / 6.0) ** 2) * (abs(xx - 50) < 30))
+    >>> find_plateau(img.round().astype(np.uint8), "dark-on-light") is None  # rounded peak
+    True
+    >>> clipped = np.maximum(img, 80).round().astype(np.uint8)      # film black at 80
+    >>> find_plateau(clipped, "dark-on-light")["level"]
+    80.0
+    """
+    _check_polarity(polarity)
+    g = np.asarray(gray)
+    if g.ndim != 2:
+        raise ParameterError(f"find_plateau needs a 2-D image, got shape {g.shape}")
+    native = g
+    step = 1
+    if g.size > _MAX_PIXELS:
+        step = int(math.ceil(math.sqrt(g.size / _MAX_PIXELS)))
+        g = g[::step, ::step]
+    scale = step * step
+    g = g.astype(np.float64)
+    if not np.all(np.isfinite(g)):
+        g = np.where(np.isfinite(g), g, np.nanmedian(g))
+    sign = 1.0 if polarity == "light-on-dark" else -1.0
+    s = sign * g  # band side up
+    m = sign * _median(native if scale == 1 else native[::step, ::step])
+    if min_area is None:
+        min_area = max(25, int(1e-4 * g.size * scale))
+    min_area = max(1, int(math.ceil(min_area / scale)))
+    top, med = float(m.max()), float(np.median(m))
+    if not top > med:
+        return None
+    integer = np.asarray(gray).dtype.kind in "ui"
+    candidates = []  # (floor in s units, level in s units, noise, area)
+
+    # (a) exact: the raw extreme value covers a solid region (not a line or a
+    #     speck) and far more pixels than the next value inward (a rounded peak
+    #     quantised to integers has more pixels at the next value, not fewer)
+    v = top  # the extreme of the filtered image: hot pixels and specks do not count
+    exact = s == v
+    n_exact = int(exact.sum())
+    if n_exact >= min_area:
+        solid = int(ndi.binary_erosion(exact, np.ones((3, 3), bool)).sum())
+        rest = s[~exact]
+        rest = rest[rest < v]
+        nxt = float(rest.max()) if rest.size else -math.inf
+        n_next = int((s == nxt).sum()) if math.isfinite(nxt) else 0
+        if solid >= max(1, min_area // 4) and n_exact >= _PILE * n_next:
+            candidates.append((v, v, 0.0, n_exact))
+
+    # (b) noisy: a hard edge in the histogram of the median-filtered image, and
+    #     a region there thicker than the median itself can make of a peak
+    sigma = _noise(g)
+    width = max(1.0, sigma / 3.0) if not integer else max(1.0, float(round(sigma / 3.0)))
+    if not integer:
+        width = max(width, (top - med) / 4096.0)
+    lo = top - _TAIL * (top - med)
+    nb = int(math.floor((top - lo) / width)) + 1
+    # bin k holds values in (top - (k + 1) * width, top - k * width]; k = 0 is the extreme
+    sel = m >= top - nb * width
+    k = np.floor((top - m[sel]) / width).astype(np.int64)
+    h = np.bincount(k[(k >= 0) & (k < nb)], minlength=nb).astype(float)
+    for b in range(nb):
+        if h[b] < min_area:
+            continue
+        beyond = h[max(0, b - _EDGE_BINS - 1):max(0, b - 1)]
+        if beyond.size and beyond.max() * _EDGE_RATIO > h[b]:
+            continue
+        if b >= 1 and h[b - 1] * _EDGE_RATIO > 2 * h[b]:
+            continue  # the one transition bin is not much smaller: no hard edge
+        hi_v, lo_v = top - b * width, top - (b + 3) * width
+        region = (m > lo_v) & (m <= hi_v)
+        if _thickness(region) < _THICK:
+            continue  # thin: a rounded peak flattened by the median, not a plateau
+        inside = (m > top - (b + 1) * width) & (m <= hi_v)
+        resid = (s - m)[inside]
+        noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
+        floor_s = float(np.median(m[inside]))
+        level_s = floor_s - 2.0 * noise
+        if integer:
+            level_s = float(math.floor(level_s + 1e-9))
+        candidates.append((floor_s, level_s, noise, int(h[b])))
+    # (c) a compact mode: a pile of pixels in the band tail far above the
+    #     histogram on both sides (a clipped top whose noise or texture reaches
+    #     past the floor, e.g. speckled flat-topped bands in a published figure)
+    hs = ndi.uniform_filter1d(h, 3, mode="constant")
+    side = _SIDE_BINS
+    for b in range(nb):
+        lo_b, hi_b = max(0, b - 2), min(nb, b + 3)
+        if hs[b] < min_area or hs[b] < hs[lo_b:hi_b].max():
+            continue
+        ext = h[max(0, b - 2 * side):max(0, b - side)]
+        inw = h[min(nb, b + side):min(nb, b + 2 * side)]
+        if b < 2 * side or b + 2 * side > nb:
+            continue  # the extreme itself is (a) and (b)'s; or too little histogram inward
+        ref = max(ext.mean() if ext.size else 0.0, inw.mean() if inw.size else 0.0)
+        if hs[b] < _MODE_RATIO * max(ref, 1.0):
+            continue
+        hi_v, lo_v = top - max(0, b - 2) * width, top - (b + 3) * width
+        region = (m > lo_v) & (m <= hi_v)
+        if _thickness(region) < _THICK:
+            continue
+        inside = (m > top - (b + 1) * width) & (m <= top - b * width)
+        resid = (s - m)[region]
+        noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
+        floor_s = float(np.median(m[inside]))
+        level_s = floor_s - 2.0 * max(noise, 0.5 * width)
+        if integer:
+            level_s = float(math.floor(level_s + 1e-9))
+        candidates.append((floor_s, level_s, noise, int(h[b])))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: -c[0])          # outermost first
+    floor_s, level_s, noise, area = candidates[-1]  # the innermost plateau: the bands'
+    return {"level": float(sign * level_s), "floor": float(sign * floor_s), "noise": noise,
+            "width": float(width),
+            "area": int(area * scale), "plateaus": [float(sign * c[0]) for c in candidates]}
+
+
+def _thickness(mask) -> float:
+    """Largest distance (px) from a pixel of ``mask`` to the nearest pixel outside it."""
+    import cv2
+
+    if not mask.any():
+        return 0.0
+    rows, cols = np.nonzero(np.any(mask, axis=1))[0], np.nonzero(np.any(mask, axis=0))[0]
+    sub = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    sub = np.pad(sub, 1).astype(np.uint8)
+    return float(cv2.distanceTransform(sub, cv2.DIST_L2, 5).max())
+
+
+def _median(a):
+    """5 x 5 median (edges replicated) as float64; OpenCV where it can, else SciPy."""
+    import cv2
+
+    a = np.asarray(a)
+    if a.dtype in (np.uint8, np.uint16, np.float32):
+        out = cv2.medianBlur(np.ascontiguousarray(a), _MEDIAN)
+    elif a.dtype.kind in "uif" and np.all(np.abs(a) < 2 ** 24):
+        out = cv2.medianBlur(np.ascontiguousarray(a, dtype=np.float32), _MEDIAN)
+    else:
+        out = ndi.median_filter(a.astype(np.float64), size=_MEDIAN, mode="nearest")
+    return out.astype(np.float64)
+
+
+def saturation_level(gray, polarity: str, metadata: ImageMetadata | None = None, *,
+                     user: float | None = None, detect: bool = True) -> SaturationLevel:
+    """The clip level of an image and where it came from.
+
+    Parameters
+    ----------
+    gray : 2-D array
+        Image in raw units.
+    polarity : {"dark-on-light", "light-on-dark"}
+    metadata : ImageMetadata, optional
+        Supplies the file's saturation level (see :func:`nominal_level`).
+    user : float, optional
+        A level given by the user: taken as it is (source ``"user"``).
+    detect : bool
+        Look for plateaus in the data (:func:`find_plateau`).
+
+    Returns
+    -------
+    SaturationLevel
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.full((50, 50), 3000, np.uint16)
+    >>> saturation_level(img, "light-on-dark").source
+    'dtype'
+    >>> saturation_level(img, "light-on-dark", user=2500).level
+    2500.0
+    """
+    _check_polarity(polarity)
+    level, source, white = nominal_level(gray, polarity, metadata)
+    if user is not None:
+        try:
+            u = float(user)
+        except (TypeError, ValueError):
+            raise ParameterError(f"clip_level must be a number (a pixel value), got "
+                                 f"{user!r}") from None
+        if not math.isfinite(u):
+            raise ParameterError(f"clip_level must be a finite number, got {user!r}")
+        return SaturationLevel(u, "user", polarity, white, "given by the user")
+    detail = f"{source} nominal level {level:g}"
+    if detect:
+        found = find_plateau(gray, polarity)
+        if found is not None:
+            p = found["level"]
+            # a floor within its own noise of the nominal level is that level,
+            # seen through noise (Poisson scatter around a clip at 0, say)
+            slack = max(2.0 * found["noise"], found["width"])
+            dist = level - found["floor"] if polarity == "light-on-dark" else found["floor"] - level
+            inward = dist > slack and (p < level if polarity == "light-on-dark" else p > level)
+            if inward:
+                return SaturationLevel(
+                    p, "plateau", polarity, white,
+                    f"flat-topped regions at {found['floor']:g} (noise {found['noise']:.2g}, "
+                    f"{found['area']} px) inside the nominal {source} level {level:g}")
+            detail += f"; plateau found at it ({found['area']} px)"
+    return SaturationLevel(level, source, polarity, white, detail)
+
+
+def saturation_mask(gray, level: SaturationLevel, *, drop_border_frames: bool = True):
+    """Boolean image of the saturated pixels (pixel-exact against ``level.level``).
+
+    Parameters
+    ----------
+    gray : 2-D array
+    level : SaturationLevel
+    drop_border_frames : bool
+        For dark bands, clipped regions touching the image border (black scan
+        frames, transparent margins) are not bands and are left out.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[0, 200, 200], [200, 0, 200], [200, 200, 200]], np.uint8)
+    >>> lv = SaturationLevel(0.0, "dtype", "dark-on-light", 255.0)
+    >>> saturation_mask(g, lv).astype(int).tolist()
+    [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+    """
+    g = np.asarray(gray)
+    if level.polarity == "light-on-dark":
+        return g >= level.level
+    mask = g <= level.level
+    if drop_border_frames and mask.any():
+        mask = mask & ~border_frames(mask)
+    return mask
+
+
+def border_frames(mask):
+    """The connected parts of ``mask`` that touch the image border."""
+    lab, n = ndi.label(mask)
+    if n == 0:
+        return np.zeros(mask.shape, bool)
+    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    edge = edge[edge > 0]
+    return np.isin(lab, edge) if len(edge) else np.zeros(mask.shape, bool)

@@ -1,0 +1,169 @@
+"""Saturation level (file / dtype / plateau / user), pixel-exact masks and per-band flags.
+
+Synthetic blots from ``make_blot`` know which bands clip (``truth.bands.clipped``); the
+real images in ../shared/data/blots (skipped when absent) have person-made truth in
+``truth.json``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from blotquant.blot import Lane, quantify_blot
+from blotquant.blot.quantify import prepare_signal
+from blotquant.blot.saturation import find_plateau, saturation_level, saturation_mask
+from blotquant.errors import ParameterError
+from blotquant.image import Image
+from blotquant.io import read_image
+from blotquant.synthetic import make_blot
+
+ROWS = ["ASNS", "ACTB"]
+
+
+def _lanes(b):
+    t = b.truth.lanes
+    return [Lane(int(r.lane), r.geometry, r.width) for r in t.itertuples()]
+
+
+def _flags_match(b, image=None, **kw):
+    """quantify on the truth's lanes; return (result, truth clipped, flagged) per band."""
+    res = quantify_blot(b.image if image is None else image, rows=ROWS,
+                        lane_geometry=_lanes(b), **kw)
+    truth = b.truth.bands.set_index(["lane", "row"])["clipped"]
+    got = res.bands.set_index(["lane", "row"])["saturated"]
+    common = truth.index.intersection(got.index).sort_values()
+    assert len(common) >= 0.8 * len(truth)   # (band finding is tested elsewhere)
+    return res, truth[common].to_numpy(bool), got[common].to_numpy(bool)
+
+
+@pytest.mark.parametrize("polarity,dtype,kw,level", [
+    ("light-on-dark", "uint16", {"saturation_level": 4000}, 4000.0),   # camera clips at 4000
+    ("light-on-dark", "uint16", {"saturation_level": 30000}, 30000.0),
+    ("dark-on-light", "uint8", {"black_level": 30}, 30.0),            # film black at grey 30
+    ("dark-on-light", "uint16", {"black_level": 1500}, 1500.0),
+])
+def test_clip_below_dtype_range_is_found_and_flags_are_exact(polarity, dtype, kw, level):
+    b = make_blot(3, shape=(300, 480), n_lanes=6, saturate=True, polarity=polarity,
+                  dtype=dtype, **kw)
+    res, truth, got = _flags_match(b)
+    assert res.params["saturation_source"] == "plateau"
+    assert res.params["saturation_level"] == level
+    assert truth.sum() >= 2 and np.array_equal(got, truth)
+    # the mask is pixel-exact against the level used
+    img = b.image
+    expect = img >= level if polarity == "light-on-dark" else img <= level
+    np.testing.assert_array_equal(res.saturated_mask, expect)
+
+
+@pytest.mark.parametrize("polarity,dtype", [("light-on-dark", "uint16"),
+                                            ("dark-on-light", "uint8"),
+                                            ("dark-on-light", "uint16")])
+def test_clip_at_dtype_limit_keeps_dtype_source(polarity, dtype):
+    b = make_blot(5, shape=(300, 480), n_lanes=6, saturate=True, polarity=polarity,
+                  dtype=dtype)
+    res, truth, got = _flags_match(b)
+    assert res.params["saturation_source"] == "dtype"
+    assert truth.sum() >= 2 and np.array_equal(got, truth)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("polarity,dtype", [("light-on-dark", "uint16"),
+                                            ("dark-on-light", "uint8")])
+def test_unsaturated_blots_have_no_plateau(seed, polarity, dtype):
+    b = make_blot(seed, shape=(300, 480), n_lanes=6, polarity=polarity, dtype=dtype)
+    assert not b.truth.bands["clipped"].any()
+    assert find_plateau(b.image, polarity) is None
+    res, _, got = _flags_match(b)
+    assert res.params["saturation_source"] == "dtype" and not got.any()
+
+
+def test_hot_pixels_are_not_a_plateau():
+    b = make_blot(4, shape=(300, 480), n_lanes=6)
+    img = b.image.copy()
+    rng = np.random.default_rng(0)
+    r, c = rng.integers(0, 300, 40), rng.integers(0, 480, 40)
+    img[r, c] = rng.integers(9000, 26000, 40)   # isolated hot pixels, as in the camera images
+    img[r[:3], c[:3]] = 65535
+    assert find_plateau(img, "light-on-dark") is None
+    lv = saturation_level(img, "light-on-dark")
+    assert lv.source == "dtype" and lv.level == 65535
+    assert saturation_mask(img, lv).sum() == len(set(zip(r[:3], c[:3])))
+
+
+def test_noisy_film_floor():
+    """Film: bands clip at a black level, then scanner noise is added on top."""
+    b = make_blot(6, shape=(300, 480), n_lanes=6, saturate=True, polarity="dark-on-light",
+                  dtype="uint8", black_level=30, noise=False)
+    rng = np.random.default_rng(1)
+    noisy = np.clip(b.image + np.abs(rng.normal(0, 3, b.image.shape)).round(), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    found = find_plateau(noisy, "dark-on-light")
+    assert found is not None and 30 <= found["level"] <= 36
+    res, truth, got = _flags_match(b, image=noisy)
+    assert res.params["saturation_source"] == "plateau"
+    assert truth.sum() >= 3 and got[truth].all()       # every clipped band is flagged
+    # and an unclipped band is flagged only when its darkest pixel really is at or
+    # below the level (a band 5 grey above the film black cannot be told apart)
+    lab = b.truth.band_labels
+    lowest = {(r.lane, r.row): int(noisy[lab == r.label].min())
+              for r in b.truth.bands.itertuples()}
+    flagged = res.bands.set_index(["lane", "row"])["saturated"]
+    for key, low in lowest.items():
+        if key in flagged.index:
+            assert flagged[key] == (low <= res.params["saturation_level"]), key
+
+
+def test_file_and_user_levels():
+    b = make_blot(3, shape=(300, 480), n_lanes=6, saturate=True, saturation_level=4000)
+    res = quantify_blot(b.to_image(), rows=ROWS, lane_geometry=_lanes(b))  # metadata: 4000
+    assert res.params["saturation_source"] == "file"
+    assert res.params["saturation_level"] == 4000
+    res = quantify_blot(b.image, rows=ROWS, lane_geometry=_lanes(b), clip_level=3500)
+    assert res.params["saturation_source"] == "user"
+    np.testing.assert_array_equal(res.saturated_mask, b.image >= 3500)
+    # a level above every pixel: nothing is saturated, as the user said
+    res = quantify_blot(b.image, rows=ROWS, lane_geometry=_lanes(b), clip_level=60000)
+    assert not res.bands["saturated"].any()
+
+
+def test_prepare_signal_and_errors():
+    g = np.full((40, 40), 200, np.uint8)
+    g[10:20, 5:35] = 40
+    s, m, pol, lv, src = prepare_signal(g, polarity="dark-on-light")
+    assert pol == "dark-on-light" and src == "plateau" and lv == 40
+    assert s[0, 0] == 55 and m.sum() == 300        # inverted against white (255)
+    img = Image.from_array(g.astype(np.float32))
+    s, m, pol, lv, src = prepare_signal(img.data, img.metadata, polarity="dark-on-light",
+                                        clip_level=45.0)
+    assert src == "user" and m.sum() == 300
+    with pytest.raises(ParameterError, match="polarity"):
+        saturation_level(g, "dark")
+    with pytest.raises(ParameterError, match="clip_level"):
+        quantify_blot(np.tile(g, (3, 3)), clip_level="high")
+
+
+# ----------------------------------------------------------------------------- real images
+def _truth(shared_blots):
+    return {d["file"]: d for d in json.loads((shared_blots / "truth.json").read_text())["images"]}
+
+
+def test_real_16bit_camera_images_are_not_flagged(shared_blots):
+    truth = _truth(shared_blots)
+    files = [f for f, d in truth.items() if d["kind"] == "camera_16bit"]
+    assert len(files) == 14
+    for f in files:
+        img = read_image(shared_blots / f)
+        s, m, pol, lv, src = prepare_signal(img.data, img.metadata)
+        assert (pol, src, lv, int(m.sum())) == ("light-on-dark", "dtype", 65535.0, 0), f
+
+
+def test_real_saturated_images(shared_blots):
+    res = quantify_blot(read_image(shared_blots / "atub_chemi_saturated_rgb.tif"))
+    flagged = sorted(res.bands.loc[res.bands["saturated"], "lane"])
+    assert flagged == [1, 3, 4]          # lane 2 bottoms out at 70: not clipped
+    img = read_image(shared_blots / "flg_film_rep678_rgba.tif")
+    s, m, pol, lv, src = prepare_signal(img.data, img.metadata)
+    assert pol == "dark-on-light" and src == "plateau" and 20 <= lv <= 40   # film black ~24
