@@ -55,7 +55,7 @@ import pandas as pd
 from .._version import __version__
 from ..blot.params import BlotParams
 from ..cli._output import StagedOutput
-from ..errors import ParameterError
+from ..errors import OutputError, ParameterError
 from ..ihc.params import IHCParams
 from ..provenance import jsonable
 from ..review.files import find_sidecar
@@ -516,10 +516,14 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
     created = not out_dir.exists()
     out_dir = prepare_batch_output(out_dir, overwrite=overwrite)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_json({"tool": "blotquant batch", "blotquant_version": __version__,
-                    "source": str(source), "sheet": None if sheet is None else str(sheet)},
-                   out_dir / MANIFEST)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_json({"tool": "blotquant batch", "blotquant_version": __version__,
+                        "source": str(source),
+                        "sheet": None if sheet is None else str(sheet)}, out_dir / MANIFEST)
+        except OSError as err:
+            raise OutputError(f"cannot create the output folder: {err.strerror or err}",
+                              path=out_dir) from None
         return _run(df, base, models, out_dir, source=Path(source), sheet=sheet,
                     workers=workers, scheduler=scheduler, processes=processes, fmt=fmt,
                     kind=kind, blot=blot, ihc=ihc, progress=progress, report=report, qc=qc,

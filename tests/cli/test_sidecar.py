@@ -6,7 +6,7 @@ import pytest
 import tifffile
 
 from blotquant.cli import main
-from blotquant.corrections import (blot_corrections, ihc_corrections, save_corrections,
+from blotquant.review import (blot_corrections, ihc_corrections, save_corrections,
                                    sidecar_path)
 from blotquant.ihc.regions import rectangle
 from blotquant.synthetic import make_blot, make_ihc
@@ -73,7 +73,7 @@ def test_ihc_sidecar_thresholds_and_exclusion(tmp_path):
     assert main(["ihc", str(path), "--out", str(out), "--corrections", str(sidecar)]) == 0
     summary = pd.read_csv(out / "summary.csv")
     from blotquant import score_ihc
-    from blotquant.corrections import ihc_kwargs, load_corrections
+    from blotquant.review import ihc_kwargs, load_corrections
 
     ref = score_ihc(syn.image, **ihc_kwargs(load_corrections(sidecar))).summary
     assert summary["region"].tolist() == ref["region"].tolist()
