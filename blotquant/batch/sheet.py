@@ -41,8 +41,8 @@ Examples
 ...                           base_dir="/data")
 >>> sheet[["file", "sample", "condition", "replicate", "kind", "role", "radius"]].values.tolist()
 [['/data/a.tif', 'a', 'ctrl', '1', 'auto', 'target', '30'], ['/data/b.tif', 'b', 'drug', '1', 'auto', 'target', '']]
->>> [(b.radius, i) for b, i in row_params(sheet)]
-[(30.0, None), (50.0, None)]
+>>> [b.radius for b, _ in row_params(sheet)]
+[30.0, 50.0]
 >>> bad = read_sample_sheet(io.StringIO("file,kind,radius\\na.tif,blot,-3\\n"))
 >>> row_params(bad, source="s.csv")
 Traceback (most recent call last):
