@@ -79,3 +79,28 @@ def test_ihc_sidecar_thresholds_and_exclusion(tmp_path):
     assert summary["region"].tolist() == ref["region"].tolist()
     np.testing.assert_allclose(summary["h_score"], ref["h_score"], rtol=1e-12)
     assert (summary["mode"] == "pixel").all()
+
+
+def test_find_review_and_flat_kwargs_give_the_same_analysis(blot_file, tmp_path):
+    """find_review hands back the review (model + geometry); sidecar_kwargs flattens it
+    for commands that pass keywords: both quantify to the same numbers and hash."""
+    import argparse
+
+    from blotquant import quantify_blot, read_image
+    from blotquant.cli import _sidecar
+    from blotquant.review import BlotReview
+
+    out = tmp_path / "out"
+    _narrow_lanes_sidecar(blot_file, out)
+    args = argparse.Namespace(out=str(out), corrections=None, no_corrections=False)
+    img = read_image(blot_file)
+    review, path = _sidecar.find_review(args, img, blot_file, "blot")
+    assert isinstance(review, BlotReview) and path.endswith("b.blotquant.json")
+    flat, _ = _sidecar.sidecar_kwargs(args, img, blot_file, "blot")
+    assert "params" not in flat and flat["background"] == "lane-fit"
+    a = quantify_blot(img, **review.kwargs()).bands
+    b = quantify_blot(img, **flat).bands
+    np.testing.assert_allclose(a["volume"], b["volume"], rtol=1e-12)
+    assert a["params_hash"].tolist() == b["params_hash"].tolist()
+    args.no_corrections = True
+    assert _sidecar.find_review(args, img, blot_file, "blot") == (None, None)
