@@ -360,7 +360,9 @@ def row_params(sheet: pd.DataFrame, *, blot: BlotParams | None = None,
     cols = [c for c in sheet.columns if c in PARAM_COLUMNS]
     rows = sheet["_row"] if "_row" in sheet.columns else pd.Series(range(2, len(sheet) + 2))
     out, bad = [], []
-    for (_, rec), rno in zip(sheet.iterrows(), rows):
+    cell_cache: dict = {}   # (engine, column, text) -> problem or None
+    model_cache: dict = {}  # (engine, given items) -> model or problem
+    for rec, rno in zip(sheet[["kind", *cols]].to_dict("records"), rows):
         kind = rec["kind"]
         given = {"blot": {}, "ihc": {}}
         for c in cols:
@@ -380,20 +382,30 @@ def row_params(sheet: pd.DataFrame, *, blot: BlotParams | None = None,
                 continue
             ok = True
             for c, v in given[engine].items():
-                try:
-                    base.replace(**{c: v})
-                except ParameterError as err:
+                key = (engine, c, v)
+                if key not in cell_cache:
+                    try:
+                        base.replace(**{c: v})
+                        cell_cache[key] = None
+                    except ParameterError as err:
+                        problem = err.problem
+                        cell_cache[key] = problem[len(c) + 2:] if problem.startswith(
+                            f"{c}: ") else problem
+                if cell_cache[key] is not None:
                     ok = False
-                    problem = err.problem
-                    if problem.startswith(f"{c}: "):
-                        problem = problem[len(c) + 2:]
-                    bad.append(f"row {rno}, column {c!r}: {problem}")
+                    bad.append(f"row {rno}, column {c!r}: {cell_cache[key]}")
             model = None
             if ok:
-                try:
-                    model = base.replace(**given[engine])
-                except ParameterError as err:
-                    bad.append(f"row {rno}: {err.problem}")
+                key = (engine, tuple(given[engine].items()))
+                if key not in model_cache:
+                    try:
+                        model_cache[key] = base.replace(**given[engine])
+                    except ParameterError as err:
+                        model_cache[key] = err.problem
+                if isinstance(model_cache[key], str):
+                    bad.append(f"row {rno}: {model_cache[key]}")
+                else:
+                    model = model_cache[key]
             pair.append(model)
         out.append(tuple(pair))
     if bad:
