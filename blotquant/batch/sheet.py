@@ -40,7 +40,8 @@ Examples
 >>> sheet = read_sample_sheet(io.StringIO("file,condition,radius\\na.tif,ctrl,30\\nb.tif,drug,\\n"),
 ...                           base_dir="/data")
 >>> sheet[["file", "sample", "condition", "replicate", "kind", "role", "radius"]].values.tolist()
-[['/data/a.tif', 'a', 'ctrl', '1', 'auto', 'target', '30'], ['/data/b.tif', 'b', 'drug', '1', 'auto', 'target', '']]
+[['/data/a.tif', 'a', 'ctrl', '1', 'auto', 'target', '30'],
+ ['/data/b.tif', 'b', 'drug', '1', 'auto', 'target', '']]
 >>> [b.radius for b, _ in row_params(sheet)]
 [30.0, 50.0]
 >>> bad = read_sample_sheet(io.StringIO("file,kind,radius\\na.tif,blot,-3\\n"))

@@ -100,7 +100,6 @@ def test_ihc_same_numbers_and_hash_from_api_cli_and_batch(tmp_path):
 def test_batch_reapplies_a_slide_review_at_its_level(tmp_path):
     """A review scored on level 1 of a pyramid (recorded as downsample 2) re-scores in
     batch to the reviewed numbers."""
-    import pandas as pd
     import tifffile
 
     from blotquant.ihc import IHCParams, score_ihc
