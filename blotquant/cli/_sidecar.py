@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..errors import CorrectionsError
+
 __all__ = ["add_arguments", "find_review", "sidecar_kwargs"]
 
 
@@ -69,8 +71,10 @@ def sidecar_kwargs(args, image, image_path, kind: str) -> tuple[dict, str | None
 
     Every parameter of the reviewed model is given (so it wins over the
     command's own options), plus ``lane_geometry`` / ``band_boxes`` (blot) or
-    level-0 ``regions`` (IHC; a review of a downsampled slide level needs
-    :meth:`~blotquant.review.IHCReview.prepare`, see :func:`find_review`).
+    level-0 ``regions`` (IHC).  A review of a downsampled slide level is
+    refused here (:class:`~blotquant.errors.CorrectionsError`): it needs
+    :meth:`~blotquant.review.IHCReview.prepare` on the review from
+    :func:`find_review`, which scores that level.
 
     Returns
     -------
@@ -80,6 +84,12 @@ def sidecar_kwargs(args, image, image_path, kind: str) -> tuple[dict, str | None
     review, path = find_review(args, image, image_path, kind)
     if review is None:
         return {}, None
+    if kind == "ihc" and review.downsample != 1.0:
+        # flat keywords cannot say which level to score: refuse rather than score
+        # level 0 and silently differ from the review
+        raise CorrectionsError(f"this review scored a slide level downsampled "
+                               f"{review.downsample:g}x; apply it with find_review() and "
+                               "IHCReview.prepare()", path=path)
     kw = review.kwargs() if kind == "blot" else review.kwargs(1.0)
     flat = kw.pop("params").to_dict()
     flat.update(kw)

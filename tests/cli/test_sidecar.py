@@ -104,3 +104,20 @@ def test_find_review_and_flat_kwargs_give_the_same_analysis(blot_file, tmp_path)
     assert a["params_hash"].tolist() == b["params_hash"].tolist()
     args.no_corrections = True
     assert _sidecar.find_review(args, img, blot_file, "blot") == (None, None)
+
+
+def test_flat_kwargs_refuse_a_downsampled_slide_review(tmp_path):
+    import argparse
+
+    from blotquant.cli import _sidecar
+    from blotquant.errors import CorrectionsError
+
+    rgb = make_ihc(2, shape=(64, 64)).image
+    corr = ihc_corrections(rgb, downsample=4.0, image_name="s.tif")
+    sidecar = save_corrections(corr, tmp_path / "s.blotquant.json")
+    args = argparse.Namespace(out=str(tmp_path), corrections=str(sidecar),
+                              no_corrections=False)
+    with pytest.raises(CorrectionsError, match="downsampled 4x"):
+        _sidecar.sidecar_kwargs(args, rgb, tmp_path / "s.tif", "ihc")
+    review, _ = _sidecar.find_review(args, rgb, tmp_path / "s.tif", "ihc")
+    assert review.downsample == 4.0 and review.level is None
