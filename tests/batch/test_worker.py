@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from blotquant.batch.worker import decide_kind, process_image
 from blotquant.image import Image
@@ -67,7 +68,8 @@ def test_blot_same_numbers_and_hash_from_api_cli_and_batch(tmp_path):
     assert json.loads(marker.read_text())["params_hash"] == api["params_hash"].iloc[0]
 
 
-def test_ihc_same_numbers_and_hash_from_api_cli_and_batch(tmp_path):
+@pytest.mark.parametrize("mode", ["pixel", "cell"])
+def test_ihc_same_numbers_and_hash_from_api_cli_and_batch(tmp_path, mode):
     import pandas as pd
     from PIL import Image as PILImage
 
@@ -80,9 +82,9 @@ def test_ihc_same_numbers_and_hash_from_api_cli_and_batch(tmp_path):
     src.mkdir()
     path = src / "field.png"
     PILImage.fromarray(make_ihc(seed=5, shape=(192, 192)).image).save(path)
-    opts = ["--mode", "pixel", "--compartment", "cytoplasm"]
+    opts = ["--mode", mode, "--compartment", "cytoplasm"]
     api = score_ihc(read_image(path, mode="rgb"),
-                    IHCParams(mode="pixel", compartment="cytoplasm")).summary
+                    IHCParams(mode=mode, compartment="cytoplasm")).summary
     assert main(["ihc", str(path), "--out", str(tmp_path / "cli"), *opts]) == 0
     cli = pd.read_csv(tmp_path / "cli" / "summary.csv")
     assert main(["batch", str(src), "--out", str(tmp_path / "batch"), "--workers", "0",
@@ -95,6 +97,8 @@ def test_ihc_same_numbers_and_hash_from_api_cli_and_batch(tmp_path):
         np.testing.assert_allclose(got[cols].to_numpy(float), api[cols].to_numpy(float),
                                    rtol=1e-9)
         assert got["params_hash"].tolist() == api["params_hash"].tolist()
+    if mode == "cell":
+        assert api["n"].iloc[0] > 10  # cells were found and counted
 
 
 def test_batch_reapplies_a_slide_review_at_its_level(tmp_path):
