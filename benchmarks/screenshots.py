@@ -149,7 +149,7 @@ def blot_latency(n_edits=7):
     _wait(lambda: w.result is not None and not w.runner.busy)
     _settle(0.5)
     from blotquant.blot import quantify_blot
-    from blotquant.corrections import blot_kwargs
+    from blotquant.review import blot_kwargs
 
     ui, core, alone = [], [], []
     for k in range(n_edits):

@@ -29,7 +29,7 @@ _LAZY = {
 __all__ = ["__version__", "BlotquantError", "Image", "ImageMetadata", *_LAZY]
 
 
-_SUBPACKAGES = ("io", "blot", "ihc", "synthetic", "stats", "batch", "corrections", "report")
+_SUBPACKAGES = ("io", "blot", "ihc", "synthetic", "stats", "batch", "review", "report")
 
 
 def __getattr__(name: str):

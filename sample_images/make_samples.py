@@ -6,7 +6,7 @@ Usage::
 
 Writes the images, ``samples.csv`` (sample sheet), ``mtt_plate.csv`` and
 ``clinical.csv`` into FOLDER (default: this folder).  What they contain is
-described in :mod:`blotquant.batch_samples`.
+described in :mod:`blotquant.synthetic.study`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from blotquant.batch_samples import write_samples
+from blotquant.synthetic.study import write_samples
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent

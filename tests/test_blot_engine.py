@@ -131,7 +131,7 @@ def test_params_recorded_and_errors():
 
 
 def test_corrections_sidecar_round_trip(tmp_path):
-    from blotquant.corrections import blot_corrections, blot_kwargs, load_corrections, \
+    from blotquant.review import blot_corrections, blot_kwargs, load_corrections, \
         save_corrections
     b = make_blot(9, shape=(300, 500), n_lanes=5, background={"texture": 0.0})
     img = b.to_image()

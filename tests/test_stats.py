@@ -235,38 +235,6 @@ def test_4pl_fixed_top_and_failures():
     assert flat.flags  # unidentifiable: some parameter at a bound / IC50 off-range
 
 
-def test_stats_cli_end_to_end(tmp_path, capsys):
-    from blotquant.cli import main
-
-    plate = simulate_mtt_plate({"A": 0.5, "B": 2.0, "C": 8.0, "D": 0.1}, seed=3)
-    plate.to_csv(tmp_path / "plate.csv", index=False)
-    assert main(["stats", "mtt", str(tmp_path / "plate.csv"), "--out",
-                 str(tmp_path / "m")]) == 0
-    ic = pd.read_csv(tmp_path / "m" / "ic50.csv")
-    assert list(ic["cell_line"]) == ["A", "B", "C", "D"]
-    assert (tmp_path / "m" / "dose_response.png").stat().st_size > 1000
-    levels = pd.DataFrame({"lane_label": ["A", "B", "C", "D"],
-                           "relative_ratio": [0.4, 1.1, 2.5, 0.2]})
-    levels.to_csv(tmp_path / "levels.csv", index=False)
-    assert main(["stats", "correlate", str(tmp_path / "levels.csv"),
-                 str(tmp_path / "m" / "ic50.csv"), "--out", str(tmp_path / "c")]) == 0
-    c = pd.read_csv(tmp_path / "c" / "correlation.csv")
-    assert c["n"].iloc[0] == 4 and c["spearman_rho"].iloc[0] == pytest.approx(1.0)
-    scores = pd.DataFrame({"sample": list("abcdef"), "h_score": [200, 150, 30, 90, 20, 10]})
-    clinical = pd.DataFrame({"patient": list("abcdef"),
-                             "kras_status": ["MUT", "MUT", "MUT", "WT", "WT", "WT"]})
-    scores.to_csv(tmp_path / "s.csv", index=False)
-    clinical.to_csv(tmp_path / "cl.csv", index=False)
-    assert main(["stats", "fisher", str(tmp_path / "s.csv"), str(tmp_path / "cl.csv"),
-                 "--cutoff", "100", "--positive", "MUT", "--out", str(tmp_path / "f")]) == 0
-    fr = pd.read_csv(tmp_path / "f" / "fisher.csv")
-    assert (fr["high_pos"].iloc[0], fr["low_neg"].iloc[0]) == (2, 3)
-    out = capsys.readouterr().out
-    assert "Fisher exact" in out and "Pearson r" in out
-    assert main(["stats", "fisher", str(tmp_path / "s.csv"), str(tmp_path / "cl.csv"),
-                 "--cutoff", "100", "--positive", "KRAS", "--out", str(tmp_path / "f")]) == 1
-
-
 def test_exact_spearman_p_by_enumeration():
     from itertools import permutations
 

@@ -177,8 +177,8 @@ class BlotResult:
     def input_params(self) -> dict:
         """The keyword parameters of this run, minus ``rows`` and recorded outputs:
         what a corrections sidecar stores as ``params`` to re-run it."""
-        outputs = {"rows", "polarity_used", "saturation_level", "tilt_deg",
-                   "lane_geometry_given", "band_boxes_given", "n_lanes_found", "elapsed_s"}
+        from .params import RECORDED_KEYS  # noqa: PLC0415 (params imports the engine modules)
+        outputs = {"rows", *RECORDED_KEYS}
         return {k: v for k, v in self.params.items() if k not in outputs}
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic

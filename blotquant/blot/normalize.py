@@ -272,12 +272,22 @@ def _per_lane(bands, row, strip):
 
 
 def _total_protein(bands, strip):
-    """lane -> (sum of every band volume of the lane, any saturated) on one strip."""
+    """lane -> (lane normalization factor, any saturated) on one strip of a stain image.
+
+    The factor is the lane's total stain volume (every band of the lane)
+    divided by the largest lane total of the strip (LI-COR's "lane
+    normalization factor"), so ``ratio = target / factor`` stays in target
+    units.
+    """
     sub = bands[bands["strip"] == strip]
     sat = sub["saturated"].astype(bool) if "saturated" in sub.columns else False
     sub = sub.assign(_sat=sat)
-    return {int(lane): (float(g["volume"].sum()), bool(g["_sat"].any()))
-            for lane, g in sub.groupby("lane")}
+    totals = {int(lane): (float(g["volume"].sum()), bool(g["_sat"].any()))
+              for lane, g in sub.groupby("lane")}
+    top = max((v for v, _ in totals.values()), default=0.0)
+    if top <= 0:
+        return totals
+    return {lane: (v / top, s) for lane, (v, s) in totals.items()}
 
 
 def _strongest_row(bands, strip):
@@ -450,8 +460,9 @@ def pair_blots(target_result, control_result=None, params=None, *,
       ``params.control`` row if that row is on the strip, else its strongest
       row).
     * **total protein** (``total_protein=True``): like two images, but the
-      control of a lane is the sum of every band volume of that lane in the
-      total-protein stain image ``control_result``.
+      control of a lane is its lane normalization factor in the total-protein
+      stain image ``control_result``: the sum of every band volume of the lane
+      divided by the largest lane sum of the strip.
 
     Different lane counts on paired strips are an error naming both counts of
     every strip.  ``reference_lane`` is a position within each target strip

@@ -9,6 +9,7 @@ default and check); the command reads, calls the core and writes.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..blot.params import BlotParams
@@ -56,11 +57,16 @@ def params_from_args(args: argparse.Namespace) -> BlotParams:
         raise ParameterError("--" + name.replace("_", "-") + err.problem[len(name):]) from None
 
 
-def _normalized(res, res2, model: BlotParams, control_rows):
-    """Target/control ratios through the core's pairing."""
-    from ..blot.pairing import normalize_results
-    return normalize_results(res, res2, target=model.target, control=model.control,
-                             reference_lane=model.reference_lane, control_rows=control_rows)
+def _pairing(res, res2, model: BlotParams):
+    """Target/control ratios through the core's one pairing policy (or None: nothing to pair)."""
+    from ..blot.normalize import pair_blots
+    if res2 is None and len(res.rows) < 2:
+        if model.control is not None or model.target is not None:
+            row = res.rows[0] if res.rows else "none"
+            raise ParameterError(f"--control/--target: the image has one row ({row}) and no "
+                                 "loading-control image was given")
+        return None
+    return pair_blots(res, res2, model)
 
 
 def run(args) -> int:
@@ -79,19 +85,22 @@ def run(args) -> int:
     staged = _output.StagedOutput(args.out, overwrite=args.overwrite)
 
     img = read_image(args.image)
-    corr_kw, sidecar = _sidecar.sidecar_kwargs(args, img, args.image, "blot")
-    res = quantify_blot(img, model, image_name=Path(args.image).name, **corr_kw)
+    # a review sidecar (napari) wins: its parameters and geometry, exactly as reviewed
+    review, sidecar = _sidecar.find_review(args, img, args.image, "blot")
+    kw = review.kwargs() if review is not None else {"params": model}
+    res = quantify_blot(img, image_name=Path(args.image).name, **kw)
     res2 = sidecar2 = None
     if args.image2:
         img2 = read_image(args.image2)
         crows = control_rows or ((model.control,) if model.control else None)
-        corr_kw2, sidecar2 = _sidecar.sidecar_kwargs(
+        review2, sidecar2 = _sidecar.find_review(
             argparse.Namespace(out=args.out, corrections=None,
                                no_corrections=args.no_corrections),
             img2, args.image2, "blot")
-        res2 = quantify_blot(img2, model.replace(rows=crows), image_name=Path(args.image2).name,
-                             **corr_kw2)
-    norm = _normalized(res, res2, model, control_rows)
+        kw2 = review2.kwargs() if review2 is not None else {"params": model.replace(rows=crows)}
+        res2 = quantify_blot(img2, image_name=Path(args.image2).name, **kw2)
+    pairing = _pairing(res, res2, model)
+    norm = pairing.table if pairing is not None else None
 
     import pandas as pd
     fmt = args.format
@@ -106,6 +115,8 @@ def run(args) -> int:
             write_table(norm, out / f"normalized.{fmt}")
         params = {"image": str(args.image), "image2": args.image2, "corrections": sidecar,
                   **res.params, "metadata": res.metadata.as_dict()}
+        if pairing is not None:
+            params["pairing"] = pairing.to_dict()
         if res2 is not None:
             params["control_params"] = res2.params
             params["control_corrections"] = sidecar2
@@ -113,6 +124,8 @@ def run(args) -> int:
         blot_qc_figure(res, out / "qc.png")
         if res2 is not None:
             blot_qc_figure(res2, out / "qc_control.png")
+    for warning in (pairing.warnings if pairing is not None else ()):
+        print(f"warning: {warning}", file=sys.stderr)
     n_sat = int(res.bands["saturated"].sum()) if len(res.bands) else 0
     print(f"{args.image}: {len(res.lanes)} lanes, rows {', '.join(map(str, res.rows))}, "
           f"{len(res.bands)} bands ({n_sat} saturated) -> {staged.out}")

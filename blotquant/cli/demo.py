@@ -8,6 +8,8 @@ and writes everything into ``--out``.  Opens nothing; prints where the
 tables and the report are.
 """
 
+
+
 from __future__ import annotations
 
 import argparse
@@ -18,25 +20,40 @@ from pathlib import Path
 
 HELP = "run a small batch + statistics on the bundled sample images"
 
+DESCRIPTION = """\
+Run the main job on the bundled sample images: a batch over
+sample_images/samples.csv (without a source checkout the same synthetic
+samples are generated into a temporary folder), then the biomarker
+statistics (MTT IC50s, ASNS level vs IC50 correlation, IHC ASNS-high/low vs
+KRAS status, Fisher test).  Everything goes into --out: the batch tables,
+stats/ and report.html.  Opens nothing; prints where the files are.
+
+exit status: 0 = done, 3 = some files failed, 1 = fatal error (nothing
+written), 2 = usage error."""
+
 #: H-score cut-off used by the demo's ASNS-high/low Fisher test.
 DEMO_CUTOFF = 100.0
 
 
 def register(subparsers) -> None:
-    from .batch import add_analysis_options
+    from .batch import add_execution_options
 
-    p = subparsers.add_parser("demo", help=HELP, description=__doc__,
+    p = subparsers.add_parser("demo", help=HELP, description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", "-o", default="blotquant_demo",
-                   help="output folder (default ./blotquant_demo)")
-    p.add_argument("--samples", metavar="FOLDER",
-                   help="use this sample folder (with samples.csv) instead")
-    add_analysis_options(p)
+    p.add_argument("--out", "-o", default="blotquant_demo", metavar="FOLDER",
+                   help="output folder (default: ./blotquant_demo; an earlier demo there "
+                        "is resumed, other results are refused unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="also write into a folder that holds other results (default: refuse)")
+    p.add_argument("--samples", metavar="FOLDER", default=None,
+                   help="use this sample folder (with samples.csv) instead (default: the "
+                        "bundled sample_images/)")
+    add_execution_options(p)
     p.set_defaults(func=run)
 
 
 def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
-    """MTT fit, ASNS vs IC50 and IHC vs KRAS; returns report sections + summary lines."""
+    """MTT fit, ASNS vs IC50 and IHC vs KRAS into ``out/stats``; report sections + lines."""
     import pandas as pd
 
     from ..errors import BlotquantError
@@ -45,6 +62,7 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
     from ..tables import write_table
 
     sdir = out / "stats"
+    sdir.mkdir(parents=True, exist_ok=True)
     figs, lines = [], []
     plate = folder / "mtt_plate.csv"
     if plate.is_file():
@@ -52,7 +70,7 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
         write_table(v, sdir / "viability.csv")
         write_table(table, sdir / "ic50.csv")
         fig = dose_response_plot(v, fits, title="MTT: L-asparaginase dose-response")
-        fig.savefig(sdir / "dose_response.png", dpi=110)
+        _savefig(fig, sdir / "dose_response.png")
         figs.append(fig)
         lines.append("IC50 (4PL, 95% CI): " + ", ".join(
             f"{r.cell_line} {r.ic50:.3g} [{r.ic50_ci_low:.3g}-{r.ic50_ci_high:.3g}]"
@@ -65,7 +83,7 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
                 write_table(pd.DataFrame([c.as_dict()]), sdir / "correlation.csv")
                 fig = correlation_plot(c, title="ASNS (western blot) vs L-asparaginase "
                                                 "IC50")
-                fig.savefig(sdir / "correlation.png", dpi=110)
+                _savefig(fig, sdir / "correlation.png")
                 figs.append(fig)
                 lines.append(f"ASNS/ACTB vs log10 IC50: Pearson r = {c.pearson_r:.3f} "
                              f"(p = {c.pearson_p:.3g}), Spearman rho = "
@@ -82,7 +100,7 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
             write_table(f.table.reset_index(), sdir / "contingency.csv")
             write_table(pd.DataFrame([f.as_dict()]), sdir / "fisher.csv")
             fig = contingency_plot(f)
-            fig.savefig(sdir / "fisher.png", dpi=110)
+            _savefig(fig, sdir / "fisher.png")
             figs.append(fig)
             lines.append(f"IHC ASNS-high (H-score >= {DEMO_CUTOFF:g}) vs KRAS mutant: "
                          f"odds ratio = {f.odds_ratio:.3g}, Fisher p = {f.p_value:.3g}")
@@ -91,35 +109,50 @@ def _stats(folder: Path, res, out: Path) -> tuple[list, list[str]]:
     return ([("Biomarker statistics", figs)] if figs else []), lines
 
 
+def _savefig(fig, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
 def run(args) -> int:
-    from ..batch import run_batch
-    from ..batch_samples import sample_dir, write_samples
+    from ..batch.run import prepare_batch_output, run_batch
+    from ..errors import ParameterError
     from ..report.html import write_report
+    from ..synthetic import study
+    from ._output import StagedOutput
     from .batch import print_summary
 
     out = Path(args.out)
+    if args.samples is not None and not (Path(args.samples) / "samples.csv").is_file():
+        raise ParameterError("no samples.csv in this folder: give a folder with a sample "
+                             "sheet named samples.csv", path=args.samples)
+    prepare_batch_output(out, overwrite=args.overwrite)  # before any work
     tmp = None
     if args.samples:
         folder = Path(args.samples)
     else:
-        folder = sample_dir()
+        folder = study.sample_dir()
         if folder is None:
             tmp = Path(tempfile.mkdtemp(prefix="blotquant_samples_"))
             print(f"blotquant demo: no bundled sample_images/ found; generating the "
                   f"synthetic samples in {tmp}", file=sys.stderr)
-            write_samples(tmp)
+            study.write_samples(tmp)
             folder = tmp
     try:
         res = run_batch(folder / "samples.csv", out, workers=args.workers,
                         scheduler=args.scheduler, processes=not args.threads,
                         fmt=args.fmt, progress=not args.quiet, report=False,
                         qc=not args.no_qc, use_sidecars=not args.no_sidecars,
-                        title="blotquant demo: synthetic ASNS study")
-        sections, lines = _stats(folder, res, out)
-        if not args.no_report:
-            res.paths["report"] = write_report(
-                out / "report.html", tables=res.tables, errors=res.errors,
-                images=res.images, warnings=res.warnings, title=res.title, extra=sections)
+                        title="blotquant demo: synthetic ASNS study",
+                        overwrite=args.overwrite)
+        # statistics and report appear together, or (on a failure) not at all
+        with StagedOutput(out, overwrite=True) as stage:
+            sections, lines = _stats(folder, res, stage)
+            if not args.no_report:
+                write_report(stage / "report.html", tables=res.tables, errors=res.errors,
+                             images=res.images, warnings=res.warnings, title=res.title,
+                             extra=sections)
+                res.paths["report"] = out / "report.html"
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

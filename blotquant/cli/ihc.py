@@ -106,17 +106,22 @@ def run(args) -> int:
     staged = _output.StagedOutput(args.out, overwrite=args.overwrite)
 
     image = read_image(args.image, mode="rgb")
-    corr_kw, sidecar = _sidecar.sidecar_kwargs(args, image, args.image, "ihc")
-    if regions is not None:
-        corr_kw["regions"] = regions
+    # a review sidecar (napari) wins: its parameters, regions and slide level, as reviewed
+    review, sidecar = _sidecar.find_review(args, image, args.image, "ihc")
+    if review is not None:
+        scored, kw = review.prepare(image)
+    else:
+        scored, kw = image, {"params": model}
+        if regions is not None:
+            kw["regions"] = regions
     try:
-        res = score_ihc(image, model, image_name=Path(args.image).name, **corr_kw)
+        res = score_ihc(scored, image_name=Path(args.image).name, **kw)
     except ParameterError as err:
         if err.path is None:
             raise ParameterError(err.problem, path=args.image) from None
         raise
     stem = Path(args.image).stem
-    rgb8, _ = prepare_rgb(image)
+    rgb8, _ = prepare_rgb(scored)
     with staged as out:
         write_table(res.summary, out / "summary.csv", fmt=args.format)
         write_table(res.cells, out / "cells.csv", fmt=args.format)

@@ -3,26 +3,56 @@
 Subcommands: ``correlate`` (ASNS level vs IC50: Pearson + Spearman),
 ``fisher`` (IHC cohort high/low vs a clinical group: 2x2 + Fisher exact),
 ``mtt`` (MTT plate -> % viability -> 4PL IC50 with 95% CI),
-``replicates`` (mean ± SD per group).
+``replicates`` (mean +- SD per group).
+
+Each checks its output folder and reads its tables before computing, and
+writes its files into a staging folder moved into ``--out`` only when the
+analysis succeeded: a failed run leaves no partial output.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ParameterError
+from ._output import StagedOutput, add_output_arguments
 
 HELP = "biomarker statistics: correlation, Fisher test, MTT IC50, replicates"
 
+DESCRIPTION = """\
+Biomarker statistics on blotquant (or any) tables (CSV, TSV, Parquet, XLSX):
+
+  correlate   biomarker level vs IC50 (Pearson and Spearman, exact p for small n)
+  fisher      IHC cohort high/low at a cut-off vs a clinical group (2x2, Fisher exact)
+  mtt         MTT plate -> % viability -> 4-parameter logistic IC50 with 95% CI
+  replicates  mean and SD of a column per group
+
+Every analysis writes its tables, a JSON record and a figure into --out."""
+
 
 def read_any_table(path) -> pd.DataFrame:
-    """Read a CSV / TSV / Parquet / XLSX table by its suffix."""
+    """Read a CSV / TSV / Parquet / XLSX table by its suffix.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ParameterError
+        Missing or unreadable file (one line naming it).
+    """
     p = Path(path)
     if not p.is_file():
-        raise ParameterError("table not found", path=p)
+        raise ParameterError("table not found" if not p.exists() else "not a file", path=p)
     suf = p.suffix.lower()
     try:
         if suf == ".parquet":
@@ -30,78 +60,119 @@ def read_any_table(path) -> pd.DataFrame:
         if suf in (".xlsx", ".xls"):
             return pd.read_excel(p)
         return pd.read_csv(p, sep="\t" if suf in (".tsv", ".tab") else ",")
-    except (ValueError, OSError, pd.errors.ParserError) as err:
-        raise ParameterError(f"cannot read the table: {err}", path=p) from None
+    except (ValueError, OSError, ImportError, pd.errors.ParserError) as err:
+        raise ParameterError(f"cannot read the table: {' '.join(str(err).split())}",
+                             path=p) from None
+
+
+def _need(df: pd.DataFrame, cols, path, option: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ParameterError(f"no column {missing[0]!r} (see {option}); columns are "
+                             f"{', '.join(map(str, df.columns))}", path=path)
+
+
+def _finite(value: float, option: str) -> float:
+    if not math.isfinite(value):
+        raise ParameterError(f"{option} must be a finite number, got {value}")
+    return value
 
 
 def _save_fig(fig, path: Path) -> Path:
-    from ..tables import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    fig.savefig(path, format="png", dpi=120)
     return path
 
 
+def _parser(sub, name, help, description):
+    return sub.add_parser(name, help=help, description=description,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def register(subparsers) -> None:
-    p = subparsers.add_parser("stats", help=HELP, description=__doc__,
+    p = subparsers.add_parser("stats", help=HELP, description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="stats_command", metavar="ANALYSIS")
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
-    c = sub.add_parser("correlate", help="biomarker level vs IC50 (Pearson, Spearman)",
-                       description="Correlate a level table (e.g. the batch's "
-                                   "normalized.csv or ihc_regions.csv) with an IC50 "
-                                   "table (e.g. from 'blotquant stats mtt').")
+    c = _parser(sub, "correlate", "biomarker level vs IC50 (Pearson, Spearman)",
+                "Correlate a level table (e.g. the batch's normalized.csv or "
+                "ihc_regions.csv) with an IC50 table (e.g. ic50.csv of 'blotquant stats "
+                "mtt').  Writes correlation.csv, correlation_pairs.csv, correlation.json "
+                "and correlation.png.")
     c.add_argument("levels", help="table with the biomarker level per sample")
     c.add_argument("ic50", help="table with the IC50 per sample")
-    c.add_argument("--out", "-o", required=True, help="output folder")
-    c.add_argument("--level-col", default="relative_ratio",
-                   help="level column (relative_ratio, ratio, h_score, ...)")
-    c.add_argument("--key", default="lane_label",
-                   help="sample column of the level table (default lane_label)")
-    c.add_argument("--ic50-key", default="cell_line",
-                   help="sample column of the IC50 table (default cell_line)")
-    c.add_argument("--ic50-col", default="ic50")
+    add_output_arguments(c)
+    c.add_argument("--level-col", default="relative_ratio", metavar="COLUMN",
+                   help="level column, e.g. relative_ratio, ratio or h_score "
+                        "(default: relative_ratio)")
+    c.add_argument("--key", default="lane_label", metavar="COLUMN",
+                   help="sample column of the level table (default: lane_label)")
+    c.add_argument("--ic50-key", default="cell_line", metavar="COLUMN",
+                   help="sample column of the IC50 table (default: cell_line)")
+    c.add_argument("--ic50-col", default="ic50", metavar="COLUMN",
+                   help="IC50 column of the IC50 table (default: ic50)")
     c.add_argument("--linear-ic50", action="store_true",
                    help="Pearson on IC50 itself (default: on log10 IC50)")
     c.add_argument("--aggregate", choices=("mean", "median"), default="mean",
-                   help="how replicate rows of a sample are combined")
+                   help="how the replicate rows of a sample are combined (default: mean)")
     c.set_defaults(func=run_correlate)
 
-    f = sub.add_parser("fisher", help="IHC high/low vs a clinical group (Fisher exact)")
-    f.add_argument("scores", help="IHC scores table (e.g. ihc_regions.csv)")
+    f = _parser(sub, "fisher", "IHC high/low vs a clinical group (Fisher exact)",
+                "Call each patient high (score >= cut-off) or low, cross with a clinical "
+                "group and test the 2x2 table with Fisher's exact test.  Writes "
+                "contingency.csv, fisher.csv, fisher_patients.csv, fisher.json and "
+                "fisher.png.")
+    f.add_argument("scores", help="IHC scores table (e.g. the batch's ihc_regions.csv)")
     f.add_argument("clinical", help="clinical table (patient, KRAS status, ...)")
-    f.add_argument("--out", "-o", required=True)
-    f.add_argument("--cutoff", type=float, required=True,
-                   help="score cut-off: high = score >= cutoff")
-    f.add_argument("--exclusive", action="store_true", help="high = score > cutoff")
-    f.add_argument("--score-col", default="h_score")
-    f.add_argument("--key", default="sample", help="patient column of the scores table")
-    f.add_argument("--clinical-key", default="patient")
-    f.add_argument("--group-col", default="kras_status")
-    f.add_argument("--positive", help="group value counted as positive (e.g. mutant)")
-    f.add_argument("--region", help="use only this region of the scores table")
+    add_output_arguments(f)
+    f.add_argument("--cutoff", type=float, required=True, metavar="SCORE",
+                   help="score cut-off: high = score >= cut-off (required)")
+    f.add_argument("--exclusive", action="store_true",
+                   help="high = score > cut-off (default: score >= cut-off)")
+    f.add_argument("--score-col", default="h_score", metavar="COLUMN",
+                   help="score column of the scores table (default: h_score)")
+    f.add_argument("--key", default="sample", metavar="COLUMN",
+                   help="patient column of the scores table (default: sample)")
+    f.add_argument("--clinical-key", default="patient", metavar="COLUMN",
+                   help="patient column of the clinical table (default: patient)")
+    f.add_argument("--group-col", default="kras_status", metavar="COLUMN",
+                   help="clinical group column (default: kras_status)")
+    f.add_argument("--positive", default=None, metavar="VALUE",
+                   help="group value counted as positive, e.g. mutant (default: the value "
+                        "that reads positive, such as mut/mutant/pos/yes, else the last "
+                        "in sorted order)")
+    f.add_argument("--region", default=None, metavar="NAME",
+                   help="use only this region of the scores table (default: all regions)")
     f.add_argument("--alternative", choices=("two-sided", "greater", "less"),
-                   default="two-sided")
+                   default="two-sided",
+                   help="alternative hypothesis on the odds ratio (default: two-sided)")
     f.set_defaults(func=run_fisher)
 
-    m = sub.add_parser("mtt", help="MTT plate -> %% viability -> 4PL IC50 (95%% CI)",
-                       description="Long CSV: cell_line, dose, replicate, absorbance "
-                                   "[, type (sample/blank/untreated)] [, plate].  Without "
-                                   "'type', cell_line 'blank' marks blanks and dose 0 "
-                                   "marks untreated wells.")
-    m.add_argument("plate")
-    m.add_argument("--out", "-o", required=True)
-    m.add_argument("--fix-top", type=float, help="hold the top plateau (e.g. 100)")
-    m.add_argument("--fix-bottom", type=float, help="hold the bottom plateau (e.g. 0)")
+    m = _parser(sub, "mtt", "MTT plate -> %% viability -> 4PL IC50 (95%% CI)",
+                "Long CSV: cell_line, dose, replicate, absorbance [, type "
+                "(sample/blank/untreated)] [, plate].  Without 'type', cell_line 'blank' "
+                "marks blanks and dose 0 marks untreated wells.  Writes viability.csv, "
+                "ic50.csv and dose_response.png; exit status 3 when a fit failed.")
+    m.add_argument("plate", help="the plate table (long format)")
+    add_output_arguments(m)
+    m.add_argument("--fix-top", type=float, default=None, metavar="PERCENT",
+                   help="hold the top plateau, e.g. 100 (default: fitted)")
+    m.add_argument("--fix-bottom", type=float, default=None, metavar="PERCENT",
+                   help="hold the bottom plateau, e.g. 0 (default: fitted)")
     m.set_defaults(func=run_mtt)
 
-    r = sub.add_parser("replicates", help="mean ± SD of a column per group")
-    r.add_argument("table")
-    r.add_argument("--value", required=True)
-    r.add_argument("--by", default="condition", help="comma-separated group columns")
-    r.add_argument("--replicate", help="average within replicates first")
-    r.add_argument("--out", "-o", required=True)
+    r = _parser(sub, "replicates", "mean and SD of a column per group",
+                "Mean, SD and n of a numeric column per group (optionally averaging "
+                "within replicates first).  Writes replicates_<VALUE>.csv.")
+    r.add_argument("table", help="the table (e.g. the batch's normalized.csv)")
+    r.add_argument("--value", required=True, metavar="COLUMN",
+                   help="numeric column to summarise, e.g. relative_ratio (required)")
+    r.add_argument("--by", default="condition", metavar="COLUMNS",
+                   help="comma-separated group columns (default: condition)")
+    r.add_argument("--replicate", default=None, metavar="COLUMN",
+                   help="average within this replicate column first (default: every row "
+                        "counts)")
+    add_output_arguments(r)
     r.set_defaults(func=run_replicates)
 
 
@@ -110,16 +181,21 @@ def run_correlate(args) -> int:
     from ..stats.plots import correlation_plot
     from ..tables import write_json, write_table
 
+    staged = StagedOutput(args.out, overwrite=args.overwrite)
     lv, ic = read_any_table(args.levels), read_any_table(args.ic50)
+    _need(lv, [args.key, args.level_col], args.levels, "--key / --level-col")
+    _need(ic, [args.ic50_key, args.ic50_col], args.ic50, "--ic50-key / --ic50-col")
     res = biomarker_vs_sensitivity(lv, ic, level_col=args.level_col, ic50_col=args.ic50_col,
                                    key=args.key, ic50_key=args.ic50_key,
                                    log_ic50=not args.linear_ic50, aggregate=args.aggregate)
-    out = Path(args.out)
-    write_table(pd.DataFrame([res.as_dict()]), out / "correlation.csv")
-    write_table(res.data.rename(columns={"x": args.level_col, "y": args.ic50_col}),
-                out / "correlation_pairs.csv")
-    write_json(res.as_dict(), out / "correlation.json")
-    _save_fig(correlation_plot(res), out / "correlation.png")
+    fig = correlation_plot(res)
+    with staged as out:
+        write_table(pd.DataFrame([res.as_dict()]), out / "correlation.csv")
+        write_table(res.data.rename(columns={"x": args.level_col, "y": args.ic50_col}),
+                    out / "correlation_pairs.csv")
+        write_json(res.as_dict(), out / "correlation.json")
+        _save_fig(fig, out / "correlation.png")
+    out = staged.out
     lg = "log10 " if res.log_y else ""
     print(f"n = {res.n}: Pearson r = {res.pearson_r:.4f} (p = {res.pearson_p:.4g}) "
           f"[{args.level_col} vs {lg}{args.ic50_col}]; Spearman rho = "
@@ -135,18 +211,25 @@ def run_fisher(args) -> int:
     from ..stats.plots import contingency_plot
     from ..tables import write_json, write_table
 
-    res = cohort_vs_clinical(read_any_table(args.scores), read_any_table(args.clinical),
-                             cutoff=args.cutoff, group_col=args.group_col,
+    _finite(args.cutoff, "--cutoff")
+    staged = StagedOutput(args.out, overwrite=args.overwrite)
+    scores, clinical = read_any_table(args.scores), read_any_table(args.clinical)
+    _need(scores, [args.key, args.score_col], args.scores, "--key / --score-col")
+    _need(clinical, [args.clinical_key, args.group_col], args.clinical,
+          "--clinical-key / --group-col")
+    res = cohort_vs_clinical(scores, clinical, cutoff=args.cutoff, group_col=args.group_col,
                              positive=args.positive, score_col=args.score_col,
                              key=args.key, clinical_key=args.clinical_key,
                              region=args.region, inclusive=not args.exclusive,
                              alternative=args.alternative)
-    out = Path(args.out)
-    write_table(res.table.reset_index(), out / "contingency.csv")
-    write_table(pd.DataFrame([res.as_dict()]), out / "fisher.csv")
-    write_table(res.data, out / "fisher_patients.csv")
-    write_json(res.as_dict(), out / "fisher.json")
-    _save_fig(contingency_plot(res), out / "fisher.png")
+    fig = contingency_plot(res)
+    with staged as out:
+        write_table(res.table.reset_index(), out / "contingency.csv")
+        write_table(pd.DataFrame([res.as_dict()]), out / "fisher.csv")
+        write_table(res.data, out / "fisher_patients.csv")
+        write_json(res.as_dict(), out / "fisher.json")
+        _save_fig(fig, out / "fisher.png")
+    out = staged.out
     print(res.table.to_string())
     print(f"Fisher exact ({res.alternative}): odds ratio = {res.odds_ratio:.4g}, "
           f"p = {res.p_value:.4g} (conditional MLE OR {res.cmle_odds_ratio:.4g}, 95% CI "
@@ -160,12 +243,22 @@ def run_mtt(args) -> int:
     from ..stats.plots import dose_response_plot
     from ..tables import write_table
 
-    v, fits_table, fits = fit_plate(args.plate, fix_top=args.fix_top,
-                                    fix_bottom=args.fix_bottom)
-    out = Path(args.out)
-    write_table(v, out / "viability.csv")
-    write_table(fits_table, out / "ic50.csv")
-    _save_fig(dose_response_plot(v, fits), out / "dose_response.png")
+    for opt, v in (("--fix-top", args.fix_top), ("--fix-bottom", args.fix_bottom)):
+        if v is not None:
+            _finite(v, opt)
+    staged = StagedOutput(args.out, overwrite=args.overwrite)
+    plate = read_any_table(args.plate)
+    try:
+        v, fits_table, fits = fit_plate(plate, fix_top=args.fix_top,
+                                        fix_bottom=args.fix_bottom)
+    except ParameterError as err:
+        raise ParameterError(err.problem, path=args.plate) from None
+    fig = dose_response_plot(v, fits)
+    with staged as out:
+        write_table(v, out / "viability.csv")
+        write_table(fits_table, out / "ic50.csv")
+        _save_fig(fig, out / "dose_response.png")
+    out = staged.out
     with pd.option_context("display.width", 120, "display.max_columns", 8):
         print(fits_table[["cell_line", "ic50", "ic50_ci_low", "ic50_ci_high", "hill",
                           "r2", "flags"]].to_string(index=False))
@@ -178,9 +271,16 @@ def run_replicates(args) -> int:
     from ..tables import write_table
 
     by = [b.strip() for b in args.by.split(",") if b.strip()]
-    s = summarize_replicates(read_any_table(args.table), args.value, by,
-                             replicate=args.replicate)
-    path = write_table(s, Path(args.out) / f"replicates_{args.value}.csv")
+    if not by:
+        raise ParameterError(f"--by needs at least one column name, got {args.by!r}")
+    staged = StagedOutput(args.out, overwrite=args.overwrite)
+    table = read_any_table(args.table)
+    _need(table, [args.value, *by] + ([args.replicate] if args.replicate else []),
+          args.table, "--value / --by / --replicate")
+    s = summarize_replicates(table, args.value, by, replicate=args.replicate)
+    name = f"replicates_{args.value}.csv"
+    with staged as out:
+        write_table(s, out / name)
     print(s.to_string(index=False))
-    print(f"wrote {path}")
+    print(f"wrote {staged.out / name}")
     return 0

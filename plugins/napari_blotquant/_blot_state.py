@@ -217,7 +217,7 @@ class BlotReview:
     def corrections(self, image, *, params: dict, image_name: str | None = None,
                     path=None, author: str | None = None):
         """The reviewed state as :class:`blotquant.corrections.Corrections`."""
-        from blotquant.corrections import blot_corrections, image_fingerprint
+        from blotquant.review import blot_corrections, image_fingerprint
 
         key = (id(image), image_name, path)
         if self._fingerprint is None or self._fingerprint[0] != key:

@@ -255,7 +255,7 @@ class BlotReviewWidget(ImageDockMixin, QWidget):
 
     def load_corrections(self, path=None):
         """Quantify the selected image with a saved sidecar (checked to fit the image)."""
-        from blotquant.corrections import blot_kwargs, load_corrections
+        from blotquant.review import blot_kwargs, load_corrections
 
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Load corrections", self.out_edit.text(),
@@ -305,7 +305,7 @@ class BlotReviewWidget(ImageDockMixin, QWidget):
     def _requantify_now(self):
         if self.result is None or self._image is None:
             return None
-        from blotquant.corrections import blot_kwargs
+        from blotquant.review import blot_kwargs
 
         if not self.review.lanes:
             self.status.message("no lanes left: draw a lane or press Quantify", error=True)
@@ -530,7 +530,7 @@ class BlotReviewWidget(ImageDockMixin, QWidget):
     # ------------------------------------------------------------------ save
     def save(self, out_dir=None, author: str | None = None) -> dict:
         """Write bands.csv, lanes.csv, normalized.csv and the corrections sidecar."""
-        from blotquant.corrections import save_corrections, sidecar_path
+        from blotquant.review import save_corrections, sidecar_path
         from blotquant.tables import write_table
 
         if self.result is None:

@@ -210,7 +210,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
         arguments: hashing a whole-slide file can take seconds); Save always
         records the real fingerprint.
         """
-        from blotquant.corrections import ihc_corrections, image_fingerprint
+        from blotquant.review import ihc_corrections, image_fingerprint
 
         full = core_image(self.image_layer) if self.image_layer is not None else None
         key = id(self.image_layer)
@@ -265,7 +265,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
         return self._submit_score("scoring")
 
     def _submit_score(self, label, quiet=False):
-        from blotquant.corrections import ihc_kwargs
+        from blotquant.review import ihc_kwargs
 
         kw = ihc_kwargs(self.corrections(verify_image=False), downsample=self.downsample)
         kw["image_name"] = self.image_name()
@@ -421,7 +421,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
 
     def load_corrections(self, path=None):
         """Score the selected image with a saved sidecar (checked to fit the image)."""
-        from blotquant.corrections import load_corrections
+        from blotquant.review import load_corrections
         from blotquant.ihc.regions import read_geojson
 
         if path is None:
@@ -490,7 +490,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
     # ------------------------------------------------------------------ save
     def save(self, out_dir=None, author: str | None = None) -> dict:
         """Write summary.csv, cells.csv (cell mode; the CLI's names) and the corrections sidecar."""
-        from blotquant.corrections import save_corrections, sidecar_path
+        from blotquant.review import save_corrections, sidecar_path
         from blotquant.tables import write_table
 
         if self.result is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import tifffile
@@ -36,11 +37,19 @@ def test_cli_writes_outputs(blot_tif, tmp_path, capsys):
 def test_cli_two_images(blot_tif, tmp_path):
     out = tmp_path / "out2"
     rc = main(["blot", str(blot_tif), str(blot_tif), "--out", str(out), "--lanes", "5",
-               "--rows", "ASNS,ACTB", "--control-rows", "ASNS,ACTB"])
+               "--rows", "ASNS,ACTB", "--control-rows", "ASNS,ACTB", "--control", "ACTB"])
     assert rc == 0
     n = pd.read_csv(out / "normalized.csv")
-    assert set(n["target"]) == {"ASNS", "ACTB"}
-    assert n["ratio"].round(9).eq(1.0).all()
+    assert set(n["target"]) == {"ASNS", "ACTB"} and set(n["control"]) == {"ACTB"}
+    # the same image as its own control: ACTB / ACTB is 1 in every lane, and ASNS / ACTB
+    # equals the one-image ratio
+    assert n.loc[n["target"] == "ACTB", "ratio"].round(9).eq(1.0).all()
+    one = tmp_path / "one"
+    assert main(["blot", str(blot_tif), "--out", str(one), "--lanes", "5", "--rows",
+                 "ASNS,ACTB", "--control", "ACTB"]) == 0
+    single = pd.read_csv(one / "normalized.csv").set_index("lane")["ratio"]
+    pair = n[n["target"] == "ASNS"].set_index("lane")["ratio"]
+    np.testing.assert_allclose(pair.loc[single.index], single, rtol=1e-9)
 
 
 def test_cli_bad_arguments(blot_tif, tmp_path, capsys):

@@ -29,7 +29,7 @@ def blot_file(tmp_path_factory):
 
 def test_blot_review_end_to_end(make_napari_viewer, qtbot, blot_file, tmp_path):
     from blotquant.blot import quantify_blot
-    from blotquant.corrections import blot_kwargs, load_corrections
+    from blotquant.review import blot_kwargs, load_corrections
     from blotquant.io import read_image
     from napari_blotquant._blot_widget import BlotReviewWidget
     from napari_blotquant._layers import LANE_FEATURES
@@ -145,7 +145,7 @@ def test_cli_reproduces_sidecar(blot_file, tmp_path):
     moving a lane, without a viewer, so this test stands alone under xdist.
     """
     from blotquant.blot import quantify_blot
-    from blotquant.corrections import blot_kwargs, save_corrections, sidecar_path
+    from blotquant.review import blot_kwargs, save_corrections, sidecar_path
     from blotquant.io import read_image
     from napari_blotquant._blot_state import BlotReview
 

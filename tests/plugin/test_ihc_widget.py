@@ -32,7 +32,7 @@ def ihc_file(tmp_path_factory):
 
 
 def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
-    from blotquant.corrections import ihc_kwargs, load_corrections
+    from blotquant.review import ihc_kwargs, load_corrections
     from blotquant.ihc import score_ihc
     from blotquant.io import read_image
     from napari_blotquant._ihc_widget import IHCReviewWidget

@@ -52,7 +52,7 @@ def _result():
 
 def test_review_state_reproduces_and_renumbers():
     from blotquant.blot import quantify_blot
-    from blotquant.corrections import blot_kwargs
+    from blotquant.review import blot_kwargs
     from napari_blotquant._blot_state import BlotReview
 
     blot, res = _result()

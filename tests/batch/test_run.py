@@ -14,10 +14,7 @@ import pandas as pd
 import pytest
 
 from blotquant.batch import EXIT_SOME_FAILED, run_batch
-from blotquant.batch_sheet import discover_images, read_sample_sheet
-from blotquant.batch_worker import DONE, decide_kind
-from blotquant.errors import ParameterError
-from blotquant.image import Image
+from blotquant.batch.worker import DONE
 
 # keep module fixtures on one xdist worker (make test: -n 2 --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("batch")
@@ -182,58 +179,6 @@ def _alive(pid: int) -> bool:
     return stat.split(")")[-1].split()[0] != "Z"
 
 
-def test_sample_sheet_pair_and_labels(tmp_path):
-    """A target image + a loading-control image of one group are normalised by lane."""
-    import tifffile
-
-    from blotquant.synthetic import make_blot
-
-    loads = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]).T
-    b = make_blot(7, shape=(160, 240), n_lanes=4, rows=("ASNS", "ACTB"), loads=loads,
-                  noise=False)
-    truth = b.truth.bands
-    img = b.image.astype(np.float64)
-    bg = b.truth.background
-    # split the two rows into two images (as if the membrane was cut)
-    mid = int((truth.loc[truth["row"] == "ASNS", "y"].max()
-               + truth.loc[truth["row"] == "ACTB", "y"].min()) / 2)
-    top = np.where(np.arange(img.shape[0])[:, None] < mid, img, bg).astype(np.uint16)
-    bot = np.where(np.arange(img.shape[0])[:, None] >= mid, img, bg).astype(np.uint16)
-    tifffile.imwrite(tmp_path / "asns.tif", top)
-    tifffile.imwrite(tmp_path / "actb.tif", bot)
-    (tmp_path / "sheet.csv").write_text(
-        "file,sample,condition,replicate,group,role,rows,lane_labels\n"
-        "asns.tif,exp1,ctrl,1,m1,target,ASNS,L1;L2;L3;L4\n"
-        "actb.tif,exp1,ctrl,1,m1,loading control,ACTB,L1;L2;L3;L4\n")
-    res = run_batch(tmp_path / "sheet.csv", tmp_path / "out", workers=0, progress=False,
-                    qc=False)
-    assert res.n_failed == 0, res.errors
-    norm = res.tables["normalized"]
-    assert list(norm["lane_label"]) == ["L1", "L2", "L3", "L4"]
-    assert set(norm["control_image"]) == {"actb.tif"}
-    assert (norm["target"] == "ASNS").all() and (norm["control"] == "ACTB").all()
-    np.testing.assert_allclose(norm["relative_ratio"], [1, 2, 3, 4], rtol=0.1)
-    bands = res.tables["bands"]
-    assert set(bands.loc[bands["image"] == "actb.tif", "role"]) == {"loading_control"}
-
-
-def test_sheet_validation(tmp_path):
-    (tmp_path / "s.csv").write_text("path,kind\na.tif,western\n")
-    with pytest.raises(ParameterError, match="unknown kind"):
-        read_sample_sheet(tmp_path / "s.csv")
-    (tmp_path / "s.csv").write_text("sample\nx\n")
-    with pytest.raises(ParameterError, match="'file' column"):
-        read_sample_sheet(tmp_path / "s.csv")
-    (tmp_path / "s.csv").write_text("file,role\na.tif,foo\n")
-    with pytest.raises(ParameterError, match="unknown role"):
-        read_sample_sheet(tmp_path / "s.csv")
-    (tmp_path / "s.csv").write_text("file\na.tif\na.tif\n")
-    with pytest.raises(ParameterError, match="twice"):
-        read_sample_sheet(tmp_path / "s.csv")
-    with pytest.raises(ParameterError, match="no image files"):
-        discover_images(tmp_path)
-
-
 def test_missing_file_in_sheet_is_an_error_row(tmp_path, blot_folder):
     (tmp_path / "s.csv").write_text(f"file\n{blot_folder / 'blot00.tif'}\nmissing.tif\n")
     res = run_batch(tmp_path / "s.csv", tmp_path / "out", workers=0, progress=False,
@@ -243,17 +188,6 @@ def test_missing_file_in_sheet_is_an_error_row(tmp_path, blot_folder):
     # the engine's QC figure is drawn for the good image
     qc = list((tmp_path / "out").glob("images/*/qc.png"))
     assert len(qc) == 1 and qc[0].stat().st_size > 1000
-
-
-def test_kind_by_colour():
-    gray = Image.from_array(np.full((8, 8), 100, np.uint16))
-    assert decide_kind(gray) == "blot"
-    rgb = np.zeros((8, 8, 3), np.uint8)
-    rgb[...] = (120, 80, 50)  # brown: IHC
-    assert decide_kind(Image.from_array(rgb)) == "ihc"
-    tinted = np.zeros((8, 8, 3), np.uint8)
-    tinted[...] = (101, 100, 100)  # a barely tinted grey scan is a blot
-    assert decide_kind(Image.from_array(tinted)) == "blot"
 
 
 def test_cli_bad_source_is_fatal(tmp_path):
@@ -266,7 +200,7 @@ def test_review_sidecar_is_honoured_and_redoes_the_image(blot_folder, tmp_path):
     """A sidecar (corrections.find_sidecar) changes the analysis and the resume key."""
     import shutil
 
-    from blotquant.corrections import blot_corrections, save_corrections, sidecar_path
+    from blotquant.review import blot_corrections, save_corrections, sidecar_path
     from blotquant.io import read_image
 
     src = tmp_path / "src"
@@ -310,35 +244,6 @@ def test_table_formats(blot_folder, tmp_path, fmt):
     assert (tmp_path / "out" / "errors.csv").is_file()  # errors stay CSV
 
 
-def test_total_protein_normalisation(tmp_path):
-    """ratio = target volume / (lane total / max lane total) of the stain image."""
-    import tifffile
-
-    from blotquant.synthetic import make_blot
-
-    tgt = make_blot(3, shape=(140, 220), n_lanes=4, rows=("ASNS",),
-                    loads=[1.0, 2.0, 1.0, 2.0], noise=False)
-    tps = make_blot(3, shape=(140, 220), n_lanes=4, rows=("p1", "p2", "p3"),
-                    loads=[[1.0] * 3, [2.0] * 3, [0.5] * 3, [1.0] * 3], noise=False)
-    tifffile.imwrite(tmp_path / "asns.tif", tgt.image)
-    tifffile.imwrite(tmp_path / "stain.tif", tps.image)
-    (tmp_path / "s.csv").write_text("file,group,role,rows\n"
-                                    "asns.tif,g,target,ASNS\nstain.tif,g,total protein,\n")
-    res = run_batch(tmp_path / "s.csv", tmp_path / "out", workers=0, progress=False,
-                    report=False, qc=False)
-    assert res.n_failed == 0, res.errors
-    norm = res.tables["normalized"]
-    bands = res.tables["bands"]
-    tot = bands[bands["image"] == "stain.tif"].groupby("lane")["volume"].sum()
-    tv = bands[bands["image"] == "asns.tif"].groupby("lane")["volume"].sum()
-    lnf = tot / tot.max()
-    np.testing.assert_allclose(norm["ratio"], (tv / lnf)[norm["lane"]].to_numpy(),
-                               rtol=1e-12)
-    assert set(norm["method"]) == {"total-protein"}
-    # loads 1,2,1,2 over protein 1,2,0.5,1 -> relative 1, 1, 2, 2
-    np.testing.assert_allclose(norm["relative_ratio"], [1, 1, 2, 2], rtol=0.12)
-
-
 def test_existing_dask_scheduler(blot_folder, tmp_path):
     import shutil
 
@@ -367,7 +272,7 @@ def test_output_folder_inside_the_image_folder_is_not_scanned(blot_folder, tmp_p
 
 
 def test_key_covers_content_params_version_and_code(monkeypatch):
-    import blotquant.batch as b
+    import blotquant.batch.run as b
 
     sha = "ab" * 32
     k = b.task_key(sha, {"radius": 50})

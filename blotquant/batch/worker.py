@@ -6,9 +6,10 @@ its results into the task's result folder:
 ``bands.csv``, ``lanes.csv`` (blots) or
 ``ihc_regions.csv``, ``ihc_cells.csv`` (IHC), ``qc.png`` (the engine's QC
 figure), ``thumb.png`` (small overlay for the HTML report), ``info.json``
-and, written last, ``done.json`` -- the completion marker.  Every file is
-written atomically (temp file + rename), so a folder without ``done.json``
-is simply redone by the next run.  It never raises: a failure is returned
+and, written last, ``done.json`` -- the completion marker, which records the
+result's own ``params_hash`` (the one its tables carry, as from the API or
+the CLI).  Every file is written atomically (temp file + rename), so a folder
+without ``done.json`` is simply redone by the next run.  It never raises: a failure is returned
 (and written to ``error.json``) as a record with the error type and message.
 """
 
@@ -26,16 +27,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .tables import atomic_path, write_json, write_table
+from ..blot.params import BlotParams
+from ..blot.quantify import inputs_hash, quantify_blot
+from ..ihc.params import IHCParams
+from ..ihc.score import prepare_rgb, score_ihc
+from ..io import read_image, to_gray
+from ..review.apply import apply_sidecar
+from ..tables import atomic_path, write_json, write_table
 
 __all__ = ["process_image", "is_done", "read_marker", "DONE", "decide_kind", "render_thumb"]
 
 DONE = "done.json"
 ERROR = "error.json"
-
-#: Result-``params`` entries that describe a run, not the analysis (timings);
-#: they are left out of the ``params_hash`` so that identical analyses hash equal.
-VOLATILE_PARAMS = ("elapsed_s", "elapsed", "seconds", "runtime_s", "time_s")
 
 # pyplot is not thread-safe: QC figures are drawn one at a time per process.
 _MPL_LOCK = threading.Lock()
@@ -180,56 +183,39 @@ def _save_png(im, path: Path) -> None:
 def _engine_qc(kind: str, result, data, path: Path) -> None:
     """Write the engines' QC figure (blot: lanes/bands/profiles; IHC: overlay)."""
     if kind == "blot":
-        from .report.blot_qc import blot_qc_figure
+        from ..report.blot_qc import blot_qc_figure
 
         blot_qc_figure(result, path)
     else:
-        from .report.ihc_overlay import save_overlay_figure
+        from ..report.ihc_overlay import save_overlay_figure
 
         save_overlay_figure(np.asarray(data)[..., :3], result, path)
 
 
 # ----------------------------------------------------------------- the work
-def stable_params(params) -> dict:
-    """``params`` without the volatile (timing) entries."""
-    return {k: v for k, v in dict(params or {}).items() if k not in VOLATILE_PARAMS}
-
-
-def _stable_hash(df: pd.DataFrame, params) -> pd.DataFrame:
-    """Re-derive ``params_hash`` without timing entries (deterministic across runs)."""
-    from .provenance import params_hash
-
-    if any(k in (params or {}) for k in VOLATILE_PARAMS) and "params_hash" in df.columns:
-        df = df.copy()
-        df["params_hash"] = params_hash(stable_params(params))
-    return df
-
-
-def _apply_sidecar(task, img, kw: dict, info: dict, kind: str) -> None:
-    """Overlay the task's review sidecar (if any) on the engine kwargs ``kw``."""
-    if task.get("sidecar"):
-        from .corrections import engine_kwargs
-
-        kw.update(engine_kwargs(task["sidecar"], image=img, image_path=task["file"],
-                                kind=kind))
-        info["sidecar"] = task["sidecar"]
+def _review(task, img, kind: str, info: dict):
+    """The task's review sidecar (checked to fit ``img``), or None."""
+    if not task.get("sidecar"):
+        return None
+    review = apply_sidecar(task["sidecar"], image=img, image_path=task["file"], kind=kind)
+    info["sidecar"] = task["sidecar"]
+    return review
 
 
 def _run_blot(task, img, out: Path, info: dict):
-    from . import quantify_blot
-
-    kw = dict(task.get("blot_params") or {})
-    if task.get("rows"):
-        kw["rows"] = list(task["rows"])
-    if task.get("lanes"):
-        kw["lanes"] = int(task["lanes"])
-    _apply_sidecar(task, img, kw, info, "blot")
+    review = _review(task, img, "blot", info)
+    if review is not None:  # the reviewed model and geometry, as the plugin ran them
+        kw = review.kwargs()
+    else:
+        kw = {"params": BlotParams.from_mapping(task["blot_params"])}
     res = quantify_blot(img, image_name=task["name"], **kw)
-    bands = _stable_hash(res.bands, res.params)
-    lanes = _stable_hash(res.lanes, res.params)
+    bands, lanes = res.bands, res.lanes
     write_table(bands, out / "bands.csv")
     write_table(lanes, out / "lanes.csv")
     info["params"] = res.params
+    info["params_hash"] = (str(bands["params_hash"].iloc[0]) if len(bands) else
+                           inputs_hash(kw["params"], kw.get("lane_geometry"),
+                                       kw.get("band_boxes")))
     info["n_lanes"] = int(len(lanes))
     info["n_bands"] = int(len(bands))
     info["rows"] = [str(r) for r in pd.unique(bands["row"])] if "row" in bands else []
@@ -238,25 +224,24 @@ def _run_blot(task, img, out: Path, info: dict):
 
 
 def _run_ihc(task, img, out: Path, info: dict):
-    from . import score_ihc
-
-    kw = dict(task.get("ihc_params") or {})
-    _apply_sidecar(task, img, kw, info, "ihc")
+    review = _review(task, img, "ihc", info)
+    if review is not None:  # the reviewed level of a slide, regions in its pixels
+        scored, kw = review.prepare(img)
+    else:
+        scored, kw = img, {"params": IHCParams.from_mapping(task["ihc_params"])}
     # the engine takes the Image itself: pixel size, RGBA compositing, 16-bit scaling
-    res = score_ihc(img, image_name=task["name"], **kw)
-    write_table(_stable_hash(res.summary, res.params), out / "ihc_regions.csv")
-    cells = getattr(res, "cells", None)
-    cells = pd.DataFrame() if cells is None else _stable_hash(cells, res.params)
+    res = score_ihc(scored, image_name=task["name"], **kw)
+    write_table(res.summary, out / "ihc_regions.csv")
+    cells = res.cells if res.cells is not None else pd.DataFrame()
     write_table(cells, out / "ihc_cells.csv")
     info["params"] = res.params
+    info["params_hash"] = str(res.summary["params_hash"].iloc[0])
     info["n_cells"] = int(len(cells))
-    return res, dict(class_map=getattr(res, "class_map", None)), _display_level(img)
+    return res, dict(class_map=res.class_map), _display_level(scored)
 
 
 def _rgb8(img):
     """uint8 RGB of an IHC image, converted exactly as the engine does."""
-    from .ihc.score import prepare_rgb
-
     return prepare_rgb(img)[0]
 
 
@@ -277,9 +262,9 @@ def process_image(task: dict) -> dict:
     task : dict
         ``file`` (path), ``name`` (image id used in tables), ``kind``
         (``auto``/``blot``/``ihc``), ``result_dir``, ``key`` (content +
-        parameter hash), ``blot_params``, ``ihc_params``, ``rows``, ``lanes``,
-        ``sidecar`` (path or None), ``qc`` (bool, draw the QC figure),
-        ``thumb_px``.
+        parameter hash), ``blot_params`` / ``ihc_params`` (``to_dict()`` of
+        the row's ``BlotParams`` / ``IHCParams``, or None), ``sidecar`` (path
+        or None), ``qc`` (bool, draw the QC figure), ``thumb_px``.
 
     Returns
     -------
@@ -297,8 +282,6 @@ def process_image(task: dict) -> dict:
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / DONE).unlink(missing_ok=True)
-        from .io import read_image
-
         # the reader's own log lines would duplicate errors.csv on the console
         logging.getLogger("tifffile").setLevel(logging.ERROR)
         img = read_image(task["file"])
@@ -306,8 +289,6 @@ def process_image(task: dict) -> dict:
         if kind == "auto":
             kind = decide_kind(img)
         elif kind == "blot" and img.metadata.axes == "YXC":
-            from .io import to_gray
-
             img = to_gray(img)
         rec["kind"] = kind
         info = {"file": task["file"], "name": task["name"], "kind": kind,
@@ -336,7 +317,7 @@ def process_image(task: dict) -> dict:
         # the completion marker is written last
         write_json({"key": task["key"], "status": "ok", "kind": kind,
                     "file": task["file"], "name": task["name"],
-                    "params_hash": _params_hash(info)}, out / DONE)
+                    "params_hash": info["params_hash"]}, out / DONE)
     except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
         rec.update(status="error", error_type=type(err).__name__,
                    message=_message(err, task["file"]))
@@ -347,12 +328,6 @@ def process_image(task: dict) -> dict:
     rec["seconds"] = round(time.perf_counter() - t0, 4)
     rec["worker_pid"] = os.getpid()
     return rec
-
-
-def _params_hash(info: dict) -> str:
-    from .provenance import params_hash
-
-    return params_hash(stable_params(info.get("params")))
 
 
 def _message(err: BaseException, file: str) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import blotquant
-from blotquant.batch_samples import ASNS_LEVEL, CELL_LINES, sample_dir, write_samples
+from blotquant.synthetic.study import ASNS_LEVEL, CELL_LINES, sample_dir, write_samples
 from blotquant.cli import main
 
 # keep module fixtures on one xdist worker (make test: -n 2 --dist loadgroup)
@@ -68,13 +68,27 @@ def test_demo_without_bundled_samples_generates_them(tmp_path, monkeypatch, caps
         return blotquant.batch.BatchResult(out_dir=Path(out), paths={
             "errors": Path(out) / "errors.csv"})
 
-    monkeypatch.setattr("blotquant.batch_samples.sample_dir", lambda: None)
-    monkeypatch.setattr(blotquant.batch, "run_batch", fake_run_batch)
+    monkeypatch.setattr("blotquant.synthetic.study.sample_dir", lambda: None)
+    monkeypatch.setattr("blotquant.batch.run.run_batch", fake_run_batch)
     rc = main(["demo", "--out", str(tmp_path / "demo"), "--no-report", "-q"])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     assert "generating the synthetic samples" in cap.err
     assert not seen["folder"].exists()  # the temporary samples are cleaned up
+
+
+def _same_table(got: pd.DataFrame, want: pd.DataFrame, what: str) -> None:
+    """Equal tables: the same columns and text, numbers equal within tolerances."""
+    assert list(got.columns) == list(want.columns), what
+    assert got.shape == want.shape, what
+    for c in want.columns:
+        if pd.api.types.is_numeric_dtype(want[c]) and pd.api.types.is_numeric_dtype(got[c]):
+            # absorbances are rounded to 4 decimals: allow one step in the last digit
+            np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(float),
+                                       rtol=1e-6, atol=2e-4, err_msg=f"{what}: {c}")
+        else:
+            assert got[c].fillna("").astype(str).tolist() == \
+                want[c].fillna("").astype(str).tolist(), f"{what}: {c}"
 
 
 def test_regenerated_samples_match_the_bundled_ones(tmp_path):
@@ -84,17 +98,36 @@ def test_regenerated_samples_match_the_bundled_ones(tmp_path):
 
     write_samples(tmp_path)
     hint = ("differs from a fresh generation: if the synthetic generators changed on "
-            "purpose, run `python sample_images/make_samples.py` and commit sample_images/")
+            "purpose, run python sample_images/make_samples.py and commit sample_images/")
     for p in sorted(SAMPLES.iterdir()):
         if p.suffix == ".csv":
-            assert (tmp_path / p.name).read_text() == p.read_text(), f"{p.name} {hint}"
-        elif p.suffix == ".tif":
-            np.testing.assert_array_equal(tifffile.imread(tmp_path / p.name),
-                                          tifffile.imread(p), err_msg=f"{p.name} {hint}")
-        elif p.suffix == ".png":
-            np.testing.assert_array_equal(np.asarray(PILImage.open(tmp_path / p.name)),
-                                          np.asarray(PILImage.open(p)),
-                                          err_msg=f"{p.name} {hint}")
+            _same_table(pd.read_csv(tmp_path / p.name), pd.read_csv(p), f"{p.name} {hint}")
+        elif p.suffix in (".tif", ".png"):
+            read = tifffile.imread if p.suffix == ".tif" else (
+                lambda f: np.asarray(PILImage.open(f)))
+            got, want = read(tmp_path / p.name), read(p)
+            assert got.shape == want.shape and got.dtype == want.dtype, f"{p.name} {hint}"
+            # one count of rounding is not a change of the data set
+            np.testing.assert_allclose(got.astype(float), want.astype(float), rtol=0,
+                                       atol=1, err_msg=f"{p.name} {hint}")
+
+
+def test_demo_output_checked_before_any_work(tmp_path, capsys):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    assert main(["demo", "--out", str(f / "demo"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot create the output folder" in err and len(err.splitlines()) == 1
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(other), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "already holds results (notes.txt)" in err and "Traceback" not in err
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
+    assert main(["demo", "--out", str(tmp_path / "d"), "--samples", str(tmp_path)]) == 1
+    assert "no samples.csv" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
 
 
 @pytest.mark.parametrize("argv", [["demo", "--help"], ["batch", "--help"],

@@ -5,11 +5,14 @@ parallel with dask (a local cluster by default, or an existing
 ``dask.distributed`` scheduler), one task per image.  Each image gets its own
 result folder under ``<out>/images/`` whose completion marker (``done.json``)
 is written last; its name contains a key hashed from the file's content
-(SHA-256), the analysis parameters, the review sidecar (if any), the
-package version and a fingerprint of the analysis code.  A re-run therefore skips every image already finished with
+(SHA-256), the analysis parameters (``BlotParams`` / ``IHCParams``), the
+review sidecar (if any), the package version and a fingerprint of the
+analysis code.  A re-run into the batch's own output folder (it holds the
+manifest ``batch.json``) therefore skips every image already finished with
 the same content and parameters -- also after the previous run was killed --
 and the combined tables, rebuilt from the per-image folders in sheet order,
-come out identical.
+come out identical.  The combined files are staged and moved into place
+together at the end, so a failed run never leaves a partial set.
 
 One bad file never stops the batch: it is listed in ``errors.csv`` (file,
 error_type, message) and the run returns a non-zero exit status.
@@ -22,6 +25,7 @@ Output folder layout::
       errors.csv                                (file, error_type, message)
       report.html                               (self-contained)
       run.json                                  (parameters, counts, timings)
+      batch.json                                (manifest, written first)
       images/<name>__<key>/                     (per image: tables, qc.png, thumb.png,
                                                  info.json, done.json)
 
@@ -39,6 +43,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -47,16 +52,21 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from ._version import __version__
-from .batch_sheet import discover_images, read_sample_sheet, split_list
-from .batch_worker import DONE, ERROR, is_done, process_image
-from .errors import ParameterError
-from .provenance import jsonable
-from .tables import TABLE_FORMATS, write_json, write_table
+from .._version import __version__
+from ..blot.params import BlotParams
+from ..cli._output import StagedOutput
+from ..errors import OutputError, ParameterError
+from ..ihc.params import IHCParams
+from ..provenance import jsonable
+from ..review.files import find_sidecar
+from ..tables import TABLE_FORMATS, write_json, write_table
+from .combine import combine
+from .sheet import discover_images, read_sample_sheet, row_params, split_list
+from .worker import DONE, ERROR, is_done, process_image
 
 __all__ = ["run_batch", "BatchResult", "build_tasks", "task_key", "engine_fingerprint",
-           "file_sha256",
-           "TABLE_NAMES", "EXIT_OK", "EXIT_SOME_FAILED"]
+           "file_sha256", "load_sheet", "is_batch_output", "prepare_batch_output",
+           "TABLE_NAMES", "MANIFEST", "EXIT_OK", "EXIT_SOME_FAILED"]
 
 #: Combined tables, in the order they are written.
 TABLE_NAMES = ("bands", "lanes", "normalized", "ihc_regions", "ihc_cells")
@@ -66,6 +76,10 @@ EXIT_OK = 0
 EXIT_SOME_FAILED = 3
 
 ERROR_COLUMNS = ["file", "error_type", "message"]
+
+#: The batch's manifest, written first: a folder holding it is a batch output
+#: that a re-run may resume into.
+MANIFEST = "batch.json"
 
 #: Rows an Excel sheet can hold (header included); larger tables fall back to CSV.
 XLSX_MAX_ROWS = 1_048_576
@@ -139,8 +153,9 @@ def task_key(content_sha: str, params: Mapping[str, Any], code: str | None = Non
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-#: Code whose changes invalidate finished results (the engines and the worker).
-ENGINE_CODE = ("blot", "ihc", "io", "image.py", "corrections.py", "batch_worker.py")
+#: Code whose changes invalidate finished results (the engines, the sidecar and
+#: the worker), relative to the package folder.
+ENGINE_CODE = ("_shared", "blot", "ihc", "io", "image.py", "review", "batch/worker.py")
 
 
 def engine_fingerprint() -> str:
@@ -149,7 +164,7 @@ def engine_fingerprint() -> str:
     Released versions change it with the version anyway; in a development
     checkout it changes whenever an engine source file is edited.
     """
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for name in ENGINE_CODE:
         p = root / name
@@ -175,22 +190,34 @@ def _image_name(file: str, base: Path) -> str:
         return p.name
 
 
-def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, blot_params=None,
-                ihc_params=None, qc: bool = True, thumb_px: int = 360,
+def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, models: list[tuple],
+                qc: bool = True, thumb_px: int = 360,
                 use_sidecars: bool = True) -> tuple[list[dict], list[dict]]:
-    """Turn a normalised sample sheet into worker tasks.
+    """Turn a validated sample sheet into worker tasks.
 
-    Returns ``(tasks, errors)``: files that cannot even be hashed (missing,
-    unreadable) become error records straight away.
+    Parameters
+    ----------
+    sheet : DataFrame
+        From :func:`~blotquant.batch.sheet.read_sample_sheet` (or discovery).
+    out_dir, base_dir : path-like
+        The output folder; the folder image names are relative to.
+    models : list of (BlotParams or None, IHCParams or None)
+        Each row's parameters (:func:`~blotquant.batch.sheet.row_params`).
+    qc, thumb_px, use_sidecars
+        Draw QC figures; thumbnail size; apply review sidecars.
+
+    Returns
+    -------
+    (list of dict, list of dict)
+        Tasks, and error records of files that cannot even be hashed
+        (missing, unreadable).
     """
-    from .corrections import find_sidecar
-
     out_dir = Path(out_dir)
     base = Path(base_dir)
     code = engine_fingerprint()
     tasks, errors = [], []
     names_seen: dict[str, int] = {}
-    for i, row in sheet.iterrows():
+    for (i, row), (blot, ihc) in zip(sheet.iterrows(), models):
         file = str(row["file"])
         name = _image_name(file, base)
         if name in names_seen:  # same file name from two folders outside base
@@ -198,35 +225,98 @@ def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, blot_params=None,
             name = f"{name}#{names_seen[name]}"
         else:
             names_seen[name] = 0
-        ctx = {k: row[k] for k in sheet.columns}
+        ctx = {k: row[k] for k in sheet.columns if k != "_row"}
         ctx["group"] = ctx.get("group") or name
+        labels = split_list(row["lane_labels"])
+        if blot is not None and blot.lanes is None and labels and not str(
+                row.get("lanes", "")).strip():
+            blot = blot.replace(lanes=len(labels))  # documented sheet default
         try:
             sha = file_sha256(file)
         except OSError as err:
             msg = err.strerror or str(err)
             if isinstance(err, FileNotFoundError):
                 msg = "file not found; check the path in the sample sheet"
+            elif isinstance(err, IsADirectoryError):
+                msg = "is a folder, not an image file"
             errors.append({"index": i, "file": file, "name": name,
                            "error_type": "ImageReadError", "message": msg, "context": ctx})
             continue
         sidecar = find_sidecar(file, out_dir) if use_sidecars else None
-        rows = split_list(row["rows"])
-        lane_labels = split_list(row["lane_labels"])
-        lanes = int(row["lanes"]) if row["lanes"] else (len(lane_labels) or None)
-        params = {"kind": row["kind"], "rows": rows, "lanes": lanes,
-                  "blot": dict(blot_params or {}), "ihc": dict(ihc_params or {}),
-                  "sidecar_sha256": file_sha256(sidecar) if sidecar else None,
-                  "name": name}
-        key = task_key(sha, params, code)
+        blot_d = None if blot is None else blot.to_dict()
+        ihc_d = None if ihc is None else ihc.to_dict()
+        key = task_key(sha, {"kind": row["kind"], "blot": blot_d, "ihc": ihc_d,
+                             "sidecar_sha256": file_sha256(sidecar) if sidecar else None,
+                             "name": name}, code)
         tasks.append({
             "index": int(i), "file": file, "name": name, "kind": row["kind"],
-            "rows": rows, "lanes": lanes, "blot_params": dict(blot_params or {}),
-            "ihc_params": dict(ihc_params or {}),
+            "blot_params": blot_d, "ihc_params": ihc_d,
             "sidecar": str(sidecar) if sidecar else None, "sha256": sha, "key": key,
             "result_dir": str(out_dir / "images" / f"{_safe(name)}__{key[:10]}"),
             "qc": qc, "thumb_px": thumb_px, "context": ctx,
         })
     return tasks, errors
+
+
+def _as_model(cls, value, what: str):
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping):
+        return cls.from_mapping(value)
+    raise ParameterError(f"{what} must be a {cls.__name__} or a mapping of its fields, "
+                         f"got {type(value).__name__}")
+
+
+def is_batch_output(out_dir) -> bool:
+    """True when ``out_dir`` is a folder a batch run made (it has the manifest).
+
+    Parameters
+    ----------
+    out_dir : path-like
+
+    Returns
+    -------
+    bool
+    """
+    d = Path(out_dir)
+    for name, ok in ((MANIFEST, lambda m: m.get("tool") == "blotquant batch"),
+                     # outputs of blotquant before the manifest: run.json + images/
+                     ("run.json", lambda m: "n_images" in m and (d / "images").is_dir())):
+        try:
+            m = json.loads((d / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(m, dict) and ok(m):
+            return True
+    return False
+
+
+def prepare_batch_output(out_dir, *, overwrite: bool = False) -> Path:
+    """Check ``out_dir`` before any work: a new folder, or this batch's own to resume.
+
+    Parameters
+    ----------
+    out_dir : path-like
+    overwrite : bool
+        Also write into a folder that holds other results.
+
+    Returns
+    -------
+    Path
+        The absolute output folder.
+
+    Raises
+    ------
+    OutputError
+        ``out_dir`` is a file, cannot be created, or holds results that are
+        not a batch run's (without ``overwrite``).
+    """
+    from ..cli._output import prepare_output
+
+    own = Path(out_dir).is_dir() and is_batch_output(out_dir)
+    return prepare_output(out_dir, overwrite=overwrite or own)
 
 
 # ------------------------------------------------------------------ execution
@@ -293,21 +383,70 @@ def _strip(rec: dict, t: dict) -> dict:
 
 
 # ------------------------------------------------------------------ main entry
+def load_sheet(source, *, sheet=None, recursive: bool = False, out_dir=None,
+               kind: str | None = None) -> tuple[pd.DataFrame, Path]:
+    """The sample sheet of a batch (read, or discovered from a folder) and its base folder.
+
+    Parameters
+    ----------
+    source : path-like
+        A folder of images or a ``.csv`` sample sheet.
+    sheet : path-like, optional
+        A sample sheet for a folder ``source``.
+    recursive : bool
+        Scan sub-folders (folder sources only).
+    out_dir : path-like, optional
+        Skipped when scanning a folder.
+    kind : {"auto", "blot", "ihc"}, optional
+        Overrides the sheet's ``kind`` column.
+
+    Returns
+    -------
+    (DataFrame, Path)
+
+    Raises
+    ------
+    ParameterError
+        No such source, not a folder or sheet, invalid sheet.
+    """
+    source = Path(source)
+    if sheet is not None:
+        base = source if source.is_dir() else Path(sheet).parent
+        df = read_sample_sheet(sheet, base_dir=base)
+    elif source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
+        base = source.parent
+        df = read_sample_sheet(source)
+    elif source.is_dir():
+        base = source
+        df = discover_images(source, recursive=recursive, exclude=out_dir)
+    elif source.is_file():
+        raise ParameterError("give a folder of images or a .csv sample sheet", path=source)
+    else:
+        raise ParameterError("no such file or folder", path=source)
+    if kind and kind != "auto":
+        df["kind"] = kind
+    return df, base
+
+
 def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
               scheduler: str | None = None, processes: bool = True, fmt: str = "csv",
-              kind: str | None = None, blot_params: Mapping | None = None,
-              ihc_params: Mapping | None = None, recursive: bool = False,
-              progress: bool = True, report: bool = True, qc: bool = True,
-              use_sidecars: bool = True, title: str | None = None) -> BatchResult:
+              kind: str | None = None, blot_params=None, ihc_params=None,
+              recursive: bool = False, progress: bool = True, report: bool = True,
+              qc: bool = True, use_sidecars: bool = True, title: str | None = None,
+              overwrite: bool = False) -> BatchResult:
     """Analyse a folder or a sample sheet of images; resumable and fault-tolerant.
+
+    Everything is checked before any image is read: the options, every sheet
+    row's parameters (one error listing each bad row and column) and the
+    output folder (new, or this batch's own, or ``overwrite``).
 
     Parameters
     ----------
     source : path
         A folder (image files discovered by extension) or a ``.csv`` sample
-        sheet (see :mod:`blotquant.batch_sheet`).
+        sheet (see :mod:`blotquant.batch.sheet`).
     out_dir : path
-        Output folder (created).  Re-running into the same folder resumes.
+        Output folder (created).  Re-running into a batch's own output resumes.
     sheet : path, optional
         A sample sheet whose relative paths are relative to ``source`` (when
         ``source`` is a folder).
@@ -324,20 +463,31 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
         Format of the combined tables.
     kind : {"auto", "blot", "ihc"}, optional
         Overrides the sheet's ``kind`` column for every image.
-    blot_params, ihc_params : mapping, optional
-        Keyword arguments for :func:`blotquant.quantify_blot` /
-        :func:`blotquant.score_ihc` (recorded, part of the resume key).
+    blot_params, ihc_params : BlotParams, IHCParams or mapping, optional
+        The analysis parameters (sheet parameter columns override them per
+        row; recorded, part of the resume key).
     recursive : bool
         Scan sub-folders too (folder sources only).
     progress, report, qc : bool
         Show a tqdm progress bar; write ``report.html``; draw QC figures.
     use_sidecars : bool
-        Apply review sidecars found by :func:`blotquant.corrections.find_sidecar`
-        (in ``out_dir``, then next to the image).
+        Apply review sidecars found by :func:`blotquant.review.find_sidecar`
+        (in ``out_dir``, then beside the image).
+    title : str, optional
+        Report title.
+    overwrite : bool
+        Write into a folder that holds results other than this batch's.
 
     Returns
     -------
     BatchResult
+
+    Raises
+    ------
+    ParameterError
+        Bad options or sample sheet (nothing is written).
+    OutputError
+        ``out_dir`` cannot be used (nothing is written).
 
     Examples
     --------
@@ -355,29 +505,41 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
                              f"{', '.join(TABLE_FORMATS)}")
     if kind not in (None, "auto", "blot", "ihc"):
         raise ParameterError(f"unknown kind {kind!r}; use auto, blot or ihc")
-    if workers is not None and workers < 0:
-        raise ParameterError("--workers must be >= 0")
-    source = Path(source)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 0):
+        raise ParameterError(f"workers must be a whole number >= 0, got {workers!r}")
+    blot = _as_model(BlotParams, blot_params, "blot_params")
+    ihc = _as_model(IHCParams, ihc_params, "ihc_params")
     out_dir = Path(out_dir)
-    if sheet is not None:
-        base = source if source.is_dir() else Path(sheet).parent
-        df = read_sample_sheet(sheet, base_dir=base)
-    elif source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
-        base = source.parent
-        df = read_sample_sheet(source)
-    elif source.is_dir():
-        base = source
-        df = discover_images(source, recursive=recursive, exclude=out_dir)
-    elif source.is_file():
-        raise ParameterError("give a folder of images or a .csv sample sheet", path=source)
-    else:
-        raise ParameterError("no such file or folder", path=source)
-    if kind and kind != "auto":
-        df["kind"] = kind
-    out_dir.mkdir(parents=True, exist_ok=True)
+    df, base = load_sheet(source, sheet=sheet, recursive=recursive, out_dir=out_dir, kind=kind)
+    models = row_params(df, blot=blot, ihc=ihc)
+    created = not out_dir.exists()
+    out_dir = prepare_batch_output(out_dir, overwrite=overwrite)
+    try:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_json({"tool": "blotquant batch", "blotquant_version": __version__,
+                        "source": str(source),
+                        "sheet": None if sheet is None else str(sheet)}, out_dir / MANIFEST)
+        except OSError as err:
+            raise OutputError(f"cannot create the output folder: {err.strerror or err}",
+                              path=out_dir) from None
+        return _run(df, base, models, out_dir, source=Path(source), sheet=sheet,
+                    workers=workers, scheduler=scheduler, processes=processes, fmt=fmt,
+                    kind=kind, blot=blot, ihc=ihc, progress=progress, report=report, qc=qc,
+                    use_sidecars=use_sidecars, title=title, t0=t0)
+    except BaseException:
+        # a run that failed before finishing any image leaves nothing behind;
+        # finished images stay (the next run resumes from them)
+        if created and not any(out_dir.glob(f"images/*/{DONE}")):
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
 
-    tasks, early_errors = build_tasks(df, out_dir, base_dir=base, blot_params=blot_params,
-                                      ihc_params=ihc_params, qc=qc,
+
+def _run(df, base, models, out_dir: Path, *, source: Path, sheet, workers, scheduler,
+         processes, fmt, kind, blot, ihc, progress, report, qc, use_sidecars, title,
+         t0) -> BatchResult:
+    tasks, early_errors = build_tasks(df, out_dir, base_dir=base, models=models, qc=qc,
                                       use_sidecars=use_sidecars)
     todo = [t for t in tasks if not is_done(t["result_dir"], t["key"])]
     n_skipped = len(tasks) - len(todo)
@@ -388,8 +550,6 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
 
     _execute(todo, workers=workers, scheduler=scheduler, processes=processes,
              progress=progress, on_result=on_result)
-
-    from .batch_combine import combine
 
     failures = {e["index"]: e for e in early_errors}
     done_tasks = []
@@ -408,43 +568,48 @@ def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
           "message": f["message"]} for _, f in sorted(failures.items())],
         columns=ERROR_COLUMNS)
 
-    paths = {}
-    for name in TABLE_NAMES:
-        if name in combined:
-            f = fmt
-            if fmt == "xlsx" and len(combined[name]) >= XLSX_MAX_ROWS:
-                f = "csv"
-                warnings.append(f"other: {name} has {len(combined[name])} rows, more than an "
-                                "Excel sheet holds: written as CSV")
-            paths[name] = write_table(combined[name], out_dir / f"{name}.{f}")
-    paths["errors"] = write_table(errors, out_dir / "errors.csv")
     result = BatchResult(out_dir=out_dir, tables=combined, errors=errors,
                          n_images=len(df), n_done=len(todo) - sum(
                              1 for t in todo if t["index"] in failures),
                          n_skipped=n_skipped, n_failed=len(failures), warnings=warnings)
-    result.seconds = round(time.perf_counter() - t0, 3)
     images = [_image_entry(t, ok=True) for t in done_tasks] + \
              [_image_entry(f, ok=False) for f in failures.values()]
     images.sort(key=lambda e: e["index"])
     result.images = images
     result.title = title or f"blotquant batch: {source.name}"
-    if report:
-        from .report.html import write_report
+    paths = {}
+    # the combined files appear together, or (on a failure) not at all
+    with StagedOutput(out_dir, overwrite=True) as stage:
+        for name in TABLE_NAMES:
+            if name in combined:
+                f = fmt
+                if fmt == "xlsx" and len(combined[name]) >= XLSX_MAX_ROWS:
+                    f = "csv"
+                    warnings.append(f"other: {name} has {len(combined[name])} rows, more than "
+                                    "an Excel sheet holds: written as CSV")
+                write_table(combined[name], stage / f"{name}.{f}")
+                paths[name] = out_dir / f"{name}.{f}"
+        write_table(errors, stage / "errors.csv")
+        paths["errors"] = out_dir / "errors.csv"
+        if report:
+            from ..report.html import write_report
 
-        paths["report"] = write_report(out_dir / "report.html", tables=combined,
-                                       errors=errors, images=images, warnings=warnings,
-                                       title=result.title)
-    run_info = {
-        "blotquant_version": __version__, "source": str(source),
-        "sheet": None if sheet is None else str(sheet), "format": fmt,
-        "blot_params": dict(blot_params or {}), "ihc_params": dict(ihc_params or {}),
-        "kind": kind or "sheet/auto", "n_images": result.n_images,
-        "n_analysed": result.n_done, "n_skipped_finished": n_skipped,
-        "n_failed": result.n_failed, "seconds": result.seconds,
-        "workers": workers, "scheduler": scheduler or "local",
-        "processes": processes,
-    }
-    paths["run"] = write_json(run_info, out_dir / "run.json")
+            write_report(stage / "report.html", tables=combined, errors=errors,
+                         images=images, warnings=warnings, title=result.title)
+            paths["report"] = out_dir / "report.html"
+        result.seconds = round(time.perf_counter() - t0, 3)
+        run_info = {
+            "blotquant_version": __version__, "source": str(source),
+            "sheet": None if sheet is None else str(sheet), "format": fmt,
+            "blot_params": blot.to_dict(), "ihc_params": ihc.to_dict(),
+            "kind": kind or "sheet/auto", "n_images": result.n_images,
+            "n_analysed": result.n_done, "n_skipped_finished": n_skipped,
+            "n_failed": result.n_failed, "seconds": result.seconds,
+            "workers": workers, "scheduler": scheduler or "local",
+            "processes": processes,
+        }
+        write_json(run_info, stage / "run.json")
+        paths["run"] = out_dir / "run.json"
     result.paths = paths
     return result
 

@@ -1,4 +1,4 @@
-"""The bundled sample data set (``sample_images/``), regenerated from seeds.
+"""The demo study data set (``sample_images/``), regenerated from seeds.
 
 A small, fully synthetic ASNS study that exercises every part of a batch:
 
@@ -70,7 +70,7 @@ def _tif(path: Path, image) -> None:
 
 def write_samples(folder, *, ihc: bool = True) -> Path:
     """Write the sample data set into ``folder``; returns the sample sheet path."""
-    from .synthetic import make_blot
+    from .blot import make_blot
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ def write_samples(folder, *, ihc: bool = True) -> Path:
     if ihc:
         from PIL import Image as PILImage
 
-        from .synthetic import make_ihc
+        from .ihc import make_ihc
 
         for i, (p, k, dab) in enumerate(zip(PATIENTS, KRAS, IHC_DAB)):
             s = make_ihc(seed=40 + i, shape=IHC_SHAPE, dab_range=dab)
@@ -117,7 +117,7 @@ def write_samples(folder, *, ihc: bool = True) -> Path:
                                                                  index=False)
     sheet = pd.DataFrame(rows)
     sheet.to_csv(folder / "samples.csv", index=False)
-    from .stats import simulate_mtt_plate
+    from ..stats import simulate_mtt_plate
 
     plate = simulate_mtt_plate(dict(zip(CELL_LINES, IC50_U_ML)),
                                doses=np.logspace(-2, 1.5, 10), replicates=3, cv=0.04,

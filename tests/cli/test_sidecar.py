@@ -6,7 +6,7 @@ import pytest
 import tifffile
 
 from blotquant.cli import main
-from blotquant.corrections import (blot_corrections, ihc_corrections, save_corrections,
+from blotquant.review import (blot_corrections, ihc_corrections, save_corrections,
                                    sidecar_path)
 from blotquant.ihc.regions import rectangle
 from blotquant.synthetic import make_blot, make_ihc
@@ -73,9 +73,51 @@ def test_ihc_sidecar_thresholds_and_exclusion(tmp_path):
     assert main(["ihc", str(path), "--out", str(out), "--corrections", str(sidecar)]) == 0
     summary = pd.read_csv(out / "summary.csv")
     from blotquant import score_ihc
-    from blotquant.corrections import ihc_kwargs, load_corrections
+    from blotquant.review import ihc_kwargs, load_corrections
 
     ref = score_ihc(syn.image, **ihc_kwargs(load_corrections(sidecar))).summary
     assert summary["region"].tolist() == ref["region"].tolist()
     np.testing.assert_allclose(summary["h_score"], ref["h_score"], rtol=1e-12)
     assert (summary["mode"] == "pixel").all()
+
+
+def test_find_review_and_flat_kwargs_give_the_same_analysis(blot_file, tmp_path):
+    """find_review hands back the review (model + geometry); sidecar_kwargs flattens it
+    for commands that pass keywords: both quantify to the same numbers and hash."""
+    import argparse
+
+    from blotquant import quantify_blot, read_image
+    from blotquant.cli import _sidecar
+    from blotquant.review import BlotReview
+
+    out = tmp_path / "out"
+    _narrow_lanes_sidecar(blot_file, out)
+    args = argparse.Namespace(out=str(out), corrections=None, no_corrections=False)
+    img = read_image(blot_file)
+    review, path = _sidecar.find_review(args, img, blot_file, "blot")
+    assert isinstance(review, BlotReview) and path.endswith("b.blotquant.json")
+    flat, _ = _sidecar.sidecar_kwargs(args, img, blot_file, "blot")
+    assert "params" not in flat and flat["background"] == "lane-fit"
+    a = quantify_blot(img, **review.kwargs()).bands
+    b = quantify_blot(img, **flat).bands
+    np.testing.assert_allclose(a["volume"], b["volume"], rtol=1e-12)
+    assert a["params_hash"].tolist() == b["params_hash"].tolist()
+    args.no_corrections = True
+    assert _sidecar.find_review(args, img, blot_file, "blot") == (None, None)
+
+
+def test_flat_kwargs_refuse_a_downsampled_slide_review(tmp_path):
+    import argparse
+
+    from blotquant.cli import _sidecar
+    from blotquant.errors import CorrectionsError
+
+    rgb = make_ihc(2, shape=(64, 64)).image
+    corr = ihc_corrections(rgb, downsample=4.0, image_name="s.tif")
+    sidecar = save_corrections(corr, tmp_path / "s.blotquant.json")
+    args = argparse.Namespace(out=str(tmp_path), corrections=str(sidecar),
+                              no_corrections=False)
+    with pytest.raises(CorrectionsError, match="downsampled 4x"):
+        _sidecar.sidecar_kwargs(args, rgb, tmp_path / "s.tif", "ihc")
+    review, _ = _sidecar.find_review(args, rgb, tmp_path / "s.tif", "ihc")
+    assert review.downsample == 4.0 and review.level is None

@@ -5,7 +5,10 @@ result folders, in sample-sheet order, so a resumed run produces exactly the
 same tables as an uninterrupted one.
 
 Normalisation across images follows the sheet's ``group`` and ``role``
-columns (see :mod:`blotquant.batch_sheet`):
+columns (see :mod:`blotquant.batch.sheet`) and each target image's
+``BlotParams`` (``target``, ``control``, ``reference_lane``); lanes are paired
+by the core (:func:`blotquant.blot.normalize.normalize`, called from
+:func:`pair` only):
 
 - one image holding both rows: ``target`` row / ``control`` row of that
   image (default target = top row, control = bottom row);
@@ -15,18 +18,24 @@ columns (see :mod:`blotquant.batch_sheet`):
   ``LNF = lane total / max lane total`` (lane total = sum of the
   background-corrected volumes of all bands the engine measured in that lane
   of the stain image), ``ratio = target volume / LNF``.
+
+Normalised rows carry the target image's ``params_hash``: ``BlotParams``
+holds the normalisation parameters too.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
-from .batch_sheet import split_list
-from .provenance import params_hash
+from .._version import __version__
+from ..blot.normalize import pair_blots
+from ..blot.params import BlotParams
+from ..errors import ParameterError
+from .sheet import split_list
 
 __all__ = ["combine", "CONTEXT_COLUMNS"]
 
@@ -78,11 +87,9 @@ def _row_order(bands: pd.DataFrame) -> list[str]:
     return [str(r) for r in pd.unique(b["row"])]
 
 
-def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]],
+def _normalize_group(items: list[tuple[dict, pd.DataFrame, str]],
                      warnings: list[str]) -> list[pd.DataFrame]:
     """Normalised ratios for one group of blot images."""
-    from . import normalize
-
     def role(t):
         return t["context"].get("role", "target")
 
@@ -90,84 +97,36 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, pd.DataFrame | None]]
     controls = [x for x in items if role(x[0]) == "loading_control"]
     totals = [x for x in items if role(x[0]) == "total_protein"]
     out = []
-    for t, bands, _ in targets:
-        ctx = t["context"]
+    for t, bands, phash in targets:
+        params = BlotParams.from_mapping(t["blot_params"])
         rows = _row_order(bands)
         if not rows:
             continue
-        tname = ctx.get("target") or rows[0]
-        ref = int(ctx.get("reference_lane") or 1)
-        if tname not in rows:
-            warnings.append(f"normalisation: {t['name']}: target row {tname!r} not found "
-                            f"(rows: {', '.join(rows)})")
-            continue
         if totals:
-            tp_t, tp_bands, _ = totals[0]
-            tp_tot = None if tp_bands is None or tp_bands.empty else \
-                tp_bands.groupby("lane")["volume"].sum().rename("total").reset_index()
-            if tp_tot is None or tp_tot.empty:
-                warnings.append(f"normalisation: {t['name']}: total-protein image {tp_t['name']} has no "
-                                "lane totals")
+            c_t, c_bands, _ = totals[0]
+            total, method = True, "total-protein"
+            if c_bands is None or c_bands.empty:
+                warnings.append(f"normalisation: {t['name']}: total-protein image "
+                                f"{c_t['name']} has no lane totals")
                 continue
-            tb = bands[bands["row"].astype(str) == tname]
-            tv = tb.groupby("lane")["volume"].sum()
-            tot = tp_tot.set_index("lane")["total"]
-            lnf = tot / tot.max()
-            lanes = sorted(set(tv.index) & set(lnf.index))
-            df = pd.DataFrame({"image": t["name"], "lane": lanes, "target": tname,
-                               "control": "total protein",
-                               "target_volume": [float(tv[x]) for x in lanes],
-                               "control_volume": [float(tot[x]) for x in lanes]})
-            df["ratio"] = df["target_volume"] / np.array([float(lnf[x]) for x in lanes])
-            refv = df.loc[df["lane"] == ref, "ratio"]
-            df["relative_ratio"] = df["ratio"] / float(refv.iloc[0]) if len(refv) \
-                else np.nan
-            df["flags"] = np.where(df["control_volume"] <= 0, "control<=0", "")
-            df["control_image"] = tp_t["name"]
-            df["method"] = "total-protein"
+        elif controls:
+            c_t, c_bands, _ = controls[0]
+            total, method = False, "loading-control"
         else:
-            if controls:
-                c_t, c_bands, _ = controls[0]
-                crows = _row_order(c_bands)
-                cname = ctx.get("control") or (crows[0] if crows else "")
-                cb = c_bands[c_bands["row"].astype(str) == cname].copy()
-                control_image = c_t["name"]
-            else:
-                cname = ctx.get("control") or (rows[-1] if len(rows) > 1 else "")
-                cb = bands[bands["row"].astype(str) == cname].copy()
-                control_image = t["name"]
-            if not cname or cname == tname:
+            c_t, c_bands, total, method = t, None, False, "loading-control"
+            if len(rows) < 2:
                 continue  # a single-row blot without a control: nothing to normalise
-            if cb.empty:
-                warnings.append(f"normalisation: {t['name']}: control row {cname!r} not "
-                                "found")
-                continue
-            tb = bands[bands["row"].astype(str) == tname].copy()
-            try:
-                df = normalize(tb, target=tname, control=cname, reference_lane=ref,
-                               control_bands=cb)
-            except Exception as err:  # noqa: BLE001 - report, keep the batch going
-                if "reference lane" in str(err):
-                    warnings.append(f"normalisation: {t['name']}: {err}; ratios are "
-                                    "relative to the mean of all lanes instead")
-                    try:
-                        df = normalize(tb, target=tname, control=cname,
-                                       reference_lane=None, control_bands=cb)
-                    except Exception as err2:  # noqa: BLE001
-                        warnings.append(f"normalisation: {t['name']}: failed: {err2}")
-                        continue
-                else:
-                    warnings.append(f"normalisation: {t['name']}: failed: {err}")
-                    continue
-            df = df.copy()
-            df["image"] = t["name"]
-            df["control_image"] = control_image
-            df["method"] = "loading-control"
-        phash = params_hash({"target": tname, "control": str(df["control"].iloc[0])
-                             if len(df) else "", "reference_lane": ref,
-                             "method": df["method"].iloc[0] if len(df) else ""})
-        df["params_hash"] = phash
-        df["version"] = __version__
+        try:
+            # the one pairing policy of the core (per strip; tables: no registration)
+            pairing = pair_blots(bands, c_bands, params, total_protein=total)
+        except ParameterError as err:
+            warnings.append(f"normalisation: {t['name']}: {err.problem}")
+            continue
+        warnings.extend(f"normalisation: {t['name']}: {w}" for w in pairing.warnings)
+        df = pairing.table.copy()
+        df["image"] = t["name"]
+        df["control_image"] = c_t["name"]
+        df["method"] = method
         df = _with_context(df, t, phash)
         out.append(_lane_labels(df, t))
     return out
@@ -192,8 +151,8 @@ def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
             parts["bands"].append(_lane_labels(_with_context(bands, t, phash), t))
             if lanes is not None:
                 parts["lanes"].append(_lane_labels(_with_context(lanes, t, phash), t))
-            groups.setdefault(t["context"].get("group", t["name"]), []).append(
-                (t, bands, None))
+            groups.setdefault(t["context"].get("group") or t["name"], []).append(
+                (t, bands, phash))
             if "saturated" in bands:
                 sat = bands[bands["saturated"].astype(str).str.lower().isin(["true", "1"])]
                 if len(sat):
@@ -238,8 +197,6 @@ def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
 
 
 def _marker_hash(d: Path) -> str:
-    import json
-
     try:
         return json.loads((d / "done.json").read_text()).get("params_hash", "")
     except (OSError, ValueError):
