@@ -151,6 +151,7 @@ class _Zone:
     peaks: np.ndarray          # lane centres (working px, sheared coordinate)
     prominence: np.ndarray
     profile: np.ndarray
+    parent: int = -1           # zones split from one run of rows share a parent
 
 
 @dataclass
@@ -163,7 +164,7 @@ class LaneDetection:
     strips: list                # (top, bottom) full-resolution rows of strips
 
 
-def _zones(fg, tan_t, min_frac=0.03, min_gap=3):
+def _zones(fg, tan_t, min_frac=0.03, min_gap=3, with_parent=False):
     H = fg.shape[0]
     pts = _nonzero(fg)
     if len(pts[2]) == 0:
@@ -186,8 +187,25 @@ def _zones(fg, tan_t, min_frac=0.03, min_gap=3):
             merged[-1][2] += z[2]
         else:
             merged.append(z)
-    total = sum(z[2] for z in merged)
-    return [(a, b) for a, b, m in merged if m > 0.01 * total and b - a >= 2]
+    # two rows in one zone (a bright bar with a sharp row just below): split at
+    # a deep valley, so each row gives its own column profile (the bar's flat
+    # profile would otherwise hide the lanes the sharp row shows)
+    split = []
+    for pi, (a, b, m) in enumerate(merged):
+        seg = prof[a:b]
+        pk, _ = find_peaks(np.r_[0.0, seg, 0.0], prominence=0.2 * float(seg.max()))
+        pk = pk - 1
+        cuts = []
+        for p0, p1 in zip(pk[:-1], pk[1:]):
+            v = p0 + int(np.argmin(seg[p0:p1 + 1]))
+            if seg[v] < 0.35 * min(seg[p0], seg[p1]) and v - (cuts[-1] if cuts else 0) >= 2:
+                cuts.append(v)
+        bounds = [a] + [a + c for c in cuts] + [b]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            split.append([lo, hi, float(prof[lo:hi].sum()), pi])
+    total = sum(z[2] for z in split)
+    out = [(a, b, pi) for a, b, m, pi in split if m > 0.01 * total and b - a >= 2]
+    return out if with_parent else [(a, b) for a, b, _ in out]
 
 
 def _column_profile(fg, tan_t, y0, y1):
@@ -600,9 +618,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                             "check the polarity or give lane_geometry")
     tilt = 0.0
     tan_t = 0.0
-    zones = _zones(fg, tan_t)
+    zones = _zones(fg, tan_t, with_parent=True)
     if not zones:
-        zones = [(0, fg.shape[0])]
+        zones = [(0, fg.shape[0], 0)]
     rel = 0.25 * (1.0 - sensitivity) + 0.02
     Wk = fg.shape[1]
     full = _column_profile(fg, tan_t, 0, fg.shape[0])
@@ -612,11 +630,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     else:
         min_dist = max(3, Wk / 40)
     zinfo = []
-    for (y0, y1) in zones:
+    for (y0, y1, parent) in zones:
         prof = _column_profile(fg, tan_t, y0, y1)
         c, p = _peaks(prof, rel, min_dist)
         if len(c):
-            zinfo.append(_Zone(y0, y1, c, p, prof))
+            zinfo.append(_Zone(y0, y1, c, p, prof, parent))
     if not zinfo:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
     # group zones into strips: consecutive zones whose lanes line up.  Zones
@@ -627,7 +645,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks))))
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
-        if frac >= 0.8:
+        # rows split from one run of rows lie on one membrane
+        if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
         else:
             groups.append([z])
