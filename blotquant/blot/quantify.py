@@ -68,7 +68,8 @@ BACKGROUNDS = ("lane-fit", "lane-minima", "rolling-ball", "border", "none")
 
 _DEFAULTS = dict(lanes=None, rows=None, background="lane-fit", radius=50.0, sensitivity=0.5,
                  polarity="auto", max_tilt_deg=5.0, lane_width=None, tail=3.0, flank=None,
-                 min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto")
+                 min_row_lanes=0.5, min_row_strength=0.1, border_width=3, ladder="auto",
+                 merge_doublets=False)
 
 
 #: Keys a result's ``params`` records but which are outputs, not inputs (ignored).
@@ -271,7 +272,9 @@ def quantify_blot(image, *, lanes=None, rows=None, background="lane-fit", radius
         extent; samples per side for ``lane-fit``), ``min_row_lanes`` (0.5),
         ``min_row_strength`` (0.1, rows weaker than this fraction of their
         strip's strongest row are dropped), ``border_width`` (3),
-        ``ladder`` ("auto" | True | False: ladder lane detection).
+        ``ladder`` ("auto" | True | False: ladder lane detection), ``merge_doublets``
+        (False: a close doublet is two bands, split at its valley; True: bands of
+        one lane that touch are one band, for a merged row).
 
     Returns
     -------
@@ -436,6 +439,31 @@ def _in_zones(y, zones):
     return False
 
 
+def _merge_touching(bands, tail):
+    """Bands of one lane split at a valley (a doublet) as one band.
+
+    Two neighbouring bands form a doublet when their limits touch and at least
+    one limit was cut short by the valley (closer to its peak than 90 % of
+    ``tail`` half widths); bands whose full tails merely meet stay apart.  The
+    merged band spans both; its peak position and height are the stronger
+    band's, its half width covers both peaks.
+    """
+    out = []
+    for b in bands:
+        short = out and ((out[-1].bottom - out[-1].y) < 0.45 * tail * out[-1].fwhm
+                         or (b.y - b.top) < 0.45 * tail * b.fwhm)
+        if out and b.top <= out[-1].bottom + 1 and short:
+            a = out[-1]
+            strong = a if a.height >= b.height else b
+            out[-1] = type(a)(y=strong.y, top=a.top, bottom=max(a.bottom, b.bottom),
+                              height=strong.height,
+                              fwhm=float(abs(b.y - a.y) + 0.5 * (a.fwhm + b.fwhm)),
+                              prominence=max(a.prominence, b.prominence))
+        else:
+            out.append(b)
+    return out
+
+
 def _detect_and_match(ld, lane_list, P, H, zones=None):
     """Band detection per lane, ladder detection, row matching and naming.
 
@@ -449,6 +477,8 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
         if zones:
             r0 = int(d.r[0]) if len(d.r) else 0
             d.bands = [b for b in d.bands if _in_zones(r0 + b.y, zones)]
+        if P.get("merge_doublets"):
+            d.bands = _merge_touching(d.bands, P["tail"])
         fwhms += [b.fwhm for b in d.bands]
     # a common absolute floor: bands far weaker than the image's strongest are noise
     heights = [b.height for d in ld.values() for b in d.bands]
