@@ -662,7 +662,8 @@ def _row_slope(chosen, ld, H) -> float:
 
 def _drop_empty_edge_lanes(lane_list, ld, boxes):
     """Without a lane count, an end lane of a strip with no band detected in any
-    row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay."""
+    row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay.
+    A strip whose lanes all go is not reported (strips are renumbered)."""
     # a band counts when it is at least a quarter of its row's typical band (a
     # membrane edge or a marker dash beside the last lane is much weaker)
     by_row: dict = {}
@@ -692,6 +693,11 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         new_ld[mapping[ln.lane]] = d
     for ln in keep:
         ln.lane = mapping[ln.lane]
+    # a strip left without lanes (no band in any of its rows) is not reported:
+    # the remaining strips are numbered 1, 2, ... again
+    snum = {s: i for i, s in enumerate(sorted({ln.strip for ln in keep}), start=1)}
+    for ln in keep:
+        ln.strip = snum[ln.strip]
     new_boxes = []
     for b in boxes:
         if b["lane"] in mapping:
