@@ -398,6 +398,66 @@ def _seams(d, fg, zones):
     return out
 
 
+def _inside_membrane(d, grp, centres, prom):
+    """Drop end lanes centred on or beyond the membrane edge (found lanes only).
+
+    Where the image shows the membrane above a darker surround (camera images
+    of cut membranes), the membrane's columns in the strip's rows are those
+    whose median level stands above halfway between the surround (image
+    border) and the membrane (upper quartile), in the strip's band-free rows
+    (around and between its zones); an end lane whose centre lies
+    less than 0.3 lane pitches inside that extent sits on the membrane edge (a
+    marker dash, the edge's own glow) and is not a lane.  A membrane that
+    fills the image is left alone: the membrane must stand at least 20 % above
+    the border level and the columns beside it must lie near the border level.
+    """
+    c = np.asarray(centres, float)
+    ds = np.asarray(d, np.float32)
+    by, bx = max(2, ds.shape[0] // 25), max(2, ds.shape[1] // 25)
+    off = float(np.median(np.concatenate([ds[:by].ravel(), ds[-by:].ravel(),
+                                          ds[:, :bx].ravel(), ds[:, -bx:].ravel()])))
+    # band-free rows of the strip: around and between its zones
+    y0, y1 = grp[0].y0, grp[-1].y1
+    h = max(5, (y1 - y0) // 2)
+    rows = np.zeros(ds.shape[0], bool)
+    rows[max(0, y0 - h):min(ds.shape[0], y1 + h)] = True
+    for z in grp:
+        rows[max(0, z.y0 - 2):z.y1 + 2] = False
+    if rows.sum() < 3:
+        return c, prom
+    col = np.median(ds[rows], axis=0)
+    mem = float(np.percentile(col, 75))
+    dq = np.diff(col)
+    sig = 1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2) + 1e-9
+    if mem - off < 20 * sig:
+        return c, prom
+    on = col > off + 0.5 * (mem - off)
+    lab, n = ndi.label(on)
+    if n == 0:
+        return c, prom
+    sizes = ndi.sum(on, lab, index=np.arange(1, n + 1))
+    xs = np.nonzero(lab == 1 + int(np.argmax(sizes)))[0]
+    xl, xr = float(xs[0]), float(xs[-1])
+    # a real surround: columns beside the membrane lie near the border level
+    outside = np.r_[col[:xs[0]], col[xs[-1] + 1:]]
+    if (len(outside) < 0.03 * len(col)
+            or float(np.median(outside)) > off + 0.25 * (mem - off)
+            or mem - off < 0.2 * abs(mem)):
+        return c, prom
+    pitch = float(np.median(np.diff(np.sort(c))))
+    keep = (c >= xl + 0.2 * pitch) & (c <= xr - 0.2 * pitch)
+    # only end lanes go (never a gap in the middle), at most one per end, and at
+    # least 3 lanes stay
+    order = np.argsort(c)
+    ks = keep[order]
+    lo = int(np.argmax(ks)) if ks.any() else 0
+    hi = len(ks) - int(np.argmax(ks[::-1])) if ks.any() else len(ks)
+    if hi - lo < 3 or lo > 1 or hi < len(ks) - 1:
+        return c, prom  # more than one lane at an end: the membrane estimate is off
+    sel = order[lo:hi]
+    return c[sel], np.asarray(prom)[sel]
+
+
 def _boundary(y_above, y_below, seam_rows):
     """Row between two strips: the seam between them, else midway."""
     inside = [y for y in seam_rows if y_above <= y <= y_below]
@@ -744,6 +804,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
+        elif len(c) >= 3:
+            c, p = _inside_membrane(dblock, grp, c, p)
         # strip extents (full resolution): midway between neighbouring groups
         top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
         bottom = (H - 1 if si == len(groups)
