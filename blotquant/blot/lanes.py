@@ -328,9 +328,6 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
-_DEBUG = False
-
-
 def _seams(d, fg, zones):
     """Membrane seams between consecutive band zones (working rows, or None).
 
@@ -391,8 +388,6 @@ def _seams(d, fg, zones):
             ok = m - off > 20 * sg and lev - off > 20 * sg
             depth.append(min(1.0, (m - dip) / (m - off)) if ok else 0.0)
             ys.append(a1 + int(np.argmin(gap)))
-        if _DEBUG:
-            print("seam", (a1, b0), np.round(depth, 2), ys)
         if float(np.median(depth)) >= 0.4 and min(depth) >= 0.2:
             out[i] = float(np.median(ys))
     return out
