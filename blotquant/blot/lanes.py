@@ -151,6 +151,7 @@ class _Zone:
     peaks: np.ndarray          # lane centres (working px, sheared coordinate)
     prominence: np.ndarray
     profile: np.ndarray
+    parent: int = -1           # zones split from one run of rows share a parent
 
 
 @dataclass
@@ -163,7 +164,7 @@ class LaneDetection:
     strips: list                # (top, bottom) full-resolution rows of strips
 
 
-def _zones(fg, tan_t, min_frac=0.03, min_gap=3):
+def _zones(fg, tan_t, min_frac=0.03, min_gap=3, with_parent=False):
     H = fg.shape[0]
     pts = _nonzero(fg)
     if len(pts[2]) == 0:
@@ -186,8 +187,25 @@ def _zones(fg, tan_t, min_frac=0.03, min_gap=3):
             merged[-1][2] += z[2]
         else:
             merged.append(z)
-    total = sum(z[2] for z in merged)
-    return [(a, b) for a, b, m in merged if m > 0.01 * total and b - a >= 2]
+    # two rows in one zone (a bright bar with a sharp row just below): split at
+    # a deep valley, so each row gives its own column profile (the bar's flat
+    # profile would otherwise hide the lanes the sharp row shows)
+    split = []
+    for pi, (a, b, m) in enumerate(merged):
+        seg = prof[a:b]
+        pk, _ = find_peaks(np.r_[0.0, seg, 0.0], prominence=0.2 * float(seg.max()))
+        pk = pk - 1
+        cuts = []
+        for p0, p1 in zip(pk[:-1], pk[1:]):
+            v = p0 + int(np.argmin(seg[p0:p1 + 1]))
+            if seg[v] < 0.35 * min(seg[p0], seg[p1]) and v - (cuts[-1] if cuts else 0) >= 2:
+                cuts.append(v)
+        bounds = [a] + [a + c for c in cuts] + [b]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            split.append([lo, hi, float(prof[lo:hi].sum()), pi])
+    total = sum(z[2] for z in split)
+    out = [(a, b, pi) for a, b, m, pi in split if m > 0.01 * total and b - a >= 2]
+    return out if with_parent else [(a, b) for a, b, _ in out]
 
 
 def _column_profile(fg, tan_t, y0, y1):
@@ -310,9 +328,6 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
-_DEBUG = False
-
-
 def _seams(d, fg, zones):
     """Membrane seams between consecutive band zones (working rows, or None).
 
@@ -373,11 +388,69 @@ def _seams(d, fg, zones):
             ok = m - off > 20 * sg and lev - off > 20 * sg
             depth.append(min(1.0, (m - dip) / (m - off)) if ok else 0.0)
             ys.append(a1 + int(np.argmin(gap)))
-        if _DEBUG:
-            print("seam", (a1, b0), np.round(depth, 2), ys)
         if float(np.median(depth)) >= 0.4 and min(depth) >= 0.2:
             out[i] = float(np.median(ys))
     return out
+
+
+def _inside_membrane(d, grp, centres, prom):
+    """Drop end lanes centred on or beyond the membrane edge (found lanes only).
+
+    Where the image shows the membrane above a darker surround (camera images
+    of cut membranes), the membrane's columns in the strip's rows are those
+    whose median level stands above halfway between the surround (image
+    border) and the membrane (upper quartile), in the strip's band-free rows
+    (around and between its zones); an end lane whose centre lies
+    less than 0.3 lane pitches inside that extent sits on the membrane edge (a
+    marker dash, the edge's own glow) and is not a lane.  A membrane that
+    fills the image is left alone: the membrane must stand at least 20 % above
+    the border level and the columns beside it must lie near the border level.
+    """
+    c = np.asarray(centres, float)
+    ds = np.asarray(d, np.float32)
+    by, bx = max(2, ds.shape[0] // 25), max(2, ds.shape[1] // 25)
+    off = float(np.median(np.concatenate([ds[:by].ravel(), ds[-by:].ravel(),
+                                          ds[:, :bx].ravel(), ds[:, -bx:].ravel()])))
+    # band-free rows of the strip: around and between its zones
+    y0, y1 = grp[0].y0, grp[-1].y1
+    h = max(5, (y1 - y0) // 2)
+    rows = np.zeros(ds.shape[0], bool)
+    rows[max(0, y0 - h):min(ds.shape[0], y1 + h)] = True
+    for z in grp:
+        rows[max(0, z.y0 - 2):z.y1 + 2] = False
+    if rows.sum() < 3:
+        return c, prom
+    col = np.median(ds[rows], axis=0)
+    mem = float(np.percentile(col, 75))
+    dq = np.diff(col)
+    sig = 1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2) + 1e-9
+    if mem - off < 20 * sig:
+        return c, prom
+    on = col > off + 0.5 * (mem - off)
+    lab, n = ndi.label(on)
+    if n == 0:
+        return c, prom
+    sizes = ndi.sum(on, lab, index=np.arange(1, n + 1))
+    xs = np.nonzero(lab == 1 + int(np.argmax(sizes)))[0]
+    xl, xr = float(xs[0]), float(xs[-1])
+    # a real surround: columns beside the membrane lie near the border level
+    outside = np.r_[col[:xs[0]], col[xs[-1] + 1:]]
+    if (len(outside) < 0.03 * len(col)
+            or float(np.median(outside)) > off + 0.25 * (mem - off)
+            or mem - off < 0.2 * abs(mem)):
+        return c, prom
+    pitch = float(np.median(np.diff(np.sort(c))))
+    keep = (c >= xl + 0.2 * pitch) & (c <= xr - 0.2 * pitch)
+    # only end lanes go (never a gap in the middle), at most one per end, and at
+    # least 3 lanes stay
+    order = np.argsort(c)
+    ks = keep[order]
+    lo = int(np.argmax(ks)) if ks.any() else 0
+    hi = len(ks) - int(np.argmax(ks[::-1])) if ks.any() else len(ks)
+    if hi - lo < 3 or lo > 1 or hi < len(ks) - 1:
+        return c, prom  # more than one lane at an end: the membrane estimate is off
+    sel = order[lo:hi]
+    return c[sel], np.asarray(prom)[sel]
 
 
 def _boundary(y_above, y_below, seam_rows):
@@ -600,9 +673,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                             "check the polarity or give lane_geometry")
     tilt = 0.0
     tan_t = 0.0
-    zones = _zones(fg, tan_t)
+    zones = _zones(fg, tan_t, with_parent=True)
     if not zones:
-        zones = [(0, fg.shape[0])]
+        zones = [(0, fg.shape[0], 0)]
     rel = 0.25 * (1.0 - sensitivity) + 0.02
     Wk = fg.shape[1]
     full = _column_profile(fg, tan_t, 0, fg.shape[0])
@@ -612,11 +685,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     else:
         min_dist = max(3, Wk / 40)
     zinfo = []
-    for (y0, y1) in zones:
+    for (y0, y1, parent) in zones:
         prof = _column_profile(fg, tan_t, y0, y1)
         c, p = _peaks(prof, rel, min_dist)
         if len(c):
-            zinfo.append(_Zone(y0, y1, c, p, prof))
+            zinfo.append(_Zone(y0, y1, c, p, prof, parent))
     if not zinfo:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
     # group zones into strips: consecutive zones whose lanes line up.  Zones
@@ -627,7 +700,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks))))
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
-        if frac >= 0.8:
+        # rows split from one run of rows lie on one membrane
+        if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
         else:
             groups.append([z])
@@ -725,6 +799,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
+        elif len(c) >= 3:
+            c, p = _inside_membrane(dblock, grp, c, p)
         # strip extents (full resolution): midway between neighbouring groups
         top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
         bottom = (H - 1 if si == len(groups)

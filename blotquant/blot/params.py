@@ -79,6 +79,9 @@ class BlotParams(Params):
         ``auto``, ``dark-on-light`` or ``light-on-dark``.
     max_tilt_deg, lane_width, tail, flank, min_row_lanes, min_row_strength, border_width, ladder
         Detection details; see each field's help.
+    merge_doublets : bool
+        False (default): a close doublet is split at its valley into two bands
+        (two rows).  True: bands of one lane that touch are one band.
     target, control, reference_lane
         Normalization: the target row, the loading-control row and the lane
         whose ratio is 1.0.
@@ -121,6 +124,9 @@ class BlotParams(Params):
                               unit="px", group="background")
     ladder: object = param("auto", "ladder lane detection: auto, true or false", check=_ladder,
                            group="lanes")
+    merge_doublets: bool = param(False, "count bands of one lane that touch (a doublet split "
+                                 "at its valley) as one band, for a merged row",
+                                 check=boolean, group="bands")
     # normalization (blotquant.blot.normalize)
     target: object = param(None, "target row for ratios (default: the first row)",
                            check=optional(lambda v: names(v)[0]), group="normalize")
@@ -147,7 +153,7 @@ class BlotParams(Params):
     #: parameters of band finding and measuring (what quantify_blot uses).
     QUANTIFY_KEYS = ("lanes", "rows", "background", "radius", "sensitivity", "polarity",
                      "max_tilt_deg", "lane_width", "tail", "flank", "min_row_lanes",
-                     "min_row_strength", "border_width", "ladder", "clip_level")
+                     "min_row_strength", "border_width", "ladder", "clip_level", "merge_doublets")
 
     def quantify_dict(self) -> dict:
         """The parameters that :func:`~blotquant.blot.quantify_blot` uses."""

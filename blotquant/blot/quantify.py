@@ -462,6 +462,31 @@ def _in_zones(y, zones):
     return False
 
 
+def _merge_touching(bands, tail):
+    """Bands of one lane split at a valley (a doublet) as one band.
+
+    Two neighbouring bands form a doublet when their limits touch and at least
+    one limit was cut short by the valley (closer to its peak than 90 % of
+    ``tail`` half widths); bands whose full tails merely meet stay apart.  The
+    merged band spans both; its peak position and height are the stronger
+    band's, its half width covers both peaks.
+    """
+    out = []
+    for b in bands:
+        short = out and ((out[-1].bottom - out[-1].y) < 0.45 * tail * out[-1].fwhm
+                         or (b.y - b.top) < 0.45 * tail * b.fwhm)
+        if out and b.top <= out[-1].bottom + 1 and short:
+            a = out[-1]
+            strong = a if a.height >= b.height else b
+            out[-1] = type(a)(y=strong.y, top=a.top, bottom=max(a.bottom, b.bottom),
+                              height=strong.height,
+                              fwhm=float(abs(b.y - a.y) + 0.5 * (a.fwhm + b.fwhm)),
+                              prominence=max(a.prominence, b.prominence))
+        else:
+            out.append(b)
+    return out
+
+
 def _detect_and_match(ld, lane_list, P, H, zones=None):
     """Band detection per lane, ladder detection, row matching and naming.
 
@@ -475,6 +500,8 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
         if zones:
             r0 = int(d.r[0]) if len(d.r) else 0
             d.bands = [b for b in d.bands if _in_zones(r0 + b.y, zones)]
+        if P.get("merge_doublets"):
+            d.bands = _merge_touching(d.bands, P["tail"])
         fwhms += [b.fwhm for b in d.bands]
     # a common absolute floor: bands far weaker than the image's strongest are noise
     heights = [b.height for d in ld.values() for b in d.bands]
@@ -658,7 +685,8 @@ def _row_slope(chosen, ld, H) -> float:
 
 def _drop_empty_edge_lanes(lane_list, ld, boxes):
     """Without a lane count, an end lane of a strip with no band detected in any
-    row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay."""
+    row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay.
+    A strip whose lanes all go is not reported (strips are renumbered)."""
     # a band counts when it is at least a quarter of its row's typical band (a
     # membrane edge or a marker dash beside the last lane is much weaker)
     by_row: dict = {}
@@ -688,6 +716,11 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         new_ld[mapping[ln.lane]] = d
     for ln in keep:
         ln.lane = mapping[ln.lane]
+    # a strip left without lanes (no band in any of its rows) is not reported:
+    # the remaining strips are numbered 1, 2, ... again
+    snum = {s: i for i, s in enumerate(sorted({ln.strip for ln in keep}), start=1)}
+    for ln in keep:
+        ln.strip = snum[ln.strip]
     new_boxes = []
     for b in boxes:
         if b["lane"] in mapping:

@@ -87,3 +87,13 @@ def test_membrane_filling_the_image_has_no_seam():
     for seed in range(3):
         r = quantify_blot(make_blot(seed, shape=(400, 600), n_lanes=6).to_image())
         assert r.lanes["strip"].nunique() == 1
+
+
+def test_strip_without_bands_is_not_reported():
+    # two membranes; the lower one only carries a scribble (no band row)
+    img = _strip_img()
+    img[220:380, 40:560] = 1000.0 + np.random.default_rng(1).normal(0, 10, (160, 520))
+    img[300:306, 100:108] += 3000.0            # a speck, no row
+    r = quantify_blot(img)
+    assert sorted(set(r.lanes["strip"])) == [1] and len(r.lanes) == 6
+    assert set(r.bands["strip"]) == {1}
