@@ -193,7 +193,7 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
     return uk // n1, uk % n1, saddle
 
 
-def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
+def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
     """Watershed split of a binary mask on its distance transform."""
     dist = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
     dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
@@ -202,7 +202,7 @@ def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
     if n == 0:
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=connectivity)
     sel = markers > 0
     pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
@@ -229,6 +229,61 @@ def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
     return basins
 
 
+def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
+                        seed: np.ndarray | None = None, seed_radius: float = 1.0) -> np.ndarray:
+    """Watershed of the smoothed intensity from nucleus seeds, shallow dips merged.
+
+    Seeds are the local maxima (within ``seed_radius``) of ``seed`` (a
+    nucleus-scale blob response, see :func:`segment_nuclei`), else of ``hs``.
+    Two basins stay apart when the saddle of ``hs`` between them lies more
+    than ``max(contrast * lower peak, floor)`` below the lower of their peaks
+    (the h-maxima criterion, relative to the pale partner): a pale nucleus
+    touching a dark one, or two nuclei that overlap without a neck, are split;
+    the chromatin texture inside one nucleus is not.
+    """
+    src = np.where(fg, hs if seed is None else seed, np.float32(-1e3)).astype(np.float32)
+    k = _disk(seed_radius) if seed is not None else np.ones((3, 3), np.uint8)
+    peaks = (cv2.dilate(src, k) <= src) & fg
+    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
+    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    if n == 0:
+        return cc.astype(np.int32)
+    sel = markers > 0
+    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
+    multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
+    multi[0] = False
+    flood = multi[cc]
+    basins = np.zeros(fg.shape, np.int32)
+    if flood.any():
+        basins = watershed(-hs, np.where(flood, markers, 0), mask=flood).astype(np.int32)
+    single = fg & ~flood
+    basins[single] = cc[single] + n
+    n_lab = n + n_cc
+    peak = np.zeros(n_lab + 1, np.float32)
+    sel = basins > 0
+    np.maximum.at(peak, basins[sel], hs[sel])
+    a, b, saddle = _adjacent_saddles(basins, hs)
+    low = np.minimum(peak[a], peak[b])
+    merge = saddle >= low - np.maximum(contrast * low, floor)
+    if merge.any():
+        graph = sparse.coo_matrix(
+            (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n_lab + 1, n_lab + 1)
+        )
+        _, comp = csgraph.connected_components(graph, directed=False)
+        basins = (comp.astype(np.int32) + 1)[basins] * (basins > 0)
+    return basins
+
+
+def _cut_borders(labels: np.ndarray) -> np.ndarray:
+    """Zero the pixels whose right or lower neighbour has another nonzero label (4-cut)."""
+    out = labels.copy()
+    right = (labels[:, :-1] != labels[:, 1:]) & (labels[:, :-1] > 0) & (labels[:, 1:] > 0)
+    down = (labels[:-1, :] != labels[1:, :]) & (labels[:-1, :] > 0) & (labels[1:, :] > 0)
+    out[:, :-1][right] = 0
+    out[:-1, :][down] = 0
+    return out
+
+
 def segment_nuclei(
     hematoxylin_od: np.ndarray,
     *,
@@ -248,6 +303,8 @@ def segment_nuclei(
     dab_hole_radius: float = 0.0,
     dab_hole_weight: float = 0.0,
     dab_hole_floor: float = 0.05,
+    split_contrast: float = 0.0,
+    seed_sigma: float = 0.0,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -340,12 +397,25 @@ def segment_nuclei(
     keep[0] = False
     fg = keep[cc]
     labels = np.where(fg, cc, 0).astype(np.int32)
-    if relative_threshold > 0:  # per object first: sharper necks for the split
+    if split_contrast > 0:  # intensity first: each nucleus gets its own peak
+        seed = None
+        if seed_sigma > 0:  # seeds: maxima of a lighter smoothing than the detection's
+            seed = _smooth(h, seed_sigma)
+        labels = _split_by_intensity(labels > 0, hb if seed is not None else hs, split_contrast,
+                                     0.25 * threshold, seed, max(seed_sigma, 1.0))
+        if relative_threshold > 0:
+            labels = _refine(labels, hs, hb, threshold, relative_threshold)
+        labels = _cut_borders(labels)
+        if split_by_shape:
+            labels = _split_by_shape(labels > 0, split_tolerance, connectivity=4)
+            if relative_threshold > 0:
+                labels = _refine(labels, hs, hb, threshold, relative_threshold)
+    elif relative_threshold > 0:  # per object first: sharper necks for the split
         local = None
         if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
             local = cv2.dilate(hs, _disk(peak_radius), borderType=cv2.BORDER_REPLICATE)
         labels = _refine(labels, hs, hb, threshold, relative_threshold, local)
-    if split_by_shape:
+    if split_by_shape and split_contrast <= 0:
         labels = _split_by_shape(labels > 0, split_tolerance)
         if relative_threshold > 0:  # then per nucleus
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
