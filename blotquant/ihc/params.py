@@ -57,7 +57,8 @@ RECORDED_KEYS = ("stain_source", "white_point_source", "white_point_note", "regi
                  "regions_sha256", "chroma_subsampling", "chroma_restored", "input_conversion",
                  "od_convention", "stain_estimate", "cell_detection", "pixel_size_source",
                  "params_hash", "version", "compartment_used", "tissue_source", "stain_matrix",
-                 "white_point_used", "pixel_size_used", "thresholds_used")
+                 "white_point_used", "pixel_size_used", "thresholds_used", "pixel_size_note",
+                 "pixel_size_estimate", "detection_image")
 
 
 def _magnification(value):

@@ -19,11 +19,14 @@ from .._version import __version__
 from .classify import CELL_CLASS_NAMES, CLASS_NAMES
 from .scores import SCORE_COLUMNS, summarize
 
-__all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "build_summary"]
+__all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "PRIMARY_SCORE", "build_summary"]
 
 #: Columns of :attr:`IHCResult.summary` (one row per region).
 SUMMARY_COLUMNS = ("image", "region", "mode", *SCORE_COLUMNS, "mean_dab_od", "area_px",
-                   "area_um2", "region_area_px", "thresholds", "params_hash", "version")
+                   "area_um2", "region_area_px", "primary_score", "pixel_h_score",
+                   "pixel_pct_positive", "thresholds", "params_hash", "version")
+#: The headline score of each marker (``IHCParams.marker``): the summary's ``primary_score``.
+PRIMARY_SCORE = {"nuclear": "pct_positive", "cytoplasmic": "h_score"}
 #: Names of the cell ``class`` values 0..3 (the class map stores ``class + 1``).
 
 
@@ -40,7 +43,13 @@ class IHCResult:
         (0, 2-8) with its proportion/intensity parts, ``irs`` (0-12) with its
         parts, ``mean_dab_od`` (mean DAB OD of scored pixels, or mean cell
         measure in cell mode), ``area_px``/``area_um2`` (scored tissue area in
-        the region), ``region_area_px``, ``thresholds`` (text), provenance.
+        the region), ``region_area_px``, ``primary_score`` (the column that is
+        the marker's headline score: ``pct_positive`` (with ``allred``) for
+        nuclear markers, ``h_score`` for cytoplasmic ones), ``pixel_h_score``
+        and ``pixel_pct_positive`` (pixel-mode scores of the same OD maps,
+        tissue and regions, beside the cell scores in cell mode; equal to
+        ``h_score`` / ``pct_positive`` in pixel mode), ``thresholds`` (text),
+        provenance.
     cells : DataFrame
         One row per cell and region (empty in pixel mode): image, region, cell,
         y, x, areas, DAB OD mean/max per compartment, ``class`` (0 negative,
@@ -135,12 +144,16 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
     h = params_hash(input_params(params))
     thr = ",".join(f"{t:g}" for t in params.get("thresholds", ()))
     min_pct = float(params.get("min_positive_pct", 0.0))
+    primary = PRIMARY_SCORE.get(params.get("marker", "cytoplasmic"), "h_score")
     out = []
     for r in rows:
         s = summarize(r["counts"], min_pct)
+        px = summarize(r["pixel_counts"], min_pct) if r.get("pixel_counts") is not None else s
         out.append({"image": image_name, "region": r["region"], "mode": mode, **s,
                     "mean_dab_od": r["mean_dab_od"], "area_px": int(r["area_px"]),
                     "area_um2": r["area_um2"], "region_area_px": int(r["region_area_px"]),
+                    "primary_score": primary, "pixel_h_score": px["h_score"],
+                    "pixel_pct_positive": px["pct_positive"],
                     "thresholds": thr, "params_hash": h, "version": __version__})
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
 
