@@ -230,7 +230,8 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> 
 
 
 def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
-                        seed: np.ndarray | None = None, seed_radius: float = 1.0) -> np.ndarray:
+                        seed: np.ndarray | None = None, seed_radius: float = 1.0,
+                        min_area: float = 0.0) -> np.ndarray:
     """Watershed of the smoothed intensity from nucleus seeds, shallow dips merged.
 
     Seeds are the local maxima (within ``seed_radius``) of ``seed`` (a
@@ -239,7 +240,9 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     than ``max(contrast * lower peak, floor)`` below the lower of their peaks
     (the h-maxima criterion, relative to the pale partner): a pale nucleus
     touching a dark one, or two nuclei that overlap without a neck, are split;
-    the chromatin texture inside one nucleus is not.
+    the chromatin texture inside one nucleus is not.  A basin smaller than
+    ``min_area`` (a granule of a coarsely stained nucleus) always joins its
+    neighbour.
     """
     src = np.where(fg, hs if seed is None else seed, np.float32(-1e3)).astype(np.float32)
     k = _disk(seed_radius) if seed is not None else np.ones((3, 3), np.uint8)
@@ -265,6 +268,9 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     a, b, saddle = _adjacent_saddles(basins, hs)
     low = np.minimum(peak[a], peak[b])
     merge = saddle >= low - np.maximum(contrast * low, floor)
+    if min_area > 0 and a.size:
+        area = np.bincount(basins.ravel(), minlength=n_lab + 1)
+        merge |= np.minimum(area[a], area[b]) < min_area
     if merge.any():
         graph = sparse.coo_matrix(
             (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n_lab + 1, n_lab + 1)
@@ -305,6 +311,7 @@ def segment_nuclei(
     dab_hole_floor: float = 0.05,
     split_contrast: float = 0.0,
     seed_sigma: float = 0.0,
+    split_min_area_factor: float = 0.0,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -402,7 +409,8 @@ def segment_nuclei(
         if seed_sigma > 0:  # seeds: maxima of a lighter smoothing than the detection's
             seed = _smooth(h, seed_sigma)
         labels = _split_by_intensity(labels > 0, hb if seed is not None else hs, split_contrast,
-                                     0.25 * threshold, seed, max(seed_sigma, 1.0))
+                                     0.25 * threshold, seed, max(seed_sigma, 1.0),
+                                     split_min_area_factor * min_area)
         if relative_threshold > 0:
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
         labels = _cut_borders(labels)
