@@ -45,7 +45,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import _cut_borders, segment_nuclei
-from .params import (AUTO_SPLIT_CONTRAST, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
+from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
                      DETECTION_IMAGES, MEASURES, CellParams)
 
 __all__ = [
@@ -145,7 +145,7 @@ def _check_params(params: dict) -> dict:
                 raise ParameterError(f"{key} must be True or False; got {val!r}.")
             p[key] = bool(val)
             continue
-        if key in ("threshold", "split_contrast") and val is None:
+        if key in ("threshold", "split_contrast", "rescue_radius_um") and val is None:
             continue
         if key == "detection_image":
             if val not in (None, *DETECTION_IMAGES):
@@ -380,6 +380,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         p["threshold"] = AUTO_THRESHOLD["od_sum" if use_sum else "hematoxylin"]
     if p["split_contrast"] is None:
         p["split_contrast"] = AUTO_SPLIT_CONTRAST["od_sum" if use_sum else "hematoxylin"]
+    if p["rescue_radius_um"] is None:
+        p["rescue_radius_um"] = AUTO_RESCUE_RADIUS_UM["od_sum" if use_sum else "hematoxylin"]
     if use_sum:
         if detection_od is None:
             det_img = h + np.maximum(d, 0)
@@ -428,6 +430,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         "dab_hole_radius_px": p["dab_hole_radius_um"] / wiso,
         "cell_expansion_px": p["cell_expansion_um"] / wiso,
         "seed_sigma_px": p["seed_sigma_um"] / wiso,
+        "rescue_radius_px": p["rescue_radius_um"] / wiso,
     }
     if h.size:
         nw = segment_nuclei(
@@ -439,7 +442,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             peak_radius=derived["peak_radius_px"], dab_od=None if use_sum else dw,
             dab_hole_radius=derived["dab_hole_radius_px"], dab_hole_weight=p["dab_hole_weight"],
             dab_hole_floor=p["dab_hole_floor"], split_contrast=p["split_contrast"],
-            seed_sigma=derived["seed_sigma_px"],
+            seed_sigma=derived["seed_sigma_px"], rescue_radius=derived["rescue_radius_px"],
         )  # fmt: skip
         cw, free = _expand(nw, derived["cell_expansion_px"], mw)
         if work_shape != shape:

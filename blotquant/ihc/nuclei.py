@@ -280,6 +280,64 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     return basins
 
 
+def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):
+    """Second pass over the foreground no nucleus took: nucleus-wide leftovers become nuclei.
+
+    A pale nucleus that shares a basin with a dark one is cut away by the dark
+    one's half-maximum outline; what remains of it is still above
+    ``threshold`` and at least ``2 * radius`` wide (halos and necks are
+    thinner: an opening by a disk of ``radius`` removes them).  Each such
+    leftover of ``min_area`` or more is outlined at ``fraction`` of its own
+    peak and added.
+    """
+    taken = cv2.dilate((labels > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    rest = (fg & ~taken).astype(np.uint8)
+    rest = cv2.morphologyEx(rest, cv2.MORPH_OPEN, _disk(radius)) > 0
+    if not rest.any():
+        return labels
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=4)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    if not keep.any():
+        return labels
+    new = np.where(keep[cc], cc, 0).astype(np.int32)
+    if fraction > 0:
+        new = _refine(new, hs, hb, threshold, fraction)
+    off = int(labels.max())
+    return np.where(new > 0, new + off, labels).astype(np.int32)
+
+
+def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Undo splits that are only disconnection: pieces of one intensity nucleus stay one.
+
+    The half-maximum outline of an unevenly stained nucleus can fall apart
+    into pieces; the shape split would count each piece.  Where a nucleus of
+    ``labels`` was not split at a neck (each of its connected pieces is one
+    shape basin), its pieces keep one label; where it was, the shape split
+    stands.
+    """
+    sel = shape_labels > 0
+    if not sel.any():
+        return shape_labels
+    n_s = int(shape_labels.max()) + 1
+    owner = np.zeros(n_s, np.int64)
+    owner[shape_labels[sel]] = labels[sel]
+    n_cc, cc = cv2.connectedComponents(sel.astype(np.uint8), connectivity=4)
+    piece = np.zeros(n_s, np.int64)
+    piece[shape_labels[sel]] = cc[sel]
+    ids = np.flatnonzero(owner > 0)
+    n_o = int(labels.max()) + 1
+    basins_per = np.bincount(owner[ids], minlength=n_o)
+    pieces_per = np.bincount(np.unique(owner[ids] * n_cc + piece[ids]) // n_cc, minlength=n_o)
+    whole = (basins_per == pieces_per) & (basins_per > 1)
+    lut = np.arange(n_s, dtype=np.int64)
+    join = ids[whole[owner[ids]]]
+    lut[join] = n_s + owner[join]  # one new id per intensity nucleus
+    out = lut[shape_labels]
+    _, inv = np.unique(out, return_inverse=True)
+    return inv.reshape(out.shape).astype(np.int32)
+
+
 def _cut_borders(labels: np.ndarray) -> np.ndarray:
     """Zero the pixels whose right or lower neighbour has another nonzero label (4-cut)."""
     out = labels.copy()
@@ -312,6 +370,7 @@ def segment_nuclei(
     split_contrast: float = 0.0,
     seed_sigma: float = 0.0,
     split_min_area_factor: float = 0.0,
+    rescue_radius: float = 0.0,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -415,7 +474,8 @@ def segment_nuclei(
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
         labels = _cut_borders(labels)
         if split_by_shape:
-            labels = _split_by_shape(labels > 0, split_tolerance, connectivity=4)
+            shape_labels = _split_by_shape(labels > 0, split_tolerance, connectivity=4)
+            labels = _rejoin_pieces(shape_labels, labels)
             if relative_threshold > 0:
                 labels = _refine(labels, hs, hb, threshold, relative_threshold)
     elif relative_threshold > 0:  # per object first: sharper necks for the split
@@ -427,6 +487,8 @@ def segment_nuclei(
         labels = _split_by_shape(labels > 0, split_tolerance)
         if relative_threshold > 0:  # then per nucleus
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
+    if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
+        labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
     area = np.bincount(labels.ravel())
     ok = (area >= min_area) & (area <= max_area)

@@ -29,6 +29,7 @@ from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_f
 
 __all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASURES",
            "DETECTION_IMAGES", "AUTO_THRESHOLD", "AUTO_SPLIT_CONTRAST",
+           "AUTO_RESCUE_RADIUS_UM",
            "DEFAULT_THRESHOLDS", "MAGNIFICATION_UM_PER_PX", "RECORDED_KEYS"]
 
 MODES = ("cell", "pixel")
@@ -43,6 +44,9 @@ AUTO_THRESHOLD = {"hematoxylin": 0.1, "od_sum": 0.05}
 #: ``split_contrast=None``: intensity split on the OD sum (a dark positive nucleus touching
 #: a pale negative one has no neck but a deep intensity step), shape split only on hematoxylin.
 AUTO_SPLIT_CONTRAST = {"hematoxylin": 0.0, "od_sum": 0.15}
+#: ``rescue_radius_um=None``: a second pass for pale nuclei left as the shoulder of a dark one
+#: (OD sum); off on hematoxylin (JPEG-blocky gaps between stained cells would qualify).
+AUTO_RESCUE_RADIUS_UM = {"hematoxylin": 0.0, "od_sum": 1.5}
 MEASURES = ("mean", "max")
 #: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
 DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
@@ -180,6 +184,10 @@ class CellParams(Params):
     estimate_pixel_size: bool = param(True, "estimate the pixel size from the nucleus size "
                                       "when the file has none (false: assumed_pixel_size_um)",
                                       check=boolean, cli=False)
+    rescue_radius_um: object = param(None, "second pass: foreground no nucleus took that is at "
+                                     "least twice this wide becomes a nucleus (0 = off; none: "
+                                     "1.5 on the OD sum, 0 on hematoxylin)",
+                                     check=optional(nonneg_float), unit="um", cli=False)
     nucleus_radius_um: float = param(3.3, "typical nucleus equivalent radius the pixel-size "
                                      "estimate assumes (nuclei 5-10 um across)",
                                      check=positive_float, unit="um", cli=False)
