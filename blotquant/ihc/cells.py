@@ -1,24 +1,26 @@
 """Cell detection and per-cell DAB scoring (QuPath-style positive cell detection).
 
-:func:`detect_cells` finds nuclei in the hematoxylin OD (background
-subtraction, smoothing, threshold, watershed split by shape; see
+:func:`detect_cells` finds nuclei in the hematoxylin OD or, for nuclear
+markers, the optical density sum (background subtraction, smoothing,
+threshold, intensity and shape split of touching nuclei; see
 :mod:`blotquant.ihc.nuclei`), grows each nucleus into a cell by a fixed
-distance without overlapping its neighbours (nearest-nucleus partition), and
-measures the DAB OD in three compartments: nucleus, cytoplasm (cell minus
-nucleus) and cell. :func:`classify_cells` turns one compartment measure into
-classes 0 (negative), 1 (1+), 2 (2+), 3 (3+) with QuPath's rule
-``value >= threshold``.
+distance without overlapping its neighbours (nearest-nucleus partition),
+clipped to the tissue and connected to its nucleus, and measures the DAB OD
+in three compartments: nucleus, cytoplasm (cell minus nucleus) and cell.
+:func:`classify_cells` turns one compartment measure into classes 0
+(negative), 1 (1+), 2 (2+), 3 (3+) with QuPath's rule ``value >= threshold``.
 
 Default parameters are QuPath's positive cell detection defaults
-(``DEFAULT_PARAMS``), plus a few of our own (outline refinement, local-peak
-outlines, DAB holes as nuclear evidence; see :func:`detect_cells`); lengths
-are in micrometres. When the pixel size is not
-known, ``assumed_pixel_size_um`` (0.5 um/px) converts them to pixels, so the
-default cell expansion is then 10 px; the result's ``params`` says
-``pixel_size_source="assumed"``. When the pixel size is finer than
-``requested_pixel_size_um`` nuclei and cells are found on a downsampled copy
-(area averaging) and their labels scaled back up; measurements always use the
-full-resolution OD maps.
+(``DEFAULT_PARAMS``, from :class:`~blotquant.ihc.params.CellParams`), plus a
+few of our own (outline refinement, local-peak outlines, DAB holes as nuclear
+evidence, intensity split, second pass; see :func:`detect_cells`); lengths
+are in micrometres. When the pixel size is not known it is estimated from the
+size of the nuclei (:mod:`blotquant.ihc.scale`; ``pixel_size_source=
+"estimated"``), or, with ``estimate_pixel_size=False``,
+``assumed_pixel_size_um`` (0.5 um/px) converts lengths to pixels
+(``"assumed"``). When the pixel size is finer than ``requested_pixel_size_um``
+nuclei and cells are found on a downsampled copy (area averaging) and their
+labels scaled back up; measurements always use the full-resolution OD maps.
 
 Examples
 --------

@@ -1,4 +1,4 @@
-"""Nucleus segmentation on a hematoxylin optical-density map.
+"""Nucleus segmentation on an optical-density map (hematoxylin, or the OD sum).
 
 The steps follow QuPath's *positive cell detection* (watershed cell
 detection) closely enough that its parameters mean the same thing here, but
@@ -29,8 +29,17 @@ the implementation is our own and vectorised:
    when the saddle between them is less than ``split_tolerance`` pixels below
    the lower of the two peaks (the h-maxima criterion, evaluated only on the
    basin borders instead of on the whole image); step 4 is then repeated per
-   nucleus;
-6. area filter (``min_area`` .. ``max_area`` pixels) and sequential labels.
+   nucleus.  With ``split_contrast`` (nuclear markers, OD sum) an *intensity*
+   split comes first: watershed of the lightly smoothed OD from the maxima of
+   a ``seed_sigma`` smoothing, adjacent basins merged unless the saddle lies
+   more than ``split_contrast`` times the paler peak below it (a dark
+   positive nucleus touching a pale negative one has no neck, but a step in
+   intensity); each basin is then outlined at half its own peak, and the
+   shape split runs inside the basins;
+6. with ``rescue_radius``, a second pass: foreground that no nucleus took and
+   that is at least ``2 * rescue_radius`` wide (a pale nucleus cut away as the
+   shoulder of a dark one) becomes a nucleus of its own;
+7. area filter (``min_area`` .. ``max_area`` pixels) and sequential labels.
 
 All distances and areas here are in *pixels of the array given*;
 :func:`blotquant.ihc.cells.detect_cells` converts micrometres to pixels.
@@ -434,6 +443,18 @@ def segment_nuclei(
         where there is some). Pale nuclei inside strongly stained cytoplasm
         then reach the threshold; unstained tissue (stroma) is unaffected.
         0 = off.
+    split_contrast : float
+        Intensity split before the shape split (fraction of the paler
+        nucleus' peak the saddle must lie below it; 0 = off).
+    seed_sigma : float
+        Smoothing of the image whose local maxima seed the intensity split
+        (0 = maxima of the ``sigma`` smoothing).
+    split_min_area_factor : float
+        Intensity basins smaller than this times ``min_area`` always merge
+        with a neighbour (0 = off).
+    rescue_radius : float
+        Second pass for foreground no nucleus took, at least twice this wide
+        (0 = off).
 
     Returns
     -------
