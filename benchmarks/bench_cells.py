@@ -204,7 +204,8 @@ def colon_report():
     s = dab[yi, xi] < 0.1
     rows.append({"part": "stroma (smoothed DAB < 0.1)", "cells": int(s.sum()),
                  "pct_positive": 100 * float((c["class"][s] > 0).mean())})  # fmt: skip
-    print("\nColon section (skimage.data.immunohistochemistry, 0.5 um/px assumed):")
+    print(f"\nColon section (skimage.data.immunohistochemistry, pixel size {cell.params['pixel_size_source']} "
+          f"{cell.params['pixel_size_used'][0]:.3f} um/px):")
     print(pd.DataFrame(rows).round(1).to_string(index=False))
     print(f"cells {len(c)}, cell-mode H-score {cell.summary.h_score[0]:.1f}, "
           f"pixel-mode H-score {pixel.summary.h_score[0]:.1f}")  # fmt: skip
