@@ -47,7 +47,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import _cut_borders, segment_nuclei
-from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
+from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
                      DETECTION_IMAGES, MEASURES, CellParams)
 
 __all__ = [
@@ -147,7 +147,7 @@ def _check_params(params: dict) -> dict:
                 raise ParameterError(f"{key} must be True or False; got {val!r}.")
             p[key] = bool(val)
             continue
-        if key in ("threshold", "split_contrast", "rescue_radius_um") and val is None:
+        if key in ("threshold", "split_contrast", "rescue_radius_um", "split_dab_od") and val is None:
             continue
         if key == "detection_image":
             if val not in (None, *DETECTION_IMAGES):
@@ -387,6 +387,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         p["split_contrast"] = AUTO_SPLIT_CONTRAST["od_sum" if use_sum else "hematoxylin"]
     if p["rescue_radius_um"] is None:
         p["rescue_radius_um"] = AUTO_RESCUE_RADIUS_UM["od_sum" if use_sum else "hematoxylin"]
+    if p["split_dab_od"] is None:
+        p["split_dab_od"] = AUTO_SPLIT_DAB_OD["od_sum" if use_sum else "hematoxylin"]
     if use_sum:
         if detection_od is None:
             det_img = h + np.maximum(d, 0)
@@ -444,10 +446,12 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             max_area=derived["max_nucleus_area_px"], split_by_shape=p["split_by_shape"],
             split_tolerance=derived["split_tolerance_px"], boundary_sigma=derived["boundary_sigma_px"],
             opening_radius=derived["opening_radius_px"], relative_threshold=p["relative_threshold"],
-            peak_radius=derived["peak_radius_px"], dab_od=None if use_sum else dw,
-            dab_hole_radius=derived["dab_hole_radius_px"], dab_hole_weight=p["dab_hole_weight"],
+            peak_radius=derived["peak_radius_px"], dab_od=dw,
+            dab_hole_radius=derived["dab_hole_radius_px"],
+            dab_hole_weight=0.0 if use_sum else p["dab_hole_weight"],  # DAB is in the nucleus
             dab_hole_floor=p["dab_hole_floor"], split_contrast=p["split_contrast"],
             seed_sigma=derived["seed_sigma_px"], rescue_radius=derived["rescue_radius_px"],
+            split_dab_od=p["split_dab_od"],
         )  # fmt: skip
         cw, free = _expand(nw, derived["cell_expansion_px"], mw)
         if work_shape != shape:

@@ -253,7 +253,8 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> 
 
 def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
                         seed: np.ndarray | None = None, seed_radius: float = 1.0,
-                        min_area: float = 0.0) -> np.ndarray:
+                        min_area: float = 0.0, dab: np.ndarray | None = None,
+                        dab_merge: float = 0.0) -> np.ndarray:
     """Watershed of the smoothed intensity from nucleus seeds, shallow dips merged.
 
     Seeds are the local maxima (within ``seed_radius``) of ``seed`` (a
@@ -264,7 +265,10 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     touching a dark one, or two nuclei that overlap without a neck, are split;
     the chromatin texture inside one nucleus is not.  A basin smaller than
     ``min_area`` (a granule of a coarsely stained nucleus) always joins its
-    neighbour.
+    neighbour, and so do two basins whose mean ``dab`` both reach
+    ``dab_merge``: the split is for a stained nucleus against an unstained
+    one; two stained pieces are left to the shape split (a large granular
+    positive nucleus otherwise falls into several).
     """
     src = np.where(fg, hs if seed is None else seed, np.float32(-1e3)).astype(np.float32)
     k = _disk(seed_radius) if seed is not None else np.ones((3, 3), np.uint8)
@@ -291,6 +295,11 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     if min_area > 0 and a.size:
         area = np.bincount(basins.ravel(), minlength=n_lab + 1)
         merge |= np.minimum(area[a], area[b]) < min_area
+    if dab is not None and dab_merge > 0 and a.size:
+        cnt = np.bincount(basins.ravel(), minlength=n_lab + 1)
+        tot = np.bincount(basins.ravel(), weights=dab.ravel(), minlength=n_lab + 1)
+        mean = tot / np.maximum(cnt, 1)
+        merge |= (mean[a] >= dab_merge) & (mean[b] >= dab_merge)
     if merge.any():
         graph = sparse.coo_matrix(
             (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n_lab + 1, n_lab + 1)
@@ -391,6 +400,7 @@ def segment_nuclei(
     seed_sigma: float = 0.0,
     split_min_area_factor: float = 0.0,
     rescue_radius: float = 0.0,
+    split_dab_od: float = 0.0,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -455,6 +465,9 @@ def segment_nuclei(
     rescue_radius : float
         Second pass for foreground no nucleus took, at least twice this wide
         (0 = off).
+    split_dab_od : float
+        With ``dab_od``: two intensity basins whose mean DAB OD both reach
+        this are not split by intensity (0 = off).
 
     Returns
     -------
@@ -501,7 +514,7 @@ def segment_nuclei(
             seed = _smooth(h, seed_sigma)
         labels = _split_by_intensity(labels > 0, hb if seed is not None else hs, split_contrast,
                                      0.25 * threshold, seed, max(seed_sigma, 1.0),
-                                     split_min_area_factor * min_area)
+                                     split_min_area_factor * min_area, dab_od, split_dab_od)
         if relative_threshold > 0:
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
         labels = _cut_borders(labels)

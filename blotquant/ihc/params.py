@@ -29,7 +29,7 @@ from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_f
 
 __all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASURES",
            "DETECTION_IMAGES", "AUTO_THRESHOLD", "AUTO_SPLIT_CONTRAST",
-           "AUTO_RESCUE_RADIUS_UM",
+           "AUTO_RESCUE_RADIUS_UM", "AUTO_SPLIT_DAB_OD",
            "DEFAULT_THRESHOLDS", "MAGNIFICATION_UM_PER_PX", "RECORDED_KEYS"]
 
 MODES = ("cell", "pixel")
@@ -47,6 +47,10 @@ AUTO_SPLIT_CONTRAST = {"hematoxylin": 0.0, "od_sum": 0.15}
 #: ``rescue_radius_um=None``: a second pass for pale nuclei left as the shoulder of a dark one
 #: (OD sum); off on hematoxylin (JPEG-blocky gaps between stained cells would qualify).
 AUTO_RESCUE_RADIUS_UM = {"hematoxylin": 0.0, "od_sum": 1.5}
+#: ``split_dab_od=None``: on the OD sum, two touching pieces that both carry DAB (mean OD
+#: >= 0.15, below QuPath's 1+ threshold) are one granular positive nucleus for the
+#: intensity split (the shape split still separates two positive nuclei at a neck).
+AUTO_SPLIT_DAB_OD = {"hematoxylin": 0.0, "od_sum": 0.15}
 MEASURES = ("mean", "max")
 #: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
 DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
@@ -188,6 +192,10 @@ class CellParams(Params):
                                      "least twice this wide becomes a nucleus (0 = off; none: "
                                      "1.5 on the OD sum, 0 on hematoxylin)",
                                      check=optional(nonneg_float), unit="um", cli=False)
+    split_dab_od: object = param(None, "intensity split: two pieces whose mean DAB OD both "
+                                 "reach this stay one nucleus (0 = off; none: 0.15 on the OD "
+                                 "sum, 0 on hematoxylin)", check=optional(nonneg_float),
+                                 cli=False)
     nucleus_radius_um: float = param(3.3, "typical nucleus equivalent radius the pixel-size "
                                      "estimate assumes (nuclei 5-10 um across)",
                                      check=positive_float, unit="um", cli=False)

@@ -77,9 +77,9 @@ def test_real_tiles_scale_and_outputs(scored):
 
 
 def test_real_tiles_current_accuracy(scored):
-    # what cell mode reaches today (2026-12-01, pixel size estimated): Bladder1 recall 0.77 /
-    # precision 0.91 / % positive +1.5; Lung1 0.90 / 0.70 / +7.3 (docs/benchmarks/cells.md)
-    floors = {"Bladder1": (0.74, 0.87, 3.5), "Lung1": (0.85, 0.65, 8.5)}
+    # what cell mode reaches today (2026-12-01, pixel size estimated): Bladder1 recall 0.74 /
+    # precision 0.89 / % positive -0.3; Lung1 0.90 / 0.73 / +2.0 (docs/benchmarks/cells.md)
+    floors = {"Bladder1": (0.71, 0.86, 2.0), "Lung1": (0.85, 0.68, 4.0)}
     for name, m in scored.items():
         recall, precision, err = floors[name]
         assert m["recall"] >= recall, name
@@ -87,10 +87,14 @@ def test_real_tiles_current_accuracy(scored):
         assert abs(m["pct_error"]) <= err, name
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 targets on real tissue not reached yet "
-                   "(faint DAPI-only nuclei missed in Bladder1, granular positive nuclei "
-                   "over-split in Lung1)")
+@pytest.mark.xfail(strict=True, reason="issue 11 detection targets on real tissue not reached "
+                   "yet (faint DAPI-only nuclei missed in Bladder1, unevenly stained nuclei "
+                   "split in Lung1)")
 def test_real_tiles_targets(scored):
-    errs = [abs(m["pct_error"]) for m in scored.values()]
     assert all(m["recall"] >= 0.85 and m["precision"] >= 0.9 for m in scored.values())
+
+
+def test_real_tiles_percent_positive_targets(scored):
+    # the % positive targets are met: |error| median <= 3, worst <= 6 points
+    errs = [abs(m["pct_error"]) for m in scored.values()]
     assert np.median(errs) <= 3 and max(errs) <= 6
