@@ -380,6 +380,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             raise ParameterError(f"mask must have the image's shape {h.shape}; got {mask.shape}.")
         mask = mask.astype(bool)
     p = _check_params(params)
+    given = dict(p)  # before the automatic (None) values are resolved
     use_sum = p["detection_image"] == "od_sum"
     if p["threshold"] is None:
         p["threshold"] = AUTO_THRESHOLD["od_sum" if use_sum else "hematoxylin"]
@@ -402,8 +403,9 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
     estimate = None
     if pixel_size_um is None and p["estimate_pixel_size"] and h.size:
         from .scale import estimate_pixel_size  # noqa: PLC0415 (scale imports this module)
-        estimate = estimate_pixel_size(h, d, mask=mask, detection_od=det_img if use_sum else None,
-                                       params=p)
+        # on hematoxylin whatever the marker: the estimate is about the nuclei, not the stain
+        estimate = estimate_pixel_size(h, d, mask=mask,
+                                       params={**given, "detection_image": "hematoxylin"})
         if estimate.pixel_size_um is not None:
             pixel_size_um = estimate.pixel_size_um
     (pr, pc), known = _pixel_size(pixel_size_um, p["assumed_pixel_size_um"])

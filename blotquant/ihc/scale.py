@@ -15,8 +15,10 @@ tiles we measured), so:
    small radii, cytoplasm and stroma only at radii far above a nucleus, so
    the mode is robust to staining and to the (unknown) scale.  This gives a
    first pixel size within about 30 %;
-2. **refinement** (:func:`estimate_pixel_size`): nuclei are detected at that
-   pixel size on a few tissue tiles and the median equivalent radius of the
+2. **refinement** (:func:`estimate_pixel_size`): nuclei are detected (on
+   hematoxylin, whatever the marker, so the estimate does not depend on the
+   stain) at that pixel size on a few tissue tiles and the median equivalent
+   radius of the
    detected nuclei, in pixels, is set to ``nucleus_radius_um``
    (:class:`~blotquant.ihc.params.CellParams`, default 3.3 um); repeated once
    when the pixel size moved by more than 10 %.
