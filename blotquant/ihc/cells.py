@@ -314,21 +314,28 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         clipped to it and do not reach across it (a cytoplasm never jumps a
         lumen or the glass to pixels it is not connected to).
     detection_od : ndarray, 2-D, optional
-        The optical density sum (in hematoxylin units, see
-        :func:`blotquant.ihc.score.detection_image`) used when
-        ``detection_image="od_sum"``; default ``hematoxylin_od + max(dab_od, 0)``.
+        The optical density sum used when ``detection_image="od_sum"``
+        (in hematoxylin OD units); default ``hematoxylin_od + max(dab_od, 0)``.
+        :func:`blotquant.ihc.score.detection_image` says which image a marker
+        uses.
     **params
         Fields of :class:`~blotquant.ihc.params.CellParams` (QuPath defaults
         plus ours; ``DEFAULT_PARAMS``):
         ``requested_pixel_size_um`` (0.5; detection runs at this scale when the
         image is finer), ``assumed_pixel_size_um`` (0.5),
         ``background_radius_um`` (8; 0 = no background subtraction),
-        ``sigma_um`` (1.5), ``threshold`` (0.1 OD of the detection image),
+        ``sigma_um`` (1.5), ``threshold`` (None: 0.1 OD on hematoxylin, 0.05 on
+        the OD sum),
         ``min_nucleus_area_um2`` (10), ``max_nucleus_area_um2`` (400),
         ``split_by_shape`` (True), ``split_tolerance_um`` (0.25; neck depth
-        needed to split touching nuclei), ``split_contrast`` (0.2; touching
-        nuclei whose smoothed OD dips by this fraction of the paler one's
-        peak are split by intensity first), ``boundary_sigma_um`` (0.5; lighter
+        needed to split touching nuclei), ``split_contrast`` (None: 0.15 on
+        the OD sum, else 0; touching nuclei whose smoothed OD dips by this
+        fraction of the paler one's peak are split by intensity first),
+        ``seed_sigma_um`` (1.0; smoothing whose maxima seed that split),
+        ``split_dab_od`` (None: 0.15 on the OD sum; two DAB-carrying pieces
+        stay one nucleus), ``rescue_radius_um`` (None: 1.5 on the OD sum; a
+        second pass for pale nuclei cut away as a dark one's shoulder),
+        ``boundary_sigma_um`` (0.5; lighter
         smoothing that draws the nucleus outline, see
         :func:`~blotquant.ihc.nuclei.segment_nuclei`), ``opening_radius_um``
         (1; removes thin lines/rings such as JPEG halos, 0 = off),
