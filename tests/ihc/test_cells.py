@@ -430,3 +430,66 @@ def test_colon_cell_counts_and_classes(colon):
     # cell-mode H-score near the pixel-mode one (cells weight the positive epithelium more)
     h_cell, h_pixel = float(cell.summary.h_score[0]), float(pixel.summary.h_score[0])
     assert abs(h_cell - h_pixel) <= 50 and 120 <= h_cell <= 200
+
+
+# --- issue 11: marker-driven detection, cytoplasm in tissue, pixel scores beside -----------
+
+
+def test_dab_positive_nucleus_found_on_the_od_sum():
+    # a Ki67-like nucleus: strong DAB, almost no hematoxylin, next to a negative one
+    yy, xx = np.mgrid[:80, :120]
+    pos = (yy - 40) ** 2 + (xx - 35) ** 2 <= 64
+    neg = (yy - 40) ** 2 + (xx - 85) ** 2 <= 64
+    h = np.where(neg, 0.5, np.where(pos, 0.05, 0.0)).astype(np.float32)
+    d = np.where(pos, 0.7, 0.0).astype(np.float32)
+    kw = dict(pixel_size_um=0.5, background_radius_um=0)
+    on_h = detect_cells(h, d, detection_image="hematoxylin", **kw)
+    on_sum = detect_cells(h, d, detection_image="od_sum", **kw)
+    assert len(on_h) == 1  # the positive nucleus is invisible in hematoxylin
+    assert len(on_sum) == 2 and on_sum.params["detection_image"] == "od_sum"
+    assert sorted(np.round(on_sum.table.nucleus_dab_od_mean, 1)) == [0.0, 0.7]
+
+
+def test_cytoplasm_does_not_jump_a_lumen_and_is_flagged_at_the_edge():
+    # nucleus next to a 3 px strip of glass (lumen); tissue continues beyond it
+    h = np.zeros((80, 80), np.float32)
+    yy, xx = np.mgrid[:80, :80]
+    h[(yy - 40) ** 2 + (xx - 30) ** 2 <= 36] = 0.6
+    tissue = np.ones((80, 80), bool)
+    tissue[:, 40:43] = False
+    det = detect_cells(h, np.zeros_like(h), pixel_size_um=0.5, mask=tissue,
+                       background_radius_um=0)
+    assert len(det) == 1
+    cell = det.cells == 1
+    assert not cell[:, 40:].any()  # nothing beyond the lumen although within 5 um
+    assert 0.5 < det.table.cytoplasm_in_tissue[0] < 0.95
+    free = detect_cells(h, np.zeros_like(h), pixel_size_um=0.5, background_radius_um=0)
+    assert free.table.cytoplasm_in_tissue[0] == 1.0 and free.cells[:, 43:].any()
+
+
+def test_marker_sets_detection_image_and_primary_score(synth):
+    from blotquant.ihc import score_ihc
+
+    s, _ = synth
+    cyto = score_ihc(s.image, pixel_size_um=0.5)
+    assert cyto.summary.primary_score[0] == "h_score"
+    assert cyto.params["detection_image"] == "hematoxylin"
+    assert cyto.params["compartment_used"] == "cytoplasm"
+    nuc = score_ihc(s.image, pixel_size_um=0.5, marker="nuclear")
+    assert nuc.summary.primary_score[0] == "pct_positive"
+    assert nuc.params["detection_image"] == "od_sum" and nuc.params["compartment_used"] == "nucleus"
+
+
+def test_pixel_scores_beside_cell_scores(synth):
+    from blotquant.ihc import rescore, score_ihc
+
+    s, _ = synth
+    cell = score_ihc(s.image, pixel_size_um=0.5)
+    pixel = score_ihc(s.image, pixel_size_um=0.5, mode="pixel")
+    for col, pcol in (("h_score", "pixel_h_score"), ("pct_positive", "pixel_pct_positive")):
+        assert cell.summary[pcol][0] == pytest.approx(pixel.summary[col][0])
+        assert pixel.summary[pcol][0] == pytest.approx(pixel.summary[col][0])
+    lower = rescore(cell, (0.1, 0.3, 0.5))
+    assert lower.summary.pixel_h_score[0] > cell.summary.pixel_h_score[0]
+    assert lower.summary.pixel_h_score[0] == pytest.approx(
+        rescore(pixel, (0.1, 0.3, 0.5)).summary.h_score[0])
