@@ -217,12 +217,9 @@ def _stats(lab: np.ndarray, v: np.ndarray, n: int, with_max: bool = True):
         mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     if not with_max:
         return count, mean, None
-    if n == 0 or lab.size == 0:
-        return count, mean, np.full(n, np.nan)
-    from scipy import ndimage as ndi  # noqa: PLC0415
-
-    vmax = np.asarray(ndi.maximum(v, labels=lab, index=np.arange(1, n + 1)), np.float64)
-    vmax = np.where(count > 0, vmax, np.nan)
+    vmax = np.full(n + 1, -np.inf, np.float32)
+    np.maximum.at(vmax, lab, v)
+    vmax = np.where(count > 0, vmax[1:].astype(np.float64), np.nan)
     return count, mean, vmax
 
 

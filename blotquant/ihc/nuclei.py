@@ -149,11 +149,11 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _label_max(labels: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Maximum of ``values`` per label 0..n-1 (0 where a label has no pixel); C speed."""
+    """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel)."""
     out = np.zeros(n, np.float32)
-    if n > 1:
-        out[1:] = ndi.maximum(values, labels=labels, index=np.arange(1, n))
-    return np.nan_to_num(out, nan=0.0, neginf=0.0)
+    sel = labels > 0
+    np.maximum.at(out, labels[sel], values[sel])  # numpy >= 1.25: fast unbuffered loop
+    return out
 
 
 def _coarse(op, image: np.ndarray, radius: float) -> np.ndarray:
