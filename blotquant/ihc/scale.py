@@ -55,7 +55,7 @@ import numpy as np
 from ..errors import ParameterError
 
 __all__ = ["SOFTWARE_DEFAULT_DPI", "is_software_default", "granulometry", "ScaleEstimate",
-           "estimate_pixel_size", "GRANULOMETRY_RADIUS_UM"]
+           "estimate_pixel_size", "GRANULOMETRY_RADIUS_UM", "PLAUSIBLE_UM_PER_PX"]
 
 #: Resolutions that image software writes when nobody set one (dots per inch).
 SOFTWARE_DEFAULT_DPI = (1, 72, 96, 100, 120, 144, 150, 180, 200, 240, 300, 360, 400, 600, 720,
@@ -65,6 +65,8 @@ GRANULOMETRY_RADIUS_UM = 3.1
 _STEP = 2 ** 0.25            # radius ratio between successive openings
 _R_MIN, _R_MAX = 1.2, 48.0   # radii searched (px): 0.07-2.5 um/px for 3.3 um nuclei
 _TILE = 384                  # side of the tiles the estimate is computed on (px)
+#: Range of estimates accepted (um/px); outside it the estimate is clipped, with a note.
+PLAUSIBLE_UM_PER_PX = (0.05, 4.0)
 _MAX_TILES = 4
 
 
@@ -320,5 +322,11 @@ def estimate_pixel_size(hematoxylin_od, dab_od=None, *, mask=None, detection_od=
         ps = new
         if moved <= 0.1:
             break
+    note = ""
+    if not PLAUSIBLE_UM_PER_PX[0] <= ps <= PLAUSIBLE_UM_PER_PX[1]:
+        clipped = float(np.clip(ps, *PLAUSIBLE_UM_PER_PX))
+        note = (f"estimate {ps:.3g} um/px is outside {PLAUSIBLE_UM_PER_PX[0]}-"
+                f"{PLAUSIBLE_UM_PER_PX[1]} um/px (no cells at this scale?): clipped to {clipped:.3g}")
+        ps = clipped
     return ScaleEstimate(ps, nucleus_radius_px=radius, granulometry_radius_px=rg, n_nuclei=n,
-                         history=history)
+                         history=history, note=note)
