@@ -363,7 +363,7 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
             note = (f"estimated from the nuclei ({est['n_nuclei']} nuclei, median equivalent "
                     f"radius {est['nucleus_radius_px']} px = {P.cell.nucleus_radius_um:g} um); "
                     "give pixel_size_um or magnification if known")
-            params["pixel_size_note"] = "; ".join(x for x in (pixel_size_note, note) if x)
+            params["pixel_size_note"] = "; ".join(x for x in (pixel_size_note, note, est["note"]) if x)
         elif det.params["pixel_size_source"] == "assumed":
             params["pixel_size_note"] = "; ".join(
                 x for x in (pixel_size_note, f"assumed {P.cell.assumed_pixel_size_um:g} um/px "
