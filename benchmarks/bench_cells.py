@@ -1,6 +1,8 @@
 """Benchmark: cell detection accuracy and throughput (blotquant.ihc.cells).
 
 Run:  python benchmarks/bench_cells.py [--seeds 8] [--size 2048] [--quick]
+      python benchmarks/bench_cells.py --real [--overlays docs/images]   # real tiles only
+      python benchmarks/bench_cells.py --scale                          # unknown pixel size only
 
 Accuracy on synthetic H-DAB cell images with known nuclei and classes
 (blotquant.synthetic.cells.make_cell_image -> RGB -> deconvolve -> detect_cells):
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -201,10 +204,193 @@ def colon_report():
     s = dab[yi, xi] < 0.1
     rows.append({"part": "stroma (smoothed DAB < 0.1)", "cells": int(s.sum()),
                  "pct_positive": 100 * float((c["class"][s] > 0).mean())})  # fmt: skip
-    print("\nColon section (skimage.data.immunohistochemistry, 0.5 um/px assumed):")
+    print(f"\nColon section (skimage.data.immunohistochemistry, pixel size {cell.params['pixel_size_source']} "
+          f"{cell.params['pixel_size_used'][0]:.3f} um/px):")
     print(pd.DataFrame(rows).round(1).to_string(index=False))
     print(f"cells {len(c)}, cell-mode H-score {cell.summary.h_score[0]:.1f}, "
           f"pixel-mode H-score {pixel.summary.h_score[0]:.1f}")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- real tissue
+DEEPLIIF = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ihc" / "deepliif"
+
+
+def deepliif_truth(folder, name):
+    """Truth nuclei of a DeepLIIF tile: (y, x, radius, positive) of red/blue components."""
+    from skimage import io
+
+    g = io.imread(folder / f"train_{name}_gt_seg.png")[..., :3].astype(int)
+    red = (g[..., 0] > 128) & (g[..., 1] < 100) & (g[..., 2] < 100)
+    blue = (g[..., 2] > 128) & (g[..., 0] < 100) & (g[..., 1] < 100)
+    lab, n = ndi.label(red | blue)
+    idx = np.arange(1, n + 1)
+    ones = np.ones(lab.shape)
+    area = ndi.sum(ones, lab, idx)
+    cy, cx = np.array(ndi.center_of_mass(ones, lab, idx)).reshape(-1, 2).T
+    pos = ndi.sum(red, lab, idx) > area / 2
+    keep = area >= 30  # outline fragments
+    return pd.DataFrame({"y": cy[keep], "x": cx[keep], "radius": np.sqrt(area[keep] / np.pi),
+                         "positive": pos[keep]})
+
+
+def match_truth(truth, cells):
+    """One-to-one centroid matching within the true nucleus' equivalent radius."""
+    if not len(truth) or not len(cells):
+        return np.zeros(0, int), np.zeros(0, int)
+    d = np.hypot(truth.y.to_numpy()[:, None] - cells.y.to_numpy()[None],
+                 truth.x.to_numpy()[:, None] - cells.x.to_numpy()[None])
+    cost = np.where(d <= truth.radius.to_numpy()[:, None], d, 1e6)
+    r, c = linear_sum_assignment(cost)
+    ok = cost[r, c] < 1e6
+    return r[ok], c[ok]
+
+
+def draw_overlay(rgb, res, truth=None, matched=(None, None)):
+    import cv2
+
+    o = np.ascontiguousarray(rgb.copy())
+    nl = res.nuclei_labels.astype(np.float32)
+    edge = ((cv2.dilate(nl, np.ones((3, 3))) != nl) | (cv2.erode(nl, np.ones((3, 3))) != nl)) & (nl > 0)
+    c = res.cells
+    pos = np.zeros(int(nl.max()) + 1, bool)
+    pos[c.cell.to_numpy()] = c["class"].to_numpy() > 0
+    lab = res.nuclei_labels
+    o[edge & ~pos[lab]] = (0, 230, 0)
+    o[edge & pos[lab]] = (255, 0, 0)
+    if truth is not None:
+        r, k = matched
+        for i in np.setdiff1d(np.arange(len(truth)), r):
+            cv2.drawMarker(o, (int(truth.x.iloc[i]), int(truth.y.iloc[i])), (255, 0, 255),
+                           cv2.MARKER_CROSS, 10, 2)
+        for j in np.setdiff1d(np.arange(len(c)), k):
+            cv2.circle(o, (int(c.x.iloc[j]), int(c.y.iloc[j])), 4, (255, 140, 0), -1)
+    return o
+
+
+def real_report(folder=DEEPLIIF, overlays=None):
+    """DeepLIIF Ki67 tiles against immunofluorescence truth; large ROIs and colon by eye."""
+    from skimage import data, io
+
+    from blotquant.ihc import score_ihc
+
+    if not folder.is_dir():
+        print(f"\n(real tiles: {folder} not present, skipped)")
+        return None
+    rows = []
+    for name in ("Bladder1", "Lung1"):
+        rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
+        truth = deepliif_truth(folder, name)
+        for label, kw in (("pixel size estimated", {}), ("0.25 um/px given", {"pixel_size_um": 0.25})):
+            res = score_ihc(rgb, marker="nuclear", **kw)
+            r, k = match_truth(truth, res.cells)
+            pct = float(res.summary.pct_positive[0])
+            rows.append({"tile": name, "scale": label,
+                         "um_per_px": res.params["pixel_size_used"][0],
+                         "true_nuclei": len(truth), "cells": len(res.cells),
+                         "recall": len(r) / len(truth), "precision": len(k) / max(len(res.cells), 1),
+                         "true_pct_pos": 100 * truth.positive.mean(), "pct_pos": pct,
+                         "pct_pos_error": pct - 100 * truth.positive.mean(),
+                         "pixel_pct_pos": float(res.summary.pixel_pct_positive[0]),
+                         "matched_class_agreement": float(np.mean((res.cells["class"].to_numpy()[k] > 0)
+                                                                  == truth.positive.to_numpy()[r]))})
+            if overlays is not None and not kw:
+                io.imsave(Path(overlays) / f"cells_deepliif_{name}.png",
+                          draw_overlay(rgb, res, truth, (r, k)), check_contrast=False)
+    df = pd.DataFrame(rows)
+    print("\nDeepLIIF Ki67 tiles vs immunofluorescence truth (marker=nuclear):")
+    print(df.round(3).to_string(index=False))
+    est = df[df.scale == "pixel size estimated"]
+    ok = (est.recall >= 0.85).all() and (est.precision >= 0.9).all() and \
+        (est.pct_pos_error.abs().median() <= 3) and (est.pct_pos_error.abs().max() <= 6)
+    print(f"Targets (recall >= 0.85, precision >= 0.9, |% pos err| median <= 3, worst <= 6): "
+          f"{'MET' if ok else 'NOT MET'}")
+    big = []
+    for name in ("large_ROI_1", "large_ROI_7", "large_ROI_127"):
+        rgb = io.imread(folder / f"{name}.png")[..., :3]
+        for marker in ("nuclear", "cytoplasmic"):
+            res = score_ihc(rgb, marker=marker)
+            s = res.summary.iloc[0]
+            big.append({"field": name, "marker": marker, "um_per_px": res.params["pixel_size_used"][0],
+                        "cells": int(s.n), "pct_positive": s.pct_positive, "h_score": s.h_score,
+                        "pixel_pct_positive": s.pixel_pct_positive, "pixel_h_score": s.pixel_h_score})
+            if overlays is not None and marker == "nuclear" and name == "large_ROI_1":
+                io.imsave(Path(overlays) / f"cells_{name}.png", draw_overlay(rgb, res)[:512, :768],
+                          check_contrast=False)
+    colon = data.immunohistochemistry()
+    for marker in ("cytoplasmic", "nuclear"):
+        res = score_ihc(colon, marker=marker)
+        s = res.summary.iloc[0]
+        big.append({"field": "skimage colon", "marker": marker, "um_per_px": res.params["pixel_size_used"][0],
+                    "cells": int(s.n), "pct_positive": s.pct_positive, "h_score": s.h_score,
+                    "pixel_pct_positive": s.pixel_pct_positive, "pixel_h_score": s.pixel_h_score})
+        if overlays is not None and marker == "cytoplasmic":
+            io.imsave(Path(overlays) / "cells_colon.png", draw_overlay(colon, res), check_contrast=False)
+    print("\nFields without truth (pixel size estimated):")
+    print(pd.DataFrame(big).round(3).to_string(index=False))
+    return df
+
+
+# --------------------------------------------------------------------------- unknown pixel size
+SCALE_CASES = {
+    "0.25 um/px": dict(pixel_size_um=0.25),
+    "0.35 um/px": dict(pixel_size_um=0.35),
+    "0.5 um/px": dict(pixel_size_um=0.5),
+    "0.7 um/px": dict(pixel_size_um=0.7),
+    "1.0 um/px": dict(pixel_size_um=1.0),
+    "small cells, 0.5 um/px": dict(pixel_size_um=0.5, nucleus_um=(2.2, 3.3), cytoplasm_um=(3.5, 5.0)),
+    "small cells, 0.25 um/px": dict(pixel_size_um=0.25, nucleus_um=(2.2, 3.3), cytoplasm_um=(3.5, 5.0)),
+}
+
+
+def scale_report(seeds=range(3)):
+    """Cell H-score with no pixel size in the file: estimated vs given vs assumed 0.5 um/px."""
+    from blotquant.ihc import score_ihc
+    from blotquant.ihc.scores import h_score as h_of_counts
+
+    rows = []
+    for name, kw in SCALE_CASES.items():
+        for seed in seeds:
+            px = kw["pixel_size_um"]
+            side = round(256 / px)
+            s = make_cell_image(seed, shape=(side, side), **kw)
+            truth = h_of_counts(np.bincount(s.truth.table["class"], minlength=4))
+            est = score_ihc(s.image)
+            given = score_ihc(s.image, pixel_size_um=px)
+            assumed = score_ihc(s.image, cell_params={"estimate_pixel_size": False})
+            rows.append({"case": name, "seed": seed, "estimate_ratio": est.params["pixel_size_used"][0] / px,
+                         "err_estimated": est.summary.h_score[0] - truth,
+                         "err_given": given.summary.h_score[0] - truth,
+                         "err_assumed_0.5": assumed.summary.h_score[0] - truth})
+    df = pd.DataFrame(rows)
+    absmed = lambda v: float(np.median(np.abs(v)))  # noqa: E731
+    absmax = lambda v: float(np.max(np.abs(v)))  # noqa: E731
+    agg = df.groupby("case", sort=False).agg(
+        est_ratio_min=("estimate_ratio", "min"), est_ratio_max=("estimate_ratio", "max"),
+        H_err_est_med=("err_estimated", absmed), H_err_est_max=("err_estimated", absmax),
+        H_err_given_max=("err_given", absmax), H_err_assumed_max=("err_assumed_0.5", absmax))
+    print("\nNo pixel size in the file (estimated pixel size / true; |cell H-score error|):")
+    print(agg.round(3).to_string())
+    std = df[~df.case.str.startswith("small")]
+    e = df.err_estimated.abs()
+    print(f"all cases: |H err| median {e.median():.2f}, worst {e.max():.2f}; "
+          f"estimate/true (standard nuclei) {std.estimate_ratio.min():.3f}-{std.estimate_ratio.max():.3f}")
+    return df
+
+
+def end_to_end(size, repeats):
+    """score_ihc cell mode (white point, tissue, deconvolution, detection, pixel scores)."""
+    from blotquant.ihc import score_ihc
+
+    s = make_cell_image(0, shape=(size, size))
+    mpix = size * size / 1e6
+    out = {}
+    for label, kw in (("cell mode, pixel size given", {"pixel_size_um": 0.5}),
+                      ("cell mode, pixel size estimated", {}),
+                      ("pixel mode", {"mode": "pixel", "pixel_size_um": 0.5})):
+        (t, c), res = best_of(lambda: score_ihc(s.image, **kw), repeats)
+        out[label] = {"seconds": t, "cpu_seconds": c, "Mpix_per_s": mpix / t, "Mpix_per_cpu_s": mpix / c,
+                      "cells": int(res.summary.n[0])}
+    return pd.DataFrame(out).T
 
 
 def main(argv=None):
@@ -215,7 +401,18 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="3 seeds, lossless + jpeg q85 only, 1024 px throughput")
     ap.add_argument("--throughput-only", action="store_true")
     ap.add_argument("--no-colon", action="store_true", help="skip the real colon section counts")
+    ap.add_argument("--real", action="store_true", help="only the real tiles (DeepLIIF, colon)")
+    ap.add_argument("--scale", action="store_true", help="only the unknown-pixel-size synthetic cases")
+    ap.add_argument("--data", type=Path, default=DEEPLIIF, help="DeepLIIF tiles folder")
+    ap.add_argument("--overlays", type=Path, default=None, help="write overlay PNGs here")
     args = ap.parse_args(argv)
+    pd.set_option("display.width", 200, "display.max_columns", 20)
+    if args.real:
+        real_report(args.data, args.overlays)
+        return 0
+    if args.scale:
+        scale_report()
+        return 0
     seeds = range(3 if args.quick else args.seeds)
     variants = {k: VARIANTS[k] for k in ("lossless", "jpeg q85")} if args.quick else VARIANTS
     pd.set_option("display.width", 200, "display.max_columns", 20)
@@ -223,8 +420,10 @@ def main(argv=None):
     ok = True
     if not args.throughput_only:
         ok = report_accuracy(seeds, variants)
+        scale_report(range(2) if args.quick else range(3))
         if not args.no_colon:
             colon_report()
+            real_report(args.data, args.overlays)
     size = 1024 if args.quick else args.size
     thr, _, _ = throughput(size, args.repeats)
     print(f"\nThroughput on a {size}x{size} synthetic image (best of {args.repeats}; peer once):")
@@ -232,6 +431,11 @@ def main(argv=None):
     ratio = thr.seconds.iloc[1] / thr.seconds.iloc[0]
     mratio = thr.seconds.iloc[3] / thr.seconds.iloc[2]
     print(f"\nspeed-up vs peer: detect+measure x{ratio:.1f}, measurement x{mratio:.1f}")
+    e2e = end_to_end(size, args.repeats)
+    print(f"\nscore_ihc end to end on the same {size}x{size} image (best of {args.repeats}):")
+    print(e2e.round(3).to_string())
+    print(f"end-to-end cell mode vs skimage peer detect+measure alone: "
+          f"x{thr.seconds.iloc[1] / e2e.seconds.iloc[0]:.1f}")
     return 0 if ok else 1
 
 

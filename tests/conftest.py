@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BLOTS = REPO.parent / "shared" / "data" / "blots"
+SHARED_IHC = REPO.parent / "shared" / "data" / "ihc"
 
 
 @pytest.fixture
@@ -23,6 +24,14 @@ def shared_blots() -> Path:
     if not SHARED_BLOTS.is_dir():
         pytest.skip("../shared/data/blots is not present")
     return SHARED_BLOTS
+
+
+@pytest.fixture
+def shared_ihc() -> Path:
+    """Folder of real IHC images (test-only; DeepLIIF tiles); skips when absent."""
+    if not (SHARED_IHC / "deepliif").is_dir():
+        pytest.skip("../shared/data/ihc is not present")
+    return SHARED_IHC
 
 
 def require_gui():

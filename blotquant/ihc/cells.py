@@ -1,24 +1,26 @@
 """Cell detection and per-cell DAB scoring (QuPath-style positive cell detection).
 
-:func:`detect_cells` finds nuclei in the hematoxylin OD (background
-subtraction, smoothing, threshold, watershed split by shape; see
+:func:`detect_cells` finds nuclei in the hematoxylin OD or, for nuclear
+markers, the optical density sum (background subtraction, smoothing,
+threshold, intensity and shape split of touching nuclei; see
 :mod:`blotquant.ihc.nuclei`), grows each nucleus into a cell by a fixed
-distance without overlapping its neighbours (nearest-nucleus partition), and
-measures the DAB OD in three compartments: nucleus, cytoplasm (cell minus
-nucleus) and cell. :func:`classify_cells` turns one compartment measure into
-classes 0 (negative), 1 (1+), 2 (2+), 3 (3+) with QuPath's rule
-``value >= threshold``.
+distance without overlapping its neighbours (nearest-nucleus partition),
+clipped to the tissue and connected to its nucleus, and measures the DAB OD
+in three compartments: nucleus, cytoplasm (cell minus nucleus) and cell.
+:func:`classify_cells` turns one compartment measure into classes 0
+(negative), 1 (1+), 2 (2+), 3 (3+) with QuPath's rule ``value >= threshold``.
 
 Default parameters are QuPath's positive cell detection defaults
-(``DEFAULT_PARAMS``), plus a few of our own (outline refinement, local-peak
-outlines, DAB holes as nuclear evidence; see :func:`detect_cells`); lengths
-are in micrometres. When the pixel size is not
-known, ``assumed_pixel_size_um`` (0.5 um/px) converts them to pixels, so the
-default cell expansion is then 10 px; the result's ``params`` says
-``pixel_size_source="assumed"``. When the pixel size is finer than
-``requested_pixel_size_um`` nuclei and cells are found on a downsampled copy
-(area averaging) and their labels scaled back up; measurements always use the
-full-resolution OD maps.
+(``DEFAULT_PARAMS``, from :class:`~blotquant.ihc.params.CellParams`), plus a
+few of our own (outline refinement, local-peak outlines, DAB holes as nuclear
+evidence, intensity split, second pass; see :func:`detect_cells`); lengths
+are in micrometres. When the pixel size is not known it is estimated from the
+size of the nuclei (:mod:`blotquant.ihc.scale`; ``pixel_size_source=
+"estimated"``), or, with ``estimate_pixel_size=False``,
+``assumed_pixel_size_um`` (0.5 um/px) converts lengths to pixels
+(``"assumed"``). When the pixel size is finer than ``requested_pixel_size_um``
+nuclei and cells are found on a downsampled copy (area averaging) and their
+labels scaled back up; measurements always use the full-resolution OD maps.
 
 Examples
 --------
@@ -44,8 +46,9 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .classify import intensity_classes
-from .nuclei import segment_nuclei
-from .params import COMPARTMENTS, DEFAULT_THRESHOLDS, MEASURES, CellParams
+from .nuclei import _cut_borders, segment_nuclei
+from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
+                     DETECTION_IMAGES, MEASURES, CellParams)
 
 __all__ = [
     "CellDetection",
@@ -63,7 +66,7 @@ __all__ = [
 CELL_MEASURES = tuple(f"{c}_dab_od_{m}" for c in COMPARTMENTS for m in MEASURES)
 TABLE_COLUMNS = (
     "cell", "y", "x", "nucleus_area", "cell_area", "nucleus_area_um2", "cell_area_um2",
-    *CELL_MEASURES, "nucleus_hematoxylin_od_mean",
+    *CELL_MEASURES, "nucleus_hematoxylin_od_mean", "cytoplasm_in_tissue",
 )  # fmt: skip
 
 #: QuPath positive-cell-detection defaults (lengths in um, areas in um^2, OD in log10 units).
@@ -139,10 +142,17 @@ def _check_params(params: dict) -> dict:
         )
     p = {**DEFAULT_PARAMS, **params}
     for key, val in p.items():
-        if key == "split_by_shape":
+        if key in ("split_by_shape", "estimate_pixel_size"):
             if not isinstance(val, (bool, np.bool_, int, np.integer)):
-                raise ParameterError(f"split_by_shape must be True or False; got {val!r}.")
+                raise ParameterError(f"{key} must be True or False; got {val!r}.")
             p[key] = bool(val)
+            continue
+        if key in ("threshold", "split_contrast", "rescue_radius_um", "split_dab_od") and val is None:
+            continue
+        if key == "detection_image":
+            if val not in (None, *DETECTION_IMAGES):
+                raise ParameterError(f"detection_image must be one of {DETECTION_IMAGES} or None; "
+                                     f"got {val!r}.")
             continue
         try:
             val = float(val)
@@ -164,13 +174,19 @@ def _upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return labels[rows[:, None], cols[None, :]]
 
 
-def _expand(nuclei: np.ndarray, distance: float) -> np.ndarray:
-    """Grow labels by ``distance`` px into the nearest-label partition (no overlap)."""
+def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None):
+    """Grow labels by ``distance`` px into the nearest-label partition (no overlap).
+
+    With ``mask`` (tissue), cells are clipped to it and each keeps only the
+    pixels 4-connected to its nucleus, so a cytoplasm does not jump across a
+    lumen or a strip of glass.  Returns ``(cells, free)``: ``free`` is the
+    unclipped partition (the same array when there is no mask).
+    """
     if distance <= 0 or not nuclei.any():
-        return nuclei.copy()
+        return nuclei.copy(), nuclei
     bg = (nuclei == 0).astype(np.uint8)
     if not bg.any():
-        return nuclei.copy()
+        return nuclei.copy(), nuclei
     # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
     # distance, within ~2% of the exact one)
     dist, idx = cv2.distanceTransformWithLabels(bg, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
@@ -179,7 +195,18 @@ def _expand(nuclei: np.ndarray, distance: float) -> np.ndarray:
     lut[idx[~zero]] = nuclei[~zero]  # idx of a nucleus pixel is its own index
     cells = lut[idx]
     cells[zero & (dist > distance)] = 0
-    return cells
+    if mask is None or mask.all():
+        return cells, cells
+    free = cells
+    cells = np.where(mask, free, 0).astype(np.int32)
+    # keep the part of each cell that is connected to its nucleus
+    cut = _cut_borders(cells)
+    n_cc, cc = cv2.connectedComponents((cut > 0).astype(np.uint8), connectivity=4)
+    has_nucleus = np.zeros(n_cc, bool)
+    has_nucleus[cc[nuclei > 0]] = True
+    has_nucleus[0] = True  # border pixels of the cut stay with their cell
+    cells[~has_nucleus[cc]] = 0
+    return cells, free
 
 
 def _stats(lab: np.ndarray, v: np.ndarray, n: int, with_max: bool = True):
@@ -265,7 +292,8 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
     return table[table["nucleus_area"] > 0].reset_index(drop=True)
 
 
-def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **params) -> CellDetection:
+def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detection_od=None,
+                 **params) -> CellDetection:
     """Detect nuclei and cells and measure DAB per compartment.
 
     Parameters
@@ -274,42 +302,57 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         Hematoxylin and DAB optical density (QuPath units), same shape, e.g.
         channels 0 and 1 of :func:`blotquant.ihc.deconvolution.deconvolve`.
     pixel_size_um : float or (row, col), optional
-        Pixel size in um/px. When None, ``assumed_pixel_size_um`` (default 0.5)
-        is used to convert lengths to pixels and the um^2 columns are NaN.
+        Pixel size in um/px. When None it is estimated from the size of the
+        nuclei (:func:`blotquant.ihc.scale.estimate_pixel_size`;
+        ``estimate_pixel_size=False``: ``assumed_pixel_size_um``, 0.5) and
+        the um^2 columns are NaN.
     mask : ndarray of bool, optional
-        Tissue/region mask: nuclei are only detected inside it and cells are
-        clipped to it.
+        Tissue/region mask: nuclei are only detected inside it; cells are
+        clipped to it and do not reach across it (a cytoplasm never jumps a
+        lumen or the glass to pixels it is not connected to).
+    detection_od : ndarray, 2-D, optional
+        The optical density sum used when ``detection_image="od_sum"``
+        (in hematoxylin OD units); default ``hematoxylin_od + max(dab_od, 0)``.
+        :func:`blotquant.ihc.score.detection_image` says which image a marker
+        uses.
     **params
-        Overrides of ``DEFAULT_PARAMS`` (QuPath defaults):
+        Fields of :class:`~blotquant.ihc.params.CellParams` (QuPath defaults
+        plus ours; ``DEFAULT_PARAMS``):
         ``requested_pixel_size_um`` (0.5; detection runs at this scale when the
         image is finer), ``assumed_pixel_size_um`` (0.5),
         ``background_radius_um`` (8; 0 = no background subtraction),
-        ``sigma_um`` (1.5), ``threshold`` (0.1 hematoxylin OD),
+        ``sigma_um`` (1.5), ``threshold`` (None: 0.1 OD on hematoxylin, 0.05 on
+        the OD sum),
         ``min_nucleus_area_um2`` (10), ``max_nucleus_area_um2`` (400),
-        ``split_by_shape`` (True), ``split_tolerance_um`` (0.5; neck depth
-        needed to split touching nuclei), ``boundary_sigma_um`` (0.5; lighter
+        ``split_by_shape`` (True), ``split_tolerance_um`` (0.25; neck depth
+        needed to split touching nuclei), ``split_contrast`` (None: 0.15 on
+        the OD sum, else 0; touching nuclei whose smoothed OD dips by this
+        fraction of the paler one's peak are split by intensity first),
+        ``seed_sigma_um`` (1.0; smoothing whose maxima seed that split),
+        ``split_dab_od`` (None: 0.15 on the OD sum; two DAB-carrying pieces
+        stay one nucleus), ``rescue_radius_um`` (None: 1.5 on the OD sum; a
+        second pass for pale nuclei cut away as a dark one's shoulder),
+        ``boundary_sigma_um`` (0.5; lighter
         smoothing that draws the nucleus outline, see
         :func:`~blotquant.ihc.nuclei.segment_nuclei`), ``opening_radius_um``
-        (1; removes thin hematoxylin lines/rings such as JPEG halos, 0 = off),
+        (1; removes thin lines/rings such as JPEG halos, 0 = off),
         ``relative_threshold`` (0.5; a nucleus outline is drawn at this fraction
         of its own peak OD when that exceeds ``threshold``, 0 = off),
-        ``peak_radius_um`` (6; before the split that peak is taken within this
-        radius, so a pale nucleus touching a dark one keeps its own outline;
-        0 = the whole object's peak), ``dab_hole_radius_um`` (4),
+        ``peak_radius_um`` (6; without the intensity split, the peak of that
+        outline is taken within this radius), ``dab_hole_radius_um`` (4),
         ``dab_hole_weight`` (0.5) and ``dab_hole_floor`` (0.07 OD): pale nuclei
-        inside DAB-positive cytoplasm are holes in the DAB; the depth of DAB
-        holes up to about twice the radius wide (black top-hat), times the
-        weight, is added to the background-subtracted hematoxylin where that
-        exceeds the floor, capped at the excess (so the hematoxylin contrast at
-        most doubles and unstained tissue is unaffected; weight 0 = off),
-        ``cell_expansion_um`` (5).
-        The background (top-hat) is computed inside ``mask`` only, so narrow
-        wedges of dense stroma along the glass are not taken for nuclei.
+        inside DAB-positive cytoplasm are holes in the DAB (hematoxylin
+        detection only), ``cell_expansion_um`` (5), ``detection_image``
+        (``hematoxylin`` or ``od_sum``; None = hematoxylin here, score_ihc
+        chooses by marker), ``estimate_pixel_size`` (True),
+        ``nucleus_radius_um`` (3.3, what the estimate assumes).
 
     Returns
     -------
     CellDetection
-        ``table``, ``nuclei``, ``cells`` and ``params``.
+        ``table``, ``nuclei``, ``cells`` and ``params`` (pixel size used and
+        its source: ``given``, ``estimated`` or ``assumed``; the estimate's
+        record under ``pixel_size_estimate``).
 
     Raises
     ------
@@ -323,7 +366,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
     >>> yy, xx = np.mgrid[:50, :80]
     >>> for cx in (20, 60):
     ...     h[(yy - 25) ** 2 + (xx - cx) ** 2 <= 36] = 0.5
-    >>> det = detect_cells(h, dab)          # pixel size unknown: 0.5 um/px assumed
+    >>> det = detect_cells(h, dab, estimate_pixel_size=False)   # 0.5 um/px assumed
     >>> len(det), det.params["pixel_size_source"], det.params["cell_expansion_px"]
     (2, 'assumed', 10.0)
     >>> bool(np.all(det.cells[det.nuclei > 0] == det.nuclei[det.nuclei > 0]))
@@ -341,19 +384,50 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
             raise ParameterError(f"mask must have the image's shape {h.shape}; got {mask.shape}.")
         mask = mask.astype(bool)
     p = _check_params(params)
+    given = dict(p)  # before the automatic (None) values are resolved
+    use_sum = p["detection_image"] == "od_sum"
+    if p["threshold"] is None:
+        p["threshold"] = AUTO_THRESHOLD["od_sum" if use_sum else "hematoxylin"]
+    if p["split_contrast"] is None:
+        p["split_contrast"] = AUTO_SPLIT_CONTRAST["od_sum" if use_sum else "hematoxylin"]
+    if p["rescue_radius_um"] is None:
+        p["rescue_radius_um"] = AUTO_RESCUE_RADIUS_UM["od_sum" if use_sum else "hematoxylin"]
+    if p["split_dab_od"] is None:
+        p["split_dab_od"] = AUTO_SPLIT_DAB_OD["od_sum" if use_sum else "hematoxylin"]
+    if use_sum:
+        if detection_od is None:
+            det_img = h + np.maximum(d, 0)
+        else:
+            det_img = _as_od("detection_od", detection_od)
+            if det_img.shape != h.shape:
+                raise ParameterError(f"detection_od must have the image's shape {h.shape}; "
+                                     f"got {det_img.shape}.")
+    else:
+        det_img = h
+    estimate = None
+    if pixel_size_um is None and p["estimate_pixel_size"] and h.size:
+        from .scale import estimate_pixel_size  # noqa: PLC0415 (scale imports this module)
+        # on hematoxylin whatever the marker: the estimate is about the nuclei, not the stain
+        estimate = estimate_pixel_size(h, d, mask=mask,
+                                       params={**given, "detection_image": "hematoxylin"})
+        if estimate.pixel_size_um is not None:
+            pixel_size_um = estimate.pixel_size_um
     (pr, pc), known = _pixel_size(pixel_size_um, p["assumed_pixel_size_um"])
+    source = ("estimated" if estimate is not None and estimate.pixel_size_um is not None
+              else "given" if known else "assumed")
+    known = source == "given"
     iso = math.sqrt(pr * pc)
     factor = p["requested_pixel_size_um"] / iso
     shape = h.shape
     if factor > 1.01 and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
-        hw = cv2.resize(h, work_shape[::-1], interpolation=cv2.INTER_AREA)
+        hw = cv2.resize(det_img, work_shape[::-1], interpolation=cv2.INTER_AREA)
         dw = cv2.resize(d, work_shape[::-1], interpolation=cv2.INTER_AREA)
         mw = None
         if mask is not None:
             mw = cv2.resize(mask.astype(np.float32), work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
     else:
-        work_shape, hw, dw, mw, factor = shape, h, d, mask, 1.0
+        work_shape, hw, dw, mw, factor = shape, det_img, d, mask, 1.0
     wr = pr * shape[0] / work_shape[0] if shape[0] else pr
     wc = pc * shape[1] / work_shape[1] if shape[1] else pc
     wiso = math.sqrt(wr * wc)
@@ -368,6 +442,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         "peak_radius_px": p["peak_radius_um"] / wiso,
         "dab_hole_radius_px": p["dab_hole_radius_um"] / wiso,
         "cell_expansion_px": p["cell_expansion_um"] / wiso,
+        "seed_sigma_px": p["seed_sigma_um"] / wiso,
+        "rescue_radius_px": p["rescue_radius_um"] / wiso,
     }
     if h.size:
         nw = segment_nuclei(
@@ -377,20 +453,31 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
             split_tolerance=derived["split_tolerance_px"], boundary_sigma=derived["boundary_sigma_px"],
             opening_radius=derived["opening_radius_px"], relative_threshold=p["relative_threshold"],
             peak_radius=derived["peak_radius_px"], dab_od=dw,
-            dab_hole_radius=derived["dab_hole_radius_px"], dab_hole_weight=p["dab_hole_weight"],
-            dab_hole_floor=p["dab_hole_floor"],
+            dab_hole_radius=derived["dab_hole_radius_px"],
+            dab_hole_weight=0.0 if use_sum else p["dab_hole_weight"],  # DAB is in the nucleus
+            dab_hole_floor=p["dab_hole_floor"], split_contrast=p["split_contrast"],
+            seed_sigma=derived["seed_sigma_px"], rescue_radius=derived["rescue_radius_px"],
+            split_dab_od=p["split_dab_od"],
         )  # fmt: skip
-        cw = _expand(nw, derived["cell_expansion_px"])
+        cw, free = _expand(nw, derived["cell_expansion_px"], mw)
         if work_shape != shape:
             nuclei, cells = _upsample_labels(nw, shape), _upsample_labels(cw, shape)
+            free = _upsample_labels(free, shape) if free is not cw else cells
         else:
             nuclei, cells = nw, cw
         if mask is not None:
             nuclei = np.where(mask, nuclei, 0).astype(np.int32)
             cells = np.where(mask, cells, 0).astype(np.int32)
         table = measure_cells(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None)
+        n_all = int(max(nuclei.max(initial=0), cells.max(initial=0), free.max(initial=0)))
+        cyto_free = np.bincount(free[nuclei == 0].ravel(), minlength=n_all + 1)
+        cyto_kept = np.bincount(cells[nuclei == 0].ravel(), minlength=n_all + 1)
+        ids = table["cell"].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(cyto_free[ids] > 0, cyto_kept[ids] / np.maximum(cyto_free[ids], 1), 1.0)
+        table["cytoplasm_in_tissue"] = np.minimum(frac, 1.0)
         if len(table) != int(nuclei.max(initial=0)):  # a nucleus vanished (mask/upsampling)
-            lut = np.zeros(int(max(nuclei.max(initial=0), cells.max(initial=0))) + 1, np.int32)
+            lut = np.zeros(n_all + 1, np.int32)
             lut[table["cell"].to_numpy()] = np.arange(1, len(table) + 1, dtype=np.int32)
             nuclei, cells = lut[nuclei], lut[cells]
             table["cell"] = np.arange(1, len(table) + 1, dtype=np.int64)
@@ -398,14 +485,18 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, **par
         nuclei = np.zeros(shape, np.int32)
         cells = np.zeros(shape, np.int32)
         table = measure_cells(nuclei, cells, h, d)
+        table["cytoplasm_in_tissue"] = np.zeros(0)
     record = {
         **p,
+        "detection_image": "od_sum" if use_sum else "hematoxylin",
         "pixel_size_um": [pr, pc],
-        "pixel_size_source": "given" if known else "assumed",
+        "pixel_size_source": source,
         "working_pixel_size_um": [wr, wc],
         "downsample": float(factor),
         **{k: round(v, 6) for k, v in derived.items()},
     }
+    if estimate is not None:
+        record["pixel_size_estimate"] = estimate.as_dict()
     return CellDetection(table=table, nuclei=nuclei.astype(np.int32, copy=False),
                          cells=cells.astype(np.int32, copy=False), params=record)  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""Nucleus segmentation on a hematoxylin optical-density map.
+"""Nucleus segmentation on an optical-density map (hematoxylin, or the OD sum).
 
 The steps follow QuPath's *positive cell detection* (watershed cell
 detection) closely enough that its parameters mean the same thing here, but
@@ -29,8 +29,17 @@ the implementation is our own and vectorised:
    when the saddle between them is less than ``split_tolerance`` pixels below
    the lower of the two peaks (the h-maxima criterion, evaluated only on the
    basin borders instead of on the whole image); step 4 is then repeated per
-   nucleus;
-6. area filter (``min_area`` .. ``max_area`` pixels) and sequential labels.
+   nucleus.  With ``split_contrast`` (nuclear markers, OD sum) an *intensity*
+   split comes first: watershed of the lightly smoothed OD from the maxima of
+   a ``seed_sigma`` smoothing, adjacent basins merged unless the saddle lies
+   more than ``split_contrast`` times the paler peak below it (a dark
+   positive nucleus touching a pale negative one has no neck, but a step in
+   intensity); each basin is then outlined at half its own peak, and the
+   shape split runs inside the basins;
+6. with ``rescue_radius``, a second pass: foreground that no nucleus took and
+   that is at least ``2 * rescue_radius`` wide (a pale nucleus cut away as the
+   shoulder of a dark one) becomes a nucleus of its own;
+7. area filter (``min_area`` .. ``max_area`` pixels) and sequential labels.
 
 All distances and areas here are in *pixels of the array given*;
 :func:`blotquant.ihc.cells.detect_cells` converts micrometres to pixels.
@@ -139,6 +148,23 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
 
 
+def _label_max(labels: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel)."""
+    out = np.zeros(n, np.float32)
+    sel = labels > 0
+    np.maximum.at(out, labels[sel], values[sel])  # numpy >= 1.25: fast unbuffered loop
+    return out
+
+
+def _coarse(op, image: np.ndarray, radius: float) -> np.ndarray:
+    """A grey morphology result of a smooth field, computed at half resolution above 4 px."""
+    if radius < 4 or min(image.shape) < 16:
+        return op(image, _disk(radius))
+    rows, cols = image.shape
+    small = cv2.resize(image, (max(cols // 2, 1), max(rows // 2, 1)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(op(small, _disk(radius / 2)), (cols, rows), interpolation=cv2.INTER_LINEAR)
+
+
 def _fill_holes(fg: np.ndarray) -> np.ndarray:
     """Fill background regions not 4-connected to the image border (fast binary_fill_holes)."""
     n, lab = cv2.connectedComponents((~fg).astype(np.uint8), connectivity=4)
@@ -158,9 +184,7 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
     and ``local_peak`` at the pixel: a faint nucleus merged with a dark one is
     then cut at its own half maximum, not the dark one's.
     """
-    sel = labels > 0
-    peak = np.zeros(int(labels.max()) + 1, np.float32)
-    np.maximum.at(peak, labels[sel], hs[sel])
+    peak = _label_max(labels, hs, int(labels.max()) + 1)
     ref = peak[labels]
     if local_peak is not None:
         ref = np.minimum(ref, local_peak)
@@ -193,7 +217,7 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
     return uk // n1, uk % n1, saddle
 
 
-def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
+def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
     """Watershed split of a binary mask on its distance transform."""
     dist = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
     dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
@@ -202,7 +226,7 @@ def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
     if n == 0:
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=connectivity)
     sel = markers > 0
     pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
@@ -215,9 +239,7 @@ def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
     basins[single] = cc[single] + n
     n_lab = n + n_cc
     # merge basins whose common saddle is within `tolerance` of the lower peak
-    peak = np.zeros(n_lab + 1, np.float32)
-    sel = basins > 0
-    np.maximum.at(peak, basins[sel], dist[sel])
+    peak = _label_max(basins, dist, n_lab + 1)
     a, b, saddle = _adjacent_saddles(basins, dist)
     merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
     if merge.any():
@@ -227,6 +249,132 @@ def _split_by_shape(fg: np.ndarray, tolerance: float) -> np.ndarray:
         _, comp = csgraph.connected_components(graph, directed=False)
         basins = (comp.astype(np.int32) + 1)[basins] * (basins > 0)
     return basins
+
+
+def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
+                        seed: np.ndarray | None = None, seed_radius: float = 1.0,
+                        min_area: float = 0.0, dab: np.ndarray | None = None,
+                        dab_merge: float = 0.0) -> np.ndarray:
+    """Watershed of the smoothed intensity from nucleus seeds, shallow dips merged.
+
+    Seeds are the local maxima (within ``seed_radius``) of ``seed`` (a
+    nucleus-scale blob response, see :func:`segment_nuclei`), else of ``hs``.
+    Two basins stay apart when the saddle of ``hs`` between them lies more
+    than ``max(contrast * lower peak, floor)`` below the lower of their peaks
+    (the h-maxima criterion, relative to the pale partner): a pale nucleus
+    touching a dark one, or two nuclei that overlap without a neck, are split;
+    the chromatin texture inside one nucleus is not.  A basin smaller than
+    ``min_area`` (a granule of a coarsely stained nucleus) always joins its
+    neighbour, and so do two basins whose mean ``dab`` both reach
+    ``dab_merge``: the split is for a stained nucleus against an unstained
+    one; two stained pieces are left to the shape split (a large granular
+    positive nucleus otherwise falls into several).
+    """
+    src = np.where(fg, hs if seed is None else seed, np.float32(-1e3)).astype(np.float32)
+    k = _disk(seed_radius) if seed is not None else np.ones((3, 3), np.uint8)
+    peaks = (cv2.dilate(src, k) <= src) & fg
+    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
+    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    if n == 0:
+        return cc.astype(np.int32)
+    sel = markers > 0
+    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
+    multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
+    multi[0] = False
+    flood = multi[cc]
+    basins = np.zeros(fg.shape, np.int32)
+    if flood.any():
+        basins = watershed(-hs, np.where(flood, markers, 0), mask=flood).astype(np.int32)
+    single = fg & ~flood
+    basins[single] = cc[single] + n
+    n_lab = n + n_cc
+    peak = _label_max(basins, hs, n_lab + 1)
+    a, b, saddle = _adjacent_saddles(basins, hs)
+    low = np.minimum(peak[a], peak[b])
+    merge = saddle >= low - np.maximum(contrast * low, floor)
+    if min_area > 0 and a.size:
+        area = np.bincount(basins.ravel(), minlength=n_lab + 1)
+        merge |= np.minimum(area[a], area[b]) < min_area
+    if dab is not None and dab_merge > 0 and a.size:
+        cnt = np.bincount(basins.ravel(), minlength=n_lab + 1)
+        tot = np.bincount(basins.ravel(), weights=dab.ravel(), minlength=n_lab + 1)
+        mean = tot / np.maximum(cnt, 1)
+        merge |= (mean[a] >= dab_merge) & (mean[b] >= dab_merge)
+    if merge.any():
+        graph = sparse.coo_matrix(
+            (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n_lab + 1, n_lab + 1)
+        )
+        _, comp = csgraph.connected_components(graph, directed=False)
+        basins = (comp.astype(np.int32) + 1)[basins] * (basins > 0)
+    return basins
+
+
+def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):
+    """Second pass over the foreground no nucleus took: nucleus-wide leftovers become nuclei.
+
+    A pale nucleus that shares a basin with a dark one is cut away by the dark
+    one's half-maximum outline; what remains of it is still above
+    ``threshold`` and at least ``2 * radius`` wide (halos and necks are
+    thinner: an opening by a disk of ``radius`` removes them).  Each such
+    leftover of ``min_area`` or more is outlined at ``fraction`` of its own
+    peak and added.
+    """
+    taken = cv2.dilate((labels > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    rest = (fg & ~taken).astype(np.uint8)
+    rest = cv2.morphologyEx(rest, cv2.MORPH_OPEN, _disk(radius)) > 0
+    if not rest.any():
+        return labels
+    n, cc, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=4)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    if not keep.any():
+        return labels
+    new = np.where(keep[cc], cc, 0).astype(np.int32)
+    if fraction > 0:
+        new = _refine(new, hs, hb, threshold, fraction)
+    off = int(labels.max())
+    return np.where(new > 0, new + off, labels).astype(np.int32)
+
+
+def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Undo splits that are only disconnection: pieces of one intensity nucleus stay one.
+
+    The half-maximum outline of an unevenly stained nucleus can fall apart
+    into pieces; the shape split would count each piece.  Where a nucleus of
+    ``labels`` was not split at a neck (each of its connected pieces is one
+    shape basin), its pieces keep one label; where it was, the shape split
+    stands.
+    """
+    sel = shape_labels > 0
+    if not sel.any():
+        return shape_labels
+    n_s = int(shape_labels.max()) + 1
+    owner = np.zeros(n_s, np.int64)
+    owner[shape_labels[sel]] = labels[sel]
+    n_cc, cc = cv2.connectedComponents(sel.astype(np.uint8), connectivity=4)
+    piece = np.zeros(n_s, np.int64)
+    piece[shape_labels[sel]] = cc[sel]
+    ids = np.flatnonzero(owner > 0)
+    n_o = int(labels.max()) + 1
+    basins_per = np.bincount(owner[ids], minlength=n_o)
+    pieces_per = np.bincount(np.unique(owner[ids] * n_cc + piece[ids]) // n_cc, minlength=n_o)
+    whole = (basins_per == pieces_per) & (basins_per > 1)
+    lut = np.arange(n_s, dtype=np.int64)
+    join = ids[whole[owner[ids]]]
+    lut[join] = n_s + owner[join]  # one new id per intensity nucleus
+    out = lut[shape_labels]
+    _, inv = np.unique(out, return_inverse=True)
+    return inv.reshape(out.shape).astype(np.int32)
+
+
+def _cut_borders(labels: np.ndarray) -> np.ndarray:
+    """Zero the pixels whose right or lower neighbour has another nonzero label (4-cut)."""
+    out = labels.copy()
+    right = (labels[:, :-1] != labels[:, 1:]) & (labels[:, :-1] > 0) & (labels[:, 1:] > 0)
+    down = (labels[:-1, :] != labels[1:, :]) & (labels[:-1, :] > 0) & (labels[1:, :] > 0)
+    out[:, :-1][right] = 0
+    out[:-1, :][down] = 0
+    return out
 
 
 def segment_nuclei(
@@ -248,6 +396,11 @@ def segment_nuclei(
     dab_hole_radius: float = 0.0,
     dab_hole_weight: float = 0.0,
     dab_hole_floor: float = 0.05,
+    split_contrast: float = 0.0,
+    seed_sigma: float = 0.0,
+    split_min_area_factor: float = 0.0,
+    rescue_radius: float = 0.0,
+    split_dab_od: float = 0.0,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -300,6 +453,21 @@ def segment_nuclei(
         where there is some). Pale nuclei inside strongly stained cytoplasm
         then reach the threshold; unstained tissue (stroma) is unaffected.
         0 = off.
+    split_contrast : float
+        Intensity split before the shape split (fraction of the paler
+        nucleus' peak the saddle must lie below it; 0 = off).
+    seed_sigma : float
+        Smoothing of the image whose local maxima seed the intensity split
+        (0 = maxima of the ``sigma`` smoothing).
+    split_min_area_factor : float
+        Intensity basins smaller than this times ``min_area`` always merge
+        with a neighbour (0 = off).
+    rescue_radius : float
+        Second pass for foreground no nucleus took, at least twice this wide
+        (0 = off).
+    split_dab_od : float
+        With ``dab_od``: two intensity basins whose mean DAB OD both reach
+        this are not split by intensity (0 = off).
 
     Returns
     -------
@@ -340,15 +508,33 @@ def segment_nuclei(
     keep[0] = False
     fg = keep[cc]
     labels = np.where(fg, cc, 0).astype(np.int32)
-    if relative_threshold > 0:  # per object first: sharper necks for the split
+    if split_contrast > 0:  # intensity first: each nucleus gets its own peak
+        seed = None
+        if seed_sigma > 0:  # seeds: maxima of a lighter smoothing than the detection's
+            seed = _smooth(h, seed_sigma)
+        labels = _split_by_intensity(labels > 0, hb if seed is not None else hs, split_contrast,
+                                     0.25 * threshold, seed, max(seed_sigma, 1.0),
+                                     split_min_area_factor * min_area, dab_od, split_dab_od)
+        if relative_threshold > 0:
+            labels = _refine(labels, hs, hb, threshold, relative_threshold)
+        labels = _cut_borders(labels)
+        if split_by_shape:
+            shape_labels = _split_by_shape(labels > 0, split_tolerance, connectivity=4)
+            labels = _rejoin_pieces(shape_labels, labels)
+            if relative_threshold > 0:
+                labels = _refine(labels, hs, hb, threshold, relative_threshold)
+    elif relative_threshold > 0:  # per object first: sharper necks for the split
         local = None
         if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
-            local = cv2.dilate(hs, _disk(peak_radius), borderType=cv2.BORDER_REPLICATE)
+            local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
+                            hs, peak_radius)
         labels = _refine(labels, hs, hb, threshold, relative_threshold, local)
-    if split_by_shape:
+    if split_by_shape and split_contrast <= 0:
         labels = _split_by_shape(labels > 0, split_tolerance)
         if relative_threshold > 0:  # then per nucleus
             labels = _refine(labels, hs, hb, threshold, relative_threshold)
+    if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
+        labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
     area = np.bincount(labels.ravel())
     ok = (area >= min_area) & (area <= max_area)

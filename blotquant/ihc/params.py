@@ -28,12 +28,29 @@ from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_f
                               number_tuple, optional, param, positive_float)
 
 __all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASURES",
+           "DETECTION_IMAGES", "AUTO_THRESHOLD", "AUTO_SPLIT_CONTRAST",
+           "AUTO_RESCUE_RADIUS_UM", "AUTO_SPLIT_DAB_OD",
            "DEFAULT_THRESHOLDS", "MAGNIFICATION_UM_PER_PX", "RECORDED_KEYS"]
 
 MODES = ("cell", "pixel")
 #: ``nuclear`` markers (Ki67, ER, PR, p53) or ``cytoplasmic`` ones (ASNS).
 MARKERS = ("cytoplasmic", "nuclear")
 COMPARTMENTS = ("nucleus", "cytoplasm", "cell")
+#: Images nuclei can be detected on (``CellParams.detection_image``).
+DETECTION_IMAGES = ("hematoxylin", "od_sum")
+#: ``threshold=None``: QuPath's 0.1 on hematoxylin; 0.05 on the OD sum, whose nuclear
+#: markers show pale negative nuclei (0.05-0.15 OD) beside dark positive ones.
+AUTO_THRESHOLD = {"hematoxylin": 0.1, "od_sum": 0.05}
+#: ``split_contrast=None``: intensity split on the OD sum (a dark positive nucleus touching
+#: a pale negative one has no neck but a deep intensity step), shape split only on hematoxylin.
+AUTO_SPLIT_CONTRAST = {"hematoxylin": 0.0, "od_sum": 0.15}
+#: ``rescue_radius_um=None``: a second pass for pale nuclei left as the shoulder of a dark one
+#: (OD sum); off on hematoxylin (JPEG-blocky gaps between stained cells would qualify).
+AUTO_RESCUE_RADIUS_UM = {"hematoxylin": 0.0, "od_sum": 1.5}
+#: ``split_dab_od=None``: on the OD sum, two touching pieces that both carry DAB (mean OD
+#: >= 0.15, below QuPath's 1+ threshold) are one granular positive nucleus for the
+#: intensity split (the shape split still separates two positive nuclei at a neck).
+AUTO_SPLIT_DAB_OD = {"hematoxylin": 0.0, "od_sum": 0.15}
 MEASURES = ("mean", "max")
 #: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
 DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
@@ -48,7 +65,8 @@ RECORDED_KEYS = ("stain_source", "white_point_source", "white_point_note", "regi
                  "regions_sha256", "chroma_subsampling", "chroma_restored", "input_conversion",
                  "od_convention", "stain_estimate", "cell_detection", "pixel_size_source",
                  "params_hash", "version", "compartment_used", "tissue_source", "stain_matrix",
-                 "white_point_used", "pixel_size_used", "thresholds_used")
+                 "white_point_used", "pixel_size_used", "thresholds_used", "pixel_size_note",
+                 "pixel_size_estimate", "detection_image")
 
 
 def _magnification(value):
@@ -131,7 +149,9 @@ class CellParams(Params):
                                         check=nonneg_float, unit="um", cli=False)
     sigma_um: float = param(1.5, "nucleus smoothing sigma", check=nonneg_float, unit="um",
                             cli=False)
-    threshold: float = param(0.1, "nucleus OD threshold", check=nonneg_float, cli=False)
+    threshold: object = param(None, "nucleus OD threshold (none: 0.1 on hematoxylin, 0.05 on "
+                              "the OD sum, where pale negative nuclei sit beside dark positive "
+                              "ones)", check=optional(nonneg_float), cli=False)
     min_nucleus_area_um2: float = param(10.0, "smallest nucleus", check=nonneg_float,
                                         unit="um2", cli=False)
     max_nucleus_area_um2: float = param(400.0, "largest nucleus", check=positive_float,
@@ -154,6 +174,31 @@ class CellParams(Params):
     dab_hole_floor: float = param(0.07, "DAB-hole cue floor", check=nonneg_float, cli=False)
     cell_expansion_um: float = param(5.0, "cytoplasm: nucleus expansion", check=nonneg_float,
                                      unit="um")
+    detection_image: object = param(None, "image nuclei are detected on: hematoxylin, od_sum "
+                                    "(QuPath's optical density sum; finds DAB-positive nuclei) "
+                                    "or none (from the marker: od_sum for nuclear markers)",
+                                    check=optional(choice(*DETECTION_IMAGES)), cli=False)
+    split_contrast: object = param(None, "split touching nuclei whose intensity dips by this "
+                                   "fraction of the paler one's peak (0 = shape split only; "
+                                   "none: 0.15 on the OD sum, 0 on hematoxylin)",
+                                   check=optional(fraction), cli=False)
+    seed_sigma_um: float = param(1.0, "scale of the blob response that seeds one nucleus each "
+                                 "for the intensity split (0 = maxima of the smoothed OD)",
+                                 check=nonneg_float, unit="um", cli=False)
+    estimate_pixel_size: bool = param(True, "estimate the pixel size from the nucleus size "
+                                      "when the file has none (false: assumed_pixel_size_um)",
+                                      check=boolean, cli=False)
+    rescue_radius_um: object = param(None, "second pass: foreground no nucleus took that is at "
+                                     "least twice this wide becomes a nucleus (0 = off; none: "
+                                     "1.5 on the OD sum, 0 on hematoxylin)",
+                                     check=optional(nonneg_float), unit="um", cli=False)
+    split_dab_od: object = param(None, "intensity split: two pieces whose mean DAB OD both "
+                                 "reach this stay one nucleus (0 = off; none: 0.15 on the OD "
+                                 "sum, 0 on hematoxylin)", check=optional(nonneg_float),
+                                 cli=False)
+    nucleus_radius_um: float = param(3.3, "typical nucleus equivalent radius the pixel-size "
+                                     "estimate assumes (nuclei 5-10 um across)",
+                                     check=positive_float, unit="um", cli=False)
 
     def _check_together(self):
         from ..errors import ParameterError

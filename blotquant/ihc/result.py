@@ -21,12 +21,15 @@ from ..errors import ParameterError
 from .classify import CELL_CLASS_NAMES, check_thresholds, classify_pixels, intensity_classes
 from .scores import SCORE_COLUMNS, summarize
 
-__all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "build_summary", "rescore",
-           "apply_thresholds", "input_params"]
+__all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "PRIMARY_SCORE", "build_summary",
+           "rescore", "apply_thresholds", "input_params"]
 
 #: Columns of :attr:`IHCResult.summary` (one row per region).
 SUMMARY_COLUMNS = ("image", "region", "mode", *SCORE_COLUMNS, "mean_dab_od", "area_px",
-                   "area_um2", "region_area_px", "thresholds", "params_hash", "version")
+                   "area_um2", "region_area_px", "primary_score", "pixel_h_score",
+                   "pixel_pct_positive", "thresholds", "params_hash", "version")
+#: The headline score of each marker (``IHCParams.marker``): the summary's ``primary_score``.
+PRIMARY_SCORE = {"nuclear": "pct_positive", "cytoplasmic": "h_score"}
 #: Names of the cell ``class`` values 0..3 (the class map stores ``class + 1``).
 
 
@@ -43,7 +46,13 @@ class IHCResult:
         (0, 2-8) with its proportion/intensity parts, ``irs`` (0-12) with its
         parts, ``mean_dab_od`` (mean DAB OD of scored pixels, or mean cell
         measure in cell mode), ``area_px``/``area_um2`` (scored tissue area in
-        the region), ``region_area_px``, ``thresholds`` (text), provenance.
+        the region), ``region_area_px``, ``primary_score`` (the column that is
+        the marker's headline score: ``pct_positive`` (with ``allred``) for
+        nuclear markers, ``h_score`` for cytoplasmic ones), ``pixel_h_score``
+        and ``pixel_pct_positive`` (pixel-mode scores of the same OD maps,
+        tissue and regions, beside the cell scores in cell mode; equal to
+        ``h_score`` / ``pct_positive`` in pixel mode), ``thresholds`` (text),
+        provenance.
     cells : DataFrame
         One row per cell and region (empty in pixel mode): image, region, cell,
         y, x, areas, DAB OD mean/max per compartment, ``class`` (0 negative,
@@ -137,12 +146,16 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
     h = params_hash(input_params(params))
     thr = ",".join(f"{t:g}" for t in params.get("thresholds", ()))
     min_pct = float(params.get("min_positive_pct", 0.0))
+    primary = PRIMARY_SCORE.get(params.get("marker", "cytoplasmic"), "h_score")
     out = []
     for r in rows:
         s = summarize(r["counts"], min_pct)
+        px = summarize(r["pixel_counts"], min_pct) if r.get("pixel_counts") is not None else s
         out.append({"image": image_name, "region": r["region"], "mode": mode, **s,
                     "mean_dab_od": r["mean_dab_od"], "area_px": int(r["area_px"]),
                     "area_um2": r["area_um2"], "region_area_px": int(r["region_area_px"]),
+                    "primary_score": primary, "pixel_h_score": px["h_score"],
+                    "pixel_pct_positive": px["pct_positive"],
                     "thresholds": thr, "params_hash": h, "version": __version__})
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
 
@@ -166,22 +179,26 @@ def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
     shape = res.dab_od.shape
     px_area = res._cache.get("px_area")
     rows = []
+    # pixel classes of the scored tissue: the pixel-mode scores (beside the cell scores)
+    scored = res.tissue_mask.copy()
+    union = np.zeros(shape, bool)
+    for m in res.region_masks.values():
+        union |= m
+    scored &= union
+    pmap = classify_pixels(res.dab_od, t, mask=scored)
+    pixel_counts = {}
+    for rname, rm in res.region_masks.items():
+        c = np.bincount(pmap[rm], minlength=5)
+        pixel_counts[rname] = c[1:5]
     if params["mode"] == "pixel":
-        scored = res.tissue_mask.copy()
-        union = np.zeros(shape, bool)
-        for m in res.region_masks.values():
-            union |= m
-        scored &= union
-        cmap = classify_pixels(res.dab_od, t, mask=scored)
+        cmap = pmap
         for rname, rm in res.region_masks.items():
-            sel = cmap[rm]
-            c = np.bincount(sel, minlength=5)
-            n_px = int(c[1:].sum())
-            c = np.pad(c[1:5], (0, 0))
+            c = pixel_counts[rname]
+            n_px = int(c.sum())
             rows.append({"region": rname, "counts": c, "mean_dab_od": res._cache["mean_dab"][rname],
                          "area_px": n_px,
                          "area_um2": n_px * px_area if px_area else math.nan,
-                         "region_area_px": int(rm.sum())})
+                         "region_area_px": int(rm.sum()), "pixel_counts": c})
         cells = pd.DataFrame(columns=["image", "region", "cell", "class", "class_name"])
     else:
         col = f"{params['compartment_used']}_dab_od_{params['measure']}"
@@ -206,7 +223,7 @@ def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
                          "mean_dab_od": float(np.nanmean(vals)) if np.isfinite(vals).any()
                          else math.nan,
                          "area_px": n_px, "area_um2": n_px * px_area if px_area else math.nan,
-                         "region_area_px": int(rm.sum())})
+                         "region_area_px": int(rm.sum()), "pixel_counts": pixel_counts[rname]})
     summary = build_summary(rows, image_name=res.image_name, mode=params["mode"], params=params)
     out = res.copy_with(summary=summary, cells=cells, class_map=cmap, params=params,
                         _cache=res._cache)

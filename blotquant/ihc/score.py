@@ -34,9 +34,26 @@ from .params import RECORDED_KEYS, CellParams, IHCParams
 from .regions import as_regions, region_masks, regions_to_geojson
 from .result import IHCResult, apply_thresholds, rescore
 from .stains import estimate_stains, white_point_info
+from .scale import is_software_default
 from .tissue import tissue_mask as detect_tissue
 
-__all__ = ["score_ihc", "rescore", "prepare_rgb", "resolve_params"]
+__all__ = ["score_ihc", "rescore", "prepare_rgb", "resolve_params", "detection_image"]
+
+
+def detection_image(marker: str) -> str:
+    """The image nuclei are detected on for a marker (``CellParams.detection_image=None``).
+
+    Nuclear markers (Ki67, ER, PR, p53) stain the nucleus brown and leave it
+    little hematoxylin, so their nuclei are detected on the optical density
+    sum (hematoxylin + DAB, QuPath's "Optical density sum"); cytoplasmic
+    markers on hematoxylin (a brown cytoplasm must not become a "nucleus").
+
+    Examples
+    --------
+    >>> detection_image("nuclear"), detection_image("cytoplasmic")
+    ('od_sum', 'hematoxylin')
+    """
+    return "od_sum" if marker == "nuclear" else "hematoxylin"
 
 
 
@@ -242,10 +259,16 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         img = restore_chroma(img)
         chroma_restored = True
     pixel_size_um, pixel_size_source = P.pixel_size_um, "user"
+    pixel_size_note = ""
     if pixel_size_um is None and P.magnification is not None:
         pixel_size_um, pixel_size_source = P.magnification_pixel_size(), "magnification"
     if pixel_size_um is None:
         pixel_size_um, pixel_size_source = info["pixel_size_um"], "file"
+        if pixel_size_um is not None and is_software_default(pixel_size_um):
+            v = float(np.atleast_1d(pixel_size_um)[0])
+            pixel_size_note = (f"the file's pixel size ({v:.4g} um/px = {25400 / v:.0f} dpi) is a "
+                               "software default, not a microscope calibration: ignored")
+            pixel_size_um = None
     if pixel_size_um is None:
         pixel_size_source = "unknown"
     pa = _pixel_area_um2(pixel_size_um)
@@ -308,7 +331,8 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         "region_names": [r.name + ":" + r.kind for r in regs],
         "regions_sha256": _regions_digest(regs),
         "pixel_size_used": None if pixel_size_um is None else list(pixel_size_um),
-        "pixel_size_source": pixel_size_source,
+        "pixel_size_source": pixel_size_source, "pixel_size_note": pixel_size_note,
+        "detection_image": None,
         "chroma_subsampling": chroma_kind, "chroma_restored": chroma_restored,
         "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
     })
@@ -322,14 +346,32 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
                     cell_labels=None, stains=m, white_point=np.asarray(wp, float), regions=regs,
                     params=params, region_masks=rmasks, image_name=name)
     res._cache["px_area"] = px_area
-    if mode == "pixel":
-        res._cache["mean_dab"] = {k: float(dab_od[v & tmask].mean()) if (v & tmask).any()
-                                  else math.nan for k, v in rmasks.items()}
-    else:
+    res._cache["mean_dab"] = {k: float(dab_od[v & tmask].mean()) if (v & tmask).any()
+                              else math.nan for k, v in rmasks.items()}
+    if mode != "pixel":
         from .cells import detect_cells  # noqa: PLC0415 (optional heavy import)
-        det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=scored,
-                           **P.cell.to_dict())
+        cell_kw = P.cell.to_dict()
+        if cell_kw.get("detection_image") is None:
+            cell_kw["detection_image"] = detection_image(P.marker)
+        det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=scored, **cell_kw)
         params["cell_detection"] = det.params
+        params["detection_image"] = det.params["detection_image"]
+        if det.params["pixel_size_source"] == "estimated":
+            est = det.params["pixel_size_estimate"]
+            pixel_size_um = tuple(det.params["pixel_size_um"])
+            px_area = pixel_size_um[0] * pixel_size_um[1]
+            res._cache["px_area"] = px_area
+            params["pixel_size_used"] = list(pixel_size_um)
+            params["pixel_size_source"] = "estimated"
+            params["pixel_size_estimate"] = est
+            note = (f"estimated from the nuclei ({est['n_nuclei']} nuclei, median equivalent "
+                    f"radius {est['nucleus_radius_px']} px = {P.cell.nucleus_radius_um:g} um); "
+                    "give pixel_size_um or magnification if known")
+            params["pixel_size_note"] = "; ".join(x for x in (pixel_size_note, note, est["note"]) if x)
+        elif det.params["pixel_size_source"] == "assumed":
+            params["pixel_size_note"] = "; ".join(
+                x for x in (pixel_size_note, f"assumed {P.cell.assumed_pixel_size_um:g} um/px "
+                            "for cell detection") if x)
         res.nuclei_labels = det.nuclei
         res.cell_labels = det.cells
         tab = det.table

@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import (ImageTooLargeError, InvalidImageError, ParameterError,
                       UnsupportedImageError)
 from ..image import POLARITIES, Image, ImageMetadata
+from .._shared.resolution import is_software_default_resolution
 from .._shared.color import GRAY_NOTE, channels_equal, composite_on_white, rgb_to_gray
 
 #: Default decompression-bomb guard for images decoded into memory (pixels,
@@ -177,10 +178,6 @@ def finish(path, dec: Decoded, mode: str, polarity: str) -> Image:
     return Image(data, md)
 
 
-#: Resolutions that imaging and office software write by default when it knows
-#: no physical pixel size (dots per inch): screen 72/96 (and 144 at 2x), print
-#: 150/300.  A file declaring one of these says nothing about its pixels.
-SOFTWARE_DEFAULT_DPI = (72.0, 96.0, 144.0, 150.0, 300.0)
 #: Sources whose unit is a document resolution (dpi-like).
 DOCUMENT_SOURCES = ("tiff resolution (inch)", "tiff resolution (cm)", "png pHYs",
                     "jfif density", "bmp pixels per metre")
@@ -215,11 +212,9 @@ def screen_pixel_size(size, source, extra: dict):
     """
     if size is None or source not in DOCUMENT_SOURCES:
         return size
-    dpi = 25400.0 / float(size[1])
-    dpi_row = 25400.0 / float(size[0])
-    if not any(abs(dpi - d) <= 0.005 * d and abs(dpi_row - d) <= 0.005 * d
-               for d in SOFTWARE_DEFAULT_DPI):
+    if not is_software_default_resolution(size):
         return size
+    dpi = 25400.0 / float(size[1])
     extra["declared_resolution"] = (f"{dpi:.0f} dpi (a software default, not a microscope "
                                     "pixel size): pixel size unknown")
     extra.pop("pixel_size_source", None)

@@ -83,7 +83,8 @@ def _field(rng, shape, sigma):
     return f / max(float(f.std()), 1e-6)
 
 
-def _place(rng, n_cells, shape, px, touching_fraction, margin_um=1.0, gap_um=2.0):
+def _place(rng, n_cells, shape, px, touching_fraction, margin_um=1.0, gap_um=2.0,
+           nucleus_um=(3.0, 4.5)):
     """Nucleus centres/axes (px): singles by rejection sampling, plus touching pairs."""
     n_pair_cells = 2 * int(round(n_cells * touching_fraction / 2))
     geo = np.zeros((n_cells + 1, 5))  # cy, cx, ry, rx, angle
@@ -94,14 +95,14 @@ def _place(rng, n_cells, shape, px, touching_fraction, margin_um=1.0, gap_um=2.0
     while k < n_cells and tries < 200 * n_cells:
         tries += 1
         is_pair = k < n_pair_cells
-        a = rng.uniform(3.0, 4.5) / px
+        a = rng.uniform(*nucleus_um) / px
         b = a * (rng.uniform(0.85, 1.0) if is_pair else rng.uniform(0.65, 1.0))
         th = rng.uniform(0, np.pi)
         cy = rng.uniform(a + margin_um / px, shape[0] - a - margin_um / px)
         cx = rng.uniform(a + margin_um / px, shape[1] - a - margin_um / px)
         new = [(cy, cx, a, b, th)]
         if is_pair:
-            a2 = rng.uniform(3.0, 4.5) / px
+            a2 = rng.uniform(*nucleus_um) / px
             b2 = a2 * rng.uniform(0.85, 1.0)
             r1, r2 = np.sqrt(a * b), np.sqrt(a2 * b2)
             d = (r1 + r2) * rng.uniform(0.8, 0.9)
@@ -139,6 +140,7 @@ def make_cell_image(
     cytoplasm_um=(5.0, 7.0),
     level_jitter: float = 0.04,
     noise: float = 1.5,
+    nucleus_um=(3.0, 4.5),
 ) -> SyntheticCellImage:
     """Render a synthetic H-DAB image of cells with known classes.
 
@@ -167,6 +169,10 @@ def make_cell_image(
         Half-width of each class's DAB OD band around ``CLASS_LEVELS``.
     noise : float
         Standard deviation of additive sensor noise (grey levels).
+    nucleus_um : (min, max)
+        Range of the nucleus' long semi-axis (um); the short one is 0.65-1 x
+        that (0.85-1 x in touching pairs).  With ``cytoplasm_um`` this sets
+        the cell size independently of the pixel size.
 
     Returns
     -------
@@ -197,7 +203,11 @@ def make_cell_image(
         n_cells = max(1, int(shape[0] * shape[1] * px * px / 400))
     rng = np.random.default_rng(seed)
 
-    (cy, cx, ry, rx, ang), pair = _place(rng, int(n_cells), shape, px, touching_fraction)
+    nucleus_um = tuple(float(v) for v in nucleus_um)
+    if len(nucleus_um) != 2 or not 0 < nucleus_um[0] <= nucleus_um[1]:
+        raise ParameterError(f"nucleus_um must be (min, max) with 0 < min <= max; got {nucleus_um!r}.")
+    (cy, cx, ry, rx, ang), pair = _place(rng, int(n_cells), shape, px, touching_fraction,
+                                         nucleus_um=nucleus_um)
     n = cy.size
     cls = rng.choice(4, size=n, p=frac / frac.sum())
     level = np.asarray(CLASS_LEVELS)[cls] + rng.uniform(-level_jitter, level_jitter, n)
@@ -265,7 +275,7 @@ def make_cell_image(
         "seed": seed, "shape": list(shape), "n_cells": int(n_cells), "n_placed": int(n),
         "pixel_size_um": px, "class_fractions": frac.tolist(), "touching_fraction": float(touching_fraction),
         "white_point": wp.tolist(), "jpeg_quality": jpeg_quality, "cytoplasm_um": list(cytoplasm_um),
-        "level_jitter": float(level_jitter), "noise": float(noise),
+        "level_jitter": float(level_jitter), "noise": float(noise), "nucleus_um": list(nucleus_um),
     }  # fmt: skip
     truth = CellTruth(table=table, nuclei=nuclei, cells=cells, h_od=h_od, dab_od=dab_od)
     return SyntheticCellImage(image=image, truth=truth, params=params)

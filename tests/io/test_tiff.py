@@ -210,12 +210,17 @@ def test_multipage_and_ome_channel_names(tmp_path):
 @pytest.mark.parametrize("unit,factor", [("CENTIMETER", 1e4), ("INCH", 25400.0)])
 def test_resolution_tags(tmp_path, unit, factor):
     p = tmp_path / "res.tif"
-    tifffile.imwrite(p, _blot(), resolution=(200.0, 100.0), resolutionunit=unit)
+    tifffile.imwrite(p, _blot(), resolution=(2000.0, 1000.0), resolutionunit=unit)
     md = read_image(p).metadata
-    assert md.pixel_size_um == pytest.approx((factor / 100.0, factor / 200.0))
+    assert md.pixel_size_um == pytest.approx((factor / 1000.0, factor / 2000.0))
     p = tmp_path / "nores.tif"
     tifffile.imwrite(p, _blot(), resolution=(200.0, 100.0), resolutionunit="NONE")
     assert read_image(p).metadata.pixel_size_um is None
+    # 72 dpi (a software default) is no pixel size either, with a note
+    p = tmp_path / "dpi72.tif"
+    tifffile.imwrite(p, _blot(), resolution=(72.0, 72.0), resolutionunit="INCH")
+    md = read_image(p).metadata
+    assert md.pixel_size_um is None and "72 dpi" in md.extra["declared_resolution"]
 
 
 def test_jpeg_compressed_tiff_is_lossy(tmp_path):

@@ -1,0 +1,100 @@
+"""Cell mode on real Ki67 tiles against immunofluorescence truth (DeepLIIF; skips when absent).
+
+Truth: ``train_*_gt_seg.png`` from multiplex immunofluorescence of the same section
+(red = Ki67-positive nucleus, blue = negative). Matching: detected nucleus centroid within
+the true nucleus' equivalent radius, one to one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import ndimage as ndi
+from scipy.optimize import linear_sum_assignment
+
+TILES = ("Bladder1", "Lung1")
+
+
+def _truth(folder, name):
+    from skimage import io
+
+    g = io.imread(folder / f"train_{name}_gt_seg.png")[..., :3].astype(int)
+    red = (g[..., 0] > 128) & (g[..., 1] < 100) & (g[..., 2] < 100)
+    blue = (g[..., 2] > 128) & (g[..., 0] < 100) & (g[..., 1] < 100)
+    lab, n = ndi.label(red | blue)
+    idx = np.arange(1, n + 1)
+    ones = np.ones(lab.shape)
+    area = ndi.sum(ones, lab, idx)
+    cy, cx = np.array(ndi.center_of_mass(ones, lab, idx)).reshape(-1, 2).T
+    keep = area >= 30
+    return pd.DataFrame({"y": cy[keep], "x": cx[keep], "radius": np.sqrt(area[keep] / np.pi),
+                         "positive": (ndi.sum(red, lab, idx) > area / 2)[keep]})
+
+
+@pytest.fixture(scope="module")
+def scored():
+    # the shared_ihc fixture's folder (computed here: this fixture is module-scoped)
+    folder = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ihc" / "deepliif"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/ihc is not present")
+    from skimage import io
+
+    from blotquant.ihc import score_ihc
+
+    out = {}
+    for name in TILES:
+        rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
+        truth = _truth(folder, name)
+        res = score_ihc(rgb, marker="nuclear")  # no pixel size: estimated from the nuclei
+        c = res.cells
+        d = np.hypot(truth.y.to_numpy()[:, None] - c.y.to_numpy()[None],
+                     truth.x.to_numpy()[:, None] - c.x.to_numpy()[None])
+        cost = np.where(d <= truth.radius.to_numpy()[:, None], d, 1e6)
+        r, k = linear_sum_assignment(cost)
+        ok = cost[r, k] < 1e6
+        out[name] = {"res": res, "recall": ok.sum() / len(truth), "precision": ok.sum() / len(c),
+                     "pct_error": float(res.summary.pct_positive[0]) - 100 * truth.positive.mean()}
+    return out
+
+
+def test_shared_ihc_fixture_finds_the_tiles(shared_ihc):
+    assert (shared_ihc / "deepliif" / "train_Bladder1_ihc.png").is_file()
+
+
+def test_real_tiles_scale_and_outputs(scored):
+    for name, m in scored.items():
+        p = m["res"].params
+        # 40x tiles (about 0.25 um/px, the source says 40x without a calibration)
+        assert p["pixel_size_source"] == "estimated"
+        assert 0.2 <= p["pixel_size_used"][0] <= 0.32, name
+        assert p["detection_image"] == "od_sum"
+        s = m["res"].summary
+        assert s.primary_score[0] == "pct_positive"
+        assert np.isfinite(s.pixel_pct_positive[0]) and np.isfinite(s.pixel_h_score[0])
+
+
+def test_real_tiles_current_accuracy(scored):
+    # what cell mode reaches today (2026-12-01, pixel size estimated): Bladder1 recall 0.71 /
+    # precision 0.92 / % positive -0.5; Lung1 0.87 / 0.80 / +3.2 (docs/benchmarks/cells.md)
+    floors = {"Bladder1": (0.69, 0.88, 2.0), "Lung1": (0.84, 0.76, 4.5)}
+    for name, m in scored.items():
+        recall, precision, err = floors[name]
+        assert m["recall"] >= recall, name
+        assert m["precision"] >= precision, name
+        assert abs(m["pct_error"]) <= err, name
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 detection targets on real tissue not reached "
+                   "yet (faint DAPI-only nuclei missed in Bladder1, unevenly stained nuclei "
+                   "split in Lung1)")
+def test_real_tiles_targets(scored):
+    assert all(m["recall"] >= 0.85 and m["precision"] >= 0.9 for m in scored.values())
+
+
+def test_real_tiles_percent_positive_targets(scored):
+    # the % positive targets are met: |error| median <= 3, worst <= 6 points
+    errs = [abs(m["pct_error"]) for m in scored.values()]
+    assert np.median(errs) <= 3 and max(errs) <= 6
