@@ -32,7 +32,7 @@ __all__ = ["normalize", "NORMALIZED_COLUMNS"]
 
 NORMALIZED_COLUMNS = ["image", "lane", "target", "control", "target_volume", "control_volume",
                       "ratio", "relative_ratio", "target_saturated", "control_saturated",
-                      "flags"]
+                      "flags", "reference_lane"]
 
 
 def _pick(bands: pd.DataFrame, row: str, what: str) -> pd.DataFrame:
@@ -83,7 +83,7 @@ def normalize(bands: pd.DataFrame, *, target: str, control: str, reference_lane:
     DataFrame
         One row per lane having both bands: image, lane, target, control,
         target_volume, control_volume, ratio, relative_ratio, target_saturated,
-        control_saturated, flags.
+        control_saturated, flags, reference_lane (empty when relative to the mean).
 
     Examples
     --------
@@ -149,4 +149,8 @@ def normalize(bands: pd.DataFrame, *, target: str, control: str, reference_lane:
     return pd.DataFrame({"image": image, "lane": np.asarray(lanes, int), "target": str(target),
                          "control": str(control), "target_volume": tv, "control_volume": cv,
                          "ratio": ratio, "relative_ratio": rel, "target_saturated": ts,
-                         "control_saturated": cs, "flags": flags}, columns=NORMALIZED_COLUMNS)
+                         "control_saturated": cs, "flags": flags,
+                         # the lane whose ratio is 1 (empty: relative to the mean of lanes)
+                         "reference_lane": pd.array([reference_lane] * len(lanes),
+                                                    dtype="Int64")},
+                        columns=NORMALIZED_COLUMNS)
