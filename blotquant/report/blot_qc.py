@@ -122,20 +122,23 @@ def make_blot_qc_figure(result, *, title: str | None = None):
         y0 = max(ln.top, 0) + 2
         ax.text(float(ln.x_at(y0)), y0, str(ln.lane) + (" L" if ln.is_ladder else ""),
                 color="black", fontsize=MIN_FONT + 1, va="top", ha="center",
-                fontweight="bold", bbox=dict(label_box, ec=col, lw=1.0))
+                fontweight="bold", bbox=dict(label_box, ec=col, lw=1.0), clip_on=True)
     for rec in bands.itertuples():
         col = band_color(rec.saturated, rec.flags)
         nd = col == C.NOT_DETECTED
         ax.add_patch(Rectangle((rec.left - 0.5, rec.top - 0.5), rec.right - rec.left + 1,
                                rec.bottom - rec.top + 1, fill=False, ec=col,
                                lw=1.6 if col != C.BAND else 1.1, ls="--" if nd else "-"))
-    # row names: at the left of each row's first band (per strip)
+    # row names: above the top-left corner of each row's leftmost visible band (per strip)
     if len(bands):
         key = ["strip", "row"] if "strip" in bands.columns else ["row"]
         for _, g in bands.groupby(key, sort=False):
-            first = g.loc[g["left"].idxmin()]
-            ax.text(first["left"] - 3, 0.5 * (first["top"] + first["bottom"]),
-                    str(first["row"]), ha="right", va="center", fontsize=MIN_FONT + 1,
+            vis = g[(g["right"] > 0) & (g["left"] < W - 1)]
+            if vis.empty:
+                continue
+            first = vis.loc[vis["left"].idxmin()]
+            ax.text(max(float(first["left"]), 0.0) + 1, float(first["top"]) - 1,
+                    str(first["row"]), ha="left", va="bottom", fontsize=MIN_FONT + 1,
                     color="black", bbox=label_box, clip_on=True)
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)

@@ -30,7 +30,8 @@ from ..tables import atomic_path
 from . import colors as C
 
 __all__ = ["write_report", "render_report", "png_data_uri", "figure_data_uri",
-           "bar_chart_with_points", "ratio_label", "CELL_MEASURE_LABELS"]
+           "bar_chart_with_points", "ratio_label", "blot_charts", "ihc_charts",
+           "CELL_MEASURE_LABELS"]
 
 #: At most this many thumbnails are embedded (the report stays small).
 MAX_THUMBS = 300
@@ -254,6 +255,74 @@ def _hist(values, *, title: str, xlabel: str, bins=30, vlines: Iterable[float] =
     return fig
 
 
+def blot_charts(norm: pd.DataFrame | None, bands: pd.DataFrame) -> list:
+    """The report's blot charts: normalised ratios per target/control pair, else volumes.
+
+    Parameters
+    ----------
+    norm : DataFrame or None
+        Combined ``normalized`` table.
+    bands : DataFrame
+        Combined ``bands`` table (used when there is no normalisation).
+
+    Returns
+    -------
+    list of (alt text, Figure or None)
+    """
+    figs = []
+    if norm is not None and not norm.empty:
+        val = "relative_ratio" if "relative_ratio" in norm.columns and \
+            pd.to_numeric(norm["relative_ratio"], errors="coerce").notna().any() \
+            else "ratio"
+        for (tgt, ctl), g in norm.groupby(["target", "control"], sort=False):
+            ref = _reference_lane(g)
+            hl = None
+            if val == "relative_ratio" and "reference_lane" in g.columns:
+                hl = pd.to_numeric(g["lane"], errors="coerce") == \
+                    pd.to_numeric(g["reference_lane"], errors="coerce")
+            label = ratio_label(tgt, ctl, ref, relative=val == "relative_ratio")
+            figs.append((f"{tgt}/{ctl}", bar_chart_with_points(
+                g, val, title=f"{tgt} normalised to {ctl}"
+                + (" (purple: reference lane)" if hl is not None and hl.any() else ""),
+                ylabel=label, highlight=hl)))
+    else:
+        for row, g in bands.groupby("row", sort=False):
+            figs.append((f"{row} volume", bar_chart_with_points(
+                g, "volume", title=f"{row} band volume",
+                ylabel="volume (raw units x px, background subtracted)")))
+    return figs
+
+
+def ihc_charts(reg: pd.DataFrame, cells: pd.DataFrame | None) -> list:
+    """The report's IHC charts: H-score per condition, its distribution, per-cell DAB.
+
+    Parameters
+    ----------
+    reg : DataFrame
+        Combined ``ihc_regions`` table.
+    cells : DataFrame or None
+        Combined ``ihc_cells`` table.
+
+    Returns
+    -------
+    list of (alt text, Figure or None)
+    """
+    figs = [("H-score per condition", bar_chart_with_points(
+                reg, "h_score", title="H-score per condition", ylabel="H-score (0-300)")),
+            ("H-score distribution", _hist(reg["h_score"], title="H-score distribution "
+                                           "(one count per image and region)",
+                                           xlabel="H-score (0-300)", ylabel="images x regions",
+                                           bins=np.linspace(0, 300, 31)))]
+    if cells is not None and not cells.empty:
+        col = next((c for c in CELL_MEASURE_LABELS if c in cells.columns), None)
+        if col:
+            figs.append((f"{CELL_MEASURE_LABELS[col]} distribution", _hist(
+                cells[col], title="per-cell DAB, all images (dashed: 1+, 2+, 3+ "
+                "thresholds)", xlabel=CELL_MEASURE_LABELS[col], ylabel="cells",
+                bins=50, vlines=DEFAULT_THRESHOLDS)))
+    return figs
+
+
 def _table_html(df: pd.DataFrame, max_rows: int = 50) -> str:
     if df is None or df.empty:
         return "<p>(none)</p>"
@@ -374,27 +443,7 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     bands = tables.get("bands")
     if bands is not None and not bands.empty:
         parts.append("<h2>Western blots</h2>")
-        figs = []
-        if norm is not None and not norm.empty:
-            val = "relative_ratio" if "relative_ratio" in norm.columns and \
-                pd.to_numeric(norm["relative_ratio"], errors="coerce").notna().any() \
-                else "ratio"
-            for (tgt, ctl), g in norm.groupby(["target", "control"], sort=False):
-                ref = _reference_lane(g)
-                hl = None
-                if val == "relative_ratio" and "reference_lane" in g.columns:
-                    hl = pd.to_numeric(g["lane"], errors="coerce") == \
-                        pd.to_numeric(g["reference_lane"], errors="coerce")
-                label = ratio_label(tgt, ctl, ref, relative=val == "relative_ratio")
-                figs.append((f"{tgt}/{ctl}", bar_chart_with_points(
-                    g, val, title=f"{tgt} normalised to {ctl}"
-                    + (" (purple: reference lane)" if hl is not None and hl.any() else ""),
-                    ylabel=label, highlight=hl)))
-        else:
-            for row, g in bands.groupby("row", sort=False):
-                figs.append((f"{row} volume", bar_chart_with_points(
-                    g, "volume", title=f"{row} band volume",
-                    ylabel="volume (raw units x px, background subtracted)")))
+        figs = blot_charts(norm, bands)
         parts.append(_charts(figs) + caption)
         if norm is not None and not norm.empty:
             cols = [c for c in ("image", "condition", "replicate", "lane", "lane_label",
@@ -408,21 +457,7 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     if reg is not None and not reg.empty:
         parts.append("<h2>IHC</h2>")
         cells = tables.get("ihc_cells")
-        figs = [("H-score per condition", bar_chart_with_points(
-                    reg, "h_score", title="H-score per condition",
-                    ylabel="H-score (0-300)")),
-                ("H-score distribution", _hist(reg["h_score"], title="H-score distribution "
-                                               "(one count per image and region)",
-                                               xlabel="H-score (0-300)",
-                                               ylabel="images x regions",
-                                               bins=np.linspace(0, 300, 31)))]
-        if cells is not None and not cells.empty:
-            col = next((c for c in CELL_MEASURE_LABELS if c in cells.columns), None)
-            if col:
-                figs.append((f"{CELL_MEASURE_LABELS[col]} distribution", _hist(
-                    cells[col], title="per-cell DAB, all images (dashed: 1+, 2+, 3+ "
-                    "thresholds)", xlabel=CELL_MEASURE_LABELS[col], ylabel="cells",
-                    bins=50, vlines=DEFAULT_THRESHOLDS)))
+        figs = ihc_charts(reg, cells)
         parts.append(_charts(figs) + caption)
         cols = [c for c in ("image", "condition", "replicate", "region", "mode", "n",
                             "pct_positive", "h_score", "allred", "irs") if c in reg.columns]
