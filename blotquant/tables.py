@@ -47,7 +47,7 @@ TABLE_SPECS = {
     "bands": {"signature": ("lane", "row", "top", "bottom", "left", "right", "volume"),
               "positions": ("y", "top", "bottom", "left", "right")},
     "lanes": {"signature": ("lane", "x", "width", "geometry"),
-              "positions": ("x", "width", "top", "bottom")},
+              "positions": ("x", "top", "bottom")},
     "cells": {"signature": ("cell", "y", "x", "nucleus_area"),
               "positions": ("y", "x")},
 }
