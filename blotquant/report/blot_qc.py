@@ -70,7 +70,18 @@ def _default_title(result) -> str:
             f"background {result.params.get('background')}")
 
 
-def make_blot_qc_figure(result, *, title: str | None = None):
+def _lane_name(lane_labels, lane: int) -> str:
+    if lane_labels is None:
+        return ""
+    if isinstance(lane_labels, dict):
+        v = lane_labels.get(lane, lane_labels.get(str(lane), ""))
+    else:
+        seq = list(lane_labels)
+        v = seq[lane - 1] if 0 < lane <= len(seq) else ""
+    return "" if v is None else str(v)
+
+
+def make_blot_qc_figure(result, *, title: str | None = None, lane_labels=None):
     """Build the QC figure of a :class:`~blotquant.blot.BlotResult`.
 
     Parameters
@@ -79,6 +90,9 @@ def make_blot_qc_figure(result, *, title: str | None = None):
         A quantification.
     title : str, optional
         Figure title (default: image name, lane count, rows, background method).
+    lane_labels : sequence or dict, optional
+        Lane names (e.g. the sample sheet's ``lane_labels``): a sequence in lane
+        order or a dict lane number -> name; shown in the profile titles.
 
     Returns
     -------
@@ -162,8 +176,9 @@ def make_blot_qc_figure(result, *, title: str | None = None):
     for i, ln in enumerate(lanes):
         a = fig.add_subplot(gs[1 + i // ncols, i % ncols])
         pr = result.profiles.get(ln.lane)
-        a.set_title(f"lane {ln.lane}" + (" (ladder)" if ln.is_ladder else ""),
-                    fontsize=MIN_FONT + 1)
+        name = _lane_name(lane_labels, ln.lane)
+        a.set_title(f"lane {ln.lane}" + (f": {name}" if name else "")
+                    + (" (ladder)" if ln.is_ladder else ""), fontsize=MIN_FONT + 1)
         a.tick_params(labelsize=MIN_FONT)
         if pr is None or len(pr) == 0:
             a.text(0.5, 0.5, "no profile", ha="center", va="center", transform=a.transAxes,
@@ -199,7 +214,8 @@ def pd_float(s) -> np.ndarray:
     return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype=float)
 
 
-def blot_qc_figure(result, path, *, title: str | None = None, dpi: int = 90) -> Path:
+def blot_qc_figure(result, path, *, title: str | None = None, dpi: int = 90,
+                   lane_labels=None) -> Path:
     """Write the QC figure of a :class:`~blotquant.blot.BlotResult` to ``path`` (PNG).
 
     Parameters
@@ -212,6 +228,8 @@ def blot_qc_figure(result, path, *, title: str | None = None, dpi: int = 90) -> 
         Figure title (see :func:`make_blot_qc_figure`).
     dpi : int
         Resolution.
+    lane_labels : sequence or dict, optional
+        Lane names for the profile titles (see :func:`make_blot_qc_figure`).
 
     Returns
     -------
@@ -220,7 +238,7 @@ def blot_qc_figure(result, path, *, title: str | None = None, dpi: int = 90) -> 
     """
     from ..tables import atomic_path
 
-    fig = make_blot_qc_figure(result, title=title)
+    fig = make_blot_qc_figure(result, title=title, lane_labels=lane_labels)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)

@@ -85,3 +85,13 @@ def test_written_png(tmp_path, saturated_result):
     p = blot_qc_figure(saturated_result, tmp_path / "qc.png")
     with Image.open(p) as im:
         assert im.format == "PNG" and im.size[0] > 500
+
+
+def test_lane_names_in_profile_titles(saturated_result):
+    names = ["OVCAR8", "SKOV3", "A2780", "IGROV1"]
+    fig = make_blot_qc_figure(saturated_result, lane_labels=names)
+    titles = [a.get_title() for a in fig.axes[1:]]
+    assert titles == [f"lane {ln.lane}: {names[ln.lane - 1]}"
+                      for ln in saturated_result.lane_geometry]
+    fig = make_blot_qc_figure(saturated_result, lane_labels={2: "SKOV3"})
+    assert fig.axes[2].get_title() == "lane 2: SKOV3" and fig.axes[1].get_title() == "lane 1"
