@@ -44,7 +44,7 @@ IHC_CLASS_NAMES = tuple(IHC_CLASSES)
 COLOR_NAMES = {LANE: "sky blue", LADDER: "grey", BAND: "green", SATURATED: "red",
                NOT_DETECTED: "orange", REFERENCE: "purple"}
 
-LEGEND_BLOT = ("Blots: lane centre lines sky blue (ladder grey), band boxes green, "
+LEGEND_BLOT = ("Blots: lanes sky blue (ladder lanes grey), band boxes green, "
                "saturated bands red (volume is a lower bound), bands not detected orange "
                "(dashed box: volume measured where the band should be), reference lane "
                "purple.")

@@ -447,7 +447,8 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
         parts.append(_charts(figs) + caption)
         if norm is not None and not norm.empty:
             cols = [c for c in ("image", "condition", "replicate", "lane", "lane_label",
-                                "target", "control", "ratio", "relative_ratio", "flags")
+                                "target", "control", "ratio", "relative_ratio",
+                                "reference_lane", "flags")
                     if c in norm.columns]
             detail.append("<details><summary>Normalised ratios (first rows)</summary>"
                           + _table_html(norm[cols], max_rows=40) + "</details>")
