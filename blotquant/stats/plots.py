@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..report import colors as C
+
 __all__ = ["correlation_plot", "dose_response_plot", "contingency_plot", "axis_label",
            "AXIS_LABELS"]
 
@@ -95,8 +97,18 @@ def correlation_plot(result, *, title: str | None = None, x_label: str | None = 
     fig = Figure(figsize=(5.6, 4.4), layout="constrained")
     ax = fig.add_subplot()
     d = result.data
-    ax.scatter(d["x"], d["y"], s=36, color="#0072B2", edgecolor="k", linewidth=0.5,
+    colours = np.full(len(d), "#0072B2", dtype=object)
+    is_ref = np.zeros(len(d), bool)
+    if result.x_name == "relative_ratio":
+        # the reference lane's relative ratio is 1 by definition: mark it
+        is_ref = np.isclose(d["x"].to_numpy(dtype=float), 1.0, rtol=0, atol=1e-12)
+        colours[is_ref] = C.REFERENCE
+    ax.scatter(d["x"], d["y"], s=36, c=list(colours), edgecolor="k", linewidth=0.5,
                zorder=3)
+    if is_ref.any():
+        ax.scatter([], [], s=36, c=C.REFERENCE, edgecolor="k", linewidth=0.5,
+                   label="reference lane (1 by definition)")
+        ax.legend(fontsize=8, loc="lower right")
     for _, r in d.iterrows():
         ax.annotate(str(r["label"]), (r["x"], r["y"]), xytext=(4, 3),
                     textcoords="offset points", fontsize=8)

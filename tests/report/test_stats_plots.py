@@ -54,3 +54,18 @@ def test_fisher_plot_shows_a_table_not_a_python_list():
     assert cells[(0, 0)] == "mut" and cells[(1, -1)] == "high (n)"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["kras status: mut",
                                                             "kras status: wt"]
+
+
+def test_reference_sample_is_marked_in_the_reference_colour():
+    import matplotlib.colors as mcolors
+
+    from blotquant.report import colors as C
+    lv = pd.DataFrame({"cell_line": list("ABCD"), "relative_ratio": [1.0, 0.5, 0.3, 0.1]})
+    ic = pd.DataFrame({"cell_line": list("ABCD"), "ic50": [3.0, 1.0, 0.6, 0.2]})
+    ax = correlation_plot(biomarker_vs_sensitivity(lv, ic)).axes[0]
+    fc = ax.collections[0].get_facecolors()
+    ref = np.isclose(ax.collections[0].get_offsets()[:, 0], 1.0)
+    assert ref.sum() == 1
+    assert np.allclose(fc[ref][0][:3], mcolors.to_rgb(C.REFERENCE))
+    assert not np.allclose(fc[~ref][0][:3], mcolors.to_rgb(C.REFERENCE))
+    assert "reference lane" in ax.get_legend().get_texts()[0].get_text()
