@@ -25,9 +25,97 @@ import pandas as pd
 from .errors import BlotquantError
 from .provenance import jsonable
 
-__all__ = ["write_table", "write_json", "read_json", "atomic_path", "TABLE_FORMATS"]
+__all__ = ["write_table", "write_json", "read_json", "atomic_path", "TABLE_FORMATS",
+           "present", "table_kind", "TABLE_SPECS", "POSITION_DECIMALS"]
 
 TABLE_FORMATS = ("csv", "parquet", "xlsx")
+
+# ---------------------------------------------------------------- presentation
+# The one place where the look of a written table is decided (the CLI, batch
+# and napari plugin all write through write_table).  Only pixel positions are
+# rounded: volumes, ratios, optical densities and scores keep full precision,
+# because they are the numbers people compute with.  The full column
+# dictionary is docs/tables.md.
+
+#: Decimals of pixel positions in written tables (0.01 px).
+POSITION_DECIMALS = 2
+
+#: Table kinds recognised by their columns: ``signature`` (all must be present)
+#: and ``positions`` (pixel coordinates, written as floats rounded to
+#: :data:`POSITION_DECIMALS`, so top/bottom/left/right are all the same kind).
+TABLE_SPECS = {
+    "bands": {"signature": ("lane", "row", "top", "bottom", "left", "right", "volume"),
+              "positions": ("y", "top", "bottom", "left", "right")},
+    "lanes": {"signature": ("lane", "x", "width", "geometry"),
+              "positions": ("x", "top", "bottom")},
+    "cells": {"signature": ("cell", "y", "x", "nucleus_area"),
+              "positions": ("y", "x")},
+}
+
+
+def table_kind(df: pd.DataFrame) -> str | None:
+    """Which kind of blotquant table ``df`` is (a key of :data:`TABLE_SPECS`), or None.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> table_kind(pd.DataFrame(columns=["cell", "y", "x", "nucleus_area"]))
+    'cells'
+    >>> table_kind(pd.DataFrame({"x": [1.0], "y": [2.0]})) is None
+    True
+    """
+    cols = set(map(str, df.columns))
+    for kind, spec in TABLE_SPECS.items():
+        if set(spec["signature"]) <= cols:
+            return kind
+    return None
+
+
+def present(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as it is written: pixel positions as floats rounded to 0.01 px.
+
+    Tables that are not bands, lanes or cells tables (:func:`table_kind`) are
+    returned unchanged.  Nothing else is rounded.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table (not modified).
+
+    Returns
+    -------
+    DataFrame
+        A copy with the position columns rounded (or ``df`` itself when there
+        is nothing to present).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"lane": [1], "row": ["ASNS"], "y": [117.39503851487208],
+    ...                   "top": [106], "bottom": [128], "left": [16.0], "right": [75.25],
+    ...                   "volume": [9451134.123456789]})
+    >>> out = present(b)
+    >>> out[["y", "top", "left", "right"]].iloc[0].tolist(), out["top"].dtype.kind
+    ([117.4, 106.0, 16.0, 75.25], 'f')
+    >>> bool(out["volume"].iloc[0] == b["volume"].iloc[0])
+    True
+    """
+    kind = table_kind(df)
+    if kind is None:
+        return df
+    out = df.copy()
+    for c in TABLE_SPECS[kind]["positions"]:
+        if c in out.columns:
+            v = pd.to_numeric(out[c], errors="coerce").astype("float64")
+            out[c] = v.round(POSITION_DECIMALS)
+    return out
 
 # Read once at import (os.umask can only be read by setting it, which is not thread-safe).
 _UMASK = os.umask(0o022)
@@ -58,11 +146,28 @@ class atomic_path:
         return False
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None) -> Path:
+def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None, *,
+                presentation: bool = True) -> Path:
     """Write ``df`` to ``path`` atomically; the format follows the suffix or ``fmt``.
 
-    Returns the final path (suffix adjusted to ``fmt`` when given).
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    path : str or PathLike
+        Destination (``.csv``, ``.parquet`` or ``.xlsx``).
+    fmt : str, optional
+        Format overriding the suffix (the suffix is changed to match).
+    presentation : bool
+        Apply :func:`present` (positions rounded to 0.01 px); default True.
+
+    Returns
+    -------
+    pathlib.Path
+        The final path (suffix adjusted to ``fmt`` when given).
     """
+    if presentation:
+        df = present(df)
     path = Path(path)
     if fmt is not None:
         path = path.with_suffix("." + fmt)

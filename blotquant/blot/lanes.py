@@ -516,6 +516,7 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True):
         else:
             c, pr = [width / (n_lanes + 1)], [0.0]
             spacing = width / (n_lanes + 1)
+        found_c, found_p = list(c), list(pr)
         while len(c) < n_lanes:
             room_left, room_right = c[0], width - c[-1]
             if room_right >= room_left:
@@ -524,7 +525,54 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True):
             else:
                 c.insert(0, c[0] - spacing)
                 pr.insert(0, 0.0)
+        if len(found_c) < n_lanes and (c[0] < -0.25 * spacing
+                                       or c[-1] > width - 1 + 0.25 * spacing):
+            # the given count does not fit at the spacing of the lanes found (an empty
+            # lane between them doubles the apparent spacing): a regular grid of the
+            # given count that fits and passes closest to the lanes found
+            fitted = _grid_fit(found_c, found_p, n_lanes, width, spacing)
+            if fitted is not None:
+                c, pr = fitted
     return np.asarray(c, float), np.asarray(pr, float)
+
+
+def _grid_fit(found_c, found_p, n: int, width: float, spacing: float):
+    """``n`` equally spaced lane centres inside ``[0, width)`` through the lanes found, or None.
+
+    The pitch is the smallest gap between the lanes found, or half of it (every
+    gap must be a whole multiple of the pitch: empty lanes between found ones),
+    and ``n`` lanes at that pitch must fit in the width; the offset puts the
+    lanes found (weighted by their strength) as close to grid positions as
+    possible.  None when no such pitch exists (the count cannot fit).
+    """
+    fc = np.sort(np.asarray(found_c, float))
+    gaps = np.diff(fc)
+    base = float(gaps.min()) if len(gaps) else float(spacing)
+    pitch = None
+    for k in (1, 2):
+        p = base / k
+        if n * p > 1.02 * width or p <= 0:
+            continue
+        if len(gaps) and np.any(np.abs(gaps / p - np.rint(gaps / p)) > 0.2):
+            continue
+        pitch = p
+        break
+    if pitch is None:
+        return None
+    w = np.asarray(found_p, float)[np.argsort(np.asarray(found_c, float))] + 1e-6
+    lo, hi = 0.25 * pitch, width - 0.25 * pitch - (n - 1) * pitch
+    if hi < lo:
+        lo = hi = max(0.0, (width - (n - 1) * pitch) / 2.0)
+    best, best_cost = lo, np.inf
+    for x0 in np.arange(lo, hi + 0.5, 0.5):
+        grid = x0 + pitch * np.arange(n)
+        cost = float((w * np.min(np.abs(fc[:, None] - grid[None, :]), axis=1)).sum())
+        if cost < best_cost:
+            best, best_cost = x0, cost
+    grid = best + pitch * np.arange(n)
+    prom = [float(w[np.argmin(np.abs(fc - g))]) if len(fc) and
+            np.min(np.abs(fc - g)) < 0.3 * pitch else 0.0 for g in grid]
+    return list(grid), prom
 
 
 def _lane_counts(n_lanes):

@@ -42,7 +42,7 @@ __all__ = ["normalize", "NORMALIZED_COLUMNS", "pair_blots", "Pairing", "register
 
 NORMALIZED_COLUMNS = ["image", "lane", "target", "control", "target_volume", "control_volume",
                       "ratio", "relative_ratio", "target_saturated", "control_saturated",
-                      "flags"]
+                      "flags", "reference_lane"]
 
 
 def _pick(bands: pd.DataFrame, row: str, what: str) -> pd.DataFrame:
@@ -93,7 +93,7 @@ def normalize(bands: pd.DataFrame, *, target: str, control: str, reference_lane:
     DataFrame
         One row per lane having both bands: image, lane, target, control,
         target_volume, control_volume, ratio, relative_ratio, target_saturated,
-        control_saturated, flags.
+        control_saturated, flags, reference_lane (empty when relative to the mean).
 
     Examples
     --------
@@ -159,7 +159,11 @@ def normalize(bands: pd.DataFrame, *, target: str, control: str, reference_lane:
     return pd.DataFrame({"image": image, "lane": np.asarray(lanes, int), "target": str(target),
                          "control": str(control), "target_volume": tv, "control_volume": cv,
                          "ratio": ratio, "relative_ratio": rel, "target_saturated": ts,
-                         "control_saturated": cs, "flags": flags}, columns=NORMALIZED_COLUMNS)
+                         "control_saturated": cs, "flags": flags,
+                         # the lane whose ratio is 1 (empty: relative to the mean of lanes)
+                         "reference_lane": pd.array([reference_lane] * len(lanes),
+                                                    dtype="Int64")},
+                        columns=NORMALIZED_COLUMNS)
 
 
 # ============================================================================ pairing
@@ -168,7 +172,7 @@ PAIRED_COLUMNS = ["image", "strip", "lane", "lane_in_strip", "target", "control"
                   "target_volume", "control_volume", "ratio", "relative_ratio",
                   "target_saturated", "control_saturated", "flags", "method", "control_image",
                   "control_strip", "control_lane", "registration_dy", "registration_dx",
-                  "registration_deg"]
+                  "registration_deg", "reference_lane"]
 #: Columns of :attr:`Pairing.lanes` (which control lane each target lane was paired with).
 LANE_PAIR_COLUMNS = ["strip", "lane", "lane_in_strip", "control_strip", "control_lane",
                      "target_x", "control_x", "control_x_registered", "offset_px"]
@@ -378,6 +382,9 @@ def _ratio_rows(pairs, tvals, cvals, ref_pos, *, image, target, control, method,
     df["registration_dy"] = np.nan if reg is None else reg.dy
     df["registration_dx"] = np.nan if reg is None else reg.dx
     df["registration_deg"] = np.nan if reg is None else reg.angle_deg
+    # the image lane whose ratio is 1 (empty when the strip has no valid reference)
+    ref_lane = int(df.loc[refm, "lane"].iloc[0]) if refm.any() and ok_ref else None
+    df["reference_lane"] = pd.array([ref_lane] * len(df), dtype="Int64")
     return df[PAIRED_COLUMNS]
 
 

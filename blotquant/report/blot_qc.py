@@ -1,8 +1,11 @@
-"""QC figure of a blot quantification (matplotlib, Agg backend).
+"""QC figure of a blot quantification (matplotlib object API, no pyplot).
 
-Top: the image with lane centre lines and band boxes (saturated bands in red,
-others in cyan/blue).  Bottom: every lane's profile with the background that
-was subtracted and the band limits.
+Top: the analysed image with every lane's centre line (numbered), every band's
+box (named by its row at the left of the row) coloured by what it means --
+quantified, saturated, not detected -- and a legend that explains every colour
+(:mod:`blotquant.report.colors`).  Below: one profile per lane (signal summed
+across the lane, per image row) with the background that was subtracted and
+the band limits.
 
 Examples
 --------
@@ -22,66 +25,220 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["blot_qc_figure"]
+from . import colors as C
+
+__all__ = ["blot_qc_figure", "make_blot_qc_figure", "band_color"]
+
+#: Smallest font size used in the figure (points).
+MIN_FONT = 8
 
 
-def blot_qc_figure(result, path, *, title=None, dpi=90) -> Path:
-    """Write the QC figure of a :class:`~blotquant.blot.BlotResult` to ``path`` (PNG)."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
+def band_color(saturated: bool, flags: str = "") -> str:
+    """Colour of a band box: saturated, not detected or quantified.
+
+    Parameters
+    ----------
+    saturated : bool
+        The band has clipped pixels.
+    flags : str
+        The band's ``flags`` text (``;``-separated).
+
+    Returns
+    -------
+    str
+        Hex colour from :mod:`blotquant.report.colors`.
+
+    Examples
+    --------
+    >>> band_color(True) == C.SATURATED, band_color(False, "not_detected") == C.NOT_DETECTED
+    (True, True)
+    """
+    if bool(saturated):
+        return C.SATURATED
+    if "not_detected" in str(flags or ""):
+        return C.NOT_DETECTED
+    return C.BAND
+
+
+def _default_title(result) -> str:
+    name = str(result.bands["image"].iloc[0]) if len(result.bands) else \
+        str(getattr(result.metadata, "path", "") or "")
+    name = Path(name).name if name else "blot"
+    n_lanes = len(result.lane_geometry)
+    rows = ", ".join(map(str, result.rows)) or "none"
+    return (f"{name}: {n_lanes} lanes, rows {rows}, "
+            f"background {result.params.get('background')}")
+
+
+def _lane_name(lane_labels, lane: int) -> str:
+    if lane_labels is None:
+        return ""
+    if isinstance(lane_labels, dict):
+        v = lane_labels.get(lane, lane_labels.get(str(lane), ""))
+    else:
+        seq = list(lane_labels)
+        v = seq[lane - 1] if 0 < lane <= len(seq) else ""
+    return "" if v is None else str(v)
+
+
+def make_blot_qc_figure(result, *, title: str | None = None, lane_labels=None):
+    """Build the QC figure of a :class:`~blotquant.blot.BlotResult`.
+
+    Parameters
+    ----------
+    result : BlotResult
+        A quantification.
+    title : str, optional
+        Figure title (default: image name, lane count, rows, background method).
+    lane_labels : sequence or dict, optional
+        Lane names (e.g. the sample sheet's ``lane_labels``): a sequence in lane
+        order or a dict lane number -> name; shown in the profile titles.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes 0 is the image, the next axes are the lane profiles in lane order.
+
+    Examples
+    --------
+    >>> from blotquant.synthetic import make_blot
+    >>> from blotquant.blot import quantify_blot
+    >>> fig = make_blot_qc_figure(quantify_blot(make_blot(1, shape=(200, 300), n_lanes=3).image))
+    >>> fig.axes[1].get_xlabel()
+    'image row (px)'
+    """
     from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-
-    from ..tables import atomic_path
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
 
     sig = np.asarray(result.signal, dtype=np.float32)
     lanes = list(result.lane_geometry)
+    bands = result.bands
     n = max(1, len(lanes))
     ncols = min(n, 6)
     nrows = int(math.ceil(n / ncols))
     H, W = sig.shape
-    fig = Figure(figsize=(min(16, 3 + 2.2 * ncols), 6 + 2.0 * nrows))
-    gs = fig.add_gridspec(1 + nrows, ncols, height_ratios=[3.0] + [1.0] * nrows)
+    width = min(16.0, max(8.0, 2.5 * ncols))
+    img_h = min(9.0, max(3.5, width * H / max(W, 1)))
+    fig = Figure(figsize=(width, img_h + 1.2 + 2.3 * nrows), layout="constrained")
+    gs = fig.add_gridspec(1 + nrows, ncols, height_ratios=[img_h + 1.0] + [2.3] * nrows)
     ax = fig.add_subplot(gs[0, :])
-    lo, hi = np.percentile(sig[::4, ::4], [1, 99.7])
-    ax.imshow(sig, cmap="gray_r" if result.params.get("polarity_used") == "dark-on-light"
-              else "gray", vmin=lo if result.params.get("polarity_used") != "dark-on-light"
-              else lo, vmax=hi, interpolation="nearest")
-    if result.params.get("polarity_used") == "dark-on-light":
-        ax.images[0].set_cmap("gray_r")
+    dark_on_light = result.params.get("polarity_used") == "dark-on-light"
+    finite = sig[::4, ::4][np.isfinite(sig[::4, ::4])]
+    lo, hi = np.percentile(finite, [1, 99.7]) if finite.size else (0.0, 1.0)
+    ax.imshow(sig, cmap="gray_r" if dark_on_light else "gray", vmin=lo,
+              vmax=hi if hi > lo else lo + 1, interpolation="nearest")
+    label_box = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
     for ln in lanes:
         c = ln.centerline
-        ax.plot(c[:, 1], c[:, 0], color="yellow" if not ln.is_ladder else "magenta", lw=0.6)
-        ax.text(ln.x_at(max(ln.top, 0) + 2), max(ln.top, 0) + 2, str(ln.lane), color="yellow",
-                fontsize=7, va="top", ha="center")
-    for rec in result.bands.itertuples():
-        col = "red" if rec.saturated else ("orange" if "not_detected" in str(rec.flags)
-                                            else "cyan")
-        ax.add_patch(Rectangle((rec.left - 0.5, rec.top - 0.5), rec.right - rec.left,
-                               rec.bottom - rec.top + 1, fill=False, ec=col, lw=0.8))
-    ax.set_title(title or f"{result.bands['image'].iloc[0] if len(result.bands) else ''}  "
-                 f"lanes={len(lanes)} rows={','.join(map(str, result.rows))} "
-                 f"background={result.params.get('background')} (red = saturated)",
-                 fontsize=9)
-    ax.set_xlim(0, W)
-    ax.set_ylim(H, 0)
+        col = C.LADDER if ln.is_ladder else C.LANE
+        ax.plot(c[:, 1], c[:, 0], color=col, lw=1.0)
+        y0 = max(ln.top, 0) + 2
+        ax.text(float(ln.x_at(y0)), y0, str(ln.lane) + (" L" if ln.is_ladder else ""),
+                color="black", fontsize=MIN_FONT + 1, va="top", ha="center",
+                fontweight="bold", bbox=dict(label_box, ec=col, lw=1.0), clip_on=True)
+    for rec in bands.itertuples():
+        col = band_color(rec.saturated, rec.flags)
+        nd = col == C.NOT_DETECTED
+        ax.add_patch(Rectangle((rec.left - 0.5, rec.top - 0.5), rec.right - rec.left + 1,
+                               rec.bottom - rec.top + 1, fill=False, ec=col,
+                               lw=1.6 if col != C.BAND else 1.1, ls="--" if nd else "-"))
+    # row names: above the top-left corner of each row's leftmost visible band (per strip)
+    if len(bands):
+        key = ["strip", "row"] if "strip" in bands.columns else ["row"]
+        for _, g in bands.groupby(key, sort=False):
+            vis = g[(g["right"] > 0) & (g["left"] < W - 1)]
+            if vis.empty:
+                continue
+            first = vis.loc[vis["left"].idxmin()]
+            ax.text(max(float(first["left"]), 0.0) + 1, float(first["top"]) - 1,
+                    str(first["row"]), ha="left", va="bottom", fontsize=MIN_FONT + 1,
+                    color="black", bbox=label_box, clip_on=True)
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5)
+    ax.set_xlabel("column (px)", fontsize=MIN_FONT + 1)
+    ax.set_ylabel("row (px)", fontsize=MIN_FONT + 1)
+    ax.tick_params(labelsize=MIN_FONT)
+    ax.set_title(title or _default_title(result), fontsize=MIN_FONT + 3)
+    n_sat = int(bands["saturated"].astype(bool).sum()) if len(bands) else 0
+    n_nd = int(bands["flags"].astype(str).str.contains("not_detected").sum()) \
+        if len(bands) else 0
+    handles = [Line2D([], [], color=C.LANE, lw=1.5, label="lane centre line (number on top)"),
+               Patch(fill=False, ec=C.BAND, lw=1.5, label="band box (quantified)"),
+               Patch(fill=False, ec=C.SATURATED, lw=1.5,
+                     label=f"saturated: clipped pixels, volume is a lower bound ({n_sat})"),
+               Patch(fill=False, ec=C.NOT_DETECTED, lw=1.5, ls="--",
+                     label=f"not detected: measured where the band should be ({n_nd})")]
+    if any(ln.is_ladder for ln in lanes):
+        handles.insert(1, Line2D([], [], color=C.LADDER, lw=1.5, label="ladder lane (L)"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08 * 6 / img_h),
+              ncols=2 if width < 12 else 3, fontsize=MIN_FONT + 1, frameon=False)
     for i, ln in enumerate(lanes):
         a = fig.add_subplot(gs[1 + i // ncols, i % ncols])
         pr = result.profiles.get(ln.lane)
+        name = _lane_name(lane_labels, ln.lane)
+        a.set_title(f"lane {ln.lane}" + (f": {name}" if name else "")
+                    + (" (ladder)" if ln.is_ladder else ""), fontsize=MIN_FONT + 1)
+        a.tick_params(labelsize=MIN_FONT)
         if pr is None or len(pr) == 0:
-            a.set_axis_off()
+            a.text(0.5, 0.5, "no profile", ha="center", va="center", transform=a.transAxes,
+                   fontsize=MIN_FONT)
+            a.set_xticks([])
+            a.set_yticks([])
             continue
-        a.plot(pr["position"], pr["signal"], lw=0.6, color="k")
-        a.plot(pr["position"], pr["background"], lw=0.9, color="tab:red")
-        for rec in result.bands[result.bands["lane"] == ln.lane].itertuples():
-            col = "red" if rec.saturated else "tab:blue"
-            a.axvspan(rec.top, rec.bottom, color=col, alpha=0.15)
-        a.set_title(f"lane {ln.lane}" + (" (ladder)" if ln.is_ladder else ""), fontsize=7)
-        a.tick_params(labelsize=5)
-        bl = result.bands[result.bands["lane"] == ln.lane]
+        a.plot(pr["position"], pr["signal"], lw=0.9, color="k", label="signal")
+        if np.isfinite(pd_float(pr["background"])).any():
+            a.plot(pr["position"], pr["background"], lw=1.1, color="0.55", ls="--",
+                   label="background")
+        bl = bands[bands["lane"] == ln.lane]
+        if "strip" in bands.columns:
+            bl = bl[bl["strip"] == ln.strip]
+        for rec in bl.itertuples():
+            a.axvspan(rec.top, rec.bottom, color=band_color(rec.saturated, rec.flags),
+                      alpha=0.25, lw=0)
         if len(bl):
             a.set_xlim(bl["top"].min() - 60, bl["bottom"].max() + 60)
-    fig.tight_layout()
+        if i % ncols == 0:
+            a.set_ylabel("signal (raw units,\nsummed across lane)", fontsize=MIN_FONT)
+        if i // ncols == nrows - 1 or i + ncols >= n:
+            a.set_xlabel("image row (px)", fontsize=MIN_FONT)
+        if i == 0:
+            a.legend(fontsize=MIN_FONT - 1, loc="upper right", frameon=False)
+        a.yaxis.get_offset_text().set_fontsize(MIN_FONT)
+    return fig
+
+
+def pd_float(s) -> np.ndarray:
+    """Values of a column as a float array (non-numbers become NaN)."""
+    import pandas as pd
+    return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype=float)
+
+
+def blot_qc_figure(result, path, *, title: str | None = None, dpi: int = 90,
+                   lane_labels=None) -> Path:
+    """Write the QC figure of a :class:`~blotquant.blot.BlotResult` to ``path`` (PNG).
+
+    Parameters
+    ----------
+    result : BlotResult
+        A quantification.
+    path : str or PathLike
+        Output PNG (written atomically).
+    title : str, optional
+        Figure title (see :func:`make_blot_qc_figure`).
+    dpi : int
+        Resolution.
+    lane_labels : sequence or dict, optional
+        Lane names for the profile titles (see :func:`make_blot_qc_figure`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    from ..tables import atomic_path
+
+    fig = make_blot_qc_figure(result, title=title, lane_labels=lane_labels)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)

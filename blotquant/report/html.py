@@ -27,9 +27,11 @@ from matplotlib.figure import Figure
 from ..ihc.params import DEFAULT_THRESHOLDS
 from .._version import __version__
 from ..tables import atomic_path
+from . import colors as C
 
 __all__ = ["write_report", "render_report", "png_data_uri", "figure_data_uri",
-           "bar_chart_with_points"]
+           "bar_chart_with_points", "ratio_label", "blot_charts", "ihc_charts",
+           "CELL_MEASURE_LABELS"]
 
 #: At most this many thumbnails are embedded (the report stays small).
 MAX_THUMBS = 300
@@ -55,6 +57,9 @@ ul.warn li{font-size:13px;margin:2px 0}
 .gallery{display:flex;flex-wrap:wrap;gap:12px}
 .card{background:#fff;border:1px solid #ddd;border-radius:4px;padding:6px;width:372px}
 .card img{max-width:360px;display:block;margin:0 auto}
+.card .thumb{position:relative}
+.card .score{position:absolute;left:6px;top:6px;background:rgba(255,255,255,.88);
+border:1px solid #999;border-radius:3px;padding:2px 6px;font-size:13px;font-weight:600}
 .card .name{font-weight:600;font-size:13px;word-break:break-all}
 .card .info{font-size:12px;color:#555}
 .card.failed{background:#fff3f3;border-color:#e5a4a4}
@@ -104,12 +109,80 @@ def _label(df: pd.DataFrame) -> pd.Series:
     return lab.replace("", "(none)")
 
 
+#: What a person reads on the axis of a per-cell DAB measure.
+CELL_MEASURE_LABELS = {
+    "cytoplasm_dab_od_mean": "cytoplasm DAB OD (mean per cell)",
+    "cell_dab_od_mean": "whole-cell DAB OD (mean per cell)",
+    "nucleus_dab_od_mean": "nucleus DAB OD (mean per cell)",
+}
+
+
+def ratio_label(target: str, control: str, reference_lane=None, relative: bool = True) -> str:
+    """Axis label of a normalised ratio, e.g. ``"ASNS / ACTB, relative to lane 1"``.
+
+    Parameters
+    ----------
+    target, control : str
+        Row (protein) names.
+    reference_lane : int or str, optional
+        The lane whose ratio is 1 (None: unknown or several).
+    relative : bool
+        ``relative_ratio`` (True) or the plain volume ratio (False).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> ratio_label("ASNS", "ACTB", 1)
+    'ASNS / ACTB, relative to lane 1'
+    >>> ratio_label("ASNS", "ACTB", relative=False)
+    'ASNS / ACTB (volume ratio)'
+    """
+    if not relative:
+        return f"{target} / {control} (volume ratio)"
+    if reference_lane is None or str(reference_lane) in ("", "nan", "None"):
+        return f"{target} / {control}, relative to the reference lane"
+    return f"{target} / {control}, relative to lane {reference_lane}"
+
+
+def _reference_lane(g: pd.DataFrame):
+    if "reference_lane" not in g.columns:
+        return None
+    ref = pd.to_numeric(g["reference_lane"], errors="coerce").dropna().unique()
+    return int(ref[0]) if len(ref) == 1 else None
+
+
 def bar_chart_with_points(df: pd.DataFrame, value: str, *, replicate: str = "replicate",
-                          title: str = "", ylabel: str | None = None) -> Figure | None:
+                          title: str = "", ylabel: str | None = None,
+                          highlight: pd.Series | None = None) -> Figure | None:
     """Bar = mean of replicates, error bar = SD, points = replicate values.
 
     Values are first averaged within (group, replicate) (technical repeats
     count once), then summarised with :func:`blotquant.stats.summarize_replicates`.
+    The error bar's lower end stops at 0 for positive means (a ratio, volume
+    or score is never negative).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per measurement; ``condition`` / ``lane_label`` / ``lane``
+        give the groups, ``replicate`` (and ``image``) the replicates.
+    value : str
+        Column to plot.
+    replicate : str
+        Replicate column.
+    title, ylabel : str
+        Axis title and y label (default: ``value``).
+    highlight : bool Series aligned with ``df``, optional
+        Groups whose rows are all True are drawn in the reference colour
+        (e.g. the reference lane of a normalisation).
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when there is nothing to plot.
     """
     from ..stats import summarize_replicates
 
@@ -135,34 +208,119 @@ def bar_chart_with_points(df: pd.DataFrame, value: str, *, replicate: str = "rep
     fig = Figure(figsize=(width, 3.6), layout="constrained")
     ax = fig.add_subplot()
     x = np.arange(len(order))
-    ax.bar(x, summ["mean"], yerr=np.nan_to_num(summ["sd"]), color="#9ecae1",
-           edgecolor="#3182bd", capsize=3, error_kw=dict(lw=1))
+    mean = summ["mean"].to_numpy(dtype=float)
+    sd = np.nan_to_num(summ["sd"].to_numpy(dtype=float))
+    lower = np.where(mean >= 0, np.minimum(sd, np.maximum(mean, 0)), sd)
+    colours = ["#bdbdbd"] * len(order)
+    if highlight is not None:
+        hl = pd.Series(highlight, index=df.index).reindex(d.index).fillna(False).astype(bool)
+        for i, g in enumerate(order):
+            m = (d["_group"] == g).to_numpy()
+            if m.any() and hl.to_numpy()[m].all():
+                colours[i] = C.REFERENCE
+    ax.bar(x, mean, yerr=np.vstack([lower, sd]), color=colours, edgecolor="0.3",
+           capsize=3, error_kw=dict(lw=1))
     rng = np.random.default_rng(0)
     for i, g in enumerate(order):
         v = per_rep.loc[per_rep["_group"] == g, value].to_numpy()
         ax.scatter(i + rng.uniform(-0.15, 0.15, v.size), v, s=14, color="k", zorder=3)
     ax.set_xticks(x, order, rotation=30 if len(order) > 4 else 0,
-                  ha="right" if len(order) > 4 else "center", fontsize=8)
-    ax.set_ylabel(ylabel or value)
-    ax.set_title(title, fontsize=9)
+                  ha="right" if len(order) > 4 else "center", fontsize=9)
+    ax.set_ylabel(ylabel or value, fontsize=10)
+    ax.tick_params(axis="y", labelsize=9)
+    if np.nanmin(np.r_[mean - lower, per_rep[value].to_numpy(dtype=float)]) >= 0:
+        ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=10)
     return fig
 
 
-def _hist(values, *, title: str, xlabel: str, bins=30, vlines: Iterable[float] = ()
-          ) -> Figure | None:
+def _hist(values, *, title: str, xlabel: str, bins=30, vlines: Iterable[float] = (),
+          ylabel: str = "count") -> Figure | None:
     v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return None
     fig = Figure(figsize=(4.8, 3.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.hist(v, bins=bins, color="#fdae6b", edgecolor="#e6550d")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.hist(v, bins=bins, color="#bdbdbd", edgecolor="0.3")
     for t in vlines:
-        ax.axvline(t, color="0.3", ls="--", lw=0.8)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("count")
-    ax.set_title(title, fontsize=9)
+        ax.axvline(t, color="0.2", ls="--", lw=0.9)
+    ax.set_xlabel(xlabel, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(labelsize=9)
+    ax.set_title(title, fontsize=10)
     return fig
+
+
+def blot_charts(norm: pd.DataFrame | None, bands: pd.DataFrame) -> list:
+    """The report's blot charts: normalised ratios per target/control pair, else volumes.
+
+    Parameters
+    ----------
+    norm : DataFrame or None
+        Combined ``normalized`` table.
+    bands : DataFrame
+        Combined ``bands`` table (used when there is no normalisation).
+
+    Returns
+    -------
+    list of (alt text, Figure or None)
+    """
+    figs = []
+    if norm is not None and not norm.empty:
+        val = "relative_ratio" if "relative_ratio" in norm.columns and \
+            pd.to_numeric(norm["relative_ratio"], errors="coerce").notna().any() \
+            else "ratio"
+        for (tgt, ctl), g in norm.groupby(["target", "control"], sort=False):
+            ref = _reference_lane(g)
+            hl = None
+            if val == "relative_ratio" and "reference_lane" in g.columns:
+                hl = pd.to_numeric(g["lane"], errors="coerce") == \
+                    pd.to_numeric(g["reference_lane"], errors="coerce")
+            label = ratio_label(tgt, ctl, ref, relative=val == "relative_ratio")
+            figs.append((f"{tgt}/{ctl}", bar_chart_with_points(
+                g, val, title=f"{tgt} normalised to {ctl}"
+                + (" (purple: reference lane)" if hl is not None and hl.any() else ""),
+                ylabel=label, highlight=hl)))
+    else:
+        for row, g in bands.groupby("row", sort=False):
+            figs.append((f"{row} volume", bar_chart_with_points(
+                g, "volume", title=f"{row} band volume",
+                ylabel="volume (raw units x px, background subtracted)")))
+    return figs
+
+
+def ihc_charts(reg: pd.DataFrame, cells: pd.DataFrame | None) -> list:
+    """The report's IHC charts: H-score per condition, its distribution, per-cell DAB.
+
+    Parameters
+    ----------
+    reg : DataFrame
+        Combined ``ihc_regions`` table.
+    cells : DataFrame or None
+        Combined ``ihc_cells`` table.
+
+    Returns
+    -------
+    list of (alt text, Figure or None)
+    """
+    figs = [("H-score per condition", bar_chart_with_points(
+                reg, "h_score", title="H-score per condition", ylabel="H-score (0-300)")),
+            ("H-score distribution", _hist(reg["h_score"], title="H-score distribution "
+                                           "(one count per image and region)",
+                                           xlabel="H-score (0-300)", ylabel="images x regions",
+                                           bins=np.linspace(0, 300, 31)))]
+    if cells is not None and not cells.empty:
+        col = next((c for c in CELL_MEASURE_LABELS if c in cells.columns), None)
+        if col:
+            figs.append((f"{CELL_MEASURE_LABELS[col]} distribution", _hist(
+                cells[col], title="per-cell DAB, all images (dashed: 1+, 2+, 3+ "
+                "thresholds)", xlabel=CELL_MEASURE_LABELS[col], ylabel="cells",
+                bins=50, vlines=DEFAULT_THRESHOLDS)))
+    return figs
 
 
 def _table_html(df: pd.DataFrame, max_rows: int = 50) -> str:
@@ -206,9 +364,30 @@ def _card(e: dict) -> str:
     thumb = Path(e["thumb"]) if e.get("thumb") else None
     img = _img(png_data_uri(thumb.read_bytes()), e["name"]) \
         if thumb is not None and thumb.is_file() else "<p>(no thumbnail)</p>"
+    if e.get("score"):
+        img = f"<div class='thumb'>{img}<span class='score'>{_esc(e['score'])}</span></div>"
     extra = _esc(e.get("summary", ""))
     return (f"<div class='card'>{img}<div class='name'>{_esc(e['name'])}</div>"
             f"<div class='info'>{info}</div><div class='info'>{extra}</div></div>")
+
+
+def _ihc_scores(reg: pd.DataFrame | None) -> dict:
+    """image name -> "H-score 125 · 64 % positive" (the image's first region)."""
+    if reg is None or reg.empty or "image" not in reg.columns or "h_score" not in reg.columns:
+        return {}
+    out = {}
+    for name, g in reg.groupby("image", sort=False):
+        r = g.iloc[0]
+        h = pd.to_numeric(pd.Series([r["h_score"]]), errors="coerce").iloc[0]
+        if not np.isfinite(h):
+            continue
+        txt = f"H-score {h:.0f}"
+        if "pct_positive" in g.columns and np.isfinite(float(r["pct_positive"])):
+            txt += f" · {float(r['pct_positive']):.0f} % positive"
+        if len(g) > 1:
+            txt += f" ({r['region']})"
+        out[name] = txt
+    return out
 
 
 def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
@@ -264,22 +443,12 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     bands = tables.get("bands")
     if bands is not None and not bands.empty:
         parts.append("<h2>Western blots</h2>")
-        figs = []
-        if norm is not None and not norm.empty:
-            val = "relative_ratio" if "relative_ratio" in norm.columns and \
-                pd.to_numeric(norm["relative_ratio"], errors="coerce").notna().any() \
-                else "ratio"
-            for (tgt, ctl), g in norm.groupby(["target", "control"], sort=False):
-                figs.append((f"{tgt}/{ctl}", bar_chart_with_points(
-                    g, val, title=f"{tgt} / {ctl} ({val})", ylabel=f"{tgt}/{ctl} {val}")))
-        else:
-            for row, g in bands.groupby("row", sort=False):
-                figs.append((f"{row} volume", bar_chart_with_points(
-                    g, "volume", title=f"{row} band volume", ylabel="volume")))
+        figs = blot_charts(norm, bands)
         parts.append(_charts(figs) + caption)
         if norm is not None and not norm.empty:
             cols = [c for c in ("image", "condition", "replicate", "lane", "lane_label",
-                                "target", "control", "ratio", "relative_ratio", "flags")
+                                "target", "control", "ratio", "relative_ratio",
+                                "reference_lane", "flags")
                     if c in norm.columns]
             detail.append("<details><summary>Normalised ratios (first rows)</summary>"
                           + _table_html(norm[cols], max_rows=40) + "</details>")
@@ -289,18 +458,7 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     if reg is not None and not reg.empty:
         parts.append("<h2>IHC</h2>")
         cells = tables.get("ihc_cells")
-        figs = [("H-score per condition", bar_chart_with_points(
-                    reg, "h_score", title="H-score per condition", ylabel="H-score")),
-                ("H-score distribution", _hist(reg["h_score"], title="H-score distribution "
-                                               "(images x regions)", xlabel="H-score",
-                                               bins=np.linspace(0, 300, 31)))]
-        if cells is not None and not cells.empty:
-            col = next((c for c in ("cytoplasm_dab_od_mean", "cell_dab_od_mean",
-                                    "nucleus_dab_od_mean") if c in cells.columns), None)
-            if col:
-                figs.append((f"{col} distribution", _hist(
-                    cells[col], title=f"per-cell {col} (all images)", xlabel="DAB OD",
-                    bins=50, vlines=DEFAULT_THRESHOLDS)))
+        figs = ihc_charts(reg, cells)
         parts.append(_charts(figs) + caption)
         cols = [c for c in ("image", "condition", "replicate", "region", "mode", "n",
                             "pct_positive", "h_score", "allred", "irs") if c in reg.columns]
@@ -314,12 +472,14 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
             parts.append(_charts([(heading, it)]) if isinstance(it, Figure) else str(it))
 
     # ---- gallery
-    parts.append("<h2>Images</h2><p class='meta'>Blots: lanes blue, bands green "
-                 "(red = saturated). IHC: DAB classes blue = negative, yellow = 1+, "
-                 "orange = 2+, red = 3+. Full QC figures: images/&lt;name&gt;/qc.png."
-                 "</p><div class='gallery'>")
+    parts.append("<h2>Images</h2><p class='meta'>" + _esc(C.LEGEND)
+                 + " IHC thumbnails show the image's H-score (0-300) and % positive. "
+                 "Full QC figures: images/&lt;name&gt;/qc.png.</p><div class='gallery'>")
+    scores = _ihc_scores(reg)
     shown = 0
     for e in images:
+        if e.get("ok") and e.get("name") in scores and not e.get("score"):
+            e = {**e, "score": scores[e["name"]]}
         if e.get("ok") and shown >= MAX_THUMBS:
             continue
         parts.append(_card(e))

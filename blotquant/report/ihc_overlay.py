@@ -20,12 +20,13 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..tables import atomic_path
+from . import colors as C
 
 __all__ = ["CLASS_COLORS", "class_overlay", "save_overlay", "save_overlay_figure"]
 
-#: RGB colour of class codes 0..4 (0 is never painted).
-CLASS_COLORS = np.array([[0, 0, 0], [70, 110, 230], [250, 220, 40], [245, 140, 20],
-                         [220, 30, 30]], np.uint8)
+#: RGB colour of class codes 0..4 (0 is never painted), from :data:`colors.IHC_CLASSES`.
+CLASS_COLORS = np.array([[0, 0, 0]] + [C.rgb255(C.IHC_CLASSES[k]) for k in C.IHC_CLASS_NAMES],
+                        np.uint8)
 
 
 def class_overlay(rgb, class_map, *, alpha=0.55, outline=None, regions=None) -> np.ndarray:
@@ -130,20 +131,23 @@ def save_overlay_figure(rgb, result, path, *, title=None, dpi=110) -> Path:
                       + ", ".join(f"{t:g}" for t in result.thresholds) + ")")
     vmax = max(1.0, result.thresholds[-1] * 1.5)
     im = axes[2].imshow(result.dab_od, cmap="magma_r", vmin=0, vmax=vmax)
-    axes[2].set_title("DAB OD (QuPath units)")
-    fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.02)
+    axes[2].set_title("DAB optical density")
+    cb = fig.colorbar(im, ax=axes[2], fraction=0.046, pad=0.02)
+    cb.set_label("DAB OD (log10, QuPath units)")
+    for t in result.thresholds:
+        cb.ax.axhline(t, color="k", lw=0.8)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    names = ("negative", "1+", "2+", "3+")
-    handles = [Patch(color=CLASS_COLORS[i + 1] / 255.0, label=n) for i, n in enumerate(names)]
+    handles = [Patch(color=C.IHC_CLASSES[n], label=n) for n in C.IHC_CLASS_NAMES]
     axes[1].legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.85)
     lines = []
     for _, row in result.summary.iterrows():
-        lines.append(f"{row['region']}: H-score {row['h_score']:.1f}, positive "
+        what = "cells" if result.mode == "cell" else "pixels"
+        lines.append(f"{row['region']}: H-score {row['h_score']:.1f} (0-300), positive "
                      f"{row['pct_positive']:.1f}% (1+ {row['pct_1plus']:.1f}, 2+ "
                      f"{row['pct_2plus']:.1f}, 3+ {row['pct_3plus']:.1f}), Allred {row['allred']}, "
-                     f"IRS {row['irs']}, n={row['n']}")
+                     f"IRS {row['irs']}, {row['n']} {what} scored")
     fig.suptitle((title + "\n" if title else "") + "\n".join(lines[:3]), fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:
