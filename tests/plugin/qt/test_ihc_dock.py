@@ -35,8 +35,8 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     from blotquant.corrections import ihc_kwargs, load_corrections
     from blotquant.ihc import score_ihc
     from blotquant.io import read_image
-    from napari_blotquant._ihc_widget import IHCReviewWidget
-    from napari_blotquant._regions import CLASS_COLORS
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+    from napari_blotquant._state.regions import CLASS_COLORS
 
     viewer = make_napari_viewer()
     (image_layer,) = viewer.open(str(ihc_file), plugin="blotquant")
@@ -141,7 +141,7 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
 def test_ihc_whole_slide_scored_on_a_level(make_napari_viewer, qtbot, tmp_path):
     import skimage.data
     import tifffile
-    from napari_blotquant._ihc_widget import IHCReviewWidget
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
 
     rgb = np.tile(skimage.data.immunohistochemistry(), (2, 2, 1))  # 1024 x 1024
     slide = tmp_path / "slide.ome.tif"

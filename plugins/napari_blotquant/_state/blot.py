@@ -1,4 +1,4 @@
-"""Reviewed blot state: napari Shapes (data + features) <-> core inputs (no Qt).
+"""Blot review state (no Qt): Shapes <-> core inputs, parameters, rows, lane labels.
 
 :class:`BlotReview` keeps what the reviewer has drawn as lanes and band boxes
 and turns it into :func:`blotquant.corrections.blot_corrections` -- the same
@@ -9,12 +9,14 @@ reproduces from the CLI or Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import _layers as L
+from . import layers as L
 
 
 def _fresh_uids(uids, start: int, live) -> tuple[list[int], list[bool]]:
@@ -54,6 +56,7 @@ class BlotReview:
         self.band_boxes = pd.DataFrame(columns=["uid", "strip", "lane", "row", "top", "bottom",
                                                 "left", "right"])
         self.rows: list[str] = []
+        self.labels: list[str] = []  # sample name per lane number (lane k -> labels[k - 1])
         self._fingerprint = None
 
     # ------------------------------------------------------------ from a result
@@ -63,10 +66,13 @@ class BlotReview:
         ``boxes``: the band boxes the result was measured with (a loaded sidecar);
         bands that had their own columns keep them on later edits.
         """
+        labels = self.labels
         self.__init__()
+        self.labels = labels
         geometry = [replace(ln, centerline=np.array(ln.centerline, dtype=float))
                     for ln in result.lane_geometry]  # never mutate the result's lanes
         lane_data, lane_feat = L.lanes_to_shapes(geometry)
+        lane_feat["label"] = [self.label(int(n)) for n in lane_feat["lane"]]
         for v, uid, lane in zip(lane_data, lane_feat["uid"], geometry):
             self.lane_cache[int(uid)] = (v, lane)
             self.lane_numbers[int(uid)] = int(lane.lane)
@@ -140,6 +146,7 @@ class BlotReview:
         self.lanes = sorted(lanes, key=lambda ln: ln.lane)
         out = pd.DataFrame({
             "uid": uids, "strip": [ln.strip for ln in lanes], "lane": [ln.lane for ln in lanes],
+            "label": [self.label(ln.lane) for ln in lanes],
             "x": [float(np.mean(ln.centerline[:, 1])) for ln in lanes],
             "width": [ln.width for ln in lanes], "is_ladder": [ln.is_ladder for ln in lanes],
             "edited": [ln.edited for ln in lanes]}, columns=L.LANE_FEATURES)
@@ -206,6 +213,10 @@ class BlotReview:
         kept["box_edited"] = [self.band_box_edited[u] for u in kept["uid"]]
         return kept.reset_index(drop=True), keep
 
+    def label(self, lane: int) -> str:
+        """Sample name of lane number ``lane`` ("" when none was given)."""
+        return self.labels[lane - 1] if 1 <= lane <= len(self.labels) else ""
+
     def rename_rows(self, new_names: list[str]) -> dict:
         """Rename rows positionally (old[i] -> new[i]); returns the mapping."""
         mapping = {o: n for o, n in zip(self.rows, new_names) if n and o != n}
@@ -246,7 +257,9 @@ class BlotReview:
 
 
 def normalize_rows(bands: pd.DataFrame, *, target: str, control: str, reference_lane):
-    """:func:`blotquant.blot.normalize` for rows that may sit on different strips.
+    """Target / control per lane: the dock's one call of :func:`blotquant.blot.normalize`.
+
+    Rows may sit on different membrane strips.
 
     Lanes are numbered on across strips (lane 1 of a second strip has a larger
     number); when target and control are on different strips, both are
@@ -274,3 +287,143 @@ def normalize_rows(bands: pd.DataFrame, *, target: str, control: str, reference_
     out = normalize(tb, target=target, control=control, control_bands=cb, reference_lane=ref)
     back = {v: k for k, v in t_order.items()}
     return out.assign(lane=out["lane"].map(back))
+
+
+# ----------------------------------------------------------------------------- parameters
+def quantify_params(values: dict):
+    """The :class:`~blotquant.blot.params.BlotParams` of a quantification from dock values.
+
+    Only the fields :func:`~blotquant.blot.quantify_blot` uses are taken
+    (normalization choices are not part of a quantification, as in the CLI),
+    so the same settings give the same ``params_hash`` as ``blotquant blot``.
+    Raises :class:`~blotquant.errors.ParameterError` for a value the model refuses.
+    """
+    from blotquant.blot.params import BlotParams
+
+    keys = set(BlotParams.QUANTIFY_KEYS)
+    return BlotParams.from_mapping({k: v for k, v in values.items() if k in keys})
+
+
+def recorded_params(model) -> dict:
+    """What the sidecar records as ``blot.params``: the changed fields, minus ``rows``.
+
+    ``rows`` has its own field in the sidecar; defaults are left out, so
+    :func:`~blotquant.corrections.blot_kwargs` rebuilds the same model.
+    """
+    d = model.changed()
+    d.pop("rows", None)
+    return d
+
+
+def split_labels(text: str) -> list[str]:
+    """Lane labels from the dock's text: one per lane, separated by ``;``, tabs or new lines.
+
+    Commas stay inside a label (``"10 uM, 24 h"``).  Empty entries keep their
+    place (``"a;;c"`` labels lanes 1 and 3).
+    """
+    if not text or not text.strip():
+        return []
+    parts = re.split(r"[;\t\n]", text)
+    while parts and not parts[-1].strip():
+        parts.pop()
+    return [p.strip() for p in parts]
+
+
+def with_lane_labels(df: pd.DataFrame | None, labels) -> pd.DataFrame | None:
+    """``df`` with a ``lane_label`` column after ``lane`` (the batch tables' name)."""
+    if df is None or "lane" not in df.columns:
+        return df
+    out = df.drop(columns=["lane_label"], errors="ignore").copy()
+    lab = {i + 1: str(v) for i, v in enumerate(labels or [])}
+    pos = list(out.columns).index("lane") + 1
+    out.insert(pos, "lane_label", [lab.get(int(x), "") if pd.notna(x) else ""
+                                   for x in out["lane"]])
+    return out
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem without spaces or odd characters (``"blot 1 (a).tif"`` -> ``blot_1_a``).
+
+    Letters, digits, ``-``, ``_`` and ``.`` are kept; runs of anything else
+    become one ``_``.
+    """
+    stem = Path(str(name)).name
+    for suffix in (".ome.tiff", ".ome.tif"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    else:
+        stem = Path(stem).stem
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")
+    return stem or "image"
+
+
+def sidecar_file(image_name: str, out_dir) -> Path:
+    """``<out_dir>/<safe stem>.blotquant.json`` (see :func:`safe_stem`)."""
+    from blotquant.corrections import SIDECAR_SUFFIX
+
+    return Path(out_dir) / (safe_stem(image_name) + SIDECAR_SUFFIX)
+
+
+class RowsInput:
+    """What the Rows field means: names the user asked for, or names the dock filled in.
+
+    Before a quantification the user may type row names (the engine then keeps
+    exactly that many rows).  Afterwards the dock writes the found names into
+    the field so they can be renamed.  Those filled-in names are *not* user
+    input: quantifying again (this image or the next) does not pass them to
+    the engine, unless the user had typed rows in the first place.
+    """
+
+    def __init__(self):
+        self.user_rows: tuple | None = None  # what the user typed for the last run
+        self.shown: str | None = None  # what the dock wrote into the field
+
+    @staticmethod
+    def parse(text: str) -> tuple:
+        """Names in the field, in order."""
+        return tuple(r.strip() for r in str(text or "").split(",") if r.strip())
+
+    def for_run(self, text: str, *, same_image: bool):
+        """``rows`` for a new quantification (None: find the rows)."""
+        if self.shown is not None and text.strip() == self.shown:
+            rows = self.user_rows if same_image else None
+            if rows is not None:
+                rows = self.parse(text) if len(self.parse(text)) == len(rows) else rows
+        else:
+            rows = self.parse(text) or None
+        self.user_rows = rows
+        return list(rows) if rows else None
+
+    def filled(self, names) -> str:
+        """Record the names the dock shows after a result; returns the text."""
+        self.shown = ", ".join(map(str, names))
+        return self.shown
+
+    def cleared(self, text: str) -> str:
+        """Text of the field for another image: filled-in names go, typed ones stay."""
+        if self.shown is not None and text.strip() == self.shown:
+            self.shown = None
+            self.user_rows = None
+            return ""
+        return text
+
+
+def kind_problem(image, dock: str) -> str | None:
+    """Why ``image`` does not belong in the ``"blot"`` or ``"ihc"`` dock (None: it does)."""
+    from blotquant.batch_worker import decide_kind
+
+    md = image.metadata
+    if dock == "ihc":
+        if md.axes != "YXC":
+            return ("this is a grayscale image (a blot?): the IHC dock scores RGB "
+                    "brightfield (H-DAB) images; use Plugins > blotquant > Blot review")
+        if md.channels_equal:
+            return ("this RGB image is gray (all channels equal: a blot scan?): "
+                    "use Plugins > blotquant > Blot review")
+        return None
+    if decide_kind(image) == "ihc":
+        return ("this is a colour brightfield image (IHC?), not a blot: score it in "
+                "Plugins > blotquant > IHC review (a colour blot scan: save it as "
+                "grayscale first)")
+    return None
