@@ -90,7 +90,8 @@ def score_table(summary: pd.DataFrame | None, *, mode: str) -> pd.DataFrame | No
     """
     if summary is None or not len(summary):
         return None
-    rows = [(("pixels" if mode == "pixel" else label), col) for label, col in SCORE_ROWS]
+    rows = [("pixels" if (mode == "pixel" and col == "n") else label, col)
+            for label, col in SCORE_ROWS]
     out = {"score": [label for label, _ in rows]}
     for rec in summary.to_dict("records"):
         name = str(rec["region"])
