@@ -28,7 +28,8 @@ from .._state.blot import (BlotReview, RowsInput, kind_problem, normalize_rows,
                            quantify_params, recorded_params, split_labels, with_lane_labels)
 from .fields import ParamField
 from .profile_plot import ProfilePlot
-from .utils import ReviewDock, core_image, fill_table, layer_path, replace_shapes
+from .utils import (ReviewDock, core_image, fill_table, layer_path, replace_shapes,
+                    update_features)
 
 #: ms between an edit and the start of the re-quantification (lets napari draw first)
 REQUANT_DELAY_MS = 0
@@ -93,6 +94,7 @@ class BlotReviewWidget(ReviewDock):
         self._raw_image = None
         self._edit_t0 = None
         self._loaded_boxes = None
+        self._pending_moves: dict = {}  # band index -> rectangle, drawn after the tables
         #: seconds from the last layer edit to updated tables (set after each re-quantification)
         self.last_edit_latency = float("nan")
         super().__init__(napari_viewer, parent)
@@ -184,12 +186,14 @@ class BlotReviewWidget(ReviewDock):
         norm = QGroupBox("Normalization: target / control per lane")
         norm.setToolTip("ratio = target volume / control volume; relative = ratio / ratio of "
                         "the reference lane")
-        nform = QFormLayout(norm)
+        nrow = QHBoxLayout(norm)
         self.target_combo, self.control_combo, self.ref_combo = (
             self._combo(), self._combo(), self._combo())
-        nform.addRow("Target", self.target_combo)
-        nform.addRow("Control", self.control_combo)
-        nform.addRow("Reference lane", self.ref_combo)
+        for text, combo in (("target", self.target_combo), ("/ control", self.control_combo),
+                            ("ref. lane", self.ref_combo)):
+            nrow.addWidget(QLabel(text))
+            nrow.addWidget(combo, 1)
+        self.ref_combo.setToolTip("Lane whose relative ratio is 1.0")
         lay.addWidget(norm)
 
         self.tabs = QTabWidget()
@@ -198,6 +202,8 @@ class BlotReviewWidget(ReviewDock):
         self.tabs.addTab(self.norm_table, "Normalized")
         self.tabs.addTab(self.bands_table, "Bands")
         self.tabs.addTab(self.lanes_table, "Lanes")
+        self._stale_tabs: set = set()  # tables filled when their tab is shown
+        self.tabs.currentChanged.connect(lambda _: self._fill_visible_tables())
         self.tabs.setMinimumHeight(180)
         lay.addWidget(self.tabs, 1)
         self._save_row(lay, "Resume a review: quantify with a saved sidecar's lanes, bands "
@@ -249,6 +255,7 @@ class BlotReviewWidget(ReviewDock):
         self.rows_edit.setText(self.rows_input.cleared(self.rows_edit.text()))
         self.labels_edit.setText("")
         self.review = BlotReview()
+        self._pending_moves = {}
         self.result = self.normalized = self.model = None
         for attr in ("lanes_layer", "bands_layer"):
             ly = getattr(self, attr)
@@ -403,7 +410,6 @@ class BlotReviewWidget(ReviewDock):
             feats = self.lanes_layer.features.copy()
             feats["label"] = [self.review.label(int(n)) for n in feats["lane"]]
             self._set_features(self.lanes_layer, feats)
-            self.lanes_layer.refresh_text()
         self._update_tables()
 
     # ------------------------------------------------------------------ results
@@ -441,7 +447,7 @@ class BlotReviewWidget(ReviewDock):
     def _shapes_layer(self, attr, name, data, features, colors, edge_width):
         layer = getattr(self, attr)
         if layer is None or layer not in self.viewer.layers:
-            text = ({"string": "{lane} {label}", "anchor": "upper_left", "size": 11,
+            text = ({"string": "{lane}", "anchor": "upper_left", "size": 11,
                      "color": L.LANE_COLOR, "translation": [-12, 4]}
                     if attr == "lanes_layer" else None)
             layer = self.viewer.add_shapes(
@@ -484,31 +490,54 @@ class BlotReviewWidget(ReviewDock):
         if layer is None or not len(matched):
             return
         feats = layer.features.copy()
-        by_uid = matched.set_index("uid")
-        data = list(layer.data)
+        by_uid = {int(r["uid"]): r for r in matched.to_dict("records")}
+        data = layer.data
         moved = {}
-        for i, uid in enumerate(feats["uid"].astype(int)):
-            if uid not in by_uid.index:
+        vol, sat, flags, band = (feats[c].tolist() for c in ("volume", "saturated", "flags",
+                                                              "band"))
+        for i, uid in enumerate(feats["uid"].astype(int).tolist()):
+            m = by_uid.get(uid)
+            if m is None:
                 continue
-            m = by_uid.loc[uid]
-            feats.at[i, "volume"] = float(m["volume"])
-            feats.at[i, "saturated"] = bool(m["saturated"])
-            feats.at[i, "flags"] = str(m["flags"] or "")
-            feats.at[i, "band"] = int(m["band"])
+            vol[i], sat[i] = float(m["volume"]), bool(m["saturated"])
+            flags[i], band[i] = str(m["flags"] or ""), int(m["band"])
             if not self.review.band_box_edited.get(uid, False):
                 rect = L.box_rect(m["top"], m["bottom"], m["left"], m["right"])
                 if data[i].shape != rect.shape or not np.allclose(data[i], rect, atol=1e-3):
                     moved[i] = rect
                     self.review.band_rects[uid] = rect
-        old_feats = layer.features
+        feats["volume"], feats["saturated"], feats["flags"], feats["band"] = (
+            vol, sat, flags, band)
+        old_colors = L.band_colors(layer.features)
         self._updating = True
         try:
-            replace_shapes(layer, moved)  # bands follow their moved lane
-            if moved or not _same(old_feats, feats):
-                layer.features = feats
-                layer.edge_color = L.band_colors(feats)
+            update_features(layer, feats)
+            colors = L.band_colors(feats)
+            if colors != old_colors:
+                layer.edge_color = colors
         finally:
             self._updating = False
+        if moved:  # bands follow their moved lane, drawn right after the tables
+            self._pending_moves.update(moved)
+            QTimer.singleShot(0, self._apply_moves)
+
+    def _apply_moves(self):
+        """Redraw the bands that follow a moved lane (one public ``data`` update)."""
+        moved, self._pending_moves = self._pending_moves, {}
+        layer = self.bands_layer
+        if not moved or layer is None or layer not in self.viewer.layers:
+            return
+        moved = {i: v for i, v in moved.items() if i < len(layer.data)}
+        self._updating = True
+        try:
+            replace_shapes(layer, moved)
+        finally:
+            self._updating = False
+
+    @property
+    def busy(self) -> bool:
+        """A computation or a redraw of the review is still to come."""
+        return self.runner.busy or bool(self._pending_moves)
 
     def _set_features(self, layer, feats):
         self._updating = True
@@ -521,6 +550,7 @@ class BlotReviewWidget(ReviewDock):
     def _on_lanes_data(self, event):
         if self._updating or not _done(event) or self.result is None:
             return
+        self._apply_moves()
         self._edit_t0 = time.perf_counter()
         lanes = self.lanes_layer
         before = lanes.features
@@ -528,8 +558,10 @@ class BlotReviewWidget(ReviewDock):
         if not _same(before, feats):
             self._updating = True
             try:
-                lanes.features = feats
-                lanes.edge_color = L.lane_colors(feats)
+                colors = L.lane_colors(lanes.features)
+                update_features(lanes, feats, text_columns=("lane", "label"))
+                if L.lane_colors(feats) != colors:
+                    lanes.edge_color = L.lane_colors(feats)
             finally:
                 self._updating = False
         self._sync_bands(renumber)
@@ -538,6 +570,7 @@ class BlotReviewWidget(ReviewDock):
     def _on_bands_data(self, event):
         if self._updating or not _done(event) or self.result is None:
             return
+        self._apply_moves()
         self._edit_t0 = time.perf_counter()
         self._sync_bands(None)
         self.requantify()
@@ -587,11 +620,24 @@ class BlotReviewWidget(ReviewDock):
             combo.setCurrentText(cur if cur in items else default)
             combo.blockSignals(False)
         self.lane_spin.setRange(1, max(1, len(lanes) and max(map(int, lanes))))
-        t = self.tables()
-        fill_table(self.bands_table, t["bands"], _BAND_TABLE, headers=_HEADERS)
-        fill_table(self.lanes_table, t["lanes"], _LANE_TABLE, headers=_HEADERS)
+        self._stale_tabs = {self.bands_table, self.lanes_table}
+        self._fill_visible_tables()
         self._update_normalized()
         self._show_profile()
+
+    def _fill_visible_tables(self):
+        """Fill the Bands / Lanes table when it is shown (hidden ones wait: live edits stay fast)."""
+        t = self.tabs.currentWidget()
+        if t not in self._stale_tabs or self.result is None:
+            return
+        self._stale_tabs.discard(t)
+        labels = self.review.labels
+        if t is self.bands_table:
+            fill_table(t, with_lane_labels(self.result.bands, labels), _BAND_TABLE,
+                       headers=_HEADERS)
+        else:
+            fill_table(t, with_lane_labels(self.result.lanes, labels), _LANE_TABLE,
+                       headers=_HEADERS)
 
     def _update_normalized(self):
         r = self.result

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 from napari.qt.threading import create_worker
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                             QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QWidget)
 
@@ -190,19 +190,39 @@ def replace_shapes(layer, changes: dict) -> None:
     """Give some shapes of a Shapes layer new vertices (``{index: (N, 2) array}``).
 
     Public API only: the layer's data is set once with the changed shapes
-    (features and shape types are kept).  The caller suppresses the data event.
+    (napari keeps features, colours and shape types when the number of shapes
+    does not change).  The caller suppresses the data event.
     """
     if not changes:
         return
     data = list(layer.data)
     for i, v in changes.items():
         data[int(i)] = np.asarray(v, dtype=float)
-    feats = layer.features.copy()
-    colors = np.asarray(layer.edge_color).copy()
     layer.data = [(d, t) for d, t in zip(data, layer.shape_type)]
-    layer.features = feats
-    if len(colors) == len(data):
-        layer.edge_color = colors
+
+
+def update_features(layer, df: pd.DataFrame, *, text_columns=()) -> None:
+    """Give a layer new feature values, cheaply when only values changed.
+
+    Same rows and columns: the changed columns are written into the layer's
+    ``features`` table (skipping napari's re-validation of the whole table,
+    ~50 ms for a 16-band blot); a changed ``text_columns`` column, a new
+    column or another number of rows goes through the ``features`` setter
+    (text and defaults refreshed).
+    """
+    cur = layer.features
+    if len(cur) != len(df) or list(cur.columns) != list(df.columns):
+        layer.features = df
+        return
+    changed = [c for c in df.columns
+               if not np.array_equal(cur[c].to_numpy(), df[c].to_numpy())]
+    if not changed:
+        return
+    if any(c in text_columns for c in changed):
+        layer.features = df
+        return
+    for c in changed:
+        cur[c] = df[c].to_numpy()
 
 
 class ReviewDock(QWidget):
@@ -233,6 +253,11 @@ class ReviewDock(QWidget):
         self._refresh_images()
         self.image_combo.currentTextChanged.connect(lambda _: self._image_chosen())
         self._fit_view()
+
+    @property
+    def busy(self) -> bool:
+        """A computation is running or queued."""
+        return self.runner.busy
 
     # ------------------------------------------------------------------ shared widgets
     def _image_row(self, lay, tooltip: str):
@@ -318,6 +343,13 @@ class ReviewDock(QWidget):
         """Fit the canvas to the layers (after the dock opens, after a new analysis)."""
         if len(self.viewer.layers):
             self.viewer.reset_view()
+
+    def showEvent(self, event):  # noqa: N802 (Qt API)
+        """Once docked, the canvas is narrower: fit the view again (once, when first shown)."""
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            self._shown_once = True
+            QTimer.singleShot(0, self._fit_view)
 
     # ------------------------------------------------------------------ save / load
     def save(self, out_dir=None, author: str | None = None) -> dict:

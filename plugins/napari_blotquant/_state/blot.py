@@ -242,18 +242,15 @@ class BlotReview:
 
     def match_result(self, result) -> pd.DataFrame:
         """Result bands in the order of ``band_boxes`` (uid column added)."""
-        b = result.bands.copy()
-        key = list(zip(b["lane"].astype(int), b["row"].astype(str), b["top"].astype(int),
-                       b["bottom"].astype(int)))
-        index = {k: i for i, k in enumerate(key)}
-        rows = []
-        for rec in self.band_boxes.itertuples(index=False):
-            i = index.get((int(rec.lane), str(rec.row), int(rec.top), int(rec.bottom)))
-            if i is not None:
-                r = b.iloc[i].to_dict()
-                r["uid"] = rec.uid
-                rows.append(r)
-        return pd.DataFrame(rows)
+        key = ["lane", "row", "top", "bottom"]
+        b = result.bands
+        if not len(b) or not len(self.band_boxes):
+            return pd.DataFrame(columns=[*b.columns, "uid"])
+        types = {"lane": int, "row": str, "top": int, "bottom": int}
+        left = self.band_boxes[["uid", *key]].astype(types)
+        right = b.astype(types).drop_duplicates(subset=key, keep="first")
+        out = left.merge(right, on=key, how="inner", sort=False)
+        return out[[*b.columns, "uid"]].reset_index(drop=True)
 
 
 def normalize_rows(bands: pd.DataFrame, *, target: str, control: str, reference_lane):

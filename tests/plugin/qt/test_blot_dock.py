@@ -14,7 +14,7 @@ pytestmark = pytest.mark.gui
 
 
 def _wait_result(qtbot, w, old, timeout=30000):
-    qtbot.waitUntil(lambda: w.result is not old and not w.runner.busy, timeout=timeout)
+    qtbot.waitUntil(lambda: w.result is not old and not w.busy, timeout=timeout)
     return w.result
 
 
@@ -79,7 +79,13 @@ def test_blot_review_end_to_end(make_napari_viewer, qtbot, blot_file, tmp_path):
     assert w.normalized.loc[w.normalized.lane == 1, "relative_ratio"].item() == pytest.approx(1)
 
     # readable numbers: no exponent, thousands separators, lane labels as "sample"
-    cells = _all_cells(w.norm_table) + _all_cells(w.bands_table) + _all_cells(w.lanes_table)
+    cells = _all_cells(w.norm_table)
+    assert w.bands_table.rowCount() == 0  # hidden tabs are filled when shown
+    for t in (w.bands_table, w.lanes_table):
+        w.tabs.setCurrentWidget(t)
+        cells += _all_cells(t)
+    assert w.bands_table.rowCount() == 12 and w.lanes_table.rowCount() == 6
+    w.tabs.setCurrentWidget(w.norm_table)
     assert not any(re.search(r"\de[+-]\d", c) for c in cells)
     target = _column(w.norm_table, "target")
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})+", t) for t in target)
@@ -272,7 +278,7 @@ def test_error_is_shown_not_raised(make_napari_viewer, qtbot):
     viewer.add_image(np.zeros((40, 50), np.uint16), name="blank")
     w = BlotReviewWidget(viewer)
     w.run()
-    qtbot.waitUntil(lambda: not w.runner.busy, timeout=20000)
+    qtbot.waitUntil(lambda: not w.busy, timeout=20000)
     assert w.result is None
     assert "Error" in w.status.label.text()
 

@@ -17,7 +17,7 @@ _SCORES = ["region", "n", "n_negative", "n_1plus", "n_2plus", "n_3plus", "h_scor
 
 
 def _wait_result(qtbot, w, old, timeout=60000):
-    qtbot.waitUntil(lambda: w.result is not old and not w.runner.busy, timeout=timeout)
+    qtbot.waitUntil(lambda: w.result is not old and not w.busy, timeout=timeout)
     return w.result
 
 
