@@ -208,7 +208,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     disp = _display()
     try:
-        from napari._qt.qt_event_loop import get_qapp
+        from napari.qt import get_qapp
 
         get_qapp()
         if not args.no_shots:

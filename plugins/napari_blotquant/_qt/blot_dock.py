@@ -24,8 +24,9 @@ from qtpy.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEd
                             QPushButton, QSpinBox, QTableWidget, QTabWidget, QVBoxLayout)
 
 from .._state import layers as L
-from .._state.blot import (BlotReview, RowsInput, kind_problem, normalize_rows,
-                           quantify_params, recorded_params, split_labels, with_lane_labels)
+from .._state.blot import (BlotReview, RowsInput, normalize_rows, quantify_params,
+                           recorded_params, split_labels, with_lane_labels)
+from .._state.kind import kind_problem
 from .fields import ParamField
 from .profile_plot import ProfilePlot
 from .utils import (ReviewDock, core_image, fill_table, layer_path, replace_shapes,

@@ -27,7 +27,7 @@ from qtpy.QtWidgets import (QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                             QLabel, QPushButton, QSpinBox, QTableWidget, QVBoxLayout)
 
 from .._state import regions as R
-from .._state.blot import kind_problem
+from .._state.kind import kind_problem
 from .._state.ihc import STAINS_CHOICES, ihc_params, recorded_params, score_table, status_text
 from .fields import ParamField
 from .utils import ReviewDock, core_image, fill_table, layer_path

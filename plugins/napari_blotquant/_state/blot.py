@@ -293,7 +293,25 @@ def quantify_params(values: dict):
     Only the fields :func:`~blotquant.blot.quantify_blot` uses are taken
     (normalization choices are not part of a quantification, as in the CLI),
     so the same settings give the same ``params_hash`` as ``blotquant blot``.
-    Raises :class:`~blotquant.errors.ParameterError` for a value the model refuses.
+
+    Parameters
+    ----------
+    values : dict
+        Field name -> value (text or numbers, as the widgets give them).
+
+    Returns
+    -------
+    BlotParams
+
+    Raises
+    ------
+    ParameterError
+        A value the model refuses (the message names the field).
+
+    Examples
+    --------
+    >>> quantify_params({"background": "border", "target": "ASNS"}).background
+    'border'
     """
     from blotquant.blot.params import BlotParams
 
@@ -306,6 +324,20 @@ def recorded_params(model) -> dict:
 
     ``rows`` has its own field in the sidecar; defaults are left out, so
     :func:`~blotquant.corrections.blot_kwargs` rebuilds the same model.
+
+    Parameters
+    ----------
+    model : BlotParams
+
+    Returns
+    -------
+    dict
+        Plain JSON values.
+
+    Examples
+    --------
+    >>> recorded_params(quantify_params({"radius": 30, "rows": "A,B"}))
+    {'radius': 30.0}
     """
     d = model.changed()
     d.pop("rows", None)
@@ -317,6 +349,20 @@ def split_labels(text: str) -> list[str]:
 
     Commas stay inside a label (``"10 uM, 24 h"``).  Empty entries keep their
     place (``"a;;c"`` labels lanes 1 and 3).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    list of str
+        Label of lane 1, 2, ...
+
+    Examples
+    --------
+    >>> split_labels("ctrl; 10 uM, 24 h;;KO")
+    ['ctrl', '10 uM, 24 h', '', 'KO']
     """
     if not text or not text.strip():
         return []
@@ -327,7 +373,20 @@ def split_labels(text: str) -> list[str]:
 
 
 def with_lane_labels(df: pd.DataFrame | None, labels) -> pd.DataFrame | None:
-    """``df`` with a ``lane_label`` column after ``lane`` (the batch tables' name)."""
+    """``df`` with a ``lane_label`` column after ``lane`` (the batch tables' name).
+
+    Parameters
+    ----------
+    df : DataFrame or None
+        A table with a ``lane`` column (bands, lanes, normalized).
+    labels : sequence of str
+        Label of lane 1, 2, ...; lanes beyond get ``""``.
+
+    Returns
+    -------
+    DataFrame or None
+        A copy (an existing ``lane_label`` column is replaced).
+    """
     if df is None or "lane" not in df.columns:
         return df
     out = df.drop(columns=["lane_label"], errors="ignore").copy()
@@ -343,6 +402,20 @@ def safe_stem(name: str) -> str:
 
     Letters, digits, ``-``, ``_`` and ``.`` are kept; runs of anything else
     become one ``_``.
+
+    Parameters
+    ----------
+    name : str
+        File name or path of the image.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> safe_stem("blot 1 (a).tif"), safe_stem("slide.ome.tif")
+    ('blot_1_a', 'slide')
     """
     stem = Path(str(name)).name
     for suffix in (".ome.tiff", ".ome.tif"):
@@ -356,7 +429,22 @@ def safe_stem(name: str) -> str:
 
 
 def sidecar_file(image_name: str, out_dir) -> Path:
-    """``<out_dir>/<safe stem>.blotquant.json`` (see :func:`safe_stem`)."""
+    """``<out_dir>/<safe stem>.blotquant.json`` (see :func:`safe_stem`).
+
+    Parameters
+    ----------
+    image_name : str
+    out_dir : path-like
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> sidecar_file("my blot.tif", "out").as_posix()
+    'out/my_blot.blotquant.json'
+    """
     from blotquant.corrections import SIDECAR_SUFFIX
 
     return Path(out_dir) / (safe_stem(image_name) + SIDECAR_SUFFIX)
@@ -404,23 +492,3 @@ class RowsInput:
             self.user_rows = None
             return ""
         return text
-
-
-def kind_problem(image, dock: str) -> str | None:
-    """Why ``image`` does not belong in the ``"blot"`` or ``"ihc"`` dock (None: it does)."""
-    from blotquant.batch_worker import decide_kind
-
-    md = image.metadata
-    if dock == "ihc":
-        if md.axes != "YXC":
-            return ("this is a grayscale image (a blot?): the IHC dock scores RGB "
-                    "brightfield (H-DAB) images; use Plugins > blotquant > Blot review")
-        if md.channels_equal:
-            return ("this RGB image is gray (all channels equal: a blot scan?): "
-                    "use Plugins > blotquant > Blot review")
-        return None
-    if decide_kind(image) == "ihc":
-        return ("this is a colour brightfield image (IHC?), not a blot: score it in "
-                "Plugins > blotquant > IHC review (a colour blot scan: save it as "
-                "grayscale first)")
-    return None

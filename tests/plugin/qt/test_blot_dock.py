@@ -283,6 +283,17 @@ def test_error_is_shown_not_raised(make_napari_viewer, qtbot):
     assert "Error" in w.status.label.text()
 
 
+def test_view_fitted_when_the_dock_opens(make_napari_viewer, qtbot):
+    from napari_blotquant._qt.blot_dock import BlotReviewWidget
+
+    viewer = make_napari_viewer(show=True)
+    viewer.open_sample("blotquant", "blot")
+    viewer.scene.camera.zoom = 9.0
+    w = BlotReviewWidget(viewer)
+    viewer.window.add_dock_widget(w)
+    qtbot.waitUntil(lambda: viewer.scene.camera.zoom < 5, timeout=5000)
+
+
 def test_widgets_come_from_the_model(make_napari_viewer):
     from blotquant.blot import BACKGROUND_METHODS
     from blotquant.blot.params import POLARITY_CHOICES, BlotParams

@@ -114,7 +114,7 @@ def test_safe_sidecar_names(tmp_path):
 def test_kind_problem():
     import skimage.data
     from blotquant.image import Image
-    from napari_blotquant._state.blot import kind_problem
+    from napari_blotquant._state.kind import kind_problem
 
     gray = Image.from_array(np.zeros((30, 40), np.uint16))
     rgb = Image.from_array(skimage.data.immunohistochemistry()[:64, :64])
