@@ -360,9 +360,7 @@ class IHCReviewWidget(ReviewDock):
             self.layers[key] = layer
         else:
             layer.data = data
-            for k in ("scale", "translate"):
-                if k in kwargs:
-                    setattr(layer, k, kwargs[k])
+            _place(layer, kwargs)
         return layer
 
     def _show_layers(self, result, full: bool):
@@ -378,13 +376,20 @@ class IHCReviewWidget(ReviewDock):
         labels = self.layers.get("IHC classes")
         if labels is None or labels not in self.viewer.layers:
             cmap = DirectLabelColormap(color_dict={**R.CLASS_COLORS, None: (0, 0, 0, 0)})
-            labels = self.viewer.add_labels(result.class_map, name="IHC classes",
+            labels = self.viewer.add_labels(result.class_map.copy(), name="IHC classes",
                                             colormap=cmap, opacity=0.55, **geo)
             labels.editable = False
             self.layers["IHC classes"] = labels
         else:
-            labels.data = result.class_map
-            labels.scale, labels.translate = geo["scale"], geo["translate"]
+            cm = result.class_map
+            if labels.data.shape == cm.shape and labels.data.dtype == cm.dtype:
+                # the layer owns its copy: rewrite it in place (setting ``data``
+                # re-derives the viewer's dims, ~40 ms per threshold step)
+                np.copyto(labels.data, cm)
+                labels.refresh()
+            else:
+                labels.data = cm.copy()
+            _place(labels, geo)
         self._show_cells(result, geo)
         regions = [ly for ly in (self.include_layer, self.exclude_layer)
                    if ly is not None and ly in self.viewer.layers]
@@ -412,7 +417,7 @@ class IHCReviewWidget(ReviewDock):
             if layer.data.shape != pts.shape or not np.allclose(layer.data, pts):
                 layer.data = pts
             layer.face_color = colors
-            layer.scale, layer.translate = geo["scale"], geo["translate"]
+            _place(layer, geo)
 
     def _ensure_region_layers(self):
         scale = tuple(self.image_layer.scale[-2:])
@@ -522,6 +527,13 @@ class IHCReviewWidget(ReviewDock):
         if r.cells is not None and len(r.cells):
             paths["cells"] = write_table(r.cells, out / "cells.csv")
         return paths
+
+
+def _place(layer, geo: dict) -> None:
+    """Set a layer's scale / translate only when they change (each set redraws)."""
+    for k in ("scale", "translate"):
+        if k in geo and not np.allclose(getattr(layer, k)[-2:], geo[k]):
+            setattr(layer, k, geo[k])
 
 
 def _hex(rgba) -> str:
