@@ -126,6 +126,42 @@ def ihc_shot(path: Path):
     v.close()
 
 
+def messages_shot(blot_path: Path, ihc_path: Path):
+    """The docks saying what is wrong: an IHC image in the Blot dock; a region without cells."""
+    from napari_blotquant._qt.blot_dock import BlotReviewWidget
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+    from napari_blotquant._sample_data import ihc_colon
+
+    v = _viewer("blotquant - messages")
+    (data, kw, _), = ihc_colon()
+    v.add_image(data, **kw)
+    w = BlotReviewWidget(v)
+    v.window.add_dock_widget(w, name="Blot review", area="right")
+    w.run()  # refused with a message naming the IHC dock
+    _settle()
+    _save_widget(w, blot_path)
+    v.window.remove_dock_widget(w)
+    w2 = IHCReviewWidget(v)
+    v.window.add_dock_widget(w2, name="IHC review", area="right")
+    w2.run()
+    _wait(lambda: w2.result is not None and not w2.busy)
+    old = w2.result
+    w2.include_layer.add_polygons([np.array([[150, 20], [140, 470], [500, 500], [505, 30]],
+                                            float),
+                                   np.array([[2, 2], [2, 6], [6, 6], [6, 2]], float)])
+    _wait(lambda: w2.result is not old and not w2.busy)
+    _settle()
+    _save_widget(w2, ihc_path)
+    v.close()
+
+
+def _save_widget(widget, path: Path):
+    """Write a widget's pixels (just the dock) as PNG."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(path), "PNG")
+    print(f"wrote {path.relative_to(ROOT)} {widget.width()}x{widget.height()}")
+
+
 def _save(img, path: Path):
     from skimage.io import imsave
 
@@ -214,6 +250,8 @@ def main(argv=None):
         if not args.no_shots:
             blot_shot(IMAGES / "blot_widget.png")
             ihc_shot(IMAGES / "ihc_widget.png")
+            messages_shot(IMAGES / "blot_dock_other_kind.png",
+                          IMAGES / "ihc_dock_empty_region.png")
         if not args.no_latency:
             ui, core, alone = blot_latency()
             print(f"blot 1000x1000: lane edit -> tables {ui * 1000:.0f} ms; core quantify_blot "

@@ -124,6 +124,7 @@ class IHCReviewWidget(ReviewDock):
         self.max_side.setSuffix(" px")
         self.max_side.setToolTip("Whole slides: score the finest pyramid level this small")
         form.addRow("Slide level max side", self.max_side)
+        self._form = form
         spec = IHCParams.spec("thresholds")
         self.threshold_spins = []
         for v, name in zip(IHCParams.defaults()["thresholds"], ("1+", "2+", "3+")):
@@ -327,6 +328,10 @@ class IHCReviewWidget(ReviewDock):
 
     def _image_chosen(self):
         layer = self._selected_layer()
+        slide = layer is not None and bool(getattr(layer, "multiscale", False))
+        for w in (self.max_side, self._form.labelForField(self.max_side)):
+            if w is not None:
+                w.setVisible(slide)  # whole slides only
         if self.result is None or layer is self.image_layer:
             return
         # another image: its own regions, no table of the previous one

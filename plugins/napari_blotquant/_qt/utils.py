@@ -252,6 +252,7 @@ class ReviewDock(QWidget):
         self.viewer.layers.events.removed.connect(self._refresh_images)
         self._refresh_images()
         self.image_combo.currentTextChanged.connect(lambda _: self._image_chosen())
+        self._image_chosen()
         self._fit_view()
 
     @property

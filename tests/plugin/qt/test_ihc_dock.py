@@ -175,6 +175,7 @@ def test_ihc_whole_slide_scored_on_a_level(make_napari_viewer, qtbot, tmp_path):
     (layer,) = viewer.open(str(slide), plugin="blotquant")
     assert layer.multiscale and layer.rgb
     w = IHCReviewWidget(viewer)
+    assert not w.max_side.isHidden()  # the slide level is offered for slides only
     w.max_side.setValue(600)
     w.mode_combo.setCurrentText("pixel")
     w.image_combo.setCurrentText(layer.name)
@@ -236,6 +237,7 @@ def test_ihc_widgets_come_from_the_model(make_napari_viewer):
     from napari_blotquant._state.forms import accepts
 
     w = IHCReviewWidget(make_napari_viewer())
+    assert w.max_side.isHidden()  # no slide open
     items = [w.mode_combo.itemText(i) for i in range(w.mode_combo.count())]
     assert items == list(MODES)
     comp = [w.compartment_combo.itemText(i) for i in range(w.compartment_combo.count())]
