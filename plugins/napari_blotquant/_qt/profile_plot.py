@@ -106,8 +106,8 @@ class ProfilePlot(QWidget):
         font.setPointSizeF(max(7.5, font.pointSizeF() * 0.9))
         p.setFont(font)
         fg = self.palette().windowText().color()
-        w, h = self.width(), self.height()
-        left, top = self._LEFT, self._TOP
+        h = self.height()
+        left = self._LEFT
         plot = self.plot_rect()
         p.fillRect(plot, QColor(0, 0, 0, 40))
         if self.profile is None:
