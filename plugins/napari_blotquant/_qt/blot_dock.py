@@ -24,8 +24,8 @@ from qtpy.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEd
                             QPushButton, QSpinBox, QTableWidget, QTabWidget, QVBoxLayout)
 
 from .._state import layers as L
-from .._state.blot import (BlotReview, RowsInput, normalize_rows, quantify_params,
-                           recorded_params, split_labels, with_lane_labels)
+from .._state.blot import (BlotReview, RowsInput, labels_from_table, normalize_rows,
+                           quantify_params, recorded_params, split_labels, with_lane_labels)
 from .._state.kind import kind_problem
 from .fields import ParamField
 from .profile_plot import ProfilePlot
@@ -345,9 +345,23 @@ class BlotReviewWidget(ReviewDock):
         self._radius_enabled()
         self.rows_input = RowsInput()
         self._loaded_boxes = geometry.get("band_boxes")
+        self._restore_labels()
         return self.runner.submit(_analyse, self._image, model,
                                   {"image_name": self.image_name(), **geometry},
                                   label="quantifying with corrections", meta=("full", model))
+
+    def _restore_labels(self):
+        """Sample names from the lanes table saved next to the loaded sidecar, if any."""
+        table = self._loaded_from.parent / "lanes.csv"
+        labels = []
+        if table.is_file():
+            try:
+                labels = labels_from_table(pd.read_csv(table, keep_default_na=False),
+                                           self.image_name())
+            except Exception:  # an unreadable table: no labels, the review still loads
+                labels = []
+        self.labels_edit.setText("; ".join(labels))
+        self.review.labels = labels
 
     def corrections(self, author: str | None = None):
         """The current review as a Corrections object (what Save writes)."""

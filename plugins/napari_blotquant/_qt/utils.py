@@ -402,6 +402,7 @@ class ReviewDock(QWidget):
         except Exception as exc:  # CorrectionsError: says what does not fit
             self._on_error(exc)
             return None
+        self._loaded_from = Path(path)
         return self._apply_corrections(layer, corr)
 
     def _write_tables(self, out: Path) -> dict:  # pragma: no cover - overridden

@@ -397,6 +397,41 @@ def with_lane_labels(df: pd.DataFrame | None, labels) -> pd.DataFrame | None:
     return out
 
 
+def labels_from_table(lanes: pd.DataFrame | None, image_name: str) -> list[str]:
+    """Lane labels back from a saved ``lanes.csv`` (its ``lane_label`` column).
+
+    The sidecar has no field for sample names; the tables saved next to it
+    carry them, so resuming a review restores them from there.
+
+    Parameters
+    ----------
+    lanes : DataFrame or None
+        A saved lanes table (columns ``image``, ``lane``, ``lane_label``).
+    image_name : str
+        Only rows of this image are used.
+
+    Returns
+    -------
+    list of str
+        Label of lane 1, 2, ... (empty when the table has none).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"image": "b.tif", "lane": [2, 1], "lane_label": ["KO", "ctrl"]})
+    >>> labels_from_table(t, "b.tif")
+    ['ctrl', 'KO']
+    """
+    if lanes is None or not {"lane", "lane_label"} <= set(lanes.columns):
+        return []
+    rows = lanes[lanes["image"].astype(str) == str(image_name)] if "image" in lanes else lanes
+    if not len(rows):
+        return []
+    by_lane = {int(n): ("" if pd.isna(v) else str(v))
+               for n, v in zip(rows["lane"], rows["lane_label"])}
+    out = [by_lane.get(k, "") for k in range(1, max(by_lane) + 1)]
+    return out if any(out) else []
+
+
 def safe_stem(name: str) -> str:
     """A file-name stem without spaces or odd characters (``"blot 1 (a).tif"`` -> ``blot_1_a``).
 

@@ -177,6 +177,8 @@ def test_blot_review_end_to_end(make_napari_viewer, qtbot, blot_file, tmp_path):
     assert res6.bands["params_hash"].iloc[0] == res5.bands["params_hash"].iloc[0]
     assert w2.bg_combo.currentText() == "rolling-ball"
     assert int(w2.bands_layer.features["box_edited"].sum()) == 1  # the band drawn by hand
+    assert w2.review.labels == w.review.labels  # sample names from the saved lanes.csv
+    assert w2.labels_edit.text().startswith("ctrl; 1 uM; 10 uM, 24 h")
     # a sidecar never applies to another image
     viewer.add_image(np.asarray(image_layer.data)[::-1].copy(), name="other")
     w3 = BlotReviewWidget(viewer)
