@@ -68,12 +68,12 @@ def _viewer(title):
     import napari
 
     v = napari.Viewer(title=title, show=True)
-    v.window._qt_window.resize(1560, 960)
+    v.window.resize(1560, 1000)
     return v
 
 
 def blot_shot(path: Path):
-    from napari_blotquant._blot_widget import BlotReviewWidget
+    from napari_blotquant._qt.blot_dock import BlotReviewWidget
     from napari_blotquant._sample_data import synthetic_blot
 
     v = _viewer("blotquant - blot review")
@@ -82,19 +82,19 @@ def blot_shot(path: Path):
     w = BlotReviewWidget(v)
     v.window.add_dock_widget(w, name="Blot review", area="right")
     w.rows_edit.setText("ASNS, ACTB")
+    w.labels_edit.setText("ctrl; siNT; siASNS #1; siASNS #2; 1 uM; 10 uM; 100 uM; KO")
     w.run()
-    _wait(lambda: w.result is not None and not w.runner.busy)
+    _wait(lambda: w.result is not None and not w.busy)
     # show a reviewed state: lane 3 nudged, its profile plotted
     lanes = w.lanes_layer
     d = list(lanes.data)
     d[2] = d[2] + [0, 4]
     old = w.result
     lanes.data = d
-    _wait(lambda: w.result is not old and not w.runner.busy)
+    _wait(lambda: w.result is not old and not w.busy)
     w.lane_spin.setValue(3)
     lanes.selected_data = {2}
     v.layers.selection.active = lanes
-    v.reset_view()
     _settle()
     img = v.screenshot(canvas_only=False, flash=False)
     _save(img, path)
@@ -102,7 +102,7 @@ def blot_shot(path: Path):
 
 
 def ihc_shot(path: Path):
-    from napari_blotquant._ihc_widget import IHCReviewWidget
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
     from napari_blotquant._sample_data import ihc_colon
 
     v = _viewer("blotquant - IHC review")
@@ -111,20 +111,55 @@ def ihc_shot(path: Path):
     w = IHCReviewWidget(v)
     v.window.add_dock_widget(w, name="IHC review", area="right")
     w.run()
-    _wait(lambda: w.result is not None and not w.runner.busy)
+    _wait(lambda: w.result is not None and not w.busy)
     old = w.result
     w.include_layer.add_polygons([np.array([[150, 20], [140, 470], [500, 500], [505, 30]],
                                            float)])
-    _wait(lambda: w.result is not old and not w.runner.busy)
+    _wait(lambda: w.result is not old and not w.busy)
     old = w.result
     w.exclude_layer.add_polygons([np.array([[330, 220], [300, 330], [420, 380], [470, 260]],
                                            float)])
-    _wait(lambda: w.result is not old and not w.runner.busy)
+    _wait(lambda: w.result is not old and not w.busy)
     v.layers.selection.active = w.include_layer
-    v.reset_view()
     _settle()
     _save(v.screenshot(canvas_only=False, flash=False), path)
     v.close()
+
+
+def messages_shot(blot_path: Path, ihc_path: Path):
+    """The docks saying what is wrong: an IHC image in the Blot dock; a region without cells."""
+    from napari_blotquant._qt.blot_dock import BlotReviewWidget
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+    from napari_blotquant._sample_data import ihc_colon
+
+    v = _viewer("blotquant - messages")
+    (data, kw, _), = ihc_colon()
+    v.add_image(data, **kw)
+    w = BlotReviewWidget(v)
+    v.window.add_dock_widget(w, name="Blot review", area="right")
+    w.run()  # refused with a message naming the IHC dock
+    _settle()
+    _save_widget(w, blot_path)
+    v.window.remove_dock_widget(w)
+    w2 = IHCReviewWidget(v)
+    v.window.add_dock_widget(w2, name="IHC review", area="right")
+    w2.run()
+    _wait(lambda: w2.result is not None and not w2.busy)
+    old = w2.result
+    w2.include_layer.add_polygons([np.array([[150, 20], [140, 470], [500, 500], [505, 30]],
+                                            float),
+                                   np.array([[2, 2], [2, 6], [6, 6], [6, 2]], float)])
+    _wait(lambda: w2.result is not old and not w2.busy)
+    _settle()
+    _save_widget(w2, ihc_path)
+    v.close()
+
+
+def _save_widget(widget, path: Path):
+    """Write a widget's pixels (just the dock) as PNG."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(path), "PNG")
+    print(f"wrote {path.relative_to(ROOT)} {widget.width()}x{widget.height()}")
 
 
 def _save(img, path: Path):
@@ -137,7 +172,7 @@ def _save(img, path: Path):
 
 def blot_latency(n_edits=7):
     from blotquant.synthetic import make_blot
-    from napari_blotquant._blot_widget import BlotReviewWidget
+    from napari_blotquant._qt.blot_dock import BlotReviewWidget
 
     b = make_blot(seed=0, shape=(1000, 1000), n_lanes=8)
     v = _viewer("latency")
@@ -146,7 +181,7 @@ def blot_latency(n_edits=7):
     v.window.add_dock_widget(w)
     w.rows_edit.setText("ASNS, ACTB")
     w.run()
-    _wait(lambda: w.result is not None and not w.runner.busy)
+    _wait(lambda: w.result is not None and not w.busy)
     _settle(0.5)
     from blotquant.blot import quantify_blot
     from blotquant.review import blot_kwargs
@@ -159,7 +194,7 @@ def blot_latency(n_edits=7):
         old = w.result
         t0 = time.perf_counter()
         lanes.data = d
-        _wait(lambda: w.result is not old and not w.runner.busy)
+        _wait(lambda: w.result is not old and not w.busy)
         ui.append(w.last_edit_latency if np.isfinite(w.last_edit_latency)
                   else time.perf_counter() - t0)
         core.append(w.result.params.get("elapsed_s", float("nan")))
@@ -175,7 +210,7 @@ def ihc_latency(n_changes=7):
     import skimage.data
 
     from blotquant.ihc import rescore
-    from napari_blotquant._ihc_widget import IHCReviewWidget
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
 
     rgb = np.tile(skimage.data.immunohistochemistry(), (4, 4, 1))  # 2048 x 2048
     v = _viewer("latency")
@@ -185,14 +220,14 @@ def ihc_latency(n_changes=7):
     w.mode_combo.setCurrentText("pixel")
     t0 = time.perf_counter()
     w.run()
-    _wait(lambda: w.result is not None and not w.runner.busy)
+    _wait(lambda: w.result is not None and not w.busy)
     first = time.perf_counter() - t0
     _settle(0.5)
     ui, core = [], []
     for k in range(n_changes):
         old = w.result
         w.threshold_spins[0].setValue(0.12 + 0.02 * k)
-        _wait(lambda: w.result is not old and not w.runner.busy)
+        _wait(lambda: w.result is not old and not w.busy)
         ui.append(w.last_rescore_latency)
         t1 = time.perf_counter()
         rescore(w.result, w.thresholds())
@@ -209,12 +244,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     disp = _display()
     try:
-        from napari._qt.qt_event_loop import get_qapp
+        from napari.qt import get_qapp
 
         get_qapp()
         if not args.no_shots:
             blot_shot(IMAGES / "blot_widget.png")
             ihc_shot(IMAGES / "ihc_widget.png")
+            messages_shot(IMAGES / "blot_dock_other_kind.png",
+                          IMAGES / "ihc_dock_empty_region.png")
         if not args.no_latency:
             ui, core, alone = blot_latency()
             print(f"blot 1000x1000: lane edit -> tables {ui * 1000:.0f} ms; core quantify_blot "

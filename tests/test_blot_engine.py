@@ -118,7 +118,7 @@ def test_params_recorded_and_errors():
         assert k in r.params
     assert r.bands["params_hash"].nunique() == 1
     # the hash is that of the parameter model: the same from every edge
-    assert r.bands["params_hash"].iloc[0] == BlotParams(radius=30).hash
+    assert r.bands["params_hash"].iloc[0] == BlotParams(radius=30).quantify_hash
     with pytest.raises(ParameterError, match="background: must be one of lane-fit"):
         quantify_blot(b.image, background="magic")
     with pytest.raises(ParameterError, match="unknown parameter 'radious' .did you mean 'radius'"):

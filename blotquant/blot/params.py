@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float, nonneg_int,
                               open_fraction,
                               optional, param, positive_float, positive_int, fraction)
+from ..provenance import params_hash
 from .background import BACKGROUND_METHODS
 
 __all__ = ["BlotParams", "POLARITY_CHOICES", "RECORDED_KEYS"]
@@ -154,6 +155,16 @@ class BlotParams(Params):
     QUANTIFY_KEYS = ("lanes", "rows", "background", "radius", "sensitivity", "polarity",
                      "max_tilt_deg", "lane_width", "tail", "flank", "min_row_lanes",
                      "min_row_strength", "border_width", "ladder", "clip_level", "merge_doublets")
+
+    @property
+    def quantify_hash(self) -> str:
+        """``params_hash`` of the quantification: :meth:`quantify_dict` only.
+
+        Bands and lanes do not depend on the normalization choices (``target``,
+        ``control``, ``reference_lane``, registration), so their tables carry
+        this hash whatever edge ran them and whatever was normalized after.
+        """
+        return params_hash(self.quantify_dict())
 
     def quantify_dict(self) -> dict:
         """The parameters that :func:`~blotquant.blot.quantify_blot` uses."""

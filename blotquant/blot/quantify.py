@@ -248,17 +248,22 @@ def inputs_hash(params: BlotParams, lane_geometry=None, band_boxes=None) -> str:
 
     Examples
     --------
-    >>> inputs_hash(BlotParams()) == BlotParams().hash
+    >>> inputs_hash(BlotParams()) == BlotParams().quantify_hash
     True
     """
     if lane_geometry is None and band_boxes is None:
-        return params.hash
-    given = {"params": params.to_dict()}
+        return params.quantify_hash
+    given = {"params": params.quantify_dict()}
     if lane_geometry is not None:
         given["lanes"] = [ln.to_dict() if hasattr(ln, "to_dict") else dict(ln)
                           for ln in lane_geometry]
     if band_boxes is not None:
-        given["bands"] = pd.DataFrame(band_boxes).to_dict("records")
+        # the box geometry only, as floats: the same boxes give the same hash however
+        # they were handed over (extra columns, ints or floats)
+        bb = pd.DataFrame(band_boxes)
+        cols = [c for c in ("lane", "row", "top", "bottom", "left", "right") if c in bb]
+        given["bands"] = [{k: (str(v) if k == "row" else (None if pd.isna(v) else float(v)))
+                           for k, v in rec.items()} for rec in bb[cols].to_dict("records")]
     return params_hash(given)
 
 

@@ -20,8 +20,10 @@ True
 from __future__ import annotations
 
 __all__ = ["LANE", "LADDER", "BAND", "SATURATED", "NOT_DETECTED", "REFERENCE",
-           "IHC_CLASSES", "IHC_CLASS_NAMES", "COLOR_NAMES", "LEGEND_BLOT", "LEGEND_IHC",
-           "LEGEND", "rgb255", "rgb01"]
+           "IHC_CLASSES", "IHC_CLASS_NAMES", "IHC_CLASS_CODES", "COLOR_NAMES", "LEGEND_BLOT",
+           "LEGEND_IHC", "LEGEND", "BACKGROUND_CURVE", "SIGNAL_CURVE", "ROW_COLORS",
+           "INCLUDE_REGION", "EXCLUDE_REGION", "band_color", "lane_color", "rgb255", "rgb8",
+           "rgb01", "rgba"]
 
 #: Lane centre lines / outlines (sky blue).
 LANE = "#56B4E9"
@@ -39,6 +41,17 @@ REFERENCE = "#CC79A7"
 #: IHC DAB classes, QuPath's convention.
 IHC_CLASSES = {"negative": "#466EE6", "1+": "#FADC28", "2+": "#F58C14", "3+": "#DC1E1E"}
 IHC_CLASS_NAMES = tuple(IHC_CLASSES)
+#: The same colours by class-map code (1 negative, 2 1+, 3 2+, 4 3+; 0 is unscored).
+IHC_CLASS_CODES = {code: IHC_CLASSES[name] for code, name in enumerate(IHC_CLASS_NAMES, 1)}
+
+#: Lane profile curves: the subtracted background and the signal.
+BACKGROUND_CURVE = SATURATED
+SIGNAL_CURVE = "#7F7F7F"
+#: Band rows in profile plots, in row order (top to bottom).
+ROW_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
+#: IHC review regions: include and exclude polygons.
+INCLUDE_REGION = "#F0E442"
+EXCLUDE_REGION = "#CC79A7"
 
 #: Plain-language names of the colours (for legends and captions).
 COLOR_NAMES = {LANE: "sky blue", LADDER: "grey", BAND: "green", SATURATED: "red",
@@ -94,3 +107,78 @@ def rgb01(color: str) -> tuple[float, float, float]:
     (1.0, 0.0, 0.0)
     """
     return tuple(v / 255.0 for v in rgb255(color))
+
+
+def rgb8(color: str) -> tuple[int, int, int]:
+    """Same as :func:`rgb255`.
+
+    Parameters
+    ----------
+    color : str
+
+    Returns
+    -------
+    tuple of int
+    """
+    return rgb255(color)
+
+
+def rgba(color: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    """``"#RRGGBB"`` as (r, g, b, a) floats in 0-1 (napari layer colours).
+
+    Parameters
+    ----------
+    color : str
+    alpha : float
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> rgba("#FF0000", 0.5)
+    (1.0, 0.0, 0.0, 0.5)
+    """
+    return (*rgb01(color), float(alpha))
+
+
+def lane_color(is_ladder: bool) -> str:
+    """Colour of a lane outline (ladder lanes grey).
+
+    Parameters
+    ----------
+    is_ladder : bool
+
+    Returns
+    -------
+    str
+    """
+    return LADDER if bool(is_ladder) else LANE
+
+
+def band_color(saturated: bool, flags: str = "") -> str:
+    """Colour of a band box: saturated (wins), not detected, or measured.
+
+    Parameters
+    ----------
+    saturated : bool
+    flags : str
+        The band's ``flags`` (``not_detected`` ...).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> band_color(True, "not_detected") == SATURATED
+    True
+    >>> band_color(False, "not_detected") == NOT_DETECTED
+    True
+    """
+    if bool(saturated):
+        return SATURATED
+    if "not_detected" in str(flags or ""):
+        return NOT_DETECTED
+    return BAND

@@ -35,9 +35,28 @@ def _gui_available(request):
         require_gui()
 
 
+#: napari's deprecation and future warnings are errors in the plugin tests: the
+#: plugin must use napari's public API only (warnings raised in napari, or
+#: attributed to the plugin's code by napari's ``stacklevel``).
+WARNINGS_AS_ERRORS = (
+    "error::DeprecationWarning:napari",
+    "error::FutureWarning:napari",
+    r"error::DeprecationWarning:napari\..*",
+    r"error::FutureWarning:napari\..*",
+    r"error::DeprecationWarning:napari_blotquant.*",
+    r"error::FutureWarning:napari_blotquant.*",
+    "error:Private attribute access:FutureWarning",
+    "error:Private attribute access:DeprecationWarning",
+)
+
+
 def pytest_collection_modifyitems(items):
-    """Keep every GUI test on one xdist worker (one Xvfb, one Qt application)."""
+    """Plugin tests: napari warnings are errors; GUI tests share one xdist worker."""
     here = os.path.dirname(os.path.abspath(__file__))
     for item in items:
-        if str(item.fspath).startswith(here) and item.get_closest_marker("gui"):
+        if not str(item.fspath).startswith(here):
+            continue
+        for spec in WARNINGS_AS_ERRORS:
+            item.add_marker(pytest.mark.filterwarnings(spec))
+        if item.get_closest_marker("gui"):
             item.add_marker(pytest.mark.xdist_group("napari-gui"))

@@ -18,14 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LANE_FEATURES = ["uid", "strip", "lane", "x", "width", "is_ladder", "edited"]
-BAND_FEATURES = ["uid", "strip", "lane", "row", "band", "volume", "saturated", "edited",
-                 "box_edited"]
+LANE_FEATURES = ["uid", "strip", "lane", "label", "x", "width", "is_ladder", "edited"]
+BAND_FEATURES = ["uid", "strip", "lane", "row", "band", "volume", "saturated", "flags",
+                 "edited", "box_edited"]
 
-LANE_COLOR = "#00e5ff"
-LADDER_COLOR = "#ff4dff"
-BAND_COLOR = "#39ff14"
-SATURATED_COLOR = "#ff1a1a"
+from blotquant.report import colors as C
+
+LANE_COLOR = C.LANE
 
 
 # --------------------------------------------------------------------------- lanes
@@ -97,14 +96,15 @@ def lanes_to_shapes(lane_geometry, lanes_table: pd.DataFrame | None = None):
         data.append(lane_ribbon(lane.centerline, lane.width))
         c = np.asarray(lane.centerline)
         rows.append({"uid": uid, "strip": int(getattr(lane, "strip", 1)),
-                     "lane": int(lane.lane), "x": float(np.mean(c[:, 1])),
+                     "lane": int(lane.lane), "label": "", "x": float(np.mean(c[:, 1])),
                      "width": float(lane.width), "is_ladder": bool(lane.is_ladder),
                      "edited": bool(getattr(lane, "edited", False))})
     return data, pd.DataFrame(rows, columns=LANE_FEATURES)
 
 
 def lane_colors(features: pd.DataFrame) -> list[str]:
-    return [LADDER_COLOR if bool(x) else LANE_COLOR for x in features.get("is_ladder", [])]
+    """Outline colour per lane shape (:mod:`blotquant.report.colors`)."""
+    return [C.lane_color(bool(x)) for x in features.get("is_ladder", [])]
 
 
 # --------------------------------------------------------------------------- bands
@@ -140,14 +140,17 @@ def bands_to_shapes(bands: pd.DataFrame, start_uid: int = 1):
     for uid, (_, b) in enumerate(bands.iterrows(), start=start_uid):
         data.append(box_rect(b["top"], b["bottom"], b["left"], b["right"]))
         rows.append({"uid": uid, "strip": int(b.get("strip", 1)), "lane": int(b["lane"]),
-                     "row": str(b["row"]), "band": int(b.get("band", uid)),
+                     "row": str(b["row"]), "flags": str(b.get("flags", "") or ""), "band": int(b.get("band", uid)),
                      "volume": float(b["volume"]), "saturated": bool(b["saturated"]),
                      "edited": bool(b.get("edited", False)), "box_edited": False})
     return data, pd.DataFrame(rows, columns=BAND_FEATURES)
 
 
 def band_colors(features: pd.DataFrame) -> list[str]:
-    return [SATURATED_COLOR if bool(s) else BAND_COLOR for s in features.get("saturated", [])]
+    """Outline colour per band shape: saturated, not detected or measured."""
+    sat = list(features.get("saturated", []))
+    flags = list(features["flags"]) if "flags" in features else [""] * len(sat)
+    return [C.band_color(bool(s), f) for s, f in zip(sat, flags)]
 
 
 # --------------------------------------------------------------------------- assignment
@@ -172,19 +175,6 @@ def nearest_row(bands: pd.DataFrame, strip: int, y: float, default: str) -> str:
         else bands
     centre = (b["top"] + b["bottom"]) / 2.0
     return str(b.iloc[int(np.argmin(np.abs(centre.to_numpy() - y)))]["row"])
-
-
-def renumber_lanes(lanes) -> dict:
-    """Number lanes left to right within each strip; returns {(strip, old): new}."""
-    mapping = {}
-    by_strip: dict = {}
-    for lane in lanes:
-        by_strip.setdefault(lane.strip, []).append(lane)
-    for strip, group in by_strip.items():
-        group.sort(key=lambda ln: float(np.mean(ln.centerline[:, 1])))
-        for new, lane in enumerate(group, start=1):
-            mapping[(strip, lane.lane)] = new
-    return mapping
 
 
 def strip_of(lanes, row: float) -> int:

@@ -2,7 +2,7 @@
 
 Shapes are in full-resolution (level 0) pixel coordinates, like QuPath
 GeoJSON; scoring a downsampled pyramid level divides by the downsample
-(:func:`blotquant.corrections.ihc_kwargs` does it).
+(:func:`blotquant.review.ihc_kwargs` does it).
 """
 
 from __future__ import annotations
@@ -10,17 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Fixed class colours (RGBA): 0 unscored transparent, 1 negative blue, 2 1+ yellow,
-#: 3 2+ orange, 4 3+ red.
-CLASS_COLORS = {
-    0: (0.0, 0.0, 0.0, 0.0),
-    1: (0.18, 0.35, 0.95, 1.0),
-    2: (1.0, 0.9, 0.1, 1.0),
-    3: (1.0, 0.55, 0.0, 1.0),
-    4: (0.9, 0.05, 0.05, 1.0),
-}
-CLASS_LABELS = {1: "negative", 2: "1+", 3: "2+", 4: "3+"}
-REGION_COLORS = {"include": "#ffd400", "exclude": "#ff3df5"}
+from blotquant.report import colors as C
+
+#: Class map value -> RGBA (0 unscored: transparent), from :mod:`blotquant.report.colors`.
+CLASS_COLORS = {0: (0.0, 0.0, 0.0, 0.0), **{k: C.rgba(v) for k, v in C.IHC_CLASS_CODES.items()}}
+CLASS_LABELS = dict(enumerate(C.IHC_CLASS_NAMES, 1))
+REGION_COLORS = {"include": C.INCLUDE_REGION, "exclude": C.EXCLUDE_REGION}
 
 
 def ellipse_polygon(corners, n: int = 48) -> np.ndarray:

@@ -1,13 +1,17 @@
-"""IHC review dock: score_ihc on the active RGB image, live thresholds, regions.
+"""IHC review dock: score_ihc on the selected RGB image, live thresholds, regions.
 
-Layers: DAB and hematoxylin OD maps, the class map (Labels: 1 negative blue,
-2 1+ yellow, 3 2+ orange, 4 3+ red), detected cells (points coloured by
-class) and two Shapes layers of include / exclude regions.  Threshold spin
-boxes re-classify through :func:`blotquant.ihc.rescore` (no re-detection);
+The parameter widgets are built from :class:`~blotquant.ihc.params.IHCParams`
+(choices, defaults, help texts); the dock builds an ``IHCParams`` and the
+core scores with it.  Layers: DAB and hematoxylin OD maps, the class map
+(Labels; colours from :mod:`blotquant.report.colors`: negative blue, 1+
+yellow, 2+ orange, 3+ red), detected cells (points coloured by class) and
+two Shapes layers of include / exclude regions.  Threshold spin boxes
+re-classify through :func:`blotquant.ihc.rescore` (no re-detection);
 editing a region re-scores through :func:`blotquant.ihc.score_ihc` with
-``regions=`` from :func:`blotquant.corrections.ihc_kwargs` of the sidecar that
+``regions=`` from :func:`blotquant.review.ihc_kwargs` of the sidecar that
 **Save** writes.  Whole-slide (multiscale) images are scored on a
-downsampled level; the overlays are scaled onto the full-resolution image.
+downsampled level (:meth:`IHCReviewWidget._prepare_slide`); the overlays are
+scaled onto the full-resolution image.
 """
 
 from __future__ import annotations
@@ -17,26 +21,37 @@ from pathlib import Path
 
 import napari
 import numpy as np
-from napari.layers import Image as ImageLayer
-from napari.layers.base._base_constants import ActionType
 from napari.utils import Colormap, DirectLabelColormap
 from qtpy.QtCore import QTimer
-from qtpy.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                            QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                            QTableWidget, QVBoxLayout, QWidget)
+from qtpy.QtWidgets import (QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                            QLabel, QPushButton, QSpinBox, QTableWidget, QVBoxLayout)
 
-from . import _regions as R
-from ._qt_utils import ImageDockMixin, Runner, StatusBar, core_image, fill_table, layer_path
+from .._state import regions as R
+from .._state.kind import kind_problem
+from .._state.ihc import STAINS_CHOICES, ihc_params, recorded_params, score_table, status_text
+from .fields import ParamField
+from .utils import ReviewDock, core_image, fill_table, layer_path
 
-_DONE = (ActionType.ADDED, ActionType.CHANGED, ActionType.REMOVED)
-_SUMMARY = ["region", "n", "n_negative", "n_1plus", "n_2plus", "n_3plus", "pct_positive",
-            "h_score", "allred", "irs", "mean_dab_od", "area_px"]
+#: layer-data event actions that finish an edit (napari's ActionType values)
+_DONE = ("added", "changed", "removed")
 DAB_CMAP = Colormap([[1, 1, 1, 1], [0.85, 0.6, 0.35, 1], [0.45, 0.2, 0.05, 1]], name="DAB OD")
 HEM_CMAP = Colormap([[1, 1, 1, 1], [0.55, 0.55, 0.9, 1], [0.15, 0.1, 0.55, 1]],
                     name="hematoxylin OD")
+#: The parameters the dock shows (besides the thresholds).
+PARAMS = ("mode", "marker", "compartment", "measure", "stains", "white_point")
+_LABELS = {"mode": "Mode", "marker": "Marker", "compartment": "Compartment",
+           "measure": "Measure", "stains": "Stains", "white_point": "White point (glass)"}
+#: Largest DAB OD a threshold spin box offers (OD of a near-black pixel is ~2.4).
+MAX_OD = 3.0
+REGION_HELP = (
+    "<b>Regions</b> (optional; without them the whole tissue is scored): select the "
+    "<i>include regions</i> layer and draw a polygon, rectangle or ellipse around the "
+    "tissue to score -- each region gets its own column. Draw in <i>exclude regions</i> "
+    "to leave out folds, necrosis or pigment. Drag a vertex to edit, press Delete to "
+    "remove a selected region.")
 
 
-def _score(image, kwargs):
+def _score(image, params, kwargs):
     """Worker body; reads a lazy slide level here, not in the GUI thread."""
     from blotquant.ihc import score_ihc
     from blotquant.image import Image
@@ -45,7 +60,10 @@ def _score(image, kwargs):
         yield "reading the slide level"
         image = Image(np.asarray(image.data), image.metadata)
     yield "deconvolving and scoring"
-    return score_ihc(image, **kwargs), image
+    kwargs = dict(kwargs)
+    if params is None:                    # a review's keywords carry their own model
+        params = kwargs.pop("params", None)
+    return score_ihc(image, params, **kwargs), image
 
 
 def _rescore(result, thresholds):
@@ -63,70 +81,62 @@ def pick_level(shapes, max_side: int = 4096) -> int:
     return len(shapes) - 1
 
 
-class IHCReviewWidget(ImageDockMixin, QWidget):
+def _done(event) -> bool:
+    return str(getattr(event, "action", "changed")) in _DONE
+
+
+class IHCReviewWidget(ReviewDock):
     """Dock widget: score DAB IHC, tune thresholds live, draw include/exclude regions."""
 
+    KIND = "ihc"
+    RUN_TEXT = "Score"
+
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent=None):
-        super().__init__(parent)
-        self.viewer = napari_viewer
-        self.result = None
-        self.image_layer = None
-        self._rgb = None
-        self._image = None
         self.downsample = 1.0
         self.level = 0
         self.layers: dict = {}
         self.include_layer = None
         self.exclude_layer = None
         self._fingerprint = None
-        self._updating = False
         self._t0 = None
         #: seconds from the last threshold change to updated overlays and table
         self.last_rescore_latency = float("nan")
-        self.last_saved: dict = {}
-        self._build()
-        self.runner = Runner(self._on_result, self._on_error, self.status)
-        self.viewer.layers.events.inserted.connect(self._refresh_images)
-        self.viewer.layers.events.removed.connect(self._refresh_images)
-        self._refresh_images()
+        super().__init__(napari_viewer, parent)
 
     # ------------------------------------------------------------------ UI
     def _build(self):
-        lay = QVBoxLayout(self)
-        top = QHBoxLayout()
-        self.image_combo = QComboBox()
-        self.image_combo.setToolTip("RGB (H-DAB) image layer to score")
-        self.run_btn = QPushButton("Score")
-        self.run_btn.clicked.connect(self.run)
-        top.addWidget(self.image_combo, 1)
-        top.addWidget(self.run_btn)
-        lay.addLayout(top)
+        from blotquant.ihc.params import IHCParams
 
+        lay = QVBoxLayout(self)
+        self._image_row(lay, "RGB brightfield (H-DAB) image layer to score")
         box = QGroupBox("Parameters")
         form = QFormLayout(box)
-        self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["cell", "pixel"])
-        self.stains_combo = QComboBox()
-        self.stains_combo.addItems(["default", "estimate"])
-        self.compartment_combo = QComboBox()
-        self.compartment_combo.addItems(["cytoplasm", "nucleus", "cell"])
+        self.fields: dict[str, ParamField] = {}
+        for name in PARAMS:
+            f = ParamField(IHCParams, name,
+                           options=STAINS_CHOICES if name == "stains" else None)
+            self.fields[name] = f
+            form.addRow(_LABELS[name], f.widget)
+        self.mode_combo = self.fields["mode"].widget
+        self.stains_combo = self.fields["stains"].widget
+        self.compartment_combo = self.fields["compartment"].widget
+        self.marker_combo = self.fields["marker"].widget
         self.max_side = QSpinBox()
         self.max_side.setRange(256, 16384)
         self.max_side.setValue(4096)
         self.max_side.setSuffix(" px")
         self.max_side.setToolTip("Whole slides: score the finest pyramid level this small")
-        form.addRow("Mode", self.mode_combo)
-        form.addRow("Stains", self.stains_combo)
-        form.addRow("Compartment", self.compartment_combo)
         form.addRow("Slide level max side", self.max_side)
+        self._form = form
+        spec = IHCParams.spec("thresholds")
         self.threshold_spins = []
-        for v, name in ((0.2, "1+"), (0.4, "2+"), (0.6, "3+")):
+        for v, name in zip(IHCParams.defaults()["thresholds"], ("1+", "2+", "3+")):
             s = QDoubleSpinBox()
             s.setDecimals(3)
-            s.setRange(0.0, 3.0)
+            s.setRange(0.0, MAX_OD)
             s.setSingleStep(0.02)
             s.setValue(v)
-            s.setToolTip(f"DAB optical density from which a cell/pixel is {name}")
+            s.setToolTip(f"{spec.help}: DAB optical density from which a cell/pixel is {name}")
             s.valueChanged.connect(lambda _: self._threshold_timer.start())
             form.addRow(f"DAB OD threshold {name}", s)
             self.threshold_spins.append(s)
@@ -140,63 +150,51 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
         self._region_timer.setInterval(150)
         self._region_timer.timeout.connect(self.rescore_regions)
 
-        legend = QLabel(" ".join(
+        legend = QLabel("Classes: " + " ".join(
             f'<span style="color:{_hex(R.CLASS_COLORS[k])}">&#9632;</span> {name}'
             for k, name in R.CLASS_LABELS.items()))
         lay.addWidget(legend)
-
-        self.status = StatusBar()
-        lay.addWidget(self.status)
+        self._status_row(lay)
+        self.region_help = QLabel(REGION_HELP)
+        self.region_help.setWordWrap(True)
+        lay.addWidget(self.region_help)
 
         reg = QHBoxLayout()
         imp = QPushButton("Import regions...")
+        imp.setToolTip("QuPath GeoJSON (full-resolution pixels)")
         imp.clicked.connect(lambda: self.import_regions())
         exp = QPushButton("Export regions...")
+        exp.setToolTip("Write the regions as QuPath GeoJSON")
         exp.clicked.connect(lambda: self.export_regions())
         reg.addWidget(imp)
         reg.addWidget(exp)
         lay.addLayout(reg)
-        load_btn = QPushButton("Load corrections...")
-        load_btn.setToolTip("Resume a review: score with a saved sidecar's regions and "
-                            "parameters")
-        load_btn.clicked.connect(lambda: self.load_corrections())
-        lay.addWidget(load_btn)
 
         self.table = QTableWidget()
-        self.table.setMinimumHeight(150)
+        self.table.setMinimumHeight(230)
         lay.addWidget(self.table, 1)
-
-        save = QHBoxLayout()
-        self.out_edit = QLineEdit()
-        self.out_edit.setPlaceholderText("output folder")
-        browse = QPushButton("...")
-        browse.setMaximumWidth(30)
-        browse.clicked.connect(self._browse)
-        self.save_btn = QPushButton("Save tables + corrections")
-        self.save_btn.clicked.connect(lambda: self.save())
-        save.addWidget(self.out_edit, 1)
-        save.addWidget(browse)
-        save.addWidget(self.save_btn)
-        lay.addLayout(save)
-
-    def _browse(self):
-        d = QFileDialog.getExistingDirectory(self, "Output folder", self.out_edit.text())
-        if d:
-            self.out_edit.setText(d)
+        self._save_row(lay, "Resume a review: score with a saved sidecar's regions and "
+                            "parameters")
 
     def _accepts_layer(self, layer) -> bool:
-        # RGB images only, and not the OD layers this dock added itself
-        return isinstance(layer, ImageLayer) and layer.rgb and layer not in self.layers.values()
+        # image layers, but not the OD maps this dock added itself
+        from napari.layers import Image as ImageLayer
+
+        return isinstance(layer, ImageLayer) and layer not in self.layers.values()
 
     # ------------------------------------------------------------------ params
     def thresholds(self) -> tuple:
+        """The three DAB OD thresholds in the spin boxes."""
         return tuple(float(s.value()) for s in self.threshold_spins)
 
-    def params(self) -> dict:
-        """score_ihc keyword arguments chosen in the dock (recorded in the sidecar)."""
-        return {"mode": self.mode_combo.currentText(), "thresholds": list(self.thresholds()),
-                "stains": self.stains_combo.currentText(),
-                "compartment": self.compartment_combo.currentText()}
+    def values(self) -> dict:
+        """The parameters shown in the dock (model field -> value)."""
+        return {**{n: f.value() for n, f in self.fields.items()},
+                "thresholds": self.thresholds()}
+
+    def params(self):
+        """The :class:`~blotquant.ihc.params.IHCParams` of the dock's fields."""
+        return ihc_params(self.values())
 
     def regions(self) -> list:
         """Include + exclude regions from the Shapes layers (level-0 pixels)."""
@@ -222,46 +220,71 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
                 self._fingerprint = (key, image_fingerprint(
                     full, image_name=self.image_name(), path=layer_path(self.image_layer)))
             fp = self._fingerprint[1]
-        return ihc_corrections(full, regions=self.regions(), params=self.params(),
+        return ihc_corrections(full, regions=self.regions(),
+                               params=recorded_params(self.params()),
                                downsample=self.downsample, image_name=self.image_name(),
                                path=layer_path(self.image_layer), author=author,
                                fingerprint=fp)
 
     # ------------------------------------------------------------------ analysis
-    def _selected_layer(self):
-        name = self.image_combo.currentText()
-        if name and name in self.viewer.layers:
-            return self.viewer.layers[name]
-        active = self.viewer.layers.selection.active
-        return active if isinstance(active, ImageLayer) and active.rgb else None
-
     def _prepare(self, layer):
-        """The array scored: the image, or a downsampled level of a slide."""
+        """The image scored: the layer's image, or a downsampled level of a slide."""
         if layer.multiscale:
-            shapes = [tuple(lv.shape) for lv in layer.data]
-            self.level = pick_level(shapes, int(self.max_side.value()))
-            self.downsample = float(shapes[0][0]) / float(shapes[self.level][0])
-            img = core_image(layer, self.level)
-            md = img.metadata
-            if md.pixel_size_um is not None:
-                md = md.replace(pixel_size_um=tuple(p * self.downsample for p in md.pixel_size_um))
-            from blotquant.image import Image
-
-            return Image(img.data, md)  # read in the worker
+            return self._prepare_slide(layer)
         self.level, self.downsample = 0, 1.0
         return core_image(layer)
+
+    def _prepare_slide(self, layer):
+        """Whole-slide path: the finest pyramid level within *Slide level max side*.
+
+        Sets :attr:`level` and :attr:`downsample`; the level is read lazily in
+        the worker.  (The one place a full-resolution slide review hooks in.)
+        """
+        from blotquant.image import Image
+
+        shapes = [tuple(lv.shape) for lv in layer.data]
+        self.level = pick_level(shapes, int(self.max_side.value()))
+        self.downsample = float(shapes[0][0]) / float(shapes[self.level][0])
+        img = core_image(layer, self.level)
+        md = img.metadata
+        if md.pixel_size_um is not None:
+            md = md.replace(pixel_size_um=tuple(p * self.downsample for p in md.pixel_size_um))
+        return Image(img.data, md)  # read in the worker
+
+    def _check_layer(self, layer) -> bool:
+        if layer is None:
+            self.status.message("open or select an RGB (H-DAB) image first", error=True)
+            return False
+        if not layer.rgb:
+            self.status.message(f"{layer.name}: " + kind_problem(core_image(layer), "ihc"),
+                                error=True)
+            return False
+        if not layer.multiscale:
+            problem = kind_problem(core_image(layer), "ihc")
+            if problem:
+                self.status.message(f"{layer.name}: {problem}", error=True)
+                return False
+        return True
+
+    def _take(self, layer):
+        if layer is not self.image_layer:
+            self._fingerprint = None
+            self._clear_regions()
+        self.image_layer = layer
+        self._image = self._prepare(layer)
+        self._ensure_region_layers()
 
     def run(self):
         """Score the selected image (detects cells in cell mode)."""
         layer = self._selected_layer()
-        if layer is None:
-            self.status.message("open or select an RGB (H-DAB) image first", error=True)
+        if not self._check_layer(layer):
             return None
-        if layer is not self.image_layer:
-            self._fingerprint = None
-        self.image_layer = layer
-        self._image = self._prepare(layer)
-        self._ensure_region_layers()
+        try:
+            self.params()
+        except Exception as exc:  # ParameterError: says what to fix
+            self._on_error(exc)
+            return None
+        self._take(layer)
         return self._submit_score("scoring")
 
     def _submit_score(self, label, quiet=False):
@@ -269,7 +292,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
 
         kw = ihc_kwargs(self.corrections(verify_image=False), downsample=self.downsample)
         kw["image_name"] = self.image_name()
-        return self.runner.submit(_score, self._image, kw, label=label, meta="score",
+        return self.runner.submit(_score, self._image, None, kw, label=label, meta="score",
                                   quiet=quiet)
 
     def rescore(self):
@@ -293,16 +316,42 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
     def _on_result(self, result, meta):
         if meta == "score":
             result, self._image = result  # keep the level read by the worker
+        first = meta == "score" and self.result is None
         self.result = result
         self._show_layers(result, full=(meta == "score"))
-        fill_table(self.table, _transposed(result.summary), digits=5)
+        mode = result.params.get("mode", self.fields["mode"].value())
+        fill_table(self.table, score_table(result.summary, mode=mode))
         if meta == "rescore" and self._t0 is not None:
             self.last_rescore_latency = time.perf_counter() - self._t0
             self._t0 = None
-        s = result.summary
-        txt = "; ".join(f"{r}: H-score {h:.0f}, {p:.0f}% positive"
-                        for r, h, p in zip(s["region"], s["h_score"], s["pct_positive"]))
-        self.status.message(f"{txt} ({self.runner.last_elapsed * 1000:.0f} ms)")
+        self.status.message(f"{status_text(result.summary, mode=mode)} "
+                            f"({self.runner.last_elapsed * 1000:.0f} ms)")
+        if first:
+            self._fit_view()
+
+    def _image_chosen(self):
+        layer = self._selected_layer()
+        slide = layer is not None and bool(getattr(layer, "multiscale", False))
+        for w in (self.max_side, self._form.labelForField(self.max_side)):
+            if w is not None:
+                w.setVisible(slide)  # whole slides only
+        if self.result is None or layer is self.image_layer:
+            return
+        # another image: its own regions, no table of the previous one
+        self.result = None
+        for ly in list(self.layers.values()):
+            if ly in self.viewer.layers:
+                self.viewer.layers.remove(ly)
+        self.layers = {}
+        fill_table(self.table, None)
+        self.status.message(f"{layer.name if layer is not None else 'no image'}: press Score")
+
+    def _clear_regions(self):
+        for attr in ("include_layer", "exclude_layer"):
+            ly = getattr(self, attr)
+            if ly is not None and ly in self.viewer.layers:
+                self.viewer.layers.remove(ly)
+            setattr(self, attr, None)
 
     # ------------------------------------------------------------------ layers
     def _overlay_kwargs(self):
@@ -319,9 +368,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
             self.layers[key] = layer
         else:
             layer.data = data
-            for k in ("scale", "translate"):
-                if k in kwargs:
-                    setattr(layer, k, kwargs[k])
+            _place(layer, kwargs)
         return layer
 
     def _show_layers(self, result, full: bool):
@@ -337,13 +384,20 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
         labels = self.layers.get("IHC classes")
         if labels is None or labels not in self.viewer.layers:
             cmap = DirectLabelColormap(color_dict={**R.CLASS_COLORS, None: (0, 0, 0, 0)})
-            labels = self.viewer.add_labels(result.class_map, name="IHC classes",
+            labels = self.viewer.add_labels(result.class_map.copy(), name="IHC classes",
                                             colormap=cmap, opacity=0.55, **geo)
             labels.editable = False
             self.layers["IHC classes"] = labels
         else:
-            labels.data = result.class_map
-            labels.scale, labels.translate = geo["scale"], geo["translate"]
+            cm = result.class_map
+            if labels.data.shape == cm.shape and labels.data.dtype == cm.dtype:
+                # the layer owns its copy: rewrite it in place (setting ``data``
+                # re-derives the viewer's dims, ~40 ms per threshold step)
+                np.copyto(labels.data, cm)
+                labels.refresh()
+            else:
+                labels.data = cm.copy()
+            _place(labels, geo)
         self._show_cells(result, geo)
         regions = [ly for ly in (self.include_layer, self.exclude_layer)
                    if ly is not None and ly in self.viewer.layers]
@@ -371,7 +425,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
             if layer.data.shape != pts.shape or not np.allclose(layer.data, pts):
                 layer.data = pts
             layer.face_color = colors
-            layer.scale, layer.translate = geo["scale"], geo["translate"]
+            _place(layer, geo)
 
     def _ensure_region_layers(self):
         scale = tuple(self.image_layer.scale[-2:])
@@ -388,7 +442,7 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
                 setattr(self, attr, layer)
 
     def _on_regions_data(self, event):
-        if self._updating or getattr(event, "action", ActionType.CHANGED) not in _DONE:
+        if self._updating or not _done(event):
             return
         for layer, kind in ((self.include_layer, "include"), (self.exclude_layer, "exclude")):
             if layer is None or not len(layer.data):
@@ -419,40 +473,24 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
             self._updating = False
         self._region_timer.start()
 
-    def load_corrections(self, path=None):
-        """Score the selected image with a saved sidecar (checked to fit the image)."""
-        from blotquant.review import load_corrections
+    def _apply_corrections(self, layer, corr):
         from blotquant.ihc.regions import read_geojson
 
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Load corrections", self.out_edit.text(),
-                                                  "blotquant corrections (*.blotquant.json)")
-            if not path:
-                return None
-        layer = self._selected_layer()
-        if layer is None:
-            self.status.message("select the image the corrections belong to", error=True)
-            return None
-        try:
-            corr = load_corrections(path, image=core_image(layer), image_path=layer_path(layer),
-                                    kind="ihc")
-        except Exception as exc:  # CorrectionsError: says what does not fit
-            self._on_error(exc)
+        if not self._check_layer(layer):
             return None
         p = corr.ihc["params"]
-        combos = ((self.mode_combo, "mode"), (self.stains_combo, "stains"),
-                  (self.compartment_combo, "compartment"))
-        for combo, key in combos:
-            if isinstance(p.get(key), str):
-                combo.setCurrentText(p[key])
-        for spin, t in zip(self.threshold_spins, p.get("thresholds", self.thresholds())):
+        try:
+            model = ihc_params(p)
+        except Exception as exc:
+            self._on_error(exc)
+            return None
+        for name, f in self.fields.items():
+            f.set_value(getattr(model, name))
+        for spin, t in zip(self.threshold_spins, model.thresholds):
             spin.blockSignals(True)
             spin.setValue(float(t))
             spin.blockSignals(False)
-        if layer is not self.image_layer:
-            self._fingerprint = None
-        self.image_layer = layer
-        self._image = self._prepare(layer)
+        self._take(layer)
         self.set_regions(read_geojson(corr.ihc["regions"]) if corr.ihc["regions"]["features"]
                          else [])
         self._region_timer.stop()
@@ -488,43 +526,23 @@ class IHCReviewWidget(ImageDockMixin, QWidget):
         return write_geojson(self.regions(), path)
 
     # ------------------------------------------------------------------ save
-    def save(self, out_dir=None, author: str | None = None) -> dict:
-        """Write summary.csv, cells.csv (cell mode; the CLI's names) and the corrections sidecar."""
-        from blotquant.review import save_corrections, sidecar_path
+    def _write_tables(self, out: Path) -> dict:
+        """summary.csv and cells.csv (cell mode): the CLI's names."""
         from blotquant.tables import write_table
 
-        if self.result is None:
-            self.status.message("nothing to save: score the image first", error=True)
-            return {}
-        out_dir = out_dir or self.out_edit.text()
-        if not out_dir:
-            out_dir = QFileDialog.getExistingDirectory(self, "Save into folder")
-            if not out_dir:
-                return {}
-            self.out_edit.setText(out_dir)
-        out = Path(out_dir)
         r = self.result
         paths = {"summary": write_table(r.summary, out / "summary.csv")}
         if r.cells is not None and len(r.cells):
             paths["cells"] = write_table(r.cells, out / "cells.csv")
-        paths["corrections"] = save_corrections(self.corrections(author=author),
-                                                sidecar_path(self.image_name(), out))
-        self.last_saved = paths
-        self.status.message(f"saved {len(paths)} files to {out}")
         return paths
+
+
+def _place(layer, geo: dict) -> None:
+    """Set a layer's scale / translate only when they change (each set redraws)."""
+    for k in ("scale", "translate"):
+        if k in geo and not np.allclose(getattr(layer, k)[-2:], geo[k]):
+            setattr(layer, k, geo[k])
 
 
 def _hex(rgba) -> str:
     return "#" + "".join(f"{int(round(255 * c)):02x}" for c in rgba[:3])
-
-
-def _transposed(summary):
-    """Scores as rows, regions as columns (fits a narrow dock)."""
-    import pandas as pd
-
-    if summary is None or not len(summary):
-        return None
-    cols = [c for c in _SUMMARY if c in summary.columns and c != "region"]
-    t = summary.set_index("region")[cols].T
-    t.insert(0, "score", t.index)
-    return pd.DataFrame(t.to_numpy(), columns=["score", *map(str, summary["region"])])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_blotquant import _layers as L
+from napari_blotquant._state import layers as L
 
 
 def test_ribbon_round_trip_straight_and_curved():
@@ -53,7 +53,7 @@ def _result():
 def test_review_state_reproduces_and_renumbers():
     from blotquant.blot import quantify_blot
     from blotquant.review import blot_kwargs
-    from napari_blotquant._blot_state import BlotReview
+    from napari_blotquant._state.blot import BlotReview
 
     blot, res = _result()
     rv = BlotReview()
@@ -87,7 +87,7 @@ def test_review_state_reproduces_and_renumbers():
 
 
 def test_new_band_gets_lane_row_and_fresh_uid():
-    from napari_blotquant._blot_state import BlotReview
+    from napari_blotquant._state.blot import BlotReview
 
     _, res = _result()
     rv = BlotReview()
@@ -106,7 +106,7 @@ def test_new_band_gets_lane_row_and_fresh_uid():
 
 
 def test_region_names_are_unique():
-    from napari_blotquant._regions import region_names
+    from napari_blotquant._state.regions import region_names
 
     feats = pd.DataFrame({"name": ["tumour", "tumour", None]})
     assert region_names(feats, 3, "include") == ["tumour", "include 1", "include 2"]
@@ -149,7 +149,7 @@ def test_reader_blot_and_pyramid(tmp_path):
 
 def test_normalize_across_strips():
     pytest.importorskip("blotquant.blot")
-    from napari_blotquant._blot_state import normalize_rows
+    from napari_blotquant._state.blot import normalize_rows
 
     bands = pd.DataFrame({"image": "b", "strip": [1, 1, 2, 2], "lane": [1, 2, 3, 4],
                           "row": ["T", "T", "C", "C"], "volume": [10.0, 30.0, 5.0, 5.0],

@@ -17,7 +17,7 @@ _SCORES = ["region", "n", "n_negative", "n_1plus", "n_2plus", "n_3plus", "h_scor
 
 
 def _wait_result(qtbot, w, old, timeout=60000):
-    qtbot.waitUntil(lambda: w.result is not old and not w.runner.busy, timeout=timeout)
+    qtbot.waitUntil(lambda: w.result is not old and not w.busy, timeout=timeout)
     return w.result
 
 
@@ -35,8 +35,8 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     from blotquant.review import ihc_kwargs, load_corrections
     from blotquant.ihc import score_ihc
     from blotquant.io import read_image
-    from napari_blotquant._ihc_widget import IHCReviewWidget
-    from napari_blotquant._regions import CLASS_COLORS
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+    from napari_blotquant._state.regions import CLASS_COLORS
 
     viewer = make_napari_viewer()
     (image_layer,) = viewer.open(str(ihc_file), plugin="blotquant")
@@ -54,9 +54,19 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     for k, rgba in CLASS_COLORS.items():  # fixed colours; 0 transparent
         np.testing.assert_allclose(labels.colormap.map(k), rgba, atol=1e-6)
     assert len(viewer.layers["cells"].data) == res0.summary["n"].iloc[0] > 50
-    assert w.table.columnCount() == 2  # scores as rows, one column per region
+    # a human score table: scores as rows, one column per region
+    assert w.table.columnCount() == 2
     assert w.table.horizontalHeaderItem(1).text() == "image"
-    assert w.table.item(0, 0).text() == "n"
+    names = [w.table.item(i, 0).text() for i in range(w.table.rowCount())]
+    assert names == ["H-score", "% positive", "% 1+", "% 2+", "% 3+", "Allred", "IRS", "cells"]
+    shown = dict(zip(names, (w.table.item(i, 1).text() for i in range(len(names)))))
+    s0 = res0.summary.iloc[0]
+    assert shown["H-score"] == f"{s0.h_score:.0f}"
+    assert shown["% positive"] == f"{s0.pct_positive:.1f}%"
+    assert shown["Allred"].startswith(f"{int(s0.allred)} (PS ")
+    assert shown["cells"] == f"{int(s0.n):,}"
+    assert "H-score" in w.status.label.text() and "nan" not in w.status.label.text()
+    assert "include regions" in w.region_help.text()
 
     # lower thresholds re-classify live (rescore: no new detection)
     w.threshold_spins[0].setValue(0.1)
@@ -76,6 +86,19 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     res3 = _wait_result(qtbot, w, res2)
     assert list(res3.summary["region"]) == ["include 1"]
     assert res3.thresholds[0] == pytest.approx(0.1)
+
+    # a region without cells says so (no "nan")
+    w.include_layer.add_rectangles(np.array([[500, 500], [503, 503]], float))
+    res_e = _wait_result(qtbot, w, res3)
+    assert res_e.summary["n"].tolist()[-1] == 0
+    assert w.table.item(0, 2).text() == "no cells in this region"
+    assert "include 2: no cells in this region" in w.status.label.text()
+    assert not any("nan" in w.table.item(i, j).text() for i in range(w.table.rowCount())
+                   for j in range(w.table.columnCount()))
+    w.include_layer.selected_data = {1}
+    w.include_layer.remove_selected()
+    res3 = _wait_result(qtbot, w, res_e)
+    assert list(res3.summary["region"]) == ["include 1"]
 
     # GeoJSON export / import round trip (QuPath coordinates: x = col, y = row)
     gj = w.export_regions(tmp_path / "regions.geojson")
@@ -117,9 +140,8 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     roi.write_text(json.dumps(corr.ihc["regions"]))
     proc = subprocess.run(
         [sys.executable, "-m", "blotquant", "ihc", str(ihc_file), "--out", str(tmp_path / "cli"),
-         "--mode", p["mode"], "--roi", str(roi), "--stains", p["stains"],
-         "--compartment", p["compartment"],
-         "--thresholds", ",".join(str(t) for t in p["thresholds"])],
+         "--roi", str(roi), "--compartment", w.params().compartment_used(),
+         "--thresholds", ",".join(str(t) for t in p["thresholds"]), "--no-corrections"],
         capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     cli = pd.read_csv(tmp_path / "cli" / "summary.csv")
@@ -141,7 +163,7 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
 def test_ihc_whole_slide_scored_on_a_level(make_napari_viewer, qtbot, tmp_path):
     import skimage.data
     import tifffile
-    from napari_blotquant._ihc_widget import IHCReviewWidget
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
 
     rgb = np.tile(skimage.data.immunohistochemistry(), (2, 2, 1))  # 1024 x 1024
     slide = tmp_path / "slide.ome.tif"
@@ -153,8 +175,10 @@ def test_ihc_whole_slide_scored_on_a_level(make_napari_viewer, qtbot, tmp_path):
     (layer,) = viewer.open(str(slide), plugin="blotquant")
     assert layer.multiscale and layer.rgb
     w = IHCReviewWidget(viewer)
+    assert not w.max_side.isHidden()  # the slide level is offered for slides only
     w.max_side.setValue(600)
     w.mode_combo.setCurrentText("pixel")
+    w.image_combo.setCurrentText(layer.name)
     w.run()
     res = _wait_result(qtbot, w, None)
     assert w.level == 1 and w.downsample == 2.0
@@ -169,3 +193,58 @@ def test_ihc_whole_slide_scored_on_a_level(make_napari_viewer, qtbot, tmp_path):
     corr = w.corrections()
     assert corr.ihc["downsample"] == 2.0 and corr.image["sha256_of"] == "file"
     assert corr.image["shape"] == [1024, 1024, 3]
+
+
+def test_same_table_and_hash_as_cli(make_napari_viewer, qtbot, ihc_file, tmp_path):
+    """Same image + same parameters: the dock's summary and params_hash are the CLI's."""
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+
+    viewer = make_napari_viewer()
+    viewer.open(str(ihc_file), plugin="blotquant")
+    w = IHCReviewWidget(viewer)
+    w.mode_combo.setCurrentText("pixel")
+    w.threshold_spins[2].setValue(0.55)
+    w.run()
+    _wait_result(qtbot, w, None)
+    paths = w.save(tmp_path / "dock")
+    assert paths["corrections"].name == "colon.blotquant.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "blotquant", "ihc", str(ihc_file), "--out", str(tmp_path / "cli"),
+         "--mode", "pixel", "--thresholds", "0.2,0.4,0.55", "--no-corrections"],
+        capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    cli = pd.read_csv(tmp_path / "cli" / "summary.csv")
+    dock = pd.read_csv(paths["summary"])
+    pd.testing.assert_frame_equal(dock[_SCORES + ["params_hash"]], cli[_SCORES + ["params_hash"]])
+
+
+def test_gray_blot_in_the_ihc_dock_is_named(make_napari_viewer, qtbot):
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+
+    viewer = make_napari_viewer()
+    viewer.open_sample("blotquant", "blot")
+    w = IHCReviewWidget(viewer)
+    assert w.image_combo.currentText() == "synthetic blot"  # offered, then explained
+    assert w.run() is None and w.result is None
+    text = w.status.label.text()
+    assert "grayscale" in text and "Blot review" in text
+
+
+def test_ihc_widgets_come_from_the_model(make_napari_viewer):
+    from blotquant.ihc.params import COMPARTMENTS, MODES, IHCParams
+    from napari_blotquant._qt.ihc_dock import IHCReviewWidget
+    from napari_blotquant._state.forms import accepts
+
+    w = IHCReviewWidget(make_napari_viewer())
+    assert w.max_side.isHidden()  # no slide open
+    items = [w.mode_combo.itemText(i) for i in range(w.mode_combo.count())]
+    assert items == list(MODES)
+    comp = [w.compartment_combo.itemText(i) for i in range(w.compartment_combo.count())]
+    assert comp == ["auto", *COMPARTMENTS]
+    stains = [w.stains_combo.itemText(i) for i in range(w.stains_combo.count())]
+    assert all(accepts(IHCParams, "stains", s) for s in stains)
+    assert w.thresholds() == IHCParams.defaults()["thresholds"]
+    assert w.params() == IHCParams()
+    w.compartment_combo.setCurrentText("nucleus")
+    assert w.params().compartment == "nucleus"
+    assert w.marker_combo.toolTip().startswith("Marker compartment")

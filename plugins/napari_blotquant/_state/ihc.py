@@ -1,0 +1,123 @@
+"""IHC review state (no Qt): parameters, the human score table, status text.
+
+Examples
+--------
+>>> import pandas as pd
+>>> s = pd.DataFrame({"region": ["tumour", "stroma"], "n": [200, 0],
+...     "n_negative": [50, 0], "n_1plus": [50, 0], "n_2plus": [60, 0], "n_3plus": [40, 0],
+...     "pct_1plus": [25.0, float("nan")], "pct_2plus": [30.0, float("nan")],
+...     "pct_3plus": [20.0, float("nan")], "pct_positive": [75.0, float("nan")],
+...     "h_score": [145.0, float("nan")], "allred": [7, float("nan")],
+...     "allred_proportion": [5, float("nan")], "allred_intensity": [2, float("nan")],
+...     "irs": [8, float("nan")], "irs_proportion": [4, float("nan")],
+...     "irs_intensity": [2, float("nan")]})
+>>> t = score_table(s, mode="cell")
+>>> t.columns.tolist()
+['score', 'tumour', 'stroma']
+>>> t.set_index("score").loc[["H-score", "% positive", "Allred", "cells"], "tumour"].tolist()
+['145', '75.0%', '7 (PS 5 + IS 2)', '200']
+>>> t.set_index("score").loc["H-score", "stroma"]
+'no cells in this region'
+>>> status_text(s, mode="cell")
+'tumour: H-score 145, 75.0% positive; stroma: no cells in this region'
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .format import number_text
+
+__all__ = ["STAINS_CHOICES", "ihc_params", "recorded_params", "score_table", "status_text",
+           "SCORE_ROWS"]
+
+#: Stain-vector choices offered by the dock (each is accepted by ``IHCParams.stains``).
+STAINS_CHOICES = ("default", "qupath", "estimate")
+
+#: (label, column) of the score table, top to bottom.
+SCORE_ROWS = (("H-score", "h_score"), ("% positive", "pct_positive"),
+              ("% 1+", "pct_1plus"), ("% 2+", "pct_2plus"), ("% 3+", "pct_3plus"),
+              ("Allred", "allred"), ("IRS", "irs"), ("cells", "n"))
+
+
+def ihc_params(values: dict):
+    """An :class:`~blotquant.ihc.params.IHCParams` from the dock's values (validated)."""
+    from blotquant.ihc.params import IHCParams
+
+    return IHCParams.from_mapping(values)
+
+
+def recorded_params(model) -> dict:
+    """What the sidecar records as ``ihc.params``: the fields that differ from the defaults."""
+    return model.changed()
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts (faster than ``to_dict("records")`` for wide one-row tables)."""
+    cols = list(df.columns)
+    return [dict(zip(cols, row)) for row in df.to_numpy(dtype=object)]
+
+
+def _missing(v) -> bool:
+    try:
+        return v is None or math.isnan(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _cell(rec, col: str) -> str:
+    v = rec.get(col)
+    if _missing(v):
+        return ""
+    if col == "allred":
+        return f"{int(v)} (PS {int(rec['allred_proportion'])} + IS {int(rec['allred_intensity'])})" \
+            if not _missing(rec.get("allred_proportion")) else number_text(v)
+    if col == "irs":
+        return f"{int(v)} (PP {int(rec['irs_proportion'])} x SI {int(rec['irs_intensity'])})" \
+            if not _missing(rec.get("irs_proportion")) else number_text(v)
+    if col.startswith("pct_"):
+        return number_text(v, percent=True)
+    if col == "h_score":
+        return f"{float(v):.0f}"
+    return number_text(v)
+
+
+def _empty_text(mode: str) -> str:
+    return "no cells in this region" if mode == "cell" else "no tissue in this region"
+
+
+def score_table(summary: pd.DataFrame | None, *, mode: str) -> pd.DataFrame | None:
+    """Scores as rows (H-score, % positive, % 1+/2+/3+, Allred, IRS, cells), regions as columns.
+
+    A region without cells (pixel mode: without tissue) says so instead of
+    showing ``nan``.  In pixel mode the last row counts scored pixels.
+    """
+    if summary is None or not len(summary):
+        return None
+    rows = [("pixels" if (mode == "pixel" and col == "n") else label, col)
+            for label, col in SCORE_ROWS]
+    out = {"score": [label for label, _ in rows]}
+    for rec in _records(summary):
+        name = str(rec["region"])
+        if not rec.get("n"):
+            col = [_empty_text(mode)] + [""] * (len(rows) - 2) + ["0"]
+        else:
+            col = [_cell(rec, c) for _, c in rows]
+        out[name] = col
+    return pd.DataFrame(out)
+
+
+def status_text(summary: pd.DataFrame | None, *, mode: str) -> str:
+    """One line per result: ``region: H-score 145, 75.0% positive`` (or what is missing)."""
+    if summary is None or not len(summary):
+        return "nothing scored"
+    parts = []
+    for rec in _records(summary):
+        if not rec.get("n"):
+            parts.append(f"{rec['region']}: {_empty_text(mode)}")
+        else:
+            parts.append(f"{rec['region']}: H-score {float(rec['h_score']):.0f}, "
+                         f"{number_text(rec['pct_positive'], percent=True)} positive")
+    return "; ".join(parts)
