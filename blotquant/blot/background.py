@@ -6,9 +6,9 @@ Methods (``BACKGROUND_METHODS``)
 ============  =====================================================  ============================
 method        formula                                                source / compatible with
 ============  =====================================================  ============================
-lane-fit      1-D lane profile: per band, a least-squares line fitted  our default (most accurate
-              to windows just above and below the band (skipping      on synthetic truth, see
-              other bands; touching bands share one line).            ``docs/blot.md``)
+lane-fit      1-D lane profile: per band, a least-squares line        our default (most accurate
+              fitted to windows just above and below the band         on synthetic truth, see
+              (skipping other bands; touching bands share a line).    ``docs/blot.md``)
 rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x *Subtract
               top of a ball of radius ``r`` reaches when rolled       Background...* "create
               under the intensity landscape (grey-scale opening,      background"; Sternberg
@@ -18,8 +18,8 @@ rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x
 lane-minima   1-D lane profile ``p``: straight lines between the      LI-COR Image Studio "lane"
               minima between bands (or local minima), lowered where   background
               needed so that ``b <= p`` everywhere.
-border        median (or mean) of a ``width``-px ring outside a band  LI-COR Image Studio shape
-              box (all sides, top/bottom or left/right);              background; Bio-Rad local
+border        median (or mean) of a ``width``-px ring outside a       LI-COR Image Studio shape
+              band box (all sides, top/bottom or left/right);         background; Bio-Rad local
               ``background_volume = value x area``.                   background (mean, 1 px)
 none          ``B = 0``                                               --
 ============  =====================================================  ============================

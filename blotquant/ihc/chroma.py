@@ -11,7 +11,7 @@ a threshold) and out of stained cytoplasm, so pixel H-scores read low.
 **Detection** needs only the decoded RGB.  Along a row, linear interpolation
 makes the third difference ``u[n-1] - 3u[n] + 3u[n+1] - u[n+2]`` of the decoded
 chroma vanish when ``n`` is even (both centre samples come from the same pair
-of stored blocks) but not when ``n`` is odd.  The mean |third difference| at
+of stored blocks) but not when ``n`` is odd.  The mean absolute third difference at
 even over odd positions, taken only where the chroma changes by
 >= ``min_range`` levels within the window (edges, not noise), is ~1 for
 full-resolution colour (uncompressed, PNG, JPEG 4:4:4) and ~0.3-0.4 for 4:2:0;

@@ -23,7 +23,7 @@ def spearman_exact_p(x: ArrayLike, y: ArrayLike) -> float:
     """Exact two-sided permutation p-value of Spearman's rho.
 
     The fraction of all n! orderings of ``y``'s (average) ranks whose
-    |rho| is at least the observed |rho| (ties allowed).
+    ``|rho|`` is at least the observed ``|rho|`` (ties allowed).
 
     Parameters
     ----------
