@@ -41,7 +41,10 @@ class Lane:
     Parameters
     ----------
     lane : int
-        1-based lane number, left to right (within its strip).
+        1-based lane number. :func:`~blotquant.blot.quantify_blot` numbers the
+        lanes it finds left to right within a strip and continues the count in
+        the next strip down (strip 2 of a blot with 8 lanes per strip holds
+        lanes 9-16), so a lane number is unique in a result.
     centerline : (N, 2) array-like of float
         Points (row, col) of the lane centre, N >= 2; rows must increase.
         The lane spans the rows of the first and last point.
@@ -175,7 +178,8 @@ class BlotResult:
     lane_geometry : list of Lane
         The lanes used (detected or given); feed back as ``lane_geometry``.
     profiles : dict of int to DataFrame
-        Lane number -> DataFrame(position, signal, background): the lane
+        Lane number (unique across strips, see :class:`Lane`) ->
+        DataFrame(position, signal, background): the lane
         profile (sum across the lane width per image row, signal units)
         and the background subtracted under it (NaN where none was).
     background : numpy.ndarray or None

@@ -95,7 +95,8 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     Raises
     ------
     ParameterError
-        For a non-RGB image, a mask of the wrong shape or 16-bit input.
+        For a non-RGB image, a mask of the wrong shape or integer input
+        other than uint8.
 
     Examples
     --------

@@ -23,7 +23,7 @@ def sniff(head: bytes) -> str | None:
     Parameters
     ----------
     head : bytes
-        The first bytes of the file (the reader passes its first 4 KiB or so).
+        The first bytes of the file (the reader passes its first 4096).
 
     Returns
     -------
