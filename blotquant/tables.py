@@ -35,7 +35,16 @@ os.umask(_UMASK)
 
 
 class atomic_path:
-    """Context manager yielding a temp path that is renamed to ``path`` on success."""
+    """Context manager yielding a temp path that is renamed to ``path`` on success.
+
+    The temporary file is created in ``path``'s folder (created if needed);
+    on an exception it is deleted and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The final file.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -61,7 +70,24 @@ class atomic_path:
 def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None) -> Path:
     """Write ``df`` to ``path`` atomically; the format follows the suffix or ``fmt``.
 
-    Returns the final path (suffix adjusted to ``fmt`` when given).
+    Parameters
+    ----------
+    df : DataFrame
+        The table (written without its index).
+    path : str or path-like
+        Output file.
+    fmt : {"csv", "parquet", "xlsx"}, optional
+        Format; replaces the suffix of ``path``. Default: from the suffix.
+
+    Returns
+    -------
+    Path
+        The final path (suffix adjusted to ``fmt`` when given).
+
+    Raises
+    ------
+    ValueError
+        For an unknown format.
     """
     path = Path(path)
     if fmt is not None:
@@ -80,7 +106,20 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = Non
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> Path:
-    """Write ``obj`` as indented JSON atomically."""
+    """Write ``obj`` as indented JSON atomically.
+
+    Parameters
+    ----------
+    obj : Any
+        Made JSON-able with :func:`~blotquant.provenance.jsonable`.
+    path : str or path-like
+        Output file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
@@ -90,6 +129,25 @@ def write_json(obj: Any, path: str | os.PathLike) -> Path:
 def read_json(path: str | os.PathLike, *, what: str = "JSON file",
               error: type[BlotquantError] = BlotquantError) -> Any:
     """Parse a JSON file; unreadable or invalid files raise ``error`` naming the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (UTF-8).
+    what : str
+        What the file is, for the error message.
+    error : type of BlotquantError
+        Exception class raised on failure.
+
+    Returns
+    -------
+    Any
+        The parsed JSON value.
+
+    Raises
+    ------
+    BlotquantError
+        (``error``) when the file cannot be read or is not valid JSON.
 
     Examples
     --------

@@ -18,15 +18,39 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..blot.model import BlotResult
 
 __all__ = ["blot_qc_figure"]
 
 
-def blot_qc_figure(result, path, *, title=None, dpi=90) -> Path:
-    """Write the QC figure of a :class:`~blotquant.blot.BlotResult` to ``path`` (PNG)."""
+def blot_qc_figure(result: BlotResult, path: str | os.PathLike, *, title: str | None = None,
+                   dpi: int = 90) -> Path:
+    """Write the QC figure of a :class:`~blotquant.blot.BlotResult` to ``path`` (PNG).
+
+    Parameters
+    ----------
+    result : BlotResult
+        A quantified blot (uses ``signal``, ``lane_geometry``, ``bands``,
+        ``profiles`` and ``params``).
+    path : str or path-like
+        Output PNG, written atomically (replaced only when complete).
+    title : str, optional
+        Figure title (default: image name, lane count, rows, background method).
+    dpi : int
+        Resolution of the PNG.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     import matplotlib
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure

@@ -17,6 +17,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -64,12 +65,41 @@ details summary{cursor:pointer;font-weight:600;margin:8px 0}
 
 
 def png_data_uri(data: bytes) -> str:
-    """``data:image/png;base64,...`` for PNG bytes."""
+    """``data:image/png;base64,...`` for PNG bytes.
+
+    Parameters
+    ----------
+    data : bytes
+        A PNG file's content.
+
+    Returns
+    -------
+    str
+        The data URI, usable as an ``<img src>``.
+
+    Examples
+    --------
+    >>> png_data_uri(b"abc")
+    'data:image/png;base64,YWJj'
+    """
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def figure_data_uri(fig: Figure, dpi: int = 90) -> str:
-    """Render a matplotlib figure to a PNG data URI."""
+    """Render a matplotlib figure to a PNG data URI.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : int
+        Resolution of the PNG.
+
+    Returns
+    -------
+    str
+        See :func:`png_data_uri`.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return png_data_uri(buf.getvalue())
@@ -110,6 +140,27 @@ def bar_chart_with_points(df: pd.DataFrame, value: str, *, replicate: str = "rep
 
     Values are first averaged within (group, replicate) (technical repeats
     count once), then summarised with :func:`blotquant.stats.summarize_replicates`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per measurement; groups are made from ``condition`` and
+        ``lane_label`` (or ``lane``, or ``image``) when present.
+    value : str
+        Numeric column to plot (e.g. ``relative_ratio``, ``h_score``).
+    replicate : str
+        Replicate column (with ``"replicate"`` and an ``image`` column, the
+        replicate key also includes the image); when absent every row is a
+        replicate.
+    title : str
+        Axes title.
+    ylabel : str, optional
+        y-axis label (default: ``value``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        The chart, or None when ``df`` has no finite ``value``.
     """
     from ..stats import summarize_replicates
 
@@ -215,6 +266,16 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
                   warnings: list[str] = (), title: str = "blotquant batch report",
                   extra: list = ()) -> str:
     """The report as an HTML string (see :func:`write_report`).
+
+    Parameters
+    ----------
+    tables, errors, images, warnings, title, extra
+        As for :func:`write_report`.
+
+    Returns
+    -------
+    str
+        A complete HTML document (``<!DOCTYPE html>`` ... ``</html>``).
 
     Examples
     --------
@@ -334,13 +395,15 @@ def render_report(*, tables: dict, errors: pd.DataFrame, images: list[dict],
     return "\n".join(parts)
 
 
-def write_report(path, *, tables: dict, errors: pd.DataFrame, images: list[dict],
+def write_report(path: str | os.PathLike, *, tables: dict, errors: pd.DataFrame, images: list[dict],
                  warnings: list[str] = (), title: str = "blotquant batch report",
                  extra: list = ()) -> Path:
     """Write the self-contained batch report atomically; returns its path.
 
     Parameters
     ----------
+    path : str or path-like
+        Output HTML file.
     tables : dict
         Combined tables (``bands``, ``normalized``, ``ihc_regions``,
         ``ihc_cells`` used when present).
@@ -350,9 +413,18 @@ def write_report(path, *, tables: dict, errors: pd.DataFrame, images: list[dict]
         One entry per image: ``name``, ``ok``, ``kind``, ``sample``,
         ``condition``, ``replicate``, ``role``, ``thumb`` (PNG path) or
         ``error_type``/``message``.
+    warnings : list of str
+        Warning lines, listed under "Warnings".
+    title : str
+        Page title and heading.
     extra : list of (heading, items)
         Additional sections; items are matplotlib Figures (embedded as PNG)
         or HTML snippets (trusted; escape your own text).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     text = render_report(tables=tables, errors=errors, images=images, warnings=warnings,
                          title=title, extra=extra)

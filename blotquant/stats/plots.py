@@ -6,11 +6,30 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .contingency import FisherResult
+from .correlation import CorrelationResult
+from .doseresponse import DoseResponseFit
+
 __all__ = ["correlation_plot", "dose_response_plot", "contingency_plot"]
 
 
-def correlation_plot(result, *, title: str | None = None) -> Figure:
+def correlation_plot(result: CorrelationResult, *, title: str | None = None) -> Figure:
     """Scatter of biomarker level vs IC50 with labels, fit line and r/rho.
+
+    Parameters
+    ----------
+    result : CorrelationResult
+        From :func:`~blotquant.stats.correlate` or
+        :func:`~blotquant.stats.biomarker_vs_sensitivity`; y is drawn on a
+        log axis when ``result.log_y``.
+    title : str, optional
+        Axes title (default ``"<x_name> vs <y_name>"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: the pairs, the least-squares line and a box with Pearson r
+        and Spearman rho (exact p when available).
 
     Examples
     --------
@@ -57,11 +76,27 @@ def correlation_plot(result, *, title: str | None = None) -> Figure:
     return fig
 
 
-def dose_response_plot(viability: pd.DataFrame, fits: dict, *,
+def dose_response_plot(viability: pd.DataFrame, fits: dict[str, DoseResponseFit], *,
                        title: str = "MTT dose-response") -> Figure:
     """% viability (mean ± SD per dose, replicate points) with the 4PL fits.
 
     Untreated wells are drawn at the left edge (dose 0 has no log position).
+
+    Parameters
+    ----------
+    viability : DataFrame
+        :func:`~blotquant.stats.viability` table (``cell_line``, ``dose``,
+        ``viability``).
+    fits : dict of str to DoseResponseFit
+        Fits by cell line (the third item of
+        :func:`~blotquant.stats.fit_plate`); lines without a fit get points only.
+    title : str
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Log-dose axes; empty when no well is treated.
     """
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.add_subplot()
@@ -97,8 +132,21 @@ def dose_response_plot(viability: pd.DataFrame, fits: dict, *,
     return fig
 
 
-def contingency_plot(result) -> Figure:
-    """Score per patient by clinical group, with the cut-off and the 2x2 counts."""
+def contingency_plot(result: FisherResult) -> Figure:
+    """Score per patient by clinical group, with the cut-off and the 2x2 counts.
+
+    Parameters
+    ----------
+    result : FisherResult
+        From :func:`~blotquant.stats.cohort_vs_clinical` (its ``data`` holds
+        one row per patient).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One strip of points per group, the cut-off line and the odds ratio,
+        p-value and table in the title.
+    """
     fig = Figure(figsize=(5.0, 4.0), layout="constrained")
     ax = fig.add_subplot()
     d = result.data
