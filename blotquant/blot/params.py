@@ -150,6 +150,12 @@ class BlotParams(Params):
                      "min_row_strength", "border_width", "ladder", "clip_level")
 
     def quantify_dict(self) -> dict:
-        """The parameters that :func:`~blotquant.blot.quantify_blot` uses."""
+        """The parameters that :func:`~blotquant.blot.quantify_blot` uses.
+
+        Returns
+        -------
+        dict
+            The entries of :meth:`to_dict` named in :attr:`QUANTIFY_KEYS`.
+        """
         d = self.to_dict()
         return {k: d[k] for k in self.QUANTIFY_KEYS}
