@@ -457,7 +457,23 @@ def number_tuple(lengths: tuple[int, ...] = (1, 3), *, increasing: bool = False,
 # ----------------------------------------------------------------------------- fields
 @dataclass(frozen=True)
 class Spec:
-    """What an edge needs to know about one parameter."""
+    """What an edge needs to know about one parameter.
+
+    Attributes
+    ----------
+    help : str
+        One-line help text.
+    check : callable or None
+        Validates and normalises a value (raises :class:`ValueError`).
+    unit : str
+        Unit shown in the CLI help.
+    cli : bool
+        Whether the CLI has an option for the parameter.
+    metavar : str or None
+        Metavar of the CLI option.
+    group : str
+        Name of the group the parameter belongs to.
+    """
 
     help: str
     check: Callable[[Any], Any] | None = None

@@ -238,7 +238,8 @@ def _int_text(v: str) -> str:
     return str(int(f)) if f.is_integer() else v
 
 
-def read_sample_sheet(path: str | os.PathLike | IO[str], *, base_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+def read_sample_sheet(path: str | os.PathLike | IO[str], *,
+                      base_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Read a CSV sample sheet into a normalised DataFrame (all cells text).
 
     Parameters

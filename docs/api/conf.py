@@ -52,11 +52,10 @@ numpydoc_validation_exclude = {
     r"^blotquant\.errors\.",
     r"\.(Image|ImageMetadata|Lane|BlotResult|BlotParams|IHCParams|IHCResult|CellParams"
     r"|CellDetection|Region|StainEstimate|CorrelationResult|FisherResult"
-    r"|DoseResponseFit|atomic_path)$",
+    r"|DoseResponseFit|atomic_path|Spec|Pairing|Registration|SaturationLevel"
+    r"|Corrections|BlotReview|IHCReview|BatchResult)$",
     # quantify_blot documents the BlotParams keywords it forwards (**params)
     r"\.quantify_blot$",
-    # not yet converted (issue 10): modules edited by others right now
-    r"^blotquant\.ihc\.class_counts$",
 }
 
 # Links to the libraries our signatures mention. Offline builds only lose the links
