@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= demo_output
 
-.PHONY: demo test venv clean
+.PHONY: demo test docs venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,5 +22,11 @@ test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[all]"
 	BLOTQUANT_REQUIRE_GUI=1 $(BIN)/python -m pytest -n 2 --dist loadgroup tests blotquant
 
+# Build the API reference (Sphinx + numpydoc, sources in docs/api) into
+# docs/_build/html. Any warning fails the build (docs/dev/docs.md).
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python -m sphinx -E -W --keep-going -b html docs/api docs/_build/html
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache docs/_build

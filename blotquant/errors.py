@@ -37,6 +37,13 @@ class BlotquantError(Exception):
         What went wrong, in words a bench scientist understands.
     path : str or os.PathLike, optional
         The file concerned; it is put in front of the message.
+
+    Attributes
+    ----------
+    problem : str
+        ``message``, without the path.
+    path : str or None
+        The file, as a string.
     """
 
     def __init__(self, message: str, *, path: str | os.PathLike | None = None):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["Image", "ImageMetadata", "POLARITIES"]
 
@@ -89,11 +90,34 @@ class ImageMetadata:
     extra: dict = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> "ImageMetadata":
-        """Return a copy with some fields changed."""
+        """Return a copy with some fields changed.
+
+        Parameters
+        ----------
+        **changes
+            New values of fields (e.g. ``polarity="dark-on-light"``).
+
+        Returns
+        -------
+        ImageMetadata
+            A new object; this one is frozen and unchanged.
+
+        Examples
+        --------
+        >>> ImageMetadata(bit_depth=8).replace(bit_depth=16).bit_depth
+        16
+        """
         return replace(self, **changes)
 
     def as_dict(self) -> dict:
-        """Plain-JSON-friendly dict (for provenance tables and sidecars)."""
+        """Plain-JSON-friendly dict (for provenance tables and sidecars).
+
+        Returns
+        -------
+        dict
+            Every field; tuples become lists and ``extra`` values that are not
+            plain scalars become strings.
+        """
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
         d["shape"] = list(self.shape)
         d["pixel_size_um"] = None if self.pixel_size_um is None else list(self.pixel_size_um)
@@ -114,6 +138,7 @@ class Image:
         (zarr array backed by the file's tiles): index it, do not ``np.asarray``
         it whole.
     metadata : ImageMetadata
+        How to interpret ``data``.
     levels : sequence of array-like
         All pyramid levels, finest first (``levels[0] is data``).  Ordinary
         images have one level.
@@ -136,16 +161,37 @@ class Image:
 
     @property
     def shape(self) -> tuple:
+        """Shape of ``data`` (level 0)."""
         return tuple(self.data.shape)
 
     @property
     def is_pyramid(self) -> bool:
+        """True when the image has more than one level."""
         return len(self.levels) > 1
 
     @classmethod
-    def from_array(cls, array, *, saturation_level: float | None = None,
-                   pixel_size_um=None, polarity: str | None = None) -> "Image":
-        """Wrap an in-memory array (no file) with inferred metadata."""
+    def from_array(cls, array: ArrayLike, *, saturation_level: float | None = None,
+                   pixel_size_um: tuple[float, float] | None = None,
+                   polarity: str | None = None) -> "Image":
+        """Wrap an in-memory array (no file) with inferred metadata.
+
+        Parameters
+        ----------
+        array : array-like
+            Pixels. 3-D arrays with 3 or 4 values on the last axis are
+            ``"YXC"``, other 3-D arrays ``"CYX"``, else ``"YX"``.
+        saturation_level : float, optional
+            Default: the dtype's maximum for integers, ``inf`` for floats.
+        pixel_size_um : (float, float), optional
+            (row, col) pixel size in micrometres.
+        polarity : str, optional
+            One of :data:`POLARITIES`; recorded with ``polarity_source="user"``.
+
+        Returns
+        -------
+        Image
+            ``format="array"``, ``bit_depth`` = bits of the dtype.
+        """
         a = np.asarray(array)
         if a.ndim == 3 and a.shape[-1] in (3, 4):
             axes = "YXC"

@@ -8,7 +8,10 @@ result's params) by the callers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 
 __all__ = ["LUMA_BT601", "composite_on_white", "rgb_to_gray", "channels_equal", "GRAY_NOTE"]
@@ -33,12 +36,28 @@ def _cast_like(values: np.ndarray, dtype) -> np.ndarray:
     return values.astype(dtype, copy=False)
 
 
-def composite_on_white(color: np.ndarray, alpha: np.ndarray, *, associated: bool = False):
+def composite_on_white(color: np.ndarray, alpha: np.ndarray, *,
+                       associated: bool = False) -> np.ndarray:
     """Composite ``color`` (..., C) over a white background using ``alpha``.
 
     White is the dtype's maximum (1.0 for float data); so is full opacity.
     Integer results are rounded to the input dtype.  ``associated=True`` means
     the colour is premultiplied by alpha (TIFF ExtraSamples = 1).
+
+    Parameters
+    ----------
+    color : numpy.ndarray
+        Colour channels, shape (..., C).
+    alpha : numpy.ndarray
+        Opacity, shape (...); full opacity is the maximum of its dtype (1.0
+        for float data).
+    associated : bool, optional
+        Whether ``color`` is premultiplied by alpha.
+
+    Returns
+    -------
+    numpy.ndarray
+        The composited colour, same shape and dtype as ``color``.
 
     Examples
     --------
@@ -55,8 +74,18 @@ def composite_on_white(color: np.ndarray, alpha: np.ndarray, *, associated: bool
     return _cast_like(out, color.dtype)
 
 
-def channels_equal(rgb) -> bool:
+def channels_equal(rgb: ArrayLike) -> bool:
     """True when all channels of a (..., C) array are identical.
+
+    Parameters
+    ----------
+    rgb : array_like
+        Array whose last axis holds the channels.
+
+    Returns
+    -------
+    bool
+        Whether every channel equals the first one.
 
     Examples
     --------
@@ -68,12 +97,25 @@ def channels_equal(rgb) -> bool:
     return all(np.array_equal(rgb[..., 0], rgb[..., i]) for i in range(1, rgb.shape[-1]))
 
 
-def rgb_to_gray(rgb, weights=LUMA_BT601):
+def rgb_to_gray(rgb: Any, weights: ArrayLike = LUMA_BT601) -> Any:
     """Weighted sum of the first three channels, rounded back to the input dtype.
 
     Works on numpy arrays and on lazy arrays (dask); the result keeps the
     dtype (and so the saturation level) of the input: integer results are
     rounded to nearest and clipped.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray or dask.array.Array
+        Colour image, shape (..., C) with C >= 3.
+    weights : array_like, optional
+        Weights of the R, G and B channels (default: ITU-R BT.601 luma).
+
+    Returns
+    -------
+    numpy.ndarray or dask.array.Array
+        The gray image, shape (...), same dtype and same array kind as
+        ``rgb``.
 
     Examples
     --------
@@ -95,7 +137,23 @@ def rgb_to_gray(rgb, weights=LUMA_BT601):
     return g.astype(dtype)
 
 
-def GRAY_NOTE(dtype) -> str:  # noqa: N802 (a message template)
-    """The conversion note of :func:`rgb_to_gray` for an input ``dtype``."""
+def GRAY_NOTE(dtype: DTypeLike) -> str:  # noqa: N802 (a message template)
+    """The conversion note of :func:`rgb_to_gray` for an input ``dtype``.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or str
+        Dtype of the converted image.
+
+    Returns
+    -------
+    str
+        The note recorded with the conversion.
+
+    Examples
+    --------
+    >>> GRAY_NOTE("uint8")
+    'RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, rounded to uint8'
+    """
     return (f"RGB -> gray: ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B, "
             f"rounded to {np.dtype(dtype).name}")

@@ -40,12 +40,13 @@ import dataclasses
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Collection, Mapping, Self
 
 import numpy as np
 
 from ..errors import ParameterError
 from ..provenance import jsonable, params_hash
+
 
 __all__ = [
     "Params", "param", "positive_float", "positive_int", "nonneg_float", "nonneg_int",
@@ -74,56 +75,175 @@ def _num(value, kind=float):
     return v
 
 
-def positive_float(value):
-    """A finite number > 0."""
+def positive_float(value: Any) -> float:
+    """A finite number > 0.
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    float
+        The value as a float.
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     v = _num(value)
     if not v > 0:
         raise ValueError(f"must be a positive number, got {value!r}")
     return v
 
 
-def nonneg_float(value):
-    """A finite number >= 0."""
+def nonneg_float(value: Any) -> float:
+    """A finite number >= 0.
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    float
+        The value as a float.
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     v = _num(value)
     if v < 0:
         raise ValueError(f"must be >= 0, got {value!r}")
     return v
 
 
-def positive_int(value):
-    """A whole number >= 1."""
+def positive_int(value: Any) -> int:
+    """A whole number >= 1.
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    int
+        The value as an int (``"3"`` and ``3.0`` give ``3``).
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     v = _num(value, int)
     if v < 1:
         raise ValueError(f"must be a whole number >= 1, got {value!r}")
     return v
 
 
-def nonneg_int(value):
-    """A whole number >= 0."""
+def nonneg_int(value: Any) -> int:
+    """A whole number >= 0.
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    int
+        The value as an int.
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     v = _num(value, int)
     if v < 0:
         raise ValueError(f"must be a whole number >= 0, got {value!r}")
     return v
 
 
-def fraction(value):
-    """A number in [0, 1]."""
+def fraction(value: Any) -> float:
+    """A number in [0, 1].
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    float
+        The value as a float.
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     v = _num(value)
     if not 0 <= v <= 1:
         raise ValueError(f"must be in [0, 1], got {value!r}")
     return v
 
 
-def open_fraction(value):
-    """A number in (0, 1]."""
+def open_fraction(value: Any) -> float:
+    """A number in (0, 1].
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    float
+        The value as a float.
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     v = _num(value)
     if not 0 < v <= 1:
         raise ValueError(f"must be in (0, 1], got {value!r}")
     return v
 
 
-def boolean(value):
-    """True/False (also the texts yes/no, true/false, 1/0)."""
+def boolean(value: Any) -> bool:
+    """True/False (also the texts yes/no, true/false, on/off, 1/0).
+
+    Parameters
+    ----------
+    value : Any
+        The value to check; text such as ``"12"`` is accepted.
+
+    Returns
+    -------
+    bool
+        The value as a bool; the integers 0 and 1 are accepted too.
+
+    Raises
+    ------
+    ValueError
+        If the value is not accepted (the model turns this into a
+        :class:`~blotquant.errors.ParameterError` naming the field).
+    """
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on"):
@@ -135,8 +255,30 @@ def boolean(value):
     raise ValueError(f"must be true or false, got {value!r}")
 
 
-def choice(*options):
-    """A check that accepts one of ``options`` (exact strings or values)."""
+def choice(*options: Any) -> Callable[[Any], Any]:
+    """A check that accepts one of ``options`` (exact strings or values).
+
+    Parameters
+    ----------
+    *options : Any
+        The accepted values. A value matches when it is equal and of the same
+        type; text is stripped first.
+
+    Returns
+    -------
+    callable
+        The check. It returns the matching option or raises :class:`ValueError`;
+        its ``options`` attribute holds ``options`` (the CLI uses it for
+        ``choices``).
+
+    Examples
+    --------
+    >>> check = choice("rolling_ball", "none")
+    >>> check(" none ")
+    'none'
+    >>> check.options
+    ('rolling_ball', 'none')
+    """
     def check(value):
         if isinstance(value, str):
             value = value.strip()
@@ -148,8 +290,29 @@ def choice(*options):
     return check
 
 
-def optional(check, none_words=("none", "auto", "")):
-    """``None`` (or the text ``none``/``auto``) or what ``check`` accepts."""
+def optional(check: Callable[[Any], Any],
+             none_words: tuple[str, ...] = ("none", "auto", "")) -> Callable[[Any], Any]:
+    """``None`` (or the text ``none``/``auto``) or what ``check`` accepts.
+
+    Parameters
+    ----------
+    check : callable
+        The check applied to every other value.
+    none_words : tuple of str, optional
+        Texts (compared stripped and lower-cased) that mean ``None``.
+
+    Returns
+    -------
+    callable
+        The check. Its ``options`` attribute is the ``options`` of ``check``
+        (``None`` when it has none).
+
+    Examples
+    --------
+    >>> check = optional(positive_float)
+    >>> check("auto") is None, check("2")
+    (True, 2.0)
+    """
     def opt(value):
         if value is None or (isinstance(value, str) and value.strip().lower() in none_words):
             return None
@@ -158,8 +321,28 @@ def optional(check, none_words=("none", "auto", "")):
     return opt
 
 
-def parse_list(value):
-    """``"a, b"`` -> ``("a", "b")``; lists and tuples pass as tuples."""
+def parse_list(value: Any) -> tuple:
+    """``"a, b"`` -> ``("a", "b")``; lists and tuples pass as tuples.
+
+    Parameters
+    ----------
+    value : Any
+        Text separated by commas or semicolons, a list, tuple or array, or a
+        single value.
+
+    Returns
+    -------
+    tuple
+        The items: stripped non-empty texts for text, the elements for a
+        sequence or array, ``(value,)`` for anything else.
+
+    Examples
+    --------
+    >>> parse_list("a; b,,c ")
+    ('a', 'b', 'c')
+    >>> parse_list(3)
+    (3,)
+    """
     if isinstance(value, str):
         return tuple(t.strip() for t in value.replace(";", ",").split(",") if t.strip())
     if isinstance(value, np.ndarray):
@@ -169,8 +352,24 @@ def parse_list(value):
     return (value,)
 
 
-def names(value):
-    """Distinct non-empty names, as a tuple; text ``"ASNS,ACTB"`` is split."""
+def names(value: Any) -> tuple[str, ...]:
+    """Distinct non-empty names, as a tuple; text ``"ASNS,ACTB"`` is split.
+
+    Parameters
+    ----------
+    value : Any
+        Text or a sequence of names (see :func:`parse_list`).
+
+    Returns
+    -------
+    tuple of str
+        The names, stripped.
+
+    Raises
+    ------
+    ValueError
+        If there is no name, a name is empty, or a name is repeated.
+    """
     items = tuple(str(v).strip() for v in parse_list(value))
     if not items or any(not v for v in items):
         raise ValueError(f"must be non-empty names, got {value!r}")
@@ -179,8 +378,30 @@ def names(value):
     return items
 
 
-def counts(value):
-    """One whole number >= 1, or one per strip (``"10,9"`` -> ``(10, 9)``)."""
+def counts(value: Any) -> int | tuple[int, ...]:
+    """One whole number >= 1, or one per strip (``"10,9"`` -> ``(10, 9)``).
+
+    Parameters
+    ----------
+    value : Any
+        A number, text, or a list/tuple/array of numbers.
+
+    Returns
+    -------
+    int or tuple of int
+        A single int when ``value`` holds one number and is not a list, tuple
+        or array; otherwise a tuple with one count per strip.
+
+    Raises
+    ------
+    ValueError
+        If there is no count or one is not a whole number >= 1.
+
+    Examples
+    --------
+    >>> counts("10"), counts("10,9"), counts([10])
+    (10, (10, 9), (10,))
+    """
     items = parse_list(value)
     if not items:
         raise ValueError(f"must be a count or one count per strip, got {value!r}")
@@ -192,8 +413,30 @@ def counts(value):
     return out[0] if len(out) == 1 and not isinstance(value, (list, tuple, np.ndarray)) else out
 
 
-def number_tuple(lengths=(1, 3), *, increasing=False, positive=False):
-    """A tuple of finite numbers of one of ``lengths``; text ``"0.2,0.4"`` is split."""
+def number_tuple(lengths: tuple[int, ...] = (1, 3), *, increasing: bool = False,
+                 positive: bool = False) -> Callable[[Any], tuple[float, ...]]:
+    """A tuple of finite numbers of one of ``lengths``; text ``"0.2,0.4"`` is split.
+
+    Parameters
+    ----------
+    lengths : tuple of int, optional
+        The accepted numbers of items.
+    increasing : bool, optional
+        Require strictly increasing numbers.
+    positive : bool, optional
+        Require numbers > 0.
+
+    Returns
+    -------
+    callable
+        The check: it returns the numbers as a tuple of floats or raises
+        :class:`ValueError`.
+
+    Examples
+    --------
+    >>> number_tuple((3,), increasing=True)("0.2,0.4,0.6")
+    (0.2, 0.4, 0.6)
+    """
     def check(value):
         items = parse_list(value)
         try:
@@ -214,7 +457,23 @@ def number_tuple(lengths=(1, 3), *, increasing=False, positive=False):
 # ----------------------------------------------------------------------------- fields
 @dataclass(frozen=True)
 class Spec:
-    """What an edge needs to know about one parameter."""
+    """What an edge needs to know about one parameter.
+
+    Attributes
+    ----------
+    help : str
+        One-line help text.
+    check : callable or None
+        Validates and normalises a value (raises :class:`ValueError`).
+    unit : str
+        Unit shown in the CLI help.
+    cli : bool
+        Whether the CLI has an option for the parameter.
+    metavar : str or None
+        Metavar of the CLI option.
+    group : str
+        Name of the group the parameter belongs to.
+    """
 
     help: str
     check: Callable[[Any], Any] | None = None
@@ -224,8 +483,40 @@ class Spec:
     group: str = ""
 
 
-def param(default, help: str, *, check=None, unit="", cli=True, metavar=None, group=""):
-    """Declare one parameter: its default, help text, check and CLI exposure."""
+def param(default: Any, help: str, *, check: Callable[[Any], Any] | None = None,
+          unit: str = "", cli: bool = True, metavar: str | None = None,
+          group: str = "") -> Any:
+    """Declare one parameter: its default, help text, check and CLI exposure.
+
+    Parameters
+    ----------
+    default : Any
+        The default value; it must be immutable (a tuple, not a list).
+    help : str
+        One-line help text (the CLI adds the default and the unit to it unless
+        it already mentions "default").
+    check : callable, optional
+        Validates and normalises a value, raising :class:`ValueError`.
+        ``None``: any value is accepted as is.
+    unit : str, optional
+        Unit shown in the CLI help (``"px"``).
+    cli : bool, optional
+        Whether :meth:`Params.add_arguments` adds an option for it.
+    metavar : str, optional
+        Metavar of the CLI option.
+    group : str, optional
+        Name of the group the parameter belongs to.
+
+    Returns
+    -------
+    dataclasses.Field
+        The dataclass field, with the :class:`Spec` in its metadata.
+
+    Raises
+    ------
+    TypeError
+        If ``default`` is a list, dict or set.
+    """
     spec = Spec(help=help, check=check, unit=unit, cli=cli, metavar=metavar, group=group)
     if isinstance(default, (list, dict, set)):
         raise TypeError("parameter defaults must be immutable (use a tuple)")
@@ -263,30 +554,79 @@ class Params:
 
     # ------------------------------------------------------------------ dicts
     @classmethod
-    def names(cls) -> tuple:
-        """Names of all parameters, in declaration order."""
+    def names(cls) -> tuple[str, ...]:
+        """Names of all parameters, in declaration order.
+
+        Returns
+        -------
+        tuple of str
+            The field names.
+        """
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
-    def defaults(cls) -> dict:
-        """``{name: default}`` of every parameter."""
+    def defaults(cls) -> dict[str, Any]:
+        """``{name: default}`` of every parameter.
+
+        Returns
+        -------
+        dict
+            The default of every field, keyed by name.
+        """
         return {f.name: f.default for f in dataclasses.fields(cls)}
 
     @classmethod
     def spec(cls, name: str) -> Spec:
-        """The :class:`Spec` of one parameter."""
+        """The :class:`Spec` of one parameter.
+
+        Parameters
+        ----------
+        name : str
+            Name of the parameter.
+
+        Returns
+        -------
+        Spec
+            Its help text, check, unit and CLI settings.
+
+        Raises
+        ------
+        KeyError
+            If there is no parameter ``name``.
+        """
         for f in dataclasses.fields(cls):
             if f.name == name:
                 return f.metadata["spec"]
         raise KeyError(name)
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any] | None = None, *, ignore=(), **overrides):
+    def from_mapping(cls, mapping: Mapping[str, Any] | None = None, *,
+                     ignore: Collection[str] = (), **overrides: Any) -> Self:
         """Build from a dict (sheet row, sidecar, ``params.json``) plus overrides.
 
         Unknown keys raise :class:`~blotquant.errors.ParameterError` naming the
         closest known key; keys in ``ignore`` (recorded outputs) are dropped.
-        ``None`` values in ``mapping`` mean "not given" (the default applies).
+        ``None`` values (in ``mapping`` or the overrides) mean "not given"
+        (the default applies), except for parameters whose default is ``None``.
+
+        Parameters
+        ----------
+        mapping : Mapping, optional
+            Parameter values keyed by name.
+        ignore : collection of str, optional
+            Keys to drop instead of rejecting.
+        **overrides : Any
+            Values that take precedence over ``mapping``.
+
+        Returns
+        -------
+        Params
+            A validated model of this class.
+
+        Raises
+        ------
+        ParameterError
+            If a key is unknown or a value fails its check.
         """
         data = {}
         for src in (mapping or {}), overrides:
@@ -303,8 +643,24 @@ class Params:
         given = {k: v for k, v in data.items() if v is not None or cls.defaults()[k] is None}
         return cls(**given)
 
-    def replace(self, **changes):
-        """A copy with some parameters changed (validated)."""
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some parameters changed (validated).
+
+        Parameters
+        ----------
+        **changes : Any
+            New values keyed by parameter name.
+
+        Returns
+        -------
+        Params
+            The new model (``self`` itself when there is no change).
+
+        Raises
+        ------
+        ParameterError
+            If a name is unknown or a value fails its check.
+        """
         if not changes:
             return self
         known = self.names()
@@ -314,8 +670,15 @@ class Params:
                                      f"known: {', '.join(known)}")
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict:
-        """Every parameter as plain JSON types (tuples become lists)."""
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter as plain JSON types (tuples become lists).
+
+        Returns
+        -------
+        dict
+            Every parameter keyed by name; nested models are converted with
+            their own ``to_dict``.
+        """
         out = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
@@ -327,16 +690,30 @@ class Params:
         """``params_hash`` of :meth:`to_dict`."""
         return params_hash(self.to_dict())
 
-    def changed(self) -> dict:
-        """Only the parameters that differ from the defaults."""
+    def changed(self) -> dict[str, Any]:
+        """Only the parameters that differ from the defaults.
+
+        Returns
+        -------
+        dict
+            The entries of :meth:`to_dict` that differ from those of a model
+            built with the defaults.
+        """
         d = self.to_dict()
         ref = type(self)().to_dict()
         return {k: v for k, v in d.items() if ref.get(k) != v}
 
     # ------------------------------------------------------------------ CLI
     @classmethod
-    def cli_fields(cls):
-        """``(name, option, spec, default)`` of the parameters the CLI exposes."""
+    def cli_fields(cls) -> list[tuple[str, str, Spec, Any]]:
+        """``(name, option, spec, default)`` of the parameters the CLI exposes.
+
+        Returns
+        -------
+        list of tuple
+            One ``(name, "--option-name", spec, default)`` per field declared
+            with ``cli=True``, in declaration order.
+        """
         out = []
         for f in dataclasses.fields(cls):
             spec = f.metadata.get("spec")
@@ -346,12 +723,20 @@ class Params:
         return out
 
     @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser, *, exclude=()) -> None:
+    def add_arguments(cls, parser: argparse.ArgumentParser, *,
+                      exclude: Collection[str] = ()) -> None:
         """Add one ``--option`` per CLI parameter (default: not given).
 
         The parser stores raw text; :meth:`from_namespace` validates it through
         the same checks as the Python API, so the CLI cannot accept a value the
         engine would refuse, nor refuse one it would accept.
+
+        Parameters
+        ----------
+        parser : argparse.ArgumentParser
+            The parser; the options go into one argument group.
+        exclude : collection of str, optional
+            Names of parameters not to add.
         """
         title = f"{cls.domain} analysis parameters" if cls.domain else "analysis parameters"
         grp = parser.add_argument_group(title)
@@ -372,8 +757,31 @@ class Params:
             grp.add_argument(opt, **kw)
 
     @classmethod
-    def from_namespace(cls, ns: argparse.Namespace, base: "Params | None" = None, **overrides):
-        """A model from the options the user gave (others: ``base`` or defaults)."""
+    def from_namespace(cls, ns: argparse.Namespace, base: Params | None = None,
+                       **overrides: Any) -> Self:
+        """A model from the options the user gave (others: ``base`` or defaults).
+
+        Parameters
+        ----------
+        ns : argparse.Namespace
+            Parsed arguments of a parser set up by :meth:`add_arguments`;
+            options left at ``None`` count as not given.
+        base : Params, optional
+            Model whose values apply to the options not given (default: the
+            defaults of this class).
+        **overrides : Any
+            Values that take precedence over the options.
+
+        Returns
+        -------
+        Params
+            The validated model.
+
+        Raises
+        ------
+        ParameterError
+            If a value fails its check.
+        """
         given = {name: getattr(ns, name) for name, *_ in cls.cli_fields()
                  if getattr(ns, name, None) is not None}
         given.update(overrides)

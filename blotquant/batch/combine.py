@@ -26,6 +26,7 @@ holds the normalisation parameters too.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -132,11 +133,29 @@ def _normalize_group(items: list[tuple[dict, pd.DataFrame, str]],
     return out
 
 
-def combine(done_tasks: list[dict], *, base_dir=None) -> tuple[dict, list[str]]:
+def combine(done_tasks: list[dict], *,
+            base_dir: str | os.PathLike | None = None) -> tuple[dict, list[str]]:
     """Combined tables from finished tasks (in the given order) + warnings.
 
     Warnings start with a category: ``saturated:``, ``ratio:`` (flagged or
     non-finite normalised ratios) or ``normalisation:``.
+
+    Parameters
+    ----------
+    done_tasks : list of dict
+        Tasks whose ``result_dir`` holds a finished result; their ``name``
+        and ``context`` (sheet columns such as ``group``) label the rows.
+    base_dir : path-like, optional
+        Not used by the function.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The combined tables present among ``bands``, ``lanes``,
+        ``normalized`` (lane ratios of the blots, paired per group),
+        ``ihc_regions`` and ``ihc_cells``.
+    warnings : list of str
+        One message per problem found.
     """
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in
                                             ("bands", "lanes", "ihc_regions", "ihc_cells")}

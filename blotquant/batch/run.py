@@ -129,8 +129,21 @@ class BatchResult:
         return EXIT_SOME_FAILED if self.n_failed else EXIT_OK
 
 
-def file_sha256(path, chunk: int = 1 << 22) -> str:
-    """SHA-256 hex digest of a file's bytes."""
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
+    """SHA-256 hex digest of a file's bytes.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    chunk : int, optional
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while True:
@@ -146,6 +159,20 @@ def task_key(content_sha: str, params: Mapping[str, Any], code: str | None = Non
 
     ``code`` defaults to :func:`engine_fingerprint` (pass it when keying many
     images: it reads the engine sources).
+
+    Parameters
+    ----------
+    content_sha : str
+        SHA-256 of the image file.
+    params : Mapping
+        The analysis parameters of the image.
+    code : str, optional
+        Fingerprint of the analysis code.
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the SHA-256 of all four.
     """
     code = engine_fingerprint() if code is None else code
     text = json.dumps(jsonable({"sha256": content_sha, "params": params,
@@ -163,6 +190,12 @@ def engine_fingerprint() -> str:
 
     Released versions change it with the version anyway; in a development
     checkout it changes whenever an engine source file is edited.
+
+    Returns
+    -------
+    str
+        16 hex digits of the SHA-256 of the files listed in
+        :data:`ENGINE_CODE` (their paths and contents).
     """
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
@@ -190,7 +223,8 @@ def _image_name(file: str, base: Path) -> str:
         return p.name
 
 
-def build_tasks(sheet: pd.DataFrame, out_dir, *, base_dir, models: list[tuple],
+def build_tasks(sheet: pd.DataFrame, out_dir: str | os.PathLike, *,
+                base_dir: str | os.PathLike, models: list[tuple],
                 qc: bool = True, thumb_px: int = 360,
                 use_sidecars: bool = True) -> tuple[list[dict], list[dict]]:
     """Turn a validated sample sheet into worker tasks.
@@ -269,16 +303,19 @@ def _as_model(cls, value, what: str):
                          f"got {type(value).__name__}")
 
 
-def is_batch_output(out_dir) -> bool:
+def is_batch_output(out_dir: str | os.PathLike) -> bool:
     """True when ``out_dir`` is a folder a batch run made (it has the manifest).
 
     Parameters
     ----------
     out_dir : path-like
+        The folder.
 
     Returns
     -------
     bool
+        Whether it holds a batch manifest (or the ``run.json`` and
+        ``images/`` of an older batch output).
     """
     d = Path(out_dir)
     for name, ok in ((MANIFEST, lambda m: m.get("tool") == "blotquant batch"),
@@ -293,12 +330,13 @@ def is_batch_output(out_dir) -> bool:
     return False
 
 
-def prepare_batch_output(out_dir, *, overwrite: bool = False) -> Path:
+def prepare_batch_output(out_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Check ``out_dir`` before any work: a new folder, or this batch's own to resume.
 
     Parameters
     ----------
     out_dir : path-like
+        The output folder.
     overwrite : bool
         Also write into a folder that holds other results.
 
@@ -383,7 +421,8 @@ def _strip(rec: dict, t: dict) -> dict:
 
 
 # ------------------------------------------------------------------ main entry
-def load_sheet(source, *, sheet=None, recursive: bool = False, out_dir=None,
+def load_sheet(source: str | os.PathLike, *, sheet: str | os.PathLike | None = None,
+               recursive: bool = False, out_dir: str | os.PathLike | None = None,
                kind: str | None = None) -> tuple[pd.DataFrame, Path]:
     """The sample sheet of a batch (read, or discovered from a folder) and its base folder.
 
@@ -402,7 +441,10 @@ def load_sheet(source, *, sheet=None, recursive: bool = False, out_dir=None,
 
     Returns
     -------
-    (DataFrame, Path)
+    sheet : DataFrame
+        The normalised sample sheet.
+    base : Path
+        The folder relative image paths are relative to.
 
     Raises
     ------
@@ -428,9 +470,12 @@ def load_sheet(source, *, sheet=None, recursive: bool = False, out_dir=None,
     return df, base
 
 
-def run_batch(source, out_dir, *, sheet=None, workers: int | None = None,
+def run_batch(source: str | os.PathLike, out_dir: str | os.PathLike, *,
+              sheet: str | os.PathLike | None = None, workers: int | None = None,
               scheduler: str | None = None, processes: bool = True, fmt: str = "csv",
-              kind: str | None = None, blot_params=None, ihc_params=None,
+              kind: str | None = None,
+              blot_params: BlotParams | Mapping[str, Any] | None = None,
+              ihc_params: IHCParams | Mapping[str, Any] | None = None,
               recursive: bool = False, progress: bool = True, report: bool = True,
               qc: bool = True, use_sidecars: bool = True, title: str | None = None,
               overwrite: bool = False) -> BatchResult:

@@ -56,6 +56,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 
@@ -125,8 +126,18 @@ def normalize_role(value: str) -> str:
     return _ROLE_ALIASES[key]
 
 
-def split_list(value) -> list[str]:
+def split_list(value: Any) -> list[str]:
     """Split a ``;``- (or ``|``-) separated cell into stripped items.
+
+    Parameters
+    ----------
+    value : Any
+        A sheet cell; ``None`` and NaN are empty.
+
+    Returns
+    -------
+    list of str
+        The non-empty items.
 
     Examples
     --------
@@ -227,7 +238,8 @@ def _int_text(v: str) -> str:
     return str(int(f)) if f.is_integer() else v
 
 
-def read_sample_sheet(path, *, base_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+def read_sample_sheet(path: str | os.PathLike | IO[str], *,
+                      base_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """Read a CSV sample sheet into a normalised DataFrame (all cells text).
 
     Parameters
@@ -280,7 +292,7 @@ def read_sample_sheet(path, *, base_dir: str | os.PathLike | None = None) -> pd.
     return df
 
 
-def discover_images(folder, *, recursive: bool = False,
+def discover_images(folder: str | os.PathLike, *, recursive: bool = False,
                     exclude: str | os.PathLike | None = None) -> pd.DataFrame:
     """List the image files of ``folder`` (by extension) as a default sample sheet.
 
@@ -291,9 +303,11 @@ def discover_images(folder, *, recursive: bool = False,
     Parameters
     ----------
     folder : path-like
+        The folder to scan.
     recursive : bool
         Scan sub-folders too.
     exclude : path-like, optional
+        A folder whose files are skipped.
 
     Returns
     -------

@@ -23,9 +23,11 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from ..blot.params import BlotParams
 from ..blot.quantify import inputs_hash, quantify_blot
@@ -34,6 +36,9 @@ from ..ihc.score import prepare_rgb, score_ihc
 from ..io import read_image, to_gray
 from ..review.apply import apply_sidecar
 from ..tables import atomic_path, write_json, write_table
+
+if TYPE_CHECKING:
+    from ..image import Image
 
 __all__ = ["process_image", "is_done", "read_marker", "DONE", "decide_kind", "render_thumb"]
 
@@ -48,8 +53,19 @@ _MPL_LOCK = threading.Lock()
 CHROMA_IHC_MIN = 3.0
 
 
-def read_marker(result_dir) -> dict | None:
-    """The completion marker of a result folder, or None if absent/unreadable."""
+def read_marker(result_dir: str | os.PathLike) -> dict | None:
+    """The completion marker of a result folder, or None if absent/unreadable.
+
+    Parameters
+    ----------
+    result_dir : path-like
+        The result folder of one image.
+
+    Returns
+    -------
+    dict or None
+        The content of its ``done.json``.
+    """
     p = Path(result_dir) / DONE
     try:
         return json.loads(p.read_text())
@@ -57,8 +73,21 @@ def read_marker(result_dir) -> dict | None:
         return None
 
 
-def is_done(result_dir, key: str) -> bool:
-    """True when ``result_dir`` holds a finished result for ``key``."""
+def is_done(result_dir: str | os.PathLike, key: str) -> bool:
+    """True when ``result_dir`` holds a finished result for ``key``.
+
+    Parameters
+    ----------
+    result_dir : path-like
+        The result folder of one image.
+    key : str
+        The task key (:func:`~blotquant.batch.run.task_key`).
+
+    Returns
+    -------
+    bool
+        Whether its marker has this key and status ``"ok"``.
+    """
     m = read_marker(result_dir)
     return bool(m) and m.get("key") == key and m.get("status") == "ok"
 
@@ -74,12 +103,22 @@ def _mean_chroma(rgb) -> float:
     return float((a.max(axis=-1) - a.min(axis=-1)).mean() * scale)
 
 
-def decide_kind(image) -> str:
+def decide_kind(image: Image) -> str:
     """``"ihc"`` for colour images whose channels differ, else ``"blot"``.
 
     Readers already turn RGB files with identical channels into grey images;
     a colour image whose mean chroma (max - min channel, 8-bit scale) is
     below :data:`CHROMA_IHC_MIN` is treated as a tinted grey blot scan.
+
+    Parameters
+    ----------
+    image : Image
+        The image as read (for a pyramid, its coarsest level is measured).
+
+    Returns
+    -------
+    str
+        ``"ihc"`` or ``"blot"``.
 
     Examples
     --------
@@ -115,14 +154,35 @@ def _step(shape, max_px: int) -> int:
     return max(1, int(np.ceil(max(shape[0], shape[1]) / max_px)))
 
 
-def render_thumb(kind: str, data, *, bands: pd.DataFrame | None = None,
-                 lanes: pd.DataFrame | None = None, class_map=None,
+def render_thumb(kind: str, data: ArrayLike, *, bands: pd.DataFrame | None = None,
+                 lanes: pd.DataFrame | None = None, class_map: ArrayLike | None = None,
                  max_px: int = 360) -> "PIL.Image.Image":  # noqa: F821
     """Small RGB overlay for the HTML report (PIL image).
 
     Blots: contrast-stretched image with lane outlines (blue) and band boxes
     (green; red when saturated).  IHC: the RGB image with the DAB class map
     blended in (blue negative, yellow 1+, orange 2+, red 3+).
+
+    Parameters
+    ----------
+    kind : {"blot", "ihc"}
+        How to draw the thumbnail (any value other than ``"ihc"`` draws a blot).
+    data : array_like
+        The image (gray, or RGB(A) for IHC).
+    bands : DataFrame, optional
+        Band boxes (``left``, ``top``, ``right``, ``bottom``, ``saturated``).
+    lanes : DataFrame, optional
+        Lanes (``x``, ``width`` and optionally ``top``, ``bottom``).
+    class_map : array_like, optional
+        IHC class per pixel (0 background, 1 negative ... 4 for 3+).
+    max_px : int, optional
+        The image is subsampled by a whole step so that its longer side is
+        at most about this many pixels.
+
+    Returns
+    -------
+    PIL.Image.Image
+        The RGB thumbnail.
     """
     from PIL import Image as PILImage, ImageDraw
 

@@ -6,9 +6,9 @@ Methods (``BACKGROUND_METHODS``)
 ============  =====================================================  ============================
 method        formula                                                source / compatible with
 ============  =====================================================  ============================
-lane-fit      1-D lane profile: per band, a least-squares line fitted  our default (most accurate
-              to windows just above and below the band (skipping      on synthetic truth, see
-              other bands; touching bands share one line).            ``docs/blot.md``)
+lane-fit      1-D lane profile: per band, a least-squares line        our default (most accurate
+              fitted to windows just above and below the band         on synthetic truth, see
+              (skipping other bands; touching bands share a line).    ``docs/blot.md``)
 rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x *Subtract
               top of a ball of radius ``r`` reaches when rolled       Background...* "create
               under the intensity landscape (grey-scale opening,      background"; Sternberg
@@ -18,8 +18,8 @@ rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x
 lane-minima   1-D lane profile ``p``: straight lines between the      LI-COR Image Studio "lane"
               minima between bands (or local minima), lowered where   background
               needed so that ``b <= p`` everywhere.
-border        median (or mean) of a ``width``-px ring outside a band  LI-COR Image Studio shape
-              box (all sides, top/bottom or left/right);              background; Bio-Rad local
+border        median (or mean) of a ``width``-px ring outside a       LI-COR Image Studio shape
+              band box (all sides, top/bottom or left/right);         background; Bio-Rad local
               ``background_volume = value x area``.                   background (mean, 1 px)
 none          ``B = 0``                                               --
 ============  =====================================================  ============================
@@ -44,10 +44,17 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from blotquant.errors import InvalidImageError, ParameterError
+
+if TYPE_CHECKING:
+    from blotquant.image import Image
 
 __all__ = [
     "BACKGROUND_METHODS",
@@ -249,8 +256,9 @@ def _default_radius(radius):
     return radius
 
 
-def rolling_ball(image, radius: float | None = None, *, light_background: bool = False,
-                 smoothing: bool = True, shrink="auto") -> np.ndarray:
+def rolling_ball(image: ArrayLike | Image, radius: float | None = None, *,
+                 light_background: bool = False, smoothing: bool = True,
+                 shrink: str | int = "auto") -> np.ndarray:
     """Rolling-ball background, as ImageJ's *Subtract Background... create*.
 
     A ball of ``radius`` pixels is rolled under the intensity landscape; the
@@ -351,9 +359,9 @@ def rolling_ball(image, radius: float | None = None, *, light_background: bool =
     return bg
 
 
-def subtract_background(image, method: str = "rolling-ball", *, radius: float | None = None,
-                        light_background: bool = False, smoothing: bool = True,
-                        shrink="auto") -> np.ndarray:
+def subtract_background(image: ArrayLike | Image, method: str = "rolling-ball", *,
+                        radius: float | None = None, light_background: bool = False,
+                        smoothing: bool = True, shrink: str | int = "auto") -> np.ndarray:
     """Signal above a 2-D background, positive for bands whatever the polarity.
 
     ``rolling-ball``: ``image - B`` (dark background) or ``B - image`` (light
@@ -367,14 +375,23 @@ def subtract_background(image, method: str = "rolling-ball", *, radius: float | 
 
     Parameters
     ----------
-    image : (M, N) array_like
+    image : (M, N) array_like or blotquant.image.Image
+        Grey image, any real dtype.
     method : {"rolling-ball", "none"}
+        2-D background method.
     radius, light_background, smoothing, shrink
         As in :func:`rolling_ball`.
 
     Returns
     -------
     signal : (M, N) ndarray of float32
+        Background-subtracted signal, bands positive, not clipped.
+
+    Raises
+    ------
+    ParameterError
+        For ``"none"`` with a light background, a profile/box method
+        (``lane-minima``, ``border``, ``lane-fit``) or an unknown method.
 
     Examples
     --------
@@ -436,7 +453,9 @@ def _lower_under(p: np.ndarray, knots: np.ndarray) -> np.ndarray:
         knots = np.union1d(knots, xs[first])
 
 
-def lane_minima_baseline(profile, *, bands=None, min_distance: int = 5,
+def lane_minima_baseline(profile: ArrayLike, *,
+                         bands: Sequence[tuple[int, int]] | None = None,
+                         min_distance: int = 5,
                          prominence: float | None = None) -> np.ndarray:
     """Baseline through the minima between bands (LI-COR Image Studio "lane" background).
 
@@ -508,7 +527,7 @@ def lane_minima_baseline(profile, *, bands=None, min_distance: int = 5,
     return _lower_under(p, np.asarray(knots))
 
 
-def convex_baseline(profile) -> np.ndarray:
+def convex_baseline(profile: ArrayLike) -> np.ndarray:
     """Lower convex hull of the profile ("rubber band" baseline).
 
     Parameters
@@ -539,13 +558,14 @@ def convex_baseline(profile) -> np.ndarray:
     return np.interp(np.arange(p.size), hull, p[hull])
 
 
-def border_median(image, box, width: int = 3, *, sides: str = "all",
+def border_median(image: ArrayLike, box: Sequence[int], width: int = 3, *, sides: str = "all",
                   statistic: str = "median") -> float:
     """Median (or mean) of a ``width``-pixel ring around a box (LI-COR Image Studio).
 
     Parameters
     ----------
     image : (M, N) array_like
+        Grey image (raw units).
     box : (top, bottom, left, right)
         Inclusive pixel limits of the band box.
     width : int, default 3
@@ -555,6 +575,7 @@ def border_median(image, box, width: int = 3, *, sides: str = "all",
         below, over the box's columns; ``left-right``: columns left and right,
         over the box's rows. Parts outside the image are dropped.
     statistic : {"median", "mean"}
+        How the ring's pixels are summarised.
 
     Returns
     -------
@@ -616,7 +637,7 @@ def border_median(image, box, width: int = 3, *, sides: str = "all",
 
 
 def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int | None = None,
-                       exclude=()) -> np.ndarray:
+                       exclude: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     """Straight line fitted to the profile just outside ``[top, bottom]``.
 
     Parameters
@@ -634,7 +655,8 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
 
     Returns
     -------
-    baseline : ndarray, same length as ``profile``.
+    baseline : ndarray of float64
+        Same length as ``profile``.
 
     Examples
     --------

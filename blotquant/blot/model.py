@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 __all__ = ["Lane", "BlotResult", "LANE_COLUMNS", "BAND_COLUMNS"]
 
@@ -40,7 +41,10 @@ class Lane:
     Parameters
     ----------
     lane : int
-        1-based lane number, left to right (within its strip).
+        1-based lane number. :func:`~blotquant.blot.quantify_blot` numbers the
+        lanes it finds left to right within a strip and continues the count in
+        the next strip down (strip 2 of a blot with 8 lanes per strip holds
+        lanes 9-16), so a lane number is unique in a result.
     centerline : (N, 2) array-like of float
         Points (row, col) of the lane centre, N >= 2; rows must increase.
         The lane spans the rows of the first and last point.
@@ -79,14 +83,28 @@ class Lane:
 
     @property
     def top(self) -> float:
+        """First row of the lane (row of the first centre-line point)."""
         return float(self.centerline[0, 0])
 
     @property
     def bottom(self) -> float:
+        """Last row of the lane (row of the last centre-line point)."""
         return float(self.centerline[-1, 0])
 
-    def x_at(self, rows):
-        """Centre column at the given row(s) (linear interpolation, extrapolated)."""
+    def x_at(self, rows: ArrayLike) -> np.ndarray | float:
+        """Centre column at the given row(s) (linear interpolation, extrapolated).
+
+        Parameters
+        ----------
+        rows : float or array-like of float
+            Image rows; rows above the first or below the last point are
+            extrapolated along the end segments.
+
+        Returns
+        -------
+        float or ndarray of float
+            A float for a scalar row, else an array shaped like ``rows``.
+        """
         c = self.centerline
         r = np.asarray(rows, dtype=float)
         if len(c) < 2 or c[-1, 0] == c[0, 0]:
@@ -103,14 +121,34 @@ class Lane:
         return out if r.ndim else float(out)
 
     def to_dict(self) -> dict:
-        """Plain-JSON form (used by the corrections sidecar)."""
+        """Plain-JSON form (used by the corrections sidecar).
+
+        Returns
+        -------
+        dict
+            ``lane``, ``strip``, ``centerline`` (list of [row, col], rounded
+            to 3 decimals), ``width`` and ``is_ladder``; ``edited`` is not
+            stored.
+        """
         return {"lane": self.lane, "strip": self.strip,
                 "centerline": np.round(self.centerline, 3).tolist(),
                 "width": round(self.width, 3), "is_ladder": self.is_ladder}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Lane":
-        """Inverse of :meth:`to_dict` (unknown keys ignored)."""
+        """Inverse of :meth:`to_dict` (unknown keys ignored).
+
+        Parameters
+        ----------
+        d : dict
+            Needs ``lane``, ``centerline`` and ``width``; ``is_ladder``,
+            ``strip`` and ``edited`` are optional.
+
+        Returns
+        -------
+        Lane
+            The lane.
+        """
         return cls(lane=d["lane"], centerline=d["centerline"], width=d["width"],
                    is_ladder=d.get("is_ladder", False), strip=d.get("strip", 1),
                    edited=d.get("edited", False))
@@ -139,10 +177,11 @@ class BlotResult:
         (signal above background), ``flags`` a ``;``-separated text.
     lane_geometry : list of Lane
         The lanes used (detected or given); feed back as ``lane_geometry``.
-    profiles : dict
-        ``(strip, lane) -> DataFrame(position, signal, background)``: the
-        lane profile (sum across the lane width per image row, signal units)
-        and the background subtracted under it.
+    profiles : dict of int to DataFrame
+        Lane number (unique across strips, see :class:`Lane`) ->
+        DataFrame(position, signal, background): the lane
+        profile (sum across the lane width per image row, signal units)
+        and the background subtracted under it (NaN where none was).
     background : numpy.ndarray or None
         2-D background image actually subtracted (rolling ball), else None.
     params : dict
@@ -155,6 +194,8 @@ class BlotResult:
         Boolean image: pixels at the saturation level.
     tilt_deg : float
         Estimated lane tilt (degrees; positive = lanes lean to the right going down).
+    rows : list of str
+        Band row names, top to bottom.
     """
 
     lanes: pd.DataFrame
@@ -170,13 +211,29 @@ class BlotResult:
     rows: list = field(default_factory=list)
 
     def band_boxes(self) -> pd.DataFrame:
-        """The band boxes (lane, row, top, bottom, left, right) for re-quantification."""
+        """The band boxes (lane, row, top, bottom, left, right) for re-quantification.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``strip, lane, row, top, bottom, left, right`` of
+            :attr:`bands` (a copy), accepted as ``band_boxes`` by
+            :func:`~blotquant.blot.quantify_blot`.
+        """
         cols = ["strip", "lane", "row", "top", "bottom", "left", "right"]
         return self.bands[cols].copy()
 
     def input_params(self) -> dict:
-        """The keyword parameters of this run, minus ``rows`` and recorded outputs:
-        what a corrections sidecar stores as ``params`` to re-run it."""
+        """The keyword parameters of this run, minus ``rows`` and recorded outputs.
+
+        This is what a review sidecar stores as ``params`` to re-run it.
+
+        Returns
+        -------
+        dict
+            :attr:`params` without ``rows`` and the recorded outputs of the run
+            (:data:`~blotquant.blot.params.RECORDED_KEYS`).
+        """
         from .params import RECORDED_KEYS  # noqa: PLC0415 (params imports the engine modules)
         outputs = {"rows", *RECORDED_KEYS}
         return {k: v for k, v in self.params.items() if k not in outputs}
@@ -187,5 +244,21 @@ class BlotResult:
 
 
 def geometry_json(lane: Lane) -> str:
-    """Centre line as compact JSON text."""
+    """Centre line as compact JSON text.
+
+    Parameters
+    ----------
+    lane : Lane
+        The lane.
+
+    Returns
+    -------
+    str
+        ``[[row,col],...]`` rounded to 2 decimals, no spaces.
+
+    Examples
+    --------
+    >>> geometry_json(Lane(1, [[0, 10], [99, 12.345]], 20))
+    '[[0.0,10.0],[99.0,12.35]]'
+    """
     return json.dumps(np.round(lane.centerline, 2).tolist(), separators=(",", ":"))

@@ -31,11 +31,17 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, ParameterError
+
+if TYPE_CHECKING:
+    from .model import BlotResult
+    from .params import BlotParams
+    from .register import Registration
 
 __all__ = ["normalize", "NORMALIZED_COLUMNS", "pair_blots", "Pairing", "register_strips",
            "PAIRED_COLUMNS", "LANE_PAIR_COLUMNS", "PAIRING_METHODS"]
@@ -211,7 +217,15 @@ class Pairing:
     warnings: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """What a ``params.json`` records about the pairing."""
+        """What a ``params.json`` records about the pairing.
+
+        Returns
+        -------
+        dict
+            ``mode``, ``registrations`` (target strip as text ->
+            :meth:`Registration.to_dict <blotquant.blot.register.Registration.to_dict>`),
+            ``lane_pairs`` (the number of lane pairs) and ``warnings``.
+        """
         return {"mode": self.mode,
                 "registrations": {str(k): v.to_dict() for k, v in self.registrations.items()},
                 "lane_pairs": int(len(self.lanes)), "warnings": list(self.warnings)}
@@ -395,7 +409,9 @@ def _strip_box(res, strip):
     return max(0, int(np.floor(ln["top"].min()))), min(H, int(np.ceil(ln["bottom"].max())) + 1)
 
 
-def register_strips(target, control, strip_pairs, *, max_shift=None, max_rotation_deg=3.0):
+def register_strips(target: BlotResult, control: BlotResult, strip_pairs: dict[int, int], *,
+                    max_shift: float | None = None,
+                    max_rotation_deg: float = 3.0) -> dict[int, Registration]:
     """Register each strip of the control image to its strip of the target image.
 
     Strips of one image are separate membrane pieces and may be re-placed
@@ -411,7 +427,7 @@ def register_strips(target, control, strip_pairs, *, max_shift=None, max_rotatio
         Results with ``signal`` and ``lanes`` (strip, top, bottom).
     strip_pairs : dict
         Target strip -> control strip.
-    max_shift, max_rotation_deg
+    max_shift, max_rotation_deg : float, optional
         See :func:`~blotquant.blot.register.register_images`.
 
     Returns
@@ -419,6 +435,11 @@ def register_strips(target, control, strip_pairs, *, max_shift=None, max_rotatio
     dict
         Target strip -> Registration in full-image coordinates (a control-image
         point maps to the target image).
+
+    Raises
+    ------
+    ParameterError
+        If a result has no ``signal`` image.
     """
     from .register import MIN_SCORE, Registration, register_columns, register_images
 
@@ -446,9 +467,10 @@ def register_strips(target, control, strip_pairs, *, max_shift=None, max_rotatio
     return out
 
 
-def pair_blots(target_result, control_result=None, params=None, *,
+def pair_blots(target_result: BlotResult | pd.DataFrame,
+               control_result: BlotResult | None = None, params: BlotParams | None = None, *,
                total_protein: bool = False, registrations: dict | None = None,
-               **overrides) -> Pairing:
+               **overrides: Any) -> Pairing:
     """Normalize target bands by loading-control bands: the one pairing policy.
 
     Three cases go through this function:
@@ -491,7 +513,7 @@ def pair_blots(target_result, control_result=None, params=None, *,
     registrations : dict, optional
         Target strip -> Registration to use as they are (e.g. reviewed by a
         person); skips registering.
-    **overrides
+    **overrides : Any
         Parameter values replacing those of ``params``.
 
     Returns

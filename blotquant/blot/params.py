@@ -167,6 +167,12 @@ class BlotParams(Params):
         return params_hash(self.quantify_dict())
 
     def quantify_dict(self) -> dict:
-        """The parameters that :func:`~blotquant.blot.quantify_blot` uses."""
+        """The parameters that :func:`~blotquant.blot.quantify_blot` uses.
+
+        Returns
+        -------
+        dict
+            The entries of :meth:`to_dict` named in :attr:`QUANTIFY_KEYS`.
+        """
         d = self.to_dict()
         return {k: d[k] for k in self.QUANTIFY_KEYS}

@@ -42,6 +42,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import AnalysisError, ParameterError
 
@@ -83,12 +84,13 @@ class Registration:
     score: float = float("nan")
     method: str = "identity"
 
-    def apply(self, points) -> np.ndarray:
+    def apply(self, points: ArrayLike) -> np.ndarray:
         """Map ``(row, col)`` points of the moving image into the fixed image.
 
         Parameters
         ----------
-        points : array-like, shape (N, 2) or (2,)
+        points : array_like, shape (N, 2) or (2,)
+            Points of the moving image.
 
         Returns
         -------
@@ -113,7 +115,14 @@ class Registration:
         return out.reshape(p.shape)
 
     def to_dict(self) -> dict:
-        """Plain JSON values (for params/provenance)."""
+        """Plain JSON values (for params/provenance).
+
+        Returns
+        -------
+        dict
+            The fields, finite floats rounded to 4 decimals and ``center`` as
+            a list.
+        """
         d = asdict(self)
         d["center"] = [float(v) for v in self.center]
         return {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else v)
@@ -169,7 +178,7 @@ def _phase(fixed, moving, window):
     return float(sy), float(sx), float(resp)
 
 
-def register_images(fixed, moving, *, max_shift: float | None = None,
+def register_images(fixed: ArrayLike, moving: ArrayLike, *, max_shift: float | None = None,
                     max_rotation_deg: float = 3.0) -> Registration:
     """Rigid registration (shift, small rotation) of ``moving`` onto ``fixed``.
 
@@ -274,7 +283,7 @@ def register_images(fixed, moving, *, max_shift: float | None = None,
 MIN_SCORE = 0.1
 
 
-def register_columns(fixed, moving, *, max_shift: float | None = None) -> Registration:
+def register_columns(fixed: ArrayLike, moving: ArrayLike, *, max_shift: float | None = None) -> Registration:
     """Horizontal shift of ``moving`` onto ``fixed`` from their lane profiles.
 
     For two images of one membrane strip that share no texture (different

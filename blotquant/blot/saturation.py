@@ -59,6 +59,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage as ndi
 
 from ..errors import ParameterError
@@ -128,7 +129,8 @@ def _check_polarity(polarity):
                              "detect it first (blotquant.blot.polarity.detect_polarity)")
 
 
-def nominal_level(gray, polarity: str, metadata: ImageMetadata | None = None):
+def nominal_level(gray: ArrayLike, polarity: str,
+                  metadata: ImageMetadata | None = None) -> tuple[float, str, float]:
     """The level before looking at the data: ``(level, source, white)``.
 
     Parameters
@@ -136,6 +138,7 @@ def nominal_level(gray, polarity: str, metadata: ImageMetadata | None = None):
     gray : 2-D array
         The image in raw units.
     polarity : {"dark-on-light", "light-on-dark"}
+        Which side the bands are on.
     metadata : ImageMetadata, optional
         Its ``saturation_level`` (from the file) is used for light bands when
         it is finite and below the dtype maximum.
@@ -143,10 +146,18 @@ def nominal_level(gray, polarity: str, metadata: ImageMetadata | None = None):
     Returns
     -------
     level : float
+        The nominal clip level on the band side: the top of the range for
+        light bands, its bottom (dtype minimum, or data minimum for floats)
+        for dark bands.
     source : str
         ``"file"``, ``"dtype"`` or ``"data"``.
     white : float
         Top of the nominal range.
+
+    Raises
+    ------
+    ParameterError
+        If ``polarity`` is not one of the two polarities.
 
     Examples
     --------
@@ -180,7 +191,8 @@ def _noise(g):
     return float(1.4826 * np.median(d) / math.sqrt(2.0))
 
 
-def find_plateau(gray, polarity: str, *, min_area: int | None = None):
+def find_plateau(gray: ArrayLike, polarity: str, *,
+                 min_area: int | None = None) -> dict | None:
     """The innermost flat-topped clip plateau on the band side, if any.
 
     Parameters
@@ -348,7 +360,7 @@ def _median(a):
     return out.astype(np.float64)
 
 
-def saturation_level(gray, polarity: str, metadata: ImageMetadata | None = None, *,
+def saturation_level(gray: ArrayLike, polarity: str, metadata: ImageMetadata | None = None, *,
                      user: float | None = None, detect: bool = True) -> SaturationLevel:
     """The clip level of an image and where it came from.
 
@@ -357,6 +369,7 @@ def saturation_level(gray, polarity: str, metadata: ImageMetadata | None = None,
     gray : 2-D array
         Image in raw units.
     polarity : {"dark-on-light", "light-on-dark"}
+        Which side the bands are on.
     metadata : ImageMetadata, optional
         Supplies the file's saturation level (see :func:`nominal_level`).
     user : float, optional
@@ -367,6 +380,7 @@ def saturation_level(gray, polarity: str, metadata: ImageMetadata | None = None,
     Returns
     -------
     SaturationLevel
+        The level, its source, the polarity and the top of the nominal range.
 
     Examples
     --------
@@ -407,13 +421,17 @@ def saturation_level(gray, polarity: str, metadata: ImageMetadata | None = None,
     return SaturationLevel(level, source, polarity, white, detail)
 
 
-def saturation_mask(gray, level: SaturationLevel, *, drop_border_frames: bool = True):
+def saturation_mask(gray: ArrayLike, level: SaturationLevel, *,
+                    drop_border_frames: bool = True) -> np.ndarray:
     """Boolean image of the saturated pixels (pixel-exact against ``level.level``).
 
     Parameters
     ----------
     gray : 2-D array
+        Image in raw units.
     level : SaturationLevel
+        The clip level (:func:`saturation_level`); pixels at or beyond it on
+        the band side are saturated.
     drop_border_frames : bool
         For dark bands, clipped regions touching the image border (black scan
         frames, transparent margins) are not bands and are left out.
@@ -421,6 +439,7 @@ def saturation_mask(gray, level: SaturationLevel, *, drop_border_frames: bool = 
     Returns
     -------
     numpy.ndarray of bool
+        Same shape as ``gray``.
 
     Examples
     --------
@@ -439,8 +458,28 @@ def saturation_mask(gray, level: SaturationLevel, *, drop_border_frames: bool = 
     return mask
 
 
-def border_frames(mask):
-    """The connected parts of ``mask`` that touch the image border."""
+def border_frames(mask: ArrayLike) -> np.ndarray:
+    """The connected parts of ``mask`` that touch the image border.
+
+    Parameters
+    ----------
+    mask : array_like of bool
+        2-D mask.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The pixels of ``mask`` whose connected component (4-connectivity)
+        touches the first or last row or column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.array([[1, 0, 0], [0, 0, 0], [0, 1, 0]], bool)
+    >>> m[1, 1] = True
+    >>> border_frames(m).astype(int).tolist()
+    [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
+    """
     lab, n = ndi.label(mask)
     if n == 0:
         return np.zeros(mask.shape, bool)

@@ -11,7 +11,7 @@ a threshold) and out of stained cytoplasm, so pixel H-scores read low.
 **Detection** needs only the decoded RGB.  Along a row, linear interpolation
 makes the third difference ``u[n-1] - 3u[n] + 3u[n+1] - u[n+2]`` of the decoded
 chroma vanish when ``n`` is even (both centre samples come from the same pair
-of stored blocks) but not when ``n`` is odd.  The mean |third difference| at
+of stored blocks) but not when ``n`` is odd.  The mean absolute third difference at
 even over odd positions, taken only where the chroma changes by
 >= ``min_range`` levels within the window (edges, not noise), is ~1 for
 full-resolution colour (uncompressed, PNG, JPEG 4:4:4) and ~0.3-0.4 for 4:2:0;
@@ -76,13 +76,15 @@ def _parity_sums(c: np.ndarray, min_range: float):
     return ev, od, int(sel[..., 1::2].sum()), int(sel[..., 0::2].sum())
 
 
-def detect_chroma_subsampling(rgb, *, min_range=8.0, stride=8, threshold=RATIO_THRESHOLD,
-                              min_windows=MIN_WINDOWS) -> dict:
+def detect_chroma_subsampling(rgb: np.ndarray, *, min_range: float = 8.0, stride: int = 8,
+                              threshold: float = RATIO_THRESHOLD,
+                              min_windows: int = MIN_WINDOWS) -> dict:
     """Detect JPEG chroma subsampling (4:2:0 / 4:2:2) from decoded uint8 RGB pixels.
 
     Parameters
     ----------
-    rgb : uint8 array (rows, cols, 3)
+    rgb : ndarray of uint8, shape (rows, cols, 3)
+        Decoded RGB pixels.
     min_range : float
         Only 4-pixel windows whose chroma range is at least this (8-bit levels)
         count (edges; flat areas carry only rounding noise).
@@ -98,10 +100,12 @@ def detect_chroma_subsampling(rgb, *, min_range=8.0, stride=8, threshold=RATIO_T
 
     Returns
     -------
-    dict with ``subsampling`` ("4:2:0", "4:2:2", "4:4:4" = full colour
-    resolution, or "unknown": too little colour structure to tell), ``ratio``
-    (row-wise, column-wise even/odd ratios), ``phase`` ((row, col) offset of the
-    2x2 grid, 0 or 1) and ``windows`` (edge windows used per axis).
+    dict
+        ``subsampling`` ("4:2:0", "4:2:2", "4:4:4" = full colour
+        resolution, or "unknown": too little colour structure to tell),
+        ``ratio`` (row-wise, column-wise even/odd ratios), ``phase``
+        ((row, col) offset of the 2x2 grid, 0 or 1) and ``windows`` (edge
+        windows used per axis).
 
     Examples
     --------
@@ -168,7 +172,7 @@ def _invert_triangle(m: np.ndarray, iters: int = 6) -> np.ndarray:
     return b
 
 
-def restore_chroma(rgb, *, phase=(0, 0)) -> np.ndarray:
+def restore_chroma(rgb: np.ndarray, *, phase: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Undo the chroma blur of JPEG 4:2:0 decoding (codec-consistent block chroma).
 
     Recovers the stored 2x2 block chroma by inverting the decoder's triangular
@@ -178,14 +182,15 @@ def restore_chroma(rgb, *, phase=(0, 0)) -> np.ndarray:
 
     Parameters
     ----------
-    rgb : uint8 array (rows, cols, 3)
+    rgb : ndarray of uint8, shape (rows, cols, 3)
         A decoded 4:2:0 JPEG (see :func:`detect_chroma_subsampling`).
     phase : (row, col)
         Offset of the 2x2 chroma grid (0 for an uncropped JPEG).
 
     Returns
     -------
-    uint8 RGB array, same shape.
+    ndarray of uint8
+        Restored RGB, same shape as ``rgb``.
 
     Examples
     --------

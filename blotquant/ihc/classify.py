@@ -28,7 +28,10 @@ Examples
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 from .params import DEFAULT_THRESHOLDS, IHCParams
@@ -44,7 +47,7 @@ CLASS_CODES = {name: code for code, name in enumerate(CLASS_NAMES)}
 CELL_CLASS_NAMES = CLASS_NAMES[1:]
 
 
-def check_thresholds(thresholds) -> tuple:
+def check_thresholds(thresholds: Sequence[float] | str) -> tuple[float, ...]:
     """Validate thresholds as ``IHCParams`` does: 1 value or 3 increasing values.
 
     Parameters
@@ -55,6 +58,12 @@ def check_thresholds(thresholds) -> tuple:
     Returns
     -------
     tuple of float
+        The validated thresholds.
+
+    Raises
+    ------
+    ParameterError
+        If they are not 1 or 3 increasing finite numbers.
 
     Examples
     --------
@@ -64,7 +73,8 @@ def check_thresholds(thresholds) -> tuple:
     return IHCParams(thresholds=thresholds).thresholds
 
 
-def intensity_classes(values, thresholds=DEFAULT_THRESHOLDS) -> np.ndarray:
+def intensity_classes(values: ArrayLike,
+                      thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS) -> np.ndarray:
     """Intensity class 0..len(thresholds) of each value (the one rule).
 
     Parameters
@@ -76,7 +86,8 @@ def intensity_classes(values, thresholds=DEFAULT_THRESHOLDS) -> np.ndarray:
 
     Returns
     -------
-    ndarray of uint8, same shape as ``values``.
+    numpy.ndarray of uint8
+        Same shape as ``values``: the number of thresholds each value reaches.
     """
     t = check_thresholds(thresholds)
     v = np.asarray(values)
@@ -90,7 +101,8 @@ def intensity_classes(values, thresholds=DEFAULT_THRESHOLDS) -> np.ndarray:
     return out
 
 
-def classify_pixels(dab_od, thresholds=DEFAULT_THRESHOLDS, mask=None) -> np.ndarray:
+def classify_pixels(dab_od: ArrayLike, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS,
+                    mask: ArrayLike | None = None) -> np.ndarray:
     """Pixel class codes 0 (unscored) .. 4 (3+) of a DAB OD map.
 
     Parameters
@@ -98,12 +110,19 @@ def classify_pixels(dab_od, thresholds=DEFAULT_THRESHOLDS, mask=None) -> np.ndar
     dab_od : float array
         DAB optical density (QuPath units).
     thresholds : (t1, t2, t3) or (t,)
+        Validated by :func:`check_thresholds`.
     mask : bool array, optional
         Pixels to score (e.g. tissue); others get 0.
 
     Returns
     -------
-    uint8 array, same shape as ``dab_od``.
+    numpy.ndarray of uint8
+        Same shape as ``dab_od``: 1 (negative) .. 4 (3+), 0 outside ``mask``.
+
+    Raises
+    ------
+    ParameterError
+        If ``mask`` and ``dab_od`` differ in shape, or the thresholds are invalid.
 
     Examples
     --------

@@ -37,6 +37,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 
@@ -67,8 +68,23 @@ RUIFROK_DAB = (0.268, 0.570, 0.776)
 STAIN_NAMES = ("hematoxylin", "dab", "residual")
 
 
-def normalize_vector(v) -> np.ndarray:
+def normalize_vector(v: ArrayLike) -> np.ndarray:
     """Return ``v`` scaled to unit Euclidean length (float64).
+
+    Parameters
+    ----------
+    v : array-like
+        A vector (e.g. a stain's RGB OD vector).
+
+    Returns
+    -------
+    ndarray of float64
+        ``v / ||v||``.
+
+    Raises
+    ------
+    ParameterError
+        If ``v`` has zero or non-finite length.
 
     Examples
     --------
@@ -82,11 +98,29 @@ def normalize_vector(v) -> np.ndarray:
     return v / n
 
 
-def stain_matrix(hematoxylin=RUIFROK_H, dab=RUIFROK_DAB, residual=None) -> np.ndarray:
+def stain_matrix(hematoxylin: ArrayLike = RUIFROK_H, dab: ArrayLike = RUIFROK_DAB,
+                 residual: ArrayLike | None = None) -> np.ndarray:
     """Build a (3, 3) stain matrix with unit rows [hematoxylin, DAB, residual].
 
     The residual defaults to the normalised cross product of the first two
     (QuPath's convention), oriented to have a positive component sum.
+
+    Parameters
+    ----------
+    hematoxylin, dab : array-like of 3 floats
+        RGB OD vectors of the two stains (any length; normalised).
+    residual : array-like of 3 floats, optional
+        Third vector (default: the cross product).
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        Unit rows hematoxylin, DAB, residual.
+
+    Raises
+    ------
+    ParameterError
+        If the vectors are parallel or linearly dependent.
 
     Examples
     --------
@@ -134,6 +168,16 @@ def as_stain_matrix(stains: Any = "default") -> np.ndarray:
         ``dab`` and optionally ``residual`` (case-insensitive, ``h``/``DAB``
         accepted).
 
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        A new (writable) unit-row matrix, see :func:`stain_matrix`.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name, a dict without both vectors or a wrong shape.
+
     Examples
     --------
     >>> m = as_stain_matrix([[1, 0, 0], [0, 1, 0]])   # residual = cross product
@@ -162,8 +206,23 @@ def as_stain_matrix(stains: Any = "default") -> np.ndarray:
     raise ParameterError(f"stain matrix must have shape (2, 3) or (3, 3), got {arr.shape}")
 
 
-def as_white_point(white_point) -> np.ndarray:
+def as_white_point(white_point: float | ArrayLike) -> np.ndarray:
     """Coerce a white point (number or (r, g, b)) to a float64 array of 3.
+
+    Parameters
+    ----------
+    white_point : float or (r, g, b)
+        Intensity of unstained glass; every value finite and > 1.
+
+    Returns
+    -------
+    ndarray of float64, shape (3,)
+        One value per channel.
+
+    Raises
+    ------
+    ParameterError
+        If the value is not one number or three, or not finite and > 1.
 
     Examples
     --------
@@ -179,8 +238,18 @@ def as_white_point(white_point) -> np.ndarray:
     return wp
 
 
-def od_lut(white_point=255) -> np.ndarray:
+def od_lut(white_point: float | ArrayLike = 255) -> np.ndarray:
     """Per-channel 256-entry OD lookup table (256, 3) float32 for uint8 input.
+
+    Parameters
+    ----------
+    white_point : float or (r, g, b)
+        Intensity of unstained glass (I0), > 1.
+
+    Returns
+    -------
+    ndarray of float32, shape (256, 3)
+        ``lut[v, c]`` = OD of value ``v`` in channel ``c`` (v = 0 counts as 1).
 
     Examples
     --------
@@ -203,7 +272,7 @@ def _check_rgb(rgb) -> np.ndarray:
     return a
 
 
-def optical_density(rgb, white_point=255) -> np.ndarray:
+def optical_density(rgb: ArrayLike, white_point: float | ArrayLike = 255) -> np.ndarray:
     """QuPath optical density ``max(0, -log10(max(v, 1) / I0))`` per channel.
 
     Parameters
@@ -216,7 +285,13 @@ def optical_density(rgb, white_point=255) -> np.ndarray:
 
     Returns
     -------
-    float32 array (..., 3)
+    ndarray of float32, shape (..., 3)
+        OD per channel, >= 0.
+
+    Raises
+    ------
+    ParameterError
+        If the last axis is not 3 channels or the white point is invalid.
 
     Examples
     --------
@@ -241,20 +316,27 @@ def _unmix(od: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out.reshape(od.shape[:-1] + (rows.shape[0],))
 
 
-def deconvolve(rgb, stains="default", white_point=255, *, od=None) -> np.ndarray:
+def deconvolve(rgb: ArrayLike, stains: Any = "default",
+               white_point: float | ArrayLike = 255, *,
+               od: np.ndarray | None = None) -> np.ndarray:
     """Colour-deconvolve an RGB image into stain amounts [H, DAB, residual].
 
     Parameters
     ----------
-    rgb : array (..., 3)
-    stains : see :func:`as_stain_matrix`
+    rgb : array-like, shape (..., 3)
+        RGB pixels (see :func:`optical_density`).
+    stains : str, array-like or dict
+        Stain vectors, anything :func:`as_stain_matrix` accepts.
     white_point : float or (r, g, b)
-    od : array (..., 3), optional
-        Precomputed :func:`optical_density` (``rgb`` is then ignored).
+        Intensity of unstained glass (I0).
+    od : ndarray, shape (..., 3), optional
+        Precomputed :func:`optical_density` (``rgb`` and ``white_point`` are
+        then ignored).
 
     Returns
     -------
-    float32 array (..., 3) of stain ODs in QuPath units (not clipped).
+    ndarray of float32, shape (..., 3)
+        Stain ODs (hematoxylin, DAB, residual) in QuPath units, not clipped.
 
     Examples
     --------
@@ -271,7 +353,8 @@ def deconvolve(rgb, stains="default", white_point=255, *, od=None) -> np.ndarray
     return _unmix(od, inv.T)
 
 
-def weighted_od(rgb, weights, white_point=255) -> np.ndarray:
+def weighted_od(rgb: ArrayLike, weights: ArrayLike,
+                white_point: float | ArrayLike = 255) -> np.ndarray:
     """``sum_c weights[c] * OD_c`` as one float32 map, without the (..., 3) OD array.
 
     For uint8 input the weights are folded into three 256-entry lookup tables
@@ -279,6 +362,21 @@ def weighted_od(rgb, weights, white_point=255) -> np.ndarray:
     per pixel (OpenCV), the fastest exact way on one core.  With weights = a
     column of the inverse stain matrix this is one deconvolved stain; with
     (1, 1, 1) it is the total OD used for tissue detection.
+
+    Parameters
+    ----------
+    rgb : array-like, shape (..., 3)
+        RGB pixels; uint8 (rows, cols, 3) takes the lookup-table path, other
+        input goes through :func:`optical_density`.
+    weights : array-like of 3 floats
+        Weight of the R, G and B OD.
+    white_point : float or (r, g, b)
+        Intensity of unstained glass (I0), > 1.
+
+    Returns
+    -------
+    ndarray of float32, shape (...)
+        The weighted OD, one value per pixel.
 
     Examples
     --------
@@ -298,8 +396,21 @@ def weighted_od(rgb, weights, white_point=255) -> np.ndarray:
     return out
 
 
-def weighted_luts(weights, white_point=255) -> list:
+def weighted_luts(weights: ArrayLike,
+                  white_point: float | ArrayLike = 255) -> list[np.ndarray]:
     """Three (256, 1) float32 tables ``weights[c] * OD_c(v)`` (see :func:`weighted_od`).
+
+    Parameters
+    ----------
+    weights : array-like of 3 floats
+        Weight of the R, G and B OD.
+    white_point : float or (r, g, b)
+        Intensity of unstained glass (I0), > 1.
+
+    Returns
+    -------
+    list of 3 ndarray of float32, shape (256, 1)
+        One contiguous table per channel (the layout ``cv2.LUT`` wants).
 
     Examples
     --------
@@ -310,8 +421,20 @@ def weighted_luts(weights, white_point=255) -> list:
     return [np.ascontiguousarray(lut[:, c], dtype=np.float32).reshape(256, 1) for c in range(3)]
 
 
-def row_chunks(shape, target_px: int = 65536):
+def row_chunks(shape: tuple[int, ...], target_px: int = 65536) -> list[tuple[int, int]]:
     """(start, stop) row ranges of about ``target_px`` pixels (cache-sized blocks).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image shape; only rows and columns (the first two) are used.
+    target_px : int
+        Pixels per block (at least one row per block).
+
+    Returns
+    -------
+    list of (int, int)
+        Consecutive half-open row ranges covering all rows.
 
     Examples
     --------
@@ -322,8 +445,23 @@ def row_chunks(shape, target_px: int = 65536):
     return [(r, min(r + rows, int(shape[0]))) for r in range(0, int(shape[0]), rows)]
 
 
-def weighted_od_rows(block, luts, out) -> np.ndarray:
+def weighted_od_rows(block: np.ndarray, luts: list[np.ndarray],
+                     out: np.ndarray) -> np.ndarray:
     """Fill ``out`` (float32, rows x cols) with the weighted OD of a uint8 RGB block.
+
+    Parameters
+    ----------
+    block : ndarray of uint8, shape (rows, cols, 3)
+        RGB pixels.
+    luts : list of 3 ndarray
+        Tables from :func:`weighted_luts`.
+    out : ndarray of float32, shape (rows, cols)
+        Written in place.
+
+    Returns
+    -------
+    ndarray
+        ``out``.
 
     Examples
     --------
@@ -340,11 +478,23 @@ def weighted_od_rows(block, luts, out) -> np.ndarray:
     return out
 
 
-def stain_maps(rgb, stains="default", white_point=255, *, od=None):
+def stain_maps(rgb: ArrayLike, stains: Any = "default",
+               white_point: float | ArrayLike = 255, *,
+               od: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hematoxylin and DAB OD maps as two contiguous float32 arrays.
 
     Equal to ``deconvolve(...)[..., 0]`` and ``[..., 1]``, computed directly
     from uint8 RGB with per-channel lookup tables (see :func:`weighted_od`).
+
+    Parameters
+    ----------
+    rgb, stains, white_point, od
+        As for :func:`deconvolve`.
+
+    Returns
+    -------
+    hematoxylin, dab : ndarray of float32, shape (...)
+        The two stain OD maps (QuPath units, not clipped).
 
     Examples
     --------
@@ -361,8 +511,23 @@ def stain_maps(rgb, stains="default", white_point=255, *, od=None):
             np.ascontiguousarray(_unmix(od, inv[:, 1:2].T)[..., 0]))
 
 
-def reconstruct_rgb(amounts, stains="default", white_point=255) -> np.ndarray:
+def reconstruct_rgb(amounts: ArrayLike, stains: Any = "default",
+                    white_point: float | ArrayLike = 255) -> np.ndarray:
     """Beer-Lambert forward model: stain amounts (..., k<=3) -> float RGB.
+
+    Parameters
+    ----------
+    amounts : array-like, shape (..., k)
+        Amounts of the first ``k`` stains (k <= 3: H, DAB, residual).
+    stains : str, array-like or dict
+        Stain vectors, anything :func:`as_stain_matrix` accepts.
+    white_point : float or (r, g, b)
+        Intensity of unstained glass (I0), > 1.
+
+    Returns
+    -------
+    ndarray of float64, shape (..., 3)
+        ``white_point * 10 ** -(amounts @ stains[:k])`` (not rounded or clipped).
 
     Examples
     --------
@@ -376,8 +541,18 @@ def reconstruct_rgb(amounts, stains="default", white_point=255) -> np.ndarray:
     return as_white_point(white_point) * 10.0 ** (-od)
 
 
-def vector_angle_deg(a, b) -> float:
-    """Angle in degrees between two vectors (sign-insensitive to length).
+def vector_angle_deg(a: ArrayLike, b: ArrayLike) -> float:
+    """Angle in degrees between two vectors (insensitive to their lengths).
+
+    Parameters
+    ----------
+    a, b : array-like
+        Two non-zero vectors of the same length.
+
+    Returns
+    -------
+    float
+        The angle, in [0, 180].
 
     Examples
     --------

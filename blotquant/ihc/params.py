@@ -17,9 +17,11 @@ blotquant.errors.ParameterError: thresholds: must be strictly increasing, got (0
 
 from __future__ import annotations
 
+import argparse
 import re
 import types
 from dataclasses import dataclass
+from typing import Any, Collection
 
 import numpy as np
 
@@ -289,31 +291,88 @@ class IHCParams(Params):
     cell: object = param(None, "cell detection parameters", check=_cell, cli=False)
 
     def compartment_used(self) -> str:
-        """The compartment cell mode scores (``compartment``, else from ``marker``)."""
+        """The compartment cell mode scores (``compartment``, else from ``marker``).
+
+        Returns
+        -------
+        str
+            ``compartment`` when it is set, else ``"nucleus"`` for a nuclear
+            marker and ``"cytoplasm"`` otherwise.
+        """
         if self.compartment is not None:
             return self.compartment
         return "nucleus" if self.marker == "nuclear" else "cytoplasm"
 
-    def magnification_pixel_size(self):
-        """Nominal (row, col) um/px of ``magnification``, or None."""
+    def magnification_pixel_size(self) -> tuple[float, float] | None:
+        """Nominal (row, col) um/px of ``magnification``, or None.
+
+        Returns
+        -------
+        tuple of float or None
+            The tabulated pixel size of the objective (10 um/px divided by the
+            magnification for one not in the table); None without
+            ``magnification``.
+        """
         if self.magnification is None:
             return None
         um = 10.0 / self.magnification if self.magnification not in MAGNIFICATION_UM_PER_PX \
             else MAGNIFICATION_UM_PER_PX[self.magnification]
         return (um, um)
 
-    def to_dict(self) -> dict:  # noqa: D102 (see Params)
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter as plain JSON types (see :meth:`Params.to_dict`).
+
+        Returns
+        -------
+        dict
+            Every parameter keyed by name; ``stain_estimation`` as a plain
+            dict and ``cell`` as the dict of its :class:`CellParams`.
+        """
         d = super().to_dict()
         d["stain_estimation"] = dict(self.stain_estimation)
         return d
 
     @classmethod
-    def add_arguments(cls, parser, *, exclude=()):  # noqa: D102 (see Params)
+    def add_arguments(cls, parser: argparse.ArgumentParser, *,
+                      exclude: Collection[str] = ()) -> None:
+        """Add one ``--option`` per CLI parameter, those of :class:`CellParams` included.
+
+        Parameters
+        ----------
+        parser : argparse.ArgumentParser
+            The parser (see :meth:`Params.add_arguments`).
+        exclude : collection of str, optional
+            Names of parameters not to add.
+        """
         super().add_arguments(parser, exclude=exclude)
         CellParams.add_arguments(parser, exclude=exclude)
 
     @classmethod
-    def from_namespace(cls, ns, base=None, **overrides):  # noqa: D102 (see Params)
+    def from_namespace(cls, ns: argparse.Namespace, base: IHCParams | None = None,
+                       **overrides: Any) -> IHCParams:
+        """A model from the options the user gave, cell options included.
+
+        Parameters
+        ----------
+        ns : argparse.Namespace
+            Parsed arguments of a parser set up by :meth:`add_arguments`.
+        base : IHCParams, optional
+            Model whose values (its ``cell`` included) apply to the options
+            not given (default: the defaults).
+        **overrides : Any
+            Values that take precedence over the options (a ``cell`` given
+            here replaces the one built from the options).
+
+        Returns
+        -------
+        IHCParams
+            The validated model.
+
+        Raises
+        ------
+        ParameterError
+            If a value fails its check.
+        """
         cell_base = base.cell if base is not None else CellParams()
         cell = CellParams.from_namespace(ns, base=cell_base)
         overrides.setdefault("cell", cell)

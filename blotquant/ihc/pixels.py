@@ -12,7 +12,10 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 from .classify import check_thresholds, classify_pixels
@@ -21,17 +24,41 @@ from .params import DEFAULT_THRESHOLDS
 __all__ = ["score_pixels_rgb", "class_counts"]
 
 
-def score_pixels_rgb(rgb, thresholds=DEFAULT_THRESHOLDS, *, stains="default", white_point=255,
-                     mask=None):
+def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
+                     stains: Any = "default", white_point: float | ArrayLike = 255,
+                     mask: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fused pixel scoring of uint8 RGB: DAB OD map and classes in one cache-sized pass.
 
     Same result as ``classify_pixels(stain_maps(rgb, stains, white_point)[1],
     thresholds, mask)``, computed block by block so that the intermediate
     arrays stay in the CPU cache (the fast path of pixel mode).
 
+    Parameters
+    ----------
+    rgb : array_like of uint8, shape (rows, cols, 3)
+        The RGB image.
+    thresholds : (t1, t2, t3) or (t,)
+        DAB OD thresholds, validated by
+        :func:`~blotquant.ihc.classify.check_thresholds`.
+    stains : str, array_like or dict, optional
+        Stain vectors, as for :func:`~blotquant.ihc.deconvolution.as_stain_matrix`.
+    white_point : float or (r, g, b), optional
+        Intensity of unstained glass.
+    mask : array_like of bool, optional
+        Pixels to score; others get class 0.
+
     Returns
     -------
-    (dab_od float32, classes uint8)
+    dab_od : numpy.ndarray of float32
+        DAB optical density, shape (rows, cols).
+    classes : numpy.ndarray of uint8
+        Class codes 0 (unscored) .. 4 (3+), shape (rows, cols).
+
+    Raises
+    ------
+    ParameterError
+        If ``rgb`` is not uint8 RGB, ``mask`` has another shape, or the
+        thresholds or stains are invalid.
 
     Examples
     --------
@@ -60,8 +87,20 @@ def score_pixels_rgb(rgb, thresholds=DEFAULT_THRESHOLDS, *, stains="default", wh
     return dab, cls
 
 
-def class_counts(class_map, mask=None) -> np.ndarray:
+def class_counts(class_map: ArrayLike, mask: ArrayLike | None = None) -> np.ndarray:
     """Counts of codes 0..4 (int64 array of 5), optionally inside ``mask``.
+
+    Parameters
+    ----------
+    class_map : array_like of int
+        Class codes (0 unscored .. 4 for 3+), non-negative.
+    mask : array_like of bool, optional
+        Pixels to count (same shape as ``class_map``).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        The number of pixels of each code 0..4; codes above 4 are not counted.
 
     Examples
     --------

@@ -29,7 +29,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, Union
 
 import numpy as np
 from skimage.draw import polygon as draw_polygon
@@ -45,6 +47,9 @@ from .params import DEFAULT_EXCLUDE_CLASSES  # noqa: E402 (the one definition)
 #: Name of the implicit whole-image region.
 WHOLE_IMAGE = "image"
 
+#: What :func:`as_regions` accepts.
+RegionsLike = Union[None, "Region", Iterable["Region"], dict, list, str, os.PathLike]
+
 _COLORS = {"include": [255, 200, 0], "exclude": [60, 60, 60]}
 
 
@@ -55,8 +60,11 @@ class Region:
     Attributes
     ----------
     name : str
-    polygon : (N, 2) float array of (row, col) vertices (pixel coordinates).
-    kind : "include" or "exclude"
+        Region name (regions with the same name are merged when scored).
+    polygon : ndarray of float64, shape (N, 2)
+        (row, col) vertices in pixel coordinates, N >= 3.
+    kind : {"include", "exclude"}
+        Scored region or region removed from every scored region.
     classification : str or None
         QuPath classification name.
     holes : tuple of (M, 2) arrays
@@ -96,8 +104,18 @@ class Region:
 
     __hash__ = None
 
-    def mask(self, shape) -> np.ndarray:
+    def mask(self, shape: Sequence[int]) -> np.ndarray:
         """Boolean mask of the pixels whose centres are inside (holes removed).
+
+        Parameters
+        ----------
+        shape : sequence of int
+            Image shape; the first two values (rows, cols) are used.
+
+        Returns
+        -------
+        ndarray of bool, shape (rows, cols)
+            True inside the polygon and outside its holes.
 
         Examples
         --------
@@ -110,8 +128,25 @@ class Region:
         return m
 
 
-def rectangle(name, top, left, bottom, right, *, kind="include", classification=None) -> Region:
+def rectangle(name: str, top: float, left: float, bottom: float, right: float, *,
+              kind: str = "include", classification: str | None = None) -> Region:
     """Axis-aligned rectangular region covering rows [top, bottom), cols [left, right).
+
+    Parameters
+    ----------
+    name : str
+        Region name.
+    top, left, bottom, right : float
+        Pixel-edge coordinates (bottom and right exclusive).
+    kind : {"include", "exclude"}
+        Region kind.
+    classification : str, optional
+        QuPath classification name.
+
+    Returns
+    -------
+    Region
+        Four vertices, clockwise from the top-left corner.
 
     Examples
     --------
@@ -171,19 +206,30 @@ def _features(obj) -> list:
     raise ParameterError(f"unsupported GeoJSON type {t!r}; expected a FeatureCollection")
 
 
-def read_geojson(source, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> list:
+def read_geojson(source: str | os.PathLike | dict | list, *,
+                 exclude_classes: Sequence[str] = DEFAULT_EXCLUDE_CLASSES) -> list[Region]:
     """Read regions from a QuPath GeoJSON file, JSON text or parsed dict/list.
 
     Parameters
     ----------
     source : path, str (JSON text or path), dict or list
+        A string starting with ``{`` or ``[`` is JSON text, any other string
+        a path.
     exclude_classes : sequence of str
         Classification names that make a region an exclude region
         (a trailing ``*`` also matches the name without it, as QuPath's "Ignore*").
 
     Returns
     -------
-    list of :class:`Region`
+    list of Region
+        One per polygon (a MultiPolygon gives several), in file order;
+        non-annotation objects and geometries without area are skipped.
+
+    Raises
+    ------
+    ParameterError
+        Unreadable or invalid JSON, an unsupported GeoJSON type or a bad
+        polygon (the message names the feature and the file).
 
     Examples
     --------
@@ -256,8 +302,21 @@ def _close(ring_rc: np.ndarray) -> list:
     return xy + [xy[0]]
 
 
-def regions_to_geojson(regions) -> dict:
+def regions_to_geojson(regions: RegionsLike) -> dict:
     """Regions -> QuPath-style GeoJSON FeatureCollection (dict).
+
+    Parameters
+    ----------
+    regions : None, Region, list of Region, GeoJSON dict/list, JSON text or path
+        Anything :func:`as_regions` accepts.
+
+    Returns
+    -------
+    dict
+        A FeatureCollection of annotation Polygons in pixel coordinates
+        (x = col, y = row, rings closed); ``properties`` carry ``name``,
+        ``blotquant_kind``, the classification and the region's other
+        properties.
 
     Examples
     --------
@@ -280,8 +339,20 @@ def regions_to_geojson(regions) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def write_geojson(regions, path) -> Path:
+def write_geojson(regions: RegionsLike, path: str | os.PathLike) -> Path:
     """Write regions as QuPath-importable GeoJSON (atomic).
+
+    Parameters
+    ----------
+    regions : None, Region, list of Region, GeoJSON dict/list, JSON text or path
+        Anything :func:`as_regions` accepts.
+    path : str or path-like
+        Output file (``.geojson``).
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------
@@ -297,8 +368,21 @@ def write_geojson(regions, path) -> Path:
     return path
 
 
-def as_regions(regions, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> list:
+def as_regions(regions: RegionsLike, *,
+               exclude_classes: Sequence[str] = DEFAULT_EXCLUDE_CLASSES) -> list[Region]:
     """Accept None, a list of Region, a GeoJSON dict/text/path -> list of Region.
+
+    Parameters
+    ----------
+    regions : None, Region, list of Region, GeoJSON dict/list, JSON text or path
+        Regions, or GeoJSON read with :func:`read_geojson`.
+    exclude_classes : sequence of str
+        See :func:`read_geojson`.
+
+    Returns
+    -------
+    list of Region
+        Empty for None.
 
     Examples
     --------
@@ -317,19 +401,27 @@ def as_regions(regions, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> list:
     return read_geojson(out, exclude_classes=exclude_classes)
 
 
-def region_masks(regions, shape, *, exclude_classes=DEFAULT_EXCLUDE_CLASSES) -> dict:
+def region_masks(regions: RegionsLike, shape: Sequence[int], *,
+                 exclude_classes: Sequence[str] = DEFAULT_EXCLUDE_CLASSES
+                 ) -> dict[str, np.ndarray]:
     """Boolean mask per include region name, minus all exclude regions.
 
     With no include region the whole image is one region named ``"image"``.
 
     Parameters
     ----------
-    regions : see :func:`as_regions`
-    shape : (rows, cols[, ...])
+    regions : None, Region, list of Region, GeoJSON dict/list, JSON text or path
+        Anything :func:`as_regions` accepts.
+    shape : sequence of int
+        (rows, cols[, ...]); extra values are ignored.
+    exclude_classes : sequence of str
+        See :func:`read_geojson`.
 
     Returns
     -------
-    dict name -> bool array (insertion order = first appearance)
+    dict of str to ndarray of bool
+        One (rows, cols) mask per include region name, in order of first
+        appearance.
 
     Examples
     --------

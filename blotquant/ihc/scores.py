@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 
@@ -53,8 +54,24 @@ def _counts(counts) -> np.ndarray:
     return c
 
 
-def h_score(counts) -> float:
+def h_score(counts: ArrayLike) -> float:
     """H-score (0-300) of counts (negative, 1+, 2+, 3+); NaN when empty.
+
+    Parameters
+    ----------
+    counts : array-like
+        (negative, 1+, 2+, 3+) counts; also 5 class-map counts with
+        'unscored' first (dropped) or 2 counts (negative, positive = 1+).
+
+    Returns
+    -------
+    float
+        1 x %1+ + 2 x %2+ + 3 x %3+, NaN when all counts are 0.
+
+    Raises
+    ------
+    ParameterError
+        For counts of another length, negative or non-finite.
 
     Examples
     --------
@@ -66,8 +83,19 @@ def h_score(counts) -> float:
     return float((c[1] + 2 * c[2] + 3 * c[3]) * 100.0 / n) if n else math.nan
 
 
-def percent_positive(counts) -> float:
+def percent_positive(counts: ArrayLike) -> float:
     """Percentage of 1+/2+/3+ among all; NaN when empty.
+
+    Parameters
+    ----------
+    counts : array-like
+        (negative, 1+, 2+, 3+) counts; also 5 class-map counts with
+        'unscored' first (dropped) or 2 counts (negative, positive = 1+).
+
+    Returns
+    -------
+    float
+        Positive percentage (0-100), NaN when all counts are 0.
 
     Examples
     --------
@@ -79,8 +107,20 @@ def percent_positive(counts) -> float:
     return float(c[1:].sum() * 100.0 / n) if n else math.nan
 
 
-def intensity_score(counts) -> int:
+def intensity_score(counts: ArrayLike) -> int:
     """Mean-class intensity score 0-3 (QuPath): 3 if mean > 7/3, 2 if > 5/3, else 1.
+
+    Parameters
+    ----------
+    counts : array-like
+        (negative, 1+, 2+, 3+) counts; also 5 class-map counts with
+        'unscored' first (dropped) or 2 counts (negative, positive = 1+).
+
+    Returns
+    -------
+    int
+        0 when no object is positive, else 1-3 from the mean class (1..3)
+        of the positive objects.
 
     Examples
     --------
@@ -102,6 +142,18 @@ def intensity_score(counts) -> int:
 def allred_proportion_score(pct_positive: float, min_positive_pct: float = 0.0) -> int:
     """Allred proportion score 0-5 from a percentage of positive objects.
 
+    Parameters
+    ----------
+    pct_positive : float
+        Percentage of positive objects (0-100).
+    min_positive_pct : float
+        Below this percentage the score is 0.
+
+    Returns
+    -------
+    int
+        0 (none or NaN), 1 (< 1 %), 2 (< 10 %), 3 (< 1/3), 4 (< 2/3) or 5.
+
     Examples
     --------
     >>> [allred_proportion_score(p) for p in (0, 0.5, 1, 9.99, 10, 100 / 3, 200 / 3)]
@@ -121,14 +173,20 @@ def allred_proportion_score(pct_positive: float, min_positive_pct: float = 0.0) 
     return 1
 
 
-def allred(counts, min_positive_pct: float = 0.0) -> tuple:
+def allred(counts: ArrayLike, min_positive_pct: float = 0.0) -> tuple[int, int, int]:
     """Allred score: (total 0 or 2-8, proportion 0-5, intensity 0-3).
 
     Parameters
     ----------
-    counts : (negative, 1+, 2+, 3+)
+    counts : array-like
+        (negative, 1+, 2+, 3+) counts (see :func:`h_score` for other forms).
     min_positive_pct : float
         Below this percentage of positives the score is 0 (QuPath preference; default 0).
+
+    Returns
+    -------
+    total, proportion, intensity : int
+        Total = proportion + intensity; all 0 when nothing is positive.
 
     Examples
     --------
@@ -143,6 +201,16 @@ def allred(counts, min_positive_pct: float = 0.0) -> tuple:
 
 def irs_proportion_score(pct_positive: float) -> int:
     """IRS proportion score 0-4: 0 none, 1 < 10%, 2 10-50%, 3 51-80%, 4 > 80%.
+
+    Parameters
+    ----------
+    pct_positive : float
+        Percentage of positive objects (0-100).
+
+    Returns
+    -------
+    int
+        The proportion score (50 % gives 2, anything above 50 % up to 80 % gives 3).
 
     Examples
     --------
@@ -161,8 +229,19 @@ def irs_proportion_score(pct_positive: float) -> int:
     return 4
 
 
-def irs(counts) -> tuple:
+def irs(counts: ArrayLike) -> tuple[int, int, int]:
     """Immunoreactive score: (IRS 0-12, proportion 0-4, intensity 0-3).
+
+    Parameters
+    ----------
+    counts : array-like
+        (negative, 1+, 2+, 3+) counts; also 5 class-map counts with
+        'unscored' first (dropped) or 2 counts (negative, positive = 1+).
+
+    Returns
+    -------
+    score, proportion, intensity : int
+        Score = proportion x intensity.
 
     Examples
     --------
@@ -175,8 +254,23 @@ def irs(counts) -> tuple:
     return (prop * inten, prop, inten)
 
 
-def summarize(counts, min_positive_pct: float = 0.0) -> dict:
+def summarize(counts: ArrayLike, min_positive_pct: float = 0.0) -> dict:
     """All scores of one set of counts as a dict with :data:`SCORE_COLUMNS`.
+
+    Parameters
+    ----------
+    counts : array-like
+        (negative, 1+, 2+, 3+) counts; also 5 class-map counts with
+        'unscored' first (dropped) or 2 counts (negative, positive = 1+).
+    min_positive_pct : float
+        See :func:`allred`.
+
+    Returns
+    -------
+    dict
+        Keys :data:`SCORE_COLUMNS`: counts (int), percentages of each class
+        and of positives (NaN when empty), H-score, Allred and IRS with
+        their parts.
 
     Examples
     --------

@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError, StainEstimationError
 from .deconvolution import (RUIFROK_HDAB, as_stain_matrix, normalize_vector,
@@ -60,15 +61,42 @@ def _sample(rgb: np.ndarray, mask=None, max_samples=_MAX_SAMPLES) -> np.ndarray:
     return px
 
 
-def white_point_info(rgb, *, mask=None, max_saturation=0.15, min_brightness=160,
-                     min_fraction=0.002, min_pixels=200, fallback=255.0) -> dict:
+def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
+                     max_saturation: float = 0.15, min_brightness: float = 160,
+                     min_fraction: float = 0.002, min_pixels: int = 200,
+                     fallback: float | ArrayLike = 255.0) -> dict:
     """Estimate the white point and report how (see :func:`estimate_white_point`).
+
+    Parameters
+    ----------
+    rgb : array-like, shape (rows, cols, 3)
+        uint8 RGB, or float in 0-255; other integer types are refused.
+        Without a mask, large images are sampled on a regular grid
+        (about 262,000 pixels).
+    mask : bool array, shape (rows, cols), optional
+        Only consider these pixels.
+    max_saturation : float
+        Largest (max - min) / max of a glass pixel's channels.
+    min_brightness : float
+        Smallest mean channel value of a glass pixel.
+    min_fraction, min_pixels : float, int
+        Fewest glass pixels (fraction of the sampled pixels, and count)
+        needed to estimate instead of falling back.
+    fallback : float or (r, g, b)
+        White point returned when no glass is found.
 
     Returns
     -------
-    dict with ``white_point`` (float64 (3,)), ``source`` ("estimated" or
-    "fallback"), ``n_pixels`` (background pixels used), ``fraction`` and
-    ``reason`` (why it fell back, else "").
+    dict
+        ``white_point`` (float64 (3,)), ``source`` ("estimated" or
+        "fallback"), ``n_pixels`` (background pixels used), ``fraction`` and
+        ``reason`` (why it fell back, else "").
+
+    Raises
+    ------
+    ParameterError
+        For a non-RGB image, a mask of the wrong shape or integer input
+        other than uint8.
 
     Examples
     --------
@@ -137,7 +165,9 @@ def white_point_info(rgb, *, mask=None, max_saturation=0.15, min_brightness=160,
             "fraction": float(sel.sum()) / n_total, "reason": ""}
 
 
-def estimate_white_point(rgb, *, mask=None, fallback=255.0, **kwargs) -> np.ndarray:
+def estimate_white_point(rgb: ArrayLike, *, mask: ArrayLike | None = None,
+                         fallback: float | ArrayLike | None = 255.0,
+                         **kwargs: float) -> np.ndarray:
     """Estimate the background (glass) RGB of a brightfield image.
 
     Parameters
@@ -154,7 +184,13 @@ def estimate_white_point(rgb, *, mask=None, fallback=255.0, **kwargs) -> np.ndar
 
     Returns
     -------
-    float64 array (3,)
+    ndarray of float64, shape (3,)
+        Glass RGB (or the fallback).
+
+    Raises
+    ------
+    StainEstimationError
+        When no glass is found and ``fallback`` is None.
 
     Examples
     --------
@@ -175,26 +211,31 @@ class StainEstimate(dict):
     """Result of :func:`estimate_stains` (a dict with attribute access).
 
     Keys: ``matrix`` (3, 3), ``hematoxylin``, ``dab``, ``n_pixels``,
-    ``angles_deg`` (angle of each estimated vector to its default),
-    ``method``, ``white_point``.
+    ``angles_deg`` (angle of each estimated vector to its default, degrees),
+    ``method``, ``white_point`` (float64 (3,)).
     """
 
     __getattr__ = dict.__getitem__
 
 
-def estimate_stains(rgb, *, white_point=255, mask=None, method="qupath", min_od=0.05,
-                    max_od=1.0, grey_angle=0.15, percentile=1.0, min_pixels=500,
-                    defaults=RUIFROK_HDAB, return_info=False):
+def estimate_stains(rgb: ArrayLike, *, white_point: float | ArrayLike = 255,
+                    mask: ArrayLike | None = None, method: str = "qupath",
+                    min_od: float = 0.05, max_od: float = 1.0, grey_angle: float = 0.15,
+                    percentile: float = 1.0, min_pixels: int = 500,
+                    defaults: ArrayLike = RUIFROK_HDAB,
+                    return_info: bool = False) -> np.ndarray | StainEstimate:
     """Estimate hematoxylin and DAB stain vectors from an image or region.
 
     Parameters
     ----------
-    rgb : uint8 array (rows, cols, 3)
+    rgb : array-like, shape (rows, cols, 3)
+        RGB image (uint8, or float in the units of ``white_point``).
     white_point : float or (r, g, b)
         Background RGB used for OD (estimate it first on slides with off-white glass).
     mask : bool array, optional
         Region to use (e.g. a representative annotation).
     method : {"qupath", "macenko"}
+        Pixel filter (see the module docstring).
     min_od : float
         Minimum OD in every channel (QuPath 0.05); "macenko": minimum OD norm (0.15 used).
     max_od : float
@@ -212,7 +253,16 @@ def estimate_stains(rgb, *, white_point=255, mask=None, method="qupath", min_od=
 
     Returns
     -------
-    (3, 3) float64 stain matrix [H, DAB, residual] (or StainEstimate).
+    ndarray of float64, shape (3, 3), or StainEstimate
+        Stain matrix [H, DAB, residual] with unit rows (or, with
+        ``return_info``, a :class:`StainEstimate` holding it).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown ``method`` or a non-RGB image.
+    StainEstimationError
+        Too few stained pixels, or only one colour among them.
 
     Examples
     --------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 from .deconvolution import weighted_od
@@ -32,9 +33,11 @@ __all__ = ["tissue_mask", "DEFAULT_TISSUE_THRESHOLD"]
 DEFAULT_TISSUE_THRESHOLD = IHCParams.tissue_threshold
 
 
-def tissue_mask(image, *, white_point=255, threshold=DEFAULT_TISSUE_THRESHOLD,
-                min_object_px=IHCParams.min_tissue_px, max_hole_px=IHCParams.max_hole_px, median=3,
-                max_od=None) -> np.ndarray:
+def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
+                threshold: float = DEFAULT_TISSUE_THRESHOLD,
+                min_object_px: int = IHCParams.min_tissue_px,
+                max_hole_px: int = IHCParams.max_hole_px, median: int = 3,
+                max_od: float | None = None) -> np.ndarray:
     """Detect tissue (True) versus glass (False).
 
     Parameters
@@ -58,7 +61,14 @@ def tissue_mask(image, *, white_point=255, threshold=DEFAULT_TISSUE_THRESHOLD,
 
     Returns
     -------
-    bool array (rows, cols)
+    ndarray of bool, shape (rows, cols)
+        True on tissue.
+
+    Raises
+    ------
+    ParameterError
+        For ``threshold <= 0``, a median size other than 1, 3 or 5, or an
+        input of another shape.
 
     Examples
     --------

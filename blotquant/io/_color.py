@@ -36,6 +36,21 @@ def to_gray(image: Image) -> Image:
 
     Polarity is detected on the result unless it was given by the user.
 
+    Parameters
+    ----------
+    image : Image
+        A ``"YX"`` or ``"YXC"`` image (in memory or a lazy pyramid).
+
+    Returns
+    -------
+    Image
+        A ``"YX"`` image (``image`` itself when it already is one).
+
+    Raises
+    ------
+    ParameterError
+        For ``"CYX"`` stacks or fewer than 3 colour channels.
+
     Examples
     --------
     >>> import numpy as np

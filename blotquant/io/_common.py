@@ -4,9 +4,12 @@ final step that applies the colour mode, validates pixels and sets polarity."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ..errors import (ImageTooLargeError, InvalidImageError, ParameterError,
                       UnsupportedImageError)
@@ -45,7 +48,23 @@ class Decoded:
     alpha: str | None = None  # None | "unassociated" | "associated"
 
 
-def check_args(mode, polarity, max_pixels):
+def check_args(mode: str, polarity: str, max_pixels: float | None) -> None:
+    """Check the common :func:`~blotquant.io.read_image` arguments before any I/O.
+
+    Parameters
+    ----------
+    mode : {"auto", "gray", "rgb"}
+        Colour mode.
+    polarity : {"auto", "dark-on-light", "light-on-dark"}
+        Band polarity.
+    max_pixels : float or None
+        Pixel limit, positive (None: no limit).
+
+    Raises
+    ------
+    ParameterError
+        For any value out of range.
+    """
     if mode not in MODES:
         raise ParameterError(f"mode must be one of {MODES}, got {mode!r}")
     if polarity != "auto" and polarity not in POLARITIES:
@@ -54,9 +73,31 @@ def check_args(mode, polarity, max_pixels):
         raise ParameterError(f"max_pixels must be a positive number or None, got {max_pixels!r}")
 
 
-def check_pixels(path, shape_yx, planes, max_pixels, what="image"):
+def check_pixels(path: str | os.PathLike | None, shape_yx: tuple[int, int], planes: int,
+                 max_pixels: float | None, what: str = "image") -> None:
     """Raise before decoding when rows x cols x planes exceeds ``max_pixels``
-    or when the image is empty / a single pixel wide."""
+    or when the image is empty / a single pixel wide.
+
+    Parameters
+    ----------
+    path : str, path-like or None
+        The file, named in the error.
+    shape_yx : (int, int)
+        Rows and columns.
+    planes : int
+        Pages / channels counted as separate images (colour samples are not).
+    max_pixels : float or None
+        The limit (None: no limit).
+    what : str
+        What is checked, for the message (``"image"``, ``"level"``, ...).
+
+    Raises
+    ------
+    InvalidImageError
+        Empty, or fewer than 2 rows or columns.
+    ImageTooLargeError
+        More than ``max_pixels`` pixels.
+    """
     rows, cols = (int(v) for v in shape_yx)
     if rows == 0 or cols == 0 or planes == 0:
         raise InvalidImageError(f"the {what} is empty ({rows} x {cols} pixels)", path=path)
@@ -72,11 +113,45 @@ def check_pixels(path, shape_yx, planes, max_pixels, what="image"):
             "(read_image(..., max_pixels=...)) if you trust this file", path=path)
 
 
-def bits_of(dtype) -> int:
+def bits_of(dtype: DTypeLike) -> int:
+    """Bits per sample of a dtype.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+        A numpy dtype.
+
+    Returns
+    -------
+    int
+        ``itemsize * 8``.
+
+    Examples
+    --------
+    >>> bits_of("uint16")
+    16
+    """
     return np.dtype(dtype).itemsize * 8
 
 
-def default_saturation(dtype) -> float:
+def default_saturation(dtype: DTypeLike) -> float:
+    """Saturation level assumed when the file states none.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+        Pixel dtype.
+
+    Returns
+    -------
+    float
+        The integer dtype's maximum, ``inf`` for floats.
+
+    Examples
+    --------
+    >>> default_saturation("uint8"), default_saturation("float32")
+    (255.0, inf)
+    """
     dtype = np.dtype(dtype)
     if np.issubdtype(dtype, np.integer):
         return float(np.iinfo(dtype).max)
@@ -104,8 +179,35 @@ def _validate_values(path, data):
     return data, None
 
 
-def finish(path, dec: Decoded, mode: str, polarity: str) -> Image:
-    """Apply alpha handling, the colour ``mode``, validation and polarity."""
+def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: str) -> Image:
+    """Apply alpha handling, the colour ``mode``, validation and polarity.
+
+    Parameters
+    ----------
+    path : str, path-like or None
+        Source file, recorded in the metadata and named in errors.
+    dec : Decoded
+        What the format reader decoded.
+    mode : {"auto", "gray", "rgb"}
+        Colour mode (see :func:`~blotquant.io.read_image`).
+    polarity : {"auto", "dark-on-light", "light-on-dark"}
+        Band polarity; ``"auto"`` detects it on single-channel images.
+
+    Returns
+    -------
+    Image
+        The pixels and their metadata; every conversion is listed in
+        ``metadata.conversion``.
+
+    Raises
+    ------
+    InvalidImageError
+        NaN or infinite float pixels.
+    UnsupportedImageError
+        Complex or other unsupported pixel types.
+    ParameterError
+        ``mode`` cannot be applied to a channel stack.
+    """
     from ._polarity import detect_polarity
 
     data, axes = dec.data, dec.axes
@@ -183,7 +285,8 @@ DOCUMENT_SOURCES = ("tiff resolution (inch)", "tiff resolution (cm)", "png pHYs"
                     "jfif density", "bmp pixels per metre")
 
 
-def screen_pixel_size(size, source, extra: dict):
+def screen_pixel_size(size: tuple[float, float] | None, source: str | None,
+                      extra: dict[str, Any]) -> tuple[float, float] | None:
     """Drop a pixel size that is a software-default document resolution.
 
     Parameters
@@ -222,7 +325,23 @@ def screen_pixel_size(size, source, extra: dict):
 
 
 def effective_bits(max_value: float) -> int | None:
-    """Bits implied by a max sample value of the form 2**k - 1 (else None)."""
+    """Bits implied by a max sample value of the form 2**k - 1 (else None).
+
+    Parameters
+    ----------
+    max_value : float
+        Largest sample value a file declares (e.g. TIFF MaxSampleValue).
+
+    Returns
+    -------
+    int or None
+        ``k`` when ``max_value == 2**k - 1``, else None.
+
+    Examples
+    --------
+    >>> effective_bits(4095), effective_bits(1000)
+    (12, None)
+    """
     v = int(max_value)
     if v > 0 and v == max_value and (v + 1) & v == 0:
         return v.bit_length()

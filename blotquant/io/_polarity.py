@@ -28,9 +28,10 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError  # noqa: I001
-from ..image import POLARITIES
+from ..image import POLARITIES, Image
 
 #: Lazy images larger than this (pixels) are not read just to detect polarity.
 POLARITY_MAX_LAZY_PIXELS = 16_000_000
@@ -43,7 +44,7 @@ _TAIL_PERCENTILES = (0.5, 1.0, 2.0, 5.0)
 _MAX_SAMPLES = 1_000_000
 
 
-def detect_polarity(gray) -> str:
+def detect_polarity(gray: ArrayLike | Image) -> str:
     """Decide whether bands are dark on light or light on dark.
 
     Parameters

@@ -6,6 +6,7 @@ limit before any pixel is decoded.
 
 from __future__ import annotations
 
+import os
 import struct
 
 import imagecodecs
@@ -45,7 +46,31 @@ def _png_chunks(raw):
         pos += 12 + length
 
 
-def read_png(path, raw, max_pixels) -> Decoded:
+def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> Decoded:
+    """Decode a PNG (gray, RGB, palette, with alpha; 8 or 16 bits).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, named in errors.
+    raw : bytes
+        The whole file's content.
+    max_pixels : float or None
+        Pixel limit, checked on the header before decoding.
+
+    Returns
+    -------
+    Decoded
+        Pixels and header facts (the pHYs pixel size and sBIT significant
+        bits when present) for :func:`~blotquant.io._common.finish`.
+
+    Raises
+    ------
+    ImageReadError
+        Corrupt or truncated file, or not enough memory.
+    ImageTooLargeError
+        More than ``max_pixels`` pixels.
+    """
     if len(raw) < 33 or raw[12:16] != b"IHDR":
         raise _corrupt(path, "PNG")
     width, height, bits, ctype = struct.unpack(">IIBB", raw[16:26])
@@ -113,7 +138,33 @@ def _jpeg_header(path, raw):
     return shape, bits, size
 
 
-def read_jpeg(path, raw, max_pixels) -> Decoded:
+def read_jpeg(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> Decoded:
+    """Decode a JPEG (gray or RGB; CMYK is refused), marked lossy.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, named in errors.
+    raw : bytes
+        The whole file's content.
+    max_pixels : float or None
+        Pixel limit, checked on the header before decoding.
+
+    Returns
+    -------
+    Decoded
+        Pixels and header facts (JFIF density as pixel size; saturation
+        from the sample precision) for :func:`~blotquant.io._common.finish`.
+
+    Raises
+    ------
+    ImageReadError
+        Corrupt or truncated file, or not enough memory.
+    ImageTooLargeError
+        More than ``max_pixels`` pixels.
+    UnsupportedImageError
+        CMYK JPEG.
+    """
     shape, bits, size = _jpeg_header(path, raw)
     check_pixels(path, shape, 1, max_pixels)
     data = _decode(path, imagecodecs.jpeg_decode, raw, "JPEG")
@@ -131,7 +182,33 @@ def read_jpeg(path, raw, max_pixels) -> Decoded:
 
 
 # ------------------------------------------------------------------ BMP
-def read_bmp(path, raw, max_pixels) -> Decoded:
+def read_bmp(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> Decoded:
+    """Decode a BMP (palette applied; a 4th byte that is all 0 is padding).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, named in errors.
+    raw : bytes
+        The whole file's content.
+    max_pixels : float or None
+        Pixel limit, checked on the header before decoding.
+
+    Returns
+    -------
+    Decoded
+        Pixels and header facts (pixels per metre as pixel size)
+        for :func:`~blotquant.io._common.finish`.
+
+    Raises
+    ------
+    ImageReadError
+        Corrupt or truncated file, or not enough memory.
+    ImageTooLargeError
+        More than ``max_pixels`` pixels.
+    UnsupportedImageError
+        Unexpected decoded shape.
+    """
     if len(raw) < 26:
         raise _corrupt(path, "BMP")
     (hsize,) = struct.unpack("<I", raw[14:18])

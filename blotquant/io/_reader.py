@@ -20,6 +20,17 @@ SUPPORTED = ("TIFF (8/16/32-bit int and float, RGB/RGBA, palette, multi-page/cha
 def sniff(head: bytes) -> str | None:
     """Format name from the first bytes of a file (content, never the extension).
 
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (the reader passes its first 4096).
+
+    Returns
+    -------
+    str or None
+        ``"tiff"``, ``"png"``, ``"jpeg"``, ``"biorad-scn"``, ``"bmp"``, or
+        None when unrecognised.
+
     Examples
     --------
     >>> sniff(b"II*\\x00...."), sniff(b"\\x89PNG\\r\\n\\x1a\\n"), sniff(b"hello")
@@ -38,7 +49,7 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def read_image(path, *, mode: str = "auto", polarity: str = "auto",
+def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "auto",
                max_pixels: float | None = DEFAULT_MAX_PIXELS) -> Image:
     """Read a blot / IHC / whole-slide image file into an :class:`~blotquant.image.Image`.
 

@@ -34,6 +34,7 @@ without Content-Length runs to the next boundary line.
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -149,12 +150,33 @@ def _split(raw: bytes, boundary: bytes, path):
     return parts
 
 
-def split_parts(raw: bytes, path=None):
+def split_parts(raw: bytes,
+                path: str | os.PathLike | None = None) -> list[tuple[dict, bytes, int]]:
     """Leaf parts of an .scn file: ``[(headers, body, group), ...]``.
 
     Headers are lower-cased.  Nested ``multipart/*`` parts are walked;
     ``group`` numbers the multipart body a leaf came from, so the XML header
     that sits next to a pixel part can be told apart from the others.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file.
+    path : path-like, optional
+        The file, named in errors.
+
+    Returns
+    -------
+    list of tuple
+        ``(headers, body, group)`` of each leaf part, in file order:
+        ``headers`` a dict of lower-cased names, ``body`` the part's bytes,
+        ``group`` an int.
+
+    Raises
+    ------
+    ImageReadError
+        If no MIME boundary is found or the parts are malformed or nested
+        too deep.
     """
     head, _ = _headers(raw, 0)
     boundary = _boundary_of(head)
@@ -224,7 +246,39 @@ def _num(path, flat, key, cast=float, required=False):
         raise _corrupt(path, f"{key} is not a number: {v!r}") from None
 
 
-def read_scn(path, raw: bytes, max_pixels) -> Decoded:
+def read_scn(path: str | os.PathLike | None, raw: bytes,
+             max_pixels: float | None) -> Decoded:
+    """Decode a Bio-Rad Image Lab ``.scn`` file (MIME parts: XML metadata + pixels).
+
+    Parameters
+    ----------
+    path : path-like or None
+        The file, named in errors.
+    raw : bytes
+        The whole file.
+    max_pixels : float or None
+        Largest number of pixels (rows x cols x channels) to decode; None: no
+        limit.
+
+    Returns
+    -------
+    Decoded
+        The pixels (8-bit when the maximum value is at most 256, else 16-bit,
+        native byte order; ``"YX"`` for one channel, else ``"CYX"``), the
+        saturation level, the pixel size when the scan records its size in
+        mm, and the scan's metadata in ``extra``.
+
+    Raises
+    ------
+    ImageReadError
+        If a part is missing or malformed, or the pixels are truncated.
+    UnsupportedImageError
+        If the pixels are not integers or need more than 16 bits.
+    InvalidImageError
+        If the image is empty or less than 2 pixels wide or high.
+    ImageTooLargeError
+        If the image is larger than ``max_pixels``.
+    """
     leaves = split_parts(raw, path)
     pixels, pixel_group = None, None
     for headers, body, group in leaves:

@@ -4,6 +4,7 @@ GE/Molecular Dynamics ``.gel`` and lazily opened whole-slide pyramids."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -177,7 +178,30 @@ def _open(path):
                              f"({type(err).__name__}: {err})", path=path) from err
 
 
-def read_tiff(path, mode, polarity, max_pixels) -> Image:
+def read_tiff(path: str | os.PathLike, mode: str, polarity: str,
+              max_pixels: float | None) -> Image:
+    """Read any TIFF-family file (plain, ImageJ, OME, SVS/pyramids, GE ``.gel``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    mode, polarity, max_pixels
+        As for :func:`~blotquant.io.read_image` (already checked).
+
+    Returns
+    -------
+    Image
+        In memory, or lazy zarr levels for pyramids and tiled files above
+        the pixel limit.
+
+    Raises
+    ------
+    ImageReadError
+        Corrupt, truncated or empty TIFF.
+    UnsupportedImageError
+        Unsupported dimensionality or pixel type.
+    """
     tif = _open(path)
     keep_open = False
     try:

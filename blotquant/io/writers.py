@@ -15,9 +15,11 @@ import datetime as _dt
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -30,8 +32,19 @@ __all__ = ["write_mdgel", "write_biorad_scn"]
 
 
 @contextmanager
-def atomic_path(path: Path):
-    """Yield a temporary path in ``path``'s folder; rename it to ``path`` on success."""
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; rename it to ``path`` on success.
+
+    Parameters
+    ----------
+    path : Path
+        The final file; its folder is created if needed.
+
+    Yields
+    ------
+    Path
+        The temporary file to write (deleted if the block raises).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
@@ -53,7 +66,8 @@ def _fraction(scale) -> Fraction:
     return f
 
 
-def write_mdgel(path, counts, *, scale=1, sqrt: bool = True, exact: bool = True,
+def write_mdgel(path: str | os.PathLike, counts: Any, *,
+                scale: int | float | Fraction | tuple[int, int] = 1, sqrt: bool = True, exact: bool = True,
                 lab_name: str = "blotquant", sample_info: str = "", prep_date: str = "",
                 prep_time: str = "", file_units: str = "Counts",
                 pixel_size_um: float | tuple | None = None) -> Path:
@@ -86,6 +100,7 @@ def write_mdgel(path, counts, *, scale=1, sqrt: bool = True, exact: bool = True,
     Returns
     -------
     pathlib.Path
+        ``path``.
 
     Examples
     --------
@@ -156,7 +171,7 @@ def write_mdgel(path, counts, *, scale=1, sqrt: bool = True, exact: bool = True,
     return path
 
 
-def write_biorad_scn(path, array, *, pixel_size_mm: float | tuple | None = 0.05,
+def write_biorad_scn(path: str | os.PathLike, array: Any, *, pixel_size_mm: float | tuple | None = 0.05,
                      max_value: float | None = None, exposure_s: float | None = 1.0,
                      gain: float | None = 1.0, binning: str | None = "1x1",
                      imager: str | None = "blotquant synthetic imager",
@@ -185,6 +200,7 @@ def write_biorad_scn(path, array, *, pixel_size_mm: float | tuple | None = 0.05,
     Returns
     -------
     pathlib.Path
+        ``path``.
 
     Examples
     --------

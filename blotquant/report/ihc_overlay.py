@@ -14,13 +14,20 @@ Examples
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 from ..tables import atomic_path
 from . import colors as C
+
+if TYPE_CHECKING:
+    from ..ihc.result import IHCResult
 
 __all__ = ["CLASS_COLORS", "class_overlay", "save_overlay", "save_overlay_figure"]
 
@@ -29,19 +36,34 @@ CLASS_COLORS = np.array([[0, 0, 0]] + [C.rgb255(C.IHC_CLASSES[k]) for k in C.IHC
                         np.uint8)
 
 
-def class_overlay(rgb, class_map, *, alpha=0.55, outline=None, regions=None) -> np.ndarray:
+def class_overlay(rgb: ArrayLike, class_map: ArrayLike, *, alpha: float = 0.55,
+                  outline: ArrayLike | None = None,
+                  regions: Mapping[str, ArrayLike] | None = None) -> np.ndarray:
     """Blend class colours over an RGB image (uint8 result).
 
     Parameters
     ----------
-    rgb : uint8 (rows, cols, 3)
-    class_map : uint8 (rows, cols), codes 0..4
+    rgb : array-like, shape (rows, cols, 3)
+        The image, uint8 values.
+    class_map : array-like, shape (rows, cols)
+        Class codes: 0 unscored (left as is), 1 negative, 2 1+, 3 2+, 4 3+.
     alpha : float
         Opacity of the class colours.
     outline : bool array, optional
         Pixels drawn black (e.g. tissue or region borders).
-    regions : dict name -> bool mask, optional
-        Borders of these masks are drawn in white.
+    regions : dict of str to bool array, optional
+        Borders (2 px) of these masks are drawn in white; a mask covering
+        the whole image has no border.
+
+    Returns
+    -------
+    ndarray of uint8, shape (rows, cols, 3)
+        The blended image.
+
+    Raises
+    ------
+    ParameterError
+        If ``class_map`` does not match the image's shape.
 
     Examples
     --------
@@ -71,8 +93,23 @@ def class_overlay(rgb, class_map, *, alpha=0.55, outline=None, regions=None) -> 
     return out
 
 
-def save_overlay(rgb, class_map, path, **kwargs) -> Path:
+def save_overlay(rgb: ArrayLike, class_map: ArrayLike, path: str | os.PathLike,
+                 **kwargs: Any) -> Path:
     """Write :func:`class_overlay` as a PNG (atomic).
+
+    Parameters
+    ----------
+    rgb, class_map : array-like
+        See :func:`class_overlay`.
+    path : str or path-like
+        Output PNG.
+    **kwargs
+        ``alpha``, ``outline``, ``regions`` of :func:`class_overlay`.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------
@@ -93,15 +130,29 @@ def save_overlay(rgb, class_map, path, **kwargs) -> Path:
     return path
 
 
-def save_overlay_figure(rgb, result, path, *, title=None, dpi=110) -> Path:
+def save_overlay_figure(rgb: ArrayLike, result: IHCResult, path: str | os.PathLike, *,
+                        title: str | None = None, dpi: int = 110) -> Path:
     """Side-by-side figure: image | class overlay | DAB OD, with legend and scores.
 
     Parameters
     ----------
-    rgb : uint8 (rows, cols, 3)
+    rgb : array-like, shape (rows, cols, 3)
+        The scored image, uint8.
     result : IHCResult
-    path : output PNG path
+        Its scores (uses ``class_map``, ``region_masks``, ``dab_od``,
+        ``thresholds``, ``mode`` and ``summary``; the first three summary
+        rows go in the title).
+    path : str or path-like
+        Output PNG, written atomically.
     title : str, optional
+        First line of the figure title.
+    dpi : int
+        Resolution of the PNG.
+
+    Returns
+    -------
+    Path
+        ``path``.
 
     Examples
     --------

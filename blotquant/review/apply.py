@@ -28,14 +28,18 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import CorrectionsError
 from .build import level_for_downsample
 from .files import load_corrections
 from .schema import BAND_FIELDS, Corrections, params_model
+
+if TYPE_CHECKING:
+    from ..image import Image
 
 __all__ = ["BlotReview", "IHCReview", "review_from", "apply_sidecar", "blot_kwargs",
            "ihc_kwargs"]
@@ -140,8 +144,21 @@ class IHCReview:
             kw["regions"] = regions
         return kw
 
-    def level_of(self, image) -> int:
+    def level_of(self, image: Image | ArrayLike) -> int:
         """The level of ``image`` (an :class:`~blotquant.image.Image`) the review scored.
+
+        When the review recorded no level, the level is found from its
+        downsample.
+
+        Parameters
+        ----------
+        image : Image or array_like
+            The whole image as read; an array counts as a single level.
+
+        Returns
+        -------
+        int
+            The pyramid level (0 = full resolution).
 
         Raises
         ------
@@ -162,7 +179,7 @@ class IHCReview:
                                    path=self.source)
         return self.level
 
-    def prepare(self, image) -> tuple[Any, dict]:
+    def prepare(self, image: Image | ArrayLike) -> tuple[Any, dict]:
         """The image the review scored and the ``score_ihc`` keyword arguments for it.
 
         Parameters
@@ -214,18 +231,26 @@ def _boxes(b: dict):
     return df
 
 
-def review_from(corr: Corrections, *, source: str | os.PathLike | None = None):
+def review_from(corr: Corrections, *,
+                source: str | os.PathLike | None = None) -> BlotReview | IHCReview:
     """The :class:`BlotReview` or :class:`IHCReview` of loaded corrections.
 
     Parameters
     ----------
     corr : Corrections
+        Validated corrections (see :func:`~blotquant.review.files.load_corrections`).
     source : path-like, optional
         The sidecar file (named in errors).
 
     Returns
     -------
     BlotReview or IHCReview
+        The review of the corrections' kind.
+
+    Raises
+    ------
+    CorrectionsError
+        If the recorded parameters are unknown or out of range.
     """
     src = None if source is None else os.fspath(source)
     if corr.kind == "blot":
@@ -246,8 +271,8 @@ def review_from(corr: Corrections, *, source: str | os.PathLike | None = None):
                      level=s.get("level"), source=src)
 
 
-def apply_sidecar(path: str | os.PathLike, *, image, kind: str,
-                  image_path: str | os.PathLike | None = None):
+def apply_sidecar(path: str | os.PathLike, *, image: Image | ArrayLike, kind: str,
+                  image_path: str | os.PathLike | None = None) -> BlotReview | IHCReview:
     """Load the sidecar at ``path``, check it fits ``image``, return its review.
 
     Parameters
@@ -257,12 +282,14 @@ def apply_sidecar(path: str | os.PathLike, *, image, kind: str,
     image : Image or array
         Level 0 of the image (checked by shape and SHA-256).
     kind : {"blot", "ihc"}
+        The kind of corrections expected.
     image_path : path-like, optional
         The image file (for file-hashed whole slides).
 
     Returns
     -------
     BlotReview or IHCReview
+        The review of the sidecar.
 
     Raises
     ------
@@ -285,6 +312,7 @@ def blot_kwargs(corr: Corrections) -> dict:
     Parameters
     ----------
     corr : Corrections
+        Blot corrections.
 
     Returns
     -------
@@ -302,6 +330,7 @@ def ihc_kwargs(corr: Corrections, *, downsample: float | None = 1.0) -> dict:
     Parameters
     ----------
     corr : Corrections
+        IHC corrections.
     downsample : float or None
         Level-0 size / size of the image about to be scored (regions are
         stored in level-0 pixels); 1 (default): full resolution; None: the

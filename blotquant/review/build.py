@@ -28,14 +28,18 @@ import getpass
 import math
 import os
 from datetime import datetime, timezone
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import CorrectionsError
 from ..provenance import jsonable
 from .fingerprint import image_fingerprint
 from .schema import Corrections, params_model
+
+if TYPE_CHECKING:
+    from ..image import Image
 
 __all__ = ["blot_corrections", "ihc_corrections", "level_for_downsample"]
 
@@ -91,8 +95,9 @@ def _band_records(bands) -> list[dict]:
     return out
 
 
-def blot_corrections(image, *, lanes: Iterable = (), bands=None, rows: Iterable[str] = (),
-                     params=None, image_name: str | None = None,
+def blot_corrections(image: Image | ArrayLike, *, lanes: Iterable = (),
+                     bands: Any = None, rows: Iterable[str] = (),
+                     params: Any = None, image_name: str | None = None,
                      author: str | None = None, note: str = "",
                      path: str | os.PathLike | None = None,
                      fingerprint: Mapping | None = None) -> Corrections:
@@ -121,6 +126,7 @@ def blot_corrections(image, *, lanes: Iterable = (), bands=None, rows: Iterable[
     Returns
     -------
     Corrections
+        The validated blot corrections.
 
     Raises
     ------
@@ -142,7 +148,7 @@ def blot_corrections(image, *, lanes: Iterable = (), bands=None, rows: Iterable[
     return corr
 
 
-def level_for_downsample(shapes, downsample: float) -> int:
+def level_for_downsample(shapes: Sequence[tuple[int, ...]], downsample: float) -> int:
     """The pyramid level whose downsample (level-0 rows / level rows) is ``downsample``.
 
     Parameters
@@ -150,10 +156,12 @@ def level_for_downsample(shapes, downsample: float) -> int:
     shapes : sequence of tuple
         Shapes of the levels, finest first.
     downsample : float
+        Level-0 rows / level rows wanted.
 
     Returns
     -------
     int
+        Index of the level in ``shapes``.
 
     Raises
     ------
@@ -174,7 +182,8 @@ def level_for_downsample(shapes, downsample: float) -> int:
                            f"image has levels downsampled {have}x; use the reviewed file")
 
 
-def ihc_corrections(image, *, regions=None, params=None, downsample: float = 1.0,
+def ihc_corrections(image: Image | ArrayLike, *, regions: Any = None, params: Any = None,
+                    downsample: float = 1.0,
                     level: int | None = None, image_name: str | None = None,
                     author: str | None = None, note: str = "",
                     path: str | os.PathLike | None = None,

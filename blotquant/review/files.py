@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import CorrectionsError
 from .fingerprint import check_image
 from .schema import Corrections
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..image import Image
 
 __all__ = ["SIDECAR_SUFFIX", "sidecar_path", "find_sidecar", "load_corrections",
            "save_corrections"]
@@ -62,7 +68,7 @@ def find_sidecar(image_path: str | os.PathLike,
     return None
 
 
-def load_corrections(path: str | os.PathLike, *, image=None,
+def load_corrections(path: str | os.PathLike, *, image: Image | ArrayLike | None = None,
                      image_path: str | os.PathLike | None = None,
                      kind: str | None = None) -> Corrections:
     """Read and validate a sidecar (any readable version); verify it fits ``image``.

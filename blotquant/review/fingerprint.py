@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import CorrectionsError
+
+if TYPE_CHECKING:
+    from ..image import Image
+    from .schema import Corrections
 
 __all__ = ["pixel_sha256", "file_sha256", "image_fingerprint", "check_image"]
 
@@ -32,12 +37,13 @@ def _pixels(image) -> tuple[Any, str | None, tuple]:
     return image, None, tuple(np.shape(image))
 
 
-def pixel_sha256(array) -> str:
+def pixel_sha256(array: ArrayLike) -> str:
     """SHA-256 of the C-ordered little-endian pixel bytes of ``array``.
 
     Parameters
     ----------
-    array : array-like
+    array : array_like
+        The pixels (lazy arrays are read).
 
     Returns
     -------
@@ -81,7 +87,7 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
-def image_fingerprint(image, *, image_name: str | None = None,
+def image_fingerprint(image: Image | ArrayLike, *, image_name: str | None = None,
                       path: str | os.PathLike | None = None) -> dict:
     """The ``image`` block of a sidecar: name, sha256, sha256_of, shape.
 
@@ -99,6 +105,8 @@ def image_fingerprint(image, *, image_name: str | None = None,
     Returns
     -------
     dict
+        ``name``, ``sha256``, ``sha256_of`` (``"pixels"`` or ``"file"``) and
+        ``shape`` (level 0).
     """
     data, img_path, shape = _pixels(image)
     path = path if path is not None else img_path
@@ -112,12 +120,13 @@ def image_fingerprint(image, *, image_name: str | None = None,
             "shape": [int(s) for s in shape]}
 
 
-def check_image(corr, image, *, path: str | os.PathLike | None = None) -> None:
+def check_image(corr: Corrections, image: Image | ArrayLike, *, path: str | os.PathLike | None = None) -> None:
     """Raise :class:`CorrectionsError` unless ``corr`` was made on ``image``.
 
     Parameters
     ----------
     corr : Corrections
+        The corrections whose ``image`` block is checked.
     image : Image or array-like
         Level 0 of the image (the shape and hash are of level 0).
     path : path-like, optional

@@ -58,11 +58,15 @@ import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .._version import __version__
 from ..errors import CorrectionsError, ParameterError
 from ..provenance import jsonable
+
+if TYPE_CHECKING:
+    from ..blot.params import BlotParams
+    from ..ihc.params import IHCParams
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "READABLE_VERSIONS", "KINDS", "BAND_FIELDS",
            "Corrections", "validate", "upgrade"]
@@ -167,11 +171,31 @@ def _models():
     return {"blot": (BlotParams, BLOT_RECORDED), "ihc": (IHCParams, IHC_RECORDED)}
 
 
-def params_model(kind: str, params: Mapping, *, path=None):
+def params_model(kind: str, params: Mapping, *,
+                 path: str | os.PathLike | None = None) -> BlotParams | IHCParams:
     """The ``BlotParams`` / ``IHCParams`` of a sidecar's ``params`` section.
 
     Recorded outputs of a run (``RECORDED_KEYS``) are dropped; anything else
     unknown or out of range raises :class:`CorrectionsError` naming the file.
+
+    Parameters
+    ----------
+    kind : {"blot", "ihc"}
+        Which model to build.
+    params : Mapping
+        The ``params`` section, keyed by parameter name.
+    path : path-like, optional
+        The sidecar file, named in errors.
+
+    Returns
+    -------
+    BlotParams or IHCParams
+        The validated model.
+
+    Raises
+    ------
+    CorrectionsError
+        If a parameter is unknown or out of range.
     """
     cls, recorded = _models()[kind]
     try:
@@ -180,7 +204,7 @@ def params_model(kind: str, params: Mapping, *, path=None):
         _fail(f"'{kind}.params': {err.problem}", path)
 
 
-def upgrade(d: dict, *, path=None) -> dict:
+def upgrade(d: dict, *, path: str | os.PathLike | None = None) -> dict:
     """A validated document of any readable version as the current version.
 
     Version 1 -> 2: ``params`` (only the changed keyword arguments) becomes the

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from numpy.typing import ArrayLike
+
 from ..errors import ParameterError
 
 __all__ = ["FisherResult", "dichotomize", "fisher_2x2", "cohort_vs_clinical",
@@ -50,6 +52,15 @@ class FisherResult:
     data: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def as_dict(self) -> dict:
+        """Flat dict (one row of the Fisher table).
+
+        Returns
+        -------
+        dict
+            ``cutoff``, ``n``, the four counts ``high_pos``, ``high_neg``,
+            ``low_pos``, ``low_neg``, ``odds_ratio``, ``p_value``,
+            ``cmle_odds_ratio``, ``ci_low``, ``ci_high`` and ``alternative``.
+        """
         t = self.table.to_numpy()
         return {"cutoff": self.cutoff, "n": int(t.sum()),
                 "high_pos": int(t[0, 0]), "high_neg": int(t[0, 1]),
@@ -59,10 +70,24 @@ class FisherResult:
                 "ci_high": self.ci_high, "alternative": self.alternative}
 
 
-def dichotomize(scores, cutoff: float, *, inclusive: bool = True) -> np.ndarray:
+def dichotomize(scores: ArrayLike, cutoff: float, *, inclusive: bool = True) -> np.ndarray:
     """``"high"`` where score >= cutoff (> with ``inclusive=False``), else ``"low"``.
 
     Non-finite scores give ``""`` (excluded from the table).
+
+    Parameters
+    ----------
+    scores : array-like
+        Scores (e.g. H-scores), converted to float.
+    cutoff : float
+        The cut-off.
+    inclusive : bool
+        A score equal to ``cutoff`` is ``"high"`` (default) or ``"low"``.
+
+    Returns
+    -------
+    ndarray of object
+        ``"high"``, ``"low"`` or ``""`` per score, same shape as ``scores``.
 
     Examples
     --------
@@ -76,8 +101,27 @@ def dichotomize(scores, cutoff: float, *, inclusive: bool = True) -> np.ndarray:
     return out
 
 
-def fisher_2x2(table, *, alternative: str = "two-sided") -> tuple[float, float]:
+def fisher_2x2(table: ArrayLike, *, alternative: str = "two-sided") -> tuple[float, float]:
     """Sample odds ratio and Fisher exact p-value of a 2x2 table.
+
+    Parameters
+    ----------
+    table : array-like, shape (2, 2)
+        Non-negative counts.
+    alternative : {"two-sided", "less", "greater"}
+        Alternative hypothesis, passed to :func:`scipy.stats.fisher_exact`.
+
+    Returns
+    -------
+    odds_ratio : float
+        Sample odds ratio ``(a d) / (b c)`` (inf or 0 with an empty cell).
+    p_value : float
+        Fisher exact p-value.
+
+    Raises
+    ------
+    ParameterError
+        If ``table`` is not 2x2 or holds a negative count.
 
     Examples
     --------
@@ -99,6 +143,29 @@ def patient_scores(scores: pd.DataFrame, *, key: str = "sample", score_col: str 
     Several rows of a patient (cores, images, regions) are pooled weighted by
     their cell/pixel count ``n`` when that column exists -- for an H-score this
     is exactly the H-score of all pooled cells -- else averaged.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        IHC table with columns ``key`` and ``score_col`` (and optionally
+        ``n`` and ``region``).
+    key : str
+        Column naming the patient.
+    score_col : str
+        Column holding the score.
+    region : str, optional
+        Keep only rows whose ``region`` column equals this name.
+
+    Returns
+    -------
+    Series
+        One score per patient (index: ``key`` as str, sorted), named
+        ``score_col``. Rows with a non-finite score are dropped.
+
+    Raises
+    ------
+    ParameterError
+        If a column is missing or no row has ``region``.
     """
     miss = [c for c in (key, score_col) if c not in scores.columns]
     if miss:
@@ -147,6 +214,30 @@ def cohort_vs_clinical(scores: pd.DataFrame, clinical: pd.DataFrame, *, cutoff: 
         the group column must have exactly two values and the one sorting
         last is taken unless one of them is recognisably positive
         (``mut``/``mutant``/``pos``/``positive``/``yes``/``1``/``true``).
+    group_col : str
+        Clinical group column.
+    score_col : str
+        Score column of ``scores``.
+    key, clinical_key : str
+        Patient columns of ``scores`` and ``clinical``, matched as strings.
+    region : str, optional
+        Only score rows of this region (see :func:`patient_scores`).
+    inclusive : bool
+        See :func:`dichotomize`.
+    alternative : {"two-sided", "less", "greater"}
+        Alternative hypothesis of the Fisher test.
+
+    Returns
+    -------
+    FisherResult
+        The 2x2 table (rows ``high``/``low``, columns positive/other group),
+        odds ratios, p-value, 95% CI and the per-patient data.
+
+    Raises
+    ------
+    ParameterError
+        If a column is missing, fewer than two patients match, or the
+        positive group cannot be determined.
 
     Examples
     --------

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from numpy.typing import ArrayLike
+
 from ..errors import ParameterError
 
 __all__ = ["CorrelationResult", "correlate", "biomarker_vs_sensitivity",
@@ -17,11 +19,26 @@ __all__ = ["CorrelationResult", "correlate", "biomarker_vs_sensitivity",
 EXACT_SPEARMAN_MAX_N = 9
 
 
-def spearman_exact_p(x, y) -> float:
+def spearman_exact_p(x: ArrayLike, y: ArrayLike) -> float:
     """Exact two-sided permutation p-value of Spearman's rho.
 
     The fraction of all n! orderings of ``y``'s (average) ranks whose
-    |rho| is at least the observed |rho| (ties allowed).
+    ``|rho|`` is at least the observed ``|rho|`` (ties allowed).
+
+    Parameters
+    ----------
+    x, y : array-like
+        Paired values of the same length n <= :data:`EXACT_SPEARMAN_MAX_N`.
+
+    Returns
+    -------
+    float
+        The exact p-value, in (0, 1].
+
+    Raises
+    ------
+    ParameterError
+        If n > :data:`EXACT_SPEARMAN_MAX_N`.
 
     Examples
     --------
@@ -82,7 +99,15 @@ class CorrelationResult:
     data: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def as_dict(self) -> dict:
-        """Flat dict (one table row)."""
+        """Flat dict (one table row).
+
+        Returns
+        -------
+        dict
+            ``x``, ``y`` (the names), ``log_y``, ``n``, ``pearson_r``,
+            ``pearson_p``, ``pearson_ci_low``, ``pearson_ci_high``,
+            ``spearman_rho``, ``spearman_p`` and ``spearman_p_exact``.
+        """
         return {"x": self.x_name, "y": self.y_name, "log_y": self.log_y, "n": self.n,
                 "pearson_r": self.pearson_r, "pearson_p": self.pearson_p,
                 "pearson_ci_low": self.pearson_ci[0], "pearson_ci_high": self.pearson_ci[1],
@@ -90,7 +115,8 @@ class CorrelationResult:
                 "spearman_p_exact": self.spearman_p_exact}
 
 
-def correlate(x, y, *, log_y: bool = False, labels=None, x_name: str = "x",
+def correlate(x: ArrayLike, y: ArrayLike, *, log_y: bool = False,
+              labels: ArrayLike | None = None, x_name: str = "x",
               y_name: str = "y") -> CorrelationResult:
     """Pearson r and Spearman rho (with two-sided p-values) of paired values.
 
@@ -105,7 +131,20 @@ def correlate(x, y, *, log_y: bool = False, labels=None, x_name: str = "x",
     log_y : bool
         Correlate with log10(y) (IC50s are log-normal) for Pearson.
     labels : array-like, optional
-        Names of the pairs (kept in ``data``).
+        Names of the pairs (kept in ``data``; default ``"1"``, ``"2"``, ...).
+    x_name, y_name : str
+        Names of the variables, kept in the result.
+
+    Returns
+    -------
+    CorrelationResult
+        Coefficients, p-values, the 95% CI of r and the pairs used.
+
+    Raises
+    ------
+    ParameterError
+        If x and y differ in length, fewer than 3 complete pairs remain, or
+        one variable is constant.
 
     Examples
     --------
@@ -162,8 +201,30 @@ def biomarker_vs_sensitivity(levels: pd.DataFrame, ic50: pd.DataFrame, *,
         averaged (``aggregate="mean"`` or ``"median"``).
     ic50 : DataFrame
         ``ic50_key`` (default: ``key``) and ``ic50_col``.
+    level_col : str
+        Level column of ``levels``.
+    ic50_col : str
+        IC50 column of ``ic50``.
+    key : str
+        Sample column of ``levels``.
+    ic50_key : str, optional
+        Sample column of ``ic50`` (default: ``key``); samples are matched
+        as strings.
     log_ic50 : bool
         Use log10(IC50) for Pearson (default True).
+    aggregate : {"mean", "median"}
+        How several rows of one sample (in either table) are combined.
+
+    Returns
+    -------
+    CorrelationResult
+        See :func:`correlate`; ``data.label`` holds the sample names.
+
+    Raises
+    ------
+    ParameterError
+        If a column is missing, ``aggregate`` is unknown or fewer than 3
+        samples are in both tables.
 
     Examples
     --------

@@ -36,12 +36,15 @@ midpoint); the *absolute* IC50 (dose giving 50 % viability) is reported as
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+from numpy.typing import ArrayLike
 from scipy.optimize import curve_fit
 
 from ..errors import AnalysisError, ParameterError
@@ -53,8 +56,25 @@ BLANK_WORDS = ("blank", "medium", "media", "background", "empty")
 _UNTREATED_WORDS = ("untreated", "control", "vehicle", "ctrl", "no drug", "none")
 
 
-def fourpl(dose, bottom, top, ic50, hill):
+def fourpl(dose: ArrayLike, bottom: float, top: float, ic50: float,
+           hill: float) -> np.ndarray | float:
     """4-parameter logistic ``bottom + (top - bottom) / (1 + (dose/ic50)**hill)``.
+
+    Parameters
+    ----------
+    dose : array-like
+        Doses (same units as ``ic50``).
+    bottom, top : float
+        Response at infinite and at zero dose.
+    ic50 : float
+        Dose at the curve's midpoint (relative IC50), > 0.
+    hill : float
+        Hill slope (> 0 for a response falling with dose).
+
+    Returns
+    -------
+    ndarray or float
+        Response at each dose (a numpy scalar for a scalar dose).
 
     Examples
     --------
@@ -77,7 +97,31 @@ def _model_log(d, bottom, top, log_ic50, hill):
 
 @dataclass
 class DoseResponseFit:
-    """Result of a 4PL fit (see module docstring for the model)."""
+    """Result of a 4PL fit (see module docstring for the model).
+
+    Attributes
+    ----------
+    bottom, top, ic50, hill : float
+        Fitted parameters (``ic50`` is the relative IC50, the midpoint).
+    ic50_ci_low, ic50_ci_high : float
+        95% confidence interval of the IC50 (NaN when undefined).
+    log_ic50_se : float
+        Standard error of log10(IC50).
+    abs_ic50 : float
+        Dose giving 50 % response, NaN when the curve does not cross 50.
+    r2, rmse : float
+        Goodness of fit on the points used.
+    n, dof : int
+        Points used and residual degrees of freedom.
+    converged : bool
+        Whether the optimiser converged.
+    flags : str
+        ``;``-separated warnings (see the module docstring).
+    cell_line : str
+        Name given to :func:`fit_4pl`.
+    params_cov : ndarray
+        Covariance matrix of the free parameters (log10 IC50 scale).
+    """
 
     bottom: float
     top: float
@@ -96,11 +140,31 @@ class DoseResponseFit:
     cell_line: str = ""
     params_cov: np.ndarray = field(default=None, repr=False)
 
-    def predict(self, dose):
-        """Fitted % viability at ``dose``."""
+    def predict(self, dose: ArrayLike) -> np.ndarray | float:
+        """Fitted % viability at ``dose``.
+
+        Parameters
+        ----------
+        dose : array-like
+            Doses.
+
+        Returns
+        -------
+        ndarray or float
+            :func:`fourpl` with the fitted parameters.
+        """
         return fourpl(dose, self.bottom, self.top, self.ic50, self.hill)
 
     def as_dict(self) -> dict:
+        """Flat dict (one row of the fits table).
+
+        Returns
+        -------
+        dict
+            ``cell_line``, ``ic50``, its CI, ``log10_ic50`` (+ ``_se``),
+            ``abs_ic50``, ``bottom``, ``top``, ``hill``, ``r2``, ``rmse``,
+            ``n``, ``dof``, ``converged`` and ``flags``.
+        """
         return {"cell_line": self.cell_line, "ic50": self.ic50,
                 "ic50_ci_low": self.ic50_ci_low, "ic50_ci_high": self.ic50_ci_high,
                 "log10_ic50": float(np.log10(self.ic50)) if self.ic50 > 0 else np.nan,
@@ -110,7 +174,7 @@ class DoseResponseFit:
                 "converged": self.converged, "flags": self.flags}
 
 
-def fit_4pl(dose, response, *, fix_top: float | None = None,
+def fit_4pl(dose: ArrayLike, response: ArrayLike, *, fix_top: float | None = None,
             fix_bottom: float | None = None, cell_line: str = "") -> DoseResponseFit:
     """Fit a 4-parameter logistic to dose-response points.
 
@@ -123,15 +187,20 @@ def fit_4pl(dose, response, *, fix_top: float | None = None,
         % viability (or any response), same length.
     fix_top, fix_bottom : float, optional
         Hold top/bottom fixed (e.g. ``fix_top=100``) -> 3/2-parameter fit.
+    cell_line : str
+        Name kept in the result and used in error messages.
 
     Returns
     -------
     DoseResponseFit
+        Parameters, 95% CI of the IC50, fit quality and flags.
 
     Raises
     ------
+    ParameterError
+        ``dose`` and ``response`` differ in length.
     AnalysisError
-        Fewer than 4 distinct doses, or the optimiser fails.
+        Fewer than 4 distinct positive doses, or the optimiser fails.
 
     Examples
     --------
@@ -231,11 +300,30 @@ def fit_4pl(dose, response, *, fix_top: float | None = None,
         flags=";".join(flags), cell_line=cell_line, params_cov=pcov)
 
 
-def read_plate(source) -> pd.DataFrame:
+def read_plate(source: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     """Read an MTT plate (long CSV path or DataFrame) into canonical columns.
 
-    Returns columns ``plate, cell_line, dose, replicate, absorbance, type``
-    (``type`` in ``sample``/``blank``/``untreated``).
+    Column names are matched case-insensitively, with aliases (``od``,
+    ``abs``, ``a570`` -> ``absorbance``; ``concentration``, ``conc`` ->
+    ``dose``; ``line`` -> ``cell_line``; ``well_type``, ``kind`` -> ``type``).
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        Long CSV file (one row per well) or a table with the same columns.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``plate, cell_line, dose, replicate, absorbance, type``
+        (``type`` in ``sample``/``blank``/``untreated``; untreated wells
+        have dose 0), then any other input column.
+
+    Raises
+    ------
+    ParameterError
+        Missing file or column, a non-numeric absorbance, an unknown well
+        type or a treated well without a positive dose.
 
     Examples
     --------
@@ -303,11 +391,26 @@ def read_plate(source) -> pd.DataFrame:
                                                      "replicate", "absorbance", "type")]]
 
 
-def viability(plate) -> pd.DataFrame:
+def viability(plate: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     """Blank-subtracted % viability of every treated and untreated well.
 
-    Returns the plate rows of type sample/untreated with ``blank``,
-    ``corrected`` and ``untreated_mean`` (corrected) and ``viability`` (%).
+    Parameters
+    ----------
+    plate : path or DataFrame
+        Anything :func:`read_plate` reads.
+
+    Returns
+    -------
+    DataFrame
+        The plate rows of type sample/untreated with ``blank``,
+        ``corrected`` and ``untreated_mean`` (corrected) and ``viability`` (%).
+
+    Raises
+    ------
+    ParameterError
+        No blank wells, or a cell line without untreated wells.
+    AnalysisError
+        Untreated wells of a cell line are not above the blank.
 
     Examples
     --------
@@ -347,12 +450,26 @@ def viability(plate) -> pd.DataFrame:
     return cells.reset_index(drop=True)
 
 
-def fit_plate(plate, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def fit_plate(plate: str | os.PathLike | pd.DataFrame,
+              **kwargs: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """% viability and a 4PL fit per cell line.
 
-    Returns ``(viability_table, fits_table, fits)`` where ``fits`` maps cell
-    line -> :class:`DoseResponseFit` (lines whose fit failed are in the fits
-    table with NaNs and the error in ``flags``).
+    Parameters
+    ----------
+    plate : path or DataFrame
+        Anything :func:`read_plate` reads.
+    **kwargs
+        Passed to :func:`fit_4pl` (``fix_top``, ``fix_bottom``).
+
+    Returns
+    -------
+    viability_table : DataFrame
+        :func:`viability` of the plate.
+    fits_table : DataFrame
+        One row per cell line (columns of :meth:`DoseResponseFit.as_dict`);
+        lines whose fit failed have NaNs and the error in ``flags``.
+    fits : dict of str to DoseResponseFit
+        The successful fits by cell line.
     """
     v = viability(plate)
     rows, fits = [], {}
@@ -369,7 +486,8 @@ def fit_plate(plate, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return v, pd.DataFrame(rows).reindex(columns=cols), fits
 
 
-def simulate_mtt_plate(ic50s: dict, *, doses=None, replicates: int = 3, hill=1.0,
+def simulate_mtt_plate(ic50s: dict, *, doses: ArrayLike | None = None, replicates: int = 3,
+                       hill: float | dict = 1.0,
                        bottom: float = 5.0, top_absorbance: float = 1.2,
                        blank_absorbance: float = 0.06, cv: float = 0.05,
                        sd: float = 0.01, n_blank: int = 6, n_untreated: int = 6,
@@ -378,6 +496,34 @@ def simulate_mtt_plate(ic50s: dict, *, doses=None, replicates: int = 3, hill=1.0
 
     Absorbance = blank + (top - blank) x v(d)/100 x (1 + cv x N(0,1)) +
     sd x N(0,1), with ``v`` the 4PL (% viability, top 100) of each line.
+
+    Parameters
+    ----------
+    ic50s : dict of str to float
+        True IC50 per cell line.
+    doses : array-like, optional
+        Treated doses (default: 8 log-spaced doses from 0.01 to 100).
+    replicates : int
+        Wells per dose and line.
+    hill : float or dict of str to float
+        Hill slope, one for all lines or one per line.
+    bottom : float
+        Bottom plateau, % viability.
+    top_absorbance, blank_absorbance : float
+        Mean absorbance of untreated and of blank wells.
+    cv : float
+        Proportional noise (coefficient of variation) of the cell signal.
+    sd : float
+        Additive absorbance noise.
+    n_blank, n_untreated : int
+        Blank wells (one set) and untreated wells per line.
+    seed : int
+        Seed of the random generator.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``cell_line, dose, replicate, absorbance, type``.
 
     Examples
     --------

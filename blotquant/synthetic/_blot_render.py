@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import ndimage
 
 from ..errors import ParameterError
 from ._blot_spec import _ACROSS_CUT, _ACROSS_POWER, _ALONG_CUT, _FWHM, _LN2, ROW_MW_KDA, _as_float
+
+if TYPE_CHECKING:
+    from ._blot_spec import BlotSpec
 
 __all__ = ["render_layout", "render_background", "render_bands", "render_dust",
            "render_detector"]
@@ -164,8 +168,34 @@ def _add_lane_smear(back, geo, rng, xk, loads, active, amp, band_width):
 # --------------------------------------------------------------------------- public API
 
 
-def render_layout(spec, rng_load, rng_lane) -> SimpleNamespace:
-    """Stage: Loads, row positions and lane centres (membrane coordinates)."""
+def render_layout(spec: BlotSpec, rng_load: np.random.Generator,
+                  rng_lane: np.random.Generator) -> SimpleNamespace:
+    """Stage: Loads, row positions and lane centres (membrane coordinates).
+
+    Parameters
+    ----------
+    spec : BlotSpec
+        The resolved blot description (:func:`~blotquant.synthetic._blot_spec.blot_spec`).
+    rng_load : numpy.random.Generator
+        Draws the loads when ``spec.loads`` is None.
+    rng_lane : numpy.random.Generator
+        Draws the lane-gap and band-height jitter.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``L`` (loads, lanes x rows; 0 for ladder and empty lanes),
+        ``is_ladder``, ``is_empty``, ``rs`` (row scales), ``mw_to_y``,
+        ``mws`` (row weights, kDa), ``strips``, ``g0``/``g1`` (strip gap),
+        ``ys`` (membrane row of each band row), ``xk`` (lane centres) and
+        ``h_jit`` (band-height factors).
+
+    Raises
+    ------
+    ParameterError
+        If ``loads``, ``row_scale``, ``row_mw`` or ``row_y`` do not fit the
+        lanes and rows, or the rows do not fit in the image.
+    """
     (H, band_height, band_height_jitter, empty, gap_px, half_ext, ladder, ladder_kda,
         lane_gap_jitter, loads, n_lanes, n_rows, pitch, row_mw, row_scale, row_y, rows, two_strips,
         x_lo) = _fields(
@@ -266,8 +296,25 @@ def render_layout(spec, rng_load, rng_lane) -> SimpleNamespace:
                            mws=mws, strips=strips, g0=g0, g1=g1, ys=ys, xk=xk, h_jit=h_jit)
 
 
-def render_background(spec, lay, rng_bg) -> SimpleNamespace:
-    """Stage: Noise-free background (gradient, undulation, texture, lane smear, strip gap)."""
+def render_background(spec: BlotSpec, lay: SimpleNamespace,
+                      rng_bg: np.random.Generator) -> SimpleNamespace:
+    """Stage: Noise-free background (gradient, undulation, texture, lane smear, strip gap).
+
+    Parameters
+    ----------
+    spec : BlotSpec
+        The resolved blot description.
+    lay : types.SimpleNamespace
+        The layout of :func:`render_layout`.
+    rng_bg : numpy.random.Generator
+        Draws the background texture and the lane smear.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``back`` (the background, float image) and ``geo`` (the membrane to
+        image geometry: tilt, smile, row slope).
+    """
     (H, W, band_width, bg, lane_smear, polarity, row_slope_px, sat, smile_px, tilt_deg,
      two_strips) = _fields(
         spec,
@@ -291,8 +338,35 @@ def render_background(spec, lay, rng_bg) -> SimpleNamespace:
     return SimpleNamespace(back=back, geo=geo)
 
 
-def render_bands(spec, lay, back, geo) -> SimpleNamespace:
-    """Stage: Band amplitudes and the noise-free signal of every band and ladder marker."""
+def render_bands(spec: BlotSpec, lay: SimpleNamespace, back: np.ndarray,
+                 geo: Any) -> SimpleNamespace:
+    """Stage: Band amplitudes and the noise-free signal of every band and ladder marker.
+
+    Parameters
+    ----------
+    spec : BlotSpec
+        The resolved blot description.
+    lay : types.SimpleNamespace
+        The layout of :func:`render_layout`.
+    back : numpy.ndarray
+        The background of :func:`render_background` (sets the headroom of
+        deliberately saturated bands).
+    geo : object
+        The geometry of :func:`render_background`.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``signal`` (float image), ``labels`` (int32 image, one label per band
+        or marker), ``band_recs`` and ``ladder_recs`` (one dict per band or
+        marker), ``owner`` (label -> name), ``peaks`` (lanes x rows) and
+        ``amp_scale`` (factor applied to reach saturation).
+
+    Raises
+    ------
+    ParameterError
+        If a band lies outside the image or two bands overlap.
+    """
     (H, W, band_height, band_skew, band_width, ladder, ladder_kda, ladder_scale, n_lanes, polarity,
         rows, sat, saturate, saturate_factor, two_strips) = _fields(
         spec,
@@ -386,8 +460,28 @@ def render_bands(spec, lay, back, geo) -> SimpleNamespace:
                            ladder_recs=ladder_recs, owner=owner, peaks=peaks, amp_scale=amp_scale)
 
 
-def render_dust(spec, back, bands, rng_dust) -> SimpleNamespace:
-    """Stage: Dust specks (off the bands unless ``dust_on_bands``), added to the image."""
+def render_dust(spec: BlotSpec, back: np.ndarray, bands: SimpleNamespace,
+                rng_dust: np.random.Generator) -> SimpleNamespace:
+    """Stage: Dust specks (off the bands unless ``dust_on_bands``), added to the image.
+
+    Parameters
+    ----------
+    spec : BlotSpec
+        The resolved blot description.
+    back : numpy.ndarray
+        The background of :func:`render_background`.
+    bands : types.SimpleNamespace
+        The bands of :func:`render_bands`.
+    rng_dust : numpy.random.Generator
+        Draws the specks.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``artifacts`` (float image of the specks, to add to the image),
+        ``dust_recs`` (one dict per speck) and ``sign`` (+1 light-on-dark,
+        -1 dark-on-light).
+    """
     (H, W, dust, dust_bright_fraction, dust_on_bands, polarity, sat) = _fields(
         spec,
         "H W dust dust_bright_fraction dust_on_bands polarity sat")
@@ -439,8 +533,26 @@ def render_dust(spec, back, bands, rng_dust) -> SimpleNamespace:
     return SimpleNamespace(artifacts=artifacts, dust_recs=dust_recs, sign=sign)
 
 
-def render_detector(spec, nf, rng_noise) -> SimpleNamespace:
-    """Stage: Poisson-Gaussian noise, rounding and clipping at the saturation level."""
+def render_detector(spec: BlotSpec, nf: np.ndarray,
+                    rng_noise: np.random.Generator) -> SimpleNamespace:
+    """Stage: Poisson-Gaussian noise, rounding and clipping at the saturation level.
+
+    Parameters
+    ----------
+    spec : BlotSpec
+        The resolved blot description (noise model, dtype, black and
+        saturation levels).
+    nf : numpy.ndarray
+        The noise-free image.
+    rng_noise : numpy.random.Generator
+        Draws the noise (unused when the noise is off).
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``img``: the image, rounded, clipped to [black level, saturation
+        level] and cast to the output dtype.
+    """
     (H, W, dt, nz, sat, black) = _fields(
         spec,
         "H W dt nz sat black")

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
 from ..image import POLARITIES
@@ -144,12 +145,18 @@ class BlotSpec:
     row_y: Any
 
 
-def blot_spec(*, seed, shape, n_lanes, rows, loads, row_scale, row_mw, row_y, lane_width,
-              lane_margin, lane_gap_jitter, band_width, band_height, band_skew, band_height_jitter,
-              tilt_deg, smile_px, row_slope_px, background, noise, dust, dust_bright_fraction,
-              dust_on_bands, saturate, saturate_factor, polarity, dtype, saturation_level,
-              black_level, ladder,
-              ladder_kda, ladder_scale, empty_lanes, two_strips, lane_smear, gap_px) -> BlotSpec:
+def blot_spec(*, seed: int, shape: Sequence[int], n_lanes: int, rows: Sequence[str],
+              loads: ArrayLike | None, row_scale: Sequence[float] | None,
+              row_mw: Sequence[float] | None, row_y: Sequence[float] | None,
+              lane_width: float | None, lane_margin: float, lane_gap_jitter: float,
+              band_width: float | None, band_height: float | None, band_skew: float,
+              band_height_jitter: float, tilt_deg: float, smile_px: float,
+              row_slope_px: float, background: Mapping[str, float] | float | None,
+              noise: bool | Mapping[str, float], dust: int, dust_bright_fraction: float,
+              dust_on_bands: int, saturate: bool, saturate_factor: float, polarity: str,
+              dtype: str, saturation_level: float | None, black_level: float, ladder: bool,
+              ladder_kda: Sequence[float], ladder_scale: float, empty_lanes: Sequence[int],
+              two_strips: bool, lane_smear: float, gap_px: float | None) -> BlotSpec:
     """Check the inputs of :func:`~blotquant.synthetic.make_blot` and derive the sizes.
 
     Parameters
@@ -161,6 +168,7 @@ def blot_spec(*, seed, shape, n_lanes, rows, loads, row_scale, row_mw, row_y, la
     Returns
     -------
     BlotSpec
+        The checked inputs and the sizes derived from them.
 
     Raises
     ------

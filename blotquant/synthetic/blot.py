@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 
 from ..errors import ParameterError
@@ -147,6 +148,11 @@ class BlotTruth:
     def noise_free(self) -> np.ndarray:
         """Noise-free image before rounding/clipping: ``background + sign*signal + artifacts``.
 
+        Returns
+        -------
+        numpy.ndarray
+            Float image, shape of the blot.
+
         Examples
         --------
         >>> b = make_blot(3, shape=(120, 160), n_lanes=3, noise=False)
@@ -220,6 +226,11 @@ class SyntheticBlot:
         """Wrap :attr:`image` as a :class:`blotquant.image.Image` with the true
         saturation level and polarity.
 
+        Returns
+        -------
+        blotquant.image.Image
+            The image with ``saturation_level`` and ``polarity`` in its metadata.
+
         Examples
         --------
         >>> b = make_blot(0, shape=(120, 160), n_lanes=3, dtype="uint8")
@@ -236,7 +247,7 @@ def make_blot(seed: int = 0, *,
               shape: Sequence[int] = (600, 900),
               n_lanes: int = 8,
               rows: Sequence[str] = ("ASNS", "ACTB"),
-              loads=None,
+              loads: ArrayLike | None = None,
               row_scale: Sequence[float] | None = None,
               row_mw: Sequence[float] | None = None,
               row_y: Sequence[float] | None = None,

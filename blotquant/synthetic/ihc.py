@@ -24,9 +24,11 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage as ndi
 
 from ..errors import ParameterError
@@ -87,8 +89,32 @@ class SyntheticIHC:
     params: dict = field(default_factory=dict)
 
 
-def pixel_truth_scores(dab_od, tissue_mask, thresholds=DEFAULT_THRESHOLDS):
+def pixel_truth_scores(dab_od: ArrayLike, tissue_mask: ArrayLike,
+                       thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+                       ) -> tuple[np.ndarray, dict[str, int], float, float]:
     """Classes, counts, H-score and percent positive of a DAB map over a mask.
+
+    Parameters
+    ----------
+    dab_od : array_like of float
+        True DAB optical density per pixel.
+    tissue_mask : array_like of bool
+        Pixels that count (same shape as ``dab_od``).
+    thresholds : sequence of float, optional
+        Increasing DAB thresholds; a pixel at or above a threshold is in the
+        class above it.
+
+    Returns
+    -------
+    classes : numpy.ndarray of uint8
+        0 outside the mask, else 1 (negative) .. 1 + len(thresholds).
+    counts : dict
+        ``n``, ``n_negative``, ``n_1plus``, ``n_2plus`` and ``n_3plus``.
+    h_score : float
+        H-score (0..300); NaN when the mask is empty.
+    percent_positive : float
+        Percentage of masked pixels in classes 1+ to 3+; NaN when the mask is
+        empty.
 
     Examples
     --------
@@ -113,8 +139,25 @@ def pixel_truth_scores(dab_od, tissue_mask, thresholds=DEFAULT_THRESHOLDS):
     return classes, counts, h, pct
 
 
-def perturb_stains(stains="default", degrees=5.0, seed=0) -> np.ndarray:
+def perturb_stains(stains: Any = "default", degrees: float = 5.0,
+                   seed: int | None = 0) -> np.ndarray:
     """Rotate H and DAB vectors by ``degrees`` in random directions (kept positive).
+
+    Parameters
+    ----------
+    stains : str, array_like or dict, optional
+        The stain vectors to perturb, as for
+        :func:`~blotquant.ihc.deconvolution.as_stain_matrix`.
+    degrees : float, optional
+        Angle between each original and rotated vector.
+    seed : int, optional
+        Seed of the random directions.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (3, 3)
+        The stain matrix of the rotated H and DAB vectors (residual from
+        :func:`~blotquant.ihc.deconvolution.stain_matrix`).
 
     Examples
     --------
@@ -163,30 +206,40 @@ def _ellipse_rho(rr, cc, cy, cx, a, b, theta):
     return np.sqrt((u / a) ** 2 + (v / b) ** 2)
 
 
-def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_density=1.5,
-             gland_radius=(40.0, 90.0), epithelium_width=(20.0, 36.0),
-             dab_range=(0.0, 0.9), dab_texture=0.3, nucleus_radius=(4.0, 6.5),
-             nucleus_h=(0.45, 0.85), stroma_h=(0.08, 0.25), stroma_dab=0.04,
-             cytoplasm_h=0.05, stroma_nuclei_density=1.0, white_point=255, stains=None,
-             noise=2.0, dust=0, jpeg_quality=None, jpeg_subsampling="4:2:0",
-             thresholds=DEFAULT_THRESHOLDS,
-             pixel_size_um=0.5) -> SyntheticIHC:
+def make_ihc(seed: int = 0, *, shape: Sequence[int] = (512, 512),
+             tissue_fraction: float = 0.7, gland_density: float = 1.5,
+             gland_radius: tuple[float, float] = (40.0, 90.0),
+             epithelium_width: tuple[float, float] = (20.0, 36.0),
+             dab_range: tuple[float, float] = (0.0, 0.9), dab_texture: float = 0.3,
+             nucleus_radius: tuple[float, float] = (4.0, 6.5),
+             nucleus_h: tuple[float, float] = (0.45, 0.85),
+             stroma_h: tuple[float, float] = (0.08, 0.25), stroma_dab: float = 0.04,
+             cytoplasm_h: float = 0.05, stroma_nuclei_density: float = 1.0,
+             white_point: float | ArrayLike = 255, stains: Any = None,
+             noise: float = 2.0, dust: int = 0, jpeg_quality: int | None = None,
+             jpeg_subsampling: str = "4:2:0",
+             thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+             pixel_size_um: float = 0.5) -> SyntheticIHC:
     """Make a synthetic H-DAB image with known per-pixel stain amounts.
 
     Parameters
     ----------
     seed : int
+        Seed of the random generator.
     shape : (rows, cols)
+        Image size in pixels.
     tissue_fraction : float
         Approximate fraction of the field covered by tissue (before lumens).
     gland_density : float
         Multiplier of the number of gland placement attempts (1 = one per 160^2 px of tissue).
     gland_radius, epithelium_width : (min, max) px
+        Ranges of the gland radius and of the epithelium width (uniform).
     dab_range : (min, max)
         Per-gland mean cytoplasmic DAB OD is uniform in this range.
     dab_texture : float
         Relative amplitude of the granular DAB texture within cytoplasm.
     nucleus_radius, nucleus_h : (min, max)
+        Ranges of the nucleus radius (px) and of its hematoxylin OD.
     stroma_h : (min, max)
         Hematoxylin OD of stroma (smooth random field inside this range).
     stroma_dab : float
@@ -194,6 +247,7 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     cytoplasm_h : float
         Hematoxylin counterstain OD of epithelial cytoplasm.
     stroma_nuclei_density : float
+        Stromal nuclei per 2000 px of stroma.
     white_point : float or (r, g, b)
         Glass RGB (I0), e.g. ``(240, 235, 245)`` for an off-white slide.
     stains : None, "default", (2, 3) or (3, 3)
@@ -215,6 +269,8 @@ def make_ihc(seed: int = 0, *, shape=(512, 512), tissue_fraction=0.7, gland_dens
     Returns
     -------
     SyntheticIHC
+        ``image`` (uint8 RGB), ``truth`` (stain maps, tissue mask, true
+        classes and scores) and ``params``.
 
     Examples
     --------

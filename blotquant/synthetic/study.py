@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,13 @@ IHC_SHAPE = (256, 256)
 
 
 def sample_dir() -> Path | None:
-    """``sample_images/`` of a source checkout, or None (e.g. a wheel install)."""
+    """``sample_images/`` of a source checkout, or None (e.g. a wheel install).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder beside the package when it holds ``samples.csv``.
+    """
     import blotquant
 
     d = Path(blotquant.__file__).resolve().parents[1] / "sample_images"
@@ -68,8 +75,22 @@ def _tif(path: Path, image) -> None:
     tifffile.imwrite(path, image, compression="zlib")
 
 
-def write_samples(folder, *, ihc: bool = True) -> Path:
-    """Write the sample data set into ``folder``; returns the sample sheet path."""
+def write_samples(folder: str | os.PathLike, *, ihc: bool = True) -> Path:
+    """Write the sample data set into ``folder``; returns the sample sheet path.
+
+    Parameters
+    ----------
+    folder : path-like
+        Output folder (created if needed); existing files of the same names
+        are replaced.
+    ihc : bool, optional
+        Also write the IHC images and ``clinical.csv``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder / "samples.csv"``.
+    """
     from .blot import make_blot
 
     folder = Path(folder)
