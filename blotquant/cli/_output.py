@@ -46,7 +46,19 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace the results already in --out")
 
 
-def prepare_output(out, *, overwrite: bool = False) -> Path:
+#: Hidden file in an output folder listing the results the last run wrote there.
+MANIFEST = ".blotquant-results"
+
+
+def _first_file_above(path: Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` that is not a folder (or None)."""
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
+
+
+def prepare_output(out, *, overwrite: bool = False, inputs=()) -> Path:
     """Check that ``out`` can receive results; create its parent folders.
 
     Parameters
@@ -64,11 +76,24 @@ def prepare_output(out, *, overwrite: bool = False) -> Path:
     Raises
     ------
     OutputError
-        ``out`` is a file, cannot be created or written, or holds results.
+        ``out`` is a file, cannot be created or written, holds results, or is
+        the folder of one of ``inputs`` (the command's input files).
     """
     path = Path(out).expanduser()
     if path.exists() and not path.is_dir():
         raise OutputError("is a file, not a folder: choose another --out", path=path)
+    blocker = _first_file_above(path)
+    if blocker is not None:
+        raise OutputError(f"cannot create the output folder: {blocker} is a file, not a "
+                          "folder; choose another --out", path=path)
+    for item in inputs:
+        if item is None:
+            continue
+        src = Path(item).expanduser()
+        if src.is_file() and src.resolve().parent == path.resolve():
+            raise OutputError(f"is the folder of the input {src.name}: results must go to "
+                              "their own folder; choose another --out (e.g. a sub-folder)",
+                              path=path)
     if path.is_dir():
         # review sidecars (<image>.blotquant.json) are inputs of a re-run, not results
         names = sorted(p.name for p in path.iterdir()
@@ -107,8 +132,8 @@ class StagedOutput:
     is left as it was.
     """
 
-    def __init__(self, out, *, overwrite: bool = False):
-        self.out = prepare_output(out, overwrite=overwrite)
+    def __init__(self, out, *, overwrite: bool = False, inputs=()):
+        self.out = prepare_output(out, overwrite=overwrite, inputs=inputs)
         self.stage: Path | None = None
 
     def __enter__(self) -> Path:
@@ -129,6 +154,13 @@ class StagedOutput:
             return False
         try:
             self.out.mkdir(parents=True, exist_ok=True)
+            written = sorted(str(p.relative_to(stage)) for p in stage.rglob("*")
+                             if not p.is_dir())
+            # results of the previous run that this run did not write would be mixed in
+            # with the new ones (e.g. an old normalized.csv): remove them, and only them
+            for rel in _manifest(self.out):
+                if rel not in written and ".." not in Path(rel).parts:
+                    (self.out / rel).unlink(missing_ok=True)
             for item in sorted(stage.rglob("*")):
                 rel = item.relative_to(stage)
                 dest = self.out / rel
@@ -137,9 +169,19 @@ class StagedOutput:
                 else:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(item, dest)
+            (self.out / MANIFEST).write_text("\n".join(written) + "\n", encoding="utf-8")
         except OSError as err:
             raise OutputError(f"cannot move the results into place: {err.strerror or err}",
                               path=self.out) from None
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         return False
+
+
+def _manifest(out: Path) -> list:
+    """The files the previous run wrote into ``out`` (its :data:`MANIFEST`), or []."""
+    try:
+        text = (out / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("/")]
