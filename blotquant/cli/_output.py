@@ -123,6 +123,14 @@ class StagedOutput:
         Final output folder (checked with :func:`prepare_output`).
     overwrite : bool
         Replace existing results.
+    inputs : sequence of path-like
+        The command's input files (``out`` must not be the folder of one).
+    replace : bool
+        This stage holds all the results of the run: files that the previous
+        run wrote (listed in :data:`MANIFEST`) and this one did not are
+        removed on success, so results of two runs are never mixed.
+    keep : sequence of path-like
+        Files never removed (the command's inputs when they may lie in ``out``).
 
     Notes
     -----
@@ -132,8 +140,11 @@ class StagedOutput:
     is left as it was.
     """
 
-    def __init__(self, out, *, overwrite: bool = False, inputs=()):
+    def __init__(self, out, *, overwrite: bool = False, inputs=(), replace: bool = False,
+                 keep=()):
         self.out = prepare_output(out, overwrite=overwrite, inputs=inputs)
+        self.replace = replace
+        self.keep = {Path(p).expanduser().resolve() for p in (*inputs, *keep) if p is not None}
         self.stage: Path | None = None
 
     def __enter__(self) -> Path:
@@ -156,11 +167,17 @@ class StagedOutput:
             self.out.mkdir(parents=True, exist_ok=True)
             written = sorted(str(p.relative_to(stage)) for p in stage.rglob("*")
                              if not p.is_dir())
-            # results of the previous run that this run did not write would be mixed in
-            # with the new ones (e.g. an old normalized.csv): remove them, and only them
-            for rel in _manifest(self.out):
-                if rel not in written and ".." not in Path(rel).parts:
-                    (self.out / rel).unlink(missing_ok=True)
+            previous = _manifest(self.out)
+            if self.replace:
+                # results of the previous run that this run did not write would be mixed
+                # in with the new ones (e.g. an old normalized.csv): remove them, only them
+                for rel in previous:
+                    stale = self.out / rel
+                    if (rel not in written and ".." not in Path(rel).parts
+                            and stale.resolve() not in self.keep):
+                        stale.unlink(missing_ok=True)
+            else:      # one of several stages of one run (batch, demo): add to the list
+                written = sorted(set(written) | set(previous))
             for item in sorted(stage.rglob("*")):
                 rel = item.relative_to(stage)
                 dest = self.out / rel

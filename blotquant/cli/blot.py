@@ -105,7 +105,8 @@ def run(args) -> int:
     if args.image2 is None and control_rows is not None:
         raise ParameterError("--control-rows needs a second (loading-control) image")
     staged = _output.StagedOutput(args.out, overwrite=args.overwrite,
-                                  inputs=[args.image, args.image2, args.corrections])
+                                  inputs=[args.image, args.image2, args.corrections],
+                                  replace=True)
 
     img = _read_blot(args.image)
     # a review sidecar (napari) wins: its parameters and geometry, exactly as reviewed

@@ -130,7 +130,8 @@ def run(args) -> int:
                                  "features without geometry are ignored); export the "
                                  "annotations from QuPath as polygons", path=args.roi)
     staged = _output.StagedOutput(args.out, overwrite=args.overwrite,
-                                  inputs=[args.image, args.roi, args.corrections])
+                                  inputs=[args.image, args.roi, args.corrections],
+                                  replace=True)
 
     image = read_image(args.image, mode="rgb")
     # a review sidecar (napari) wins: its parameters, regions and slide level, as reviewed

@@ -584,15 +584,51 @@ def test_stats_non_numeric_ic50_and_too_few_points(tmp_path, capsys):
     _fails(capsys, ["stats", "correlate", lv, ic, "--out", out], "only 2 sample(s)")
     plate = tmp_path / "plate.csv"
     p = simulate_mtt_plate({"A": 0.5}, seed=1)
-    p[p["cell_line"] != "A"].to_csv(plate, index=False)
-    small = pd.concat([p[p["cell_line"] != "A"],
-                       p[(p["cell_line"] == "A") & (p["dose"] <= p["dose"].median())].head(2)])
+    a = p[p["cell_line"] == "A"]
+    two = sorted(a.loc[a["dose"] > 0, "dose"].unique())[:2]     # 2 doses: no 4PL curve
+    small = pd.concat([p[p["cell_line"] != "A"], a[a["dose"].isin([0.0, *two])]])
     small.to_csv(plate, index=False)
     rc, _, err = _run(capsys, ["stats", "mtt", plate, "--out", out])
     assert "Traceback" not in err and rc != 0, err
     if rc == 3:   # fit failed: reported in the table, no IC50 made up
         ic50 = pd.read_csv(out / "ic50.csv")
-        assert ic50["ic50"].isna().all()
+        assert ic50["ic50"].isna().all() and "fit-failed" in ic50["flags"].iloc[0]
     else:
         assert rc == 1 and len(err.strip().splitlines()) == 1
         _no_output(out)
+
+
+def test_ihc_overwrite_leaves_no_overlay_of_the_previous_image(files, tmp_path, capsys):
+    _, f = files
+    other = tmp_path / "other.png"
+    other.write_bytes(f["ihc"].read_bytes())
+    out = tmp_path / "out"
+    assert _run(capsys, ["ihc", other, "--out", out, "--mode", "pixel"])[0] == 0
+    assert (out / "other_overlay.png").is_file()
+    assert _run(capsys, ["ihc", f["ihc"], "--out", out, "--mode", "pixel", "--overwrite"])[0] == 0
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names == ["cells.csv", "ihc_figure.png", "ihc_overlay.png", "params.json",
+                     "summary.csv"], names
+    assert pd.read_csv(out / "summary.csv")["image"].tolist() == ["ihc.png"]
+
+
+def test_level_on_an_image_without_pyramid(files, tmp_path, capsys):
+    _, f = files
+    out = tmp_path / "out"
+    _fails(capsys, ["ihc", f["ihc"], "--out", out, "--level", "2"], "--level 2",
+           "1 pyramid level", "ihc.png")
+    _no_output(out)
+    assert _run(capsys, ["ihc", f["ihc"], "--out", out, "--level", "0", "--mode", "pixel"])[0] == 0
+
+
+def test_real_entry_point_prints_one_line(bad, tmp_path):
+    """``python -m blotquant`` (not just main()): exit 1, one stderr line, no traceback."""
+    import subprocess
+    import sys
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "blotquant", "blot", str(bad["trunc.tif"]),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "trunc.tif" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    _no_output(out)
