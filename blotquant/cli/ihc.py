@@ -148,6 +148,8 @@ def run(args) -> int:
         if err.path is None:   # the core does not know the file: name it
             raise type(err)(err.problem, path=args.image) from None
         raise
+    from ..batch.worker import require_scored
+    require_scored(res, args.image)
     stem = Path(args.image).stem
     rgb8, _ = prepare_rgb(scored)
     with staged as out:

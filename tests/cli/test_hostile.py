@@ -632,3 +632,37 @@ def test_real_entry_point_prints_one_line(bad, tmp_path):
     assert proc.stderr.count("\n") == 1 and "trunc.tif" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     _no_output(out)
+
+
+@pytest.mark.parametrize("mode", ["cell", "pixel"])
+def test_ihc_glass_or_transparent_scores_nothing(mode, tmp_path, capsys):
+    """No tissue: an error, never Allred 0 / IRS 0 ("negative") from n = 0."""
+    glass = tmp_path / "glass.png"
+    cv2.imwrite(str(glass), np.full((150, 150, 3), 248, np.uint8))
+    clear = tmp_path / "clear.png"
+    cv2.imwrite(str(clear), np.zeros((150, 150, 4), np.uint8))
+    for p in (glass, clear):
+        out = tmp_path / f"out_{p.stem}"
+        _fails(capsys, ["ihc", p, "--out", out, "--mode", mode], p.name, "nothing was scored")
+        _no_output(out)
+
+
+def test_batch_into_its_own_image_folder_and_a_bad_file_among_good(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    tifffile.imwrite(src / "b.tif", make_blot(4, shape=(140, 300), n_lanes=5).image)
+    (src / "bad.tif").write_bytes((src / "b.tif").read_bytes()[:3000])
+    cv2.imwrite(str(src / "glass.png"), np.full((120, 120, 3), (250, 240, 245), np.uint8))
+    for out in (src, tmp_path):
+        _fails(capsys, _batch(src, "--out", out), "src", "own folder", "--out")
+    assert sorted(p.name for p in src.iterdir()) == ["b.tif", "bad.tif", "glass.png"]
+    out = tmp_path / "out"
+    rc, _, err = _run(capsys, _batch(src, "--out", out, "--mode", "pixel"))
+    assert rc == 3 and "Traceback" not in err, err
+    errors = pd.read_csv(out / "errors.csv")
+    assert sorted(errors["file"].map(lambda s: os.path.basename(str(s)))) == ["bad.tif",
+                                                                             "glass.png"]
+    text = " ".join(errors.astype(str).agg(" ".join, axis=1))
+    assert "truncated" in text and "nothing was scored" in text
+    assert len(pd.read_csv(out / "lanes.csv")) == 5
+    assert not (out / "ihc_regions.csv").exists() or len(pd.read_csv(out / "ihc_regions.csv")) == 0
