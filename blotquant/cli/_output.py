@@ -6,7 +6,11 @@ is a file, that cannot be created, or that already holds results (unless
 :class:`StagedOutput` gives the command a hidden staging folder beside the
 target; only when the command succeeds are its files moved into place, so a
 run that fails late leaves the previous results (or nothing) behind, never a
-partial mix.
+partial mix.  The files a run wrote are listed in the hidden
+:data:`MANIFEST`; a stage made with ``replace=True`` (``blot``, ``ihc``)
+removes the previous run's results that it did not write again, so
+``--overwrite`` never leaves an old ``normalized.csv`` beside new bands.  An
+``--out`` that is the folder of an input image is refused.
 
 Examples
 --------
@@ -14,8 +18,8 @@ Examples
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> with StagedOutput(root / "res") as out:
 ...     _ = (out / "bands.csv").write_text("lane,volume\\n")
->>> sorted(p.name for p in (root / "res").iterdir())
-['bands.csv']
+>>> sorted(p.name for p in (root / "res").iterdir())   # + the list of results written
+['.blotquant-results', 'bands.csv']
 >>> prepare_output(root / "res")
 Traceback (most recent call last):
 ...
@@ -32,7 +36,8 @@ from pathlib import Path
 
 from ..errors import OutputError
 
-__all__ = ["add_output_arguments", "prepare_output", "StagedOutput", "SIDECAR_SUFFIX"]
+__all__ = ["add_output_arguments", "prepare_output", "StagedOutput", "SIDECAR_SUFFIX",
+           "MANIFEST"]
 
 #: File name ending of review sidecars (see :mod:`blotquant.corrections`).
 SIDECAR_SUFFIX = ".blotquant.json"
