@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float, nonneg_int,
+from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float,
                               open_fraction,
                               optional, param, positive_float, positive_int, fraction)
 from .background import BACKGROUND_METHODS
