@@ -211,6 +211,9 @@ def read_json(path: str | os.PathLike, *, what: str = "JSON file",
         text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
         raise error(f"cannot read {what}: {err.strerror}", path=path) from None
+    except UnicodeDecodeError as err:
+        raise error(f"{what} is not UTF-8 text (byte {err.start}), so not JSON: "
+                    "export it again as JSON", path=path) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

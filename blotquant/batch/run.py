@@ -460,6 +460,13 @@ def load_sheet(source: str | os.PathLike, *, sheet: str | os.PathLike | None = N
         df = read_sample_sheet(source)
     elif source.is_dir():
         base = source
+        if out_dir is not None:
+            o, src = Path(out_dir).expanduser().resolve(), source.resolve()
+            if o == src or o in src.parents:
+                # its images would be skipped as the batch's own output: say so
+                raise OutputError(f"the output folder {out_dir} is (or holds) the image "
+                                  "folder: results must go to their own folder; choose "
+                                  "another --out", path=source)
         df = discover_images(source, recursive=recursive, exclude=out_dir)
     elif source.is_file():
         raise ParameterError("give a folder of images or a .csv sample sheet", path=source)

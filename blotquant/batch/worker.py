@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from ..blot.params import BlotParams
+from ..errors import AnalysisError
 from ..blot.quantify import inputs_hash, quantify_blot
 from ..ihc.params import IHCParams
 from ..ihc.score import prepare_rgb, score_ihc
@@ -283,6 +284,27 @@ def _run_blot(task, img, out: Path, info: dict):
     return res, dict(bands=bands, lanes=lanes), data
 
 
+def require_scored(res, path) -> None:
+    """Refuse an IHC result that scored nothing (n = 0 in every region).
+
+    Its Allred and IRS would read 0 ("negative") for an image without tissue or
+    cells (glass, a fully transparent export, a wrong --tissue-threshold).
+
+    Raises
+    ------
+    AnalysisError
+        Naming ``path``.
+    """
+    summary = res.summary
+    if len(summary) and (pd.to_numeric(summary["n"], errors="coerce").fillna(0) > 0).any():
+        return
+    mode = str(res.params.get("mode", "cell"))
+    what = "cells" if mode == "cell" else "tissue pixels"
+    raise AnalysisError(f"nothing was scored: no {what} found in any region (n = 0), so "
+                        "no H-score, Allred or IRS; check that this is an H-DAB image with "
+                        "tissue, or lower --tissue-threshold, or use --no-tissue", path=path)
+
+
 def _run_ihc(task, img, out: Path, info: dict):
     review = _review(task, img, "ihc", info)
     if review is not None:  # the reviewed level of a slide, regions in its pixels
@@ -291,6 +313,7 @@ def _run_ihc(task, img, out: Path, info: dict):
         scored, kw = img, {"params": IHCParams.from_mapping(task["ihc_params"])}
     # the engine takes the Image itself: pixel size, RGBA compositing, 16-bit scaling
     res = score_ihc(scored, image_name=task["name"], **kw)
+    require_scored(res, task["file"])
     write_table(res.summary, out / "ihc_regions.csv")
     cells = res.cells if res.cells is not None else pd.DataFrame()
     write_table(cells, out / "ihc_cells.csv")

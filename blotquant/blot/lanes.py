@@ -549,7 +549,9 @@ def _grid_fit(found_c, found_p, n: int, width: float, spacing: float):
     gaps = np.diff(fc)
     base = float(gaps.min()) if len(gaps) else float(spacing)
     pitch = None
-    for k in (1, 2):
+    # three or more lanes found at one regular spacing: that spacing is the pitch
+    regular = len(gaps) >= 2 and np.all(np.abs(gaps / base - 1) < 0.2)
+    for k in ((1,) if regular else (1, 2)):
         p = base / k
         if n * p > 1.02 * width or p <= 0:
             continue

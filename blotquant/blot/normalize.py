@@ -551,6 +551,12 @@ def pair_blots(target_result: BlotResult | pd.DataFrame,
     t_lanes = _lanes_of(target, tb)
     t_image = str(tb["image"].iloc[0]) if "image" in tb.columns else "image"
     ref_pos = int(P.reference_lane)
+    per_strip = t_lanes.groupby("strip")["lane"].nunique()
+    if len(per_strip) and ref_pos > int(per_strip.min()):
+        counts_txt = ",".join(str(int(n)) for n in per_strip.to_numpy())
+        raise ParameterError(f"reference_lane: lane {ref_pos} does not exist, the image has "
+                             f"{counts_txt} lane(s) per strip; give a lane from 1 to "
+                             f"{int(per_strip.min())}")
     t_rows = _row_order(tb)
     if P.target is not None and P.target not in t_rows:
         raise ParameterError(f"target row {P.target!r} not found; rows are {t_rows}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float, nonneg_int,
+from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float,
                               open_fraction,
                               optional, param, positive_float, positive_int, fraction)
 from ..provenance import params_hash
@@ -121,7 +121,7 @@ class BlotParams(Params):
     min_row_strength: float = param(0.1, "rows weaker than this fraction of their strip's "
                                     "strongest row are dropped", check=fraction,
                                     group="bands")
-    border_width: int = param(3, "ring width of the 'border' background", check=nonneg_int,
+    border_width: int = param(3, "ring width of the 'border' background", check=positive_int,
                               unit="px", group="background")
     ladder: object = param("auto", "ladder lane detection: auto, true or false", check=_ladder,
                            group="lanes")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..blot.params import BlotParams
-from ..errors import ParameterError
+from ..errors import BlotquantError, InvalidImageError, ParameterError
 from . import _output, _sidecar
 
 HELP = "quantify a western blot image"
@@ -69,9 +69,31 @@ def _pairing(res, res2, model: BlotParams):
     return pair_blots(res, res2, model)
 
 
-def run(args) -> int:
-    from ..blot import quantify_blot
+def _read_blot(path):
+    """Read a blot image; an IHC-like colour field is refused (it has no gray bands)."""
+    from ..batch.worker import decide_kind
     from ..io import read_image
+    img = read_image(path)
+    if decide_kind(img) == "ihc":
+        raise InvalidImageError("is a colour image whose channels differ (an IHC / "
+                                "brightfield stain?), not a blot: score it with "
+                                "'blotquant ihc', or save the blot scan as grayscale",
+                                path=path)
+    return img
+
+
+def _quantify(img, path, **kw):
+    """:func:`quantify_blot`; an error of the core that names no file names this one."""
+    from ..blot import quantify_blot
+    try:
+        return quantify_blot(img, image_name=Path(path).name, **kw)
+    except BlotquantError as err:
+        if err.path is None:
+            raise type(err)(err.problem, path=path) from None
+        raise
+
+
+def run(args) -> int:
     from ..report.blot_qc import blot_qc_figure
     from ..tables import write_json, write_table
 
@@ -82,23 +104,25 @@ def run(args) -> int:
         control_rows = BlotParams(rows=args.control_rows).rows
     if args.image2 is None and control_rows is not None:
         raise ParameterError("--control-rows needs a second (loading-control) image")
-    staged = _output.StagedOutput(args.out, overwrite=args.overwrite)
+    staged = _output.StagedOutput(args.out, overwrite=args.overwrite,
+                                  inputs=[args.image, args.image2, args.corrections],
+                                  replace=True)
 
-    img = read_image(args.image)
+    img = _read_blot(args.image)
     # a review sidecar (napari) wins: its parameters and geometry, exactly as reviewed
     review, sidecar = _sidecar.find_review(args, img, args.image, "blot")
     kw = review.kwargs() if review is not None else {"params": model}
-    res = quantify_blot(img, image_name=Path(args.image).name, **kw)
+    res = _quantify(img, args.image, **kw)
     res2 = sidecar2 = None
     if args.image2:
-        img2 = read_image(args.image2)
+        img2 = _read_blot(args.image2)
         crows = control_rows or ((model.control,) if model.control else None)
         review2, sidecar2 = _sidecar.find_review(
             argparse.Namespace(out=args.out, corrections=None,
                                no_corrections=args.no_corrections),
             img2, args.image2, "blot")
         kw2 = review2.kwargs() if review2 is not None else {"params": model.replace(rows=crows)}
-        res2 = quantify_blot(img2, image_name=Path(args.image2).name, **kw2)
+        res2 = _quantify(img2, args.image2, **kw2)
     pairing = _pairing(res, res2, model)
     norm = pairing.table if pairing is not None else None
 

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 
-from ..errors import ParameterError
+from ..errors import BlotquantError, ParameterError
 from ..ihc.params import IHCParams
 from . import _output, _sidecar
 
@@ -90,6 +90,28 @@ def _read_stains(spec: str):
         raise ParameterError(err.problem, path=path) from None
 
 
+def _level(image, level, path, regions):
+    """The pyramid level ``--level`` asks for (the image itself for None / 0)."""
+    if level is None or level == 0:
+        return image
+    n = len(image.levels)
+    if level >= n:
+        raise ParameterError(f"--level {level}: this image has {n} pyramid level(s) "
+                             f"(0-{n - 1})", path=path)
+    if regions is not None:
+        raise ParameterError(f"--level {level} with --roi: regions are in level-0 pixels; "
+                             "score level 0, or review the level in napari")
+    import numpy as np
+    from ..image import Image
+    data = np.asarray(image.levels[level])
+    ds = float(image.levels[0].shape[0]) / float(data.shape[0])
+    md = image.metadata
+    changes = {"shape": tuple(data.shape)}
+    if md.pixel_size_um is not None:
+        changes["pixel_size_um"] = tuple(p * ds for p in md.pixel_size_um)
+    return Image(data, md.replace(**changes))
+
+
 def run(args) -> int:
     from ..io import read_image
     from ..ihc import score_ihc
@@ -103,7 +125,13 @@ def run(args) -> int:
     if args.roi:
         from ..ihc.regions import read_geojson
         regions = read_geojson(args.roi)
-    staged = _output.StagedOutput(args.out, overwrite=args.overwrite)
+        if not regions:   # scoring the whole image instead would look like an answer
+            raise ParameterError("no polygon region in this GeoJSON file (points, lines and "
+                                 "features without geometry are ignored); export the "
+                                 "annotations from QuPath as polygons", path=args.roi)
+    staged = _output.StagedOutput(args.out, overwrite=args.overwrite,
+                                  inputs=[args.image, args.roi, args.corrections],
+                                  replace=True)
 
     image = read_image(args.image, mode="rgb")
     # a review sidecar (napari) wins: its parameters, regions and slide level, as reviewed
@@ -111,15 +139,17 @@ def run(args) -> int:
     if review is not None:
         scored, kw = review.prepare(image)
     else:
-        scored, kw = image, {"params": model}
+        scored, kw = _level(image, model.level, args.image, regions), {"params": model}
         if regions is not None:
             kw["regions"] = regions
     try:
         res = score_ihc(scored, image_name=Path(args.image).name, **kw)
-    except ParameterError as err:
-        if err.path is None:
-            raise ParameterError(err.problem, path=args.image) from None
+    except BlotquantError as err:
+        if err.path is None:   # the core does not know the file: name it
+            raise type(err)(err.problem, path=args.image) from None
         raise
+    from ..batch.worker import require_scored
+    require_scored(res, args.image)
     stem = Path(args.image).stem
     rgb8, _ = prepare_rgb(scored)
     with staged as out:

@@ -72,6 +72,21 @@ def _need(df: pd.DataFrame, cols, path, option: str) -> None:
                              f"{', '.join(map(str, df.columns))}", path=path)
 
 
+def _numbers(df: pd.DataFrame, col, path, option: str) -> None:
+    """Refuse text in a number column (e.g. IC50 ``>10``): it would silently drop the rows."""
+    raw = df[col]
+    if pd.api.types.is_numeric_dtype(raw):
+        return
+    text = raw.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    bad = text[pd.to_numeric(text, errors="coerce").isna()]
+    if len(bad):
+        shown = ", ".join(repr(v) for v in bad.unique()[:4])
+        raise ParameterError(f"column {col!r} (see {option}) must hold numbers, found {shown} "
+                             f"in {len(bad)} row(s); give numbers (an empty cell for a "
+                             "missing value)", path=path)
+
+
 def _finite(value: float, option: str) -> float:
     if not math.isfinite(value):
         raise ParameterError(f"{option} must be a finite number, got {value}")
@@ -185,6 +200,8 @@ def run_correlate(args) -> int:
     lv, ic = read_any_table(args.levels), read_any_table(args.ic50)
     _need(lv, [args.key, args.level_col], args.levels, "--key / --level-col")
     _need(ic, [args.ic50_key, args.ic50_col], args.ic50, "--ic50-key / --ic50-col")
+    _numbers(lv, args.level_col, args.levels, "--level-col")
+    _numbers(ic, args.ic50_col, args.ic50, "--ic50-col")
     res = biomarker_vs_sensitivity(lv, ic, level_col=args.level_col, ic50_col=args.ic50_col,
                                    key=args.key, ic50_key=args.ic50_key,
                                    log_ic50=not args.linear_ic50, aggregate=args.aggregate)
@@ -215,6 +232,7 @@ def run_fisher(args) -> int:
     staged = StagedOutput(args.out, overwrite=args.overwrite)
     scores, clinical = read_any_table(args.scores), read_any_table(args.clinical)
     _need(scores, [args.key, args.score_col], args.scores, "--key / --score-col")
+    _numbers(scores, args.score_col, args.scores, "--score-col")
     _need(clinical, [args.clinical_key, args.group_col], args.clinical,
           "--clinical-key / --group-col")
     res = cohort_vs_clinical(scores, clinical, cutoff=args.cutoff, group_col=args.group_col,
@@ -277,6 +295,7 @@ def run_replicates(args) -> int:
     table = read_any_table(args.table)
     _need(table, [args.value, *by] + ([args.replicate] if args.replicate else []),
           args.table, "--value / --by / --replicate")
+    _numbers(table, args.value, args.table, "--value")
     s = summarize_replicates(table, args.value, by, replicate=args.replicate)
     name = f"replicates_{args.value}.csv"
     with staged as out:

@@ -91,7 +91,12 @@ def normalize_vector(v: ArrayLike) -> np.ndarray:
     >>> normalize_vector([3, 4, 0])
     array([0.6, 0.8, 0. ])
     """
-    v = np.asarray(v, dtype=np.float64)
+    try:
+        v = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"stain vector {v!r} is not three numbers (R, G, B)") from None
+    if v.shape != (3,):
+        raise ParameterError(f"stain vector {v.tolist()} is not three numbers (R, G, B)")
     n = np.linalg.norm(v)
     if not np.isfinite(n) or n <= 0:
         raise ParameterError(f"stain vector {v.tolist()} has zero or invalid length")
@@ -198,7 +203,11 @@ def as_stain_matrix(stains: Any = "default") -> np.ndarray:
         if h is None or d is None:
             raise ParameterError("stain dict needs 'hematoxylin' and 'dab' vectors")
         return stain_matrix(h, d, keys.get("residual"))
-    arr = np.asarray(stains, dtype=np.float64)
+    try:
+        arr = np.asarray(stains, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError("stain matrix must be 2 or 3 rows of three numbers (R, G, B), "
+                             f"got {stains!r}") from None
     if arr.shape == (2, 3):
         return stain_matrix(arr[0], arr[1])
     if arr.shape == (3, 3):

@@ -134,7 +134,15 @@ def _mapping(value):
 
 
 def _thresholds(value):
-    return number_tuple((1, 3), increasing=True)(value)
+    # a threshold at or below 0 calls every pixel positive: never a DAB OD cut-off
+    return number_tuple((1, 3), increasing=True, positive=True)(value)
+
+
+def _percent(value):
+    v = nonneg_float(value)
+    if v > 100:
+        raise ValueError(f"must be a percentage between 0 and 100, got {value!r}")
+    return v
 
 
 @dataclass(frozen=True)
@@ -283,7 +291,7 @@ class IHCParams(Params):
     exclude_classes: tuple = param(DEFAULT_EXCLUDE_CLASSES, "region classes that exclude",
                                    check=names, metavar="NAMES")
     min_positive_pct: float = param(0.0, "Allred: % positive below this scores 0",
-                                    check=nonneg_float, unit="%")
+                                    check=_percent, unit="%")
     stain_estimation: object = param(None, "keyword arguments of estimate_stains",
                                      check=_mapping, cli=False)
     level: object = param(None, "slide pyramid level to score (default: from "

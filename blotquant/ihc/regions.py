@@ -31,7 +31,7 @@ import os
 from dataclasses import dataclass, field
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Union
 
 import numpy as np
 from skimage.draw import polygon as draw_polygon

@@ -167,6 +167,12 @@ def read_jpeg(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> 
     """
     shape, bits, size = _jpeg_header(path, raw)
     check_pixels(path, shape, 1, max_pixels)
+    # libjpeg decodes a truncated file without complaint (the missing part comes out
+    # flat gray): the end-of-image marker must follow the last scan
+    if raw.rfind(b"\xff\xd9") < raw.rfind(b"\xff\xda"):
+        raise ImageReadError("this JPEG file is truncated (no end-of-image marker after "
+                             "its last scan); copy the file again from its source",
+                             path=path)
     data = _decode(path, imagecodecs.jpeg_decode, raw, "JPEG")
     if data.ndim == 3 and data.shape[-1] == 4:
         raise UnsupportedImageError("CMYK JPEG is not supported; save the image as RGB or "

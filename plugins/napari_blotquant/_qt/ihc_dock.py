@@ -133,7 +133,7 @@ class IHCReviewWidget(ReviewDock):
         for v, name in zip(IHCParams.defaults()["thresholds"], ("1+", "2+", "3+")):
             s = QDoubleSpinBox()
             s.setDecimals(3)
-            s.setRange(0.0, MAX_OD)
+            s.setRange(0.001, MAX_OD)  # the model requires positive thresholds
             s.setSingleStep(0.02)
             s.setValue(v)
             s.setToolTip(f"{spec.help}: DAB optical density from which a cell/pixel is {name}")
