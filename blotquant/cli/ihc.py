@@ -51,6 +51,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-tissue", action="store_true",
                    help="score every pixel (no tissue detection)")
     _sidecar.add_arguments(p)
+    from ._slide import add_slide_arguments
+    add_slide_arguments(p)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
                    help="table format")
     p.set_defaults(func=run)
@@ -94,6 +96,12 @@ def run(args) -> int:
               measure=args.measure, tissue=not args.no_tissue)
     corr_kw, sidecar = _sidecar.sidecar_kwargs(args, image, args.image, "ihc")
     kw.update(corr_kw)
+    from . import _slide
+    if _slide.is_slide(image):
+        from ..ihc.score import resolve_params
+        regs = kw.pop("regions", None)
+        return _slide.run_slide(args, image, resolve_params(None, kw), regions=regs,
+                                sidecar=sidecar)
     try:
         res = score_ihc(image, image_name=Path(args.image).name, **kw)
     except ParameterError as err:

@@ -145,11 +145,13 @@ def class_map_thumbnail(class_map, shape) -> np.ndarray:
     ri = np.minimum(((np.arange(h) + 0.5) * H / h).astype(np.intp), H - 1)
     ci = np.minimum(((np.arange(w) + 0.5) * W / w).astype(np.intp), W - 1)
     out = np.empty((h, w), np.uint8)
-    step = max(1, 4096 * 4096 // max(W, 1))
-    for a in range(0, h, max(1, step)):
-        rows = ri[a:a + step]
-        for j, r in enumerate(rows):
-            out[a + j] = np.asarray(class_map[int(r), :])[ci]
+    chunks = getattr(class_map, "chunks", None)
+    band = int(chunks[0]) if chunks else 512
+    for a in range(0, H, band):                 # one band of source rows at a time
+        sel = np.flatnonzero((ri >= a) & (ri < a + band))
+        if sel.size:
+            blk = np.asarray(class_map[a:min(H, a + band), :])
+            out[sel] = blk[ri[sel] - a][:, ci]
     return out
 
 
