@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,7 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             raise
         finally:
             bar.close()
+        t_write = time.perf_counter()
         fmt = getattr(args, "format", "csv") or "csv"
         written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
                    write_cells_parquet(res.cells, stage / "cells.parquet"),
@@ -160,7 +162,7 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
         p.update({"image": str(args.image), "roi": getattr(args, "roi", None),
                   "corrections": sidecar, "image_metadata": image.metadata.as_dict(),
                   "execution": {k: (str(v) if v is not None else None) for k, v in opts.items()},
-                  "timing": res.timing})
+                  "timing": {**res.timing, "write_s": time.perf_counter() - t_write}})
         written.append(write_json(p, stage / "params.json"))
         for f in written:                  # all or nothing: move into place at the very end
             os.replace(f, out / Path(f).name)

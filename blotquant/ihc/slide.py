@@ -79,7 +79,7 @@ __all__ = ["score_slide", "score_slides", "SlideJob", "SlideResult", "SlideProgr
 #: Default tile edge (px) of the scored level; an execution setting, not a parameter.
 DEFAULT_TILE_SIZE = 2048
 #: Longest side (px) of the pyramid level used for tissue and the white point.
-TISSUE_MAX_SIDE = 4096
+TISSUE_MAX_SIDE = 2048
 #: Sample tiles used to estimate stain vectors and chroma subsampling.
 SAMPLE_TILES = 8
 SAMPLE_SIDE = 512
@@ -294,7 +294,11 @@ def coarse_window(coarse: np.ndarray, level_shape, r0: int, r1: int, c0: int,
     """
     ri = _index_map(level_shape[0], coarse.shape[0], r0, r1)
     ci = _index_map(level_shape[1], coarse.shape[1], c0, c1)
-    return coarse[np.ix_(ri, ci)]
+    a, c = int(ri[0]), int(ci[0])
+    crop = coarse[a:int(ri[-1]) + 1, c:int(ci[-1]) + 1]
+    if crop.all() or not crop.any():
+        return np.full((r1 - r0, c1 - c0), bool(crop.flat[0]))
+    return crop.take(ri - a, axis=0).take(ci - c, axis=1)
 
 
 def cell_halo_px(cell, pixel_size_um) -> int:
@@ -386,7 +390,7 @@ _LUT_LOCK = threading.Lock()
 
 
 def _colour_lut(dab_w, white_point, thresholds, tissue_threshold):
-    """Class code (0 glass, 1..4) and DAB OD of every 24-bit colour ``r | g<<8 | b<<16``.
+    """Class code (0 glass, 1..4) of every 24-bit colour ``r | g<<8 | b<<16`` (16 MB).
 
     Built with the float32 operations of ``weighted_od_rows`` (``(R + G) + B``
     of per-channel tables) and of ``intensity_classes``, so the classes are
@@ -401,21 +405,19 @@ def _colour_lut(dab_w, white_point, thresholds, tissue_threshold):
         ld = [t.ravel() for t in weighted_luts(dab_w, white_point)]
         ls = [t.ravel() for t in weighted_luts((1.0, 1.0, 1.0), white_point)]
         code = np.empty((256, 256, 256), np.uint8)       # [b, g, r]
-        dab = np.empty((256, 256, 256), np.float32)
         thr = [np.float32(t) for t in thresholds]
         tt = np.float32(tissue_threshold) if tissue_threshold is not None else None
         rg_d = ld[0][None, :] + ld[1][:, None]           # [g, r]
         rg_s = ls[0][None, :] + ls[1][:, None]
         for b in range(256):
             d = rg_d + ld[2][b]
-            dab[b] = d
             c = np.ones(d.shape, np.uint8)
             for t in thr:
                 c += d >= t
             if tt is not None:
                 c *= (rg_s + ls[2][b]) >= tt
             code[b] = c
-        hit = (code.reshape(-1), dab.reshape(-1))
+        hit = code.reshape(-1)
         if len(_LUT_CACHE) > 2:
             _LUT_CACHE.clear()
         _LUT_CACHE[key] = hit
@@ -496,8 +498,10 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
 def _pixel_tile(ctx, spec, read_window):
     r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
     rgb = read_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx))
-    code_lut, dab_lut = _colour_lut(np.linalg.inv(ctx.stains)[:, 1], ctx.white_point,
-                                    ctx.thresholds, ctx.tissue_threshold if ctx.fine else None)
+    dab_w = np.linalg.inv(ctx.stains)[:, 1]
+    code_lut = _colour_lut(dab_w, ctx.white_point, ctx.thresholds,
+                           ctx.tissue_threshold if ctx.fine else None)
+    dab_lut = [t.ravel() for t in weighted_luts(dab_w, ctx.white_point)]
     idx = _colour_index(rgb)
     cls = np.take(code_lut, idx)
     if ctx.tissue:
@@ -508,7 +512,7 @@ def _pixel_tile(ctx, spec, read_window):
     union = _union(masks, cls.shape)
     if union is not None:
         cls *= union.view(np.uint8)
-    dab = np.take(dab_lut, idx) if ctx.need_dab else None
+    chans = cv2.split(rgb) if ctx.need_dab else None
     rows = {}
     for name, m in masks.items():
         if m is False:
@@ -518,9 +522,13 @@ def _pixel_tile(ctx, spec, read_window):
         hist = cv2.calcHist([cls], [0], mk, [5], [0, 5]).ravel().astype(np.int64)
         n = int(hist[1:].sum())
         s = 0.0
-        if dab is not None and n:
+        if chans is not None and n:
+            # sum of DAB OD over scored pixels = sum over channels of histogram x table
             scored = (cls > 0) if mk is None else ((cls > 0) & m)
-            s = float(cv2.mean(dab, mask=scored.view(np.uint8))[0]) * n
+            sm = scored.view(np.uint8)
+            for ch, tab in zip(chans, dab_lut):
+                h = cv2.calcHist([ch], [0], sm, [256], [0, 256]).ravel()
+                s += float(h.astype(np.float64) @ tab.astype(np.float64))
         area = cls.size if m is None else int(np.count_nonzero(m))
         rows[name] = (hist, s, area)
     _write_sink(ctx, spec, cls)
@@ -737,7 +745,6 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
     incl_boxes = [_bbox(r) for r in regs_level if r.kind == "include"]
 
     specs, rest = [], {}
-    ccum = np.pad(np.cumsum(np.cumsum(coarse, 0, dtype=np.int64), 1), ((1, 0), (1, 0)))
     k = 0
     for r0 in range(0, H, ts):
         r1 = min(H, r0 + ts)
@@ -745,8 +752,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
             c1 = min(W, c0 + ts)
             ri = _index_map(H, coarse.shape[0], r0, r1)
             ci = _index_map(W, coarse.shape[1], c0, c1)
-            a, b, c, d = int(ri[0]), int(ri[-1]) + 1, int(ci[0]), int(ci[-1]) + 1
-            has_tissue = (ccum[b, d] - ccum[a, d] - ccum[b, c] + ccum[a, c]) > 0
+            has_tissue = bool(coarse[int(ri[0]):int(ri[-1]) + 1, int(ci[0]):int(ci[-1]) + 1].any())
             meets = not incl_boxes or any(bb[1] >= r0 and bb[0] <= r1 and bb[3] >= c0
                                           and bb[2] <= c1 for bb in incl_boxes)
             if has_tissue and meets:

@@ -43,6 +43,10 @@ __all__ = ["write_class_map_ome_tiff", "class_map_thumbnail", "write_slide_overl
 CLASS_MAP_COMPRESSION = "zlib"
 
 
+def _cargs(compression):
+    return {"level": 1} if compression in ("zlib", "deflate", "adobe_deflate") else None
+
+
 def _blocks(shape, tile):
     for r in range(0, shape[0], tile):
         for c in range(0, shape[1], tile):
@@ -124,11 +128,12 @@ def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int =
         with tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as w:
             w.write(_level_tiles(levels[0], shape, tile, 1), shape=shape, dtype=np.uint8,
                     tile=(tile, tile), compression=compression, subifds=n_sub,
+                    compressionargs=_cargs(compression),
                     photometric="minisblack", metadata=md)
             for lv in levels[1:]:
                 w.write(_level_tiles(lv, tuple(lv.shape), tile, 1), shape=tuple(lv.shape),
                         dtype=np.uint8, tile=(tile, tile), compression=compression,
-                        subfiletype=1, photometric="minisblack")
+                        compressionargs=_cargs(compression), subfiletype=1, photometric="minisblack")
     return path
 
 
