@@ -151,13 +151,14 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
                    write_cells_parquet(res.cells, stage / "cells.parquet"),
                    write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
         ps = res.params.get("pixel_size_used")
-        written.append(write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
-                                                pixel_size_um=ps))
+        cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
+                                           pixel_size_um=ps, workers=opts["workers"])
+        written.append(cm_path)
         from ..io._slide_tiles import read_window, slide_source
 
         src = slide_source(image, res.tissue_level)
         low = read_window(src, 0, src.shape[0], 0, src.shape[1])
-        written.append(write_slide_overlay(low, res.class_map, stage / f"{stem}_overlay.png"))
+        written.append(write_slide_overlay(low, cm_path, stage / f"{stem}_overlay.png"))
         p = dict(res.params)
         p.update({"image": str(args.image), "roi": getattr(args, "roi", None),
                   "corrections": sidecar, "image_metadata": image.metadata.as_dict(),

@@ -82,7 +82,7 @@ def _half(src, tile):
 
 def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int = 512,
                              min_side: int = 256, compression: str = CLASS_MAP_COMPRESSION,
-                             name: str = "blotquant classes") -> Path:
+                             name: str = "blotquant classes", workers: int | None = None) -> Path:
     """Write a uint8 class map as a tiled pyramidal OME-TIFF, tile by tile.
 
     Parameters
@@ -101,6 +101,8 @@ def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int =
         tifffile compression name.
     name : str
         OME image name.
+    workers : int, optional
+        Threads compressing tiles (default: tifffile's choice).
 
     Returns
     -------
@@ -128,12 +130,12 @@ def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int =
         with tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as w:
             w.write(_level_tiles(levels[0], shape, tile, 1), shape=shape, dtype=np.uint8,
                     tile=(tile, tile), compression=compression, subifds=n_sub,
-                    compressionargs=_cargs(compression),
+                    compressionargs=_cargs(compression), maxworkers=workers,
                     photometric="minisblack", metadata=md)
             for lv in levels[1:]:
                 w.write(_level_tiles(lv, tuple(lv.shape), tile, 1), shape=tuple(lv.shape),
                         dtype=np.uint8, tile=(tile, tile), compression=compression,
-                        compressionargs=_cargs(compression), subfiletype=1, photometric="minisblack")
+                        compressionargs=_cargs(compression), subfiletype=1, maxworkers=workers, photometric="minisblack")
     return path
 
 
@@ -167,8 +169,10 @@ def write_slide_overlay(rgb_lowres, class_map, path, *, regions=None) -> Path:
     ----------
     rgb_lowres : uint8 (rows, cols, 3)
         A low-resolution level of the slide.
-    class_map : 2-D array-like
-        The full class map (sampled to ``rgb_lowres``' shape) or one of that shape.
+    class_map : 2-D array-like or path
+        The class map (sampled to ``rgb_lowres``' shape), or the path of a
+        class-map OME-TIFF written by :func:`write_class_map_ome_tiff` (its
+        smallest level that is at least that large is read).
     path : path-like
     regions : dict name -> bool mask, optional
         Region outlines (masks of ``rgb_lowres``' shape).
@@ -180,9 +184,24 @@ def write_slide_overlay(rgb_lowres, class_map, path, *, regions=None) -> Path:
     from ..report.ihc_overlay import save_overlay
 
     rgb = np.asarray(rgb_lowres)[..., :3]
+    if isinstance(class_map, (str, os.PathLike)):      # a written class-map pyramid
+        class_map = _pyramid_level_at_least(class_map, rgb.shape[:2])
     cm = class_map if tuple(class_map.shape) == rgb.shape[:2] else \
         class_map_thumbnail(class_map, rgb.shape[:2])
     return save_overlay(rgb, np.asarray(cm), path, **({"regions": regions} if regions else {}))
+
+
+def _pyramid_level_at_least(path, shape) -> np.ndarray:
+    """The smallest level of a class-map OME-TIFF that is at least ``shape``."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as t:
+        levels = t.series[0].levels
+        pick = 0
+        for i, lv in enumerate(levels):
+            if lv.shape[0] >= shape[0] and lv.shape[1] >= shape[1]:
+                pick = i
+        return levels[pick].asarray()
 
 
 def write_cells_parquet(cells, path) -> Path:
