@@ -512,7 +512,6 @@ def _pixel_tile(ctx, spec, read_window):
     union = _union(masks, cls.shape)
     if union is not None:
         cls *= union.view(np.uint8)
-    chans = cv2.split(rgb) if ctx.need_dab else None
     rows = {}
     for name, m in masks.items():
         if m is False:
@@ -522,12 +521,12 @@ def _pixel_tile(ctx, spec, read_window):
         hist = cv2.calcHist([cls], [0], mk, [5], [0, 5]).ravel().astype(np.int64)
         n = int(hist[1:].sum())
         s = 0.0
-        if chans is not None and n:
+        if ctx.need_dab and n:
             # sum of DAB OD over scored pixels = sum over channels of histogram x table
             scored = (cls > 0) if mk is None else ((cls > 0) & m)
             sm = scored.view(np.uint8)
-            for ch, tab in zip(chans, dab_lut):
-                h = cv2.calcHist([ch], [0], sm, [256], [0, 256]).ravel()
+            for ch, tab in enumerate(dab_lut):
+                h = cv2.calcHist([rgb], [ch], sm, [256], [0, 256]).ravel()
                 s += float(h.astype(np.float64) @ tab.astype(np.float64))
         area = cls.size if m is None else int(np.count_nonzero(m))
         rows[name] = (hist, s, area)
