@@ -132,6 +132,9 @@ def read_image(path, *, mode: str = "auto", polarity: str = "auto",
     if not head:
         raise ImageReadError("the file is empty (0 bytes)", path=p)
     kind = sniff(head)
+    if kind is None and p.suffix.lower() in _openslide_suffixes():
+        from ._openslide import read_openslide
+        return read_openslide(p)
     if kind is None:
         hint = ""
         if p.suffix.lower() == ".1sc":
@@ -151,6 +154,11 @@ def read_image(path, *, mode: str = "auto", polarity: str = "auto",
         dec = {"png": _raster.read_png, "jpeg": _raster.read_jpeg,
                "bmp": _raster.read_bmp}[kind](p, raw, max_pixels)
     return finish(p, dec, mode, polarity)
+
+
+def _openslide_suffixes():
+    from ._openslide import OPENSLIDE_SUFFIXES
+    return OPENSLIDE_SUFFIXES
 
 
 def _read_all(p: Path) -> bytes:
