@@ -846,7 +846,9 @@ def _default_workers() -> int:
 
 
 def _run_local(tasks, scheduler, workers, on_done):
+    """dask.compute on our own pool, so an interrupt waits for the tiles in flight."""
     import dask
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
     from dask.callbacks import Callback
 
     keys = {t.key for t in tasks}
@@ -856,9 +858,21 @@ def _run_local(tasks, scheduler, workers, on_done):
             if key in keys:
                 on_done(result)
 
-    with _CB():
-        return list(dask.compute(*tasks, scheduler=scheduler, num_workers=workers,
-                                 optimize_graph=False))
+    pool = None
+    if scheduler == "threads":
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
+    elif scheduler == "processes":
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    kw = {"pool": pool} if pool is not None else {}
+    try:
+        with _CB():
+            return list(dask.compute(*tasks, scheduler=scheduler, num_workers=workers,
+                                     optimize_graph=False, **kw))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_distributed(plans, client, on_done):
@@ -898,7 +912,7 @@ def _client(scheduler):
     if isinstance(scheduler, Client):
         return scheduler, False
     try:
-        return Client(str(scheduler), timeout="20s"), True
+        return Client(str(scheduler), timeout="10s"), True
     except (OSError, TimeoutError) as err:
         raise ParameterError(f"cannot connect to the dask scheduler at {scheduler!r} "
                              f"({type(err).__name__}: {err}); start it first (dask scheduler) "
