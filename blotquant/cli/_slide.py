@@ -154,10 +154,9 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
         cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
                                            pixel_size_um=ps, workers=opts["workers"])
         written.append(cm_path)
-        from ..io._slide_tiles import read_window, slide_source
+        from ..ihc.slide import lowres_rgb
 
-        src = slide_source(image, res.tissue_level)
-        low = read_window(src, 0, src.shape[0], 0, src.shape[1])
+        low = lowres_rgb(image, res.tissue_level)
         written.append(write_slide_overlay(low, cm_path, stage / f"{stem}_overlay.png"))
         p = dict(res.params)
         p.update({"image": str(args.image), "roi": getattr(args, "roi", None),

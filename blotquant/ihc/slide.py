@@ -74,7 +74,7 @@ from .tissue import tissue_mask as detect_tissue
 
 __all__ = ["score_slide", "score_slides", "SlideJob", "SlideResult", "SlideProgress",
            "DEFAULT_TILE_SIZE", "TISSUE_MAX_SIDE", "choose_level", "fine_tissue",
-           "coarse_window", "cell_halo_px"]
+           "coarse_window", "cell_halo_px", "lowres_rgb"]
 
 #: Default tile edge (px) of the scored level; an execution setting, not a parameter.
 DEFAULT_TILE_SIZE = 2048
@@ -619,11 +619,28 @@ class _Plan:
     timing: dict
 
 
-def _read_level(image, k) -> np.ndarray:
+def lowres_rgb(image, k) -> np.ndarray:
+    """Level ``k`` as uint8 RGB, area-averaged band by band to <= TISSUE_MAX_SIDE px.
+
+    A slide without a small enough level (one huge tiled level) is read in
+    bands of rows, each reduced by the same integer factor, so the whole level
+    is never in memory.
+    """
     from ..io._slide_tiles import read_window, slide_source
 
     src = slide_source(image, k)
-    return read_window(src, 0, src.shape[0], 0, src.shape[1])
+    H, W = src.shape
+    f = max(1, math.ceil(max(H, W) / TISSUE_MAX_SIDE))
+    if f == 1:
+        return read_window(src, 0, H, 0, W)
+    h, w = H // f, W // f
+    out = np.empty((h, w, 3), np.uint8)
+    band = max(1, (1 << 24) // max(W * f, 1)) * f          # ~16 Mpx of source per band
+    for r in range(0, h * f, band):
+        r1 = min(h * f, r + band)
+        blk = read_window(src, r, r1, 0, w * f)
+        out[r // f:r1 // f] = cv2.resize(blk, (w, (r1 - r) // f), interpolation=cv2.INTER_AREA)
+    return out
 
 
 def _sample_specs(specs, n):
@@ -708,11 +725,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
     # once per slide, at low resolution: white point and coarse tissue
     tl = _tissue_level(shapes, level)
     t0 = time.perf_counter()
-    low = _read_level(image, tl)
-    if max(low.shape[:2]) > TISSUE_MAX_SIDE:
-        f = math.ceil(max(low.shape[:2]) / TISSUE_MAX_SIDE)
-        low = cv2.resize(low, (max(1, low.shape[1] // f), max(1, low.shape[0] // f)),
-                         interpolation=cv2.INTER_AREA)
+    low = lowres_rgb(image, tl)
     t_low = time.perf_counter() - t0
     wp_req = _parse_white_point(P.white_point)
     if isinstance(wp_req, str):

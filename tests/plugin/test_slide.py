@@ -67,3 +67,22 @@ def test_steps_layers_and_review_reapply_in_cli(slide, tmp_path):
     assert list(cli.region) == ["Tumor"]
     np.testing.assert_array_equal(cli[cols[1:]].to_numpy(), res.summary[cols[1:]].to_numpy())
     # (params_hash in the CLI follows its option defaults, e.g. an explicit --compartment)
+
+
+@pytest.mark.gui
+def test_dock_scores_a_slide_at_full_resolution(slide, make_napari_viewer, qtbot):
+    pytest.importorskip("napari")
+    from napari_blotquant._ihc_widget import IHCReviewWidget
+
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(slide), plugin="blotquant")
+    assert layer.multiscale
+    dock = IHCReviewWidget(viewer)
+    dock.mode_combo.setCurrentText("pixel")
+    worker = dock.score_full_resolution()
+    with qtbot.waitSignal(worker.finished, timeout=120000):
+        pass
+    res = dock.slide_result
+    assert res.level == 0 and res.summary.n[0] > 0
+    labels = [ly for ly in viewer.layers if ly.name.endswith("classes")]
+    assert labels and labels[0].multiscale
