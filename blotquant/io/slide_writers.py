@@ -43,8 +43,13 @@ __all__ = ["write_class_map_ome_tiff", "class_map_thumbnail", "write_slide_overl
 CLASS_MAP_COMPRESSION = "zlib"
 
 
-def _cargs(compression):
-    return {"level": 1} if compression in ("zlib", "deflate", "adobe_deflate") else None
+def _encoder(compression):
+    """Tile encoder for pre-compressed tiles (libdeflate, level 1), or None: tifffile encodes."""
+    if compression not in ("zlib", "adobe_deflate"):
+        return None
+    import imagecodecs
+
+    return lambda t: imagecodecs.deflate_encode(t, level=1)
 
 
 def _blocks(shape, tile):
@@ -53,17 +58,30 @@ def _blocks(shape, tile):
             yield r, min(shape[0], r + tile), c, min(shape[1], c + tile)
 
 
+def _band_rows(src, tile):
+    """Rows read at a time: a multiple of ``tile`` and of the source's chunk height."""
+    chunks = getattr(src, "chunks", None)
+    ch = int(chunks[0]) if chunks and isinstance(chunks[0], (int, np.integer)) else tile
+    return math.lcm(int(tile), ch)
+
+
 def _level_tiles(src, shape, tile, factor=1):
-    """Tiles (row-major, zero-padded) of ``src``, reading one band of ``tile`` rows at a time."""
+    """Tiles (row-major, zero-padded) of ``src``, reading one band of rows at a time
+    (each stored chunk is decompressed once)."""
     H, W = shape
-    for r in range(0, H, tile):
-        r1 = min(H, r + tile)
-        band = np.asarray(src[r:r1, :])
-        for c in range(0, W, tile):
-            t = np.zeros((tile, tile), np.uint8)
-            blk = band[:, c:c + tile]
-            t[:blk.shape[0], :blk.shape[1]] = blk
-            yield t
+    band_rows = _band_rows(src, tile)
+    for b0 in range(0, H, band_rows):
+        band = np.asarray(src[b0:min(H, b0 + band_rows), :])
+        for r in range(0, band.shape[0], tile):
+            rows = band[r:r + tile]
+            for c in range(0, W, tile):
+                blk = rows[:, c:c + tile]
+                if blk.shape == (tile, tile):
+                    yield np.ascontiguousarray(blk)
+                else:
+                    t = np.zeros((tile, tile), np.uint8)
+                    t[:blk.shape[0], :blk.shape[1]] = blk
+                    yield t
 
 
 def _half(src, tile):
@@ -74,8 +92,9 @@ def _half(src, tile):
     sh = (math.ceil(H / 2), math.ceil(W / 2))
     out = zarr.create_array(zarr.storage.MemoryStore(), shape=sh, chunks=(tile, tile),
                             dtype="uint8", fill_value=0)
-    for r in range(0, sh[0], tile):
-        r1 = min(sh[0], r + tile)
+    step = max(1, _band_rows(src, 2 * tile) // 2)
+    for r in range(0, sh[0], step):
+        r1 = min(sh[0], r + step)
         out[r:r1, :] = np.asarray(src[2 * r:2 * r1, :])[::2, ::2]
     return out
 
@@ -126,16 +145,31 @@ def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int =
     levels = [class_map]
     for k in range(1, n_sub + 1):          # each level from the previous one, band by band
         levels.append(_half(levels[-1], tile))
-    with atomic_path(path) as tmp:
+    encode = _encoder(compression)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, int(workers or os.cpu_count() or 1))) as pool, \
+            atomic_path(path) as tmp:
+        def tiles(lv):
+            it = _level_tiles(lv, tuple(lv.shape), tile)
+            if encode is None:
+                yield from it
+                return
+            batch = []
+            for t in it:                   # compress in parallel, a band at a time
+                batch.append(t)
+                if len(batch) >= 64:
+                    yield from pool.map(encode, batch)
+                    batch = []
+            yield from pool.map(encode, batch)
+
         with tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as w:
-            w.write(_level_tiles(levels[0], shape, tile, 1), shape=shape, dtype=np.uint8,
-                    tile=(tile, tile), compression=compression, subifds=n_sub,
-                    compressionargs=_cargs(compression), maxworkers=workers,
-                    photometric="minisblack", metadata=md)
+            w.write(tiles(levels[0]), shape=shape, dtype=np.uint8, tile=(tile, tile),
+                    compression=compression, subifds=n_sub, photometric="minisblack",
+                    metadata=md)
             for lv in levels[1:]:
-                w.write(_level_tiles(lv, tuple(lv.shape), tile, 1), shape=tuple(lv.shape),
-                        dtype=np.uint8, tile=(tile, tile), compression=compression,
-                        compressionargs=_cargs(compression), subfiletype=1, maxworkers=workers, photometric="minisblack")
+                w.write(tiles(lv), shape=tuple(lv.shape), dtype=np.uint8, tile=(tile, tile),
+                        compression=compression, subfiletype=1, photometric="minisblack")
     return path
 
 
@@ -224,7 +258,3 @@ def write_cells_parquet(cells, path) -> Path:
     with atomic_path(path) as tmp:
         cells.to_parquet(tmp, index=False)
     return path
-
-
-def _tmp_sibling(path: Path) -> Path:  # pragma: no cover - helper for callers
-    return path.with_name(f".{path.name}.{os.getpid()}.part")
