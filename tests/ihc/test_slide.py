@@ -161,6 +161,20 @@ def test_distributed_cluster_same_numbers(pyramid, tmp_path):
     np.testing.assert_array_equal(np.asarray(local.class_map[:]), np.asarray(r2.class_map[:]))
 
 
+def test_local_processes_same_numbers(pyramid, tmp_path):
+    import zarr
+
+    path, _ = pyramid
+    img = read_image(path, mode="rgb")
+    local = score_slide(img, mode="pixel", tile_size=512)
+    r = score_slide(img, mode="pixel", tile_size=512, scheduler="processes", workers=2,
+                    class_map=zarr.storage.LocalStore(str(tmp_path / "cm.zarr")))
+    pd.testing.assert_frame_equal(_num(local.summary), _num(r.summary))
+    np.testing.assert_array_equal(np.asarray(local.class_map[:]), np.asarray(r.class_map[:]))
+    with pytest.raises(ParameterError, match="LocalStore"):
+        score_slide(img, mode="pixel", scheduler="processes")     # in-memory store
+
+
 def test_score_slides_schedules_several_slides_and_reports_progress(pyramid):
     path, a = pyramid
     img = read_image(path, mode="rgb")
