@@ -8,7 +8,8 @@ process keeps its open files in a small cache, so the tasks of a
 
 Tiled TIFF levels (SVS, OME-TIFF, generic pyramids) are decoded stored tile by
 stored tile straight from the file (``TiffPage.decode``: the codec is called
-once per stored tile, with the file lock held only while the bytes are read),
+once per stored tile on bytes read with ``os.pread``, so threads never share a
+file position),
 which is about twice as fast as going through the zarr store; other levels go
 through the reader's lazy array.
 
@@ -70,6 +71,16 @@ class TileSource:
         return cls("array", None, int(level), tuple(int(s) for s in np.shape(array)[:2]), array)
 
 
+def _pread(fd, n, offset):
+    if n <= 0:
+        return b""
+    if hasattr(os, "pread"):
+        return os.pread(fd, n, offset)
+    with _CACHE_LOCK:  # pragma: no cover - Windows
+        os.lseek(fd, offset, 0)
+        return os.read(fd, n)
+
+
 class _TiffLevel:
     """Direct stored-tile decoding of one tiled TIFF page (chunky RGB/gray)."""
 
@@ -98,7 +109,8 @@ class _TiffLevel:
             self.counts = page.databytecounts
             self.decode = page.decode
             self.tables = page.jpegtables
-            self.fh = self.tif.filehandle
+            # positioned reads on our own descriptor: thread-safe, no shared file position
+            self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         else:
             import zarr
 
@@ -117,9 +129,7 @@ class _TiffLevel:
         for ty in range(r0 // th, (r1 - 1) // th + 1):
             for tx in range(c0 // tw, (c1 - 1) // tw + 1):
                 i = ty * self.ntx + tx
-                with self.fh.lock:
-                    self.fh.seek(self.offsets[i])
-                    data = self.fh.read(self.counts[i])
+                data = _pread(self.fd, int(self.counts[i]), int(self.offsets[i]))
                 seg, _, _ = self.decode(data or None, i, jpegtables=self.tables)
                 y0, x0 = ty * th, tx * tw
                 if seg is None:
@@ -136,6 +146,8 @@ class _TiffLevel:
         return out
 
     def close(self):
+        if self.direct:
+            os.close(self.fd)
         self.tif.close()
 
 
