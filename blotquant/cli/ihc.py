@@ -28,8 +28,8 @@ DAB OD is in QuPath units (log10), so QuPath thresholds carry over; see docs/ihc
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("ihc", help=HELP, description=HELP.replace("%%", "%") + ".", epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = subparsers.add_parser("ihc", help=HELP, description=HELP.replace("%%", "%") + ".",
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("image", help="RGB brightfield image (TIFF, PNG, JPEG, SVS, ...)")
     _output.add_output_arguments(p)
     p.add_argument("--roi", default=None, metavar="GEOJSON",
@@ -38,6 +38,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-tissue", action="store_true",
                    help="score every pixel (no tissue detection; same as --tissue false)")
     _sidecar.add_arguments(p)
+    from ._slide import add_slide_arguments
+    add_slide_arguments(p)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
                    help="table format (default: csv)")
     p.set_defaults(func=run)
@@ -136,6 +138,14 @@ def run(args) -> int:
     image = read_image(args.image, mode="rgb")
     # a review sidecar (napari) wins: its parameters, regions and slide level, as reviewed
     review, sidecar = _sidecar.find_review(args, image, args.image, "ihc")
+    from . import _slide
+    if _slide.is_slide(image):
+        # whole slides: tiled at full resolution (or the chosen level), level-0 regions
+        params = review.params if review is not None else model
+        regs = review.regions if review is not None else regions
+        with staged as out:
+            return _slide.run_slide(args, image, params, regions=regs, sidecar=sidecar,
+                                    out_dir=out)
     if review is not None:
         scored, kw = review.prepare(image)
     else:

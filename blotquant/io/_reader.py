@@ -143,6 +143,9 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
     if not head:
         raise ImageReadError("the file is empty (0 bytes)", path=p)
     kind = sniff(head)
+    if kind is None and p.suffix.lower() in _openslide_suffixes():
+        from ._openslide import read_openslide
+        return read_openslide(p)
     if kind is None:
         hint = ""
         if p.suffix.lower() == ".1sc":
@@ -170,6 +173,11 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
         img.metadata.extra["display_polarity"] = (other[img.metadata.polarity] if inverted
                                                   else img.metadata.polarity)
     return img
+
+
+def _openslide_suffixes():
+    from ._openslide import OPENSLIDE_SUFFIXES
+    return OPENSLIDE_SUFFIXES
 
 
 def _read_all(p: Path) -> bytes:

@@ -287,6 +287,29 @@ class IHCReviewWidget(ReviewDock):
         self._take(layer)
         return self._submit_score("scoring")
 
+    def score_full_resolution(self):
+        """Whole slides: score the scored level tile by tile in the background (see _slide)."""
+        from napari.qt.threading import thread_worker
+        from blotquant.image import Image
+        from .. import _slide
+        layer = self._selected_layer()
+        img = core_image(layer)
+        img = Image(img.data, img.metadata, list(layer.data)) if layer.multiscale else img
+        worker = thread_worker(_slide.score_slide_steps)(
+            img, thresholds=self.thresholds(), regions=self.regions() or None,
+            mode=self.mode_combo.currentText(), image_name=self.image_name())
+        worker.yielded.connect(lambda p: self.status.message(
+            f"tiles {p.done}/{p.total}, {p.rate_mpix_s:.0f} Mpx/s"))
+        worker.returned.connect(self._show_slide)
+        worker.start()
+        return worker
+
+    def _show_slide(self, result):
+        from .. import _slide
+        self.slide_result = result
+        data, kw = _slide.class_map_layer(result)
+        self.viewer.add_labels(data, **kw)
+
     def _submit_score(self, label, quiet=False):
         from blotquant.review import ihc_kwargs
 

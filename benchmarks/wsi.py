@@ -1,0 +1,251 @@
+"""Whole-slide benchmark: ``blotquant ihc SLIDE`` against decoding the same tiles.
+
+Generates (in a temporary folder, never in git) a JPEG-compressed tiled
+pyramidal TIFF of ``--side`` x ``--side`` pixels (default 32768: 1.07
+gigapixel) with about 40 % tissue, by repeating a few 2048 x 2048 fields of
+:func:`blotquant.synthetic.make_ihc` (blocks of glass in between), then
+measures on this machine:
+
+- decode only: the level-0 stored tiles that slide scoring reads, decoded with
+  2 threads (the same stored-tile reader, no processing);
+- ``blotquant ihc SLIDE --mode pixel`` (CLI subprocess): wall time and peak RSS
+  (``wait4`` rusage of that process), with ``--workers 1`` and ``--workers 2``;
+- the naive route: decode every one of those tiles, ``skimage.color.rgb2hed``,
+  then the three thresholds (2 threads);
+- cell mode on a region (``--roi``) of the slide: Mpix/s and cells/s.
+
+Each timing is repeated ``--repeat`` times (min and max reported: the machine
+is shared).  Usage::
+
+    python benchmarks/wsi.py [--side 32768] [--repeat 2] [--subsampling 444|420]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BLOCK = 2048
+STORED_TILE = 256
+
+
+def _fields(n_fields=3, seed=0):
+    from blotquant.synthetic import make_ihc
+
+    out = []
+    for k in range(n_fields):
+        s = make_ihc(seed=seed + k, shape=(BLOCK, BLOCK), tissue_fraction=0.75,
+                     white_point=(238, 236, 240), noise=2.0)
+        out.append(s.image)
+    glass = np.clip(np.random.default_rng(seed).normal((238, 236, 240), 2.0,
+                                                       (BLOCK, BLOCK, 3)), 0, 255).astype(np.uint8)
+    return out, glass
+
+
+def _layout(nb, seed=0):
+    """Block pattern: -1 glass, else a field index; about 55 % tissue blocks."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:nb, :nb]
+    r = np.hypot((yy + 0.5) / nb - 0.5, (xx + 0.5) / nb - 0.5)
+    tissue = r < 0.42
+    lay = np.where(tissue, rng.integers(0, 3, (nb, nb)), -1)
+    return lay
+
+
+def make_slide(path, side=32768, subsampling=(1, 1), quality=90, seed=0) -> dict:
+    """Write the synthetic pyramid; returns facts (tissue fraction, sizes)."""
+    import tifffile
+
+    nb = side // BLOCK
+    fields, glass = _fields(seed=seed)
+    lay = _layout(nb, seed)
+    n_levels = 1
+    while side // 2 ** n_levels >= 1024:
+        n_levels += 1
+
+    def blocks_at(f):
+        b = BLOCK // f
+        fs = [cv2.resize(x, (b, b), interpolation=cv2.INTER_AREA) if f > 1 else x for x in fields]
+        g = cv2.resize(glass, (b, b), interpolation=cv2.INTER_AREA) if f > 1 else glass
+        return fs, g, b
+
+    def tiles(f):
+        fs, g, b = blocks_at(f)
+        n = side // f
+        for r in range(0, n, STORED_TILE):
+            for c in range(0, n, STORED_TILE):
+                i, j = r // b, c // b
+                blk = g if lay[i, j] < 0 else fs[lay[i, j]]
+                yield blk[r % b:r % b + STORED_TILE, c % b:c % b + STORED_TILE]
+
+    kw = dict(tile=(STORED_TILE, STORED_TILE), compression="jpeg",
+              compressionargs={"level": quality}, photometric="rgb", subsampling=subsampling,
+              dtype=np.uint8)
+    t0 = time.perf_counter()
+    with tifffile.TiffWriter(path, bigtiff=True) as w:
+        w.write(tiles(1), shape=(side, side, 3), subifds=n_levels - 1, maxworkers=2,
+                resolution=(1e4 / 0.5, 1e4 / 0.5), resolutionunit="CENTIMETER", **kw)
+        for k in range(1, n_levels):
+            f = 2 ** k
+            w.write(tiles(f), shape=(side // f, side // f, 3), subfiletype=1, maxworkers=2, **kw)
+    tissue_frac = float(np.mean([0.0 if v < 0 else 1.0 for v in lay.ravel()])) * 0.75
+    return {"side": side, "gigapixel": side * side / 1e9, "levels": n_levels,
+            "tissue_blocks": float((lay >= 0).mean()), "approx_tissue_fraction": tissue_frac,
+            "write_s": time.perf_counter() - t0, "bytes": os.path.getsize(path),
+            "subsampling": "4:4:4" if tuple(subsampling) == (1, 1) else "4:2:0"}
+
+
+def _scored_windows(tiles_csv):
+    import pandas as pd
+
+    t = pd.read_csv(tiles_csv)
+    return list(zip(t.r0, t.r1, t.c0, t.c1))
+
+
+def decode_only(path, windows, threads=2):
+    """Seconds to decode the stored tiles under ``windows`` (no processing)."""
+    from blotquant.io._slide_tiles import TileSource, _CACHE, read_window
+    import tifffile
+
+    with tifffile.TiffFile(path) as t:
+        shape = t.series[0].levels[0].shape[:2]
+    src = TileSource("tiff", str(path), 0, tuple(shape))
+    _CACHE.clear()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as ex:
+        list(ex.map(lambda w: read_window(src, *w).shape, windows))
+    return time.perf_counter() - t0
+
+
+def naive(path, windows, threads=2, thresholds=(0.2, 0.4, 0.6)):
+    """Decode, rgb2hed, thresholds (class counts) on the same windows."""
+    from skimage.color import rgb2hed
+
+    from blotquant.io._slide_tiles import TileSource, read_window
+    import tifffile
+
+    with tifffile.TiffFile(path) as t:
+        shape = t.series[0].levels[0].shape[:2]
+    src = TileSource("tiff", str(path), 0, tuple(shape))
+
+    def one(w):
+        rgb = read_window(src, *w)
+        d = rgb2hed(rgb)[..., 2]
+        return np.bincount(np.searchsorted(thresholds, d.ravel()), minlength=4)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as ex:
+        tot = sum(ex.map(one, windows))
+    return time.perf_counter() - t0, tot
+
+
+def run_cli_rss(args_list):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.execve(sys.executable, [sys.executable, "-m", "blotquant", *args_list], env)
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
+    return wall, ru.ru_maxrss / 1024.0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--side", type=int, default=32768)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--subsampling", choices=("444", "420"), default="444")
+    ap.add_argument("--cell-region", type=int, default=4096,
+                    help="side of the square region scored in cell mode")
+    ap.add_argument("--keep", default=None, help="folder to keep the slide in (default: temp)")
+    ap.add_argument("--json", default=None, help="write results as JSON here")
+    a = ap.parse_args(argv)
+    tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
+    res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()}
+    if not slide.exists():
+        res["slide"] = make_slide(slide, a.side, (1, 1) if a.subsampling == "444" else (2, 2))
+    print("slide", slide, res.get("slide"), flush=True)
+
+    out = tmp / "out"
+    runs = {"pixel_w2": [], "pixel_w1": []}
+    for _ in range(a.repeat):
+        for key, w in (("pixel_w2", "2"), ("pixel_w1", "1")):
+            wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--mode", "pixel",
+                                     "--workers", w])
+            runs[key].append({"wall_s": wall, "max_rss_mb": rss})
+            print(key, wall, rss, flush=True)
+    params = json.loads((out / "pixel_w2" / "params.json").read_text())
+    res["pixel_timing_inside"] = params["timing"]
+    res["slide_params"] = params["slide"]
+    windows = _scored_windows(out / "pixel_w2" / "tiles.csv")
+    px = sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in windows)
+    res["scored_tile_pixels"] = px
+    dec = [decode_only(slide, windows, 2) for _ in range(a.repeat)]
+    res["decode_2threads_s"] = dec
+    print("decode", dec, flush=True)
+    nv = [naive(slide, windows, 2)[0] for _ in range(max(1, a.repeat - 1))]
+    res["naive_rgb2hed_2threads_s"] = nv
+    print("naive", nv, flush=True)
+    res["runs"] = runs
+    import pandas as pd
+
+    summ = pd.read_csv(out / "pixel_w2" / "summary.csv")
+    res["pixel_summary"] = summ[["n", "h_score", "pct_positive"]].to_dict("records")
+
+    # cell mode on a region
+    s = a.cell_region
+    c0 = a.side // 2 - s // 2
+    roi = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "name": "region", "objectType": "annotation"}, "geometry": {"type": "Polygon",
+        "coordinates": [[[c0, c0], [c0 + s, c0], [c0 + s, c0 + s], [c0, c0 + s], [c0, c0]]]}}]}
+    rp = tmp / "roi.geojson"
+    rp.write_text(json.dumps(roi))
+    cell_runs = []
+    for _ in range(max(1, a.repeat - 1)):
+        wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / "cell"), "--mode", "cell",
+                                 "--workers", "2", "--roi", str(rp), "--tile-size", "1024"])
+        p2 = json.loads((out / "cell" / "params.json").read_text())
+        cs = pd.read_csv(out / "cell" / "summary.csv")
+        cell_runs.append({"wall_s": wall, "max_rss_mb": rss, "tiles_s": p2["timing"]["tiles_s"],
+                          "cells": int(cs.n.sum()), "region_px": s * s})
+        print("cell", cell_runs[-1], flush=True)
+    res["cell_runs"] = cell_runs
+    res["loadavg_end"] = os.getloadavg()
+    w2 = min(r["wall_s"] for r in runs["pixel_w2"])
+    w1 = min(r["wall_s"] for r in runs["pixel_w1"])
+    res["ratios"] = {
+        "cli_pixel_over_decode": w2 / min(dec),
+        "naive_over_cli_pixel": min(nv) / w2,
+        "speedup_2_over_1": w1 / w2,
+        "cli_pixel_mpix_s": a.side * a.side / w2 / 1e6,
+        "cell_mpix_s": s * s / min(c["tiles_s"] for c in cell_runs) / 1e6,
+        "cell_cells_s": cell_runs[0]["cells"] / min(c["tiles_s"] for c in cell_runs),
+        "peak_rss_mb": max(r["max_rss_mb"] for v in runs.values() for r in v),
+    }
+    print(json.dumps(res["ratios"], indent=1))
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1167 @@
+"""Whole-slide IHC scoring, tile by tile: :func:`score_slide`, :func:`score_slides`.
+
+A slide is never held in memory.  The pipeline:
+
+1. **Level.** ``IHCParams.level``, else the level nearest the nominal pixel
+   size of ``magnification``, else level 0 (full resolution).
+2. **Once per slide, at low resolution.** The finest pyramid level whose
+   longer side is at most :data:`TISSUE_MAX_SIDE` px gives the white point
+   (glass, :func:`~blotquant.ihc.stains.white_point_info`) and the coarse
+   tissue mask (:func:`~blotquant.ihc.tissue.tissue_mask` with the size limits
+   scaled to that level, then grown by one low-resolution pixel).  Stain
+   vectors (``stains="estimate"``) and JPEG chroma subsampling are estimated
+   on a sample of full-resolution tissue tiles.  Nothing is estimated per tile.
+3. **Tiles.** The scored level is cut into square tiles (``tile_size``,
+   rounded to a multiple of the file's stored tile); only tiles that hold
+   coarse tissue and meet an include region are read.  A pixel is *tissue*
+   when the coarse mask covers it and its own OD sum reaches
+   ``tissue_threshold`` (a pointwise test, so it does not depend on the
+   tiling).  Pixel mode classifies those pixels with one 24-bit colour lookup
+   table built from the same float32 arithmetic as
+   :func:`~blotquant.ihc.pixels.score_pixels_rgb` (identical classes);
+   cell mode reads each tile with a halo, detects cells, and keeps a cell in
+   the one tile that holds its (rounded) centroid, so the cell table and
+   scores do not depend on the tile size either.
+4. **Engine.** Tiles run as dask tasks: local threads (default, one per
+   core), local processes, or a ``dask.distributed`` cluster given by
+   ``scheduler`` (an address or a ``Client``).  :func:`score_slides` puts the
+   tiles of many slides into one graph.
+5. **Outputs.** A per-region summary with the columns of
+   :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
+   ``params_hash`` as :func:`~blotquant.ihc.score_ihc` for the same inputs), a
+   cell table in level-0 pixel coordinates, and the class map written tile by
+   tile into a zarr array (``class_map=`` a zarr store; in memory by default).
+
+Memory is bounded by ``tile_size`` x ``workers``, never by the slide: no
+full-resolution OD map exists at any time.
+
+Examples
+--------
+>>> import numpy as np
+>>> from blotquant.image import Image
+>>> from blotquant.synthetic import make_ihc
+>>> s = make_ihc(seed=0, shape=(512, 512))
+>>> res = score_slide(Image.from_array(s.image), mode="pixel", tile_size=256)
+>>> ref = score_slide(Image.from_array(s.image), mode="pixel", tile_size=512)
+>>> res.summary.n[0] == ref.summary.n[0], bool(abs(res.summary.h_score[0] - s.truth.h_score) < 3)
+(np.True_, True)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from ..errors import BlotquantError, ParameterError
+from ..image import Image
+from .chroma import detect_chroma_subsampling, restore_chroma
+from .classify import CELL_CLASS_NAMES, intensity_classes
+from .deconvolution import (as_stain_matrix, row_chunks, stain_maps, weighted_luts,
+                            weighted_od_rows)
+from .params import IHCParams
+from .regions import WHOLE_IMAGE, Region, as_regions
+from .result import build_summary
+from .stains import estimate_stains, white_point_info
+from .tissue import tissue_mask as detect_tissue
+
+__all__ = ["score_slide", "score_slides", "SlideJob", "SlideResult", "SlideProgress",
+           "DEFAULT_TILE_SIZE", "TISSUE_MAX_SIDE", "choose_level", "fine_tissue",
+           "coarse_window", "cell_halo_px", "lowres_rgb"]
+
+#: Default tile edge (px) of the scored level; an execution setting, not a parameter.
+DEFAULT_TILE_SIZE = 2048
+#: Longest side (px) of the pyramid level used for tissue and the white point.
+TISSUE_MAX_SIDE = 2048
+#: Sample tiles used to estimate stain vectors and chroma subsampling.
+SAMPLE_TILES = 8
+SAMPLE_SIDE = 512
+
+
+# ----------------------------------------------------------------------------- models
+
+@dataclass(frozen=True)
+class SlideProgress:
+    """What a ``progress`` callback receives after each finished tile.
+
+    Attributes
+    ----------
+    done, total : int
+        Tiles finished / to do (all slides of the job).
+    pixels : int
+        Scored-level pixels of the finished tiles.
+    elapsed_s : float
+    rate_mpix_s : float
+        ``pixels / elapsed_s / 1e6``.
+    """
+
+    done: int
+    total: int
+    pixels: int
+    elapsed_s: float
+
+    @property
+    def rate_mpix_s(self) -> float:
+        return self.pixels / max(self.elapsed_s, 1e-9) / 1e6
+
+
+@dataclass
+class SlideJob:
+    """One slide of :func:`score_slides`.
+
+    Attributes
+    ----------
+    image : Image
+        From :func:`blotquant.io.read_image` (a lazy pyramid) or an in-memory image.
+    params : IHCParams or None
+    regions : regions (see :func:`~blotquant.ihc.regions.as_regions`), level-0 pixels
+    image_name : str or None
+    class_map : zarr store, zarr array, False or None
+        Where the class map goes (None: an in-memory zarr store; False: not kept).
+    tissue_mask : bool array or None
+        A low-resolution tissue mask (any shape, covering the whole slide)
+        used instead of detecting tissue.
+    overrides : dict
+        :class:`IHCParams` fields.
+    """
+
+    image: Any
+    params: IHCParams | None = None
+    regions: Any = None
+    image_name: str | None = None
+    class_map: Any = None
+    tissue_mask: Any = None
+    overrides: dict = field(default_factory=dict)
+
+
+@dataclass
+class SlideResult:
+    """Everything :func:`score_slide` found.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per region, columns of :data:`~blotquant.ihc.result.SUMMARY_COLUMNS`.
+    cells : DataFrame
+        Cell mode: one row per cell and region; ``y``, ``x`` in level-0
+        pixels (``y_level``, ``x_level`` on the scored level); empty in pixel mode.
+    class_map : zarr array or None
+        uint8 codes (0 unscored, 1 negative, 2 1+, 3 2+, 4 3+) of the scored level.
+    level : int
+        Scored pyramid level; ``downsample`` its (row, col) factor to level 0.
+    level_shape : (rows, cols)
+    tissue_lowres : bool ndarray
+        Coarse tissue mask (``tissue_level`` of the pyramid).
+    white_point, stains : ndarray
+    regions : list of Region (level-0 coordinates)
+    params : dict
+        Inputs (``IHCParams``) and what the run derived, as ``IHCResult.params``.
+    tiles : DataFrame
+        One row per scored tile: slide-level window, scored pixels, seconds.
+    image_name : str
+    """
+
+    summary: pd.DataFrame
+    cells: pd.DataFrame
+    class_map: Any
+    level: int
+    downsample: tuple
+    level_shape: tuple
+    tissue_lowres: np.ndarray
+    tissue_level: int
+    white_point: np.ndarray
+    stains: np.ndarray
+    regions: list
+    params: dict
+    tiles: pd.DataFrame
+    image_name: str = "image"
+    timing: dict = field(default_factory=dict)
+
+    @property
+    def mode(self) -> str:
+        return self.params["mode"]
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        regs = ", ".join(f"{r}: H={h:.1f}" for r, h in zip(self.summary["region"],
+                                                            self.summary["h_score"]))
+        return (f"SlideResult(image={self.image_name!r}, mode={self.mode!r}, level={self.level}, "
+                f"shape={self.level_shape}, tiles={len(self.tiles)}, {regs})")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _level_shapes(image) -> list:
+    levels = list(getattr(image, "levels", ()) or (image.data,))
+    return [tuple(int(s) for s in lv.shape[:2]) for lv in levels]
+
+
+def choose_level(shapes, params: IHCParams, pixel_size_um=None) -> int:
+    """The pyramid level scored: ``params.level``, else nearest ``magnification``, else 0.
+
+    Parameters
+    ----------
+    shapes : list of (rows, cols)
+        Level shapes, finest first.
+    params : IHCParams
+    pixel_size_um : (row, col) or None
+        Level-0 pixel size from the file.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> choose_level([(4000, 4000), (1000, 1000)], IHCParams(magnification="10x"), (0.25, 0.25))
+    1
+    """
+    if params.level is not None:
+        if params.level >= len(shapes):
+            raise ParameterError(f"level {params.level} does not exist: the slide has "
+                                 f"{len(shapes)} levels (0 = full resolution)")
+        return int(params.level)
+    if params.magnification is None:
+        return 0
+    target = params.magnification_pixel_size()[0]
+    if pixel_size_um is None:
+        raise ParameterError(
+            f"magnification {params.magnification:g}x cannot choose a level: the file records "
+            "no pixel size; give --level, or --pixel-size (um/px of level 0)")
+    p0 = math.sqrt(pixel_size_um[0] * pixel_size_um[1])
+    err = [abs(math.log(p0 * shapes[0][0] / s[0] / target)) for s in shapes]
+    return int(np.argmin(err))
+
+
+def _tissue_level(shapes, level: int) -> int:
+    for k in range(level, len(shapes)):
+        if max(shapes[k]) <= TISSUE_MAX_SIDE:
+            return k
+    return len(shapes) - 1
+
+
+def fine_tissue(rgb, white_point, threshold: float) -> np.ndarray:
+    """Pointwise tissue test of full-resolution pixels: OD sum (R + G + B) >= ``threshold``.
+
+    The same float32 OD sum as :func:`~blotquant.ihc.tissue.tissue_mask`
+    (without its median filter and morphology, which the coarse mask does).
+
+    Parameters
+    ----------
+    rgb : uint8 (rows, cols, 3)
+    white_point : float or (r, g, b)
+    threshold : float
+
+    Returns
+    -------
+    bool array (rows, cols)
+
+    Examples
+    --------
+    >>> rgb = np.array([[[250, 250, 250], [200, 150, 120]]], np.uint8)
+    >>> fine_tissue(rgb, 250, 0.06).tolist()
+    [[False, True]]
+    """
+    a = np.ascontiguousarray(rgb)
+    luts = weighted_luts((1.0, 1.0, 1.0), white_point)
+    s = np.empty(a.shape[:2], np.float32)
+    for r0, r1 in row_chunks(a.shape):
+        weighted_od_rows(a[r0:r1], luts, s[r0:r1])
+    return s >= threshold
+
+
+def _index_map(n_fine: int, n_coarse: int, start: int, stop: int) -> np.ndarray:
+    """Coarse index of fine pixels ``start..stop`` (pixel-centre nearest mapping)."""
+    idx = np.floor((np.arange(start, stop, dtype=np.float64) + 0.5) * (n_coarse / n_fine))
+    return np.clip(idx.astype(np.intp), 0, n_coarse - 1)
+
+
+def coarse_window(coarse: np.ndarray, level_shape, r0: int, r1: int, c0: int,
+                  c1: int) -> np.ndarray:
+    """The coarse mask sampled on the level pixels ``r0:r1, c0:c1`` (bool).
+
+    Examples
+    --------
+    >>> c = np.array([[True, False]])
+    >>> coarse_window(c, (2, 4), 0, 2, 0, 4).astype(int).tolist()
+    [[1, 1, 0, 0], [1, 1, 0, 0]]
+    """
+    ri = _index_map(level_shape[0], coarse.shape[0], r0, r1)
+    ci = _index_map(level_shape[1], coarse.shape[1], c0, c1)
+    a, c = int(ri[0]), int(ci[0])
+    crop = coarse[a:int(ri[-1]) + 1, c:int(ci[-1]) + 1]
+    if crop.all() or not crop.any():
+        return np.full((r1 - r0, c1 - c0), bool(crop.flat[0]))
+    return crop.take(ri - a, axis=0).take(ci - c, axis=1)
+
+
+def cell_halo_px(cell, pixel_size_um) -> int:
+    """Halo (px) around a cell-mode tile: enough context for every cell of the tile.
+
+    Twice the sum of the largest nucleus diameter, the background radius, the
+    cell expansion and the peak and DAB-hole radii (all in um), as pixels,
+    rounded up to a multiple of 32.
+
+    Examples
+    --------
+    >>> from blotquant.ihc.params import CellParams
+    >>> cell_halo_px(CellParams(), (0.5, 0.5))
+    224
+    """
+    d_max = 2 * math.sqrt(cell.max_nucleus_area_um2 / math.pi)
+    um = 2 * (d_max + cell.background_radius_um + cell.cell_expansion_um
+              + cell.peak_radius_um + cell.dab_hole_radius_um + 4 * cell.sigma_um)
+    px = um / min(pixel_size_um)
+    return int(math.ceil(px / 32.0) * 32)
+
+
+def _scale_regions(regs, ds) -> list:
+    out = []
+    for r in regs:
+        f = np.array([1.0 / ds[0], 1.0 / ds[1]])
+        out.append(Region(r.name, r.polygon * f, kind=r.kind, classification=r.classification,
+                          holes=tuple(h * f for h in r.holes), properties=r.properties))
+    return out
+
+
+def _bbox(r: Region):
+    p = r.polygon
+    return (float(p[:, 0].min()), float(p[:, 0].max()), float(p[:, 1].min()),
+            float(p[:, 1].max()))
+
+
+def _union(masks, shape):
+    """Union of window masks (None: the whole window)."""
+    if any(m is None for m in masks.values()):
+        return None
+    u = np.zeros(shape, bool)
+    for m in masks.values():
+        if m is not False:
+            u |= m
+    return u
+
+
+def _window_masks(regs_level, r0, r1, c0, c1):
+    """(include masks by name -> bool or None for 'all'), exclusion mask or None."""
+    shape = (r1 - r0, c1 - c0)
+    shift = np.array([r0, c0], float)
+
+    def hits(r):
+        a, b, c, d = _bbox(r)
+        return b >= r0 and a <= r1 and d >= c0 and c <= c1
+
+    def mask(r):
+        rr = Region(r.name, r.polygon - shift, kind=r.kind, holes=tuple(h - shift for h in r.holes))
+        return rr.mask(shape)
+
+    excl = None
+    for r in regs_level:
+        if r.kind == "exclude" and hits(r):
+            m = mask(r)
+            excl = m if excl is None else (excl | m)
+    incl: dict = {}
+    names = [r.name for r in regs_level if r.kind == "include"]
+    if not names:
+        incl[WHOLE_IMAGE] = None if excl is None else ~excl
+        return incl
+    for name in dict.fromkeys(names):
+        m = None
+        for r in regs_level:
+            if r.kind == "include" and r.name == name and hits(r):
+                rm = mask(r)
+                m = rm if m is None else (m | rm)
+        if m is None:
+            incl[name] = False
+        else:
+            incl[name] = m if excl is None else (m & ~excl)
+    return incl
+
+
+# ----------------------------------------------------------------------------- pixel LUT
+
+_LUT_CACHE: dict = {}
+_LUT_LOCK = threading.Lock()
+
+
+def _colour_lut(dab_w, white_point, thresholds, tissue_threshold):
+    """Class code (0 glass, 1..4) of every 24-bit colour ``r | g<<8 | b<<16`` (16 MB).
+
+    Built with the float32 operations of ``weighted_od_rows`` (``(R + G) + B``
+    of per-channel tables) and of ``intensity_classes``, so the classes are
+    those of :func:`~blotquant.ihc.pixels.score_pixels_rgb` exactly.
+    """
+    key = (tuple(np.round(dab_w, 15)), tuple(np.atleast_1d(white_point).tolist()),
+           tuple(thresholds), tissue_threshold)
+    with _LUT_LOCK:
+        hit = _LUT_CACHE.get(key)
+        if hit is not None:
+            return hit
+        ld = [t.ravel() for t in weighted_luts(dab_w, white_point)]
+        ls = [t.ravel() for t in weighted_luts((1.0, 1.0, 1.0), white_point)]
+        code = np.empty((256, 256, 256), np.uint8)       # [b, g, r]
+        thr = [np.float32(t) for t in thresholds]
+        tt = np.float32(tissue_threshold) if tissue_threshold is not None else None
+        rg_d = ld[0][None, :] + ld[1][:, None]           # [g, r]
+        rg_s = ls[0][None, :] + ls[1][:, None]
+        for b in range(256):
+            d = rg_d + ld[2][b]
+            c = np.ones(d.shape, np.uint8)
+            for t in thr:
+                c += d >= t
+            if tt is not None:
+                c *= (rg_s + ls[2][b]) >= tt
+            code[b] = c
+        hit = code.reshape(-1)
+        if len(_LUT_CACHE) > 2:
+            _LUT_CACHE.clear()
+        _LUT_CACHE[key] = hit
+        return hit
+
+
+def _colour_index(rgb: np.ndarray) -> np.ndarray:
+    """uint32 ``r | g<<8 | b<<16`` of uint8 RGB (one colour-conversion pass)."""
+    rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
+    idx = rgba.view(np.uint32).reshape(rgb.shape[:2])
+    np.bitwise_and(idx, np.uint32(0x00FFFFFF), out=idx)
+    return idx
+
+
+# ----------------------------------------------------------------------------- tile task
+
+@dataclass(frozen=True)
+class _TileSpec:
+    slide: int
+    index: int
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+
+
+@dataclass
+class _Context:
+    """Everything a tile task needs (picklable; one per slide)."""
+
+    source: Any
+    mode: str
+    thresholds: tuple
+    stains: np.ndarray
+    white_point: np.ndarray
+    tissue: bool
+    fine: bool
+    tissue_threshold: float
+    coarse: np.ndarray
+    level_shape: tuple
+    regions: list
+    need_dab: bool
+    restore_phase: Any
+    halo: int
+    pixel_size: tuple | None
+    cell: dict
+    compartment: str
+    measure: str
+    sink: Any
+    ds: tuple
+
+
+def _restore_hook(ctx):
+    if ctx.restore_phase is None:
+        return None
+    phase = ctx.restore_phase
+    return lambda seg: restore_chroma(seg, phase=phase)
+
+
+def _write_sink(ctx, spec, cls):
+    if ctx.sink is not None:
+        ctx.sink[spec.r0:spec.r1, spec.c0:spec.c1] = cls
+
+
+def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
+    from ..io._slide_tiles import read_window
+
+    t0 = time.perf_counter()
+    if ctx.mode == "pixel":
+        out = _pixel_tile(ctx, spec, read_window)
+    else:
+        out = _cell_tile(ctx, spec, read_window)
+    out["seconds"] = time.perf_counter() - t0
+    out["spec"] = spec
+    return out
+
+
+def _pixel_tile(ctx, spec, read_window):
+    r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
+    rgb = read_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx))
+    dab_w = np.linalg.inv(ctx.stains)[:, 1]
+    code_lut = _colour_lut(dab_w, ctx.white_point, ctx.thresholds,
+                           ctx.tissue_threshold if ctx.fine else None)
+    dab_lut = [t.ravel() for t in weighted_luts(dab_w, ctx.white_point)]
+    idx = _colour_index(rgb)
+    cls = np.take(code_lut, idx)
+    if ctx.tissue:
+        coarse = coarse_window(ctx.coarse, ctx.level_shape, r0, r1, c0, c1)
+        if not coarse.all():
+            cls *= coarse.view(np.uint8)
+    masks = _window_masks(ctx.regions, r0, r1, c0, c1)
+    union = _union(masks, cls.shape)
+    if union is not None:
+        cls *= union.view(np.uint8)
+    rows = {}
+    for name, m in masks.items():
+        if m is False:
+            rows[name] = (np.zeros(5, np.int64), 0.0, 0)
+            continue
+        mk = None if m is None else m.view(np.uint8)
+        hist = cv2.calcHist([cls], [0], mk, [5], [0, 5]).ravel().astype(np.int64)
+        n = int(hist[1:].sum())
+        s = 0.0
+        if ctx.need_dab and n:
+            # sum of DAB OD over scored pixels = sum over channels of histogram x table
+            scored = (cls > 0) if mk is None else ((cls > 0) & m)
+            sm = scored.view(np.uint8)
+            for ch, tab in enumerate(dab_lut):
+                h = cv2.calcHist([rgb], [ch], sm, [256], [0, 256]).ravel()
+                s += float(h.astype(np.float64) @ tab.astype(np.float64))
+        area = cls.size if m is None else int(np.count_nonzero(m))
+        rows[name] = (hist, s, area)
+    _write_sink(ctx, spec, cls)
+    return {"rows": rows, "pixels": cls.size, "class_tile": None if ctx.sink is not None else cls}
+
+
+def _cell_tile(ctx, spec, read_window):
+    from .cells import detect_cells
+
+    r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
+    H, W = ctx.level_shape
+    h = ctx.halo
+    R0, R1, C0, C1 = max(0, r0 - h), min(H, r1 + h), max(0, c0 - h), min(W, c1 + h)
+    rgb = read_window(ctx.source, R0, R1, C0, C1, stored_tile_hook=_restore_hook(ctx))
+    hem, dab = stain_maps(rgb, ctx.stains, ctx.white_point)
+    tissue = np.ones(rgb.shape[:2], bool)
+    if ctx.fine:
+        tissue = fine_tissue(rgb, ctx.white_point, ctx.tissue_threshold)
+    if ctx.tissue:
+        tissue &= coarse_window(ctx.coarse, ctx.level_shape, R0, R1, C0, C1)
+    masks = _window_masks(ctx.regions, R0, R1, C0, C1)
+    union = np.zeros(rgb.shape[:2], bool)
+    for m in masks.values():
+        if m is None:
+            union[:] = True
+        elif m is not False:
+            union |= m
+    scored = tissue & union
+    det = detect_cells(hem, dab, pixel_size_um=ctx.pixel_size, mask=scored, **ctx.cell)
+    tab = det.table
+    # keep the cells whose rounded centroid lies in this tile's core
+    yg = np.clip(np.rint(tab["y"].to_numpy(float) + R0).astype(np.int64), 0, H - 1)
+    xg = np.clip(np.rint(tab["x"].to_numpy(float) + C0).astype(np.int64), 0, W - 1)
+    keep = (yg >= r0) & (yg < r1) & (xg >= c0) & (xg < c1)
+    col = f"{ctx.compartment}_dab_od_{ctx.measure}"
+    cls_all = intensity_classes(tab[col].to_numpy(float), ctx.thresholds) if len(tab) else \
+        np.zeros(0, np.uint8)
+    lut = np.zeros(int(det.cells.max(initial=0)) + 1, np.uint8)
+    if len(tab):
+        lut[tab["cell"].to_numpy(int)] = cls_all + 1
+    core = (slice(r0 - R0, r1 - R0), slice(c0 - C0, c1 - C0))
+    cls = lut[det.cells[core]]
+    kept = tab.loc[keep].copy()
+    kept["y_level"] = kept["y"] + R0
+    kept["x_level"] = kept["x"] + C0
+    kept["y"] = (kept["y_level"] + 0.5) * ctx.ds[0] - 0.5
+    kept["x"] = (kept["x_level"] + 0.5) * ctx.ds[1] - 0.5
+    ly, lx = yg[keep] - R0, xg[keep] - C0
+    member = {}
+    rows = {}
+    for name, m in masks.items():
+        if m is False:
+            member[name] = np.zeros(len(kept), bool)
+            area = 0
+            n_px = 0
+        elif m is None:
+            member[name] = np.ones(len(kept), bool)
+            area = (r1 - r0) * (c1 - c0)
+            n_px = int(np.count_nonzero(tissue[core]))
+        else:
+            member[name] = m[ly, lx]
+            area = int(np.count_nonzero(m[core]))
+            n_px = int(np.count_nonzero(m[core] & tissue[core]))
+        rows[name] = (None, 0.0, area, n_px)
+    _write_sink(ctx, spec, cls)
+    return {"rows": rows, "cells": kept, "member": member, "pixels": cls.size,
+            "class_tile": None if ctx.sink is not None else cls, "params": det.params}
+
+
+# ----------------------------------------------------------------------------- planning
+
+@dataclass
+class _Plan:
+    job: SlideJob
+    P: IHCParams
+    ctx: _Context
+    specs: list
+    name: str
+    level: int
+    ds: tuple
+    level_shape: tuple
+    regs: list
+    tissue_level: int
+    coarse: np.ndarray
+    params: dict
+    px_area: float | None
+    class_map: Any
+    region_area_rest: dict
+    timing: dict
+
+
+def lowres_rgb(image, k) -> np.ndarray:
+    """Level ``k`` as uint8 RGB, area-averaged band by band to <= TISSUE_MAX_SIDE px.
+
+    A slide without a small enough level (one huge tiled level) is read in
+    bands of rows, each reduced by the same integer factor, so the whole level
+    is never in memory.
+    """
+    from ..io._slide_tiles import read_window, slide_source
+
+    src = slide_source(image, k)
+    H, W = src.shape
+    f = max(1, math.ceil(max(H, W) / TISSUE_MAX_SIDE))
+    if f == 1:
+        return read_window(src, 0, H, 0, W)
+    h, w = H // f, W // f
+    out = np.empty((h, w, 3), np.uint8)
+    band = max(1, (1 << 24) // max(W * f, 1)) * f          # ~16 Mpx of source per band
+    for r in range(0, h * f, band):
+        r1 = min(h * f, r + band)
+        blk = read_window(src, r, r1, 0, w * f)
+        out[r // f:r1 // f] = cv2.resize(blk, (w, (r1 - r) // f), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _sample_specs(specs, n):
+    if len(specs) <= n:
+        return list(specs)
+    pick = np.linspace(0, len(specs) - 1, n).round().astype(int)
+    return [specs[i] for i in dict.fromkeys(pick.tolist())]
+
+
+def _sample_crops(src, specs, stored, side=SAMPLE_SIDE):
+    from ..io._slide_tiles import read_window
+
+    crops = []
+    for s in specs:
+        h, w = s.r1 - s.r0, s.c1 - s.c0
+        a = min(side, h) // 2 * 2
+        b = min(side, w) // 2 * 2
+        st = stored or (2, 2)
+        rr = s.r0 + ((h - a) // 2) // st[0] * st[0]
+        cc = s.c0 + ((w - b) // 2) // st[1] * st[1]
+        if a >= 2 and b >= 2:
+            crops.append(read_window(src, rr, rr + a, cc, cc + b))
+    return crops
+
+
+def _make_sink(class_map, shape, chunk):
+    if class_map is False:
+        return None
+    import zarr
+
+    if class_map is None:
+        class_map = zarr.storage.MemoryStore()
+    if isinstance(class_map, zarr.Array):
+        if tuple(class_map.shape) != tuple(shape):
+            raise ParameterError(f"class_map array has shape {class_map.shape}, the scored "
+                                 f"level is {shape}")
+        return class_map
+    return zarr.create_array(class_map, shape=tuple(shape), chunks=(chunk, chunk),
+                             dtype="uint8", fill_value=0, overwrite=True)
+
+
+def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
+    from ..io._slide_tiles import level_tile_shape, slide_source
+    from .score import _parse_white_point, _pixel_area_um2, _regions_digest, resolve_params
+
+    t_start = time.perf_counter()
+    image = job.image
+    if not isinstance(image, Image):
+        image = Image.from_array(np.asarray(image))
+    P = resolve_params(job.params, dict(job.overrides))
+    md = image.metadata
+    shapes = _level_shapes(image)
+    if md.axes not in ("YXC",):
+        raise ParameterError(f"slide scoring needs an RGB brightfield slide, got axes {md.axes!r}; "
+                             "read it with read_image(path, mode='rgb')", path=md.path)
+    file_ps = md.pixel_size_um
+    if P.pixel_size_um is not None:
+        file_ps, ps_source = tuple(P.pixel_size_um), "user"
+    else:
+        ps_source = "file" if file_ps is not None else "unknown"
+    level = choose_level(shapes, P, file_ps)
+    H, W = shapes[level]
+    ds = (shapes[0][0] / H, shapes[0][1] / W)
+    if P.pixel_size_um is None and P.magnification is not None:
+        pixel_size, ps_source = P.magnification_pixel_size(), "magnification"
+    elif file_ps is not None:
+        pixel_size = (file_ps[0] * ds[0], file_ps[1] * ds[1])
+    else:
+        pixel_size = None
+    pa = _pixel_area_um2(pixel_size)
+    px_area, pixel_size = (pa if pa is not None else (None, None))
+    name = job.image_name or (os.path.basename(md.path) if md.path else None) or "image"
+
+    src = slide_source(image, level)
+    stored = level_tile_shape(src)
+    ts = int(tile_size)
+    if ts < 64:
+        raise ParameterError(f"tile_size must be at least 64 px, got {tile_size}")
+    if stored and stored[0] == stored[1] and stored[0] <= ts:
+        ts = max(1, round(ts / stored[0])) * stored[0]
+
+    # once per slide, at low resolution: white point and coarse tissue
+    tl = _tissue_level(shapes, level)
+    t0 = time.perf_counter()
+    low = lowres_rgb(image, tl)
+    t_low = time.perf_counter() - t0
+    wp_req = _parse_white_point(P.white_point)
+    if isinstance(wp_req, str):
+        wpi = white_point_info(low)
+        wp, wp_source, wp_note = wpi["white_point"], wpi["source"], wpi["reason"]
+    else:
+        wp, wp_source, wp_note = np.asarray(wp_req, float), "user", ""
+    wp = np.asarray(wp, float).reshape(-1)
+    if wp.size == 1:
+        wp = np.repeat(wp, 3)
+    cds = (H / low.shape[0], W / low.shape[1])          # scored px per coarse px
+    if job.tissue_mask is not None:
+        coarse = np.asarray(job.tissue_mask, bool)
+        tissue_source = "user"
+    elif P.tissue:
+        area = cds[0] * cds[1]
+        coarse = detect_tissue(low, white_point=wp, threshold=P.tissue_threshold,
+                               min_object_px=int(round(P.min_tissue_px / area)),
+                               max_hole_px=int(round(P.max_hole_px / area)))
+        if cds[0] > 1.5 or cds[1] > 1.5:
+            coarse = cv2.dilate(coarse.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        tissue_source = "detected"
+    else:
+        coarse = np.ones(low.shape[:2], bool)
+        tissue_source = "all pixels"
+
+    regs = as_regions(job.regions, exclude_classes=P.exclude_classes)
+    regs_level = _scale_regions(regs, ds) if ds != (1.0, 1.0) else regs
+    incl_boxes = [_bbox(r) for r in regs_level if r.kind == "include"]
+
+    specs, rest = [], {}
+    k = 0
+    for r0 in range(0, H, ts):
+        r1 = min(H, r0 + ts)
+        for c0 in range(0, W, ts):
+            c1 = min(W, c0 + ts)
+            ri = _index_map(H, coarse.shape[0], r0, r1)
+            ci = _index_map(W, coarse.shape[1], c0, c1)
+            has_tissue = bool(coarse[int(ri[0]):int(ri[-1]) + 1, int(ci[0]):int(ci[-1]) + 1].any())
+            meets = not incl_boxes or any(bb[1] >= r0 and bb[0] <= r1 and bb[3] >= c0
+                                          and bb[2] <= c1 for bb in incl_boxes)
+            if has_tissue and meets:
+                specs.append(_TileSpec(sid, k, r0, r1, c0, c1))
+                k += 1
+            elif meets:   # region area of unscored tiles (geometry only)
+                for nm, m in _window_masks(regs_level, r0, r1, c0, c1).items():
+                    add = (r1 - r0) * (c1 - c0) if m is None else (
+                        0 if m is False else int(np.count_nonzero(m)))
+                    rest[nm] = rest.get(nm, 0) + add
+            else:
+                for nm in _window_masks(regs_level, 0, 1, 0, 1):
+                    rest.setdefault(nm, 0)
+
+    # stains and chroma from a sample of full-resolution tissue tiles
+    est_info, chroma_kind, phase = None, None, None
+    sample = _sample_specs(specs, SAMPLE_TILES)
+    crops = None
+    if (isinstance(P.stains, str) and P.stains == "estimate") or P.chroma == "auto":
+        crops = _sample_crops(src, sample, stored)
+    if P.chroma == "auto" and crops:
+        stack = np.concatenate([c[:, :min(x.shape[1] for x in crops)] for c in crops], axis=0)
+        cinfo = detect_chroma_subsampling(stack)
+        chroma_kind = cinfo["subsampling"]
+        if chroma_kind == "4:2:0" and P.mode == "pixel":
+            phase = cinfo["phase"]
+    elif P.chroma == "4:2:0":
+        chroma_kind, phase = "given", (0, 0)
+    if isinstance(P.stains, str) and P.stains == "estimate":
+        if not crops:
+            raise ParameterError("stains='estimate' needs tissue on the slide; none was found",
+                                 path=md.path)
+        pix = np.concatenate([c.reshape(-1, 1, 3) for c in crops], axis=0)
+        fine = np.concatenate([fine_tissue(c, wp, P.tissue_threshold).reshape(-1, 1)
+                               for c in crops], axis=0)
+        est_info = estimate_stains(pix, white_point=wp, mask=fine if fine.any() else None,
+                                   return_info=True, **dict(P.stain_estimation))
+        m = est_info["matrix"]
+        stain_source = "estimated"
+    else:
+        m = as_stain_matrix(P.stains)
+        stain_source = "default" if isinstance(P.stains, str) else "user"
+
+    params = P.to_dict()
+    params.update({
+        "compartment_used": P.compartment_used(),
+        "stain_matrix": np.asarray(m, float).tolist(), "stain_source": stain_source,
+        "white_point_used": wp.tolist(), "white_point_source": wp_source,
+        "white_point_note": wp_note, "tissue_source": tissue_source,
+        "region_names": [r.name + ":" + r.kind for r in regs],
+        "regions_sha256": _regions_digest(regs),
+        "pixel_size_used": None if pixel_size is None else list(pixel_size),
+        "pixel_size_source": ps_source,
+        "chroma_subsampling": chroma_kind, "chroma_restored": phase is not None,
+        "input_conversion": None, "od_convention": "QuPath log10, max(v,1), clip>=0",
+        "slide": {"level": level, "level_shape": [H, W], "downsample": list(ds),
+                  "tissue_level": tl, "tissue_shape": list(coarse.shape),
+                  "tile_size": ts, "tiles_scored": len(specs),
+                  "tiles_total": math.ceil(H / ts) * math.ceil(W / ts),
+                  "tissue": "coarse mask (tissue level, grown 1 px) and OD sum >= "
+                            "tissue_threshold per pixel",
+                  "chroma_restoration": "per stored tile" if phase is not None else None},
+    })
+    if est_info is not None:
+        params["stain_estimate"] = {k2: v for k2, v in est_info.items() if k2 != "matrix"}
+        params["stain_estimate"].update(dict(P.stain_estimation))
+    sink = _make_sink(job.class_map, (H, W), ts)
+    halo = 0
+    cell = {}
+    if P.mode == "cell":
+        cell = P.cell.to_dict()
+        halo = cell_halo_px(P.cell, pixel_size or (P.cell.assumed_pixel_size_um,) * 2)
+    ctx = _Context(source=src, mode=P.mode, thresholds=tuple(P.thresholds), stains=np.asarray(m),
+                   white_point=wp, tissue=bool(P.tissue) or job.tissue_mask is not None,
+                   fine=bool(P.tissue) and job.tissue_mask is None, tissue_threshold=P.tissue_threshold, coarse=coarse, level_shape=(H, W),
+                   regions=regs_level, need_dab=True, restore_phase=phase, halo=halo,
+                   pixel_size=pixel_size, cell=cell, compartment=P.compartment_used(),
+                   measure=P.measure, sink=sink, ds=ds)
+    timing = {"prepare_s": time.perf_counter() - t_start, "lowres_read_s": t_low}
+    return _Plan(job=job, P=P, ctx=ctx, specs=specs, name=name, level=level, ds=ds,
+                 level_shape=(H, W), regs=regs, tissue_level=tl, coarse=coarse, params=params,
+                 px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing)
+
+
+# ----------------------------------------------------------------------------- engine
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_local(tasks, scheduler, workers, on_done):
+    """dask.compute on our own pool, so an interrupt waits for the tiles in flight."""
+    import dask
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    from dask.callbacks import Callback
+
+    keys = {t.key for t in tasks}
+
+    class _CB(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            if key in keys:
+                on_done(result)
+
+    pool = None
+    if scheduler == "threads":
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
+    elif scheduler == "processes":
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    kw = {"pool": pool} if pool is not None else {}
+    try:
+        with _CB():
+            return list(dask.compute(*tasks, scheduler=scheduler, num_workers=workers,
+                                     optimize_graph=False, **kw))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_distributed(plans, client, on_done):
+    from distributed import as_completed
+
+    futures, order = [], {}
+    for p in plans:
+        ctx_f = client.scatter(p.ctx, broadcast=False, hash=False)
+        for s in p.specs:
+            f = client.submit(_score_tile, ctx_f, s, pure=False, key=f"blotquant-tile-{s.slide}-{s.index}-{id(p)}")
+            order[f.key] = (s.slide, s.index)
+            futures.append(f)
+    results = {}
+    try:
+        for f in as_completed(futures):
+            r = f.result()
+            p = plans[r["spec"].slide]
+            if r.get("class_tile") is not None and p.class_map is not None:
+                s = r["spec"]
+                p.class_map[s.r0:s.r1, s.c0:s.c1] = r["class_tile"]
+                r["class_tile"] = None
+            results[order[f.key]] = r
+            on_done(r)
+            f.release()
+    except BaseException:
+        client.cancel(futures)
+        raise
+    return [results[(s.slide, s.index)] for p in plans for s in p.specs]
+
+
+def _client(scheduler):
+    try:
+        from distributed import Client
+    except ImportError as err:  # pragma: no cover - dask[distributed] is a dependency
+        raise ParameterError("scheduler= needs dask.distributed (pip install "
+                             "'dask[distributed]')") from err
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    try:
+        return Client(str(scheduler), timeout="10s"), True
+    except (OSError, TimeoutError) as err:
+        raise ParameterError(f"cannot connect to the dask scheduler at {scheduler!r} "
+                             f"({type(err).__name__}: {err}); start it first (dask scheduler) "
+                             "or check the address") from None
+
+
+def _shareable(sink) -> bool:
+    import zarr
+
+    if sink is None:
+        return True
+    store = getattr(sink, "store", None)
+    return isinstance(store, zarr.storage.LocalStore)
+
+
+# ----------------------------------------------------------------------------- assembly
+
+def _assemble(plan: _Plan, results: list) -> SlideResult:
+    P = plan.P
+    params = plan.params
+    names = list(_window_masks(plan.ctx.regions, 0, 1, 0, 1).keys())
+    counts = {n: np.zeros(5, np.int64) for n in names}
+    dsum = {n: 0.0 for n in names}
+    area = {n: int(plan.region_area_rest.get(n, 0)) for n in names}
+    tissue_px = {n: 0 for n in names}
+    tiles, cell_parts = [], []
+    cell_params = None
+    next_id = 1
+    for r in results:
+        s = r["spec"]
+        n_sc = 0
+        for nm, row in r["rows"].items():
+            area[nm] += row[2]
+            if P.mode == "pixel":
+                counts[nm] += row[0]
+                dsum[nm] += row[1]
+                n_sc += int(row[0][1:].sum())
+            else:
+                tissue_px[nm] += row[3]
+        if P.mode == "cell":
+            cell_params = r.get("params", cell_params)
+            kept = r["cells"]
+            ids = np.arange(next_id, next_id + len(kept), dtype=np.int64)
+            next_id += len(kept)
+            kept = kept.assign(cell=ids)
+            for nm in names:
+                sel = r["member"][nm]
+                if sel.any():
+                    part = kept.loc[sel].copy()
+                    part.insert(0, "region", nm)
+                    part.insert(0, "image", plan.name)
+                    cell_parts.append(part)
+            n_sc = len(kept)
+        tiles.append({"image": plan.name, "tile": s.index, "r0": s.r0, "r1": s.r1, "c0": s.c0,
+                      "c1": s.c1, "scored": n_sc, "seconds": r["seconds"]})
+    rows = []
+    px_area = plan.px_area
+    if P.mode == "pixel":
+        for nm in names:
+            n_px = int(counts[nm][1:].sum())
+            rows.append({"region": nm, "counts": counts[nm][1:5],
+                         "mean_dab_od": dsum[nm] / n_px if n_px else math.nan,
+                         "area_px": n_px, "area_um2": n_px * px_area if px_area else math.nan,
+                         "region_area_px": area[nm]})
+        cells = pd.DataFrame(columns=["image", "region", "cell", "class", "class_name"])
+    else:
+        from .cells import TABLE_COLUMNS
+
+        if cell_parts:
+            cells = pd.concat(cell_parts, ignore_index=True)
+        else:
+            cells = pd.DataFrame(columns=["image", "region", *TABLE_COLUMNS, "y_level",
+                                          "x_level"])
+        col = f"{P.compartment_used()}_dab_od_{P.measure}"
+        cls = intensity_classes(cells[col].to_numpy(float), P.thresholds) if len(cells) else \
+            np.zeros(0, np.uint8)
+        cells["class"] = cls.astype(np.int64)
+        cells["class_name"] = [CELL_CLASS_NAMES[k] for k in cls]
+        for nm in names:
+            sub = cells[cells["region"] == nm]
+            k = cls[(cells["region"] == nm).to_numpy()] if len(cells) else np.zeros(0, np.uint8)
+            vals = sub[col].to_numpy(float)
+            rows.append({"region": nm, "counts": np.bincount(k, minlength=4)[:4],
+                         "mean_dab_od": float(np.nanmean(vals)) if np.isfinite(vals).any()
+                         else math.nan,
+                         "area_px": tissue_px[nm],
+                         "area_um2": tissue_px[nm] * px_area if px_area else math.nan,
+                         "region_area_px": area[nm]})
+        if cell_params is not None:
+            params["cell_detection"] = cell_params
+    summary = build_summary(rows, image_name=plan.name, mode=P.mode, params=params)
+    return SlideResult(
+        summary=summary, cells=cells, class_map=plan.class_map, level=plan.level,
+        downsample=plan.ds, level_shape=plan.level_shape, tissue_lowres=plan.coarse,
+        tissue_level=plan.tissue_level, white_point=plan.ctx.white_point,
+        stains=plan.ctx.stains, regions=plan.regs, params=params,
+        tiles=pd.DataFrame(tiles, columns=["image", "tile", "r0", "r1", "c0", "c1", "scored",
+                                           "seconds"]),
+        image_name=plan.name, timing=plan.timing)
+
+
+# ----------------------------------------------------------------------------- public API
+
+def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE,
+                 scheduler=None, workers: int | None = None,
+                 progress: Callable[[SlideProgress], None] | None = None) -> list:
+    """Score several slides with their tiles scheduled together (one dask job).
+
+    Parameters
+    ----------
+    jobs : sequence of SlideJob
+    tile_size, scheduler, workers, progress
+        As :func:`score_slide`; progress counts the tiles of all slides.
+
+    Returns
+    -------
+    list of SlideResult, in the order of ``jobs``.
+
+    Raises
+    ------
+    ParameterError, ImageReadError, StainEstimationError
+        As :func:`score_slide` (planning happens before any tile runs).
+    """
+    t0 = time.perf_counter()
+    plans = [_plan(j, i, tile_size) for i, j in enumerate(jobs)]
+    total = sum(len(p.specs) for p in plans)
+    state = {"done": 0, "pixels": 0}
+    lock = threading.Lock()
+    t_run = time.perf_counter()
+
+    def on_done(r):
+        with lock:
+            state["done"] += 1
+            state["pixels"] += int(r.get("pixels", 0))
+            info = SlideProgress(state["done"], total, state["pixels"],
+                                 time.perf_counter() - t_run)
+        if progress is not None:
+            progress(info)
+
+    if workers is not None and int(workers) < 1:
+        raise ParameterError(f"workers must be >= 1, got {workers}")
+    if scheduler in (None, "threads", "threading", "sync", "synchronous", "processes"):
+        kind = scheduler or "threads"
+        nw = int(workers) if workers else _default_workers()
+        if kind == "processes" and not all(_shareable(p.class_map) for p in plans):
+            raise ParameterError("scheduler='processes' needs class_map= a zarr LocalStore "
+                                 "(a folder) or False: worker processes cannot write into "
+                                 "an in-memory store")
+        import dask
+
+        tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
+                 for p in plans for s in p.specs]
+        results = _run_local(tasks, "sync" if kind in ("sync", "synchronous") else kind, nw,
+                             on_done)
+    else:
+        client, own = _client(scheduler)
+        try:
+            for p in plans:
+                if not _shareable(p.class_map):
+                    p.ctx.sink = None        # tiles come back to the client, written here
+            results = _run_distributed(plans, client, on_done)
+        finally:
+            if own:
+                client.close()
+    out, i = [], 0
+    for p in plans:
+        n = len(p.specs)
+        p.timing["tiles_s"] = time.perf_counter() - t_run
+        p.timing["total_s"] = time.perf_counter() - t0
+        out.append(_assemble(p, results[i:i + n]))
+        i += n
+    return out
+
+
+def score_slide(image, params: IHCParams | None = None, *, regions=None,
+                tile_size: int = DEFAULT_TILE_SIZE, scheduler=None, workers: int | None = None,
+                progress: Callable[[SlideProgress], None] | None = None, class_map=None,
+                tissue_mask=None, image_name: str | None = None, **overrides) -> SlideResult:
+    """Score a whole slide (or any large RGB image) tile by tile.
+
+    Parameters
+    ----------
+    image : Image or uint8 RGB array
+        A slide from :func:`blotquant.io.read_image` (lazy pyramid levels), or
+        an in-memory image (one level).
+    params : IHCParams, optional
+        Every analysis parameter, as for :func:`~blotquant.ihc.score_ihc`;
+        ``level`` / ``magnification`` choose the scored level.
+        ``pixel_size_um`` overrides the file's level-0 pixel size.
+    regions : regions, optional
+        Include/exclude polygons in **level-0** pixel coordinates (QuPath GeoJSON).
+    tile_size : int
+        Tile edge in pixels of the scored level (rounded to a multiple of the
+        stored tile).  An execution setting: results do not depend on it.
+    scheduler : None, "threads", "processes", "sync", address or distributed.Client
+        Local dask threads (default), local processes, in the calling thread,
+        or a ``dask.distributed`` cluster (``"tcp://host:8786"``).  Workers of
+        a cluster reopen the slide by its path.
+    workers : int, optional
+        Local threads/processes (default: one per available core).
+    progress : callable, optional
+        Called with a :class:`SlideProgress` after each tile.
+    class_map : zarr store or array, False, optional
+        Where the uint8 class map is written tile by tile (default: an
+        in-memory zarr store; False: not kept).  Processes and remote clusters
+        need a folder store (``zarr.storage.LocalStore``) or False; with a
+        cluster and an in-memory store, tiles are sent back and written by the
+        caller.
+    tissue_mask : bool array, optional
+        Low-resolution tissue mask (any shape covering the slide) used instead
+        of tissue detection.
+    image_name : str, optional
+        ``image`` column (default: the file name).
+    **overrides
+        :class:`IHCParams` fields (``mode="pixel"``, ``thresholds=...``).
+
+    Returns
+    -------
+    SlideResult
+
+    Raises
+    ------
+    ParameterError
+        Non-RGB slide, bad level, parameters, regions or scheduler address.
+    StainEstimationError
+        ``stains="estimate"`` and too few stained pixels in the sample tiles.
+
+    Examples
+    --------
+    >>> from blotquant.synthetic import make_ihc
+    >>> s = make_ihc(seed=1, shape=(384, 384))
+    >>> r = score_slide(s.image, mode="pixel", tile_size=128, scheduler="sync")
+    >>> list(r.summary.region), r.level, r.level_shape
+    (['image'], 0, (384, 384))
+    """
+    job = SlideJob(image=image, params=params, regions=regions, image_name=image_name,
+                   class_map=class_map, tissue_mask=tissue_mask, overrides=overrides)
+    return score_slides([job], tile_size=tile_size, scheduler=scheduler, workers=workers,
+                        progress=progress)[0]

@@ -1,0 +1,260 @@
+"""Writers of whole-slide results: class-map pyramid (OME-TIFF), overlay PNG, cell Parquet.
+
+Every writer writes to a temporary name beside the target and renames it at
+the end, so an interrupted run leaves no partial file under the real name.
+
+- :func:`write_class_map_ome_tiff` -- the uint8 class map (0 unscored,
+  1 negative, 2 1+, 3 2+, 4 3+) as a tiled, pyramidal OME-TIFF (sub-resolution
+  levels in SubIFDs, each half the size of the previous, nearest-neighbour so
+  codes stay codes), written tile by tile: the level is never in memory.
+  napari (``blotquant`` reader or ``tifffile``) and QuPath (Bio-Formats) open it;
+  add it in napari as a Labels layer over the slide, scaled by the scored
+  level's downsample.
+- :func:`class_map_thumbnail` / :func:`write_slide_overlay` -- a low-resolution
+  PNG of class colours over the slide.
+- :func:`write_cells_parquet` -- the cell table (level-0 coordinates).
+
+Examples
+--------
+>>> import os, tempfile, numpy as np, tifffile
+>>> cm = np.zeros((600, 700), np.uint8); cm[100:300, 200:500] = 3
+>>> p = write_class_map_ome_tiff(cm, os.path.join(tempfile.mkdtemp(), "c.ome.tif"),
+...                              pixel_size_um=(0.5, 0.5), tile=256, min_side=128)
+>>> with tifffile.TiffFile(p) as t:
+...     [lv.shape for lv in t.series[0].levels], bool(t.is_ome)
+([(600, 700), (300, 350), (150, 175)], True)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..tables import atomic_path
+
+__all__ = ["write_class_map_ome_tiff", "class_map_thumbnail", "write_slide_overlay",
+           "write_cells_parquet", "CLASS_MAP_COMPRESSION"]
+
+#: Compression of class-map tiles (deflate: read by Bio-Formats/QuPath, napari, ImageJ).
+CLASS_MAP_COMPRESSION = "zlib"
+
+
+def _encoder(compression):
+    """Tile encoder for pre-compressed tiles (libdeflate, level 1), or None: tifffile encodes."""
+    if compression not in ("zlib", "adobe_deflate"):
+        return None
+    import imagecodecs
+
+    return lambda t: imagecodecs.deflate_encode(t, level=1)
+
+
+def _blocks(shape, tile):
+    for r in range(0, shape[0], tile):
+        for c in range(0, shape[1], tile):
+            yield r, min(shape[0], r + tile), c, min(shape[1], c + tile)
+
+
+def _band_rows(src, tile):
+    """Rows read at a time: a multiple of ``tile`` and of the source's chunk height."""
+    chunks = getattr(src, "chunks", None)
+    ch = int(chunks[0]) if chunks and isinstance(chunks[0], (int, np.integer)) else tile
+    return math.lcm(int(tile), ch)
+
+
+def _level_tiles(src, shape, tile, factor=1):
+    """Tiles (row-major, zero-padded) of ``src``, reading one band of rows at a time
+    (each stored chunk is decompressed once)."""
+    H, W = shape
+    band_rows = _band_rows(src, tile)
+    for b0 in range(0, H, band_rows):
+        band = np.asarray(src[b0:min(H, b0 + band_rows), :])
+        for r in range(0, band.shape[0], tile):
+            rows = band[r:r + tile]
+            for c in range(0, W, tile):
+                blk = rows[:, c:c + tile]
+                if blk.shape == (tile, tile):
+                    yield np.ascontiguousarray(blk)
+                else:
+                    t = np.zeros((tile, tile), np.uint8)
+                    t[:blk.shape[0], :blk.shape[1]] = blk
+                    yield t
+
+
+def _half(src, tile):
+    """``src[::2, ::2]`` into a compressed in-memory zarr array, one band of rows at a time."""
+    import zarr
+
+    H, W = (int(s) for s in src.shape)
+    sh = (math.ceil(H / 2), math.ceil(W / 2))
+    out = zarr.create_array(zarr.storage.MemoryStore(), shape=sh, chunks=(tile, tile),
+                            dtype="uint8", fill_value=0)
+    step = max(1, _band_rows(src, 2 * tile) // 2)
+    for r in range(0, sh[0], step):
+        r1 = min(sh[0], r + step)
+        out[r:r1, :] = np.asarray(src[2 * r:2 * r1, :])[::2, ::2]
+    return out
+
+
+def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int = 512,
+                             min_side: int = 256, compression: str = CLASS_MAP_COMPRESSION,
+                             name: str = "blotquant classes", workers: int | None = None) -> Path:
+    """Write a uint8 class map as a tiled pyramidal OME-TIFF, tile by tile.
+
+    Parameters
+    ----------
+    class_map : 2-D uint8 array-like
+        A zarr array (read one band of tiles at a time) or ndarray.
+    path : path-like
+        Output file (``.ome.tif``); written atomically.
+    pixel_size_um : (row, col) or None
+        Pixel size of ``class_map`` (recorded as OME PhysicalSizeY/X).
+    tile : int
+        TIFF tile edge (multiple of 16).
+    min_side : int
+        Sub-resolution levels are added while the longer side exceeds this.
+    compression : str
+        tifffile compression name.
+    name : str
+        OME image name.
+    workers : int, optional
+        Threads compressing tiles (default: tifffile's choice).
+
+    Returns
+    -------
+    Path
+    """
+    import tifffile
+
+    path = Path(path)
+    shape = tuple(int(s) for s in class_map.shape)
+    if len(shape) != 2:
+        raise ParameterError(f"a class map is 2-D (rows, cols), got shape {shape}")
+    if tile % 16:
+        raise ParameterError(f"tile must be a multiple of 16, got {tile}")
+    n_sub = 0
+    while max(shape) / 2 ** (n_sub + 1) >= min_side:
+        n_sub += 1
+    md = {"axes": "YX", "Name": name}
+    if pixel_size_um is not None:
+        md.update({"PhysicalSizeY": float(pixel_size_um[0]), "PhysicalSizeYUnit": "µm",
+                   "PhysicalSizeX": float(pixel_size_um[1]), "PhysicalSizeXUnit": "µm"})
+    levels = [class_map]
+    for k in range(1, n_sub + 1):          # each level from the previous one, band by band
+        levels.append(_half(levels[-1], tile))
+    encode = _encoder(compression)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, int(workers or os.cpu_count() or 1))) as pool, \
+            atomic_path(path) as tmp:
+        def tiles(lv):
+            it = _level_tiles(lv, tuple(lv.shape), tile)
+            if encode is None:
+                yield from it
+                return
+            batch = []
+            for t in it:                   # compress in parallel, a band at a time
+                batch.append(t)
+                if len(batch) >= 64:
+                    yield from pool.map(encode, batch)
+                    batch = []
+            yield from pool.map(encode, batch)
+
+        with tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as w:
+            w.write(tiles(levels[0]), shape=shape, dtype=np.uint8, tile=(tile, tile),
+                    compression=compression, subifds=n_sub, photometric="minisblack",
+                    metadata=md)
+            for lv in levels[1:]:
+                w.write(tiles(lv), shape=tuple(lv.shape), dtype=np.uint8, tile=(tile, tile),
+                        compression=compression, subfiletype=1, photometric="minisblack")
+    return path
+
+
+def class_map_thumbnail(class_map, shape) -> np.ndarray:
+    """Nearest-neighbour class map of ``shape`` (read band by band, codes kept).
+
+    Examples
+    --------
+    >>> class_map_thumbnail(np.arange(16, dtype=np.uint8).reshape(4, 4), (2, 2)).tolist()
+    [[5, 7], [13, 15]]
+    """
+    H, W = (int(s) for s in class_map.shape)
+    h, w = (int(s) for s in shape)
+    ri = np.minimum(((np.arange(h) + 0.5) * H / h).astype(np.intp), H - 1)
+    ci = np.minimum(((np.arange(w) + 0.5) * W / w).astype(np.intp), W - 1)
+    out = np.empty((h, w), np.uint8)
+    chunks = getattr(class_map, "chunks", None)
+    band = int(chunks[0]) if chunks else 512
+    for a in range(0, H, band):                 # one band of source rows at a time
+        sel = np.flatnonzero((ri >= a) & (ri < a + band))
+        if sel.size:
+            blk = np.asarray(class_map[a:min(H, a + band), :])
+            out[sel] = blk[ri[sel] - a][:, ci]
+    return out
+
+
+def write_slide_overlay(rgb_lowres, class_map, path, *, regions=None) -> Path:
+    """Class colours over a low-resolution slide image, as a PNG (atomic).
+
+    Parameters
+    ----------
+    rgb_lowres : uint8 (rows, cols, 3)
+        A low-resolution level of the slide.
+    class_map : 2-D array-like or path
+        The class map (sampled to ``rgb_lowres``' shape), or the path of a
+        class-map OME-TIFF written by :func:`write_class_map_ome_tiff` (its
+        smallest level that is at least that large is read).
+    path : path-like
+    regions : dict name -> bool mask, optional
+        Region outlines (masks of ``rgb_lowres``' shape).
+
+    Returns
+    -------
+    Path
+    """
+    from ..report.ihc_overlay import save_overlay
+
+    rgb = np.asarray(rgb_lowres)[..., :3]
+    if isinstance(class_map, (str, os.PathLike)):      # a written class-map pyramid
+        class_map = _pyramid_level_at_least(class_map, rgb.shape[:2])
+    cm = class_map if tuple(class_map.shape) == rgb.shape[:2] else \
+        class_map_thumbnail(class_map, rgb.shape[:2])
+    return save_overlay(rgb, np.asarray(cm), path, **({"regions": regions} if regions else {}))
+
+
+def _pyramid_level_at_least(path, shape) -> np.ndarray:
+    """The smallest level of a class-map OME-TIFF that is at least ``shape``."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as t:
+        levels = t.series[0].levels
+        pick = 0
+        for i, lv in enumerate(levels):
+            if lv.shape[0] >= shape[0] and lv.shape[1] >= shape[1]:
+                pick = i
+        return levels[pick].asarray()
+
+
+def write_cells_parquet(cells, path) -> Path:
+    """Write the cell table as Parquet (atomic; needs pyarrow, the ``io`` extra).
+
+    Examples
+    --------
+    >>> import os, tempfile, pandas as pd
+    >>> p = write_cells_parquet(pd.DataFrame({"y": [1.0], "x": [2.0]}),
+    ...                         os.path.join(tempfile.mkdtemp(), "cells.parquet"))
+    >>> pd.read_parquet(p).x.tolist()
+    [2.0]
+    """
+    path = Path(path)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as err:
+        raise ParameterError("writing Parquet needs pyarrow: pip install 'blotquant[io]'",
+                             path=path) from err
+    with atomic_path(path) as tmp:
+        cells.to_parquet(tmp, index=False)
+    return path
