@@ -39,6 +39,8 @@ from ..review.apply import apply_sidecar
 from ..tables import atomic_path, write_json, write_table
 
 if TYPE_CHECKING:
+    import PIL.Image
+
     from ..image import Image
 
 __all__ = ["process_image", "is_done", "read_marker", "DONE", "decide_kind", "render_thumb"]
