@@ -29,7 +29,7 @@ def test_every_blot_and_ihc_field_is_described_from_its_model():
 @pytest.mark.parametrize("model_name, name, lo, hi", [
     ("blot", "sensitivity", 0.01, 1.0),  # (0, 1]
     ("blot", "min_row_lanes", 0.0, 1.0),  # [0, 1]
-    ("blot", "border_width", 0, 100000),
+    ("blot", "border_width", 1, 100000),
     ("blot", "lanes", 1, 100000),
     ("ihc", "magnification", 1.0, 150.0),
 ])
