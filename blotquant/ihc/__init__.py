@@ -11,26 +11,47 @@ Examples
 (3, 3)
 """
 
-from .cells import CELL_MEASURES, CellDetection, classify_cells, detect_cells
-from .deconvolution import (QUPATH_HDAB, RUIFROK_HDAB, as_stain_matrix, deconvolve,
-                            optical_density, stain_maps, stain_matrix, vector_angle_deg,
-                            weighted_od)
-from .classify import CLASS_NAMES, classify_pixels, intensity_classes
-from .params import DEFAULT_THRESHOLDS, CellParams, IHCParams
-from .pixels import class_counts
-from .regions import Region, read_geojson, rectangle, region_masks, regions_to_geojson, write_geojson
-from .result import IHCResult
-from .score import rescore, score_ihc
-from .scores import allred, h_score, irs, percent_positive, summarize
-from .stains import estimate_stains, estimate_white_point
-from .tissue import tissue_mask
+from .._shared.lazy import lazy_exports
 
-__all__ = [
-    "score_ihc", "rescore", "IHCResult", "RUIFROK_HDAB", "QUPATH_HDAB", "weighted_od", "stain_matrix", "as_stain_matrix",
-    "optical_density", "deconvolve", "stain_maps", "vector_angle_deg", "estimate_stains",
-    "estimate_white_point", "tissue_mask", "classify_pixels", "class_counts", "CLASS_NAMES",
-    "DEFAULT_THRESHOLDS", "h_score", "allred", "irs", "percent_positive", "summarize", "Region",
-    "rectangle", "read_geojson", "write_geojson", "regions_to_geojson", "region_masks",
-    "detect_cells", "classify_cells", "CellDetection", "CELL_MEASURES", "IHCParams",
-    "CellParams", "intensity_classes",
-]
+_EXPORTS = {
+    "CELL_MEASURES": "cells",
+    "CellDetection": "cells",
+    "classify_cells": "cells",
+    "detect_cells": "cells",
+    "QUPATH_HDAB": "deconvolution",
+    "RUIFROK_HDAB": "deconvolution",
+    "as_stain_matrix": "deconvolution",
+    "deconvolve": "deconvolution",
+    "optical_density": "deconvolution",
+    "stain_maps": "deconvolution",
+    "stain_matrix": "deconvolution",
+    "vector_angle_deg": "deconvolution",
+    "weighted_od": "deconvolution",
+    "CLASS_NAMES": "classify",
+    "classify_pixels": "classify",
+    "intensity_classes": "classify",
+    "DEFAULT_THRESHOLDS": "params",
+    "CellParams": "params",
+    "IHCParams": "params",
+    "class_counts": "pixels",
+    "Region": "regions",
+    "read_geojson": "regions",
+    "rectangle": "regions",
+    "region_masks": "regions",
+    "regions_to_geojson": "regions",
+    "write_geojson": "regions",
+    "IHCResult": "result",
+    "rescore": "score",
+    "score_ihc": "score",
+    "allred": "scores",
+    "h_score": "scores",
+    "irs": "scores",
+    "percent_positive": "scores",
+    "summarize": "scores",
+    "estimate_stains": "stains",
+    "estimate_white_point": "stains",
+    "tissue_mask": "tissue",
+}
+
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
