@@ -217,6 +217,36 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
     return uk // n1, uk % n1, saddle
 
 
+def _flood_multi(fg, elevation, markers, n, cc, n_cc):
+    """Basins of the foreground: a watershed of ``-elevation`` where a component holds
+    several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
+
+    Returns
+    -------
+    (basins int32, n_lab) where labels run from 1 to ``n_lab``.
+    """
+    sel = markers > 0
+    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
+    multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
+    multi[0] = False
+    flood = multi[cc]
+    basins = np.zeros(fg.shape, np.int32)
+    if flood.any():
+        basins = watershed(-elevation, np.where(flood, markers, 0), mask=flood).astype(np.int32)
+    single = fg & ~flood
+    basins[single] = cc[single] + n
+    return basins, n + n_cc
+
+
+def _merge_pairs(basins, a, b, n_lab):
+    """Basins joined along the pairs ``(a[i], b[i])`` (connected components), relabelled."""
+    if not len(a):
+        return basins
+    graph = sparse.coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n_lab + 1, n_lab + 1))
+    _, comp = csgraph.connected_components(graph, directed=False)
+    return (comp.astype(np.int32) + 1)[basins] * (basins > 0)
+
+
 def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
     """Watershed split of a binary mask on its distance transform."""
     dist = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
@@ -227,28 +257,12 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> 
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
     n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=connectivity)
-    sel = markers > 0
-    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
-    multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
-    multi[0] = False
-    flood = multi[cc]
-    basins = np.zeros(fg.shape, np.int32)
-    if flood.any():
-        basins = watershed(-dist, np.where(flood, markers, 0), mask=flood).astype(np.int32)
-    single = fg & ~flood
-    basins[single] = cc[single] + n
-    n_lab = n + n_cc
+    basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc)
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1)
     a, b, saddle = _adjacent_saddles(basins, dist)
     merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
-    if merge.any():
-        graph = sparse.coo_matrix(
-            (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n_lab + 1, n_lab + 1)
-        )
-        _, comp = csgraph.connected_components(graph, directed=False)
-        basins = (comp.astype(np.int32) + 1)[basins] * (basins > 0)
-    return basins
+    return _merge_pairs(basins, a[merge], b[merge], n_lab)
 
 
 def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
@@ -277,17 +291,7 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
     if n == 0:
         return cc.astype(np.int32)
-    sel = markers > 0
-    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
-    multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
-    multi[0] = False
-    flood = multi[cc]
-    basins = np.zeros(fg.shape, np.int32)
-    if flood.any():
-        basins = watershed(-hs, np.where(flood, markers, 0), mask=flood).astype(np.int32)
-    single = fg & ~flood
-    basins[single] = cc[single] + n
-    n_lab = n + n_cc
+    basins, n_lab = _flood_multi(fg, hs, markers, n, cc, n_cc)
     peak = _label_max(basins, hs, n_lab + 1)
     a, b, saddle = _adjacent_saddles(basins, hs)
     low = np.minimum(peak[a], peak[b])
@@ -300,13 +304,7 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
         tot = np.bincount(basins.ravel(), weights=dab.ravel(), minlength=n_lab + 1)
         mean = tot / np.maximum(cnt, 1)
         merge |= (mean[a] >= dab_merge) & (mean[b] >= dab_merge)
-    if merge.any():
-        graph = sparse.coo_matrix(
-            (np.ones(int(merge.sum()), np.int8), (a[merge], b[merge])), shape=(n_lab + 1, n_lab + 1)
-        )
-        _, comp = csgraph.connected_components(graph, directed=False)
-        basins = (comp.astype(np.int32) + 1)[basins] * (basins > 0)
-    return basins
+    return _merge_pairs(basins, a[merge], b[merge], n_lab)
 
 
 def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):

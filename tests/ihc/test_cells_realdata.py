@@ -10,28 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-from scipy import ndimage as ndi
-from scipy.optimize import linear_sum_assignment
 
 TILES = ("Bladder1", "Lung1")
 
 
-def _truth(folder, name):
-    from skimage import io
+_BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_cells.py"
 
-    g = io.imread(folder / f"train_{name}_gt_seg.png")[..., :3].astype(int)
-    red = (g[..., 0] > 128) & (g[..., 1] < 100) & (g[..., 2] < 100)
-    blue = (g[..., 2] > 128) & (g[..., 0] < 100) & (g[..., 1] < 100)
-    lab, n = ndi.label(red | blue)
-    idx = np.arange(1, n + 1)
-    ones = np.ones(lab.shape)
-    area = ndi.sum(ones, lab, idx)
-    cy, cx = np.array(ndi.center_of_mass(ones, lab, idx)).reshape(-1, 2).T
-    keep = area >= 30
-    return pd.DataFrame({"y": cy[keep], "x": cx[keep], "radius": np.sqrt(area[keep] / np.pi),
-                         "positive": (ndi.sum(red, lab, idx) > area / 2)[keep]})
+
+def _bench():
+    """The benchmark module: one truth reader and one matching rule for the test and the numbers."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_cells", _BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +38,16 @@ def scored():
 
     from blotquant.ihc import score_ihc
 
+    bench = _bench()
     out = {}
     for name in TILES:
         rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
-        truth = _truth(folder, name)
+        truth = bench.deepliif_truth(folder, name)
         res = score_ihc(rgb, marker="nuclear")  # no pixel size: estimated from the nuclei
         c = res.cells
-        d = np.hypot(truth.y.to_numpy()[:, None] - c.y.to_numpy()[None],
-                     truth.x.to_numpy()[:, None] - c.x.to_numpy()[None])
-        cost = np.where(d <= truth.radius.to_numpy()[:, None], d, 1e6)
-        r, k = linear_sum_assignment(cost)
-        ok = cost[r, k] < 1e6
-        out[name] = {"res": res, "recall": ok.sum() / len(truth), "precision": ok.sum() / len(c),
+        matched, _ = bench.match_truth(truth, c)
+        out[name] = {"res": res, "recall": len(matched) / len(truth),
+                     "precision": len(matched) / len(c),
                      "pct_error": float(res.summary.pct_positive[0]) - 100 * truth.positive.mean()}
     return out
 
