@@ -42,7 +42,7 @@ def test_cli_pixel_mode_with_roi(ihc_png, tmp_path, capsys):
     assert "H-score" in capsys.readouterr().out
 
 
-def test_cli_cell_mode_and_stain_file(ihc_png, tmp_path):
+def test_cli_cell_mode_and_stain_file(ihc_png, tmp_path, capsys):
     p, _ = ihc_png
     stains = tmp_path / "stains.json"
     stains.write_text(json.dumps([[0.65, 0.704, 0.286], [0.268, 0.57, 0.776]]))
@@ -53,6 +53,11 @@ def test_cli_cell_mode_and_stain_file(ihc_png, tmp_path):
     assert len(cells) > 0 and {"class", "class_name", "cytoplasm_dab_od_mean"} <= set(cells)
     summ = pd.read_csv(out / "summary.csv")
     assert summ["mode"][0] == "cell" and summ.n[0] == len(cells)
+    # the pixel-mode score of the same field is printed beside the cell score
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "vs pixel" in ln]
+    assert len(line) == 1 and line[0].startswith("slide.png\timage: cell H-score ")
+    assert f"vs pixel {summ.pixel_h_score[0]:.0f}" in line[0]
+    assert ("agree" in line[0]) == (abs(summ.pixel_h_score[0] - summ.h_score[0]) <= 30)
 
 
 def test_cli_clear_errors(ihc_png, tmp_path, capsys):

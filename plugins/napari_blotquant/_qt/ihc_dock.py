@@ -26,6 +26,8 @@ from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import (QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
                             QLabel, QPushButton, QSpinBox, QTableWidget, QVBoxLayout)
 
+from blotquant.ihc.compare import compare_modes
+
 from .._state import regions as R
 from .._state.kind import kind_problem
 from .._state.ihc import STAINS_CHOICES, ihc_params, recorded_params, score_table, status_text
@@ -98,6 +100,8 @@ class IHCReviewWidget(ReviewDock):
         self.include_layer = None
         self.exclude_layer = None
         self._fingerprint = None
+        #: cell vs pixel scores of the last result (`blotquant.ihc.compare.compare_modes`)
+        self.comparison = None
         self._t0 = None
         #: seconds from the last threshold change to updated overlays and table
         self.last_rescore_latency = float("nan")
@@ -343,11 +347,12 @@ class IHCReviewWidget(ReviewDock):
         self.result = result
         self._show_layers(result, full=(meta == "score"))
         mode = result.params.get("mode", self.fields["mode"].value())
-        fill_table(self.table, score_table(result.summary, mode=mode))
+        self.comparison = compare_modes(result.summary, result.cells, params=result.params)
+        fill_table(self.table, score_table(result.summary, mode=mode, comparison=self.comparison))
         if meta == "rescore" and self._t0 is not None:
             self.last_rescore_latency = time.perf_counter() - self._t0
             self._t0 = None
-        self.status.message(f"{status_text(result.summary, mode=mode)} "
+        self.status.message(f"{status_text(result.summary, mode=mode, comparison=self.comparison)} "
                             f"({self.runner.last_elapsed * 1000:.0f} ms)")
         if first:
             self._fit_view()
@@ -361,7 +366,7 @@ class IHCReviewWidget(ReviewDock):
         if self.result is None or layer is self.image_layer:
             return
         # another image: its own regions, no table of the previous one
-        self.result = None
+        self.result = self.comparison = None
         for ly in list(self.layers.values()):
             if ly in self.viewer.layers:
                 self.viewer.layers.remove(ly)

@@ -40,6 +40,8 @@ STAINS_CHOICES = ("default", "qupath", "estimate")
 SCORE_ROWS = (("H-score", "h_score"), ("% positive", "pct_positive"),
               ("% 1+", "pct_1plus"), ("% 2+", "pct_2plus"), ("% 3+", "pct_3plus"),
               ("Allred", "allred"), ("IRS", "irs"), ("cells", "n"))
+#: Rows added in cell mode: the pixel-mode scores of the same region.
+PIXEL_ROWS = (("pixel H-score", "pixel_h_score"), ("pixel % positive", "pixel_pct_positive"))
 
 
 def ihc_params(values: dict):
@@ -77,9 +79,9 @@ def _cell(rec, col: str) -> str:
     if col == "irs":
         return f"{int(v)} (PP {int(rec['irs_proportion'])} x SI {int(rec['irs_intensity'])})" \
             if not _missing(rec.get("irs_proportion")) else number_text(v)
-    if col.startswith("pct_"):
+    if col.startswith(("pct_", "pixel_pct_")):
         return number_text(v, percent=True)
-    if col == "h_score":
+    if col in ("h_score", "pixel_h_score"):
         return f"{float(v):.0f}"
     return number_text(v)
 
@@ -88,29 +90,57 @@ def _empty_text(mode: str) -> str:
     return "no cells in this region" if mode == "cell" else "no tissue in this region"
 
 
-def score_table(summary: pd.DataFrame | None, *, mode: str) -> pd.DataFrame | None:
+def score_table(summary: pd.DataFrame | None, *, mode: str,
+                comparison: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """Scores as rows (H-score, % positive, % 1+/2+/3+, Allred, IRS, cells), regions as columns.
 
     A region without cells (pixel mode: without tissue) says so instead of
-    showing ``nan``.  In pixel mode the last row counts scored pixels.
+    showing ``nan``.  In pixel mode the last row counts scored pixels.  In
+    cell mode with a ``comparison``
+    (:func:`blotquant.ihc.compare.compare_modes`), three rows follow: the
+    pixel-mode H-score and % positive of the same region and whether the
+    headline scores of the two modes agree.
     """
     if summary is None or not len(summary):
         return None
     rows = [("pixels" if (mode == "pixel" and col == "n") else label, col)
             for label, col in SCORE_ROWS]
-    out = {"score": [label for label, _ in rows]}
+    extra = mode == "cell" and comparison is not None and len(comparison) > 0
+    verdict = {}
+    if extra:
+        rows += list(PIXEL_ROWS)
+        verdict = {str(r["region"]): r for r in _records(comparison)}
+    out = {"score": [label for label, _ in rows] + (["cell vs pixel"] if extra else [])}
     for rec in _records(summary):
         name = str(rec["region"])
         if not rec.get("n"):
-            col = [_empty_text(mode)] + [""] * (len(rows) - 2) + ["0"]
+            col = [_empty_text(mode)] + [""] * (len(SCORE_ROWS) - 2) + ["0"]
+            col += [_cell(rec, c) for _, c in rows[len(SCORE_ROWS):]]
         else:
             col = [_cell(rec, c) for _, c in rows]
+        if extra:
+            col.append(_verdict(verdict.get(name)))
         out[name] = col
     return pd.DataFrame(out)
 
 
-def status_text(summary: pd.DataFrame | None, *, mode: str) -> str:
-    """One line per result: ``region: H-score 145, 75.0% positive`` (or what is missing)."""
+def _verdict(row) -> str:
+    if row is None or _missing(row.get("difference")):
+        return ""
+    if row["agree"]:
+        return "agree"
+    unit = "points" if row["score"] == "h_score" else "points of % positive"
+    side = "higher" if row["difference"] > 0 else "lower"
+    return f"differ: pixel {side} by {abs(row['difference']):.0f} {unit}"
+
+
+def status_text(summary: pd.DataFrame | None, *, mode: str,
+                comparison: pd.DataFrame | None = None) -> str:
+    """One line per result: ``region: H-score 145, 75.0% positive`` (or what is missing).
+
+    With a ``comparison`` (cell mode), each region whose cell and pixel scores
+    differ adds why (:func:`blotquant.ihc.compare.comparison_text`).
+    """
     if summary is None or not len(summary):
         return "nothing scored"
     parts = []
@@ -120,4 +150,9 @@ def status_text(summary: pd.DataFrame | None, *, mode: str) -> str:
         else:
             parts.append(f"{rec['region']}: H-score {float(rec['h_score']):.0f}, "
                          f"{number_text(rec['pct_positive'], percent=True)} positive")
+    if comparison is not None and len(comparison):
+        from blotquant.ihc.compare import comparison_text
+
+        parts += [comparison_text(r) for r in _records(comparison)
+                  if not r["agree"] and not _missing(r["difference"])]
     return "; ".join(parts)

@@ -58,10 +58,16 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     assert w.table.columnCount() == 2
     assert w.table.horizontalHeaderItem(1).text() == "image"
     names = [w.table.item(i, 0).text() for i in range(w.table.rowCount())]
-    assert names == ["H-score", "% positive", "% 1+", "% 2+", "% 3+", "Allred", "IRS", "cells"]
+    assert names == ["H-score", "% positive", "% 1+", "% 2+", "% 3+", "Allred", "IRS", "cells",
+                     "pixel H-score", "pixel % positive", "cell vs pixel"]
     shown = dict(zip(names, (w.table.item(i, 1).text() for i in range(len(names)))))
     s0 = res0.summary.iloc[0]
     assert shown["H-score"] == f"{s0.h_score:.0f}"
+    # cell mode shows the pixel-mode score of the same field and whether they agree
+    assert shown["pixel H-score"] == f"{s0.pixel_h_score:.0f}"
+    agree = abs(s0.pixel_h_score - s0.h_score) <= 30
+    assert (shown["cell vs pixel"] == "agree") == agree
+    assert ("vs pixel" in w.status.label.text()) == (not agree)
     assert shown["% positive"] == f"{s0.pct_positive:.1f}%"
     assert shown["Allred"].startswith(f"{int(s0.allred)} (PS ")
     assert shown["cells"] == f"{int(s0.n):,}"

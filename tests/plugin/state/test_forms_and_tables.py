@@ -120,3 +120,26 @@ def test_one_colour_code():
     assert L.band_colors(feats) == [C.BAND, C.SATURATED, C.NOT_DETECTED]
     assert L.lane_colors(feats) == [C.LANE, C.LANE, C.LADDER]
     assert len({C.BAND, C.SATURATED, C.NOT_DETECTED, C.LANE, C.LADDER}) == 5
+
+
+def test_cell_mode_table_shows_pixel_scores_and_why_they_differ():
+    from blotquant.ihc.compare import compare_modes
+    from napari_blotquant._state.ihc import score_table, status_text
+
+    s = _summary().assign(mode="cell", pixel_h_score=[80.2, np.nan],
+                          pixel_pct_positive=[55.0, np.nan], area_px=[500_000, 0])
+    cells = pd.DataFrame({"region": ["tumour"] * 1234, "cell_area": [300] * 1234,
+                          "nucleus_area": [100] * 1234})
+    cmp = compare_modes(s, cells, params={"marker": "cytoplasmic"})
+    t = score_table(s, mode="cell", comparison=cmp).set_index("score")
+    assert t.index.tolist()[-3:] == ["pixel H-score", "pixel % positive", "cell vs pixel"]
+    assert t.loc["pixel H-score", "tumour"] == "80"
+    assert t.loc["pixel % positive", "tumour"] == "55.0%"
+    assert t.loc["cell vs pixel", "tumour"] == "differ: pixel lower by 66 points"
+    assert t.loc["cell vs pixel", "empty"] == ""
+    text = status_text(s, mode="cell", comparison=cmp)
+    assert "tumour: cell H-score 146 vs pixel 80: differ (pixel mode is lower by 66 points" in text
+    assert "covers 49% of the scored tissue" in text
+    # without a comparison (or in pixel mode) the table is the plain score table
+    assert score_table(s, mode="cell").index.size == 8
+    assert score_table(s, mode="pixel", comparison=cmp).index.size == 8

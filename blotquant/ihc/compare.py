@@ -1,0 +1,151 @@
+"""Cell mode beside pixel mode: do the two scores of a region agree, and if not, why.
+
+Cell mode classes each cell by one DAB measure of one compartment; pixel mode
+classes every tissue pixel.  On the same field the two usually agree within a
+few points.  When they do not, the reason is almost always one of a few facts
+that the result already holds: the cells cover only part of the scored tissue
+(stroma, mucin and tissue edges are scored by pixel mode only), the scored
+compartment is not where the DAB is, or there are too few cells for stable
+percentages.  :func:`compare_modes` writes these down per region so that the
+CLI and the napari dock can show them beside the scores.
+
+Examples
+--------
+>>> import pandas as pd
+>>> s = pd.DataFrame({"region": ["tumour"], "mode": ["cell"], "n": [400],
+...     "h_score": [180.0], "pct_positive": [90.0], "pixel_h_score": [95.0],
+...     "pixel_pct_positive": [55.0], "area_px": [100000]})
+>>> c = pd.DataFrame({"region": ["tumour"] * 400, "cell_area": [130] * 400,
+...                   "nucleus_area": [30] * 400})
+>>> row = compare_modes(s, c, params={"marker": "cytoplasmic",
+...     "compartment_used": "cytoplasm", "measure": "mean"}).iloc[0]
+>>> row["score"], float(row["difference"]), bool(row["agree"])
+('h_score', -85.0, False)
+>>> print(row["reasons"])
+pixel mode is lower by 85 points; the cytoplasm of the cells covers 40% of the scored \
+tissue: pixel mode also scores the rest (stroma, lumen, tissue edges); cell mode classes each cell by its cytoplasm \
+mean DAB OD, pixel mode classes every tissue pixel
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["AGREEMENT_LIMITS", "COMPARISON_COLUMNS", "compare_modes", "comparison_text"]
+
+#: Largest cell-minus-pixel difference still called agreement, per score
+#: (H-score 0-300: 10 % of the scale; % positive: 10 points).
+AGREEMENT_LIMITS = {"h_score": 30.0, "pct_positive": 10.0}
+#: Below this fraction of the scored tissue covered by cells, coverage is named as a reason.
+LOW_COVERAGE = 0.6
+#: Fewer cells than this in a region: its percentages move by >= 2 points per cell.
+FEW_CELLS = 50
+#: Columns of :func:`compare_modes`' table.
+COMPARISON_COLUMNS = ("region", "score", "cell_value", "pixel_value", "difference", "agree",
+                      "cell_coverage", "reasons")
+
+_PIXEL_COLUMN = {"h_score": "pixel_h_score", "pct_positive": "pixel_pct_positive"}
+_UNIT = {"h_score": "points", "pct_positive": "points of % positive"}
+
+
+def _num(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
+                  params: dict | None = None) -> pd.DataFrame:
+    """Per region of a cell-mode result: cell score, pixel score, agreement and reasons.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :attr:`~blotquant.ihc.result.IHCResult.summary` (columns ``region``,
+        ``mode``, ``h_score``, ``pct_positive``, ``pixel_h_score``,
+        ``pixel_pct_positive``, ``n``, ``area_px``).
+    cells : DataFrame, optional
+        :attr:`~blotquant.ihc.result.IHCResult.cells` (``region``,
+        ``cell_area``, ``nucleus_area``); without it ``cell_coverage`` (the
+        fraction of the scored tissue that the scored compartment covers) is
+        NaN.
+    params : dict, optional
+        The result's ``params`` (``marker``, ``compartment_used``, ``measure``).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COMPARISON_COLUMNS`, one row per region; empty for a
+        pixel-mode result (its two scores are the same numbers).  ``score`` is
+        the marker's headline score (``pct_positive`` for nuclear markers,
+        ``h_score`` for cytoplasmic ones); ``difference`` is pixel minus cell;
+        ``agree`` is ``abs(difference) <=`` :data:`AGREEMENT_LIMITS`;
+        ``reasons`` says, in words, what explains a disagreement (empty when
+        the two agree).
+    """
+    params = dict(params or {})
+    if summary is None or not len(summary) or "pixel_h_score" not in summary:
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+    score = "pct_positive" if params.get("marker") == "nuclear" else "h_score"
+    compartment = params.get("compartment_used") or (
+        "nucleus" if params.get("marker") == "nuclear" else "cytoplasm")
+    measure = params.get("measure", "mean")
+    area = {}
+    if cells is not None and len(cells) and {"region", "cell_area", "nucleus_area"} <= set(cells):
+        c = cells[["region"]].copy()
+        c["a"] = {"nucleus": cells["nucleus_area"], "cell": cells["cell_area"]}.get(
+            compartment, cells["cell_area"] - cells["nucleus_area"])
+        area = c.groupby("region")["a"].sum().to_dict()
+    rows = []
+    for rec in summary.to_dict("records"):
+        if rec.get("mode") != "cell":
+            continue
+        cell_v, pix_v = _num(rec.get(score)), _num(rec.get(_PIXEL_COLUMN[score]))
+        diff = pix_v - cell_v
+        tissue = _num(rec.get("area_px"))
+        cover = (float(area.get(rec["region"], 0.0)) / tissue
+                 if area and tissue > 0 else math.nan)
+        agree = bool(np.isfinite(diff) and abs(diff) <= AGREEMENT_LIMITS[score])
+        reasons = []
+        if not np.isfinite(diff):
+            reasons.append("no cells or no tissue in this region: nothing to compare")
+        elif not agree:
+            side = "higher" if diff > 0 else "lower"
+            reasons.append(f"pixel mode is {side} by {abs(diff):.0f} {_UNIT[score]}")
+            if np.isfinite(cover) and cover < LOW_COVERAGE:
+                what = {"nucleus": "nuclei cover", "cell": "cells cover"}.get(
+                    compartment, "the cytoplasm of the cells covers")
+                reasons.append(f"{what} {cover:.0%} of the scored tissue: pixel mode also "
+                               "scores the rest (stroma, lumen, tissue edges)")
+            reasons.append(f"cell mode classes each cell by its {compartment} {measure} DAB OD, "
+                           "pixel mode classes every tissue pixel")
+            n = _num(rec.get("n"))
+            if np.isfinite(n) and n < FEW_CELLS:
+                reasons.append(f"only {n:.0f} cells: each moves the cell percentages by "
+                               f"{100.0 / max(n, 1.0):.0f} points")
+        rows.append({"region": rec["region"], "score": score, "cell_value": cell_v,
+                     "pixel_value": pix_v, "difference": diff, "agree": agree,
+                     "cell_coverage": cover, "reasons": "; ".join(reasons)})
+    return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def comparison_text(row: dict) -> str:
+    """One line for a person: ``cell H-score 180 vs pixel 95: differ (...)``.
+
+    Examples
+    --------
+    >>> comparison_text({"region": "image", "score": "h_score", "cell_value": 150.0,
+    ...                  "pixel_value": 141.0, "difference": -9.0, "agree": True, "reasons": ""})
+    'image: cell H-score 150 vs pixel 141: agree'
+    """
+    name = "H-score" if row["score"] == "h_score" else "% positive"
+    fmt = "{:.0f}" if row["score"] == "h_score" else "{:.1f}%"
+    head = (f"{row['region']}: cell {name} {fmt.format(row['cell_value'])} vs pixel "
+            f"{fmt.format(row['pixel_value'])}")
+    if row["agree"]:
+        return head + ": agree"
+    return f"{head}: differ ({row['reasons']})"
