@@ -689,22 +689,19 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
         return idx[:gaps[0] + 1] if len(gaps) else idx
 
     # windows adjacent to the band only (never reaching past a neighbouring band);
-    # a band touching its neighbour shares the line under both (outer flanks)
+    # a band touching (or overlapping) its neighbour shares the line under the
+    # whole touching group (its outer flanks), however many bands it holds
     t, b = top, bottom
     above = _above(t)
-    for _ in range(3):
-        if len(above) >= 3:
-            break
-        touching = [e for e in excl if t - 3 <= e[1] < t]
+    while len(above) < 3:
+        touching = [e for e in excl if e[0] < t and e[1] >= t - 3]
         if not touching:
             break
         t = min(e[0] for e in touching)
         above = _above(t)
     below = _below(b)
-    for _ in range(3):
-        if len(below) >= 3:
-            break
-        touching = [e for e in excl if b < e[0] <= b + 3]
+    while len(below) < 3:
+        touching = [e for e in excl if e[1] > b and e[0] <= b + 3]
         if not touching:
             break
         b = max(e[1] for e in touching)
@@ -721,7 +718,11 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
         elif len(idx) >= 1:
             pts.append((idx.astype(float), p[idx]))
     if not pts:
-        return np.zeros(n)
+        # no free sample beside the band or its touching group: the lowest
+        # free samples of the profile (else of the whole profile) stand in;
+        # never a zero line, which would count the membrane as signal
+        free = p[ok] if ok.any() else p
+        return np.full(n, float(np.percentile(free, 5)))
     if len(pts) == 2:
         # weighted least-squares line, each side weighted equally
         xs = np.concatenate([a for a, _ in pts])
