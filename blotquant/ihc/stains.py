@@ -214,12 +214,14 @@ def estimate_white_point(rgb: ArrayLike, *, mask: ArrayLike | None = None,
         :class:`~blotquant.errors.StainEstimationError` instead.
     **kwargs
         ``max_saturation`` (0.15), ``min_brightness`` (160),
-        ``min_fraction`` (0.002), ``min_pixels`` (200).
+        ``min_fraction`` (0.002), ``min_pixels`` (200), ``brighter_margin``
+        (10), ``max_brighter_fraction`` (0.01), ``brightest_percent`` (0.5).
 
     Returns
     -------
     ndarray of float64, shape (3,)
-        Glass RGB (or the fallback).
+        Glass RGB, the brightest pixels' RGB when the brightest dense peak is
+        tissue (see :func:`white_point_info`), or the fallback.
 
     Raises
     ------
