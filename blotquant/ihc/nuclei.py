@@ -334,14 +334,17 @@ def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):
     return np.where(new > 0, new + off, labels).astype(np.int32)
 
 
-def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray, gap: float = 0.0) -> np.ndarray:
     """Undo splits that are only disconnection: pieces of one intensity nucleus stay one.
 
     The half-maximum outline of an unevenly stained nucleus can fall apart
     into pieces; the shape split would count each piece.  Where a nucleus of
     ``labels`` was not split at a neck (each of its connected pieces is one
     shape basin), its pieces keep one label; where it was, the shape split
-    stands.
+    stands.  With ``gap`` (pixels) only pieces less than about ``2 * gap``
+    apart count as one nucleus: an intensity basin can span several nuclei
+    (positive nuclei chained by ``split_dab_od``), whose separate outlines
+    are separate nuclei, not pieces of one.
     """
     sel = shape_labels > 0
     if not sel.any():
@@ -352,8 +355,16 @@ def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray) -> np.ndarray:
     n_cc, cc = cv2.connectedComponents(sel.astype(np.uint8), connectivity=4)
     piece = np.zeros(n_s, np.int64)
     piece[shape_labels[sel]] = cc[sel]
+    if gap > 0:  # one group per intensity nucleus and cluster of pieces within the gap
+        n_near, near = cv2.connectedComponents(cv2.dilate(sel.astype(np.uint8), _disk(gap)),
+                                               connectivity=8)
+        group = np.zeros(n_s, np.int64)
+        group[shape_labels[sel]] = near[sel]
+        owner = np.where(owner > 0, owner * n_near + group, 0)
+        _, owner = np.unique(owner, return_inverse=True)  # compact ids, 0 stays 0
+        owner = owner.astype(np.int64)
     ids = np.flatnonzero(owner > 0)
-    n_o = int(labels.max()) + 1
+    n_o = int(owner.max()) + 1
     basins_per = np.bincount(owner[ids], minlength=n_o)
     pieces_per = np.bincount(np.unique(owner[ids] * n_cc + piece[ids]) // n_cc, minlength=n_o)
     whole = (basins_per == pieces_per) & (basins_per > 1)
@@ -518,7 +529,7 @@ def segment_nuclei(
         labels = _cut_borders(labels)
         if split_by_shape:
             shape_labels = _split_by_shape(labels > 0, split_tolerance, connectivity=4)
-            labels = _rejoin_pieces(shape_labels, labels)
+            labels = _rejoin_pieces(shape_labels, labels, opening_radius)
             if relative_threshold > 0:
                 labels = _refine(labels, hs, hb, threshold, relative_threshold)
     elif relative_threshold > 0:  # per object first: sharper necks for the split

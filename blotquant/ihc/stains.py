@@ -6,7 +6,12 @@ Glass is the brightest, least saturated, most frequent colour of a slide
 image.  :func:`estimate_white_point` keeps bright, low-saturation pixels, finds
 the mode of their brightness, and takes the per-channel median of the pixels
 in that mode (robust to dust, noise and clipping).  When too few such pixels
-exist (an image filled with tissue) it falls back to 255 and says so.
+exist (an image filled with tissue) it falls back to 255 and says so.  Glass is
+the brightest thing in the image: when the brightest dense peak has more than
+1 % of the pixels clearly (10 levels) above it, it is pale tissue (a field
+without glass, e.g. epithelium whose cytoplasm fills the background), and the
+white point comes from the brightest 0.5 % of the pixels instead (source
+``"brightest"``, with the reason recorded).
 
 Stain vectors
 -------------
@@ -64,7 +69,9 @@ def _sample(rgb: np.ndarray, mask=None, max_samples=_MAX_SAMPLES) -> np.ndarray:
 def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
                      max_saturation: float = 0.15, min_brightness: float = 160,
                      min_fraction: float = 0.002, min_pixels: int = 200,
-                     fallback: float | ArrayLike = 255.0) -> dict:
+                     fallback: float | ArrayLike = 255.0, brighter_margin: float = 10.0,
+                     max_brighter_fraction: float = 0.01,
+                     brightest_percent: float = 0.5) -> dict:
     """Estimate the white point and report how (see :func:`estimate_white_point`).
 
     Parameters
@@ -84,13 +91,23 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
         needed to estimate instead of falling back.
     fallback : float or (r, g, b)
         White point returned when no glass is found.
+    brighter_margin, max_brighter_fraction : float
+        Glass is the brightest thing in a brightfield image: when more than
+        ``max_brighter_fraction`` of the pixels are brighter than the peak by
+        more than ``brighter_margin`` (levels of the channel mean), the peak
+        is pale tissue of a field without glass (cytoplasm, stroma), not glass.
+    brightest_percent : float
+        Then the white point is the per-channel median of the bright,
+        unsaturated pixels among the brightest ``brightest_percent`` % of the
+        image (glass in small gaps, or the palest tissue), source
+        ``"brightest"``, and ``reason`` says so.
 
     Returns
     -------
     dict
-        ``white_point`` (float64 (3,)), ``source`` ("estimated" or
-        "fallback"), ``n_pixels`` (background pixels used), ``fraction`` and
-        ``reason`` (why it fell back, else "").
+        ``white_point`` (float64 (3,)), ``source`` ("estimated", "brightest"
+        or "fallback"), ``n_pixels`` (background pixels used), ``fraction`` and
+        ``reason`` (why it did not use a glass peak, else "").
 
     Raises
     ------
@@ -155,6 +172,23 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     sel = np.abs(b - peak) <= 6
     if sel.sum() < max(min_pixels, min_fraction * n_total):
         return _fallback("no dominant glass brightness peak")
+    # Glass is the brightest thing in a brightfield image: when many pixels are clearly
+    # brighter than the peak, the peak is pale tissue (cytoplasm, stroma) of a field
+    # without glass, and the glass shows, if at all, only in small gaps.
+    b_all = px.astype(np.float32).mean(axis=1)
+    brighter = float(np.mean(b_all > peak + brighter_margin))
+    if brighter > max_brighter_fraction:
+        top = b >= np.percentile(b_all, 100 - brightest_percent)
+        if top.sum() < min_pixels:
+            return _fallback(f"the brightness peak at {peak} is tissue ({100 * brighter:.1f} % "
+                             "of pixels are brighter) and too few bright pixels remain")
+        wp = np.median(cand[top], axis=0).astype(np.float64)
+        return {"white_point": wp, "source": "brightest", "n_pixels": int(top.sum()),
+                "fraction": float(top.sum()) / n_total,
+                "reason": f"no glass: the brightness peak at {peak} is tissue "
+                          f"({100 * brighter:.1f} % of pixels are brighter than {peak} + "
+                          f"{brighter_margin:g}); white point from the brightest "
+                          f"{brightest_percent:g} % of pixels"}
     wp = np.median(cand[sel], axis=0).astype(np.float64)
     # Refine: median of the pixels close to the first estimate in colour
     # (robust to dust, tissue edges and clipping at 255).
@@ -180,12 +214,14 @@ def estimate_white_point(rgb: ArrayLike, *, mask: ArrayLike | None = None,
         :class:`~blotquant.errors.StainEstimationError` instead.
     **kwargs
         ``max_saturation`` (0.15), ``min_brightness`` (160),
-        ``min_fraction`` (0.002), ``min_pixels`` (200).
+        ``min_fraction`` (0.002), ``min_pixels`` (200), ``brighter_margin``
+        (10), ``max_brighter_fraction`` (0.01), ``brightest_percent`` (0.5).
 
     Returns
     -------
     ndarray of float64, shape (3,)
-        Glass RGB (or the fallback).
+        Glass RGB, the brightest pixels' RGB when the brightest dense peak is
+        tissue (see :func:`white_point_info`), or the fallback.
 
     Raises
     ------
