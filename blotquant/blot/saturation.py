@@ -401,6 +401,8 @@ def saturation_level(gray: ArrayLike, polarity: str, metadata: ImageMetadata | N
                                  f"{user!r}") from None
         if not math.isfinite(u):
             raise ParameterError(f"clip_level must be a finite number, got {user!r}")
+        if u < 0:
+            raise ParameterError(f"clip_level must be a pixel value >= 0, got {user!r}")
         return SaturationLevel(u, "user", polarity, white, "given by the user")
     detail = f"{source} nominal level {level:g}"
     if detect:

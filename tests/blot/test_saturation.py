@@ -145,6 +145,28 @@ def test_prepare_signal_and_errors():
         quantify_blot(np.tile(g, (3, 3)), clip_level="high")
 
 
+@pytest.mark.parametrize("field,value,message", [
+    ("clip_level", -1, "clip_level: must be a pixel value >= 0"),
+    ("clip_level", "-0.5", "clip_level: must be a pixel value >= 0"),
+    ("max_tilt_deg", 90, r"max_tilt_deg: must be an angle in \(0, 45\]"),
+    ("max_rotation_deg", 360, r"max_rotation_deg: must be an angle in \[0, 45\]"),
+    ("max_rotation_deg", -1, r"max_rotation_deg: must be an angle"),
+    ("target", "ASNS,ACTB", "target: must be one row name, got 2"),
+    ("control", "A,B,C", "control: must be one row name, got 3"),
+])
+def test_nonsense_parameters_are_rejected_naming_the_field(field, value, message):
+    from blotquant.blot.params import BlotParams
+    with pytest.raises(ParameterError, match=message):
+        BlotParams(**{field: value})
+    with pytest.raises(ParameterError, match=field):
+        quantify_blot(np.zeros((40, 40), np.uint8), **{field: value})
+    with pytest.raises(ParameterError, match="clip_level"):
+        saturation_level(np.zeros((4, 4), np.uint8), "dark-on-light", user=-3)
+    # the edges of the ranges are accepted
+    p = BlotParams(clip_level=0, max_tilt_deg=45, max_rotation_deg=0, target="ASNS")
+    assert (p.clip_level, p.max_tilt_deg, p.max_rotation_deg, p.target) == (0.0, 45.0, 0.0, "ASNS")
+
+
 # ----------------------------------------------------------------------------- real images
 def _truth(shared_blots):
     return {d["file"]: d for d in json.loads((shared_blots / "truth.json").read_text())["images"]}
