@@ -90,6 +90,12 @@ _TAIL = 0.3
 #: An exact plateau holds this many times more pixels than the next value inward (a
 #: rounded peak quantised to integers has ~1.4 times more at its extreme, at most).
 _PILE = 2.0
+#: Flat cores (method (d)): the median image's 5 x 5 range is within this many noise
+#: sigmas (at least 4 grey levels for integer data) ...
+_FLAT_SIGMAS = 3.0
+#: ... over a region at least this many px deep (a clipped band's flat top, not the
+#: line along a rounded peak's top).
+_CORE_DEPTH = 3.0
 #: Images larger than this are analysed on a regular subsample (speed only).
 _MAX_PIXELS = 4_000_000
 
@@ -325,6 +331,27 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
         if integer:
             level_s = float(math.floor(level_s + 1e-9))
         candidates.append((floor_s, level_s, noise, int(h[b])))
+    # (d) flat cores: when nothing above lies inside the extreme, look for clipped
+    #     bands whose floor wanders between bands (a published figure whose black
+    #     is grey 20-40 after resampling and compression): regions of the band
+    #     tail where the median image is flat (its 5 x 5 range within three noise
+    #     sigmas) and thick (>= _CORE_DEPTH px from any non-flat pixel).  A rounded
+    #     peak is flat only along a line at its top, a gentle slope (glow, smear)
+    #     is not flat over a 5 x 5 window at these tolerances, a hot pixel or a
+    #     speck is gone after the median, and the extreme itself (black print at
+    #     0) is left out, so only flat-topped bands inside the extreme remain.
+    if not any(top - c[0] > width for c in candidates):
+        core = _flat_cores(s, m, top, lo, sigma, width, integer)
+        if core is not None and int(core.sum()) >= min_area:
+            vals = m[core]
+            resid = (s - m)[core]
+            noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
+            floor_s = float(np.median(vals))
+            # the innermost flat level of the clipped bands (their floors differ)
+            level_s = float(np.quantile(vals, 0.01))
+            if integer:
+                level_s = float(math.floor(level_s + 1e-9))
+            candidates.append((floor_s, level_s, noise, int(core.sum())))
     if not candidates:
         return None
     candidates.sort(key=lambda c: -c[0])          # outermost first
@@ -332,6 +359,36 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     return {"level": float(sign * level_s), "floor": float(sign * floor_s), "noise": noise,
             "width": float(width),
             "area": int(area * scale), "plateaus": [float(sign * c[0]) for c in candidates]}
+
+
+def _flat_cores(s, m, top, lo, sigma, width, integer):
+    """Thick flat regions of the band tail, away from its extreme (method (d)).
+
+    ``s``: the image band side up; ``m``: its 5 x 5 median; ``top``/``lo``: the
+    extreme and the inner end of the band tail.  Returns a boolean mask of the
+    pixels at least ``_CORE_DEPTH`` px inside a region where ``m`` lies in the
+    tail, at least one tolerance inside the extreme, and varies by at most the
+    tolerance over a 5 x 5 window; None when the tail is empty.
+    """
+    import cv2
+
+    tail = m >= lo
+    if not tail.any():
+        return None
+    away = tail & (m < top - width)  # the noise of the tail, the extreme's pile left out
+    r = (s - m)[away] if away.any() else (s - m)[tail]
+    tail_noise = float(1.4826 * np.median(np.abs(r - np.median(r))))
+    tol = _FLAT_SIGMAS * max(sigma, tail_noise, 4.0 / _FLAT_SIGMAS if integer else 0.0)
+    if tol <= 0:
+        return None
+    m32 = m.astype(np.float32)
+    kernel = np.ones((_MEDIAN, _MEDIAN), np.uint8)
+    spread = cv2.dilate(m32, kernel) - cv2.erode(m32, kernel)
+    flat = tail & (m < top - max(tol, width)) & (spread <= tol)
+    if not flat.any():
+        return None
+    dist = cv2.distanceTransform(np.pad(flat, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    return dist >= _CORE_DEPTH
 
 
 def _thickness(mask) -> float:
