@@ -582,23 +582,68 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                 n_ = len(ld[ln_no].prof)
                 b.top = max(0, int(math.floor(b.y - up_t)))
                 b.bottom = min(n_ - 1, int(math.ceil(b.y + down_t)))
+        order = np.argsort(xs)
+        lanes_present = list(present)
         for ln in samp:
             d = ld[ln.lane]
+            x = ln.x_at(H / 2)
             if ln.lane in present:
                 b = present[ln.lane]
+                # where the row lies in this lane by the other lanes (a merged doublet's
+                # own peak may sit at the other row's place)
+                k_ = lanes_present.index(ln.lane)
+                others = [j for j in range(len(xs)) if j != k_]
+                if others:
+                    oo = sorted(others, key=lambda j: xs[j])
+                    yrow = float(np.interp(x, xs[oo], ys[oo]))
+                else:
+                    yrow = float(d.r[0] + b.y)
                 boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + b.top),
                                   bottom=int(d.r[0] + b.bottom), left=None, right=None,
                                   y=float(d.r[0] + b.y), flags=[], edited=False,
-                                  height=float(b.height)))
+                                  height=float(b.height), yrow=yrow))
             else:
-                x = ln.x_at(H / 2)
-                order = np.argsort(xs)
                 yexp = float(np.interp(x, xs[order], ys[order]))
                 boxes.append(dict(lane=ln.lane, row=name,
                                   top=int(round(yexp - np.median(ups))),
                                   bottom=int(round(yexp + np.median(downs))), left=None,
-                                  right=None, y=yexp, flags=["not_detected"], edited=False))
+                                  right=None, y=yexp, flags=["not_detected"], edited=False,
+                                  yrow=yexp))
+    _split_overlapping(boxes)
     return boxes, row_names
+
+
+def _split_overlapping(boxes) -> None:
+    """Boxes of one lane never overlap: a merged doublet is split between its rows.
+
+    When a lane shows one band where its neighbours show two rows (a doublet too
+    close, or too unequal, to leave a valley in this lane), the row without a
+    peak gets a box at its expected place, which lies inside the detected band:
+    measured as they are, the pair's signal would be counted twice.  Instead
+    the two boxes are cut where the rows meet in this lane (halfway between
+    the rows' positions by the other lanes), so every pixel row of the lane is
+    counted once, and both bands are flagged ``doublet_split``.  Boxes in
+    different lanes, and boxes that merely touch (a doublet split at its own
+    valley), are left as they are.
+    """
+    by_lane: dict = {}
+    for b in boxes:
+        by_lane.setdefault(b["lane"], []).append(b)
+    for bl in by_lane.values():
+        bl.sort(key=lambda b: b["yrow"])
+        for a, b in zip(bl[:-1], bl[1:]):
+            if a["bottom"] <= b["top"]:
+                continue  # apart, or sharing one valley sample
+            if "not_detected" not in a["flags"] and "not_detected" not in b["flags"]:
+                continue  # two peaks of their own: each kept to its valley by detect_bands
+            cut = int(math.floor(0.5 * (a["yrow"] + b["yrow"])))
+            cut = min(max(cut, a["top"]), b["bottom"] - 1)
+            a["bottom"], b["top"] = cut, cut + 1
+            for box in (a, b):
+                if "doublet_split" not in box["flags"]:
+                    box["flags"].append("doublet_split")
+                if "not_detected" in box["flags"]:
+                    box["y"] = box["yrow"]
 
 
 def _is_edge_row(g, ld) -> bool:

@@ -39,6 +39,16 @@ The level is that bin's value plus two noise standard deviations of the raw
 pixels inside the plateau (0 for an exact digital clip), so noisy plateaus
 are flagged over their whole area.
 
+Clipped bands whose floor differs from band to band (a published figure whose
+black is grey 20-40 after resampling and compression, film scanned with an
+uneven black) have no single hard edge.  They are found as *flat cores*:
+regions of the band tail, away from the extreme itself, where the
+median-filtered image varies by at most three noise sigmas over 5 x 5 pixels
+and that are at least 3 px deep.  A rounded peak is flat only along a line at
+its top, and a hot pixel or speck is gone after the median.  The level is
+then the innermost flat level of the cores (their 1st percentile), so a band
+clipped at any of the floors is flagged.
+
 Examples
 --------
 >>> import numpy as np
@@ -331,27 +341,26 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
         if integer:
             level_s = float(math.floor(level_s + 1e-9))
         candidates.append((floor_s, level_s, noise, int(h[b])))
-    # (d) flat cores: when nothing above lies inside the extreme, look for clipped
-    #     bands whose floor wanders between bands (a published figure whose black
-    #     is grey 20-40 after resampling and compression): regions of the band
-    #     tail where the median image is flat (its 5 x 5 range within three noise
-    #     sigmas) and thick (>= _CORE_DEPTH px from any non-flat pixel).  A rounded
-    #     peak is flat only along a line at its top, a gentle slope (glow, smear)
-    #     is not flat over a 5 x 5 window at these tolerances, a hot pixel or a
-    #     speck is gone after the median, and the extreme itself (black print at
-    #     0) is left out, so only flat-topped bands inside the extreme remain.
-    if not any(top - c[0] > width for c in candidates):
-        core = _flat_cores(s, m, top, lo, sigma, width, integer)
-        if core is not None and int(core.sum()) >= min_area:
-            vals = m[core]
-            resid = (s - m)[core]
-            noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
-            floor_s = float(np.median(vals))
-            # the innermost flat level of the clipped bands (their floors differ)
-            level_s = float(np.quantile(vals, 0.01))
-            if integer:
-                level_s = float(math.floor(level_s + 1e-9))
-            candidates.append((floor_s, level_s, noise, int(core.sum())))
+    # (d) flat cores: clipped bands whose floor wanders between bands (a published
+    #     figure whose black is grey 20-40 after resampling and compression; film
+    #     scanned with uneven black): regions of the band tail where the median
+    #     image is flat (its 5 x 5 range within _FLAT_SIGMAS noise sigmas) and
+    #     thick (>= _CORE_DEPTH px from any non-flat pixel).  A rounded peak is
+    #     flat only along a line at its top, a gentle slope (glow, smear) is not
+    #     flat over a 5 x 5 window at this tolerance, a hot pixel or a speck is
+    #     gone after the median, and the extreme itself (black print at 0) is
+    #     left out.  The level is the innermost flat level of the cores (1st
+    #     percentile), so every band clipped at any of the floors is flagged.
+    core = _flat_cores(s, m, top, lo, sigma, width, integer)
+    if core is not None and int(core.sum()) >= min_area:
+        vals = m[core]
+        resid = (s - m)[core]
+        noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
+        floor_s = float(np.median(vals))
+        level_s = float(np.quantile(vals, 0.01))
+        if integer:
+            level_s = float(math.floor(level_s + 1e-9))
+        candidates.append((floor_s, level_s, noise, int(core.sum())))
     if not candidates:
         return None
     candidates.sort(key=lambda c: -c[0])          # outermost first
