@@ -34,13 +34,57 @@ def test_doublet_split_at_valley_two_rows():
     b = r.bands.sort_values(["lane", "y"])
     v = b["volume"].to_numpy().reshape(4, 2)
     # the two bands of a lane touch at the valley; the background comes from the
-    # outer flanks, so the pair's total is right; the split at the valley moves
-    # tail area between the two (up to ~10 % of the weaker band here)
+    # outer flanks (never from the valley), so the pair's total is right; the split
+    # at the valley moves a little tail area between the two (4.5 % here; 10-17 %
+    # while the valley sample was counted in both bands and fitted one flank only)
     assert np.allclose(v.sum(axis=1), truth.sum(axis=1), rtol=0.02)
-    assert np.allclose(v, truth, rtol=0.12)
+    assert np.allclose(v, truth, rtol=0.06)
     tops = b["top"].to_numpy().reshape(4, 2)[:, 1]
     bottoms = b["bottom"].to_numpy().reshape(4, 2)[:, 0]
-    assert np.all(tops - bottoms <= 1)
+    assert np.all(tops - bottoms == 1)      # touching, the valley sample counted once
+
+
+@pytest.mark.parametrize("sep", [14.0, 18.0, 21.0])
+def test_doublet_background_from_outer_flanks(sep):
+    # bands 4.7-7 sigma apart: their tails overlap in the valley, which is not
+    # background; the line under each band runs between the pair's outer flanks
+    img, truth = _doublet_blot(sep)
+    r = quantify_blot(img, lanes=4)
+    b = r.bands.sort_values(["lane", "y"])
+    v = b["volume"].to_numpy().reshape(4, 2)
+    assert np.allclose(v, truth, rtol=0.05)
+    prof = r.profiles
+    for lane in range(1, 5):
+        p = prof[lane]
+        bl = b[b["lane"] == lane]
+        valley = slice(int(bl["bottom"].iloc[0]) - 1, int(bl["top"].iloc[1]) + 1)
+        sel = (p["position"] >= valley.start) & (p["position"] <= valley.stop)
+        # at the valley the background used lies well below the signal there
+        # the true background is the sloping line, measured far from the bands
+        far = (p["position"] < 80) | ((p["position"] > 160) & (p["position"] < 240))
+        line = np.polyfit(p.loc[far, "position"], p.loc[far, "signal"], 1)
+        true_bg = np.polyval(line, p.loc[sel, "position"])
+        used = p.loc[sel, "background"].to_numpy(float)
+        peak = float((p["signal"] - np.polyval(line, p["position"])).max())
+        # the line used lies on the true background, not up on the valley's tails
+        assert np.all(np.abs(used - true_bg) < 0.01 * peak)
+
+
+def test_merged_doublet_lane_split_between_rows_not_counted_twice():
+    # 3 sigma apart: lanes with equal-ish bands show a valley, lanes 3 and 4 (1:3,
+    # 3:1) show one merged band; the other row's box there used to lie inside it and
+    # the pair was counted ~1.8 times
+    img, truth = _doublet_blot(9.0)
+    r = quantify_blot(img, lanes=4)
+    b = r.bands
+    assert len(r.rows) == 2 and len(b) == 8
+    for lane, g in b.groupby("lane"):
+        g = g.sort_values("top")
+        assert int(g["top"].iloc[1]) > int(g["bottom"].iloc[0])       # no pixel row twice
+        tot = g["volume"].sum()
+        assert tot == pytest.approx(truth[lane - 1].sum(), rel=0.04)
+    split = b[b["flags"].astype(str).str.contains("doublet_split")]
+    assert set(split["lane"]) == {3, 4} and len(split) == 4
 
 
 def test_merged_row_on_request():
