@@ -206,3 +206,50 @@ def test_real_figure_clipped_at_grey_30_40(shared_blots):
     assert 25 <= np.median(g[plateau]) <= 45
     assert m[plateau].mean() >= 0.75   # flagged over most of its flat top (noise sigma ~4 above it)
     assert m.mean() < 0.02                           # not the membrane or the bands' flanks
+
+
+def _figure(seed, clipped, noise):
+    """A published-figure-like 8-bit blot: black print at 0 (frame line, arrowhead,
+    letters) and 8 dark bands; clipped bands are flat at a floor that differs from
+    band to band (grey 18-40), with noise.  Returns the image and per band
+    (box, truly clipped)."""
+    rng = np.random.default_rng(seed)
+    H, W = 400, 700
+    yy, xx = np.mgrid[:H, :W].astype(float)
+    img = np.full((H, W), 228.0)
+    amps = ([400, 300, 120, 80, 350, 260, 100, 250] if clipped
+            else [195, 150, 120, 80, 190, 160, 100, 170])
+    floors = rng.uniform(18, 40, 8)
+    bands = []
+    for k in range(8):
+        x0, y0 = 60 + k * 75, 150 + (k % 2) * 8
+        inl = np.abs(xx - x0) < 30
+        v = 228 - amps[k] * np.exp(-0.5 * ((yy - y0) / 6.0) ** 2) * inl
+        is_clipped = clipped and 228 - amps[k] < floors[k]
+        if is_clipped:
+            v = np.maximum(v, floors[k])
+        img = np.where(inl & (np.abs(yy - y0) < 30), v, img)
+        bands.append(((slice(y0 - 20, y0 + 20), slice(x0 - 30, x0 + 30)), is_clipped))
+    img = img + rng.normal(0, noise, img.shape)
+    img[20:24, 50:650] = 0
+    img[300:330, 20:45] = 0
+    img[350:352, 100:600] = 0
+    for c in range(100, 600, 40):
+        img[360:375, c:c + 3] = 0
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), bands
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("noise", [2.0, 4.0, 6.0])
+def test_figure_black_not_zero_floors_differ(seed, noise):
+    g, bands = _figure(seed, True, noise)
+    lv = saturation_level(g, "dark-on-light")
+    assert lv.source == "plateau" and 18 <= lv.level <= 50
+    m = saturation_mask(g, lv)
+    assert [bool(m[box].any()) for box, _ in bands] == [c for _, c in bands]
+    # unclipped bands (peaks at grey 33-148, rounded) beside the same print: no plateau
+    g, bands = _figure(seed, False, noise)
+    lv = saturation_level(g, "dark-on-light")
+    assert (lv.source, lv.level) == ("dtype", 0.0)
+    m = saturation_mask(g, lv)
+    assert not any(m[box].any() for box, _ in bands)
