@@ -351,7 +351,7 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     #     gone after the median, and the extreme itself (black print at 0) is
     #     left out.  The level is the innermost flat level of the cores (1st
     #     percentile), so every band clipped at any of the floors is flagged.
-    core = _flat_cores(s, m, top, lo, sigma, width, integer)
+    core = _flat_cores(s, m, top, lo, sigma, width, integer, min_area)
     if core is not None and int(core.sum()) >= min_area:
         vals = m[core]
         resid = (s - m)[core]
@@ -370,19 +370,21 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
             "area": int(area * scale), "plateaus": [float(sign * c[0]) for c in candidates]}
 
 
-def _flat_cores(s, m, top, lo, sigma, width, integer):
+def _flat_cores(s, m, top, lo, sigma, width, integer, min_area=1):
     """Thick flat regions of the band tail, away from its extreme (method (d)).
 
     ``s``: the image band side up; ``m``: its 5 x 5 median; ``top``/``lo``: the
     extreme and the inner end of the band tail.  Returns a boolean mask of the
     pixels at least ``_CORE_DEPTH`` px inside a region where ``m`` lies in the
     tail, at least one tolerance inside the extreme, and varies by at most the
-    tolerance over a 5 x 5 window; None when the tail is empty.
+    tolerance over a 5 x 5 window; None when fewer than ``min_area`` tail
+    pixels could qualify.
     """
     import cv2
 
     tail = m >= lo
-    if not tail.any():
+    n_tail = int(np.count_nonzero(tail))
+    if n_tail < min_area:
         return None
     away = tail & (m < top - width)  # the noise of the tail, the extreme's pile left out
     r = (s - m)[away] if away.any() else (s - m)[tail]
@@ -390,14 +392,24 @@ def _flat_cores(s, m, top, lo, sigma, width, integer):
     tol = _FLAT_SIGMAS * max(sigma, tail_noise, 4.0 / _FLAT_SIGMAS if integer else 0.0)
     if tol <= 0:
         return None
-    m32 = m.astype(np.float32)
+    cand = tail & (m < top - max(tol, width))
+    if int(np.count_nonzero(cand)) < min_area:
+        return None
+    # only the bounding box of the candidates (plus the 5 x 5 window) matters
+    rows = np.flatnonzero(cand.any(axis=1))
+    cols = np.flatnonzero(cand.any(axis=0))
+    r0, r1 = max(0, rows[0] - _MEDIAN), min(m.shape[0], rows[-1] + _MEDIAN + 1)
+    c0, c1 = max(0, cols[0] - _MEDIAN), min(m.shape[1], cols[-1] + _MEDIAN + 1)
+    m32 = m[r0:r1, c0:c1].astype(np.float32)
     kernel = np.ones((_MEDIAN, _MEDIAN), np.uint8)
     spread = cv2.dilate(m32, kernel) - cv2.erode(m32, kernel)
-    flat = tail & (m < top - max(tol, width)) & (spread <= tol)
-    if not flat.any():
-        return None
+    flat = cand[r0:r1, c0:c1] & (spread <= tol)
+    out = np.zeros(m.shape, bool)
+    if int(np.count_nonzero(flat)) < min_area:
+        return out
     dist = cv2.distanceTransform(np.pad(flat, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    return dist >= _CORE_DEPTH
+    out[r0:r1, c0:c1] = dist >= _CORE_DEPTH
+    return out
 
 
 def _thickness(mask) -> float:
