@@ -175,7 +175,7 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
 # ----------------------------------------------------------------------------- helpers
 class _LaneData:
     __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
-                 "bgprof", "bands", "valid", "baseline_used")
+                 "bgprof", "bands", "valid", "baseline_used", "unmeasured")
 
     def __init__(self, lane, signal, satmask, bg2d):
         self.lane = lane
@@ -198,6 +198,7 @@ class _LaneData:
             self.bgprof = None
         self.bands = []
         self.baseline_used = None
+        self.unmeasured = []   # (top, bottom) profile limits of detected bands in no row
 
 
 def _is_ladder_lane(counts, idx):
@@ -559,6 +560,10 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
     chosen.sort(key=lambda r: (r[0], r[3]))
     row_names = _name_rows(chosen, names, lane_list)
     P["row_slope_deg"] = _row_slope(chosen, ld, H)
+    # bands of the chosen rows; a lane's band in no row that touches one of them at a
+    # valley (a dip inside a band: a bubble, a dark spot, a doublet the other lanes
+    # do not show) is part of it, not lost signal and not its background
+    used = {(ln, i) for (_, g, _, _, _) in chosen for ln, i in g.items()}
     for name, (s, g, strength, ymed, samp) in zip(row_names, chosen):
         present = {}
         for lane_no, i in g.items():
@@ -589,6 +594,18 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
             x = ln.x_at(H / 2)
             if ln.lane in present:
                 b = present[ln.lane]
+                top_b, bot_b, merged = b.top, b.bottom, False
+                j = g[ln.lane] - 1
+                while j >= 0 and (ln.lane, j) not in used and d.bands[j].bottom + 1 >= top_b:
+                    top_b, merged = min(top_b, d.bands[j].top), True
+                    used.add((ln.lane, j))
+                    j -= 1
+                j = g[ln.lane] + 1
+                while (j < len(d.bands) and (ln.lane, j) not in used
+                       and d.bands[j].top <= bot_b + 1):
+                    bot_b, merged = max(bot_b, d.bands[j].bottom), True
+                    used.add((ln.lane, j))
+                    j += 1
                 # where the row lies in this lane by the other lanes (a merged doublet's
                 # own peak may sit at the other row's place)
                 k_ = lanes_present.index(ln.lane)
@@ -598,9 +615,10 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                     yrow = float(np.interp(x, xs[oo], ys[oo]))
                 else:
                     yrow = float(d.r[0] + b.y)
-                boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + b.top),
-                                  bottom=int(d.r[0] + b.bottom), left=None, right=None,
-                                  y=float(d.r[0] + b.y), flags=[], edited=False,
+                boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + top_b),
+                                  bottom=int(d.r[0] + bot_b), left=None, right=None,
+                                  y=float(d.r[0] + b.y),
+                                  flags=["doublet_merged"] if merged else [], edited=False,
                                   height=float(b.height), yrow=yrow))
             else:
                 yexp = float(np.interp(x, xs[order], ys[order]))
@@ -609,6 +627,10 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                                   bottom=int(round(yexp + np.median(downs))), left=None,
                                   right=None, y=yexp, flags=["not_detected"], edited=False,
                                   yrow=yexp))
+    # detected bands in no row stay out of every band's background windows
+    for lane_no, d in ld.items():
+        d.unmeasured = [(b.top, b.bottom) for i, b in enumerate(d.bands)
+                        if (lane_no, i) not in used]
     _split_overlapping(boxes)
     return boxes, row_names
 
@@ -825,14 +847,14 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
                     bgp = gb.sum(axis=1, dtype=np.float64)
                 ti, bi = t + r0 - w0, bt + r0 - w0
                 other = [(lo + r0 - w0, hi + r0 - w0) for k, (lo, hi) in enumerate(lims)
-                         if k != j]
+                         if k != j] + [(lo + r0 - w0, hi + r0 - w0) for lo, hi in d.unmeasured]
                 left_px, right_px = float(b["left"]), float(b["right"])
                 width_px = max(1, int(round(right_px)) - int(round(left_px)))
                 base_lane = None
             else:
                 prof, satrows, area_rows, bgp = d.prof, d.satrows, d.area_rows, d.bgprof
                 ti, bi = t, bt
-                other = [lims[k] for k in range(len(lims)) if k != j]
+                other = [lims[k] for k in range(len(lims)) if k != j] + list(d.unmeasured)
                 yc = r0 + 0.5 * (t + bt)
                 xc = lane.x_at(yc)
                 left_px = float(np.floor(xc - d.W / 2.0 + 0.5))
