@@ -596,13 +596,14 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                 b = present[ln.lane]
                 top_b, bot_b, merged = b.top, b.bottom, False
                 j = g[ln.lane] - 1
-                while j >= 0 and (ln.lane, j) not in used and d.bands[j].bottom + 1 >= top_b:
+                while (j >= 0 and (ln.lane, j) not in used and d.bands[j].bottom + 1 >= top_b
+                       and _part_of(d.bands[j], b)):
                     top_b, merged = min(top_b, d.bands[j].top), True
                     used.add((ln.lane, j))
                     j -= 1
                 j = g[ln.lane] + 1
                 while (j < len(d.bands) and (ln.lane, j) not in used
-                       and d.bands[j].top <= bot_b + 1):
+                       and d.bands[j].top <= bot_b + 1 and _part_of(d.bands[j], b)):
                     bot_b, merged = max(bot_b, d.bands[j].bottom), True
                     used.add((ln.lane, j))
                     j += 1
@@ -627,12 +628,33 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                                   bottom=int(round(yexp + np.median(downs))), left=None,
                                   right=None, y=yexp, flags=["not_detected"], edited=False,
                                   yrow=yexp))
-    # detected bands in no row stay out of every band's background windows
+    # detected bands in no row (a spot, a band of one lane) stay out of every band's
+    # background windows; a hump much wider than the lane's bands is background
+    ext_all = [d.bands[i].bottom - d.bands[i].top + 1 for ln, i in used
+               for d in (ld[ln],)]
+    ext_med = float(np.median(ext_all)) if ext_all else np.inf
     for lane_no, d in ld.items():
         d.unmeasured = [(b.top, b.bottom) for i, b in enumerate(d.bands)
-                        if (lane_no, i) not in used]
+                        if (lane_no, i) not in used
+                        and b.bottom - b.top + 1 <= _WIDE_FACTOR * ext_med]
     _split_overlapping(boxes)
     return boxes, row_names
+
+
+#: A band in no row is part of a touching row band when it is at least this fraction of
+#: its height ...
+_PART_HEIGHT = 0.2
+#: ... and at most this many times its extent; bands in no row wider than this many
+#: times the median band are background humps, not bands.
+_WIDE_FACTOR = 2.0
+
+
+def _part_of(piece, band) -> bool:
+    """Whether a band in no row that touches ``band`` at a valley is a part of it
+    (the other half of a band with a dip), not a weak hump of background at its foot."""
+    ext_p = piece.bottom - piece.top + 1
+    ext_b = band.bottom - band.top + 1
+    return piece.height >= _PART_HEIGHT * band.height and ext_p <= _WIDE_FACTOR * ext_b
 
 
 def _split_overlapping(boxes) -> None:
