@@ -382,28 +382,32 @@ def _flat_cores(s, m, top, lo, sigma, width, integer, min_area=1):
     """
     import cv2
 
-    tail = m >= lo
-    n_tail = int(np.count_nonzero(tail))
-    if n_tail < min_area:
+    H, W = m.shape
+    mr = m.ravel()
+    ti = np.flatnonzero(mr >= lo)   # the band tail, as flat indices (usually few pixels)
+    if ti.size < min_area:
         return None
-    away = tail & (m < top - width)  # the noise of the tail, the extreme's pile left out
-    r = (s - m)[away] if away.any() else (s - m)[tail]
+    mv = mr[ti]
+    resid = s.ravel()[ti] - mv
+    away = mv < top - width          # the noise of the tail, the extreme's pile left out
+    r = resid[away] if away.any() else resid
     tail_noise = float(1.4826 * np.median(np.abs(r - np.median(r))))
     tol = _FLAT_SIGMAS * max(sigma, tail_noise, 4.0 / _FLAT_SIGMAS if integer else 0.0)
     if tol <= 0:
         return None
-    cand = tail & (m < top - max(tol, width))
-    if int(np.count_nonzero(cand)) < min_area:
+    ci = ti[mv < top - max(tol, width)]
+    if ci.size < min_area:
         return None
     # only the bounding box of the candidates (plus the 5 x 5 window) matters
-    rows = np.flatnonzero(cand.any(axis=1))
-    cols = np.flatnonzero(cand.any(axis=0))
-    r0, r1 = max(0, rows[0] - _MEDIAN), min(m.shape[0], rows[-1] + _MEDIAN + 1)
-    c0, c1 = max(0, cols[0] - _MEDIAN), min(m.shape[1], cols[-1] + _MEDIAN + 1)
+    rows, cols = np.divmod(ci, W)
+    r0, r1 = max(0, int(rows.min()) - _MEDIAN), min(H, int(rows.max()) + _MEDIAN + 1)
+    c0, c1 = max(0, int(cols.min()) - _MEDIAN), min(W, int(cols.max()) + _MEDIAN + 1)
+    cand = np.zeros((r1 - r0, c1 - c0), bool)
+    cand[rows - r0, cols - c0] = True
     m32 = m[r0:r1, c0:c1].astype(np.float32)
     kernel = np.ones((_MEDIAN, _MEDIAN), np.uint8)
     spread = cv2.dilate(m32, kernel) - cv2.erode(m32, kernel)
-    flat = cand[r0:r1, c0:c1] & (spread <= tol)
+    flat = cand & (spread <= tol)
     out = np.zeros(m.shape, bool)
     if int(np.count_nonzero(flat)) < min_area:
         return out
