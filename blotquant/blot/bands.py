@@ -205,7 +205,8 @@ def detect_bands(profile: np.ndarray, *, sensitivity: float = 0.5, noise: float 
     out = []
     peaks = [b[1] for b in bands]
     for i, (yc, q, h, fwhm, prom) in enumerate(bands):
-        stop_lo = 0 if i == 0 else int(peaks[i - 1] + np.argmin(det[peaks[i - 1]:q + 1]))
+        # the valley sample itself belongs to the band above (never counted twice)
+        stop_lo = 0 if i == 0 else int(peaks[i - 1] + np.argmin(det[peaks[i - 1]:q + 1])) + 1
         stop_hi = n - 1 if i == len(bands) - 1 else int(q + np.argmin(det[q:peaks[i + 1] + 1]))
         half = 0.5 * h
         # sub-sample half-maximum crossings

@@ -627,12 +627,15 @@ def pair_blots(target_result: BlotResult | pd.DataFrame,
         cs_list = sorted(c_lanes["strip"].unique())
         if len(ts_list) != len(cs_list):
             raise ParameterError(
-                f"the target image has {len(ts_list)} strip(s) "
-                f"({_counts_text(t_lanes, ts_list)} lanes) but the control image has "
-                f"{len(cs_list)} ({_counts_text(c_lanes, cs_list)} lanes); strips are paired "
-                "top to bottom: correct the lanes of one image")
+                f"the target image {t_image!r} has {len(ts_list)} strip(s) "
+                f"({_counts_text(t_lanes, ts_list)} lanes) but the control image {c_image!r} "
+                f"has {len(cs_list)} ({_counts_text(c_lanes, cs_list)} lanes); strips are "
+                "paired top to bottom, so which control strip belongs to which target strip "
+                "is ambiguous: give the lane count per strip (lanes=...) or lane_geometry "
+                "for one image so both find the same strips")
         strip_pairs = dict(zip(ts_list, cs_list))
-        _check_counts(strip_pairs, t_lanes, c_lanes, "target image", "control image")
+        _check_counts(strip_pairs, t_lanes, c_lanes, f"target image {t_image!r}",
+                      f"control image {c_image!r}")
         if registrations is not None:
             regs = dict(registrations)
         elif P.register and hasattr(target, "signal") and hasattr(control, "signal"):
@@ -683,7 +686,8 @@ def _check_counts(strip_pairs, t_lanes, c_lanes, t_name, c_name):
         nt = int((t_lanes["strip"] == ts).sum())
         nc = int((c_lanes["strip"] == cs).sum())
         if nt != nc:
-            bad.append(f"strip {ts}: {t_name} has {nt} lanes, {c_name} has {nc}")
+            bad.append(f"strip {ts}: {t_name} has {nt} lanes, {c_name} has {nc}"
+                       + ("" if cs == ts else f" (its strip {cs})"))
     if bad:
         raise ParameterError(
             "lane counts differ, so lanes cannot be paired by position: " + "; ".join(bad)

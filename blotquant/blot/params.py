@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._shared.params import (Params, boolean, choice, counts, names, nonneg_float,
+from .._shared.params import (Params, boolean, choice, counts, names,
                               open_fraction,
                               optional, param, positive_float, positive_int, fraction)
 from ..provenance import params_hash
@@ -48,6 +48,42 @@ def _finite(value):
     if v != v or v in (float("inf"), float("-inf")):
         raise ValueError(f"must be a finite number, got {value!r}")
     return v
+
+
+def _pixel_level(value):
+    """A clip level: a finite pixel value >= 0 (detectors and scanners write no negatives)."""
+    v = _finite(value)
+    if v < 0:
+        raise ValueError(f"must be a pixel value >= 0, got {value!r}")
+    return v
+
+
+def _angle(limit):
+    """Check: a finite angle in [0, limit] degrees."""
+    def check(value):
+        v = _finite(value)
+        if not 0 <= v <= limit:
+            raise ValueError(f"must be an angle in [0, {limit:g}] degrees, got {value!r}")
+        return v
+    return check
+
+
+def _positive_angle(limit):
+    """Check: a finite angle in (0, limit] degrees."""
+    def check(value):
+        v = _finite(value)
+        if not 0 < v <= limit:
+            raise ValueError(f"must be an angle in (0, {limit:g}] degrees, got {value!r}")
+        return v
+    return check
+
+
+def _one_name(value):
+    """Exactly one row name (``"A,B"`` is two names: an error, not the first of them)."""
+    got = names(value)
+    if len(got) != 1:
+        raise ValueError(f"must be one row name, got {len(got)} ({', '.join(got)})")
+    return got[0]
 
 
 def _ladder(value):
@@ -108,7 +144,7 @@ class BlotParams(Params):
     sensitivity: float = param(0.5, "band and lane detection sensitivity in (0, 1]",
                                check=open_fraction, group="bands")
     polarity: str = param("auto", "band polarity", check=choice(*POLARITY_CHOICES))
-    max_tilt_deg: float = param(5.0, "largest lane tilt searched", check=positive_float,
+    max_tilt_deg: float = param(5.0, "largest lane tilt searched", check=_positive_angle(45.0),
                                 unit="deg", group="lanes")
     lane_width: object = param(None, "lane width; default: from the lane spacing",
                                check=optional(positive_float), unit="px", group="lanes")
@@ -130,17 +166,17 @@ class BlotParams(Params):
                                  check=boolean, group="bands")
     # normalization (blotquant.blot.normalize)
     target: object = param(None, "target row for ratios (default: the first row)",
-                           check=optional(lambda v: names(v)[0]), group="normalize")
+                           check=optional(_one_name), group="normalize")
     control: object = param(None, "loading-control row (default: the last row, or the "
                             "control image's first row)",
-                            check=optional(lambda v: names(v)[0]), group="normalize")
+                            check=optional(_one_name), group="normalize")
     reference_lane: int = param(1, "lane whose ratio is 1.0", check=positive_int,
                                 group="normalize")
     # saturation (blotquant.blot.saturation)
     clip_level: object = param(None, "pixel value at which bands clip (light bands: at or "
                                "above it, dark bands: at or below it); default: from the "
                                "file, the dtype and flat-topped plateaus in the data",
-                               check=optional(_finite), metavar="VALUE", group="saturation")
+                               check=optional(_pixel_level), metavar="VALUE", group="saturation")
     # pairing of a target and a loading-control image (blotquant.blot.normalize)
     register: bool = param(True, "register the control image to the target image (shift and "
                            "small rotation) before pairing lanes", check=boolean,
@@ -149,7 +185,7 @@ class BlotParams(Params):
                               "of the image", check=optional(positive_float), unit="px",
                               group="normalize")
     max_rotation_deg: float = param(3.0, "largest registration rotation searched",
-                                    check=nonneg_float, unit="deg", group="normalize")
+                                    check=_angle(45.0), unit="deg", group="normalize")
 
     #: parameters of band finding and measuring (what quantify_blot uses).
     QUANTIFY_KEYS = ("lanes", "rows", "background", "radius", "sensitivity", "polarity",

@@ -175,7 +175,7 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
 # ----------------------------------------------------------------------------- helpers
 class _LaneData:
     __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
-                 "bgprof", "bands", "valid", "baseline_used")
+                 "bgprof", "bands", "valid", "baseline_used", "unmeasured")
 
     def __init__(self, lane, signal, satmask, bg2d):
         self.lane = lane
@@ -198,6 +198,7 @@ class _LaneData:
             self.bgprof = None
         self.bands = []
         self.baseline_used = None
+        self.unmeasured = []   # (top, bottom) profile limits of detected bands in no row
 
 
 def _is_ladder_lane(counts, idx):
@@ -559,6 +560,10 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
     chosen.sort(key=lambda r: (r[0], r[3]))
     row_names = _name_rows(chosen, names, lane_list)
     P["row_slope_deg"] = _row_slope(chosen, ld, H)
+    # bands of the chosen rows; a lane's band in no row that touches one of them at a
+    # valley (a dip inside a band: a bubble, a dark spot, a doublet the other lanes
+    # do not show) is part of it, not lost signal and not its background
+    used = {(ln, i) for (_, g, _, _, _) in chosen for ln, i in g.items()}
     for name, (s, g, strength, ymed, samp) in zip(row_names, chosen):
         present = {}
         for lane_no, i in g.items():
@@ -582,23 +587,107 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
                 n_ = len(ld[ln_no].prof)
                 b.top = max(0, int(math.floor(b.y - up_t)))
                 b.bottom = min(n_ - 1, int(math.ceil(b.y + down_t)))
+        order = np.argsort(xs)
+        lanes_present = list(present)
         for ln in samp:
             d = ld[ln.lane]
+            x = ln.x_at(H / 2)
             if ln.lane in present:
                 b = present[ln.lane]
-                boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + b.top),
-                                  bottom=int(d.r[0] + b.bottom), left=None, right=None,
-                                  y=float(d.r[0] + b.y), flags=[], edited=False,
-                                  height=float(b.height)))
+                top_b, bot_b, merged = b.top, b.bottom, False
+                j = g[ln.lane] - 1
+                while (j >= 0 and (ln.lane, j) not in used and d.bands[j].bottom + 1 >= top_b
+                       and _part_of(d.bands[j], b)):
+                    top_b, merged = min(top_b, d.bands[j].top), True
+                    used.add((ln.lane, j))
+                    j -= 1
+                j = g[ln.lane] + 1
+                while (j < len(d.bands) and (ln.lane, j) not in used
+                       and d.bands[j].top <= bot_b + 1 and _part_of(d.bands[j], b)):
+                    bot_b, merged = max(bot_b, d.bands[j].bottom), True
+                    used.add((ln.lane, j))
+                    j += 1
+                # where the row lies in this lane by the other lanes (a merged doublet's
+                # own peak may sit at the other row's place)
+                k_ = lanes_present.index(ln.lane)
+                others = [j for j in range(len(xs)) if j != k_]
+                if others:
+                    oo = sorted(others, key=lambda j: xs[j])
+                    yrow = float(np.interp(x, xs[oo], ys[oo]))
+                else:
+                    yrow = float(d.r[0] + b.y)
+                boxes.append(dict(lane=ln.lane, row=name, top=int(d.r[0] + top_b),
+                                  bottom=int(d.r[0] + bot_b), left=None, right=None,
+                                  y=float(d.r[0] + b.y),
+                                  flags=["doublet_merged"] if merged else [], edited=False,
+                                  height=float(b.height), yrow=yrow))
             else:
-                x = ln.x_at(H / 2)
-                order = np.argsort(xs)
                 yexp = float(np.interp(x, xs[order], ys[order]))
                 boxes.append(dict(lane=ln.lane, row=name,
                                   top=int(round(yexp - np.median(ups))),
                                   bottom=int(round(yexp + np.median(downs))), left=None,
-                                  right=None, y=yexp, flags=["not_detected"], edited=False))
+                                  right=None, y=yexp, flags=["not_detected"], edited=False,
+                                  yrow=yexp))
+    # detected bands in no row (a spot, a band of one lane) stay out of every band's
+    # background windows; a hump much wider than the lane's bands is background
+    ext_all = [d.bands[i].bottom - d.bands[i].top + 1 for ln, i in used
+               for d in (ld[ln],)]
+    ext_med = float(np.median(ext_all)) if ext_all else np.inf
+    for lane_no, d in ld.items():
+        d.unmeasured = [(b.top, b.bottom) for i, b in enumerate(d.bands)
+                        if (lane_no, i) not in used
+                        and b.bottom - b.top + 1 <= _WIDE_FACTOR * ext_med]
+    _split_overlapping(boxes)
     return boxes, row_names
+
+
+#: A band in no row is part of a touching row band when it is at least this fraction of
+#: its height ...
+_PART_HEIGHT = 0.2
+#: ... and at most this many times its extent; bands in no row wider than this many
+#: times the median band are background humps, not bands.
+_WIDE_FACTOR = 2.0
+
+
+def _part_of(piece, band) -> bool:
+    """Whether a band in no row that touches ``band`` at a valley is a part of it
+    (the other half of a band with a dip), not a weak hump of background at its foot."""
+    ext_p = piece.bottom - piece.top + 1
+    ext_b = band.bottom - band.top + 1
+    return piece.height >= _PART_HEIGHT * band.height and ext_p <= _WIDE_FACTOR * ext_b
+
+
+def _split_overlapping(boxes) -> None:
+    """Boxes of one lane never overlap: a merged doublet is split between its rows.
+
+    When a lane shows one band where its neighbours show two rows (a doublet too
+    close, or too unequal, to leave a valley in this lane), the row without a
+    peak gets a box at its expected place, which lies inside the detected band:
+    measured as they are, the pair's signal would be counted twice.  Instead
+    the two boxes are cut where the rows meet in this lane (halfway between
+    the rows' positions by the other lanes), so every pixel row of the lane is
+    counted once, and both bands are flagged ``doublet_split``.  Boxes in
+    different lanes, and boxes that merely touch (a doublet split at its own
+    valley), are left as they are.
+    """
+    by_lane: dict = {}
+    for b in boxes:
+        by_lane.setdefault(b["lane"], []).append(b)
+    for bl in by_lane.values():
+        bl.sort(key=lambda b: b["yrow"])
+        for a, b in zip(bl[:-1], bl[1:]):
+            if a["bottom"] <= b["top"]:
+                continue  # apart, or sharing one valley sample
+            if "not_detected" not in a["flags"] and "not_detected" not in b["flags"]:
+                continue  # two peaks of their own: each kept to its valley by detect_bands
+            cut = int(math.floor(0.5 * (a["yrow"] + b["yrow"])))
+            cut = min(max(cut, a["top"]), b["bottom"] - 1)
+            a["bottom"], b["top"] = cut, cut + 1
+            for box in (a, b):
+                if "doublet_split" not in box["flags"]:
+                    box["flags"].append("doublet_split")
+                if "not_detected" in box["flags"]:
+                    box["y"] = box["yrow"]
 
 
 def _is_edge_row(g, ld) -> bool:
@@ -780,14 +869,14 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
                     bgp = gb.sum(axis=1, dtype=np.float64)
                 ti, bi = t + r0 - w0, bt + r0 - w0
                 other = [(lo + r0 - w0, hi + r0 - w0) for k, (lo, hi) in enumerate(lims)
-                         if k != j]
+                         if k != j] + [(lo + r0 - w0, hi + r0 - w0) for lo, hi in d.unmeasured]
                 left_px, right_px = float(b["left"]), float(b["right"])
                 width_px = max(1, int(round(right_px)) - int(round(left_px)))
                 base_lane = None
             else:
                 prof, satrows, area_rows, bgp = d.prof, d.satrows, d.area_rows, d.bgprof
                 ti, bi = t, bt
-                other = [lims[k] for k in range(len(lims)) if k != j]
+                other = [lims[k] for k in range(len(lims)) if k != j] + list(d.unmeasured)
                 yc = r0 + 0.5 * (t + bt)
                 xc = lane.x_at(yc)
                 left_px = float(np.floor(xc - d.W / 2.0 + 0.5))

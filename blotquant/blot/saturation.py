@@ -39,6 +39,16 @@ The level is that bin's value plus two noise standard deviations of the raw
 pixels inside the plateau (0 for an exact digital clip), so noisy plateaus
 are flagged over their whole area.
 
+Clipped bands whose floor differs from band to band (a published figure whose
+black is grey 20-40 after resampling and compression, film scanned with an
+uneven black) have no single hard edge.  They are found as *flat cores*:
+regions of the band tail, away from the extreme itself, where the
+median-filtered image varies by at most three noise sigmas over 5 x 5 pixels
+and that are at least 3 px deep.  A rounded peak is flat only along a line at
+its top, and a hot pixel or speck is gone after the median.  The level is
+then the innermost flat level of the cores (their 1st percentile), so a band
+clipped at any of the floors is flagged.
+
 Examples
 --------
 >>> import numpy as np
@@ -90,6 +100,12 @@ _TAIL = 0.3
 #: An exact plateau holds this many times more pixels than the next value inward (a
 #: rounded peak quantised to integers has ~1.4 times more at its extreme, at most).
 _PILE = 2.0
+#: Flat cores (method (d)): the median image's 5 x 5 range is within this many noise
+#: sigmas (at least 4 grey levels for integer data) ...
+_FLAT_SIGMAS = 3.0
+#: ... over a region at least this many px deep (a clipped band's flat top, not the
+#: line along a rounded peak's top).
+_CORE_DEPTH = 3.0
 #: Images larger than this are analysed on a regular subsample (speed only).
 _MAX_PIXELS = 4_000_000
 
@@ -325,6 +341,26 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
         if integer:
             level_s = float(math.floor(level_s + 1e-9))
         candidates.append((floor_s, level_s, noise, int(h[b])))
+    # (d) flat cores: clipped bands whose floor wanders between bands (a published
+    #     figure whose black is grey 20-40 after resampling and compression; film
+    #     scanned with uneven black): regions of the band tail where the median
+    #     image is flat (its 5 x 5 range within _FLAT_SIGMAS noise sigmas) and
+    #     thick (>= _CORE_DEPTH px from any non-flat pixel).  A rounded peak is
+    #     flat only along a line at its top, a gentle slope (glow, smear) is not
+    #     flat over a 5 x 5 window at this tolerance, a hot pixel or a speck is
+    #     gone after the median, and the extreme itself (black print at 0) is
+    #     left out.  The level is the innermost flat level of the cores (1st
+    #     percentile), so every band clipped at any of the floors is flagged.
+    core = _flat_cores(s, m, top, lo, sigma, width, integer, min_area)
+    if core is not None and int(core.sum()) >= min_area:
+        vals = m[core]
+        resid = (s - m)[core]
+        noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
+        floor_s = float(np.median(vals))
+        level_s = float(np.quantile(vals, 0.01))
+        if integer:
+            level_s = float(math.floor(level_s + 1e-9))
+        candidates.append((floor_s, level_s, noise, int(core.sum())))
     if not candidates:
         return None
     candidates.sort(key=lambda c: -c[0])          # outermost first
@@ -332,6 +368,52 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     return {"level": float(sign * level_s), "floor": float(sign * floor_s), "noise": noise,
             "width": float(width),
             "area": int(area * scale), "plateaus": [float(sign * c[0]) for c in candidates]}
+
+
+def _flat_cores(s, m, top, lo, sigma, width, integer, min_area=1):
+    """Thick flat regions of the band tail, away from its extreme (method (d)).
+
+    ``s``: the image band side up; ``m``: its 5 x 5 median; ``top``/``lo``: the
+    extreme and the inner end of the band tail.  Returns a boolean mask of the
+    pixels at least ``_CORE_DEPTH`` px inside a region where ``m`` lies in the
+    tail, at least one tolerance inside the extreme, and varies by at most the
+    tolerance over a 5 x 5 window; None when fewer than ``min_area`` tail
+    pixels could qualify.
+    """
+    import cv2
+
+    H, W = m.shape
+    mr = m.ravel()
+    ti = np.flatnonzero(mr >= lo)   # the band tail, as flat indices (usually few pixels)
+    if ti.size < min_area:
+        return None
+    mv = mr[ti]
+    resid = s.ravel()[ti] - mv
+    away = mv < top - width          # the noise of the tail, the extreme's pile left out
+    r = resid[away] if away.any() else resid
+    tail_noise = float(1.4826 * np.median(np.abs(r - np.median(r))))
+    tol = _FLAT_SIGMAS * max(sigma, tail_noise, 4.0 / _FLAT_SIGMAS if integer else 0.0)
+    if tol <= 0:
+        return None
+    ci = ti[mv < top - max(tol, width)]
+    if ci.size < min_area:
+        return None
+    # only the bounding box of the candidates (plus the 5 x 5 window) matters
+    rows, cols = np.divmod(ci, W)
+    r0, r1 = max(0, int(rows.min()) - _MEDIAN), min(H, int(rows.max()) + _MEDIAN + 1)
+    c0, c1 = max(0, int(cols.min()) - _MEDIAN), min(W, int(cols.max()) + _MEDIAN + 1)
+    cand = np.zeros((r1 - r0, c1 - c0), bool)
+    cand[rows - r0, cols - c0] = True
+    m32 = m[r0:r1, c0:c1].astype(np.float32)
+    kernel = np.ones((_MEDIAN, _MEDIAN), np.uint8)
+    spread = cv2.dilate(m32, kernel) - cv2.erode(m32, kernel)
+    flat = cand & (spread <= tol)
+    out = np.zeros(m.shape, bool)
+    if int(np.count_nonzero(flat)) < min_area:
+        return out
+    dist = cv2.distanceTransform(np.pad(flat, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    out[r0:r1, c0:c1] = dist >= _CORE_DEPTH
+    return out
 
 
 def _thickness(mask) -> float:
@@ -401,6 +483,8 @@ def saturation_level(gray: ArrayLike, polarity: str, metadata: ImageMetadata | N
                                  f"{user!r}") from None
         if not math.isfinite(u):
             raise ParameterError(f"clip_level must be a finite number, got {user!r}")
+        if u < 0:
+            raise ParameterError(f"clip_level must be a pixel value >= 0, got {user!r}")
         return SaturationLevel(u, "user", polarity, white, "given by the user")
     detail = f"{source} nominal level {level:g}"
     if detect:

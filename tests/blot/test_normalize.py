@@ -115,10 +115,13 @@ def test_two_images_per_strip_controls_and_counts():
     with pytest.raises(ParameterError) as err:
         pair_blots(t, bad)
     msg = str(err.value)
-    assert "strip 1: target image has 2 lanes, control image has 3" in msg
-    assert "strip 2: target image has 3 lanes, control image has 2" in msg
-    with pytest.raises(ParameterError, match="2 strip.*control image has 1"):
-        pair_blots(t, _bands({(1, "GAPDH"): [2, 2]}))
+    # the error names both images and every strip's counts
+    assert "strip 1: target image 'target.tif' has 2 lanes, control image 'gapdh.tif' has 3" in msg
+    assert "strip 2: target image 'target.tif' has 3 lanes, control image 'gapdh.tif' has 2" in msg
+    with pytest.raises(ParameterError, match=r"target image 'target.tif' has 2 strip\(s\) "
+                                             r"\(2 \+ 3 lanes\) but the control image "
+                                             r"'one.tif' has 1 \(2 lanes\)"):
+        pair_blots(t, _bands({(1, "GAPDH"): [2, 2]}, image="one.tif"))
 
 
 def test_total_protein_lane_sums():
@@ -201,3 +204,40 @@ def test_real_b1ar_pair_membranes_replaced(shared_blots):
     strip2 = p.table[p.table["strip"] == 2]
     assert len(strip2) == 9 and set(strip2["control_strip"]) == {2}
     assert (p.table["ratio"] > 0).all()
+
+
+def test_real_b2ar_jun20_pair_shifted_membranes(shared_blots):
+    # target and GAPDH exposures of the same two strips, placed ~80-100 px apart
+    # between the exposures: registered per strip, lanes paired by position
+    rt = quantify_blot(read_image(shared_blots / "b2ar_jun20_target_16bit.tif"))
+    rc = quantify_blot(read_image(shared_blots / "b2ar_jun20_gapdh_16bit.tif"))
+    p = pair_blots(rt, rc)
+    assert p.lanes.groupby("strip").size().to_dict() == {1: 9, 2: 9}
+    assert not p.warnings
+    assert p.registrations[1].dx > 60 and p.registrations[2].dx > 60
+    raw = (p.lanes["control_x"] - p.lanes["target_x"]).abs()
+    assert (raw > 60).all()                       # unregistered, every lane would be off by one+
+    pitch = p.lanes.groupby("strip")["target_x"].apply(lambda x: np.median(np.diff(x)))
+    for s, g in p.lanes.groupby("strip"):
+        assert (g["offset_px"].abs() < 0.25 * pitch[s]).all()
+        assert (g["control_strip"] == s).all()
+    assert set(p.table["control_strip"]) == {1, 2}
+    assert (p.table["strip"] == p.table["control_strip"]).all()
+
+
+def test_real_pairs_found_differently_are_errors_naming_both(shared_blots):
+    # one image finds two strips, the other one: which control strip belongs to which
+    # target strip is not known, so this is an error naming both images and counts
+    rt = quantify_blot(read_image(shared_blots / "b1ar_target_16bit.tif"))
+    rc = quantify_blot(read_image(shared_blots / "atub_chemi_saturated_rgb.tif"))
+    with pytest.raises(ParameterError, match=r"'b1ar_target_16bit.tif' has 2 strip\(s\) "
+                                             r"\(10 \+ 9 lanes\).*'atub_chemi_saturated_rgb.tif'"
+                                             r" has 1 \(4 lanes\)"):
+        pair_blots(rt, rc)
+    # the same strips, different lane counts: an error naming both images, per strip
+    rc = quantify_blot(read_image(shared_blots / "b1ar_gapdh_16bit.tif"), lanes=(9, 8))
+    with pytest.raises(ParameterError, match=r"strip 1: target image 'b1ar_target_16bit.tif' "
+                                             r"has 10 lanes, control image "
+                                             r"'b1ar_gapdh_16bit.tif' has 9; strip 2: .* has 9 "
+                                             r"lanes, .* has 8"):
+        pair_blots(rt, rc)
