@@ -328,6 +328,91 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
+def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.85):
+    """Lanes along a band row of touching bands from a regular run of dips.
+
+    The row's profile (per column the brightest smoothed value of the zone, so a
+    sloping row is followed) must be one streak: above ``run_frac`` of its
+    maximum over ``min_cover`` of its extent.  It is cut at local minima into segments of one lane
+    pitch.  For each trial pitch ``p`` (5 px up to a third of the row's extent,
+    in 4 % steps) a dynamic programme chooses the cuts that maximise: the depth
+    of every cut's dip (``1 - value / lower neighbouring maximum``) less
+    ``min_dip`` per cut (a cut must be paid for by a dip), less the deepest dip
+    left inside a segment (a skipped lane boundary: rules out twice the pitch),
+    less ``lam`` x the squared deviation of the segment widths from ``p`` in
+    quarter pitches (segments from 0.6 p to 1.5 p; end segments, which end at
+    the band's end, from 0.4 p, free from 0.6 p to ``p``).  The best-scoring pitch wins.  Unlike
+    :func:`_ridge_segments` this tolerates dark spots inside bands and weak or
+    uneven dips, because the cuts are chosen together.
+
+    Returns ``(centres, mean dip depth)`` (working columns) or ``(empty, 0)``.
+    """
+    zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
+    pr = zs.max(axis=0)
+    pr = pr - float(np.median(pr))
+    m = float(np.percentile(pr, 99.5))
+    none = (np.array([]), 0.0)
+    if m <= 0:
+        return none
+    on = pr > run_frac * m
+    lab, _ = ndi.label(on)
+    runs = [(s[0].start, s[0].stop) for s in ndi.find_objects(lab) if s[0].stop - s[0].start >= 3]
+    if not runs:
+        return none
+    a, b = runs[0][0], runs[-1][1]
+    L = b - a
+    if on[a:b].mean() < min_cover:
+        return none  # not one streak of touching bands
+    seg = pr[a:b]
+    mins = np.flatnonzero((seg[1:-1] < seg[:-2]) & (seg[1:-1] <= seg[2:])) + 1 + a
+    cand = np.r_[a, mins, b].astype(int)
+    K = len(cand)
+    if K > 400:
+        return none
+    best = None
+    p = pmin
+    while p <= L / 3.0:
+        h = max(2, int(round(0.6 * p)))
+        gain = np.zeros(K)
+        for j in range(1, K - 1):
+            x = cand[j]
+            ref = min(pr[max(a, x - h):x].max(), pr[x + 1:min(b, x + h + 1)].max())
+            gain[j] = 1.0 - min(1.0, max(0.0, pr[x] / ref)) if ref > 0 else 0.0
+        score = np.full(K, -np.inf)
+        score[0] = 0.0
+        prev = np.full(K, -1)
+        for j in range(1, K):
+            for i in range(j - 1, -1, -1):
+                w = cand[j] - cand[i]
+                if w > 1.5 * p:
+                    break
+                end = i == 0 or j == K - 1
+                if w < (0.4 if end else 0.6) * p or score[i] == -np.inf:
+                    continue
+                inner = gain[i + 1:j].max() if j - i > 1 else 0.0
+                wc = 0.0 if end and 0.6 * p <= w <= p else ((w - p) / (0.25 * p)) ** 2
+                sc = score[i] - inner - lam * wc + (0.0 if j == K - 1 else gain[j] - min_dip)
+                if sc > score[j]:
+                    score[j], prev[j] = sc, i
+        if score[-1] > -np.inf and (best is None or score[-1] > best[0]):
+            path = [K - 1]
+            while path[-1] > 0:
+                path.append(int(prev[path[-1]]))
+            best = (float(score[-1]), path[::-1], gain)
+        p *= 1.04
+    if best is None or len(best[1]) < 4:
+        return none
+    path, gain = best[1], best[2]
+    cuts = cand[path]
+    cents = []
+    for l, r in zip(cuts[:-1], cuts[1:]):
+        sg = pr[l:r]
+        ww = np.maximum(sg - 0.5 * sg.max(), 0.0)
+        xs = np.arange(l, r)
+        cents.append(float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else 0.5 * (l + r - 1))
+    return np.asarray(cents), float(np.mean(gain[path[1:-1]]))
+
+
 def _seams(d, fg, zones):
     """Membrane seams between consecutive band zones (working rows, or None).
 
@@ -468,6 +553,18 @@ def _regular(peaks):
     return bool(r.min() >= 0.5 and np.all((r <= 1.4) | (np.abs(r - np.round(r)) <= 0.3)))
 
 
+def _inner_gaps(gaps):
+    """Gaps between lanes without the end gaps to a far outlier (a ladder dash or
+    marker far beyond the last lane): an end gap more than 1.5x the median of the
+    other gaps does not tell the lane spacing."""
+    g = np.asarray(gaps, float)
+    if len(g) >= 4 and g[0] > 1.5 * float(np.median(g[1:])):
+        g = g[1:]
+    if len(g) >= 4 and g[-1] > 1.5 * float(np.median(g[:-1])):
+        g = g[:-1]
+    return g
+
+
 def _fill_gaps(centres, prom, n_lanes, width, fill=True):
     """Insert lanes in gaps of ~2x spacing; then force the count if given.
 
@@ -479,8 +576,9 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True):
     p0 = list(np.asarray(prom, float)[order])
     # merge near-duplicates (closer than 40 % of the typical spacing)
     if len(c0) >= 3 and fill:
-        typical = float(np.median(np.diff(c0)))
-        big = np.diff(c0)[np.diff(c0) > 0.4 * max(np.diff(c0))]
+        gaps = _inner_gaps(np.diff(c0))
+        typical = float(np.median(gaps))
+        big = gaps[gaps > 0.4 * gaps.max()]
         typical = max(typical, float(np.median(big)) if len(big) else typical)
         c, pr = [c0[0]], [p0[0]]
         for ci, pi in zip(c0[1:], p0[1:]):
@@ -834,8 +932,15 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         # keeps most lanes found from the column profile (not an edge line)
         best = np.array([])
         along_row = False
-        for z in grp:
+        zpeak = [float(fg[z.y0:z.y1].max()) for z in grp]
+        for z, zp in zip(grp, zpeak):
             rc = ridge[(z.y0, z.y1)] if (z.y0, z.y1) in ridge else np.array([])
+            if len(rc) == 0 and len(z.peaks) >= 2 and zp >= 0.5 * max(zpeak):
+                # a bright row of touching bands with irregular valleys (dark
+                # spots, weak dips): cuts chosen together
+                dc, depth = _dip_segments(dblock, z.y0, z.y1)
+                if depth >= 0.1:
+                    rc = dc
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
