@@ -328,14 +328,14 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
-def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.85):
+def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.6):
     """Lanes along a band row of touching bands from a regular run of dips.
 
     The row's profile (per column the brightest smoothed value of the zone, so a
     sloping row is followed) must be one streak: above ``run_frac`` of its
     maximum over ``min_cover`` of its extent.  It is cut at local minima into segments of one lane
     pitch.  For each trial pitch ``p`` (5 px up to a third of the row's extent,
-    in 4 % steps) a dynamic programme chooses the cuts that maximise: the depth
+    in 5 % steps) a dynamic programme chooses the cuts that maximise: the depth
     of every cut's dip (``1 - value / lower neighbouring maximum``) less
     ``min_dip`` per cut (a cut must be paid for by a dip), less the deepest dip
     left inside a segment (a skipped lane boundary: rules out twice the pitch),
@@ -349,35 +349,40 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     """
     zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
     pr = zs.max(axis=0)
-    pr = pr - float(np.median(pr))
+    pr = pr - float(np.percentile(pr, 5))  # level between and beside the bands
     m = float(np.percentile(pr, 99.5))
     none = (np.array([]), 0.0)
     if m <= 0:
         return none
     on = pr > run_frac * m
     lab, _ = ndi.label(on)
-    runs = [(s[0].start, s[0].stop) for s in ndi.find_objects(lab) if s[0].stop - s[0].start >= 3]
+    runs = [(s[0].start, s[0].stop) for s in ndi.find_objects(lab)]
     if not runs:
         return none
+    longest = max(r - l for l, r in runs)
+    runs = [(l, r) for l, r in runs if r - l >= max(3, 0.1 * longest)]  # specks apart
     a, b = runs[0][0], runs[-1][1]
     L = b - a
     if on[a:b].mean() < min_cover:
         return none  # not one streak of touching bands
     seg = pr[a:b]
-    mins = np.flatnonzero((seg[1:-1] < seg[:-2]) & (seg[1:-1] <= seg[2:])) + 1 + a
-    cand = np.r_[a, mins, b].astype(int)
+    mins, _ = find_peaks(-seg, prominence=0.01 * m)  # noise wiggles are no candidates
+    cand = np.r_[a, mins + a, b].astype(int)
     K = len(cand)
-    if K > 400:
+    if K > 200:
         return none
     best = None
     p = pmin
+    inner_c = cand[1:-1]
     while p <= L / 3.0:
         h = max(2, int(round(0.6 * p)))
+        # highest value within h columns left ([x-h, x-1]) and right ([x+1, x+h])
+        win = np.lib.stride_tricks.sliding_window_view(np.pad(pr, h, constant_values=0.0),
+                                                       h).max(axis=1)
+        ref = np.minimum(win[inner_c], win[inner_c + h + 1])
         gain = np.zeros(K)
-        for j in range(1, K - 1):
-            x = cand[j]
-            ref = min(pr[max(a, x - h):x].max(), pr[x + 1:min(b, x + h + 1)].max())
-            gain[j] = 1.0 - min(1.0, max(0.0, pr[x] / ref)) if ref > 0 else 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain[1:-1] = np.where(ref > 0, 1.0 - np.clip(pr[inner_c] / ref, 0.0, 1.0), 0.0)
         score = np.full(K, -np.inf)
         score[0] = 0.0
         prev = np.full(K, -1)
@@ -399,7 +404,7 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
             while path[-1] > 0:
                 path.append(int(prev[path[-1]]))
             best = (float(score[-1]), path[::-1], gain)
-        p *= 1.04
+        p *= 1.05
     if best is None or len(best[1]) < 4:
         return none
     path, gain = best[1], best[2]
@@ -843,11 +848,46 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     # group zones into strips: consecutive zones whose lanes line up.  Zones
     # with fewer than 3 lanes (ladder-only rows, specks) join the nearest group.
     major = [z for z in zinfo if len(z.peaks) >= 3] or list(zinfo)
+    ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
+    zpk = {(z.y0, z.y1): float(fg[z.y0:z.y1].max()) for z in zinfo}
+    dips: dict = {}
+
+    def _along(z, ref_max):
+        """Lanes along the row of zone ``z`` (valleys between its bands, or the cut
+        by dips for a row at least half as bright as ``ref_max``); may be empty."""
+        key = (z.y0, z.y1)
+        r = ridge[key]
+        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2:
+            if key not in dips:
+                dips[key] = _dip_segments(dblock, z.y0, z.y1)
+            dc, depth = dips[key]
+            if depth >= 0.1 and len(dc) >= len(r):
+                r = dc
+        return r
+
+    def _row_lanes(z, ref_max):
+        r = _along(z, ref_max)
+        return r if len(r) >= len(z.peaks) else np.asarray(z.peaks, float)
+
     groups = [[major[0]]]
     for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks))))
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
+        if frac >= 0.8 and z.parent != groups[-1][-1].parent:
+            # lanes of one membrane move between rows only by the lane tilt: the
+            # same lanes shifted by more than max_tilt_deg allows are two membranes
+            za = groups[-1][-1]
+            both = max(zpk[(za.y0, za.y1)], zpk[(z.y0, z.y1)])
+            la, lb = np.sort(_row_lanes(za, both)), np.sort(_row_lanes(z, both))
+            if len(la) == len(lb) >= 3:
+                dd = lb - la
+                pa = float(np.median(np.diff(la)))
+                sh = float(np.median(dd))
+                dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
+                if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
+                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa):
+                    frac = 0.0
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
@@ -867,12 +907,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     # half the pitch, or gaps that are no whole number of pitches) and which
     # are no such band row themselves are not lanes (dropped after grouping,
     # so the strip structure of the image is judged on all zones as before)
-    ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
-    nmax = max(len(r) for r in ridge.values()) if ridge else 0
+    zmax = max(zpk.values())
+    along = {(z.y0, z.y1): _along(z, zmax) for z in zinfo}
+    nmax = max(len(r) for r in along.values()) if along else 0
     if nmax >= 3:
         def _lane_zone(z):
             return (len(z.peaks) < 3 or _regular(z.peaks)
-                    or len(ridge[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
+                    or len(along[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
         kept = [[z for z in g if _lane_zone(z)] for g in groups]
         if any(kept):
             groups = [g for g in kept if g]
@@ -932,15 +973,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         # keeps most lanes found from the column profile (not an edge line)
         best = np.array([])
         along_row = False
-        zpeak = [float(fg[z.y0:z.y1].max()) for z in grp]
-        for z, zp in zip(grp, zpeak):
-            rc = ridge[(z.y0, z.y1)] if (z.y0, z.y1) in ridge else np.array([])
-            if len(rc) == 0 and len(z.peaks) >= 2 and zp >= 0.5 * max(zpeak):
-                # a bright row of touching bands with irregular valleys (dark
-                # spots, weak dips): cuts chosen together
-                dc, depth = _dip_segments(dblock, z.y0, z.y1)
-                if depth >= 0.1:
-                    rc = dc
+        gmax = max(zpk[(z.y0, z.y1)] for z in grp)
+        for z in grp:
+            # valleys between bands, or for a bright row of touching bands with
+            # irregular valleys (dark spots, weak dips) the cuts chosen together
+            rc = _along(z, gmax)
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
