@@ -366,7 +366,7 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     if on[a:b].mean() < min_cover:
         return none  # not one streak of touching bands
     seg = pr[a:b]
-    mins, _ = find_peaks(-seg, prominence=0.01 * m)  # noise wiggles are no candidates
+    mins, _ = find_peaks(-seg, prominence=0.02 * m)  # noise wiggles are no candidates
     cand = np.r_[a, mins + a, b].astype(int)
     K = len(cand)
     if K > 200:
@@ -374,6 +374,7 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     best = None
     p = pmin
     inner_c = cand[1:-1]
+    cx = cand.tolist()
     while p <= L / 3.0:
         h = max(2, int(round(0.6 * p)))
         # highest value within h columns left ([x-h, x-1]) and right ([x+1, x+h])
@@ -383,22 +384,34 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
         gain = np.zeros(K)
         with np.errstate(divide="ignore", invalid="ignore"):
             gain[1:-1] = np.where(ref > 0, 1.0 - np.clip(pr[inner_c] / ref, 0.0, 1.0), 0.0)
-        score = np.full(K, -np.inf)
+        g = gain.tolist()
+        score = [-math.inf] * K
         score[0] = 0.0
-        prev = np.full(K, -1)
+        prev = [-1] * K
+        lo_end, lo_mid, hi_w, q = 0.4 * p, 0.6 * p, 1.5 * p, 0.25 * p
         for j in range(1, K):
+            cj = cx[j]
+            last = j == K - 1
+            pay = 0.0 if last else g[j] - min_dip
+            inner = 0.0  # deepest dip left inside the segment (cand[i], cand[j])
+            best_j, arg = -math.inf, -1
             for i in range(j - 1, -1, -1):
-                w = cand[j] - cand[i]
-                if w > 1.5 * p:
+                if i < j - 1:
+                    inner = max(inner, g[i + 1])
+                w = cj - cx[i]
+                if w > hi_w:
                     break
-                end = i == 0 or j == K - 1
-                if w < (0.4 if end else 0.6) * p or score[i] == -np.inf:
+                si = score[i]
+                if si == -math.inf:
                     continue
-                inner = gain[i + 1:j].max() if j - i > 1 else 0.0
-                wc = 0.0 if end and 0.6 * p <= w <= p else ((w - p) / (0.25 * p)) ** 2
-                sc = score[i] - inner - lam * wc + (0.0 if j == K - 1 else gain[j] - min_dip)
-                if sc > score[j]:
-                    score[j], prev[j] = sc, i
+                end = i == 0 or last
+                if w < (lo_end if end else lo_mid):
+                    continue
+                wc = 0.0 if end and lo_mid <= w <= p else ((w - p) / q) ** 2
+                sc = si - inner - lam * wc + pay
+                if sc > best_j:
+                    best_j, arg = sc, i
+            score[j], prev[j] = best_j, arg
         if score[-1] > -np.inf and (best is None or score[-1] > best[0]):
             path = [K - 1]
             while path[-1] > 0:
