@@ -328,11 +328,12 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
-def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.6):
+def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.6,
+                  reduce="max"):
     """Lanes along a band row of touching bands from a regular run of dips.
 
     The row's profile (per column the brightest smoothed value of the zone, so a
-    sloping row is followed) must be one streak: above ``run_frac`` of its
+    sloping row is followed, or the mean, see ``reduce``) must be one streak: above ``run_frac`` of its
     maximum over ``min_cover`` of its extent.  It is cut at local minima into segments of one lane
     pitch.  For each trial pitch ``p`` (5 px up to a third of the row's extent,
     in 5 % steps) a dynamic programme chooses the cuts that maximise: the depth
@@ -345,10 +346,14 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     :func:`_ridge_segments` this tolerates dark spots inside bands and weak or
     uneven dips, because the cuts are chosen together.
 
+    ``reduce``: "max" takes per column the brightest value of the zone (dips
+    between band tops), "mean" its mean over the zone's rows (touching bands
+    are thinner where they meet: the band ends show the lane boundary).
+
     Returns ``(centres, mean dip depth)`` (working columns) or ``(empty, 0)``.
     """
     zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
-    pr = zs.max(axis=0)
+    pr = zs.max(axis=0) if reduce == "max" else zs.mean(axis=0)
     pr = pr - float(np.percentile(pr, 5))  # level between and beside the bands
     m = float(np.percentile(pr, 99.5))
     none = (np.array([]), 0.0)
@@ -554,6 +559,26 @@ def _inside_membrane(d, grp, centres, prom):
         return c, prom  # more than one lane at an end: the membrane estimate is off
     sel = order[lo:hi]
     return c[sel], np.asarray(prom)[sel]
+
+
+def _edge_step(prof, peaks, edge=0.03):
+    """A zone that is no band row but edges: its foreground spans at least half
+    the image width, stays below a quarter of its maximum over half of that
+    extent or more (not one streak of touching bands), and fewer than two of
+    its peaks lie inside the extent (beyond ``edge`` of the width from its ends).  The glow or step at the two
+    edges of a film, a membrane or a scan margin gives "lanes" only at the ends
+    of the zone; band rows have their peaks at band centres, inside."""
+    W = len(prof)
+    m = float(prof.max())
+    if m <= 0:
+        return False
+    xs = np.flatnonzero(prof > 0.05 * m)
+    a, b = int(xs[0]), int(xs[-1]) + 1
+    if b - a < 0.5 * W or np.mean(prof[a:b] > 0.25 * m) >= 0.5:
+        return False  # narrow, or one streak (touching bands)
+    e = max(1, int(round(edge * W)))
+    c = np.asarray(peaks, float)
+    return int(np.count_nonzero((c >= a + e) & (c <= b - 1 - e))) < 2
 
 
 def _boundary(y_above, y_below, seam_rows):
@@ -854,7 +879,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     for (y0, y1, parent) in zones:
         prof = _column_profile(fg, tan_t, y0, y1)
         c, p = _peaks(prof, rel, min_dist)
-        if len(c):
+        if len(c) and not _edge_step(prof, c):
             zinfo.append(_Zone(y0, y1, c, p, prof, parent))
     if not zinfo:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
@@ -872,10 +897,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         r = ridge[key]
         if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2:
             if key not in dips:
-                dips[key] = _dip_segments(dblock, z.y0, z.y1)
-            dc, depth = dips[key]
-            if depth >= 0.1 and len(dc) >= len(r):
-                r = dc
+                # the row's brightest value per column (dips between band tops)
+                # and its mean (bands thin where they meet: band ends)
+                dips[key] = [_dip_segments(dblock, z.y0, z.y1, reduce=how)
+                             for how in ("max", "mean")]
+            for dc, depth in dips[key]:
+                if depth >= 0.1 and len(dc) > max(len(r), 0):
+                    r = dc
         return r
 
     def _row_lanes(z, ref_max):
