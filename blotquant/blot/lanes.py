@@ -598,12 +598,12 @@ def _regular(peaks):
 
 def _inner_gaps(gaps):
     """Gaps between lanes without the end gaps to a far outlier (a ladder dash or
-    marker far beyond the last lane): an end gap more than 1.5x the median of the
+    marker far beyond the last lane): an end gap more than 3x the median of the
     other gaps does not tell the lane spacing."""
     g = np.asarray(gaps, float)
-    if len(g) >= 4 and g[0] > 1.5 * float(np.median(g[1:])):
+    if len(g) >= 4 and g[0] > 3.0 * float(np.median(g[1:])):
         g = g[1:]
-    if len(g) >= 4 and g[-1] > 1.5 * float(np.median(g[:-1])):
+    if len(g) >= 4 and g[-1] > 3.0 * float(np.median(g[:-1])):
         g = g[:-1]
     return g
 
