@@ -581,6 +581,23 @@ def _edge_step(prof, peaks, edge=0.03):
     return int(np.count_nonzero((c >= a + e) & (c <= b - 1 - e))) < 2
 
 
+def _touching(profile, peaks, depth=0.3):
+    """Bands of a row touch (or merge) somewhere: between two neighbouring peaks
+    of its column profile the profile stays above ``depth`` x the lower peak, or
+    fewer than three peaks were found.  Separate bands leave deep valleys, and
+    the column profile then already shows every lane."""
+    c = np.sort(np.clip(np.round(np.asarray(peaks, float)).astype(int), 0, len(profile) - 1))
+    if len(c) < 3:
+        return True
+    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+    for a, b in zip(c[:-1], c[1:]):
+        if b - a < 2:
+            return True
+        if p[a:b + 1].min() >= depth * min(p[a], p[b]):
+            return True
+    return False
+
+
 def _boundary(y_above, y_below, seam_rows):
     """Row between two strips: the seam between them, else midway."""
     inside = [y for y in seam_rows if y_above <= y <= y_below]
@@ -895,7 +912,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         by dips for a row at least half as bright as ``ref_max``); may be empty."""
         key = (z.y0, z.y1)
         r = ridge[key]
-        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2:
+        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and _touching(z.profile, z.peaks):
             if key not in dips:
                 # the row's brightest value per column (dips between band tops)
                 # and its mean (bands thin where they meet: band ends)
