@@ -14,10 +14,16 @@ Steps
 2. Tilt: from the positions of the same lane's bands in different rows
    (accepted only when all lanes agree).
 3. Band *zones*: runs of rows with foreground, projected along the (tilted)
-   rows.  Each zone gives a column profile whose peaks are lanes.
+   rows.  Each zone gives a column profile whose peaks are lanes.  A zone
+   whose only peaks are the two ends of a wide, mostly empty extent (film or
+   membrane edges) is no band row.  Along a row of touching bands (shallow
+   valleys in the column profile) the lanes come from the valleys between the
+   bands, or from a cut at a regular run of dips chosen together
+   (``_dip_segments``).
 4. Zones whose lanes line up form one lane set; zones whose lanes do not
-   (two membranes side by side with different lane counts) are separate
-   *strips*, each with its own lanes.
+   (two membranes side by side with different lane counts), that lie on two
+   sides of a membrane seam, or whose lanes line up only after a shift larger
+   than the lane tilt allows, are separate *strips*, each with its own lanes.
 5. Lane count: given -> exactly that many (gaps filled at the typical
    spacing, weakest peaks dropped); not given -> peaks plus gaps of about
    twice the typical spacing (empty lanes).
