@@ -507,7 +507,7 @@ def _seams(d, fg, zones):
     return out
 
 
-def _inside_membrane(d, grp, centres, prom):
+def _inside_membrane(d, grp, centres, prom, shift=0.0):
     """Drop end lanes centred on or beyond the membrane edge (found lanes only).
 
     Where the image shows the membrane above a darker surround (camera images
@@ -519,6 +519,8 @@ def _inside_membrane(d, grp, centres, prom):
     marker dash, the edge's own glow) and is not a lane.  A membrane that
     fills the image is left alone: the membrane must stand at least 20 % above
     the border level and the columns beside it must lie near the border level.
+    ``shift`` moves the (sheared) lane coordinates to image columns at the
+    strip's rows (a tilted strip's lanes are not at their sheared coordinate).
     """
     c = np.asarray(centres, float)
     ds = np.asarray(d, np.float32)
@@ -554,7 +556,8 @@ def _inside_membrane(d, grp, centres, prom):
             or mem - off < 0.2 * abs(mem)):
         return c, prom
     pitch = float(np.median(np.diff(np.sort(c))))
-    keep = (c >= xl + 0.2 * pitch) & (c <= xr - 0.2 * pitch)
+    cx = c + shift  # sheared lane coordinate -> image column at the strip's rows
+    keep = (cx >= xl + 0.2 * pitch) & (cx <= xr - 0.2 * pitch)
     # only end lanes go (never a gap in the middle), at most one per end, and at
     # least 3 lanes stay
     order = np.argsort(c)
@@ -1056,7 +1059,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
         elif len(c) >= 3:
-            c, p = _inside_membrane(dblock, grp, c, p)
+            c, p = _inside_membrane(dblock, grp, c, p,
+                                    shift=(0.5 * (y0 + y1) - yc) * tan_s)
         # strip extents (full resolution): midway between neighbouring groups
         top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
         bottom = (H - 1 if si == len(groups)
