@@ -14,10 +14,16 @@ Steps
 2. Tilt: from the positions of the same lane's bands in different rows
    (accepted only when all lanes agree).
 3. Band *zones*: runs of rows with foreground, projected along the (tilted)
-   rows.  Each zone gives a column profile whose peaks are lanes.
+   rows.  Each zone gives a column profile whose peaks are lanes.  A zone
+   whose only peaks are the two ends of a wide, mostly empty extent (film or
+   membrane edges) is no band row.  Along a row of touching bands (shallow
+   valleys in the column profile) the lanes come from the valleys between the
+   bands, or from a cut at a regular run of dips chosen together
+   (``_dip_segments``).
 4. Zones whose lanes line up form one lane set; zones whose lanes do not
-   (two membranes side by side with different lane counts) are separate
-   *strips*, each with its own lanes.
+   (two membranes side by side with different lane counts), that lie on two
+   sides of a membrane seam, or whose lanes line up only after a shift larger
+   than the lane tilt allows, are separate *strips*, each with its own lanes.
 5. Lane count: given -> exactly that many (gaps filled at the typical
    spacing, weakest peaks dropped); not given -> peaks plus gaps of about
    twice the typical spacing (empty lanes).
@@ -328,6 +334,114 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
+def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.6,
+                  reduce="max"):
+    """Lanes along a band row of touching bands from a regular run of dips.
+
+    The row's profile (per column the brightest smoothed value of the zone, so a
+    sloping row is followed, or the mean, see ``reduce``) must be one streak: above ``run_frac`` of its
+    maximum over ``min_cover`` of its extent.  It is cut at local minima into segments of one lane
+    pitch.  For each trial pitch ``p`` (5 px up to a third of the row's extent,
+    in 5 % steps) a dynamic programme chooses the cuts that maximise: the depth
+    of every cut's dip (``1 - value / lower neighbouring maximum``) less
+    ``min_dip`` per cut (a cut must be paid for by a dip), less the deepest dip
+    left inside a segment (a skipped lane boundary: rules out twice the pitch),
+    less ``lam`` x the squared deviation of the segment widths from ``p`` in
+    quarter pitches (segments from 0.6 p to 1.5 p; end segments, which end at
+    the band's end, from 0.4 p, free from 0.6 p to ``p``).  The best-scoring pitch wins.  Unlike
+    :func:`_ridge_segments` this tolerates dark spots inside bands and weak or
+    uneven dips, because the cuts are chosen together.
+
+    ``reduce``: "max" takes per column the brightest value of the zone (dips
+    between band tops), "mean" its mean over the zone's rows (touching bands
+    are thinner where they meet: the band ends show the lane boundary).
+
+    Returns ``(centres, mean dip depth)`` (working columns) or ``(empty, 0)``.
+    """
+    zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
+    pr = zs.max(axis=0) if reduce == "max" else zs.mean(axis=0)
+    pr = pr - float(np.percentile(pr, 5))  # level between and beside the bands
+    m = float(np.percentile(pr, 99.5))
+    none = (np.array([]), 0.0)
+    if m <= 0:
+        return none
+    on = pr > run_frac * m
+    lab, _ = ndi.label(on)
+    runs = [(s[0].start, s[0].stop) for s in ndi.find_objects(lab)]
+    if not runs:
+        return none
+    longest = max(r - l for l, r in runs)
+    runs = [(l, r) for l, r in runs if r - l >= max(3, 0.1 * longest)]  # specks apart
+    a, b = runs[0][0], runs[-1][1]
+    L = b - a
+    if on[a:b].mean() < min_cover:
+        return none  # not one streak of touching bands
+    seg = pr[a:b]
+    mins, _ = find_peaks(-seg, prominence=0.02 * m)  # noise wiggles are no candidates
+    cand = np.r_[a, mins + a, b].astype(int)
+    K = len(cand)
+    if K > 200:
+        return none
+    best = None
+    p = pmin
+    inner_c = cand[1:-1]
+    cx = cand.tolist()
+    while p <= L / 3.0:
+        h = max(2, int(round(0.6 * p)))
+        # highest value within h columns left ([x-h, x-1]) and right ([x+1, x+h])
+        win = np.lib.stride_tricks.sliding_window_view(np.pad(pr, h, constant_values=0.0),
+                                                       h).max(axis=1)
+        ref = np.minimum(win[inner_c], win[inner_c + h + 1])
+        gain = np.zeros(K)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain[1:-1] = np.where(ref > 0, 1.0 - np.clip(pr[inner_c] / ref, 0.0, 1.0), 0.0)
+        g = gain.tolist()
+        score = [-math.inf] * K
+        score[0] = 0.0
+        prev = [-1] * K
+        lo_end, lo_mid, hi_w, q = 0.4 * p, 0.6 * p, 1.5 * p, 0.25 * p
+        for j in range(1, K):
+            cj = cx[j]
+            last = j == K - 1
+            pay = 0.0 if last else g[j] - min_dip
+            inner = 0.0  # deepest dip left inside the segment (cand[i], cand[j])
+            best_j, arg = -math.inf, -1
+            for i in range(j - 1, -1, -1):
+                if i < j - 1:
+                    inner = max(inner, g[i + 1])
+                w = cj - cx[i]
+                if w > hi_w:
+                    break
+                si = score[i]
+                if si == -math.inf:
+                    continue
+                end = i == 0 or last
+                if w < (lo_end if end else lo_mid):
+                    continue
+                wc = 0.0 if end and lo_mid <= w <= p else ((w - p) / q) ** 2
+                sc = si - inner - lam * wc + pay
+                if sc > best_j:
+                    best_j, arg = sc, i
+            score[j], prev[j] = best_j, arg
+        if score[-1] > -np.inf and (best is None or score[-1] > best[0]):
+            path = [K - 1]
+            while path[-1] > 0:
+                path.append(int(prev[path[-1]]))
+            best = (float(score[-1]), path[::-1], gain)
+        p *= 1.05
+    if best is None or len(best[1]) < 4:
+        return none
+    path, gain = best[1], best[2]
+    cuts = cand[path]
+    cents = []
+    for l, r in zip(cuts[:-1], cuts[1:]):
+        sg = pr[l:r]
+        ww = np.maximum(sg - 0.5 * sg.max(), 0.0)
+        xs = np.arange(l, r)
+        cents.append(float((xs * ww).sum() / ww.sum()) if ww.sum() > 0 else 0.5 * (l + r - 1))
+    return np.asarray(cents), float(np.mean(gain[path[1:-1]]))
+
+
 def _seams(d, fg, zones):
     """Membrane seams between consecutive band zones (working rows, or None).
 
@@ -393,7 +507,7 @@ def _seams(d, fg, zones):
     return out
 
 
-def _inside_membrane(d, grp, centres, prom):
+def _inside_membrane(d, grp, centres, prom, shift=0.0):
     """Drop end lanes centred on or beyond the membrane edge (found lanes only).
 
     Where the image shows the membrane above a darker surround (camera images
@@ -405,6 +519,8 @@ def _inside_membrane(d, grp, centres, prom):
     marker dash, the edge's own glow) and is not a lane.  A membrane that
     fills the image is left alone: the membrane must stand at least 20 % above
     the border level and the columns beside it must lie near the border level.
+    ``shift`` moves the (sheared) lane coordinates to image columns at the
+    strip's rows (a tilted strip's lanes are not at their sheared coordinate).
     """
     c = np.asarray(centres, float)
     ds = np.asarray(d, np.float32)
@@ -440,7 +556,8 @@ def _inside_membrane(d, grp, centres, prom):
             or mem - off < 0.2 * abs(mem)):
         return c, prom
     pitch = float(np.median(np.diff(np.sort(c))))
-    keep = (c >= xl + 0.2 * pitch) & (c <= xr - 0.2 * pitch)
+    cx = c + shift  # sheared lane coordinate -> image column at the strip's rows
+    keep = (cx >= xl + 0.2 * pitch) & (cx <= xr - 0.2 * pitch)
     # only end lanes go (never a gap in the middle), at most one per end, and at
     # least 3 lanes stay
     order = np.argsort(c)
@@ -451,6 +568,43 @@ def _inside_membrane(d, grp, centres, prom):
         return c, prom  # more than one lane at an end: the membrane estimate is off
     sel = order[lo:hi]
     return c[sel], np.asarray(prom)[sel]
+
+
+def _edge_step(prof, peaks, edge=0.03):
+    """A zone that is no band row but edges: its foreground spans at least half
+    the image width, stays below a quarter of its maximum over half of that
+    extent or more (not one streak of touching bands), and fewer than two of
+    its peaks lie inside the extent (beyond ``edge`` of the width from its ends).  The glow or step at the two
+    edges of a film, a membrane or a scan margin gives "lanes" only at the ends
+    of the zone; band rows have their peaks at band centres, inside."""
+    W = len(prof)
+    m = float(prof.max())
+    if m <= 0:
+        return False
+    xs = np.flatnonzero(prof > 0.05 * m)
+    a, b = int(xs[0]), int(xs[-1]) + 1
+    if b - a < 0.5 * W or np.mean(prof[a:b] > 0.25 * m) >= 0.5:
+        return False  # narrow, or one streak (touching bands)
+    e = max(1, int(round(edge * W)))
+    c = np.asarray(peaks, float)
+    return int(np.count_nonzero((c >= a + e) & (c <= b - 1 - e))) < 2
+
+
+def _touching(profile, peaks, depth=0.3):
+    """Bands of a row touch (or merge) somewhere: between two neighbouring peaks
+    of its column profile the profile stays above ``depth`` x the lower peak, or
+    fewer than three peaks were found.  Separate bands leave deep valleys, and
+    the column profile then already shows every lane."""
+    c = np.sort(np.clip(np.round(np.asarray(peaks, float)).astype(int), 0, len(profile) - 1))
+    if len(c) < 3:
+        return True
+    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+    for a, b in zip(c[:-1], c[1:]):
+        if b - a < 2:
+            return True
+        if p[a:b + 1].min() >= depth * min(p[a], p[b]):
+            return True
+    return False
 
 
 def _boundary(y_above, y_below, seam_rows):
@@ -468,6 +622,18 @@ def _regular(peaks):
     return bool(r.min() >= 0.5 and np.all((r <= 1.4) | (np.abs(r - np.round(r)) <= 0.3)))
 
 
+def _inner_gaps(gaps):
+    """Gaps between lanes without the end gaps to a far outlier (a ladder dash or
+    marker far beyond the last lane): an end gap more than 3x the median of the
+    other gaps does not tell the lane spacing."""
+    g = np.asarray(gaps, float)
+    if len(g) >= 4 and g[0] > 3.0 * float(np.median(g[1:])):
+        g = g[1:]
+    if len(g) >= 4 and g[-1] > 3.0 * float(np.median(g[:-1])):
+        g = g[:-1]
+    return g
+
+
 def _fill_gaps(centres, prom, n_lanes, width, fill=True):
     """Insert lanes in gaps of ~2x spacing; then force the count if given.
 
@@ -479,8 +645,9 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True):
     p0 = list(np.asarray(prom, float)[order])
     # merge near-duplicates (closer than 40 % of the typical spacing)
     if len(c0) >= 3 and fill:
-        typical = float(np.median(np.diff(c0)))
-        big = np.diff(c0)[np.diff(c0) > 0.4 * max(np.diff(c0))]
+        gaps = _inner_gaps(np.diff(c0))
+        typical = float(np.median(gaps))
+        big = gaps[gaps > 0.4 * gaps.max()]
         typical = max(typical, float(np.median(big)) if len(big) else typical)
         c, pr = [c0[0]], [p0[0]]
         for ci, pi in zip(c0[1:], p0[1:]):
@@ -738,18 +905,56 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     for (y0, y1, parent) in zones:
         prof = _column_profile(fg, tan_t, y0, y1)
         c, p = _peaks(prof, rel, min_dist)
-        if len(c):
+        if len(c) and not _edge_step(prof, c):
             zinfo.append(_Zone(y0, y1, c, p, prof, parent))
     if not zinfo:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
     # group zones into strips: consecutive zones whose lanes line up.  Zones
     # with fewer than 3 lanes (ladder-only rows, specks) join the nearest group.
     major = [z for z in zinfo if len(z.peaks) >= 3] or list(zinfo)
+    ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
+    zpk = {(z.y0, z.y1): float(fg[z.y0:z.y1].max()) for z in zinfo}
+    dips: dict = {}
+
+    def _along(z, ref_max):
+        """Lanes along the row of zone ``z`` (valleys between its bands, or the cut
+        by dips for a row at least half as bright as ``ref_max``); may be empty."""
+        key = (z.y0, z.y1)
+        r = ridge[key]
+        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and _touching(z.profile, z.peaks):
+            if key not in dips:
+                # the row's brightest value per column (dips between band tops)
+                # and its mean (bands thin where they meet: band ends)
+                dips[key] = [_dip_segments(dblock, z.y0, z.y1, reduce=how)
+                             for how in ("max", "mean")]
+            for dc, depth in dips[key]:
+                if depth >= 0.1 and len(dc) > max(len(r), 0):
+                    r = dc
+        return r
+
+    def _row_lanes(z, ref_max):
+        r = _along(z, ref_max)
+        return r if len(r) >= len(z.peaks) else np.asarray(z.peaks, float)
+
     groups = [[major[0]]]
     for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks))))
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
+        if frac >= 0.8 and z.parent != groups[-1][-1].parent:
+            # lanes of one membrane move between rows only by the lane tilt: the
+            # same lanes shifted by more than max_tilt_deg allows are two membranes
+            za = groups[-1][-1]
+            both = max(zpk[(za.y0, za.y1)], zpk[(z.y0, z.y1)])
+            la, lb = np.sort(_row_lanes(za, both)), np.sort(_row_lanes(z, both))
+            if len(la) == len(lb) >= 3:
+                dd = lb - la
+                pa = float(np.median(np.diff(la)))
+                sh = float(np.median(dd))
+                dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
+                if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
+                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa):
+                    frac = 0.0
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
@@ -769,12 +974,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     # half the pitch, or gaps that are no whole number of pitches) and which
     # are no such band row themselves are not lanes (dropped after grouping,
     # so the strip structure of the image is judged on all zones as before)
-    ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
-    nmax = max(len(r) for r in ridge.values()) if ridge else 0
+    zmax = max(zpk.values())
+    along = {(z.y0, z.y1): _along(z, zmax) for z in zinfo}
+    nmax = max(len(r) for r in along.values()) if along else 0
     if nmax >= 3:
         def _lane_zone(z):
             return (len(z.peaks) < 3 or _regular(z.peaks)
-                    or len(ridge[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
+                    or len(along[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
         kept = [[z for z in g if _lane_zone(z)] for g in groups]
         if any(kept):
             groups = [g for g in kept if g]
@@ -834,8 +1040,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         # keeps most lanes found from the column profile (not an edge line)
         best = np.array([])
         along_row = False
+        gmax = max(zpk[(z.y0, z.y1)] for z in grp)
         for z in grp:
-            rc = ridge[(z.y0, z.y1)] if (z.y0, z.y1) in ridge else np.array([])
+            # valleys between bands, or for a bright row of touching bands with
+            # irregular valleys (dark spots, weak dips) the cuts chosen together
+            rc = _along(z, gmax)
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
@@ -850,7 +1059,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
         elif len(c) >= 3:
-            c, p = _inside_membrane(dblock, grp, c, p)
+            c, p = _inside_membrane(dblock, grp, c, p,
+                                    shift=(0.5 * (y0 + y1) - yc) * tan_s)
         # strip extents (full resolution): midway between neighbouring groups
         top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
         bottom = (H - 1 if si == len(groups)

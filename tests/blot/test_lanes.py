@@ -97,3 +97,82 @@ def test_strip_without_bands_is_not_reported():
     r = quantify_blot(img)
     assert sorted(set(r.lanes["strip"])) == [1] and len(r.lanes) == 6
     assert set(r.bands["strip"]) == {1}
+
+
+def _touching_row(n=9, pitch=60.0, x0=150.0, shape=(300, 900), seed=0, spots=True):
+    """One row of ``n`` touching bands (shallow dips between them) with dark spots
+    inside the bands; returns the image and the true lane centres."""
+    rng = np.random.default_rng(seed)
+    H, W = shape
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    centres = x0 + pitch * np.arange(n) + rng.uniform(-2, 2, n)
+    img = np.full(shape, 500.0, np.float32)
+    for i, c in enumerate(centres):
+        amp = 3000.0 * rng.uniform(0.8, 1.2)
+        # flat-topped band slightly narrower than the pitch: neighbours overlap
+        band = 1.0 / (1.0 + np.exp((np.abs(xx - c) - 0.45 * pitch) / 3.0))
+        img += amp * band * np.exp(-0.5 * ((yy - 150.0) / 7.0) ** 2)
+    if spots:
+        for _ in range(2 * n):  # dark spots inside the bands (dust, bubbles)
+            sx, sy = rng.uniform(centres[0] - 20, centres[-1] + 20), rng.uniform(146, 154)
+            img -= 0.6 * img.max() * np.exp(-((xx - sx) ** 2 + (yy - sy) ** 2) / (2 * 2.0 ** 2))
+    img = np.maximum(img, 0.0) + rng.normal(0, 15, shape).astype(np.float32)
+    return img, centres
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_touching_bands_with_dark_spots_give_every_lane(seed):
+    # the bands of a row touch (shallow dips only) and dark spots break the bands:
+    # the lanes come from the regular run of dips along the row
+    img, centres = _touching_row(seed=seed)
+    lanes = detect_lanes(img)
+    x = np.sort([ln.x_at(150) for ln in lanes])
+    assert len(x) == len(centres)
+    assert np.max(np.abs(x - np.sort(centres))) < 0.25 * 60.0
+
+
+@pytest.mark.parametrize("step", [0.0, 300.0])
+def test_film_edges_are_no_lanes(step):
+    # a row of 6 bands and, lower down, only the glow of the film's two vertical
+    # edges (with or without a background step between them): the edges make no
+    # strip and no lane
+    rng = np.random.default_rng(3)
+    img = np.full((500, 800), 300.0, np.float32)
+    xs = np.linspace(200, 600, 6)
+    for x in xs:
+        img[150:166, int(x) - 25:int(x) + 25] += 4000.0
+    img[300:480, 0:30] += 2500.0
+    img[300:480, 770:800] += 2500.0
+    img[300:480, 30:770] += step
+    img += rng.normal(0, 10, img.shape).astype(np.float32)
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 1
+    x = np.sort([ln.x_at(158) for ln in det.lanes])
+    assert len(x) == 6 and np.allclose(x, xs, atol=6)
+
+
+def test_same_lanes_shifted_beyond_the_tilt_are_two_membranes():
+    # two membranes with 7 lanes each, the lower one shifted by 0.6 pitch: lanes of
+    # one membrane can move between rows only by the lane tilt (<= 5 deg here)
+    rng = np.random.default_rng(4)
+    img = np.full((500, 900), 300.0, np.float32)
+    top = np.linspace(200, 680, 7)
+    bottom = top + 0.6 * 80.0
+    for x in top:
+        img[120:136, int(x) - 30:int(x) + 30] += 4000.0
+    for x in bottom:
+        img[300:316, int(x) - 30:int(x) + 30] += 4000.0
+    img += rng.normal(0, 10, img.shape).astype(np.float32)
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 2
+    for s, truth, y in ((1, top, 128), (2, bottom, 308)):
+        x = np.sort([ln.x_at(y) for ln in det.lanes if ln.strip == s])
+        assert np.allclose(x, truth, atol=6)
+
+
+def test_far_ladder_dash_does_not_set_the_lane_spacing():
+    from blotquant.blot.lanes import _inner_gaps
+    gaps = np.r_[56.0, 30, 29, 30, 29, 31, 27, 30, 32, 122]  # dash 4 pitches beyond
+    assert np.median(_inner_gaps(gaps)) == pytest.approx(30.0, abs=0.6)
+    assert len(_inner_gaps(gaps)) == 9
+    assert len(_inner_gaps(np.r_[30.0, 31, 29, 82])) == 4  # 2.7 pitches: kept
