@@ -616,6 +616,8 @@ def _sample_crops(src, specs, stored, side=SAMPLE_SIDE):
 def _make_sink(class_map, shape, chunk):
     if class_map is False:
         return None
+    if hasattr(class_map, "configure"):      # io.slide_writers.ClassMapTiles
+        return class_map.configure(shape, chunk)
     import zarr
 
     if class_map is None:
@@ -884,6 +886,8 @@ def _shareable(sink) -> bool:
 
     if sink is None:
         return True
+    if hasattr(sink, "configure"):           # ClassMapTiles: a spool of this process
+        return False
     store = getattr(sink, "store", None)
     return isinstance(store, zarr.storage.LocalStore)
 
@@ -1075,9 +1079,11 @@ def score_slide(image, params: IHCParams | None = None, *, regions=None,
         Local threads/processes (default: one per available core).
     progress : callable, optional
         Called with a :class:`SlideProgress` after each tile.
-    class_map : zarr store or array, False, optional
+    class_map : zarr store or array, ClassMapTiles, False, optional
         Where the uint8 class map is written tile by tile (default: an
-        in-memory zarr store; False: not kept).  Processes and remote clusters
+        in-memory zarr store; False: not kept; a
+        :class:`~blotquant.io.slide_writers.ClassMapTiles`: compressed OME-TIFF
+        tiles made in the tile workers, for writing the pyramid).  Processes and remote clusters
         need a folder store (``zarr.storage.LocalStore``) or False; with a
         cluster and an in-memory store, tiles are sent back and written by the
         caller.
