@@ -112,7 +112,7 @@ def _check_mask(m, shape):
     return np.ascontiguousarray(m)
 
 
-def _weighted(ch, luts, out, tmp):
+def _weighted(ch, luts, out, tmp):  # out, tmp: C-contiguous float32 of the planes' shape
     """``(T_R[R] + T_G[G]) + T_B[B]`` into ``out`` (float32): the order of
     :func:`~blotquant.ihc.deconvolution.weighted_od_rows`, so the same bits."""
     cv2.LUT(ch[0], luts[0], dst=out)
@@ -223,55 +223,72 @@ class PixelKernel:
         dsum = {k: 0.0 for k in rmask}
         rows = max(1, self.block_px // max(W, 1))
         n = rows * W
-        d_buf, t_buf, s_buf = (np.empty((n, 1), np.float32) for _ in range(3))
-        chans = [np.empty((n, 1), np.uint8) for _ in range(3)]
+        d_buf, t_buf, s_buf = (np.empty(n, np.float32) for _ in range(3))
+        chans = [np.empty(n, np.uint8) for _ in range(3)]
         b_buf, sc_buf = np.empty(n, bool), np.empty(n, bool)
-        u_buf = np.empty(n, np.uint8)
+        u_buf, c_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
         for r0 in range(0, H, rows):
             r1 = min(H, r0 + rows)
-            k = (r1 - r0) * W
-            if m is not None and dab_out is None and not m[r0:r1].any():
-                cls[r0:r1] = 0             # nothing to score in this block (glass)
-                for name, rm in rmask.items():
-                    if rm is not False:
-                        counts[name][0] += k if rm is None else int(np.count_nonzero(rm[r0:r1]))
-                continue
-            ch = [c[:k] for c in chans]
-            cv2.split(a[r0:r1].reshape(k, 1, 3), ch)
-            d = dab_out[r0:r1].reshape(k, 1) if dab_out is not None else d_buf[:k]
-            tmp = t_buf[:k]
+            nr = r1 - r0
+            lo, hi = 0, W
+            if m is not None and dab_out is None:
+                # only the columns of the block that the mask reaches are computed
+                cols = np.flatnonzero(m[r0:r1].any(axis=0))
+                if not cols.size:              # nothing to score in this block (glass)
+                    cls[r0:r1] = 0
+                    for name, rm in rmask.items():
+                        if rm is not False:
+                            counts[name][0] += (nr * W if rm is None
+                                                else int(np.count_nonzero(rm[r0:r1])))
+                    continue
+                lo, hi = int(cols[0]), int(cols[-1]) + 1
+            cw = hi - lo
+            k = nr * cw
+            full = cw == W
+
+            def buf(x, _k=k, _nr=nr, _cw=cw):
+                return x[:_k].reshape(_nr, _cw)
+
+            ch = cv2.split(a[r0:r1, lo:hi], [buf(x) for x in chans])
+            d = dab_out[r0:r1] if dab_out is not None else buf(d_buf)
+            tmp = buf(t_buf)
             _weighted(ch, self._dab_luts, d, tmp)
-            dv, b, c = d.reshape(k), b_buf[:k], cls[r0:r1].reshape(k)
-            np.greater_equal(dv, self._thr[0], out=b)
+            b = buf(b_buf)
+            c = cls[r0:r1] if full else buf(c_buf)
+            np.greater_equal(d, self._thr[0], out=b)
             np.add(b.view(np.uint8), np.uint8(1), out=c)
             for t in self._thr[1:]:
-                np.greater_equal(dv, t, out=b)
+                np.greater_equal(d, t, out=b)
                 np.add(c, b.view(np.uint8), out=c)
             sc = None                      # scored pixels of the block (None: all)
             if self._sum_luts is not None:
-                s = s_buf[:k]
-                _weighted(ch, self._sum_luts, s, tmp)
-                sc = sc_buf[:k]
-                np.greater_equal(s.reshape(k), self._tt, out=sc)
+                sm = buf(s_buf)
+                _weighted(ch, self._sum_luts, sm, tmp)
+                sc = buf(sc_buf)
+                np.greater_equal(sm, self._tt, out=sc)
             if m is not None:
-                mb = m[r0:r1].reshape(k)
+                mb = m[r0:r1, lo:hi]
                 if sc is None:
                     sc = mb
                 else:
                     np.logical_and(sc, mb, out=sc)
             if sc is not None:
                 np.multiply(c, sc.view(np.uint8), out=c)
+            if not full:
+                cls[r0:r1, :lo] = 0
+                cls[r0:r1, hi:] = 0
+                cls[r0:r1, lo:hi] = c
             for name, rm in rmask.items():
                 if rm is False:
                     continue
                 if rm is None:
-                    cv, n_reg = c, k
+                    cv, n_reg = c, nr * W
                 else:
-                    rb = rm[r0:r1].reshape(k)
+                    rb = rm[r0:r1]
                     n_reg = int(np.count_nonzero(rb))
                     if not n_reg:
                         continue
-                    cv = np.multiply(c, rb.view(np.uint8), out=u_buf[:k])
+                    cv = np.multiply(c, rb[:, lo:hi].view(np.uint8), out=buf(u_buf))
                 _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
         return KernelResult(cls, counts, dsum)
 
@@ -286,11 +303,11 @@ def _count_block(cv, n_reg, d, cnt, dsum, name, b, z):
             np.greater_equal(cv, np.uint8(j), out=b)
             g.append(int(np.count_nonzero(b)))
         if g[0] == cv.size:
-            dsum[name] += float(np.add.reduce(d.reshape(-1)))
+            dsum[name] += float(np.add.reduce(d, axis=None))
         else:
             z.fill(0)
-            cv2.copyTo(d, cv.reshape(-1, 1), z)
-            dsum[name] += float(np.add.reduce(z.reshape(-1)))
+            cv2.copyTo(d, cv, z)
+            dsum[name] += float(np.add.reduce(z, axis=None))
     else:
         g += [0, 0, 0]
     cnt[0] += n_reg - g[0]

@@ -39,8 +39,10 @@ from ..tables import atomic_path
 __all__ = ["write_class_map_ome_tiff", "class_map_thumbnail", "write_slide_overlay",
            "write_cells_parquet", "CLASS_MAP_COMPRESSION", "ClassMapTiles"]
 
-#: Compression of class-map tiles (deflate: read by Bio-Formats/QuPath, napari, ImageJ).
-CLASS_MAP_COMPRESSION = "zlib"
+#: Compression of class-map tiles: PackBits, the run-length code of baseline TIFF 6.0
+#: (every TIFF reader: Bio-Formats/QuPath, tifffile/napari, ImageJ), 2.5x faster to
+#: encode than deflate level 1 on class maps and ~1.6x larger ("zlib" for deflate).
+CLASS_MAP_COMPRESSION = "packbits"
 
 
 def _encoder(compression):
@@ -98,7 +100,7 @@ class ClassMapTiles:
     min_side : int
         Sub-resolution levels are added while the longer side exceeds this.
     compression : {"zlib", "packbits"}
-        Deflate (libdeflate level 1) or PackBits; both read by Bio-Formats
+        PackBits (default) or deflate (libdeflate level 1); both read by Bio-Formats
         (QuPath), tifffile (napari) and ImageJ.
 
     Examples

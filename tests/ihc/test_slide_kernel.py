@@ -40,12 +40,18 @@ def test_classes_dab_and_tissue_equal_score_ihc_arithmetic_on_every_colour(all_c
     assert (out.counts["image"] > 1000).all()
 
 
-@pytest.mark.parametrize("block_px", [1, 777, 65536, 1 << 22])
-def test_regions_masks_and_block_size(block_px):
+@pytest.mark.parametrize("block_px,shape", [(1, "random"), (777, "random"), (65536, "random"),
+                                            (1 << 22, "random"), (777, "strips"),
+                                            (65536, "strips")])
+def test_regions_masks_and_block_size(block_px, shape):
     rng = np.random.default_rng(4)
     a = rng.integers(0, 256, (301, 517, 3), np.uint8)
     mask = rng.random(a.shape[:2]) < 0.7
     mask[:40] = False                              # whole blocks of glass
+    if shape == "strips":                          # blocks computed only where the mask is
+        mask[:, :100] = False
+        mask[150:, 300:] = False
+        mask[100:120, 5] = True
     ra = np.zeros(a.shape[:2], bool)
     ra[50:200, 30:400] = True
     rb = rng.random(a.shape[:2]) < 0.5
