@@ -237,7 +237,8 @@ def main(argv=None):
     runs = {"pixel_w2": [], "pixel_w1": []}
     for _ in range(a.repeat):
         for key, w in (("pixel_w2", "2"), ("pixel_w1", "1")):
-            wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--mode", "pixel",
+            wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--overwrite",
+                                     "--mode", "pixel",
                                      "--workers", w])
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
                               "cpu_s": run_cli_rss.last_cpu_s})
@@ -274,7 +275,8 @@ def main(argv=None):
     rp.write_text(json.dumps(roi))
     cell_runs = []
     for _ in range(max(1, a.repeat - 1)):
-        wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / "cell"), "--mode", "cell",
+        wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / "cell"), "--overwrite",
+                                 "--mode", "cell",
                                  "--workers", "2", "--roi", str(rp), "--tile-size", "1024"])
         p2 = json.loads((out / "cell" / "params.json").read_text())
         cs = pd.read_csv(out / "cell" / "summary.csv")

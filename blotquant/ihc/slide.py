@@ -856,9 +856,17 @@ def _run_local(tasks, scheduler, workers, on_done):
 
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     kw = {"pool": pool} if pool is not None else {}
+    # the scheduler's get function itself: a name would make dask import
+    # dask.distributed to look for a client (1 s of CPU per run)
+    if scheduler == "threads":
+        from dask.threaded import get
+    elif scheduler == "processes":
+        from dask.multiprocessing import get
+    else:
+        from dask.local import get_sync as get
     try:
         with _CB():
-            return list(dask.compute(*tasks, scheduler=scheduler, num_workers=workers,
+            return list(dask.compute(*tasks, scheduler=get, num_workers=workers,
                                      optimize_graph=False, **kw))
     finally:
         if pool is not None:
