@@ -481,12 +481,36 @@ def _pixel_tile(ctx, spec, read_window):
     return {"rows": rows, "pixels": cls.size, "class_tile": None if ctx.sink is not None else cls}
 
 
+def _active_core(regions, r0, r1, c0, c1, grow):
+    """The tile ``r0:r1, c0:c1`` cut to the include regions' bounding box grown by
+    ``grow`` px (the whole tile without include regions).
+
+    Cells are detected only in the regions (``mask``), so every detected
+    cell overlaps the box and its pixels lie within two cell radii of it;
+    ``grow`` = half the halo is at least twice the largest cell radius
+    (:func:`cell_halo_px`).  The cut core keeps its full halo of context.
+    """
+    boxes = [_bbox(r) for r in regions if r.kind == "include"]
+    hit = [b for b in boxes if b[1] >= r0 and b[0] <= r1 and b[3] >= c0 and b[2] <= c1]
+    if not hit:
+        return r0, r1, c0, c1
+    a0 = max(r0, int(math.floor(min(b[0] for b in hit))) - grow)
+    a1 = min(r1, int(math.ceil(max(b[1] for b in hit))) + 1 + grow)
+    b0 = max(c0, int(math.floor(min(b[2] for b in hit))) - grow)
+    b1 = min(c1, int(math.ceil(max(b[3] for b in hit))) + 1 + grow)
+    if a0 >= a1 or b0 >= b1:
+        return r0, r1, c0, c1
+    return a0, a1, b0, b1
+
+
 def _cell_tile(ctx, spec, read_window):
     from .cells import detect_cells
 
-    r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
+    t0, t1, u0, u1 = spec.r0, spec.r1, spec.c0, spec.c1
     H, W = ctx.level_shape
     h = ctx.halo
+    # the part of the tile that can hold a region's cells: only it (and its halo) is read
+    r0, r1, c0, c1 = _active_core(ctx.regions, t0, t1, u0, u1, (h + 1) // 2)
     R0, R1, C0, C1 = max(0, r0 - h), min(H, r1 + h), max(0, c0 - h), min(W, c1 + h)
     rgb = read_window(ctx.source, R0, R1, C0, C1, stored_tile_hook=_restore_hook(ctx))
     hem, dab = stain_maps(rgb, ctx.stains, ctx.white_point)
@@ -517,6 +541,10 @@ def _cell_tile(ctx, spec, read_window):
         lut[tab["cell"].to_numpy(int)] = cls_all + 1
     core = (slice(r0 - R0, r1 - R0), slice(c0 - C0, c1 - C0))
     cls = lut[det.cells[core]]
+    if (r0, r1, c0, c1) != (t0, t1, u0, u1):          # the class map of the whole tile
+        full = np.zeros((t1 - t0, u1 - u0), np.uint8)
+        full[r0 - t0:r1 - t0, c0 - u0:c1 - u0] = cls
+        cls = full
     kept = tab.loc[keep].copy()
     kept["y_level"] = kept["y"] + R0
     kept["x_level"] = kept["x"] + C0
