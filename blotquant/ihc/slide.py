@@ -481,6 +481,10 @@ def _pixel_tile(ctx, spec, read_window):
     return {"rows": rows, "pixels": cls.size, "class_tile": None if ctx.sink is not None else cls}
 
 
+#: Cut cell windows start on this grid (the halo's rounding, see :func:`cell_halo_px`).
+_CELL_GRID = 32
+
+
 def _active_core(regions, r0, r1, c0, c1, grow):
     """The tile ``r0:r1, c0:c1`` cut to the include regions' bounding box grown by
     ``grow`` px (the whole tile without include regions).
@@ -494,10 +498,19 @@ def _active_core(regions, r0, r1, c0, c1, grow):
     hit = [b for b in boxes if b[1] >= r0 and b[0] <= r1 and b[3] >= c0 and b[2] <= c1]
     if not hit:
         return r0, r1, c0, c1
-    a0 = max(r0, int(math.floor(min(b[0] for b in hit))) - grow)
-    a1 = min(r1, int(math.ceil(max(b[1] for b in hit))) + 1 + grow)
-    b0 = max(c0, int(math.floor(min(b[2] for b in hit))) - grow)
-    b1 = min(c1, int(math.ceil(max(b[3] for b in hit))) + 1 + grow)
+    g = _CELL_GRID
+
+    def down(v):
+        return int(math.floor(v / g)) * g
+
+    def up(v):
+        return int(math.ceil(v / g)) * g
+
+    # on the grid of the halo (32 px): cell detection sees the same pixel phase
+    a0 = max(r0, down(min(b[0] for b in hit) - grow))
+    a1 = min(r1, up(max(b[1] for b in hit) + 1 + grow))
+    b0 = max(c0, down(min(b[2] for b in hit) - grow))
+    b1 = min(c1, up(max(b[3] for b in hit) + 1 + grow))
     if a0 >= a1 or b0 >= b1:
         return r0, r1, c0, c1
     return a0, a1, b0, b1

@@ -277,7 +277,7 @@ def test_cell_mode_region_reads_only_its_box_and_keeps_the_numbers(monkeypatch):
     monkeypatch.undo()
     assert len(ra.tiles) == 4 and len(rb.tiles) == 1
     # the one 1024-px tile reads the box + half a halo (112) + a halo (224), clipped
-    assert read[-1] == (1024 - (480 - 112 - 224)) * (1024 - (470 - 112 - 224))
+    assert read[-1] == (1024 - (352 - 224)) * (1024 - (352 - 224))   # 480-112, 470-112 on 32 px
     ref = _reference(s.image, ra, mode="cell", pixel_size_um=0.5, regions=regs)
     key = ["y", "x"]
     for r in (ra, rb):
