@@ -12,7 +12,10 @@ measures on this machine:
   (``wait4`` rusage of that process), with ``--workers 1`` and ``--workers 2``;
 - the naive route: decode every one of those tiles, ``skimage.color.rgb2hed``,
   then the three thresholds (2 threads);
-- cell mode on a region (``--roi``) of the slide: Mpix/s and cells/s.
+- cell mode on a region (``--roi``) of the slide: Mpix/s and cells/s;
+- CPU seconds (``rusage`` of the CLI process, ``process_time`` of the decode),
+  less sensitive to other jobs on a shared machine than wall time, and the
+  one-thread CPU cost per Mpx of each pixel-mode step (:func:`step_costs`).
 
 Each timing is repeated ``--repeat`` times (min and max reported: the machine
 is shared).  Usage::
@@ -115,8 +118,9 @@ def _scored_windows(tiles_csv):
     return list(zip(t.r0, t.r1, t.c0, t.c1))
 
 
-def decode_only(path, windows, threads=2):
-    """Seconds to decode the stored tiles under ``windows`` (no processing)."""
+def decode_only(path, windows, threads=2, cpu=None):
+    """Seconds to decode the stored tiles under ``windows`` (no processing); with
+    ``cpu`` a list, the process CPU seconds are appended to it."""
     from blotquant.io._slide_tiles import TileSource, _CACHE, read_window
     import tifffile
 
@@ -124,10 +128,53 @@ def decode_only(path, windows, threads=2):
         shape = t.series[0].levels[0].shape[:2]
     src = TileSource("tiff", str(path), 0, tuple(shape))
     _CACHE.clear()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     with ThreadPoolExecutor(threads) as ex:
         list(ex.map(lambda w: read_window(src, *w).shape, windows))
+    if cpu is not None:
+        cpu.append(time.process_time() - c0)
     return time.perf_counter() - t0
+
+
+def step_costs(path, n_tiles=12, tile=2048):
+    """One thread, CPU ms per Mpx (``process_time``) of each pixel-mode step on scored
+    tiles of the slide, measured in this process: decode, the pixel kernel (with the
+    tile's masks), the class-map tiles (cut, PackBits, every pyramid level)."""
+    import tempfile as _tf
+
+    from blotquant.io import read_image
+    from blotquant.io._slide_tiles import read_window
+    from blotquant.io.slide_writers import ClassMapTiles
+    from blotquant.ihc import slide as S
+
+    img = read_image(path, mode="rgb")
+    sink = ClassMapTiles(_tf.mkdtemp())
+    plan = S._plan(S.SlideJob(image=img, class_map=sink, overrides={"mode": "pixel"}), 0, tile)
+    ctx = plan.ctx
+    pick = np.linspace(0, len(plan.specs) - 1, min(n_tiles, len(plan.specs))).round().astype(int)
+    specs = [plan.specs[i] for i in dict.fromkeys(pick.tolist())]
+    t = {"decode": 0.0, "kernel": 0.0, "class_map_tiles": 0.0}
+    mpx = 0.0
+    for s in specs:
+        a = time.process_time()
+        rgb = read_window(ctx.source, s.r0, s.r1, s.c0, s.c1)
+        b = time.process_time()
+        sk, ctx.sink = ctx.sink, None
+        out = S._pixel_tile(ctx, s, lambda *x, **y: rgb)
+        c = time.process_time()
+        ctx.sink = sk
+        S._write_sink(ctx, s, out["class_tile"])
+        d = time.process_time()
+        t["decode"] += b - a
+        t["kernel"] += c - b
+        t["class_map_tiles"] += d - c
+        mpx += rgb.shape[0] * rgb.shape[1] / 1e6
+    sink.close()
+    ms = {k: v / mpx * 1e3 for k, v in t.items()}
+    ms["processing_over_decode"] = (ms["kernel"] + ms["class_map_tiles"]) / ms["decode"]
+    ms["tiles_mpx"] = mpx
+    return ms
 
 
 def naive(path, windows, threads=2, thresholds=(0.2, 0.4, 0.6)):
@@ -164,6 +211,7 @@ def run_cli_rss(args_list):
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
+    run_cli_rss.last_cpu_s = ru.ru_utime + ru.ru_stime
     return wall, ru.ru_maxrss / 1024.0
 
 
@@ -189,9 +237,11 @@ def main(argv=None):
     runs = {"pixel_w2": [], "pixel_w1": []}
     for _ in range(a.repeat):
         for key, w in (("pixel_w2", "2"), ("pixel_w1", "1")):
-            wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--mode", "pixel",
+            wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--overwrite",
+                                     "--mode", "pixel",
                                      "--workers", w])
-            runs[key].append({"wall_s": wall, "max_rss_mb": rss})
+            runs[key].append({"wall_s": wall, "max_rss_mb": rss,
+                              "cpu_s": run_cli_rss.last_cpu_s})
             print(key, wall, rss, flush=True)
     params = json.loads((out / "pixel_w2" / "params.json").read_text())
     res["pixel_timing_inside"] = params["timing"]
@@ -199,8 +249,12 @@ def main(argv=None):
     windows = _scored_windows(out / "pixel_w2" / "tiles.csv")
     px = sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in windows)
     res["scored_tile_pixels"] = px
-    dec = [decode_only(slide, windows, 2) for _ in range(a.repeat)]
+    dec_cpu: list = []
+    dec = [decode_only(slide, windows, 2, dec_cpu) for _ in range(a.repeat)]
     res["decode_2threads_s"] = dec
+    res["decode_cpu_s"] = dec_cpu
+    res["steps_ms_per_mpx_1thread"] = step_costs(slide)
+    print("steps", res["steps_ms_per_mpx_1thread"], flush=True)
     print("decode", dec, flush=True)
     nv = [naive(slide, windows, 2)[0] for _ in range(max(1, a.repeat - 1))]
     res["naive_rgb2hed_2threads_s"] = nv
@@ -221,7 +275,8 @@ def main(argv=None):
     rp.write_text(json.dumps(roi))
     cell_runs = []
     for _ in range(max(1, a.repeat - 1)):
-        wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / "cell"), "--mode", "cell",
+        wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / "cell"), "--overwrite",
+                                 "--mode", "cell",
                                  "--workers", "2", "--roi", str(rp), "--tile-size", "1024"])
         p2 = json.loads((out / "cell" / "params.json").read_text())
         cs = pd.read_csv(out / "cell" / "summary.csv")
@@ -234,6 +289,7 @@ def main(argv=None):
     w1 = min(r["wall_s"] for r in runs["pixel_w1"])
     res["ratios"] = {
         "cli_pixel_over_decode": w2 / min(dec),
+        "cli_cpu_over_decode_cpu": min(r["cpu_s"] for r in runs["pixel_w2"]) / min(dec_cpu),
         "naive_over_cli_pixel": min(nv) / w2,
         "speedup_2_over_1": w1 / w2,
         "cli_pixel_mpix_s": a.side * a.side / w2 / 1e6,

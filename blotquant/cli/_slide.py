@@ -122,8 +122,8 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     import zarr
 
     from ..ihc.slide import score_slide
-    from ..io.slide_writers import (write_cells_parquet, write_class_map_ome_tiff,
-                                    write_slide_overlay)
+    from ..io.slide_writers import (ClassMapTiles, write_cells_parquet,
+                                    write_class_map_ome_tiff, write_slide_overlay)
     from ..tables import write_json, write_table
 
     opts = slide_options(args)
@@ -134,8 +134,13 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     work = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".zarr.part", dir=out))
     stage = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".out.part", dir=out))
     bar = _Bar(stem)
+    store = None
     try:
-        store = zarr.storage.LocalStore(str(work))
+        if opts["scheduler"] != "processes":
+            # the workers compress the class map's TIFF tiles as they go (spooled to disk)
+            store = ClassMapTiles(work)
+        else:   # other processes write a zarr folder
+            store = zarr.storage.LocalStore(str(work))
         try:
             res = score_slide(image, params, regions=regions, image_name=name,
                               class_map=store, progress=bar, **opts)
@@ -167,6 +172,8 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
         for f in written:                  # all or nothing: move into place at the very end
             os.replace(f, out / Path(f).name)
     finally:
+        if isinstance(store, ClassMapTiles):
+            store.close()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
     for _, row in res.summary.iterrows():

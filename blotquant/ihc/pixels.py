@@ -12,16 +12,18 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
+import cv2
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
-from .classify import check_thresholds, classify_pixels
+from .classify import check_thresholds
 from .params import DEFAULT_THRESHOLDS
 
-__all__ = ["score_pixels_rgb", "class_counts"]
+__all__ = ["score_pixels_rgb", "class_counts", "PixelKernel", "KernelResult", "KERNEL_BLOCK_PX"]
 
 
 def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
@@ -30,8 +32,8 @@ def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT
     """Fused pixel scoring of uint8 RGB: DAB OD map and classes in one cache-sized pass.
 
     Same result as ``classify_pixels(stain_maps(rgb, stains, white_point)[1],
-    thresholds, mask)``, computed block by block so that the intermediate
-    arrays stay in the CPU cache (the fast path of pixel mode).
+    thresholds, mask)``, computed by :class:`PixelKernel` (the kernel of
+    pixel mode on slides) block by block in the CPU cache.
 
     Parameters
     ----------
@@ -67,24 +69,252 @@ def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT
     >>> cls.tolist(), round(float(dab[0, 1]), 3)
     ([[1, 4]], 0.799)
     """
-    from .deconvolution import (_check_rgb, as_stain_matrix, row_chunks, weighted_luts,
-                                weighted_od_rows)
+    from .deconvolution import _check_rgb
 
-    t = check_thresholds(thresholds)
     a = _check_rgb(rgb)
     if a.dtype != np.uint8 or a.ndim != 3:
         raise ParameterError("score_pixels_rgb needs uint8 RGB (rows, cols, 3)")
-    m = None if mask is None else np.asarray(mask, bool)
-    if m is not None and m.shape != a.shape[:2]:
-        raise ParameterError(f"mask shape {m.shape} does not match image {a.shape[:2]}")
-    w = np.linalg.inv(as_stain_matrix(stains))[:, 1]
-    luts = weighted_luts(w, white_point)
+    k = PixelKernel(thresholds, stains=stains, white_point=white_point)
     dab = np.empty(a.shape[:2], np.float32)
-    cls = np.empty(a.shape[:2], np.uint8)
-    for r0, r1 in row_chunks(a.shape):
-        d = weighted_od_rows(a[r0:r1], luts, dab[r0:r1])
-        cls[r0:r1] = classify_pixels(d, t, None if m is None else m[r0:r1])
+    cls = k.run(a, mask=mask, regions={}, dab_out=dab).classes
     return dab, cls
+
+
+#: Pixels per block of :class:`PixelKernel`: its buffers (about 14 bytes per
+#: pixel) stay in one core's L2 cache.
+KERNEL_BLOCK_PX = 65536
+
+
+@dataclass
+class KernelResult:
+    """Output of :meth:`PixelKernel.run`.
+
+    Attributes
+    ----------
+    classes : uint8 (rows, cols)
+        Codes 0 (unscored) .. 4 (3+).
+    counts : dict name -> int64 array of 5
+        Pixels of each code 0..4 inside the region (code 0: region pixels
+        that are not scored).
+    dab_sum : dict name -> float
+        Sum of the DAB OD over the scored pixels of the region.
+    """
+
+    classes: np.ndarray
+    counts: dict
+    dab_sum: dict
+
+
+def _check_mask(m, shape):
+    m = np.asarray(m, bool)
+    if m.shape != tuple(shape):
+        raise ParameterError(f"mask shape {m.shape} does not match image {tuple(shape)}")
+    return np.ascontiguousarray(m)
+
+
+def _weighted(ch, luts, out, tmp):  # out, tmp: C-contiguous float32 of the planes' shape
+    """``(T_R[R] + T_G[G]) + T_B[B]`` into ``out`` (float32): the order of
+    :func:`~blotquant.ihc.deconvolution.weighted_od_rows`, so the same bits."""
+    cv2.LUT(ch[0], luts[0], dst=out)
+    cv2.LUT(ch[1], luts[1], dst=tmp)
+    cv2.add(out, tmp, dst=out)
+    cv2.LUT(ch[2], luts[2], dst=tmp)
+    cv2.add(out, tmp, dst=out)
+
+
+class PixelKernel:
+    """THE pixel-mode kernel: classes, class counts and DAB OD sums of uint8 RGB.
+
+    One pass over the image in blocks of :data:`KERNEL_BLOCK_PX` pixels.  Per
+    block, while it is in the CPU cache: the DAB OD ``(T_R[R] + T_G[G]) +
+    T_B[B]`` (float32; the tables and the order of
+    :func:`~blotquant.ihc.deconvolution.weighted_od`, so the values equal
+    :func:`~blotquant.ihc.deconvolution.stain_maps`' DAB map bit for bit);
+    the class by the one threshold rule of :mod:`~blotquant.ihc.classify`
+    (``>=`` in float32, as :func:`~blotquant.ihc.classify.classify_pixels`);
+    optionally the pointwise tissue test (OD sum ``>= tissue_threshold``
+    in float32, as :func:`~blotquant.ihc.slide.fine_tissue`); then each
+    region's class counts and DAB sum.  Every step is one OpenCV or NumPy
+    call on reused buffers (SIMD, the GIL released): no 16 MB colour table,
+    no random memory access, nothing per pixel in Python, so threads scale.
+
+    Parameters
+    ----------
+    thresholds : (t1, t2, t3) or (t,)
+    stains : str, array_like or dict
+        As :func:`~blotquant.ihc.deconvolution.as_stain_matrix`.
+    white_point : float or (r, g, b)
+    tissue_threshold : float or None
+        If given, only pixels whose OD sum reaches it are scored.
+    block_px : int
+        Pixels per block (an execution setting; results do not depend on it).
+
+    Examples
+    --------
+    >>> k = PixelKernel((0.2, 0.4, 0.6))
+    >>> out = k.run(np.array([[[255, 255, 255], [150, 100, 60]]], np.uint8))
+    >>> out.classes.tolist(), out.counts["image"].tolist(), round(out.dab_sum["image"], 3)
+    ([[1, 4]], [0, 1, 0, 0, 1], 0.799)
+    """
+
+    def __init__(self, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
+                 stains: Any = "default", white_point: float | ArrayLike = 255,
+                 tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX):
+        from .deconvolution import as_stain_matrix, weighted_luts
+
+        self.thresholds = check_thresholds(thresholds)
+        self._thr = [np.float32(t) for t in self.thresholds]
+        w = np.linalg.inv(as_stain_matrix(stains))[:, 1]
+        self._dab_luts = weighted_luts(w, white_point)
+        self._sum_luts = None
+        self._tt = None
+        if tissue_threshold is not None:
+            self._tt = np.float32(tissue_threshold)
+            self._sum_luts = weighted_luts((1.0, 1.0, 1.0), white_point)
+        if int(block_px) < 1:
+            raise ParameterError(f"block_px must be >= 1, got {block_px}")
+        self.block_px = int(block_px)
+
+    def run(self, rgb: ArrayLike, mask: ArrayLike | None = None, regions: dict | None = None,
+            *, dab_out: np.ndarray | None = None,
+            classes_out: np.ndarray | None = None) -> KernelResult:
+        """Classes of ``rgb`` and, per region, counts of codes 0..4 and the DAB OD sum.
+
+        Parameters
+        ----------
+        rgb : uint8 (rows, cols, 3)
+        mask : bool (rows, cols), optional
+            Pixels that may be scored (tissue, union of the regions); others get 0.
+        regions : dict name -> bool mask, None or False, optional
+            Where to count: a mask (rows, cols), None (the whole image) or
+            False (nothing).  Default ``{"image": None}``.  Counting does not
+            change the classes: give ``mask`` for that.
+        dab_out : float32 (rows, cols), optional
+            Filled with the DAB OD map.
+        classes_out : uint8 (rows, cols), optional
+            Where the classes are written (else a new array).
+
+        Returns
+        -------
+        KernelResult
+
+        Raises
+        ------
+        ParameterError
+            Not uint8 RGB, or a mask or output of another shape.
+        """
+        a = np.asarray(rgb)
+        if a.dtype != np.uint8 or a.ndim != 3 or a.shape[-1] != 3:
+            raise ParameterError(f"the pixel kernel needs uint8 RGB (rows, cols, 3), got "
+                                 f"{a.dtype} {a.shape}")
+        a = np.ascontiguousarray(a)
+        H, W = a.shape[:2]
+        m = None if mask is None else _check_mask(mask, (H, W))
+        rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
+                 for k, v in ({"image": None} if regions is None else dict(regions)).items()}
+        for arr, dt, nm in ((dab_out, np.float32, "dab_out"), (classes_out, np.uint8,
+                                                                 "classes_out")):
+            if arr is not None and (arr.shape != (H, W) or arr.dtype != dt
+                                    or not arr.flags.c_contiguous):
+                raise ParameterError(f"{nm} must be C-contiguous {np.dtype(dt).name} of shape "
+                                     f"{(H, W)}")
+        cls = classes_out if classes_out is not None else np.empty((H, W), np.uint8)
+        counts = {k: np.zeros(5, np.int64) for k in rmask}
+        dsum = {k: 0.0 for k in rmask}
+        rows = max(1, self.block_px // max(W, 1))
+        n = rows * W
+        d_buf, t_buf, s_buf = (np.empty(n, np.float32) for _ in range(3))
+        chans = [np.empty(n, np.uint8) for _ in range(3)]
+        b_buf, sc_buf = np.empty(n, bool), np.empty(n, bool)
+        u_buf, c_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
+        for r0 in range(0, H, rows):
+            r1 = min(H, r0 + rows)
+            nr = r1 - r0
+            lo, hi = 0, W
+            if m is not None and dab_out is None:
+                # only the columns of the block that the mask reaches are computed
+                cols = np.flatnonzero(m[r0:r1].any(axis=0))
+                if not cols.size:              # nothing to score in this block (glass)
+                    cls[r0:r1] = 0
+                    for name, rm in rmask.items():
+                        if rm is not False:
+                            counts[name][0] += (nr * W if rm is None
+                                                else int(np.count_nonzero(rm[r0:r1])))
+                    continue
+                lo, hi = int(cols[0]), int(cols[-1]) + 1
+            cw = hi - lo
+            k = nr * cw
+            full = cw == W
+
+            def buf(x, _k=k, _nr=nr, _cw=cw):
+                return x[:_k].reshape(_nr, _cw)
+
+            ch = cv2.split(a[r0:r1, lo:hi], [buf(x) for x in chans])
+            d = dab_out[r0:r1] if dab_out is not None else buf(d_buf)
+            tmp = buf(t_buf)
+            _weighted(ch, self._dab_luts, d, tmp)
+            b = buf(b_buf)
+            c = cls[r0:r1] if full else buf(c_buf)
+            np.greater_equal(d, self._thr[0], out=b)
+            np.add(b.view(np.uint8), np.uint8(1), out=c)
+            for t in self._thr[1:]:
+                np.greater_equal(d, t, out=b)
+                np.add(c, b.view(np.uint8), out=c)
+            sc = None                      # scored pixels of the block (None: all)
+            if self._sum_luts is not None:
+                sm = buf(s_buf)
+                _weighted(ch, self._sum_luts, sm, tmp)
+                sc = buf(sc_buf)
+                np.greater_equal(sm, self._tt, out=sc)
+            if m is not None:
+                mb = m[r0:r1, lo:hi]
+                if sc is None:
+                    sc = mb
+                else:
+                    np.logical_and(sc, mb, out=sc)
+            if sc is not None:
+                np.multiply(c, sc.view(np.uint8), out=c)
+            if not full:
+                cls[r0:r1, :lo] = 0
+                cls[r0:r1, hi:] = 0
+                cls[r0:r1, lo:hi] = c
+            for name, rm in rmask.items():
+                if rm is False:
+                    continue
+                if rm is None:
+                    cv, n_reg = c, nr * W
+                else:
+                    rb = rm[r0:r1]
+                    n_reg = int(np.count_nonzero(rb))
+                    if not n_reg:
+                        continue
+                    cv = np.multiply(c, rb[:, lo:hi].view(np.uint8), out=buf(u_buf))
+                _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
+        return KernelResult(cls, counts, dsum)
+
+
+def _count_block(cv, n_reg, d, cnt, dsum, name, b, z):
+    """Add the codes of one block (``cv``: 0 outside the region) to ``cnt``, and the
+    DAB OD of its scored pixels to ``dsum[name]`` (pairwise float32 sum of the block,
+    blocks added in float64)."""
+    g = [cv2.countNonZero(cv)]
+    if g[0]:
+        for j in (2, 3, 4):
+            np.greater_equal(cv, np.uint8(j), out=b)
+            g.append(int(np.count_nonzero(b)))
+        if g[0] == cv.size:
+            dsum[name] += float(np.add.reduce(d, axis=None))
+        else:
+            z.fill(0)
+            cv2.copyTo(d, cv, z)
+            dsum[name] += float(np.add.reduce(z, axis=None))
+    else:
+        g += [0, 0, 0]
+    cnt[0] += n_reg - g[0]
+    cnt[1] += g[0] - g[1]
+    cnt[2] += g[1] - g[2]
+    cnt[3] += g[2] - g[3]
+    cnt[4] += g[3]
 
 
 def class_counts(class_map: ArrayLike, mask: ArrayLike | None = None) -> np.ndarray:

@@ -16,9 +16,9 @@ A slide is never held in memory.  The pipeline:
    coarse tissue and meet an include region are read.  A pixel is *tissue*
    when the coarse mask covers it and its own OD sum reaches
    ``tissue_threshold`` (a pointwise test, so it does not depend on the
-   tiling).  Pixel mode classifies those pixels with one 24-bit colour lookup
-   table built from the same float32 arithmetic as
-   :func:`~blotquant.ihc.pixels.score_pixels_rgb` (identical classes);
+   tiling).  Pixel mode runs :class:`~blotquant.ihc.pixels.PixelKernel`, the
+   kernel of :func:`~blotquant.ihc.pixels.score_pixels_rgb` (identical
+   classes; counts and DAB sums in the same cache-sized pass);
    cell mode reads each tile with a halo, detects cells, and keeps a cell in
    the one tile that holds its (rounded) centroid, so the cell table and
    scores do not depend on the tile size either.
@@ -383,55 +383,6 @@ def _window_masks(regs_level, r0, r1, c0, c1):
     return incl
 
 
-# ----------------------------------------------------------------------------- pixel LUT
-
-_LUT_CACHE: dict = {}
-_LUT_LOCK = threading.Lock()
-
-
-def _colour_lut(dab_w, white_point, thresholds, tissue_threshold):
-    """Class code (0 glass, 1..4) of every 24-bit colour ``r | g<<8 | b<<16`` (16 MB).
-
-    Built with the float32 operations of ``weighted_od_rows`` (``(R + G) + B``
-    of per-channel tables) and of ``intensity_classes``, so the classes are
-    those of :func:`~blotquant.ihc.pixels.score_pixels_rgb` exactly.
-    """
-    key = (tuple(np.round(dab_w, 15)), tuple(np.atleast_1d(white_point).tolist()),
-           tuple(thresholds), tissue_threshold)
-    with _LUT_LOCK:
-        hit = _LUT_CACHE.get(key)
-        if hit is not None:
-            return hit
-        ld = [t.ravel() for t in weighted_luts(dab_w, white_point)]
-        ls = [t.ravel() for t in weighted_luts((1.0, 1.0, 1.0), white_point)]
-        code = np.empty((256, 256, 256), np.uint8)       # [b, g, r]
-        thr = [np.float32(t) for t in thresholds]
-        tt = np.float32(tissue_threshold) if tissue_threshold is not None else None
-        rg_d = ld[0][None, :] + ld[1][:, None]           # [g, r]
-        rg_s = ls[0][None, :] + ls[1][:, None]
-        for b in range(256):
-            d = rg_d + ld[2][b]
-            c = np.ones(d.shape, np.uint8)
-            for t in thr:
-                c += d >= t
-            if tt is not None:
-                c *= (rg_s + ls[2][b]) >= tt
-            code[b] = c
-        hit = code.reshape(-1)
-        if len(_LUT_CACHE) > 2:
-            _LUT_CACHE.clear()
-        _LUT_CACHE[key] = hit
-        return hit
-
-
-def _colour_index(rgb: np.ndarray) -> np.ndarray:
-    """uint32 ``r | g<<8 | b<<16`` of uint8 RGB (one colour-conversion pass)."""
-    rgba = cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA)
-    idx = rgba.view(np.uint32).reshape(rgb.shape[:2])
-    np.bitwise_and(idx, np.uint32(0x00FFFFFF), out=idx)
-    return idx
-
-
 # ----------------------------------------------------------------------------- tile task
 
 @dataclass(frozen=True)
@@ -495,51 +446,84 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
     return out
 
 
+def _kernel(ctx):
+    """The slide's :class:`~blotquant.ihc.pixels.PixelKernel` (one per context and process)."""
+    k = getattr(ctx, "_kernel_obj", None)
+    if k is None:
+        from .pixels import PixelKernel
+
+        k = PixelKernel(ctx.thresholds, stains=ctx.stains, white_point=ctx.white_point,
+                        tissue_threshold=ctx.tissue_threshold if ctx.fine else None)
+        ctx._kernel_obj = k
+    return k
+
+
 def _pixel_tile(ctx, spec, read_window):
     r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
     rgb = read_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx))
-    dab_w = np.linalg.inv(ctx.stains)[:, 1]
-    code_lut = _colour_lut(dab_w, ctx.white_point, ctx.thresholds,
-                           ctx.tissue_threshold if ctx.fine else None)
-    dab_lut = [t.ravel() for t in weighted_luts(dab_w, ctx.white_point)]
-    idx = _colour_index(rgb)
-    cls = np.take(code_lut, idx)
+    shape = rgb.shape[:2]
+    mask = None
     if ctx.tissue:
         coarse = coarse_window(ctx.coarse, ctx.level_shape, r0, r1, c0, c1)
         if not coarse.all():
-            cls *= coarse.view(np.uint8)
+            mask = coarse
     masks = _window_masks(ctx.regions, r0, r1, c0, c1)
-    union = _union(masks, cls.shape)
+    union = _union(masks, shape)
     if union is not None:
-        cls *= union.view(np.uint8)
+        mask = union if mask is None else (mask & union)
+    out = _kernel(ctx).run(rgb, mask=mask, regions=masks)
+    cls = out.classes
     rows = {}
     for name, m in masks.items():
-        if m is False:
-            rows[name] = (np.zeros(5, np.int64), 0.0, 0)
-            continue
-        mk = None if m is None else m.view(np.uint8)
-        hist = cv2.calcHist([cls], [0], mk, [5], [0, 5]).ravel().astype(np.int64)
-        n = int(hist[1:].sum())
-        s = 0.0
-        if ctx.need_dab and n:
-            # sum of DAB OD over scored pixels = sum over channels of histogram x table
-            scored = (cls > 0) if mk is None else ((cls > 0) & m)
-            sm = scored.view(np.uint8)
-            for ch, tab in enumerate(dab_lut):
-                h = cv2.calcHist([rgb], [ch], sm, [256], [0, 256]).ravel()
-                s += float(h.astype(np.float64) @ tab.astype(np.float64))
-        area = cls.size if m is None else int(np.count_nonzero(m))
-        rows[name] = (hist, s, area)
+        area = 0 if m is False else (cls.size if m is None else int(np.count_nonzero(m)))
+        rows[name] = (out.counts[name], out.dab_sum[name], area)
     _write_sink(ctx, spec, cls)
     return {"rows": rows, "pixels": cls.size, "class_tile": None if ctx.sink is not None else cls}
+
+
+#: Cut cell windows start on this grid (the halo's rounding, see :func:`cell_halo_px`).
+_CELL_GRID = 32
+
+
+def _active_core(regions, r0, r1, c0, c1, grow):
+    """The tile ``r0:r1, c0:c1`` cut to the include regions' bounding box grown by
+    ``grow`` px (the whole tile without include regions).
+
+    Cells are detected only in the regions (``mask``), so every detected
+    cell overlaps the box and its pixels lie within two cell radii of it;
+    ``grow`` = half the halo is at least twice the largest cell radius
+    (:func:`cell_halo_px`).  The cut core keeps its full halo of context.
+    """
+    boxes = [_bbox(r) for r in regions if r.kind == "include"]
+    hit = [b for b in boxes if b[1] >= r0 and b[0] <= r1 and b[3] >= c0 and b[2] <= c1]
+    if not hit:
+        return r0, r1, c0, c1
+    g = _CELL_GRID
+
+    def down(v):
+        return int(math.floor(v / g)) * g
+
+    def up(v):
+        return int(math.ceil(v / g)) * g
+
+    # on the grid of the halo (32 px): cell detection sees the same pixel phase
+    a0 = max(r0, down(min(b[0] for b in hit) - grow))
+    a1 = min(r1, up(max(b[1] for b in hit) + 1 + grow))
+    b0 = max(c0, down(min(b[2] for b in hit) - grow))
+    b1 = min(c1, up(max(b[3] for b in hit) + 1 + grow))
+    if a0 >= a1 or b0 >= b1:
+        return r0, r1, c0, c1
+    return a0, a1, b0, b1
 
 
 def _cell_tile(ctx, spec, read_window):
     from .cells import detect_cells
 
-    r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
+    t0, t1, u0, u1 = spec.r0, spec.r1, spec.c0, spec.c1
     H, W = ctx.level_shape
     h = ctx.halo
+    # the part of the tile that can hold a region's cells: only it (and its halo) is read
+    r0, r1, c0, c1 = _active_core(ctx.regions, t0, t1, u0, u1, (h + 1) // 2)
     R0, R1, C0, C1 = max(0, r0 - h), min(H, r1 + h), max(0, c0 - h), min(W, c1 + h)
     rgb = read_window(ctx.source, R0, R1, C0, C1, stored_tile_hook=_restore_hook(ctx))
     hem, dab = stain_maps(rgb, ctx.stains, ctx.white_point)
@@ -570,6 +554,10 @@ def _cell_tile(ctx, spec, read_window):
         lut[tab["cell"].to_numpy(int)] = cls_all + 1
     core = (slice(r0 - R0, r1 - R0), slice(c0 - C0, c1 - C0))
     cls = lut[det.cells[core]]
+    if (r0, r1, c0, c1) != (t0, t1, u0, u1):          # the class map of the whole tile
+        full = np.zeros((t1 - t0, u1 - u0), np.uint8)
+        full[r0 - t0:r1 - t0, c0 - u0:c1 - u0] = cls
+        cls = full
     kept = tab.loc[keep].copy()
     kept["y_level"] = kept["y"] + R0
     kept["x_level"] = kept["x"] + C0
@@ -669,6 +657,8 @@ def _sample_crops(src, specs, stored, side=SAMPLE_SIDE):
 def _make_sink(class_map, shape, chunk):
     if class_map is False:
         return None
+    if hasattr(class_map, "configure"):      # io.slide_writers.ClassMapTiles
+        return class_map.configure(shape, chunk)
     import zarr
 
     if class_map is None:
@@ -879,9 +869,17 @@ def _run_local(tasks, scheduler, workers, on_done):
 
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     kw = {"pool": pool} if pool is not None else {}
+    # the scheduler's get function itself: a name would make dask import
+    # dask.distributed to look for a client (1 s of CPU per run)
+    if scheduler == "threads":
+        from dask.threaded import get
+    elif scheduler == "processes":
+        from dask.multiprocessing import get
+    else:
+        from dask.local import get_sync as get
     try:
         with _CB():
-            return list(dask.compute(*tasks, scheduler=scheduler, num_workers=workers,
+            return list(dask.compute(*tasks, scheduler=get, num_workers=workers,
                                      optimize_graph=False, **kw))
     finally:
         if pool is not None:
@@ -937,6 +935,8 @@ def _shareable(sink) -> bool:
 
     if sink is None:
         return True
+    if hasattr(sink, "configure"):           # ClassMapTiles: a spool of this process
+        return False
     store = getattr(sink, "store", None)
     return isinstance(store, zarr.storage.LocalStore)
 
@@ -1128,9 +1128,11 @@ def score_slide(image, params: IHCParams | None = None, *, regions=None,
         Local threads/processes (default: one per available core).
     progress : callable, optional
         Called with a :class:`SlideProgress` after each tile.
-    class_map : zarr store or array, False, optional
+    class_map : zarr store or array, ClassMapTiles, False, optional
         Where the uint8 class map is written tile by tile (default: an
-        in-memory zarr store; False: not kept).  Processes and remote clusters
+        in-memory zarr store; False: not kept; a
+        :class:`~blotquant.io.slide_writers.ClassMapTiles`: compressed OME-TIFF
+        tiles made in the tile workers, for writing the pyramid).  Processes and remote clusters
         need a folder store (``zarr.storage.LocalStore``) or False; with a
         cluster and an in-memory store, tiles are sent back and written by the
         caller.

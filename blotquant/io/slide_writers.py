@@ -37,19 +37,246 @@ from ..errors import ParameterError
 from ..tables import atomic_path
 
 __all__ = ["write_class_map_ome_tiff", "class_map_thumbnail", "write_slide_overlay",
-           "write_cells_parquet", "CLASS_MAP_COMPRESSION"]
+           "write_cells_parquet", "CLASS_MAP_COMPRESSION", "ClassMapTiles"]
 
-#: Compression of class-map tiles (deflate: read by Bio-Formats/QuPath, napari, ImageJ).
-CLASS_MAP_COMPRESSION = "zlib"
+#: Compression of class-map tiles: PackBits, the run-length code of baseline TIFF 6.0
+#: (every TIFF reader: Bio-Formats/QuPath, tifffile/napari, ImageJ), 2.5x faster to
+#: encode than deflate level 1 on class maps and ~1.6x larger ("zlib" for deflate).
+CLASS_MAP_COMPRESSION = "packbits"
 
 
 def _encoder(compression):
-    """Tile encoder for pre-compressed tiles (libdeflate, level 1), or None: tifffile encodes."""
-    if compression not in ("zlib", "adobe_deflate"):
-        return None
+    """Tile encoder for pre-compressed tiles (libdeflate level 1, PackBits), or None:
+    tifffile encodes."""
     import imagecodecs
 
-    return lambda t: imagecodecs.deflate_encode(t, level=1)
+    if compression in ("zlib", "adobe_deflate"):
+        return lambda t: imagecodecs.deflate_encode(t, level=1)
+    if compression == "packbits":
+        return imagecodecs.packbits_encode
+    return None
+
+
+def _decoder(compression):
+    import imagecodecs
+
+    if compression in ("zlib", "adobe_deflate"):
+        return imagecodecs.deflate_decode
+    if compression == "packbits":
+        return imagecodecs.packbits_decode
+    raise ParameterError(f"class-map tiles support compression 'zlib' or 'packbits', "
+                         f"got {compression!r}")
+
+
+def _n_sub(shape, min_side):
+    n = 0
+    while max(shape) / 2 ** (n + 1) >= min_side:
+        n += 1
+    return n
+
+
+class ClassMapTiles:
+    """A class map kept as the compressed tiles of its OME-TIFF pyramid (a ``score_slide`` sink).
+
+    ``score_slide(..., class_map=ClassMapTiles(folder))`` hands each scored
+    tile to :meth:`__setitem__` in the worker thread that made it, which
+    cuts it into the TIFF tiles of every pyramid level (nearest neighbour,
+    ``level_k = level_0[::2**k, ::2**k]``, as :func:`write_class_map_ome_tiff`),
+    compresses them and appends the bytes to a spool file in ``directory``.
+    Compression thus runs in parallel with, and spread over, the tile work,
+    memory stays bounded (the spool is on disk), and
+    :func:`write_class_map_ome_tiff` only copies the finished tiles into the
+    file.  Tiles never given are unscored (0).  Levels whose tiles a scored
+    tile does not cover whole (the smallest ones) are assembled at writing.
+
+    Reading ``tiles[r0:r1, c0:c1]`` decodes level 0 (tests, small slides).
+
+    Parameters
+    ----------
+    directory : path or None
+        Where the spool file goes (default: the system's temporary folder).
+    tile : int
+        TIFF tile edge (multiple of 16); reduced to divide the scoring tile.
+    min_side : int
+        Sub-resolution levels are added while the longer side exceeds this.
+    compression : {"zlib", "packbits"}
+        PackBits (default) or deflate (libdeflate level 1); both read by Bio-Formats
+        (QuPath), tifffile (napari) and ImageJ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = ClassMapTiles(tile=64, min_side=32).configure((100, 150), 128)
+    >>> t[0:100, 128:150] = np.full((100, 22), 3, np.uint8)
+    >>> t[:][50, 140], t[:][50, 10], t.level_shapes
+    (np.uint8(3), np.uint8(0), [(100, 150), (50, 75), (25, 38)])
+    >>> t.close()
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 2
+
+    def __init__(self, directory=None, *, tile: int = 512, min_side: int = 256,
+                 compression: str = CLASS_MAP_COMPRESSION):
+        self.directory = None if directory is None else str(directory)
+        self._tile_req = int(tile)
+        self.min_side = int(min_side)
+        self.compression = compression
+        self._encode = _encoder(compression)
+        self._decode = _decoder(compression)
+        self.shape = None
+        self._fd = None
+
+    def configure(self, shape, chunk: int) -> "ClassMapTiles":
+        """Set the level-0 shape and the scoring tile edge ``chunk``; open the spool."""
+        import tempfile
+        import threading
+
+        H, W = (int(s) for s in shape)
+        chunk = int(chunk)
+        tt = math.gcd(chunk, self._tile_req)
+        if tt % 16:
+            raise ParameterError(f"the class-map TIFF tile ({tt} px, the common divisor of the "
+                                 f"scoring tile {chunk} and {self._tile_req}) must be a "
+                                 "multiple of 16: use a tile size that is a multiple of 16")
+        self.tile, self.chunk = tt, chunk
+        self.shape, self.chunks = (H, W), (chunk, chunk)
+        self.n_sub = _n_sub((H, W), self.min_side)
+        self.level_shapes = [(math.ceil(H / 2 ** k), math.ceil(W / 2 ** k))
+                             for k in range(self.n_sub + 1)]
+        self.close()
+        self._fd, self._path = tempfile.mkstemp(prefix=".blotquant-classes.", suffix=".part",
+                                                dir=self.directory)
+        self._pos = 0
+        self._lock = threading.Lock()
+        self._tiles: dict = {}      # (level, ti, tj) -> (offset, nbytes)
+        self._blocks: dict = {}     # level -> list of (r, c, h, w, offset, nbytes)
+        self._zero = self._encode(np.zeros((tt, tt), np.uint8))
+        return self
+
+    # -- spool
+    def _put(self, data: bytes):
+        with self._lock:
+            off = self._pos
+            self._pos += len(data)
+        os.pwrite(self._fd, data, off)
+        return off, len(data)
+
+    def _get(self, ref) -> bytes:
+        return os.pread(self._fd, ref[1], ref[0])
+
+    def _aligned(self, k) -> bool:
+        f = 2 ** k
+        return self.chunk % f == 0 and (self.chunk // f) % self.tile == 0
+
+    # -- array protocol
+    def __setitem__(self, key, value):
+        if self.shape is None:
+            raise ParameterError("ClassMapTiles.configure(shape, chunk) first")
+        rs, cs = key
+        r0, c0 = int(rs.start or 0), int(cs.start or 0)
+        v = np.asarray(value, np.uint8)
+        if r0 % self.chunk or c0 % self.chunk or v.ndim != 2:
+            raise ParameterError("ClassMapTiles takes whole scoring tiles at multiples of "
+                                 f"{self.chunk} px")
+        tt = self.tile
+        for k in range(self.n_sub + 1):
+            f = 2 ** k
+            orow, ocol = (-r0) % f, (-c0) % f
+            blk = v[orow::f, ocol::f]
+            lr, lc = (r0 + orow) // f, (c0 + ocol) // f
+            if not blk.size:
+                continue
+            if self._aligned(k):
+                for i in range(0, blk.shape[0], tt):
+                    for j in range(0, blk.shape[1], tt):
+                        t = blk[i:i + tt, j:j + tt]
+                        if not t.any():
+                            continue            # unscored: the shared zero tile
+                        if t.shape != (tt, tt):
+                            pad = np.zeros((tt, tt), np.uint8)
+                            pad[:t.shape[0], :t.shape[1]] = t
+                            t = pad
+                        ref = self._put(self._encode(np.ascontiguousarray(t)))
+                        self._tiles[(k, (lr + i) // tt, (lc + j) // tt)] = ref
+            elif blk.any():
+                ref = self._put(self._encode(np.ascontiguousarray(blk)))
+                with self._lock:
+                    self._blocks.setdefault(k, []).append((lr, lc) + blk.shape + ref)
+
+    def _tile(self, k, i, j) -> np.ndarray:
+        ref = self._tiles.get((k, i, j))
+        if ref is None:
+            return np.zeros((self.tile, self.tile), np.uint8)
+        return np.frombuffer(self._decode(self._get(ref)), np.uint8).reshape(self.tile,
+                                                                             self.tile)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if key is Ellipsis or (isinstance(key, slice) and key == slice(None)):
+            key = (slice(None), slice(None))
+        if not isinstance(key, tuple):
+            key = (key, slice(None))
+        rs, cs = key
+        H, W = self.shape
+        r0, r1, sr = rs.indices(H)
+        c0, c1, sc = cs.indices(W)
+        out = np.zeros((max(0, r1 - r0), max(0, c1 - c0)), np.uint8)
+        tt = self.tile
+        for i in range(r0 // tt, (max(r1, r0 + 1) - 1) // tt + 1):
+            for j in range(c0 // tt, (max(c1, c0 + 1) - 1) // tt + 1):
+                if (0, i, j) not in self._tiles:
+                    continue
+                t = self._tile(0, i, j)
+                a, b = max(r0, i * tt), min(r1, (i + 1) * tt)
+                c, d = max(c0, j * tt), min(c1, (j + 1) * tt)
+                out[a - r0:b - r0, c - c0:d - c0] = t[a - i * tt:b - i * tt, c - j * tt:d - j * tt]
+        return out[::sr, ::sc]
+
+    def __array__(self, dtype=None, copy=None):
+        a = self[:]
+        return a if dtype is None else a.astype(dtype)
+
+    # -- writing
+    def encoded_level(self, k: int):
+        """The compressed TIFF tiles of level ``k``, row-major (an iterator of bytes)."""
+        h, w = self.level_shapes[k]
+        tt = self.tile
+        ny, nx = math.ceil(h / tt), math.ceil(w / tt)
+        if self._aligned(k):
+            for i in range(ny):
+                for j in range(nx):
+                    ref = self._tiles.get((k, i, j))
+                    yield self._zero if ref is None else self._get(ref)
+            return
+        blocks = self._blocks.get(k, [])
+        for i in range(ny):
+            a, b = i * tt, (i + 1) * tt
+            band = np.zeros((tt, nx * tt), np.uint8)
+            for (r, c, bh, bw, off, n) in blocks:
+                if r < b and r + bh > a:
+                    blk = np.frombuffer(self._decode(os.pread(self._fd, n, off)),
+                                        np.uint8).reshape(bh, bw)
+                    y0, y1 = max(a, r), min(b, r + bh)
+                    band[y0 - a:y1 - a, c:c + bw] = blk[y0 - r:y1 - r]
+            for j in range(nx):
+                t = band[:, j * tt:(j + 1) * tt]
+                yield self._encode(np.ascontiguousarray(t)) if t.any() else self._zero
+
+    def close(self):
+        """Remove the spool file (the tiles are gone afterwards)."""
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+            try:
+                os.unlink(self._path)
+            except OSError:  # pragma: no cover
+                pass
+            self._fd = None
+
+    def __del__(self):  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 def _blocks(shape, tile):
@@ -130,6 +357,8 @@ def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int =
     import tifffile
 
     path = Path(path)
+    if isinstance(class_map, ClassMapTiles):
+        return _write_tiles(class_map, path, pixel_size_um=pixel_size_um, name=name)
     shape = tuple(int(s) for s in class_map.shape)
     if len(shape) != 2:
         raise ParameterError(f"a class map is 2-D (rows, cols), got shape {shape}")
@@ -170,6 +399,30 @@ def write_class_map_ome_tiff(class_map, path, *, pixel_size_um=None, tile: int =
             for lv in levels[1:]:
                 w.write(tiles(lv), shape=tuple(lv.shape), dtype=np.uint8, tile=(tile, tile),
                         compression=compression, subfiletype=1, photometric="minisblack")
+    return path
+
+
+def _ome_md(name, pixel_size_um):
+    md = {"axes": "YX", "Name": name}
+    if pixel_size_um is not None:
+        md.update({"PhysicalSizeY": float(pixel_size_um[0]), "PhysicalSizeYUnit": "µm",
+                   "PhysicalSizeX": float(pixel_size_um[1]), "PhysicalSizeXUnit": "µm"})
+    return md
+
+
+def _write_tiles(cm: ClassMapTiles, path: Path, *, pixel_size_um, name) -> Path:
+    """The pyramid of a :class:`ClassMapTiles`: its compressed tiles copied into the file."""
+    import tifffile
+
+    tt = cm.tile
+    kw = dict(dtype=np.uint8, tile=(tt, tt), compression=cm.compression,
+              photometric="minisblack")
+    with atomic_path(path) as tmp:
+        with tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as w:
+            w.write(cm.encoded_level(0), shape=cm.level_shapes[0], subifds=cm.n_sub,
+                    metadata=_ome_md(name, pixel_size_um), **kw)
+            for k in range(1, cm.n_sub + 1):
+                w.write(cm.encoded_level(k), shape=cm.level_shapes[k], subfiletype=1, **kw)
     return path
 
 

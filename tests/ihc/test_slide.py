@@ -254,3 +254,37 @@ def test_real_svs_slides(name, levels):
     pd.testing.assert_frame_equal(_num(r.summary), _num(r2.summary))
     if name.startswith("CMU"):
         assert r.params["pixel_size_used"] == pytest.approx([0.499, 0.499])
+
+
+def test_cell_mode_region_reads_only_its_box_and_keeps_the_numbers(monkeypatch):
+    """Cell tiles are cut to the include regions' box + halo: same cells as one piece."""
+    import blotquant.io._slide_tiles as st
+
+    s = make_ihc(seed=4, shape=(1024, 1024))
+    img = Image.from_array(s.image, pixel_size_um=(0.5, 0.5))
+    regs = [rectangle("R", 480, 470, 720, 730)]
+    read = []
+    orig = st.read_window
+
+    def spy(src, r0, r1, c0, c1, **kw):
+        read.append((min(r1, 1024) - max(r0, 0)) * (min(c1, 1024) - max(c0, 0)))
+        return orig(src, r0, r1, c0, c1, **kw)
+
+    monkeypatch.setattr(st, "read_window", spy)
+    ra = score_slide(img, mode="cell", tile_size=256, regions=regs, scheduler="sync")
+    read.clear()
+    rb = score_slide(img, mode="cell", tile_size=1024, regions=regs, scheduler="sync")
+    monkeypatch.undo()
+    assert len(ra.tiles) == 4 and len(rb.tiles) == 1
+    # the one 1024-px tile reads the box + half a halo (112) + a halo (224), clipped
+    assert read[-1] == (1024 - (352 - 224)) * (1024 - (352 - 224))   # 480-112, 470-112 on 32 px
+    ref = _reference(s.image, ra, mode="cell", pixel_size_um=0.5, regions=regs)
+    key = ["y", "x"]
+    for r in (ra, rb):
+        c = r.cells.sort_values(key).reset_index(drop=True)
+        cr = ref.cells.sort_values(key).reset_index(drop=True)
+        assert len(c) == len(cr) > 20
+        np.testing.assert_allclose(c[key].to_numpy(), cr[key].to_numpy(), atol=1e-9)
+        assert r.summary.h_score[0] == pytest.approx(ref.summary.h_score[0], abs=1e-9)
+        pd.testing.assert_frame_equal(_num(r.summary), _num(ref.summary))
+        np.testing.assert_array_equal(np.asarray(r.class_map[:]), ref.class_map)

@@ -131,6 +131,16 @@ class IHCReviewWidget(ReviewDock):
         self.max_side.setSuffix(" px")
         self.max_side.setToolTip("Whole slides: score the finest pyramid level this small")
         form.addRow("Slide level max side", self.max_side)
+        self.full_btn = QPushButton("Score full resolution")
+        self.full_btn.setToolTip("Whole slides: score every tissue tile of full resolution "
+                                 "in the background (as blotquant ihc SLIDE); the class map "
+                                 "is added as a multiscale overlay")
+        self.full_btn.clicked.connect(lambda: self.score_full_resolution())
+        form.addRow("", self.full_btn)
+        self.slide_result = None
+        #: tile edge of full-resolution scoring (None: the engine's default; no effect on numbers)
+        self.slide_tile_size = None
+        self._slide_worker = None
         self._form = form
         spec = IHCParams.spec("thresholds")
         self.threshold_spins = []
@@ -292,27 +302,60 @@ class IHCReviewWidget(ReviewDock):
         return self._submit_score("scoring")
 
     def score_full_resolution(self):
-        """Whole slides: score the scored level tile by tile in the background (see _slide)."""
+        """Whole slides: score full resolution tile by tile in the background (see _slide).
+
+        Progress (tiles done / total, Mpx/s) goes to the status bar; the
+        result's class map is added as a multiscale Labels layer and its
+        summary fills the table (``slide_result`` keeps the SlideResult).
+        """
         from napari.qt.threading import thread_worker
         from blotquant.image import Image
         from .. import _slide
         layer = self._selected_layer()
+        if not self._check_layer(layer):
+            return None
+        if self._slide_worker is not None:
+            self.status.message("a full-resolution scoring is already running")
+            return None
+        try:
+            params = self.params()
+        except Exception as exc:  # ParameterError: says what to fix
+            self._on_error(exc)
+            return None
+        self.image_layer = layer
         img = core_image(layer)
         img = Image(img.data, img.metadata, list(layer.data)) if layer.multiscale else img
         worker = thread_worker(_slide.score_slide_steps)(
-            img, thresholds=self.thresholds(), regions=self.regions() or None,
-            mode=self.mode_combo.currentText(), image_name=self.image_name())
-        worker.yielded.connect(lambda p: self.status.message(
-            f"tiles {p.done}/{p.total}, {p.rate_mpix_s:.0f} Mpx/s"))
+            img, params, regions=self.regions() or None, image_name=self.image_name(),
+            tile_size=self.slide_tile_size)
+        self.full_btn.setEnabled(False)
+        self.status.busy("full resolution: planning the tiles", 0)
+        worker.yielded.connect(self._slide_progress)
         worker.returned.connect(self._show_slide)
+        worker.errored.connect(self._on_error)
+        worker.finished.connect(self._slide_finished)
+        self._slide_worker = worker
         worker.start()
         return worker
+
+    def _slide_progress(self, p):
+        self.status.busy(f"full resolution: tiles {p.done}/{p.total}, "
+                         f"{p.rate_mpix_s:.0f} Mpx/s", int(100 * p.done / max(p.total, 1)))
+
+    def _slide_finished(self):
+        self._slide_worker = None
+        self.full_btn.setEnabled(True)
 
     def _show_slide(self, result):
         from .. import _slide
         self.slide_result = result
         data, kw = _slide.class_map_layer(result)
         self.viewer.add_labels(data, **kw)
+        mode = result.params.get("mode", "pixel")
+        fill_table(self.table, score_table(result.summary, mode=mode))
+        self.status.idle()
+        self.status.message(f"full resolution ({len(result.tiles)} tiles, level "
+                            f"{result.level}): {status_text(result.summary, mode=mode)}")
 
     def _submit_score(self, label, quiet=False):
         from blotquant.review import ihc_kwargs
@@ -360,7 +403,7 @@ class IHCReviewWidget(ReviewDock):
     def _image_chosen(self):
         layer = self._selected_layer()
         slide = layer is not None and bool(getattr(layer, "multiscale", False))
-        for w in (self.max_side, self._form.labelForField(self.max_side)):
+        for w in (self.max_side, self._form.labelForField(self.max_side), self.full_btn):
             if w is not None:
                 w.setVisible(slide)  # whole slides only
         if self.result is None or layer is self.image_layer:

@@ -1,0 +1,82 @@
+"""The pixel kernel (blotquant.ihc.pixels.PixelKernel): exactly score_ihc's arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blotquant.errors import ParameterError
+from blotquant.ihc.classify import classify_pixels
+from blotquant.ihc.deconvolution import stain_maps
+from blotquant.ihc.pixels import PixelKernel, score_pixels_rgb
+from blotquant.ihc.slide import fine_tissue
+
+WP = (241, 236, 244)
+T = (0.15, 0.3, 0.7)
+
+
+@pytest.fixture(scope="module")
+def all_colours():
+    """Every 24-bit colour once (4096 x 4096 x 3)."""
+    v = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([v & 255, (v >> 8) & 255, v >> 16], axis=-1).astype(np.uint8)
+    return rgb.reshape(4096, 4096, 3)
+
+
+def test_classes_dab_and_tissue_equal_score_ihc_arithmetic_on_every_colour(all_colours):
+    a = all_colours
+    _, dab_ref = stain_maps(a, "default", WP)
+    tissue = fine_tissue(a, WP, 0.1)
+    k = PixelKernel(T, white_point=WP, tissue_threshold=0.1)
+    dab = np.empty(a.shape[:2], np.float32)
+    out = k.run(a, dab_out=dab)
+    np.testing.assert_array_equal(dab, dab_ref)               # bit for bit
+    ref = classify_pixels(dab_ref, T, mask=tissue)
+    np.testing.assert_array_equal(out.classes, ref)
+    np.testing.assert_array_equal(out.counts["image"], np.bincount(ref.ravel(), minlength=5))
+    s_ref = float(dab_ref[tissue].astype(np.float64).sum())
+    assert out.dab_sum["image"] == pytest.approx(s_ref, rel=1e-7)
+    # every class occurs, so the test can see a wrong threshold
+    assert (out.counts["image"] > 1000).all()
+
+
+@pytest.mark.parametrize("block_px,shape", [(1, "random"), (777, "random"), (65536, "random"),
+                                            (1 << 22, "random"), (777, "strips"),
+                                            (65536, "strips")])
+def test_regions_masks_and_block_size(block_px, shape):
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 256, (301, 517, 3), np.uint8)
+    mask = rng.random(a.shape[:2]) < 0.7
+    mask[:40] = False                              # whole blocks of glass
+    if shape == "strips":                          # blocks computed only where the mask is
+        mask[:, :100] = False
+        mask[150:, 300:] = False
+        mask[100:120, 5] = True
+    ra = np.zeros(a.shape[:2], bool)
+    ra[50:200, 30:400] = True
+    rb = rng.random(a.shape[:2]) < 0.5
+    k = PixelKernel(T, white_point=WP, block_px=block_px)
+    out = k.run(a, mask=mask, regions={"a": ra, "b": rb, "none": False, "all": None})
+    _, dab = stain_maps(a, "default", WP)
+    ref = classify_pixels(dab, T, mask=mask)
+    np.testing.assert_array_equal(out.classes, ref)
+    for name, m in (("a", ra), ("b", rb), ("all", np.ones_like(ra))):
+        np.testing.assert_array_equal(out.counts[name], np.bincount(ref[m], minlength=5))
+        sel = m & mask
+        assert out.dab_sum[name] == pytest.approx(float(dab[sel].astype(np.float64).sum()),
+                                                  rel=1e-6)
+    assert out.counts["none"].tolist() == [0] * 5 and out.dab_sum["none"] == 0.0
+
+
+def test_score_pixels_rgb_is_the_kernel_and_rejects_bad_input():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (64, 80, 3), np.uint8)
+    dab, cls = score_pixels_rgb(a, T, white_point=WP)
+    np.testing.assert_array_equal(dab, stain_maps(a, "default", WP)[1])
+    np.testing.assert_array_equal(cls, classify_pixels(dab, T))
+    with pytest.raises(ParameterError):
+        PixelKernel(T).run(a.astype(np.float32))
+    with pytest.raises(ParameterError):
+        PixelKernel(T).run(a, mask=np.ones((3, 3), bool))
+    with pytest.raises(ParameterError):
+        PixelKernel((0.5, 0.2, 0.6))
