@@ -148,6 +148,7 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
         r *= step
     m = None if mask is None else np.asarray(mask, bool)
     cache = {}
+    opened = {}  # (factor, radius) -> mean opened OD
     out_r, out_p = [], []
     for r0, r1 in zip(radii[:-1], radii[1:]):
         f = 1
@@ -167,8 +168,10 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
             continue
         v = []
         for rr in (r0 / f, r1 / f):
-            op = cv2.morphologyEx(img, cv2.MORPH_OPEN, _disk(rr), borderType=cv2.BORDER_REFLECT)
-            v.append(float(op[mm].mean()) if mm is not None else float(op.mean()))
+            if (f, rr) not in opened:  # a pair's larger disk is the next pair's smaller one
+                op = cv2.morphologyEx(img, cv2.MORPH_OPEN, _disk(rr), borderType=cv2.BORDER_REFLECT)
+                opened[f, rr] = float(op[mm].mean()) if mm is not None else float(op.mean())
+            v.append(opened[f, rr])
         out_r.append(math.sqrt(r0 * r1))
         out_p.append((v[0] - v[1]) / math.log(r1 / r0))
     return np.asarray(out_r), np.asarray(out_p)
