@@ -47,6 +47,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import _cut_borders, segment_nuclei
+from .tissue import lut_take
 from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
                      DETECTION_IMAGES, MEASURES, CellParams)
 
@@ -231,7 +232,7 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None)
     own = idx.ravel()[flat_n]
     lut = np.zeros(int(own.max()) + 1, np.int32)
     lut[own] = lab
-    cells = lut[idx]
+    cells = lut_take(lut, idx)
     del idx
     cells *= dist <= distance  # nucleus pixels have distance 0
     if mask is None or mask.all():
@@ -245,7 +246,7 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None)
     has_nucleus[cc.ravel()[flat_n]] = True
     has_nucleus[0] = True
     if not has_nucleus.all():
-        cells *= has_nucleus[cc]
+        cells *= lut_take(has_nucleus, cc)
     return cells, free
 
 
