@@ -409,7 +409,7 @@ def end_to_end(size, repeats):
         fn()  # warm-up (imports, first-touch allocations)
         (t, c), res = best_of(fn, repeats)
         out[label] = {"seconds": t, "cpu_seconds": c, "Mpix_per_s": mpix / t, "Mpix_per_cpu_s": mpix / c,
-                      "cells": int(res.summary.n[0]) if hasattr(res, "summary") else 0}
+                      "cells": int(res.summary.n[0]) if getattr(res, "mode", None) == "cell" else np.nan}
     df = pd.DataFrame(out).T
     df["x_rgb2hed_cpu"] = df.cpu_seconds / df.loc["peer: skimage rgb2hed", "cpu_seconds"]
     return df
