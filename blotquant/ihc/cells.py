@@ -47,6 +47,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import _cut_borders, segment_nuclei
+from .tissue import lut_take
 from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
                      DETECTION_IMAGES, MEASURES, CellParams)
 
@@ -167,11 +168,42 @@ def _check_params(params: dict) -> dict:
     return p
 
 
+def _nearest_index(n_src: int, n_dst: int) -> np.ndarray:
+    """Source index of each destination pixel centre (nearest neighbour)."""
+    return np.minimum(((np.arange(n_dst) + 0.5) * n_src / n_dst).astype(np.intp), n_src - 1)
+
+
 def _upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Nearest-neighbour resize of a label image to ``shape`` (pixel centres)."""
-    rows = np.minimum(((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0]).astype(np.intp), labels.shape[0] - 1)
-    cols = np.minimum(((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1]).astype(np.intp), labels.shape[1] - 1)
+    """Nearest-neighbour resize of a label image to ``shape`` (pixel centres).
+
+    OpenCV's ``INTER_NEAREST_EXACT`` (one pass, no index arrays) when it picks
+    the same source pixels as the pixel-centre rule, which is checked on the
+    two index vectors (O(rows + cols)); otherwise a numpy gather.
+    """
+    rows = _nearest_index(labels.shape[0], shape[0])
+    cols = _nearest_index(labels.shape[1], shape[1])
+    if labels.dtype == np.int32 and labels.ndim == 2 and min(labels.shape) > 0 and min(shape) > 0:
+        ramp_c = np.arange(labels.shape[1], dtype=np.int32)[None, :]
+        ramp_r = np.arange(labels.shape[0], dtype=np.int32)[None, :]
+        got_c = cv2.resize(ramp_c, (shape[1], 1), interpolation=cv2.INTER_NEAREST_EXACT)[0]
+        got_r = cv2.resize(ramp_r, (shape[0], 1), interpolation=cv2.INTER_NEAREST_EXACT)[0]
+        if np.array_equal(got_c, cols) and np.array_equal(got_r, rows):
+            return cv2.resize(labels, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST_EXACT)
     return labels[rows[:, None], cols[None, :]]
+
+
+def _cut_mask(cells: np.ndarray) -> np.ndarray:
+    """uint8 mask of labelled pixels, minus those whose right or lower neighbour has
+    another non-zero label (``nuclei._cut_borders(cells) > 0``, without a label copy)."""
+    nz = cells > 0
+    m = nz.view(np.uint8).copy()
+    for a, b, na, nb, ma in ((cells[:, :-1], cells[:, 1:], nz[:, :-1], nz[:, 1:], m[:, :-1]),
+                             (cells[:-1], cells[1:], nz[:-1], nz[1:], m[:-1])):
+        edge = a != b
+        edge &= na
+        edge &= nb
+        ma[edge] = 0
+    return m
 
 
 def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None):
@@ -180,32 +212,41 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None)
     With ``mask`` (tissue), cells are clipped to it and each keeps only the
     pixels 4-connected to its nucleus, so a cytoplasm does not jump across a
     lumen or a strip of glass.  Returns ``(cells, free)``: ``free`` is the
-    unclipped partition (the same array when there is no mask).
+    unclipped partition (the same array when there is no mask or nothing is
+    clipped).  ``nuclei`` is int32 (0 = background).
     """
     if distance <= 0 or not nuclei.any():
-        return nuclei.copy(), nuclei
-    bg = (nuclei == 0).astype(np.uint8)
-    if not bg.any():
-        return nuclei.copy(), nuclei
-    # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
-    # distance, within ~2% of the exact one)
-    dist, idx = cv2.distanceTransformWithLabels(bg, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+        cells = nuclei.copy()
+        return cells, cells
     zero = nuclei == 0
-    lut = np.zeros(int(idx.max()) + 1, np.int32)
-    lut[idx[~zero]] = nuclei[~zero]  # idx of a nucleus pixel is its own index
-    cells = lut[idx]
-    cells[zero & (dist > distance)] = 0
+    if not zero.any():
+        cells = nuclei.copy()
+        return cells, cells
+    flat_n = np.flatnonzero(nuclei)
+    lab = nuclei.ravel()[flat_n]
+    # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
+    # distance, within ~2% of the exact one); the index of a nucleus pixel is its own
+    dist, idx = cv2.distanceTransformWithLabels(zero.view(np.uint8), cv2.DIST_L2, 5,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    del zero
+    own = idx.ravel()[flat_n]
+    lut = np.zeros(int(own.max()) + 1, np.int32)
+    lut[own] = lab
+    cells = lut_take(lut, idx)
+    del idx
+    cells *= dist <= distance  # nucleus pixels have distance 0
     if mask is None or mask.all():
         return cells, cells
     free = cells
-    cells = np.where(mask, free, 0).astype(np.int32)
-    # keep the part of each cell that is connected to its nucleus
-    cut = _cut_borders(cells)
-    n_cc, cc = cv2.connectedComponents((cut > 0).astype(np.uint8), connectivity=4)
+    cells = free * mask
+    # keep the part of each cell that is connected to its nucleus (4-connected, inside
+    # its own label; the pixels on a border between two labels stay with their cell)
+    n_cc, cc = cv2.connectedComponentsWithAlgorithm(_cut_mask(cells), 4, cv2.CV_32S, cv2.CCL_WU)
     has_nucleus = np.zeros(n_cc, bool)
-    has_nucleus[cc[nuclei > 0]] = True
-    has_nucleus[0] = True  # border pixels of the cut stay with their cell
-    cells[~has_nucleus[cc]] = 0
+    has_nucleus[cc.ravel()[flat_n]] = True
+    has_nucleus[0] = True
+    if not has_nucleus.all():
+        cells *= lut_take(has_nucleus, cc)
     return cells, free
 
 
@@ -221,6 +262,114 @@ def _stats(lab: np.ndarray, v: np.ndarray, n: int, with_max: bool = True):
     np.maximum.at(vmax, lab, v)
     vmax = np.where(count > 0, vmax[1:].astype(np.float64), np.nan)
     return count, mean, vmax
+
+
+def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+_ROWS_PER_BLOCK = 64  # rows per float64 block in _compartment_stats (stays in cache)
+
+
+def _compartment_stats(comp: np.ndarray, v: np.ndarray, size: int, ncols: int):
+    """Per-label count, float64 sum and float32 max of ``v`` over a label image.
+
+    ``comp`` and ``v`` are the flattened (raster order) label image and values
+    with ``ncols`` columns.  Labels come in horizontal runs (cells are
+    compact), so the values are first reduced per run (``reduceat``, one
+    contiguous pass) and the runs, about 20 times fewer than the pixels, are
+    then gathered per label: no index arrays and no full-size float64 copy.
+    """
+    count = np.zeros(size, np.int64)
+    total = np.zeros(size, np.float64)
+    vmax = np.full(size, -np.inf, np.float32)
+    if comp.size == 0:
+        return count, total, vmax
+    change = np.empty(comp.size, bool)
+    change[0] = True
+    np.not_equal(comp[1:], comp[:-1], out=change[1:])
+    change[::ncols] = True  # a run never continues onto the next row
+    starts = np.flatnonzero(change)
+    del change
+    lab = comp[starts]
+    np.add.at(count, lab, np.diff(starts, append=comp.size))
+    sums = np.empty(starts.size, np.float64)
+    block = _ROWS_PER_BLOCK * ncols
+    bounds = np.searchsorted(starts, np.arange(0, comp.size + block, block))
+    for k in range(bounds.size - 1):
+        i0, i1 = bounds[k], bounds[k + 1]
+        if i1 > i0:
+            p0 = k * block
+            seg = v[p0 : min(p0 + block, comp.size)].astype(np.float64)
+            sums[i0:i1] = np.add.reduceat(seg, starts[i0:i1] - p0)
+    np.add.at(total, lab, sums)
+    np.maximum.at(vmax, lab, np.maximum.reduceat(v, starts))
+    return count, total, vmax
+
+
+def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None):
+    """:func:`measure_cells` plus what :func:`detect_cells` reuses (nucleus pixels,
+    per-id nucleus and cytoplasm pixel counts, ids 0..n)."""
+    nuclei = np.asarray(nuclei)
+    cells = np.asarray(cells)
+    n = int(max(nuclei.max(initial=0), cells.max(initial=0)))
+    dab = np.asarray(dab_od, dtype=np.float32)
+    hem = np.asarray(hematoxylin_od, dtype=np.float32)
+    ncols = nuclei.shape[1] if nuclei.ndim == 2 else 1
+    flat_n = np.flatnonzero(nuclei)
+    lab = nuclei.ravel()[flat_n].astype(np.intp)
+    rr, cc = np.divmod(flat_n, ncols)
+    _, h_mean, _ = _stats(lab, hem.ravel()[flat_n], n, with_max=False)
+    nested = (cells.shape == nuclei.shape and nuclei.ndim == 2 and n < 2 ** 30
+              and np.array_equal(cells.ravel()[flat_n], lab))
+    if nested:
+        # every nucleus pixel lies in the cell of the same id (what detect_cells makes):
+        # one pass over a compartment image, ids 1..n = cytoplasm, n+1..2n = nucleus
+        comp = np.ascontiguousarray(cells, dtype=np.int32).copy().ravel()
+        comp[flat_n] += n
+        cnt, tot, vmx = _compartment_stats(comp, np.ascontiguousarray(dab).ravel(), 2 * n + 1, ncols)
+        n_area, y_area = cnt[n + 1 :], cnt[1 : n + 1]
+        n_tot, y_tot = tot[n + 1 :], tot[1 : n + 1]
+        n_mean, y_mean = _mean(n_tot, n_area), _mean(y_tot, y_area)
+        n_max = np.where(n_area > 0, vmx[n + 1 :].astype(np.float64), np.nan)
+        y_max = np.where(y_area > 0, vmx[1 : n + 1].astype(np.float64), np.nan)
+        c_area = n_area + y_area
+        c_mean = _mean(n_tot + y_tot, c_area)
+        c_max = np.where(c_area > 0, np.maximum(vmx[n + 1 :], vmx[1 : n + 1]).astype(np.float64), np.nan)
+    else:
+        n_area, n_mean, n_max = _stats(lab, dab.ravel()[flat_n], n)
+        flat_c = np.flatnonzero(cells)
+        lab_c = cells.ravel()[flat_c].astype(np.intp)
+        v_c = dab.ravel()[flat_c]
+        c_area, c_mean, c_max = _stats(lab_c, v_c, n)
+        cyto = nuclei.ravel()[flat_c] == 0
+        y_area, y_mean, y_max = _stats(lab_c[cyto], v_c[cyto], n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.bincount(lab, weights=rr, minlength=n + 1)[1:] / n_area
+        x = np.bincount(lab, weights=cc, minlength=n + 1)[1:] / n_area
+    if pixel_size_um is None:
+        px_area = np.nan
+    else:
+        (pr, pc), _ = _pixel_size(pixel_size_um, 0.5)
+        px_area = pr * pc
+    table = pd.DataFrame(
+        {
+            "cell": np.arange(1, n + 1, dtype=np.int64),
+            "y": y, "x": x,
+            "nucleus_area": n_area.astype(np.int64), "cell_area": c_area.astype(np.int64),
+            "nucleus_area_um2": n_area * px_area, "cell_area_um2": c_area * px_area,
+            "nucleus_dab_od_mean": n_mean, "nucleus_dab_od_max": n_max,
+            "cytoplasm_dab_od_mean": y_mean, "cytoplasm_dab_od_max": y_max,
+            "cell_dab_od_mean": c_mean, "cell_dab_od_max": c_max,
+            "nucleus_hematoxylin_od_mean": h_mean,
+        }
+    )  # fmt: skip
+    table = table[table["nucleus_area"] > 0].reset_index(drop=True)
+    extra = {"flat_n": flat_n, "lab": lab,
+             "nucleus_count": np.concatenate([[0], n_area]).astype(np.int64),
+             "cytoplasm_count": np.concatenate([[0], y_area]).astype(np.int64)}
+    return table, extra
 
 
 def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) -> pd.DataFrame:
@@ -252,44 +401,7 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
     >>> t[["cell", "nucleus_area", "cell_area", "cytoplasm_dab_od_mean"]].to_dict("records")
     [{'cell': 1, 'nucleus_area': 1, 'cell_area': 9, 'cytoplasm_dab_od_mean': 0.3...}]
     """
-    nuclei = np.asarray(nuclei)
-    cells = np.asarray(cells)
-    n = int(max(nuclei.max(initial=0), cells.max(initial=0)))
-    dab = np.asarray(dab_od, dtype=np.float32)
-    hem = np.asarray(hematoxylin_od, dtype=np.float32)
-    # one gather per label image: nucleus pixels, then cell pixels (split into cytoplasm)
-    flat_n = np.flatnonzero(nuclei)
-    lab = nuclei.ravel()[flat_n].astype(np.intp)
-    rr, cc = np.divmod(flat_n, nuclei.shape[1] if nuclei.ndim == 2 else 1)
-    n_area, n_mean, n_max = _stats(lab, dab.ravel()[flat_n], n)
-    _, h_mean, _ = _stats(lab, hem.ravel()[flat_n], n, with_max=False)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y = np.bincount(lab, weights=rr, minlength=n + 1)[1:] / n_area
-        x = np.bincount(lab, weights=cc, minlength=n + 1)[1:] / n_area
-    flat_c = np.flatnonzero(cells)
-    lab_c = cells.ravel()[flat_c].astype(np.intp)
-    v_c = dab.ravel()[flat_c]
-    c_area, c_mean, c_max = _stats(lab_c, v_c, n)
-    cyto = nuclei.ravel()[flat_c] == 0
-    _, y_mean, y_max = _stats(lab_c[cyto], v_c[cyto], n)
-    if pixel_size_um is None:
-        px_area = np.nan
-    else:
-        (pr, pc), _ = _pixel_size(pixel_size_um, 0.5)
-        px_area = pr * pc
-    table = pd.DataFrame(
-        {
-            "cell": np.arange(1, n + 1, dtype=np.int64),
-            "y": y, "x": x,
-            "nucleus_area": n_area.astype(np.int64), "cell_area": c_area.astype(np.int64),
-            "nucleus_area_um2": n_area * px_area, "cell_area_um2": c_area * px_area,
-            "nucleus_dab_od_mean": n_mean, "nucleus_dab_od_max": n_max,
-            "cytoplasm_dab_od_mean": y_mean, "cytoplasm_dab_od_max": y_max,
-            "cell_dab_od_mean": c_mean, "cell_dab_od_max": c_max,
-            "nucleus_hematoxylin_od_mean": h_mean,
-        }
-    )  # fmt: skip
-    return table[table["nucleus_area"] > 0].reset_index(drop=True)
+    return _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um)[0]
 
 
 def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detection_od=None,
@@ -465,14 +577,23 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             free = _upsample_labels(free, shape) if free is not cw else cells
         else:
             nuclei, cells = nw, cw
-        if mask is not None:
-            nuclei = np.where(mask, nuclei, 0).astype(np.int32)
-            cells = np.where(mask, cells, 0).astype(np.int32)
-        table = measure_cells(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None)
-        n_all = int(max(nuclei.max(initial=0), cells.max(initial=0), free.max(initial=0)))
-        cyto_free = np.bincount(free[nuclei == 0].ravel(), minlength=n_all + 1)
-        cyto_kept = np.bincount(cells[nuclei == 0].ravel(), minlength=n_all + 1)
+        if mask is not None and not mask.all():  # (upsampled labels may reach past the mask)
+            np.multiply(nuclei, mask, out=nuclei)  # nw and the upsampled labels are our own
+            # ``free`` is the unclipped partition: never clip it through an alias
+            cells = np.multiply(cells, mask) if free is cells else np.multiply(cells, mask, out=cells)
+        table, m = _measure(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None)
         ids = table["cell"].to_numpy()
+        n_all = int(max(m["cytoplasm_count"].size - 1, free.max(initial=0)))
+        cyto_kept = np.zeros(n_all + 1, np.int64)
+        cyto_kept[: m["cytoplasm_count"].size] = m["cytoplasm_count"]  # cells[nuclei == 0] per id
+        if free is cells:
+            cyto_free = cyto_kept
+        elif np.array_equal(free.ravel()[m["flat_n"]], m["lab"]):
+            # free carries each nucleus' own id on its pixels: count(free == id, nuclei == 0)
+            cyto_free = np.bincount(free.ravel(), minlength=n_all + 1)
+            cyto_free[: m["nucleus_count"].size] -= m["nucleus_count"]
+        else:
+            cyto_free = np.bincount(free[nuclei == 0].ravel(), minlength=n_all + 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(cyto_free[ids] > 0, cyto_kept[ids] / np.maximum(cyto_free[ids], 1), 1.0)
         table["cytoplasm_in_tissue"] = np.minimum(frac, 1.0)

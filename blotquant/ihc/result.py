@@ -20,6 +20,7 @@ from .._version import __version__
 from ..errors import ParameterError
 from .classify import CELL_CLASS_NAMES, check_thresholds, classify_pixels, intensity_classes
 from .scores import SCORE_COLUMNS, summarize
+from .tissue import lut_take
 
 __all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "PRIMARY_SCORE", "build_summary",
            "rescore", "apply_thresholds", "input_params"]
@@ -160,6 +161,12 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
 
 
+def _class_counts(pmap: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Pixels of codes 1..4 (negative .. 3+) of a class map inside a region (int64, 4)."""
+    m = pmap if region.all() else pmap * region.view(np.uint8)
+    return np.array([np.count_nonzero(m == k) for k in range(1, 5)], np.int64)
+
+
 def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
     """(Re)classify with thresholds ``t`` and rebuild the tables (cheap).
 
@@ -186,10 +193,7 @@ def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
         union |= m
     scored &= union
     pmap = classify_pixels(res.dab_od, t, mask=scored)
-    pixel_counts = {}
-    for rname, rm in res.region_masks.items():
-        c = np.bincount(pmap[rm], minlength=5)
-        pixel_counts[rname] = c[1:5]
+    pixel_counts = {rname: _class_counts(pmap, rm) for rname, rm in res.region_masks.items()}
     if params["mode"] == "pixel":
         cmap = pmap
         for rname, rm in res.region_masks.items():
@@ -198,7 +202,7 @@ def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
             rows.append({"region": rname, "counts": c, "mean_dab_od": res._cache["mean_dab"][rname],
                          "area_px": n_px,
                          "area_um2": n_px * px_area if px_area else math.nan,
-                         "region_area_px": int(rm.sum()), "pixel_counts": c})
+                         "region_area_px": int(np.count_nonzero(rm)), "pixel_counts": c})
         cells = pd.DataFrame(columns=["image", "region", "cell", "class", "class_name"])
     else:
         col = f"{params['compartment_used']}_dab_od_{params['measure']}"
@@ -212,18 +216,19 @@ def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
         lut = np.zeros(nmax + 1, np.uint8)
         if len(cells):
             lut[cells["cell"].to_numpy(int)] = (cls + 1).astype(np.uint8)
-        cmap = lut[labels] if labels is not None else np.zeros(shape, np.uint8)
+        cmap = lut_take(lut, labels) if labels is not None else np.zeros(shape, np.uint8)
         for rname, rm in res.region_masks.items():
             sub = cells[cells["region"] == rname]
             k = intensity_classes(sub[col].to_numpy(float), t)
             c = np.bincount(k, minlength=4)[:4]
-            n_px = int((rm & res.tissue_mask).sum())
+            n_px = int(np.count_nonzero(rm & res.tissue_mask))
             vals = sub[col].to_numpy(float)
             rows.append({"region": rname, "counts": c,
                          "mean_dab_od": float(np.nanmean(vals)) if np.isfinite(vals).any()
                          else math.nan,
                          "area_px": n_px, "area_um2": n_px * px_area if px_area else math.nan,
-                         "region_area_px": int(rm.sum()), "pixel_counts": pixel_counts[rname]})
+                         "region_area_px": int(np.count_nonzero(rm)),
+                         "pixel_counts": pixel_counts[rname]})
     summary = build_summary(rows, image_name=res.image_name, mode=params["mode"], params=params)
     out = res.copy_with(summary=summary, cells=cells, class_map=cmap, params=params,
                         _cache=res._cache)

@@ -148,6 +148,7 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
         r *= step
     m = None if mask is None else np.asarray(mask, bool)
     cache = {}
+    opened = {}  # (factor, disk) -> mean opened OD
     out_r, out_p = [], []
     for r0, r1 in zip(radii[:-1], radii[1:]):
         f = 1
@@ -155,20 +156,24 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
             f *= 2
         if f not in cache:
             if f == 1:
-                cache[f] = (a, m)
+                cache[f] = (a, m, None if m is None else np.flatnonzero(m))
             else:
                 size = (a.shape[1] // f, a.shape[0] // f)
                 small = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
                 sm = None if m is None else cv2.resize(m.astype(np.float32), size,
                                                        interpolation=cv2.INTER_AREA) >= 0.5
-                cache[f] = (small, sm)
-        img, mm = cache[f]
-        if mm is not None and not mm.any():
+                cache[f] = (small, sm, None if sm is None else np.flatnonzero(sm))
+        img, mm, idx = cache[f]
+        if mm is not None and not idx.size:
             continue
         v = []
         for rr in (r0 / f, r1 / f):
-            op = cv2.morphologyEx(img, cv2.MORPH_OPEN, _disk(rr), borderType=cv2.BORDER_REFLECT)
-            v.append(float(op[mm].mean()) if mm is not None else float(op.mean()))
+            disk = _disk(rr)
+            key = (f, disk.shape, disk.tobytes())
+            if key not in opened:  # a pair's larger disk is the next pair's smaller one
+                op = cv2.morphologyEx(img, cv2.MORPH_OPEN, disk, borderType=cv2.BORDER_REFLECT)
+                opened[key] = float(op.ravel()[idx].mean()) if mm is not None else float(op.mean())
+            v.append(opened[key])
         out_r.append(math.sqrt(r0 * r1))
         out_p.append((v[0] - v[1]) / math.log(r1 / r0))
     return np.asarray(out_r), np.asarray(out_p)

@@ -493,3 +493,113 @@ def test_pixel_scores_beside_cell_scores(synth):
     assert lower.summary.pixel_h_score[0] > cell.summary.pixel_h_score[0]
     assert lower.summary.pixel_h_score[0] == pytest.approx(
         rescore(pixel, (0.1, 0.3, 0.5)).summary.h_score[0])
+
+
+# --- fast paths: each must equal the plain numpy definition ---------------------------------------
+
+
+def test_upsample_labels_equals_pixel_centre_rule_on_every_path():
+    from blotquant.ihc.cells import _nearest_index, _upsample_labels
+
+    rng = np.random.default_rng(7)
+    used_cv2 = used_numpy = 0
+    for _ in range(150):
+        src = tuple(int(v) for v in rng.integers(1, 400, 2))
+        dst = tuple(int(v) for v in rng.integers(1, 700, 2))
+        lab = rng.integers(0, 1000, src).astype(np.int32)
+        ref = lab[_nearest_index(src[0], dst[0])[:, None], _nearest_index(src[1], dst[1])[None, :]]
+        # the rule itself: destination pixel centre (i + 0.5) * src / dst, floored
+        i, j = int(rng.integers(dst[0])), int(rng.integers(dst[1]))
+        assert ref[i, j] == lab[min(int((i + 0.5) * src[0] / dst[0]), src[0] - 1),
+                                min(int((j + 0.5) * src[1] / dst[1]), src[1] - 1)]
+        out = _upsample_labels(lab, dst)
+        assert out.dtype == np.int32 and np.array_equal(out, ref), (src, dst)
+        ramp = np.arange(src[1], dtype=np.int32)[None, :]
+        import cv2
+        agrees = np.array_equal(cv2.resize(ramp, (dst[1], 1), interpolation=cv2.INTER_NEAREST_EXACT)[0],
+                                _nearest_index(src[1], dst[1]))
+        used_cv2 += agrees
+        used_numpy += not agrees
+    assert used_cv2 > 0 and used_numpy > 0  # both paths were exercised
+    lab64 = rng.integers(0, 5, (9, 7))  # other dtypes take the numpy gather
+    assert np.array_equal(_upsample_labels(lab64, (20, 13)),
+                          lab64[_nearest_index(9, 20)[:, None], _nearest_index(7, 13)[None, :]])
+
+
+def test_cut_mask_equals_cut_borders():
+    from blotquant.ihc.cells import _cut_mask
+    from blotquant.ihc.nuclei import _cut_borders
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        lab = rng.integers(0, 4, tuple(int(v) for v in rng.integers(1, 40, 2))).astype(np.int32)
+        m = _cut_mask(lab)
+        assert m.dtype == np.uint8 and np.array_equal(m.view(bool), _cut_borders(lab) > 0)
+
+
+def test_compartment_stats_equal_bincount():
+    from blotquant.ihc.cells import _compartment_stats
+
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        rows, cols = (int(v) for v in rng.integers(1, 150, 2))
+        k = int(rng.integers(1, 7))
+        lab = np.repeat(rng.integers(0, k, (rows, cols // 3 + 1)), 3, axis=1)[:, :cols]  # runs
+        lab = np.ascontiguousarray(lab, dtype=np.int32)
+        v = (rng.random((rows, cols)) - 0.3).astype(np.float32)
+        cnt, tot, vmax = _compartment_stats(lab.ravel(), v.ravel(), k, cols)
+        assert np.array_equal(cnt, np.bincount(lab.ravel(), minlength=k))
+        np.testing.assert_allclose(tot, np.bincount(lab.ravel(), weights=v.ravel().astype(float), minlength=k),
+                                   rtol=1e-12, atol=1e-12)
+        ref = np.full(k, -np.inf, np.float32)
+        np.maximum.at(ref, lab.ravel(), v.ravel())
+        assert np.array_equal(vmax, ref)
+
+
+def test_measure_cells_nested_and_general_paths_agree():
+    """Labels where every nucleus lies in its own cell take the one-pass path; break the
+    nesting by one pixel and the general path must give the same numbers elsewhere."""
+    s = make_cell_image(4, shape=(160, 160))
+    st = deconvolve(s.image)
+    nuc, cells = s.truth.nuclei.astype(np.int32), s.truth.cells.astype(np.int32)
+    fast = measure_cells(nuc, cells, st[..., 0], st[..., 1], pixel_size_um=0.5)
+    # general path: the same pixels, computed per compartment from boolean selections
+    cyto = (nuc == 0) & (cells > 0)
+    for c in fast.itertuples():
+        nm, cm = nuc == c.cell, cells == c.cell
+        assert c.nucleus_area == nm.sum() and c.cell_area == cm.sum()
+        assert c.nucleus_dab_od_mean == pytest.approx(st[..., 1][nm].astype(float).mean(), rel=1e-9)
+        assert c.cell_dab_od_mean == pytest.approx(st[..., 1][cm].astype(float).mean(), rel=1e-9)
+        assert c.cell_dab_od_max == st[..., 1][cm].max()
+        ym = cm & cyto
+        if ym.any():
+            assert c.cytoplasm_dab_od_mean == pytest.approx(st[..., 1][ym].astype(float).mean(), rel=1e-9)
+        else:
+            assert np.isnan(c.cytoplasm_dab_od_mean)
+    broken = cells.copy()
+    y, x = np.argwhere(nuc == 5)[0]
+    broken[y, x] = 7  # a nucleus pixel in another cell: not nested any more
+    slow = measure_cells(nuc, broken, st[..., 0], st[..., 1], pixel_size_um=0.5).set_index("cell")
+    f = fast.set_index("cell")
+    other = [i for i in f.index if i not in (5, 7)]
+    pd.testing.assert_frame_equal(f.loc[other], slow.loc[other], rtol=1e-9)
+    assert slow.loc[7, "cell_area"] == f.loc[7, "cell_area"] + 1
+
+
+def test_expand_keeps_only_pixels_connected_to_the_nucleus():
+    from blotquant.ihc.cells import _expand
+
+    nuc = np.zeros((40, 70), np.int32)
+    nuc[18:22, 10:14] = 1
+    nuc[18:22, 52:56] = 2   # far enough that the two cells never touch
+    mask = np.ones(nuc.shape, bool)
+    mask[:, 20:22] = False  # a strip of glass through cell 1
+    cells, free = _expand(nuc, 15.0, mask)
+    assert not cells[:, 20:22].any() and free[:, 20:22].any()
+    assert not (cells[:, 22:30] == 1).any()  # cell 1 does not jump the strip
+    assert (free[:, 22:29] == 1).sum() > 50   # although it is the nearest nucleus there
+    assert (cells == 2).sum() == (free == 2).sum() > 300  # cell 2 is untouched
+    assert (cells == 1).sum() > 100
+    assert np.array_equal(cells[nuc > 0], nuc[nuc > 0])
+    c2, f2 = _expand(nuc, 15.0, None)
+    assert c2 is f2 and np.array_equal(c2, free)

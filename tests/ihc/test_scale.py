@@ -105,3 +105,40 @@ def test_small_cells_without_pixel_size():
     # assumed 0.5 um/px: the 5 um ring reaches the stroma
     assert abs(assumed.summary.h_score[0] - truth) > abs(est.summary.h_score[0] - truth) + 3
     assert assumed.params["pixel_size_source"] == "unknown"
+
+
+def test_granulometry_reuses_openings_without_changing_the_spectrum():
+    """Each pair of radii written out with its own two openings (no cache) gives the same
+    spectrum as granulometry, with and without a mask."""
+    import math
+
+    import cv2
+
+    from blotquant.ihc.scale import _R_MAX, _R_MIN, _STEP, _disk
+
+    s = _field(0.5, seed=3)
+    h, _ = stain_maps(s.image)
+    a = np.maximum(h, 0).astype(np.float32)
+    mask = np.zeros(a.shape, bool)
+    mask[:, : a.shape[1] * 2 // 3] = True
+    radii = []
+    r = _R_MIN
+    while r <= _R_MAX:
+        radii.append(r)
+        r *= _STEP
+    for m in (None, mask):
+        got_r, got_p = granulometry(a, m)
+        ref = []
+        for r0, r1 in zip(radii[:-1], radii[1:]):
+            f = 1
+            while r0 / (2 * f) >= 3 and min(a.shape) // (2 * f) >= 24:
+                f *= 2
+            size = (a.shape[1] // f, a.shape[0] // f)
+            img = a if f == 1 else cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+            mm = m if m is None or f == 1 else cv2.resize(m.astype(np.float32), size,
+                                                          interpolation=cv2.INTER_AREA) >= 0.5
+            v = [cv2.morphologyEx(img, cv2.MORPH_OPEN, _disk(rr / f), borderType=cv2.BORDER_REFLECT)
+                 for rr in (r0, r1)]
+            v = [float(o[mm].mean()) if mm is not None else float(o.mean()) for o in v]
+            ref.append((v[0] - v[1]) / math.log(r1 / r0))
+        assert got_r.size == len(ref) and np.array_equal(got_p, np.asarray(ref))

@@ -50,3 +50,21 @@ def test_input_forms_agree_and_validation():
         tissue_mask(s.image, threshold=0)
     with pytest.raises(ParameterError):
         tissue_mask(s.image, median=4)
+
+
+def test_remove_small_equals_skimage_and_lut_take_equals_indexing():
+    from skimage.morphology import remove_small_objects
+
+    from blotquant.ihc.tissue import _remove_small, lut_take
+
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        m = rng.random(tuple(int(v) for v in rng.integers(5, 90, 2))) < rng.uniform(0.2, 0.8)
+        for conn in (4, 8):
+            min_px = int(rng.integers(2, 30))
+            ref = remove_small_objects(m, max_size=min_px - 1, connectivity=1 if conn == 4 else 2)
+            assert np.array_equal(_remove_small(m, min_px, conn), ref), (conn, min_px)
+    lab = rng.integers(0, 300, (700, 300)).astype(np.int32)  # several blocks of 65536 px
+    lut = rng.random(300) < 0.5
+    out = lut_take(lut, lab)
+    assert out.shape == lab.shape and np.array_equal(out, lut[lab])
