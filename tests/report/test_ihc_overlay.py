@@ -42,3 +42,20 @@ def test_figure_states_scores_and_units(tmp_path, monkeypatch):
     cbar = fig.axes[-1]
     assert cbar.get_ylabel() == "DAB OD (log10, QuPath units)"
     assert pytest.approx(sorted(ln.get_ydata()[0] for ln in cbar.lines)) == list(r.thresholds)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.55, 0.8])
+def test_table_blend_equals_the_float_formula(alpha):
+    from blotquant.report.ihc_overlay import CLASS_COLORS, class_overlay
+
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    cm = rng.integers(0, 5, (64, 80)).astype(np.uint8)
+    want = img.astype(np.float32)
+    painted = cm > 0
+    col = CLASS_COLORS[cm].astype(np.float32)
+    want[painted] = (1 - alpha) * want[painted] + alpha * col[painted]
+    want = np.clip(np.rint(want), 0, 255).astype(np.uint8)
+    got = class_overlay(img, cm, alpha=alpha)
+    assert np.array_equal(got, want)
+    assert np.array_equal(got[~painted], img[~painted])
