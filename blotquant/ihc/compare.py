@@ -136,6 +136,18 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
 def comparison_text(row: dict) -> str:
     """One line for a person: ``cell H-score 180 vs pixel 95: differ (...)``.
 
+    Parameters
+    ----------
+    row : dict
+        One row of :func:`compare_modes` (``region``, ``score``, ``cell_value``,
+        ``pixel_value``, ``agree``, ``reasons``).
+
+    Returns
+    -------
+    str
+        ``"<region>: cell <score> <value> vs pixel <value>: agree"``, or
+        ``": differ (<reasons>)"`` at the end when the two modes disagree.
+
     Examples
     --------
     >>> comparison_text({"region": "image", "score": "h_score", "cell_value": 150.0,
