@@ -151,7 +151,10 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
     out = []
     for r in rows:
         s = summarize(r["counts"], min_pct)
-        px = summarize(r["pixel_counts"], min_pct) if r.get("pixel_counts") is not None else s
+        if r.get("pixel_counts") is not None:
+            px = summarize(r["pixel_counts"], min_pct)
+        else:   # pixel mode: the same numbers; cell mode without pixel counts: unknown
+            px = s if mode == "pixel" else {"h_score": math.nan, "pct_positive": math.nan}
         out.append({"image": image_name, "region": r["region"], "mode": mode, **s,
                     "mean_dab_od": r["mean_dab_od"], "area_px": int(r["area_px"]),
                     "area_um2": r["area_um2"], "region_area_px": int(r["region_area_px"]),

@@ -63,7 +63,7 @@ import pandas as pd
 from ..errors import BlotquantError, ParameterError
 from ..image import Image
 from .chroma import detect_chroma_subsampling, restore_chroma
-from .classify import CELL_CLASS_NAMES, intensity_classes
+from .classify import CELL_CLASS_NAMES, classify_pixels, intensity_classes
 from .deconvolution import (as_stain_matrix, row_chunks, stain_maps, weighted_luts,
                             weighted_od_rows)
 from .params import IHCParams
@@ -564,6 +564,9 @@ def _cell_tile(ctx, spec, read_window):
     kept["y"] = (kept["y_level"] + 0.5) * ctx.ds[0] - 0.5
     kept["x"] = (kept["x_level"] + 0.5) * ctx.ds[1] - 0.5
     ly, lx = yg[keep] - R0, xg[keep] - C0
+    # pixel classes of the core's scored tissue: the pixel-mode scores beside the cell
+    # scores, as score_ihc reports them (same OD map, same rule, same mask)
+    pmap = classify_pixels(dab[core], ctx.thresholds, mask=scored[core])
     member = {}
     rows = {}
     for name, m in masks.items():
@@ -571,15 +574,18 @@ def _cell_tile(ctx, spec, read_window):
             member[name] = np.zeros(len(kept), bool)
             area = 0
             n_px = 0
+            pc = np.zeros(5, np.int64)
         elif m is None:
             member[name] = np.ones(len(kept), bool)
             area = (r1 - r0) * (c1 - c0)
             n_px = int(np.count_nonzero(tissue[core]))
+            pc = np.bincount(pmap.ravel(), minlength=5).astype(np.int64)
         else:
             member[name] = m[ly, lx]
             area = int(np.count_nonzero(m[core]))
             n_px = int(np.count_nonzero(m[core] & tissue[core]))
-        rows[name] = (None, 0.0, area, n_px)
+            pc = np.bincount(pmap[m[core]], minlength=5).astype(np.int64)
+        rows[name] = (pc, 0.0, area, n_px)
     _write_sink(ctx, spec, cls)
     return {"rows": rows, "cells": kept, "member": member, "pixels": cls.size,
             "class_tile": None if ctx.sink is not None else cls, "params": det.params}
@@ -965,6 +971,7 @@ def _assemble(plan: _Plan, results: list) -> SlideResult:
                 n_sc += int(row[0][1:].sum())
             else:
                 tissue_px[nm] += row[3]
+                counts[nm] += row[0]            # pixel classes beside the cells
         if P.mode == "cell":
             cell_params = r.get("params", cell_params)
             kept = r["cells"]
@@ -1013,7 +1020,7 @@ def _assemble(plan: _Plan, results: list) -> SlideResult:
                          else math.nan,
                          "area_px": tissue_px[nm],
                          "area_um2": tissue_px[nm] * px_area if px_area else math.nan,
-                         "region_area_px": area[nm]})
+                         "region_area_px": area[nm], "pixel_counts": counts[nm][1:5]})
         if cell_params is not None:
             params["cell_detection"] = cell_params
     summary = build_summary(rows, image_name=plan.name, mode=P.mode, params=params)

@@ -130,6 +130,12 @@ def test_cell_mode_independent_of_tile_size_and_equal_to_score_ihc():
     np.testing.assert_allclose(ca[key].to_numpy(), cr[key].to_numpy(), atol=1e-9)
     assert ra.summary.h_score[0] == pytest.approx(ref.summary.h_score[0], abs=1e-9)
     np.testing.assert_array_equal(np.asarray(ra.class_map[:]), ref.class_map)
+    # the pixel-mode scores beside the cell scores are score_ihc's too, for any tiling
+    # (they were a copy of the cell scores on slides before)
+    for col in ("pixel_h_score", "pixel_pct_positive"):
+        assert ra.summary[col][0] == pytest.approx(ref.summary[col][0], abs=1e-9)
+        assert rb.summary[col][0] == pytest.approx(ref.summary[col][0], abs=1e-9)
+    assert abs(ra.summary.pixel_h_score[0] - ra.summary.h_score[0]) > 1
 
 
 def test_cells_in_level0_coordinates_on_a_coarser_level(pyramid):

@@ -106,6 +106,17 @@ def test_cli_scores_a_pyramid_tile_by_tile(slide, tmp_path, capsys):
     assert "H-score=" in capsys.readouterr().out
 
 
+def test_cli_cell_mode_on_a_slide_prints_pixel_beside_cell(slide, tmp_path, capsys):
+    out = tmp_path / "cell"
+    assert main(["ihc", str(slide), "--out", str(out), "--mode", "cell", "--tile-size", "512",
+                 "--workers", "1"]) == 0
+    s = pd.read_csv(out / "summary.csv")
+    # the pixel-mode scores are measured on the slide, not copied from the cell scores
+    assert np.isfinite(s.pixel_h_score[0]) and s.pixel_h_score[0] != s.h_score[0]
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "vs pixel" in ln]
+    assert len(line) == 1 and f"vs pixel {s.pixel_h_score[0]:.0f}" in line[0]
+
+
 def test_cli_interrupt_leaves_no_partial_outputs(slide, tmp_path, monkeypatch):
     from blotquant.cli import _slide
 
