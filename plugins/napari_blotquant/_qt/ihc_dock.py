@@ -352,10 +352,12 @@ class IHCReviewWidget(ReviewDock):
         data, kw = _slide.class_map_layer(result)
         self.viewer.add_labels(data, **kw)
         mode = result.params.get("mode", "pixel")
-        fill_table(self.table, score_table(result.summary, mode=mode))
+        cmp = compare_modes(result.summary, result.cells, params=result.params)
+        fill_table(self.table, score_table(result.summary, mode=mode, comparison=cmp))
         self.status.idle()
         self.status.message(f"full resolution ({len(result.tiles)} tiles, level "
-                            f"{result.level}): {status_text(result.summary, mode=mode)}")
+                            f"{result.level}): "
+                            f"{status_text(result.summary, mode=mode, comparison=cmp)}")
 
     def _submit_score(self, label, quiet=False):
         from blotquant.review import ihc_kwargs
