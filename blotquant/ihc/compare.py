@@ -133,7 +133,7 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
 
 
-def comparison_text(row: dict) -> str:
+def comparison_text(row: dict, *, reasons: bool = True) -> str:
     """One line for a person: ``cell H-score 180 vs pixel 95: differ (...)``.
 
     Parameters
@@ -141,6 +141,9 @@ def comparison_text(row: dict) -> str:
     row : dict
         One row of :func:`compare_modes` (``region``, ``score``, ``cell_value``,
         ``pixel_value``, ``agree``, ``reasons``).
+    reasons : bool
+        Append the reasons of a disagreement (False: the short form, for a
+        status line whose tooltip holds them).
 
     Returns
     -------
@@ -160,4 +163,4 @@ def comparison_text(row: dict) -> str:
             f"{fmt.format(row['pixel_value'])}")
     if row["agree"]:
         return head + ": agree"
-    return f"{head}: differ ({row['reasons']})"
+    return f"{head}: differ ({row['reasons']})" if reasons else f"{head}: differ"

@@ -30,7 +30,8 @@ from blotquant.ihc.compare import compare_modes
 
 from .._state import regions as R
 from .._state.kind import kind_problem
-from .._state.ihc import STAINS_CHOICES, ihc_params, recorded_params, score_table, status_text
+from .._state.ihc import (STAINS_CHOICES, comparison_reasons, ihc_params, recorded_params,
+                          score_table, status_text)
 from .fields import ParamField
 from .utils import ReviewDock, core_image, fill_table, layer_path
 
@@ -355,6 +356,7 @@ class IHCReviewWidget(ReviewDock):
         cmp = compare_modes(result.summary, result.cells, params=result.params)
         fill_table(self.table, score_table(result.summary, mode=mode, comparison=cmp))
         self.status.idle()
+        self.status.label.setToolTip(comparison_reasons(cmp))
         self.status.message(f"full resolution ({len(result.tiles)} tiles, level "
                             f"{result.level}): "
                             f"{status_text(result.summary, mode=mode, comparison=cmp)}")
@@ -397,6 +399,7 @@ class IHCReviewWidget(ReviewDock):
         if meta == "rescore" and self._t0 is not None:
             self.last_rescore_latency = time.perf_counter() - self._t0
             self._t0 = None
+        self.status.label.setToolTip(comparison_reasons(self.comparison))
         self.status.message(f"{status_text(result.summary, mode=mode, comparison=self.comparison)} "
                             f"({self.runner.last_elapsed * 1000:.0f} ms)")
         if first:

@@ -31,6 +31,7 @@ import pandas as pd
 from .format import number_text
 
 __all__ = ["STAINS_CHOICES", "ihc_params", "recorded_params", "score_table", "status_text",
+           "comparison_reasons",
            "SCORE_ROWS"]
 
 #: Stain-vector choices offered by the dock (each is accepted by ``IHCParams.stains``).
@@ -139,7 +140,8 @@ def status_text(summary: pd.DataFrame | None, *, mode: str,
     """One line per result: ``region: H-score 145, 75.0% positive`` (or what is missing).
 
     With a ``comparison`` (cell mode), each region whose cell and pixel scores
-    differ adds why (:func:`blotquant.ihc.compare.comparison_text`).
+    differ adds the short verdict (:func:`blotquant.ihc.compare.comparison_text`;
+    :func:`comparison_reasons` gives the reasons, for a tooltip).
     """
     if summary is None or not len(summary):
         return "nothing scored"
@@ -153,6 +155,16 @@ def status_text(summary: pd.DataFrame | None, *, mode: str,
     if comparison is not None and len(comparison):
         from blotquant.ihc.compare import comparison_text
 
-        parts += [comparison_text(r) for r in _records(comparison)
+        parts += [comparison_text(r, reasons=False) for r in _records(comparison)
                   if not r["agree"] and not _missing(r["difference"])]
     return "; ".join(parts)
+
+
+def comparison_reasons(comparison: pd.DataFrame | None) -> str:
+    """Why cell and pixel scores differ, one line per region that disagrees ('' if none)."""
+    if comparison is None or not len(comparison):
+        return ""
+    from blotquant.ihc.compare import comparison_text
+
+    return "\n".join(comparison_text(r) for r in _records(comparison)
+                     if not r["agree"] and not _missing(r["difference"]))

@@ -68,6 +68,7 @@ def test_ihc_review_end_to_end(make_napari_viewer, qtbot, ihc_file, tmp_path):
     agree = abs(s0.pixel_h_score - s0.h_score) <= 30
     assert (shown["cell vs pixel"] == "agree") == agree
     assert ("vs pixel" in w.status.label.text()) == (not agree)
+    assert ("pixel mode is" in w.status.label.toolTip()) == (not agree)
     assert shown["% positive"] == f"{s0.pct_positive:.1f}%"
     assert shown["Allred"].startswith(f"{int(s0.allred)} (PS ")
     assert shown["cells"] == f"{int(s0.n):,}"

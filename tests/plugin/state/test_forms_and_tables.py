@@ -124,7 +124,7 @@ def test_one_colour_code():
 
 def test_cell_mode_table_shows_pixel_scores_and_why_they_differ():
     from blotquant.ihc.compare import compare_modes
-    from napari_blotquant._state.ihc import score_table, status_text
+    from napari_blotquant._state.ihc import comparison_reasons, score_table, status_text
 
     s = _summary().assign(mode="cell", pixel_h_score=[80.2, np.nan],
                           pixel_pct_positive=[55.0, np.nan], area_px=[500_000, 0])
@@ -138,8 +138,12 @@ def test_cell_mode_table_shows_pixel_scores_and_why_they_differ():
     assert t.loc["cell vs pixel", "tumour"] == "differ: pixel lower by 66 points"
     assert t.loc["cell vs pixel", "empty"] == ""
     text = status_text(s, mode="cell", comparison=cmp)
-    assert "tumour: cell H-score 146 vs pixel 80: differ (pixel mode is lower by 66 points" in text
-    assert "covers 49% of the scored tissue" in text
+    assert text.endswith("; tumour: cell H-score 146 vs pixel 80: differ")
+    why = comparison_reasons(cmp)       # the reasons go to the status tooltip
+    assert why.startswith("tumour: cell H-score 146 vs pixel 80: differ (pixel mode is lower "
+                          "by 66 points")
+    assert "covers 49% of the scored tissue" in why and "\n" not in why
+    assert comparison_reasons(cmp.assign(agree=True)) == ""
     # without a comparison (or in pixel mode) the table is the plain score table
     assert score_table(s, mode="cell").index.size == 8
     assert score_table(s, mode="pixel", comparison=cmp).index.size == 8
