@@ -176,10 +176,6 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             store.close()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
-    for _, row in res.summary.iterrows():
-        print(f"{row['image']}\t{row['region']}\tn={row['n']}\tH-score={row['h_score']:.1f}\t"
-              f"positive={row['pct_positive']:.1f}%\tAllred={row['allred']}\tIRS={row['irs']}")
-    from ..ihc.compare import compare_modes, comparison_text
-    for row in compare_modes(res.summary, res.cells, params=res.params).to_dict("records"):
-        print(f"{res.summary['image'].iloc[0]}\t{comparison_text(row)}")
+    from .ihc import print_scores
+    print_scores(res)
     return 0

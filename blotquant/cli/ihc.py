@@ -171,10 +171,23 @@ def run(args) -> int:
         write_json(params, out / "params.json")
         save_overlay(rgb8, res.class_map, out / f"{stem}_overlay.png", regions=res.region_masks)
         save_overlay_figure(rgb8, res, out / f"{stem}_figure.png", title=Path(args.image).name)
+    print_scores(res)
+    return 0
+
+
+def print_scores(res) -> None:
+    """One line per region (n, H-score, % positive, Allred, IRS), then, in cell mode, the
+    cell-vs-pixel verdict per region (:func:`blotquant.ihc.compare.compare_modes`).
+
+    Parameters
+    ----------
+    res : IHCResult or SlideResult
+        A scored image or slide (``summary``, ``cells``, ``params``).
+    """
+    from ..ihc.compare import compare_modes, comparison_text
+
     for _, row in res.summary.iterrows():
         print(f"{row['image']}\t{row['region']}\tn={row['n']}\tH-score={row['h_score']:.1f}\t"
               f"positive={row['pct_positive']:.1f}%\tAllred={row['allred']}\tIRS={row['irs']}")
-    from ..ihc.compare import compare_modes, comparison_text
     for row in compare_modes(res.summary, res.cells, params=res.params).to_dict("records"):
         print(f"{res.summary['image'].iloc[0]}\t{comparison_text(row)}")
-    return 0

@@ -34,7 +34,8 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGREEMENT_LIMITS", "COMPARISON_COLUMNS", "compare_modes", "comparison_text"]
+__all__ = ["AGREEMENT_LIMITS", "COMPARISON_COLUMNS", "compare_modes", "comparison_text",
+           "difference_text"]
 
 #: Largest cell-minus-pixel difference still called agreement, per score
 #: (H-score 0-300: 10 % of the scale; % positive: 10 points).
@@ -114,8 +115,7 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
         if not np.isfinite(diff):
             reasons.append("no cells or no tissue in this region: nothing to compare")
         elif not agree:
-            side = "higher" if diff > 0 else "lower"
-            reasons.append(f"pixel mode is {side} by {abs(diff):.0f} {_UNIT[score]}")
+            reasons.append(f"pixel mode is {difference_text(score, diff)}")
             if np.isfinite(cover) and cover < LOW_COVERAGE:
                 what = {"nucleus": "nuclei cover", "cell": "cells cover"}.get(
                     compartment, "the cytoplasm of the cells covers")
@@ -131,6 +131,29 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
                      "pixel_value": pix_v, "difference": diff, "agree": agree,
                      "cell_coverage": cover, "reasons": "; ".join(reasons)})
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def difference_text(score: str, difference: float) -> str:
+    """``"lower by 69 points"``: pixel minus cell headline score, in words.
+
+    Parameters
+    ----------
+    score : str
+        ``"h_score"`` or ``"pct_positive"``.
+    difference : float
+        Pixel-mode minus cell-mode score.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> difference_text("pct_positive", 12.4)
+    'higher by 12 points of % positive'
+    """
+    side = "higher" if difference > 0 else "lower"
+    return f"{side} by {abs(difference):.0f} {_UNIT[score]}"
 
 
 def comparison_text(row: dict, *, reasons: bool = True) -> str:

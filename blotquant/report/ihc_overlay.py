@@ -92,22 +92,20 @@ def class_overlay(rgb: ArrayLike, class_map: ArrayLike, *, alpha: float = 0.55,
 def _blend(img: np.ndarray, cm: np.ndarray, alpha: float) -> np.ndarray:
     """``rint((1 - alpha) * v + alpha * colour)`` (float32) where a class is painted.
 
-    uint8 images go through one 256-entry table per class and channel (the same
-    float32 formula, so the same values) and OpenCV's masked copy: no float
-    copy of the image, so a slide-sized overlay costs milliseconds.
+    One 256-entry table per class and channel (the float32 formula evaluated
+    for every uint8 value) and OpenCV's masked copy: no float copy of the
+    image, so a slide-sized overlay costs milliseconds.  Other dtypes are
+    rounded and clipped to uint8 first.
     """
-    a = np.float32(alpha)
-    if img.dtype != np.uint8 or img.shape[2] != 3:
-        out = img.astype(np.float32)
-        painted = cm > 0
-        col = CLASS_COLORS[np.clip(cm, 0, 4)].astype(np.float32)
-        out[painted] = (1 - alpha) * out[painted] + alpha * col[painted]
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
     import cv2
 
+    a = np.float32(alpha)
+    src = img[..., :3]
+    if src.dtype != np.uint8:       # values outside 0-255 or fractions: rounded, clipped first
+        src = np.clip(np.rint(src), 0, 255).astype(np.uint8)
+    src = np.ascontiguousarray(src)
+    out = src.copy()
     v = np.arange(256, dtype=np.float32)
-    out = np.ascontiguousarray(img).copy()
-    src = np.ascontiguousarray(img)
     cm8 = np.clip(cm, 0, 4).astype(np.uint8)
     for k in range(1, 5):
         mask = (cm8 == k).view(np.uint8)

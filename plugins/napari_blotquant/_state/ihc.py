@@ -130,9 +130,9 @@ def _verdict(row) -> str:
         return ""
     if row["agree"]:
         return "agree"
-    unit = "points" if row["score"] == "h_score" else "points of % positive"
-    side = "higher" if row["difference"] > 0 else "lower"
-    return f"differ: pixel {side} by {abs(row['difference']):.0f} {unit}"
+    from blotquant.ihc.compare import difference_text
+
+    return f"differ: pixel {difference_text(row['score'], row['difference'])}"
 
 
 def status_text(summary: pd.DataFrame | None, *, mode: str,
