@@ -34,6 +34,7 @@ from blotquant.blot.normalize import pair_blots  # noqa: E402
 from blotquant.blot.register import register_images  # noqa: E402
 from blotquant.io import read_image  # noqa: E402
 from blotquant.synthetic import make_blot  # noqa: E402
+from blotquant.synthetic.blot import move_membrane  # noqa: E402
 
 
 def real_images(folder: Path):
@@ -129,18 +130,6 @@ def false_plateaus(n: int):
           "polarities, band heights 3-16 px, with and without noise, some with equal loads)")
 
 
-def _moved(img, angle, dy, dx):
-    import cv2
-
-    H, W = img.shape
-    m = cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), angle, 1.0)
-    m[0, 2] += dx
-    m[1, 2] += dy
-    return cv2.warpAffine(img.astype(np.float32), m, (W, H),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REFLECT)
-
-
 def registration(seeds: int):
     print("\n## registration: control image of the same membrane moved by a known motion")
     rng = np.random.default_rng(0)
@@ -150,7 +139,7 @@ def registration(seeds: int):
         c = make_blot(200 + s, shape=(400, 600), n_lanes=8, rows=("GAPDH",), row_y=(300.0,))
         a, dy, dx = rng.uniform(-2.5, 2.5), rng.uniform(-20, 20), rng.uniform(-20, 20)
         t0 = time.perf_counter()
-        r = register_images(t.image, _moved(c.image, a, dy, dx))
+        r = register_images(t.image, move_membrane(c.image, a, dy, dx))
         times.append(time.perf_counter() - t0)
         errs_a.append(abs(r.angle_deg - a))
         errs_s.append(np.hypot(r.dy - dy, r.dx - dx))

@@ -76,6 +76,7 @@ __all__ = [
     "make_dot_blot",
     "make_blot",
     "make_dilution_series",
+    "move_membrane",
     "SyntheticBlot",
     "BlotTruth",
     "PRECISION_PLUS_KDA",
@@ -621,3 +622,40 @@ def make_dot_blot(seed: int = 0, *, shape: Sequence[int] = (480, 720), n_cols: i
         ok, buf = cv2.imencode(".jpg", img, [int(cv2.IMWRITE_JPEG_QUALITY), int(jpeg_quality)])
         img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     return img, pd.DataFrame(recs, columns=["lane", "row", "x", "y", "amount"])
+
+
+def move_membrane(image: ArrayLike, angle_deg: float, dy: float, dx: float) -> np.ndarray:
+    """The image seen after the membrane turned by ``angle_deg`` and moved by ``(dy, dx)``.
+
+    A point ``p`` (row, col) of the result lies at ``R(p - c) + c + (dy, dx)`` in
+    ``image`` (``c`` the image centre, ``R`` the rotation by ``angle_deg``, OpenCV's
+    sign): what a control exposure looks like when the membrane was re-placed
+    between exposures.  Bilinear, edges reflected, float32.
+
+    Parameters
+    ----------
+    image : 2-D array
+    angle_deg : float
+    dy, dx : float
+        Shift in pixels.
+
+    Returns
+    -------
+    ndarray of float32, the shape of ``image``
+
+    Examples
+    --------
+    >>> img = np.zeros((5, 5)); img[2, 2] = 1
+    >>> float(move_membrane(img, 0.0, 0.0, 1.0)[2, 1])
+    1.0
+    """
+    import cv2
+
+    a = np.asarray(image)
+    H, W = a.shape
+    m = cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), float(angle_deg), 1.0)
+    m[0, 2] += dx
+    m[1, 2] += dy
+    return cv2.warpAffine(a.astype(np.float32), m, (W, H),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REFLECT)

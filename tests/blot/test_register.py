@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
 from blotquant.blot.register import Registration, register_columns, register_images
 from blotquant.errors import AnalysisError, ParameterError
 from blotquant.synthetic import make_blot
-
-
-def _moved(img, angle, dy, dx):
-    """The image seen after the membrane turned by ``angle`` and moved by (dy, dx):
-    a point p of the result lies at R(p - c) + c + (dy, dx) in ``img``."""
-    H, W = img.shape
-    m = cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), angle, 1.0)
-    m[0, 2] += dx
-    m[1, 2] += dy
-    return cv2.warpAffine(img.astype(np.float32), m, (W, H),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REFLECT)
+from blotquant.synthetic.blot import move_membrane
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +23,7 @@ def pair():
                                          (-2.2, -15.0, 20.0), (0.7, 0.0, 0.0)])
 def test_known_motion_is_recovered(pair, angle, dy, dx):
     fixed, control = pair
-    moving = _moved(control, angle, dy, dx)
+    moving = move_membrane(control, angle, dy, dx)
     reg = register_images(fixed, moving, max_rotation_deg=3)
     assert reg.method == "phase-correlation" and reg.score > 0.2
     assert reg.angle_deg == pytest.approx(angle, abs=0.3)
@@ -56,14 +44,14 @@ def test_apply_convention():
 
 def test_lane_profile_shift(pair):
     fixed, control = pair
-    moving = _moved(control, 0.0, 0.0, 9.0)
+    moving = move_membrane(control, 0.0, 0.0, 9.0)
     reg = register_columns(fixed, moving)
     assert reg.method == "lane-profile" and reg.dx == pytest.approx(9.0, abs=0.5)
 
 
 def test_limits_and_errors(pair):
     fixed, control = pair
-    moving = _moved(control, 0.0, 30.0, 0.0)
+    moving = move_membrane(control, 0.0, 30.0, 0.0)
     with pytest.raises(AnalysisError, match="max_shift"):
         register_images(fixed, moving, max_shift=10, max_rotation_deg=0)
     with pytest.raises(ParameterError, match="2-D"):
@@ -74,6 +62,6 @@ def test_limits_and_errors(pair):
 
 def test_different_sizes(pair):
     fixed, control = pair
-    moving = _moved(control, 0.0, 5.0, -6.0)[:380, :590]
+    moving = move_membrane(control, 0.0, 5.0, -6.0)[:380, :590]
     reg = register_images(fixed, moving, max_rotation_deg=0)
     assert reg.dy == pytest.approx(5.0, abs=0.6) and reg.dx == pytest.approx(-6.0, abs=0.6)
