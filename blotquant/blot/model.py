@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["Lane", "BlotResult", "LANE_COLUMNS", "BAND_COLUMNS"]
+__all__ = ["Lane", "BlotResult", "LaneProfiles", "LANE_COLUMNS", "BAND_COLUMNS"]
 
 #: Columns of :attr:`BlotResult.lanes`.
 LANE_COLUMNS = ["image", "strip", "lane", "x", "width", "top", "bottom", "geometry",
@@ -163,6 +164,54 @@ class Lane:
                 and np.allclose(self.centerline, other.centerline, atol=1e-3))
 
 
+class LaneProfiles(Mapping):
+    """Lane number -> DataFrame(position, signal, background), made when first read.
+
+    A read-only mapping (``profiles[lane]``, ``lane in profiles``,
+    ``profiles.get(lane)``, iteration) over the lane profiles of a
+    :class:`BlotResult`.  The arrays are kept as they are; each lane's
+    DataFrame is built on first access and then reused, so a batch run that
+    never looks at the profiles does not pay for 10-40 small DataFrames per
+    image.
+
+    Parameters
+    ----------
+    arrays : dict of int to (position, signal, background)
+        Per lane: image rows, the profile (sum across the lane width) and the
+        background under it (None: no background was subtracted; NaN then).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = LaneProfiles({1: (np.arange(3), np.array([1.0, 5.0, 1.0]), None)})
+    >>> p[1]["signal"].tolist(), bool(p[1]["background"].isna().all()), 2 in p
+    ([1.0, 5.0, 1.0], True, False)
+    """
+
+    def __init__(self, arrays: dict):
+        self._arrays = dict(arrays)
+        self._frames: dict = {}
+
+    def __getitem__(self, lane):
+        f = self._frames.get(lane)
+        if f is None:
+            r, prof, base = self._arrays[lane]
+            f = pd.DataFrame({"position": r, "signal": prof,
+                              "background": base if base is not None
+                              else np.full(len(r), np.nan)})
+            self._frames[lane] = f
+        return f
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def __repr__(self) -> str:
+        return f"LaneProfiles(lanes={list(self._arrays)})"
+
+
 @dataclass
 class BlotResult:
     """Everything :func:`~blotquant.blot.quantify_blot` measured.
@@ -177,7 +226,7 @@ class BlotResult:
         (signal above background), ``flags`` a ``;``-separated text.
     lane_geometry : list of Lane
         The lanes used (detected or given); feed back as ``lane_geometry``.
-    profiles : dict of int to DataFrame
+    profiles : LaneProfiles (a mapping of int to DataFrame)
         Lane number (unique across strips, see :class:`Lane`) ->
         DataFrame(position, signal, background): the lane
         profile (sum across the lane width per image row, signal units)
@@ -201,7 +250,7 @@ class BlotResult:
     lanes: pd.DataFrame
     bands: pd.DataFrame
     lane_geometry: list
-    profiles: dict
+    profiles: Mapping
     background: Any
     params: dict
     metadata: Any

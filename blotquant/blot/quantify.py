@@ -64,7 +64,7 @@ from .background import flank_fit_baseline
 from .bands import detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
-from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, geometry_json
+from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, LaneProfiles, geometry_json
 
 __all__ = ["quantify_blot", "prepare_signal", "PreparedSignal", "resolve_params", "inputs_hash"]
 
@@ -411,34 +411,13 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
 
     # ---------------------------------------------------------------- measure
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
-    bands = pd.DataFrame(band_rows)
     P_rec = model.to_dict()
     P_rec.update(polarity_used=pol, saturation_level=sat, saturation_source=sat_src,
                  tilt_deg=round(tilt, 4),
                  lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
                  n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
     h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)
-    if len(bands) == 0:
-        bands = pd.DataFrame(columns=BAND_COLUMNS)
-    else:
-        bands.insert(0, "image", image_name)
-        bands["mw_kda"] = np.nan
-        bands["background_method"] = P["background"]
-        bands["params_hash"] = h
-        bands["version"] = __version__
-        # band index within lane, top to bottom
-        idx = np.lexsort((bands["y"].to_numpy(), bands["lane"].to_numpy()))
-        bands = bands.iloc[idx].reset_index(drop=True)
-        lanes_arr = bands["lane"].to_numpy()
-        first = np.r_[True, lanes_arr[1:] != lanes_arr[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(len(lanes_arr)), 0))
-        bands["band"] = np.arange(len(lanes_arr)) - start + 1
-        bands = bands[BAND_COLUMNS]
-        bands["flags"] = _flag_saturated_rows(bands)
-        order = {n: i for i, n in enumerate(row_names)}
-        rk = np.array([order.get(r, len(order)) for r in bands["row"]])
-        idx = np.lexsort((rk, bands["lane"].to_numpy()))
-        bands = bands.iloc[idx].reset_index(drop=True)
+    bands = _band_table(band_rows, row_names, image_name, P["background"], h)
     # Given lanes that say which of them a person changed (the plugin sets Lane.edited)
     # keep that; given lanes that say nothing all count as edited.
     all_given = edited_lanes and not any(ln.edited for ln in lane_list)
@@ -448,16 +427,37 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
         "width": ln.width, "top": ln.top, "bottom": ln.bottom, "geometry": geometry_json(ln),
         "is_ladder": ln.is_ladder, "edited": ln.edited or all_given} for ln in lane_list],
         columns=LANE_COLUMNS)
-    profiles = {}
-    for lane_no, d in ld.items():
-        base = d.baseline_used
-        profiles[lane_no] = pd.DataFrame({"position": d.r, "signal": d.prof,
-                                          "background": base if base is not None
-                                          else np.full(len(d.r), np.nan)})
+    profiles = LaneProfiles({lane_no: (d.r, d.prof, d.baseline_used) for lane_no, d in ld.items()})
     P_rec["elapsed_s"] = round(time.perf_counter() - t0, 4)
     return BlotResult(lanes=lanes_df, bands=bands, lane_geometry=lane_list, profiles=profiles,
                       background=bg2d, params=P_rec, metadata=meta, signal=signal,
                       saturated_mask=satmask, tilt_deg=tilt, rows=row_names)
+
+
+def _band_table(band_rows: list, row_names: list, image_name, method: str,
+                params_hash: str) -> pd.DataFrame:
+    """The bands table from :func:`_measure`'s records, built in one go.
+
+    Bands are numbered top to bottom within each lane (``band``), rows that
+    hold a clipped band flag their other bands ``row_saturated``, and the
+    table is ordered by lane, then by the order of ``row_names``.
+    """
+    if not band_rows:
+        return pd.DataFrame(columns=BAND_COLUMNS)
+    recs = sorted(band_rows, key=lambda r: (r["lane"], r["y"]))   # stable, as lexsort
+    prev = None
+    for r in recs:
+        r["band"] = 1 if r["lane"] != prev else band + 1
+        band, prev = r["band"], r["lane"]
+    clipped = {(r["strip"], r["row"]) for r in recs if r["saturated"]}
+    for r in recs:
+        if not r["saturated"] and (r["strip"], r["row"]) in clipped:
+            r["flags"] = ";".join(f for f in (r["flags"], "row_saturated") if f)
+    order = {n: i for i, n in enumerate(row_names)}
+    recs.sort(key=lambda r: (r["lane"], order.get(r["row"], len(order))))
+    const = {"image": image_name, "mw_kda": np.nan, "background_method": method,
+             "params_hash": params_hash, "version": __version__}
+    return pd.DataFrame([{**r, **const} for r in recs], columns=BAND_COLUMNS)
 
 
 def _in_zones(y, zones):
@@ -931,15 +931,3 @@ def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
     return out
 
 
-def _flag_saturated_rows(bands: pd.DataFrame) -> pd.Series:
-    """Add ``row_saturated`` to unclipped bands that share a row with a clipped one.
-
-    ``saturated`` stays a per-band pixel fact; but once any band of a row is
-    clipped, lane-to-lane comparisons within that row (relative ratios) are no
-    longer trustworthy, so the other bands of the row say so too.
-    """
-    hit = bands.groupby(["strip", "row"])["saturated"].transform("any").to_numpy(bool)
-    flags = bands["flags"].astype(str).to_numpy(object)
-    for i in np.flatnonzero(hit & ~bands["saturated"].to_numpy(bool)):
-        flags[i] = ";".join(f for f in (flags[i], "row_saturated") if f)
-    return pd.Series(flags, index=bands.index)

@@ -199,8 +199,20 @@ def nominal_level(gray: ArrayLike, polarity: str,
     return float(np.min(g)), "data", white
 
 
-def _noise(g):
-    """Robust pixel noise (std) from horizontal neighbour differences."""
+def _noise(g, native=None):
+    """Robust pixel noise (std) from horizontal neighbour differences.
+
+    ``native``: the same pixels as uint8 / uint16, if they are: the differences
+    are then taken in that dtype (``|a - b|`` is exact there) and their median
+    is the same number, found 5-10x faster than on float64.
+    """
+    if native is not None and native.dtype in (np.uint8, np.uint16):
+        if native.shape[1] < 2 or native.size == 0:
+            return 0.0
+        import cv2
+
+        d = cv2.absdiff(native[:, 1:], native[:, :-1])   # exact in the unsigned dtype
+        return float(1.4826 * np.median(d) / math.sqrt(2.0))
     d = np.abs(np.diff(g, axis=1)).ravel()
     if d.size == 0:
         return 0.0
@@ -251,16 +263,21 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
         step = int(math.ceil(math.sqrt(g.size / _MAX_PIXELS)))
         g = g[::step, ::step]
     scale = step * step
+    sub = g
     g = g.astype(np.float64)
     if not np.all(np.isfinite(g)):
         g = np.where(np.isfinite(g), g, np.nanmedian(g))
     sign = 1.0 if polarity == "light-on-dark" else -1.0
     s = sign * g  # band side up
-    m = sign * _median(native if scale == 1 else native[::step, ::step])
+    sub_m = _median(sub, native_dtype=True)
+    m = sign * sub_m.astype(np.float64)
     if min_area is None:
         min_area = max(25, int(1e-4 * g.size * scale))
     min_area = max(1, int(math.ceil(min_area / scale)))
-    top, med = float(m.max()), float(np.median(m))
+    top = float(m.max())
+    # the median in the native dtype when it is small (the same number, faster)
+    med = sign * float(np.median(sub_m)) if sub_m.dtype in (np.uint8, np.uint16) \
+        else float(np.median(m))
     if not top > med:
         return None
     integer = np.asarray(gray).dtype.kind in "ui"
@@ -283,7 +300,7 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
 
     # (b) noisy: a hard edge in the histogram of the median-filtered image, and
     #     a region there thicker than the median itself can make of a peak
-    sigma = _noise(g)
+    sigma = _noise(g, sub)
     width = max(1.0, sigma / 3.0) if not integer else max(1.0, float(round(sigma / 3.0)))
     if not integer:
         width = max(width, (top - med) / 4096.0)
@@ -428,13 +445,18 @@ def _thickness(mask) -> float:
     return float(cv2.distanceTransform(sub, cv2.DIST_L2, 5).max())
 
 
-def _median(a):
-    """5 x 5 median (edges replicated) as float64; OpenCV where it can, else SciPy."""
+def _median(a, native_dtype=False):
+    """5 x 5 median (edges replicated) as float64; OpenCV where it can, else SciPy.
+
+    ``native_dtype``: uint8 / uint16 / float32 input keeps its dtype (exact).
+    """
     import cv2
 
     a = np.asarray(a)
     if a.dtype in (np.uint8, np.uint16, np.float32):
         out = cv2.medianBlur(np.ascontiguousarray(a), _MEDIAN)
+        if native_dtype:
+            return out
     elif a.dtype.kind in "uif" and np.all(np.abs(a) < 2 ** 24):
         out = cv2.medianBlur(np.ascontiguousarray(a, dtype=np.float32), _MEDIAN)
     else:

@@ -253,3 +253,18 @@ def test_figure_black_not_zero_floors_differ(seed, noise):
     assert (lv.source, lv.level) == ("dtype", 0.0)
     m = saturation_mask(g, lv)
     assert not any(m[box].any() for box, _ in bands)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_noise_in_native_dtype_is_the_float_number(dtype):
+    """The fast path (differences and median in uint8/uint16) gives the float64 number."""
+    from blotquant.blot.saturation import _noise
+
+    rng = np.random.default_rng(3)
+    top = np.iinfo(dtype).max
+    for shape in ((40, 61), (7, 2), (33, 128)):
+        g = rng.integers(0, top, shape, endpoint=True).astype(dtype)
+        g[:, ::5] = top                     # large jumps: |a - b| near the dtype maximum
+        assert _noise(g.astype(np.float64), g) == _noise(g.astype(np.float64))
+    flat = np.full((5, 1), 7, dtype)        # no horizontal neighbours
+    assert _noise(flat.astype(np.float64), flat) == 0.0
