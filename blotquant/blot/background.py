@@ -670,23 +670,35 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     if flank is None:
         flank = max(5, int(round(0.2 * (bottom - top + 1))))
     flank = int(flank)
-    ok = np.ones(n, bool)
-    for a, b in exclude:
-        ok[max(0, a):b + 1] = False
-    ok[max(0, top):bottom + 1] = False
     excl = sorted((int(a), int(b)) for a, b in exclude)
+    # samples of other bands and of this band are not used (a few short spans:
+    # tested per sample in Python, cheaper than arrays for these small windows)
+    spans = [(max(0, a), b) for a, b in excl] + [(max(0, top), int(bottom))]
+
+    def free(i):
+        for a, b_ in spans:
+            if a <= i <= b_:
+                return False
+        return True
 
     def _above(t):
-        lo = max(0, t - flank)
-        idx = lo + np.nonzero(ok[lo:max(0, t)])[0]
-        gaps = np.nonzero(np.diff(idx) > 1)[0]
-        return idx[gaps[-1] + 1:] if len(gaps) else idx
+        # the free samples of [t - flank, t) nearest the band, without a gap
+        idx = []
+        for i in range(max(0, t) - 1, max(0, t - flank) - 1, -1):
+            if free(i):
+                if idx and idx[-1] != i + 1:
+                    break
+                idx.append(i)
+        return idx[::-1]
 
     def _below(b):
-        hi = min(n, b + 1 + flank)
-        idx = b + 1 + np.nonzero(ok[b + 1:hi])[0]
-        gaps = np.nonzero(np.diff(idx) > 1)[0]
-        return idx[:gaps[0] + 1] if len(gaps) else idx
+        idx = []
+        for i in range(b + 1, min(n, b + 1 + flank)):
+            if free(i):
+                if idx and idx[-1] != i - 1:
+                    break
+                idx.append(i)
+        return idx
 
     # windows adjacent to the band only (never reaching past a neighbouring band);
     # a band touching (or overlapping) its neighbour shares the line under the
@@ -709,29 +721,32 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     pts = []
     for idx in (above, below):
         if len(idx) >= 3:
-            v = p[idx]
-            sv = np.sort(v)
-            med = sv[len(sv) // 2]
-            mad = 1.4826 * np.sort(np.abs(v - med))[len(v) // 2] + 1e-12
-            keep = np.abs(v - med) <= 3 * mad  # drop dust spikes
-            pts.append((idx[keep].astype(float), v[keep]))
+            v = p[idx].tolist()
+            med = sorted(v)[len(v) // 2]
+            dev = [abs(x - med) for x in v]
+            mad = 1.4826 * sorted(dev)[len(v) // 2] + 1e-12
+            keep = [k for k, e in enumerate(dev) if e <= 3 * mad]  # drop dust spikes
+            pts.append(([float(idx[k]) for k in keep], [v[k] for k in keep]))
         elif len(idx) >= 1:
-            pts.append((idx.astype(float), p[idx]))
+            pts.append(([float(i) for i in idx], p[idx].tolist()))
     if not pts:
         # no free sample beside the band or its touching group: the lowest
         # free samples of the profile (else of the whole profile) stand in;
         # never a zero line, which would count the membrane as signal
-        free = p[ok] if ok.any() else p
-        return np.full(n, float(np.percentile(free, 5)))
+        ok = np.ones(n, bool)
+        for a, b_ in spans:
+            ok[a:b_ + 1] = False
+        rest = p[ok] if ok.any() else p
+        return np.full(n, float(np.percentile(rest, 5)))
     if len(pts) == 2:
         # weighted least-squares line, each side weighted equally
-        xs = np.concatenate([a for a, _ in pts])
-        vs = np.concatenate([b for _, b in pts])
-        w = np.concatenate([np.full(len(a), 1.0 / len(a)) for a, _ in pts])
+        xs = np.array(pts[0][0] + pts[1][0])
+        vs = np.array(pts[0][1] + pts[1][1])
+        w = np.array([1.0 / len(pts[0][0])] * len(pts[0][0]) + [1.0 / len(pts[1][0])] * len(pts[1][0]))
         sw = w.sum()
         xm = (w * xs).sum() / sw
         vm = (w * vs).sum() / sw
         sxx = (w * (xs - xm) ** 2).sum()
         slope = (w * (xs - xm) * (vs - vm)).sum() / sxx if sxx > 0 else 0.0
         return vm + slope * (np.arange(n) - xm)
-    return np.full(n, float(np.median(pts[0][1])))
+    return np.full(n, float(np.median(np.array(pts[0][1]))))

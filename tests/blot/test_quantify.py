@@ -158,6 +158,19 @@ def test_touching_bands_share_one_baseline():
     assert np.allclose(est[30:40], base[30:40])
 
 
+def test_flank_fit_ignores_other_bands_outside_the_profile():
+    """A band that lies wholly before or after a measuring window excludes nothing
+    in it (a span ending at -5 once blanked the window up to its last samples)."""
+    from blotquant.blot.background import flank_fit_baseline
+    y = np.arange(40.0)
+    p = 10 + 0.5 * y
+    p[18:24] += 30
+    alone = flank_fit_baseline(p, 18, 23)
+    assert np.allclose(alone[18:24], 10 + 0.5 * y[18:24])
+    for other in ([(-10, -5)], [(-3, -2)], [(45, 60)], [(-10, -5), (50, 55)]):
+        assert np.array_equal(flank_fit_baseline(p, 18, 23, exclude=other), alone), other
+
+
 def test_row_saturated_flag_marks_unclipped_neighbours_only():
     from blotquant.synthetic import make_blot
     loads = np.array([[0.3, 1.0], [0.3, 0.3], [0.3, 1.0], [0.3, 0.3]])
