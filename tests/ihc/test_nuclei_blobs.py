@@ -50,6 +50,8 @@ def test_pale_nucleus_beside_a_dark_one_gets_its_own_seed():
     # one is a shoulder of the dark one's intensity, but a nucleus-sized blob of its own
     img = _ellipse((80, 100), 40, 36, 7, 7, 0.8)
     img = _ellipse((80, 100), 40, 50, 7, 8, 0.12, img)
+    # the intensity-maxima seeds (round 2) see one nucleus here: the pale one has no maximum
+    assert segment_nuclei(img, **KW, **MAXIMA).max() == 1
     lab = segment_nuclei(img, **KW, **BLOB)
     assert lab.max() == 2
     cen = _centroids(lab)
