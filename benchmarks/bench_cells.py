@@ -455,7 +455,7 @@ def nuclear_report(seeds=range(4), settings=None):
 
     settings = settings or {"blob seeds (default)": {},
                             "maxima seeds (round 2)": {"seed_detector": "maxima",
-                                                       "downsample_light": False}}
+                                                       "downsample_in": "od"}}
     rows = []
     for case, (px, q) in NUCLEAR_CASES.items():
         for seed in seeds:

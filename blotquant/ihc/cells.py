@@ -19,8 +19,9 @@ size of the nuclei (:mod:`blotquant.ihc.scale`; ``pixel_size_source=
 "estimated"``), or, with ``estimate_pixel_size=False``,
 ``assumed_pixel_size_um`` (0.5 um/px) converts lengths to pixels
 (``"assumed"``). When the pixel size is finer than ``requested_pixel_size_um``
-nuclei and cells are found on a downsampled copy (area averaging) and their
-labels scaled back up; measurements always use the full-resolution OD maps.
+nuclei and cells are found on a downsampled copy (area averaging, of the OD
+or, by default for the OD sum, of the transmitted light) and their labels
+scaled back up; measurements always use the full-resolution OD maps.
 
 Examples
 --------
@@ -48,8 +49,8 @@ from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import _cut_borders, segment_nuclei
 from .tissue import lut_take
-from .params import (AUTO_DOWNSAMPLE_LIGHT, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
-                     COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, MEASURES, SEED_DETECTORS, CellParams)
+from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
+                     COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)
 
 __all__ = [
     "CellDetection",
@@ -143,9 +144,7 @@ def _check_params(params: dict) -> dict:
         )
     p = {**DEFAULT_PARAMS, **params}
     for key, val in p.items():
-        if key == "downsample_light" and val is None:
-            continue
-        if key in ("split_by_shape", "estimate_pixel_size", "downsample_light"):
+        if key in ("split_by_shape", "estimate_pixel_size"):
             if not isinstance(val, (bool, np.bool_, int, np.integer)):
                 raise ParameterError(f"{key} must be True or False; got {val!r}.")
             p[key] = bool(val)
@@ -160,6 +159,11 @@ def _check_params(params: dict) -> dict:
         if key == "seed_detector":
             if val not in (None, *SEED_DETECTORS):
                 raise ParameterError(f"seed_detector must be one of {SEED_DETECTORS} or None; "
+                                     f"got {val!r}.")
+            continue
+        if key == "downsample_in":
+            if val not in (None, *DOWNSAMPLE_SPACES):
+                raise ParameterError(f"downsample_in must be one of {DOWNSAMPLE_SPACES} or None; "
                                      f"got {val!r}.")
             continue
         try:
@@ -486,7 +490,14 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         detection only), ``cell_expansion_um`` (5), ``detection_image``
         (``hematoxylin`` or ``od_sum``; None = hematoxylin here, score_ihc
         chooses by marker), ``estimate_pixel_size`` (True),
-        ``nucleus_radius_um`` (3.3, what the estimate assumes).
+        ``nucleus_radius_um`` (3.3, what the estimate assumes and the blob
+        seeds' scale), ``seed_detector`` (None: ``blob`` on the OD sum, one
+        seed per nucleus-sized blob, see
+        :func:`~blotquant.ihc.nuclei.blob_response`; ``maxima`` on
+        hematoxylin), ``seed_radius_min`` (0.6), ``seed_floor`` (0.3),
+        ``merge_peak_ratio`` (0.7), ``downsample_in`` (None: ``light`` on the
+        OD sum, transmittance averaged as a coarser scan's optics do; ``od``
+        on hematoxylin).
 
     Returns
     -------
@@ -537,8 +548,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         p["split_dab_od"] = AUTO_SPLIT_DAB_OD["od_sum" if use_sum else "hematoxylin"]
     if p["seed_detector"] is None:
         p["seed_detector"] = AUTO_SEED_DETECTOR["od_sum" if use_sum else "hematoxylin"]
-    if p["downsample_light"] is None:
-        p["downsample_light"] = AUTO_DOWNSAMPLE_LIGHT["od_sum" if use_sum else "hematoxylin"]
+    if p["downsample_in"] is None:
+        p["downsample_in"] = AUTO_DOWNSAMPLE_IN["od_sum" if use_sum else "hematoxylin"]
     if use_sum:
         if detection_od is None:
             det_img = h + np.maximum(d, 0)
@@ -566,7 +577,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
     shape = h.shape
     if factor > 1.01 and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
-        if p["downsample_light"]:  # average transmitted light, as a coarser scan's optics do
+        if p["downsample_in"] == "light":  # average transmitted light, as a coarser scan's optics do
             t = cv2.resize(_transmittance(det_img), work_shape[::-1], interpolation=cv2.INTER_AREA)
             hw = -np.log10(np.maximum(t, np.float32(1e-6)))
         else:

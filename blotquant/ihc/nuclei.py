@@ -35,7 +35,12 @@ the implementation is our own and vectorised:
    more than ``split_contrast`` times the paler peak below it (a dark
    positive nucleus touching a pale negative one has no neck, but a step in
    intensity); each basin is then outlined at half its own peak, and the
-   shape split runs inside the basins;
+   shape split runs inside the basins.  With ``seed_radii`` (*blob seeds*,
+   the default on the OD sum) the seeds are instead the maxima of a
+   scale-normalised Laplacian-of-Gaussian response at nucleus radii
+   (:func:`blob_response`), basins follow the response, each is outlined at
+   half the peak near its seed, and touching pieces are merged by shape (no
+   neck, even intensity), not by intensity dips;
 6. with ``rescue_radius``, a second pass: foreground that no nucleus took and
    that is at least ``2 * rescue_radius`` wide (a pale nucleus cut away as the
    shoulder of a dark one) becomes a nucleus of its own;

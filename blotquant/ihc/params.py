@@ -32,7 +32,7 @@ from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_f
 __all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASURES",
            "DETECTION_IMAGES", "AUTO_THRESHOLD", "AUTO_SPLIT_CONTRAST",
            "AUTO_RESCUE_RADIUS_UM", "AUTO_SPLIT_DAB_OD", "AUTO_SEED_DETECTOR", "SEED_DETECTORS",
-           "AUTO_DOWNSAMPLE_LIGHT",
+           "AUTO_DOWNSAMPLE_IN", "DOWNSAMPLE_SPACES",
            "DEFAULT_THRESHOLDS", "MAGNIFICATION_UM_PER_PX", "RECORDED_KEYS"]
 
 MODES = ("cell", "pixel")
@@ -59,9 +59,11 @@ SEED_DETECTORS = ("maxima", "blob")
 #: ``seed_detector=None``: blob seeds on the OD sum (pale nuclei beside dark ones, unevenly
 #: stained nuclei), intensity maxima + shape split on hematoxylin (as QuPath).
 AUTO_SEED_DETECTOR = {"hematoxylin": "maxima", "od_sum": "blob"}
-#: ``downsample_light=None``: the OD sum of a fine scan is downsampled in transmitted light
+#: What a scan finer than the detection grid is averaged in (``CellParams.downsample_in``).
+DOWNSAMPLE_SPACES = ("light", "od")
+#: ``downsample_in=None``: the OD sum of a fine scan is downsampled in transmitted light
 #: (what a coarser scan records), hematoxylin in optical density (as before).
-AUTO_DOWNSAMPLE_LIGHT = {"hematoxylin": False, "od_sum": True}
+AUTO_DOWNSAMPLE_IN = {"hematoxylin": "od", "od_sum": "light"}
 MEASURES = ("mean", "max")
 #: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
 DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
@@ -230,11 +232,11 @@ class CellParams(Params):
     seed_floor: float = param(0.3, "blob seeds: weakest blob response that seeds a nucleus, as "
                               "a fraction of the nucleus threshold", check=nonneg_float,
                               cli=False)
-    downsample_light: object = param(None, "a scan finer than requested_pixel_size_um is "
-                                     "downsampled for detection by averaging transmitted light "
-                                     "(true; what a coarser scan records) or optical density "
-                                     "(false); none: light for the OD sum, OD for hematoxylin",
-                                     check=optional(boolean), cli=False)
+    downsample_in: object = param(None, "a scan finer than requested_pixel_size_um is "
+                                  "downsampled for detection by averaging transmitted light "
+                                  "(light: what a coarser scan records) or optical density "
+                                  "(od); none: light for the OD sum, od for hematoxylin",
+                                  check=optional(choice(*DOWNSAMPLE_SPACES)), cli=False)
     merge_peak_ratio: float = param(0.7, "blob seeds: two touching pieces with no neck between "
                                     "them are one nucleus when the paler peak is at least this "
                                     "fraction of the darker (1 = never merge)", check=fraction,
