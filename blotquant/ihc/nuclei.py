@@ -70,6 +70,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
@@ -374,8 +375,6 @@ def _blob_seeds(response: np.ndarray, fg: np.ndarray, floor: float, radius: floa
     cand = (cv2.dilate(response, np.ones((3, 3), np.uint8)) <= response) & fg & (response > floor)
     ys, xs = np.nonzero(cand)
     if ys.size > 1:
-        from scipy.spatial import cKDTree  # noqa: PLC0415
-
         pairs = cKDTree(np.c_[ys, xs]).query_pairs(radius, output_type="ndarray")
         if pairs.size:
             v = response[ys, xs]
@@ -395,7 +394,7 @@ def _merge_without_neck(labels, hs, tolerance, ratio, max_area):
     of the two pieces' peaks: two nuclei side by side) or when the paler peak
     is below ``ratio`` times the darker (a pale nucleus against a dark one);
     otherwise they are two blobs of one elongated or unevenly stained
-    nucleus.  A merge never makes an object larger than ``max_area``.
+    nucleus.  Two pieces whose union exceeds ``max_area`` are not merged.
     """
     fg = labels > 0
     dist = cv2.distanceTransform(fg.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
@@ -413,8 +412,7 @@ def _merge_without_neck(labels, hs, tolerance, ratio, max_area):
     return _merge_pairs(labels, a[merge], b[merge], n - 1)
 
 
-def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance, ratio, max_area,
-                    drop_unseeded=True):
+def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance, ratio, max_area):
     """One nucleus per nucleus-sized blob: seeds from :func:`blob_response`, basins
     by a watershed of the response, each outlined at ``fraction`` of the peak of
     ``hs`` near its seed, then pieces without a neck merged (:func:`_merge_without_neck`)."""
@@ -426,11 +424,10 @@ def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance,
     markers[ys, xs] = np.arange(1, n + 1, dtype=np.int32)
     n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8)
     basins, n_lab = _flood_multi(fg, response, markers, n, cc, n_cc)
-    if drop_unseeded:  # a component with no nucleus-sized blob is not a nucleus
-        seeded = np.zeros(n_lab + 1, bool)
-        seeded[1 : n + 1] = True
-        seeded[n + cc[ys, xs]] = True
-        basins = np.where(seeded[basins], basins, 0).astype(np.int32)
+    seeded = np.zeros(n_lab + 1, bool)  # a component with no nucleus-sized blob is no nucleus
+    seeded[1 : n + 1] = True
+    seeded[n + cc[ys, xs]] = True
+    basins = np.where(seeded[basins], basins, 0).astype(np.int32)
     ref = _label_max(basins, hs, n_lab + 1)
     if n:  # the peak near the seed, not a brighter neighbour's flank inside the basin
         near = cv2.dilate(hs, _disk(max(0.5 * min(radii), 1.0)), borderType=cv2.BORDER_REPLICATE)
