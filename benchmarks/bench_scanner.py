@@ -19,6 +19,7 @@ read from ``../shared/data/ihc/deepliif`` (skipped when absent).
 
     python benchmarks/bench_scanner.py
     python benchmarks/bench_scanner.py --gain 0.8 --quality 70
+    python benchmarks/bench_scanner.py --cell-param seed_detector=maxima   # the earlier seeds
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ def second_scanner(rgb: np.ndarray, *, scale: float = 0.5, gain: float = 0.9,
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
+#: ``--cell-param KEY=VALUE`` overrides (e.g. ``seed_detector=maxima`` for the earlier detector)
+CELL_PARAMS: dict = {}
+
+
 def _score(rgb):
-    res = score_ihc(rgb, mode="cell", marker="nuclear")
+    res = score_ihc(rgb, mode="cell", marker="nuclear", cell_params=CELL_PARAMS)
     s = res.summary.iloc[0]
     used = res.params.get("pixel_size_used") or (np.nan,)
     return int(s["n"]), float(s["pct_positive"]), float(used[0])
@@ -78,7 +83,7 @@ def truth_report(args) -> None:
         truth = bc.deepliif_truth(args.data, name)
         b = second_scanner(a, scale=args.scale, gain=args.gain, quality=args.quality)
         for scan, img, k in (("A", a, 1.0), ("B", b, args.scale)):
-            res = score_ihc(img, mode="cell", marker="nuclear")
+            res = score_ihc(img, mode="cell", marker="nuclear", cell_params=CELL_PARAMS)
             t = truth.assign(y=(truth.y + 0.5) * k - 0.5, x=(truth.x + 0.5) * k - 0.5,
                              radius=truth.radius * k)
             r, c = bc.match_truth(t, res.cells)
@@ -93,7 +98,16 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=float, default=0.5)
     ap.add_argument("--gain", type=float, default=0.9)
     ap.add_argument("--quality", type=int, default=80)
+    ap.add_argument("--cell-param", action="append", default=[], metavar="KEY=VALUE",
+                    help="cell detection parameter for both scans (repeatable), e.g. "
+                         "seed_detector=maxima")
     args = ap.parse_args(argv)
+    for item in args.cell_param:
+        key, _, value = item.partition("=")
+        try:
+            CELL_PARAMS[key] = float(value)
+        except ValueError:
+            CELL_PARAMS[key] = value
     if not args.data.is_dir():
         print(f"{args.data} not found: nothing measured")
         return 0

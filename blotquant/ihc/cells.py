@@ -19,8 +19,9 @@ size of the nuclei (:mod:`blotquant.ihc.scale`; ``pixel_size_source=
 "estimated"``), or, with ``estimate_pixel_size=False``,
 ``assumed_pixel_size_um`` (0.5 um/px) converts lengths to pixels
 (``"assumed"``). When the pixel size is finer than ``requested_pixel_size_um``
-nuclei and cells are found on a downsampled copy (area averaging) and their
-labels scaled back up; measurements always use the full-resolution OD maps.
+nuclei and cells are found on a downsampled copy (area averaging, of the OD
+or, by default for the OD sum, of the transmitted light) and their labels
+scaled back up; measurements always use the full-resolution OD maps.
 
 Examples
 --------
@@ -48,8 +49,8 @@ from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import _cut_borders, segment_nuclei
 from .tissue import lut_take
-from .params import (AUTO_RESCUE_RADIUS_UM, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD, COMPARTMENTS, DEFAULT_THRESHOLDS,
-                     DETECTION_IMAGES, MEASURES, CellParams)
+from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
+                     COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)
 
 __all__ = [
     "CellDetection",
@@ -155,17 +156,49 @@ def _check_params(params: dict) -> dict:
                 raise ParameterError(f"detection_image must be one of {DETECTION_IMAGES} or None; "
                                      f"got {val!r}.")
             continue
+        if key == "seed_detector":
+            if val not in (None, *SEED_DETECTORS):
+                raise ParameterError(f"seed_detector must be one of {SEED_DETECTORS} or None; "
+                                     f"got {val!r}.")
+            continue
+        if key == "downsample_in":
+            if val not in (None, *DOWNSAMPLE_SPACES):
+                raise ParameterError(f"downsample_in must be one of {DOWNSAMPLE_SPACES} or None; "
+                                     f"got {val!r}.")
+            continue
         try:
             val = float(val)
         except (TypeError, ValueError):
             raise ParameterError(f"{key} must be a number; got {val!r}.") from None
-        positive = key in ("requested_pixel_size_um", "assumed_pixel_size_um")
+        positive = key in ("requested_pixel_size_um", "assumed_pixel_size_um", "nucleus_radius_um")
         if not math.isfinite(val) or val < 0 or (positive and val == 0):
             raise ParameterError(f"{key} must be a finite number >= 0 (> 0 for pixel sizes); got {val!r}.")
         p[key] = val
     if p["max_nucleus_area_um2"] < p["min_nucleus_area_um2"]:
         raise ParameterError("max_nucleus_area_um2 must be >= min_nucleus_area_um2.")
+    for key in ("seed_radius_min", "merge_peak_ratio"):
+        if p[key] > 1:
+            raise ParameterError(f"{key} must be a fraction between 0 and 1; got {p[key]!r}.")
     return p
+
+
+def _transmittance(od: np.ndarray) -> np.ndarray:
+    """Light transmitted through an OD map (log10 units; negative OD counts as 0), float32."""
+    t = np.maximum(od, 0, dtype=np.float32)
+    t *= np.float32(-math.log(10.0))
+    return np.exp(t, out=t)
+
+
+def _seed_radii(nucleus_radius_px: float, smallest: float) -> tuple[float, ...]:
+    """Blob radii (px) from ``smallest`` to 1 x the nucleus radius, geometric steps <= 1.3x.
+
+    >>> [round(r, 2) for r in _seed_radii(10.0, 0.6)]
+    [6.0, 7.75, 10.0]
+    """
+    if smallest <= 0 or smallest >= 1:
+        return (float(nucleus_radius_px),)
+    steps = math.ceil(math.log(1 / smallest) / math.log(1.3) - 1e-9)
+    return tuple(float(nucleus_radius_px * smallest ** (1 - i / steps)) for i in range(steps + 1))
 
 
 def _nearest_index(n_src: int, n_dst: int) -> np.ndarray:
@@ -457,7 +490,14 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         detection only), ``cell_expansion_um`` (5), ``detection_image``
         (``hematoxylin`` or ``od_sum``; None = hematoxylin here, score_ihc
         chooses by marker), ``estimate_pixel_size`` (True),
-        ``nucleus_radius_um`` (3.3, what the estimate assumes).
+        ``nucleus_radius_um`` (3.3, what the estimate assumes and the blob
+        seeds' scale), ``seed_detector`` (None: ``blob`` on the OD sum, one
+        seed per nucleus-sized blob, see
+        :func:`~blotquant.ihc.nuclei.blob_response`; ``maxima`` on
+        hematoxylin), ``seed_radius_min`` (0.6), ``seed_floor`` (0.3),
+        ``merge_peak_ratio`` (0.7), ``downsample_in`` (None: ``light`` on the
+        OD sum, transmittance averaged as a coarser scan's optics do; ``od``
+        on hematoxylin).
 
     Returns
     -------
@@ -506,6 +546,10 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         p["rescue_radius_um"] = AUTO_RESCUE_RADIUS_UM["od_sum" if use_sum else "hematoxylin"]
     if p["split_dab_od"] is None:
         p["split_dab_od"] = AUTO_SPLIT_DAB_OD["od_sum" if use_sum else "hematoxylin"]
+    if p["seed_detector"] is None:
+        p["seed_detector"] = AUTO_SEED_DETECTOR["od_sum" if use_sum else "hematoxylin"]
+    if p["downsample_in"] is None:
+        p["downsample_in"] = AUTO_DOWNSAMPLE_IN["od_sum" if use_sum else "hematoxylin"]
     if use_sum:
         if detection_od is None:
             det_img = h + np.maximum(d, 0)
@@ -533,7 +577,11 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
     shape = h.shape
     if factor > 1.01 and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
-        hw = cv2.resize(det_img, work_shape[::-1], interpolation=cv2.INTER_AREA)
+        if p["downsample_in"] == "light":  # average transmitted light, as a coarser scan's optics do
+            t = cv2.resize(_transmittance(det_img), work_shape[::-1], interpolation=cv2.INTER_AREA)
+            hw = -np.log10(np.maximum(t, np.float32(1e-6)))
+        else:
+            hw = cv2.resize(det_img, work_shape[::-1], interpolation=cv2.INTER_AREA)
         dw = cv2.resize(d, work_shape[::-1], interpolation=cv2.INTER_AREA)
         mw = None
         if mask is not None:
@@ -556,7 +604,10 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         "cell_expansion_px": p["cell_expansion_um"] / wiso,
         "seed_sigma_px": p["seed_sigma_um"] / wiso,
         "rescue_radius_px": p["rescue_radius_um"] / wiso,
+        "nucleus_radius_px": p["nucleus_radius_um"] / wiso,
     }
+    blob = p["seed_detector"] == "blob"
+    seed_radii = _seed_radii(derived["nucleus_radius_px"], p["seed_radius_min"]) if blob else ()
     if h.size:
         nw = segment_nuclei(
             hw, mask=mw, background_radius=derived["background_radius_px"], sigma=derived["sigma_px"],
@@ -569,7 +620,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             dab_hole_weight=0.0 if use_sum else p["dab_hole_weight"],  # DAB is in the nucleus
             dab_hole_floor=p["dab_hole_floor"], split_contrast=p["split_contrast"],
             seed_sigma=derived["seed_sigma_px"], rescue_radius=derived["rescue_radius_px"],
-            split_dab_od=p["split_dab_od"],
+            split_dab_od=p["split_dab_od"], seed_radii=seed_radii,
+            seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
         )  # fmt: skip
         cw, free = _expand(nw, derived["cell_expansion_px"], mw)
         if work_shape != shape:

@@ -35,7 +35,12 @@ the implementation is our own and vectorised:
    more than ``split_contrast`` times the paler peak below it (a dark
    positive nucleus touching a pale negative one has no neck, but a step in
    intensity); each basin is then outlined at half its own peak, and the
-   shape split runs inside the basins;
+   shape split runs inside the basins.  With ``seed_radii`` (*blob seeds*,
+   the default on the OD sum) the seeds are instead the maxima of a
+   scale-normalised Laplacian-of-Gaussian response at nucleus radii
+   (:func:`blob_response`), basins follow the response, each is outlined at
+   half the peak near its seed, and touching pieces are merged by shape (no
+   neck, even intensity), not by intensity dips;
 6. with ``rescue_radius``, a second pass: foreground that no nucleus took and
    that is at least ``2 * rescue_radius`` wide (a pale nucleus cut away as the
    shoulder of a dark one) becomes a nucleus of its own;
@@ -58,16 +63,19 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 from scipy import ndimage as ndi
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
 
-__all__ = ["segment_nuclei", "subtract_background"]
+__all__ = ["segment_nuclei", "subtract_background", "blob_response"]
 
 
 def _disk(radius: float) -> np.ndarray:
@@ -307,6 +315,131 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     return _merge_pairs(basins, a[merge], b[merge], n_lab)
 
 
+def blob_response(image: np.ndarray, radii) -> np.ndarray:
+    """Scale-normalised blob response: the maximum over ``radii`` of ``-sigma^2 * LoG``.
+
+    For each radius ``r`` (pixels) the image is smoothed with ``sigma = r / sqrt(2)``
+    (the scale at which the normalised Laplacian of a disk of radius ``r`` peaks at
+    its centre) and its negative Laplacian times ``sigma**2`` is taken; the result
+    is the largest response over the radii.  A disk of contrast ``c`` gives about
+    ``0.74 c`` at its centre whatever its radius, so a pale nucleus beside a dark
+    one still has a maximum of its own (it is a nucleus-sized blob), while the
+    chromatin texture inside one nucleus, finer than the smallest radius, does not.
+    Scales of ``sigma >= 4`` px are computed on a copy downsampled by 2 (or more).
+
+    Parameters
+    ----------
+    image : ndarray, 2-D float
+        E.g. the background-subtracted detection OD.
+    radii : sequence of float
+        Blob radii in pixels.
+
+    Returns
+    -------
+    ndarray, float32
+        The response, in the units of ``image``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((41, 41), np.float32)
+    >>> yy, xx = np.mgrid[:41, :41]
+    >>> img[(yy - 20) ** 2 + (xx - 20) ** 2 <= 36] = 1.0
+    >>> m = blob_response(img, [4.0, 6.0, 8.0])
+    >>> peak = np.unravel_index(m.argmax(), m.shape)
+    >>> bool(abs(peak[0] - 20) <= 1 and abs(peak[1] - 20) <= 1), 0.6 < float(m.max()) < 0.9
+    (True, True)
+    """
+    img = np.ascontiguousarray(image, dtype=np.float32)
+    rows, cols = img.shape
+    out = None
+    for r in radii:
+        s = float(r) / math.sqrt(2.0)
+        k = 1
+        while s / (2 * k) >= 2.0 and min(rows, cols) // (2 * k) >= 16:
+            k *= 2
+        src = img if k == 1 else cv2.resize(img, (cols // k, rows // k), interpolation=cv2.INTER_AREA)
+        g = cv2.GaussianBlur(src, (0, 0), s / k, borderType=cv2.BORDER_REFLECT)
+        lap = cv2.Laplacian(g, cv2.CV_32F, ksize=1, scale=-((s / k) ** 2), borderType=cv2.BORDER_REFLECT)
+        if k > 1:
+            lap = cv2.resize(lap, (cols, rows), interpolation=cv2.INTER_LINEAR)
+        out = lap if out is None else np.maximum(out, lap, out=out)
+    if out is None:
+        return np.zeros(img.shape, np.float32)
+    return out
+
+
+def _blob_seeds(response: np.ndarray, fg: np.ndarray, floor: float, radius: float):
+    """Seeds: local maxima of the blob response inside ``fg`` above ``floor``; of two
+    seeds closer than ``radius`` pixels only the stronger stays (one per blob)."""
+    cand = (cv2.dilate(response, np.ones((3, 3), np.uint8)) <= response) & fg & (response > floor)
+    ys, xs = np.nonzero(cand)
+    if ys.size > 1:
+        pairs = cKDTree(np.c_[ys, xs]).query_pairs(radius, output_type="ndarray")
+        if pairs.size:
+            v = response[ys, xs]
+            i, j = pairs[:, 0], pairs[:, 1]
+            weaker = np.where((v[i] < v[j]) | ((v[i] == v[j]) & (i > j)), i, j)
+            keep = np.ones(ys.size, bool)
+            keep[weaker] = False
+            ys, xs = ys[keep], xs[keep]
+    return ys, xs
+
+
+def _merge_without_neck(labels, hs, tolerance, ratio, max_area):
+    """Adjacent pieces that form one nucleus-shaped object of even intensity are merged.
+
+    Two touching pieces stay apart when their union has a neck (the distance
+    transform of the union dips more than ``tolerance`` pixels below the lower
+    of the two pieces' peaks: two nuclei side by side) or when the paler peak
+    is below ``ratio`` times the darker (a pale nucleus against a dark one);
+    otherwise they are two blobs of one elongated or unevenly stained
+    nucleus.  Two pieces whose union exceeds ``max_area`` are not merged.
+    """
+    fg = labels > 0
+    dist = cv2.distanceTransform(fg.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
+    n = int(labels.max()) + 1
+    a, b, saddle = _adjacent_saddles(labels, dist)
+    if not a.size:
+        return labels
+    dpk = _label_max(labels, dist, n)
+    ipk = _label_max(labels, hs, n)
+    area = np.bincount(labels.ravel(), minlength=n)
+    merge = ((saddle >= np.minimum(dpk[a], dpk[b]) - tolerance)
+             & (np.minimum(ipk[a], ipk[b]) >= ratio * np.maximum(ipk[a], ipk[b]))
+             & (area[a] + area[b] <= max_area))
+    return _merge_pairs(labels, a[merge], b[merge], n - 1)
+
+
+def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance, ratio, max_area):
+    """One nucleus per nucleus-sized blob: seeds from :func:`blob_response`, basins
+    by a watershed of the response, each outlined at ``fraction`` of the peak of
+    ``hs`` near its seed, then pieces without a neck merged (:func:`_merge_without_neck`)."""
+    response = blob_response(h, radii)
+    r_max = float(max(radii))
+    ys, xs = _blob_seeds(response, fg, floor, r_max)
+    n = int(ys.size)
+    markers = np.zeros(fg.shape, np.int32)
+    markers[ys, xs] = np.arange(1, n + 1, dtype=np.int32)
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8)
+    basins, n_lab = _flood_multi(fg, response, markers, n, cc, n_cc)
+    seeded = np.zeros(n_lab + 1, bool)  # a component with no nucleus-sized blob is no nucleus
+    seeded[1 : n + 1] = True
+    seeded[n + cc[ys, xs]] = True
+    basins = np.where(seeded[basins], basins, 0).astype(np.int32)
+    ref = _label_max(basins, hs, n_lab + 1)
+    if n:  # the peak near the seed, not a brighter neighbour's flank inside the basin
+        near = cv2.dilate(hs, _disk(max(0.5 * min(radii), 1.0)), borderType=cv2.BORDER_REPLICATE)
+        ref[1 : n + 1] = np.minimum(ref[1 : n + 1], near[ys, xs])
+    if fraction > 0:
+        cut = np.maximum(np.float32(threshold), np.float32(fraction) * ref)
+        labels = np.where(hb > cut[basins], basins, 0).astype(np.int32)
+    else:
+        labels = basins
+    return _merge_without_neck(labels, hs, tolerance, ratio, max_area)
+
+
 def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):
     """Second pass over the foreground no nucleus took: nucleus-wide leftovers become nuclei.
 
@@ -410,6 +543,9 @@ def segment_nuclei(
     split_min_area_factor: float = 0.0,
     rescue_radius: float = 0.0,
     split_dab_od: float = 0.0,
+    seed_radii: tuple = (),
+    seed_floor: float = 0.0,
+    merge_ratio: float = 0.7,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -477,6 +613,18 @@ def segment_nuclei(
     split_dab_od : float
         With ``dab_od``: two intensity basins whose mean DAB OD both reach
         this are not split by intensity (0 = off).
+    seed_radii : sequence of float
+        Blob seeds instead of the intensity split (empty = off): one seed
+        per maximum of the scale-normalised blob response at these nucleus
+        radii (:func:`blob_response`), stronger than ``seed_floor``; the
+        basins of the response are outlined at ``relative_threshold`` of the
+        peak near their seed, touching pieces with no neck and even
+        intensity are merged (``merge_ratio``), then the shape split runs.
+    seed_floor : float
+        Weakest blob response (OD) that seeds a nucleus.
+    merge_ratio : float
+        Blob seeds: two touching pieces without a neck are one nucleus when
+        the paler peak is at least this fraction of the darker one.
 
     Returns
     -------
@@ -517,7 +665,14 @@ def segment_nuclei(
     keep[0] = False
     fg = keep[cc]
     labels = np.where(fg, cc, 0).astype(np.int32)
-    if split_contrast > 0:  # intensity first: each nucleus gets its own peak
+    if len(seed_radii):  # one nucleus per nucleus-sized blob, then the shape split
+        labels = _split_by_blobs(fg, h, hs, hb, threshold, relative_threshold, seed_radii,
+                                 seed_floor, split_tolerance, merge_ratio, max_area)
+        labels = _cut_borders(labels)
+        if split_by_shape:
+            shape_labels = _split_by_shape(labels > 0, split_tolerance, connectivity=4)
+            labels = _rejoin_pieces(shape_labels, labels, opening_radius)
+    elif split_contrast > 0:  # intensity first: each nucleus gets its own peak
         seed = None
         if seed_sigma > 0:  # seeds: maxima of a lighter smoothing than the detection's
             seed = _smooth(h, seed_sigma)
@@ -538,7 +693,7 @@ def segment_nuclei(
             local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
                             hs, peak_radius)
         labels = _refine(labels, hs, hb, threshold, relative_threshold, local)
-    if split_by_shape and split_contrast <= 0:
+    if split_by_shape and split_contrast <= 0 and not len(seed_radii):
         labels = _split_by_shape(labels > 0, split_tolerance)
         if relative_threshold > 0:  # then per nucleus
             labels = _refine(labels, hs, hb, threshold, relative_threshold)

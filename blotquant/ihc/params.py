@@ -31,7 +31,8 @@ from .._shared.params import (Params, boolean, choice, fraction, names, nonneg_f
 
 __all__ = ["IHCParams", "CellParams", "MODES", "MARKERS", "COMPARTMENTS", "MEASURES",
            "DETECTION_IMAGES", "AUTO_THRESHOLD", "AUTO_SPLIT_CONTRAST",
-           "AUTO_RESCUE_RADIUS_UM", "AUTO_SPLIT_DAB_OD",
+           "AUTO_RESCUE_RADIUS_UM", "AUTO_SPLIT_DAB_OD", "AUTO_SEED_DETECTOR", "SEED_DETECTORS",
+           "AUTO_DOWNSAMPLE_IN", "DOWNSAMPLE_SPACES",
            "DEFAULT_THRESHOLDS", "MAGNIFICATION_UM_PER_PX", "RECORDED_KEYS"]
 
 MODES = ("cell", "pixel")
@@ -53,6 +54,16 @@ AUTO_RESCUE_RADIUS_UM = {"hematoxylin": 0.0, "od_sum": 1.5}
 #: >= 0.15, below QuPath's 1+ threshold) are one granular positive nucleus for the
 #: intensity split (the shape split still separates two positive nuclei at a neck).
 AUTO_SPLIT_DAB_OD = {"hematoxylin": 0.0, "od_sum": 0.15}
+#: How touching nuclei get one seed each (``CellParams.seed_detector``).
+SEED_DETECTORS = ("maxima", "blob")
+#: ``seed_detector=None``: blob seeds on the OD sum (pale nuclei beside dark ones, unevenly
+#: stained nuclei), intensity maxima + shape split on hematoxylin (as QuPath).
+AUTO_SEED_DETECTOR = {"hematoxylin": "maxima", "od_sum": "blob"}
+#: What a scan finer than the detection grid is averaged in (``CellParams.downsample_in``).
+DOWNSAMPLE_SPACES = ("light", "od")
+#: ``downsample_in=None``: the OD sum of a fine scan is downsampled in transmitted light
+#: (what a coarser scan records), hematoxylin in optical density (as before).
+AUTO_DOWNSAMPLE_IN = {"hematoxylin": "od", "od_sum": "light"}
 MEASURES = ("mean", "max")
 #: QuPath's default DAB OD thresholds for 1+, 2+, 3+.
 DEFAULT_THRESHOLDS = (0.2, 0.4, 0.6)
@@ -209,6 +220,27 @@ class CellParams(Params):
     nucleus_radius_um: float = param(3.3, "typical nucleus equivalent radius the pixel-size "
                                      "estimate assumes (nuclei 5-10 um across)",
                                      check=positive_float, unit="um", cli=False)
+    seed_detector: object = param(None, "how touching nuclei get one seed each: maxima (local "
+                                  "intensity maxima, merged by split_contrast) or blob (maxima "
+                                  "of a scale-normalised blob response at nucleus radii from "
+                                  "seed_radius_min to 1 x nucleus_radius_um); none: blob on the "
+                                  "OD sum, maxima on hematoxylin",
+                                  check=optional(choice(*SEED_DETECTORS)), cli=False)
+    seed_radius_min: float = param(0.6, "blob seeds: smallest blob radius, as a fraction of "
+                                   "nucleus_radius_um (radii up to 1 x, steps of at most 1.3x)",
+                                   check=fraction, cli=False)
+    seed_floor: float = param(0.3, "blob seeds: weakest blob response that seeds a nucleus, as "
+                              "a fraction of the nucleus threshold", check=nonneg_float,
+                              cli=False)
+    downsample_in: object = param(None, "a scan finer than requested_pixel_size_um is "
+                                  "downsampled for detection by averaging transmitted light "
+                                  "(light: what a coarser scan records) or optical density "
+                                  "(od); none: light for the OD sum, od for hematoxylin",
+                                  check=optional(choice(*DOWNSAMPLE_SPACES)), cli=False)
+    merge_peak_ratio: float = param(0.7, "blob seeds: two touching pieces with no neck between "
+                                    "them are one nucleus when the paler peak is at least this "
+                                    "fraction of the darker (1 = never merge)", check=fraction,
+                                    cli=False)
 
     def _check_together(self):
         from ..errors import ParameterError

@@ -295,7 +295,8 @@ def test_areas_and_params(synth):
     assert np.allclose(det.table.cell_area_um2, det.table.cell_area * 0.25)
     p = det.params
     auto = {"detection_image": "hematoxylin", "threshold": 0.1, "split_contrast": 0.0,
-            "rescue_radius_um": 0.0, "split_dab_od": 0.0}
+            "rescue_radius_um": 0.0, "split_dab_od": 0.0, "seed_detector": "maxima",
+            "downsample_in": "od"}
     assert {k: p[k] for k in DEFAULT_PARAMS} == {**DEFAULT_PARAMS, **auto}  # None resolved
     assert p["pixel_size_source"] == "given" and p["cell_expansion_px"] == 10
     assert len(params_hash(p)) == 12
