@@ -295,10 +295,17 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
     for m in rmasks.values():
         union |= m
 
+    cell_tissue = None   # where cells may be found, if not the tissue mask itself
     if tissue_mask is None:
-        tmask = detect_tissue(img, white_point=wp, threshold=P.tissue_threshold,
-                              min_object_px=P.min_tissue_px, max_hole_px=P.max_hole_px) \
-            if P.tissue else np.ones(shape, bool)
+        if P.tissue and mode != "pixel":
+            tmask, cell_tissue = detect_tissue(img, white_point=wp, threshold=P.tissue_threshold,
+                                               min_object_px=P.min_tissue_px,
+                                               max_hole_px=P.max_hole_px, with_small=True)
+        elif P.tissue:
+            tmask = detect_tissue(img, white_point=wp, threshold=P.tissue_threshold,
+                                  min_object_px=P.min_tissue_px, max_hole_px=P.max_hole_px)
+        else:
+            tmask = np.ones(shape, bool)
         tissue_source = "detected" if P.tissue else "all pixels"
     else:
         tmask = np.asarray(tissue_mask, bool)
@@ -353,7 +360,11 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         cell_kw = P.cell.to_dict()
         if cell_kw.get("detection_image") is None:
             cell_kw["detection_image"] = detection_image(P.marker)
-        det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=scored, **cell_kw)
+        # cells are looked for in the tissue with its small pieces: min_tissue_px counts
+        # pixels, and at a coarse scan a lone nucleus in pale stroma is smaller than that
+        # (the nucleus detector's own minimum area is in um2)
+        cell_scope = scored if cell_tissue is None else cell_tissue & union
+        det = detect_cells(h_od, dab_od, pixel_size_um=pixel_size_um, mask=cell_scope, **cell_kw)
         params["cell_detection"] = det.params
         params["detection_image"] = det.params["detection_image"]
         if det.params["pixel_size_source"] == "estimated":

@@ -37,7 +37,8 @@ def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
                 threshold: float = DEFAULT_TISSUE_THRESHOLD,
                 min_object_px: int = IHCParams.min_tissue_px,
                 max_hole_px: int = IHCParams.max_hole_px, median: int = 3,
-                max_od: float | None = None) -> np.ndarray:
+                max_od: float | None = None,
+                with_small: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Detect tissue (True) versus glass (False).
 
     Parameters
@@ -58,11 +59,17 @@ def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
         Median filter size (1 disables; 3 or 5).
     max_od : float, optional
         Pixels with an OD sum above this (black ink, dirt) are not tissue.
+    with_small : bool
+        Also return the mask with the small fragments kept (holes filled
+        the same way).  ``min_object_px`` is a pixel count: at a coarse scan
+        a lone nucleus is smaller than it, so cell detection, which has its
+        own minimum nucleus area in um2, looks at this mask.
 
     Returns
     -------
     ndarray of bool, shape (rows, cols)
-        True on tissue.
+        True on tissue; with ``with_small``, a tuple (tissue, tissue with the
+        small fragments).
 
     Raises
     ------
@@ -99,11 +106,15 @@ def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
     mask = s >= threshold
     if max_od is not None:
         mask &= s <= max_od
-    mask = _remove_small(mask, min_object_px)
-    if max_hole_px and max_hole_px > 0:
-        holes = _remove_small(~mask, max_hole_px + 1, connectivity=4)
-        mask = ~holes
-    return mask
+    def fill(m):
+        if max_hole_px and max_hole_px > 0:
+            return ~_remove_small(~m, max_hole_px + 1, connectivity=4)
+        return m
+
+    kept = fill(_remove_small(mask, min_object_px))
+    if not with_small:
+        return kept
+    return kept, fill(mask) | kept
 
 
 def lut_take(lut: np.ndarray, labels: np.ndarray, block: int = 1 << 16) -> np.ndarray:

@@ -84,8 +84,10 @@ def test_real_tiles_current_accuracy(scored):
     # what cell mode reaches today (2026-12-01 round 3: blob seeds at the nucleus scale, OD
     # sum downsampled in light; pixel size estimated): Bladder1 recall 0.83 / precision 0.90
     # / % positive +0.7; Lung1 0.90 / 0.76 / +0.0 (docs/benchmarks/cells.md; round 2 with
-    # intensity-maxima seeds: 0.71 / 0.89 / +1.4 and 0.92 / 0.80 / -0.9)
-    floors = {"Bladder1": (0.81, 0.87, 2.5), "Lung1": (0.87, 0.73, 2.5)}
+    # intensity-maxima seeds: 0.71 / 0.89 / +1.4 and 0.92 / 0.80 / -0.9). Cells are then
+    # looked for in the tissue with its small pieces (a lone nucleus at a coarse scan is
+    # below min_tissue_px): Lung1 0.92 / 0.73 / +1.4, Bladder1 unchanged.
+    floors = {"Bladder1": (0.81, 0.87, 2.5), "Lung1": (0.89, 0.71, 2.5)}
     for name, m in scored.items():
         recall, precision, err = floors[name]
         assert m["recall"] >= recall, name
@@ -95,7 +97,7 @@ def test_real_tiles_current_accuracy(scored):
 
 @pytest.mark.xfail(strict=True, reason="issue 11 detection targets on real tissue not reached "
                    "yet (Bladder1 recall 0.83: faint and edge-cut nuclei; Lung1 precision "
-                   "0.76: faint objects without DAPI, split positive clusters, "
+                   "0.73: faint objects without DAPI, split positive clusters, "
                    "registration offsets of thin nuclei)")
 def test_real_tiles_targets(scored):
     assert all(m["recall"] >= 0.85 and m["precision"] >= 0.9 for m in scored.values())

@@ -68,3 +68,30 @@ def test_remove_small_equals_skimage_and_lut_take_equals_indexing():
     lut = rng.random(300) < 0.5
     out = lut_take(lut, lab)
     assert out.shape == lab.shape and np.array_equal(out, lut[lab])
+
+
+def test_lone_nuclei_below_min_tissue_px_are_still_cells():
+    """At a coarse scan a lone nucleus is smaller than ``min_tissue_px`` (a pixel count):
+    the tissue mask drops it as debris, but cell mode still finds it (its own minimum
+    nucleus area is in um2)."""
+    from blotquant.ihc import score_ihc
+    from blotquant.ihc.tissue import tissue_mask
+
+    rng = np.random.default_rng(0)
+    img = np.full((200, 200, 3), 244.0)
+    yy, xx = np.mgrid[:200, :200]
+    centres = [(40, 40), (40, 150), (150, 60), (120, 160), (100, 100)]
+    for cy, cx in centres:      # a hematoxylin-blue nucleus (r 4 px) in a pale cell (r 7 px)
+        r2 = (yy - cy) ** 2 + (xx - cx) ** 2
+        img[r2 <= 49] = (222, 218, 230)
+        img[r2 <= 16] = (120, 110, 170)
+    img = np.clip(img + rng.normal(0, 1.5, img.shape), 0, 255).astype(np.uint8)
+    kept, with_small = tissue_mask(img, white_point=244, min_object_px=256, with_small=True)
+    assert not kept.any()                       # each cell (~150 px) is "debris" ...
+    assert with_small.sum() >= 0.8 * len(centres) * 150  # ... but is there
+    assert np.array_equal(tissue_mask(img, white_point=244, min_object_px=256), kept)
+    res = score_ihc(img, mode="cell", marker="nuclear", pixel_size_um=1.0, white_point=244)
+    found = res.cells[["y", "x"]].to_numpy()
+    assert len(found) == len(centres)
+    for c in centres:
+        assert np.min(np.hypot(*(found - c).T)) <= 2, c
