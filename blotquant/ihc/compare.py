@@ -9,6 +9,12 @@ compartment is not where the DAB is, or there are too few cells for stable
 percentages.  :func:`compare_modes` writes these down per region so that the
 CLI and the napari dock can show them beside the scores.
 
+It also checks the marker against where the DAB is (``marker_note``): a
+nuclear marker (Ki67, ER, PR, p53) scored with the default cytoplasmic
+setting puts its DAB in the nuclei and leaves the cytoplasm pale, so the
+cytoplasmic H-score is low and looks plausible; the note says so, whether the
+two modes agree or not.
+
 Examples
 --------
 >>> import pandas as pd
@@ -34,7 +40,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGREEMENT_LIMITS", "COMPARISON_COLUMNS", "compare_modes", "comparison_text",
+__all__ = ["AGREEMENT_LIMITS", "COMPARISON_COLUMNS", "MARKER_RATIO", "MARKER_MIN_CELLS", "compare_modes", "comparison_text",
            "difference_text"]
 
 #: Largest cell-minus-pixel difference still called agreement, per score
@@ -46,7 +52,13 @@ LOW_COVERAGE = 0.6
 FEW_CELLS = 50
 #: Columns of :func:`compare_modes`' table.
 COMPARISON_COLUMNS = ("region", "score", "cell_value", "pixel_value", "difference", "agree",
-                      "cell_coverage", "reasons")
+                      "cell_coverage", "reasons", "marker_note")
+#: Nucleus / cytoplasm DAB ratio (medians over the cells with DAB) from which a
+#: cytoplasmic marker's DAB is said to lie in the nuclei, and its inverse for a
+#: nuclear marker's DAB in the cytoplasm.
+MARKER_RATIO = 2.0
+#: Fewest cells with DAB for the marker check.
+MARKER_MIN_CELLS = 8
 
 _PIXEL_COLUMN = {"h_score": "pixel_h_score", "pct_positive": "pixel_pct_positive"}
 _UNIT = {"h_score": "points", "pct_positive": "points of % positive"}
@@ -86,7 +98,12 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
         ``h_score`` for cytoplasmic ones); ``difference`` is pixel minus cell;
         ``agree`` is ``abs(difference) <=`` :data:`AGREEMENT_LIMITS`;
         ``reasons`` says, in words, what explains a disagreement (empty when
-        the two agree).
+        the two agree); ``marker_note`` is non-empty when the DAB of the cells
+        lies in the other compartment than the marker's (a nuclear stain
+        scored as cytoplasmic, or the reverse), from the per-cell
+        ``nucleus_dab_od_mean`` / ``cytoplasm_dab_od_mean`` medians over the
+        cells with DAB (at least :data:`MARKER_MIN_CELLS`, ratio
+        :data:`MARKER_RATIO`).
     """
     params = dict(params or {})
     if summary is None or not len(summary) or "pixel_h_score" not in summary:
@@ -101,6 +118,7 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
         c["a"] = {"nucleus": cells["nucleus_area"], "cell": cells["cell_area"]}.get(
             compartment, cells["cell_area"] - cells["nucleus_area"])
         area = c.groupby("region")["a"].sum().to_dict()
+    notes = _marker_notes(cells, params)
     rows = []
     for rec in summary.to_dict("records"):
         if rec.get("mode") != "cell":
@@ -129,8 +147,37 @@ def compare_modes(summary: pd.DataFrame, cells: pd.DataFrame | None = None, *,
                                f"{100.0 / max(n, 1.0):.0f} points")
         rows.append({"region": rec["region"], "score": score, "cell_value": cell_v,
                      "pixel_value": pix_v, "difference": diff, "agree": agree,
-                     "cell_coverage": cover, "reasons": "; ".join(reasons)})
+                     "cell_coverage": cover, "reasons": "; ".join(reasons),
+                     "marker_note": notes.get(rec["region"], "")})
     return pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+
+
+def _marker_notes(cells, params: dict) -> dict:
+    """Region -> a note when the DAB of the cells lies in the other compartment."""
+    need = {"region", "nucleus_dab_od_mean", "cytoplasm_dab_od_mean"}
+    if cells is None or not len(cells) or not need <= set(cells):
+        return {}
+    t = params.get("thresholds") or (0.2,)
+    t1 = float(np.asarray(t, float).ravel()[0])
+    nuclear = params.get("marker") == "nuclear"
+    out = {}
+    for region, c in cells.groupby("region"):
+        nuc = c["nucleus_dab_od_mean"].to_numpy(float)
+        cyt = c["cytoplasm_dab_od_mean"].to_numpy(float)
+        ok = np.isfinite(nuc) & np.isfinite(cyt) & (np.fmax(nuc, cyt) >= t1)
+        if int(ok.sum()) < MARKER_MIN_CELLS:
+            continue
+        mn, mc = float(np.median(nuc[ok])), float(np.median(cyt[ok]))
+        where = (f"in the {int(ok.sum())} cells with DAB, median DAB OD {mn:.2f} in the "
+                 f"nucleus vs {mc:.2f} in the cytoplasm")
+        if not nuclear and mn >= MARKER_RATIO * max(mc, 1e-6):
+            out[region] = (f"the DAB is in the nuclei ({where}): a nuclear marker (Ki67, ER, "
+                           "PR, p53) is scored with marker='nuclear' (--marker nuclear); this "
+                           "cytoplasmic score reads a nuclear stain as weak")
+        elif nuclear and mc >= MARKER_RATIO * max(mn, 1e-6):
+            out[region] = (f"the DAB is in the cytoplasm ({where}): a cytoplasmic marker "
+                           "(e.g. ASNS) is scored with marker='cytoplasmic'")
+    return out
 
 
 def difference_text(score: str, difference: float) -> str:
@@ -172,7 +219,9 @@ def comparison_text(row: dict, *, reasons: bool = True) -> str:
     -------
     str
         ``"<region>: cell <score> <value> vs pixel <value>: agree"``, or
-        ``": differ (<reasons>)"`` at the end when the two modes disagree.
+        ``": differ (<reasons>)"`` at the end when the two modes disagree;
+        then ``"; note: <marker_note>"`` when the DAB lies in the other
+        compartment (short form: ``"; check the marker"``).
 
     Examples
     --------
@@ -184,6 +233,8 @@ def comparison_text(row: dict, *, reasons: bool = True) -> str:
     fmt = "{:.0f}" if row["score"] == "h_score" else "{:.1f}%"
     head = (f"{row['region']}: cell {name} {fmt.format(row['cell_value'])} vs pixel "
             f"{fmt.format(row['pixel_value'])}")
+    note = row.get("marker_note") or ""
+    tail = f"; note: {note}" if note and reasons else ("; check the marker" if note else "")
     if row["agree"]:
-        return head + ": agree"
-    return f"{head}: differ ({row['reasons']})" if reasons else f"{head}: differ"
+        return head + ": agree" + tail
+    return (f"{head}: differ ({row['reasons']})" if reasons else f"{head}: differ") + tail

@@ -107,3 +107,19 @@ def test_real_tiles_percent_positive_targets(scored):
     # the % positive targets are met: |error| median <= 3, worst <= 6 points
     errs = [abs(m["pct_error"]) for m in scored.values()]
     assert np.median(errs) <= 3 and max(errs) <= 6
+
+
+def test_ki67_scored_as_cytoplasmic_says_the_dab_is_nuclear(shared_ihc):
+    """The user's likely slip: a Ki67 tile scored with the default (cytoplasmic) marker.
+    The cytoplasmic H-score is low and plausible; the comparison must say where the DAB is."""
+    from skimage import io
+
+    from blotquant.ihc import score_ihc
+    from blotquant.ihc.compare import compare_modes
+
+    for name in TILES:
+        rgb = io.imread(shared_ihc / "deepliif" / f"train_{name}_ihc.png")[..., :3]
+        for marker, says in (("cytoplasmic", "DAB is in the nuclei"), ("nuclear", "")):
+            res = score_ihc(rgb, marker=marker)
+            note = compare_modes(res.summary, res.cells, params=res.params).iloc[0]["marker_note"]
+            assert (says in note) if says else note == "", (name, marker, note)

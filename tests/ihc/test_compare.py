@@ -79,3 +79,38 @@ def test_on_a_scored_field_the_table_is_the_summary_and_cells():
     pix = score_ihc(im.image, mode="pixel", pixel_size_um=0.5)
     assert compare_modes(pix.summary, pix.cells, params=pix.params).empty
     assert np.isfinite(s["pixel_h_score"])
+
+
+def _dab_cells(n, nuc, cyt):
+    return pd.DataFrame({"region": ["r"] * n, "cell_area": [300] * n, "nucleus_area": [60] * n,
+                         "nucleus_dab_od_mean": nuc, "cytoplasm_dab_od_mean": cyt})
+
+
+def test_marker_note_when_the_dab_is_in_the_other_compartment():
+    rng = np.random.default_rng(0)
+    n = 40
+    nuclear_stain = _dab_cells(n, rng.uniform(0.4, 0.8, n), rng.uniform(0.02, 0.1, n))
+    cyto_stain = _dab_cells(n, rng.uniform(0.02, 0.1, n), rng.uniform(0.4, 0.8, n))
+    s = _summary(20.0, 30.0)                     # modes agree: the note must still show
+    row = compare_modes(s, nuclear_stain, params={"marker": "cytoplasmic"}).iloc[0]
+    assert bool(row["agree"]) and "DAB is in the nuclei" in row["marker_note"]
+    assert "marker='nuclear'" in row["marker_note"]
+    assert comparison_text(row.to_dict()).endswith(row["marker_note"])
+    assert comparison_text(row.to_dict(), reasons=False).endswith("check the marker")
+    row = compare_modes(s, cyto_stain, params={"marker": "nuclear"}).iloc[0]
+    assert "DAB is in the cytoplasm" in row["marker_note"]
+    # the right marker, too few cells with DAB, or no DAB at all: no note
+    assert compare_modes(s, cyto_stain, params={"marker": "cytoplasmic"}).iloc[0]["marker_note"] == ""
+    assert compare_modes(s, nuclear_stain.iloc[:5], params={"marker": "cytoplasmic"}
+                         ).iloc[0]["marker_note"] == ""
+    blank = _dab_cells(n, np.full(n, 0.05), np.full(n, 0.01))
+    assert compare_modes(s, blank, params={"marker": "cytoplasmic",
+                                           "thresholds": (0.2, 0.4, 0.6)}).iloc[0]["marker_note"] == ""
+
+
+def test_cytoplasmic_field_with_the_right_marker_has_no_note():
+    # make_cell_image puts the DAB in the cytoplasm: scored as cytoplasmic, no note
+    img = make_cell_image(0)
+    img = img[0] if isinstance(img, tuple) else img.image
+    right = score_ihc(img, mode="cell", marker="cytoplasmic", pixel_size_um=0.5)
+    assert compare_modes(right.summary, right.cells, params=right.params).iloc[0]["marker_note"] == ""

@@ -156,15 +156,19 @@ def status_text(summary: pd.DataFrame | None, *, mode: str,
         from blotquant.ihc.compare import comparison_text
 
         parts += [comparison_text(r, reasons=False) for r in _records(comparison)
-                  if not r["agree"] and not _missing(r["difference"])]
+                  if _worth_saying(r)]
     return "; ".join(parts)
 
 
 def comparison_reasons(comparison: pd.DataFrame | None) -> str:
-    """Why cell and pixel scores differ, one line per region that disagrees ('' if none)."""
+    """Why cell and pixel scores differ (or the marker looks wrong), one line per such region."""
     if comparison is None or not len(comparison):
         return ""
     from blotquant.ihc.compare import comparison_text
 
-    return "\n".join(comparison_text(r) for r in _records(comparison)
-                     if not r["agree"] and not _missing(r["difference"]))
+    return "\n".join(comparison_text(r) for r in _records(comparison) if _worth_saying(r))
+
+
+def _worth_saying(r: dict) -> bool:
+    """A region whose cell and pixel scores differ, or whose DAB is not where its marker is."""
+    return bool(r.get("marker_note")) or (not r["agree"] and not _missing(r["difference"]))
