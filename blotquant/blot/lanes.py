@@ -256,6 +256,84 @@ def _peaks(profile, rel_prominence, min_distance):
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
+
+def _grid_pitch(centres, tol=0.15):
+    """Lane pitch of a strip when it is well established, else None.
+
+    Needs at least three lanes whose gaps are all whole multiples of one pitch
+    (within ``tol`` pitches) with at least two gaps of one pitch; the pitch is
+    the least-squares slope of the centres against their grid index.
+    """
+    c = np.sort(np.asarray(centres, float))
+    if len(c) < 3:
+        return None
+    g = np.diff(c)
+    base = float(np.median(g))
+    if base <= 0:
+        return None
+    steps = np.rint(g / base)
+    if steps.min() < 1 or np.any(np.abs(g / base - steps) > tol) or np.sum(steps == 1) < 2:
+        return None
+    idx = np.r_[0.0, np.cumsum(steps)]
+    return float(np.polyfit(idx, c, 1)[0])
+
+
+def _faint_lanes(fg, d, grp, tan_t, centres, prom, min_distance, z=4.0, reach=0.3):
+    """Strip lanes plus faint lanes on the strip's lane grid (a dilution series).
+
+    The lanes found by :func:`_peaks` (prominence relative to the strongest
+    lane) set the grid when its pitch is well established (:func:`_grid_pitch`).
+    Outward from the outermost lane, one pitch at a time, a lane is added
+    where some band zone of the strip has a column-profile peak within
+    ``reach`` pitches of the grid position whose prominence is ``z`` noise
+    sigmas of that zone's column profile (the profile of the unthresholded
+    block image ``d`` over the zone's rows: pixel noise and fine texture,
+    whatever the strongest lane); one empty grid position is stepped over when
+    a significant lane lies beyond it.  The grid is never extended where no
+    significant peak supports it, so an image of three lanes stays three.
+    Returns ``(centres, prominences)`` (added lanes have prominence 0).
+    """
+    c = np.asarray(centres, float)
+    pitch = _grid_pitch(c)
+    if pitch is None:
+        return centres, prom
+    cand = []
+    for zn in grp:
+        prof = _column_profile(fg, tan_t, zn.y0, zn.y1)
+        sig = _profile_sigma(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
+        ps = np.pad(ndi.gaussian_filter1d(prof, 1.0), 1)
+        pk, props = find_peaks(ps, prominence=z * sig, distance=max(1, int(min_distance)))
+        cand += list(pk - 1.0)
+    if not cand:
+        return centres, prom
+    cand = np.asarray(cand, float)
+    added = []
+    for step in (1.0, -1.0):
+        end = float(c.max() if step > 0 else c.min())
+        while True:
+            hit = None
+            for k in (1, 2):
+                want = end + step * k * pitch
+                near = cand[np.abs(cand - want) < reach * pitch]
+                if len(near):
+                    hit = (k, float(near[np.argmin(np.abs(near - want))]))
+                    break
+            if hit is None:
+                break
+            end = hit[1]
+            added.append(end)  # an empty grid position stepped over is filled later
+    if not added:
+        return centres, prom
+    return np.r_[c, added], np.r_[np.asarray(prom, float), np.zeros(len(added))]
+
+
+def _profile_sigma(profile):
+    """Robust white-noise sigma of a 1-D profile (MAD of first differences / sqrt 2)."""
+    dq = np.diff(np.asarray(profile, float))
+    if len(dq) < 2:
+        return 1e-9
+    return max(1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2), 1e-9)
+
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     """Lanes along a band row from the valleys between touching bands.
 
@@ -1055,6 +1133,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 c, p = best, np.ones(len(best))
                 along_row = True
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
+        if not along_row:
+            c, p = _faint_lanes(fg, dblock, grp, tan_s, c, p, min_dist)
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
