@@ -278,32 +278,68 @@ def _grid_pitch(centres, tol=0.15):
     return float(np.polyfit(idx, c, 1)[0])
 
 
-def _faint_lanes(fg, d, grp, tan_t, centres, prom, min_distance, z=4.0, reach=0.3):
+def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, reach=0.3):
     """Strip lanes plus faint lanes on the strip's lane grid (a dilution series).
 
     The lanes found by :func:`_peaks` (prominence relative to the strongest
     lane) set the grid when its pitch is well established (:func:`_grid_pitch`).
     Outward from the outermost lane, one pitch at a time, a lane is added
-    where some band zone of the strip has a column-profile peak within
-    ``reach`` pitches of the grid position whose prominence is ``z`` noise
-    sigmas of that zone's column profile (the profile of the unthresholded
-    block image ``d`` over the zone's rows: pixel noise and fine texture,
-    whatever the strongest lane); one empty grid position is stepped over when
-    a significant lane lies beyond it.  The grid is never extended where no
-    significant peak supports it, so an image of three lanes stays three.
-    Returns ``(centres, prominences)`` (added lanes have prominence 0).
+    where some band zone of the strip has a significant column-profile peak
+    within ``reach`` pitches of the grid position; one empty grid position is
+    stepped over when a significant lane lies beyond it.  The grid is never
+    extended where no significant peak supports it (an image of three lanes
+    stays three).
+
+    Significance is judged against the image's own band-free rows (rows of no
+    zone in ``zones``): their column profiles, over as many rows as the zone
+    (or fewer, scaled up linearly), smoothed alike, are what the zone's profile
+    looks like without bands (pixel noise, membrane texture, streaks, edges).
+    A peak must be ``z`` white-noise sigmas of the zone's column sums and more
+    prominent than 1.5 x the most prominent peak of those band-free profiles.
+    Two profiles are searched: the thresholded foreground ``fg`` and the raw
+    block image ``d`` smoothed over an eighth of the pitch (faint bands that
+    the foreground's threshold cut away).  Returns ``(centres, prominences)``
+    (added lanes have prominence 0).
     """
     c = np.asarray(centres, float)
     pitch = _grid_pitch(c)
     if pitch is None:
         return centres, prom
+    H = fg.shape[0]
+    inzone = np.zeros(H, bool)
+    for y0, y1 in zones:
+        inzone[max(0, y0 - 2):y1 + 2] = True
+    lab, n = ndi.label(~inzone)
+    runs = [(sl[0].start, sl[0].stop) for sl in ndi.find_objects(lab)] if n else []
+    if not runs:
+        return centres, prom
+    longest = max(b - a for a, b in runs)
+    s_raw = max(1.0, pitch / 8.0)
+    d0 = np.asarray(d, np.float64) - float(np.min(d)) + 1.0  # every pixel counts
+    dist = max(1, int(min_distance))
+    kinds = ((fg, 1.0, "constant"), (d0, s_raw, "edge"))  # raw: no step at the image edge
+
+    def smooth(a, y0, y1, sm, pad):
+        return np.pad(ndi.gaussian_filter1d(_column_profile(a, tan_t, y0, y1), sm), 1, mode=pad)
+
     cand = []
     for zn in grp:
-        prof = _column_profile(fg, tan_t, zn.y0, zn.y1)
+        h = zn.y1 - zn.y0
+        m = max(1, min(h, longest))
+        pieces = [(a + i * m, a + (i + 1) * m) for a, b in runs for i in range((b - a) // m)]
+        if not pieces:
+            continue
+        pieces = [pieces[i] for i in np.linspace(0, len(pieces) - 1, min(12, len(pieces))).astype(int)]
         sig = _profile_sigma(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
-        ps = np.pad(ndi.gaussian_filter1d(prof, 1.0), 1)
-        pk, props = find_peaks(ps, prominence=z * sig, distance=max(1, int(min_distance)))
-        cand += list(pk - 1.0)
+        for a_, sm, pad in kinds:
+            null = 0.0
+            for y0, y1 in pieces:
+                _, pr = find_peaks(smooth(a_, y0, y1, sm, pad), prominence=0, distance=dist)
+                if len(pr["prominences"]):
+                    null = max(null, float(pr["prominences"].max()) * h / m)
+            pk, _ = find_peaks(smooth(a_, zn.y0, zn.y1, sm, pad),
+                               prominence=max(z * sig, 1.5 * null), distance=dist)
+            cand += list(pk - 1.0)
     if not cand:
         return centres, prom
     cand = np.asarray(cand, float)
@@ -316,11 +352,11 @@ def _faint_lanes(fg, d, grp, tan_t, centres, prom, min_distance, z=4.0, reach=0.
                 want = end + step * k * pitch
                 near = cand[np.abs(cand - want) < reach * pitch]
                 if len(near):
-                    hit = (k, float(near[np.argmin(np.abs(near - want))]))
+                    hit = float(near[np.argmin(np.abs(near - want))])
                     break
             if hit is None:
                 break
-            end = hit[1]
+            end = hit
             added.append(end)  # an empty grid position stepped over is filled later
     if not added:
         return centres, prom
@@ -1134,7 +1170,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 along_row = True
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
         if not along_row:
-            c, p = _faint_lanes(fg, dblock, grp, tan_s, c, p, min_dist)
+            c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
+                                c, p, min_dist)
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
