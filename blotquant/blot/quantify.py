@@ -788,10 +788,12 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         if "not_detected" not in b["flags"]:
             by_row.setdefault(b["row"], []).append(b)
     detected = set()
+    x_of = {ln.lane: ln.x_at(0.5 * (ln.top + ln.bottom)) for ln in lane_list}
     for bl in by_row.values():
         hts = np.array([b.get("height", 1.0) for b in bl], float)
         typical = float(np.median(hts))
         detected |= {b["lane"] for b, h in zip(bl, hts) if h >= 0.25 * typical}
+        detected |= _dilution_tail(bl, hts, typical, x_of, lane_list)
     drop = set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
@@ -822,6 +824,36 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             new_boxes.append(b)
     return keep, new_ld, new_boxes
 
+
+def _dilution_tail(bl, hts, typical, x_of, lane_list) -> set:
+    """Lanes of a row that continue a dilution series towards a strip's end.
+
+    Outward from the outermost band of at least a quarter of the row's typical
+    band, a lane's band counts when it is at least a quarter of its inner
+    neighbour's band in the same row and strip (at most a 4-fold step, as in
+    a serial dilution), so the faint end of a dilution series is no "empty
+    edge lane"; a marker dash or an edge glow beside a normal last lane is far
+    weaker than that lane and still does not count.
+    """
+    strip_of = {ln.lane: ln.strip for ln in lane_list}
+    out = set()
+    by_strip: dict = {}
+    for b, h in zip(bl, hts):
+        by_strip.setdefault(strip_of.get(b["lane"]), []).append((x_of[b["lane"]], b["lane"], h))
+    for items in by_strip.values():
+        items.sort()
+        strong = [i for i, (_, _, h) in enumerate(items) if h >= 0.25 * typical]
+        if not strong:
+            continue
+        for rng in (range(strong[-1] + 1, len(items)), range(strong[0] - 1, -1, -1)):
+            prev = items[strong[-1] if rng.step > 0 else strong[0]][2]
+            for i in rng:
+                h = items[i][2]
+                if h < 0.25 * prev:
+                    break
+                out.add(items[i][1])
+                prev = h
+    return out
 
 def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
     method = P["background"]
