@@ -268,9 +268,9 @@ def _grid_pitch(centres, tol=0.15):
     if len(c) < 3:
         return None
     g = np.diff(c)
-    base = float(np.median(g))
-    if base <= 0:
+    if g.min() <= 0:
         return None
+    base = float(np.median(g[g <= 1.5 * g.min()]))  # the one-pitch gaps
     steps = np.rint(g / base)
     if steps.min() < 1 or np.any(np.abs(g / base - steps) > tol) or np.sum(steps == 1) < 2:
         return None
@@ -362,6 +362,28 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
         return centres, prom
     return np.r_[c, added], np.r_[np.asarray(prom, float), np.zeros(len(added))]
 
+
+def _same_grid(a, b, tol=0.2):
+    """Two rows' lanes lie on one lane grid (each row may miss other lanes).
+
+    Both rows must have a well-established pitch (:func:`_grid_pitch`), the
+    same within 5 %, overlapping extents, and every lane of either row must
+    lie within ``tol`` pitches of a grid position of the other (a common
+    grid, the rows differing only by empty lanes: a dot blot with empty dots).
+    """
+    pa, pb = _grid_pitch(a), _grid_pitch(b)
+    if pa is None or pb is None or abs(pa - pb) > 0.05 * max(pa, pb):
+        return False
+    a = np.sort(np.asarray(a, float))
+    b = np.sort(np.asarray(b, float))
+    if max(a[0], b[0]) >= min(a[-1], b[-1]):
+        return False
+    p = 0.5 * (pa + pb)
+    for u, v in ((a, b), (b, a)):
+        off = (u[:, None] - v[None, :]) / p
+        if np.any(np.min(np.abs(off - np.rint(off)), axis=1) > tol):
+            return False
+    return True
 
 def _profile_sigma(profile):
     """Robust white-noise sigma of a 1-D profile (MAD of first differences / sqrt 2)."""
@@ -1055,6 +1077,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks))))
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
+        if frac < 0.8 and _same_grid(z.peaks, groups[-1][-1].peaks):
+            frac = 0.8  # the same lane grid, different lanes empty (dot blots)
         if frac >= 0.8 and z.parent != groups[-1][-1].parent:
             # lanes of one membrane move between rows only by the lane tilt: the
             # same lanes shifted by more than max_tilt_deg allows are two membranes
@@ -1067,8 +1091,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 sh = float(np.median(dd))
                 dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
                 if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
-                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa):
-                    frac = 0.0
+                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa
+                        and not (abs(sh) >= 0.8 * pa and _same_grid(la, lb))):
+                    frac = 0.0  # (a shift by whole pitches on one grid: other lanes empty)
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
