@@ -404,7 +404,7 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
                               edited=True))
         row_names = list(dict.fromkeys(b["row"] for b in boxes))
     else:
-        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones)
+        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones, signal=signal)
         if P["lanes"] is None and lane_geometry is None:
             lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
             P["n_lanes_found"] = len(lane_list)
@@ -493,11 +493,13 @@ def _merge_touching(bands, tail):
     return out
 
 
-def _detect_and_match(ld, lane_list, P, H, zones=None):
+def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
     """Band detection per lane, ladder detection, row matching and naming.
 
     ``zones``: row ranges where the text-free foreground has band structure;
-    profile peaks elsewhere (printed labels, handwriting) are not bands."""
+    profile peaks elsewhere (printed labels, handwriting) are not bands.
+    ``signal``: the signal image (bands bright); with it, the top and bottom
+    arcs of ring-shaped dots are one row (:func:`_merge_ring_rows`)."""
     fwhms = []
     for lane_no, d in ld.items():
         n = len(d.prof)
@@ -536,6 +538,9 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
         if not band_y:
             continue
         rows = match_rows(band_y, lane_x, tol=tol)
+        if signal is not None and _merge_ring_rows(rows, ld, signal):
+            band_y = {ln.lane: [ld[ln.lane].r[0] + b.y for b in ld[ln.lane].bands] for ln in samp}
+            rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
         for g in rows:
             if len(g) < need:
@@ -640,6 +645,79 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
     _split_overlapping(boxes)
     return boxes, row_names
 
+
+def _ring_votes(d, i, j, signal) -> bool | None:
+    """Whether bands ``i`` (above) and ``j`` (below) of a lane are the top and bottom
+    arcs of one ring-shaped dot; None when the lane cannot tell.
+
+    Across the lane, midway between the two bands, a ring shows its two sides
+    (both outer thirds of the lane stand above the membrane, each by at least
+    half the arcs' rise at the lane centre) around a light centre (the centre
+    third rises less than half as much as the sides); between the two bands
+    of a doublet the lane is level across (or brightest at its centre).
+    """
+    ya, yb = d.bands[i].y, d.bands[j].y
+    if yb - ya < 3:
+        return None
+    lane = d.lane
+    r0 = int(d.r[0])
+
+    def across(y):
+        y = int(round(r0 + y))
+        _, _, blk, _ = lane_block(signal, lane, rows=(y - 1, y + 2))
+        return blk.mean(axis=0) if blk.size else None
+
+    mid, top, bot = across(0.5 * (ya + yb)), across(ya), across(yb)
+    if mid is None or top is None or bot is None or len(mid) < 9:
+        return None
+    n = len(mid)
+    t = n // 3
+    base = float(min(mid.min(), top.min(), bot.min()))
+    centre = float(mid[t:n - t].mean()) - base
+    sides = min(float(mid[:t].max()), float(mid[n - t:].max())) - base
+    arcs = min(float(top[t:n - t].max()), float(bot[t:n - t].max())) - base
+    if arcs <= 0:
+        return None
+    return bool(sides >= 0.5 * arcs and centre < 0.5 * sides)
+
+
+def _merge_ring_rows(rows, ld, signal, min_share=0.6) -> bool:
+    """Merge the bands of consecutive rows that are the two arcs of ring-shaped dots.
+
+    A dried drop leaves a "coffee ring": along a lane its top and bottom arcs
+    are two peaks, so one row of dots reads as two rows.  Two consecutive rows
+    are one row of rings when in at least ``min_share`` of the lanes that have
+    bands in both (at least 3), and in none fewer than half of those, the two bands
+    are adjacent and :func:`_ring_votes` sees a ring.  In every lane with both
+    bands they become one band (from the upper band's top to the lower's
+    bottom).  Returns whether anything was merged (the caller matches rows again).
+    """
+    merged_any = False
+    k = 0
+    while k < len(rows) - 1:
+        a, b = rows[k], rows[k + 1]
+        both = [ln for ln in a if ln in b and b[ln] == a[ln] + 1]
+        votes = [_ring_votes(ld[ln], a[ln], b[ln], signal) for ln in both]
+        told = [v for v in votes if v is not None]
+        if len(told) >= 3 and len(both) >= 0.5 * min(len(a), len(b)) \
+                and sum(told) >= min_share * len(told):
+            for ln in both:
+                bands = ld[ln].bands
+                u, w = bands[a[ln]], bands[b[ln]]
+                bands[a[ln]] = type(u)(y=0.5 * (u.y + w.y), top=u.top, bottom=w.bottom,
+                                       height=max(u.height, w.height),
+                                       fwhm=float(w.bottom - u.top), prominence=max(
+                                           u.prominence, w.prominence))
+                del bands[b[ln]]
+                # later rows of this lane index bands one lower now
+                for g in rows[k + 1:]:
+                    if ln in g and g[ln] > a[ln]:
+                        g[ln] -= 1
+            merged_any = True
+            k += 2
+        else:
+            k += 1
+    return merged_any
 
 #: A band in no row is part of a touching row band when it is at least this fraction of
 #: its height ...
