@@ -1092,7 +1092,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
                 if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
                         and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa
-                        and not (abs(sh) >= 0.8 * pa and _same_grid(la, lb))):
+                        and not _same_grid(la, lb)):
                     frac = 0.0  # (a shift by whole pitches on one grid: other lanes empty)
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent:
