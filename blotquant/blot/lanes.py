@@ -295,7 +295,8 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     (or fewer, scaled up linearly), smoothed alike, are what the zone's profile
     looks like without bands (pixel noise, membrane texture, streaks, edges).
     A peak must be ``z`` white-noise sigmas of the zone's column sums and more
-    prominent than 1.5 x the most prominent peak of those band-free profiles.
+    prominent than 1.5 x the most prominent peak of those band-free profiles
+    (up to 8 of them, spread over the image).
     Two profiles are searched: the thresholded foreground ``fg`` and the raw
     block image ``d`` smoothed over an eighth of the pitch (faint bands that
     the foreground's threshold cut away).  Returns ``(centres, prominences)``
@@ -305,7 +306,10 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     pitch = _grid_pitch(c)
     if pitch is None:
         return centres, prom
-    H = fg.shape[0]
+    H, W = fg.shape
+    lo_end, hi_end = float(c.min()), float(c.max())
+    if lo_end - (1 - reach) * pitch < 0 and hi_end + (1 - reach) * pitch > W - 1:
+        return centres, prom  # no room for another lane on either side
     inzone = np.zeros(H, bool)
     for y0, y1 in zones:
         inzone[max(0, y0 - 2):y1 + 2] = True
@@ -315,31 +319,44 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
         return centres, prom
     longest = max(b - a for a, b in runs)
     s_raw = max(1.0, pitch / 8.0)
-    d0 = np.asarray(d, np.float64) - float(np.min(d)) + 1.0  # every pixel counts
     dist = max(1, int(min_distance))
+    # (sheared profiles sum nonzero pixels only: there the raw image is made positive)
+    d0 = d if tan_t == 0.0 else np.asarray(d, np.float64) - float(np.min(d)) + 1.0
     kinds = ((fg, 1.0, "constant"), (d0, s_raw, "edge"))  # raw: no step at the image edge
 
     def smooth(a, y0, y1, sm, pad):
-        return np.pad(ndi.gaussian_filter1d(_column_profile(a, tan_t, y0, y1), sm), 1, mode=pad)
+        prof = (a[y0:y1].sum(axis=0, dtype=np.float64) if tan_t == 0.0
+                else _column_profile(a, tan_t, y0, y1))
+        return np.pad(ndi.gaussian_filter1d(prof, sm), 1, mode=pad)
 
     cand = []
+    nulls: dict = {}  # (kind, rows) -> most prominent band-free peak
     for zn in grp:
         h = zn.y1 - zn.y0
-        m = max(1, min(h, longest))
-        pieces = [(a + i * m, a + (i + 1) * m) for a, b in runs for i in range((b - a) // m)]
-        if not pieces:
-            continue
-        pieces = [pieces[i] for i in np.linspace(0, len(pieces) - 1, min(12, len(pieces))).astype(int)]
         sig = _profile_sigma(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
-        for a_, sm, pad in kinds:
-            null = 0.0
-            for y0, y1 in pieces:
-                _, pr = find_peaks(smooth(a_, y0, y1, sm, pad), prominence=0, distance=dist)
-                if len(pr["prominences"]):
-                    null = max(null, float(pr["prominences"].max()) * h / m)
-            pk, _ = find_peaks(smooth(a_, zn.y0, zn.y1, sm, pad),
-                               prominence=max(z * sig, 1.5 * null), distance=dist)
-            cand += list(pk - 1.0)
+        for ki, (a_, sm, pad) in enumerate(kinds):
+            pk, props = find_peaks(smooth(a_, zn.y0, zn.y1, sm, pad), prominence=z * sig,
+                                   distance=dist)
+            pk = pk - 1.0
+            # only peaks beyond the lanes found can add a lane
+            out = (pk < lo_end - (1 - reach) * pitch) | (pk > hi_end + (1 - reach) * pitch)
+            if not out.any():
+                continue
+            pk, pr = pk[out], props["prominences"][out]
+            m = max(1, min(h, longest))
+            if (ki, m) not in nulls:
+                pieces = [(a + i * m, a + (i + 1) * m) for a, b in runs
+                          for i in range((b - a) // m)]
+                pieces = [pieces[i] for i in
+                          np.linspace(0, len(pieces) - 1, min(8, len(pieces))).astype(int)]
+                null = 0.0
+                for y0, y1 in pieces:
+                    _, npr = find_peaks(smooth(a_, y0, y1, sm, pad), prominence=0,
+                                        distance=dist)
+                    if len(npr["prominences"]):
+                        null = max(null, float(npr["prominences"].max()))
+                nulls[(ki, m)] = null
+            cand += list(pk[pr >= 1.5 * nulls[(ki, m)] * h / m])
     if not cand:
         return centres, prom
     cand = np.asarray(cand, float)
