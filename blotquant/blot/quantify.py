@@ -167,7 +167,13 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
             # bands: give them the background level and do not count them saturated
             frame = border_frames(satmask)
             if frame.any():
-                signal[frame] = float(np.median(signal[::4, ::4]))
+                # the level of the image inside the frame (the membrane), also for the
+                # frame's blurred inner edge (scan blur, JPEG ringing: 2 px darker than
+                # the membrane), which would read as a band row
+                fill = float(np.median(signal[::4, ::4][~frame[::4, ::4]]))
+                from scipy import ndimage as ndi
+                edge = ndi.binary_dilation(frame, iterations=2) & ~frame & (signal > fill)
+                signal[frame | edge] = fill
                 satmask = satmask & ~frame
     return PreparedSignal(signal, satmask, pol, float(lv.level), lv.source)
 
