@@ -294,9 +294,9 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     zone in ``zones``): their column profiles, over as many rows as the zone
     (or fewer, scaled up linearly), smoothed alike, are what the zone's profile
     looks like without bands (pixel noise, membrane texture, streaks, edges).
-    A peak must be ``z`` white-noise sigmas of the zone's column sums and more
-    prominent than 1.5 x the most prominent peak of those band-free profiles
-    (up to 8 of them, spread over the image).
+    A peak must be ``z`` white-noise sigmas of the zone's column sums and at
+    least as prominent as the most prominent peak of those band-free profiles
+    (up to 8 of them, spread over the image), and it must lie on the grid.
     Two profiles are searched: the thresholded foreground ``fg`` and the raw
     block image ``d`` smoothed over an eighth of the pitch (faint bands that
     the foreground's threshold cut away).  Returns ``(centres, prominences)``
@@ -356,7 +356,7 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
                     if len(npr["prominences"]):
                         null = max(null, float(npr["prominences"].max()))
                 nulls[(ki, m)] = null
-            cand += list(pk[pr >= 1.5 * nulls[(ki, m)] * h / m])
+            cand += list(pk[pr >= nulls[(ki, m)] * h / m])
     if not cand:
         return centres, prom
     cand = np.asarray(cand, float)
