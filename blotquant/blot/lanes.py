@@ -1211,7 +1211,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 c, p = best, np.ones(len(best))
                 along_row = True
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
-        if not along_row:
+        if not along_row and n_s is None:  # (a given count is placed by _fill_gaps)
             c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
                                 c, p, min_dist)
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
