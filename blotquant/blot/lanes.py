@@ -26,7 +26,9 @@ Steps
    than the lane tilt allows, are separate *strips*, each with its own lanes.
 5. Lane count: given -> exactly that many (gaps filled at the typical
    spacing, weakest peaks dropped); not given -> peaks plus gaps of about
-   twice the typical spacing (empty lanes).
+   twice the typical spacing (empty lanes), plus faint lanes beyond the
+   outermost ones on a well-established lane grid (a dilution series;
+   ``_faint_lanes``).
 
 Examples
 --------
@@ -49,6 +51,7 @@ from scipy import ndimage as ndi
 from scipy.signal import find_peaks
 
 from ..errors import AnalysisError, ParameterError
+from .bands import profile_noise
 from .model import Lane
 
 __all__ = ["detect_lanes", "foreground", "LaneDetection"]
@@ -333,7 +336,7 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     nulls: dict = {}  # (kind, rows) -> most prominent band-free peak
     for zn in grp:
         h = zn.y1 - zn.y0
-        sig = _profile_sigma(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
+        sig = profile_noise(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
         for ki, (a_, sm, pad) in enumerate(kinds):
             pk, props = find_peaks(smooth(a_, zn.y0, zn.y1, sm, pad), prominence=z * sig,
                                    distance=dist)
@@ -401,13 +404,6 @@ def _same_grid(a, b, tol=0.2):
         if np.any(np.min(np.abs(off - np.rint(off)), axis=1) > tol):
             return False
     return True
-
-def _profile_sigma(profile):
-    """Robust white-noise sigma of a 1-D profile (MAD of first differences / sqrt 2)."""
-    dq = np.diff(np.asarray(profile, float))
-    if len(dq) < 2:
-        return 1e-9
-    return max(1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2), 1e-9)
 
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     """Lanes along a band row from the valleys between touching bands.
