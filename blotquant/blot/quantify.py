@@ -167,11 +167,14 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
             # bands: give them the background level and do not count them saturated
             frame = border_frames(satmask)
             if frame.any():
-                # the level of the image inside the frame (the membrane), also for the
-                # frame's blurred inner edge (scan blur, JPEG ringing: 2 px darker than
-                # the membrane), which would read as a band row
-                fill = float(np.median(signal[::4, ::4][~frame[::4, ::4]]))
+                # the level just inside the frame (the membrane beside it, 3-8 px in:
+                # a band column's outer flank there meets the fill, not a step), also for
+                # the frame's blurred inner edge (scan blur, JPEG ringing: 2 px darker
+                # than the membrane), which would read as a band row
                 from scipy import ndimage as ndi
+                near = ndi.binary_dilation(frame, iterations=3)
+                beside = ndi.binary_dilation(near, iterations=5) & ~near
+                fill = float(np.median(signal[beside] if beside.any() else signal[::4, ::4]))
                 edge = ndi.binary_dilation(frame, iterations=2) & ~frame & (signal > fill)
                 signal[frame | edge] = fill
                 satmask = satmask & ~frame
