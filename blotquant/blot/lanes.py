@@ -259,7 +259,6 @@ def _peaks(profile, rel_prominence, min_distance):
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
-
 def _grid_pitch(centres, tol=0.15):
     """Lane pitch of a strip when it is well established, else None.
 
@@ -404,6 +403,7 @@ def _same_grid(a, b, tol=0.2):
         if np.any(np.min(np.abs(off - np.rint(off)), axis=1) > tol):
             return False
     return True
+
 
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     """Lanes along a band row from the valleys between touching bands.

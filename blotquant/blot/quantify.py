@@ -61,7 +61,7 @@ from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
 from .background import flank_fit_baseline
-from .bands import detect_bands, lane_block, match_rows, profile_noise
+from .bands import Band, detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, LaneProfiles, geometry_json
@@ -695,11 +695,12 @@ def _merge_ring_rows(rows, ld, signal, min_share=0.6) -> bool:
 
     A dried drop leaves a "coffee ring": along a lane its top and bottom arcs
     are two peaks, so one row of dots reads as two rows.  Two consecutive rows
-    are one row of rings when in at least ``min_share`` of the lanes that have
-    bands in both (at least 3), and in none fewer than half of those, the two bands
-    are adjacent and :func:`_ring_votes` sees a ring.  In every lane with both
-    bands they become one band (from the upper band's top to the lower's
-    bottom).  Returns whether anything was merged (the caller matches rows again).
+    are one row of rings when at least half of the lanes of the smaller row
+    have adjacent bands in both, and :func:`_ring_votes` sees a ring in at
+    least ``min_share`` of the lanes that can tell (at least 3).  In every
+    lane with both bands they become one band (from the upper band's top to
+    the lower's bottom).  Returns whether anything was merged (the caller
+    matches rows again).
     """
     merged_any = False
     k = 0
@@ -713,10 +714,10 @@ def _merge_ring_rows(rows, ld, signal, min_share=0.6) -> bool:
             for ln in both:
                 bands = ld[ln].bands
                 u, w = bands[a[ln]], bands[b[ln]]
-                bands[a[ln]] = type(u)(y=0.5 * (u.y + w.y), top=u.top, bottom=w.bottom,
-                                       height=max(u.height, w.height),
-                                       fwhm=float(w.bottom - u.top), prominence=max(
-                                           u.prominence, w.prominence))
+                bands[a[ln]] = Band(y=0.5 * (u.y + w.y), top=u.top, bottom=w.bottom,
+                                    height=max(u.height, w.height),
+                                    fwhm=float(w.bottom - u.top),
+                                    prominence=max(u.prominence, w.prominence))
                 del bands[b[ln]]
                 # later rows of this lane index bands one lower now
                 for g in rows[k + 1:]:
