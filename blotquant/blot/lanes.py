@@ -385,19 +385,29 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
 def _same_grid(a, b, tol=0.2):
     """Two rows' lanes lie on one lane grid (each row may miss other lanes).
 
-    Both rows must have a well-established pitch (:func:`_grid_pitch`), the
-    same within 5 %, overlapping extents, and every lane of either row must
-    lie within ``tol`` pitches of a grid position of the other (a common
+    At least one row must have a well-established pitch (:func:`_grid_pitch`);
+    the other row has the same pitch within 5 %, or (too many empty lanes to
+    establish one) gaps that are all whole multiples of it within 0.15
+    pitches.  The rows' extents must overlap, and every lane of either row
+    must lie within ``tol`` pitches of a grid position of the other (a common
     grid, the rows differing only by empty lanes: a dot blot with empty dots).
     """
     pa, pb = _grid_pitch(a), _grid_pitch(b)
-    if pa is None or pb is None or abs(pa - pb) > 0.05 * max(pa, pb):
-        return False
     a = np.sort(np.asarray(a, float))
     b = np.sort(np.asarray(b, float))
+    if pa is not None and pb is not None:
+        if abs(pa - pb) > 0.05 * max(pa, pb):
+            return False
+        p = 0.5 * (pa + pb)
+    elif pa is None and pb is None:
+        return False
+    else:
+        p, other = (pa, b) if pa is not None else (pb, a)
+        g = np.diff(other) / p
+        if len(other) < 3 or g.min() < 0.85 or np.any(np.abs(g - np.rint(g)) > 0.15):
+            return False
     if max(a[0], b[0]) >= min(a[-1], b[-1]):
         return False
-    p = 0.5 * (pa + pb)
     for u, v in ((a, b), (b, a)):
         off = (u[:, None] - v[None, :]) / p
         if np.any(np.min(np.abs(off - np.rint(off)), axis=1) > tol):

@@ -65,5 +65,8 @@ def test_rows_with_different_empty_lanes_lie_on_one_grid():
     a = [90, 180, 357, 444]            # lane 3 empty
     b = [94, 182, 268, 451, 538]       # lane 4 empty
     assert _same_grid(a, b)
+    # a row with three of seven dots empty sets no pitch of its own; on the other's grid
+    assert _same_grid([176, 360, 539, 629], [85, 181, 450, 537, 629])
+    assert not _same_grid([176, 320, 539, 629], [85, 181, 450, 537, 629])
     assert not _same_grid(a, [135, 225, 312, 400])      # half a pitch off: two membranes
     assert not _same_grid(a, [10, 30, 50, 70])          # another pitch
