@@ -26,7 +26,9 @@ Steps
    than the lane tilt allows, are separate *strips*, each with its own lanes.
 5. Lane count: given -> exactly that many (gaps filled at the typical
    spacing, weakest peaks dropped); not given -> peaks plus gaps of about
-   twice the typical spacing (empty lanes).
+   twice the typical spacing (empty lanes), plus faint lanes beyond the
+   outermost ones on a well-established lane grid (a dilution series;
+   ``_faint_lanes``).
 
 Examples
 --------
@@ -49,6 +51,7 @@ from scipy import ndimage as ndi
 from scipy.signal import find_peaks
 
 from ..errors import AnalysisError, ParameterError
+from .bands import profile_noise
 from .model import Lane
 
 __all__ = ["detect_lanes", "foreground", "LaneDetection"]
@@ -254,6 +257,162 @@ def _peaks(profile, rel_prominence, min_distance):
         lim = 0.5 * max(1.0, float(min_distance))
         cents.append(q + min(lim, max(-lim, cen - q)))  # refinement stays near the peak
     return np.asarray(cents) - 1.0, props["prominences"]
+
+
+def _grid_pitch(centres, tol=0.15):
+    """Lane pitch of a strip when it is well established, else None.
+
+    Needs at least three lanes whose gaps are all whole multiples of one pitch
+    (within ``tol`` pitches) with at least two gaps of one pitch; the pitch is
+    the least-squares slope of the centres against their grid index.
+    """
+    c = np.sort(np.asarray(centres, float))
+    if len(c) < 3:
+        return None
+    g = np.diff(c)
+    if g.min() <= 0:
+        return None
+    base = float(np.median(g[g <= 1.5 * g.min()]))  # the one-pitch gaps
+    steps = np.rint(g / base)
+    if steps.min() < 1 or np.any(np.abs(g / base - steps) > tol) or np.sum(steps == 1) < 2:
+        return None
+    idx = np.r_[0.0, np.cumsum(steps)]
+    return float(np.polyfit(idx, c, 1)[0])
+
+
+def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, reach=0.3):
+    """Strip lanes plus faint lanes on the strip's lane grid (a dilution series).
+
+    The lanes found by :func:`_peaks` (prominence relative to the strongest
+    lane) set the grid when its pitch is well established (:func:`_grid_pitch`).
+    Outward from the outermost lane, one pitch at a time, a lane is added
+    where some band zone of the strip has a significant column-profile peak
+    within ``reach`` pitches of the grid position; one empty grid position is
+    stepped over when a significant lane lies beyond it.  The grid is never
+    extended where no significant peak supports it (an image of three lanes
+    stays three).
+
+    Significance is judged against the image's own band-free rows (rows of no
+    zone in ``zones``): their column profiles, over as many rows as the zone
+    (or fewer, scaled up linearly), smoothed alike, are what the zone's profile
+    looks like without bands (pixel noise, membrane texture, streaks, edges).
+    A peak must be ``z`` white-noise sigmas of the zone's column sums and at
+    least as prominent as the most prominent peak of those band-free profiles
+    (up to 8 of them, spread over the image), and it must lie on the grid.
+    Two profiles are searched: the thresholded foreground ``fg`` and the raw
+    block image ``d`` smoothed over an eighth of the pitch (faint bands that
+    the foreground's threshold cut away).  Returns ``(centres, prominences)``
+    (added lanes have prominence 0).
+    """
+    c = np.asarray(centres, float)
+    pitch = _grid_pitch(c)
+    if pitch is None:
+        return centres, prom
+    H, W = fg.shape
+    lo_end, hi_end = float(c.min()), float(c.max())
+    if lo_end - (1 - reach) * pitch < 0 and hi_end + (1 - reach) * pitch > W - 1:
+        return centres, prom  # no room for another lane on either side
+    inzone = np.zeros(H, bool)
+    for y0, y1 in zones:
+        inzone[max(0, y0 - 2):y1 + 2] = True
+    lab, n = ndi.label(~inzone)
+    runs = [(sl[0].start, sl[0].stop) for sl in ndi.find_objects(lab)] if n else []
+    if not runs:
+        return centres, prom
+    longest = max(b - a for a, b in runs)
+    s_raw = max(1.0, pitch / 8.0)
+    dist = max(1, int(min_distance))
+    # (sheared profiles sum nonzero pixels only: there the raw image is made positive)
+    d0 = d if tan_t == 0.0 else np.asarray(d, np.float64) - float(np.min(d)) + 1.0
+    kinds = ((fg, 1.0, "constant"), (d0, s_raw, "edge"))  # raw: no step at the image edge
+
+    def smooth(a, y0, y1, sm, pad):
+        prof = (a[y0:y1].sum(axis=0, dtype=np.float64) if tan_t == 0.0
+                else _column_profile(a, tan_t, y0, y1))
+        return np.pad(ndi.gaussian_filter1d(prof, sm), 1, mode=pad)
+
+    cand = []
+    nulls: dict = {}  # (kind, rows) -> most prominent band-free peak
+    for zn in grp:
+        h = zn.y1 - zn.y0
+        sig = profile_noise(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
+        for ki, (a_, sm, pad) in enumerate(kinds):
+            pk, props = find_peaks(smooth(a_, zn.y0, zn.y1, sm, pad), prominence=z * sig,
+                                   distance=dist)
+            pk = pk - 1.0
+            # only peaks beyond the lanes found can add a lane
+            out = (pk < lo_end - (1 - reach) * pitch) | (pk > hi_end + (1 - reach) * pitch)
+            if not out.any():
+                continue
+            pk, pr = pk[out], props["prominences"][out]
+            m = max(1, min(h, longest))
+            if (ki, m) not in nulls:
+                pieces = [(a + i * m, a + (i + 1) * m) for a, b in runs
+                          for i in range((b - a) // m)]
+                pieces = [pieces[i] for i in
+                          np.linspace(0, len(pieces) - 1, min(8, len(pieces))).astype(int)]
+                null = 0.0
+                for y0, y1 in pieces:
+                    _, npr = find_peaks(smooth(a_, y0, y1, sm, pad), prominence=0,
+                                        distance=dist)
+                    if len(npr["prominences"]):
+                        null = max(null, float(npr["prominences"].max()))
+                nulls[(ki, m)] = null
+            cand += list(pk[pr >= nulls[(ki, m)] * h / m])
+    if not cand:
+        return centres, prom
+    cand = np.asarray(cand, float)
+    added = []
+    for step in (1.0, -1.0):
+        end = float(c.max() if step > 0 else c.min())
+        while True:
+            hit = None
+            for k in (1, 2):
+                want = end + step * k * pitch
+                near = cand[np.abs(cand - want) < reach * pitch]
+                if len(near):
+                    hit = float(near[np.argmin(np.abs(near - want))])
+                    break
+            if hit is None:
+                break
+            end = hit
+            added.append(end)  # an empty grid position stepped over is filled later
+    if not added:
+        return centres, prom
+    return np.r_[c, added], np.r_[np.asarray(prom, float), np.zeros(len(added))]
+
+
+def _same_grid(a, b, tol=0.2):
+    """Two rows' lanes lie on one lane grid (each row may miss other lanes).
+
+    At least one row must have a well-established pitch (:func:`_grid_pitch`);
+    the other row has the same pitch within 5 %, or (too many empty lanes to
+    establish one) gaps that are all whole multiples of it within 0.15
+    pitches.  The rows' extents must overlap, and every lane of either row
+    must lie within ``tol`` pitches of a grid position of the other (a common
+    grid, the rows differing only by empty lanes: a dot blot with empty dots).
+    """
+    pa, pb = _grid_pitch(a), _grid_pitch(b)
+    a = np.sort(np.asarray(a, float))
+    b = np.sort(np.asarray(b, float))
+    if pa is not None and pb is not None:
+        if abs(pa - pb) > 0.05 * max(pa, pb):
+            return False
+        p = 0.5 * (pa + pb)
+    elif pa is None and pb is None:
+        return False
+    else:
+        p, other = (pa, b) if pa is not None else (pb, a)
+        g = np.diff(other) / p
+        if len(other) < 3 or g.min() < 0.85 or np.any(np.abs(g - np.rint(g)) > 0.15):
+            return False
+    if max(a[0], b[0]) >= min(a[-1], b[-1]):
+        return False
+    for u, v in ((a, b), (b, a)):
+        off = (u[:, None] - v[None, :]) / p
+        if np.any(np.min(np.abs(off - np.rint(off)), axis=1) > tol):
+            return False
+    return True
 
 
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
@@ -941,6 +1100,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks))))
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
+        if frac < 0.8 and _same_grid(z.peaks, groups[-1][-1].peaks):
+            frac = 0.8  # the same lane grid, different lanes empty (dot blots)
         if frac >= 0.8 and z.parent != groups[-1][-1].parent:
             # lanes of one membrane move between rows only by the lane tilt: the
             # same lanes shifted by more than max_tilt_deg allows are two membranes
@@ -953,8 +1114,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 sh = float(np.median(dd))
                 dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
                 if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
-                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa):
-                    frac = 0.0
+                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa
+                        and not _same_grid(la, lb)):
+                    frac = 0.0  # (a shift by whole pitches on one grid: other lanes empty)
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
@@ -1055,6 +1217,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 c, p = best, np.ones(len(best))
                 along_row = True
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
+        if not along_row and n_s is None:  # (a given count is placed by _fill_gaps)
+            c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
+                                c, p, min_dist)
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)

@@ -61,7 +61,7 @@ from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
 from .background import flank_fit_baseline
-from .bands import detect_bands, lane_block, match_rows, profile_noise
+from .bands import Band, detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, LaneProfiles, geometry_json
@@ -167,7 +167,16 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
             # bands: give them the background level and do not count them saturated
             frame = border_frames(satmask)
             if frame.any():
-                signal[frame] = float(np.median(signal[::4, ::4]))
+                # the level just inside the frame (the membrane beside it, 3-8 px in:
+                # a band column's outer flank there meets the fill, not a step), also for
+                # the frame's blurred inner edge (scan blur, JPEG ringing: 2 px darker
+                # than the membrane), which would read as a band row
+                from scipy import ndimage as ndi
+                near = ndi.binary_dilation(frame, iterations=3)
+                beside = ndi.binary_dilation(near, iterations=5) & ~near
+                fill = float(np.median(signal[beside] if beside.any() else signal[::4, ::4]))
+                edge = ndi.binary_dilation(frame, iterations=2) & ~frame & (signal > fill)
+                signal[frame | edge] = fill
                 satmask = satmask & ~frame
     return PreparedSignal(signal, satmask, pol, float(lv.level), lv.source)
 
@@ -404,7 +413,7 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
                               edited=True))
         row_names = list(dict.fromkeys(b["row"] for b in boxes))
     else:
-        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones)
+        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones, signal=signal)
         if P["lanes"] is None and lane_geometry is None:
             lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
             P["n_lanes_found"] = len(lane_list)
@@ -493,11 +502,13 @@ def _merge_touching(bands, tail):
     return out
 
 
-def _detect_and_match(ld, lane_list, P, H, zones=None):
+def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
     """Band detection per lane, ladder detection, row matching and naming.
 
     ``zones``: row ranges where the text-free foreground has band structure;
-    profile peaks elsewhere (printed labels, handwriting) are not bands."""
+    profile peaks elsewhere (printed labels, handwriting) are not bands.
+    ``signal``: the signal image (bands bright); with it, the top and bottom
+    arcs of ring-shaped dots are one row (:func:`_merge_ring_rows`)."""
     fwhms = []
     for lane_no, d in ld.items():
         n = len(d.prof)
@@ -536,6 +547,9 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
         if not band_y:
             continue
         rows = match_rows(band_y, lane_x, tol=tol)
+        if signal is not None and _merge_ring_rows(rows, ld, signal):
+            band_y = {ln.lane: [ld[ln.lane].r[0] + b.y for b in ld[ln.lane].bands] for ln in samp}
+            rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
         for g in rows:
             if len(g) < need:
@@ -640,6 +654,80 @@ def _detect_and_match(ld, lane_list, P, H, zones=None):
     _split_overlapping(boxes)
     return boxes, row_names
 
+
+def _ring_votes(d, i, j, signal) -> bool | None:
+    """Whether bands ``i`` (above) and ``j`` (below) of a lane are the top and bottom
+    arcs of one ring-shaped dot; None when the lane cannot tell.
+
+    Across the lane, midway between the two bands, a ring shows its two sides
+    (both outer thirds of the lane stand above the membrane, each by at least
+    half the arcs' rise at the lane centre) around a light centre (the centre
+    third rises less than half as much as the sides); between the two bands
+    of a doublet the lane is level across (or brightest at its centre).
+    """
+    ya, yb = d.bands[i].y, d.bands[j].y
+    if yb - ya < 3:
+        return None
+    lane = d.lane
+    r0 = int(d.r[0])
+
+    def across(y):
+        y = int(round(r0 + y))
+        _, _, blk, _ = lane_block(signal, lane, rows=(y - 1, y + 2))
+        return blk.mean(axis=0) if blk.size else None
+
+    mid, top, bot = across(0.5 * (ya + yb)), across(ya), across(yb)
+    if mid is None or top is None or bot is None or len(mid) < 9:
+        return None
+    n = len(mid)
+    t = n // 3
+    base = float(min(mid.min(), top.min(), bot.min()))
+    centre = float(mid[t:n - t].mean()) - base
+    sides = min(float(mid[:t].max()), float(mid[n - t:].max())) - base
+    arcs = min(float(top[t:n - t].max()), float(bot[t:n - t].max())) - base
+    if arcs <= 0:
+        return None
+    return bool(sides >= 0.5 * arcs and centre < 0.5 * sides)
+
+
+def _merge_ring_rows(rows, ld, signal, min_share=0.6) -> bool:
+    """Merge the bands of consecutive rows that are the two arcs of ring-shaped dots.
+
+    A dried drop leaves a "coffee ring": along a lane its top and bottom arcs
+    are two peaks, so one row of dots reads as two rows.  Two consecutive rows
+    are one row of rings when at least half of the lanes of the smaller row
+    have adjacent bands in both, and :func:`_ring_votes` sees a ring in at
+    least ``min_share`` of the lanes that can tell (at least 3).  In every
+    lane with both bands they become one band (from the upper band's top to
+    the lower's bottom).  Returns whether anything was merged (the caller
+    matches rows again).
+    """
+    merged_any = False
+    k = 0
+    while k < len(rows) - 1:
+        a, b = rows[k], rows[k + 1]
+        both = [ln for ln in a if ln in b and b[ln] == a[ln] + 1]
+        votes = [_ring_votes(ld[ln], a[ln], b[ln], signal) for ln in both]
+        told = [v for v in votes if v is not None]
+        if len(told) >= 3 and len(both) >= 0.5 * min(len(a), len(b)) \
+                and sum(told) >= min_share * len(told):
+            for ln in both:
+                bands = ld[ln].bands
+                u, w = bands[a[ln]], bands[b[ln]]
+                bands[a[ln]] = Band(y=0.5 * (u.y + w.y), top=u.top, bottom=w.bottom,
+                                    height=max(u.height, w.height),
+                                    fwhm=float(w.bottom - u.top),
+                                    prominence=max(u.prominence, w.prominence))
+                del bands[b[ln]]
+                # later rows of this lane index bands one lower now
+                for g in rows[k + 1:]:
+                    if ln in g and g[ln] > a[ln]:
+                        g[ln] -= 1
+            merged_any = True
+            k += 2
+        else:
+            k += 1
+    return merged_any
 
 #: A band in no row is part of a touching row band when it is at least this fraction of
 #: its height ...
@@ -788,10 +876,12 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         if "not_detected" not in b["flags"]:
             by_row.setdefault(b["row"], []).append(b)
     detected = set()
+    x_of = {ln.lane: ln.x_at(0.5 * (ln.top + ln.bottom)) for ln in lane_list}
     for bl in by_row.values():
         hts = np.array([b.get("height", 1.0) for b in bl], float)
         typical = float(np.median(hts))
         detected |= {b["lane"] for b, h in zip(bl, hts) if h >= 0.25 * typical}
+        detected |= _dilution_tail(bl, hts, typical, x_of, lane_list)
     drop = set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
@@ -822,6 +912,36 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             new_boxes.append(b)
     return keep, new_ld, new_boxes
 
+
+def _dilution_tail(bl, hts, typical, x_of, lane_list) -> set:
+    """Lanes of a row that continue a dilution series towards a strip's end.
+
+    Outward from the outermost band of at least a quarter of the row's typical
+    band, a lane's band counts when it is at least a quarter of its inner
+    neighbour's band in the same row and strip (at most a 4-fold step, as in
+    a serial dilution), so the faint end of a dilution series is no "empty
+    edge lane"; a marker dash or an edge glow beside a normal last lane is far
+    weaker than that lane and still does not count.
+    """
+    strip_of = {ln.lane: ln.strip for ln in lane_list}
+    out = set()
+    by_strip: dict = {}
+    for b, h in zip(bl, hts):
+        by_strip.setdefault(strip_of.get(b["lane"]), []).append((x_of[b["lane"]], b["lane"], h))
+    for items in by_strip.values():
+        items.sort()
+        strong = [i for i, (_, _, h) in enumerate(items) if h >= 0.25 * typical]
+        if not strong:
+            continue
+        for rng in (range(strong[-1] + 1, len(items)), range(strong[0] - 1, -1, -1)):
+            prev = items[strong[-1] if rng.step > 0 else strong[0]][2]
+            for i in rng:
+                h = items[i][2]
+                if h < 0.25 * prev:
+                    break
+                out.add(items[i][1])
+                prev = h
+    return out
 
 def _measure(boxes, ld, signal, satmask, bg2d, P, H, W):
     method = P["background"]

@@ -554,10 +554,20 @@ def make_dilution_series(seed: int = 0, *, n_lanes: int = 8, fold: float = 2.0,
     return blot
 
 
+#: Peak of a ring dot relative to a Gaussian dot of the same amount (1 / the radial
+#: integral of the ring profile exp(-(r - 1.2)^2 / 0.5), r in dot sigmas): both dot
+#: shapes then hold 2 pi sigma^2 of signal per unit amount.
+_RING_SCALE = 1.0 / (
+    float(np.sum(np.exp(-0.5 * (np.arange(0.0005, 8, 0.001) - 1.2) ** 2 / 0.25)
+                 * np.arange(0.0005, 8, 0.001)) * 0.001))
+
+
 def make_dot_blot(seed: int = 0, *, shape: Sequence[int] = (480, 720), n_cols: int = 7,
                   n_rows: int = 4, dot_sigma: float | None = None,
                   jpeg_quality: int | None = 75, background: float = 228.0,
-                  noise_sd: float = 2.0) -> tuple[np.ndarray, pd.DataFrame]:
+                  noise_sd: float = 2.0, amounts: ArrayLike | None = None,
+                  ring: bool = False, margin: float = 1.0,
+                  dark_border: int = 0) -> tuple[np.ndarray, pd.DataFrame]:
     """Render a dot (or slot) blot: a regular grid of round dots, dark on light, 8-bit.
 
     A dot blot is one membrane with ``n_cols`` sample columns (lanes) and
@@ -581,19 +591,36 @@ def make_dot_blot(seed: int = 0, *, shape: Sequence[int] = (480, 720), n_cols: i
         Membrane grey level (0-255).
     noise_sd : float
         Gaussian noise sigma (grey levels).
+    amounts : array-like (n_rows, n_cols), optional
+        Relative amount of every dot (>= 0; 0 is an empty dot), e.g. a
+        dilution across each row.  Default: random in [0.2, 1] from the seed
+        (the seed's jitter and noise are the same either way).
+    ring : bool
+        "Coffee-ring" dots: the sample dried at the rim, so each dot is a
+        ring (radius 1.2 ``dot_sigma``) with a lighter centre, not a
+        Gaussian.  A dot's volume stays proportional to its amount.
+    margin : float
+        Distance from the image edge to the outer dot centres, in grid
+        pitches (> 0; default 1).
+    dark_border : int
+        Width in px of a dark surround along all four image edges (scanner
+        lid, the table beside the membrane): grey level 40; 0 = none.
 
     Returns
     -------
     image : ndarray uint8 (rows, cols)
     truth : DataFrame
         One row per dot: ``lane``, ``row`` (1-based), ``x``, ``y`` (px),
-        ``amount`` (relative, 0.2-1).
+        ``amount`` (relative; 0.2-1 unless ``amounts`` is given).
 
     Examples
     --------
     >>> img, truth = make_dot_blot(0, jpeg_quality=None)
     >>> img.shape, img.dtype.name, len(truth), int(truth["lane"].max()), int(truth["row"].max())
     ((480, 720), 'uint8', 28, 7, 4)
+    >>> img, truth = make_dot_blot(0, amounts=np.tile(2.0 ** -np.arange(7), (4, 1)))
+    >>> truth.query("row == 1")["amount"].round(3).tolist()
+    [1.0, 0.5, 0.25, 0.125, 0.062, 0.031, 0.016]
     """
     H, W = (int(v) for v in shape)
     if min(H, W) < 64:
@@ -602,20 +629,47 @@ def make_dot_blot(seed: int = 0, *, shape: Sequence[int] = (480, 720), n_cols: i
         raise ParameterError(f"n_cols and n_rows must be >= 1, got {n_cols}, {n_rows}")
     if jpeg_quality is not None and not 1 <= int(jpeg_quality) <= 100:
         raise ParameterError(f"jpeg_quality must be 1-100 or None, got {jpeg_quality!r}")
+    margin = float(margin)
+    if not margin > 0 or not math.isfinite(margin):
+        raise ParameterError(f"margin must be a number of grid pitches > 0, got {margin!r}")
+    if isinstance(dark_border, bool) or int(dark_border) != dark_border or dark_border < 0:
+        raise ParameterError(f"dark_border must be a whole number of px >= 0, got {dark_border!r}")
+    if 2 * int(dark_border) >= min(H, W):
+        raise ParameterError(f"dark_border {dark_border} px leaves no membrane in a {H}x{W} image")
+    if amounts is not None:
+        amounts = np.asarray(amounts, dtype=float)
+        if amounts.shape != (int(n_rows), int(n_cols)):
+            raise ParameterError(f"amounts must have shape (n_rows, n_cols) = "
+                                 f"({n_rows}, {n_cols}), got {amounts.shape}")
+        if not np.all(np.isfinite(amounts)) or amounts.min() < 0:
+            raise ParameterError("amounts must be finite and >= 0 (0 is an empty dot)")
     rng = np.random.default_rng(seed)
-    px, py = W / (n_cols + 1.0), H / (n_rows + 1.0)
+    px, py = W / (n_cols - 1 + 2 * margin), H / (n_rows - 1 + 2 * margin)
     sig = float(dot_sigma) if dot_sigma is not None else min(px, py) / 6.0
     yy, xx = np.mgrid[:H, :W].astype(np.float32)
     dark = np.zeros((H, W), np.float32)
     recs = []
     for r in range(n_rows):
         for c in range(n_cols):
-            x = px * (c + 1) + rng.normal(0, 0.03 * px)
-            y = py * (r + 1) + rng.normal(0, 0.03 * py)
+            x = px * (c + margin) + rng.normal(0, 0.03 * px)
+            y = py * (r + margin) + rng.normal(0, 0.03 * py)
             amt = float(rng.uniform(0.2, 1.0))
-            dark += amt * np.exp(-0.5 * ((xx - x) ** 2 + (yy - y) ** 2) / sig ** 2)
+            if amounts is not None:
+                amt = float(amounts[r, c])
+            d2 = ((xx - x) ** 2 + (yy - y) ** 2) / sig ** 2
+            if ring:
+                # rim at 1.2 sigma, 0.5 sigma thick, scaled to the Gaussian dot's integral
+                # (2 pi sigma^2) so a dot's volume is its amount times the same constant
+                prof = np.exp(-0.5 * (np.sqrt(d2) - 1.2) ** 2 / 0.25)
+                dark += amt * _RING_SCALE * prof
+            else:
+                dark += amt * np.exp(-0.5 * d2)
             recs.append(dict(lane=c + 1, row=r + 1, x=float(x), y=float(y), amount=amt))
     img = background - 0.8 * background * dark + rng.normal(0, noise_sd, (H, W))
+    if dark_border:
+        b = int(dark_border)
+        img[:b] = img[-b:] = 40.0
+        img[:, :b] = img[:, -b:] = 40.0
     img = np.clip(np.round(img), 0, 255).astype(np.uint8)
     if jpeg_quality is not None:
         import cv2
