@@ -334,8 +334,8 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
-def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.6,
-                  reduce="max"):
+def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min_cover=0.6,
+                  reduce="max", min_cut=0.1):
     """Lanes along a band row of touching bands from a regular run of dips.
 
     The row's profile (per column the brightest smoothed value of the zone, so a
@@ -348,7 +348,11 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     left inside a segment (a skipped lane boundary: rules out twice the pitch),
     less ``lam`` x the squared deviation of the segment widths from ``p`` in
     quarter pitches (segments from 0.6 p to 1.5 p; end segments, which end at
-    the band's end, from 0.4 p, free from 0.6 p to ``p``).  The best-scoring pitch wins.  Unlike
+    the band's end, from 0.4 p, free from 0.6 p to ``p``).  A cut needs a dip of at least
+    ``min_cut`` (a dim spot or an uneven top inside a band is no lane boundary, however
+    well a cut there would even out the widths); ``lam`` is kept small, because real
+    lanes are often unequal (a squeezed gel) and a clear dip must win over regular
+    widths.  The best-scoring pitch wins.  Unlike
     :func:`_ridge_segments` this tolerates dark spots inside bands and weak or
     uneven dips, because the cuts are chosen together.
 
@@ -403,6 +407,8 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
         for j in range(1, K):
             cj = cx[j]
             last = j == K - 1
+            if not last and g[j] < min_cut:
+                continue  # no dip: never a lane boundary, whatever the widths
             pay = 0.0 if last else g[j] - min_dip
             inner = 0.0  # deepest dip left inside the segment (cand[i], cand[j])
             best_j, arg = -math.inf, -1

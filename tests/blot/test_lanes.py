@@ -176,3 +176,33 @@ def test_far_ladder_dash_does_not_set_the_lane_spacing():
     assert np.median(_inner_gaps(gaps)) == pytest.approx(30.0, abs=0.6)
     assert len(_inner_gaps(gaps)) == 9
     assert len(_inner_gaps(np.r_[30.0, 31, 29, 82])) == 4  # 2.7 pitches: kept
+
+
+def _unequal_row(widths, x0=150.0, shape=(300, 900), spot=None, seed=0):
+    """One row of touching bands of unequal widths (lanes of a squeezed gel); a
+    band ``spot = (index, depth)`` gets a shallow dim spot at its middle.  Returns the
+    image and the true lane centres."""
+    rng = np.random.default_rng(seed)
+    H, W = shape
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    edges = x0 + np.r_[0.0, np.cumsum(widths)]
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    img = np.full(shape, 500.0, np.float32)
+    row = np.exp(-0.5 * ((yy - 150.0) / 7.0) ** 2)
+    for i, (c, w) in enumerate(zip(centres, widths)):
+        band = 1.0 / (1.0 + np.exp((np.abs(xx - c) - (0.5 * w - 4.0)) / 2.0))
+        if spot is not None and spot[0] == i:
+            band = band * (1.0 - spot[1] * np.exp(-0.5 * ((xx - c) / 4.0) ** 2))
+        img += 3000.0 * rng.uniform(0.9, 1.1) * band * row
+    return img + rng.normal(0, 15, shape).astype(np.float32), centres
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_unequal_touching_lanes_cut_at_every_dip_and_only_there(seed):
+    # b2ar_jul23 top strip: lane widths from 33 to 70 px; a wide band with a dim spot
+    # (a 6 % dip) is one lane, and two narrow lanes split by a clear dip are two
+    widths = [70.0, 37, 51, 57, 55, 35, 33, 42, 55]
+    img, centres = _unequal_row(widths, spot=(0, 0.06), seed=seed)
+    x = np.sort([ln.x_at(150) for ln in detect_lanes(img)])
+    assert len(x) == len(widths)
+    assert np.all(np.abs(x - centres) < 0.25 * np.asarray(widths))
