@@ -510,7 +510,79 @@ def _seams(d, fg, zones):
             ys.append(a1 + int(np.argmin(gap)))
         if float(np.median(depth)) >= 0.4 and min(depth) >= 0.2:
             out[i] = float(np.median(ys))
+        elif all(lev - off > 20 * sg for sg, lev in zip(sig, levels)):
+            out[i] = _slanted_seam(ds, a1, b0, thirds, off, 20 * max(sig))
     return out
+
+
+def _slanted_seam(ds, a1, b0, thirds, off, min_height, max_deg=5.0, min_line=0.4,
+                  min_third=0.25):
+    """A membrane edge line between rows ``a1`` and ``b0`` that need not be level.
+
+    Two touching membranes laid at slightly different angles meet along a thin
+    sloping line: a dark gap, or the bright glow of the upper membrane's cut edge
+    where the pieces overlap (often both, one along each part of the seam).  A
+    level row average blurs such a line away.  Straight lines at angles up to
+    ``max_deg`` are searched: along each, per third of the central columns, the
+    20th percentile across the third's columns (a line crosses the whole
+    membrane; a speck or a band end does not) is compared with the membrane
+    level of the gap (its median over the gap's rows).  A dark line counts by its
+    drop below that level, a bright one by its rise above the higher of its two
+    sides 3-6 rows away (a thin ridge; the tails of a band row fall off
+    steadily and make none), both as a fraction of the membrane's height above
+    the off-membrane level ``off``; the membrane must stand ``min_height`` above
+    that level in every third (else the membrane fills the image).  A seam needs ``min_line`` in the median of
+    the thirds and ``min_third`` in every third, at one line within two rows, and a
+    dark gap of ``min_line`` in one third at least: a bright line alone is a band
+    row (a faint row between two main rows, sloping with a tilted membrane).
+    Returns the seam row (working px, at the centre column) or None.
+    """
+    g0, g1 = a1 + 2, b0 - 2          # rows next to the zones hold band tails
+    if g1 - g0 < 5:
+        return None
+    cols = np.concatenate(thirds)
+    xc = 0.5 * (float(cols[0]) + float(cols[-1]))
+    half = max(1.0, 0.5 * (float(cols[-1]) - float(cols[0])))
+    tmax = math.tan(math.radians(max_deg))
+    H = ds.shape[0]
+    pad = int(math.ceil(tmax * half)) + 7
+    rows = np.arange(max(0, g0 - pad), min(H, g1 + pad))
+    best = None
+    for t in np.arange(-tmax, tmax + 0.5 / half, 1.0 / half):
+        ev, dk = [], []
+        for th in thirds:
+            sh = np.round((th - xc) * t).astype(int)
+            ys = np.clip(rows[:, None] + sh[None, :], 0, H - 1)
+            p = np.percentile(ds[ys, th[None, :]], 20, axis=1)
+            inside = (rows >= g0) & (rows < g1)
+            base = float(np.median(p[inside]))
+            scale = base - off
+            if scale <= min_height:
+                ev = None
+                break
+            idx = np.flatnonzero(inside)
+            lo = ndi.minimum_filter1d(p, 5, mode="nearest")[idx]   # rows j-2 .. j+2
+            hi = ndi.maximum_filter1d(p, 5, mode="nearest")[idx]
+            m4 = np.r_[np.lib.stride_tricks.sliding_window_view(p, 4).min(axis=1),
+                       np.full(3, np.inf)]                        # min of rows i .. i+3
+            above = np.where(idx >= 6, m4[np.maximum(idx - 6, 0)], np.inf)
+            below = m4[np.minimum(idx + 3, len(m4) - 1)]
+            side = np.maximum(above, below)
+            dark = (base - lo) / scale
+            bright = np.where(np.isfinite(side), (hi - side) / scale, 0.0)
+            ev.append(np.maximum(dark, bright))
+            dk.append(dark)
+        if ev is None:
+            continue
+        ev = np.asarray(ev)                       # thirds x gap rows
+        ok = (ev.min(axis=0) >= min_third) & (np.max(dk, axis=0) >= min_line)
+        score = np.where(ok, np.median(ev, axis=0), 0.0)
+        j = int(np.argmax(score))
+        if best is None or score[j] > best[0]:
+            best = (float(score[j]), g0 + j)
+    if best is None or best[0] < min_line:
+        return None
+    return float(best[1])
 
 
 def _inside_membrane(d, grp, centres, prom, shift=0.0):

@@ -206,3 +206,46 @@ def test_unequal_touching_lanes_cut_at_every_dip_and_only_there(seed):
     x = np.sort([ln.x_at(150) for ln in detect_lanes(img)])
     assert len(x) == len(widths)
     assert np.all(np.abs(x - centres) < 0.25 * np.asarray(widths))
+
+
+def _two_membranes_sloping_seam(seam_deg=2.0, faint_row=False, seed=5):
+    """Two touching membranes (9 lanes each, lined up) meeting along a seam that
+    slopes by ``seam_deg``: the upper piece's cut edge glows over the left half and
+    a dark gap shows over the right half (b1ar_oct8).  ``faint_row``: one membrane
+    instead, with a faint thin row sloping between its two main rows and no seam."""
+    rng = np.random.default_rng(seed)
+    H, W = 700, 1000
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    img = np.full((H, W), 360.0, np.float32)                  # off-membrane
+    img[40:600, 30:950] = 450.0                               # membrane level
+    lanes = np.linspace(100, 820, 9)
+    for yr in (230.0, 450.0):
+        for x in lanes:
+            img += 4000.0 * np.exp(-0.5 * ((yy - yr) / 6.0) ** 2) * (np.abs(xx - x) < 35)
+    t = np.tan(np.radians(seam_deg))
+    line = 360.0 - (xx - 490.0) * t                          # seam row per column
+    on = (xx >= 30) & (xx < 950)
+    if faint_row:
+        img += 60.0 * np.exp(-0.5 * ((yy - line) / 3.0) ** 2) * on
+    else:
+        left = on & (xx < 490)
+        img += 90.0 * np.exp(-0.5 * ((yy - line + 4) / 2.5) ** 2) * left     # glowing edge
+        img -= 70.0 * np.exp(-0.5 * ((yy - line) / 2.5) ** 2) * (on & ~left)  # dark gap
+    return img + rng.normal(0, 8, img.shape).astype(np.float32), lanes
+
+
+def test_sloping_seam_splits_touching_membranes():
+    # the seam is no level row: a level average blurs a thin line that slopes 2 deg
+    img, lanes = _two_membranes_sloping_seam()
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 2
+    assert 330 <= det.strips[0][1] <= 390
+    for s, y in ((1, 230), (2, 450)):
+        x = np.sort([ln.x_at(y) for ln in det.lanes if ln.strip == s])
+        assert len(x) == 9 and np.allclose(x, lanes, atol=6)
+
+
+def test_faint_sloping_row_is_no_seam():
+    # a bright thin line alone (a faint row between two main rows) is a band row
+    img, _ = _two_membranes_sloping_seam(faint_row=True)
+    assert len(detect_lanes(img, return_details=True).strips) == 1
