@@ -256,6 +256,13 @@ def _peaks(profile, rel_prominence, min_distance):
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
+def _support(profile, frac=0.1):
+    """Columns ``(first, stop)`` where a zone's column profile exceeds ``frac`` of its
+    maximum (the extent of the row in the text-free foreground)."""
+    xs = np.flatnonzero(np.asarray(profile) > frac * float(np.max(profile)))
+    return (int(xs[0]), int(xs[-1]) + 1) if len(xs) else None
+
+
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     """Lanes along a band row from the valleys between touching bands.
 
@@ -335,7 +342,7 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
 
 
 def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min_cover=0.6,
-                  reduce="max", min_cut=0.1):
+                  reduce="max", min_cut=0.1, support=None):
     """Lanes along a band row of touching bands from a regular run of dips.
 
     The row's profile (per column the brightest smoothed value of the zone, so a
@@ -365,6 +372,9 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min
     zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
     pr = zs.max(axis=0) if reduce == "max" else zs.mean(axis=0)
     pr = pr - float(np.percentile(pr, 5))  # level between and beside the bands
+    if support is not None:
+        pr[:support[0]] = np.minimum(pr[:support[0]], 0.0)
+        pr[support[1]:] = np.minimum(pr[support[1]:], 0.0)
     m = float(np.percentile(pr, 99.5))
     none = (np.array([]), 0.0)
     if m <= 0:
@@ -999,16 +1009,24 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         by dips for a row at least half as bright as ``ref_max``); may be empty."""
         key = (z.y0, z.y1)
         r = ridge[key]
-        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and _touching(z.profile, z.peaks):
+        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
+                _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
             if key not in dips:
                 # the row's brightest value per column (dips between band tops)
-                # and its mean (bands thin where they meet: band ends)
-                dips[key] = [_dip_segments(dblock, z.y0, z.y1, reduce=how)
+                # and its mean (bands thin where they meet: band ends), where the
+                # text-free foreground shows the row (not printed labels beside it)
+                dips[key] = [_dip_segments(dblock, z.y0, z.y1, reduce=how,
+                                           support=_support(z.profile))
                              for how in ("max", "mean")]
             for dc, depth in dips[key]:
                 if depth >= 0.1 and len(dc) > max(len(r), 0):
                     r = dc
         return r
+
+    def _fine_peaks(z):
+        # peaks closer than the image-wide lane distance: two touching lanes that
+        # the coarse column profile shows as one peak
+        return _peaks(z.profile, rel, 3)[0]
 
     def _row_lanes(z, ref_max):
         r = _along(z, ref_max)

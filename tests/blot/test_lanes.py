@@ -249,3 +249,33 @@ def test_faint_sloping_row_is_no_seam():
     # a bright thin line alone (a faint row between two main rows) is a band row
     img, _ = _two_membranes_sloping_seam(faint_row=True)
     assert len(detect_lanes(img, return_details=True).strips) == 1
+
+
+def _grouped_row(label=True, seed=6):
+    """Two replicate groups of 4 touching bands (pitch 45 px, the first two bands of
+    group 1 weak) on one row of a film, and a printed label at the row's left end
+    (thin strokes).  Returns the image (bands bright) and the true lane centres."""
+    rng = np.random.default_rng(seed)
+    H, W = 700, 950
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    centres = np.r_[230 + 45 * np.arange(4), 450 + 48 * np.arange(4)].astype(float)
+    amps = [1500, 2500, 6000, 7000, 6500, 7000, 7000, 7000]
+    img = np.full((H, W), 300.0, np.float32)
+    row = np.exp(-0.5 * ((yy - 460.0) / 6.0) ** 2)
+    for c, a in zip(centres, amps):
+        img += a * row / (1.0 + np.exp((np.abs(xx - c) - 19.0) / 1.5))
+    if label:
+        for x in range(60, 170, 14):  # letters: 4 px strokes, 26 px tall
+            img[447:473, x:x + 4] += 5000.0
+            img[447:451, x:x + 10] += 5000.0
+    return img + rng.normal(0, 10, img.shape).astype(np.float32), centres
+
+
+def test_grouped_touching_lanes_beside_a_label():
+    # weak and strong touching bands in two groups: the coarse column profile merges
+    # neighbours (they touch), so the lanes come from the dips along the row, and
+    # only where the text-free foreground shows the row (the label makes no lanes)
+    img, centres = _grouped_row()
+    x = np.sort([ln.x_at(460) for ln in detect_lanes(img)])
+    assert len(x) == len(centres)
+    assert np.max(np.abs(x - centres)) < 0.25 * 45
