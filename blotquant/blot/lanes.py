@@ -1110,6 +1110,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     labels, nlab = ndi.label(fg > 0)
     objs = ndi.find_objects(labels)
     tilts = []
+    found = []  # (zones, lane centres, tan and deg of the lane tilt) per strip
     for si, grp in enumerate(groups, start=1):
         y0 = grp[0].y0
         y1 = grp[-1].y1
@@ -1130,7 +1131,6 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             c, p = _peaks(prof, rel, min_dist)
             if len(c) == 0:
                 continue
-        tilts.append(tilt_s)
         # touching bands (one bright bar along a row): lanes from the valleys
         # along the row, when that gives more lanes, regularly spaced, and
         # keeps most lanes found from the column profile (not an edge line)
@@ -1157,10 +1157,22 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         elif len(c) >= 3:
             c, p = _inside_membrane(dblock, grp, c, p,
                                     shift=(0.5 * (y0 + y1) - yc) * tan_s)
-        # strip extents (full resolution): midway between neighbouring groups
-        top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
-        bottom = (H - 1 if si == len(groups)
-                  else int(round(_boundary(y1, groups[si][0].y0, seam_rows) * k)))
+        found.append((grp, c, tan_s, tilt_s))
+    if counts is None and found and max(len(f[1]) for f in found) >= 3:
+        # a strip is a membrane piece with lanes: a group of zones left with fewer
+        # than 3 lanes beside a strip with a lane structure is handwriting or a
+        # label (a few words far apart), not a membrane; its rows are no band rows
+        gone = [z for f in found if len(f[1]) < 3 for z in f[0]]
+        found = [f for f in found if len(f[1]) >= 3]
+        zinfo = [z for z in zinfo if not any(z is q for q in gone)]
+    kept = [f[0] for f in found]
+    tilts = [f[3] for f in found]
+    for si, (grp, c, tan_s, _) in enumerate(found, start=1):
+        y0, y1 = grp[0].y0, grp[-1].y1
+        # strip extents (full resolution): midway between neighbouring strips
+        top = 0 if si == 1 else int(round(_boundary(kept[si - 2][-1].y1, y0, seam_rows) * k))
+        bottom = (H - 1 if si == len(kept)
+                  else int(round(_boundary(y1, kept[si][0].y0, seam_rows) * k)))
         strips.append((top, bottom))
         for i, ci in enumerate(c):
             # sheared coordinate -> working column at row y: x = x' + (y - yc) tan

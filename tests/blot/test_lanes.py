@@ -279,3 +279,30 @@ def test_grouped_touching_lanes_beside_a_label():
     x = np.sort([ln.x_at(460) for ln in detect_lanes(img)])
     assert len(x) == len(centres)
     assert np.max(np.abs(x - centres)) < 0.25 * 45
+
+
+def _words_above_row(seed=7):
+    """A film with one row of 8 bands (pitch 45 px) and, far above, two handwritten
+    words of two letters each (thick marker strokes, 60 px tall): four blobs at
+    irregular spacing, as 'MS4' and 'MS5' on gapdh_film_rep45."""
+    rng = np.random.default_rng(seed)
+    img = np.full((700, 900), 300.0, np.float32)
+    xs = 250.0 + 45.0 * np.arange(8)
+    for x in xs:
+        img[450:464, int(x) - 19:int(x) + 20] += 4000.0
+    for x0 in (230, 296, 540, 624):
+        img[40:100, x0:x0 + 40] += 3000.0
+        img[52:88, x0 + 10:x0 + 30] -= 3000.0
+    return img + rng.normal(0, 10, img.shape).astype(np.float32), xs
+
+
+def test_words_far_apart_make_no_strip():
+    # the words' zone shows peaks, but no lane structure (two lanes ~300 px apart once
+    # the letters of a word merge): handwriting is no membrane, and no strip
+    img, xs = _words_above_row()
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 1
+    x = np.sort([ln.x_at(457) for ln in det.lanes])
+    assert len(x) == 8 and np.allclose(x, xs, atol=6)
+    r = quantify_blot(img)
+    assert r.bands["y"].between(440, 475).all()
