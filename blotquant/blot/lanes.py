@@ -1008,7 +1008,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         """Lanes along the row of zone ``z`` (valleys between its bands, or the cut
         by dips for a row at least half as bright as ``ref_max``); may be empty."""
         key = (z.y0, z.y1)
-        r = ridge[key]
+        # separate bands (deep valleys in the column profile): the column profile
+        # shows every lane, and valleys inside bands (a dim centre) are no lanes
+        r = ridge[key] if _touching(z.profile, z.peaks) else np.array([])
         if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
                 _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
             if key not in dips:

@@ -306,3 +306,23 @@ def test_words_far_apart_make_no_strip():
     assert len(x) == 8 and np.allclose(x, xs, atol=6)
     r = quantify_blot(img)
     assert r.bands["y"].between(440, 475).all()
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_separate_bands_with_dim_centres_are_one_lane_each(mirror):
+    # b3ar_oct1 mirrored: separate bands (deep gaps between them) whose centres are
+    # dimmer than their sides; the valleys inside the bands are no lane boundaries
+    rng = np.random.default_rng(8)
+    H, W = 500, 1000
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    xs = 140.0 + 85.0 * np.arange(9)
+    img = np.full((H, W), 400.0, np.float32)
+    for x in xs:
+        band = 1.0 / (1.0 + np.exp((np.abs(xx - x) - 30.0) / 2.0))
+        dim = 1.0 - 0.3 * np.exp(-0.5 * ((xx - x) / 6.0) ** 2)
+        img += 3000.0 * band * dim * np.exp(-0.5 * ((yy - 170.0) / 8.0) ** 2)
+    img += rng.normal(0, 10, img.shape).astype(np.float32)
+    if mirror:
+        img, xs = img[:, ::-1].copy(), np.sort(W - 1 - xs)
+    x = np.sort([ln.x_at(170) for ln in detect_lanes(img)])
+    assert len(x) == 9 and np.allclose(x, xs, atol=6)
