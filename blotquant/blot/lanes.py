@@ -473,7 +473,9 @@ def _seams(d, fg, zones):
     off-membrane level (and 20 % in every third: a seam crosses the whole
     membrane).  The membrane (the upper quartile of the level over band-free
     rows) and the gap ends must stand 20 noise sigmas above the border, so a
-    membrane (or film, or dot blot) that fills the image never splits.
+    membrane (or film, or dot blot) that fills the image never splits.  A gap
+    darker than the border is itself off the membrane (the border may hold
+    membrane), so its dip sets the off level there.
 
     Returns a list (one entry per consecutive zone pair): the seam row
     (working px, median over the thirds) or None.
@@ -515,8 +517,11 @@ def _seams(d, fg, zones):
             gap = p[a1:b0]
             dip = float(gap.min())
             m = min(float(np.median(gap[:3])), float(np.median(gap[-3:])))
-            ok = m - off > 20 * sg and lev - off > 20 * sg
-            depth.append(min(1.0, (m - dip) / (m - off)) if ok else 0.0)
+            # a gap darker than the image border is off the membrane itself (the
+            # border may hold membrane, or glow)
+            floor = min(off, dip)
+            ok = m - floor > 20 * sg and lev - off > 20 * sg
+            depth.append(min(1.0, (m - dip) / (m - floor)) if ok else 0.0)
             ys.append(a1 + int(np.argmin(gap)))
         if float(np.median(depth)) >= 0.4 and min(depth) >= 0.2:
             out[i] = float(np.median(ys))

@@ -326,3 +326,32 @@ def test_separate_bands_with_dim_centres_are_one_lane_each(mirror):
         img, xs = img[:, ::-1].copy(), np.sort(W - 1 - xs)
     x = np.sort([ln.x_at(170) for ln in detect_lanes(img)])
     assert len(x) == 9 and np.allclose(x, xs, atol=6)
+
+
+def _dim_membranes_dark_gap(seed=9):
+    """b2ar_jul23: two membranes whose lanes line up, run off the top and right image
+    edges (the border holds membrane), the lower one hardly brighter than the
+    off-membrane area, apart by a gap darker than the image border."""
+    rng = np.random.default_rng(seed)
+    H, W = 736, 1092
+    img = np.full((H, W), 335.0, np.float32)            # off-membrane (left)
+    img[0:240, 300:] = 440.0                             # upper membrane
+    img[240:420, 300:] = 315.0                           # dark gap between the pieces
+    img[420:715, 300:] = 340.0                           # lower membrane, dim
+    xs = 400.0 + 52.0 * np.arange(9)
+    for yr in (75, 548):
+        for x in xs:
+            img[yr - 8:yr + 8, int(x) - 20:int(x) + 20] += 5000.0
+    return img + rng.normal(0, 6, img.shape).astype(np.float32), xs
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_gap_darker_than_the_border_is_a_seam(flip):
+    img, xs = _dim_membranes_dark_gap()
+    if flip:
+        img = img[::-1].copy()
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 2
+    for s in (1, 2):
+        x = np.sort([ln.x_at(np.mean(det.strips[s - 1])) for ln in det.lanes if ln.strip == s])
+        assert len(x) == 9 and np.allclose(x, xs, atol=6)
