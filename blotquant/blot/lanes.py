@@ -338,6 +338,11 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
         dc = np.diff(cents)[touching]
         if dc.min() < 0.7 * med or dc.max() > 1.4 * med:
             return np.array([])
+    # and no two neighbours much closer than the typical pitch: bands split at a dim
+    # centre alternate short and long gaps (wide gaps stay: empty lanes, groups)
+    gaps = np.diff(cents)
+    if float(gaps.min()) < 0.75 * float(np.median(gaps)):
+        return np.array([])
     return cents
 
 
@@ -1013,9 +1018,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         """Lanes along the row of zone ``z`` (valleys between its bands, or the cut
         by dips for a row at least half as bright as ``ref_max``); may be empty."""
         key = (z.y0, z.y1)
-        # separate bands (deep valleys in the column profile): the column profile
-        # shows every lane, and valleys inside bands (a dim centre) are no lanes
-        r = ridge[key] if _touching(z.profile, z.peaks) else np.array([])
+        r = ridge[key]
         if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
                 _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
             if key not in dips:
