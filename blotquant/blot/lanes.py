@@ -338,8 +338,8 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
         dc = np.diff(cents)[touching]
         if dc.min() < 0.7 * med or dc.max() > 1.4 * med:
             return np.array([])
-    # and no two neighbours much closer than the typical pitch: bands split at a dim
-    # centre alternate short and long gaps (wide gaps stay: empty lanes, groups)
+    # and no two neighbours much closer than the typical pitch (a band split in two
+    # beside whole bands; wide gaps stay: empty lanes, replicate groups)
     gaps = np.diff(cents)
     if float(gaps.min()) < 0.75 * float(np.median(gaps)):
         return np.array([])
@@ -1019,6 +1019,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         by dips for a row at least half as bright as ``ref_max``); may be empty."""
         key = (z.y0, z.y1)
         r = ridge[key]
+        if len(r) >= 2 and not _touching(z.profile, z.peaks):
+            # separate bands: a valley cut through the centre of a band the column
+            # profile shows on its own (a dim centre, a split band) is no lane boundary
+            cuts = 0.5 * (r[:-1] + r[1:])
+            tol = 0.2 * float(np.median(np.diff(r)))
+            if np.any(np.min(np.abs(cuts[:, None] - np.asarray(z.peaks)[None, :]), axis=1) < tol):
+                r = np.array([])
         if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
                 _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
             if key not in dips:
