@@ -1058,7 +1058,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     groups = [[major[0]]]
     for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
-        sp = float(np.median(np.diff(np.sort(z.peaks))))
+        sp = float(np.median(np.diff(np.sort(z.peaks)))) if len(z.peaks) >= 2 else float(Wk)
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
         if frac >= 0.8 and z.parent != groups[-1][-1].parent:
             # lanes of one membrane move between rows only by the lane tilt: the

@@ -133,3 +133,16 @@ def test_gapdh_film_groups_not_invented(shared_blots):
     x = np.sort(r.lanes["x"].to_numpy())
     assert len(x) == 12 and (np.diff(x) > 2.5 * np.median(np.diff(x))).sum() == 2
     assert 420 < r.bands["y"].median() < 470  # the GAPDH bands, not the printed labels
+
+
+@pytest.mark.parametrize("how,floor", [("lr", 18), ("ud", 16)])
+def test_mirrored_sure_fraction_floor(shared_blots, how, floor):
+    # a person counts a mirrored blot the same: the engine must not get an image right
+    # only one way round (a check on the held-out blots; floors as measured 2026-12-01)
+    bench = _bench()
+    ok = 0
+    for t in _truth():
+        if bench.sure_parts(t["confidence"])["lanes"]:
+            img, tm = bench._mirrored(read_image(_DATA / t["file"]), t, how)
+            ok += bench.evaluate(quantify_blot(img), tm)["lanes_ok"]
+    assert ok >= floor, f"mirrored {how}: {ok} sure lane counts right"
