@@ -82,8 +82,14 @@ def lanes_ok(b, res):
 
 
 def rows_ok(b, res):
+    """True bands found in the right lane and row.  Lanes are compared by their place
+    left to right within their strip (a two-strip blot found as two strips numbers
+    the lower strip's lanes on from the upper's; the truth has one lane set)."""
     tb = b.truth.bands
-    mb = res.bands.set_index(["lane", "row"])
+    lanes = res.lanes.sort_values(["strip", "x"])
+    place = {int(ln): i + 1 for _, g in lanes.groupby("strip")
+             for i, ln in enumerate(g["lane"])}
+    mb = res.bands.assign(lane=res.bands["lane"].map(place)).set_index(["lane", "row"])
     ok = 0
     for rec in tb.itertuples():
         key = (rec.lane, rec.row)

@@ -424,6 +424,13 @@ def _same_grid(a, b, tol=0.2):
     return True
 
 
+def _support(profile, frac=0.1):
+    """Columns ``(first, stop)`` where a zone's column profile exceeds ``frac`` of its
+    maximum (the extent of the row in the text-free foreground)."""
+    xs = np.flatnonzero(np.asarray(profile) > frac * float(np.max(profile)))
+    return (int(xs[0]), int(xs[-1]) + 1) if len(xs) else None
+
+
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     """Lanes along a band row from the valleys between touching bands.
 
@@ -499,11 +506,16 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
         dc = np.diff(cents)[touching]
         if dc.min() < 0.7 * med or dc.max() > 1.4 * med:
             return np.array([])
+    # and no two neighbours much closer than the typical pitch (a band split in two
+    # beside whole bands; wide gaps stay: empty lanes, replicate groups)
+    gaps = np.diff(cents)
+    if float(gaps.min()) < 0.75 * float(np.median(gaps)):
+        return np.array([])
     return cents
 
 
-def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_cover=0.6,
-                  reduce="max"):
+def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min_cover=0.6,
+                  reduce="max", min_cut=0.1, support=None):
     """Lanes along a band row of touching bands from a regular run of dips.
 
     The row's profile (per column the brightest smoothed value of the zone, so a
@@ -516,7 +528,11 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     left inside a segment (a skipped lane boundary: rules out twice the pitch),
     less ``lam`` x the squared deviation of the segment widths from ``p`` in
     quarter pitches (segments from 0.6 p to 1.5 p; end segments, which end at
-    the band's end, from 0.4 p, free from 0.6 p to ``p``).  The best-scoring pitch wins.  Unlike
+    the band's end, from 0.4 p, free from 0.6 p to ``p``).  A cut needs a dip of at least
+    ``min_cut`` (a dim spot or an uneven top inside a band is no lane boundary, however
+    well a cut there would even out the widths); ``lam`` is kept small, because real
+    lanes are often unequal (a squeezed gel) and a clear dip must win over regular
+    widths.  The best-scoring pitch wins.  Unlike
     :func:`_ridge_segments` this tolerates dark spots inside bands and weak or
     uneven dips, because the cuts are chosen together.
 
@@ -529,6 +545,9 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
     zs = ndi.gaussian_filter(np.asarray(d[y0:y1], np.float64), (1.0, 1.0))
     pr = zs.max(axis=0) if reduce == "max" else zs.mean(axis=0)
     pr = pr - float(np.percentile(pr, 5))  # level between and beside the bands
+    if support is not None:
+        pr[:support[0]] = np.minimum(pr[:support[0]], 0.0)
+        pr[support[1]:] = np.minimum(pr[support[1]:], 0.0)
     m = float(np.percentile(pr, 99.5))
     none = (np.array([]), 0.0)
     if m <= 0:
@@ -571,6 +590,8 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.5, min_
         for j in range(1, K):
             cj = cx[j]
             last = j == K - 1
+            if not last and g[j] < min_cut:
+                continue  # no dip: never a lane boundary, whatever the widths
             pay = 0.0 if last else g[j] - min_dip
             inner = 0.0  # deepest dip left inside the segment (cand[i], cand[j])
             best_j, arg = -math.inf, -1
@@ -625,7 +646,9 @@ def _seams(d, fg, zones):
     off-membrane level (and 20 % in every third: a seam crosses the whole
     membrane).  The membrane (the upper quartile of the level over band-free
     rows) and the gap ends must stand 20 noise sigmas above the border, so a
-    membrane (or film, or dot blot) that fills the image never splits.
+    membrane (or film, or dot blot) that fills the image never splits.  A gap
+    darker than the border is itself off the membrane (the border may hold
+    membrane), so its dip sets the off level there.
 
     Returns a list (one entry per consecutive zone pair): the seam row
     (working px, median over the thirds) or None.
@@ -667,12 +690,93 @@ def _seams(d, fg, zones):
             gap = p[a1:b0]
             dip = float(gap.min())
             m = min(float(np.median(gap[:3])), float(np.median(gap[-3:])))
-            ok = m - off > 20 * sg and lev - off > 20 * sg
-            depth.append(min(1.0, (m - dip) / (m - off)) if ok else 0.0)
+            # a gap darker than the image border is off the membrane itself (the
+            # border may hold membrane, or glow)
+            floor = min(off, dip)
+            ok = m - floor > 20 * sg and lev - off > 20 * sg
+            depth.append(min(1.0, (m - dip) / (m - floor)) if ok else 0.0)
             ys.append(a1 + int(np.argmin(gap)))
         if float(np.median(depth)) >= 0.4 and min(depth) >= 0.2:
             out[i] = float(np.median(ys))
+        elif all(lev - off > 20 * sg for sg, lev in zip(sig, levels)):
+            out[i] = _slanted_seam(ds, a1, b0, thirds, off, 20 * max(sig))
     return out
+
+
+def _slanted_seam(ds, a1, b0, thirds, off, min_height, max_deg=5.0, min_line=0.4,
+                  min_third=0.25):
+    """A membrane edge line between rows ``a1`` and ``b0`` that need not be level.
+
+    Two touching membranes laid at slightly different angles meet along a thin
+    sloping line: a dark gap, or the bright glow of the upper membrane's cut edge
+    where the pieces overlap (often both, one along each part of the seam).  A
+    level row average blurs such a line away.  Straight lines at angles up to
+    ``max_deg`` are searched: along each, per third of the central columns, the
+    20th percentile across the third's columns (a line crosses the whole
+    membrane; a speck or a band end does not) is compared with the membrane
+    level of the gap (its median over the gap's rows).  A dark line counts by its
+    drop below that level, a bright one by its rise above the higher of its two
+    sides 3-6 rows away (a thin ridge; the tails of a band row fall off
+    steadily and make none), both as a fraction of the membrane's height above
+    the off-membrane level ``off``; the membrane must stand ``min_height`` above
+    that level in every third (else the membrane fills the image).  A seam needs ``min_line`` in the median of
+    the thirds and ``min_third`` in every third, at one line within two rows, and a
+    dark gap of ``min_line`` in one third at least: a bright line alone is a band
+    row (a faint row between two main rows, sloping with a tilted membrane).
+    Returns the seam row (working px, at the centre column) or None.
+    """
+    g0, g1 = a1 + 2, b0 - 2          # rows next to the zones hold band tails
+    if g1 - g0 < 5:
+        return None
+    cols = np.concatenate(thirds)
+    xc = 0.5 * (float(cols[0]) + float(cols[-1]))
+    half = max(1.0, 0.5 * (float(cols[-1]) - float(cols[0])))
+    tmax = math.tan(math.radians(max_deg))
+    H = ds.shape[0]
+    pad = int(math.ceil(tmax * half)) + 7
+    rows = np.arange(max(0, g0 - pad), min(H, g1 + pad))
+    inside = (rows >= g0) & (rows < g1)
+    for th in thirds:  # the membrane must stand above the off level (level rows suffice)
+        if float(np.median(ds[g0:g1][:, th])) - off <= min_height:
+            return None
+    best = None
+    thirds = [th[::2] for th in thirds]  # every other column: plenty for a percentile
+    # angle steps move the line by 2 rows at the far ends (the +-2 row window below)
+    for t in np.arange(-tmax, tmax + 1.0 / half, 2.0 / half):
+        ev, dk = [], []
+        for th in thirds:
+            sh = np.round((th - xc) * t).astype(int)
+            ys = np.clip(rows[:, None] + sh[None, :], 0, H - 1)
+            kth = int(0.2 * (len(th) - 1))   # 20th percentile, without interpolation
+            p = np.partition(ds[ys, th[None, :]], kth, axis=1)[:, kth]
+            base = float(np.median(p[inside]))
+            scale = base - off
+            if scale <= min_height:
+                ev = None
+                break
+            idx = np.flatnonzero(inside)
+            lo = ndi.minimum_filter1d(p, 5, mode="nearest")[idx]   # rows j-2 .. j+2
+            hi = ndi.maximum_filter1d(p, 5, mode="nearest")[idx]
+            m4 = np.r_[np.lib.stride_tricks.sliding_window_view(p, 4).min(axis=1),
+                       np.full(3, np.inf)]                        # min of rows i .. i+3
+            above = np.where(idx >= 6, m4[np.maximum(idx - 6, 0)], np.inf)
+            below = m4[np.minimum(idx + 3, len(m4) - 1)]
+            side = np.maximum(above, below)
+            dark = (base - lo) / scale
+            bright = np.where(np.isfinite(side), (hi - side) / scale, 0.0)
+            ev.append(np.maximum(dark, bright))
+            dk.append(dark)
+        if ev is None:
+            continue
+        ev = np.asarray(ev)                       # thirds x gap rows
+        ok = (ev.min(axis=0) >= min_third) & (np.max(dk, axis=0) >= min_line)
+        score = np.where(ok, np.median(ev, axis=0), 0.0)
+        j = int(np.argmax(score))
+        if best is None or score[j] > best[0]:
+            best = (float(score[j]), g0 + j)
+    if best is None or best[0] < min_line:
+        return None
+    return float(best[1])
 
 
 def _inside_membrane(d, grp, centres, prom, shift=0.0):
@@ -1089,16 +1193,31 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         by dips for a row at least half as bright as ``ref_max``); may be empty."""
         key = (z.y0, z.y1)
         r = ridge[key]
-        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and _touching(z.profile, z.peaks):
+        if len(r) >= 2 and not _touching(z.profile, z.peaks):
+            # separate bands: a valley cut through the centre of a band the column
+            # profile shows on its own (a dim centre, a split band) is no lane boundary
+            cuts = 0.5 * (r[:-1] + r[1:])
+            tol = 0.2 * float(np.median(np.diff(r)))
+            if np.any(np.min(np.abs(cuts[:, None] - np.asarray(z.peaks)[None, :]), axis=1) < tol):
+                r = np.array([])
+        if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
+                _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
             if key not in dips:
                 # the row's brightest value per column (dips between band tops)
-                # and its mean (bands thin where they meet: band ends)
-                dips[key] = [_dip_segments(dblock, z.y0, z.y1, reduce=how)
+                # and its mean (bands thin where they meet: band ends), where the
+                # text-free foreground shows the row (not printed labels beside it)
+                dips[key] = [_dip_segments(dblock, z.y0, z.y1, reduce=how,
+                                           support=_support(z.profile))
                              for how in ("max", "mean")]
             for dc, depth in dips[key]:
                 if depth >= 0.1 and len(dc) > max(len(r), 0):
                     r = dc
         return r
+
+    def _fine_peaks(z):
+        # peaks closer than the image-wide lane distance: two touching lanes that
+        # the coarse column profile shows as one peak
+        return _peaks(z.profile, rel, 3)[0]
 
     def _row_lanes(z, ref_max):
         r = _along(z, ref_max)
@@ -1107,7 +1226,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     groups = [[major[0]]]
     for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
-        sp = float(np.median(np.diff(np.sort(z.peaks))))
+        sp = float(np.median(np.diff(np.sort(z.peaks)))) if len(z.peaks) >= 2 else float(Wk)
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
         if frac < 0.8 and _same_grid(z.peaks, groups[-1][-1].peaks):
             frac = 0.8  # the same lane grid, different lanes empty (dot blots)
@@ -1185,6 +1304,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     labels, nlab = ndi.label(fg > 0)
     objs = ndi.find_objects(labels)
     tilts = []
+    found = []  # (zones, lane centres, tan and deg of the lane tilt) per strip
     for si, grp in enumerate(groups, start=1):
         y0 = grp[0].y0
         y1 = grp[-1].y1
@@ -1205,7 +1325,6 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             c, p = _peaks(prof, rel, min_dist)
             if len(c) == 0:
                 continue
-        tilts.append(tilt_s)
         # touching bands (one bright bar along a row): lanes from the valleys
         # along the row, when that gives more lanes, regularly spaced, and
         # keeps most lanes found from the column profile (not an edge line)
@@ -1235,10 +1354,22 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         elif len(c) >= 3:
             c, p = _inside_membrane(dblock, grp, c, p,
                                     shift=(0.5 * (y0 + y1) - yc) * tan_s)
-        # strip extents (full resolution): midway between neighbouring groups
-        top = 0 if si == 1 else int(round(_boundary(groups[si - 2][-1].y1, y0, seam_rows) * k))
-        bottom = (H - 1 if si == len(groups)
-                  else int(round(_boundary(y1, groups[si][0].y0, seam_rows) * k)))
+        found.append((grp, c, tan_s, tilt_s))
+    if counts is None and found and max(len(f[1]) for f in found) >= 3:
+        # a strip is a membrane piece with lanes: a group of zones left with fewer
+        # than 3 lanes beside a strip with a lane structure is handwriting or a
+        # label (a few words far apart), not a membrane; its rows are no band rows
+        gone = [z for f in found if len(f[1]) < 3 for z in f[0]]
+        found = [f for f in found if len(f[1]) >= 3]
+        zinfo = [z for z in zinfo if not any(z is q for q in gone)]
+    kept = [f[0] for f in found]
+    tilts = [f[3] for f in found]
+    for si, (grp, c, tan_s, _) in enumerate(found, start=1):
+        y0, y1 = grp[0].y0, grp[-1].y1
+        # strip extents (full resolution): midway between neighbouring strips
+        top = 0 if si == 1 else int(round(_boundary(kept[si - 2][-1].y1, y0, seam_rows) * k))
+        bottom = (H - 1 if si == len(kept)
+                  else int(round(_boundary(y1, kept[si][0].y0, seam_rows) * k)))
         strips.append((top, bottom))
         for i, ci in enumerate(c):
             # sheared coordinate -> working column at row y: x = x' + (y - yc) tan

@@ -176,3 +176,182 @@ def test_far_ladder_dash_does_not_set_the_lane_spacing():
     assert np.median(_inner_gaps(gaps)) == pytest.approx(30.0, abs=0.6)
     assert len(_inner_gaps(gaps)) == 9
     assert len(_inner_gaps(np.r_[30.0, 31, 29, 82])) == 4  # 2.7 pitches: kept
+
+
+def _unequal_row(widths, x0=150.0, shape=(300, 900), spot=None, seed=0):
+    """One row of touching bands of unequal widths (lanes of a squeezed gel); a
+    band ``spot = (index, depth)`` gets a shallow dim spot at its middle.  Returns the
+    image and the true lane centres."""
+    rng = np.random.default_rng(seed)
+    H, W = shape
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    edges = x0 + np.r_[0.0, np.cumsum(widths)]
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    img = np.full(shape, 500.0, np.float32)
+    row = np.exp(-0.5 * ((yy - 150.0) / 7.0) ** 2)
+    for i, (c, w) in enumerate(zip(centres, widths)):
+        band = 1.0 / (1.0 + np.exp((np.abs(xx - c) - (0.5 * w - 4.0)) / 2.0))
+        if spot is not None and spot[0] == i:
+            band = band * (1.0 - spot[1] * np.exp(-0.5 * ((xx - c) / 4.0) ** 2))
+        img += 3000.0 * rng.uniform(0.9, 1.1) * band * row
+    return img + rng.normal(0, 15, shape).astype(np.float32), centres
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_unequal_touching_lanes_cut_at_every_dip_and_only_there(seed):
+    # b2ar_jul23 top strip: lane widths from 33 to 70 px; a wide band with a dim spot
+    # (a 6 % dip) is one lane, and two narrow lanes split by a clear dip are two
+    widths = [70.0, 37, 51, 57, 55, 35, 33, 42, 55]
+    img, centres = _unequal_row(widths, spot=(0, 0.06), seed=seed)
+    x = np.sort([ln.x_at(150) for ln in detect_lanes(img)])
+    assert len(x) == len(widths)
+    assert np.all(np.abs(x - centres) < 0.25 * np.asarray(widths))
+
+
+def _two_membranes_sloping_seam(seam_deg=2.0, faint_row=False, seed=5):
+    """Two touching membranes (9 lanes each, lined up) meeting along a seam that
+    slopes by ``seam_deg``: the upper piece's cut edge glows over the left half and
+    a dark gap shows over the right half (b1ar_oct8).  ``faint_row``: one membrane
+    instead, with a faint thin row sloping between its two main rows and no seam."""
+    rng = np.random.default_rng(seed)
+    H, W = 700, 1000
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    img = np.full((H, W), 360.0, np.float32)                  # off-membrane
+    img[40:600, 30:950] = 450.0                               # membrane level
+    lanes = np.linspace(100, 820, 9)
+    for yr in (230.0, 450.0):
+        for x in lanes:
+            img += 4000.0 * np.exp(-0.5 * ((yy - yr) / 6.0) ** 2) * (np.abs(xx - x) < 35)
+    t = np.tan(np.radians(seam_deg))
+    line = 360.0 - (xx - 490.0) * t                          # seam row per column
+    on = (xx >= 30) & (xx < 950)
+    if faint_row:
+        img += 60.0 * np.exp(-0.5 * ((yy - line) / 3.0) ** 2) * on
+    else:
+        left = on & (xx < 490)
+        img += 90.0 * np.exp(-0.5 * ((yy - line + 4) / 2.5) ** 2) * left     # glowing edge
+        img -= 70.0 * np.exp(-0.5 * ((yy - line) / 2.5) ** 2) * (on & ~left)  # dark gap
+    return img + rng.normal(0, 8, img.shape).astype(np.float32), lanes
+
+
+def test_sloping_seam_splits_touching_membranes():
+    # the seam is no level row: a level average blurs a thin line that slopes 2 deg
+    img, lanes = _two_membranes_sloping_seam()
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 2
+    assert 330 <= det.strips[0][1] <= 390
+    for s, y in ((1, 230), (2, 450)):
+        x = np.sort([ln.x_at(y) for ln in det.lanes if ln.strip == s])
+        assert len(x) == 9 and np.allclose(x, lanes, atol=6)
+
+
+def test_faint_sloping_row_is_no_seam():
+    # a bright thin line alone (a faint row between two main rows) is a band row
+    img, _ = _two_membranes_sloping_seam(faint_row=True)
+    assert len(detect_lanes(img, return_details=True).strips) == 1
+
+
+def _grouped_row(label=True, seed=6):
+    """Two replicate groups of 4 touching bands (pitch 45 px, the first two bands of
+    group 1 weak) on one row of a film, and a printed label at the row's left end
+    (thin strokes).  Returns the image (bands bright) and the true lane centres."""
+    rng = np.random.default_rng(seed)
+    H, W = 700, 950
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    centres = np.r_[230 + 45 * np.arange(4), 450 + 48 * np.arange(4)].astype(float)
+    amps = [1500, 2500, 6000, 7000, 6500, 7000, 7000, 7000]
+    img = np.full((H, W), 300.0, np.float32)
+    row = np.exp(-0.5 * ((yy - 460.0) / 6.0) ** 2)
+    for c, a in zip(centres, amps):
+        img += a * row / (1.0 + np.exp((np.abs(xx - c) - 19.0) / 1.5))
+    if label:
+        for x in range(60, 170, 14):  # letters: 4 px strokes, 26 px tall
+            img[447:473, x:x + 4] += 5000.0
+            img[447:451, x:x + 10] += 5000.0
+    return img + rng.normal(0, 10, img.shape).astype(np.float32), centres
+
+
+def test_grouped_touching_lanes_beside_a_label():
+    # weak and strong touching bands in two groups: the coarse column profile merges
+    # neighbours (they touch), so the lanes come from the dips along the row, and
+    # only where the text-free foreground shows the row (the label makes no lanes)
+    img, centres = _grouped_row()
+    x = np.sort([ln.x_at(460) for ln in detect_lanes(img)])
+    assert len(x) == len(centres)
+    assert np.max(np.abs(x - centres)) < 0.25 * 45
+
+
+def _words_above_row(seed=7):
+    """A film with one row of 8 bands (pitch 45 px) and, far above, two handwritten
+    words of two letters each (thick marker strokes, 60 px tall): four blobs at
+    irregular spacing, as 'MS4' and 'MS5' on gapdh_film_rep45."""
+    rng = np.random.default_rng(seed)
+    img = np.full((700, 900), 300.0, np.float32)
+    xs = 250.0 + 45.0 * np.arange(8)
+    for x in xs:
+        img[450:464, int(x) - 19:int(x) + 20] += 4000.0
+    for x0 in (230, 296, 540, 624):
+        img[40:100, x0:x0 + 40] += 3000.0
+        img[52:88, x0 + 10:x0 + 30] -= 3000.0
+    return img + rng.normal(0, 10, img.shape).astype(np.float32), xs
+
+
+def test_words_far_apart_make_no_strip():
+    # the words' zone shows peaks, but no lane structure (two lanes ~300 px apart once
+    # the letters of a word merge): handwriting is no membrane, and no strip
+    img, xs = _words_above_row()
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 1
+    x = np.sort([ln.x_at(457) for ln in det.lanes])
+    assert len(x) == 8 and np.allclose(x, xs, atol=6)
+    r = quantify_blot(img)
+    assert r.bands["y"].between(440, 475).all()
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_separate_bands_with_dim_centres_are_one_lane_each(mirror):
+    # b3ar_oct1 mirrored: separate bands (deep gaps between them) whose centres are
+    # dimmer than their sides; the valleys inside the bands are no lane boundaries
+    rng = np.random.default_rng(8)
+    H, W = 500, 1000
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    xs = 140.0 + 85.0 * np.arange(9)
+    img = np.full((H, W), 400.0, np.float32)
+    for x in xs:
+        band = 1.0 / (1.0 + np.exp((np.abs(xx - x) - 30.0) / 2.0))
+        dim = 1.0 - 0.3 * np.exp(-0.5 * ((xx - x) / 6.0) ** 2)
+        img += 3000.0 * band * dim * np.exp(-0.5 * ((yy - 170.0) / 8.0) ** 2)
+    img += rng.normal(0, 10, img.shape).astype(np.float32)
+    if mirror:
+        img, xs = img[:, ::-1].copy(), np.sort(W - 1 - xs)
+    x = np.sort([ln.x_at(170) for ln in detect_lanes(img)])
+    assert len(x) == 9 and np.allclose(x, xs, atol=6)
+
+
+def _dim_membranes_dark_gap(seed=9):
+    """b2ar_jul23: two membranes whose lanes line up, run off the top and right image
+    edges (the border holds membrane), the lower one hardly brighter than the
+    off-membrane area, apart by a gap darker than the image border."""
+    rng = np.random.default_rng(seed)
+    H, W = 736, 1092
+    img = np.full((H, W), 335.0, np.float32)            # off-membrane (left)
+    img[0:240, 300:] = 440.0                             # upper membrane
+    img[240:420, 300:] = 315.0                           # dark gap between the pieces
+    img[420:715, 300:] = 340.0                           # lower membrane, dim
+    xs = 400.0 + 52.0 * np.arange(9)
+    for yr in (75, 548):
+        for x in xs:
+            img[yr - 8:yr + 8, int(x) - 20:int(x) + 20] += 5000.0
+    return img + rng.normal(0, 6, img.shape).astype(np.float32), xs
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_gap_darker_than_the_border_is_a_seam(flip):
+    img, xs = _dim_membranes_dark_gap()
+    if flip:
+        img = img[::-1].copy()
+    det = detect_lanes(img, return_details=True)
+    assert len(det.strips) == 2
+    for s in (1, 2):
+        x = np.sort([ln.x_at(np.mean(det.strips[s - 1])) for ln in det.lanes if ln.strip == s])
+        assert len(x) == 9 and np.allclose(x, xs, atol=6)
