@@ -514,6 +514,18 @@ def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
     return cents
 
 
+def _side_maxima(pr, cand, hmax):
+    """Per column ``x`` of ``cand``: the running maxima of ``pr`` over ``[x - k, x - 1]``
+    and ``[x + 1, x + k]`` for ``k = 1 .. hmax`` (arrays ``(len(cand), hmax)``), the
+    profile continued by zeros beyond its ends."""
+    pp = np.pad(np.asarray(pr, np.float64), hmax + 1, constant_values=0.0)
+    c = np.asarray(cand, np.int64) + hmax + 1
+    k = np.arange(1, hmax + 1)
+    left = np.maximum.accumulate(pp[c[:, None] - k[None, :]], axis=1)
+    right = np.maximum.accumulate(pp[c[:, None] + k[None, :]], axis=1)
+    return left, right
+
+
 def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min_cover=0.6,
                   reduce="max", min_cut=0.1, support=None):
     """Lanes along a band row of touching bands from a regular run of dips.
@@ -572,13 +584,18 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min
     best = None
     p = pmin
     inner_c = cand[1:-1]
+    # the highest value within h columns left and right of each inner candidate, for every
+    # h the pitches below need: running maxima outward from each candidate, computed once
+    # (zero beyond the profile's ends, as a zero-padded sliding window)
+    p_last = pmin
+    while p_last * 1.05 <= L / 3.0:
+        p_last *= 1.05
+    left_max, right_max = _side_maxima(pr, inner_c, max(2, int(round(0.6 * p_last))))
     cx = cand.tolist()
     while p <= L / 3.0:
         h = max(2, int(round(0.6 * p)))
         # highest value within h columns left ([x-h, x-1]) and right ([x+1, x+h])
-        win = np.lib.stride_tricks.sliding_window_view(np.pad(pr, h, constant_values=0.0),
-                                                       h).max(axis=1)
-        ref = np.minimum(win[inner_c], win[inner_c + h + 1])
+        ref = np.minimum(left_max[:, h - 1], right_max[:, h - 1])
         gain = np.zeros(K)
         with np.errstate(divide="ignore", invalid="ignore"):
             gain[1:-1] = np.where(ref > 0, 1.0 - np.clip(pr[inner_c] / ref, 0.0, 1.0), 0.0)
