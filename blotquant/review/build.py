@@ -88,9 +88,13 @@ def _band_records(bands) -> list[dict]:
         strip = r.get("strip", 1)
         rec = {"strip": 1 if _missing(strip) else int(strip), "lane": int(r["lane"]),
                "row": str(r["row"]), "top": float(r["top"]), "bottom": float(r["bottom"])}
+        # a box nobody changed (``edited`` False: the engine's own) follows its lane, as
+        # when it was measured; its left/right in the table are only the lane's rectangle
+        # at the band, and stored they would re-measure a tilted lane as a rectangle
+        follows_lane = "edited" in r and not _missing(r["edited"]) and not bool(r["edited"])
         for k in ("left", "right"):
             v = r.get(k)
-            rec[k] = None if _missing(v) else float(v)
+            rec[k] = None if follows_lane or _missing(v) else float(v)
         out.append(rec)
     return out
 
@@ -111,7 +115,10 @@ def blot_corrections(image: Image | ArrayLike, *, lanes: Iterable = (),
         Lane geometry (``lane``, ``centerline`` (N, 2) row/col, ``width``,
         ``is_ladder``, ``strip``, ``edited``), e.g. ``BlotResult.lane_geometry``.
     bands : DataFrame or iterable of dict, optional
-        Band boxes: lane, row, top, bottom[, strip, left, right].
+        Band boxes: lane, row, top, bottom[, strip, left, right, edited].  A
+        band whose ``edited`` is False (the engine's box, e.g. a result's
+        ``bands`` table) is stored without left/right: it follows its lane when
+        the review is applied, as it did when measured.
     rows : iterable of str
         Row (protein) names in order; they become ``params.rows``.
     params : BlotParams or mapping, optional

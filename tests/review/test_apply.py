@@ -146,3 +146,16 @@ def test_slide_review_at_a_level_reapplies_exactly(tmp_path, mode):
     # a level recorded with the review is used as it is
     corr2 = ihc_corrections(img, regions=regions, params=params, downsample=2.0)
     assert corr2.ihc["level"] == 1
+
+
+def test_review_of_tilted_lanes_reapplies_exactly(tmp_path):
+    """Unchanged boxes of tilted lanes follow their lanes when the review is applied (as
+    when measured), not the lane's rectangle at the band."""
+    b = make_blot(5, shape=(300, 420), n_lanes=5, tilt_deg=2.5)
+    res = quantify_blot(b.image, rows=["ASNS", "ACTB"])
+    assert abs(res.tilt_deg) > 1.0
+    corr = blot_corrections(b.image, lanes=res.lane_geometry, bands=res.bands, rows=res.rows,
+                            params=res.params)
+    again = quantify_blot(b.image, **apply_sidecar(save_corrections(corr, tmp_path / "t.json"),
+                                                   image=b.image, kind="blot").kwargs())
+    np.testing.assert_allclose(again.bands["volume"], res.bands["volume"], rtol=1e-9)
