@@ -131,12 +131,23 @@ class PixelKernel:
     :func:`~blotquant.ihc.deconvolution.weighted_od`, so the values equal
     :func:`~blotquant.ihc.deconvolution.stain_maps`' DAB map bit for bit);
     the class by the one threshold rule of :mod:`~blotquant.ihc.classify`
-    (``>=`` in float32, as :func:`~blotquant.ihc.classify.classify_pixels`);
+    (``>=`` in float32, as :func:`~blotquant.ihc.classify.classify_pixels`),
+    the pixels at or above each threshold counted from the same comparisons;
     optionally the pointwise tissue test (OD sum ``>= tissue_threshold``
     in float32, as :func:`~blotquant.ihc.slide.fine_tissue`); then each
     region's class counts and DAB sum.  Every step is one OpenCV or NumPy
     call on reused buffers (SIMD, the GIL released): no 16 MB colour table,
     no random memory access, nothing per pixel in Python, so threads scale.
+
+    The tissue test is evaluated only where it can fail.  The per-channel
+    OD tables are >= 0, so a float32 sum of them is at least each term: a
+    pixel with one channel whose OD reaches the threshold is tissue.  Only
+    pixels bright in all three channels (*candidates*, one uint8 threshold
+    per channel) can fail; their OD sum is computed exactly (gathered from
+    the same tables, same order) when they are few, the whole block's when
+    they are many (more than ``sparse_fraction`` of it); after such a block
+    only one in ``probe_every`` looks for candidates.  Results do not depend
+    on which route a block takes.
 
     Parameters
     ----------
@@ -157,6 +168,13 @@ class PixelKernel:
     ([[1, 4]], [0, 1, 0, 0, 1], 0.799)
     """
 
+    #: Candidate fraction of a block above which the whole block's OD sum is
+    #: computed (an execution setting: the result is the same either way).
+    sparse_fraction = 0.03
+    #: After a block with many candidates, one block in ``probe_every`` looks
+    #: for candidates (the others compute the OD sum at once).
+    probe_every = 8
+
     def __init__(self, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
                  stains: Any = "default", white_point: float | ArrayLike = 255,
                  tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX):
@@ -168,9 +186,14 @@ class PixelKernel:
         self._dab_luts = weighted_luts(w, white_point)
         self._sum_luts = None
         self._tt = None
+        self._cand = None
         if tissue_threshold is not None:
             self._tt = np.float32(tissue_threshold)
             self._sum_luts = weighted_luts((1.0, 1.0, 1.0), white_point)
+            self._sum_flat = [t.ravel() for t in self._sum_luts]
+            self._cand = _candidate_tests(self._sum_flat, self._tt)
+            if self._cand is None:           # no pixel can fail the test
+                self._sum_luts = None
         if int(block_px) < 1:
             raise ParameterError(f"block_px must be >= 1, got {block_px}")
         self.block_px = int(block_px)
@@ -221,27 +244,39 @@ class PixelKernel:
         cls = classes_out if classes_out is not None else np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
+        # the whole image is counted in one region (no region masks): counts come from
+        # the threshold comparisons themselves
+        whole = all(v is None or v is False for v in rmask.values())
         rows = max(1, self.block_px // max(W, 1))
         n = rows * W
         d_buf, t_buf, s_buf = (np.empty(n, np.float32) for _ in range(3))
         chans = [np.empty(n, np.uint8) for _ in range(3)]
         b_buf, sc_buf = np.empty(n, bool), np.empty(n, bool)
         u_buf, c_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
+        k_buf, k2_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
+        thr = self._thr
+        skip = 0
         for r0 in range(0, H, rows):
             r1 = min(H, r0 + rows)
             nr = r1 - r0
             lo, hi = 0, W
-            if m is not None and dab_out is None:
-                # only the columns of the block that the mask reaches are computed
-                cols = np.flatnonzero(m[r0:r1].any(axis=0))
-                if not cols.size:              # nothing to score in this block (glass)
-                    cls[r0:r1] = 0
-                    for name, rm in rmask.items():
-                        if rm is not False:
-                            counts[name][0] += (nr * W if rm is None
-                                                else int(np.count_nonzero(rm[r0:r1])))
-                    continue
-                lo, hi = int(cols[0]), int(cols[-1]) + 1
+            mb = None
+            if m is not None:
+                mb = m[r0:r1]
+                if dab_out is None:
+                    # only the columns of the block that the mask reaches are computed
+                    cols = np.flatnonzero(mb.any(axis=0))
+                    if not cols.size:              # nothing to score in this block (glass)
+                        cls[r0:r1] = 0
+                        for name, rm in rmask.items():
+                            if rm is not False:
+                                counts[name][0] += (nr * W if rm is None
+                                                    else int(np.count_nonzero(rm[r0:r1])))
+                        continue
+                    lo, hi = int(cols[0]), int(cols[-1]) + 1
+                    mb = mb[:, lo:hi]
+                if mb.all():
+                    mb = None
             cw = hi - lo
             k = nr * cw
             full = cw == W
@@ -253,31 +288,60 @@ class PixelKernel:
             d = dab_out[r0:r1] if dab_out is not None else buf(d_buf)
             tmp = buf(t_buf)
             _weighted(ch, self._dab_luts, d, tmp)
+            # tissue first: sc (bool block) or fail (flat indices of mask pixels that are
+            # not tissue); then scored = mask & tissue
+            sc, fail = None, None
+            if self._sum_luts is not None:
+                probe = self._cand is not None and skip == 0
+                sc, fail = self._tissue(ch, mb, k, buf(k_buf), buf(k2_buf), buf(s_buf), tmp,
+                                        buf(sc_buf), probe)
+                # after a block with many candidates, the next blocks go straight to
+                # the OD sum (their neighbours are alike); one in PROBE_EVERY looks
+                skip = (self.probe_every - 1 if sc is not None and probe
+                        else max(0, skip - 1))
+            if sc is not None and mb is not None:
+                np.logical_and(sc, mb, out=sc)
+            elif mb is not None:
+                sc = mb
+            fast = whole and sc is None       # every pixel scored but the few in fail
+            # classes: 1 + the number of thresholds reached (g[j]: pixels reaching t_j)
             b = buf(b_buf)
             c = cls[r0:r1] if full else buf(c_buf)
-            np.greater_equal(d, self._thr[0], out=b)
+            g = []
+            np.greater_equal(d, thr[0], out=b)
+            if fast:
+                g.append(cv2.countNonZero(b.view(np.uint8)))
             np.add(b.view(np.uint8), np.uint8(1), out=c)
-            for t in self._thr[1:]:
+            for t in thr[1:]:
                 np.greater_equal(d, t, out=b)
+                if fast:
+                    g.append(cv2.countNonZero(b.view(np.uint8)))
                 np.add(c, b.view(np.uint8), out=c)
-            sc = None                      # scored pixels of the block (None: all)
-            if self._sum_luts is not None:
-                sm = buf(s_buf)
-                _weighted(ch, self._sum_luts, sm, tmp)
-                sc = buf(sc_buf)
-                np.greater_equal(sm, self._tt, out=sc)
-            if m is not None:
-                mb = m[r0:r1, lo:hi]
-                if sc is None:
-                    sc = mb
-                else:
-                    np.logical_and(sc, mb, out=sc)
+            if fast and fail is not None:
+                cf = c.reshape(-1)[fail]
+                df = d.reshape(-1)[fail]
             if sc is not None:
                 np.multiply(c, sc.view(np.uint8), out=c)
+            if fail is not None:
+                c.reshape(-1)[fail] = 0
             if not full:
                 cls[r0:r1, :lo] = 0
                 cls[r0:r1, hi:] = 0
                 cls[r0:r1, lo:hi] = c
+            if fast:                        # counts from the comparisons, d summed whole
+                blk = np.array([nr * W - k, k - g[0]]        # columns not computed: 0
+                               + [g[j] - g[j + 1] for j in range(len(g) - 1)]
+                               + [g[-1]] + [0] * (3 - len(g)), np.int64)
+                s = float(np.add.reduce(d, axis=None))
+                if fail is not None:
+                    blk -= np.bincount(cf, minlength=5)[:5]
+                    blk[0] += fail.size
+                    s -= float(np.sum(df, dtype=np.float64))
+                for name, rm in rmask.items():
+                    if rm is None:
+                        counts[name] += blk
+                        dsum[name] += s
+                continue
             for name, rm in rmask.items():
                 if rm is False:
                     continue
@@ -291,6 +355,69 @@ class PixelKernel:
                     cv = np.multiply(c, rb[:, lo:hi].view(np.uint8), out=buf(u_buf))
                 _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
         return KernelResult(cls, counts, dsum)
+
+    def _tissue(self, ch, mb, k, cand, scratch, sm, tmp, sc, probe=True):
+        """The tissue test of one block: ``(None, None)`` (every pixel is tissue),
+        ``(sc, None)`` (bool block) or ``(None, fail)`` (flat indices of the pixels
+        that are not tissue).  ``probe=False``: the whole block's OD sum, without
+        looking for candidates first."""
+        if not probe:
+            _weighted(ch, self._sum_luts, sm, tmp)
+            np.greater_equal(sm, self._tt, out=sc)
+            return sc, None
+        first = True
+        for j, test in enumerate(self._cand):
+            if test is None:                 # every value of this channel may fail
+                continue
+            out = cand if first else scratch
+            if isinstance(test, int):        # value > test
+                cv2.threshold(ch[j], test, 1, cv2.THRESH_BINARY, dst=out)
+            else:
+                cv2.LUT(ch[j], test, dst=out)
+            if not first:
+                cv2.bitwise_and(cand, out, dst=cand)
+            first = False
+        if mb is not None:                   # only pixels that may be scored matter
+            if first:
+                np.copyto(cand, mb.view(np.uint8))
+                first = False
+            else:
+                cv2.bitwise_and(cand, mb.view(np.uint8), dst=cand)
+        n_c = k if first else cv2.countNonZero(cand)
+        if n_c == 0:
+            return None, None
+        if n_c > self.sparse_fraction * k:    # many candidates: the block's OD sum
+            _weighted(ch, self._sum_luts, sm, tmp)
+            np.greater_equal(sm, self._tt, out=sc)
+            return sc, None
+        idx = np.flatnonzero(cand)
+        T = self._sum_flat
+        s = np.add(T[0][ch[0].reshape(-1)[idx]], T[1][ch[1].reshape(-1)[idx]])
+        s += T[2][ch[2].reshape(-1)[idx]]
+        return None, idx[s < self._tt]
+
+
+def _candidate_tests(tables, tt):
+    """Per channel, which values may leave a pixel below the tissue threshold
+    (``table[v] < tt``): None (every value), an int ``u`` (the values ``> u``: the
+    table does not increase) or a uint8 LUT (1: may).  None for all channels
+    means no test: returned as None when no pixel can fail."""
+    tests = []
+    for t in tables:
+        if (t < 0).any() or not np.isfinite(t).all():   # pragma: no cover - od_lut is >= 0
+            raise ParameterError("the tissue OD tables must be finite and >= 0")
+        may = t < tt
+        if not may.any():
+            return None                      # this channel alone makes every pixel tissue
+        if may.all():
+            tests.append(None)
+            continue
+        v0 = int(np.argmax(may))
+        if v0 > 0 and may[v0:].all():
+            tests.append(v0 - 1)
+        else:
+            tests.append(np.ascontiguousarray(may.astype(np.uint8).reshape(256, 1)))
+    return tests
 
 
 def _count_block(cv, n_reg, d, cnt, dsum, name, b, z):
