@@ -119,8 +119,6 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     int
         Exit status 0.
     """
-    import zarr
-
     from ..ihc.slide import score_slide
     from ..io.slide_writers import (ClassMapTiles, write_cells_parquet,
                                     write_class_map_ome_tiff, write_slide_overlay)
@@ -140,6 +138,8 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             # the workers compress the class map's TIFF tiles as they go (spooled to disk)
             store = ClassMapTiles(work)
         else:   # other processes write a zarr folder
+            import zarr
+
             store = zarr.storage.LocalStore(str(work))
         try:
             res = score_slide(image, params, regions=regions, image_name=name,
@@ -152,17 +152,34 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             bar.close()
         t_write = time.perf_counter()
         fmt = getattr(args, "format", "csv") or "csv"
-        written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
-                   write_cells_parquet(res.cells, stage / "cells.parquet"),
-                   write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
         ps = res.params.get("pixel_size_used")
-        cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
-                                           pixel_size_um=ps, workers=opts["workers"])
-        written.append(cm_path)
         from ..ihc.slide import lowres_rgb
 
-        low = lowres_rgb(image, res.tissue_level)
-        written.append(write_slide_overlay(low, cm_path, stage / f"{stem}_overlay.png"))
+        low = res.lowres if res.lowres is not None else lowres_rgb(image, res.tissue_level)
+        overlay_path = stage / f"{stem}_overlay.png"
+        # with two or more workers, the overlay (its class map from the spooled tiles,
+        # the blend, the PNG) is made while the class-map pyramid and tables are written
+        parallel = isinstance(res.class_map, ClassMapTiles) and (
+            opts["workers"] is None or opts["workers"] > 1) and (os.cpu_count() or 1) > 1
+        pool = overlay = None
+        if parallel:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="blotquant-overlay")
+            overlay = pool.submit(lambda: write_slide_overlay(
+                low, res.class_map.level_at_least(low.shape[:2]), overlay_path))
+        try:
+            written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
+                       write_cells_parquet(res.cells, stage / "cells.parquet"),
+                       write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
+            cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
+                                               pixel_size_um=ps, workers=opts["workers"])
+            written.append(cm_path)
+            written.append(overlay.result() if overlay is not None
+                           else write_slide_overlay(low, cm_path, overlay_path))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
         p = dict(res.params)
         p.update({"image": str(args.image), "roi": getattr(args, "roi", None),
                   "corrections": sidecar, "image_metadata": image.metadata.as_dict(),

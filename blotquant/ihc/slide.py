@@ -22,10 +22,11 @@ A slide is never held in memory.  The pipeline:
    cell mode reads each tile with a halo, detects cells, and keeps a cell in
    the one tile that holds its (rounded) centroid, so the cell table and
    scores do not depend on the tile size either.
-4. **Engine.** Tiles run as dask tasks: local threads (default, one per
-   core), local processes, or a ``dask.distributed`` cluster given by
-   ``scheduler`` (an address or a ``Client``).  :func:`score_slides` puts the
-   tiles of many slides into one graph.
+4. **Engine.** Tiles run on local threads (default, one per core; a plain
+   thread pool in slide order, dask is not imported), as dask tasks on local
+   processes, or on a ``dask.distributed`` cluster given by ``scheduler`` (an
+   address or a ``Client``).  :func:`score_slides` schedules the tiles of many
+   slides together.
 5. **Outputs.** A per-region summary with the columns of
    :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
    ``params_hash`` as :func:`~blotquant.ihc.score_ihc` for the same inputs), a
@@ -166,6 +167,9 @@ class SlideResult:
     tiles : DataFrame
         One row per scored tile: slide-level window, scored pixels, seconds.
     image_name : str
+    lowres : uint8 ndarray (rows, cols, 3) or None
+        The tissue level as RGB, as read for planning (:func:`lowres_rgb`;
+        for overlays, so that it is not read twice).
     """
 
     summary: pd.DataFrame
@@ -183,6 +187,7 @@ class SlideResult:
     tiles: pd.DataFrame
     image_name: str = "image"
     timing: dict = field(default_factory=dict)
+    lowres: np.ndarray | None = None
 
     @property
     def mode(self) -> str:
@@ -611,21 +616,36 @@ class _Plan:
     class_map: Any
     region_area_rest: dict
     timing: dict
+    lowres: Any = None
 
 
-def lowres_rgb(image, k) -> np.ndarray:
+def lowres_rgb(image, k, workers: int = 1) -> np.ndarray:
     """Level ``k`` as uint8 RGB, area-averaged band by band to <= TISSUE_MAX_SIDE px.
 
     A slide without a small enough level (one huge tiled level) is read in
     bands of rows, each reduced by the same integer factor, so the whole level
-    is never in memory.
+    is never in memory.  ``workers`` > 1 reads a level that needs no reduction
+    in that many bands at once (the same pixels).
     """
-    from ..io._slide_tiles import read_window, slide_source
+    from ..io._slide_tiles import level_tile_shape, read_window, slide_source
 
     src = slide_source(image, k)
     H, W = src.shape
     f = max(1, math.ceil(max(H, W) / TISSUE_MAX_SIDE))
     if f == 1:
+        st = level_tile_shape(src)
+        if workers > 1 and st is not None and H >= 2 * st[0]:
+            from concurrent.futures import ThreadPoolExecutor
+
+            out = np.empty((H, W, 3), np.uint8)
+            rows = math.ceil(math.ceil(H / st[0]) / workers) * st[0]     # whole stored tiles
+
+            def band(r):
+                out[r:min(H, r + rows)] = read_window(src, r, min(H, r + rows), 0, W)
+
+            with ThreadPoolExecutor(workers) as ex:
+                list(ex.map(band, range(0, H, rows)))
+            return out
         return read_window(src, 0, H, 0, W)
     h, w = H // f, W // f
     out = np.empty((h, w, 3), np.uint8)
@@ -678,7 +698,7 @@ def _make_sink(class_map, shape, chunk):
                              dtype="uint8", fill_value=0, overwrite=True)
 
 
-def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
+def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     from ..io._slide_tiles import level_tile_shape, slide_source
     from .score import _parse_white_point, _pixel_area_um2, _regions_digest, resolve_params
 
@@ -721,7 +741,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
     # once per slide, at low resolution: white point and coarse tissue
     tl = _tissue_level(shapes, level)
     t0 = time.perf_counter()
-    low = lowres_rgb(image, tl)
+    low = lowres_rgb(image, tl, workers)
     t_low = time.perf_counter() - t0
     wp_req = _parse_white_point(P.white_point)
     if isinstance(wp_req, str):
@@ -842,7 +862,8 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
     timing = {"prepare_s": time.perf_counter() - t_start, "lowres_read_s": t_low}
     return _Plan(job=job, P=P, ctx=ctx, specs=specs, name=name, level=level, ds=ds,
                  level_shape=(H, W), regs=regs, tissue_level=tl, coarse=coarse, params=params,
-                 px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing)
+                 px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing,
+                 lowres=low)
 
 
 # ----------------------------------------------------------------------------- engine
@@ -854,11 +875,44 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_local(tasks, scheduler, workers, on_done):
-    """dask.compute on our own pool, so an interrupt waits for the tiles in flight."""
+def _run_threads(items, workers, on_done):
+    """The tiles on ``workers`` local threads (``workers=0``: in the calling thread).
+
+    A plain thread pool (no task graph: the tiles are independent), in slide
+    order so that neighbouring tiles run together.  An interrupt or an error
+    cancels the tiles not started and waits for those in flight.
+    """
+    results = [None] * len(items)
+    if workers == 0:
+        for i, (ctx, spec) in enumerate(items):
+            results[i] = _score_tile(ctx, spec)
+            on_done(results[i])
+        return results
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
+    try:
+        pending = {pool.submit(_score_tile, ctx, spec): i for i, (ctx, spec) in enumerate(items)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                i = pending.pop(f)
+                results[i] = f.result()
+                on_done(results[i])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _run_processes(tasks, workers, on_done):
+    """dask.compute on local processes (spawned), so an interrupt waits for the tiles in flight."""
     import dask
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
     from dask.callbacks import Callback
+    # the scheduler's get function itself: a name would make dask import
+    # dask.distributed to look for a client (1 s of CPU per run)
+    from dask.multiprocessing import get
 
     keys = {t.key for t in tasks}
 
@@ -867,29 +921,13 @@ def _run_local(tasks, scheduler, workers, on_done):
             if key in keys:
                 on_done(result)
 
-    pool = None
-    if scheduler == "threads":
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
-    elif scheduler == "processes":
-        import multiprocessing
-
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    kw = {"pool": pool} if pool is not None else {}
-    # the scheduler's get function itself: a name would make dask import
-    # dask.distributed to look for a client (1 s of CPU per run)
-    if scheduler == "threads":
-        from dask.threaded import get
-    elif scheduler == "processes":
-        from dask.multiprocessing import get
-    else:
-        from dask.local import get_sync as get
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         with _CB():
             return list(dask.compute(*tasks, scheduler=get, num_workers=workers,
-                                     optimize_graph=False, **kw))
+                                     optimize_graph=False, pool=pool))
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_distributed(plans, client, on_done):
@@ -1031,7 +1069,7 @@ def _assemble(plan: _Plan, results: list) -> SlideResult:
         stains=plan.ctx.stains, regions=plan.regs, params=params,
         tiles=pd.DataFrame(tiles, columns=["image", "tile", "r0", "r1", "c0", "c1", "scored",
                                            "seconds"]),
-        image_name=plan.name, timing=plan.timing)
+        image_name=plan.name, timing=plan.timing, lowres=plan.lowres)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -1057,7 +1095,11 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         As :func:`score_slide` (planning happens before any tile runs).
     """
     t0 = time.perf_counter()
-    plans = [_plan(j, i, tile_size) for i, j in enumerate(jobs)]
+    if workers is not None and int(workers) < 1:
+        raise ParameterError(f"workers must be >= 1, got {workers}")
+    local = scheduler in (None, "threads", "threading")
+    plan_workers = (int(workers) if workers else _default_workers()) if local else 1
+    plans = [_plan(j, i, tile_size, plan_workers) for i, j in enumerate(jobs)]
     total = sum(len(p.specs) for p in plans)
     state = {"done": 0, "pixels": 0}
     lock = threading.Lock()
@@ -1081,12 +1123,16 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
             raise ParameterError("scheduler='processes' needs class_map= a zarr LocalStore "
                                  "(a folder) or False: worker processes cannot write into "
                                  "an in-memory store")
-        import dask
+        if kind == "processes":
+            import dask
 
-        tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
-                 for p in plans for s in p.specs]
-        results = _run_local(tasks, "sync" if kind in ("sync", "synchronous") else kind, nw,
-                             on_done)
+            tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
+                     for p in plans for s in p.specs]
+            results = _run_processes(tasks, nw, on_done)
+        else:       # local threads, or in this thread: no dask needed
+            items = [(p.ctx, s) for p in plans for s in p.specs]
+            results = _run_threads(items, 0 if kind in ("sync", "synchronous") else nw,
+                                   on_done)
     else:
         client, own = _client(scheduler)
         try:

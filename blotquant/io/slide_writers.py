@@ -232,6 +232,44 @@ class ClassMapTiles:
                 out[a - r0:b - r0, c - c0:d - c0] = t[a - i * tt:b - i * tt, c - j * tt:d - j * tt]
         return out[::sr, ::sc]
 
+    def level(self, k: int) -> np.ndarray:
+        """Level ``k`` of the pyramid as an array (decoded from the spool).
+
+        Parameters
+        ----------
+        k : int
+            0 (the scored level) .. ``n_sub``.
+
+        Returns
+        -------
+        uint8 ndarray of shape ``level_shapes[k]``
+        """
+        if self.shape is None or not 0 <= k <= self.n_sub:
+            raise ParameterError(f"class-map level {k} does not exist (0..{self.n_sub})")
+        h, w = self.level_shapes[k]
+        out = np.zeros((h, w), np.uint8)
+        tt = self.tile
+        if self._aligned(k):
+            for (kk, i, j), ref in list(self._tiles.items()):
+                if kk == k:
+                    t = np.frombuffer(self._decode(self._get(ref)), np.uint8).reshape(tt, tt)
+                    a, c = i * tt, j * tt
+                    out[a:a + tt, c:c + tt] = t[:min(tt, h - a), :min(tt, w - c)]
+            return out
+        for (r, c, bh, bw, off, n) in self._blocks.get(k, []):
+            out[r:r + bh, c:c + bw] = np.frombuffer(self._decode(os.pread(self._fd, n, off)),
+                                                   np.uint8).reshape(bh, bw)
+        return out
+
+    def level_at_least(self, shape) -> np.ndarray:
+        """The smallest pyramid level at least ``shape`` (rows, cols), as an array
+        (level 0 if none is smaller): what an overlay of that size samples."""
+        pick = 0
+        for k, (h, w) in enumerate(self.level_shapes):
+            if h >= shape[0] and w >= shape[1]:
+                pick = k
+        return self.level(pick)
+
     def __array__(self, dtype=None, copy=None):
         a = self[:]
         return a if dtype is None else a.astype(dtype)

@@ -48,6 +48,13 @@ def test_pyramid_equals_the_band_writer(tmp_path, chunk, compression):
             np.testing.assert_array_equal(x.asarray(), cm[::2 ** k, ::2 ** k])
             np.testing.assert_array_equal(x.asarray(), y.asarray())
         assert ta.pages[0].compression.name.lower() in ("adobe_deflate", "packbits")
+    # every level read back from the spool (what the CLI's overlay samples)
+    for k in range(sink.n_sub + 1):
+        np.testing.assert_array_equal(sink.level(k), cm[::2 ** k, ::2 ** k])
+    np.testing.assert_array_equal(sink.level_at_least((400, 500)), cm[::4, ::4])
+    np.testing.assert_array_equal(sink.level_at_least((5000, 5000)), cm)
+    with pytest.raises(ParameterError, match="level 9 does not exist"):
+        sink.level(9)
     sink.close()
     assert not list(tmp_path.glob(".blotquant-classes.*"))
 
