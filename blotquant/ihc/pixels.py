@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -103,6 +104,27 @@ class KernelResult:
     classes: np.ndarray
     counts: dict
     dab_sum: dict
+
+
+class _State:
+    """What the blocks of one kernel call share."""
+
+    __slots__ = ("whole", "skip")
+
+    def __init__(self, whole):
+        self.whole = whole          # no region masks: counts from the comparisons
+        self.skip = 0               # blocks left before looking for candidates again
+
+
+class _Workspace:
+    """One thread's kernel buffers (``n`` pixels each)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.d, self.t, self.s = (np.empty(n, np.float32) for _ in range(3))
+        self.chans = [np.empty(n, np.uint8) for _ in range(3)]
+        self.b, self.sc = np.empty(n, bool), np.empty(n, bool)
+        self.u, self.c, self.k, self.k2 = (np.empty(n, np.uint8) for _ in range(4))
 
 
 def _check_mask(m, shape):
@@ -244,117 +266,215 @@ class PixelKernel:
         cls = classes_out if classes_out is not None else np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
-        # the whole image is counted in one region (no region masks): counts come from
-        # the threshold comparisons themselves
-        whole = all(v is None or v is False for v in rmask.values())
         rows = max(1, self.block_px // max(W, 1))
-        n = rows * W
-        d_buf, t_buf, s_buf = (np.empty(n, np.float32) for _ in range(3))
-        chans = [np.empty(n, np.uint8) for _ in range(3)]
-        b_buf, sc_buf = np.empty(n, bool), np.empty(n, bool)
-        u_buf, c_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
-        k_buf, k2_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
-        thr = self._thr
-        skip = 0
+        ws = self._workspace(rows * W)
+        st = _State(all(v is None or v is False for v in rmask.values()))
         for r0 in range(0, H, rows):
             r1 = min(H, r0 + rows)
-            nr = r1 - r0
-            lo, hi = 0, W
-            mb = None
-            if m is not None:
-                mb = m[r0:r1]
-                if dab_out is None:
-                    # only the columns of the block that the mask reaches are computed
-                    cols = np.flatnonzero(mb.any(axis=0))
-                    if not cols.size:              # nothing to score in this block (glass)
-                        cls[r0:r1] = 0
-                        for name, rm in rmask.items():
-                            if rm is not False:
-                                counts[name][0] += (nr * W if rm is None
-                                                    else int(np.count_nonzero(rm[r0:r1])))
-                        continue
-                    lo, hi = int(cols[0]), int(cols[-1]) + 1
-                    mb = mb[:, lo:hi]
-                if mb.all():
-                    mb = None
-            cw = hi - lo
-            k = nr * cw
-            full = cw == W
+            self._band(a[r0:r1], None if m is None else m[r0:r1],
+                       {k: (v if v is None or v is False else v[r0:r1]) for k, v in rmask.items()},
+                       cls[r0:r1], None if dab_out is None else dab_out[r0:r1],
+                       counts, dsum, ws, st)
+        return KernelResult(cls, counts, dsum)
 
-            def buf(x, _k=k, _nr=nr, _cw=cw):
-                return x[:_k].reshape(_nr, _cw)
+    def run_parts(self, parts, shape, mask=None, regions: dict | None = None) -> KernelResult:
+        """:meth:`run` on an image given as parts, each scored as it arrives.
 
-            ch = cv2.split(a[r0:r1, lo:hi], [buf(x) for x in chans])
-            d = dab_out[r0:r1] if dab_out is not None else buf(d_buf)
-            tmp = buf(t_buf)
-            _weighted(ch, self._dab_luts, d, tmp)
-            # tissue first: sc (bool block) or fail (flat indices of mask pixels that are
-            # not tissue); then scored = mask & tissue
-            sc, fail = None, None
-            if self._sum_luts is not None:
-                probe = self._cand is not None and skip == 0
-                sc, fail = self._tissue(ch, mb, k, buf(k_buf), buf(k2_buf), buf(s_buf), tmp,
-                                        buf(sc_buf), probe)
-                # after a block with many candidates, the next blocks go straight to
-                # the OD sum (their neighbours are alike); one in PROBE_EVERY looks
-                skip = (self.probe_every - 1 if sc is not None and probe
-                        else max(0, skip - 1))
-            if sc is not None and mb is not None:
-                np.logical_and(sc, mb, out=sc)
-            elif mb is not None:
-                sc = mb
-            fast = whole and sc is None       # every pixel scored but the few in fail
-            # classes: 1 + the number of thresholds reached (g[j]: pixels reaching t_j)
-            b = buf(b_buf)
-            c = cls[r0:r1] if full else buf(c_buf)
-            g = []
-            np.greater_equal(d, thr[0], out=b)
+        For decoding and scoring one stored tile of a slide at a time, while it
+        is in the CPU cache (no window of RGB is assembled).  The classes,
+        counts and sums are those of :meth:`run` on the assembled image.
+
+        Parameters
+        ----------
+        parts : iterable of (row, col, rows, cols, uint8 (rows, cols, 3) or None)
+            Pieces of the image that cover ``shape`` exactly once; pixels None:
+            a piece where nothing is scored (code 0, its pixels never read).
+        shape : (rows, cols)
+        mask : bool array of ``shape``, callable or None
+            As :meth:`run`; or ``mask(y0, y1, x0, x1)`` giving each part's
+            mask (None: all of it may be scored; False: none of it).
+        regions : dict, optional
+            As :meth:`run`, masks of ``shape``.
+
+        Returns
+        -------
+        KernelResult
+
+        Raises
+        ------
+        ParameterError
+            A part that is not uint8 RGB or falls outside ``shape``, masks of
+            another shape, or parts that do not cover ``shape``.
+
+        Examples
+        --------
+        >>> k = PixelKernel((0.2, 0.4, 0.6))
+        >>> img = np.full((2, 4, 3), 255, np.uint8); img[1, 3] = (150, 100, 60)
+        >>> out = k.run_parts([(0, 0, 2, 2, img[:, :2]), (0, 2, 2, 2, img[:, 2:])], (2, 4))
+        >>> out.classes.tolist(), out.counts["image"].tolist()
+        ([[1, 1, 1, 1], [1, 1, 1, 4]], [0, 7, 0, 0, 1])
+        """
+        H, W = (int(v) for v in shape)
+        if mask is None or callable(mask):
+            part_mask = mask
+        else:
+            full = _check_mask(mask, (H, W))
+
+            def part_mask(ya, yb, xa, xb):
+                return full[ya:yb, xa:xb]
+        rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
+                 for k, v in ({"image": None} if regions is None else dict(regions)).items()}
+        cls = np.empty((H, W), np.uint8)
+        counts = {k: np.zeros(5, np.int64) for k in rmask}
+        dsum = {k: 0.0 for k in rmask}
+        st = _State(all(v is None or v is False for v in rmask.values()))
+        ws = None
+        covered = 0
+        for y0, x0, h, w, part in parts:
+            if y0 < 0 or x0 < 0 or y0 + h > H or x0 + w > W:
+                raise ParameterError(f"part at ({y0}, {x0}) of {h} x {w} px is outside the "
+                                     f"image {(H, W)}")
+            covered += h * w
+            xs = slice(x0, x0 + w)
+            pm = None if part_mask is None else part_mask(y0, y0 + h, x0, x0 + w)
+            if part is None or pm is False:          # nothing scored here
+                cls[y0:y0 + h, xs] = 0
+                for name, rm in rmask.items():
+                    if rm is not False:
+                        counts[name][0] += (h * w if rm is None
+                                            else int(np.count_nonzero(rm[y0:y0 + h, xs])))
+                continue
+            if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
+                raise ParameterError(f"the pixel kernel needs uint8 RGB parts of {h} x {w} "
+                                     f"px, got {part.dtype} {part.shape}")
+            rows = max(1, self.block_px // max(w, 1))
+            if ws is None or ws.n < rows * w:
+                ws = self._workspace(rows * w)
+            for rr in range(0, h, rows):
+                ya, yb = y0 + rr, min(y0 + h, y0 + rr + rows)
+                self._band(part[rr:rr + rows], None if pm is None else pm[rr:rr + rows],
+                           {k: (v if v is None or v is False else v[ya:yb, xs])
+                            for k, v in rmask.items()},
+                           cls[ya:yb, xs], None, counts, dsum, ws, st)
+        if covered != H * W:
+            raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
+        return KernelResult(cls, counts, dsum)
+
+    def _workspace(self, n):
+        """Buffers of ``n`` pixels for one thread (reused by its later calls)."""
+        loc = self.__dict__.get("_local")
+        if loc is None:
+            loc = self.__dict__.setdefault("_local", threading.local())
+        ws = getattr(loc, "ws", None)
+        if ws is None or ws.n < n:
+            ws = loc.ws = _Workspace(n)
+        return ws
+
+    def __getstate__(self):              # thread-local buffers stay in their process
+        d = dict(self.__dict__)
+        d.pop("_local", None)
+        return d
+
+    def _band(self, a, m, rmask, cls, dab_out, counts, dsum, ws, st):
+        """Score one block: ``a`` uint8 (rows, cols, 3); ``m``, ``rmask`` its masks;
+        classes into ``cls`` (a view); counts and sums added to ``counts``, ``dsum``."""
+        nr, W = a.shape[:2]
+        thr = self._thr
+        lo, hi = 0, W
+        mb = None
+        if m is not None:
+            mb = m
+            if dab_out is None:
+                # only the columns of the block that the mask reaches are computed
+                cols = np.flatnonzero(mb.any(axis=0))
+                if not cols.size:              # nothing to score in this block (glass)
+                    cls[...] = 0
+                    for name, rm in rmask.items():
+                        if rm is not False:
+                            counts[name][0] += (nr * W if rm is None
+                                                else int(np.count_nonzero(rm)))
+                    return
+                lo, hi = int(cols[0]), int(cols[-1]) + 1
+                mb = mb[:, lo:hi]
+            if mb.all():
+                mb = None
+        cw = hi - lo
+        k = nr * cw
+        direct = cw == W and cls.flags.c_contiguous
+
+        def buf(x, _k=k, _nr=nr, _cw=cw):
+            return x[:_k].reshape(_nr, _cw)
+
+        ch = cv2.split(a[:, lo:hi], [buf(x) for x in ws.chans])
+        d = dab_out if dab_out is not None else buf(ws.d)
+        tmp = buf(ws.t)
+        _weighted(ch, self._dab_luts, d, tmp)
+        # tissue first: sc (bool block) or fail (flat indices of mask pixels that are
+        # not tissue); then scored = mask & tissue
+        sc, fail = None, None
+        if self._sum_luts is not None:
+            probe = self._cand is not None and st.skip == 0
+            sc, fail = self._tissue(ch, mb, k, buf(ws.k), buf(ws.k2), buf(ws.s), tmp,
+                                    buf(ws.sc), probe)
+            # after a block with many candidates, the next blocks go straight to
+            # the OD sum (their neighbours are alike); one in probe_every looks
+            st.skip = (self.probe_every - 1 if sc is not None and probe
+                       else max(0, st.skip - 1))
+        if sc is not None and mb is not None:
+            np.logical_and(sc, mb, out=sc)
+        elif mb is not None:
+            sc = mb
+        fast = st.whole and sc is None       # every pixel scored but the few in fail
+        # classes: 1 + the number of thresholds reached (g[j]: pixels reaching t_j)
+        b = buf(ws.b)
+        c = cls if direct else buf(ws.c)
+        g = []
+        np.greater_equal(d, thr[0], out=b)
+        if fast:
+            g.append(cv2.countNonZero(b.view(np.uint8)))
+        np.add(b.view(np.uint8), np.uint8(1), out=c)
+        for t in thr[1:]:
+            np.greater_equal(d, t, out=b)
             if fast:
                 g.append(cv2.countNonZero(b.view(np.uint8)))
-            np.add(b.view(np.uint8), np.uint8(1), out=c)
-            for t in thr[1:]:
-                np.greater_equal(d, t, out=b)
-                if fast:
-                    g.append(cv2.countNonZero(b.view(np.uint8)))
-                np.add(c, b.view(np.uint8), out=c)
-            if fast and fail is not None:
-                cf = c.reshape(-1)[fail]
-                df = d.reshape(-1)[fail]
-            if sc is not None:
-                np.multiply(c, sc.view(np.uint8), out=c)
+            np.add(c, b.view(np.uint8), out=c)
+        if fast and fail is not None:
+            cf = c.reshape(-1)[fail]
+            df = d.reshape(-1)[fail]
+        if sc is not None:
+            np.multiply(c, sc.view(np.uint8), out=c)
+        if fail is not None:
+            c.reshape(-1)[fail] = 0
+        if not direct:
+            if cw != W:
+                cls[:, :lo] = 0
+                cls[:, hi:] = 0
+            cls[:, lo:hi] = c
+        if fast:                        # counts from the comparisons, d summed whole
+            blk = np.array([nr * W - k, k - g[0]]        # columns not computed: 0
+                           + [g[j] - g[j + 1] for j in range(len(g) - 1)]
+                           + [g[-1]] + [0] * (3 - len(g)), np.int64)
+            s = float(np.add.reduce(d, axis=None))
             if fail is not None:
-                c.reshape(-1)[fail] = 0
-            if not full:
-                cls[r0:r1, :lo] = 0
-                cls[r0:r1, hi:] = 0
-                cls[r0:r1, lo:hi] = c
-            if fast:                        # counts from the comparisons, d summed whole
-                blk = np.array([nr * W - k, k - g[0]]        # columns not computed: 0
-                               + [g[j] - g[j + 1] for j in range(len(g) - 1)]
-                               + [g[-1]] + [0] * (3 - len(g)), np.int64)
-                s = float(np.add.reduce(d, axis=None))
-                if fail is not None:
-                    blk -= np.bincount(cf, minlength=5)[:5]
-                    blk[0] += fail.size
-                    s -= float(np.sum(df, dtype=np.float64))
-                for name, rm in rmask.items():
-                    if rm is None:
-                        counts[name] += blk
-                        dsum[name] += s
-                continue
+                blk -= np.bincount(cf, minlength=5)[:5]
+                blk[0] += fail.size
+                s -= float(np.sum(df, dtype=np.float64))
             for name, rm in rmask.items():
-                if rm is False:
-                    continue
                 if rm is None:
-                    cv, n_reg = c, nr * W
-                else:
-                    rb = rm[r0:r1]
-                    n_reg = int(np.count_nonzero(rb))
-                    if not n_reg:
-                        continue
-                    cv = np.multiply(c, rb[:, lo:hi].view(np.uint8), out=buf(u_buf))
-                _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
-        return KernelResult(cls, counts, dsum)
+                    counts[name] += blk
+                    dsum[name] += s
+            return
+        for name, rm in rmask.items():
+            if rm is False:
+                continue
+            if rm is None:
+                cv, n_reg = c, nr * W
+            else:
+                n_reg = int(np.count_nonzero(rm))
+                if not n_reg:
+                    continue
+                cv = np.multiply(c, rm[:, lo:hi].view(np.uint8), out=buf(ws.u))
+            _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
 
     def _tissue(self, ch, mb, k, cand, scratch, sm, tmp, sc, probe=True):
         """The tissue test of one block: ``(None, None)`` (every pixel is tissue),

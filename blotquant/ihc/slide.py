@@ -443,7 +443,7 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
 
     t0 = time.perf_counter()
     if ctx.mode == "pixel":
-        out = _pixel_tile(ctx, spec, read_window)
+        out = _pixel_tile(ctx, spec)
     else:
         out = _cell_tile(ctx, spec, read_window)
     out["seconds"] = time.perf_counter() - t0
@@ -463,20 +463,24 @@ def _kernel(ctx):
     return k
 
 
-def _pixel_tile(ctx, spec, read_window):
+def _pixel_tile(ctx, spec, parts=None):
+    """Pixel mode on one tile: each stored tile decoded and scored while it is in
+    the CPU cache (:func:`~blotquant.io._slide_tiles.iter_window`,
+    :meth:`~blotquant.ihc.pixels.PixelKernel.run_parts`); stored tiles that the
+    coarse tissue mask (or the regions) leave out are not decoded (their
+    pixels are code 0 whatever they hold).  ``parts`` (tests, benchmarks): the
+    tile's pixels given as such parts instead."""
     r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
-    rgb = read_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx))
-    shape = rgb.shape[:2]
-    mask = None
-    if ctx.tissue:
-        coarse = coarse_window(ctx.coarse, ctx.level_shape, r0, r1, c0, c1)
-        if not coarse.all():
-            mask = coarse
+    shape = (r1 - r0, c1 - c0)
     masks = _window_masks(ctx.regions, r0, r1, c0, c1)
     union = _union(masks, shape)
-    if union is not None:
-        mask = union if mask is None else (mask & union)
-    out = _kernel(ctx).run(rgb, mask=mask, regions=masks)
+    part_mask = _part_masks(ctx, r0, r1, c0, c1, union)
+    if parts is None:
+        from ..io._slide_tiles import iter_window
+
+        parts = iter_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx),
+                            want=lambda *w: part_mask(*w) is not False)
+    out = _kernel(ctx).run_parts(parts, shape, mask=part_mask, regions=masks)
     cls = out.classes
     rows = {}
     for name, m in masks.items():
@@ -484,6 +488,62 @@ def _pixel_tile(ctx, spec, read_window):
         rows[name] = (out.counts[name], out.dab_sum[name], area)
     _write_sink(ctx, spec, cls)
     return {"rows": rows, "pixels": cls.size, "class_tile": None if ctx.sink is not None else cls}
+
+
+def _integer_factor(idx, start) -> int:
+    """f if the coarse indices ``idx`` of level pixels ``start..`` are ``pixel // f``
+    (an integer number of level pixels per coarse pixel), else 0."""
+    if idx.size < 2:
+        return 0
+    f = int(round(1.0 / max(float(idx[-1] - idx[0]) / max(idx.size - 1, 1), 1e-9)))
+    if f < 1 or not np.array_equal(idx, np.arange(start, start + idx.size) // f):
+        return 0
+    return f
+
+
+def _part_masks(ctx, r0, r1, c0, c1, union):
+    """``mask(y0, y1, x0, x1)`` for parts of the tile ``r0:r1, c0:c1`` (tile
+    coordinates): the coarse tissue mask sampled on the part (as
+    :func:`coarse_window`) and the regions' union; None (all may be scored),
+    False (none) or a bool array."""
+    fy = fx = 0
+    if ctx.tissue:
+        ri = _index_map(ctx.level_shape[0], ctx.coarse.shape[0], r0, r1)
+        ci = _index_map(ctx.level_shape[1], ctx.coarse.shape[1], c0, c1)
+        fy, fx = _integer_factor(ri, r0), _integer_factor(ci, c0)
+    memo = {}
+
+    def mask(ya, yb, xa, xb):
+        key = (ya, yb, xa, xb)
+        if key in memo:                  # asked twice: by the reader, then the kernel
+            return memo.pop(key)
+        m = None
+        if ctx.tissue:
+            a, b = int(ri[ya]), int(ri[yb - 1]) + 1
+            c, d = int(ci[xa]), int(ci[xb - 1]) + 1
+            crop = ctx.coarse[a:b, c:d]
+            if not crop.any():
+                memo[key] = False
+                return False
+            if not crop.all():
+                if (fy and fx and (r0 + ya) % fy == 0 and (c0 + xa) % fx == 0
+                        and crop.shape == (-(-(yb - ya) // fy), -(-(xb - xa) // fx))):
+                    # whole coarse pixels of f x f level pixels: one nearest upscale
+                    m = cv2.resize(crop.view(np.uint8), (crop.shape[1] * fx, crop.shape[0] * fy),
+                                   interpolation=cv2.INTER_NEAREST).view(bool)
+                    m = m[:yb - ya, :xb - xa]
+                else:
+                    m = crop.take(ri[ya:yb] - a, axis=0).take(ci[xa:xb] - c, axis=1)
+        if union is not None:
+            u = union[ya:yb, xa:xb]
+            if not u.any():
+                memo[key] = False
+                return False
+            m = u if m is None else (m & u)
+        memo[key] = m
+        return m
+
+    return mask
 
 
 #: Cut cell windows start on this grid (the halo's rounding, see :func:`cell_halo_px`).
