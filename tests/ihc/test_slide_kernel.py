@@ -122,3 +122,37 @@ def test_tissue_threshold_no_pixel_can_fail_and_glass_blocks():
     assert not tis[:40].any()
     np.testing.assert_array_equal(out.classes, classify_pixels(dab, T, mask=tis))
     assert out.counts["image"][0] == int((~tis).sum())
+
+
+def test_run_parts_equals_run_on_the_assembled_image():
+    """Parts in any order, with skipped parts (pixels None) and per-part masks: the
+    classes, counts and sums of run() on the whole image with the same mask."""
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 256, (300, 420, 3), np.uint8)
+    mask = rng.random(a.shape[:2]) < 0.8
+    mask[:100, :140] = False                               # a part with nothing to score
+    mask[200:, 280:] = True                                # a part all scored
+    reg = {"r": rng.random(a.shape[:2]) < 0.5, "all": None, "none": False}
+    k = PixelKernel(T, white_point=WP, tissue_threshold=0.1, block_px=5000)
+    ref = k.run(a, mask=mask, regions=reg)
+    parts = []
+    for y in (200, 0, 100):
+        for x in (280, 0, 140):
+            px = a[y:y + 100, x:x + 140]
+            parts.append((y, x, 100, 140, None if not mask[y:y + 100, x:x + 140].any() else px))
+    assert any(p[4] is None for p in parts)
+
+    def pm(ya, yb, xa, xb):
+        m = mask[ya:yb, xa:xb]
+        return False if not m.any() else (None if m.all() else m)
+
+    for m in (mask, pm):
+        out = k.run_parts(parts, a.shape[:2], mask=m, regions=reg)
+        np.testing.assert_array_equal(out.classes, ref.classes)
+        for name in reg:
+            np.testing.assert_array_equal(out.counts[name], ref.counts[name])
+            assert out.dab_sum[name] == pytest.approx(ref.dab_sum[name], rel=1e-6)
+    with pytest.raises(ParameterError, match="cover"):
+        k.run_parts(parts[:-1], a.shape[:2], mask=mask)
+    with pytest.raises(ParameterError, match="outside"):
+        k.run_parts([(250, 0, 100, 140, a[:100, :140])], a.shape[:2])
