@@ -90,11 +90,22 @@ def make_slide(path, side=32768, subsampling=(1, 1), quality=90, seed=0) -> dict
     def tiles(f):
         fs, g, b = blocks_at(f)
         n = side // f
-        for r in range(0, n, STORED_TILE):
-            for c in range(0, n, STORED_TILE):
-                i, j = r // b, c // b
-                blk = g if lay[i, j] < 0 else fs[lay[i, j]]
-                yield blk[r % b:r % b + STORED_TILE, c % b:c % b + STORED_TILE]
+        T = STORED_TILE
+        for r in range(0, n, T):
+            for c in range(0, n, T):
+                if b >= T:                       # the stored tile lies in one block
+                    i, j = r // b, c // b
+                    blk = g if lay[i, j] < 0 else fs[lay[i, j]]
+                    yield blk[r % b:r % b + T, c % b:c % b + T]
+                    continue
+                # coarse levels: blocks smaller than a stored tile, several per tile
+                # (a slice of one block would leave the rest of the tile empty)
+                out = np.empty((T, T, 3), np.uint8)
+                for y in range(r, r + T, b):
+                    for x in range(c, c + T, b):
+                        v = lay[y // b, x // b]
+                        out[y - r:y - r + b, x - c:x - c + b] = g if v < 0 else fs[v]
+                yield out
 
     kw = dict(tile=(STORED_TILE, STORED_TILE), compression="jpeg",
               compressionargs={"level": quality}, photometric="rgb", subsampling=subsampling,
