@@ -135,8 +135,9 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     store = None
     try:
         if opts["scheduler"] != "processes":
-            # the workers compress the class map's TIFF tiles as they go (spooled to disk)
-            store = ClassMapTiles(work)
+            # the workers compress the class map's TIFF tiles as they go (spooled to
+            # disk); a thread writes the pyramid file meanwhile, row by row
+            store = ClassMapTiles(work, stream_to=stage / f"{stem}_classes.ome.tif")
         else:   # other processes write a zarr folder
             import zarr
 
@@ -172,8 +173,12 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
                        write_cells_parquet(res.cells, stage / "cells.parquet"),
                        write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
-            cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
-                                               pixel_size_um=ps, workers=opts["workers"])
+            if isinstance(res.class_map, ClassMapTiles):       # written while scoring
+                cm_path = res.class_map.finish_writing()
+            else:
+                cm_path = write_class_map_ome_tiff(res.class_map,
+                                                   stage / f"{stem}_classes.ome.tif",
+                                                   pixel_size_um=ps, workers=opts["workers"])
             written.append(cm_path)
             written.append(overlay.result() if overlay is not None
                            else write_slide_overlay(low, cm_path, overlay_path))

@@ -908,6 +908,9 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
         params["stain_estimate"] = {k2: v for k2, v in est_info.items() if k2 != "matrix"}
         params["stain_estimate"].update(dict(P.stain_estimation))
     sink = _make_sink(job.class_map, (H, W), ts)
+    if hasattr(sink, "expect"):              # ClassMapTiles: which tiles will come
+        sink.expect([(s.r0, s.c0) for s in specs],
+                    pixel_size_um=None if pixel_size is None else tuple(pixel_size))
     halo = 0
     cell = {}
     if P.mode == "cell":
@@ -1203,6 +1206,9 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         finally:
             if own:
                 client.close()
+    for p in plans:
+        if hasattr(p.class_map, "done"):     # ClassMapTiles: every tile is in
+            p.class_map.done()
     out, i = [], 0
     for p in plans:
         n = len(p.specs)
