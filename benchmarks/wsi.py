@@ -257,12 +257,12 @@ def naive(path, windows, threads=2, thresholds=(0.2, 0.4, 0.6)):
 def run_cli_rss(args_list):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # child
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.execve(sys.executable, [sys.executable, "-m", "blotquant", *args_list], env)
-    _, status, ru = os.wait4(pid, 0)
+    # spawned (vfork + exec), not forked: a forked child's peak RSS would start at this
+    # process's size (e.g. with the generated slide's fields still in memory)
+    proc = subprocess.Popen([sys.executable, "-m", "blotquant", *args_list], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")

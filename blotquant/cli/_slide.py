@@ -74,15 +74,26 @@ def is_slide(image) -> bool:
             or image.metadata.format == "svs")
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 class _Bar:
     """tqdm progress bar on stderr (silent when stderr is not a terminal)."""
 
     def __init__(self, label):
         self.label = label
         self.bar = None
+        self.off = False
 
     def __call__(self, info):
         if self.bar is None:
+            if self.off or not _is_terminal(sys.stderr):
+                self.off = True                  # tqdm would be silent: not even imported
+                return
             from tqdm import tqdm
 
             self.bar = tqdm(total=info.total, unit="tile", desc=self.label, file=sys.stderr,

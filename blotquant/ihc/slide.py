@@ -18,7 +18,9 @@ A slide is never held in memory.  The pipeline:
    ``tissue_threshold`` (a pointwise test, so it does not depend on the
    tiling).  Pixel mode runs :class:`~blotquant.ihc.pixels.PixelKernel`, the
    kernel of :func:`~blotquant.ihc.pixels.score_pixels_rgb` (identical
-   classes; counts and DAB sums in the same cache-sized pass);
+   classes; counts and DAB sums in the same cache-sized pass), on each stored
+   tile of the file as it is decoded; stored tiles outside the coarse tissue
+   mask and the regions are not decoded at all;
    cell mode reads each tile with a halo, detects cells, and keeps a cell in
    the one tile that holds its (rounded) centroid, so the cell table and
    scores do not depend on the tile size either.
@@ -31,7 +33,10 @@ A slide is never held in memory.  The pipeline:
    :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
    ``params_hash`` as :func:`~blotquant.ihc.score_ihc` for the same inputs), a
    cell table in level-0 pixel coordinates, and the class map written tile by
-   tile into a zarr array (``class_map=`` a zarr store; in memory by default).
+   tile into a zarr array (``class_map=`` a zarr store; in memory by default)
+   or, with :class:`~blotquant.io.slide_writers.ClassMapTiles`, compressed
+   into the tiles of its OME-TIFF pyramid by the workers (and, with
+   ``stream_to``, written to the file while the slide is scored).
 
 Memory is bounded by ``tile_size`` x ``workers``, never by the slide: no
 full-resolution OD map exists at any time.
