@@ -254,20 +254,41 @@ def naive(path, windows, threads=2, thresholds=(0.2, 0.4, 0.6)):
     return time.perf_counter() - t0, tot
 
 
-def run_cli_rss(args_list):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def pd_summary(path):
+    """The numbers of a summary table (every column but timing-free strings), as a list."""
+    import pandas as pd
+
+    t = pd.read_csv(path)
+    return t[["n", "n_negative", "n_1plus", "n_2plus", "n_3plus", "h_score",
+              "params_hash"]].to_dict("records")
+
+
+#: Started as a small Python process that starts the CLI and reports its rusage: the CLI's
+#: peak RSS then starts from this launcher's size, not from the benchmark's (a child's
+#: ru_maxrss includes the memory of the process it was forked from).
+_LAUNCHER = """
+import json, os, sys
+pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[1:]], os.environ)
+_, status, ru = os.wait4(pid, 0)
+print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_maxrss,
+                  "cpu_s": ru.ru_utime + ru.ru_stime}))
+"""
+
+
+def run_cli_rss(args_list, root=ROOT):
+    """Wall seconds and peak RSS (MB) of ``blotquant ARGS`` run from the checkout ``root``
+    (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system)."""
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.perf_counter()
-    # spawned (vfork + exec), not forked: a forked child's peak RSS would start at this
-    # process's size (e.g. with the generated slide's fields still in memory)
-    proc = subprocess.Popen([sys.executable, "-m", "blotquant", *args_list], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(os.devnull, "w") as null:
+        rep = subprocess.run([sys.executable, "-c", _LAUNCHER, "-m", "blotquant", *args_list],
+                             env=env, stdout=subprocess.PIPE, stderr=null, check=True, text=True)
     wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status):
+    info = json.loads(rep.stdout.strip().splitlines()[-1])
+    if info["rc"]:
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
-    run_cli_rss.last_cpu_s = ru.ru_utime + ru.ru_stime
-    return wall, ru.ru_maxrss / 1024.0
+    run_cli_rss.last_cpu_s = info["cpu_s"]
+    return wall, info["maxrss_kb"] / 1024.0
 
 
 def main(argv=None):
@@ -279,6 +300,10 @@ def main(argv=None):
                     help="side of the square region scored in cell mode")
     ap.add_argument("--keep", default=None, help="folder to keep the slide in (default: temp)")
     ap.add_argument("--json", default=None, help="write results as JSON here")
+    ap.add_argument("--peer", default=None, metavar="DIR",
+                    help="another checkout of blotquant (e.g. an earlier commit: git archive "
+                         "COMMIT | tar -x -C DIR) whose CLI runs interleaved with this one's, "
+                         "for same-run ratios; default: none")
     a = ap.parse_args(argv)
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -290,14 +315,23 @@ def main(argv=None):
 
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
+    order = [("pixel_w2", "2", ROOT), ("pixel_w1", "1", ROOT)]
+    if a.peer:                          # the peer's runs interleaved with ours
+        runs.update({"peer_pixel_w2": [], "peer_pixel_w1": []})
+        order = [order[0], ("peer_pixel_w2", "2", Path(a.peer)), order[1],
+                 ("peer_pixel_w1", "1", Path(a.peer))]
     for _ in range(a.repeat):
-        for key, w in (("pixel_w2", "2"), ("pixel_w1", "1")):
+        for key, w, root in order:
             wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--overwrite",
                                      "--mode", "pixel",
-                                     "--workers", w])
+                                     "--workers", w], root)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
-                              "cpu_s": run_cli_rss.last_cpu_s})
-            print(key, wall, rss, flush=True)
+                              "cpu_s": run_cli_rss.last_cpu_s,
+                              "loadavg": os.getloadavg()[0]})
+            print(key, wall, rss, run_cli_rss.last_cpu_s, flush=True)
+    if a.peer:
+        ps = [pd_summary(out / k / "summary.csv") for k in ("pixel_w2", "peer_pixel_w2")]
+        res["peer_same_numbers"] = ps[0] == ps[1]
     params = json.loads((out / "pixel_w2" / "params.json").read_text())
     res["pixel_timing_inside"] = params["timing"]
     res["slide_params"] = params["slide"]
@@ -362,8 +396,19 @@ def main(argv=None):
         "cli_pixel_mpix_s": a.side * a.side / w2 / 1e6,
         "cell_mpix_s": s * s / min(c["tiles_s"] for c in cell_runs) / 1e6,
         "cell_cells_s": cell_runs[0]["cells"] / min(c["tiles_s"] for c in cell_runs),
-        "peak_rss_mb": max(r["max_rss_mb"] for v in runs.values() for r in v),
+        "peak_rss_mb": max(r["max_rss_mb"] for k in ("pixel_w2", "pixel_w1") for r in runs[k]),
     }
+    if a.peer:
+        def best(key, f):
+            return min(r[f] for r in runs[key])
+        res["ratios"].update({
+            "peer_wall_over_ours_w2": best("peer_pixel_w2", "wall_s") / w2,
+            "peer_cpu_over_ours_w2": best("peer_pixel_w2", "cpu_s") / best("pixel_w2", "cpu_s"),
+            "peer_wall_over_ours_w1": best("peer_pixel_w1", "wall_s") / w1,
+            "peer_speedup_2_over_1": best("peer_pixel_w1", "wall_s")
+            / best("peer_pixel_w2", "wall_s"),
+            "peer_same_numbers": res["peer_same_numbers"],
+        })
     print(json.dumps(res["ratios"], indent=1))
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1, default=str))
