@@ -116,8 +116,13 @@ class _State:
         self.skip = 0               # blocks left before looking for candidates again
 
 
+_ONE = np.array(1, np.uint8)
+_CODES = [np.array(j, np.uint8) for j in range(5)]
+_NAMES = ("d", "t", "s", "b", "sc", "u", "c", "k", "k2")
+
+
 class _Workspace:
-    """One thread's kernel buffers (``n`` pixels each)."""
+    """One thread's kernel buffers (``n`` pixels each) and their 2-D views by block shape."""
 
     def __init__(self, n):
         self.n = n
@@ -125,6 +130,25 @@ class _Workspace:
         self.chans = [np.empty(n, np.uint8) for _ in range(3)]
         self.b, self.sc = np.empty(n, bool), np.empty(n, bool)
         self.u, self.c, self.k, self.k2 = (np.empty(n, np.uint8) for _ in range(4))
+        self._views: dict = {}
+
+    def views(self, rows, cols):
+        """The buffers as (rows, cols) arrays (made once per block shape)."""
+        v = self._views.get((rows, cols))
+        if v is None:
+            k = rows * cols
+            v = _Views()
+            for name in _NAMES:
+                setattr(v, name, getattr(self, name)[:k].reshape(rows, cols))
+            v.chans = [x[:k].reshape(rows, cols) for x in self.chans]
+            if len(self._views) > 64:           # many odd shapes (slide edges): start over
+                self._views.clear()
+            self._views[(rows, cols)] = v
+        return v
+
+
+class _Views:
+    __slots__ = _NAMES + ("chans",)
 
 
 def _check_mask(m, shape):
@@ -203,14 +227,15 @@ class PixelKernel:
         from .deconvolution import as_stain_matrix, weighted_luts
 
         self.thresholds = check_thresholds(thresholds)
-        self._thr = [np.float32(t) for t in self.thresholds]
+        # 0-d float32 arrays: the same float32 comparison as a scalar, less call overhead
+        self._thr = [np.array(t, np.float32) for t in self.thresholds]
         w = np.linalg.inv(as_stain_matrix(stains))[:, 1]
         self._dab_luts = weighted_luts(w, white_point)
         self._sum_luts = None
         self._tt = None
         self._cand = None
         if tissue_threshold is not None:
-            self._tt = np.float32(tissue_threshold)
+            self._tt = np.array(tissue_threshold, np.float32)
             self._sum_luts = weighted_luts((1.0, 1.0, 1.0), white_point)
             self._sum_flat = [t.ravel() for t in self._sum_luts]
             self._cand = _candidate_tests(self._sum_flat, self._tt)
@@ -401,21 +426,17 @@ class PixelKernel:
         cw = hi - lo
         k = nr * cw
         direct = cw == W and cls.flags.c_contiguous
-
-        def buf(x, _k=k, _nr=nr, _cw=cw):
-            return x[:_k].reshape(_nr, _cw)
-
-        ch = cv2.split(a[:, lo:hi], [buf(x) for x in ws.chans])
-        d = dab_out if dab_out is not None else buf(ws.d)
-        tmp = buf(ws.t)
+        v = ws.views(nr, cw)
+        ch = cv2.split(a[:, lo:hi], v.chans)
+        d = dab_out if dab_out is not None else v.d
+        tmp = v.t
         _weighted(ch, self._dab_luts, d, tmp)
         # tissue first: sc (bool block) or fail (flat indices of mask pixels that are
         # not tissue); then scored = mask & tissue
         sc, fail = None, None
         if self._sum_luts is not None:
             probe = self._cand is not None and st.skip == 0
-            sc, fail = self._tissue(ch, mb, k, buf(ws.k), buf(ws.k2), buf(ws.s), tmp,
-                                    buf(ws.sc), probe)
+            sc, fail = self._tissue(ch, mb, k, v.k, v.k2, v.s, tmp, v.sc, probe)
             # after a block with many candidates, the next blocks go straight to
             # the OD sum (their neighbours are alike); one in probe_every looks
             st.skip = (self.probe_every - 1 if sc is not None and probe
@@ -426,13 +447,13 @@ class PixelKernel:
             sc = mb
         fast = st.whole and sc is None       # every pixel scored but the few in fail
         # classes: 1 + the number of thresholds reached (g[j]: pixels reaching t_j)
-        b = buf(ws.b)
-        c = cls if direct else buf(ws.c)
+        b = v.b
+        c = cls if direct else v.c
         g = []
         np.greater_equal(d, thr[0], out=b)
         if fast:
             g.append(cv2.countNonZero(b.view(np.uint8)))
-        np.add(b.view(np.uint8), np.uint8(1), out=c)
+        np.add(b.view(np.uint8), _ONE, out=c)
         for t in thr[1:]:
             np.greater_equal(d, t, out=b)
             if fast:
@@ -473,7 +494,7 @@ class PixelKernel:
                 n_reg = int(np.count_nonzero(rm))
                 if not n_reg:
                     continue
-                cv = np.multiply(c, rm[:, lo:hi].view(np.uint8), out=buf(ws.u))
+                cv = np.multiply(c, rm[:, lo:hi].view(np.uint8), out=v.u)
             _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
 
     def _tissue(self, ch, mb, k, cand, scratch, sm, tmp, sc, probe=True):
@@ -547,7 +568,7 @@ def _count_block(cv, n_reg, d, cnt, dsum, name, b, z):
     g = [cv2.countNonZero(cv)]
     if g[0]:
         for j in (2, 3, 4):
-            np.greater_equal(cv, np.uint8(j), out=b)
+            np.greater_equal(cv, _CODES[j], out=b)
             g.append(int(np.count_nonzero(b)))
         if g[0] == cv.size:
             dsum[name] += float(np.add.reduce(d, axis=None))
