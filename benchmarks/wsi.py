@@ -23,6 +23,11 @@ Each timing is repeated ``--repeat`` times (min and max reported: the machine
 is shared).  Usage::
 
     python benchmarks/wsi.py [--side 32768] [--repeat 2] [--subsampling 444|420]
+                             [--keep DIR] [--peer CHECKOUT] [--json OUT]
+
+``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
+``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
+slide, so before/after ratios come from the same run on a shared machine.
 """
 
 from __future__ import annotations
