@@ -32,6 +32,7 @@ import os
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..errors import ParameterError
@@ -275,7 +276,9 @@ class ClassMapTiles:
                 for i in range(0, blk.shape[0], tt):
                     for j in range(0, blk.shape[1], tt):
                         t = blk[i:i + tt, j:j + tt]
-                        if not t.any():
+                        if t.strides[1] != 1:   # a sub-level: its pixels gathered once
+                            t = np.ascontiguousarray(t)
+                        if not cv2.countNonZero(t):
                             continue            # unscored: the shared zero tile
                         if t.shape != (tt, tt):
                             pad = np.zeros((tt, tt), np.uint8)
@@ -283,8 +286,8 @@ class ClassMapTiles:
                             t = pad
                         ref = self._put(self._encode(np.ascontiguousarray(t)))
                         self._tiles[(k, (lr + i) // tt, (lc + j) // tt)] = ref
-            elif blk.any():
-                ref = self._put(self._encode(np.ascontiguousarray(blk)))
+            elif cv2.countNonZero(blk := np.ascontiguousarray(blk)):
+                ref = self._put(self._encode(blk))
                 with self._lock:
                     self._blocks.setdefault(k, []).append((lr, lc) + blk.shape + ref)
         if self._expected is not None:
