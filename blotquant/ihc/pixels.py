@@ -118,7 +118,7 @@ class _State:
 
 _ONE = np.array(1, np.uint8)
 _CODES = [np.array(j, np.uint8) for j in range(5)]
-_NAMES = ("d", "t", "s", "b", "sc", "u", "c", "k", "k2")
+_NAMES = ("d", "t", "s", "b", "sc", "u", "c", "k", "k2", "p", "p2")
 
 
 class _Workspace:
@@ -130,6 +130,7 @@ class _Workspace:
         self.chans = [np.empty(n, np.uint8) for _ in range(3)]
         self.b, self.sc = np.empty(n, bool), np.empty(n, bool)
         self.u, self.c, self.k, self.k2 = (np.empty(n, np.uint8) for _ in range(4))
+        self.p, self.p2 = np.empty(n, np.float64), np.empty(n, np.float64)
         self._views: dict = {}
 
     def views(self, rows, cols):
@@ -166,6 +167,19 @@ def _weighted(ch, luts, out, tmp):  # out, tmp: C-contiguous float32 of the plan
     cv2.add(out, tmp, dst=out)
     cv2.LUT(ch[2], luts[2], dst=tmp)
     cv2.add(out, tmp, dst=out)
+
+
+def _weighted_pair(ch, pair_luts, p, p2, dab, od_sum):
+    """DAB OD and OD sum of a block from three lookups: each table entry holds both
+    float32 values, the two sums are formed pairwise in the order of
+    :func:`_weighted` (same bits), then split into ``dab`` and ``od_sum``."""
+    cv2.LUT(ch[0], pair_luts[0], dst=p)
+    cv2.LUT(ch[1], pair_luts[1], dst=p2)
+    pf, p2f = p.view(np.float32), p2.view(np.float32)
+    cv2.add(pf, p2f, dst=pf)
+    cv2.LUT(ch[2], pair_luts[2], dst=p2)
+    cv2.add(pf, p2f, dst=pf)
+    cv2.split(pf.reshape(p.shape[0], p.shape[1], 2), [dab, od_sum])
 
 
 class PixelKernel:
@@ -238,6 +252,13 @@ class PixelKernel:
             self._tt = np.array(tissue_threshold, np.float32)
             self._sum_luts = weighted_luts((1.0, 1.0, 1.0), white_point)
             self._sum_flat = [t.ravel() for t in self._sum_luts]
+            # per channel, each value's DAB OD and OD sum as one 8-byte entry (two
+            # float32), so that one lookup per channel gives both
+            self._pair_luts = []
+            for dl, sl in zip(self._dab_luts, self._sum_luts):
+                pair = np.empty((256, 2), np.float32)
+                pair[:, 0], pair[:, 1] = dl.ravel(), sl.ravel()
+                self._pair_luts.append(np.ascontiguousarray(pair).view(np.float64))
             self._cand = _candidate_tests(self._sum_flat, self._tt)
             if self._cand is None:           # no pixel can fail the test
                 self._sum_luts = None
@@ -430,13 +451,20 @@ class PixelKernel:
         ch = cv2.split(a[:, lo:hi], v.chans)
         d = dab_out if dab_out is not None else v.d
         tmp = v.t
-        _weighted(ch, self._dab_luts, d, tmp)
         # tissue first: sc (bool block) or fail (flat indices of mask pixels that are
         # not tissue); then scored = mask & tissue
         sc, fail = None, None
+        probe = self._sum_luts is not None and self._cand is not None and st.skip == 0
+        if self._sum_luts is not None and not probe:
+            # the OD sum of the whole block: with the DAB OD from the same three lookups
+            _weighted_pair(ch, self._pair_luts, v.p, v.p2, d, v.s)
+            sc = v.sc
+            np.greater_equal(v.s, self._tt, out=sc)
+        else:
+            _weighted(ch, self._dab_luts, d, tmp)
+            if probe:
+                sc, fail = self._tissue(ch, mb, k, v.k, v.k2, v.s, tmp, v.sc)
         if self._sum_luts is not None:
-            probe = self._cand is not None and st.skip == 0
-            sc, fail = self._tissue(ch, mb, k, v.k, v.k2, v.s, tmp, v.sc, probe)
             # after a block with many candidates, the next blocks go straight to
             # the OD sum (their neighbours are alike); one in probe_every looks
             st.skip = (self.probe_every - 1 if sc is not None and probe
@@ -497,15 +525,10 @@ class PixelKernel:
                 cv = np.multiply(c, rm[:, lo:hi].view(np.uint8), out=v.u)
             _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
 
-    def _tissue(self, ch, mb, k, cand, scratch, sm, tmp, sc, probe=True):
-        """The tissue test of one block: ``(None, None)`` (every pixel is tissue),
-        ``(sc, None)`` (bool block) or ``(None, fail)`` (flat indices of the pixels
-        that are not tissue).  ``probe=False``: the whole block's OD sum, without
-        looking for candidates first."""
-        if not probe:
-            _weighted(ch, self._sum_luts, sm, tmp)
-            np.greater_equal(sm, self._tt, out=sc)
-            return sc, None
+    def _tissue(self, ch, mb, k, cand, scratch, sm, tmp, sc):
+        """The tissue test of one block, looking for candidates first: ``(None,
+        None)`` (every pixel is tissue), ``(sc, None)`` (bool block) or ``(None,
+        fail)`` (flat indices of the pixels that are not tissue)."""
         first = True
         for j, test in enumerate(self._cand):
             if test is None:                 # every value of this channel may fail
