@@ -6,8 +6,10 @@ gigapixel) with about 40 % tissue, by repeating a few 2048 x 2048 fields of
 :func:`blotquant.synthetic.make_ihc` (blocks of glass in between), then
 measures on this machine:
 
-- decode only: the level-0 stored tiles that slide scoring reads, decoded with
-  2 threads (the same stored-tile reader, no processing);
+- decode only: the level-0 stored tiles of the scored tiles, decoded with 2
+  threads (the same stored-tile reader, no processing); and, the strict
+  baseline, only the stored tiles pixel mode actually decodes (it skips those
+  outside the coarse tissue mask);
 - ``blotquant ihc SLIDE --mode pixel`` (CLI subprocess): wall time and peak RSS
   (``wait4`` rusage of that process), with ``--workers 1`` and ``--workers 2``;
 - the naive route: decode every one of those tiles, ``skimage.color.rgb2hed``,
@@ -21,6 +23,11 @@ Each timing is repeated ``--repeat`` times (min and max reported: the machine
 is shared).  Usage::
 
     python benchmarks/wsi.py [--side 32768] [--repeat 2] [--subsampling 444|420]
+                             [--keep DIR] [--peer CHECKOUT] [--json OUT]
+
+``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
+``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
+slide, so before/after ratios come from the same run on a shared machine.
 """
 
 from __future__ import annotations
@@ -88,11 +95,22 @@ def make_slide(path, side=32768, subsampling=(1, 1), quality=90, seed=0) -> dict
     def tiles(f):
         fs, g, b = blocks_at(f)
         n = side // f
-        for r in range(0, n, STORED_TILE):
-            for c in range(0, n, STORED_TILE):
-                i, j = r // b, c // b
-                blk = g if lay[i, j] < 0 else fs[lay[i, j]]
-                yield blk[r % b:r % b + STORED_TILE, c % b:c % b + STORED_TILE]
+        T = STORED_TILE
+        for r in range(0, n, T):
+            for c in range(0, n, T):
+                if b >= T:                       # the stored tile lies in one block
+                    i, j = r // b, c // b
+                    blk = g if lay[i, j] < 0 else fs[lay[i, j]]
+                    yield blk[r % b:r % b + T, c % b:c % b + T]
+                    continue
+                # coarse levels: blocks smaller than a stored tile, several per tile
+                # (a slice of one block would leave the rest of the tile empty)
+                out = np.empty((T, T, 3), np.uint8)
+                for y in range(r, r + T, b):
+                    for x in range(c, c + T, b):
+                        v = lay[y // b, x // b]
+                        out[y - r:y - r + b, x - c:x - c + b] = g if v < 0 else fs[v]
+                yield out
 
     kw = dict(tile=(STORED_TILE, STORED_TILE), compression="jpeg",
               compressionargs={"level": quality}, photometric="rgb", subsampling=subsampling,
@@ -118,33 +136,70 @@ def _scored_windows(tiles_csv):
     return list(zip(t.r0, t.r1, t.c0, t.c1))
 
 
-def decode_only(path, windows, threads=2, cpu=None):
+def decode_only(path, windows, threads=2, cpu=None, stored=None):
     """Seconds to decode the stored tiles under ``windows`` (no processing); with
-    ``cpu`` a list, the process CPU seconds are appended to it."""
-    from blotquant.io._slide_tiles import TileSource, _CACHE, read_window
+    ``cpu`` a list, the process CPU seconds are appended to it.  ``stored`` (a list
+    of sets of stored-tile origins, one per window): only those stored tiles."""
+    from blotquant.io._slide_tiles import TileSource, _CACHE, _open_level, read_window
     import tifffile
 
     with tifffile.TiffFile(path) as t:
         shape = t.series[0].levels[0].shape[:2]
     src = TileSource("tiff", str(path), 0, tuple(shape))
     _CACHE.clear()
+
+    def one(k):
+        w = windows[k]
+        if stored is None:
+            return read_window(src, *w).shape
+        keep = stored[k]
+        return sum(1 for *_, px in _open_level(src).segments(
+            *w, want=lambda ya, yb, xa, xb: (ya, xa) in keep) if px is not None)
+
     c0 = time.process_time()
     t0 = time.perf_counter()
     with ThreadPoolExecutor(threads) as ex:
-        list(ex.map(lambda w: read_window(src, *w).shape, windows))
+        list(ex.map(one, range(len(windows))))
     if cpu is not None:
         cpu.append(time.process_time() - c0)
     return time.perf_counter() - t0
 
 
+def stored_tiles_read(path, tile=2048):
+    """Per scored window (tiles.csv order), the level-0 origins of the stored tiles
+    pixel mode decodes (those the coarse tissue mask reaches), and the totals."""
+    from blotquant.io import read_image
+    from blotquant.io._slide_tiles import level_tile_shape
+    from blotquant.ihc import slide as S
+
+    img = read_image(path, mode="rgb")
+    plan = S._plan(S.SlideJob(image=img, class_map=False, overrides={"mode": "pixel"}), 0, tile)
+    ctx = plan.ctx
+    th, tw = level_tile_shape(ctx.source)
+    out, n_all = [], 0
+    for s in plan.specs:
+        pm = S._part_masks(ctx, s.r0, s.r1, s.c0, s.c1, None)
+        keep = set()
+        for y in range(s.r0, s.r1, th):
+            for x in range(s.c0, s.c1, tw):
+                n_all += 1
+                yb, xb = min(s.r1, y + th), min(s.c1, x + tw)
+                if pm(y - s.r0, yb - s.r0, x - s.c0, xb - s.c0) is not False:
+                    keep.add((y, x))
+        out.append(keep)
+    return out, n_all
+
+
 def step_costs(path, n_tiles=12, tile=2048):
     """One thread, CPU ms per Mpx (``process_time``) of each pixel-mode step on scored
-    tiles of the slide, measured in this process: decode, the pixel kernel (with the
-    tile's masks), the class-map tiles (cut, PackBits, every pyramid level)."""
+    tiles of the slide, measured in this process: decode (the stored tiles pixel
+    mode reads), the pixel kernel on those decoded parts (with the tile's masks), the
+    class-map tiles (cut, PackBits, every pyramid level), and the fused tile as the
+    CLI runs it (decode and kernel per stored tile, no class map)."""
     import tempfile as _tf
 
     from blotquant.io import read_image
-    from blotquant.io._slide_tiles import read_window
+    from blotquant.io._slide_tiles import iter_window
     from blotquant.io.slide_writers import ClassMapTiles
     from blotquant.ihc import slide as S
 
@@ -154,22 +209,27 @@ def step_costs(path, n_tiles=12, tile=2048):
     ctx = plan.ctx
     pick = np.linspace(0, len(plan.specs) - 1, min(n_tiles, len(plan.specs))).round().astype(int)
     specs = [plan.specs[i] for i in dict.fromkeys(pick.tolist())]
-    t = {"decode": 0.0, "kernel": 0.0, "class_map_tiles": 0.0}
+    t = {"decode": 0.0, "kernel": 0.0, "class_map_tiles": 0.0, "fused_decode_kernel": 0.0}
     mpx = 0.0
     for s in specs:
+        pm = S._part_masks(ctx, s.r0, s.r1, s.c0, s.c1, None)
         a = time.process_time()
-        rgb = read_window(ctx.source, s.r0, s.r1, s.c0, s.c1)
+        parts = list(iter_window(ctx.source, s.r0, s.r1, s.c0, s.c1,
+                                 want=lambda *w: pm(*w) is not False))
         b = time.process_time()
         sk, ctx.sink = ctx.sink, None
-        out = S._pixel_tile(ctx, s, lambda *x, **y: rgb)
+        out = S._pixel_tile(ctx, s, parts)
         c = time.process_time()
+        S._pixel_tile(ctx, s)
+        c2 = time.process_time()
         ctx.sink = sk
         S._write_sink(ctx, s, out["class_tile"])
         d = time.process_time()
         t["decode"] += b - a
         t["kernel"] += c - b
-        t["class_map_tiles"] += d - c
-        mpx += rgb.shape[0] * rgb.shape[1] / 1e6
+        t["fused_decode_kernel"] += c2 - c
+        t["class_map_tiles"] += d - c2
+        mpx += (s.r1 - s.r0) * (s.c1 - s.c0) / 1e6
     sink.close()
     ms = {k: v / mpx * 1e3 for k, v in t.items()}
     ms["processing_over_decode"] = (ms["kernel"] + ms["class_map_tiles"]) / ms["decode"]
@@ -199,20 +259,41 @@ def naive(path, windows, threads=2, thresholds=(0.2, 0.4, 0.6)):
     return time.perf_counter() - t0, tot
 
 
-def run_cli_rss(args_list):
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def pd_summary(path):
+    """The numbers of a summary table (every column but timing-free strings), as a list."""
+    import pandas as pd
+
+    t = pd.read_csv(path)
+    return t[["n", "n_negative", "n_1plus", "n_2plus", "n_3plus", "h_score",
+              "params_hash"]].to_dict("records")
+
+
+#: Started as a small Python process that starts the CLI and reports its rusage: the CLI's
+#: peak RSS then starts from this launcher's size, not from the benchmark's (a child's
+#: ru_maxrss includes the memory of the process it was forked from).
+_LAUNCHER = """
+import json, os, sys
+pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[1:]], os.environ)
+_, status, ru = os.wait4(pid, 0)
+print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_maxrss,
+                  "cpu_s": ru.ru_utime + ru.ru_stime}))
+"""
+
+
+def run_cli_rss(args_list, root=ROOT):
+    """Wall seconds and peak RSS (MB) of ``blotquant ARGS`` run from the checkout ``root``
+    (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system)."""
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # child
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.execve(sys.executable, [sys.executable, "-m", "blotquant", *args_list], env)
-    _, status, ru = os.wait4(pid, 0)
+    with open(os.devnull, "w") as null:
+        rep = subprocess.run([sys.executable, "-c", _LAUNCHER, "-m", "blotquant", *args_list],
+                             env=env, stdout=subprocess.PIPE, stderr=null, check=True, text=True)
     wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status):
+    info = json.loads(rep.stdout.strip().splitlines()[-1])
+    if info["rc"]:
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
-    run_cli_rss.last_cpu_s = ru.ru_utime + ru.ru_stime
-    return wall, ru.ru_maxrss / 1024.0
+    run_cli_rss.last_cpu_s = info["cpu_s"]
+    return wall, info["maxrss_kb"] / 1024.0
 
 
 def main(argv=None):
@@ -224,6 +305,10 @@ def main(argv=None):
                     help="side of the square region scored in cell mode")
     ap.add_argument("--keep", default=None, help="folder to keep the slide in (default: temp)")
     ap.add_argument("--json", default=None, help="write results as JSON here")
+    ap.add_argument("--peer", default=None, metavar="DIR",
+                    help="another checkout of blotquant (e.g. an earlier commit: git archive "
+                         "COMMIT | tar -x -C DIR) whose CLI runs interleaved with this one's, "
+                         "for same-run ratios; default: none")
     a = ap.parse_args(argv)
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -235,14 +320,23 @@ def main(argv=None):
 
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
+    order = [("pixel_w2", "2", ROOT), ("pixel_w1", "1", ROOT)]
+    if a.peer:                          # the peer's runs interleaved with ours
+        runs.update({"peer_pixel_w2": [], "peer_pixel_w1": []})
+        order = [order[0], ("peer_pixel_w2", "2", Path(a.peer)), order[1],
+                 ("peer_pixel_w1", "1", Path(a.peer))]
     for _ in range(a.repeat):
-        for key, w in (("pixel_w2", "2"), ("pixel_w1", "1")):
+        for key, w, root in order:
             wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--overwrite",
                                      "--mode", "pixel",
-                                     "--workers", w])
+                                     "--workers", w], root)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
-                              "cpu_s": run_cli_rss.last_cpu_s})
-            print(key, wall, rss, flush=True)
+                              "cpu_s": run_cli_rss.last_cpu_s,
+                              "loadavg": os.getloadavg()[0]})
+            print(key, wall, rss, run_cli_rss.last_cpu_s, flush=True)
+    if a.peer:
+        ps = [pd_summary(out / k / "summary.csv") for k in ("pixel_w2", "peer_pixel_w2")]
+        res["peer_same_numbers"] = ps[0] == ps[1]
     params = json.loads((out / "pixel_w2" / "params.json").read_text())
     res["pixel_timing_inside"] = params["timing"]
     res["slide_params"] = params["slide"]
@@ -253,6 +347,15 @@ def main(argv=None):
     dec = [decode_only(slide, windows, 2, dec_cpu) for _ in range(a.repeat)]
     res["decode_2threads_s"] = dec
     res["decode_cpu_s"] = dec_cpu
+    # the stored tiles pixel mode actually decodes (glass stored tiles outside the coarse
+    # tissue mask are not read): decoding exactly those is the strict baseline
+    kept, n_all = stored_tiles_read(slide)
+    res["stored_tiles_read"] = {"read": sum(len(k) for k in kept), "of": n_all}
+    dec_r_cpu: list = []
+    dec_r = [decode_only(slide, windows, 2, dec_r_cpu, kept) for _ in range(a.repeat)]
+    res["decode_read_tiles_2threads_s"] = dec_r
+    res["decode_read_tiles_cpu_s"] = dec_r_cpu
+    print("decode (stored tiles read)", dec_r, res["stored_tiles_read"], flush=True)
     res["steps_ms_per_mpx_1thread"] = step_costs(slide)
     print("steps", res["steps_ms_per_mpx_1thread"], flush=True)
     print("decode", dec, flush=True)
@@ -290,13 +393,27 @@ def main(argv=None):
     res["ratios"] = {
         "cli_pixel_over_decode": w2 / min(dec),
         "cli_cpu_over_decode_cpu": min(r["cpu_s"] for r in runs["pixel_w2"]) / min(dec_cpu),
+        "cli_pixel_over_decode_of_tiles_read": w2 / min(dec_r),
+        "cli_cpu_over_decode_cpu_of_tiles_read":
+            min(r["cpu_s"] for r in runs["pixel_w2"]) / min(dec_r_cpu),
         "naive_over_cli_pixel": min(nv) / w2,
         "speedup_2_over_1": w1 / w2,
         "cli_pixel_mpix_s": a.side * a.side / w2 / 1e6,
         "cell_mpix_s": s * s / min(c["tiles_s"] for c in cell_runs) / 1e6,
         "cell_cells_s": cell_runs[0]["cells"] / min(c["tiles_s"] for c in cell_runs),
-        "peak_rss_mb": max(r["max_rss_mb"] for v in runs.values() for r in v),
+        "peak_rss_mb": max(r["max_rss_mb"] for k in ("pixel_w2", "pixel_w1") for r in runs[k]),
     }
+    if a.peer:
+        def best(key, f):
+            return min(r[f] for r in runs[key])
+        res["ratios"].update({
+            "peer_wall_over_ours_w2": best("peer_pixel_w2", "wall_s") / w2,
+            "peer_cpu_over_ours_w2": best("peer_pixel_w2", "cpu_s") / best("pixel_w2", "cpu_s"),
+            "peer_wall_over_ours_w1": best("peer_pixel_w1", "wall_s") / w1,
+            "peer_speedup_2_over_1": best("peer_pixel_w1", "wall_s")
+            / best("peer_pixel_w2", "wall_s"),
+            "peer_same_numbers": res["peer_same_numbers"],
+        })
     print(json.dumps(res["ratios"], indent=1))
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1, default=str))

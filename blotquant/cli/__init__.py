@@ -18,13 +18,18 @@ from ..errors import BlotquantError
 SUBCOMMANDS = ("blot", "ihc", "batch", "stats", "demo")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``blotquant`` parser with every subcommand, or with ``only`` that one.
+
+    Registering one subcommand imports only its module (``blotquant ihc SLIDE``
+    does not import the blot engine and its table libraries before its tiles).
+    """
     parser = argparse.ArgumentParser(
         prog="blotquant",
         description="Quantify western blots and score IHC images reproducibly.")
     parser.add_argument("--version", action="version", version=f"blotquant {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    for name in SUBCOMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as err:  # subcommand not built yet
@@ -36,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -74,15 +74,26 @@ def is_slide(image) -> bool:
             or image.metadata.format == "svs")
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 class _Bar:
     """tqdm progress bar on stderr (silent when stderr is not a terminal)."""
 
     def __init__(self, label):
         self.label = label
         self.bar = None
+        self.off = False
 
     def __call__(self, info):
         if self.bar is None:
+            if self.off or not _is_terminal(sys.stderr):
+                self.off = True                  # tqdm would be silent: not even imported
+                return
             from tqdm import tqdm
 
             self.bar = tqdm(total=info.total, unit="tile", desc=self.label, file=sys.stderr,
@@ -119,8 +130,6 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     int
         Exit status 0.
     """
-    import zarr
-
     from ..ihc.slide import score_slide
     from ..io.slide_writers import (ClassMapTiles, write_cells_parquet,
                                     write_class_map_ome_tiff, write_slide_overlay)
@@ -137,9 +146,12 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     store = None
     try:
         if opts["scheduler"] != "processes":
-            # the workers compress the class map's TIFF tiles as they go (spooled to disk)
-            store = ClassMapTiles(work)
+            # the workers compress the class map's TIFF tiles as they go (spooled to
+            # disk); a thread writes the pyramid file meanwhile, row by row
+            store = ClassMapTiles(work, stream_to=stage / f"{stem}_classes.ome.tif")
         else:   # other processes write a zarr folder
+            import zarr
+
             store = zarr.storage.LocalStore(str(work))
         try:
             res = score_slide(image, params, regions=regions, image_name=name,
@@ -152,17 +164,38 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             bar.close()
         t_write = time.perf_counter()
         fmt = getattr(args, "format", "csv") or "csv"
-        written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
-                   write_cells_parquet(res.cells, stage / "cells.parquet"),
-                   write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
         ps = res.params.get("pixel_size_used")
-        cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
-                                           pixel_size_um=ps, workers=opts["workers"])
-        written.append(cm_path)
         from ..ihc.slide import lowres_rgb
 
-        low = lowres_rgb(image, res.tissue_level)
-        written.append(write_slide_overlay(low, cm_path, stage / f"{stem}_overlay.png"))
+        low = res.lowres if res.lowres is not None else lowres_rgb(image, res.tissue_level)
+        overlay_path = stage / f"{stem}_overlay.png"
+        # with two or more workers, the overlay (its class map from the spooled tiles,
+        # the blend, the PNG) is made while the class-map pyramid and tables are written
+        parallel = isinstance(res.class_map, ClassMapTiles) and (
+            opts["workers"] is None or opts["workers"] > 1) and (os.cpu_count() or 1) > 1
+        pool = overlay = None
+        if parallel:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="blotquant-overlay")
+            overlay = pool.submit(lambda: write_slide_overlay(
+                low, res.class_map.level_at_least(low.shape[:2]), overlay_path))
+        try:
+            written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
+                       write_cells_parquet(res.cells, stage / "cells.parquet"),
+                       write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
+            if isinstance(res.class_map, ClassMapTiles):       # written while scoring
+                cm_path = res.class_map.finish_writing()
+            else:
+                cm_path = write_class_map_ome_tiff(res.class_map,
+                                                   stage / f"{stem}_classes.ome.tif",
+                                                   pixel_size_um=ps, workers=opts["workers"])
+            written.append(cm_path)
+            written.append(overlay.result() if overlay is not None
+                           else write_slide_overlay(low, cm_path, overlay_path))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
         p = dict(res.params)
         p.update({"image": str(args.image), "roi": getattr(args, "roi", None),
                   "corrections": sidecar, "image_metadata": image.metadata.as_dict(),

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -105,6 +106,52 @@ class KernelResult:
     dab_sum: dict
 
 
+class _State:
+    """What the blocks of one kernel call share."""
+
+    __slots__ = ("whole", "skip")
+
+    def __init__(self, whole):
+        self.whole = whole          # no region masks: counts from the comparisons
+        self.skip = 0               # blocks left before looking for candidates again
+
+
+_ONE = np.array(1, np.uint8)
+_CODES = [np.array(j, np.uint8) for j in range(5)]
+_NAMES = ("d", "t", "s", "b", "sc", "u", "c", "k", "k2", "p", "p2")
+
+
+class _Workspace:
+    """One thread's kernel buffers (``n`` pixels each) and their 2-D views by block shape."""
+
+    def __init__(self, n):
+        self.n = n
+        self.d, self.t, self.s = (np.empty(n, np.float32) for _ in range(3))
+        self.chans = [np.empty(n, np.uint8) for _ in range(3)]
+        self.b, self.sc = np.empty(n, bool), np.empty(n, bool)
+        self.u, self.c, self.k, self.k2 = (np.empty(n, np.uint8) for _ in range(4))
+        self.p, self.p2 = np.empty(n, np.float64), np.empty(n, np.float64)
+        self._views: dict = {}
+
+    def views(self, rows, cols):
+        """The buffers as (rows, cols) arrays (made once per block shape)."""
+        v = self._views.get((rows, cols))
+        if v is None:
+            k = rows * cols
+            v = _Views()
+            for name in _NAMES:
+                setattr(v, name, getattr(self, name)[:k].reshape(rows, cols))
+            v.chans = [x[:k].reshape(rows, cols) for x in self.chans]
+            if len(self._views) > 64:           # many odd shapes (slide edges): start over
+                self._views.clear()
+            self._views[(rows, cols)] = v
+        return v
+
+
+class _Views:
+    __slots__ = _NAMES + ("chans",)
+
+
 def _check_mask(m, shape):
     m = np.asarray(m, bool)
     if m.shape != tuple(shape):
@@ -122,6 +169,19 @@ def _weighted(ch, luts, out, tmp):  # out, tmp: C-contiguous float32 of the plan
     cv2.add(out, tmp, dst=out)
 
 
+def _weighted_pair(ch, pair_luts, p, p2, dab, od_sum):
+    """DAB OD and OD sum of a block from three lookups: each table entry holds both
+    float32 values, the two sums are formed pairwise in the order of
+    :func:`_weighted` (same bits), then split into ``dab`` and ``od_sum``."""
+    cv2.LUT(ch[0], pair_luts[0], dst=p)
+    cv2.LUT(ch[1], pair_luts[1], dst=p2)
+    pf, p2f = p.view(np.float32), p2.view(np.float32)
+    cv2.add(pf, p2f, dst=pf)
+    cv2.LUT(ch[2], pair_luts[2], dst=p2)
+    cv2.add(pf, p2f, dst=pf)
+    cv2.split(pf.reshape(p.shape[0], p.shape[1], 2), [dab, od_sum])
+
+
 class PixelKernel:
     """THE pixel-mode kernel: classes, class counts and DAB OD sums of uint8 RGB.
 
@@ -131,12 +191,23 @@ class PixelKernel:
     :func:`~blotquant.ihc.deconvolution.weighted_od`, so the values equal
     :func:`~blotquant.ihc.deconvolution.stain_maps`' DAB map bit for bit);
     the class by the one threshold rule of :mod:`~blotquant.ihc.classify`
-    (``>=`` in float32, as :func:`~blotquant.ihc.classify.classify_pixels`);
+    (``>=`` in float32, as :func:`~blotquant.ihc.classify.classify_pixels`),
+    the pixels at or above each threshold counted from the same comparisons;
     optionally the pointwise tissue test (OD sum ``>= tissue_threshold``
     in float32, as :func:`~blotquant.ihc.slide.fine_tissue`); then each
     region's class counts and DAB sum.  Every step is one OpenCV or NumPy
     call on reused buffers (SIMD, the GIL released): no 16 MB colour table,
     no random memory access, nothing per pixel in Python, so threads scale.
+
+    The tissue test is evaluated only where it can fail.  The per-channel
+    OD tables are >= 0, so a float32 sum of them is at least each term: a
+    pixel with one channel whose OD reaches the threshold is tissue.  Only
+    pixels bright in all three channels (*candidates*, one uint8 threshold
+    per channel) can fail; their OD sum is computed exactly (gathered from
+    the same tables, same order) when they are few, the whole block's when
+    they are many (more than ``sparse_fraction`` of it); after such a block
+    only one in ``probe_every`` looks for candidates.  Results do not depend
+    on which route a block takes.
 
     Parameters
     ----------
@@ -157,20 +228,40 @@ class PixelKernel:
     ([[1, 4]], [0, 1, 0, 0, 1], 0.799)
     """
 
+    #: Candidate fraction of a block above which the whole block's OD sum is
+    #: computed (an execution setting: the result is the same either way).
+    sparse_fraction = 0.03
+    #: After a block with many candidates, one block in ``probe_every`` looks
+    #: for candidates (the others compute the OD sum at once).
+    probe_every = 8
+
     def __init__(self, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
                  stains: Any = "default", white_point: float | ArrayLike = 255,
                  tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX):
         from .deconvolution import as_stain_matrix, weighted_luts
 
         self.thresholds = check_thresholds(thresholds)
-        self._thr = [np.float32(t) for t in self.thresholds]
+        # 0-d float32 arrays: the same float32 comparison as a scalar, less call overhead
+        self._thr = [np.array(t, np.float32) for t in self.thresholds]
         w = np.linalg.inv(as_stain_matrix(stains))[:, 1]
         self._dab_luts = weighted_luts(w, white_point)
         self._sum_luts = None
         self._tt = None
+        self._cand = None
         if tissue_threshold is not None:
-            self._tt = np.float32(tissue_threshold)
+            self._tt = np.array(tissue_threshold, np.float32)
             self._sum_luts = weighted_luts((1.0, 1.0, 1.0), white_point)
+            self._sum_flat = [t.ravel() for t in self._sum_luts]
+            # per channel, each value's DAB OD and OD sum as one 8-byte entry (two
+            # float32), so that one lookup per channel gives both
+            self._pair_luts = []
+            for dl, sl in zip(self._dab_luts, self._sum_luts):
+                pair = np.empty((256, 2), np.float32)
+                pair[:, 0], pair[:, 1] = dl.ravel(), sl.ravel()
+                self._pair_luts.append(np.ascontiguousarray(pair).view(np.float64))
+            self._cand = _candidate_tests(self._sum_flat, self._tt)
+            if self._cand is None:           # no pixel can fail the test
+                self._sum_luts = None
         if int(block_px) < 1:
             raise ParameterError(f"block_px must be >= 1, got {block_px}")
         self.block_px = int(block_px)
@@ -222,75 +313,275 @@ class PixelKernel:
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
         rows = max(1, self.block_px // max(W, 1))
-        n = rows * W
-        d_buf, t_buf, s_buf = (np.empty(n, np.float32) for _ in range(3))
-        chans = [np.empty(n, np.uint8) for _ in range(3)]
-        b_buf, sc_buf = np.empty(n, bool), np.empty(n, bool)
-        u_buf, c_buf = np.empty(n, np.uint8), np.empty(n, np.uint8)
+        ws = self._workspace(rows * W)
+        st = _State(all(v is None or v is False for v in rmask.values()))
         for r0 in range(0, H, rows):
             r1 = min(H, r0 + rows)
-            nr = r1 - r0
-            lo, hi = 0, W
-            if m is not None and dab_out is None:
+            self._band(a[r0:r1], None if m is None else m[r0:r1],
+                       {k: (v if v is None or v is False else v[r0:r1]) for k, v in rmask.items()},
+                       cls[r0:r1], None if dab_out is None else dab_out[r0:r1],
+                       counts, dsum, ws, st)
+        return KernelResult(cls, counts, dsum)
+
+    def run_parts(self, parts, shape, mask=None, regions: dict | None = None) -> KernelResult:
+        """:meth:`run` on an image given as parts, each scored as it arrives.
+
+        For decoding and scoring one stored tile of a slide at a time, while it
+        is in the CPU cache (no window of RGB is assembled).  The classes,
+        counts and sums are those of :meth:`run` on the assembled image.
+
+        Parameters
+        ----------
+        parts : iterable of (row, col, rows, cols, uint8 (rows, cols, 3) or None)
+            Pieces of the image that cover ``shape`` exactly once; pixels None:
+            a piece where nothing is scored (code 0, its pixels never read).
+        shape : (rows, cols)
+        mask : bool array of ``shape``, callable or None
+            As :meth:`run`; or ``mask(y0, y1, x0, x1)`` giving each part's
+            mask (None: all of it may be scored; False: none of it).
+        regions : dict, optional
+            As :meth:`run`, masks of ``shape``.
+
+        Returns
+        -------
+        KernelResult
+
+        Raises
+        ------
+        ParameterError
+            A part that is not uint8 RGB or falls outside ``shape``, masks of
+            another shape, or parts that do not cover ``shape``.
+
+        Examples
+        --------
+        >>> k = PixelKernel((0.2, 0.4, 0.6))
+        >>> img = np.full((2, 4, 3), 255, np.uint8); img[1, 3] = (150, 100, 60)
+        >>> out = k.run_parts([(0, 0, 2, 2, img[:, :2]), (0, 2, 2, 2, img[:, 2:])], (2, 4))
+        >>> out.classes.tolist(), out.counts["image"].tolist()
+        ([[1, 1, 1, 1], [1, 1, 1, 4]], [0, 7, 0, 0, 1])
+        """
+        H, W = (int(v) for v in shape)
+        if mask is None or callable(mask):
+            part_mask = mask
+        else:
+            full = _check_mask(mask, (H, W))
+
+            def part_mask(ya, yb, xa, xb):
+                return full[ya:yb, xa:xb]
+        rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
+                 for k, v in ({"image": None} if regions is None else dict(regions)).items()}
+        cls = np.empty((H, W), np.uint8)
+        counts = {k: np.zeros(5, np.int64) for k in rmask}
+        dsum = {k: 0.0 for k in rmask}
+        st = _State(all(v is None or v is False for v in rmask.values()))
+        ws = None
+        covered = 0
+        for y0, x0, h, w, part in parts:
+            if y0 < 0 or x0 < 0 or y0 + h > H or x0 + w > W:
+                raise ParameterError(f"part at ({y0}, {x0}) of {h} x {w} px is outside the "
+                                     f"image {(H, W)}")
+            covered += h * w
+            xs = slice(x0, x0 + w)
+            pm = None if part_mask is None else part_mask(y0, y0 + h, x0, x0 + w)
+            if part is None or pm is False:          # nothing scored here
+                cls[y0:y0 + h, xs] = 0
+                for name, rm in rmask.items():
+                    if rm is not False:
+                        counts[name][0] += (h * w if rm is None
+                                            else int(np.count_nonzero(rm[y0:y0 + h, xs])))
+                continue
+            if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
+                raise ParameterError(f"the pixel kernel needs uint8 RGB parts of {h} x {w} "
+                                     f"px, got {part.dtype} {part.shape}")
+            rows = max(1, self.block_px // max(w, 1))
+            if ws is None or ws.n < rows * w:
+                ws = self._workspace(rows * w)
+            for rr in range(0, h, rows):
+                ya, yb = y0 + rr, min(y0 + h, y0 + rr + rows)
+                self._band(part[rr:rr + rows], None if pm is None else pm[rr:rr + rows],
+                           {k: (v if v is None or v is False else v[ya:yb, xs])
+                            for k, v in rmask.items()},
+                           cls[ya:yb, xs], None, counts, dsum, ws, st)
+        if covered != H * W:
+            raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
+        return KernelResult(cls, counts, dsum)
+
+    def _workspace(self, n):
+        """Buffers of ``n`` pixels for one thread (reused by its later calls)."""
+        loc = self.__dict__.get("_local")
+        if loc is None:
+            loc = self.__dict__.setdefault("_local", threading.local())
+        ws = getattr(loc, "ws", None)
+        if ws is None or ws.n < n:
+            ws = loc.ws = _Workspace(n)
+        return ws
+
+    def __getstate__(self):              # thread-local buffers stay in their process
+        d = dict(self.__dict__)
+        d.pop("_local", None)
+        return d
+
+    def _band(self, a, m, rmask, cls, dab_out, counts, dsum, ws, st):
+        """Score one block: ``a`` uint8 (rows, cols, 3); ``m``, ``rmask`` its masks;
+        classes into ``cls`` (a view); counts and sums added to ``counts``, ``dsum``."""
+        nr, W = a.shape[:2]
+        thr = self._thr
+        lo, hi = 0, W
+        mb = None
+        if m is not None:
+            mb = m
+            if dab_out is None:
                 # only the columns of the block that the mask reaches are computed
-                cols = np.flatnonzero(m[r0:r1].any(axis=0))
+                cols = np.flatnonzero(mb.any(axis=0))
                 if not cols.size:              # nothing to score in this block (glass)
-                    cls[r0:r1] = 0
+                    cls[...] = 0
                     for name, rm in rmask.items():
                         if rm is not False:
                             counts[name][0] += (nr * W if rm is None
-                                                else int(np.count_nonzero(rm[r0:r1])))
-                    continue
+                                                else int(np.count_nonzero(rm)))
+                    return
                 lo, hi = int(cols[0]), int(cols[-1]) + 1
-            cw = hi - lo
-            k = nr * cw
-            full = cw == W
-
-            def buf(x, _k=k, _nr=nr, _cw=cw):
-                return x[:_k].reshape(_nr, _cw)
-
-            ch = cv2.split(a[r0:r1, lo:hi], [buf(x) for x in chans])
-            d = dab_out[r0:r1] if dab_out is not None else buf(d_buf)
-            tmp = buf(t_buf)
+                mb = mb[:, lo:hi]
+            if mb.all():
+                mb = None
+        cw = hi - lo
+        k = nr * cw
+        direct = cw == W and cls.flags.c_contiguous
+        v = ws.views(nr, cw)
+        ch = cv2.split(a[:, lo:hi], v.chans)
+        d = dab_out if dab_out is not None else v.d
+        tmp = v.t
+        # tissue first: sc (bool block) or fail (flat indices of mask pixels that are
+        # not tissue); then scored = mask & tissue
+        sc, fail = None, None
+        probe = self._sum_luts is not None and self._cand is not None and st.skip == 0
+        if self._sum_luts is not None and not probe:
+            # the OD sum of the whole block: with the DAB OD from the same three lookups
+            _weighted_pair(ch, self._pair_luts, v.p, v.p2, d, v.s)
+            sc = v.sc
+            np.greater_equal(v.s, self._tt, out=sc)
+        else:
             _weighted(ch, self._dab_luts, d, tmp)
-            b = buf(b_buf)
-            c = cls[r0:r1] if full else buf(c_buf)
-            np.greater_equal(d, self._thr[0], out=b)
-            np.add(b.view(np.uint8), np.uint8(1), out=c)
-            for t in self._thr[1:]:
-                np.greater_equal(d, t, out=b)
-                np.add(c, b.view(np.uint8), out=c)
-            sc = None                      # scored pixels of the block (None: all)
-            if self._sum_luts is not None:
-                sm = buf(s_buf)
-                _weighted(ch, self._sum_luts, sm, tmp)
-                sc = buf(sc_buf)
-                np.greater_equal(sm, self._tt, out=sc)
-            if m is not None:
-                mb = m[r0:r1, lo:hi]
-                if sc is None:
-                    sc = mb
-                else:
-                    np.logical_and(sc, mb, out=sc)
-            if sc is not None:
-                np.multiply(c, sc.view(np.uint8), out=c)
-            if not full:
-                cls[r0:r1, :lo] = 0
-                cls[r0:r1, hi:] = 0
-                cls[r0:r1, lo:hi] = c
+            if probe:
+                sc, fail = self._tissue(ch, mb, k, v.k, v.k2, v.s, tmp, v.sc)
+        if self._sum_luts is not None:
+            # after a block with many candidates, the next blocks go straight to
+            # the OD sum (their neighbours are alike); one in probe_every looks
+            st.skip = (self.probe_every - 1 if sc is not None and probe
+                       else max(0, st.skip - 1))
+        if sc is not None and mb is not None:
+            np.logical_and(sc, mb, out=sc)
+        elif mb is not None:
+            sc = mb
+        fast = st.whole and sc is None       # every pixel scored but the few in fail
+        # classes: 1 + the number of thresholds reached (g[j]: pixels reaching t_j)
+        b = v.b
+        c = cls if direct else v.c
+        g = []
+        np.greater_equal(d, thr[0], out=b)
+        if fast:
+            g.append(cv2.countNonZero(b.view(np.uint8)))
+        np.add(b.view(np.uint8), _ONE, out=c)
+        for t in thr[1:]:
+            np.greater_equal(d, t, out=b)
+            if fast:
+                g.append(cv2.countNonZero(b.view(np.uint8)))
+            np.add(c, b.view(np.uint8), out=c)
+        if fast and fail is not None:
+            cf = c.reshape(-1)[fail]
+            df = d.reshape(-1)[fail]
+        if sc is not None:
+            np.multiply(c, sc.view(np.uint8), out=c)
+        if fail is not None:
+            c.reshape(-1)[fail] = 0
+        if not direct:
+            if cw != W:
+                cls[:, :lo] = 0
+                cls[:, hi:] = 0
+            cls[:, lo:hi] = c
+        if fast:                        # counts from the comparisons, d summed whole
+            blk = np.array([nr * W - k, k - g[0]]        # columns not computed: 0
+                           + [g[j] - g[j + 1] for j in range(len(g) - 1)]
+                           + [g[-1]] + [0] * (3 - len(g)), np.int64)
+            s = float(np.add.reduce(d, axis=None))
+            if fail is not None:
+                blk -= np.bincount(cf, minlength=5)[:5]
+                blk[0] += fail.size
+                s -= float(np.sum(df, dtype=np.float64))
             for name, rm in rmask.items():
-                if rm is False:
-                    continue
                 if rm is None:
-                    cv, n_reg = c, nr * W
-                else:
-                    rb = rm[r0:r1]
-                    n_reg = int(np.count_nonzero(rb))
-                    if not n_reg:
-                        continue
-                    cv = np.multiply(c, rb[:, lo:hi].view(np.uint8), out=buf(u_buf))
-                _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
-        return KernelResult(cls, counts, dsum)
+                    counts[name] += blk
+                    dsum[name] += s
+            return
+        for name, rm in rmask.items():
+            if rm is False:
+                continue
+            if rm is None:
+                cv, n_reg = c, nr * W
+            else:
+                n_reg = int(np.count_nonzero(rm))
+                if not n_reg:
+                    continue
+                cv = np.multiply(c, rm[:, lo:hi].view(np.uint8), out=v.u)
+            _count_block(cv, n_reg, d, counts[name], dsum, name, b, tmp)
+
+    def _tissue(self, ch, mb, k, cand, scratch, sm, tmp, sc):
+        """The tissue test of one block, looking for candidates first: ``(None,
+        None)`` (every pixel is tissue), ``(sc, None)`` (bool block) or ``(None,
+        fail)`` (flat indices of the pixels that are not tissue)."""
+        first = True
+        for j, test in enumerate(self._cand):
+            if test is None:                 # every value of this channel may fail
+                continue
+            out = cand if first else scratch
+            if isinstance(test, int):        # value > test
+                cv2.threshold(ch[j], test, 1, cv2.THRESH_BINARY, dst=out)
+            else:
+                cv2.LUT(ch[j], test, dst=out)
+            if not first:
+                cv2.bitwise_and(cand, out, dst=cand)
+            first = False
+        if mb is not None:                   # only pixels that may be scored matter
+            if first:
+                np.copyto(cand, mb.view(np.uint8))
+                first = False
+            else:
+                cv2.bitwise_and(cand, mb.view(np.uint8), dst=cand)
+        n_c = k if first else cv2.countNonZero(cand)
+        if n_c == 0:
+            return None, None
+        if n_c > self.sparse_fraction * k:    # many candidates: the block's OD sum
+            _weighted(ch, self._sum_luts, sm, tmp)
+            np.greater_equal(sm, self._tt, out=sc)
+            return sc, None
+        idx = np.flatnonzero(cand)
+        T = self._sum_flat
+        s = np.add(T[0][ch[0].reshape(-1)[idx]], T[1][ch[1].reshape(-1)[idx]])
+        s += T[2][ch[2].reshape(-1)[idx]]
+        return None, idx[s < self._tt]
+
+
+def _candidate_tests(tables, tt):
+    """Per channel, which values may leave a pixel below the tissue threshold
+    (``table[v] < tt``): None (every value), an int ``u`` (the values ``> u``: the
+    table does not increase) or a uint8 LUT (1: may).  None for all channels
+    means no test: returned as None when no pixel can fail."""
+    tests = []
+    for t in tables:
+        if (t < 0).any() or not np.isfinite(t).all():   # pragma: no cover - od_lut is >= 0
+            raise ParameterError("the tissue OD tables must be finite and >= 0")
+        may = t < tt
+        if not may.any():
+            return None                      # this channel alone makes every pixel tissue
+        if may.all():
+            tests.append(None)
+            continue
+        v0 = int(np.argmax(may))
+        if v0 > 0 and may[v0:].all():
+            tests.append(v0 - 1)
+        else:
+            tests.append(np.ascontiguousarray(may.astype(np.uint8).reshape(256, 1)))
+    return tests
 
 
 def _count_block(cv, n_reg, d, cnt, dsum, name, b, z):
@@ -300,7 +591,7 @@ def _count_block(cv, n_reg, d, cnt, dsum, name, b, z):
     g = [cv2.countNonZero(cv)]
     if g[0]:
         for j in (2, 3, 4):
-            np.greater_equal(cv, np.uint8(j), out=b)
+            np.greater_equal(cv, _CODES[j], out=b)
             g.append(int(np.count_nonzero(b)))
         if g[0] == cv.size:
             dsum[name] += float(np.add.reduce(d, axis=None))

@@ -18,19 +18,25 @@ A slide is never held in memory.  The pipeline:
    ``tissue_threshold`` (a pointwise test, so it does not depend on the
    tiling).  Pixel mode runs :class:`~blotquant.ihc.pixels.PixelKernel`, the
    kernel of :func:`~blotquant.ihc.pixels.score_pixels_rgb` (identical
-   classes; counts and DAB sums in the same cache-sized pass);
+   classes; counts and DAB sums in the same cache-sized pass), on each stored
+   tile of the file as it is decoded; stored tiles outside the coarse tissue
+   mask and the regions are not decoded at all;
    cell mode reads each tile with a halo, detects cells, and keeps a cell in
    the one tile that holds its (rounded) centroid, so the cell table and
    scores do not depend on the tile size either.
-4. **Engine.** Tiles run as dask tasks: local threads (default, one per
-   core), local processes, or a ``dask.distributed`` cluster given by
-   ``scheduler`` (an address or a ``Client``).  :func:`score_slides` puts the
-   tiles of many slides into one graph.
+4. **Engine.** Tiles run on local threads (default, one per core; a plain
+   thread pool in slide order, dask is not imported), as dask tasks on local
+   processes, or on a ``dask.distributed`` cluster given by ``scheduler`` (an
+   address or a ``Client``).  :func:`score_slides` schedules the tiles of many
+   slides together.
 5. **Outputs.** A per-region summary with the columns of
    :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
    ``params_hash`` as :func:`~blotquant.ihc.score_ihc` for the same inputs), a
    cell table in level-0 pixel coordinates, and the class map written tile by
-   tile into a zarr array (``class_map=`` a zarr store; in memory by default).
+   tile into a zarr array (``class_map=`` a zarr store; in memory by default)
+   or, with :class:`~blotquant.io.slide_writers.ClassMapTiles`, compressed
+   into the tiles of its OME-TIFF pyramid by the workers (and, with
+   ``stream_to``, written to the file while the slide is scored).
 
 Memory is bounded by ``tile_size`` x ``workers``, never by the slide: no
 full-resolution OD map exists at any time.
@@ -166,6 +172,9 @@ class SlideResult:
     tiles : DataFrame
         One row per scored tile: slide-level window, scored pixels, seconds.
     image_name : str
+    lowres : uint8 ndarray (rows, cols, 3) or None
+        The tissue level as RGB, as read for planning (:func:`lowres_rgb`;
+        for overlays, so that it is not read twice).
     """
 
     summary: pd.DataFrame
@@ -183,6 +192,7 @@ class SlideResult:
     tiles: pd.DataFrame
     image_name: str = "image"
     timing: dict = field(default_factory=dict)
+    lowres: np.ndarray | None = None
 
     @property
     def mode(self) -> str:
@@ -438,7 +448,7 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
 
     t0 = time.perf_counter()
     if ctx.mode == "pixel":
-        out = _pixel_tile(ctx, spec, read_window)
+        out = _pixel_tile(ctx, spec)
     else:
         out = _cell_tile(ctx, spec, read_window)
     out["seconds"] = time.perf_counter() - t0
@@ -458,20 +468,24 @@ def _kernel(ctx):
     return k
 
 
-def _pixel_tile(ctx, spec, read_window):
+def _pixel_tile(ctx, spec, parts=None):
+    """Pixel mode on one tile: each stored tile decoded and scored while it is in
+    the CPU cache (:func:`~blotquant.io._slide_tiles.iter_window`,
+    :meth:`~blotquant.ihc.pixels.PixelKernel.run_parts`); stored tiles that the
+    coarse tissue mask (or the regions) leave out are not decoded (their
+    pixels are code 0 whatever they hold).  ``parts`` (tests, benchmarks): the
+    tile's pixels given as such parts instead."""
     r0, r1, c0, c1 = spec.r0, spec.r1, spec.c0, spec.c1
-    rgb = read_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx))
-    shape = rgb.shape[:2]
-    mask = None
-    if ctx.tissue:
-        coarse = coarse_window(ctx.coarse, ctx.level_shape, r0, r1, c0, c1)
-        if not coarse.all():
-            mask = coarse
+    shape = (r1 - r0, c1 - c0)
     masks = _window_masks(ctx.regions, r0, r1, c0, c1)
     union = _union(masks, shape)
-    if union is not None:
-        mask = union if mask is None else (mask & union)
-    out = _kernel(ctx).run(rgb, mask=mask, regions=masks)
+    part_mask = _part_masks(ctx, r0, r1, c0, c1, union)
+    if parts is None:
+        from ..io._slide_tiles import iter_window
+
+        parts = iter_window(ctx.source, r0, r1, c0, c1, stored_tile_hook=_restore_hook(ctx),
+                            want=lambda *w: part_mask(*w) is not False)
+    out = _kernel(ctx).run_parts(parts, shape, mask=part_mask, regions=masks)
     cls = out.classes
     rows = {}
     for name, m in masks.items():
@@ -479,6 +493,62 @@ def _pixel_tile(ctx, spec, read_window):
         rows[name] = (out.counts[name], out.dab_sum[name], area)
     _write_sink(ctx, spec, cls)
     return {"rows": rows, "pixels": cls.size, "class_tile": None if ctx.sink is not None else cls}
+
+
+def _integer_factor(idx, start) -> int:
+    """f if the coarse indices ``idx`` of level pixels ``start..`` are ``pixel // f``
+    (an integer number of level pixels per coarse pixel), else 0."""
+    if idx.size < 2:
+        return 0
+    f = int(round(1.0 / max(float(idx[-1] - idx[0]) / max(idx.size - 1, 1), 1e-9)))
+    if f < 1 or not np.array_equal(idx, np.arange(start, start + idx.size) // f):
+        return 0
+    return f
+
+
+def _part_masks(ctx, r0, r1, c0, c1, union):
+    """``mask(y0, y1, x0, x1)`` for parts of the tile ``r0:r1, c0:c1`` (tile
+    coordinates): the coarse tissue mask sampled on the part (as
+    :func:`coarse_window`) and the regions' union; None (all may be scored),
+    False (none) or a bool array."""
+    fy = fx = 0
+    if ctx.tissue:
+        ri = _index_map(ctx.level_shape[0], ctx.coarse.shape[0], r0, r1)
+        ci = _index_map(ctx.level_shape[1], ctx.coarse.shape[1], c0, c1)
+        fy, fx = _integer_factor(ri, r0), _integer_factor(ci, c0)
+    memo = {}
+
+    def mask(ya, yb, xa, xb):
+        key = (ya, yb, xa, xb)
+        if key in memo:                  # asked twice: by the reader, then the kernel
+            return memo.pop(key)
+        m = None
+        if ctx.tissue:
+            a, b = int(ri[ya]), int(ri[yb - 1]) + 1
+            c, d = int(ci[xa]), int(ci[xb - 1]) + 1
+            crop = ctx.coarse[a:b, c:d]
+            if not crop.any():
+                memo[key] = False
+                return False
+            if not crop.all():
+                if (fy and fx and (r0 + ya) % fy == 0 and (c0 + xa) % fx == 0
+                        and crop.shape == (-(-(yb - ya) // fy), -(-(xb - xa) // fx))):
+                    # whole coarse pixels of f x f level pixels: one nearest upscale
+                    m = cv2.resize(crop.view(np.uint8), (crop.shape[1] * fx, crop.shape[0] * fy),
+                                   interpolation=cv2.INTER_NEAREST).view(bool)
+                    m = m[:yb - ya, :xb - xa]
+                else:
+                    m = crop.take(ri[ya:yb] - a, axis=0).take(ci[xa:xb] - c, axis=1)
+        if union is not None:
+            u = union[ya:yb, xa:xb]
+            if not u.any():
+                memo[key] = False
+                return False
+            m = u if m is None else (m & u)
+        memo[key] = m
+        return m
+
+    return mask
 
 
 #: Cut cell windows start on this grid (the halo's rounding, see :func:`cell_halo_px`).
@@ -611,21 +681,36 @@ class _Plan:
     class_map: Any
     region_area_rest: dict
     timing: dict
+    lowres: Any = None
 
 
-def lowres_rgb(image, k) -> np.ndarray:
+def lowres_rgb(image, k, workers: int = 1) -> np.ndarray:
     """Level ``k`` as uint8 RGB, area-averaged band by band to <= TISSUE_MAX_SIDE px.
 
     A slide without a small enough level (one huge tiled level) is read in
     bands of rows, each reduced by the same integer factor, so the whole level
-    is never in memory.
+    is never in memory.  ``workers`` > 1 reads a level that needs no reduction
+    in that many bands at once (the same pixels).
     """
-    from ..io._slide_tiles import read_window, slide_source
+    from ..io._slide_tiles import level_tile_shape, read_window, slide_source
 
     src = slide_source(image, k)
     H, W = src.shape
     f = max(1, math.ceil(max(H, W) / TISSUE_MAX_SIDE))
     if f == 1:
+        st = level_tile_shape(src)
+        if workers > 1 and st is not None and H >= 2 * st[0]:
+            from concurrent.futures import ThreadPoolExecutor
+
+            out = np.empty((H, W, 3), np.uint8)
+            rows = math.ceil(math.ceil(H / st[0]) / workers) * st[0]     # whole stored tiles
+
+            def band(r):
+                out[r:min(H, r + rows)] = read_window(src, r, min(H, r + rows), 0, W)
+
+            with ThreadPoolExecutor(workers) as ex:
+                list(ex.map(band, range(0, H, rows)))
+            return out
         return read_window(src, 0, H, 0, W)
     h, w = H // f, W // f
     out = np.empty((h, w, 3), np.uint8)
@@ -678,7 +763,7 @@ def _make_sink(class_map, shape, chunk):
                              dtype="uint8", fill_value=0, overwrite=True)
 
 
-def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
+def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     from ..io._slide_tiles import level_tile_shape, slide_source
     from .score import _parse_white_point, _pixel_area_um2, _regions_digest, resolve_params
 
@@ -721,7 +806,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
     # once per slide, at low resolution: white point and coarse tissue
     tl = _tissue_level(shapes, level)
     t0 = time.perf_counter()
-    low = lowres_rgb(image, tl)
+    low = lowres_rgb(image, tl, workers)
     t_low = time.perf_counter() - t0
     wp_req = _parse_white_point(P.white_point)
     if isinstance(wp_req, str):
@@ -828,6 +913,9 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
         params["stain_estimate"] = {k2: v for k2, v in est_info.items() if k2 != "matrix"}
         params["stain_estimate"].update(dict(P.stain_estimation))
     sink = _make_sink(job.class_map, (H, W), ts)
+    if hasattr(sink, "expect"):              # ClassMapTiles: which tiles will come
+        sink.expect([(s.r0, s.c0) for s in specs],
+                    pixel_size_um=None if pixel_size is None else tuple(pixel_size))
     halo = 0
     cell = {}
     if P.mode == "cell":
@@ -842,7 +930,8 @@ def _plan(job: SlideJob, sid: int, tile_size: int) -> _Plan:
     timing = {"prepare_s": time.perf_counter() - t_start, "lowres_read_s": t_low}
     return _Plan(job=job, P=P, ctx=ctx, specs=specs, name=name, level=level, ds=ds,
                  level_shape=(H, W), regs=regs, tissue_level=tl, coarse=coarse, params=params,
-                 px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing)
+                 px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing,
+                 lowres=low)
 
 
 # ----------------------------------------------------------------------------- engine
@@ -854,11 +943,44 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_local(tasks, scheduler, workers, on_done):
-    """dask.compute on our own pool, so an interrupt waits for the tiles in flight."""
+def _run_threads(items, workers, on_done):
+    """The tiles on ``workers`` local threads (``workers=0``: in the calling thread).
+
+    A plain thread pool (no task graph: the tiles are independent), in slide
+    order so that neighbouring tiles run together.  An interrupt or an error
+    cancels the tiles not started and waits for those in flight.
+    """
+    results = [None] * len(items)
+    if workers == 0:
+        for i, (ctx, spec) in enumerate(items):
+            results[i] = _score_tile(ctx, spec)
+            on_done(results[i])
+        return results
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
+    try:
+        pending = {pool.submit(_score_tile, ctx, spec): i for i, (ctx, spec) in enumerate(items)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                i = pending.pop(f)
+                results[i] = f.result()
+                on_done(results[i])
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _run_processes(tasks, workers, on_done):
+    """dask.compute on local processes (spawned), so an interrupt waits for the tiles in flight."""
     import dask
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
     from dask.callbacks import Callback
+    # the scheduler's get function itself: a name would make dask import
+    # dask.distributed to look for a client (1 s of CPU per run)
+    from dask.multiprocessing import get
 
     keys = {t.key for t in tasks}
 
@@ -867,29 +989,13 @@ def _run_local(tasks, scheduler, workers, on_done):
             if key in keys:
                 on_done(result)
 
-    pool = None
-    if scheduler == "threads":
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
-    elif scheduler == "processes":
-        import multiprocessing
-
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    kw = {"pool": pool} if pool is not None else {}
-    # the scheduler's get function itself: a name would make dask import
-    # dask.distributed to look for a client (1 s of CPU per run)
-    if scheduler == "threads":
-        from dask.threaded import get
-    elif scheduler == "processes":
-        from dask.multiprocessing import get
-    else:
-        from dask.local import get_sync as get
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         with _CB():
             return list(dask.compute(*tasks, scheduler=get, num_workers=workers,
-                                     optimize_graph=False, **kw))
+                                     optimize_graph=False, pool=pool))
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_distributed(plans, client, on_done):
@@ -1031,7 +1137,7 @@ def _assemble(plan: _Plan, results: list) -> SlideResult:
         stains=plan.ctx.stains, regions=plan.regs, params=params,
         tiles=pd.DataFrame(tiles, columns=["image", "tile", "r0", "r1", "c0", "c1", "scored",
                                            "seconds"]),
-        image_name=plan.name, timing=plan.timing)
+        image_name=plan.name, timing=plan.timing, lowres=plan.lowres)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -1057,7 +1163,11 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         As :func:`score_slide` (planning happens before any tile runs).
     """
     t0 = time.perf_counter()
-    plans = [_plan(j, i, tile_size) for i, j in enumerate(jobs)]
+    if workers is not None and int(workers) < 1:
+        raise ParameterError(f"workers must be >= 1, got {workers}")
+    local = scheduler in (None, "threads", "threading")
+    plan_workers = (int(workers) if workers else _default_workers()) if local else 1
+    plans = [_plan(j, i, tile_size, plan_workers) for i, j in enumerate(jobs)]
     total = sum(len(p.specs) for p in plans)
     state = {"done": 0, "pixels": 0}
     lock = threading.Lock()
@@ -1081,12 +1191,16 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
             raise ParameterError("scheduler='processes' needs class_map= a zarr LocalStore "
                                  "(a folder) or False: worker processes cannot write into "
                                  "an in-memory store")
-        import dask
+        if kind == "processes":
+            import dask
 
-        tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
-                 for p in plans for s in p.specs]
-        results = _run_local(tasks, "sync" if kind in ("sync", "synchronous") else kind, nw,
-                             on_done)
+            tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
+                     for p in plans for s in p.specs]
+            results = _run_processes(tasks, nw, on_done)
+        else:       # local threads, or in this thread: no dask needed
+            items = [(p.ctx, s) for p in plans for s in p.specs]
+            results = _run_threads(items, 0 if kind in ("sync", "synchronous") else nw,
+                                   on_done)
     else:
         client, own = _client(scheduler)
         try:
@@ -1097,6 +1211,9 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         finally:
             if own:
                 client.close()
+    for p in plans:
+        if hasattr(p.class_map, "done"):     # ClassMapTiles: every tile is in
+            p.class_map.done()
     out, i = [], 0
     for p in plans:
         n = len(p.specs)

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import ImageReadError, ParameterError, UnsupportedImageError
 
-__all__ = ["TileSource", "read_window", "level_tile_shape"]
+__all__ = ["TileSource", "read_window", "iter_window", "level_tile_shape"]
 
 _CACHE: "OrderedDict[tuple, Any]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -120,15 +120,22 @@ class _TiffLevel:
     def tiles(self):
         return (self.th, self.tw) if self.direct else None
 
-    def read(self, r0, r1, c0, c1, hook=None) -> np.ndarray:
-        if not self.direct:
-            out = np.asarray(self.zarr[r0:r1, c0:c1])
-            return hook(out) if hook is not None else out
+    def segments(self, r0, r1, c0, c1, hook=None, want=None):
+        """The stored tiles under rows ``r0:r1``, cols ``c0:c1``, decoded one at a
+        time: ``(ya, yb, xa, xb, pixels)`` in level coordinates (``pixels`` is the
+        part of the stored tile inside the window, a view).  ``want(ya, yb, xa,
+        xb)`` False: that tile is not read (``pixels`` None)."""
         th, tw = self.th, self.tw
-        out = None
+        H, W = self.shape
         for ty in range(r0 // th, (r1 - 1) // th + 1):
             for tx in range(c0 // tw, (c1 - 1) // tw + 1):
                 i = ty * self.ntx + tx
+                if want is not None:
+                    ya, yb = max(r0, ty * th), min(r1, ty * th + th, H)
+                    xa, xb = max(c0, tx * tw), min(c1, tx * tw + tw, W)
+                    if not want(ya, yb, xa, xb):
+                        yield ya, yb, xa, xb, None
+                        continue
                 data = _pread(self.fd, int(self.counts[i]), int(self.offsets[i]))
                 seg, _, _ = self.decode(data or None, i, jpegtables=self.tables)
                 y0, x0 = ty * th, tx * tw
@@ -138,11 +145,19 @@ class _TiffLevel:
                 seg = seg[:min(th, self.shape[0] - y0), :min(tw, self.shape[1] - x0)]
                 if hook is not None:
                     seg = hook(seg)
-                if out is None:
-                    out = np.empty((r1 - r0, c1 - c0) + seg.shape[2:], seg.dtype)
                 ya, yb = max(r0, y0), min(r1, y0 + seg.shape[0])
                 xa, xb = max(c0, x0), min(c1, x0 + seg.shape[1])
-                out[ya - r0:yb - r0, xa - c0:xb - c0] = seg[ya - y0:yb - y0, xa - x0:xb - x0]
+                yield ya, yb, xa, xb, seg[ya - y0:yb - y0, xa - x0:xb - x0]
+
+    def read(self, r0, r1, c0, c1, hook=None) -> np.ndarray:
+        if not self.direct:
+            out = np.asarray(self.zarr[r0:r1, c0:c1])
+            return hook(out) if hook is not None else out
+        out = None
+        for ya, yb, xa, xb, seg in self.segments(r0, r1, c0, c1, hook):
+            if out is None:
+                out = np.empty((r1 - r0, c1 - c0) + seg.shape[2:], seg.dtype)
+            out[ya - r0:yb - r0, xa - c0:xb - c0] = seg
         return out
 
     def close(self):
@@ -242,6 +257,57 @@ def read_window(src: TileSource, r0: int, r1: int, c0: int, c1: int, *,
         return stored_tile_hook(seg) if stored_tile_hook is not None else seg
 
     return np.ascontiguousarray(lv.read(r0, r1, c0, c1, hook))
+
+
+def iter_window(src: TileSource, r0: int, r1: int, c0: int, c1: int, *,
+                stored_tile_hook=None, want=None):
+    """The pixels of a window as parts, for scoring each while it is in the CPU cache.
+
+    Tiled TIFF levels give one part per stored tile, decoded when it is asked
+    for (the pixels of :func:`read_window`, never assembled into a window);
+    other levels give the whole window as one part.
+
+    Parameters
+    ----------
+    src : TileSource
+    r0, r1, c0, c1 : int
+        Window in level pixels (clipped to the level).
+    stored_tile_hook : callable, optional
+        As :func:`read_window`.
+    want : callable, optional
+        ``want(y0, y1, x0, x1)`` (window coordinates of a stored tile's part)
+        False: that stored tile is not read or decoded; its part has pixels None.
+
+    Yields
+    ------
+    (row, col, rows, cols, uint8 ndarray (rows, cols, 3) or None)
+        A part and its offset inside the window; the parts cover it once.
+
+    Examples
+    --------
+    >>> a = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    >>> [p[:4] + (p[4].shape,) for p in iter_window(TileSource.from_array(a), 1, 3, 2, 5)]
+    [(0, 0, 2, 3, (2, 3, 3))]
+    """
+    r0, c0 = max(0, int(r0)), max(0, int(c0))
+    r1, c1 = min(src.shape[0], int(r1)), min(src.shape[1], int(c1))
+    lv = _open_level(src)
+    if not (isinstance(lv, _TiffLevel) and lv.direct):
+        h, w = r1 - r0, c1 - c0
+        if want is not None and not want(0, h, 0, w):
+            yield 0, 0, h, w, None
+            return
+        yield 0, 0, h, w, read_window(src, r0, r1, c0, c1, stored_tile_hook=stored_tile_hook)
+        return
+
+    def hook(seg):
+        seg = _to_rgb8(seg, src)
+        return stored_tile_hook(seg) if stored_tile_hook is not None else seg
+
+    w_lv = None if want is None else (lambda ya, yb, xa, xb: want(ya - r0, yb - r0, xa - c0,
+                                                                  xb - c0))
+    for ya, yb, xa, xb, seg in lv.segments(r0, r1, c0, c1, hook, w_lv):
+        yield ya - r0, xa - c0, yb - ya, xb - xa, seg
 
 
 def slide_source(image, level: int) -> TileSource:

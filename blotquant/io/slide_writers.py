@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..errors import ParameterError
@@ -102,6 +104,11 @@ class ClassMapTiles:
     compression : {"zlib", "packbits"}
         PackBits (default) or deflate (libdeflate level 1); both read by Bio-Formats
         (QuPath), tifffile (napari) and ImageJ.
+    stream_to : path, optional
+        Write the OME-TIFF pyramid to this file while the slide is scored: level
+        0 row by row as the scoring tiles under it arrive, the smaller levels once
+        all are in (``score_slide`` tells the sink which tiles will come, see
+        :meth:`expect`); :meth:`finish_writing` returns the path.
 
     Examples
     --------
@@ -117,7 +124,8 @@ class ClassMapTiles:
     ndim = 2
 
     def __init__(self, directory=None, *, tile: int = 512, min_side: int = 256,
-                 compression: str = CLASS_MAP_COMPRESSION):
+                 compression: str = CLASS_MAP_COMPRESSION, stream_to=None):
+        self.stream_to = None if stream_to is None else Path(stream_to)
         self.directory = None if directory is None else str(directory)
         self._tile_req = int(tile)
         self.min_side = int(min_side)
@@ -126,6 +134,10 @@ class ClassMapTiles:
         self._decode = _decoder(compression)
         self.shape = None
         self._fd = None
+        self._cond = threading.Condition()
+        self._expected = None       # scoring-tile origins still to come (None: not told)
+        self._aborted = False
+        self._writer = None
 
     def configure(self, shape, chunk: int) -> "ClassMapTiles":
         """Set the level-0 shape and the scoring tile edge ``chunk``; open the spool."""
@@ -152,7 +164,80 @@ class ClassMapTiles:
         self._tiles: dict = {}      # (level, ti, tj) -> (offset, nbytes)
         self._blocks: dict = {}     # level -> list of (r, c, h, w, offset, nbytes)
         self._zero = self._encode(np.zeros((tt, tt), np.uint8))
+        self._expected, self._aborted = None, False
         return self
+
+    # -- streaming: the pyramid file written while the tiles arrive
+    def expect(self, origins, *, pixel_size_um=None) -> None:
+        """The (row, col) origins of the scoring tiles that will be given (all others
+        stay unscored), so that :meth:`encoded_level` can yield each TIFF tile as
+        soon as the scoring tile under it is done instead of after the last one.
+        With ``stream_to``, this starts :meth:`write_in_background` (``pixel_size_um``
+        of the scored level goes into the OME metadata)."""
+        with self._cond:
+            self._expected = {(int(r), int(c)) for r, c in origins}
+            self._cond.notify_all()
+        if self.stream_to is not None and self._writer is None:
+            self.write_in_background(self.stream_to, pixel_size_um=pixel_size_um)
+
+    def _wait(self, pred):
+        with self._cond:
+            while not (self._aborted or pred()):
+                self._cond.wait()
+            if self._aborted:
+                raise ParameterError("the class map was not completed (scoring stopped)")
+
+    def _wait_for(self, r0, r1, c0, c1):
+        """Block until no expected scoring tile overlaps rows r0:r1, cols c0:c1 of level 0."""
+        if self._expected is None:
+            return
+        ch = self.chunk
+        need = [(r, c) for r in range(r0 // ch * ch, r1, ch) for c in range(c0 // ch * ch, c1, ch)]
+        self._wait(lambda: not any(k in self._expected for k in need))
+
+    def abort(self) -> None:
+        """Stop waiting for tiles (scoring failed or was interrupted): a writer
+        streaming the pyramid stops with an error."""
+        with self._cond:
+            self._aborted = True
+            self._cond.notify_all()
+
+    def write_in_background(self, path, *, pixel_size_um=None,
+                            name: str = "blotquant classes") -> None:
+        """Start writing the OME-TIFF pyramid to ``path`` in a thread, level 0 as the
+        scoring tiles arrive (after :meth:`expect`; the levels below once all are
+        in).  :meth:`finish_writing` waits for it and returns the path."""
+        def run():
+            try:
+                self._written = _write_tiles(self, Path(path), pixel_size_um=pixel_size_um,
+                                             name=name)
+            except BaseException as err:          # reported by finish_writing
+                self._write_error = err
+
+        self._written, self._write_error = None, None
+        self._writer = threading.Thread(target=run, name="blotquant-classmap", daemon=True)
+        self._writer.start()
+
+    def finish_writing(self) -> Path:
+        """Wait for :meth:`write_in_background`; the written path.
+
+        Raises
+        ------
+        ParameterError
+            The pyramid could not be completed (scoring stopped), or what the writer raised.
+        """
+        self.done()
+        self._writer.join()
+        self._writer = None
+        if self._write_error is not None:
+            raise self._write_error
+        return self._written
+
+    def done(self) -> None:
+        """Every scoring tile has been given (the tiles still expected are unscored)."""
+        with self._cond:
+            self._expected = set()
+            self._cond.notify_all()
 
     # -- spool
     def _put(self, data: bytes):
@@ -191,7 +276,9 @@ class ClassMapTiles:
                 for i in range(0, blk.shape[0], tt):
                     for j in range(0, blk.shape[1], tt):
                         t = blk[i:i + tt, j:j + tt]
-                        if not t.any():
+                        if t.strides[1] != 1:   # a sub-level: its pixels gathered once
+                            t = np.ascontiguousarray(t)
+                        if not cv2.countNonZero(t):
                             continue            # unscored: the shared zero tile
                         if t.shape != (tt, tt):
                             pad = np.zeros((tt, tt), np.uint8)
@@ -199,10 +286,14 @@ class ClassMapTiles:
                             t = pad
                         ref = self._put(self._encode(np.ascontiguousarray(t)))
                         self._tiles[(k, (lr + i) // tt, (lc + j) // tt)] = ref
-            elif blk.any():
-                ref = self._put(self._encode(np.ascontiguousarray(blk)))
+            elif cv2.countNonZero(blk := np.ascontiguousarray(blk)):
+                ref = self._put(self._encode(blk))
                 with self._lock:
                     self._blocks.setdefault(k, []).append((lr, lc) + blk.shape + ref)
+        if self._expected is not None:
+            with self._cond:
+                self._expected.discard((r0, c0))
+                self._cond.notify_all()
 
     def _tile(self, k, i, j) -> np.ndarray:
         ref = self._tiles.get((k, i, j))
@@ -232,6 +323,44 @@ class ClassMapTiles:
                 out[a - r0:b - r0, c - c0:d - c0] = t[a - i * tt:b - i * tt, c - j * tt:d - j * tt]
         return out[::sr, ::sc]
 
+    def level(self, k: int) -> np.ndarray:
+        """Level ``k`` of the pyramid as an array (decoded from the spool).
+
+        Parameters
+        ----------
+        k : int
+            0 (the scored level) .. ``n_sub``.
+
+        Returns
+        -------
+        uint8 ndarray of shape ``level_shapes[k]``
+        """
+        if self.shape is None or not 0 <= k <= self.n_sub:
+            raise ParameterError(f"class-map level {k} does not exist (0..{self.n_sub})")
+        h, w = self.level_shapes[k]
+        out = np.zeros((h, w), np.uint8)
+        tt = self.tile
+        if self._aligned(k):
+            for (kk, i, j), ref in list(self._tiles.items()):
+                if kk == k:
+                    t = np.frombuffer(self._decode(self._get(ref)), np.uint8).reshape(tt, tt)
+                    a, c = i * tt, j * tt
+                    out[a:a + tt, c:c + tt] = t[:min(tt, h - a), :min(tt, w - c)]
+            return out
+        for (r, c, bh, bw, off, n) in self._blocks.get(k, []):
+            out[r:r + bh, c:c + bw] = np.frombuffer(self._decode(os.pread(self._fd, n, off)),
+                                                   np.uint8).reshape(bh, bw)
+        return out
+
+    def level_at_least(self, shape) -> np.ndarray:
+        """The smallest pyramid level at least ``shape`` (rows, cols), as an array
+        (level 0 if none is smaller): what an overlay of that size samples."""
+        pick = 0
+        for k, (h, w) in enumerate(self.level_shapes):
+            if h >= shape[0] and w >= shape[1]:
+                pick = k
+        return self.level(pick)
+
     def __array__(self, dtype=None, copy=None):
         a = self[:]
         return a if dtype is None else a.astype(dtype)
@@ -242,6 +371,15 @@ class ClassMapTiles:
         h, w = self.level_shapes[k]
         tt = self.tile
         ny, nx = math.ceil(h / tt), math.ceil(w / tt)
+        if k == 0:          # each row of TIFF tiles once the scoring tiles under it are in
+            for i in range(ny):
+                self._wait_for(i * tt, min(h, (i + 1) * tt), 0, w)
+                for j in range(nx):
+                    ref = self._tiles.get((0, i, j))
+                    yield self._zero if ref is None else self._get(ref)
+            return
+        if self._expected is not None:                 # the other levels: all tiles in
+            self._wait(lambda: not self._expected)
         if self._aligned(k):
             for i in range(ny):
                 for j in range(nx):
@@ -263,7 +401,13 @@ class ClassMapTiles:
                 yield self._encode(np.ascontiguousarray(t)) if t.any() else self._zero
 
     def close(self):
-        """Remove the spool file (the tiles are gone afterwards)."""
+        """Remove the spool file (the tiles are gone afterwards); a writer still
+        running is stopped first."""
+        w = getattr(self, "_writer", None)
+        if w is not None:
+            self.abort()
+            w.join()
+            self._writer = None
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)
             try:

@@ -294,3 +294,37 @@ def test_cell_mode_region_reads_only_its_box_and_keeps_the_numbers(monkeypatch):
         assert r.summary.h_score[0] == pytest.approx(ref.summary.h_score[0], abs=1e-9)
         pd.testing.assert_frame_equal(_num(r.summary), _num(ref.summary))
         np.testing.assert_array_equal(np.asarray(r.class_map[:]), ref.class_map)
+
+
+@pytest.mark.parametrize("level_shape,coarse_shape", [((4096, 3072), (512, 384)),
+                                                      ((1000, 1300), (123, 170)),
+                                                      ((777, 512), (777, 512))])
+def test_part_masks_equal_the_coarse_window(level_shape, coarse_shape):
+    """Pixel mode samples the coarse tissue mask per stored tile (an f x f upscale when
+    a coarse pixel is f x f level pixels): the same pixels as coarse_window."""
+    from types import SimpleNamespace
+
+    from blotquant.ihc.slide import _part_masks
+
+    rng = np.random.default_rng(7)
+    coarse = rng.random(coarse_shape) < 0.6
+    coarse[: coarse_shape[0] // 3] = False
+    ctx = SimpleNamespace(tissue=True, coarse=coarse, level_shape=level_shape)
+    H, W = level_shape
+    for r0, r1, c0, c1 in ((0, 1024, 0, 768), (1024, min(H, 2048), 768, min(W, 1536)),
+                           (H - 300, H, W - 200, W)):
+        if r0 >= H or c0 >= W:
+            continue
+        ref = coarse_window(coarse, level_shape, r0, r1, c0, c1)
+        pm = _part_masks(ctx, r0, r1, c0, c1, None)
+        for y in range(0, r1 - r0, 256):
+            for x in range(0, c1 - c0, 256):
+                yb, xb = min(r1 - r0, y + 256), min(c1 - c0, x + 256)
+                m = pm(y, yb, x, xb)
+                want = ref[y:yb, x:xb]
+                if m is False:
+                    assert not want.any()
+                elif m is None:
+                    assert want.all()
+                else:
+                    np.testing.assert_array_equal(m, want)

@@ -80,3 +80,79 @@ def test_score_pixels_rgb_is_the_kernel_and_rejects_bad_input():
         PixelKernel(T).run(a, mask=np.ones((3, 3), bool))
     with pytest.raises(ParameterError):
         PixelKernel((0.5, 0.2, 0.6))
+
+
+@pytest.mark.parametrize("sparse_fraction,probe_every", [(0.0, 1), (0.03, 8), (1.0, 1)])
+def test_tissue_routes_give_the_same_classes_counts_and_sums(all_colours, sparse_fraction,
+                                                             probe_every):
+    """The OD-sum test only where it can fail: every route (candidates gathered, the
+    block's sum, no probing) gives fine_tissue's pixels on every colour, with a mask."""
+    a = all_colours
+    _, dab_ref = stain_maps(a, "default", WP)
+    mask = np.zeros(a.shape[:2], bool)
+    mask[:, 100:3000] = True
+    mask[2000:2100] = False
+    tissue = fine_tissue(a, WP, 0.1) & mask
+    ref = classify_pixels(dab_ref, T, mask=tissue)
+    k = PixelKernel(T, white_point=WP, tissue_threshold=0.1)
+    k.sparse_fraction, k.probe_every = sparse_fraction, probe_every
+    for m in (None, mask):
+        out = k.run(a, mask=m)
+        want = ref if m is not None else classify_pixels(dab_ref, T,
+                                                         mask=fine_tissue(a, WP, 0.1))
+        np.testing.assert_array_equal(out.classes, want)
+        np.testing.assert_array_equal(out.counts["image"], np.bincount(want.ravel(),
+                                                                       minlength=5))
+        s_ref = float(dab_ref[want > 0].astype(np.float64).sum())
+        assert out.dab_sum["image"] == pytest.approx(s_ref, rel=1e-7)
+
+
+def test_tissue_threshold_no_pixel_can_fail_and_glass_blocks():
+    """tissue_threshold 0: every pixel is tissue (no test); a block of pure glass
+    (every pixel a candidate, none tissue) counts all pixels as code 0."""
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 256, (97, 300, 3), np.uint8)
+    a[:40] = 250                                    # glass brighter than the white point
+    k0 = PixelKernel(T, white_point=WP, tissue_threshold=0.0)
+    _, dab = stain_maps(a, "default", WP)
+    np.testing.assert_array_equal(k0.run(a).classes, classify_pixels(dab, T))
+    k = PixelKernel(T, white_point=WP, tissue_threshold=0.1, block_px=3000)
+    out = k.run(a)
+    tis = fine_tissue(a, WP, 0.1)
+    assert not tis[:40].any()
+    np.testing.assert_array_equal(out.classes, classify_pixels(dab, T, mask=tis))
+    assert out.counts["image"][0] == int((~tis).sum())
+
+
+def test_run_parts_equals_run_on_the_assembled_image():
+    """Parts in any order, with skipped parts (pixels None) and per-part masks: the
+    classes, counts and sums of run() on the whole image with the same mask."""
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 256, (300, 420, 3), np.uint8)
+    mask = rng.random(a.shape[:2]) < 0.8
+    mask[:100, :140] = False                               # a part with nothing to score
+    mask[200:, 280:] = True                                # a part all scored
+    reg = {"r": rng.random(a.shape[:2]) < 0.5, "all": None, "none": False}
+    k = PixelKernel(T, white_point=WP, tissue_threshold=0.1, block_px=5000)
+    ref = k.run(a, mask=mask, regions=reg)
+    parts = []
+    for y in (200, 0, 100):
+        for x in (280, 0, 140):
+            px = a[y:y + 100, x:x + 140]
+            parts.append((y, x, 100, 140, None if not mask[y:y + 100, x:x + 140].any() else px))
+    assert any(p[4] is None for p in parts)
+
+    def pm(ya, yb, xa, xb):
+        m = mask[ya:yb, xa:xb]
+        return False if not m.any() else (None if m.all() else m)
+
+    for m in (mask, pm):
+        out = k.run_parts(parts, a.shape[:2], mask=m, regions=reg)
+        np.testing.assert_array_equal(out.classes, ref.classes)
+        for name in reg:
+            np.testing.assert_array_equal(out.counts[name], ref.counts[name])
+            assert out.dab_sum[name] == pytest.approx(ref.dab_sum[name], rel=1e-6)
+    with pytest.raises(ParameterError, match="cover"):
+        k.run_parts(parts[:-1], a.shape[:2], mask=mask)
+    with pytest.raises(ParameterError, match="outside"):
+        k.run_parts([(250, 0, 100, 140, a[:100, :140])], a.shape[:2])

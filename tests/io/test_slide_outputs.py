@@ -104,6 +104,18 @@ def test_cli_scores_a_pyramid_tile_by_tile(slide, tmp_path, capsys):
     s2 = pd.read_csv(out2 / "summary.csv")
     assert s2.n[0] == s.n[0] and s2.h_score[0] == s.h_score[0]
     assert "H-score=" in capsys.readouterr().out
+    # one worker: outputs written one after the other, the overlay from the written
+    # class-map file; with two it is made from the spooled tiles meanwhile: same PNG
+    out1 = tmp_path / "out1"
+    assert main(["ihc", str(slide), "--out", str(out1), "--mode", "pixel", "--tile-size",
+                 "256", "--workers", "1"]) == 0
+    import cv2
+
+    a = cv2.imread(str(out / "slide_overlay.png"))
+    b = cv2.imread(str(out1 / "slide_overlay.png"))
+    assert a is not None and a.shape == b.shape
+    np.testing.assert_array_equal(a, b)
+    assert (a[..., 0] != a[..., 1]).any()                   # class colours were drawn
 
 
 def test_cli_cell_mode_on_a_slide_prints_pixel_beside_cell(slide, tmp_path, capsys):

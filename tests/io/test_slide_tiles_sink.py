@@ -48,6 +48,13 @@ def test_pyramid_equals_the_band_writer(tmp_path, chunk, compression):
             np.testing.assert_array_equal(x.asarray(), cm[::2 ** k, ::2 ** k])
             np.testing.assert_array_equal(x.asarray(), y.asarray())
         assert ta.pages[0].compression.name.lower() in ("adobe_deflate", "packbits")
+    # every level read back from the spool (what the CLI's overlay samples)
+    for k in range(sink.n_sub + 1):
+        np.testing.assert_array_equal(sink.level(k), cm[::2 ** k, ::2 ** k])
+    np.testing.assert_array_equal(sink.level_at_least((400, 500)), cm[::4, ::4])
+    np.testing.assert_array_equal(sink.level_at_least((5000, 5000)), cm)
+    with pytest.raises(ParameterError, match="level 9 does not exist"):
+        sink.level(9)
     sink.close()
     assert not list(tmp_path.glob(".blotquant-classes.*"))
 
@@ -74,3 +81,60 @@ def test_score_slide_into_tiles_equals_zarr_class_map(tmp_path):
         score_slide(img, mode="pixel", tile_size=256, scheduler="processes",
                     class_map=ClassMapTiles(tmp_path))
     sink.close()
+
+
+def test_pyramid_streamed_while_tiles_arrive_equals_the_band_writer(tmp_path):
+    """stream_to: the file is written while tiles come (in any order, from threads);
+    tiles never expected stay 0; the result is the same file content as writing after."""
+    import threading
+    import time
+
+    rng = np.random.default_rng(3)
+    cm = rng.integers(0, 5, (1300, 1800), dtype=np.uint8)
+    chunk = 512
+    origins = [(r, c) for r in range(0, 1300, chunk) for c in range(0, 1800, chunk)]
+    skip = {origins[4]}                              # never scored: zeros
+    for r, c in skip:
+        cm[r:r + chunk, c:c + chunk] = 0
+    out = tmp_path / "s.ome.tif"
+    sink = ClassMapTiles(tmp_path, tile=256, min_side=100, stream_to=out).configure(cm.shape,
+                                                                                   chunk)
+    sink.expect([o for o in origins if o not in skip], pixel_size_um=(0.5, 0.5))
+    todo = [o for o in origins if o not in skip][::-1]         # last rows first
+    first, rest = todo[:2], todo[2:]
+    for r, c in first:
+        sink[r:r + chunk, c:c + chunk] = cm[r:r + chunk, c:c + chunk]
+    time.sleep(0.05)
+    assert sink._writer.is_alive()                   # waiting for the first row's tiles
+    threads = [threading.Thread(target=sink.__setitem__,
+                                args=((slice(r, r + chunk), slice(c, c + chunk)),
+                                      cm[r:r + chunk, c:c + chunk])) for r, c in rest]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sink.finish_writing() == out
+    with tifffile.TiffFile(out) as t:
+        assert t.is_ome and t.pages[0].tilewidth == 256
+        levels = t.series[0].levels
+        assert len(levels) == sink.n_sub + 1
+        for k, lv in enumerate(levels):
+            np.testing.assert_array_equal(lv.asarray(), cm[::2 ** k, ::2 ** k])
+    sink.close()
+
+
+def test_stopped_scoring_stops_the_streaming_writer_and_leaves_no_file(tmp_path):
+    out = tmp_path / "s.ome.tif"
+    sink = ClassMapTiles(tmp_path, tile=256, stream_to=out).configure((1024, 1024), 512)
+    sink.expect([(0, 0), (0, 512), (512, 0)])
+    sink[0:512, 0:512] = np.ones((512, 512), np.uint8)
+    sink.abort()
+    with pytest.raises(ParameterError, match="not completed"):
+        sink.finish_writing()
+    sink.close()
+    assert not out.exists() and not list(tmp_path.glob(".blotquant-classes.*"))
+    # close() alone stops a writer still waiting
+    sink2 = ClassMapTiles(tmp_path, tile=256, stream_to=out).configure((1024, 1024), 512)
+    sink2.expect([(0, 0)])
+    sink2.close()
+    assert not out.exists()
