@@ -24,10 +24,9 @@ A slide is never held in memory.  The pipeline:
    cell mode reads each tile with a halo, detects cells, and keeps a cell in
    the one tile that holds its (rounded) centroid, so the cell table and
    scores do not depend on the tile size either.
-4. **Engine.** Tiles run on local threads (default, one per core; a plain
-   thread pool in slide order, dask is not imported), as dask tasks on local
-   processes, or on a ``dask.distributed`` cluster given by ``scheduler`` (an
-   address or a ``Client``).  :func:`score_slides` schedules the tiles of many
+4. **Engine.** Tiles run as dask tasks: on local threads (default, one per
+   core), local processes, or a ``dask.distributed`` cluster given by
+   ``scheduler`` (an address or a ``Client``).  :func:`score_slides` schedules the tiles of many
    slides together.
 5. **Outputs.** A per-region summary with the columns of
    :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
@@ -943,44 +942,11 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_threads(items, workers, on_done):
-    """The tiles on ``workers`` local threads (``workers=0``: in the calling thread).
-
-    A plain thread pool (no task graph: the tiles are independent), in slide
-    order so that neighbouring tiles run together.  An interrupt or an error
-    cancels the tiles not started and waits for those in flight.
-    """
-    results = [None] * len(items)
-    if workers == 0:
-        for i, (ctx, spec) in enumerate(items):
-            results[i] = _score_tile(ctx, spec)
-            on_done(results[i])
-        return results
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
-    try:
-        pending = {pool.submit(_score_tile, ctx, spec): i for i, (ctx, spec) in enumerate(items)}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                i = pending.pop(f)
-                results[i] = f.result()
-                on_done(results[i])
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return results
-
-
-def _run_processes(tasks, workers, on_done):
-    """dask.compute on local processes (spawned), so an interrupt waits for the tiles in flight."""
+def _run_local(tasks, kind, workers, on_done):
+    """dask.compute of the tile tasks on our own local pool (``kind``: "threads" or
+    "processes"), so an interrupt or an error waits for the tiles in flight."""
     import dask
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from dask.callbacks import Callback
-    # the scheduler's get function itself: a name would make dask import
-    # dask.distributed to look for a client (1 s of CPU per run)
-    from dask.multiprocessing import get
 
     keys = {t.key for t in tasks}
 
@@ -989,11 +955,27 @@ def _run_processes(tasks, workers, on_done):
             if key in keys:
                 on_done(result)
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = None
+    # the scheduler's get function itself: a name would make dask import
+    # dask.distributed to look for a client (1 s of CPU per run)
+    if kind == "threads":
+        from concurrent.futures import ThreadPoolExecutor
+
+        from dask.threaded import get
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="blotquant-tile")
+    elif kind == "processes":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from dask.multiprocessing import get
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    else:
+        raise ValueError(f"no local pool for {kind!r}")
+    kw = {"pool": pool}
     try:
         with _CB():
             return list(dask.compute(*tasks, scheduler=get, num_workers=workers,
-                                     optimize_graph=False, pool=pool))
+                                     optimize_graph=False, **kw))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -1191,16 +1173,19 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
             raise ParameterError("scheduler='processes' needs class_map= a zarr LocalStore "
                                  "(a folder) or False: worker processes cannot write into "
                                  "an in-memory store")
-        if kind == "processes":
+        kind = {"threading": "threads", "synchronous": "sync"}.get(kind, kind)
+        if kind == "sync":        # in this thread, tile by tile (tests, debugging)
+            results = []
+            for p in plans:
+                for s in p.specs:
+                    results.append(_score_tile(p.ctx, s))
+                    on_done(results[-1])
+        else:
             import dask
 
             tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
                      for p in plans for s in p.specs]
-            results = _run_processes(tasks, nw, on_done)
-        else:       # local threads, or in this thread: no dask needed
-            items = [(p.ctx, s) for p in plans for s in p.specs]
-            results = _run_threads(items, 0 if kind in ("sync", "synchronous") else nw,
-                                   on_done)
+            results = _run_local(tasks, kind, nw, on_done)
     else:
         client, own = _client(scheduler)
         try:
