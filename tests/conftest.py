@@ -4,11 +4,15 @@
   that folder is absent (a user's fresh clone does not have it).
 - GUI tests (napari) are required when ``BLOTQUANT_REQUIRE_GUI=1`` (set by
   ``make test`` and CI): a missing napari/Qt then fails instead of skipping.
+- ``benchmarks/`` is on ``sys.path``, so a test that checks a benchmark's numbers
+  imports the benchmark's own truth readers and matching rules
+  (``importlib.import_module("bench_cells")``) instead of copying them.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BLOTS = REPO.parent / "shared" / "data" / "blots"
 SHARED_IHC = REPO.parent / "shared" / "data" / "ihc"
+if str(REPO / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 @pytest.fixture
