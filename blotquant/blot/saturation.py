@@ -72,6 +72,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import ndimage as ndi
 
+from .._shared import stats
 from ..errors import ParameterError
 from ..image import POLARITIES, ImageMetadata
 
@@ -212,7 +213,7 @@ def _noise(g, native=None):
         import cv2
 
         d = cv2.absdiff(native[:, 1:], native[:, :-1])   # exact in the unsigned dtype
-        return float(1.4826 * np.median(d) / math.sqrt(2.0))
+        return float(1.4826 * stats.median(d) / math.sqrt(2.0))
     d = np.abs(np.diff(g, axis=1)).ravel()
     if d.size == 0:
         return 0.0
@@ -276,8 +277,7 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     min_area = max(1, int(math.ceil(min_area / scale)))
     top = float(m.max())
     # the median in the native dtype when it is small (the same number, faster)
-    med = sign * float(np.median(sub_m)) if sub_m.dtype in (np.uint8, np.uint16) \
-        else float(np.median(m))
+    med = sign * stats.median(sub_m) if stats.is_small_uint(sub_m) else float(np.median(m))
     if not top > med:
         return None
     integer = np.asarray(gray).dtype.kind in "ui"

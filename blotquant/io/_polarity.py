@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._shared import stats
 from ..errors import ParameterError  # noqa: I001
 from ..image import POLARITIES, Image
 
@@ -92,15 +93,23 @@ def detect_polarity(gray: ArrayLike | Image) -> str:
     if a.size > _MAX_SAMPLES:
         step = int(np.ceil(np.sqrt(a.size / _MAX_SAMPLES)))
         a = a[::step, ::step]
-    a = a.astype(np.float64, copy=False).ravel()
-    a = a[np.isfinite(a)]
-    if a.size == 0:
-        raise ParameterError("detect_polarity: the image has no finite pixels")
     qs = np.array(_TAIL_PERCENTILES)
-    lo = np.percentile(a, qs)
-    hi = np.percentile(a, 100.0 - qs)
-    med = np.median(a)
-    span = float(a.max() - a.min())
+    if stats.is_small_uint(a):
+        if a.size == 0:
+            raise ParameterError("detect_polarity: the image has no finite pixels")
+        # all from one histogram (the same numbers as the float route below)
+        p = stats.percentile(a, np.concatenate([qs, 100.0 - qs, [0.0, 50.0, 100.0]]))
+        lo, hi, (mn, med, mx) = p[:4], p[4:8], p[8:]
+        span = float(mx - mn)
+    else:
+        a = a.astype(np.float64, copy=False).ravel()
+        a = a[np.isfinite(a)]
+        if a.size == 0:
+            raise ParameterError("detect_polarity: the image has no finite pixels")
+        lo = np.percentile(a, qs)
+        hi = np.percentile(a, 100.0 - qs)
+        med = np.median(a)
+        span = float(a.max() - a.min())
     if span == 0:
         return "dark-on-light"
     score = float(np.sum(((hi - med) - (med - lo)) / span))
