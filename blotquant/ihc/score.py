@@ -383,6 +383,13 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
             params["pixel_size_note"] = "; ".join(
                 x for x in (pixel_size_note, f"assumed {P.cell.assumed_pixel_size_um:g} um/px "
                             "for cell detection") if x)
+        if compartment == "nucleus":
+            # the OD-sum detector follows any DAB: a cytoplasmic stain scored as nuclear
+            # would pass unseen; look where the DAB lies around hematoxylin nuclei
+            from .compare import nuclear_marker_check  # noqa: PLC0415
+            params["marker_check"] = nuclear_marker_check(
+                h_od, dab_od, cell_scope, pixel_size_um=det.params["pixel_size_um"],
+                threshold=float(P.thresholds[0]), cell_params=cell_kw)
         res.nuclei_labels = det.nuclei
         res.cell_labels = det.cells
         tab = det.table

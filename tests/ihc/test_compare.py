@@ -114,3 +114,50 @@ def test_cytoplasmic_field_with_the_right_marker_has_no_note():
     img = img[0] if isinstance(img, tuple) else img.image
     right = score_ihc(img, mode="cell", marker="cytoplasmic", pixel_size_um=0.5)
     assert compare_modes(right.summary, right.cells, params=right.params).iloc[0]["marker_note"] == ""
+
+
+def _nuclear_scored(img, **kw):
+    res = score_ihc(img, mode="cell", marker="nuclear", **kw)
+    return res, compare_modes(res.summary, res.cells, params=res.params).iloc[0]
+
+
+def test_cytoplasmic_stain_scored_as_nuclear_gets_the_note():
+    # the OD-sum detector tiles brown cytoplasm into "nuclei"; around hematoxylin nuclei
+    # the DAB is in the ring, not the nucleus
+    img = make_cell_image(0).image
+    res, row = _nuclear_scored(img, pixel_size_um=0.5)
+    chk = res.params["marker_check"]
+    assert chk["n_cells"] >= 20 and chk["nucleus_dab"] < 0.5 * chk["around_dab"]
+    assert "around the nuclei, not in them" in row["marker_note"]
+    assert "marker='cytoplasmic'" in row["marker_note"]
+    assert 1 <= len(chk["windows"]) <= 2 and all(w[2] <= 384 for w in chk["windows"])
+
+
+def test_real_colon_cytoplasmic_stain_scored_as_nuclear_gets_the_note():
+    from skimage import data as skdata
+
+    res, row = _nuclear_scored(skdata.immunohistochemistry())
+    assert res.params["marker_check"]["n_cells"] >= 50
+    assert "around the nuclei" in row["marker_note"]
+
+
+def test_nuclear_stain_scored_as_nuclear_has_no_note():
+    from bench_cells import make_nuclear_image
+
+    rgb, _ = make_nuclear_image(0, positive_fraction=0.5)
+    res, row = _nuclear_scored(rgb, pixel_size_um=0.5, white_point=255)
+    chk = res.params["marker_check"]
+    assert chk["n_cells"] >= 8 and chk["nucleus_dab"] > 2 * chk["around_dab"]
+    assert row["marker_note"] == ""
+
+
+@pytest.mark.parametrize("name", ["train_Bladder1_ihc", "train_Lung1_ihc", "large_ROI_1"])
+def test_real_ki67_scored_as_nuclear_has_no_note(shared_ihc, name):
+    from skimage import io
+
+    rgb = io.imread(shared_ihc / "deepliif" / f"{name}.png")[..., :3]
+    res, row = _nuclear_scored(rgb)
+    assert row["marker_note"] == ""
+    chk = res.params["marker_check"]
+    if chk["n_cells"]:
+        assert chk["nucleus_dab"] > 2 * chk["around_dab"]
