@@ -183,6 +183,9 @@ def combine(done_tasks: list[dict], *,
         regions = _read(d / "ihc_regions.csv")
         if regions is not None:
             parts["ihc_regions"].append(_with_context(regions, t, phash))
+            note = _ihc_note(d)
+            if note:
+                warnings.append(f"stain: {t['name']}: {note}")
             cells = _read(d / "ihc_cells.csv")
             if cells is not None and len(cells):
                 parts["ihc_cells"].append(_with_context(cells, t, phash))
@@ -213,6 +216,15 @@ def combine(done_tasks: list[dict], *,
     if parts["ihc_regions"] and "ihc_cells" not in tables:
         tables["ihc_cells"] = pd.DataFrame()
     return tables, warnings
+
+
+def _ihc_note(d: Path) -> str:
+    """The stain warning an IHC result recorded (``params["stain_note"]``), or ``""``."""
+    try:
+        params = json.loads((d / "info.json").read_text()).get("params") or {}
+    except (OSError, ValueError):
+        return ""
+    return str(params.get("stain_note") or "") if isinstance(params, dict) else ""
 
 
 def _marker_hash(d: Path) -> str:

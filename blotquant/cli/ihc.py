@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -191,3 +192,6 @@ def print_scores(res) -> None:
               f"positive={row['pct_positive']:.1f}%\tAllred={row['allred']}\tIRS={row['irs']}")
     for row in compare_modes(res.summary, res.cells, params=res.params).to_dict("records"):
         print(f"{res.summary['image'].iloc[0]}\t{comparison_text(row)}")
+    note = (res.params or {}).get("stain_note")
+    if note and len(res.summary):
+        print(f"warning: {res.summary['image'].iloc[0]}: {note}", file=sys.stderr)

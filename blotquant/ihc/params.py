@@ -79,7 +79,8 @@ RECORDED_KEYS = ("stain_source", "white_point_source", "white_point_note", "regi
                  "od_convention", "stain_estimate", "cell_detection", "pixel_size_source",
                  "params_hash", "version", "compartment_used", "tissue_source", "stain_matrix",
                  "white_point_used", "pixel_size_used", "thresholds_used", "pixel_size_note",
-                 "pixel_size_estimate", "detection_image", "marker_check")
+                 "pixel_size_estimate", "detection_image", "marker_check", "stain_fit",
+                 "stain_note")
 
 
 def _magnification(value):

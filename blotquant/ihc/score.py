@@ -33,7 +33,7 @@ from .deconvolution import as_stain_matrix, as_white_point, stain_maps
 from .params import RECORDED_KEYS, CellParams, IHCParams
 from .regions import as_regions, region_masks, regions_to_geojson
 from .result import IHCResult, apply_thresholds, rescore
-from .stains import estimate_stains, white_point_info
+from .stains import estimate_stains, stain_fit, stain_fit_note, white_point_info
 from .scale import is_software_default
 from .tissue import tissue_mask as detect_tissue
 
@@ -327,6 +327,9 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         m = as_stain_matrix(stains)
         stain_source = "default" if (stains is None or isinstance(stains, str)) else "user"
     h_od, dab_od = stain_maps(img, m, wp)
+    # colours no mix of the two stains makes (H&E scored as H-DAB, another chromogen)
+    fit = stain_fit(img, m, wp, mask=scored if scored.any() else None,
+                    reference=as_stain_matrix("default") if stain_source == "estimated" else None)
 
     # inputs (IHCParams) first, then what the run derived from them
     params = P.to_dict()
@@ -339,7 +342,7 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         "regions_sha256": _regions_digest(regs),
         "pixel_size_used": None if pixel_size_um is None else list(pixel_size_um),
         "pixel_size_source": pixel_size_source, "pixel_size_note": pixel_size_note,
-        "detection_image": None,
+        "detection_image": None, "stain_fit": fit, "stain_note": stain_fit_note(fit),
         "chroma_subsampling": chroma_kind, "chroma_restored": chroma_restored,
         "input_conversion": info["conversion"], "od_convention": "QuPath log10, max(v,1), clip>=0",
     })

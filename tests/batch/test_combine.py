@@ -94,3 +94,23 @@ def test_reference_lane_is_a_position_within_the_strip():
                           "volume": [2.0, 1.0, 6.0, 1.0]})
     got = pair_blots(bands, None, BlotParams(control="C")).table
     np.testing.assert_allclose(got["relative_ratio"], [1.0, 3.0])
+
+
+def test_stain_warning_reaches_the_batch_warnings(tmp_path):
+    # an H&E image in a folder of IHC images: scored, and the batch says it is not H-DAB
+    import cv2
+
+    from blotquant.ihc.deconvolution import as_stain_matrix
+    from blotquant.synthetic import make_ihc
+
+    src = tmp_path / "in"
+    src.mkdir()
+    eosin = np.array([0.072, 0.990, 0.105])
+    he = make_ihc(seed=3, shape=(160, 200),
+                  stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    cv2.imwrite(str(src / "he.png"), he.image[..., ::-1])
+    cv2.imwrite(str(src / "hdab.png"), make_ihc(seed=3, shape=(160, 200)).image[..., ::-1])
+    res = run_batch(src, tmp_path / "out", workers=0, progress=False, report=False, qc=False,
+                    ihc_params={"mode": "pixel"})
+    stain = [w for w in res.warnings if w.startswith("stain:")]
+    assert len(stain) == 1 and stain[0].startswith("stain: he") and "H&E?" in stain[0]

@@ -71,3 +71,19 @@ def test_cli_clear_errors(ihc_png, tmp_path, capsys):
     assert "thresholds" in capsys.readouterr().err
     assert main(["ihc", str(p), "--out", str(tmp_path / "o"), "--stains", "nofile.json"]) == 1
     assert "nofile.json" in capsys.readouterr().err
+
+
+def test_cli_warns_when_the_colours_are_not_h_dab(tmp_path, capsys):
+    # an H&E image given to `blotquant ihc` by mistake: scored, but the warning is loud
+    from blotquant.ihc.deconvolution import as_stain_matrix
+
+    eosin = np.array([0.072, 0.990, 0.105])
+    s = make_ihc(seed=3, shape=(200, 240),
+                 stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    p = tmp_path / "he.png"
+    cv2.imwrite(str(p), s.image[..., ::-1])
+    assert main(["ihc", str(p), "--out", str(tmp_path / "o"), "--mode", "pixel"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: he.png:" in err and "H&E?" in err
+    params = json.loads((tmp_path / "o" / "params.json").read_text())
+    assert params["stain_fit"]["off_plane_fraction"] > 0.05 and params["stain_note"]

@@ -356,10 +356,10 @@ class IHCReviewWidget(ReviewDock):
         cmp = compare_modes(result.summary, result.cells, params=result.params)
         fill_table(self.table, score_table(result.summary, mode=mode, comparison=cmp))
         self.status.idle()
-        self.status.label.setToolTip(comparison_reasons(cmp))
+        self.status.label.setToolTip(comparison_reasons(cmp, result.params))
+        text = status_text(result.summary, mode=mode, comparison=cmp, params=result.params)
         self.status.message(f"full resolution ({len(result.tiles)} tiles, level "
-                            f"{result.level}): "
-                            f"{status_text(result.summary, mode=mode, comparison=cmp)}")
+                            f"{result.level}): {text}")
 
     def _submit_score(self, label, quiet=False):
         from blotquant.review import ihc_kwargs
@@ -399,9 +399,10 @@ class IHCReviewWidget(ReviewDock):
         if meta == "rescore" and self._t0 is not None:
             self.last_rescore_latency = time.perf_counter() - self._t0
             self._t0 = None
-        self.status.label.setToolTip(comparison_reasons(self.comparison))
-        self.status.message(f"{status_text(result.summary, mode=mode, comparison=self.comparison)} "
-                            f"({self.runner.last_elapsed * 1000:.0f} ms)")
+        self.status.label.setToolTip(comparison_reasons(self.comparison, result.params))
+        text = status_text(result.summary, mode=mode, comparison=self.comparison,
+                           params=result.params)
+        self.status.message(f"{text} ({self.runner.last_elapsed * 1000:.0f} ms)")
         if first:
             self._fit_view()
 

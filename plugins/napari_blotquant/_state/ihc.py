@@ -136,16 +136,21 @@ def _verdict(row) -> str:
 
 
 def status_text(summary: pd.DataFrame | None, *, mode: str,
-                comparison: pd.DataFrame | None = None) -> str:
+                comparison: pd.DataFrame | None = None, params: dict | None = None) -> str:
     """One line per result: ``region: H-score 145, 75.0% positive`` (or what is missing).
 
     With a ``comparison`` (cell mode), each region whose cell and pixel scores
     differ adds the short verdict (:func:`blotquant.ihc.compare.comparison_text`;
-    :func:`comparison_reasons` gives the reasons, for a tooltip).
+    :func:`comparison_reasons` gives the reasons, for a tooltip).  With the
+    result's ``params``, a stain warning (``stain_note``: colours that
+    hematoxylin + DAB cannot make) comes first.
     """
     if summary is None or not len(summary):
         return "nothing scored"
     parts = []
+    note = str((params or {}).get("stain_note") or "")
+    if note:
+        parts.append("WARNING: " + note.split(":")[0] + " (see tooltip)")
     for rec in _records(summary):
         if not rec.get("n"):
             parts.append(f"{rec['region']}: {_empty_text(mode)}")
@@ -160,13 +165,18 @@ def status_text(summary: pd.DataFrame | None, *, mode: str,
     return "; ".join(parts)
 
 
-def comparison_reasons(comparison: pd.DataFrame | None) -> str:
-    """Why cell and pixel scores differ (or the marker looks wrong), one line per such region."""
-    if comparison is None or not len(comparison):
-        return ""
-    from blotquant.ihc.compare import comparison_text
+def comparison_reasons(comparison: pd.DataFrame | None, params: dict | None = None) -> str:
+    """Why cell and pixel scores differ (or the marker looks wrong), one line per such region;
+    the result's stain warning (``params["stain_note"]``) first."""
+    lines = []
+    note = str((params or {}).get("stain_note") or "")
+    if note:
+        lines.append("warning: " + note)
+    if comparison is not None and len(comparison):
+        from blotquant.ihc.compare import comparison_text
 
-    return "\n".join(comparison_text(r) for r in _records(comparison) if _worth_saying(r))
+        lines += [comparison_text(r) for r in _records(comparison) if _worth_saying(r)]
+    return "\n".join(lines)
 
 
 def _worth_saying(r: dict) -> bool:

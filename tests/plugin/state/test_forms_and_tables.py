@@ -90,6 +90,16 @@ def test_score_table_is_for_people():
     assert "n_1plus" not in t.index and "mean_dab_od" not in t.index
     assert status_text(_summary(), mode="cell") == (
         "tumour: H-score 146, 81.0% positive; empty: no cells in this region")
+    # a stain warning of the result comes first, its full text in the tooltip
+    from blotquant.ihc.stains import stain_fit_note
+    from napari_blotquant._state.ihc import comparison_reasons
+
+    note = stain_fit_note({"n_stained": 5000, "off_plane_fraction": 0.3, "off_plane_deg": 15.0})
+    warned = status_text(_summary(), mode="cell", params={"stain_note": note})
+    assert warned.startswith("WARNING: 30% of the stained pixels have colours that no mix")
+    assert warned.endswith("empty: no cells in this region") and "H&E?" not in warned
+    assert comparison_reasons(None, {"stain_note": note}) == "warning: " + note
+    assert comparison_reasons(None, {"stain_note": ""}) == ""
     pix = score_table(_summary(), mode="pixel").set_index("score")
     assert pix.index[-1] == "pixels" and pix.loc["H-score", "empty"] == "no tissue in this region"
     assert score_table(None, mode="cell") is None
