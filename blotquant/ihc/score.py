@@ -26,14 +26,15 @@ import numpy as np
 import pandas as pd
 
 from .._shared.color import composite_on_white
-from ..errors import ParameterError
+from ..errors import AnalysisError, ParameterError
 from ..image import Image
 from .chroma import detect_chroma_subsampling, restore_chroma
 from .deconvolution import as_stain_matrix, as_white_point, stain_maps
 from .params import RECORDED_KEYS, CellParams, IHCParams
 from .regions import as_regions, region_masks, regions_to_geojson
 from .result import IHCResult, apply_thresholds, rescore
-from .stains import estimate_stains, stain_fit, stain_fit_note, white_point_info
+from .stains import (DARK_IMAGE_LIMIT, NEAR_BLACK, estimate_stains, near_black_share, stain_fit,
+                     stain_fit_note, white_point_info)
 from .scale import is_software_default
 from .tissue import tissue_mask as detect_tissue
 
@@ -294,6 +295,15 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
     union = np.zeros(shape, bool)
     for m in rmasks.values():
         union |= m
+
+    # what the user typed is checked first, then the image itself
+    dark = near_black_share(img, mask=union if regs else None)
+    if dark > DARK_IMAGE_LIMIT:
+        raise AnalysisError(
+            f"{dark:.0%} of the image is near black (every channel below {NEAR_BLACK}): a "
+            "brightfield H-DAB image is light where there is no stain, so this looks like a "
+            "fluorescence, dark-field or inverted image, which cannot be scored as H-DAB; use "
+            "the brightfield scan (or invert it back)")
 
     cell_tissue = None   # where cells may be found, if not the tissue mask itself
     if tissue_mask is None:

@@ -80,3 +80,33 @@ def test_real_he_slides_warn_and_real_ki67_does_not(shared_ihc):
         rgb = io.imread(shared_ihc / "deepliif" / f"{name}.png")[..., :3]
         fit = score_ihc(rgb, mode="pixel").params["stain_fit"]
         assert fit["off_plane_fraction"] <= 0.01, name
+
+
+def test_a_mostly_black_image_is_refused_not_scored():
+    # a fluorescence composite (dark background, bright nuclei) read as brightfield would
+    # score every pixel as strongly stained
+    from blotquant.errors import AnalysisError
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 25, (300, 300, 3)).astype(np.uint8)
+    yy, xx = np.mgrid[:300, :300]
+    for cy, cx in rng.integers(20, 280, (40, 2)):
+        disc = (yy - cy) ** 2 + (xx - cx) ** 2 < 64
+        img[disc] = (40, 200, 230)
+    with pytest.raises(AnalysisError, match=r"near black .* fluorescence, dark-field or inverted"):
+        score_ihc(img, mode="pixel")
+    # an inverted H-DAB field is refused the same way
+    with pytest.raises(AnalysisError, match="near black"):
+        score_ihc(255 - make_ihc(seed=1, shape=(256, 256), tissue_fraction=0.3).image,
+                  mode="pixel")
+
+
+def test_black_ink_on_a_field_is_named_in_the_note():
+    img = make_ihc(seed=1, shape=(256, 256)).image.copy()
+    img[40:120, 40:140] = 15                      # a pen mark: 12 % of the field
+    res = score_ihc(img, mode="pixel")
+    fit = res.params["stain_fit"]
+    assert 0.05 < fit["near_black_fraction"] < 0.5
+    assert "near black" in res.params["stain_note"] and "pen ink" in res.params["stain_note"]
+    clean = score_ihc(make_ihc(seed=1, shape=(256, 256)).image, mode="pixel")
+    assert clean.params["stain_fit"]["near_black_fraction"] < 0.01
