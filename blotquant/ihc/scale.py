@@ -182,16 +182,20 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
 def _mode_radius(radii: np.ndarray, spectrum: np.ndarray) -> float:
     """Radius at the spectrum's mode (parabola through it and its neighbours in log r).
 
-    The mode is the highest interior peak: a maximum at an end of the radii
-    searched is a trend, not a size (a smooth stromal hematoxylin field keeps
-    adding volume up to the largest disk), so it is taken only when the
-    spectrum has no interior peak at all.
+    The mode is the most prominent interior peak (its height above the
+    higher of the two lowest points that separate it from higher ground): a
+    maximum at an end of the radii searched is a trend, not a size (a smooth
+    stromal hematoxylin field keeps adding volume up to the largest disk, with
+    bumps on the way), so it is taken only when the spectrum has no interior
+    peak at all.
     """
+    from scipy.signal import find_peaks  # noqa: PLC0415
+
     if radii.size == 0 or not np.any(spectrum > 0):
         return math.nan
     p = np.convolve(np.pad(spectrum, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
-    inner = [i for i in range(1, p.size - 1) if p[i] > p[i - 1] and p[i] >= p[i + 1]]
-    k = max(inner, key=lambda i: p[i]) if inner else int(np.argmax(p))
+    inner, props = find_peaks(p, prominence=0)
+    k = int(inner[np.argmax(props["prominences"])]) if inner.size else int(np.argmax(p))
     lr = np.log(radii)
     if 0 < k < p.size - 1:
         y0, y1, y2 = p[k - 1], p[k], p[k + 1]
