@@ -182,6 +182,35 @@ def test_hdab_colour_field_given_to_blot(files, tmp_path, capsys):
     _no_output(out)
 
 
+def test_fluorescence_composite_given_to_ihc(tmp_path, capsys):
+    # dark background, bright nuclei: read as brightfield every pixel would be "3+"
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 30, (240, 320, 3)).astype(np.uint8)
+    yy, xx = np.mgrid[:240, :320]
+    for cy, cx in rng.integers(10, 230, (60, 2)):
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < 50] = (30, 220, 250)
+    p = tmp_path / "dapi_ki67.png"
+    cv2.imwrite(str(p), img[..., ::-1])
+    out = tmp_path / "out"
+    _fails(capsys, ["ihc", p, "--out", out], "dapi_ki67.png", "near black", "fluorescence")
+    _no_output(out)
+
+
+def test_he_slide_region_given_to_ihc_is_scored_with_a_warning(tmp_path, capsys):
+    from blotquant.ihc.deconvolution import as_stain_matrix
+    from blotquant.synthetic import make_ihc
+
+    eosin = np.array([0.072, 0.990, 0.105])
+    he = make_ihc(seed=5, shape=(200, 240),
+                  stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    p = tmp_path / "he.png"
+    cv2.imwrite(str(p), he.image[..., ::-1])
+    rc, out, err = _run(capsys, ["ihc", p, "--out", tmp_path / "o", "--mode", "pixel"])
+    assert rc == 0 and "Traceback" not in err
+    warn = [ln for ln in err.splitlines() if ln.startswith("warning: he.png:")]
+    assert len(warn) == 1 and "no mix of hematoxylin and DAB" in warn[0]
+
+
 def test_16bit_rgb_ihc_gives_the_8bit_numbers(files, tmp_path, capsys):
     d, f = files
     p16 = tmp_path / "ihc16.tif"
