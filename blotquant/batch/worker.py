@@ -302,9 +302,16 @@ def require_scored(res, path) -> None:
         return
     mode = str(res.params.get("mode", "cell"))
     what = "cells" if mode == "cell" else "tissue pixels"
+    hint = ""
+    if mode == "cell" and res.params.get("pixel_size_source") in ("estimated", "unknown"):
+        used = res.params.get("pixel_size_used") or [None]
+        size = f" ({float(used[0]):.3g} um/px)" if used[0] else ""
+        hint = (f"; the pixel size was not in the file and its estimate from the nuclei{size} "
+                "may be wrong: give --pixel-size or --magnification")
     raise AnalysisError(f"nothing was scored: no {what} found in any region (n = 0), so "
                         "no H-score, Allred or IRS; check that this is an H-DAB image with "
-                        "tissue, or lower --tissue-threshold, or use --no-tissue", path=path)
+                        "tissue, or lower --tissue-threshold, or use --no-tissue" + hint,
+                        path=path)
 
 
 def _run_ihc(task, img, out: Path, info: dict):

@@ -211,6 +211,21 @@ def test_he_slide_region_given_to_ihc_is_scored_with_a_warning(tmp_path, capsys)
     assert len(warn) == 1 and "no mix of hematoxylin and DAB" in warn[0]
 
 
+def test_cells_too_coarse_to_estimate_the_scale_name_the_pixel_size(tmp_path, capsys):
+    # 3 um/px: the scale estimate finds no nuclei and cell mode nothing; the error says
+    # that the pixel size was guessed and how to give it
+    from blotquant.synthetic.cells import make_cell_image
+
+    s = make_cell_image(0, shape=(100, 100), pixel_size_um=3.0)
+    p = tmp_path / "coarse.png"
+    cv2.imwrite(str(p), s.image[..., ::-1])
+    out = tmp_path / "out"
+    _fails(capsys, ["ihc", p, "--out", out], "coarse.png", "nothing was scored", "--pixel-size")
+    _no_output(out)
+    rc, _, _ = _run(capsys, ["ihc", p, "--out", out, "--pixel-size", "3"])
+    assert rc == 0
+
+
 def test_16bit_rgb_ihc_gives_the_8bit_numbers(files, tmp_path, capsys):
     d, f = files
     p16 = tmp_path / "ihc16.tif"
