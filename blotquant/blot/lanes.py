@@ -882,10 +882,11 @@ def _edge_step(prof, peaks, edge=0.03):
 def _touching(profile, peaks, depth=0.3):
     """Bands of a row touch (or merge) somewhere: between two neighbouring peaks
     of its column profile the profile stays above ``depth`` x the lower peak, or
-    fewer than three peaks were found.  Separate bands leave deep valleys, and
-    the column profile then already shows every lane."""
+    only one peak was found.  Separate bands leave deep valleys, and the column
+    profile then already shows every lane (two bands with a deep valley between
+    them are two separate bands, however wide)."""
     c = np.sort(np.clip(np.round(np.asarray(peaks, float)).astype(int), 0, len(profile) - 1))
-    if len(c) < 3:
+    if len(c) < 2:
         return True
     p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
     for a, b in zip(c[:-1], c[1:]):
@@ -894,6 +895,31 @@ def _touching(profile, peaks, depth=0.3):
         if p[a:b + 1].min() >= depth * min(p[a], p[b]):
             return True
     return False
+
+
+def _valleys_at(profile, centres, depth=0.3):
+    """Every boundary between neighbouring lane centres (found along a row of
+    separate bands) lies at a valley of the row's column profile: somewhere
+    within 0.2 pitches of the midpoint the profile falls at least ``depth``
+    below the lower of the highest values on either side within one pitch.  A
+    lane is as wide as its bands: a shallow dip inside a wide band, whose
+    column profile runs on across it, is no lane boundary."""
+    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+    c = np.sort(np.asarray(centres, float))
+    if len(c) < 2:
+        return True
+    n = len(p)
+    for a, b in zip(c[:-1], c[1:]):
+        g = b - a
+        m = 0.5 * (a + b)
+        lo = int(np.clip(np.floor(m - 0.2 * g), 0, n - 1))
+        hi = int(np.clip(np.ceil(m + 0.2 * g), lo, n - 1))
+        v = float(p[lo:hi + 1].min())
+        left = float(p[int(np.clip(np.floor(a), 0, n - 1)):lo + 1].max())
+        right = float(p[hi:int(np.clip(np.ceil(b), hi, n - 1)) + 1].max())
+        if v > (1.0 - depth) * min(left, right):
+            return False
+    return True
 
 
 def _boundary(y_above, y_below, seam_rows):
@@ -1215,7 +1241,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             # profile shows on its own (a dim centre, a split band) is no lane boundary
             cuts = 0.5 * (r[:-1] + r[1:])
             tol = 0.2 * float(np.median(np.diff(r)))
-            if np.any(np.min(np.abs(cuts[:, None] - np.asarray(z.peaks)[None, :]), axis=1) < tol):
+            if (np.any(np.min(np.abs(cuts[:, None] - np.asarray(z.peaks)[None, :]), axis=1) < tol)
+                    or not _valleys_at(z.profile, r)):
                 r = np.array([])
         if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
                 _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
