@@ -1051,7 +1051,9 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True, merge=True):
         c = list(np.asarray(centres, float)[order])
         pr = list(np.asarray(prom, float)[order])
     if len(c) >= 2 and fill:
-        spacing = float(np.median(np.diff(c)))
+        # the pitch of the closest neighbours: with many empty (knocked-down) lanes
+        # the median gap lies between one and two pitches
+        spacing = _one_pitch(c) or float(np.median(np.diff(c)))
         out_c, out_p = [c[0]], [pr[0]]
         for a, b, pb in zip(c[:-1], c[1:], pr[1:]):
             g = b - a

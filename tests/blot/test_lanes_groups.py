@@ -59,6 +59,18 @@ def test_knocked_down_lane_in_each_group_is_found(gap, knock):
         assert _split_at_gaps(x) == [4, 4, 4]
 
 
+@pytest.mark.parametrize("knock_load", [0.05, 0.0])
+def test_touching_groups_with_empty_lanes_keep_every_lane(knock_load):
+    # groups of 4 with no gap between them (flg_film_rep678): every 4th lane is nearly
+    # or fully empty, so the median gap lies between one and two pitches; the empty
+    # lanes are found from the closest neighbours' pitch
+    for seed in range(2):
+        img, xs = _groups(seed, gap=1.0, knock_load=knock_load)
+        x = np.sort(quantify_blot(img).lanes["x"].to_numpy(float))
+        assert len(x) == 12, (seed, np.round(x))
+        assert np.max(np.abs(x - xs)) < 0.25 * 40, (seed, np.round(x))
+
+
 def test_gap_of_two_pitches_is_still_an_empty_lane():
     img = np.zeros((100, 340), np.float32)
     for x in (40, 100, 220, 280):
