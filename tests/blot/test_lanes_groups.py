@@ -115,3 +115,25 @@ def test_one_pitch_from_the_closest_neighbours():
     dup = [96, 126, 156, 184, 231, 246, 328]                 # a near-duplicate pair (15 px)
     assert _one_pitch(dup) == pytest.approx(30.0, abs=1.5)
     assert _one_pitch([10, 50]) is None
+
+
+@pytest.mark.parametrize("gap", [1.0, 3.0])
+def test_generator_replicate_groups_with_a_knockdown(gap):
+    from blotquant.synthetic import make_blot
+
+    loads = np.random.default_rng(5).uniform(0.5, 1.0, 12)
+    loads[2::4] = 0.05
+    b = make_blot(5, n_lanes=12, lane_groups=(4, 4, 4), group_gap=gap, loads=loads,
+                  polarity="dark-on-light", dtype="uint8")
+    tx = b.truth.lanes["x"].to_numpy(float)
+    assert np.diff(tx).max() == pytest.approx(gap * np.diff(tx).min(), rel=1e-9)
+    x = np.sort(quantify_blot(b.to_image()).lanes["x"].to_numpy(float))
+    assert len(x) == 12 and np.max(np.abs(x - tx)) < 0.25 * np.diff(tx).min()
+
+
+def test_generator_lane_groups_must_add_up():
+    from blotquant.errors import ParameterError
+    from blotquant.synthetic import make_blot
+
+    with pytest.raises(ParameterError, match="adding up to n_lanes=8"):
+        make_blot(0, n_lanes=8, lane_groups=(4, 3))
