@@ -12,7 +12,9 @@ licence to ship).  For every image the fully automatic run
   lanes of each reported strip split at wide gaps (>= 1.7 lane pitches), left
   to right within a band of strips at the same height;
 - rows: per strip, right when ``rows <= found <= rows + faint_rows``;
-- polarity: ``params["polarity_used"]``.
+- polarity: ``params["polarity_used"]``;
+- lanes in total (informative, not a pass criterion): the image's lane count,
+  strips and groups aside (groups that touch are shown only by printed brackets).
 
 An image is ``sure`` for lanes (rows) unless its ``confidence`` text calls the
 lanes (rows) unsure.  Prints one line per image and the totals.
@@ -86,6 +88,9 @@ def evaluate(result, truth: dict) -> dict:
     per_strip = [sum(g) for g in groups]
     flat = [v for g in groups for v in g]
     lanes_ok = per_strip == want or flat == want
+    # (informative only: the lane count of the whole image, strips or groups aside;
+    # side-by-side groups that touch are shown by printed brackets alone)
+    total_ok = sum(per_strip) == sum(want)
     rows = rows_per_strip(result)
     lo = [int(v) for v in truth["rows"]]
     hi = [a + int(b) for a, b in zip(truth["rows"], truth["faint_rows"])]
@@ -97,7 +102,8 @@ def evaluate(result, truth: dict) -> dict:
     else:
         rows_ok = False
     pol_ok = result.params.get("polarity_used") == truth["polarity"]
-    return dict(lanes_found=groups, lanes_ok=lanes_ok, rows_found=rows, rows_ok=rows_ok,
+    return dict(lanes_found=groups, lanes_ok=lanes_ok, lanes_total_ok=total_ok,
+                rows_found=rows, rows_ok=rows_ok,
                 polarity_ok=pol_ok, tilt_deg=result.params.get("tilt_deg"),
                 row_slope_deg=result.params.get("row_slope_deg"))
 
@@ -132,7 +138,8 @@ def run(data: Path, names=None, qc: Path | None = None, mirror: str | None = Non
             ev = evaluate(r, t)
         except Exception as err:  # report, do not stop the table
             r = None
-            ev = dict(lanes_found=f"error: {err}", lanes_ok=False, rows_found="-",
+            ev = dict(lanes_found=f"error: {err}", lanes_ok=False, lanes_total_ok=False,
+                      rows_found="-",
                       rows_ok=False, polarity_ok=False, tilt_deg=None, row_slope_deg=None)
         ev.update(file=t["file"], want_lanes=t["strips"],
                   want_rows=[f"{a}-{a + b}" for a, b in zip(t["rows"], t["faint_rows"])],
@@ -178,6 +185,9 @@ def main(argv=None):
         uns = [e for e in res if not e[f"sure_{key}"]]
         print(f"{key}: sure {sum(e[f'{key}_ok'] for e in sure)}/{len(sure)}, "
               f"unsure {sum(e[f'{key}_ok'] for e in uns)}/{len(uns)}")
+    sure = [e for e in res if e["sure_lanes"]]
+    print(f"lanes in total (all strips together, informative): sure "
+          f"{sum(e['lanes_total_ok'] for e in sure)}/{len(sure)}")
     print(f"polarity: {sum(e['polarity_ok'] for e in res)}/{len(res)}")
     return 0
 

@@ -289,8 +289,26 @@ def _grid_pitch(centres, tol=0.15):
     return float(np.polyfit(idx, c, 1)[0])
 
 
+def _one_pitch(centres):
+    """Lane pitch from the closest neighbours (gaps within 0.7-1.4x the median of
+    the smaller half of the gaps), when at least two such gaps exist, else None.  Unlike :func:`_grid_pitch` the other
+    gaps need not be whole multiples (replicate groups with gaps between them)."""
+    c = np.sort(np.asarray(centres, float))
+    if len(c) < 3:
+        return None
+    g = np.diff(c)
+    if g.min() <= 0:
+        return None
+    # the closest neighbours: gaps near the median of the smaller half (a pair of
+    # near-duplicate peaks is left out)
+    q = float(np.median(np.sort(g)[:max(2, (len(g) + 1) // 2)]))
+    one = g[(g >= 0.7 * q) & (g <= 1.4 * q)]
+    return float(np.median(one)) if len(one) >= 2 else None
+
+
 def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, reach=0.3):
-    """Strip lanes plus faint lanes on the strip's lane grid (a dilution series).
+    """Strip lanes plus faint lanes on the strip's lane grid (a dilution series,
+    a knocked-down lane inside a replicate group).
 
     The lanes found by :func:`_peaks` (prominence relative to the strongest
     lane) set the grid when its pitch is well established (:func:`_grid_pitch`).
@@ -300,6 +318,12 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     stepped over when a significant lane lies beyond it.  The grid is never
     extended where no significant peak supports it (an image of three lanes
     stays three).
+
+    Inside the strip, a gap between neighbouring lanes of 1.6 or more pitches
+    (the pitch of the closest neighbours, :func:`_one_pitch`) gets a lane at
+    each of its evenly spaced grid positions where a significant peak lies
+    within ``reach`` pitches (a nearly empty, knocked-down lane); a gap without
+    such peaks stays a gap (between replicate groups).
 
     Significance is judged against the image's own band-free rows (rows of no
     zone in ``zones``): their column profiles, over as many rows as the zone
@@ -313,14 +337,21 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     the foreground's threshold cut away).  Returns ``(centres, prominences)``
     (added lanes have prominence 0).
     """
-    c = np.asarray(centres, float)
+    c = np.sort(np.asarray(centres, float))
+    prom = np.asarray(prom, float)[np.argsort(np.asarray(centres, float))]
     pitch = _grid_pitch(c)
-    if pitch is None:
-        return centres, prom
+    base = _one_pitch(c)
+    inner = []  # (left lane, gap) of inner gaps of 1.6 pitches or more
+    if base is not None:
+        inner = [(float(a), float(b - a)) for a, b in zip(c[:-1], c[1:]) if b - a >= 1.6 * base]
     H, W = fg.shape
-    lo_end, hi_end = float(c.min()), float(c.max())
-    if lo_end - (1 - reach) * pitch < 0 and hi_end + (1 - reach) * pitch > W - 1:
-        return centres, prom  # no room for another lane on either side
+    outward = pitch is not None
+    if outward:
+        lo_end, hi_end = float(c.min()), float(c.max())
+        if lo_end - (1 - reach) * pitch < 0 and hi_end + (1 - reach) * pitch > W - 1:
+            outward = False  # no room for another lane on either side
+    if not outward and not inner:
+        return centres, prom
     inzone = np.zeros(H, bool)
     for y0, y1 in zones:
         inzone[max(0, y0 - 2):y1 + 2] = True
@@ -329,8 +360,10 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     if not runs:
         return centres, prom
     longest = max(b - a for a, b in runs)
-    s_raw = max(1.0, pitch / 8.0)
+    grid = pitch if pitch is not None else base
+    s_raw = max(1.0, grid / 8.0)
     dist = max(1, int(min_distance))
+    dist_in = max(1, int(0.5 * base)) if base is not None else dist
     # (sheared profiles sum nonzero pixels only: there the raw image is made positive)
     d0 = d if tan_t == 0.0 else np.asarray(d, np.float64) - float(np.min(d)) + 1.0
     kinds = ((fg, 1.0, "constant"), (d0, s_raw, "edge"))  # raw: no step at the image edge
@@ -340,55 +373,81 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
                 else _column_profile(a, tan_t, y0, y1))
         return np.pad(ndi.gaussian_filter1d(prof, sm), 1, mode=pad)
 
-    cand = []
+    def in_gaps(x):
+        return np.array([any(a + 0.5 * base <= v <= a + g - 0.5 * base for a, g in inner)
+                         for v in x], bool)
+
+    cand, cand_in = [], []
     nulls: dict = {}  # (kind, rows) -> most prominent band-free peak
     for zn in grp:
         h = zn.y1 - zn.y0
         sig = profile_noise(d[zn.y0:zn.y1].sum(axis=0, dtype=np.float64))
         for ki, (a_, sm, pad) in enumerate(kinds):
-            pk, props = find_peaks(smooth(a_, zn.y0, zn.y1, sm, pad), prominence=z * sig,
-                                   distance=dist)
-            pk = pk - 1.0
-            # only peaks beyond the lanes found can add a lane
-            out = (pk < lo_end - (1 - reach) * pitch) | (pk > hi_end + (1 - reach) * pitch)
-            if not out.any():
+            sp = smooth(a_, zn.y0, zn.y1, sm, pad)
+            found = []
+            if outward:
+                pk, props = find_peaks(sp, prominence=z * sig, distance=dist)
+                pk = pk - 1.0
+                # only peaks beyond the lanes found can add a lane
+                out = (pk < lo_end - (1 - reach) * pitch) | (pk > hi_end + (1 - reach) * pitch)
+                if out.any():
+                    found.append((cand, pk[out], props["prominences"][out]))
+            if inner:
+                pk, props = find_peaks(sp, prominence=z * sig, distance=dist_in)
+                pk = pk - 1.0
+                ins = in_gaps(pk) if len(pk) else np.zeros(0, bool)
+                if ins.any():
+                    found.append((cand_in, pk[ins], props["prominences"][ins]))
+            if not found:
                 continue
-            pk, pr = pk[out], props["prominences"][out]
             m = max(1, min(h, longest))
             if (ki, m) not in nulls:
                 pieces = [(a + i * m, a + (i + 1) * m) for a, b in runs
                           for i in range((b - a) // m)]
                 pieces = [pieces[i] for i in
                           np.linspace(0, len(pieces) - 1, min(8, len(pieces))).astype(int)]
-                null = 0.0
+                allp = [0.0]
                 for y0, y1 in pieces:
                     _, npr = find_peaks(smooth(a_, y0, y1, sm, pad), prominence=0,
                                         distance=dist)
-                    if len(npr["prominences"]):
-                        null = max(null, float(npr["prominences"].max()))
-                nulls[(ki, m)] = null
-            cand += list(pk[pr >= nulls[(ki, m)] * h / m])
-    if not cand:
-        return centres, prom
-    cand = np.asarray(cand, float)
+                    allp += [float(v) for v in npr["prominences"]]
+                # beyond the lanes any column may hold a lane: the most prominent
+                # band-free peak; at a grid position inside a gap only a window of
+                # 0.6 pitches is searched: 90 % of the band-free peaks
+                nulls[(ki, m)] = (max(allp), float(np.percentile(allp, 90)))
+            for dest, pk, pr in found:
+                null = nulls[(ki, m)][0 if dest is cand else 1]
+                dest += list(pk[pr >= null * h / m])
     added = []
-    for step in (1.0, -1.0):
-        end = float(c.max() if step > 0 else c.min())
-        while True:
-            hit = None
-            for k in (1, 2):
-                want = end + step * k * pitch
-                near = cand[np.abs(cand - want) < reach * pitch]
-                if len(near):
-                    hit = float(near[np.argmin(np.abs(near - want))])
+    if cand:
+        cand = np.asarray(cand, float)
+        for step in (1.0, -1.0):
+            end = float(c.max() if step > 0 else c.min())
+            while True:
+                hit = None
+                for k in (1, 2):
+                    want = end + step * k * pitch
+                    near = cand[np.abs(cand - want) < reach * pitch]
+                    if len(near):
+                        hit = float(near[np.argmin(np.abs(near - want))])
+                        break
+                if hit is None:
                     break
-            if hit is None:
-                break
-            end = hit
-            added.append(end)  # an empty grid position stepped over is filled later
+                end = hit
+                added.append(end)  # an empty grid position stepped over is filled later
+    if cand_in:
+        cand_in = np.asarray(cand_in, float)
+        for a, g in inner:
+            nstep = max(2, int(round(g / base)))
+            for j in range(1, nstep):
+                want = a + g * j / nstep
+                near = cand_in[np.abs(cand_in - want) < reach * base]
+                if len(near):
+                    added.append(float(near[np.argmin(np.abs(near - want))]))
     if not added:
         return centres, prom
-    return np.r_[c, added], np.r_[np.asarray(prom, float), np.zeros(len(added))]
+    added = sorted(set(added))
+    return np.r_[c, added], np.r_[prom, np.zeros(len(added))]
 
 
 def _same_grid(a, b, tol=0.2):
@@ -882,10 +941,11 @@ def _edge_step(prof, peaks, edge=0.03):
 def _touching(profile, peaks, depth=0.3):
     """Bands of a row touch (or merge) somewhere: between two neighbouring peaks
     of its column profile the profile stays above ``depth`` x the lower peak, or
-    fewer than three peaks were found.  Separate bands leave deep valleys, and
-    the column profile then already shows every lane."""
+    only one peak was found.  Separate bands leave deep valleys, and the column
+    profile then already shows every lane (two bands with a deep valley between
+    them are two separate bands, however wide)."""
     c = np.sort(np.clip(np.round(np.asarray(peaks, float)).astype(int), 0, len(profile) - 1))
-    if len(c) < 3:
+    if len(c) < 2:
         return True
     p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
     for a, b in zip(c[:-1], c[1:]):
@@ -894,6 +954,31 @@ def _touching(profile, peaks, depth=0.3):
         if p[a:b + 1].min() >= depth * min(p[a], p[b]):
             return True
     return False
+
+
+def _valleys_at(profile, centres, depth=0.3):
+    """Every boundary between neighbouring lane centres (found along a row of
+    separate bands) lies at a valley of the row's column profile: somewhere
+    within 0.2 pitches of the midpoint the profile falls at least ``depth``
+    below the lower of the highest values on either side within one pitch.  A
+    lane is as wide as its bands: a shallow dip inside a wide band, whose
+    column profile runs on across it, is no lane boundary."""
+    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+    c = np.sort(np.asarray(centres, float))
+    if len(c) < 2:
+        return True
+    n = len(p)
+    for a, b in zip(c[:-1], c[1:]):
+        g = b - a
+        m = 0.5 * (a + b)
+        lo = int(np.clip(np.floor(m - 0.2 * g), 0, n - 1))
+        hi = int(np.clip(np.ceil(m + 0.2 * g), lo, n - 1))
+        v = float(p[lo:hi + 1].min())
+        left = float(p[int(np.clip(np.floor(a), 0, n - 1)):lo + 1].max())
+        right = float(p[hi:int(np.clip(np.ceil(b), hi, n - 1)) + 1].max())
+        if v > (1.0 - depth) * min(left, right):
+            return False
+    return True
 
 
 def _boundary(y_above, y_below, seam_rows):
@@ -923,37 +1008,58 @@ def _inner_gaps(gaps):
     return g
 
 
-def _fill_gaps(centres, prom, n_lanes, width, fill=True):
-    """Insert lanes in gaps of ~2x spacing; then force the count if given.
-
-    ``fill=False``: lanes found band by band along a row (groups of lanes
-    with gaps between them are kept as they are; only a given count is forced).
-    """
+def _merge_near(centres, prom):
+    """Lanes sorted, near-duplicate peaks merged: closer than 40 % of the typical
+    spacing (the median gap, or the median of the gaps above 40 % of the largest
+    when that is larger), the more prominent kept.  Returns ``(centres, prom)``
+    as lists."""
     order = np.argsort(centres)
     c0 = list(np.asarray(centres, float)[order])
     p0 = list(np.asarray(prom, float)[order])
-    # merge near-duplicates (closer than 40 % of the typical spacing)
-    if len(c0) >= 3 and fill:
-        gaps = _inner_gaps(np.diff(c0))
-        typical = float(np.median(gaps))
-        big = gaps[gaps > 0.4 * gaps.max()]
-        typical = max(typical, float(np.median(big)) if len(big) else typical)
-        c, pr = [c0[0]], [p0[0]]
-        for ci, pi in zip(c0[1:], p0[1:]):
-            if ci - c[-1] < 0.4 * typical:
-                if pi > pr[-1]:
-                    c[-1], pr[-1] = ci, pi
-            else:
-                c.append(ci)
-                pr.append(pi)
+    if len(c0) < 3:
+        return c0, p0
+    gaps = _inner_gaps(np.diff(c0))
+    typical = float(np.median(gaps))
+    big = gaps[gaps > 0.4 * gaps.max()]
+    typical = max(typical, float(np.median(big)) if len(big) else typical)
+    c, pr = [c0[0]], [p0[0]]
+    for ci, pi in zip(c0[1:], p0[1:]):
+        if ci - c[-1] < 0.4 * typical:
+            if pi > pr[-1]:
+                c[-1], pr[-1] = ci, pi
+        else:
+            c.append(ci)
+            pr.append(pi)
+    return c, pr
+
+
+def _fill_gaps(centres, prom, n_lanes, width, fill=True, merge=True):
+    """Insert lanes in gaps of ~2x spacing; then force the count if given.
+
+    Near-duplicates are merged first (:func:`_merge_near`, unless ``merge`` is
+    False: done before, ahead of the faint-lane search).  A gap of 1.6-2.4
+    spacings gets one empty lane; wider gaps are gaps between lane groups
+    (replicates side by side) and stay (lanes seen in them were added by
+    :func:`_faint_lanes`).  ``fill=False``: lanes found band by band along a
+    row (groups of lanes with gaps between them are kept as they are; only a
+    given count is forced).
+    """
+    if fill and merge:
+        c, pr = _merge_near(centres, prom)
     else:
-        c, pr = c0, p0
+        order = np.argsort(centres)
+        c = list(np.asarray(centres, float)[order])
+        pr = list(np.asarray(prom, float)[order])
     if len(c) >= 2 and fill:
-        spacing = float(np.median(np.diff(c)))
+        # the pitch of the closest neighbours: with many empty (knocked-down) lanes
+        # the median gap lies between one and two pitches
+        spacing = _one_pitch(c) or float(np.median(np.diff(c)))
         out_c, out_p = [c[0]], [pr[0]]
         for a, b, pb in zip(c[:-1], c[1:], pr[1:]):
             g = b - a
-            nmiss = min(3, int(round(g / spacing)) - 1) if g / spacing > 1.6 else 0
+            # a gap of about two pitches is an empty lane; a wider one is a gap
+            # between lane groups (replicates) unless lanes were seen in it
+            nmiss = 1 if 1.6 < g / spacing <= 2.4 else 0
             for j in range(nmiss):
                 out_c.append(a + g * (j + 1) / (nmiss + 1))
                 out_p.append(0.0)
@@ -1188,6 +1294,12 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     pk_all, _ = _peaks(full, rel, 3)
     if len(pk_all) >= 2:
         min_dist = 0.5 * float(np.median(np.diff(np.sort(pk_all))))
+        # lane groups with gaps and empty lanes between them: the median gap is
+        # two pitches or more, and half of it would suppress a neighbour's peak one
+        # pitch away; the distance stays below 3/4 of the closest neighbours' pitch
+        one = _one_pitch(pk_all)
+        if one is not None:
+            min_dist = min(min_dist, 0.75 * one)
     else:
         min_dist = max(3, Wk / 40)
     zinfo = []
@@ -1215,7 +1327,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             # profile shows on its own (a dim centre, a split band) is no lane boundary
             cuts = 0.5 * (r[:-1] + r[1:])
             tol = 0.2 * float(np.median(np.diff(r)))
-            if np.any(np.min(np.abs(cuts[:, None] - np.asarray(z.peaks)[None, :]), axis=1) < tol):
+            if (np.any(np.min(np.abs(cuts[:, None] - np.asarray(z.peaks)[None, :]), axis=1) < tol)
+                    or not _valleys_at(z.profile, r)):
                 r = np.array([])
         if zpk[key] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
                 _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z))):
@@ -1362,10 +1475,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 c, p = best, np.ones(len(best))
                 along_row = True
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
+        merge = True
         if not along_row and n_s is None:  # (a given count is placed by _fill_gaps)
+            c, p = _merge_near(c, p)
             c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
                                 c, p, min_dist)
-        c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row)
+            merge = False
+        c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row, merge=merge)
         if n_s is not None:
             _check_fit(c, n_s, Wk, k, si)
         elif len(c) >= 3:

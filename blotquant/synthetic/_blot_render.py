@@ -286,7 +286,7 @@ def render_layout(spec: BlotSpec, rng_load: np.random.Generator,
             f"{H} px high; use a smaller band_height, fewer rows or explicit row_y")
 
     # lane centres (membrane columns)
-    xk = x_lo + (np.arange(n_lanes) + 0.5) * pitch
+    xk = x_lo + (np.asarray(spec.lane_slots, float) + 0.5) * pitch
     if lane_gap_jitter > 0:
         lim = max(0.45 * (pitch - 2 * half_ext), 0.0)
         xk = xk + np.clip(rng_lane.normal(0.0, lane_gap_jitter * pitch, n_lanes), -lim, lim)

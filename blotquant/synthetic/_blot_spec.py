@@ -116,6 +116,7 @@ class BlotSpec:
     row_slope_px: Any
     lane_margin: Any
     lane_gap_jitter: Any
+    lane_slots: Any
     band_skew: Any
     band_height_jitter: Any
     dust_bright_fraction: Any
@@ -156,7 +157,8 @@ def blot_spec(*, seed: int, shape: Sequence[int], n_lanes: int, rows: Sequence[s
               dust_on_bands: int, saturate: bool, saturate_factor: float, polarity: str,
               dtype: str, saturation_level: float | None, black_level: float, ladder: bool,
               ladder_kda: Sequence[float], ladder_scale: float, empty_lanes: Sequence[int],
-              two_strips: bool, lane_smear: float, gap_px: float | None) -> BlotSpec:
+              two_strips: bool, lane_smear: float, gap_px: float | None,
+              lane_groups: Sequence[int] | None = None, group_gap: float = 2.0) -> BlotSpec:
     """Check the inputs of :func:`~blotquant.synthetic.make_blot` and derive the sizes.
 
     Parameters
@@ -258,7 +260,19 @@ def blot_spec(*, seed: int, shape: Sequence[int], n_lanes: int, rows: Sequence[s
 
     # lanes
     x_lo, x_hi = lane_margin * W, (1.0 - lane_margin) * W
-    pitch = (x_hi - x_lo) / n_lanes
+    # lane slots (positions in pitches): lanes side by side, or groups of lanes
+    # with group_gap pitches (centre to centre) between neighbouring groups
+    if lane_groups is None:
+        slots = np.arange(n_lanes, dtype=float)
+    else:
+        groups = [int(v) for v in lane_groups] if not isinstance(lane_groups, (int, str)) else None
+        if not groups or any(v < 1 for v in groups) or sum(groups) != n_lanes:
+            raise ParameterError(f"lane_groups must be lane counts (>= 1) adding up to "
+                                 f"n_lanes={n_lanes}, got {lane_groups!r}")
+        group_gap = _as_float("group_gap", group_gap, lo=1.0, hi=20.0)
+        slots = np.concatenate([np.arange(v, dtype=float) + sum(groups[:i])
+                                + i * (group_gap - 1.0) for i, v in enumerate(groups)])
+    pitch = (x_hi - x_lo) / (float(slots[-1]) + 1.0)
     if pitch < 8:
         raise ParameterError(
             f"n_lanes={n_lanes} is too many for an image {W} px wide: each lane needs >= 8 px; "
@@ -306,7 +320,7 @@ def blot_spec(*, seed: int, shape: Sequence[int], n_lanes: int, rows: Sequence[s
                     polarity=polarity, dt=dt, sat=sat, black=black, tilt_deg=tilt_deg,
                     smile_px=smile_px,
                     row_slope_px=row_slope_px, lane_margin=lane_margin,
-                    lane_gap_jitter=lane_gap_jitter, band_skew=band_skew,
+                    lane_gap_jitter=lane_gap_jitter, lane_slots=slots, band_skew=band_skew,
                     band_height_jitter=band_height_jitter,
                     dust_bright_fraction=dust_bright_fraction, saturate_factor=saturate_factor,
                     ladder_scale=ladder_scale, lane_smear=lane_smear, dust=dust,

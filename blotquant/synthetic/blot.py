@@ -279,7 +279,9 @@ def make_blot(seed: int = 0, *,
               empty_lanes: Sequence[int] = (),
               two_strips: bool = False,
               lane_smear: float = 0.0,
-              gap_px: float | None = None) -> SyntheticBlot:
+              gap_px: float | None = None,
+              lane_groups: Sequence[int] | None = None,
+              group_gap: float = 2.0) -> SyntheticBlot:
     """Render a synthetic western blot with exact ground truth.
 
     Parameters
@@ -389,6 +391,13 @@ def make_blot(seed: int = 0, *,
         any band's volume).
     gap_px : float, optional
         Height of the gap between the strips (default 0.08 x rows).
+    lane_groups : sequence of int, optional
+        Lanes per group, left to right (adding up to ``n_lanes``), for replicate
+        groups side by side on one membrane or film, e.g. ``(4, 4, 4)``. Default:
+        all lanes evenly spaced.
+    group_gap : float
+        With ``lane_groups``: distance from the last lane of a group to the first
+        lane of the next, in lane pitches (default 2.0; 1.0 = groups touch).
 
     Returns
     -------
@@ -497,6 +506,8 @@ def make_blot(seed: int = 0, *,
         "black_level": spec.black,
         "ladder": ladder, "ladder_kda": list(ladder_kda), "ladder_scale": ladder_scale,
         "empty_lanes": empty, "two_strips": two_strips, "lane_smear": lane_smear, "gap_px": float(gap_px),
+        "lane_groups": None if lane_groups is None else [int(v) for v in lane_groups],
+        "group_gap": float(group_gap),
     }
     return SyntheticBlot(image=img, truth=truth, params=params)
 
