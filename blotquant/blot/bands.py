@@ -84,6 +84,11 @@ def lane_block(image: np.ndarray, lane: Lane, rows=None, width=None, left=None, 
         W = max(1, int(round(lane.width if width is None else width)))
         c = lane.x_at(r.astype(float)) if len(r) else np.zeros(0)
         x0 = np.floor(c - W / 2.0 + 0.5).astype(int)
+    if len(r) and W <= Wimg and int(x0.min()) >= 0 and int(x0.max()) + W <= Wimg:
+        # the whole block inside the image (the usual case): one row slice per image
+        # row through a window view, the same pixels as the gather below, 3-5x faster
+        win = np.lib.stride_tricks.sliding_window_view(image, W, axis=1)
+        return r, x0, win[r, x0], np.ones((len(r), W), bool)
     cols = x0[:, None] + np.arange(W)[None, :]
     valid = (cols >= 0) & (cols < Wimg)
     block = image[r[:, None], np.clip(cols, 0, Wimg - 1)]
