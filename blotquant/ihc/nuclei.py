@@ -74,6 +74,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
+from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
 
@@ -156,11 +157,23 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
 
 
-def _label_max(labels: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel)."""
+def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None) -> np.ndarray:
+    """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel).
+
+    ``flat`` (the raveled indices of the labelled pixels, ``np.flatnonzero(labels)``)
+    lets a caller that has them skip the scan for the labelled pixels.
+    """
     out = np.zeros(n, np.float32)
-    sel = labels > 0
-    np.maximum.at(out, labels[sel], values[sel])  # numpy >= 1.25: fast unbuffered loop
+    if flat is None:
+        flat = np.flatnonzero(labels)
+    np.maximum.at(out, labels.ravel()[flat], values.ravel()[flat])  # numpy >= 1.25: fast unbuffered loop
+    return out
+
+
+def _scatter(shape, flat: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """An int32 image of ``shape``, zero except ``values`` at the raveled indices ``flat``."""
+    out = np.zeros(shape, np.int32)
+    out.ravel()[flat] = values
     return out
 
 
@@ -175,14 +188,16 @@ def _coarse(op, image: np.ndarray, radius: float) -> np.ndarray:
 
 def _fill_holes(fg: np.ndarray) -> np.ndarray:
     """Fill background regions not 4-connected to the image border (fast binary_fill_holes)."""
-    n, lab = cv2.connectedComponents((~fg).astype(np.uint8), connectivity=4)
+    n, lab = cv2.connectedComponents((~fg).view(np.uint8), connectivity=4)
     if n <= 1:  # no background pixel at all
         return fg
-    outside = np.zeros(n, bool)
+    hole = np.ones(n, bool)
     for edge in (lab[0], lab[-1], lab[:, 0], lab[:, -1]):
-        outside[edge] = True
-    outside[0] = True  # label 0 = foreground pixels
-    return fg | ~outside[lab]
+        hole[edge] = False
+    hole[0] = False  # label 0 = foreground pixels
+    if not hole.any():
+        return fg
+    return fg | lut_take(hole, lab)
 
 
 def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
@@ -190,14 +205,23 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
 
     With ``local_peak`` (an image), the peak is the smaller of the label's peak
     and ``local_peak`` at the pixel: a faint nucleus merged with a dark one is
-    then cut at its own half maximum, not the dark one's.
+    then cut at its own half maximum, not the dark one's.  Works on the
+    labelled pixels only (nuclei are a small part of a field).
     """
-    peak = _label_max(labels, hs, int(labels.max()) + 1)
-    ref = peak[labels]
+    flat = np.flatnonzero(labels)
+    if not flat.size:
+        return np.zeros(labels.shape, labels.dtype)
+    lab = labels.ravel()[flat]
+    peak = np.zeros(int(lab.max()) + 1, np.float32)
+    np.maximum.at(peak, lab, hs.ravel()[flat])
+    ref = peak[lab]
     if local_peak is not None:
-        ref = np.minimum(ref, local_peak)
+        ref = np.minimum(ref, local_peak.ravel()[flat])
     cut = np.maximum(threshold, fraction * ref)
-    return np.where(hb > cut, labels, 0)
+    keep = hb.ravel()[flat] > cut
+    out = np.zeros(labels.shape, labels.dtype)
+    out.ravel()[flat[keep]] = lab[keep]
+    return out
 
 
 def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
@@ -225,24 +249,78 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
     return uk // n1, uk % n1, saddle
 
 
+def _pack_shelves(heights, widths, gap=1):
+    """Top-left corners of boxes packed on shelves (tallest first), ``gap`` px apart.
+
+    Returns ``(y, x, rows, cols)``: the corner of each box and the size of the sheet.
+    """
+    k = heights.size
+    order = np.argsort(-heights, kind="stable")
+    sheet_w = int(max(widths.max() + gap, math.ceil(math.sqrt(float(((heights + gap) * (widths + gap)).sum())))))
+    ys, xs = np.zeros(k, np.int64), np.zeros(k, np.int64)
+    y = x = shelf = 0
+    for i in order.tolist():  # one scalar step per box (hundreds), no pixel work
+        w, hgt = int(widths[i]) + gap, int(heights[i]) + gap
+        if x + w > sheet_w:
+            y, x, shelf = y + shelf, 0, 0
+        ys[i], xs[i] = y, x
+        x += w
+        shelf = max(shelf, hgt)
+    return ys, xs, y + shelf, sheet_w
+
+
 def _flood_multi(fg, elevation, markers, n, cc, n_cc):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
+
+    ``cc`` are the components of ``fg`` (0 off it).  Only the components with
+    several markers are flooded, each cut out of the image by its bounding box
+    and packed with the others onto a small sheet, one pixel of mask apart:
+    the watershed (a priority flood that never crosses the mask) then works on
+    those pixels alone instead of the whole image, with each pixel's
+    neighbours and the raster order of its component's pixels unchanged.
 
     Returns
     -------
     (basins int32, n_lab) where labels run from 1 to ``n_lab``.
     """
-    sel = markers > 0
-    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
+    flat_m = np.flatnonzero(markers)
+    m_cc = cc.ravel()[flat_m].astype(np.int64)
+    pairs = np.unique(m_cc * (n + 1) + markers.ravel()[flat_m])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
     multi[0] = False
-    flood = multi[cc]
-    basins = np.zeros(fg.shape, np.int32)
-    if flood.any():
-        basins = watershed(-elevation, np.where(flood, markers, 0), mask=flood).astype(np.int32)
-    single = fg & ~flood
-    basins[single] = cc[single] + n
+    basins = cc.astype(np.int32, copy=True)
+    basins += np.int32(n)
+    basins[cc == 0] = 0
+    if multi.any():
+        flat = np.flatnonzero(lut_take(multi, cc))
+        ncols = cc.shape[1]
+        py, px = np.divmod(flat, ncols)
+        comp = cc.ravel()[flat]
+        ids = np.flatnonzero(multi)
+        slot = np.zeros(n_cc, np.intp)
+        slot[ids] = np.arange(ids.size)
+        k = slot[comp]
+        y0 = np.full(ids.size, np.iinfo(np.int64).max, np.int64)
+        x0 = y0.copy()
+        y1 = np.zeros(ids.size, np.int64)
+        x1 = y1.copy()
+        np.minimum.at(y0, k, py)
+        np.minimum.at(x0, k, px)
+        np.maximum.at(y1, k, py)
+        np.maximum.at(x1, k, px)
+        oy, ox, rows, cols = _pack_shelves(y1 - y0 + 1, x1 - x0 + 1)
+        sy = py - y0[k] + oy[k] + 1  # + 1: a mask-free frame around the sheet
+        sx = px - x0[k] + ox[k] + 1
+        shape = (int(rows) + 2, int(cols) + 2)
+        elev = np.zeros(shape, np.float64)
+        elev[sy, sx] = -elevation.ravel()[flat]
+        seeds = np.zeros(shape, np.int32)
+        seeds[sy, sx] = markers.ravel()[flat]
+        inside = np.zeros(shape, bool)
+        inside[sy, sx] = True
+        flooded = watershed(elev, seeds, mask=inside)
+        basins.ravel()[flat] = flooded[sy, sx]
     return basins, n + n_cc
 
 
@@ -255,16 +333,26 @@ def _merge_pairs(basins, a, b, n_lab):
     return (comp.astype(np.int32) + 1)[basins] * (basins > 0)
 
 
+def _label8(mask: np.ndarray):
+    """8-connected components of a bool image: ``(labels int32, count)`` without the
+    background (the same partition as ``ndi.label`` with a 3x3 structure; the label
+    numbers may come in another order, which no caller depends on)."""
+    n, lab = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8), connectivity=8,
+                                     ltype=cv2.CV_32S)
+    return lab, n - 1
+
+
 def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
     """Watershed split of a binary mask on its distance transform."""
-    dist = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    fg8 = np.ascontiguousarray(fg).view(np.uint8)
+    dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
     dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
     peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
-    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
+    markers, n = _label8(peaks)
     if n == 0:
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=connectivity)
+    n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity)
     basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc)
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1)
@@ -295,8 +383,8 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     src = np.where(fg, hs if seed is None else seed, np.float32(-1e3)).astype(np.float32)
     k = _disk(seed_radius) if seed is not None else np.ones((3, 3), np.uint8)
     peaks = (cv2.dilate(src, k) <= src) & fg
-    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
-    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    markers, n = _label8(peaks)
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8)
     if n == 0:
         return cc.astype(np.int32)
     basins, n_lab = _flood_multi(fg, hs, markers, n, cc, n_cc)
@@ -660,11 +748,13 @@ def segment_nuclei(
         return np.zeros(h.shape, np.int32)
     fg = _fill_holes(fg)
     # drop specks before the (costlier) split
-    n_cc, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    flat = np.flatnonzero(fg)
+    keep = np.bincount(cc.ravel()[flat], minlength=n_cc) >= min_area
     keep[0] = False
-    fg = keep[cc]
-    labels = np.where(fg, cc, 0).astype(np.int32)
+    ids = np.where(keep, np.arange(n_cc, dtype=np.int32), 0).astype(np.int32)
+    labels = lut_take(ids, cc)
+    fg = labels > 0
     if len(seed_radii):  # one nucleus per nucleus-sized blob, then the shape split
         labels = _split_by_blobs(fg, h, hs, hb, threshold, relative_threshold, seed_radii,
                                  seed_floor, split_tolerance, merge_ratio, max_area)
@@ -700,14 +790,15 @@ def segment_nuclei(
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
         labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
-    area = np.bincount(labels.ravel())
+    flat = np.flatnonzero(labels)
+    lab = labels.ravel()[flat]
+    area = np.bincount(lab, minlength=1)
     ok = (area >= min_area) & (area <= max_area)
     ok[0] = False
-    rr, cc = np.nonzero(labels)
     first = np.full(area.size, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first, labels[rr, cc], rr.astype(np.int64) * labels.shape[1] + cc)
+    np.minimum.at(first, lab, flat)  # flat is the raster index
     ids = np.flatnonzero(ok)
     ids = ids[np.argsort(first[ids], kind="stable")]
     lut = np.zeros(area.size, np.int32)
     lut[ids] = np.arange(1, ids.size + 1, dtype=np.int32)
-    return lut[labels]
+    return _scatter(labels.shape, flat, lut[lab])
