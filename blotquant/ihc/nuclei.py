@@ -160,13 +160,14 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
 def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None) -> np.ndarray:
     """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel).
 
-    ``flat`` (the raveled indices of the labelled pixels, ``np.flatnonzero(labels)``)
-    lets a caller that has them skip the scan for the labelled pixels.
+    ``flat`` (raveled indices of a superset of the labelled pixels, e.g. the
+    foreground's) lets a caller that has them skip the scan for the labelled pixels.
     """
     out = np.zeros(n, np.float32)
     if flat is None:
         flat = np.flatnonzero(labels)
     np.maximum.at(out, labels.ravel()[flat], values.ravel()[flat])  # numpy >= 1.25: fast unbuffered loop
+    out[:1] = 0  # (``flat`` may include unlabelled pixels)
     return out
 
 
@@ -269,7 +270,7 @@ def _pack_shelves(heights, widths, gap=1):
     return ys, xs, y + shelf, sheet_w
 
 
-def _flood_multi(fg, elevation, markers, n, cc, n_cc):
+def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
 
@@ -279,24 +280,30 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc):
     the watershed (a priority flood that never crosses the mask) then works on
     those pixels alone instead of the whole image, with each pixel's
     neighbours and the raster order of its component's pixels unchanged.
+    ``flat`` (raveled indices of the foreground, a superset of ``cc > 0``) and
+    ``flat_m`` (of the marker pixels) save the callers' scans when known.
 
     Returns
     -------
     (basins int32, n_lab) where labels run from 1 to ``n_lab``.
     """
-    flat_m = np.flatnonzero(markers)
+    if flat_m is None:
+        flat_m = np.flatnonzero(markers)
     m_cc = cc.ravel()[flat_m].astype(np.int64)
     pairs = np.unique(m_cc * (n + 1) + markers.ravel()[flat_m])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
     multi[0] = False
-    basins = cc.astype(np.int32, copy=True)
-    basins += np.int32(n)
-    basins[cc == 0] = 0
+    if flat is None:
+        flat = np.flatnonzero(cc)
+    comp = cc.ravel()[flat]
+    lut = np.arange(n, n + n_cc, dtype=np.int32)
+    lut[0] = 0
+    basins = _scatter(cc.shape, flat, lut[comp])
     if multi.any():
-        flat = np.flatnonzero(lut_take(multi, cc))
+        sel = multi[comp]
+        flat, comp = flat[sel], comp[sel]
         ncols = cc.shape[1]
         py, px = np.divmod(flat, ncols)
-        comp = cc.ravel()[flat]
         ids = np.flatnonzero(multi)
         slot = np.zeros(n_cc, np.intp)
         slot[ids] = np.arange(ids.size)
@@ -324,13 +331,19 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc):
     return basins, n + n_cc
 
 
-def _merge_pairs(basins, a, b, n_lab):
-    """Basins joined along the pairs ``(a[i], b[i])`` (connected components), relabelled."""
+def _merge_pairs(basins, a, b, n_lab, flat=None):
+    """Basins joined along the pairs ``(a[i], b[i])`` (connected components), relabelled.
+
+    ``flat``: raveled indices of a superset of the labelled pixels (else all pixels)."""
     if not len(a):
         return basins
     graph = sparse.coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n_lab + 1, n_lab + 1))
     _, comp = csgraph.connected_components(graph, directed=False)
-    return (comp.astype(np.int32) + 1)[basins] * (basins > 0)
+    lut = comp.astype(np.int32) + 1
+    lut[0] = 0
+    if flat is None:
+        return lut_take(lut, basins)
+    return _scatter(basins.shape, flat, lut[basins.ravel()[flat]])
 
 
 def _label8(mask: np.ndarray):
@@ -344,21 +357,24 @@ def _label8(mask: np.ndarray):
 
 def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
     """Watershed split of a binary mask on its distance transform."""
-    fg8 = np.ascontiguousarray(fg).view(np.uint8)
+    fg = np.ascontiguousarray(fg, dtype=bool)
+    fg8 = fg.view(np.uint8)
     dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
-    dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
+    dist = cv2.GaussianBlur(dist, (0, 0), 0.7)
+    np.multiply(dist, fg, out=dist)
     peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
     markers, n = _label8(peaks)
     if n == 0:
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity)
-    basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc)
+    n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
+    flat = np.flatnonzero(fg)
+    basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks))
     # merge basins whose common saddle is within `tolerance` of the lower peak
-    peak = _label_max(basins, dist, n_lab + 1)
+    peak = _label_max(basins, dist, n_lab + 1, flat)
     a, b, saddle = _adjacent_saddles(basins, dist)
     merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
-    return _merge_pairs(basins, a[merge], b[merge], n_lab)
+    return _merge_pairs(basins, a[merge], b[merge], n_lab, flat)
 
 
 def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
