@@ -63,6 +63,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -79,10 +80,14 @@ from .tissue import lut_take
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
 
 
+@functools.lru_cache(maxsize=256)
 def _disk(radius: float) -> np.ndarray:
+    """Disk kernel (uint8, read-only: cached)."""
     r = max(int(round(radius)), 1)
-    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
-    return ((yy * yy + xx * xx) <= radius * radius + 1e-9).astype(np.uint8)
+    yy, xx = np.ogrid[-r : r + 1, -r : r + 1]
+    k = ((yy * yy + xx * xx) <= radius * radius + 1e-9).astype(np.uint8)
+    k.flags.writeable = False
+    return k
 
 
 def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | None = None) -> np.ndarray:

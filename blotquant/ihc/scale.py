@@ -46,6 +46,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -97,10 +98,14 @@ def is_software_default(pixel_size_um, rel_tol: float = 5e-3) -> bool:
     return is_software_default_resolution(v, rel_tol)
 
 
+@functools.lru_cache(maxsize=256)
 def _disk(r: float) -> np.ndarray:
+    """Disk kernel (uint8, read-only: cached, the granulometry asks for the same radii per tile)."""
     n = int(math.ceil(r))
-    yy, xx = np.mgrid[-n : n + 1, -n : n + 1]
-    return ((yy * yy + xx * xx) <= r * r + 0.5).astype(np.uint8)
+    yy, xx = np.ogrid[-n : n + 1, -n : n + 1]
+    k = ((yy * yy + xx * xx) <= r * r + 0.5).astype(np.uint8)
+    k.flags.writeable = False
+    return k
 
 
 def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float = _R_MIN,
