@@ -206,15 +206,17 @@ def _fill_holes(fg: np.ndarray) -> np.ndarray:
     return fg | lut_take(hole, lab)
 
 
-def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
+def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None):
     """Keep label pixels with ``hb > max(threshold, fraction * peak of hs in the label)``.
 
     With ``local_peak`` (an image), the peak is the smaller of the label's peak
     and ``local_peak`` at the pixel: a faint nucleus merged with a dark one is
     then cut at its own half maximum, not the dark one's.  Works on the
-    labelled pixels only (nuclei are a small part of a field).
+    labelled pixels only (nuclei are a small part of a field); ``flat``, raveled
+    indices of a superset of them in raster order, saves the scan for them.
     """
-    flat = np.flatnonzero(labels)
+    if flat is None:
+        flat = np.flatnonzero(labels)
     if not flat.size:
         return np.zeros(labels.shape, labels.dtype)
     lab = labels.ravel()[flat]
@@ -230,14 +232,33 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
     return out
 
 
-def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
-    """Highest border value between every pair of 4-adjacent basins."""
+def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | None = None):
+    """Highest border value between every pair of 4-adjacent basins.
+
+    ``flat`` (raveled indices of a superset of the labelled pixels, in raster
+    order) restricts the neighbour comparisons to those pixels."""
     keys, vals = [], []
-    n1 = np.int64(labels.max()) + 1
-    for a, b, da, db in (
-        (labels[:, :-1], labels[:, 1:], dist[:, :-1], dist[:, 1:]),
-        (labels[:-1, :], labels[1:, :], dist[:-1, :], dist[1:, :]),
-    ):
+    if flat is not None:
+        rows, cols = labels.shape
+        lab, val = labels.ravel(), dist.ravel()
+        lf = lab[flat]
+        n1 = np.int64(lf.max(initial=0)) + 1
+        for step, ok in ((1, flat % cols != cols - 1), (cols, flat < (rows - 1) * cols)):
+            f = flat[ok]
+            a, b = lf[ok], lab[f + step]
+            sel = (a != b) & (a > 0) & (b > 0)
+            if not sel.any():
+                continue
+            f = f[sel]
+            la, lb = a[sel].astype(np.int64), b[sel].astype(np.int64)
+            keys.append(np.minimum(la, lb) * n1 + np.maximum(la, lb))
+            vals.append(np.minimum(val[f], val[f + step]))
+        pairs = ()
+    else:
+        n1 = np.int64(labels.max()) + 1
+        pairs = ((labels[:, :-1], labels[:, 1:], dist[:, :-1], dist[:, 1:]),
+                 (labels[:-1, :], labels[1:, :], dist[:-1, :], dist[1:, :]))
+    for a, b, da, db in pairs:
         sel = (a != b) & (a > 0) & (b > 0)
         if not sel.any():
             continue
@@ -360,8 +381,10 @@ def _label8(mask: np.ndarray):
     return lab, n - 1
 
 
-def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
-    """Watershed split of a binary mask on its distance transform."""
+def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
+                    flat: np.ndarray | None = None) -> np.ndarray:
+    """Watershed split of a binary mask on its distance transform (``flat``: raveled
+    indices of a superset of the mask's pixels, in raster order, when known)."""
     fg = np.ascontiguousarray(fg, dtype=bool)
     fg8 = fg.view(np.uint8)
     dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
@@ -373,11 +396,12 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> 
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
     n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
-    flat = np.flatnonzero(fg)
+    if flat is None:
+        flat = np.flatnonzero(fg)
     basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks))
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1, flat)
-    a, b, saddle = _adjacent_saddles(basins, dist)
+    a, b, saddle = _adjacent_saddles(basins, dist, flat)
     merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
     return _merge_pairs(basins, a[merge], b[merge], n_lab, flat)
 
@@ -770,7 +794,7 @@ def segment_nuclei(
     fg = _fill_holes(fg)
     # drop specks before the (costlier) split
     n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    flat = np.flatnonzero(fg)
+    flat = np.flatnonzero(fg)  # every nucleus pixel from here on is one of these
     keep = np.bincount(cc.ravel()[flat], minlength=n_cc) >= min_area
     keep[0] = False
     ids = np.where(keep, np.arange(n_cc, dtype=np.int32), 0).astype(np.int32)
@@ -803,15 +827,14 @@ def segment_nuclei(
         if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
             local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
                             hs, peak_radius)
-        labels = _refine(labels, hs, hb, threshold, relative_threshold, local)
+        labels = _refine(labels, hs, hb, threshold, relative_threshold, local, flat)
     if split_by_shape and split_contrast <= 0 and not len(seed_radii):
-        labels = _split_by_shape(labels > 0, split_tolerance)
+        labels = _split_by_shape(labels > 0, split_tolerance, flat=flat)
         if relative_threshold > 0:  # then per nucleus
-            labels = _refine(labels, hs, hb, threshold, relative_threshold)
+            labels = _refine(labels, hs, hb, threshold, relative_threshold, flat=flat)
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
         labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
-    flat = np.flatnonzero(labels)
     lab = labels.ravel()[flat]
     area = np.bincount(lab, minlength=1)
     ok = (area >= min_area) & (area <= max_area)
