@@ -637,9 +637,12 @@ def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray, gap: float = 0.
     lut = np.arange(n_s, dtype=np.int64)
     join = ids[whole[owner[ids]]]
     lut[join] = n_s + owner[join]  # one new id per intensity nucleus
-    out = lut[shape_labels]
-    _, inv = np.unique(out, return_inverse=True)
-    return inv.reshape(out.shape).astype(np.int32)
+    # ids 0..k-1 in the order of the new ids present (np.unique(lut[shape_labels],
+    # return_inverse=True), ranked through a lookup table instead of sorting the image)
+    present = np.zeros(int(lut.max()) + 1, bool)
+    present[lut[np.bincount(shape_labels.ravel(), minlength=n_s) > 0]] = True
+    rank = (np.cumsum(present) - 1).astype(np.int32)
+    return lut_take(rank[lut], shape_labels)
 
 
 def _cut_borders(labels: np.ndarray) -> np.ndarray:
