@@ -206,14 +206,15 @@ def _fill_holes(fg: np.ndarray) -> np.ndarray:
     return fg | lut_take(hole, lab)
 
 
-def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None):
+def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inplace=False):
     """Keep label pixels with ``hb > max(threshold, fraction * peak of hs in the label)``.
 
     With ``local_peak`` (an image), the peak is the smaller of the label's peak
     and ``local_peak`` at the pixel: a faint nucleus merged with a dark one is
     then cut at its own half maximum, not the dark one's.  Works on the
     labelled pixels only (nuclei are a small part of a field); ``flat``, raveled
-    indices of a superset of them in raster order, saves the scan for them.
+    indices of a superset of them in raster order, saves the scan for them;
+    ``inplace`` clears the dropped pixels in ``labels`` itself and returns it.
     """
     if flat is None:
         flat = np.flatnonzero(labels)
@@ -227,6 +228,9 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None):
         ref = np.minimum(ref, local_peak.ravel()[flat])
     cut = np.maximum(threshold, fraction * ref)
     keep = hb.ravel()[flat] > cut
+    if inplace and labels.flags.c_contiguous:
+        labels.ravel()[flat[~keep]] = 0
+        return labels
     out = np.zeros(labels.shape, labels.dtype)
     out.ravel()[flat[keep]] = lab[keep]
     return out
@@ -830,11 +834,11 @@ def segment_nuclei(
         if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
             local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
                             hs, peak_radius)
-        labels = _refine(labels, hs, hb, threshold, relative_threshold, local, flat)
+        labels = _refine(labels, hs, hb, threshold, relative_threshold, local, flat, inplace=True)
     if split_by_shape and split_contrast <= 0 and not len(seed_radii):
         labels = _split_by_shape(labels > 0, split_tolerance, flat=flat)
         if relative_threshold > 0:  # then per nucleus
-            labels = _refine(labels, hs, hb, threshold, relative_threshold, flat=flat)
+            labels = _refine(labels, hs, hb, threshold, relative_threshold, flat=flat, inplace=True)
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
         labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
