@@ -129,7 +129,7 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
     if radius <= 0 or img.size == 0:
         return img.copy()
     big = np.float32(1e6)
-    src = img if mask is None else np.where(mask, img, big).astype(np.float32)
+    src = img if mask is None else np.where(mask, img, big).astype(np.float32, copy=False)
     shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
     if shrink > 1 and min(img.shape) >= 4 * shrink:
         rows, cols = img.shape
@@ -139,7 +139,8 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
         bg = cv2.resize(bg, (cols, rows), interpolation=cv2.INTER_LINEAR)
     else:
         bg = _open(src, _disk(radius), masked=mask is not None)
-    out = np.maximum(img - bg, 0, dtype=np.float32)
+    out = np.subtract(img, bg, dtype=np.float32)
+    np.maximum(out, 0, out=out)
     if mask is not None:
         out[~mask] = 0
     return out
