@@ -788,8 +788,13 @@ def segment_nuclei(
         d = np.ascontiguousarray(dab_od, dtype=np.float32)
         if d.shape != h.shape:
             raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
-        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE) - d
-        h = h + np.clip(h - dab_hole_floor, 0, dab_hole_weight * hole)
+        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE)
+        hole -= d
+        hole *= np.float32(dab_hole_weight)
+        extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
+        np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
+        extra += h
+        h = extra
     if opening_radius > 0:
         h = cv2.morphologyEx(h, cv2.MORPH_OPEN, _disk(opening_radius), borderType=cv2.BORDER_REPLICATE)
     hs = _smooth(h, sigma)
