@@ -49,6 +49,11 @@ the implementation is our own and vectorised:
 All distances and areas here are in *pixels of the array given*;
 :func:`blotquant.ihc.cells.detect_cells` converts micrometres to pixels.
 
+After the threshold, the per-object steps work on the raveled indices of the
+foreground pixels (found once; nuclei are a small part of a field) rather than
+on whole-image passes, and a watershed floods only the objects with several
+seeds, cut out and packed onto a small sheet (:func:`_flood_multi`).
+
 Examples
 --------
 >>> import numpy as np
