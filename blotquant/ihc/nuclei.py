@@ -362,9 +362,58 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
         seeds[sy, sx] = markers.ravel()[flat]
         inside = np.zeros(shape, bool)
         inside[sy, sx] = True
-        flooded = watershed(elev, seeds, mask=inside)
+        sheet_idx = sy * shape[1] + sx
+        order = sheet_idx[seeds.ravel()[sheet_idx] > 0]  # the seeds in the image's raster order
+        flooded = _flood_sheet(elev, seeds, inside, order)
         basins.ravel()[flat] = flooded[sy, sx]
     return basins, n + n_cc
+
+
+def _flood_sheet(elev: np.ndarray, seeds: np.ndarray, inside: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``watershed(elev, seeds, mask=inside)`` with the seeds queued in ``order``.
+
+    scikit-image queues the seed pixels in the raster order of the image it is
+    given and pops tied ones in an order that follows from that; queueing the
+    sheet's seeds in the raster order they have in the whole image makes the
+    flood of the sheet step for step the flood of the whole image (the same
+    values, ages and neighbours, one to one), so ties are settled the same way.
+    ``elev`` is float64 and ``inside`` False on the sheet's one-pixel frame.
+    Uses scikit-image's raveled flood; if that private function is not there,
+    the public :func:`~skimage.segmentation.watershed` (ties may then differ).
+    """
+    if _WATERSHED_RAVELED is None:
+        return watershed(elev, seeds, mask=inside)
+    raveled, conn, neighbours = _WATERSHED_RAVELED
+    out = np.ascontiguousarray(seeds, dtype=np.int32).copy()
+    offsets = neighbours(elev.shape, conn, center=(1, 1))
+    strides = np.array(elev.strides, dtype=np.intp) // elev.itemsize
+    raveled(np.ascontiguousarray(elev, dtype=np.float64).ravel(), np.ascontiguousarray(order, dtype=np.intp),
+            offsets, np.ascontiguousarray(inside).view(np.int8).ravel(), strides, 0.0, out.ravel(), False)
+    return out
+
+
+def _raveled_watershed():
+    """scikit-image's raveled flood and the helpers its ``watershed`` uses, or None."""
+    try:
+        from skimage.morphology._util import _offsets_to_raveled_neighbors, _validate_connectivity
+        from skimage.segmentation import _watershed_cy
+
+        conn, _ = _validate_connectivity(2, 1, None)
+        probe = np.zeros((3, 3), np.float64)  # check the call on a one-pixel sheet
+        seed = np.zeros((3, 3), np.int32)
+        seed[1, 1] = 1
+        inside = np.zeros((3, 3), bool)
+        inside[1, 1] = True
+        _watershed_cy.watershed_raveled(probe.ravel(), np.array([4], np.intp),
+                                        _offsets_to_raveled_neighbors((3, 3), conn, center=(1, 1)),
+                                        inside.view(np.int8).ravel(), np.array([3, 1], np.intp), 0.0,
+                                        seed.ravel(), False)
+        return _watershed_cy.watershed_raveled, conn, _offsets_to_raveled_neighbors
+    except Exception:  # noqa: BLE001 (a private API: any change means the public call)
+        return None
+
+
+_WATERSHED_RAVELED = _raveled_watershed()
 
 
 def _merge_pairs(basins, a, b, n_lab, flat=None):
