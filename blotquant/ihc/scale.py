@@ -177,7 +177,12 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
             key = (f, disk.shape, disk.tobytes())
             if key not in opened:  # a pair's larger disk is the next pair's smaller one
                 op = cv2.morphologyEx(img, cv2.MORPH_OPEN, disk, borderType=cv2.BORDER_REFLECT)
-                opened[key] = float(op.ravel()[idx].mean()) if mm is not None else float(op.mean())
+                if mm is None:
+                    opened[key] = float(op.mean())
+                elif idx.size == op.size:  # all tissue: the same 1-D mean without the gather
+                    opened[key] = float(op.ravel().mean())
+                else:
+                    opened[key] = float(op.ravel()[idx].mean())
             v.append(opened[key])
         out_r.append(math.sqrt(r0 * r1))
         out_p.append((v[0] - v[1]) / math.log(r1 / r0))
