@@ -73,7 +73,6 @@ import math
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
