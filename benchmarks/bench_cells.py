@@ -4,6 +4,7 @@ Run:  python benchmarks/bench_cells.py [--seeds 8] [--size 2048] [--quick]
       python benchmarks/bench_cells.py --real [--overlays docs/images]   # real tiles only
       python benchmarks/bench_cells.py --scale                          # unknown pixel size only
       python benchmarks/bench_cells.py --nuclear                        # synthetic nuclear marker
+      python benchmarks/bench_cells.py --steps [--quick]                # CPU s per step of cell mode
 
 Accuracy on synthetic H-DAB cell images with known nuclei and classes
 (blotquant.synthetic.cells.make_cell_image -> RGB -> deconvolve -> detect_cells):
@@ -535,6 +536,60 @@ def report_end_to_end(size, repeats):
     return e2e
 
 
+#: Functions timed by ``--steps`` (module attribute names; nested calls are counted in both).
+STEP_FUNCTIONS = (
+    ("blotquant.ihc.cells", "segment_nuclei"), ("blotquant.ihc.nuclei", "subtract_background"),
+    ("blotquant.ihc.nuclei", "_split_by_shape"), ("blotquant.ihc.nuclei", "_flood_multi"),
+    ("blotquant.ihc.nuclei", "_refine"), ("blotquant.ihc.cells", "_expand"),
+    ("blotquant.ihc.cells", "_measure"), ("blotquant.ihc.scale", "estimate_pixel_size"),
+    ("blotquant.ihc.scale", "granulometry"),
+)
+
+
+def step_times(size, repeats):
+    """CPU seconds per step of ``score_ihc`` cell mode (best of ``repeats`` per step).
+
+    The functions of :data:`STEP_FUNCTIONS` are wrapped with a CPU timer for the run
+    (a nested step also counts in its caller); ``score_ihc`` is the whole call.
+    """
+    import importlib
+
+    from blotquant.ihc import score_ihc
+
+    s = make_cell_image(0, shape=(size, size))
+    spent = {}
+    saved = []
+    for mod_name, name in STEP_FUNCTIONS:
+        mod = importlib.import_module(mod_name)
+        fn = getattr(mod, name)
+        saved.append((mod, name, fn))
+
+        def timed(*a, _fn=fn, _name=name, **k):
+            c = time.process_time()
+            try:
+                return _fn(*a, **k)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.process_time() - c
+
+        setattr(mod, name, timed)
+    rows = {}
+    try:
+        for label, kw in (("pixel size given", {"pixel_size_um": 0.5}), ("pixel size estimated", {})):
+            score_ihc(s.image, **kw)  # warm-up
+            best = {}
+            for _ in range(repeats):
+                spent.clear()
+                c = time.process_time()
+                score_ihc(s.image, **kw)
+                spent["score_ihc"] = time.process_time() - c
+                best = {k: min(best.get(k, np.inf), v) for k, v in spent.items()}
+            rows[label] = best
+    finally:
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+    return pd.DataFrame(rows).fillna(0.0)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=8)
@@ -544,6 +599,8 @@ def main(argv=None):
     ap.add_argument("--throughput-only", action="store_true")
     ap.add_argument("--e2e-only", action="store_true",
                     help="only score_ihc end to end and its rgb2hed peer (skips the slow skimage detection peer)")
+    ap.add_argument("--steps", action="store_true",
+                    help="CPU seconds per step of score_ihc cell mode (segment_nuclei, _expand, ...)")
     ap.add_argument("--no-colon", action="store_true", help="skip the real colon section counts")
     ap.add_argument("--real", action="store_true", help="only the real tiles (DeepLIIF, colon)")
     ap.add_argument("--scale", action="store_true", help="only the unknown-pixel-size synthetic cases")
@@ -561,6 +618,13 @@ def main(argv=None):
         return 0
     if args.nuclear:
         nuclear_report(range(args.seeds if args.seeds != 8 else 4))
+        return 0
+    if args.steps:
+        size = 1024 if args.quick else args.size
+        st = step_times(size, args.repeats)
+        print(f"\nCPU seconds per step, score_ihc cell mode on a {size}x{size} synthetic field "
+              f"(best of {args.repeats} per step; nested steps count in their callers too):")
+        print(st.round(3).to_string())
         return 0
     if args.e2e_only:  # the timing alone (the accuracy runs take minutes on a loaded machine)
         report_end_to_end(1024 if args.quick else args.size, args.repeats)

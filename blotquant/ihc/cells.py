@@ -239,14 +239,16 @@ def _cut_mask(cells: np.ndarray) -> np.ndarray:
     return m
 
 
-def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None):
+def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
+            flat_n: np.ndarray | None = None):
     """Grow labels by ``distance`` px into the nearest-label partition (no overlap).
 
     With ``mask`` (tissue), cells are clipped to it and each keeps only the
     pixels 4-connected to its nucleus, so a cytoplasm does not jump across a
     lumen or a strip of glass.  Returns ``(cells, free)``: ``free`` is the
     unclipped partition (the same array when there is no mask or nothing is
-    clipped).  ``nuclei`` is int32 (0 = background).
+    clipped).  ``nuclei`` is int32 (0 = background); ``flat_n``, when given, is
+    ``np.flatnonzero(nuclei)``.
     """
     if distance <= 0 or not nuclei.any():
         cells = nuclei.copy()
@@ -255,7 +257,8 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None)
     if not zero.any():
         cells = nuclei.copy()
         return cells, cells
-    flat_n = np.flatnonzero(nuclei)
+    if flat_n is None:
+        flat_n = np.flatnonzero(nuclei)
     lab = nuclei.ravel()[flat_n]
     # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
     # distance, within ~2% of the exact one); the index of a nucleus pixel is its own
@@ -341,16 +344,18 @@ def _compartment_stats(comp: np.ndarray, v: np.ndarray, size: int, ncols: int):
     return count, total, vmax
 
 
-def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None):
+def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None, flat_n=None):
     """:func:`measure_cells` plus what :func:`detect_cells` reuses (nucleus pixels,
-    per-id nucleus and cytoplasm pixel counts, ids 0..n)."""
+    per-id nucleus and cytoplasm pixel counts, ids 0..n); ``flat_n``, when given,
+    is ``np.flatnonzero(nuclei)``."""
     nuclei = np.asarray(nuclei)
     cells = np.asarray(cells)
     n = int(max(nuclei.max(initial=0), cells.max(initial=0)))
     dab = np.asarray(dab_od, dtype=np.float32)
     hem = np.asarray(hematoxylin_od, dtype=np.float32)
     ncols = nuclei.shape[1] if nuclei.ndim == 2 else 1
-    flat_n = np.flatnonzero(nuclei)
+    if flat_n is None:
+        flat_n = np.flatnonzero(nuclei)
     lab = nuclei.ravel()[flat_n].astype(np.intp)
     rr, cc = np.divmod(flat_n, ncols)
     _, h_mean, _ = _stats(lab, hem.ravel()[flat_n], n, with_max=False)
@@ -623,7 +628,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             split_dab_od=p["split_dab_od"], seed_radii=seed_radii,
             seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
         )  # fmt: skip
-        cw, free = _expand(nw, derived["cell_expansion_px"], mw)
+        flat_nw = np.flatnonzero(nw)
+        cw, free = _expand(nw, derived["cell_expansion_px"], mw, flat_nw)
         if work_shape != shape:
             nuclei, cells = _upsample_labels(nw, shape), _upsample_labels(cw, shape)
             free = _upsample_labels(free, shape) if free is not cw else cells
@@ -633,7 +639,10 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             np.multiply(nuclei, mask, out=nuclei)  # nw and the upsampled labels are our own
             # ``free`` is the unclipped partition: never clip it through an alias
             cells = np.multiply(cells, mask) if free is cells else np.multiply(cells, mask, out=cells)
-        table, m = _measure(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None)
+        # the nucleus pixels are still those of nw unless upsampled or clipped by the mask
+        flat_n = flat_nw if nuclei is nw and nuclei.ravel()[flat_nw].all() else None
+        table, m = _measure(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None,
+                            flat_n=flat_n)
         ids = table["cell"].to_numpy()
         n_all = int(max(m["cytoplasm_count"].size - 1, free.max(initial=0)))
         cyto_kept = np.zeros(n_all + 1, np.int64)

@@ -49,6 +49,11 @@ the implementation is our own and vectorised:
 All distances and areas here are in *pixels of the array given*;
 :func:`blotquant.ihc.cells.detect_cells` converts micrometres to pixels.
 
+After the threshold, the per-object steps work on the raveled indices of the
+foreground pixels (found once; nuclei are a small part of a field) rather than
+on whole-image passes, and a watershed floods only the objects with several
+seeds, cut out and packed onto a small sheet (:func:`_flood_multi`).
+
 Examples
 --------
 >>> import numpy as np
@@ -63,25 +68,30 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
+from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
 
 
+@functools.lru_cache(maxsize=256)
 def _disk(radius: float) -> np.ndarray:
+    """Disk kernel (uint8, read-only: cached)."""
     r = max(int(round(radius)), 1)
-    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
-    return ((yy * yy + xx * xx) <= radius * radius + 1e-9).astype(np.uint8)
+    yy, xx = np.ogrid[-r : r + 1, -r : r + 1]
+    k = ((yy * yy + xx * xx) <= radius * radius + 1e-9).astype(np.uint8)
+    k.flags.writeable = False
+    return k
 
 
 def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | None = None) -> np.ndarray:
@@ -123,7 +133,7 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
     if radius <= 0 or img.size == 0:
         return img.copy()
     big = np.float32(1e6)
-    src = img if mask is None else np.where(mask, img, big).astype(np.float32)
+    src = img if mask is None else np.where(mask, img, big).astype(np.float32, copy=False)
     shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
     if shrink > 1 and min(img.shape) >= 4 * shrink:
         rows, cols = img.shape
@@ -133,7 +143,8 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
         bg = cv2.resize(bg, (cols, rows), interpolation=cv2.INTER_LINEAR)
     else:
         bg = _open(src, _disk(radius), masked=mask is not None)
-    out = np.maximum(img - bg, 0, dtype=np.float32)
+    out = np.subtract(img, bg, dtype=np.float32)
+    np.maximum(out, 0, out=out)
     if mask is not None:
         out[~mask] = 0
     return out
@@ -156,11 +167,24 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
 
 
-def _label_max(labels: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel)."""
+def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None) -> np.ndarray:
+    """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel).
+
+    ``flat`` (raveled indices of a superset of the labelled pixels, e.g. the
+    foreground's) lets a caller that has them skip the scan for the labelled pixels.
+    """
     out = np.zeros(n, np.float32)
-    sel = labels > 0
-    np.maximum.at(out, labels[sel], values[sel])  # numpy >= 1.25: fast unbuffered loop
+    if flat is None:
+        flat = np.flatnonzero(labels)
+    np.maximum.at(out, labels.ravel()[flat], values.ravel()[flat])  # numpy >= 1.25: fast unbuffered loop
+    out[:1] = 0  # (``flat`` may include unlabelled pixels)
+    return out
+
+
+def _scatter(shape, flat: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """An int32 image of ``shape``, zero except ``values`` at the raveled indices ``flat``."""
+    out = np.zeros(shape, np.int32)
+    out.ravel()[flat] = values
     return out
 
 
@@ -175,39 +199,75 @@ def _coarse(op, image: np.ndarray, radius: float) -> np.ndarray:
 
 def _fill_holes(fg: np.ndarray) -> np.ndarray:
     """Fill background regions not 4-connected to the image border (fast binary_fill_holes)."""
-    n, lab = cv2.connectedComponents((~fg).astype(np.uint8), connectivity=4)
+    n, lab = cv2.connectedComponents((~fg).view(np.uint8), connectivity=4)
     if n <= 1:  # no background pixel at all
         return fg
-    outside = np.zeros(n, bool)
+    hole = np.ones(n, bool)
     for edge in (lab[0], lab[-1], lab[:, 0], lab[:, -1]):
-        outside[edge] = True
-    outside[0] = True  # label 0 = foreground pixels
-    return fg | ~outside[lab]
+        hole[edge] = False
+    hole[0] = False  # label 0 = foreground pixels
+    if not hole.any():
+        return fg
+    return fg | lut_take(hole, lab)
 
 
-def _refine(labels, hs, hb, threshold, fraction, local_peak=None):
+def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inplace=False):
     """Keep label pixels with ``hb > max(threshold, fraction * peak of hs in the label)``.
 
     With ``local_peak`` (an image), the peak is the smaller of the label's peak
     and ``local_peak`` at the pixel: a faint nucleus merged with a dark one is
-    then cut at its own half maximum, not the dark one's.
+    then cut at its own half maximum, not the dark one's.  Works on the
+    labelled pixels only (nuclei are a small part of a field); ``flat``, raveled
+    indices of a superset of them in raster order, saves the scan for them;
+    ``inplace`` clears the dropped pixels in ``labels`` itself and returns it.
     """
-    peak = _label_max(labels, hs, int(labels.max()) + 1)
-    ref = peak[labels]
+    if flat is None:
+        flat = np.flatnonzero(labels)
+    if not flat.size:
+        return np.zeros(labels.shape, labels.dtype)
+    lab = labels.ravel()[flat]
+    peak = np.zeros(int(lab.max()) + 1, np.float32)
+    np.maximum.at(peak, lab, hs.ravel()[flat])
+    ref = peak[lab]
     if local_peak is not None:
-        ref = np.minimum(ref, local_peak)
+        ref = np.minimum(ref, local_peak.ravel()[flat])
     cut = np.maximum(threshold, fraction * ref)
-    return np.where(hb > cut, labels, 0)
+    keep = hb.ravel()[flat] > cut
+    if inplace and labels.flags.c_contiguous:
+        labels.ravel()[flat[~keep]] = 0
+        return labels
+    out = np.zeros(labels.shape, labels.dtype)
+    out.ravel()[flat[keep]] = lab[keep]
+    return out
 
 
-def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
-    """Highest border value between every pair of 4-adjacent basins."""
+def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | None = None):
+    """Highest border value between every pair of 4-adjacent basins.
+
+    ``flat`` (raveled indices of a superset of the labelled pixels, in raster
+    order) restricts the neighbour comparisons to those pixels."""
     keys, vals = [], []
-    n1 = np.int64(labels.max()) + 1
-    for a, b, da, db in (
-        (labels[:, :-1], labels[:, 1:], dist[:, :-1], dist[:, 1:]),
-        (labels[:-1, :], labels[1:, :], dist[:-1, :], dist[1:, :]),
-    ):
+    if flat is not None:
+        rows, cols = labels.shape
+        lab, val = labels.ravel(), dist.ravel()
+        lf = lab[flat]
+        n1 = np.int64(lf.max(initial=0)) + 1
+        for step, ok in ((1, flat % cols != cols - 1), (cols, flat < (rows - 1) * cols)):
+            f = flat[ok]
+            a, b = lf[ok], lab[f + step]
+            sel = (a != b) & (a > 0) & (b > 0)
+            if not sel.any():
+                continue
+            f = f[sel]
+            la, lb = a[sel].astype(np.int64), b[sel].astype(np.int64)
+            keys.append(np.minimum(la, lb) * n1 + np.maximum(la, lb))
+            vals.append(np.minimum(val[f], val[f + step]))
+        pairs = ()
+    else:
+        n1 = np.int64(labels.max()) + 1
+        pairs = ((labels[:, :-1], labels[:, 1:], dist[:, :-1], dist[:, 1:]),
+                 (labels[:-1, :], labels[1:, :], dist[:-1, :], dist[1:, :]))
+    for a, b, da, db in pairs:
         sel = (a != b) & (a > 0) & (b > 0)
         if not sel.any():
             continue
@@ -225,52 +285,183 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray):
     return uk // n1, uk % n1, saddle
 
 
-def _flood_multi(fg, elevation, markers, n, cc, n_cc):
+def _pack_shelves(heights, widths, gap=1):
+    """Top-left corners of boxes packed on shelves (tallest first), ``gap`` px apart.
+
+    Returns ``(y, x, rows, cols)``: the corner of each box and the size of the sheet.
+    """
+    k = heights.size
+    order = np.argsort(-heights, kind="stable")
+    sheet_w = int(max(widths.max() + gap, math.ceil(math.sqrt(float(((heights + gap) * (widths + gap)).sum())))))
+    ys, xs = np.zeros(k, np.int64), np.zeros(k, np.int64)
+    y = x = shelf = 0
+    for i in order.tolist():  # one scalar step per box (hundreds), no pixel work
+        w, hgt = int(widths[i]) + gap, int(heights[i]) + gap
+        if x + w > sheet_w:
+            y, x, shelf = y + shelf, 0, 0
+        ys[i], xs[i] = y, x
+        x += w
+        shelf = max(shelf, hgt)
+    return ys, xs, y + shelf, sheet_w
+
+
+def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
+
+    ``cc`` are the components of ``fg`` (0 off it).  Only the components with
+    several markers are flooded, each cut out of the image by its bounding box
+    and packed with the others onto a small sheet, one pixel of mask apart:
+    the watershed (a priority flood that never crosses the mask) then works on
+    those pixels alone instead of the whole image, with each pixel's
+    neighbours and the raster order of its component's pixels unchanged.
+    ``flat`` (raveled indices of the foreground, a superset of ``cc > 0``) and
+    ``flat_m`` (of the marker pixels) save the callers' scans when known.
 
     Returns
     -------
     (basins int32, n_lab) where labels run from 1 to ``n_lab``.
     """
-    sel = markers > 0
-    pairs = np.unique(cc[sel].astype(np.int64) * (n + 1) + markers[sel])
+    if flat_m is None:
+        flat_m = np.flatnonzero(markers)
+    m_cc = cc.ravel()[flat_m].astype(np.int64)
+    pairs = np.unique(m_cc * (n + 1) + markers.ravel()[flat_m])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
     multi[0] = False
-    flood = multi[cc]
-    basins = np.zeros(fg.shape, np.int32)
-    if flood.any():
-        basins = watershed(-elevation, np.where(flood, markers, 0), mask=flood).astype(np.int32)
-    single = fg & ~flood
-    basins[single] = cc[single] + n
+    if flat is None:
+        flat = np.flatnonzero(cc)
+    comp = cc.ravel()[flat]
+    lut = np.arange(n, n + n_cc, dtype=np.int32)
+    lut[0] = 0
+    basins = _scatter(cc.shape, flat, lut[comp])
+    if multi.any():
+        sel = multi[comp]
+        flat, comp = flat[sel], comp[sel]
+        ncols = cc.shape[1]
+        py, px = np.divmod(flat, ncols)
+        ids = np.flatnonzero(multi)
+        slot = np.zeros(n_cc, np.intp)
+        slot[ids] = np.arange(ids.size)
+        k = slot[comp]
+        y0 = np.full(ids.size, np.iinfo(np.int64).max, np.int64)
+        x0 = y0.copy()
+        y1 = np.zeros(ids.size, np.int64)
+        x1 = y1.copy()
+        np.minimum.at(y0, k, py)
+        np.minimum.at(x0, k, px)
+        np.maximum.at(y1, k, py)
+        np.maximum.at(x1, k, px)
+        oy, ox, rows, cols = _pack_shelves(y1 - y0 + 1, x1 - x0 + 1)
+        sy = py - y0[k] + oy[k] + 1  # + 1: a mask-free frame around the sheet
+        sx = px - x0[k] + ox[k] + 1
+        shape = (int(rows) + 2, int(cols) + 2)
+        elev = np.zeros(shape, np.float64)
+        elev[sy, sx] = -elevation.ravel()[flat]
+        seeds = np.zeros(shape, np.int32)
+        seeds[sy, sx] = markers.ravel()[flat]
+        inside = np.zeros(shape, bool)
+        inside[sy, sx] = True
+        sheet_idx = sy * shape[1] + sx
+        order = sheet_idx[seeds.ravel()[sheet_idx] > 0]  # the seeds in the image's raster order
+        flooded = _flood_sheet(elev, seeds, inside, order)
+        basins.ravel()[flat] = flooded[sy, sx]
     return basins, n + n_cc
 
 
-def _merge_pairs(basins, a, b, n_lab):
-    """Basins joined along the pairs ``(a[i], b[i])`` (connected components), relabelled."""
+def _flood_sheet(elev: np.ndarray, seeds: np.ndarray, inside: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``watershed(elev, seeds, mask=inside)`` with the seeds queued in ``order``.
+
+    scikit-image queues the seed pixels in the raster order of the image it is
+    given and pops tied ones in an order that follows from that; queueing the
+    sheet's seeds in the raster order they have in the whole image makes the
+    flood of the sheet step for step the flood of the whole image (the same
+    values, ages and neighbours, one to one), so ties are settled the same way.
+    ``elev`` is float64 and ``inside`` False on the sheet's one-pixel frame.
+    Uses scikit-image's raveled flood; if that private function is not there,
+    the public :func:`~skimage.segmentation.watershed` (ties may then differ).
+    """
+    if _WATERSHED_RAVELED is None:
+        return watershed(elev, seeds, mask=inside)
+    raveled, conn, neighbours = _WATERSHED_RAVELED
+    out = np.ascontiguousarray(seeds, dtype=np.int32).copy()
+    offsets = neighbours(elev.shape, conn, center=(1, 1))
+    strides = np.array(elev.strides, dtype=np.intp) // elev.itemsize
+    raveled(np.ascontiguousarray(elev, dtype=np.float64).ravel(), np.ascontiguousarray(order, dtype=np.intp),
+            offsets, np.ascontiguousarray(inside).view(np.int8).ravel(), strides, 0.0, out.ravel(), False)
+    return out
+
+
+def _raveled_watershed():
+    """scikit-image's raveled flood and the helpers its ``watershed`` uses, or None."""
+    try:
+        from skimage.morphology._util import _offsets_to_raveled_neighbors, _validate_connectivity
+        from skimage.segmentation import _watershed_cy
+
+        conn, _ = _validate_connectivity(2, 1, None)
+        probe = np.zeros((3, 3), np.float64)  # check the call on a one-pixel sheet
+        seed = np.zeros((3, 3), np.int32)
+        seed[1, 1] = 1
+        inside = np.zeros((3, 3), bool)
+        inside[1, 1] = True
+        _watershed_cy.watershed_raveled(probe.ravel(), np.array([4], np.intp),
+                                        _offsets_to_raveled_neighbors((3, 3), conn, center=(1, 1)),
+                                        inside.view(np.int8).ravel(), np.array([3, 1], np.intp), 0.0,
+                                        seed.ravel(), False)
+        return _watershed_cy.watershed_raveled, conn, _offsets_to_raveled_neighbors
+    except Exception:  # noqa: BLE001 (a private API: any change means the public call)
+        return None
+
+
+_WATERSHED_RAVELED = _raveled_watershed()
+
+
+def _merge_pairs(basins, a, b, n_lab, flat=None):
+    """Basins joined along the pairs ``(a[i], b[i])`` (connected components), relabelled.
+
+    ``flat``: raveled indices of a superset of the labelled pixels (else all pixels)."""
     if not len(a):
         return basins
     graph = sparse.coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n_lab + 1, n_lab + 1))
     _, comp = csgraph.connected_components(graph, directed=False)
-    return (comp.astype(np.int32) + 1)[basins] * (basins > 0)
+    lut = comp.astype(np.int32) + 1
+    lut[0] = 0
+    if flat is None:
+        return lut_take(lut, basins)
+    return _scatter(basins.shape, flat, lut[basins.ravel()[flat]])
 
 
-def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8) -> np.ndarray:
-    """Watershed split of a binary mask on its distance transform."""
-    dist = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    dist = cv2.GaussianBlur(dist, (0, 0), 0.7) * fg
+def _label8(mask: np.ndarray):
+    """8-connected components of a bool image: ``(labels int32, count)`` without the
+    background (the same partition as ``ndi.label`` with a 3x3 structure; the label
+    numbers may come in another order, which no caller depends on)."""
+    n, lab = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8), connectivity=8,
+                                     ltype=cv2.CV_32S)
+    return lab, n - 1
+
+
+def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
+                    flat: np.ndarray | None = None) -> np.ndarray:
+    """Watershed split of a binary mask on its distance transform (``flat``: raveled
+    indices of a superset of the mask's pixels, in raster order, when known)."""
+    fg = np.ascontiguousarray(fg, dtype=bool)
+    fg8 = fg.view(np.uint8)
+    dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
+    dist = cv2.GaussianBlur(dist, (0, 0), 0.7)
+    np.multiply(dist, fg, out=dist)
     peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
-    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
+    markers, n = _label8(peaks)
     if n == 0:
         return np.zeros(fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=connectivity)
-    basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc)
+    n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
+    if flat is None:
+        flat = np.flatnonzero(fg)
+    basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks))
     # merge basins whose common saddle is within `tolerance` of the lower peak
-    peak = _label_max(basins, dist, n_lab + 1)
-    a, b, saddle = _adjacent_saddles(basins, dist)
+    peak = _label_max(basins, dist, n_lab + 1, flat)
+    a, b, saddle = _adjacent_saddles(basins, dist, flat)
     merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
-    return _merge_pairs(basins, a[merge], b[merge], n_lab)
+    return _merge_pairs(basins, a[merge], b[merge], n_lab, flat)
 
 
 def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
@@ -295,8 +486,8 @@ def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: 
     src = np.where(fg, hs if seed is None else seed, np.float32(-1e3)).astype(np.float32)
     k = _disk(seed_radius) if seed is not None else np.ones((3, 3), np.uint8)
     peaks = (cv2.dilate(src, k) <= src) & fg
-    markers, n = ndi.label(peaks, structure=np.ones((3, 3), bool))
-    n_cc, cc = cv2.connectedComponents(fg.astype(np.uint8), connectivity=8)
+    markers, n = _label8(peaks)
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8)
     if n == 0:
         return cc.astype(np.int32)
     basins, n_lab = _flood_multi(fg, hs, markers, n, cc, n_cc)
@@ -504,9 +695,12 @@ def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray, gap: float = 0.
     lut = np.arange(n_s, dtype=np.int64)
     join = ids[whole[owner[ids]]]
     lut[join] = n_s + owner[join]  # one new id per intensity nucleus
-    out = lut[shape_labels]
-    _, inv = np.unique(out, return_inverse=True)
-    return inv.reshape(out.shape).astype(np.int32)
+    # ids 0..k-1 in the order of the new ids present (np.unique(lut[shape_labels],
+    # return_inverse=True), ranked through a lookup table instead of sorting the image)
+    present = np.zeros(int(lut.max()) + 1, bool)
+    present[lut[np.bincount(shape_labels.ravel(), minlength=n_s) > 0]] = True
+    rank = (np.cumsum(present) - 1).astype(np.int32)
+    return lut_take(rank[lut], shape_labels)
 
 
 def _cut_borders(labels: np.ndarray) -> np.ndarray:
@@ -647,8 +841,13 @@ def segment_nuclei(
         d = np.ascontiguousarray(dab_od, dtype=np.float32)
         if d.shape != h.shape:
             raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
-        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE) - d
-        h = h + np.clip(h - dab_hole_floor, 0, dab_hole_weight * hole)
+        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE)
+        hole -= d
+        hole *= np.float32(dab_hole_weight)
+        extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
+        np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
+        extra += h
+        h = extra
     if opening_radius > 0:
         h = cv2.morphologyEx(h, cv2.MORPH_OPEN, _disk(opening_radius), borderType=cv2.BORDER_REPLICATE)
     hs = _smooth(h, sigma)
@@ -660,11 +859,13 @@ def segment_nuclei(
         return np.zeros(h.shape, np.int32)
     fg = _fill_holes(fg)
     # drop specks before the (costlier) split
-    n_cc, cc, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    flat = np.flatnonzero(fg)  # every nucleus pixel from here on is one of these
+    keep = np.bincount(cc.ravel()[flat], minlength=n_cc) >= min_area
     keep[0] = False
-    fg = keep[cc]
-    labels = np.where(fg, cc, 0).astype(np.int32)
+    ids = np.where(keep, np.arange(n_cc, dtype=np.int32), 0).astype(np.int32)
+    labels = lut_take(ids, cc)
+    fg = labels > 0
     if len(seed_radii):  # one nucleus per nucleus-sized blob, then the shape split
         labels = _split_by_blobs(fg, h, hs, hb, threshold, relative_threshold, seed_radii,
                                  seed_floor, split_tolerance, merge_ratio, max_area)
@@ -692,22 +893,22 @@ def segment_nuclei(
         if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
             local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
                             hs, peak_radius)
-        labels = _refine(labels, hs, hb, threshold, relative_threshold, local)
+        labels = _refine(labels, hs, hb, threshold, relative_threshold, local, flat, inplace=True)
     if split_by_shape and split_contrast <= 0 and not len(seed_radii):
-        labels = _split_by_shape(labels > 0, split_tolerance)
+        labels = _split_by_shape(labels > 0, split_tolerance, flat=flat)
         if relative_threshold > 0:  # then per nucleus
-            labels = _refine(labels, hs, hb, threshold, relative_threshold)
+            labels = _refine(labels, hs, hb, threshold, relative_threshold, flat=flat, inplace=True)
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
         labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
-    area = np.bincount(labels.ravel())
+    lab = labels.ravel()[flat]
+    area = np.bincount(lab, minlength=1)
     ok = (area >= min_area) & (area <= max_area)
     ok[0] = False
-    rr, cc = np.nonzero(labels)
     first = np.full(area.size, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first, labels[rr, cc], rr.astype(np.int64) * labels.shape[1] + cc)
+    np.minimum.at(first, lab, flat)  # flat is the raster index
     ids = np.flatnonzero(ok)
     ids = ids[np.argsort(first[ids], kind="stable")]
     lut = np.zeros(area.size, np.int32)
     lut[ids] = np.arange(1, ids.size + 1, dtype=np.int32)
-    return lut[labels]
+    return _scatter(labels.shape, flat, lut[lab])

@@ -46,6 +46,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -97,10 +98,14 @@ def is_software_default(pixel_size_um, rel_tol: float = 5e-3) -> bool:
     return is_software_default_resolution(v, rel_tol)
 
 
+@functools.lru_cache(maxsize=256)
 def _disk(r: float) -> np.ndarray:
+    """Disk kernel (uint8, read-only: cached, the granulometry asks for the same radii per tile)."""
     n = int(math.ceil(r))
-    yy, xx = np.mgrid[-n : n + 1, -n : n + 1]
-    return ((yy * yy + xx * xx) <= r * r + 0.5).astype(np.uint8)
+    yy, xx = np.ogrid[-n : n + 1, -n : n + 1]
+    k = ((yy * yy + xx * xx) <= r * r + 0.5).astype(np.uint8)
+    k.flags.writeable = False
+    return k
 
 
 def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float = _R_MIN,
@@ -172,7 +177,12 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
             key = (f, disk.shape, disk.tobytes())
             if key not in opened:  # a pair's larger disk is the next pair's smaller one
                 op = cv2.morphologyEx(img, cv2.MORPH_OPEN, disk, borderType=cv2.BORDER_REFLECT)
-                opened[key] = float(op.ravel()[idx].mean()) if mm is not None else float(op.mean())
+                if mm is None:
+                    opened[key] = float(op.mean())
+                elif idx.size == op.size:  # all tissue: the same 1-D mean without the gather
+                    opened[key] = float(op.ravel().mean())
+                else:
+                    opened[key] = float(op.ravel()[idx].mean())
             v.append(opened[key])
         out_r.append(math.sqrt(r0 * r1))
         out_p.append((v[0] - v[1]) / math.log(r1 / r0))
