@@ -161,7 +161,16 @@ def build_summary(rows: list[dict], *, image_name: str, mode: str, params: dict)
                     "primary_score": primary, "pixel_h_score": px["h_score"],
                     "pixel_pct_positive": px["pct_positive"],
                     "thresholds": thr, "params_hash": h, "version": __version__})
-    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+    df = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+    # whole-number scores; a region where nothing was scored has none (<NA>, not 0)
+    for col in _INT_SCORES:
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+#: Score columns that are whole numbers, missing for a region with nothing scored.
+_INT_SCORES = ("allred", "allred_proportion", "allred_intensity", "irs", "irs_proportion",
+               "irs_intensity")
 
 
 def _class_counts(pmap: np.ndarray, region: np.ndarray) -> np.ndarray:

@@ -270,19 +270,23 @@ def summarize(counts: ArrayLike, min_positive_pct: float = 0.0) -> dict:
     dict
         Keys :data:`SCORE_COLUMNS`: counts (int), percentages of each class
         and of positives (NaN when empty), H-score, Allred and IRS with
-        their parts.
+        their parts (None when nothing was scored: no score, rather than 0,
+        which reads as negative).
 
     Examples
     --------
     >>> s = summarize((50, 20, 20, 10))
     >>> s["n"], s["pct_positive"], s["h_score"], s["allred"], s["irs"]
     (100, 50.0, 90.0, 6, 4)
+    >>> summarize((0, 0, 0, 0))["allred"] is None
+    True
     """
     c = _counts(counts)
     n = int(c.sum())
     pct = (c * 100.0 / n) if n else np.full(4, math.nan)
-    a = allred(c, min_positive_pct)
-    r = irs(c)
+    # nothing scored has no Allred or IRS (0 would read as "negative")
+    a = allred(c, min_positive_pct) if n else (None, None, None)
+    r = irs(c) if n else (None, None, None)
     return {
         "n": n, "n_negative": int(c[0]), "n_1plus": int(c[1]), "n_2plus": int(c[2]),
         "n_3plus": int(c[3]), "pct_negative": float(pct[0]), "pct_1plus": float(pct[1]),

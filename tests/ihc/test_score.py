@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import blotquant
@@ -151,3 +152,23 @@ def test_params_reproduce_result():
     assert again.summary.equals(r.summary)          # same numbers and the same params_hash
     with pytest.raises(ParameterError, match="unknown parameter .treshold. .did you mean .thresholds"):
         score_ihc(s.image, mode="pixel", treshold=0.2)
+
+
+@pytest.mark.parametrize("mode", ["pixel", "cell"])
+def test_a_region_with_nothing_scored_has_no_allred_or_irs(mode, tmp_path):
+    # Allred 0 / IRS 0 would read as "negative" for a region of glass
+    from blotquant.tables import write_table
+
+    img = make_ihc(seed=1, shape=(256, 256)).image.copy()
+    img[:, :60] = 250                                    # glass at the left
+    res = score_ihc(img, mode=mode, pixel_size_um=0.5,
+                    regions=[rectangle("tissue", 40, 80, 240, 250), rectangle("glass", 0, 0, 250, 50)])
+    s = res.summary.set_index("region")
+    assert s.loc["glass", "n"] == 0 and s.loc["tissue", "n"] > 0
+    for col in ("allred", "allred_proportion", "allred_intensity", "irs", "irs_proportion",
+                "irs_intensity"):
+        assert pd.isna(s.loc["glass", col]) and not pd.isna(s.loc["tissue", col])
+    assert str(s["allred"].dtype) == "Int64"
+    write_table(res.summary, tmp_path / "s.csv")
+    back = pd.read_csv(tmp_path / "s.csv").set_index("region")
+    assert pd.isna(back.loc["glass", "allred"]) and int(back.loc["tissue", "allred"]) >= 0
