@@ -183,9 +183,11 @@ def combine(done_tasks: list[dict], *,
         regions = _read(d / "ihc_regions.csv")
         if regions is not None:
             parts["ihc_regions"].append(_with_context(regions, t, phash))
-            note = _ihc_note(d)
+            note, marker = _ihc_notes(d)
             if note:
                 warnings.append(f"stain: {t['name']}: {note}")
+            for region, m in marker.items():
+                warnings.append(f"marker: {t['name']}: {region}: {m}")
             cells = _read(d / "ihc_cells.csv")
             if cells is not None and len(cells):
                 parts["ihc_cells"].append(_with_context(cells, t, phash))
@@ -218,13 +220,17 @@ def combine(done_tasks: list[dict], *,
     return tables, warnings
 
 
-def _ihc_note(d: Path) -> str:
-    """The stain warning an IHC result recorded (``params["stain_note"]``), or ``""``."""
+def _ihc_notes(d: Path) -> tuple[str, dict]:
+    """The stain warning (``params["stain_note"]``) and the per-region marker notes an
+    IHC result recorded in its ``info.json`` (``""`` and ``{}`` when none)."""
     try:
-        params = json.loads((d / "info.json").read_text()).get("params") or {}
+        info = json.loads((d / "info.json").read_text())
     except (OSError, ValueError):
-        return ""
-    return str(params.get("stain_note") or "") if isinstance(params, dict) else ""
+        return "", {}
+    params = info.get("params") if isinstance(info, dict) else None
+    note = str(params.get("stain_note") or "") if isinstance(params, dict) else ""
+    marker = info.get("marker_notes") if isinstance(info, dict) else None
+    return note, marker if isinstance(marker, dict) else {}
 
 
 def _marker_hash(d: Path) -> str:

@@ -329,6 +329,12 @@ def _run_ihc(task, img, out: Path, info: dict):
     info["params"] = res.params
     info["params_hash"] = str(res.summary["params_hash"].iloc[0])
     info["n_cells"] = int(len(cells))
+    # the DAB is not where the marker is (a Ki67 folder scored as cytoplasmic, ...):
+    # the batch warnings say so, per region
+    from ..ihc.compare import compare_modes
+    cmp = compare_modes(res.summary, res.cells, params=res.params)
+    info["marker_notes"] = {str(r["region"]): r["marker_note"]
+                            for r in cmp.to_dict("records") if r.get("marker_note")}
     return res, dict(class_map=res.class_map), _display_level(scored)
 
 

@@ -114,3 +114,19 @@ def test_stain_warning_reaches_the_batch_warnings(tmp_path):
                     ihc_params={"mode": "pixel"})
     stain = [w for w in res.warnings if w.startswith("stain:")]
     assert len(stain) == 1 and stain[0].startswith("stain: he") and "H&E?" in stain[0]
+
+
+def test_marker_note_reaches_the_batch_warnings(tmp_path):
+    # a cytoplasmic stain scored in cell mode as nuclear: the batch says where the DAB is
+    import cv2
+
+    from blotquant.synthetic import make_cell_image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    cv2.imwrite(str(src / "asns.png"), make_cell_image(0, shape=(384, 384)).image[..., ::-1])
+    res = run_batch(src, tmp_path / "out", workers=0, progress=False, report=False, qc=False,
+                    ihc_params={"mode": "cell", "marker": "nuclear", "pixel_size_um": 0.5})
+    marker = [w for w in res.warnings if w.startswith("marker:")]
+    assert len(marker) == 1 and marker[0].startswith("marker: asns")
+    assert "around the nuclei, not in them" in marker[0]
