@@ -266,12 +266,16 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     scale = step * step
     sub = g
     g = g.astype(np.float64)
-    if not np.all(np.isfinite(g)):
+    if sub.dtype.kind not in "ui" and not np.all(np.isfinite(g)):
         g = np.where(np.isfinite(g), g, np.nanmedian(g))
     sign = 1.0 if polarity == "light-on-dark" else -1.0
-    s = sign * g  # band side up
+    # band side up (negation is exact: the same numbers as sign * g, without a copy
+    # when the sign is +1; s and m are only read below)
+    s = g if sign > 0 else np.negative(g)
     sub_m = _median(sub, native_dtype=True)
-    m = sign * sub_m.astype(np.float64)
+    m = sub_m.astype(np.float64)
+    if sign < 0:
+        np.negative(m, out=m)
     if min_area is None:
         min_area = max(25, int(1e-4 * g.size * scale))
     min_area = max(1, int(math.ceil(min_area / scale)))
