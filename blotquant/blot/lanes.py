@@ -1216,7 +1216,7 @@ def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
         tot = float(w.sum())
         if tot <= 0:
             continue
-        yy, xx = np.mgrid[sl[0].start:sl[0].stop, sl[1].start:sl[1].stop]
+        yy, xx = np.ogrid[sl[0].start:sl[0].stop, sl[1].start:sl[1].stop]  # broadcast: same products
         yc, xc = float((yy * w).sum() / tot), float((xx * w).sum() / tot)
         j = int(np.argmin(np.abs(centres - xc)))
         if abs(centres[j] - xc) < 0.4 * spacing:
