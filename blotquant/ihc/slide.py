@@ -668,6 +668,7 @@ class _Plan:
     P: IHCParams
     ctx: _Context
     specs: list
+    costs: list
     name: str
     level: int
     ds: tuple
@@ -836,19 +837,26 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     regs_level = _scale_regions(regs, ds) if ds != (1.0, 1.0) else regs
     incl_boxes = [_bbox(r) for r in regs_level if r.kind == "include"]
 
-    specs, rest = [], {}
+    specs, rest, costs = [], {}, []
     k = 0
+    # coarse index of every level row / column (the same pixel-centre mapping as
+    # coarse_window, computed once) and the mask's integral image: whether a tile
+    # holds tissue and how much, without cutting the mask per tile
+    row_idx = _index_map(H, coarse.shape[0], 0, H)
+    col_idx = _index_map(W, coarse.shape[1], 0, W)
+    integ = cv2.integral(np.ascontiguousarray(coarse, dtype=np.uint8))
     for r0 in range(0, H, ts):
         r1 = min(H, r0 + ts)
+        a, b = int(row_idx[r0]), int(row_idx[r1 - 1]) + 1
         for c0 in range(0, W, ts):
             c1 = min(W, c0 + ts)
-            ri = _index_map(H, coarse.shape[0], r0, r1)
-            ci = _index_map(W, coarse.shape[1], c0, c1)
-            has_tissue = bool(coarse[int(ri[0]):int(ri[-1]) + 1, int(ci[0]):int(ci[-1]) + 1].any())
+            c, d = int(col_idx[c0]), int(col_idx[c1 - 1]) + 1
+            n_tissue = int(integ[b, d] - integ[a, d] - integ[b, c] + integ[a, c])
             meets = not incl_boxes or any(bb[1] >= r0 and bb[0] <= r1 and bb[3] >= c0
                                           and bb[2] <= c1 for bb in incl_boxes)
-            if has_tissue and meets:
+            if n_tissue and meets:
                 specs.append(_TileSpec(sid, k, r0, r1, c0, c1))
+                costs.append(_tile_cost(n_tissue / ((b - a) * (d - c)), (r1 - r0) * (c1 - c0)))
                 k += 1
             elif meets:   # region area of unscored tiles (geometry only)
                 for nm, m in _window_masks(regs_level, r0, r1, c0, c1).items():
@@ -914,7 +922,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     sink = _make_sink(job.class_map, (H, W), ts)
     if hasattr(sink, "expect"):              # ClassMapTiles: which tiles will come
         sink.expect([(s.r0, s.c0) for s in specs],
-                    pixel_size_um=None if pixel_size is None else tuple(pixel_size))
+                    pixel_size_um=None if pixel_size is None else tuple(pixel_size), lowres=low)
     halo = 0
     cell = {}
     if P.mode == "cell":
@@ -927,7 +935,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                    pixel_size=pixel_size, cell=cell, compartment=P.compartment_used(),
                    measure=P.measure, sink=sink, ds=ds)
     timing = {"prepare_s": time.perf_counter() - t_start, "lowres_read_s": t_low}
-    return _Plan(job=job, P=P, ctx=ctx, specs=specs, name=name, level=level, ds=ds,
+    return _Plan(job=job, P=P, ctx=ctx, specs=specs, costs=costs, name=name, level=level, ds=ds,
                  level_shape=(H, W), regs=regs, tissue_level=tl, coarse=coarse, params=params,
                  px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing,
                  lowres=low)
@@ -940,6 +948,60 @@ def _default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+#: Estimated cost of a tile's pixels outside the coarse tissue mask, relative to
+#: tissue pixels (not decoded, but cut and counted; class-map tiles are checked).
+_GLASS_COST = 0.05
+
+
+def _tile_cost(tissue_fraction: float, pixels: int) -> float:
+    """Estimated relative cost of a tile: its pixels, tissue weighted 1, the rest less."""
+    return pixels * (_GLASS_COST + (1.0 - _GLASS_COST) * tissue_fraction)
+
+
+def _run_order(costs: Sequence[float], workers: int) -> list:
+    """The order in which the tiles run: their (row-major) order, then, for the last
+    tiles, the most expensive first.
+
+    Row-major order lets the class-map pyramid be written while the slide is
+    scored (a row of TIFF tiles goes to the file once the tiles above it are in).
+    The last tiles, whose total estimated cost is at most ``2 * workers`` times
+    the largest tile's, run largest first (longest-processing-time order): the
+    run does not end with one worker finishing a large tile while the others wait.
+
+    Examples
+    --------
+    >>> _run_order([5, 5, 5, 5, 1, 4, 2], 1)
+    [0, 1, 2, 3, 5, 6, 4]
+    """
+    n = len(costs)
+    if n == 0:
+        return []
+    budget = 2.0 * max(1, workers) * max(costs)
+    k, rest = n, 0.0
+    while k > 0 and (rest + costs[k - 1] <= budget or n - k < 2 * workers):
+        k -= 1
+        rest += costs[k]
+    tail = sorted(range(k, n), key=lambda i: (-costs[i], i))
+    return list(range(k)) + tail
+
+
+def _task_keys(plans, workers) -> list:
+    """dask keys of the tiles of ``plans`` (in their order) that make the local
+    schedulers run them in :func:`_run_order`: among independent tasks, dask's
+    ordering (``dask.order``) runs the key that sorts last first."""
+    costs = [c for p in plans for c in p.costs]
+    n = len(costs)
+    rank = [0] * n
+    for r, i in enumerate(_run_order(costs, workers)):
+        rank[i] = r
+    keys, i = [], 0
+    for p in plans:
+        for s in p.specs:
+            keys.append(f"blotquant-tile-{n - rank[i]:07d}-s{s.slide}-t{s.index}")
+            i += 1
+    return keys
 
 
 def _run_local(tasks, kind, workers, on_done):
@@ -1183,8 +1245,13 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         else:
             import dask
 
-            tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
-                     for p in plans for s in p.specs]
+            # one node per slide context (not traversed and copied into every task)
+            ctxs = [dask.delayed(p.ctx, name=f"blotquant-context-{i}", traverse=False)
+                    for i, p in enumerate(plans)]
+            fn = dask.delayed(_score_tile, pure=False)
+            keys = iter(_task_keys(plans, nw))
+            tasks = [fn(ctxs[i], s, dask_key_name=next(keys))
+                     for i, p in enumerate(plans) for s in p.specs]
             results = _run_local(tasks, kind, nw, on_done)
     else:
         client, own = _client(scheduler)
