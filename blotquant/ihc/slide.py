@@ -837,7 +837,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     regs_level = _scale_regions(regs, ds) if ds != (1.0, 1.0) else regs
     incl_boxes = [_bbox(r) for r in regs_level if r.kind == "include"]
 
-    specs, rest, costs = [], {}, []
+    specs, rest = [], {}
     k = 0
     # coarse index of every level row / column (the same pixel-centre mapping as
     # coarse_window, computed once) and the mask's integral image: whether a tile
@@ -856,7 +856,6 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                                           and bb[2] <= c1 for bb in incl_boxes)
             if n_tissue and meets:
                 specs.append(_TileSpec(sid, k, r0, r1, c0, c1))
-                costs.append(_tile_cost(n_tissue / ((b - a) * (d - c)), (r1 - r0) * (c1 - c0)))
                 k += 1
             elif meets:   # region area of unscored tiles (geometry only)
                 for nm, m in _window_masks(regs_level, r0, r1, c0, c1).items():
@@ -928,6 +927,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     if P.mode == "cell":
         cell = P.cell.to_dict()
         halo = cell_halo_px(P.cell, pixel_size or (P.cell.assumed_pixel_size_um,) * 2)
+    costs = _plan_costs(specs, regs_level, halo, (H, W), row_idx, col_idx, integ)
     ctx = _Context(source=src, mode=P.mode, thresholds=tuple(P.thresholds), stains=np.asarray(m),
                    white_point=wp, tissue=bool(P.tissue) or job.tissue_mask is not None,
                    fine=bool(P.tissue) and job.tissue_mask is None, tissue_threshold=P.tissue_threshold, coarse=coarse, level_shape=(H, W),
@@ -955,9 +955,24 @@ def _default_workers() -> int:
 _GLASS_COST = 0.05
 
 
-def _tile_cost(tissue_fraction: float, pixels: int) -> float:
-    """Estimated relative cost of a tile: its pixels, tissue weighted 1, the rest less."""
-    return pixels * (_GLASS_COST + (1.0 - _GLASS_COST) * tissue_fraction)
+def _plan_costs(specs, regions, halo, level_shape, row_idx, col_idx, integ) -> list:
+    """Estimated relative cost of each tile: the pixels it reads (pixel mode: the
+    tile; cell mode: its part that can hold a region's cells, with the halo, as
+    :func:`_cell_tile` reads it), tissue pixels of the coarse mask weighted 1 and the
+    others :data:`_GLASS_COST`."""
+    H, W = level_shape
+    out = []
+    for s in specs:
+        r0, r1, c0, c1 = s.r0, s.r1, s.c0, s.c1
+        if halo:
+            r0, r1, c0, c1 = _active_core(regions, r0, r1, c0, c1, (halo + 1) // 2)
+            r0, r1, c0, c1 = max(0, r0 - halo), min(H, r1 + halo), max(0, c0 - halo), \
+                min(W, c1 + halo)
+        a, b = int(row_idx[r0]), int(row_idx[r1 - 1]) + 1
+        c, d = int(col_idx[c0]), int(col_idx[c1 - 1]) + 1
+        frac = float(integ[b, d] - integ[a, d] - integ[b, c] + integ[a, c]) / ((b - a) * (d - c))
+        out.append((r1 - r0) * (c1 - c0) * (_GLASS_COST + (1.0 - _GLASS_COST) * frac))
+    return out
 
 
 def _run_order(costs: Sequence[float], workers: int) -> list:
