@@ -268,6 +268,30 @@ def pd_summary(path):
               "params_hash"]].to_dict("records")
 
 
+def serial_parts(wall, params_json) -> dict:
+    """Where a CLI run's wall time went, from the timing in its params.json: ``startup_s``
+    (process start, imports, reading the slide's structure, and the process end: the
+    residual), ``plan_s`` (tissue, white point, tiles), ``engine_s`` (from the plan to
+    the first tile: dask), ``tile_window_s`` (first tile start to last tile end), ``tail_s``
+    (after the last tile: assembly, the outputs still to write) and ``serial_s`` (all but
+    the tile window).  Runs of code that does not record the tile window give only
+    ``plan_s`` and ``tail_s``-less totals."""
+    t = json.loads(Path(params_json).read_text()).get("timing", {})
+    out = {"plan_s": t.get("prepare_s"), "write_s": t.get("write_s")}
+    if "first_tile_s" in t:
+        run_start = t["total_s"] - t["tiles_s"]              # planning, before the engine
+        window = t["last_tile_end_s"] - t["first_tile_s"]
+        out.update({
+            "startup_s": wall - t["total_s"] - t["write_s"],
+            "engine_s": t["first_tile_s"],
+            "tile_window_s": window,
+            "tail_s": t["tiles_s"] - t["last_tile_end_s"] + t["write_s"],
+            "serial_s": wall - window,
+            "plan_total_s": run_start,
+        })
+    return out
+
+
 #: Started as a small Python process that starts the CLI and reports its rusage: the CLI's
 #: peak RSS then starts from this launcher's size, not from the benchmark's (a child's
 #: ru_maxrss includes the memory of the process it was forked from).
@@ -285,9 +309,12 @@ def run_cli_rss(args_list, root=ROOT):
     (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system)."""
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.perf_counter()
+    # run in ``root``: ``python -m`` puts the working folder first on sys.path, so from
+    # another checkout's folder its blotquant, not ``root``'s, would run
     with open(os.devnull, "w") as null:
         rep = subprocess.run([sys.executable, "-c", _LAUNCHER, "-m", "blotquant", *args_list],
-                             env=env, stdout=subprocess.PIPE, stderr=null, check=True, text=True)
+                             env=env, stdout=subprocess.PIPE, stderr=null, check=True, text=True,
+                             cwd=str(root))
     wall = time.perf_counter() - t0
     info = json.loads(rep.stdout.strip().splitlines()[-1])
     if info["rc"]:
@@ -309,8 +336,10 @@ def main(argv=None):
                     help="another checkout of blotquant (e.g. an earlier commit: git archive "
                          "COMMIT | tar -x -C DIR) whose CLI runs interleaved with this one's, "
                          "for same-run ratios; default: none")
+    ap.add_argument("--cli-only", action="store_true",
+                    help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
-    tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-"))
+    tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
     slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
     res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()}
@@ -332,11 +361,25 @@ def main(argv=None):
                                      "--workers", w], root)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
                               "cpu_s": run_cli_rss.last_cpu_s,
-                              "loadavg": os.getloadavg()[0]})
-            print(key, wall, rss, run_cli_rss.last_cpu_s, flush=True)
+                              "loadavg": os.getloadavg()[0],
+                              **serial_parts(wall, out / key / "params.json")})
+            print(key, json.dumps(runs[key][-1]), flush=True)
     if a.peer:
         ps = [pd_summary(out / k / "summary.csv") for k in ("pixel_w2", "peer_pixel_w2")]
         res["peer_same_numbers"] = ps[0] == ps[1]
+    if a.cli_only:
+        res["runs"] = runs
+        res["loadavg_end"] = os.getloadavg()
+        res["ratios"] = {k: min(r["wall_s"] for r in v) for k, v in runs.items()}
+        res["ratios"]["speedup_2_over_1"] = res["ratios"]["pixel_w1"] / res["ratios"]["pixel_w2"]
+        if a.peer:
+            res["ratios"]["peer_speedup_2_over_1"] = (res["ratios"]["peer_pixel_w1"]
+                                                      / res["ratios"]["peer_pixel_w2"])
+            res["ratios"]["peer_same_numbers"] = res["peer_same_numbers"]
+        print(json.dumps(res["ratios"], indent=1))
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        return res
     params = json.loads((out / "pixel_w2" / "params.json").read_text())
     res["pixel_timing_inside"] = params["timing"]
     res["slide_params"] = params["slide"]
@@ -403,6 +446,15 @@ def main(argv=None):
         "cell_cells_s": cell_runs[0]["cells"] / min(c["tiles_s"] for c in cell_runs),
         "peak_rss_mb": max(r["max_rss_mb"] for k in ("pixel_w2", "pixel_w1") for r in runs[k]),
     }
+    best_w2 = min(runs["pixel_w2"], key=lambda r: r["wall_s"])
+    best_w1 = min(runs["pixel_w1"], key=lambda r: r["wall_s"])
+    if "serial_s" in best_w2 and "serial_s" in best_w1:
+        res["ratios"].update({
+            "serial_s_w2": best_w2["serial_s"], "serial_s_w1": best_w1["serial_s"],
+            "tile_window_s_w2": best_w2["tile_window_s"],
+            "tile_window_s_w1": best_w1["tile_window_s"],
+            "tile_window_speedup_2_over_1": best_w1["tile_window_s"] / best_w2["tile_window_s"],
+        })
     if a.peer:
         def best(key, f):
             return min(r[f] for r in runs[key])

@@ -451,6 +451,7 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
     else:
         out = _cell_tile(ctx, spec, read_window)
     out["seconds"] = time.perf_counter() - t0
+    out["started"] = t0
     out["spec"] = spec
     return out
 
@@ -1282,9 +1283,14 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         if hasattr(p.class_map, "done"):     # ClassMapTiles: every tile is in
             p.class_map.done()
     out, i = [], 0
+    same_clock = scheduler in (None, "threads", "threading", "sync", "synchronous", "processes")
     for p in plans:
         n = len(p.specs)
         p.timing["tiles_s"] = time.perf_counter() - t_run
+        mine = results[i:i + n]
+        if same_clock and mine:       # the engine's start-up, and the end of the last tile
+            p.timing["first_tile_s"] = min(r["started"] for r in mine) - t_run
+            p.timing["last_tile_end_s"] = max(r["started"] + r["seconds"] for r in mine) - t_run
         p.timing["total_s"] = time.perf_counter() - t0
         out.append(_assemble(p, results[i:i + n]))
         i += n
