@@ -323,6 +323,39 @@ def run_cli_rss(args_list, root=ROOT):
     return wall, info["maxrss_kb"] / 1024.0
 
 
+def real_slides(paths, tmp, repeat, peer=None, json_out=None) -> dict:
+    """CLI pixel mode (2 workers) on real slide files, this checkout's and ``peer``'s
+    runs interleaved: wall and CPU seconds, serial parts, same numbers."""
+    roots = [("ours", ROOT)] + ([("peer", Path(peer))] if peer else [])
+    res = {"loadavg_start": os.getloadavg(), "slides": {}}
+    for path in paths:
+        runs = {k: [] for k, _ in roots}
+        for _ in range(repeat):
+            for key, root in roots:
+                out = tmp / "real" / path.stem / key
+                wall, rss = run_cli_rss(["ihc", str(path), "--out", str(out), "--overwrite",
+                                         "--mode", "pixel", "--workers", "2"], root)
+                runs[key].append({"wall_s": wall, "cpu_s": run_cli_rss.last_cpu_s,
+                                  "max_rss_mb": rss, "loadavg": os.getloadavg()[0],
+                                  **serial_parts(wall, out / "params.json")})
+                print(path.name, key, json.dumps(runs[key][-1]), flush=True)
+        entry = {"runs": runs}
+        if peer:
+            same = [pd_summary(tmp / "real" / path.stem / k / "summary.csv") for k, _ in roots]
+            entry.update({
+                "same_numbers": same[0] == same[1],
+                "peer_over_ours_wall": min(r["wall_s"] for r in runs["peer"])
+                / min(r["wall_s"] for r in runs["ours"]),
+                "peer_over_ours_cpu": min(r["cpu_s"] for r in runs["peer"])
+                / min(r["cpu_s"] for r in runs["ours"])})
+            print(path.name, {k: v for k, v in entry.items() if k != "runs"}, flush=True)
+        res["slides"][path.name] = entry
+    res["loadavg_end"] = os.getloadavg()
+    if json_out:
+        Path(json_out).write_text(json.dumps(res, indent=1, default=str))
+    return res
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--side", type=int, default=32768)
@@ -336,11 +369,16 @@ def main(argv=None):
                     help="another checkout of blotquant (e.g. an earlier commit: git archive "
                          "COMMIT | tar -x -C DIR) whose CLI runs interleaved with this one's, "
                          "for same-run ratios; default: none")
+    ap.add_argument("--slides", nargs="+", default=None, metavar="SLIDE",
+                    help="instead of the synthetic slide: run the CLI (pixel mode, 2 workers; "
+                         "and --peer's, interleaved) on these slide files, --repeat times")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
+    if a.slides:
+        return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
     slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
     res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()}
     if not slide.exists():
