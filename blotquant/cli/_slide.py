@@ -13,6 +13,10 @@ an interrupted run leaves none of them):
 - ``params.json``: every parameter, the level, white point, stains, timing;
 - ``<stem>_classes.ome.tif``: the class map, tiled pyramidal OME-TIFF;
 - ``<stem>_overlay.png``: class colours over a low-resolution level.
+
+With local threads, the pyramid and the overlay are written while the tiles
+run (:class:`~blotquant.io.slide_writers.ClassMapTiles` with ``stream_to`` and
+``overlay_to``), so that after the last tile only the small tables are left.
 """
 
 from __future__ import annotations

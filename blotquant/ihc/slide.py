@@ -27,7 +27,10 @@ A slide is never held in memory.  The pipeline:
 4. **Engine.** Tiles run as dask tasks: on local threads (default, one per
    core), local processes, or a ``dask.distributed`` cluster given by
    ``scheduler`` (an address or a ``Client``).  :func:`score_slides` schedules the tiles of many
-   slides together.
+   slides together.  Locally they run row by row (so the class-map file and
+   the overlay are written while the slide is scored), the last ones largest
+   first by their estimated cost (:func:`_run_order`: no worker is left
+   finishing a large tile alone at the end).
 5. **Outputs.** A per-region summary with the columns of
    :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
    ``params_hash`` as :func:`~blotquant.ihc.score_ihc` for the same inputs), a
@@ -35,7 +38,8 @@ A slide is never held in memory.  The pipeline:
    tile into a zarr array (``class_map=`` a zarr store; in memory by default)
    or, with :class:`~blotquant.io.slide_writers.ClassMapTiles`, compressed
    into the tiles of its OME-TIFF pyramid by the workers (and, with
-   ``stream_to``, written to the file while the slide is scored).
+   ``stream_to`` / ``overlay_to``, the pyramid file and the overlay PNG written
+   while the slide is scored).
 
 Memory is bounded by ``tile_size`` x ``workers``, never by the slide: no
 full-resolution OD map exists at any time.
