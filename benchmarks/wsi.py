@@ -437,6 +437,10 @@ def main(argv=None):
     res["decode_read_tiles_2threads_s"] = dec_r
     res["decode_read_tiles_cpu_s"] = dec_r_cpu
     print("decode (stored tiles read)", dec_r, res["stored_tiles_read"], flush=True)
+    # what two cores give this machine on work without the GIL: the same decode, 1 thread
+    dec_r1 = [decode_only(slide, windows, 1, None, kept) for _ in range(a.repeat)]
+    res["decode_read_tiles_1thread_s"] = dec_r1
+    print("decode (stored tiles read), 1 thread", dec_r1, flush=True)
     res["steps_ms_per_mpx_1thread"] = step_costs(slide)
     print("steps", res["steps_ms_per_mpx_1thread"], flush=True)
     print("decode", dec, flush=True)
@@ -479,6 +483,7 @@ def main(argv=None):
             min(r["cpu_s"] for r in runs["pixel_w2"]) / min(dec_r_cpu),
         "naive_over_cli_pixel": min(nv) / w2,
         "speedup_2_over_1": w1 / w2,
+        "decode_speedup_2_over_1_threads": min(dec_r1) / min(dec_r),
         "cli_pixel_mpix_s": a.side * a.side / w2 / 1e6,
         "cell_mpix_s": s * s / min(c["tiles_s"] for c in cell_runs) / 1e6,
         "cell_cells_s": cell_runs[0]["cells"] / min(c["tiles_s"] for c in cell_runs),
