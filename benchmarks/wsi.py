@@ -323,6 +323,65 @@ def run_cli_rss(args_list, root=ROOT):
     return wall, info["maxrss_kb"] / 1024.0
 
 
+def _kernel_fixture():
+    import cv2 as _cv2
+
+    from blotquant.ihc.pixels import PixelKernel
+    from blotquant.synthetic import make_ihc
+
+    _cv2.setNumThreads(1)            # OpenCV's own threads off: only ours compete
+    img = make_ihc(seed=0, shape=(2048, 2048), tissue_fraction=0.75).image
+    k = PixelKernel((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
+                    tissue_threshold=0.15)
+    k.run(img)
+    return k, img
+
+
+def _kernel_process(args):
+    reps, start = args
+    k, img = _kernel_fixture()
+    while time.time() < start:                       # both processes start together
+        time.sleep(0.001)
+    c = time.process_time()
+    t = time.perf_counter()
+    for _ in range(reps):
+        k.run(img)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def kernel_threads_vs_processes(reps=12) -> dict:
+    """The pixel kernel on an in-memory 2048-px field, ``reps`` times per worker: one
+    thread, two threads of one process (sharing the GIL) and two processes (not):
+    wall, CPU seconds and voluntary context switches (GIL hand-offs)."""
+    import multiprocessing
+    import resource
+    import threading
+
+    k, img = _kernel_fixture()
+    out = {}
+    for n in (1, 2):
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        t = time.perf_counter()
+        ths = [threading.Thread(target=lambda: [k.run(img) for _ in range(reps)])
+               for _ in range(n)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        out[f"threads_{n}"] = {"wall_s": time.perf_counter() - t,
+                               "cpu_s": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
+                               "voluntary_switches": ru1.ru_nvcsw - ru0.ru_nvcsw}
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        start = time.time() + 8.0
+        got = pool.map(_kernel_process, [(reps, start)] * 2)
+    out["processes_2"] = {"wall_s": max(g[0] for g in got), "cpu_s": sum(g[1] for g in got)}
+    one = out["threads_1"]["wall_s"]
+    out["scaling_threads"] = 2 * one / out["threads_2"]["wall_s"]
+    out["scaling_processes"] = 2 * one / out["processes_2"]["wall_s"]
+    return out
+
+
 def real_slides(paths, tmp, repeat, peer=None, json_out=None) -> dict:
     """CLI pixel mode (2 workers) on real slide files, this checkout's and ``peer``'s
     runs interleaved: wall and CPU seconds, serial parts, same numbers."""
@@ -372,11 +431,17 @@ def main(argv=None):
     ap.add_argument("--slides", nargs="+", default=None, metavar="SLIDE",
                     help="instead of the synthetic slide: run the CLI (pixel mode, 2 workers; "
                          "and --peer's, interleaved) on these slide files, --repeat times")
+    ap.add_argument("--gil", action="store_true",
+                    help="only the pixel kernel on 1 thread, 2 threads and 2 processes")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
+    if a.gil:
+        res = kernel_threads_vs_processes()
+        print(json.dumps(res, indent=1))
+        return res
     if a.slides:
         return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
     slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
