@@ -268,6 +268,30 @@ def pd_summary(path):
               "params_hash"]].to_dict("records")
 
 
+def serial_parts(wall, params_json) -> dict:
+    """Where a CLI run's wall time went, from the timing in its params.json: ``startup_s``
+    (process start, imports, reading the slide's structure, and the process end: the
+    residual), ``plan_s`` (tissue, white point, tiles), ``engine_s`` (from the plan to
+    the first tile: dask), ``tile_window_s`` (first tile start to last tile end), ``tail_s``
+    (after the last tile: assembly, the outputs still to write) and ``serial_s`` (all but
+    the tile window).  Runs of code that does not record the tile window give only
+    ``plan_s`` and ``tail_s``-less totals."""
+    t = json.loads(Path(params_json).read_text()).get("timing", {})
+    out = {"plan_s": t.get("prepare_s"), "write_s": t.get("write_s")}
+    if "first_tile_s" in t:
+        run_start = t["total_s"] - t["tiles_s"]              # planning, before the engine
+        window = t["last_tile_end_s"] - t["first_tile_s"]
+        out.update({
+            "startup_s": wall - t["total_s"] - t["write_s"],
+            "engine_s": t["first_tile_s"],
+            "tile_window_s": window,
+            "tail_s": t["tiles_s"] - t["last_tile_end_s"] + t["write_s"],
+            "serial_s": wall - window,
+            "plan_total_s": run_start,
+        })
+    return out
+
+
 #: Started as a small Python process that starts the CLI and reports its rusage: the CLI's
 #: peak RSS then starts from this launcher's size, not from the benchmark's (a child's
 #: ru_maxrss includes the memory of the process it was forked from).
@@ -285,15 +309,110 @@ def run_cli_rss(args_list, root=ROOT):
     (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system)."""
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.perf_counter()
+    # run in ``root``: ``python -m`` puts the working folder first on sys.path, so from
+    # another checkout's folder its blotquant, not ``root``'s, would run
     with open(os.devnull, "w") as null:
         rep = subprocess.run([sys.executable, "-c", _LAUNCHER, "-m", "blotquant", *args_list],
-                             env=env, stdout=subprocess.PIPE, stderr=null, check=True, text=True)
+                             env=env, stdout=subprocess.PIPE, stderr=null, check=True, text=True,
+                             cwd=str(root))
     wall = time.perf_counter() - t0
     info = json.loads(rep.stdout.strip().splitlines()[-1])
     if info["rc"]:
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
     run_cli_rss.last_cpu_s = info["cpu_s"]
     return wall, info["maxrss_kb"] / 1024.0
+
+
+def _kernel_fixture():
+    import cv2 as _cv2
+
+    from blotquant.ihc.pixels import PixelKernel
+    from blotquant.synthetic import make_ihc
+
+    _cv2.setNumThreads(1)            # OpenCV's own threads off: only ours compete
+    img = make_ihc(seed=0, shape=(2048, 2048), tissue_fraction=0.75).image
+    k = PixelKernel((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
+                    tissue_threshold=0.15)
+    k.run(img)
+    return k, img
+
+
+def _kernel_process(args):
+    reps, start = args
+    k, img = _kernel_fixture()
+    while time.time() < start:                       # both processes start together
+        time.sleep(0.001)
+    c = time.process_time()
+    t = time.perf_counter()
+    for _ in range(reps):
+        k.run(img)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def kernel_threads_vs_processes(reps=12) -> dict:
+    """The pixel kernel on an in-memory 2048-px field, ``reps`` times per worker: one
+    thread, two threads of one process (sharing the GIL) and two processes (not):
+    wall, CPU seconds and voluntary context switches (GIL hand-offs)."""
+    import multiprocessing
+    import resource
+    import threading
+
+    k, img = _kernel_fixture()
+    out = {}
+    for n in (1, 2):
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        t = time.perf_counter()
+        ths = [threading.Thread(target=lambda: [k.run(img) for _ in range(reps)])
+               for _ in range(n)]
+        for th in ths:
+            th.start()
+        for th in ths:
+            th.join()
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        out[f"threads_{n}"] = {"wall_s": time.perf_counter() - t,
+                               "cpu_s": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
+                               "voluntary_switches": ru1.ru_nvcsw - ru0.ru_nvcsw}
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        start = time.time() + 8.0
+        got = pool.map(_kernel_process, [(reps, start)] * 2)
+    out["processes_2"] = {"wall_s": max(g[0] for g in got), "cpu_s": sum(g[1] for g in got)}
+    one = out["threads_1"]["wall_s"]
+    out["scaling_threads"] = 2 * one / out["threads_2"]["wall_s"]
+    out["scaling_processes"] = 2 * one / out["processes_2"]["wall_s"]
+    return out
+
+
+def real_slides(paths, tmp, repeat, peer=None, json_out=None) -> dict:
+    """CLI pixel mode (2 workers) on real slide files, this checkout's and ``peer``'s
+    runs interleaved: wall and CPU seconds, serial parts, same numbers."""
+    roots = [("ours", ROOT)] + ([("peer", Path(peer))] if peer else [])
+    res = {"loadavg_start": os.getloadavg(), "slides": {}}
+    for path in paths:
+        runs = {k: [] for k, _ in roots}
+        for _ in range(repeat):
+            for key, root in roots:
+                out = tmp / "real" / path.stem / key
+                wall, rss = run_cli_rss(["ihc", str(path), "--out", str(out), "--overwrite",
+                                         "--mode", "pixel", "--workers", "2"], root)
+                runs[key].append({"wall_s": wall, "cpu_s": run_cli_rss.last_cpu_s,
+                                  "max_rss_mb": rss, "loadavg": os.getloadavg()[0],
+                                  **serial_parts(wall, out / "params.json")})
+                print(path.name, key, json.dumps(runs[key][-1]), flush=True)
+        entry = {"runs": runs}
+        if peer:
+            same = [pd_summary(tmp / "real" / path.stem / k / "summary.csv") for k, _ in roots]
+            entry.update({
+                "same_numbers": same[0] == same[1],
+                "peer_over_ours_wall": min(r["wall_s"] for r in runs["peer"])
+                / min(r["wall_s"] for r in runs["ours"]),
+                "peer_over_ours_cpu": min(r["cpu_s"] for r in runs["peer"])
+                / min(r["cpu_s"] for r in runs["ours"])})
+            print(path.name, {k: v for k, v in entry.items() if k != "runs"}, flush=True)
+        res["slides"][path.name] = entry
+    res["loadavg_end"] = os.getloadavg()
+    if json_out:
+        Path(json_out).write_text(json.dumps(res, indent=1, default=str))
+    return res
 
 
 def main(argv=None):
@@ -309,9 +428,22 @@ def main(argv=None):
                     help="another checkout of blotquant (e.g. an earlier commit: git archive "
                          "COMMIT | tar -x -C DIR) whose CLI runs interleaved with this one's, "
                          "for same-run ratios; default: none")
+    ap.add_argument("--slides", nargs="+", default=None, metavar="SLIDE",
+                    help="instead of the synthetic slide: run the CLI (pixel mode, 2 workers; "
+                         "and --peer's, interleaved) on these slide files, --repeat times")
+    ap.add_argument("--gil", action="store_true",
+                    help="only the pixel kernel on 1 thread, 2 threads and 2 processes")
+    ap.add_argument("--cli-only", action="store_true",
+                    help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
-    tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-"))
+    tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
+    if a.gil:
+        res = kernel_threads_vs_processes()
+        print(json.dumps(res, indent=1))
+        return res
+    if a.slides:
+        return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
     slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
     res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()}
     if not slide.exists():
@@ -332,11 +464,25 @@ def main(argv=None):
                                      "--workers", w], root)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
                               "cpu_s": run_cli_rss.last_cpu_s,
-                              "loadavg": os.getloadavg()[0]})
-            print(key, wall, rss, run_cli_rss.last_cpu_s, flush=True)
+                              "loadavg": os.getloadavg()[0],
+                              **serial_parts(wall, out / key / "params.json")})
+            print(key, json.dumps(runs[key][-1]), flush=True)
     if a.peer:
         ps = [pd_summary(out / k / "summary.csv") for k in ("pixel_w2", "peer_pixel_w2")]
         res["peer_same_numbers"] = ps[0] == ps[1]
+    if a.cli_only:
+        res["runs"] = runs
+        res["loadavg_end"] = os.getloadavg()
+        res["ratios"] = {k: min(r["wall_s"] for r in v) for k, v in runs.items()}
+        res["ratios"]["speedup_2_over_1"] = res["ratios"]["pixel_w1"] / res["ratios"]["pixel_w2"]
+        if a.peer:
+            res["ratios"]["peer_speedup_2_over_1"] = (res["ratios"]["peer_pixel_w1"]
+                                                      / res["ratios"]["peer_pixel_w2"])
+            res["ratios"]["peer_same_numbers"] = res["peer_same_numbers"]
+        print(json.dumps(res["ratios"], indent=1))
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        return res
     params = json.loads((out / "pixel_w2" / "params.json").read_text())
     res["pixel_timing_inside"] = params["timing"]
     res["slide_params"] = params["slide"]
@@ -356,6 +502,10 @@ def main(argv=None):
     res["decode_read_tiles_2threads_s"] = dec_r
     res["decode_read_tiles_cpu_s"] = dec_r_cpu
     print("decode (stored tiles read)", dec_r, res["stored_tiles_read"], flush=True)
+    # what two cores give this machine on work without the GIL: the same decode, 1 thread
+    dec_r1 = [decode_only(slide, windows, 1, None, kept) for _ in range(a.repeat)]
+    res["decode_read_tiles_1thread_s"] = dec_r1
+    print("decode (stored tiles read), 1 thread", dec_r1, flush=True)
     res["steps_ms_per_mpx_1thread"] = step_costs(slide)
     print("steps", res["steps_ms_per_mpx_1thread"], flush=True)
     print("decode", dec, flush=True)
@@ -398,11 +548,21 @@ def main(argv=None):
             min(r["cpu_s"] for r in runs["pixel_w2"]) / min(dec_r_cpu),
         "naive_over_cli_pixel": min(nv) / w2,
         "speedup_2_over_1": w1 / w2,
+        "decode_speedup_2_over_1_threads": min(dec_r1) / min(dec_r),
         "cli_pixel_mpix_s": a.side * a.side / w2 / 1e6,
         "cell_mpix_s": s * s / min(c["tiles_s"] for c in cell_runs) / 1e6,
         "cell_cells_s": cell_runs[0]["cells"] / min(c["tiles_s"] for c in cell_runs),
         "peak_rss_mb": max(r["max_rss_mb"] for k in ("pixel_w2", "pixel_w1") for r in runs[k]),
     }
+    best_w2 = min(runs["pixel_w2"], key=lambda r: r["wall_s"])
+    best_w1 = min(runs["pixel_w1"], key=lambda r: r["wall_s"])
+    if "serial_s" in best_w2 and "serial_s" in best_w1:
+        res["ratios"].update({
+            "serial_s_w2": best_w2["serial_s"], "serial_s_w1": best_w1["serial_s"],
+            "tile_window_s_w2": best_w2["tile_window_s"],
+            "tile_window_s_w1": best_w1["tile_window_s"],
+            "tile_window_speedup_2_over_1": best_w1["tile_window_s"] / best_w2["tile_window_s"],
+        })
     if a.peer:
         def best(key, f):
             return min(r[f] for r in runs[key])

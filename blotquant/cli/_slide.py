@@ -13,6 +13,10 @@ an interrupted run leaves none of them):
 - ``params.json``: every parameter, the level, white point, stains, timing;
 - ``<stem>_classes.ome.tif``: the class map, tiled pyramidal OME-TIFF;
 - ``<stem>_overlay.png``: class colours over a low-resolution level.
+
+With local threads, the pyramid and the overlay are written while the tiles
+run (:class:`~blotquant.io.slide_writers.ClassMapTiles` with ``stream_to`` and
+``overlay_to``), so that after the last tile only the small tables are left.
 """
 
 from __future__ import annotations
@@ -107,6 +111,28 @@ class _Bar:
             self.bar.close()
 
 
+class _Preload:
+    """Import a module in a background thread, once (started while the tiles run, whose
+    work is mostly outside the GIL, so that writing the outputs need not wait for it)."""
+
+    def __init__(self, name):
+        self.name, self.thread = name, None
+
+    def start(self):
+        if self.thread is None:
+            import importlib
+            import threading
+
+            def run():
+                try:
+                    importlib.import_module(self.name)
+                except ImportError:            # reported where the module is used
+                    pass
+
+            self.thread = threading.Thread(target=run, name="blotquant-preload", daemon=True)
+            self.thread.start()
+
+
 def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) -> int:
     """Score a slide with :func:`~blotquant.ihc.slide.score_slide` and write the outputs.
 
@@ -144,18 +170,26 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     stage = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".out.part", dir=out))
     bar = _Bar(stem)
     store = None
+    overlay_path = stage / f"{stem}_overlay.png"
+    preload = _Preload("pyarrow.parquet")      # for cells.parquet, while the tiles run
+
+    def progress(info):
+        preload.start()
+        bar(info)
+
     try:
         if opts["scheduler"] != "processes":
-            # the workers compress the class map's TIFF tiles as they go (spooled to
-            # disk); a thread writes the pyramid file meanwhile, row by row
-            store = ClassMapTiles(work, stream_to=stage / f"{stem}_classes.ome.tif")
+            # the workers compress the class map's TIFF tiles and paint the overlay as
+            # they go; threads write the pyramid file and the overlay PNG meanwhile
+            store = ClassMapTiles(work, stream_to=stage / f"{stem}_classes.ome.tif",
+                                  overlay_to=overlay_path)
         else:   # other processes write a zarr folder
             import zarr
 
             store = zarr.storage.LocalStore(str(work))
         try:
             res = score_slide(image, params, regions=regions, image_name=name,
-                              class_map=store, progress=bar, **opts)
+                              class_map=store, progress=progress, **opts)
         except ParameterError as err:
             if err.path is None:
                 raise ParameterError(err.problem, path=args.image) from None
@@ -165,37 +199,26 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
         t_write = time.perf_counter()
         fmt = getattr(args, "format", "csv") or "csv"
         ps = res.params.get("pixel_size_used")
-        from ..ihc.slide import lowres_rgb
+        written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
+                   write_cells_parquet(res.cells, stage / "cells.parquet"),
+                   write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
+        streamed = isinstance(res.class_map, ClassMapTiles)
+        if streamed:                                   # written while scoring
+            cm_path = res.class_map.finish_writing()
+            ov_path = res.class_map.finish_overlay()
+        else:
+            cm_path = write_class_map_ome_tiff(res.class_map, stage / f"{stem}_classes.ome.tif",
+                                               pixel_size_um=ps, workers=opts["workers"])
+            ov_path = None
+        written.append(cm_path)
+        if ov_path is None:                # not streamed: from the low-resolution level
+            from ..ihc.slide import lowres_rgb
 
-        low = res.lowres if res.lowres is not None else lowres_rgb(image, res.tissue_level)
-        overlay_path = stage / f"{stem}_overlay.png"
-        # with two or more workers, the overlay (its class map from the spooled tiles,
-        # the blend, the PNG) is made while the class-map pyramid and tables are written
-        parallel = isinstance(res.class_map, ClassMapTiles) and (
-            opts["workers"] is None or opts["workers"] > 1) and (os.cpu_count() or 1) > 1
-        pool = overlay = None
-        if parallel:
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(1, thread_name_prefix="blotquant-overlay")
-            overlay = pool.submit(lambda: write_slide_overlay(
-                low, res.class_map.level_at_least(low.shape[:2]), overlay_path))
-        try:
-            written = [write_table(res.summary, stage / "summary.csv", fmt=fmt),
-                       write_cells_parquet(res.cells, stage / "cells.parquet"),
-                       write_table(res.tiles, stage / "tiles.csv", fmt="csv")]
-            if isinstance(res.class_map, ClassMapTiles):       # written while scoring
-                cm_path = res.class_map.finish_writing()
-            else:
-                cm_path = write_class_map_ome_tiff(res.class_map,
-                                                   stage / f"{stem}_classes.ome.tif",
-                                                   pixel_size_um=ps, workers=opts["workers"])
-            written.append(cm_path)
-            written.append(overlay.result() if overlay is not None
-                           else write_slide_overlay(low, cm_path, overlay_path))
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
+            low = res.lowres if res.lowres is not None else lowres_rgb(image, res.tissue_level)
+            ov_path = write_slide_overlay(
+                low, res.class_map.level_at_least(low.shape[:2]) if streamed else cm_path,
+                overlay_path)
+        written.append(ov_path)
         p = dict(res.params)
         p.update({"image": str(args.image), "roi": getattr(args, "roi", None),
                   "corrections": sidecar, "image_metadata": image.metadata.as_dict(),

@@ -27,7 +27,10 @@ A slide is never held in memory.  The pipeline:
 4. **Engine.** Tiles run as dask tasks: on local threads (default, one per
    core), local processes, or a ``dask.distributed`` cluster given by
    ``scheduler`` (an address or a ``Client``).  :func:`score_slides` schedules the tiles of many
-   slides together.
+   slides together.  Locally they run row by row (so the class-map file and
+   the overlay are written while the slide is scored), the last ones largest
+   first by their estimated cost (:func:`_run_order`: no worker is left
+   finishing a large tile alone at the end).
 5. **Outputs.** A per-region summary with the columns of
    :attr:`IHCResult.summary <blotquant.ihc.result.IHCResult>` (same
    ``params_hash`` as :func:`~blotquant.ihc.score_ihc` for the same inputs), a
@@ -35,7 +38,8 @@ A slide is never held in memory.  The pipeline:
    tile into a zarr array (``class_map=`` a zarr store; in memory by default)
    or, with :class:`~blotquant.io.slide_writers.ClassMapTiles`, compressed
    into the tiles of its OME-TIFF pyramid by the workers (and, with
-   ``stream_to``, written to the file while the slide is scored).
+   ``stream_to`` / ``overlay_to``, the pyramid file and the overlay PNG written
+   while the slide is scored).
 
 Memory is bounded by ``tile_size`` x ``workers``, never by the slide: no
 full-resolution OD map exists at any time.
@@ -451,6 +455,7 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
     else:
         out = _cell_tile(ctx, spec, read_window)
     out["seconds"] = time.perf_counter() - t0
+    out["started"] = t0
     out["spec"] = spec
     return out
 
@@ -668,6 +673,7 @@ class _Plan:
     P: IHCParams
     ctx: _Context
     specs: list
+    costs: list
     name: str
     level: int
     ds: tuple
@@ -838,16 +844,22 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
 
     specs, rest = [], {}
     k = 0
+    # coarse index of every level row / column (the same pixel-centre mapping as
+    # coarse_window, computed once) and the mask's integral image: whether a tile
+    # holds tissue and how much, without cutting the mask per tile
+    row_idx = _index_map(H, coarse.shape[0], 0, H)
+    col_idx = _index_map(W, coarse.shape[1], 0, W)
+    integ = cv2.integral(np.ascontiguousarray(coarse, dtype=np.uint8))
     for r0 in range(0, H, ts):
         r1 = min(H, r0 + ts)
+        a, b = int(row_idx[r0]), int(row_idx[r1 - 1]) + 1
         for c0 in range(0, W, ts):
             c1 = min(W, c0 + ts)
-            ri = _index_map(H, coarse.shape[0], r0, r1)
-            ci = _index_map(W, coarse.shape[1], c0, c1)
-            has_tissue = bool(coarse[int(ri[0]):int(ri[-1]) + 1, int(ci[0]):int(ci[-1]) + 1].any())
+            c, d = int(col_idx[c0]), int(col_idx[c1 - 1]) + 1
+            n_tissue = int(integ[b, d] - integ[a, d] - integ[b, c] + integ[a, c])
             meets = not incl_boxes or any(bb[1] >= r0 and bb[0] <= r1 and bb[3] >= c0
                                           and bb[2] <= c1 for bb in incl_boxes)
-            if has_tissue and meets:
+            if n_tissue and meets:
                 specs.append(_TileSpec(sid, k, r0, r1, c0, c1))
                 k += 1
             elif meets:   # region area of unscored tiles (geometry only)
@@ -914,12 +926,13 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     sink = _make_sink(job.class_map, (H, W), ts)
     if hasattr(sink, "expect"):              # ClassMapTiles: which tiles will come
         sink.expect([(s.r0, s.c0) for s in specs],
-                    pixel_size_um=None if pixel_size is None else tuple(pixel_size))
+                    pixel_size_um=None if pixel_size is None else tuple(pixel_size), lowres=low)
     halo = 0
     cell = {}
     if P.mode == "cell":
         cell = P.cell.to_dict()
         halo = cell_halo_px(P.cell, pixel_size or (P.cell.assumed_pixel_size_um,) * 2)
+    costs = _plan_costs(specs, regs_level, halo, (H, W), row_idx, col_idx, integ)
     ctx = _Context(source=src, mode=P.mode, thresholds=tuple(P.thresholds), stains=np.asarray(m),
                    white_point=wp, tissue=bool(P.tissue) or job.tissue_mask is not None,
                    fine=bool(P.tissue) and job.tissue_mask is None, tissue_threshold=P.tissue_threshold, coarse=coarse, level_shape=(H, W),
@@ -927,7 +940,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                    pixel_size=pixel_size, cell=cell, compartment=P.compartment_used(),
                    measure=P.measure, sink=sink, ds=ds)
     timing = {"prepare_s": time.perf_counter() - t_start, "lowres_read_s": t_low}
-    return _Plan(job=job, P=P, ctx=ctx, specs=specs, name=name, level=level, ds=ds,
+    return _Plan(job=job, P=P, ctx=ctx, specs=specs, costs=costs, name=name, level=level, ds=ds,
                  level_shape=(H, W), regs=regs, tissue_level=tl, coarse=coarse, params=params,
                  px_area=px_area, class_map=sink, region_area_rest=rest, timing=timing,
                  lowres=low)
@@ -942,20 +955,96 @@ def _default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _run_local(tasks, kind, workers, on_done):
-    """dask.compute of the tile tasks on our own local pool (``kind``: "threads" or
-    "processes"), so an interrupt or an error waits for the tiles in flight."""
-    import dask
-    from dask.callbacks import Callback
+#: Estimated cost of a tile's pixels outside the coarse tissue mask, relative to
+#: tissue pixels (not decoded, but cut and counted; class-map tiles are checked).
+_GLASS_COST = 0.05
 
-    keys = {t.key for t in tasks}
 
-    class _CB(Callback):
-        def _posttask(self, key, result, dsk, state, worker_id):
-            if key in keys:
-                on_done(result)
+def _plan_costs(specs, regions, halo, level_shape, row_idx, col_idx, integ) -> list:
+    """Estimated relative cost of each tile: the pixels it reads (pixel mode: the
+    tile; cell mode: its part that can hold a region's cells, with the halo, as
+    :func:`_cell_tile` reads it), tissue pixels of the coarse mask weighted 1 and the
+    others :data:`_GLASS_COST`."""
+    H, W = level_shape
+    out = []
+    for s in specs:
+        r0, r1, c0, c1 = s.r0, s.r1, s.c0, s.c1
+        if halo:
+            r0, r1, c0, c1 = _active_core(regions, r0, r1, c0, c1, (halo + 1) // 2)
+            r0, r1, c0, c1 = max(0, r0 - halo), min(H, r1 + halo), max(0, c0 - halo), \
+                min(W, c1 + halo)
+        a, b = int(row_idx[r0]), int(row_idx[r1 - 1]) + 1
+        c, d = int(col_idx[c0]), int(col_idx[c1 - 1]) + 1
+        frac = float(integ[b, d] - integ[a, d] - integ[b, c] + integ[a, c]) / ((b - a) * (d - c))
+        out.append((r1 - r0) * (c1 - c0) * (_GLASS_COST + (1.0 - _GLASS_COST) * frac))
+    return out
 
-    pool = None
+
+def _run_order(costs: Sequence[float], workers: int) -> list:
+    """The order in which the tiles run: their (row-major) order, then, for the last
+    tiles, the most expensive first.
+
+    Row-major order lets the class-map pyramid be written while the slide is
+    scored (a row of TIFF tiles goes to the file once the tiles above it are in).
+    The last tiles, whose total estimated cost is at most ``2 * workers`` times
+    the largest tile's, run largest first (longest-processing-time order): the
+    run does not end with one worker finishing a large tile while the others wait.
+
+    Examples
+    --------
+    >>> _run_order([5, 5, 5, 5, 1, 4, 2], 1)
+    [0, 1, 2, 3, 5, 6, 4]
+    """
+    n = len(costs)
+    if n == 0:
+        return []
+    budget = 2.0 * max(1, workers) * max(costs)
+    k, rest = n, 0.0
+    while k > 0 and (rest + costs[k - 1] <= budget or n - k < 2 * workers):
+        k -= 1
+        rest += costs[k]
+    tail = sorted(range(k, n), key=lambda i: (-costs[i], i))
+    return list(range(k)) + tail
+
+
+def _tile_graph(plans, workers):
+    """The tiles of ``plans`` as a dask graph: one node per slide context, one task
+    per tile, keyed so that dask runs them in :func:`_run_order` (its ordering runs
+    the key that sorts last first among independent tasks); and the tile keys, in
+    tile order.
+
+    A plain graph (``{key: (function, *arguments)}``, the dask graph specification)
+    rather than ``dask.delayed``: delayed traverses every argument of every task
+    (the context's fields) and builds an expression that ``dask.compute`` then
+    optimises, ~1 ms of CPU per tile before the first one starts.
+    """
+    costs = [c for p in plans for c in p.costs]
+    n = len(costs)
+    rank = [0] * n
+    for r, i in enumerate(_run_order(costs, workers)):
+        rank[i] = r
+    dsk, keys, i = {}, [], 0
+    for j, p in enumerate(plans):
+        ctx_key = f"blotquant-context-{j}"
+        dsk[ctx_key] = p.ctx
+        for s in p.specs:
+            key = f"blotquant-tile-{n - rank[i]:07d}-s{s.slide}-t{s.index}"
+            dsk[key] = (_score_tile, ctx_key, s)
+            keys.append(key)
+            i += 1
+    return dsk, keys
+
+
+def _run_local(dsk, keys, kind, workers, on_done):
+    """The tile graph on dask's local scheduler with our own pool (``kind``: "threads"
+    or "processes"), so an interrupt or an error waits for the tiles in flight; the
+    results of ``keys``, in order."""
+    wanted = set(keys)
+
+    def posttask(key, result, dsk, state, worker_id):
+        if key in wanted:
+            on_done(result)
+
     # the scheduler's get function itself: a name would make dask import
     # dask.distributed to look for a client (1 s of CPU per run)
     if kind == "threads":
@@ -971,11 +1060,9 @@ def _run_local(tasks, kind, workers, on_done):
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     else:
         raise ValueError(f"no local pool for {kind!r}")
-    kw = {"pool": pool}
-    try:
-        with _CB():
-            return list(dask.compute(*tasks, scheduler=get, num_workers=workers,
-                                     optimize_graph=False, **kw))
+    try:   # callbacks of this run only (not registered for every dask computation)
+        return list(get(dsk, keys, num_workers=workers, pool=pool,
+                        callbacks=[(None, None, None, posttask, None)]))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -1181,11 +1268,8 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
                     results.append(_score_tile(p.ctx, s))
                     on_done(results[-1])
         else:
-            import dask
-
-            tasks = [dask.delayed(_score_tile, pure=False)(p.ctx, s)
-                     for p in plans for s in p.specs]
-            results = _run_local(tasks, kind, nw, on_done)
+            dsk, keys = _tile_graph(plans, nw)
+            results = _run_local(dsk, keys, kind, nw, on_done)
     else:
         client, own = _client(scheduler)
         try:
@@ -1200,9 +1284,14 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
         if hasattr(p.class_map, "done"):     # ClassMapTiles: every tile is in
             p.class_map.done()
     out, i = [], 0
+    same_clock = scheduler in (None, "threads", "threading", "sync", "synchronous", "processes")
     for p in plans:
         n = len(p.specs)
         p.timing["tiles_s"] = time.perf_counter() - t_run
+        mine = results[i:i + n]
+        if same_clock and mine:       # the engine's start-up, and the end of the last tile
+            p.timing["first_tile_s"] = min(r["started"] for r in mine) - t_run
+            p.timing["last_tile_end_s"] = max(r["started"] + r["seconds"] for r in mine) - t_run
         p.timing["total_s"] = time.perf_counter() - t0
         out.append(_assemble(p, results[i:i + n]))
         i += n

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import threading
+import zlib
 from pathlib import Path
 
 import cv2
@@ -124,8 +126,10 @@ class ClassMapTiles:
     ndim = 2
 
     def __init__(self, directory=None, *, tile: int = 512, min_side: int = 256,
-                 compression: str = CLASS_MAP_COMPRESSION, stream_to=None):
+                 compression: str = CLASS_MAP_COMPRESSION, stream_to=None, overlay_to=None):
         self.stream_to = None if stream_to is None else Path(stream_to)
+        self.overlay_to = None if overlay_to is None else Path(overlay_to)
+        self._overlay = None
         self.directory = None if directory is None else str(directory)
         self._tile_req = int(tile)
         self.min_side = int(min_side)
@@ -165,20 +169,39 @@ class ClassMapTiles:
         self._blocks: dict = {}     # level -> list of (r, c, h, w, offset, nbytes)
         self._zero = self._encode(np.zeros((tt, tt), np.uint8))
         self._expected, self._aborted = None, False
+        # (level, ti, tj) of unaligned levels -> scoring tiles still to come (None:
+        # not tracked, those levels are assembled at writing)
+        self._pending: dict | None = None
+        self._members: dict = {}    # (level, ti, tj) -> blocks given that overlap it
+        self._overlay = None
         return self
 
     # -- streaming: the pyramid file written while the tiles arrive
-    def expect(self, origins, *, pixel_size_um=None) -> None:
+    def expect(self, origins, *, pixel_size_um=None, lowres=None) -> None:
         """The (row, col) origins of the scoring tiles that will be given (all others
         stay unscored), so that :meth:`encoded_level` can yield each TIFF tile as
-        soon as the scoring tile under it is done instead of after the last one.
-        With ``stream_to``, this starts :meth:`write_in_background` (``pixel_size_um``
-        of the scored level goes into the OME metadata)."""
+        soon as the scoring tile under it is done instead of after the last one, and
+        the TIFF tiles of the small levels are assembled by the tile that completes
+        them.  With ``stream_to``, this starts :meth:`write_in_background`
+        (``pixel_size_um`` of the scored level goes into the OME metadata); with
+        ``overlay_to`` and ``lowres`` (uint8 RGB, a low-resolution image of the
+        whole scored level), the overlay PNG of :func:`write_slide_overlay` is
+        blended and compressed as the tiles arrive (:meth:`finish_overlay`)."""
+        expected = {(int(r), int(c)) for r, c in origins}
+        pending: dict = {}
+        H, W = self.shape
+        for r, c in expected:              # the unaligned levels' TIFF tiles under each
+            for key in self._unaligned_tiles(r, c, min(self.chunk, H - r),
+                                             min(self.chunk, W - c)):
+                pending[key] = pending.get(key, 0) + 1
         with self._cond:
-            self._expected = {(int(r), int(c)) for r, c in origins}
+            self._expected = expected
+            self._pending = pending
             self._cond.notify_all()
         if self.stream_to is not None and self._writer is None:
             self.write_in_background(self.stream_to, pixel_size_um=pixel_size_um)
+        if self.overlay_to is not None and lowres is not None and self._overlay is None:
+            self._overlay = _OverlayStream(self, lowres, self.overlay_to)
 
     def _wait(self, pred):
         with self._cond:
@@ -233,6 +256,21 @@ class ClassMapTiles:
             raise self._write_error
         return self._written
 
+    def finish_overlay(self):
+        """Wait for the overlay PNG streamed since :meth:`expect` (``overlay_to``); its
+        path, or None when no overlay was streamed (no ``overlay_to`` or ``lowres``).
+
+        Raises
+        ------
+        ParameterError
+            The overlay could not be completed (scoring stopped), or what its writer raised.
+        """
+        if self._overlay is None:
+            return None
+        self.done()
+        ov, self._overlay = self._overlay, None
+        return ov.finish()
+
     def done(self) -> None:
         """Every scoring tile has been given (the tiles still expected are unscored)."""
         with self._cond:
@@ -253,6 +291,48 @@ class ClassMapTiles:
     def _aligned(self, k) -> bool:
         f = 2 ** k
         return self.chunk % f == 0 and (self.chunk // f) % self.tile == 0
+
+    def _block_geometry(self, k, r0, c0, h, w):
+        """Level-``k`` block (row, col, rows, cols) of the scoring tile at ``r0, c0``
+        of ``h x w`` level-0 pixels (``level_k = level_0[::2**k, ::2**k]``)."""
+        f = 2 ** k
+        orow, ocol = (-r0) % f, (-c0) % f
+        return ((r0 + orow) // f, (c0 + ocol) // f, max(0, -(-(h - orow) // f)),
+                max(0, -(-(w - ocol) // f)))
+
+    def _level_tiles_under(self, k, r0, c0, h, w):
+        """The (k, ti, tj) TIFF tiles of level ``k`` that the scoring tile at ``r0, c0``
+        (``h x w`` level-0 pixels) has pixels of."""
+        tt = self.tile
+        lr, lc, bh, bw = self._block_geometry(k, r0, c0, h, w)
+        if not (bh and bw):
+            return []
+        return [(k, i, j) for i in range(lr // tt, (lr + bh - 1) // tt + 1)
+                for j in range(lc // tt, (lc + bw - 1) // tt + 1)]
+
+    def _unaligned_tiles(self, r0, c0, h, w):
+        """:meth:`_level_tiles_under` of every unaligned level."""
+        return [key for k in range(1, self.n_sub + 1) if not self._aligned(k)
+                for key in self._level_tiles_under(k, r0, c0, h, w)]
+
+    def _assemble_tile(self, key, blocks) -> None:
+        """Cut the TIFF tile ``key`` of an unaligned level from its blocks, compress it
+        and keep it with the others (unscored: the shared zero tile)."""
+        k, i, j = key
+        tt = self.tile
+        a, c = i * tt, j * tt
+        t = np.zeros((tt, tt), np.uint8)
+        for (r, cc, bh, bw, off, n) in blocks:
+            y0, y1 = max(a, r), min(a + tt, r + bh)
+            x0, x1 = max(c, cc), min(c + tt, cc + bw)
+            if y0 < y1 and x0 < x1:
+                blk = np.frombuffer(self._decode(os.pread(self._fd, n, off)),
+                                    np.uint8).reshape(bh, bw)
+                t[y0 - a:y1 - a, x0 - c:x1 - c] = blk[y0 - r:y1 - r, x0 - cc:x1 - cc]
+        if cv2.countNonZero(t):
+            ref = self._put(self._encode(t))
+            with self._lock:
+                self._tiles[key] = ref
 
     # -- array protocol
     def __setitem__(self, key, value):
@@ -286,10 +366,28 @@ class ClassMapTiles:
                             t = pad
                         ref = self._put(self._encode(np.ascontiguousarray(t)))
                         self._tiles[(k, (lr + i) // tt, (lc + j) // tt)] = ref
-            elif cv2.countNonZero(blk := np.ascontiguousarray(blk)):
-                ref = self._put(self._encode(blk))
+            else:
+                entry = None
+                if cv2.countNonZero(blk := np.ascontiguousarray(blk)):
+                    entry = (lr, lc) + blk.shape + self._put(self._encode(blk))
+                ready = []
                 with self._lock:
-                    self._blocks.setdefault(k, []).append((lr, lc) + blk.shape + ref)
+                    if entry is not None:
+                        self._blocks.setdefault(k, []).append(entry)
+                    if self._expected is not None and (r0, c0) not in self._expected:
+                        self._pending = None        # not announced: assembled at writing
+                    for tk in self._level_tiles_under(k, r0, c0, *v.shape):
+                        if entry is not None:
+                            self._members.setdefault(tk, []).append(entry)
+                        left = None if self._pending is None else self._pending.get(tk)
+                        if left is not None:
+                            self._pending[tk] = left - 1
+                            if left == 1:           # this tile completes that TIFF tile
+                                ready.append(tk)
+                for tk in ready:
+                    self._assemble_tile(tk, self._members.pop(tk, ()))
+        if self._overlay is not None:
+            self._overlay.paint(r0, c0, v)
         if self._expected is not None:
             with self._cond:
                 self._expected.discard((r0, c0))
@@ -352,14 +450,18 @@ class ClassMapTiles:
                                                    np.uint8).reshape(bh, bw)
         return out
 
-    def level_at_least(self, shape) -> np.ndarray:
-        """The smallest pyramid level at least ``shape`` (rows, cols), as an array
-        (level 0 if none is smaller): what an overlay of that size samples."""
+    def level_index_at_least(self, shape) -> int:
+        """Index of the smallest pyramid level at least ``shape`` (rows, cols); 0 if none."""
         pick = 0
         for k, (h, w) in enumerate(self.level_shapes):
             if h >= shape[0] and w >= shape[1]:
                 pick = k
-        return self.level(pick)
+        return pick
+
+    def level_at_least(self, shape) -> np.ndarray:
+        """The smallest pyramid level at least ``shape`` (rows, cols), as an array
+        (level 0 if none is smaller): what an overlay of that size samples."""
+        return self.level(self.level_index_at_least(shape))
 
     def __array__(self, dtype=None, copy=None):
         a = self[:]
@@ -380,7 +482,17 @@ class ClassMapTiles:
             return
         if self._expected is not None:                 # the other levels: all tiles in
             self._wait(lambda: not self._expected)
-        if self._aligned(k):
+        if not self._aligned(k) and self._pending is not None:
+            # assembled by the tiles that completed them; those still waiting for a
+            # tile that never came now (scoring ended): from the blocks given
+            with self._lock:
+                late = [key for key, left in self._pending.items() if key[0] == k and left > 0]
+                for key in late:
+                    del self._pending[key]
+                blocks = [self._members.pop(key, ()) for key in late]
+            for key, blk in zip(late, blocks):
+                self._assemble_tile(key, blk)
+        if self._aligned(k) or self._pending is not None:
             for i in range(ny):
                 for j in range(nx):
                     ref = self._tiles.get((k, i, j))
@@ -404,10 +516,15 @@ class ClassMapTiles:
         """Remove the spool file (the tiles are gone afterwards); a writer still
         running is stopped first."""
         w = getattr(self, "_writer", None)
-        if w is not None:
+        ov = getattr(self, "_overlay", None)
+        if w is not None or ov is not None:
             self.abort()
+        if w is not None:
             w.join()
             self._writer = None
+        if ov is not None:
+            ov.stop()
+            self._overlay = None
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)
             try:
@@ -421,6 +538,103 @@ class ClassMapTiles:
             self.close()
         except Exception:
             pass
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + tag + data
+            + struct.pack(">I", zlib.crc32(data, zlib.crc32(tag)) & 0xFFFFFFFF))
+
+
+class _OverlayStream:
+    """The overlay PNG of :func:`write_slide_overlay` made while a slide is scored.
+
+    Each scoring tile given to the :class:`ClassMapTiles` paints its pixels of
+    the overlay (the class map sampled as :func:`write_slide_overlay` samples
+    the pyramid level of :meth:`ClassMapTiles.level_at_least`, blended by
+    :func:`~blotquant.report.ihc_overlay.class_overlay`, a pixel-wise rule);
+    a thread compresses each band of overlay rows into the PNG (8-bit RGB,
+    "Up" filter, deflate level 1) once the scoring tiles above it are in, so
+    that only the last band is left when the last tile is done.
+    """
+
+    def __init__(self, cm: "ClassMapTiles", rgb, path):
+        from ..report.ihc_overlay import class_overlay
+
+        self.cm, self.path = cm, Path(path)
+        self._blend = class_overlay
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] < 3 or rgb.dtype != np.uint8:
+            raise ParameterError(f"an overlay needs a uint8 RGB image, got {rgb.dtype} "
+                                 f"{rgb.shape}")
+        self.rgb = np.ascontiguousarray(rgb[..., :3])
+        self.out = self.rgb.copy()
+        h, w = self.rgb.shape[:2]
+        k = cm.level_index_at_least((h, w))
+        hk, wk = cm.level_shapes[k]
+        f = 2 ** k
+
+        def index(n, nk):          # class_map_thumbnail's nearest sampling, then level k
+            if n == nk:
+                return np.arange(n, dtype=np.intp) * f
+            return np.minimum(((np.arange(n) + 0.5) * nk / n).astype(np.intp), nk - 1) * f
+
+        sampled = (hk, wk) != (h, w)
+        self.rows = index(h, hk) if sampled else np.arange(h, dtype=np.intp) * f
+        self.cols = index(w, wk) if sampled else np.arange(w, dtype=np.intp) * f
+        self.error = None
+        self.thread = threading.Thread(target=self._run, name="blotquant-overlay", daemon=True)
+        self.thread.start()
+
+    def paint(self, r0: int, c0: int, v: np.ndarray) -> None:
+        """The overlay pixels of the scoring tile ``v`` at level-0 ``r0, c0`` (any thread)."""
+        ya, yb = np.searchsorted(self.rows, [r0, r0 + v.shape[0]])
+        xa, xb = np.searchsorted(self.cols, [c0, c0 + v.shape[1]])
+        if ya == yb or xa == xb:
+            return
+        cls = v.take(self.rows[ya:yb] - r0, axis=0).take(self.cols[xa:xb] - c0, axis=1)
+        if cv2.countNonZero(cls):
+            self.out[ya:yb, xa:xb] = self._blend(self.rgb[ya:yb, xa:xb], cls)
+
+    def _run(self):
+        try:
+            self._write()
+        except BaseException as err:            # reported by finish
+            self.error = err
+
+    def _write(self):
+        cm = self.cm
+        h, w = self.out.shape[:2]
+        H, W = cm.shape
+        comp = zlib.compressobj(1)
+        prev = np.zeros((1, 3 * w), np.uint8)
+        with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
+            fh.write(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(
+                ">IIBBBBB", w, h, 8, 2, 0, 0, 0)))
+            for r in range(0, H, cm.chunk):            # one band of scoring tiles at a time
+                ya, yb = (int(x) for x in np.searchsorted(self.rows, [r, r + cm.chunk]))
+                if ya == yb:
+                    continue
+                cm._wait_for(r, min(H, r + cm.chunk), 0, W)
+                rows = self.out[ya:yb].reshape(yb - ya, 3 * w)
+                raw = np.empty((yb - ya, 3 * w + 1), np.uint8)
+                raw[:, 0] = 2                            # PNG filter "Up": minus the row above
+                np.subtract(rows[:1], prev, out=raw[:1, 1:])
+                np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])
+                prev = rows[-1:].copy()
+                data = comp.compress(raw)
+                if data:
+                    fh.write(_png_chunk(b"IDAT", data))
+            fh.write(_png_chunk(b"IDAT", comp.flush()) + _png_chunk(b"IEND", b""))
+
+    def finish(self) -> Path:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.path
+
+    def stop(self) -> None:
+        """Join the writer (after :meth:`ClassMapTiles.abort`); its file is removed."""
+        self.thread.join()
 
 
 def _blocks(shape, tile):

@@ -328,3 +328,48 @@ def test_part_masks_equal_the_coarse_window(level_shape, coarse_shape):
                     assert want.all()
                 else:
                     np.testing.assert_array_equal(m, want)
+
+
+def test_run_order_is_row_major_then_largest_first():
+    from blotquant.ihc.slide import _run_order
+
+    rng = np.random.default_rng(0)
+    costs = list(rng.uniform(0.05, 1.0, 60))
+    for workers in (1, 2, 4):
+        order = _run_order(costs, workers)
+        assert sorted(order) == list(range(60))
+        k = next(i for i, j in enumerate(order) if i != j)     # where the tail starts
+        assert order[:k] == list(range(k))
+        tail = [costs[i] for i in order[k:]]
+        assert tail == sorted(tail, reverse=True) and len(tail) >= 2 * workers
+        assert sum(tail) <= 2 * workers * max(costs) + max(costs)
+    assert _run_order([], 2) == [] and _run_order([1.0], 2) == [0]
+
+
+def test_local_threads_run_the_tiles_in_the_planned_order(pyramid, monkeypatch):
+    """dask's local scheduler runs the tiles in _run_order (their keys are named for it):
+    row-major, so the streamed class-map file is written while scoring, and the run
+    ends with the cheapest tiles; results come back in tile order."""
+    import blotquant.ihc.slide as S
+
+    path, _ = pyramid
+    img = read_image(path, mode="rgb")
+    ran = []
+    orig = S._score_tile
+    monkeypatch.setattr(S, "_score_tile", lambda ctx, spec: ran.append(spec.index) or
+                        orig(ctx, spec))
+    planned = {}
+    orig_plan = S._plan
+
+    def plan(*a, **k):
+        p = orig_plan(*a, **k)
+        planned["order"] = S._run_order(p.costs, 1)
+        return p
+
+    monkeypatch.setattr(S, "_plan", plan)
+    r = score_slide(img, mode="pixel", tile_size=256, workers=1)
+    assert len(ran) == len(r.tiles) > 8
+    assert ran == planned["order"] and ran != sorted(ran)       # a reordered tail
+    assert list(r.tiles.tile) == sorted(r.tiles.tile)
+    ref = score_slide(img, mode="pixel", tile_size=256, scheduler="sync")
+    pd.testing.assert_frame_equal(_num(r.summary), _num(ref.summary))

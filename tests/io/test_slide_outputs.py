@@ -118,6 +118,43 @@ def test_cli_scores_a_pyramid_tile_by_tile(slide, tmp_path, capsys):
     assert (a[..., 0] != a[..., 1]).any()                   # class colours were drawn
 
 
+def test_program_ends_without_interpreter_shutdown_with_complete_outputs(slide, tmp_path):
+    """``python -m blotquant ihc SLIDE`` ends right after the command (os._exit): the exit
+    status, the printed scores and every output file are complete, and the same as main()."""
+    import os
+    import subprocess
+    import sys
+
+    import cv2
+
+    out = tmp_path / "prog"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-m", "blotquant", "ihc", str(slide), "--out",
+                           str(out), "--mode", "pixel", "--tile-size", "256", "--workers", "2"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "H-score=" in proc.stdout and proc.stdout.endswith("\n")
+    ref = tmp_path / "ref"
+    assert main(["ihc", str(slide), "--out", str(ref), "--mode", "pixel", "--tile-size", "256",
+                 "--workers", "1"]) == 0
+    a, b = pd.read_csv(out / "summary.csv"), pd.read_csv(ref / "summary.csv")
+    assert a.n[0] == b.n[0] > 0 and a.params_hash[0] == b.params_hash[0]
+    np.testing.assert_array_equal(cv2.imread(str(out / "slide_overlay.png")),
+                                  cv2.imread(str(ref / "slide_overlay.png")))
+    with tifffile.TiffFile(out / "slide_classes.ome.tif") as t, \
+            tifffile.TiffFile(ref / "slide_classes.ome.tif") as u:
+        for x, y in zip(t.series[0].levels, u.series[0].levels, strict=True):
+            np.testing.assert_array_equal(x.asarray(), y.asarray())
+    assert json.loads((out / "params.json").read_text())["slide"]["tiles_scored"] > 1
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+    # a failing command: its status and one error line, as before
+    bad = subprocess.run([sys.executable, "-m", "blotquant", "ihc", str(tmp_path / "none.tif"),
+                          "--out", str(tmp_path / "x")], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1, bad.stderr
+
+
 def test_cli_cell_mode_on_a_slide_prints_pixel_beside_cell(slide, tmp_path, capsys):
     out = tmp_path / "cell"
     assert main(["ihc", str(slide), "--out", str(out), "--mode", "cell", "--tile-size", "512",

@@ -138,3 +138,97 @@ def test_stopped_scoring_stops_the_streaming_writer_and_leaves_no_file(tmp_path)
     sink2.expect([(0, 0)])
     sink2.close()
     assert not out.exists()
+
+
+def _scored_in_threads(sink, cm, origins, chunk, order_seed=0):
+    """Give the tiles of ``origins`` from threads, in a shuffled order."""
+    import threading
+
+    todo = list(origins)
+    np.random.default_rng(order_seed).shuffle(todo)
+    threads = [threading.Thread(target=sink.__setitem__,
+                                args=((slice(r, r + chunk), slice(c, c + chunk)),
+                                      cm[r:r + chunk, c:c + chunk])) for r, c in todo]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+@pytest.mark.parametrize("shape,chunk,tile,low_shape", [
+    ((1300, 1800), 512, 256, (325, 450)),      # the overlay samples level 2 as it is
+    ((1300, 1800), 512, 256, (300, 417)),      # ... or a level sampled to a smaller shape
+    ((2000, 1536), 768, 256, (2000, 1536)),    # level 0 itself; unaligned levels from 1
+    ((900, 1000), 256, 256, (1200, 1400)),     # no level that large: level 0, sampled
+])
+def test_streamed_overlay_and_small_levels_equal_writing_after(tmp_path, shape, chunk, tile,
+                                                               low_shape):
+    """overlay_to: the overlay PNG painted by the tiles and compressed band by band decodes to
+    the pixels write_slide_overlay gives from the finished pyramid; the unaligned levels'
+    TIFF tiles, assembled by the tile that completes them, equal the band writer's."""
+    import cv2
+
+    from blotquant.io.slide_writers import write_slide_overlay
+
+    rng = np.random.default_rng(sum(shape) + chunk)
+    cm = rng.integers(0, 5, shape, dtype=np.uint8)
+    cm[: shape[0] // 3, : shape[1] // 2] = 0                  # unscored area
+    origins = [(r, c) for r in range(0, shape[0], chunk) for c in range(0, shape[1], chunk)]
+    skip = {origins[1]}                                        # never scored: zeros
+    for r, c in skip:
+        cm[r:r + chunk, c:c + chunk] = 0
+    low = rng.integers(0, 256, low_shape + (3,), dtype=np.uint8)
+    sink = ClassMapTiles(tmp_path, tile=tile, min_side=40, stream_to=tmp_path / "s.ome.tif",
+                         overlay_to=tmp_path / "o.png").configure(shape, chunk)
+    assert any(not sink._aligned(k) for k in range(1, sink.n_sub + 1))
+    sink.expect([o for o in origins if o not in skip], pixel_size_um=(0.5, 0.5), lowres=low)
+    _scored_in_threads(sink, cm, [o for o in origins if o not in skip], chunk)
+    assert sink._pending is not None and not any(sink._pending.values())   # all assembled
+    p = sink.finish_writing()
+    png = sink.finish_overlay()
+    ref = write_slide_overlay(low, sink.level_at_least(low_shape), tmp_path / "ref.png")
+    a, b = cv2.imread(str(png)), cv2.imread(str(ref))
+    assert a is not None and a.shape == low_shape + (3,)
+    np.testing.assert_array_equal(a, b)
+    assert (a != low[..., ::-1]).any()                         # classes were painted
+    with tifffile.TiffFile(p) as t:
+        for k, lv in enumerate(t.series[0].levels):
+            np.testing.assert_array_equal(lv.asarray(), cm[::2 ** k, ::2 ** k])
+    sink.close()
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_small_levels_when_an_expected_tile_never_comes(tmp_path):
+    """Tiles announced but never given (scoring ended early): the small levels' TIFF tiles
+    waiting for them are assembled at writing from the tiles that came."""
+    rng = np.random.default_rng(1)
+    cm = rng.integers(0, 5, (1024, 1024), dtype=np.uint8)
+    sink = ClassMapTiles(tmp_path, tile=256, min_side=40).configure(cm.shape, 256)
+    origins = [(r, c) for r in range(0, 1024, 256) for c in range(0, 1024, 256)]
+    sink.expect(origins)
+    missing = origins[5]
+    cm[missing[0]:missing[0] + 256, missing[1]:missing[1] + 256] = 0
+    _scored_in_threads(sink, cm, [o for o in origins if o != missing], 256)
+    sink.done()
+    p = write_class_map_ome_tiff(sink, tmp_path / "a.ome.tif")
+    with tifffile.TiffFile(p) as t:
+        for k, lv in enumerate(t.series[0].levels):
+            np.testing.assert_array_equal(lv.asarray(), cm[::2 ** k, ::2 ** k])
+    sink.close()
+
+
+def test_stopped_scoring_stops_the_overlay_and_leaves_no_png(tmp_path):
+    out = tmp_path / "o.png"
+    sink = ClassMapTiles(tmp_path, tile=256, overlay_to=out).configure((1024, 1024), 512)
+    sink.expect([(0, 0), (512, 0)], lowres=np.zeros((256, 256, 3), np.uint8))
+    sink[0:512, 0:512] = np.ones((512, 512), np.uint8)
+    sink.abort()
+    with pytest.raises(ParameterError, match="not completed"):
+        sink.finish_overlay()
+    sink.close()
+    assert not out.exists() and not list(tmp_path.glob(".*.part"))
+    # without lowres nothing is streamed: the caller writes the overlay itself
+    sink2 = ClassMapTiles(tmp_path, tile=256, overlay_to=out).configure((1024, 1024), 512)
+    sink2.expect([(0, 0)])
+    assert sink2.finish_overlay() is None
+    sink2.close()
