@@ -78,7 +78,7 @@ from .deconvolution import (as_stain_matrix, row_chunks, stain_maps, weighted_lu
 from .params import IHCParams
 from .regions import WHOLE_IMAGE, Region, as_regions
 from .result import build_summary
-from .stains import estimate_stains, white_point_info
+from .stains import estimate_stains, stain_fit, stain_fit_note, white_point_info
 from .tissue import tissue_mask as detect_tissue
 
 __all__ = ["score_slide", "score_slides", "SlideJob", "SlideResult", "SlideProgress",
@@ -91,6 +91,8 @@ DEFAULT_TILE_SIZE = 2048
 TISSUE_MAX_SIDE = 2048
 #: Sample tiles used to estimate stain vectors and chroma subsampling.
 SAMPLE_TILES = 8
+#: Pixels of the sample crops (or the low-resolution level) the stain check reads.
+FIT_SAMPLES = 65536
 SAMPLE_SIDE = 512
 
 
@@ -899,11 +901,26 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     else:
         m = as_stain_matrix(P.stains)
         stain_source = "default" if isinstance(P.stains, str) else "user"
+    # colours no mix of the two stains makes (an H&E slide scored as H-DAB), once per
+    # slide: on the full-resolution sample crops, else on the low-resolution level
+    if crops:
+        fit_rgb = np.concatenate([c.reshape(-1, 1, 3) for c in crops], axis=0)
+        fit_mask = np.concatenate([fine_tissue(c, wp, P.tissue_threshold).reshape(-1, 1)
+                                   for c in crops], axis=0)
+    else:
+        fit_rgb = low
+        fit_mask = coarse if coarse.shape == low.shape[:2] else None
+    fit = stain_fit(fit_rgb, m, wp,
+                    mask=fit_mask if fit_mask is not None and fit_mask.any() else None,
+                    reference=as_stain_matrix("default") if stain_source == "estimated" else None,
+                    max_samples=FIT_SAMPLES)
+    del fit_rgb, fit_mask
 
     params = P.to_dict()
     params.update({
         "compartment_used": P.compartment_used(),
         "stain_matrix": np.asarray(m, float).tolist(), "stain_source": stain_source,
+        "stain_fit": fit, "stain_note": stain_fit_note(fit),
         "white_point_used": wp.tolist(), "white_point_source": wp_source,
         "white_point_note": wp_note, "tissue_source": tissue_source,
         "region_names": [r.name + ":" + r.kind for r in regs],

@@ -435,16 +435,17 @@ def stain_fit(rgb: ArrayLike, stains: ArrayLike, white_point: float | ArrayLike 
     a = np.asarray(rgb)
     if a.ndim != 3 or a.shape[-1] != 3:
         raise ParameterError(f"expected an RGB image (rows, cols, 3), got shape {a.shape}")
-    step = max(1, int(np.ceil(np.sqrt(a.shape[0] * a.shape[1] / max(1, max_samples)))))
-    sub = a[::step, ::step].reshape(-1, 3)
+    n_px = a.shape[0] * a.shape[1]
+    step = max(1, int(np.ceil(n_px / max(1, max_samples))))
+    sub = a.reshape(-1, 3)[::step]            # every step-th pixel in raster order
     if mask is not None:
         m = np.asarray(mask, bool)
         if m.shape != a.shape[:2]:
             raise ParameterError(f"mask shape {m.shape} does not match image {a.shape[:2]}")
-        sub = sub[m[::step, ::step].ravel()]
+        sub = sub[m.reshape(-1)[::step]]
     black = round(float(np.mean(sub.max(axis=1) < NEAR_BLACK)), 4) if len(sub) else 0.0
-    od = optical_density(sub, white_point).astype(np.float64)
-    mag = np.sqrt(np.einsum("ij,ij->i", od, od))
+    od = optical_density(sub, white_point)     # float32, (n, 3)
+    mag = np.sqrt(np.einsum("ij,ij->i", od, od, dtype=np.float64))
     keep = mag >= STAINED_OD
     n = int(keep.sum())
     od, mag = od[keep], mag[keep]
@@ -455,7 +456,7 @@ def stain_fit(rgb: ArrayLike, stains: ArrayLike, white_point: float | ArrayLike 
         m3 = np.asarray(matrix, float)
         normal = np.cross(m3[0], m3[1])
         normal = normal / max(float(np.linalg.norm(normal)), 1e-12)
-        sin_off = np.abs(od @ normal) / mag
+        sin_off = np.abs(od @ normal.astype(np.float32)) / mag
         return round(float(np.mean(sin_off > np.sin(np.radians(OFF_PLANE_DEG)))), 4)
 
     out = {"n_stained": n, "off_plane_fraction": off(stains), "off_plane_deg": OFF_PLANE_DEG,

@@ -373,3 +373,28 @@ def test_local_threads_run_the_tiles_in_the_planned_order(pyramid, monkeypatch):
     assert list(r.tiles.tile) == sorted(r.tiles.tile)
     ref = score_slide(img, mode="pixel", tile_size=256, scheduler="sync")
     pd.testing.assert_frame_equal(_num(r.summary), _num(ref.summary))
+
+
+@pytest.mark.parametrize("chroma", ["off", "auto"])
+def test_slide_stain_check_warns_on_h_and_e_only(pyramid, tmp_path, chroma):
+    # once per slide (sample crops with chroma auto, else the low-resolution level)
+    from blotquant.ihc.deconvolution import as_stain_matrix
+
+    path, _ = pyramid
+    ok = score_slide(read_image(path, mode="rgb"), mode="pixel", chroma=chroma)
+    assert ok.params["stain_note"] == "" and ok.params["stain_fit"]["off_plane_fraction"] <= 0.01
+    eosin = np.array([0.072, 0.990, 0.105])
+    he = make_ihc(seed=3, shape=(1024, 1280), tissue_fraction=0.5, white_point=(240, 238, 242),
+                  stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    p = _write_pyramid(tmp_path / "he.tif", he.image, mpp=0.5)
+    bad = score_slide(read_image(p, mode="rgb"), mode="pixel", chroma=chroma)
+    assert bad.params["stain_fit"]["off_plane_fraction"] > 0.05
+    assert "no mix of hematoxylin and DAB" in bad.params["stain_note"]
+
+
+def test_real_he_slide_gets_the_stain_warning():
+    p = WSI / "CMU-1-Small-Region.svs"
+    if not p.is_file():
+        pytest.skip("../shared/data/wsi is not present")
+    res = score_slide(read_image(p, mode="rgb"), mode="pixel")
+    assert res.params["stain_fit"]["off_plane_fraction"] > 0.1 and res.params["stain_note"]
