@@ -91,8 +91,6 @@ DEFAULT_TILE_SIZE = 2048
 TISSUE_MAX_SIDE = 2048
 #: Sample tiles used to estimate stain vectors and chroma subsampling.
 SAMPLE_TILES = 8
-#: Pixels of the sample crops (or the low-resolution level) the stain check reads.
-FIT_SAMPLES = 65536
 SAMPLE_SIDE = 512
 
 
@@ -912,8 +910,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
         fit_mask = coarse if coarse.shape == low.shape[:2] else None
     fit = stain_fit(fit_rgb, m, wp,
                     mask=fit_mask if fit_mask is not None and fit_mask.any() else None,
-                    reference=as_stain_matrix("default") if stain_source == "estimated" else None,
-                    max_samples=FIT_SAMPLES)
+                    reference=as_stain_matrix("default") if stain_source == "estimated" else None)
     del fit_rgb, fit_mask
 
     params = P.to_dict()
