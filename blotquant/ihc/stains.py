@@ -392,7 +392,7 @@ def stain_fit(rgb: ArrayLike, stains: ArrayLike, white_point: float | ArrayLike 
     Every mix of two stains has an optical density vector in the plane of
     their two vectors; a pixel whose OD direction lies far from that plane is
     a colour the stains cannot make.  On H-DAB images almost no stained pixel
-    does (< 0.5 % off by more than :data:`OFF_PLANE_DEG` on seven real fields,
+    does (< 0.5 % off by more than :data:`OFF_PLANE_DEG` on six real fields,
     also re-rendered as a second scanner), while eosin lies ~40 deg off the
     H-DAB plane (18 % and 95 % of the stained pixels of two real H&E slides).
 
@@ -520,7 +520,7 @@ def near_black_share(rgb: ArrayLike, mask: ArrayLike | None = None,
     A brightfield image is light where there is no stain; a field that is
     mostly near black (more than :data:`DARK_IMAGE_LIMIT`) is a fluorescence,
     dark-field or inverted image (0.76 for a DAPI + Ki67 composite of a
-    DeepLIIF tile; at most 0.007 on seven real H-DAB fields and two H&E slides).
+    DeepLIIF tile; at most 0.007 on six real H-DAB fields and two H&E slides).
 
     Parameters
     ----------
