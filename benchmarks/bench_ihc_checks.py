@@ -23,11 +23,10 @@ import numpy as np
 from blotquant.errors import AnalysisError
 from blotquant.ihc import score_ihc
 from blotquant.ihc.compare import compare_modes
-from blotquant.ihc.deconvolution import as_stain_matrix
 from blotquant.synthetic import make_ihc
+from blotquant.synthetic.ihc import HE_STAINS
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-EOSIN = np.array([0.072, 0.990, 0.105])
 
 
 def images():
@@ -51,11 +50,10 @@ def images():
             h, w = a.shape[:2]
             out.append((f + " (1024 px centre)", "H&E",
                         a[h // 2 - 512:h // 2 + 512, w // 2 - 512:w // 2 + 512]))
-    h = as_stain_matrix("default")[0]
     for seed in range(2):
         out.append((f"make_ihc seed {seed}", "H-DAB cytoplasmic", make_ihc(seed=seed).image))
         out.append((f"make_ihc seed {seed}, eosin for DAB", "H&E",
-                    make_ihc(seed=seed, stains=np.stack([h, EOSIN / np.linalg.norm(EOSIN)])).image))
+                    make_ihc(seed=seed, stains=HE_STAINS).image))
     return out
 
 

@@ -35,7 +35,14 @@ from ..errors import ParameterError
 from ..ihc.params import DEFAULT_THRESHOLDS
 from ..ihc.deconvolution import as_stain_matrix, as_white_point, normalize_vector, stain_matrix
 
-__all__ = ["make_ihc", "IHCTruth", "SyntheticIHC", "perturb_stains", "pixel_truth_scores"]
+__all__ = ["make_ihc", "IHCTruth", "SyntheticIHC", "perturb_stains", "pixel_truth_scores",
+           "EOSIN", "HE_STAINS"]
+
+#: Ruifrok and Johnston's eosin OD vector (unit length).
+EOSIN = tuple(float(v) for v in normalize_vector((0.072, 0.990, 0.105)))
+#: Hematoxylin and eosin in place of DAB: ``make_ihc(stains=HE_STAINS)`` renders the
+#: generator's tissue as an H&E section (what an H-DAB scorer must not take for DAB).
+HE_STAINS = ((0.650, 0.704, 0.286), EOSIN)
 
 
 @dataclass

@@ -100,14 +100,12 @@ def test_stain_warning_reaches_the_batch_warnings(tmp_path):
     # an H&E image in a folder of IHC images: scored, and the batch says it is not H-DAB
     import cv2
 
-    from blotquant.ihc.deconvolution import as_stain_matrix
     from blotquant.synthetic import make_ihc
+    from blotquant.synthetic.ihc import HE_STAINS
 
     src = tmp_path / "in"
     src.mkdir()
-    eosin = np.array([0.072, 0.990, 0.105])
-    he = make_ihc(seed=3, shape=(160, 200),
-                  stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    he = make_ihc(seed=3, shape=(160, 200), stains=HE_STAINS)
     cv2.imwrite(str(src / "he.png"), he.image[..., ::-1])
     cv2.imwrite(str(src / "hdab.png"), make_ihc(seed=3, shape=(160, 200)).image[..., ::-1])
     res = run_batch(src, tmp_path / "out", workers=0, progress=False, report=False, qc=False,

@@ -197,12 +197,10 @@ def test_fluorescence_composite_given_to_ihc(tmp_path, capsys):
 
 
 def test_he_slide_region_given_to_ihc_is_scored_with_a_warning(tmp_path, capsys):
-    from blotquant.ihc.deconvolution import as_stain_matrix
     from blotquant.synthetic import make_ihc
+    from blotquant.synthetic.ihc import HE_STAINS
 
-    eosin = np.array([0.072, 0.990, 0.105])
-    he = make_ihc(seed=5, shape=(200, 240),
-                  stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    he = make_ihc(seed=5, shape=(200, 240), stains=HE_STAINS)
     p = tmp_path / "he.png"
     cv2.imwrite(str(p), he.image[..., ::-1])
     rc, out, err = _run(capsys, ["ihc", p, "--out", tmp_path / "o", "--mode", "pixel"])

@@ -75,11 +75,9 @@ def test_cli_clear_errors(ihc_png, tmp_path, capsys):
 
 def test_cli_warns_when_the_colours_are_not_h_dab(tmp_path, capsys):
     # an H&E image given to `blotquant ihc` by mistake: scored, but the warning is loud
-    from blotquant.ihc.deconvolution import as_stain_matrix
+    from blotquant.synthetic.ihc import HE_STAINS
 
-    eosin = np.array([0.072, 0.990, 0.105])
-    s = make_ihc(seed=3, shape=(200, 240),
-                 stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+    s = make_ihc(seed=3, shape=(200, 240), stains=HE_STAINS)
     p = tmp_path / "he.png"
     cv2.imwrite(str(p), s.image[..., ::-1])
     assert main(["ihc", str(p), "--out", str(tmp_path / "o"), "--mode", "pixel"]) == 0

@@ -378,14 +378,13 @@ def test_local_threads_run_the_tiles_in_the_planned_order(pyramid, monkeypatch):
 @pytest.mark.parametrize("chroma", ["off", "auto"])
 def test_slide_stain_check_warns_on_h_and_e_only(pyramid, tmp_path, chroma):
     # once per slide (sample crops with chroma auto, else the low-resolution level)
-    from blotquant.ihc.deconvolution import as_stain_matrix
+    from blotquant.synthetic.ihc import HE_STAINS
 
     path, _ = pyramid
     ok = score_slide(read_image(path, mode="rgb"), mode="pixel", chroma=chroma)
     assert ok.params["stain_note"] == "" and ok.params["stain_fit"]["off_plane_fraction"] <= 0.01
-    eosin = np.array([0.072, 0.990, 0.105])
     he = make_ihc(seed=3, shape=(1024, 1280), tissue_fraction=0.5, white_point=(240, 238, 242),
-                  stains=np.stack([as_stain_matrix("default")[0], eosin / np.linalg.norm(eosin)]))
+                  stains=HE_STAINS)
     p = _write_pyramid(tmp_path / "he.tif", he.image, mpp=0.5)
     bad = score_slide(read_image(p, mode="rgb"), mode="pixel", chroma=chroma)
     assert bad.params["stain_fit"]["off_plane_fraction"] > 0.05

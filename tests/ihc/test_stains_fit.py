@@ -9,16 +9,11 @@ from blotquant.ihc import score_ihc
 from blotquant.ihc.deconvolution import as_stain_matrix
 from blotquant.ihc.stains import OFF_PLANE_LIMIT, stain_fit, stain_fit_note
 from blotquant.synthetic import make_ihc
-
-#: Ruifrok and Johnston's eosin OD vector (H&E), unit length
-EOSIN = np.array([0.072, 0.990, 0.105])
-
+from blotquant.synthetic.ihc import HE_STAINS
 
 def _he(seed=3, **kw):
     """A synthetic H&E field: the generator's DAB channel painted with eosin."""
-    h = as_stain_matrix("default")[0]
-    return make_ihc(seed=seed, shape=(384, 384), stains=np.stack([h, EOSIN / np.linalg.norm(EOSIN)]),
-                    **kw).image
+    return make_ihc(seed=seed, shape=(384, 384), stains=HE_STAINS, **kw).image
 
 
 def test_h_dab_fits_and_h_and_e_does_not():
