@@ -525,7 +525,7 @@ def _band_table(band_rows: list, row_names: list, image_name, method: str,
     if not band_rows:
         return pd.DataFrame(columns=BAND_COLUMNS)
     recs = sorted(band_rows, key=lambda r: (r["lane"], r["y"]))   # stable, as lexsort
-    prev = None
+    prev, band = None, 0
     for r in recs:
         r["band"] = 1 if r["lane"] != prev else band + 1
         band, prev = r["band"], r["lane"]

@@ -258,7 +258,6 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     g = np.asarray(gray)
     if g.ndim != 2:
         raise ParameterError(f"find_plateau needs a 2-D image, got shape {g.shape}")
-    native = g
     step = 1
     if g.size > _MAX_PIXELS:
         step = int(math.ceil(math.sqrt(g.size / _MAX_PIXELS)))

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .classify import intensity_classes
-from .nuclei import _cut_borders, segment_nuclei
+from .nuclei import segment_nuclei
 from .tissue import lut_take
 from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
                      COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)

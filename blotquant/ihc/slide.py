@@ -69,7 +69,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from ..errors import BlotquantError, ParameterError
+from ..errors import ParameterError
 from ..image import Image
 from .chroma import detect_chroma_subsampling, restore_chroma
 from .classify import CELL_CLASS_NAMES, classify_pixels, intensity_classes
