@@ -285,6 +285,15 @@ def _peaks(profile, rel_prominence, min_distance):
     return np.asarray(cents) - 1.0, props["prominences"]
 
 
+def _sorted_gaps(centres):
+    """Sorted lane centres and their gaps; gaps None below 3 lanes or with a repeat."""
+    c = np.sort(np.asarray(centres, float))
+    if len(c) < 3:
+        return c, None
+    g = np.diff(c)
+    return (c, None) if g.min() <= 0 else (c, g)
+
+
 def _grid_pitch(centres, tol=0.15):
     """Lane pitch of a strip when it is well established, else None.
 
@@ -292,11 +301,8 @@ def _grid_pitch(centres, tol=0.15):
     (within ``tol`` pitches) with at least two gaps of one pitch; the pitch is
     the least-squares slope of the centres against their grid index.
     """
-    c = np.sort(np.asarray(centres, float))
-    if len(c) < 3:
-        return None
-    g = np.diff(c)
-    if g.min() <= 0:
+    c, g = _sorted_gaps(centres)
+    if g is None:
         return None
     base = float(np.median(g[g <= 1.5 * g.min()]))  # the one-pitch gaps
     steps = np.rint(g / base)
@@ -310,11 +316,8 @@ def _one_pitch(centres):
     """Lane pitch from the closest neighbours (gaps within 0.7-1.4x the median of
     the smaller half of the gaps), when at least two such gaps exist, else None.  Unlike :func:`_grid_pitch` the other
     gaps need not be whole multiples (replicate groups with gaps between them)."""
-    c = np.sort(np.asarray(centres, float))
-    if len(c) < 3:
-        return None
-    g = np.diff(c)
-    if g.min() <= 0:
+    _, g = _sorted_gaps(centres)
+    if g is None:
         return None
     # the closest neighbours: gaps near the median of the smaller half (a pair of
     # near-duplicate peaks is left out)

@@ -444,7 +444,7 @@ def stain_fit(rgb: ArrayLike, stains: ArrayLike, white_point: float | ArrayLike 
         if m.shape != a.shape[:2]:
             raise ParameterError(f"mask shape {m.shape} does not match image {a.shape[:2]}")
         sub = sub[m.reshape(-1)[::step]]
-    black = round(float(np.mean(sub.max(axis=1) < NEAR_BLACK)), 4) if len(sub) else 0.0
+    black = round(float(np.mean(_near_black(sub))), 4) if len(sub) else 0.0
     od = optical_density(sub, white_point)     # float32, (n, 3)
     mag = np.sqrt(np.einsum("ij,ij->i", od, od, dtype=np.float64))
     keep = mag >= STAINED_OD
@@ -513,6 +513,11 @@ def _plane_note(fit: dict) -> str:
     return ""
 
 
+def _near_black(px: np.ndarray) -> np.ndarray:
+    """Pixels (n, 3) whose every channel is below :data:`NEAR_BLACK`."""
+    return px.max(axis=1) < NEAR_BLACK
+
+
 def near_black_share(rgb: ArrayLike, mask: ArrayLike | None = None,
                      max_samples: int = 65_536) -> float:
     """Share of an image's pixels whose every channel is below :data:`NEAR_BLACK`.
@@ -536,7 +541,7 @@ def near_black_share(rgb: ArrayLike, mask: ArrayLike | None = None,
     """
     a = np.asarray(rgb)
     step = max(1, int(np.ceil(a.shape[0] * a.shape[1] / max(1, max_samples))))
-    black = (a.reshape(-1, a.shape[-1])[::step] < NEAR_BLACK).all(axis=1)
+    black = _near_black(a.reshape(-1, a.shape[-1])[::step])
     if mask is not None:
         black = black[np.asarray(mask, bool).reshape(-1)[::step]]
     return float(np.mean(black)) if black.size else 0.0

@@ -33,7 +33,8 @@ from scipy import ndimage as ndi
 
 from ..errors import ParameterError
 from ..ihc.params import DEFAULT_THRESHOLDS
-from ..ihc.deconvolution import as_stain_matrix, as_white_point, normalize_vector, stain_matrix
+from ..ihc.deconvolution import (RUIFROK_H, as_stain_matrix, as_white_point, normalize_vector,
+                                 stain_matrix)
 
 __all__ = ["make_ihc", "IHCTruth", "SyntheticIHC", "perturb_stains", "pixel_truth_scores",
            "EOSIN", "HE_STAINS"]
@@ -42,7 +43,7 @@ __all__ = ["make_ihc", "IHCTruth", "SyntheticIHC", "perturb_stains", "pixel_trut
 EOSIN = tuple(float(v) for v in normalize_vector((0.072, 0.990, 0.105)))
 #: Hematoxylin and eosin in place of DAB: ``make_ihc(stains=HE_STAINS)`` renders the
 #: generator's tissue as an H&E section (what an H-DAB scorer must not take for DAB).
-HE_STAINS = ((0.650, 0.704, 0.286), EOSIN)
+HE_STAINS = (RUIFROK_H, EOSIN)
 
 
 @dataclass
