@@ -57,6 +57,11 @@ from .model import Lane
 __all__ = ["detect_lanes", "foreground", "LaneDetection"]
 
 
+#: A band row with less than this share of the column-profile mass of the strongest
+#: row of the strip above it does not start a strip of its own on lane evidence
+WEAK_ZONE = 0.25
+
+
 def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
     if k <= 1:
         return a.astype(np.float32, copy=False)
@@ -508,6 +513,22 @@ def _support(profile, frac=0.1):
     maximum (the extent of the row in the text-free foreground)."""
     xs = np.flatnonzero(np.asarray(profile) > frac * float(np.max(profile)))
     return (int(xs[0]), int(xs[-1]) + 1) if len(xs) else None
+
+
+def _row_shift(pa_prof, pb_prof, pitch, max_frac=0.85, ends=0.5):
+    """Shift (working px) of row ``b`` against row ``a``: the shift of the centre of the
+    row's extent (columns above 10 % of its column profile's maximum; the centre does
+    not move with the band width), when both ends move alike (within ``ends`` pitches:
+    an empty lane at one end moves one end only) and by less than ``max_frac``
+    pitches (a whole-pitch shift is the same lane grid); else None."""
+    sa, sb = _support(pa_prof), _support(pb_prof)
+    if sa is None or sb is None:
+        return None
+    left, right = sb[0] - sa[0], sb[1] - sa[1]
+    if abs(left - right) > ends * pitch:
+        return None
+    sh = 0.5 * (left + right)
+    return float(sh) if abs(sh) < max_frac * pitch else None
 
 
 def _ridge_segments(d, y0, y1, run_frac=0.2, depth=0.03, max_aspect=0.8):
@@ -1374,6 +1395,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         return r if len(r) >= len(z.peaks) else np.asarray(z.peaks, float)
 
     groups = [[major[0]]]
+    weak: list = []
     for z in major[1:]:
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks)))) if len(z.peaks) >= 2 else float(Wk)
@@ -1386,25 +1408,39 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             za = groups[-1][-1]
             both = max(zpk[(za.y0, za.y1)], zpk[(z.y0, z.y1)])
             la, lb = np.sort(_row_lanes(za, both)), np.sort(_row_lanes(z, both))
+            dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
+            allow = math.tan(math.radians(max_tilt_deg)) * dy
             if len(la) == len(lb) >= 3:
                 dd = lb - la
                 pa = float(np.median(np.diff(la)))
                 sh = float(np.median(dd))
-                dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
                 if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
-                        and abs(sh) > math.tan(math.radians(max_tilt_deg)) * dy + 0.15 * pa
+                        and abs(sh) > allow + 0.15 * pa
                         and not _same_grid(la, lb)):
                     frac = 0.0  # (a shift by whole pitches on one grid: other lanes empty)
+            elif max(len(la), len(lb)) >= 3:
+                # one row's lanes are not all resolved (touching bands): the shift of
+                # the whole row, from the ends of its column profile and the other row's
+                pa = float(np.median(np.diff(la if len(la) >= len(lb) else lb)))
+                sh = _row_shift(za.profile, z.profile, pa)
+                if sh is not None and abs(sh) > allow + 0.15 * pa:
+                    frac = 0.0
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent:
             groups[-1].append(z)
+        elif float(z.profile.sum()) < WEAK_ZONE * max(float(g.profile.sum()) for g in groups[-1]):
+            # a row much fainter than the rows above it (a faint band row, a
+            # membrane edge) shows too little of the lane grid to say that it lies
+            # on another membrane: it joins the nearest strip (a seam still splits)
+            weak.append(z)
         else:
             groups.append([z])
     # strips must be few; otherwise treat everything as one lane set
     if len(groups) > 3:
         groups = [list(major)]
+        weak = []
     for z in zinfo:
-        if any(z is m for m in major):
+        if any(z is m for m in major) and not any(z is w for w in weak):
             continue
         zc = 0.5 * (z.y0 + z.y1)
         dist = [min(abs(zc - 0.5 * (m.y0 + m.y1)) for m in g) for g in groups]

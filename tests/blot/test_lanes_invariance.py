@@ -1,0 +1,69 @@
+"""Strip decisions that must not depend on a faint row's lane evidence or on whether a
+row's touching bands are resolved into lanes (``blotquant.blot.lanes``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blotquant.blot import lanes as L
+from blotquant.blot.lanes import detect_lanes
+
+PITCH = 50
+XS = 60 + PITCH * np.arange(9)
+
+
+def _band(img, y, x, h, w, amp):
+    yy, xx = np.mgrid[:img.shape[0], :img.shape[1]]
+    img += amp * np.exp(-0.5 * (((yy - y) / h) ** 2 + ((xx - x) / w) ** 4))
+
+
+def _strip_counts(img):
+    det = detect_lanes(img.astype(np.float32), return_details=True)
+    return np.bincount([ln.strip for ln in det.lanes])[1:].tolist()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_faint_row_with_stray_bands_stays_in_its_strip(seed):
+    # one membrane: a strong 9-lane row and, below it, a faint row with bands in
+    # three lanes and two stray spots between lanes; the faint row's lanes do not
+    # line up with the strong row's, but it is far too weak to show another membrane
+    rng = np.random.default_rng(seed)
+    img = np.zeros((400, 560))
+    for x in XS:
+        _band(img, 120, x, 6, 17, 1000)
+    for x in XS[[0, 2, 6]]:
+        _band(img, 185, x + rng.normal(0, 2), 3, 12, 150)
+    for x in (0.5 * (XS[3] + XS[4]), 0.5 * (XS[7] + XS[8])):
+        _band(img, 185, x + rng.normal(0, 2), 3, 12, 150)
+    img += rng.normal(0, 3, img.shape) + 100
+    assert _strip_counts(img) == [9]
+
+
+def _row(xs, width, n=560, amp=1.0):
+    x = np.arange(n, dtype=float)
+    p = np.zeros(n)
+    for c in xs:
+        p += amp * np.exp(-0.5 * ((x - c) / width) ** 4)
+    return p
+
+
+def test_row_shift_of_touching_bands():
+    top = _row(XS, 17)                   # separate bands
+    below = _row(XS + 30, 26)            # touching bands, shifted by 0.6 pitch
+    sh = L._row_shift(top, below, PITCH)
+    assert sh == pytest.approx(30, abs=2)
+    assert L._row_shift(top, _row(XS, 26), PITCH) == pytest.approx(0, abs=1.5)
+
+
+def test_row_shift_needs_rows_of_one_width():
+    top = _row(XS, 17)
+    half = _row(XS[:5] + 30, 17)         # a row over half the lanes: no whole-row shift
+    assert L._row_shift(top, half, PITCH) is None
+    short = _row(XS[1:], 17)             # its first lane empty: one end moves, not the row
+    assert L._row_shift(top, short, PITCH) is None
+    assert L._row_shift(top, np.zeros_like(top), PITCH) is None
+
+
+def test_weak_zone_share_is_a_fraction():
+    assert 0 < L.WEAK_ZONE < 1
