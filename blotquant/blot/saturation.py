@@ -510,6 +510,12 @@ def saturation_level(gray: ArrayLike, polarity: str, metadata: ImageMetadata | N
             raise ParameterError(f"clip_level must be a finite number, got {user!r}")
         if u < 0:
             raise ParameterError(f"clip_level must be a pixel value >= 0, got {user!r}")
+        dt = np.asarray(gray).dtype
+        if dt.kind in "ui" and u > np.iinfo(dt).max:
+            # no pixel can reach it: every band would pass as unsaturated
+            raise ParameterError(f"clip_level {user!r} is above the largest value a {dt} image "
+                                 f"can hold ({np.iinfo(dt).max}); give a level in the image's "
+                                 f"own units (0-{np.iinfo(dt).max})")
         return SaturationLevel(u, "user", polarity, white, "given by the user")
     detail = f"{source} nominal level {level:g}"
     if detect:

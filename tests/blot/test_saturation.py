@@ -143,6 +143,11 @@ def test_prepare_signal_and_errors():
         saturation_level(g, "dark")
     with pytest.raises(ParameterError, match="clip_level"):
         quantify_blot(np.tile(g, (3, 3)), clip_level="high")
+    # a level no pixel of the dtype can reach would pass every clipped band
+    with pytest.raises(ParameterError, match=r"clip_level 300 is above .* uint8 .* \(255\)"):
+        saturation_level(g.astype(np.uint8), "light-on-dark", user=300)
+    assert saturation_level(g.astype(np.uint8), "light-on-dark", user=255).level == 255
+    assert saturation_level(g.astype(np.float32), "light-on-dark", user=300).level == 300
 
 
 @pytest.mark.parametrize("field,value,message", [
