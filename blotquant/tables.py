@@ -20,10 +20,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from ._shared.lazy import lazy_module
 
 from .errors import BlotquantError
 from .provenance import jsonable
+
+pd = lazy_module("pandas")  # imported on first use (the slide CLI starts tiles first)
 
 __all__ = ["write_table", "write_json", "read_json", "atomic_path", "TABLE_FORMATS",
            "present", "table_kind", "TABLE_SPECS", "POSITION_DECIMALS"]

@@ -16,7 +16,7 @@ import importlib
 import sys
 from typing import Callable
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "lazy_module"]
 
 
 def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable, Callable]:
@@ -45,3 +45,43 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable, Calla
         return sorted(set(exports) | set(vars(sys.modules[package])))
 
     return __getattr__, __dir__
+
+
+class _LazyModule:
+    """Stands for a module until an attribute is first looked up (then imports it)."""
+
+    def __init__(self, name: str):
+        self.__dict__["_name"] = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self.__dict__["_name"]), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self.__dict__['_name']!r}>"
+
+
+def lazy_module(name: str):
+    """A stand-in for ``import name`` whose import waits for the first attribute use.
+
+    For modules that need a heavy library in a few functions only (pandas in the
+    table writers): the whole-slide command line then starts scoring tiles
+    without waiting for the import.
+
+    Parameters
+    ----------
+    name : str
+        The module's full name.
+
+    Returns
+    -------
+    object
+        Attribute lookups (``pd.DataFrame``) import the module and return its
+        attribute.
+
+    Examples
+    --------
+    >>> json = lazy_module("json")
+    >>> json.dumps([1])
+    '[1]'
+    """
+    return _LazyModule(name)

@@ -112,11 +112,11 @@ class _Bar:
 
 
 class _Preload:
-    """Import a module in a background thread, once (started while the tiles run, whose
+    """Import modules in a background thread, once (started while the tiles run, whose
     work is mostly outside the GIL, so that writing the outputs need not wait for it)."""
 
-    def __init__(self, name):
-        self.name, self.thread = name, None
+    def __init__(self, *names):
+        self.names, self.thread = names, None
 
     def start(self):
         if self.thread is None:
@@ -124,10 +124,11 @@ class _Preload:
             import threading
 
             def run():
-                try:
-                    importlib.import_module(self.name)
-                except ImportError:            # reported where the module is used
-                    pass
+                for name in self.names:
+                    try:
+                        importlib.import_module(name)
+                    except ImportError:        # reported where the module is used
+                        pass
 
             self.thread = threading.Thread(target=run, name="blotquant-preload", daemon=True)
             self.thread.start()
@@ -171,7 +172,9 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
     bar = _Bar(stem)
     store = None
     overlay_path = stage / f"{stem}_overlay.png"
-    preload = _Preload("pyarrow.parquet")      # for cells.parquet, while the tiles run
+    # the tables' libraries, imported while the tiles run (pandas for the tables,
+    # pyarrow for cells.parquet), so that writing the outputs need not wait for them
+    preload = _Preload("pandas", "pyarrow.parquet")
 
     def progress(info):
         preload.start()

@@ -117,10 +117,6 @@ def _level(image, level, path, regions):
 
 def run(args) -> int:
     from ..io import read_image
-    from ..ihc import score_ihc
-    from ..ihc.score import prepare_rgb
-    from ..report.ihc_overlay import save_overlay, save_overlay_figure
-    from ..tables import write_json, write_table
 
     # everything the user typed is checked before any image is read
     model = params_from_args(args)
@@ -147,6 +143,12 @@ def run(args) -> int:
         with staged as out:
             return _slide.run_slide(args, image, params, regions=regs, sidecar=sidecar,
                                     out_dir=out)
+    # (imported here: a slide starts its tiles without waiting for pandas and scikit-image)
+    from ..ihc import score_ihc
+    from ..ihc.score import prepare_rgb
+    from ..report.ihc_overlay import save_overlay, save_overlay_figure
+    from ..tables import write_json, write_table
+
     if review is not None:
         scored, kw = review.prepare(image)
     else:

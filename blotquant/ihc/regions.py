@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
-from skimage.draw import polygon as draw_polygon
 
 from ..errors import ParameterError
 from ..tables import atomic_path, read_json
@@ -159,6 +158,8 @@ def rectangle(name: str, top: float, left: float, bottom: float, right: float, *
 
 def _fill(poly: np.ndarray, shape) -> np.ndarray:
     m = np.zeros(tuple(shape[:2]), bool)
+    from skimage.draw import polygon as draw_polygon
+
     rr, cc = draw_polygon(poly[:, 0] - 0.5, poly[:, 1] - 0.5, shape=m.shape)
     m[rr, cc] = True
     return m

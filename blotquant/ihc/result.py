@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from .._shared.lazy import lazy_module
 
 from ..provenance import params_hash
 from .._version import __version__
@@ -21,6 +21,8 @@ from ..errors import ParameterError
 from .classify import CELL_CLASS_NAMES, check_thresholds, classify_pixels, intensity_classes
 from .scores import SCORE_COLUMNS, summarize
 from .tissue import lut_take
+
+pd = lazy_module("pandas")  # imported on first use (the slide CLI starts tiles first)
 
 __all__ = ["IHCResult", "SUMMARY_COLUMNS", "CELL_CLASS_NAMES", "PRIMARY_SCORE", "build_summary",
            "rescore", "apply_thresholds", "input_params"]

@@ -23,7 +23,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .._shared.color import composite_on_white
 from ..errors import AnalysisError, ParameterError
@@ -37,6 +36,9 @@ from .stains import (DARK_IMAGE_LIMIT, NEAR_BLACK, estimate_stains, near_black_s
                      stain_fit_note, white_point_info)
 from .scale import is_software_default
 from .tissue import tissue_mask as detect_tissue
+from .._shared.lazy import lazy_module
+
+pd = lazy_module("pandas")  # imported on first use (the slide CLI starts tiles first)
 
 __all__ = ["score_ihc", "rescore", "prepare_rgb", "resolve_params", "detection_image"]
 

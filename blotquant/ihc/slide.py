@@ -67,7 +67,7 @@ from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
-import pandas as pd
+from .._shared.lazy import lazy_module
 
 from ..errors import ParameterError
 from ..image import Image
@@ -80,6 +80,8 @@ from .regions import WHOLE_IMAGE, Region, as_regions
 from .result import build_summary
 from .stains import estimate_stains, stain_fit, stain_fit_note, white_point_info
 from .tissue import tissue_mask as detect_tissue
+
+pd = lazy_module("pandas")  # imported on first use (the slide CLI starts tiles first)
 
 __all__ = ["score_slide", "score_slides", "SlideJob", "SlideResult", "SlideProgress",
            "DEFAULT_TILE_SIZE", "TISSUE_MAX_SIDE", "choose_level", "fine_tissue",
