@@ -627,7 +627,7 @@ def _side_maxima(pr, cand, hmax):
 
 
 def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min_cover=0.6,
-                  reduce="max", min_cut=0.1, support=None):
+                  reduce="max", min_cut=0.1, support=None, pmax=None):
     """Lanes along a band row of touching bands from a regular run of dips.
 
     The row's profile (per column the brightest smoothed value of the zone, so a
@@ -688,11 +688,12 @@ def _dip_segments(d, y0, y1, pmin=5.0, run_frac=0.2, min_dip=0.15, lam=0.25, min
     # h the pitches below need: running maxima outward from each candidate, computed once
     # (zero beyond the profile's ends, as a zero-padded sliding window)
     p_last = pmin
-    while p_last * 1.05 <= L / 3.0:
+    top = L / 3.0 if pmax is None else min(L / 3.0, float(pmax))
+    while p_last * 1.05 <= top:
         p_last *= 1.05
     left_max, right_max = _side_maxima(pr, inner_c, max(2, int(round(0.6 * p_last))))
     cx = cand.tolist()
-    while p <= L / 3.0:
+    while p <= top:
         h = max(2, int(round(0.6 * p)))
         # highest value within h columns left ([x-h, x-1]) and right ([x+1, x+h])
         ref = np.minimum(left_max[:, h - 1], right_max[:, h - 1])
@@ -1026,6 +1027,49 @@ def _boundary(y_above, y_below, seam_rows):
     """Row between two strips: the seam between them, else midway."""
     inside = [y for y in seam_rows if y_above <= y <= y_below]
     return float(inside[0]) if inside else 0.5 * (y_above + y_below)
+
+
+def _borrow_pitch(found, d, yc, window=0.15, ease=0.5, fill=0.8):
+    """Strips of one image usually come from one gel: a strip whose row of touching
+    bands was cut into far fewer lanes than its extent holds at the lane pitch of
+    another strip (a regular strip with the most lanes) is cut again along its rows
+    with the pitch held within ``window`` of that pitch and the dip thresholds of
+    :func:`_dip_segments` eased by ``ease`` (the pitch is known, so weaker dips may
+    decide); kept when the cuts give more lanes, at least ``fill`` of the lanes its
+    extent holds.  Dips are still needed: a row of a few wide lanes stays as it is.
+
+    ``found``: (zones, lane centres, tan, deg) per strip; returns it updated.
+    """
+    ref = [f for f in found if len(f[1]) >= 4 and _regular(f[1])]
+    if not ref:
+        return found
+    best = max(ref, key=lambda f: len(f[1]))
+    pitch = float(np.median(np.diff(np.sort(best[1]))))
+    out = []
+    for f in found:
+        grp, c, tan_s, tilt_s = f
+        if f is best:
+            out.append(f)
+            continue
+        new = None
+        for z in sorted(grp, key=lambda z: -float(z.profile.sum())):
+            sup = _support(z.profile)
+            if sup is None:
+                continue
+            holds = (sup[1] - sup[0]) / pitch
+            if len(c) >= fill * holds or holds < 3:
+                continue
+            for how in ("max", "mean"):
+                rc, _ = _dip_segments(d, z.y0, z.y1, reduce=how, support=sup,
+                                      pmin=(1 - window) * pitch, pmax=(1 + window) * pitch,
+                                      min_dip=ease * 0.15, min_cut=ease * 0.1)
+                if len(rc) > len(c) and len(rc) >= fill * holds and (
+                        new is None or len(rc) > len(new)):
+                    new = rc - (0.5 * (z.y0 + z.y1) - yc) * tan_s
+            if new is not None:
+                break
+        out.append((grp, np.asarray(new) if new is not None else c, tan_s, tilt_s))
+    return out
 
 
 def _regular(peaks):
@@ -1544,6 +1588,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             c, p = _inside_membrane(dblock, grp, c, p,
                                     shift=(0.5 * (y0 + y1) - yc) * tan_s)
         found.append((grp, c, tan_s, tilt_s))
+    if counts is None and len(found) > 1:
+        found = _borrow_pitch(found, dblock, yc)
     if counts is None and found and max(len(f[1]) for f in found) >= 3:
         # a strip is a membrane piece with lanes: a group of zones left with fewer
         # than 3 lanes beside a strip with a lane structure is handwriting or a

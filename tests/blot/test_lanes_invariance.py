@@ -67,3 +67,35 @@ def test_row_shift_needs_rows_of_one_width():
 
 def test_weak_zone_share_is_a_fraction():
     assert 0 < L.WEAK_ZONE < 1
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_touching_row_of_a_shifted_strip_is_cut_at_the_other_strips_pitch(seed):
+    # two membranes side-shifted by 0.6 pitch: separate bands above, a row of
+    # touching bands with shallow dips below.  The lower strip's own dips give too
+    # few lanes; the pitch of the upper strip (same gel) decides, dips still needed
+    rng = np.random.default_rng(seed)
+    img = np.zeros((400, 560))
+    for x in XS:
+        _band(img, 100, x, 6, 17, 1000)
+    for x in XS + 30:
+        _band(img, 290, x, 8, 22, 1000 * rng.uniform(0.9, 1.1))
+    img += rng.normal(0, 3, img.shape) + 100
+    det = detect_lanes(img.astype(np.float32), return_details=True)
+    assert np.bincount([ln.strip for ln in det.lanes])[1:].tolist() == [9, 9]
+    lower = sorted(ln.x_at(290) for ln in det.lanes if ln.strip == 2)
+    np.testing.assert_allclose(lower, XS + 30, atol=6)
+
+
+def test_a_row_of_few_wide_lanes_keeps_its_lanes():
+    # a strip of 3 wide, smooth bands beside a 9-lane strip: no dips, no new lanes
+    rng = np.random.default_rng(0)
+    img = np.zeros((400, 560))
+    for x in XS:
+        _band(img, 100, x, 6, 17, 1000)
+    for x in (110, 260, 410):
+        _band(img, 290, x, 8, 60, 1000)
+    img += rng.normal(0, 3, img.shape) + 100
+    det = detect_lanes(img.astype(np.float32), return_details=True)
+    counts = np.bincount([ln.strip for ln in det.lanes])[1:].tolist()
+    assert counts[0] == 9 and (len(counts) == 1 or counts[1] <= 4)
