@@ -486,6 +486,22 @@ def errors_report(folder=DEEPLIIF, overlays=None):
     return out
 
 
+def _registered(truth, cells, offset, shape):
+    """Recall / precision with the truth moved onto the IHC (:func:`truth_offset`) and
+    both sides restricted to the field the two images share: a reading aid beside the
+    targets' numbers (which use the truth as given)."""
+    dx, dy = offset
+    rows, cols = shape
+    t = truth.copy()
+    t["x"] += dx
+    t["y"] += dy
+    x0, x1, y0, y1 = max(dx, 0), cols + min(dx, 0), max(dy, 0), rows + min(dy, 0)
+    t = t[(t.x >= x0) & (t.x < x1) & (t.y >= y0) & (t.y < y1)]
+    c = cells[(cells.x >= x0) & (cells.x < x1) & (cells.y >= y0) & (cells.y < y1)]
+    r, k = match_truth(t, c)
+    return {"recall_registered": len(r) / max(len(t), 1), "precision_registered": len(k) / max(len(c), 1)}
+
+
 def draw_overlay(rgb, res, truth=None, matched=(None, None)):
     import cv2
 
@@ -521,6 +537,7 @@ def real_report(folder=DEEPLIIF, overlays=None):
     for name in ("Bladder1", "Lung1"):
         rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
         truth = deepliif_truth(folder, name)
+        offset = truth_offset(folder, name, rgb)
         for label, kw in (("pixel size estimated", {}), ("0.25 um/px given", {"pixel_size_um": 0.25})):
             res = score_ihc(rgb, marker="nuclear", **kw)
             r, k = match_truth(truth, res.cells)
@@ -532,6 +549,7 @@ def real_report(folder=DEEPLIIF, overlays=None):
                          "true_nuclei": len(truth), "cells": len(res.cells),
                          "recall": len(r) / len(truth), "precision": len(k) / max(len(res.cells), 1),
                          **_interior(truth, res, r, k),
+                         "truth_offset": offset, **_registered(truth, res.cells, offset, rgb.shape[:2]),
                          "true_pct_pos": 100 * truth.positive.mean(), "pct_pos": pct,
                          "pct_pos_error": pct - 100 * truth.positive.mean(),
                          "pixel_pct_pos": float(res.summary.pixel_pct_positive[0]),
