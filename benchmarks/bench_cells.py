@@ -318,12 +318,13 @@ def _interior(truth, res, r, k):
 
 
 FALSE_KINDS = ("piece of a matched nucleus", "offset from a missed nucleus",
-               "no truth, DAPI signal", "no truth, no DAPI signal")
+               "no truth, DAPI signal", "no truth, no DAPI signal", "outside the truth's field")
 MISS_KINDS = ("cut by the tile edge", "no detection", "shares a detection with a matched neighbour",
-              "own detection off-centre")
+              "own detection off-centre", "outside the truth's field")
 
 
-def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3, dapi_level=0.3):
+def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3, dapi_level=0.3,
+                field=None):
     """Sort the false detections and the missed true nuclei of one tile into kinds.
 
     A false detection (no true nucleus matched to it) is a *piece of a matched
@@ -337,6 +338,8 @@ def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3
     *no detection* (no detection covers 20 % of it), *shares a detection with a matched
     neighbour* (the detection covering most of it matched another true nucleus) or
     has its *own detection off-centre* (unmatched: the centroid is outside its radius).
+    With ``field`` (x0, x1, y0, y1: the part of the tile the truth covers once
+    registered), errors whose centroid lies outside it are *outside the truth's field*.
 
     Parameters
     ----------
@@ -353,6 +356,8 @@ def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3
     dapi : ndarray, optional
         The DAPI image of the same field (without it every off-truth detection is
         "no DAPI signal").
+    field : tuple, optional
+        ``(x0, x1, y0, y1)`` of the area both images cover.
 
     Returns
     -------
@@ -377,7 +382,9 @@ def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3
         under = truth_lab[m]
         t_ids, t_cnt = np.unique(under[under > 0], return_counts=True)
         t_row = row_of[t_ids[np.argmax(t_cnt)]] if t_ids.size else -1
-        if t_ids.size and t_cnt.max() >= overlap * m.sum() and t_row >= 0:
+        if field is not None and not _inside(cells.x.iloc[j], cells.y.iloc[j], field):
+            kind = FALSE_KINDS[4]
+        elif t_ids.size and t_cnt.max() >= overlap * m.sum() and t_row >= 0:
             kind = FALSE_KINDS[0] if t_matched[t_row] else FALSE_KINDS[1]
         elif dapi is not None and (float(dapi[m].mean()) - lo) >= dapi_level * (hi - lo):
             kind = FALSE_KINDS[2]
@@ -390,7 +397,9 @@ def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3
         m = truth_lab == truth.label.iloc[i]
         ids, cnt = np.unique(nuclei[m], return_counts=True)
         sel = ids > 0
-        if truth.at_edge.iloc[i]:
+        if field is not None and not _inside(truth.x.iloc[i], truth.y.iloc[i], field):
+            kind = MISS_KINDS[4]
+        elif truth.at_edge.iloc[i]:
             kind = MISS_KINDS[0]
         elif not sel.any() or cnt[sel].max() < 0.2 * m.sum():
             kind = MISS_KINDS[1]
@@ -402,6 +411,19 @@ def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3
                        "kind": kind})
     return (pd.DataFrame(false, columns=["x", "y", "area", "kind"]),
             pd.DataFrame(missed, columns=["x", "y", "radius", "positive", "kind"]))
+
+
+def _inside(x, y, field):
+    x0, x1, y0, y1 = field
+    return x0 <= x < x1 and y0 <= y < y1
+
+
+def shared_field(offset, shape):
+    """(x0, x1, y0, y1): the part of a tile of ``shape`` that the truth, moved by
+    ``offset`` (dx, dy), still covers."""
+    dx, dy = offset
+    rows, cols = shape[:2]
+    return max(dx, 0), cols + min(dx, 0), max(dy, 0), rows + min(dy, 0)
 
 
 def _outline(lab):
@@ -461,7 +483,9 @@ def errors_report(folder=DEEPLIIF, overlays=None):
             if frame != "as given":  # the DAPI image is in the truth's frame
                 dapi = shift_image(dapi, offset)
             matched = match_truth(truth, res.cells)
-            false, missed = sort_errors(truth, truth_lab, res.nuclei_labels, res.cells, matched, dapi)
+            field = None if frame == "as given" else shared_field(offset, rgb.shape)
+            false, missed = sort_errors(truth, truth_lab, res.nuclei_labels, res.cells, matched, dapi,
+                                        field=field)
             for what, df, kinds in (("false detection", false, FALSE_KINDS), ("miss", missed, MISS_KINDS)):
                 counts = df.kind.value_counts()
                 for kind in kinds:
@@ -490,12 +514,10 @@ def _registered(truth, cells, offset, shape):
     """Recall / precision with the truth moved onto the IHC (:func:`truth_offset`) and
     both sides restricted to the field the two images share: a reading aid beside the
     targets' numbers (which use the truth as given)."""
-    dx, dy = offset
-    rows, cols = shape
     t = truth.copy()
-    t["x"] += dx
-    t["y"] += dy
-    x0, x1, y0, y1 = max(dx, 0), cols + min(dx, 0), max(dy, 0), rows + min(dy, 0)
+    t["x"] += offset[0]
+    t["y"] += offset[1]
+    x0, x1, y0, y1 = shared_field(offset, shape)
     t = t[(t.x >= x0) & (t.x < x1) & (t.y >= y0) & (t.y < y1)]
     c = cells[(cells.x >= x0) & (cells.x < x1) & (cells.y >= y0) & (cells.y < y1)]
     r, k = match_truth(t, c)
