@@ -469,6 +469,8 @@ def errors_report(folder=DEEPLIIF, overlays=None):
     if not folder.is_dir():
         print(f"\n(real tiles: {folder} not present, skipped)")
         return None
+    if overlays is not None:
+        Path(overlays).mkdir(parents=True, exist_ok=True)
     tables = []
     for name in ("Bladder1", "Lung1"):
         rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
