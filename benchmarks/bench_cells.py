@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/bench_cells.py [--seeds 8] [--size 2048] [--quick]
       python benchmarks/bench_cells.py --real [--overlays docs/images]   # real tiles only
+      python benchmarks/bench_cells.py --errors [--overlays DIR]        # real tiles' errors by kind
       python benchmarks/bench_cells.py --scale                          # unknown pixel size only
       python benchmarks/bench_cells.py --nuclear                        # synthetic nuclear marker
       python benchmarks/bench_cells.py --steps [--quick]                # CPU s per step of cell mode
@@ -224,14 +225,22 @@ def colon_report():
 DEEPLIIF = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ihc" / "deepliif"
 
 
-def deepliif_truth(folder, name):
-    """Truth nuclei of a DeepLIIF tile: (y, x, radius, positive) of red/blue components."""
+def deepliif_truth_labels(folder, name):
+    """Label image of the truth nuclei of a DeepLIIF tile (red/blue components) and the red mask."""
     from skimage import io
 
     g = io.imread(folder / f"train_{name}_gt_seg.png")[..., :3].astype(int)
     red = (g[..., 0] > 128) & (g[..., 1] < 100) & (g[..., 2] < 100)
     blue = (g[..., 2] > 128) & (g[..., 0] < 100) & (g[..., 1] < 100)
-    lab, n = ndi.label(red | blue)
+    lab, _ = ndi.label(red | blue)
+    return lab, red
+
+
+def deepliif_truth(folder, name):
+    """Truth nuclei of a DeepLIIF tile: (y, x, radius, positive, at_edge, label) of the
+    red/blue components (``label``: the component's id in :func:`deepliif_truth_labels`)."""
+    lab, red = deepliif_truth_labels(folder, name)
+    n = int(lab.max())
     idx = np.arange(1, n + 1)
     ones = np.ones(lab.shape)
     area = ndi.sum(ones, lab, idx)
@@ -242,7 +251,47 @@ def deepliif_truth(folder, name):
         edge[e] = True
     keep = area >= 30  # outline fragments
     return pd.DataFrame({"y": cy[keep], "x": cx[keep], "radius": np.sqrt(area[keep] / np.pi),
-                         "positive": pos[keep], "at_edge": edge[1:][keep]})
+                         "positive": pos[keep], "at_edge": edge[1:][keep], "label": idx[keep]})
+
+
+def truth_offset(folder, name, rgb, reach=12):
+    """Translation (dx, dy), whole pixels, that brings the DeepLIIF truth onto the IHC tile.
+
+    The truth comes from immunofluorescence of the same section, registered to the
+    IHC scan only approximately; DeepLIIF's ``*_hematoxylin.png`` (the same frame as
+    the immunofluorescence) is correlated with the IHC's optical density over shifts
+    of up to ``reach`` pixels (zero-mean, the centre without the wrapped margin).
+    Independent of any detection. Bladder1: (7, 1), Lung1: (1, -7).
+    """
+    from skimage import io
+
+    hem = io.imread(folder / f"train_{name}_hematoxylin.png").astype(np.float32)
+    hem = -(hem[..., :3].mean(-1) if hem.ndim == 3 else hem)  # dark = stain
+    od = -np.log10(np.maximum(np.asarray(rgb, np.float32)[..., :3], 1) / 255).sum(-1)
+    a, b = od - od.mean(), hem - hem.mean()
+    core = np.s_[reach:-reach, reach:-reach]
+    best = max((float((a * np.roll(b, (dy, dx), (0, 1)))[core].sum()), dx, dy)
+               for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1))
+    return best[1], best[2]
+
+
+def shift_truth(truth, truth_lab, offset):
+    """The truth table and label image moved by ``offset`` (dx, dy) pixels (no wrap;
+    the ``at_edge`` flags stay those of the tile)."""
+    t = truth.copy()
+    t["x"] += offset[0]
+    t["y"] += offset[1]
+    return t, shift_image(truth_lab, offset)
+
+
+def shift_image(img, offset):
+    """``img`` moved by ``offset`` (dx, dy) whole pixels, zero where nothing moved in."""
+    dx, dy = offset
+    out = np.zeros_like(img)
+    rows, cols = img.shape[:2]
+    out[max(dy, 0):rows + min(dy, 0), max(dx, 0):cols + min(dx, 0)] = \
+        img[max(-dy, 0):rows + min(-dy, 0), max(-dx, 0):cols + min(-dx, 0)]
+    return out
 
 
 def match_truth(truth, cells):
@@ -266,6 +315,215 @@ def _interior(truth, res, r, k):
     tru_in = ~truth.at_edge.to_numpy()
     return {"recall_interior": float(tru_in[r].sum() / max(tru_in.sum(), 1)),
             "precision_interior": float(det_in[k].sum() / max(det_in.sum(), 1))}
+
+
+FALSE_KINDS = ("piece of a matched nucleus", "offset from a missed nucleus",
+               "no truth, DAPI signal", "no truth, no DAPI signal", "outside the truth's field")
+MISS_KINDS = ("cut by the tile edge", "no detection", "shares a detection with a matched neighbour",
+              "own detection off-centre", "outside the truth's field")
+
+
+def sort_errors(truth, truth_lab, nuclei, cells, matched, dapi=None, overlap=0.3, dapi_level=0.3,
+                field=None):
+    """Sort the false detections and the missed true nuclei of one tile into kinds.
+
+    A false detection (no true nucleus matched to it) is a *piece of a matched
+    nucleus* when at least ``overlap`` of its pixels lie on one true nucleus that
+    another detection matched, an *offset from a missed nucleus* when that true
+    nucleus is unmatched, else it lies off the truth: *DAPI signal* when the mean
+    DAPI under it is at least ``dapi_level`` of the way from the median of the
+    background (pixels more than 4 px from every true nucleus) to the median of the
+    true nuclei (a nucleus the truth mask misses), else *no DAPI signal*.  A missed
+    true nucleus is *cut by the tile edge* (its component touches the border), has
+    *no detection* (no detection covers 20 % of it), *shares a detection with a matched
+    neighbour* (the detection covering most of it matched another true nucleus) or
+    has its *own detection off-centre* (unmatched: the centroid is outside its radius).
+    With ``field`` (x0, x1, y0, y1: the part of the tile the truth covers once
+    registered), errors whose centroid lies outside it are *outside the truth's field*.
+
+    Parameters
+    ----------
+    truth : DataFrame
+        :func:`deepliif_truth` (with its ``label`` column).
+    truth_lab : ndarray of int
+        :func:`deepliif_truth_labels`' label image.
+    nuclei : ndarray of int
+        Detected nucleus labels (``score_ihc(...).nuclei_labels``).
+    cells : DataFrame
+        The cell table (``cell``, ``y``, ``x``).
+    matched : tuple of arrays
+        :func:`match_truth` (truth rows, cell rows).
+    dapi : ndarray, optional
+        The DAPI image of the same field (without it every off-truth detection is
+        "no DAPI signal").
+    field : tuple, optional
+        ``(x0, x1, y0, y1)`` of the area both images cover.
+
+    Returns
+    -------
+    (false, missed) : DataFrames with ``x``, ``y``, ``kind`` (and ``area`` / ``radius``).
+    """
+    r, k = matched
+    t_matched = np.zeros(len(truth), bool)
+    t_matched[r] = True
+    c_matched = np.zeros(len(cells), bool)
+    c_matched[k] = True
+    row_of = np.full(int(truth_lab.max()) + 1, -1)
+    row_of[truth.label.to_numpy()] = np.arange(len(truth))
+    cell_row = np.full(int(nuclei.max(initial=0)) + 1, -1)
+    cell_row[cells.cell.to_numpy()] = np.arange(len(cells))
+    lo = hi = None
+    if dapi is not None:
+        near = cv2.dilate((truth_lab > 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        lo, hi = float(np.median(dapi[~near])), float(np.median(dapi[truth_lab > 0]))
+    false = []
+    for j in np.flatnonzero(~c_matched):
+        m = nuclei == cells.cell.iloc[j]
+        under = truth_lab[m]
+        t_ids, t_cnt = np.unique(under[under > 0], return_counts=True)
+        t_row = row_of[t_ids[np.argmax(t_cnt)]] if t_ids.size else -1
+        if field is not None and not _inside(cells.x.iloc[j], cells.y.iloc[j], field):
+            kind = FALSE_KINDS[4]
+        elif t_ids.size and t_cnt.max() >= overlap * m.sum() and t_row >= 0:
+            kind = FALSE_KINDS[0] if t_matched[t_row] else FALSE_KINDS[1]
+        elif dapi is not None and (float(dapi[m].mean()) - lo) >= dapi_level * (hi - lo):
+            kind = FALSE_KINDS[2]
+        else:
+            kind = FALSE_KINDS[3]
+        false.append({"x": float(cells.x.iloc[j]), "y": float(cells.y.iloc[j]), "area": int(m.sum()),
+                      "kind": kind})
+    missed = []
+    for i in np.flatnonzero(~t_matched):
+        m = truth_lab == truth.label.iloc[i]
+        ids, cnt = np.unique(nuclei[m], return_counts=True)
+        sel = ids > 0
+        if field is not None and not _inside(truth.x.iloc[i], truth.y.iloc[i], field):
+            kind = MISS_KINDS[4]
+        elif truth.at_edge.iloc[i]:
+            kind = MISS_KINDS[0]
+        elif not sel.any() or cnt[sel].max() < 0.2 * m.sum():
+            kind = MISS_KINDS[1]
+        else:
+            j = cell_row[ids[sel][np.argmax(cnt[sel])]]
+            kind = MISS_KINDS[2] if j >= 0 and c_matched[j] else MISS_KINDS[3]
+        missed.append({"x": float(truth.x.iloc[i]), "y": float(truth.y.iloc[i]),
+                       "radius": float(truth.radius.iloc[i]), "positive": bool(truth.positive.iloc[i]),
+                       "kind": kind})
+    return (pd.DataFrame(false, columns=["x", "y", "area", "kind"]),
+            pd.DataFrame(missed, columns=["x", "y", "radius", "positive", "kind"]))
+
+
+def _inside(x, y, field):
+    x0, x1, y0, y1 = field
+    return x0 <= x < x1 and y0 <= y < y1
+
+
+def shared_field(offset, shape):
+    """(x0, x1, y0, y1): the part of a tile of ``shape`` that the truth, moved by
+    ``offset`` (dx, dy), still covers."""
+    dx, dy = offset
+    rows, cols = shape[:2]
+    return max(dx, 0), cols + min(dx, 0), max(dy, 0), rows + min(dy, 0)
+
+
+def _outline(lab):
+    f = lab.astype(np.float32)
+    k = np.ones((3, 3), np.uint8)
+    return ((cv2.dilate(f, k) != f) | (cv2.erode(f, k) != f)) & (lab > 0)
+
+
+def error_crops(rgb, dapi, truth_lab, nuclei, points, half=40, zoom=3):
+    """One row per point: the IHC crop, the crop with the truth (cyan) and our (red)
+    outlines, and the DAPI crop with the truth outlines, enlarged ``zoom`` x."""
+    pad = ((half, half), (half, half))
+    img = np.pad(rgb, pad + ((0, 0),))
+    dp = np.pad(dapi, pad)
+    te, oe = np.pad(_outline(truth_lab), pad), np.pad(_outline(nuclei), pad)
+    rows = []
+    for n, (x, y) in enumerate(points):
+        yy = int(np.clip(round(y), 0, rgb.shape[0] - 1)) + half
+        xx = int(np.clip(round(x), 0, rgb.shape[1] - 1)) + half
+        sl = np.s_[yy - half:yy + half, xx - half:xx + half]
+        a = img[sl]
+        b = a.copy()
+        b[te[sl]] = (0, 255, 255)
+        b[oe[sl]] = (255, 0, 0)
+        b[half - 1:half + 2, half - 1:half + 2] = (255, 255, 0)
+        d = np.repeat(dp[sl][..., None], 3, axis=2).astype(np.uint8)
+        d[te[sl]] = (0, 255, 255)
+        row = cv2.resize(np.concatenate([a, b, d], 1), None, fx=zoom, fy=zoom,
+                         interpolation=cv2.INTER_NEAREST)
+        cv2.putText(row, f"{n} ({x:.0f},{y:.0f})", (4, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+                    (255, 255, 255), 2)
+        rows.append(row)
+    return rows
+
+
+def errors_report(folder=DEEPLIIF, overlays=None):
+    """False detections and misses of the DeepLIIF tiles sorted into kinds (pixel size
+    estimated); with ``overlays`` one crop sheet per tile and kind of error (6 crops a sheet)."""
+    from skimage import io
+
+    from blotquant.ihc import score_ihc
+
+    if not folder.is_dir():
+        print(f"\n(real tiles: {folder} not present, skipped)")
+        return None
+    if overlays is not None:
+        Path(overlays).mkdir(parents=True, exist_ok=True)
+    tables = []
+    for name in ("Bladder1", "Lung1"):
+        rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
+        dapi = io.imread(folder / f"train_{name}_mpif_dapi.png")
+        dapi = dapi[..., :3].max(-1) if dapi.ndim == 3 else dapi
+        truth0 = deepliif_truth(folder, name)
+        lab0, _ = deepliif_truth_labels(folder, name)
+        res = score_ihc(rgb, marker="nuclear")
+        offset = truth_offset(folder, name, rgb)
+        for frame, (truth, truth_lab) in (("as given", (truth0, lab0)),
+                                          (f"registered {offset}", shift_truth(truth0, lab0, offset))):
+            if frame != "as given":  # the DAPI image is in the truth's frame
+                dapi = shift_image(dapi, offset)
+            matched = match_truth(truth, res.cells)
+            field = None if frame == "as given" else shared_field(offset, rgb.shape)
+            false, missed = sort_errors(truth, truth_lab, res.nuclei_labels, res.cells, matched, dapi,
+                                        field=field)
+            for what, df, kinds in (("false detection", false, FALSE_KINDS), ("miss", missed, MISS_KINDS)):
+                counts = df.kind.value_counts()
+                for kind in kinds:
+                    tables.append({"tile": name, "truth": "as given" if frame == "as given" else "registered",
+                                   "error": what, "kind": kind, "count": int(counts.get(kind, 0))})
+                if overlays is not None and len(df):
+                    rows = error_crops(rgb, dapi, truth_lab, res.nuclei_labels, df[["x", "y"]].to_numpy())
+                    tag = ("false" if what == "false detection" else "missed") + \
+                        ("" if frame == "as given" else "_registered")
+                    for s in range(0, len(rows), 6):
+                        io.imsave(Path(overlays) / f"errors_{name}_{tag}_{s // 6:02d}.png",
+                                  np.concatenate(rows[s:s + 6], 0), check_contrast=False)
+            print(f"\n{name}, truth {frame}: {len(res.cells)} cells, {len(truth)} true nuclei, "
+                  f"{len(matched[0])} matched")
+            print(pd.concat([false.assign(error="false detection"), missed.assign(error="miss")])
+                  .round(1).to_string(index=False))
+    out = pd.DataFrame(tables)
+    print("\nErrors by kind (pixel size estimated; truth as given / moved by the translation "
+          "from DeepLIIF's hematoxylin image):")
+    print(out.pivot_table(index=["error", "kind"], columns=["tile", "truth"], values="count", sort=False)
+          .astype(int).to_string())
+    return out
+
+
+def _registered(truth, cells, offset, shape):
+    """Recall / precision with the truth moved onto the IHC (:func:`truth_offset`) and
+    both sides restricted to the field the two images share: a reading aid beside the
+    targets' numbers (which use the truth as given)."""
+    t = truth.copy()
+    t["x"] += offset[0]
+    t["y"] += offset[1]
+    x0, x1, y0, y1 = shared_field(offset, shape)
+    t = t[(t.x >= x0) & (t.x < x1) & (t.y >= y0) & (t.y < y1)]
+    c = cells[(cells.x >= x0) & (cells.x < x1) & (cells.y >= y0) & (cells.y < y1)]
+    r, k = match_truth(t, c)
+    return {"recall_registered": len(r) / max(len(t), 1), "precision_registered": len(k) / max(len(c), 1)}
 
 
 def draw_overlay(rgb, res, truth=None, matched=(None, None)):
@@ -303,6 +561,7 @@ def real_report(folder=DEEPLIIF, overlays=None):
     for name in ("Bladder1", "Lung1"):
         rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
         truth = deepliif_truth(folder, name)
+        offset = truth_offset(folder, name, rgb)
         for label, kw in (("pixel size estimated", {}), ("0.25 um/px given", {"pixel_size_um": 0.25})):
             res = score_ihc(rgb, marker="nuclear", **kw)
             r, k = match_truth(truth, res.cells)
@@ -314,6 +573,7 @@ def real_report(folder=DEEPLIIF, overlays=None):
                          "true_nuclei": len(truth), "cells": len(res.cells),
                          "recall": len(r) / len(truth), "precision": len(k) / max(len(res.cells), 1),
                          **_interior(truth, res, r, k),
+                         "truth_offset": offset, **_registered(truth, res.cells, offset, rgb.shape[:2]),
                          "true_pct_pos": 100 * truth.positive.mean(), "pct_pos": pct,
                          "pct_pos_error": pct - 100 * truth.positive.mean(),
                          "pixel_pct_pos": float(res.summary.pixel_pct_positive[0]),
@@ -603,6 +863,9 @@ def main(argv=None):
                     help="CPU seconds per step of score_ihc cell mode (segment_nuclei, _expand, ...)")
     ap.add_argument("--no-colon", action="store_true", help="skip the real colon section counts")
     ap.add_argument("--real", action="store_true", help="only the real tiles (DeepLIIF, colon)")
+    ap.add_argument("--errors", action="store_true",
+                    help="only the DeepLIIF tiles' false detections and misses, sorted into kinds "
+                         "(with --overlays: crop sheets of each)")
     ap.add_argument("--scale", action="store_true", help="only the unknown-pixel-size synthetic cases")
     ap.add_argument("--nuclear", action="store_true",
                     help="only the synthetic nuclear-marker fields (blob vs maxima seeds)")
@@ -610,6 +873,9 @@ def main(argv=None):
     ap.add_argument("--overlays", type=Path, default=None, help="write overlay PNGs here")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200, "display.max_columns", 20)
+    if args.errors:
+        errors_report(args.data, args.overlays)
+        return 0
     if args.real:
         real_report(args.data, args.overlays)
         return 0

@@ -43,9 +43,11 @@ def scored():
         res = score_ihc(rgb, marker="nuclear")  # no pixel size: estimated from the nuclei
         c = res.cells
         matched, _ = bench.match_truth(truth, c)
+        offset = bench.truth_offset(folder, name, rgb)
         out[name] = {"res": res, "recall": len(matched) / len(truth),
                      "precision": len(matched) / len(c),
-                     "pct_error": float(res.summary.pct_positive[0]) - 100 * truth.positive.mean()}
+                     "pct_error": float(res.summary.pct_positive[0]) - 100 * truth.positive.mean(),
+                     **bench._registered(truth, c, offset, rgb.shape[:2])}
     return out
 
 
@@ -93,11 +95,27 @@ def test_real_tiles_current_accuracy(scored):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11 detection targets on real tissue not reached "
-                   "yet (Bladder1 recall 0.83: faint and edge-cut nuclei; Lung1 precision "
-                   "0.73: faint objects without DAPI, split positive clusters, "
-                   "registration offsets of thin nuclei)")
+                   "yet (Bladder1 recall 0.83: the truth sits 7 px beside the IHC, edge-cut and "
+                   "pale nuclei on a darker neighbour's flank; Lung1 precision 0.73: large "
+                   "granular positive nuclei in pieces, and pale nuclei the DAPI mask omits)")
 def test_real_tiles_targets(scored):
     assert all(m["recall"] >= 0.85 and m["precision"] >= 0.9 for m in scored.values())
+
+
+def test_real_tiles_with_the_truth_registered(scored):
+    # reading aid (round 5): the immunofluorescence truth is 7 px (1.6 um) beside Bladder1's
+    # IHC and 7 px above Lung1's; moved onto the IHC (translation from DeepLIIF's own
+    # hematoxylin image, not from our detections) and restricted to the field both cover,
+    # Bladder1 meets the detection targets (0.855 / 0.927) and Lung1's recall is 1.0; Lung1's
+    # precision (0.77) is its nine pieces of large granular positive nuclei and nine pale
+    # objects without truth, five of them nuclei that DAPI shows but the truth mask omits
+    floors = {"Bladder1": (0.85, 0.9), "Lung1": (0.98, 0.75)}
+    for name, m in scored.items():
+        recall, precision = floors[name]
+        assert m["recall_registered"] >= recall, (name, m["recall_registered"])
+        assert m["precision_registered"] >= precision, (name, m["precision_registered"])
+        # registration only helps: the offsets are real, not a reading the matching prefers
+        assert m["recall_registered"] >= m["recall"] and m["precision_registered"] >= m["precision"]
 
 
 def test_real_tiles_percent_positive_targets(scored):
