@@ -1,0 +1,36 @@
+"""Real camera blots resampled, with another display gamma: the lane counts must hold.
+
+The same rule and data as ``benchmarks/bench_blot_invariance.py`` (see
+``docs/benchmarks/blot_invariance.md``), on the 16-bit camera blots whose lanes
+are marked sure.  The floor is the count reached today: a change that loses
+variants fails here even when the originals stay right.  Skipped when the data
+folder is absent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+pytestmark = pytest.mark.realdata
+
+#: right variants (x0.5, x0.7, x1.5, gamma 0.6, gamma 1.6) of the 13 sure 16-bit blots
+#: on 2026-12-01 (48 of 65 before the strip rules of round 5)
+FLOOR = 60
+
+
+def test_camera_blot_variants_keep_their_lanes(shared_blots):
+    bench = importlib.import_module("bench_blot_invariance")
+    real = importlib.import_module("bench_blot_real")
+    truth = json.loads((shared_blots / "truth.json").read_text())["images"]
+    names = [t["file"] for t in truth
+             if "16bit" in t["file"] and real.sure_parts(t["confidence"])["lanes"]]
+    assert len(names) == 13
+    variants = ("x0.5", "x0.7", "x1.5", "gamma0.6", "gamma1.6")
+    rows = bench.run(shared_blots, names, variants)
+    assert all(r["orig"][0] for r in rows), [r["file"] for r in rows if not r["orig"][0]]
+    right = sum(r[v][0] for r in rows for v in variants)
+    wrong = [(r["file"], v, r[v][1]) for r in rows for v in variants if not r[v][0]]
+    assert right >= FLOOR, wrong
