@@ -468,11 +468,14 @@ class _Region:
             setattr(self, k, v)
 
 
-def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None) -> _Region:
+def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
+             piece=False) -> _Region:
     """Lanes, band rows and volumes of one membrane image (the whole image or one piece).
 
     ``P`` is the run's parameter dict (updated with ``n_lanes_found`` and
     ``row_slope_deg``); lanes, boxes and band records are in ``signal``'s coordinates.
+    ``piece``: a piece of a figure page, whose end lanes are also judged by their
+    band pattern (:func:`_pattern_ladders`).
     """
     H, W = signal.shape
     # ---------------------------------------------------------------- lanes
@@ -501,6 +504,8 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None) -> _Region
         bg2d = np.asarray(_bgmod.rolling_ball(signal, radius=P["radius"], light_background=False),
                           dtype=np.float32)
     ld = {ln.lane: _LaneData(ln, signal, satmask, bg2d) for ln in lane_list}
+    if piece and band_boxes is None and P["ladder"] == "auto":
+        _pattern_ladders(lane_list, ld, P)
 
     # ---------------------------------------------------------------- bands
     boxes = []  # dicts: lane, row, top, bottom (image rows), left/right or None, flags, y
@@ -537,6 +542,159 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None) -> _Region
     return _Region(tilt=tilt, lane_list=lane_list, ld=ld, boxes=boxes, row_names=row_names,
                    bg2d=bg2d, band_rows=band_rows, edited_lanes=edited_lanes,
                    n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
+
+
+#: Lanes of one strip whose profiles match at this correlation (best over small
+#: shifts) show the same samples' band pattern ...
+_SAME_PATTERN = 0.8
+#: ... and an end lane outside that run with at least this many bands (and at least
+#: 3/4 of the run's median) is a ladder.
+_LADDER_MIN_BANDS = 5
+#: ... counting the bands of at least this fraction of the run's typical strongest band.
+_LADDER_BAND_SHARE = 0.1
+
+
+def _pattern_corr(a, b, lag) -> float:
+    """Best Pearson correlation of two profiles over shifts of up to ``lag`` samples."""
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    best = -1.0
+    for k in range(-lag, lag + 1):
+        x = a[max(0, k):n + min(0, k)]
+        y = b[max(0, -k):n - max(0, k)]
+        if len(x) > 2:
+            sx, sy = x.std(), y.std()
+            if sx > 0 and sy > 0:
+                best = max(best, float(np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy)))
+    return best
+
+
+def _pattern_ladders(lane_list, ld, P) -> None:
+    """Flag ladder lanes at the ends of a figure piece's strips by their band pattern.
+
+    The sample lanes of a panel show the same band pattern: neighbouring lanes'
+    profiles (smoothed, minus a running minimum) correlate at >= ``_SAME_PATTERN``
+    (best over shifts of 3 % of the lane, for sloping rows).  The longest run of
+    such lanes (at least 3 and half the strip) is the samples; an end lane beyond
+    it with at least ``_LADDER_MIN_BANDS`` bands of at least ``_LADDER_BAND_SHARE``
+    of the run's typical strongest band, and at least 3/4 of the run's median
+    count, is a ladder (a marker's many bands at other heights; at most one per
+    side, the outermost).  Beyond-run lanes with few bands stay (empty end lanes
+    are judged later, as on any blot).
+    """
+    from scipy import ndimage as ndi
+
+    for s in sorted({ln.strip for ln in lane_list}):
+        sl = sorted((ln for ln in lane_list if ln.strip == s),
+                    key=lambda ln: ln.x_at(0.5 * (ln.top + ln.bottom)))
+        if len(sl) < 4:
+            continue
+        profs = []
+        for ln in sl:
+            p = ndi.gaussian_filter1d(np.asarray(ld[ln.lane].prof, float), 1.5)
+            profs.append(p - ndi.minimum_filter1d(p, max(15, len(p) // 8)))
+        lag = max(3, int(0.03 * min(len(p) for p in profs)))
+        same = [_pattern_corr(profs[i], profs[i + 1], lag) >= _SAME_PATTERN
+                for i in range(len(sl) - 1)]
+        best, start, i = (0, 0), 0, 0
+        while i < len(same):
+            if same[i]:
+                j = i
+                while j < len(same) and same[j]:
+                    j += 1
+                if j - i + 1 > best[1] - best[0]:
+                    best = (i, j + 1)
+                i = j
+            i += 1
+        a, b = best
+        if b - a < max(3, len(sl) / 2):
+            continue
+        found = []
+        for ln in sl:
+            d = ld[ln.lane]
+            found.append([b.height for b in detect_bands(
+                d.prof, sensitivity=P["sensitivity"], noise=d.noise,
+                max_band_height=max(15, len(d.prof) // 6), tail=P["tail"])])
+        # bands count when >= 1/10 of the samples' typical strongest band (a marker's
+        # bands are; bumps of an empty margin are not)
+        floor = _LADDER_BAND_SHARE * float(np.median([max(h, default=0.0) for h in found[a:b]]))
+        counts = [sum(1 for v in h if v >= floor) for h in found]
+        need = max(_LADDER_MIN_BANDS, 0.75 * float(np.median(counts[a:b])))
+        # at most one ladder per side: the outermost many-band lane beyond the run
+        for side in (range(0, a), range(len(sl) - 1, b - 1, -1)):
+            idx = next((j for j in side if counts[j] >= need), None)
+            if idx is not None:
+                sl[idx].is_ladder = True
+
+
+def _fill_from_stacked(regions, pieces, signal, satmask, P) -> None:
+    """Empty lanes of a piece that its stacked neighbour shows (same samples, one column).
+
+    Pieces stacked in one column of a figure (horizontal overlap >= 80 % of
+    the narrower) whose lanes line up show the same samples (a target and its
+    loading control).  When every sample lane of a one-strip piece lies within
+    a quarter pitch of a lane of its nearest stacked one-strip neighbour and
+    the neighbour has more lanes, the piece gets the missing lanes (empty lanes
+    such as a ``-`` control, which the automatic run drops at a strip's end),
+    parallel to its nearest lane, and is analysed again with them.  ``regions``
+    is updated in place.
+    """
+    info = {}
+    for k, reg in regions:
+        r0, r1, c0, c1 = pieces[k]
+        if len({ln.strip for ln in reg.lane_list}) != 1:
+            continue
+        samp = sorted((ln for ln in reg.lane_list if not ln.is_ladder),
+                      key=lambda ln: ln.x_at(0.5 * (ln.top + ln.bottom)))
+        if len(samp) >= 2:
+            info[k] = [float(ln.x_at(0.5 * (ln.top + ln.bottom))) + c0 for ln in samp]
+    for pos, (k, reg) in enumerate(regions):
+        if k not in info:
+            continue
+        r0, r1, c0, c1 = pieces[k]
+        near = []
+        for j in info:
+            if j == k:
+                continue
+            q0, q1, d0, d1 = pieces[j]
+            ov = min(c1, d1) - max(c0, d0)
+            if ov >= 0.8 * min(c1 - c0, d1 - d0):
+                near.append((max(q0 - r1, r0 - q1), j))
+        if not near:
+            continue
+        j = min(near)[1]
+        xa, xb = np.array(info[k]), np.array(info[j])
+        if len(xb) <= len(xa):
+            continue
+        pitch = float(np.median(np.diff(xb)))
+        hit = [int(np.argmin(np.abs(xb - x))) for x in xa]
+        if len(set(hit)) != len(hit) or any(abs(xb[h] - x) > 0.25 * pitch
+                                             for h, x in zip(hit, xa)):
+            continue
+        add = [float(xb[i]) for i in range(len(xb)) if i not in hit
+               and c0 + 0.25 * pitch <= xb[i] <= c1 - 0.25 * pitch]
+        if not add:
+            continue
+        lanes = [Lane(ln.lane, ln.centerline, ln.width, is_ladder=ln.is_ladder, strip=ln.strip)
+                 for ln in reg.lane_list]
+        samp = [ln for ln in lanes if not ln.is_ladder]
+        width = float(np.median([ln.width for ln in samp]))
+        for x in add:
+            xl = x - c0
+            ref = min(samp, key=lambda ln: abs(ln.x_at(0.5 * (ln.top + ln.bottom)) - xl))
+            dx = xl - ref.x_at(0.5 * (ref.top + ref.bottom))
+            lanes.append(Lane(0, ref.centerline + [0.0, dx], width, strip=ref.strip))
+        lanes.sort(key=lambda ln: ln.x_at(0.5 * (ln.top + ln.bottom)))
+        for i, ln in enumerate(lanes, start=1):
+            ln.lane = i
+        sub = np.ascontiguousarray(signal[r0:r1, c0:c1])
+        subm = np.ascontiguousarray(satmask[r0:r1, c0:c1])
+        try:
+            new = _analyse(sub, subm, dict(P, rows=None), lanes, None, piece=True)
+        except AnalysisError:
+            continue
+        new.tilt, new.edited_lanes = reg.tilt, False
+        regions[pos] = (k, new)
 
 
 def _given_lanes(lane_geometry) -> list:
@@ -656,7 +814,7 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
         sub = np.ascontiguousarray(signal[r0:r1, c0:c1])
         subm = np.ascontiguousarray(satmask[r0:r1, c0:c1])
         try:
-            reg = _analyse(sub, subm, Pk, lg, bk)
+            reg = _analyse(sub, subm, Pk, lg, bk, piece=True)
         except AnalysisError:
             if given is not None:
                 raise
@@ -664,6 +822,8 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
         regions.append((k, reg))
     if not regions:
         return None
+    if given is None and P["lanes"] is None:
+        _fill_from_stacked(regions, pieces, signal, satmask, P)
     # ---- merge: strips and lanes numbered on, image coordinates
     lane_list, ld, band_rows, records = [], {}, [], []
     strip_next, lane_next = 1, 1
