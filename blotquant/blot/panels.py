@@ -31,6 +31,10 @@ membrane, else it is trimmed off as a line, see below).  Its box is then
 trimmed: edge rows and columns that are mostly page (a label touching the
 membrane) and a few edge rows and columns of frame line (far from the piece's
 median level) are cut.  Pieces inside another piece's box are part of it.
+Finally a piece must have a membrane background of its own: its rim and the
+background between its bands agree (:data:`MAX_RIM_RATIO`), which bands and
+dots on a flat, noise-free background (synthetic or background-subtracted
+images) do not: there each band would otherwise be a "piece".
 
 Reading order
 -------------
@@ -62,7 +66,7 @@ import math
 import numpy as np
 
 __all__ = ["page_level", "find_pieces", "reading_order", "PAGE_SHARE", "PAGE_FLATNESS",
-           "PAGE_TOL", "MIN_SIDE", "MIN_FILL"]
+           "PAGE_TOL", "MIN_SIDE", "MIN_FILL", "MAX_RIM_RATIO"]
 
 #: A page covers at least this fraction of the image at one exact level.
 PAGE_SHARE = 0.2
@@ -77,6 +81,9 @@ MIN_SIDE = 0.03
 MIN_SIDE_PX = 24
 #: A piece's component fills at least this fraction of its bounding box.
 MIN_FILL = 0.5
+#: A piece's interior background lies within this many times its rim's distance from
+#: the page of its rim's level (a band or dot on a flat background lies far beyond).
+MAX_RIM_RATIO = 3.0
 #: Samples used by the page test (a regular subsample of the image).
 _PAGE_SAMPLES = 250_000
 
@@ -283,10 +290,38 @@ def find_pieces(gray: np.ndarray, *, min_pieces: int = 2) -> list[tuple[int, int
             continue
         if any(_inside(t, p) for p in pieces):
             continue
+        if not _has_membrane_background(g, t, page, step):
+            continue   # a band or a dot on a flat background: signal, not a membrane
         pieces.append(t)
     if len(pieces) < min_pieces:
         return []
     return [pieces[i] for i in reading_order(pieces)]
+
+
+def _has_membrane_background(gray, box, page, step) -> bool:
+    """Whether a piece has a background of its own: its rim and its interior agree.
+
+    A membrane piece shows its membrane background both along its rim (the
+    outer 3 px of its box) and between the bands inside (the interior's level
+    on the page's side: the 80th percentile of the central half of the box
+    when the page is brighter, the 20th when darker).  A band or a dot on a
+    flat background (a noise-free or background-subtracted blot) has no such
+    level: its interior lies far beyond its rim.  True when the interior's
+    level lies within :data:`MAX_RIM_RATIO` times the rim's distance from the
+    page (plus 2 grey steps) of the rim's level.
+    """
+    r0, r1, c0, c1 = box
+    sub = gray[r0:r1, c0:c1]
+    h, w = sub.shape
+    k = min(3, h // 4, w // 4)
+    if k < 1:
+        return False
+    ring = np.concatenate([sub[:k].ravel(), sub[-k:].ravel(), sub[k:-k, :k].ravel(),
+                           sub[k:-k, -k:].ravel()]).astype(np.float64)
+    inner = sub[h // 4:h - h // 4, w // 4:w - w // 4].astype(np.float64)
+    rim = float(np.median(ring))
+    level = float(np.percentile(inner, 80 if page > rim else 20))
+    return abs(level - rim) <= MAX_RIM_RATIO * abs(rim - page) + 2 * step
 
 
 def _trim_box(comp: np.ndarray, box, gray, page, step):

@@ -24,8 +24,8 @@ Examples
 >>> f = make_figure(0)
 >>> f.image.dtype.name, f.image.shape, len(f.pieces)
 ('uint8', (900, 1400), 4)
->>> sorted(f.lanes.groupby("piece")["lane"].count().tolist())
-[5, 5, 8, 8]
+>>> f.lanes.groupby("piece")["lane"].count().tolist()   # the first right panel: ladder + 8
+[5, 5, 9, 8]
 """
 
 from __future__ import annotations

@@ -49,6 +49,19 @@ def test_page_level_flat_page_and_noisy_backgrounds():
     assert find_pieces(noisy) == [] and find_pieces(camera) == []
 
 
+def test_bands_on_a_flat_noise_free_background_are_no_pieces():
+    # a noise-free (or background-subtracted) blot is a "page" by the page test, but its
+    # bands have no membrane background of their own: one membrane, as with pieces="off"
+    img = np.full((200, 240), 1000, np.uint16)
+    yy, xx = np.mgrid[:200, :240]
+    for k, x in enumerate((40, 100, 160, 220)):
+        img += (3000 * (k + 1) * np.exp(-0.5 * ((yy - 60) / 4) ** 2)
+                * (abs(xx - x) < 20)).astype(np.uint16)
+    assert page_level(img) == 1000.0 and find_pieces(img) == []
+    r = quantify_blot(img)
+    assert r.params["pieces_found"] is None and len(r.lanes) == 4
+
+
 def test_reading_order_is_column_by_column():
     # left column two pieces, right column three at other heights
     boxes = [(300, 400, 600, 900), (10, 200, 10, 300), (10, 120, 600, 900),
