@@ -133,6 +133,17 @@ def test_figure_page_levels_and_polarities_give_the_same_lanes():
     assert all(c == [[5, 0], [5, 0], [9, 1], [8, 0]] for c in counts), counts
 
 
+def test_colour_figure_with_a_coloured_mark(figure):
+    # an RGB figure (channels unequal: converted to luma) with a red annotation on the page
+    f, r = figure
+    rgb = np.repeat(f.image[..., None], 3, axis=2)
+    rgb[20:40, 600:700] = [220, 30, 30]
+    c = quantify_blot(rgb)
+    assert [p["strips"] for p in c.params["pieces_found"]] == [[1], [2], [3], [4]]
+    assert c.lanes.groupby("strip")["lane"].count().tolist() == \
+        r.lanes.groupby("strip")["lane"].count().tolist()
+
+
 # ----------------------------------------------------------------------------- unchanged
 def test_single_membrane_is_unchanged():
     b = make_blot(3, dtype="uint8", polarity="dark-on-light", ladder=True)
