@@ -85,7 +85,7 @@ MIN_FILL = 0.5
 #: the page of its rim's level (a band or dot on a flat background lies far beyond).
 MAX_RIM_RATIO = 3.0
 #: Samples used by the page test (a regular subsample of the image).
-_PAGE_SAMPLES = 250_000
+_PAGE_SAMPLES = 65_536
 
 
 def _step(gray: np.ndarray) -> float:
@@ -108,10 +108,10 @@ def page_level(gray: np.ndarray) -> float | None:
     -------
     float or None
         The page's exact level when at least :data:`PAGE_SHARE` of the image
-        (a regular subsample of about 250 000 pixels) is at one exact level
+        (a regular subsample of about 65 000 pixels) is at one exact level
         and at least :data:`PAGE_FLATNESS` of the pixels within 2 grey steps
         of it are exactly at it; else None.  Costs one histogram of the
-        subsample (about 1 ms).
+        subsample (under 1 ms on a 1-MP image).
 
     Examples
     --------
