@@ -149,7 +149,7 @@ def make_figure(seed: int = 0, *, page_shape=(900, 1400), page_level: float = 25
                 dtype: str = "uint8", polarity: str = "dark-on-light",
                 left_lanes: int = 5, right_lanes: int = 8, right_panels: int = 2,
                 frames: bool = True, print_marks: bool = True, chart: bool = True,
-                texture: float = 0.0) -> SyntheticFigure:
+                texture: float = 0.0, target_empty_lanes=()) -> SyntheticFigure:
     """Render a synthetic figure page of blot panels with exact truth.
 
     Parameters
@@ -176,6 +176,9 @@ def make_figure(seed: int = 0, *, page_shape=(900, 1400), page_level: float = 25
         Headers, lane labels, row labels and arrowheads.
     chart : bool
         A chart (axes, ticks, markers, bars) at the bottom right.
+    target_empty_lanes : sequence of int
+        Lanes (1-based) of the top-left target panel left empty (a ``-`` control),
+        which its loading-control panel below still shows.
     texture : float
         The panels' membrane texture (``make_blot``'s background ``texture``; 0 as in
         ``benchmarks/bench_blot_accuracy.py``).
@@ -231,7 +234,8 @@ def make_figure(seed: int = 0, *, page_shape=(900, 1400), page_level: float = 25
                       polarity=polarity, dtype=dtype, ladder=ladder,
                       row_y=None if len(rows) > 1 else [0.5 * h],
                       lane_margin=0.06, background={"texture": float(texture)},
-                      tilt_deg=float(rng.uniform(-0.8, 0.8)))
+                      tilt_deg=float(rng.uniform(-0.8, 0.8)),
+                      empty_lanes=tuple(target_empty_lanes) if i == 0 else ())
         # the two left panels show the same samples: same lane layout by construction
         page[r0:r0 + h, c0:c0 + w] = b.image
         panels.append(b)
@@ -271,7 +275,8 @@ def make_figure(seed: int = 0, *, page_shape=(900, 1400), page_level: float = 25
     params = dict(seed=int(seed), page_shape=[H, W], page_level=float(page_level), dtype=dtype,
                   polarity=polarity, left_lanes=int(left_lanes), right_lanes=int(right_lanes),
                   right_panels=n_right, frames=bool(frames), print_marks=bool(print_marks),
-                  chart=bool(chart), texture=float(texture))
+                  chart=bool(chart), texture=float(texture),
+                  target_empty_lanes=[int(v) for v in target_empty_lanes])
     return SyntheticFigure(image=img, pieces=pieces_df, lanes=pd.DataFrame(lane_rows),
                            bands=pd.DataFrame(band_rows), panels=panels, polarity=polarity,
                            params=params)

@@ -124,6 +124,22 @@ def test_lanes_per_piece_ladders_and_volumes(seed):
     assert np.median(errs) < 0.02 and np.percentile(errs, 90) < 0.06, np.percentile(errs, [50, 90])
 
 
+@pytest.mark.parametrize("empty", [1, 5])
+def test_empty_end_lane_taken_from_the_stacked_control_panel(empty):
+    # a "-" lane at the end of the target panel: alone, the panel's empty end lane is
+    # dropped (4 lanes); on the figure the loading-control panel below shows all 5
+    f = make_figure(2, target_empty_lanes=(empty,))
+    assert len(quantify_blot(f.panels[0].to_image()).lanes) == 4
+    r = quantify_blot(f.to_image())
+    lanes = r.lanes[r.lanes["strip"] == 1].sort_values("x")
+    tl = f.lanes[f.lanes["piece"] == 1].sort_values("x")
+    assert len(lanes) == 5
+    assert np.max(np.abs(lanes["x"].to_numpy() - tl["x"].to_numpy())) < 2.0
+    empty_lane = int(lanes["lane"].iloc[empty - 1])
+    flags = r.bands.loc[r.bands["lane"] == empty_lane, "flags"].astype(str)
+    assert len(flags) == 1 and "not_detected" in flags.iloc[0]
+
+
 def test_figure_page_levels_and_polarities_give_the_same_lanes():
     counts = []
     for kw in ({}, {"page_level": 225.0}, {"polarity": "light-on-dark", "page_level": 0.0},
