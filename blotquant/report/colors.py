@@ -62,7 +62,7 @@ COLOR_NAMES = {LANE: "sky blue", LADDER: "grey", BAND: "green", SATURATED: "red"
 LEGEND_BLOT = ("Blots: lanes sky blue (ladder lanes grey), band boxes green, "
                "saturated bands red (volume is a lower bound), bands not detected orange "
                "(dashed box: volume measured where the band should be), reference lane "
-               "purple.")
+               "purple; on a figure page the membrane pieces blue (dotted).")
 LEGEND_IHC = "IHC: DAB classes negative blue, 1+ yellow, 2+ orange, 3+ red; unscored pixels " \
              "keep the image colour."
 LEGEND = LEGEND_BLOT + " " + LEGEND_IHC
