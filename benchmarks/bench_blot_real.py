@@ -20,7 +20,8 @@ An image is ``sure`` for lanes (rows) unless its ``confidence`` text calls the
 lanes (rows) unsure.  Prints one line per image and the totals.
 
 ``--mirror lr`` (``ud``) runs every image flipped left-right (upside down; the
-truth's strips then run bottom to top).  A person counts a mirrored blot the
+truth's strips then run bottom to top; a figure page's strips are compared in
+the reading order of the original figure, see ``strip_order``).  A person counts a mirrored blot the
 same, so the mirrored runs are a check on held-out images: an engine that gets
 an image right only one way round fits that image, not blots.
 """
@@ -54,15 +55,42 @@ def sure_parts(confidence: str) -> dict:
     return out
 
 
-def lane_groups(result) -> list[list[int]]:
+def strip_order(result, mirror: str | None = None) -> list[int] | None:
+    """The strips of a figure page in the reading order of the *unmirrored* image.
+
+    A person lists a figure's panels in reading order (column by column, top to
+    bottom).  Mirroring a figure changes which panel is read first, so for a
+    mirrored figure the strips are put back in the order of the original image:
+    the pieces' boxes are mirrored back and ordered by
+    :func:`blotquant.blot.panels.reading_order` (strips within a piece top to
+    bottom of the original).  None for an unmirrored image or one that is no
+    figure page (strips in their own order).
+    """
+    pieces = result.params.get("pieces_found")
+    if not pieces or mirror is None:
+        return None
+    from blotquant.blot.panels import reading_order
+    H, W = np.asarray(result.signal).shape
+    boxes = []
+    for p in pieces:
+        r0, r1, c0, c1 = p["top"], p["bottom"] + 1, p["left"], p["right"]
+        boxes.append((r0, r1, W - c1, W - c0) if mirror == "lr" else (H - r1, H - r0, c0, c1))
+    out = []
+    for i in reading_order(boxes):
+        st = list(pieces[i].get("strips") or [])
+        out += st[::-1] if mirror == "ud" else st
+    return out
+
+
+def lane_groups(result, order=None) -> list[list[int]]:
     """Lane counts per reported strip and, within a strip, per group split at wide gaps.
 
-    Returns one list per strip (top to bottom) holding the lane counts of its
-    groups, left to right.
+    Returns one list per strip (top to bottom, or in ``order``) holding the
+    lane counts of its groups, left to right.
     """
     lanes = result.lanes[~result.lanes["is_ladder"].astype(bool)]
     out = []
-    for s in sorted(set(lanes["strip"])):
+    for s in (order or sorted(set(lanes["strip"]))):
         x = np.sort(lanes.loc[lanes["strip"] == s, "x"].to_numpy(float))
         if len(x) < 3:
             out.append([len(x)])
@@ -75,23 +103,32 @@ def lane_groups(result) -> list[list[int]]:
     return out
 
 
-def rows_per_strip(result) -> list[int]:
+def rows_per_strip(result, order=None) -> list[int]:
     b = result.bands
     det = b[~b["flags"].astype(str).str.contains("not_detected")]
-    return [int(det.loc[det["strip"] == s, "row"].nunique()) for s in sorted(set(b["strip"]))]
+    return [int(det.loc[det["strip"] == s, "row"].nunique())
+            for s in (order or sorted(set(b["strip"])))]
 
 
-def evaluate(result, truth: dict) -> dict:
-    """Compare one result with one truth.json entry."""
+def evaluate(result, truth: dict, mirror: str | None = None, original: dict | None = None) -> dict:
+    """Compare one result with one truth.json entry.
+
+    ``mirror``/``original``: the run was on a mirrored image and ``original`` is
+    the unmirrored truth entry; a figure page's strips are then compared in
+    the original reading order (:func:`strip_order`) with ``original``.
+    """
+    order = strip_order(result, mirror)
+    if order is not None and original is not None:
+        truth = original
     want = [int(v) for v in truth["strips"]]
-    groups = lane_groups(result)
+    groups = lane_groups(result, order)
     per_strip = [sum(g) for g in groups]
     flat = [v for g in groups for v in g]
     lanes_ok = per_strip == want or flat == want
     # (informative only: the lane count of the whole image, strips or groups aside;
     # side-by-side groups that touch are shown by printed brackets alone)
     total_ok = sum(per_strip) == sum(want)
-    rows = rows_per_strip(result)
+    rows = rows_per_strip(result, order)
     lo = [int(v) for v in truth["rows"]]
     hi = [a + int(b) for a, b in zip(truth["rows"], truth["faint_rows"])]
     if len(rows) == len(want):
@@ -102,7 +139,7 @@ def evaluate(result, truth: dict) -> dict:
     else:
         rows_ok = False
     pol_ok = result.params.get("polarity_used") == truth["polarity"]
-    return dict(lanes_found=groups, lanes_ok=lanes_ok, lanes_total_ok=total_ok,
+    return dict(want=truth, lanes_found=groups, lanes_ok=lanes_ok, lanes_total_ok=total_ok,
                 rows_found=rows, rows_ok=rows_ok,
                 polarity_ok=pol_ok, tilt_deg=result.params.get("tilt_deg"),
                 row_slope_deg=result.params.get("row_slope_deg"))
@@ -133,14 +170,16 @@ def run(data: Path, names=None, qc: Path | None = None, mirror: str | None = Non
         sure = sure_parts(t["confidence"])
         t0 = time.perf_counter()
         try:
+            t_orig = t
             img, t = _mirrored(read_image(data / t["file"]), t, mirror)
             r = quantify_blot(img, image_name=t["file"])
-            ev = evaluate(r, t)
+            ev = evaluate(r, t, mirror, t_orig)
         except Exception as err:  # report, do not stop the table
             r = None
             ev = dict(lanes_found=f"error: {err}", lanes_ok=False, lanes_total_ok=False,
                       rows_found="-",
                       rows_ok=False, polarity_ok=False, tilt_deg=None, row_slope_deg=None)
+        t = ev.pop("want", t)
         ev.update(file=t["file"], want_lanes=t["strips"],
                   want_rows=[f"{a}-{a + b}" for a, b in zip(t["rows"], t["faint_rows"])],
                   sure_lanes=sure["lanes"], sure_rows=sure["rows"],

@@ -55,7 +55,9 @@ class Lane:
         Marker (molecular weight ladder) lane.
     strip : int
         1-based membrane strip (top to bottom) the lane belongs to; images with
-        one set of lanes have a single strip.
+        one set of lanes have a single strip.  On a figure page the strips of
+        each membrane piece follow those of the pieces before it, in reading
+        order (:mod:`blotquant.blot.panels`).
 
     Examples
     --------
@@ -234,7 +236,11 @@ class BlotResult:
     background : numpy.ndarray or None
         2-D background image actually subtracted (rolling ball), else None.
     params : dict
-        Every parameter used (recorded for provenance).
+        Every parameter used (recorded for provenance), and recorded outputs
+        (:data:`~blotquant.blot.params.RECORDED_KEYS`) such as ``tilt_deg`` and
+        ``pieces_found``: on a figure page the membrane pieces analysed, a list
+        of ``{piece, top, bottom, left, right, strips}`` (rows ``top..bottom``,
+        columns ``left..right-1``), else None.
     metadata : ImageMetadata
         Metadata of the analysed image.
     signal : numpy.ndarray

@@ -409,6 +409,16 @@ def _strip_box(res, strip):
     return max(0, int(np.floor(ln["top"].min()))), min(H, int(np.ceil(ln["bottom"].max())) + 1)
 
 
+def _strip_columns(res, strip):
+    """(left, right) image columns of one strip: its membrane piece on a figure page
+    (``params["pieces_found"]``), else the whole width."""
+    W = res.signal.shape[1]
+    for pc in (getattr(res, "params", None) or {}).get("pieces_found") or []:
+        if strip in (pc.get("strips") or []):
+            return max(0, int(pc["left"])), min(W, int(pc["right"]))
+    return 0, W
+
+
 def register_strips(target: BlotResult, control: BlotResult, strip_pairs: dict[int, int], *,
                     max_shift: float | None = None,
                     max_rotation_deg: float = 3.0) -> dict[int, Registration]:
@@ -416,7 +426,8 @@ def register_strips(target: BlotResult, control: BlotResult, strip_pairs: dict[i
 
     Strips of one image are separate membrane pieces and may be re-placed
     independently between exposures, so each pair is registered on its own
-    (a crop of each signal image over the strip's rows): rigid 2-D phase
+    (a crop of each signal image over the strip's rows, and on a figure page over
+    its membrane piece's columns): rigid 2-D phase
     correlation (:func:`~blotquant.blot.register.register_images`) when the
     crops share texture (response >= ``MIN_SCORE``), else the horizontal shift
     of their lane profiles (:func:`~blotquant.blot.register.register_columns`).
@@ -450,8 +461,10 @@ def register_strips(target: BlotResult, control: BlotResult, strip_pairs: dict[i
     for ts, cs in strip_pairs.items():
         t0, t1 = _strip_box(target, ts)
         c0, c1 = _strip_box(control, cs)
-        ft = np.asarray(target.signal)[t0:t1]
-        mc = np.asarray(control.signal)[c0:c1]
+        a0, a1 = _strip_columns(target, ts)
+        b0, b1 = _strip_columns(control, cs)
+        ft = np.asarray(target.signal)[t0:t1, a0:a1]
+        mc = np.asarray(control.signal)[c0:c1, b0:b1]
         try:
             r = register_images(ft, mc, max_shift=max_shift, max_rotation_deg=max_rotation_deg)
         except AnalysisError:
@@ -460,10 +473,11 @@ def register_strips(target: BlotResult, control: BlotResult, strip_pairs: dict[i
             # no shared texture (different proteins, re-placed strips): the lanes
             # are what the two images share
             r = register_columns(ft, mc, max_shift=max_shift)
-        # crop -> full image: p_t = R(p_c - C) + C + d + (t0 - c0) rows, C = crop centre
+        # crop -> full image: p_t = R(p_c - C) + C + d + (t0 - c0, a0 - b0), C = crop
+        # centre in the control image (on a figure page the crops are the pieces)
         cy, cx = r.center
-        out[int(ts)] = Registration(dy=r.dy + t0 - c0, dx=r.dx, angle_deg=r.angle_deg,
-                               center=(cy + c0, cx), score=r.score, method=r.method)
+        out[int(ts)] = Registration(dy=r.dy + t0 - c0, dx=r.dx + a0 - b0, angle_deg=r.angle_deg,
+                                    center=(cy + c0, cx + b0), score=r.score, method=r.method)
     return out
 
 

@@ -31,11 +31,14 @@ __all__ = ["BlotParams", "POLARITY_CHOICES", "RECORDED_KEYS"]
 #: ``polarity`` values: detect, or say which way the bands are.
 POLARITY_CHOICES = ("auto", "dark-on-light", "light-on-dark")
 
+#: ``pieces`` values: find membrane pieces on a figure page, or never.
+PIECES_CHOICES = ("auto", "off")
+
 #: Keys a result's ``params`` records that are outputs of a run, not inputs; a
 #: sidecar or ``params.json`` handed back drops them.
 RECORDED_KEYS = ("polarity_used", "saturation_level", "saturation_source", "tilt_deg",
-                 "row_slope_deg", "lane_geometry_given", "band_boxes_given", "n_lanes_found",
-                 "elapsed_s", "params_hash", "version")
+                 "row_slope_deg", "pieces_found", "lane_geometry_given", "band_boxes_given",
+                 "n_lanes_found", "elapsed_s", "params_hash", "version")
 
 
 def _finite(value):
@@ -116,6 +119,11 @@ class BlotParams(Params):
         ``auto``, ``dark-on-light`` or ``light-on-dark``.
     max_tilt_deg, lane_width, tail, flank, min_row_lanes, min_row_strength, border_width, ladder
         Detection details; see each field's help.
+    pieces : str
+        ``auto`` (default): an image that is a figure page (a flat, noise-free
+        background of one level) holding two or more membrane pieces is
+        analysed piece by piece (:mod:`blotquant.blot.panels`); ``off``: the
+        image is always one membrane.
     merge_doublets : bool
         False (default): a close doublet is split at its valley into two bands
         (two rows).  True: bands of one lane that touch are one band.
@@ -164,6 +172,10 @@ class BlotParams(Params):
     merge_doublets: bool = param(False, "count bands of one lane that touch (a doublet split "
                                  "at its valley) as one band, for a merged row",
                                  check=boolean, group="bands")
+    pieces: str = param("auto", "figure pages: find the membrane pieces (framed or unframed "
+                        "blot panels on a flat white or grey page) and analyse each as a "
+                        "blot (auto), or treat the image as one membrane (off)",
+                        check=choice(*PIECES_CHOICES), group="lanes")
     # normalization (blotquant.blot.normalize)
     target: object = param(None, "target row for ratios (default: the first row)",
                            check=optional(_one_name), group="normalize")
@@ -190,7 +202,8 @@ class BlotParams(Params):
     #: parameters of band finding and measuring (what quantify_blot uses).
     QUANTIFY_KEYS = ("lanes", "rows", "background", "radius", "sensitivity", "polarity",
                      "max_tilt_deg", "lane_width", "tail", "flank", "min_row_lanes",
-                     "min_row_strength", "border_width", "ladder", "clip_level", "merge_doublets")
+                     "min_row_strength", "border_width", "ladder", "clip_level", "merge_doublets",
+                     "pieces")
 
     @property
     def quantify_hash(self) -> str:

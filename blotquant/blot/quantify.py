@@ -421,23 +421,69 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
         image_name = os.path.basename(meta.path) if meta.path else "image"
     H, W = signal.shape
 
+    pieces = []
+    if P["pieces"] == "auto":
+        from .panels import find_pieces
+        pieces = find_pieces(gray)
+    reg = None
+    if pieces:
+        reg = _analyse_pieces(signal, satmask, P, pieces, lane_geometry, band_boxes)
+    if reg is None:
+        reg = _analyse(signal, satmask, P, lane_geometry, band_boxes)
+    tilt, lane_list, ld, bg2d = reg.tilt, reg.lane_list, reg.ld, reg.bg2d
+    band_rows, row_names, edited_lanes = reg.band_rows, reg.row_names, reg.edited_lanes
+    P_rec = model.to_dict()
+    P_rec.update(polarity_used=pol, saturation_level=sat, saturation_source=sat_src,
+                 tilt_deg=round(tilt, 4),
+                 lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
+                 n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"),
+                 pieces_found=reg.pieces)
+    h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)
+    bands = _band_table(band_rows, row_names, image_name, P["background"], h)
+    # Given lanes that say which of them a person changed (the plugin sets Lane.edited)
+    # keep that; given lanes that say nothing all count as edited.
+    all_given = edited_lanes and not any(ln.edited for ln in lane_list)
+    lanes_df = pd.DataFrame([{
+        "image": image_name, "strip": ln.strip, "lane": ln.lane,
+        "x": float(ln.x_at(0.5 * (max(ln.top, 0) + min(ln.bottom, H - 1)))),
+        "width": ln.width, "top": ln.top, "bottom": ln.bottom, "geometry": geometry_json(ln),
+        "is_ladder": ln.is_ladder, "edited": ln.edited or all_given} for ln in lane_list],
+        columns=LANE_COLUMNS)
+    profiles = LaneProfiles({lane_no: (d.r, d.prof, d.baseline_used) for lane_no, d in ld.items()})
+    P_rec["elapsed_s"] = round(time.perf_counter() - t0, 4)
+    return BlotResult(lanes=lanes_df, bands=bands, lane_geometry=lane_list, profiles=profiles,
+                      background=bg2d, params=P_rec, metadata=meta, signal=signal,
+                      saturated_mask=satmask, tilt_deg=tilt, rows=row_names)
+
+
+class _Region:
+    """What :func:`_analyse` found and measured in one image or one piece of it."""
+
+    __slots__ = ("tilt", "lane_list", "ld", "boxes", "row_names", "bg2d", "band_rows",
+                 "edited_lanes", "pieces", "n_lanes_found", "row_slope_deg")
+
+    def __init__(self, **kw):
+        self.pieces = None
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
+             piece=False) -> _Region:
+    """Lanes, band rows and volumes of one membrane image (the whole image or one piece).
+
+    ``P`` is the run's parameter dict (updated with ``n_lanes_found`` and
+    ``row_slope_deg``); lanes, boxes and band records are in ``signal``'s coordinates.
+    ``piece``: a piece of a figure page, whose end lanes are also judged by their
+    band pattern (:func:`_pattern_ladders`).
+    """
+    H, W = signal.shape
     # ---------------------------------------------------------------- lanes
     tilt = 0.0
     zones = None
     edited_lanes = lane_geometry is not None
     if lane_geometry is not None:
-        lane_list = []
-        for ln in lane_geometry:
-            if isinstance(ln, dict):
-                ln = Lane.from_dict(ln)
-            if not isinstance(ln, Lane):
-                raise ParameterError("lane_geometry must be a list of Lane (or dicts)")
-            lane_list.append(ln)
-        if not lane_list:
-            raise ParameterError("lane_geometry is empty")
-        nums = [ln.lane for ln in lane_list]
-        if len(set(nums)) != len(nums):
-            raise ParameterError(f"lane numbers in lane_geometry must be unique, got {nums}")
+        lane_list = _given_lanes(lane_geometry)
     else:
         det = detect_lanes(signal, P["lanes"], max_tilt_deg=P["max_tilt_deg"],
                            sensitivity=P["sensitivity"], lane_width=P["lane_width"],
@@ -458,6 +504,8 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
         bg2d = np.asarray(_bgmod.rolling_ball(signal, radius=P["radius"], light_background=False),
                           dtype=np.float32)
     ld = {ln.lane: _LaneData(ln, signal, satmask, bg2d) for ln in lane_list}
+    if piece and band_boxes is None and P["ladder"] == "auto":
+        _pattern_ladders(lane_list, ld, P)
 
     # ---------------------------------------------------------------- bands
     boxes = []  # dicts: lane, row, top, bottom (image rows), left/right or None, flags, y
@@ -491,27 +539,354 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
 
     # ---------------------------------------------------------------- measure
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
-    P_rec = model.to_dict()
-    P_rec.update(polarity_used=pol, saturation_level=sat, saturation_source=sat_src,
-                 tilt_deg=round(tilt, 4),
-                 lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
-                 n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
-    h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)
-    bands = _band_table(band_rows, row_names, image_name, P["background"], h)
-    # Given lanes that say which of them a person changed (the plugin sets Lane.edited)
-    # keep that; given lanes that say nothing all count as edited.
-    all_given = edited_lanes and not any(ln.edited for ln in lane_list)
-    lanes_df = pd.DataFrame([{
-        "image": image_name, "strip": ln.strip, "lane": ln.lane,
-        "x": float(ln.x_at(0.5 * (max(ln.top, 0) + min(ln.bottom, H - 1)))),
-        "width": ln.width, "top": ln.top, "bottom": ln.bottom, "geometry": geometry_json(ln),
-        "is_ladder": ln.is_ladder, "edited": ln.edited or all_given} for ln in lane_list],
-        columns=LANE_COLUMNS)
-    profiles = LaneProfiles({lane_no: (d.r, d.prof, d.baseline_used) for lane_no, d in ld.items()})
-    P_rec["elapsed_s"] = round(time.perf_counter() - t0, 4)
-    return BlotResult(lanes=lanes_df, bands=bands, lane_geometry=lane_list, profiles=profiles,
-                      background=bg2d, params=P_rec, metadata=meta, signal=signal,
-                      saturated_mask=satmask, tilt_deg=tilt, rows=row_names)
+    return _Region(tilt=tilt, lane_list=lane_list, ld=ld, boxes=boxes, row_names=row_names,
+                   bg2d=bg2d, band_rows=band_rows, edited_lanes=edited_lanes,
+                   n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
+
+
+#: Lanes of one strip whose profiles match at this correlation (best over small
+#: shifts) show the same samples' band pattern ...
+_SAME_PATTERN = 0.8
+#: ... and an end lane outside that run with at least this many bands (and at least
+#: 3/4 of the run's median) is a ladder.
+_LADDER_MIN_BANDS = 5
+#: ... counting the bands of at least this fraction of the run's typical strongest band.
+_LADDER_BAND_SHARE = 0.1
+
+
+def _pattern_corr(a, b, lag) -> float:
+    """Best Pearson correlation of two profiles over shifts of up to ``lag`` samples."""
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    best = -1.0
+    for k in range(-lag, lag + 1):
+        x = a[max(0, k):n + min(0, k)]
+        y = b[max(0, -k):n - max(0, k)]
+        if len(x) > 2:
+            sx, sy = x.std(), y.std()
+            if sx > 0 and sy > 0:
+                best = max(best, float(np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy)))
+    return best
+
+
+def _pattern_ladders(lane_list, ld, P) -> None:
+    """Flag ladder lanes at the ends of a figure piece's strips by their band pattern.
+
+    The sample lanes of a panel show the same band pattern: neighbouring lanes'
+    profiles (smoothed, minus a running minimum) correlate at >= ``_SAME_PATTERN``
+    (best over shifts of 3 % of the lane, for sloping rows).  The longest run of
+    such lanes (at least 3 and half the strip) is the samples; an end lane beyond
+    it with at least ``_LADDER_MIN_BANDS`` bands of at least ``_LADDER_BAND_SHARE``
+    of the run's typical strongest band, and at least 3/4 of the run's median
+    count, is a ladder (a marker's many bands at other heights; at most one per
+    side, the outermost).  Beyond-run lanes with few bands stay (empty end lanes
+    are judged later, as on any blot).
+    """
+    from scipy import ndimage as ndi
+
+    for s in sorted({ln.strip for ln in lane_list}):
+        sl = sorted((ln for ln in lane_list if ln.strip == s),
+                    key=lambda ln: ln.x_at(0.5 * (ln.top + ln.bottom)))
+        if len(sl) < 4:
+            continue
+        profs = []
+        for ln in sl:
+            p = ndi.gaussian_filter1d(np.asarray(ld[ln.lane].prof, float), 1.5)
+            profs.append(p - ndi.minimum_filter1d(p, max(15, len(p) // 8)))
+        lag = max(3, int(0.03 * min(len(p) for p in profs)))
+        same = [_pattern_corr(profs[i], profs[i + 1], lag) >= _SAME_PATTERN
+                for i in range(len(sl) - 1)]
+        best, start, i = (0, 0), 0, 0
+        while i < len(same):
+            if same[i]:
+                j = i
+                while j < len(same) and same[j]:
+                    j += 1
+                if j - i + 1 > best[1] - best[0]:
+                    best = (i, j + 1)
+                i = j
+            i += 1
+        a, b = best
+        if b - a < max(3, len(sl) / 2):
+            continue
+        found = []
+        for ln in sl:
+            d = ld[ln.lane]
+            found.append([b.height for b in detect_bands(
+                d.prof, sensitivity=P["sensitivity"], noise=d.noise,
+                max_band_height=max(15, len(d.prof) // 6), tail=P["tail"])])
+        # bands count when >= 1/10 of the samples' typical strongest band (a marker's
+        # bands are; bumps of an empty margin are not)
+        floor = _LADDER_BAND_SHARE * float(np.median([max(h, default=0.0) for h in found[a:b]]))
+        counts = [sum(1 for v in h if v >= floor) for h in found]
+        need = max(_LADDER_MIN_BANDS, 0.75 * float(np.median(counts[a:b])))
+        # at most one ladder per side: the outermost many-band lane beyond the run
+        for side in (range(0, a), range(len(sl) - 1, b - 1, -1)):
+            idx = next((j for j in side if counts[j] >= need), None)
+            if idx is not None:
+                sl[idx].is_ladder = True
+
+
+def _fill_from_stacked(regions, pieces, signal, satmask, P) -> None:
+    """Empty lanes of a piece that its stacked neighbour shows (same samples, one column).
+
+    Pieces stacked in one column of a figure (horizontal overlap >= 80 % of
+    the narrower) whose lanes line up show the same samples (a target and its
+    loading control).  When every sample lane of a one-strip piece lies within
+    a quarter pitch of a lane of its nearest stacked one-strip neighbour and
+    the neighbour has more lanes, the piece gets the missing lanes (empty lanes
+    such as a ``-`` control, which the automatic run drops at a strip's end),
+    parallel to its nearest lane, and is analysed again with them.  ``regions``
+    is updated in place.
+    """
+    info = {}
+    for k, reg in regions:
+        r0, r1, c0, c1 = pieces[k]
+        if len({ln.strip for ln in reg.lane_list}) != 1:
+            continue
+        samp = sorted((ln for ln in reg.lane_list if not ln.is_ladder),
+                      key=lambda ln: ln.x_at(0.5 * (ln.top + ln.bottom)))
+        if len(samp) >= 2:
+            info[k] = [float(ln.x_at(0.5 * (ln.top + ln.bottom))) + c0 for ln in samp]
+    for pos, (k, reg) in enumerate(regions):
+        if k not in info:
+            continue
+        r0, r1, c0, c1 = pieces[k]
+        near = []
+        for j in info:
+            if j == k:
+                continue
+            q0, q1, d0, d1 = pieces[j]
+            ov = min(c1, d1) - max(c0, d0)
+            if ov >= 0.8 * min(c1 - c0, d1 - d0):
+                near.append((max(q0 - r1, r0 - q1), j))
+        if not near:
+            continue
+        j = min(near)[1]
+        xa, xb = np.array(info[k]), np.array(info[j])
+        if len(xb) <= len(xa):
+            continue
+        pitch = float(np.median(np.diff(xb)))
+        hit = [int(np.argmin(np.abs(xb - x))) for x in xa]
+        if len(set(hit)) != len(hit) or any(abs(xb[h] - x) > 0.25 * pitch
+                                             for h, x in zip(hit, xa)):
+            continue
+        add = [float(xb[i]) for i in range(len(xb)) if i not in hit
+               and c0 + 0.25 * pitch <= xb[i] <= c1 - 0.25 * pitch]
+        if not add:
+            continue
+        lanes = [Lane(ln.lane, ln.centerline, ln.width, is_ladder=ln.is_ladder, strip=ln.strip)
+                 for ln in reg.lane_list]
+        samp = [ln for ln in lanes if not ln.is_ladder]
+        width = float(np.median([ln.width for ln in samp]))
+        for x in add:
+            xl = x - c0
+            ref = min(samp, key=lambda ln: abs(ln.x_at(0.5 * (ln.top + ln.bottom)) - xl))
+            dx = xl - ref.x_at(0.5 * (ref.top + ref.bottom))
+            lanes.append(Lane(0, ref.centerline + [0.0, dx], width, strip=ref.strip))
+        lanes.sort(key=lambda ln: ln.x_at(0.5 * (ln.top + ln.bottom)))
+        for i, ln in enumerate(lanes, start=1):
+            ln.lane = i
+        sub = np.ascontiguousarray(signal[r0:r1, c0:c1])
+        subm = np.ascontiguousarray(satmask[r0:r1, c0:c1])
+        try:
+            new = _analyse(sub, subm, dict(P, rows=None), lanes, None, piece=True)
+        except AnalysisError:
+            continue
+        new.tilt, new.edited_lanes = reg.tilt, False
+        regions[pos] = (k, new)
+
+
+def _given_lanes(lane_geometry) -> list:
+    """``lane_geometry`` as a checked list of :class:`Lane` (dicts accepted)."""
+    lane_list = []
+    for ln in lane_geometry:
+        if isinstance(ln, dict):
+            ln = Lane.from_dict(ln)
+        if not isinstance(ln, Lane):
+            raise ParameterError("lane_geometry must be a list of Lane (or dicts)")
+        lane_list.append(ln)
+    if not lane_list:
+        raise ParameterError("lane_geometry is empty")
+    nums = [ln.lane for ln in lane_list]
+    if len(set(nums)) != len(nums):
+        raise ParameterError(f"lane numbers in lane_geometry must be unique, got {nums}")
+    return lane_list
+
+
+def _box_text(pieces) -> str:
+    return ", ".join(f"{i}: rows {r0}-{r1 - 1}, columns {c0}-{c1 - 1}"
+                     for i, (r0, r1, c0, c1) in enumerate(pieces, start=1))
+
+
+def _piece_lane_counts(lanes, signal, pieces, P) -> list:
+    """The ``lanes`` parameter of each piece: one count for all, one per piece, or one
+    per strip (the strips of every piece found first, in reading order)."""
+    if lanes is None or isinstance(lanes, int):
+        return [lanes] * len(pieces)
+    lanes = tuple(lanes)
+    if len(lanes) == 1:
+        return [lanes[0]] * len(pieces)
+    if len(lanes) == len(pieces):
+        return list(lanes)
+    n_strips = []
+    for r0, r1, c0, c1 in pieces:
+        try:
+            det = detect_lanes(np.ascontiguousarray(signal[r0:r1, c0:c1]), None,
+                               max_tilt_deg=P["max_tilt_deg"], sensitivity=P["sensitivity"],
+                               lane_width=P["lane_width"], return_details=True)
+            n_strips.append(len({ln.strip for ln in det.lanes}))
+        except AnalysisError:
+            n_strips.append(0)
+    if sum(n_strips) != len(lanes):
+        raise ParameterError(
+            f"lanes gave {len(lanes)} counts ({','.join(map(str, lanes))}), but the image is a "
+            f"figure page with {len(pieces)} membrane pieces ({_box_text(pieces)}) holding "
+            f"{sum(n_strips)} strips ({'+'.join(map(str, n_strips))}); give one count for "
+            f"all, one per piece ({len(pieces)}) or one per strip ({sum(n_strips)}), in "
+            "reading order (column by column, top to bottom), or pieces='off'")
+    out, i = [], 0
+    for n in n_strips:
+        out.append(tuple(lanes[i:i + n]) if n > 1 else (lanes[i] if n else None))
+        i += n
+    return out
+
+
+def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
+                    band_boxes=None) -> _Region | None:
+    """:func:`_analyse` on every membrane piece of a figure page, merged into one region.
+
+    Each piece (``(r0, r1, c0, c1)``, reading order) is analysed as an image of its
+    own; its strips follow the previous pieces' strips, its lanes are numbered on
+    (left to right within a strip), and everything is moved back to image
+    coordinates.  Row names are given over all strips together (as on one
+    membrane).  A piece in which no lanes or band rows are found (print: a
+    chart, a legend box) is left out.  Given lanes go to the piece that holds
+    their centre; None (analyse the whole image) when a given lane lies on no
+    piece or no piece holds a blot.
+    """
+    if band_boxes is not None and lane_geometry is None:
+        # the boxes name lanes of the automatic run: find them, then measure the boxes
+        first = _analyse_pieces(signal, satmask, dict(P, rows=None), pieces)
+        if first is None:
+            return None
+        reg = _analyse_pieces(signal, satmask, P, pieces, first.lane_list, band_boxes)
+        if reg is not None:
+            reg.edited_lanes = False
+            reg.tilt = first.tilt
+        return reg
+    given = None
+    owner: dict = {}
+    if lane_geometry is not None:
+        given = _given_lanes(lane_geometry)
+        for ln in given:
+            yc = 0.5 * (ln.top + ln.bottom)
+            xc = float(ln.x_at(yc))
+            k = next((i for i, (r0, r1, c0, c1) in enumerate(pieces)
+                      if r0 <= yc < r1 and c0 <= xc < c1), None)
+            if k is None:
+                return None
+            owner[ln.lane] = k
+    bb = None
+    if band_boxes is not None:
+        bb = pd.DataFrame(band_boxes)
+        if "lane" not in bb.columns:
+            return None   # the whole-image path names the missing columns
+        unknown = sorted(set(int(v) for v in bb["lane"]) - set(owner))
+        if unknown:
+            raise ParameterError(f"band box for lane {unknown[0]}, but lanes are {sorted(owner)}")
+    counts = _piece_lane_counts(P["lanes"], signal, pieces, P) if given is None else \
+        [P["lanes"]] * len(pieces)
+    regions = []
+    for k, (r0, r1, c0, c1) in enumerate(pieces):
+        Pk = dict(P, lanes=counts[k], rows=None)
+        lg = bk = None
+        if given is not None:
+            lg = [Lane(ln.lane, ln.centerline - [r0, c0], ln.width, is_ladder=ln.is_ladder,
+                       strip=ln.strip, edited=ln.edited) for ln in given if owner[ln.lane] == k]
+            if not lg:
+                continue
+            if bb is not None:
+                bk = bb[bb["lane"].astype(int).isin([ln.lane for ln in lg])].copy()
+                for col, off in (("top", r0), ("bottom", r0), ("left", c0), ("right", c0)):
+                    if col in bk.columns:
+                        bk[col] = pd.to_numeric(bk[col], errors="coerce") - off
+        sub = np.ascontiguousarray(signal[r0:r1, c0:c1])
+        subm = np.ascontiguousarray(satmask[r0:r1, c0:c1])
+        try:
+            reg = _analyse(sub, subm, Pk, lg, bk, piece=True)
+        except AnalysisError:
+            if given is not None:
+                raise
+            continue   # no blot in this piece (print)
+        regions.append((k, reg))
+    if not regions:
+        return None
+    if given is None and P["lanes"] is None:
+        _fill_from_stacked(regions, pieces, signal, satmask, P)
+    # ---- merge: strips and lanes numbered on, image coordinates
+    lane_list, ld, band_rows, records = [], {}, [], []
+    strip_next, lane_next = 1, 1
+    bg2d = None
+    if P["background"] == "rolling-ball":
+        bg2d = np.zeros(signal.shape, np.float32)
+    chosen, local_names = [], []
+    for k, reg in regions:
+        r0, r1, c0, c1 = pieces[k]
+        if given is None:
+            smap = {s: strip_next + i for i, s in enumerate(sorted({ln.strip for ln in reg.lane_list}))}
+            lmap = {ln.lane: lane_next + i for i, ln in enumerate(reg.lane_list)}
+        else:
+            smap = {ln.strip: ln.strip for ln in reg.lane_list}
+            lmap = {ln.lane: ln.lane for ln in reg.lane_list}
+        for ln in reg.lane_list:
+            d = reg.ld[ln.lane]
+            ln.centerline = ln.centerline + [r0, c0]
+            ln.lane, ln.strip = lmap[ln.lane], smap[ln.strip]
+            d.r = d.r + r0
+            lane_list.append(ln)
+            ld[ln.lane] = d
+        for rec in reg.band_rows:
+            rec = dict(rec, strip=smap.get(rec["strip"], rec["strip"]), lane=lmap[rec["lane"]],
+                       y=rec["y"] + r0, top=rec["top"] + r0, bottom=rec["bottom"] + r0,
+                       left=rec["left"] + c0, right=rec["right"] + c0)
+            band_rows.append(rec)
+            records.append((k, rec))
+        if bg2d is not None and reg.bg2d is not None:
+            bg2d[r0:r1, c0:c1] = reg.bg2d
+        for name in reg.row_names:
+            mine = [rec for kk, rec in records if kk == k and rec["row"] == name]
+            if not mine:
+                continue
+            found = {rec["lane"]: 0 for rec in mine if "not_detected" not in rec["flags"]}
+            chosen.append((mine[0]["strip"], found, 0.0,
+                           float(np.median([rec["y"] for rec in mine])), None))
+            local_names.append((k, name))
+        strip_next = max([strip_next - 1, *smap.values()]) + 1
+        lane_next = max([lane_next - 1, *lmap.values()]) + 1
+    if bb is not None:
+        row_names = list(dict.fromkeys(rec["row"] for rec in band_rows))
+    else:
+        names = _name_rows(chosen, P["rows"], lane_list)
+        new = dict(zip(local_names, names))
+        for k, rec in records:
+            rec["row"] = new[(k, rec["row"])]
+        row_names = list(names)
+    strips_of = {}
+    for k, reg in regions:
+        strips_of[k] = sorted({ln.strip for ln in reg.lane_list})
+    found = [dict(piece=i + 1, top=int(r0), bottom=int(r1 - 1), left=int(c0), right=int(c1),
+                  strips=strips_of.get(i, [])) for i, (r0, r1, c0, c1) in enumerate(pieces)]
+    tilts = [reg.tilt for _, reg in regions]
+    slopes = [reg.row_slope_deg for _, reg in regions if reg.row_slope_deg is not None]
+    P["n_lanes_found"] = len(lane_list)
+    P["row_slope_deg"] = round(float(np.median(slopes)), 3) if slopes else None
+    out = _Region(tilt=float(np.median(tilts)), lane_list=lane_list, ld=ld,
+                  boxes=[], row_names=row_names, bg2d=bg2d, band_rows=band_rows,
+                  edited_lanes=given is not None, n_lanes_found=len(lane_list),
+                  row_slope_deg=P["row_slope_deg"])
+    out.pieces = found
+    return out
 
 
 def _band_table(band_rows: list, row_names: list, image_name, method: str,

@@ -2,7 +2,8 @@
 
 Top: the analysed image with every lane's centre line (numbered), every band's
 box (named by its row at the left of the row) coloured by what it means --
-quantified, saturated, not detected -- and a legend that explains every colour
+quantified, saturated, not detected --, on a figure page the membrane pieces
+(dotted, with their strips) and a legend that explains every colour
 (:mod:`blotquant.report.colors`).  Below: one profile per lane (signal summed
 across the lane, per image row) with the background that was subtracted and
 the band limits.
@@ -129,6 +130,17 @@ def make_blot_qc_figure(result, *, title: str | None = None, lane_labels=None):
     ax.imshow(sig, cmap="gray_r" if dark_on_light else "gray", vmin=lo,
               vmax=hi if hi > lo else lo + 1, interpolation="nearest")
     label_box = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
+    pieces = result.params.get("pieces_found") or []
+    for pc in pieces:
+        # a figure page: each membrane piece was analysed as a blot of its own
+        ax.add_patch(Rectangle((pc["left"] - 0.5, pc["top"] - 0.5), pc["right"] - pc["left"],
+                               pc["bottom"] - pc["top"] + 1, fill=False, ec=C.PIECE, lw=1.4,
+                               ls=":"))
+        strips = pc.get("strips") or []
+        what = ("strip " + "-".join(str(v) for v in (strips[:1] + strips[-1:] if len(strips) > 1
+                                                     else strips)) if strips else "no blot")
+        ax.text(pc["left"], pc["top"] - 2, f"piece {pc['piece']}: {what}", color=C.PIECE,
+                fontsize=MIN_FONT, va="bottom", ha="left", clip_on=True)
     for ln in lanes:
         c = ln.centerline
         col = C.LADDER if ln.is_ladder else C.LANE
@@ -169,6 +181,9 @@ def make_blot_qc_figure(result, *, title: str | None = None, lane_labels=None):
                      label=f"saturated: clipped pixels, volume is a lower bound ({n_sat})"),
                Patch(fill=False, ec=C.NOT_DETECTED, lw=1.5, ls="--",
                      label=f"not detected: measured where the band should be ({n_nd})")]
+    if pieces:
+        handles.append(Patch(fill=False, ec=C.PIECE, lw=1.5, ls=":",
+                             label=f"membrane piece of a figure page ({len(pieces)})"))
     if any(ln.is_ladder for ln in lanes):
         handles.insert(1, Line2D([], [], color=C.LADDER, lw=1.5, label="ladder lane (L)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08 * 6 / img_h),

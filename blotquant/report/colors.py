@@ -19,7 +19,7 @@ True
 
 from __future__ import annotations
 
-__all__ = ["LANE", "LADDER", "BAND", "SATURATED", "NOT_DETECTED", "REFERENCE",
+__all__ = ["LANE", "LADDER", "PIECE", "BAND", "SATURATED", "NOT_DETECTED", "REFERENCE",
            "IHC_CLASSES", "IHC_CLASS_NAMES", "IHC_CLASS_CODES", "COLOR_NAMES", "LEGEND_BLOT",
            "LEGEND_IHC", "LEGEND", "BACKGROUND_CURVE", "SIGNAL_CURVE", "ROW_COLORS",
            "INCLUDE_REGION", "EXCLUDE_REGION", "band_color", "lane_color", "rgb255", "rgb8",
@@ -35,6 +35,8 @@ BAND = "#009E73"
 SATURATED = "#D55E00"
 #: Band boxes placed where no band was found (orange, drawn dashed).
 NOT_DETECTED = "#E69F00"
+#: Membrane pieces of a figure page (blue, drawn dotted): each analysed as a blot.
+PIECE = "#0072B2"
 #: The reference lane of a normalisation (reddish purple).
 REFERENCE = "#CC79A7"
 
@@ -55,12 +57,12 @@ EXCLUDE_REGION = "#CC79A7"
 
 #: Plain-language names of the colours (for legends and captions).
 COLOR_NAMES = {LANE: "sky blue", LADDER: "grey", BAND: "green", SATURATED: "red",
-               NOT_DETECTED: "orange", REFERENCE: "purple"}
+               NOT_DETECTED: "orange", REFERENCE: "purple", PIECE: "blue"}
 
 LEGEND_BLOT = ("Blots: lanes sky blue (ladder lanes grey), band boxes green, "
                "saturated bands red (volume is a lower bound), bands not detected orange "
                "(dashed box: volume measured where the band should be), reference lane "
-               "purple.")
+               "purple; on a figure page the membrane pieces blue (dotted).")
 LEGEND_IHC = "IHC: DAB classes negative blue, 1+ yellow, 2+ orange, 3+ red; unscored pixels " \
              "keep the image colour."
 LEGEND = LEGEND_BLOT + " " + LEGEND_IHC

@@ -9,10 +9,12 @@ Examples
 
 from .blot import BlotTruth, SyntheticBlot, make_blot, make_dilution_series
 from .cells import CellTruth, SyntheticCellImage, make_cell_image
+from .figure import SyntheticFigure, make_figure
 from .ihc import IHCTruth, SyntheticIHC, make_ihc, perturb_stains
 
 __all__ = [
     "make_blot", "make_dilution_series", "SyntheticBlot", "BlotTruth",
+    "make_figure", "SyntheticFigure",
     "make_ihc", "perturb_stains", "SyntheticIHC", "IHCTruth",
     "make_cell_image", "SyntheticCellImage", "CellTruth",
 ]

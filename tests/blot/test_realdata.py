@@ -33,8 +33,6 @@ KNOWN_WRONG = {
     ('flg_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'rows'),
-    ('pone0265461_fig6_rgb.tif', 'lanes'),
-    ('pone0237759_s5_rgb.tif', 'lanes'),
 }
 
 
@@ -86,7 +84,7 @@ def test_sure_fraction_floor(shared_blots):
         if bench.sure_parts(t["confidence"])["lanes"]:
             n += 1
             ok += bench.evaluate(_result(t["file"]), t)["lanes_ok"]
-    assert ok >= 18, f"{ok}/{n} sure lane counts right"
+    assert ok >= 20, f"{ok}/{n} sure lane counts right"
 
 
 def test_atub_four_lanes_one_row_clipped_flagged(shared_blots):
@@ -133,14 +131,15 @@ def test_gapdh_film_groups_not_invented(shared_blots):
     assert 420 < r.bands["y"].median() < 470  # the GAPDH bands, not the printed labels
 
 
-@pytest.mark.parametrize("how,floor", [("lr", 18), ("ud", 16)])
+@pytest.mark.parametrize("how,floor", [("lr", 20), ("ud", 16)])
 def test_mirrored_sure_fraction_floor(shared_blots, how, floor):
     # a person counts a mirrored blot the same: the engine must not get an image right
-    # only one way round (a check on the held-out blots; floors as measured 2026-12-01)
+    # only one way round (a check on the held-out blots; floors as measured 2026-12-01,
+    # round 5: the two figure pages right left-right mirrored, not yet upside down)
     bench = _bench()
     ok = 0
     for t in _truth():
         if bench.sure_parts(t["confidence"])["lanes"]:
             img, tm = bench._mirrored(read_image(_DATA / t["file"]), t, how)
-            ok += bench.evaluate(quantify_blot(img), tm)["lanes_ok"]
+            ok += bench.evaluate(quantify_blot(img), tm, how, t)["lanes_ok"]
     assert ok >= floor, f"mirrored {how}: {ok} sure lane counts right"

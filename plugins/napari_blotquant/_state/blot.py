@@ -123,7 +123,8 @@ class BlotReview:
             else:
                 centre, width = L.ribbon_to_centerline(v)
                 old = cached[1] if cached is not None and not new[i] else None
-                strip = old.strip if old is not None else L.strip_of(self.lanes, centre[:, 0].mean())
+                strip = old.strip if old is not None else L.strip_of(
+                    self.lanes, centre[:, 0].mean(), centre[:, 1].mean())
                 ladder = bool(feats.at[i, "is_ladder"]) if (not new[i] and "is_ladder" in feats) \
                     else False
                 lane = Lane(lane=self.lane_numbers.get(uid, 10_000 + i), centerline=centre,

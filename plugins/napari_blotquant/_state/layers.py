@@ -177,9 +177,18 @@ def nearest_row(bands: pd.DataFrame, strip: int, y: float, default: str) -> str:
     return str(b.iloc[int(np.argmin(np.abs(centre.to_numpy() - y)))]["row"])
 
 
-def strip_of(lanes, row: float) -> int:
-    """Strip whose lanes span ``row`` (1 when unknown)."""
+def strip_of(lanes, row: float, col: float | None = None) -> int:
+    """Strip whose lanes span ``row`` (1 when unknown).
+
+    With ``col``, the strip of the lane spanning ``row`` closest to ``col``: on a
+    figure page, pieces side by side span the same rows with different strips.
+    """
+    best, best_d = None, np.inf
     for lane in lanes:
         if lane.centerline[0, 0] - 1 <= row <= lane.centerline[-1, 0] + 1:
-            return int(lane.strip)
-    return 1
+            if col is None:
+                return int(lane.strip)
+            d = abs(float(np.interp(row, lane.centerline[:, 0], lane.centerline[:, 1])) - col)
+            if d < best_d:
+                best, best_d = int(lane.strip), d
+    return 1 if best is None else best

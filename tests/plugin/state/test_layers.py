@@ -177,3 +177,14 @@ def test_reader_multichannel_gives_one_layer_per_channel(tmp_path):
         assert kind == "image" and np.array_equal(data, ch)
         assert kw["metadata"][META_KEY].axes == "YX"
         assert kw["metadata"][META_KEY].shape == (40, 50)
+
+
+def test_strip_of_a_drawn_lane_on_a_figure_page_uses_its_column():
+    # pieces side by side span the same rows: a lane drawn at the right joins the right
+    # piece's strip, not the first strip spanning its rows
+    from blotquant.blot import Lane
+    lanes = [Lane(1, [[0, 10], [100, 10]], 5, strip=1), Lane(2, [[0, 200], [100, 200]], 5,
+                                                               strip=3)]
+    assert L.strip_of(lanes, 50) == 1
+    assert L.strip_of(lanes, 50, 190) == 3 and L.strip_of(lanes, 50, 20) == 1
+    assert L.strip_of(lanes, 500, 20) == 1   # no lane spans the row
