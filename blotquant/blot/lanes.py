@@ -256,13 +256,16 @@ def _column_profile(fg, tan_t, y0, y1):
     return np.bincount(idx, weights=w, minlength=W).astype(np.float64)
 
 
-def _peaks(profile, rel_prominence, min_distance):
+def _peaks(profile, rel_prominence, min_distance, deep=None):
     # zero padding lets a lane touching the image edge form a peak
     p = np.pad(ndi.gaussian_filter1d(profile, 1.0), 1)
     if p.max() <= 0:
         return np.array([], int), np.array([])
     pk, props = find_peaks(p, prominence=rel_prominence * p.max(),
                            distance=max(1, int(min_distance)))
+    if deep is not None and int(min_distance) > 3 and len(pk):
+        pk, prom = _deep_neighbours(p, pk, props["prominences"], rel_prominence, deep)
+        props = {"prominences": prom}
     # refine to the centroid of the part above half maximum, bounded by the
     # valleys towards the neighbouring peaks (robust to flat or uneven tops)
     cents = []
@@ -283,6 +286,94 @@ def _peaks(profile, rel_prominence, min_distance):
         lim = 0.5 * max(1.0, float(min_distance))
         cents.append(q + min(lim, max(-lim, cen - q)))  # refinement stays near the peak
     return np.asarray(cents) - 1.0, props["prominences"]
+
+
+def _deep_neighbours(p, pk, prom, rel_prominence, deep):
+    """Peaks ``pk`` plus the peaks that ``min_distance`` suppressed but that a deep
+    valley separates from every neighbour (the profile between them falls below
+    ``deep`` x the lower of the two): two bands with the profile nearly back at the
+    background between them are two lanes however close (touching lane groups
+    loaded at a small pitch), while the ripples on one wide band that the peak
+    distance is there to suppress are shallow.  Returns sorted peaks and their
+    prominences."""
+    fine, fp = find_peaks(p, prominence=rel_prominence * p.max(), distance=2)
+    have = set(int(q) for q in pk)
+    out = dict(zip((int(q) for q in pk), prom))
+    for q, pr in zip(fine, fp["prominences"]):
+        q = int(q)
+        if q in have:
+            continue
+        kept = np.asarray(sorted(out))
+        ok = True
+        for nb in (kept[kept < q][-1:], kept[kept > q][:1]):
+            if len(nb) == 0:
+                continue
+            a, b = sorted((int(nb[0]), q))
+            if p[a:b + 1].min() >= deep * min(p[a], p[b]):
+                ok = False
+        if ok:
+            out[q] = pr
+    keys = np.asarray(sorted(out), int)
+    return keys, np.asarray([out[q] for q in keys], float)
+
+
+def _deep_between(profile, a, b, deep=0.3):
+    """The smoothed ``profile`` falls below ``deep`` x the lower of its values at
+    columns ``a`` and ``b`` somewhere between them (two separate bands)."""
+    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+    i, j = sorted((int(np.clip(round(a), 0, len(p) - 1)), int(np.clip(round(b), 0, len(p) - 1))))
+    if j - i < 2:
+        return False
+    lo = min(float(p[i]), float(p[j]))
+    return lo > 0 and float(p[i:j + 1].min()) < deep * lo
+
+
+def _row_only_lanes(c, p, grp, zw, tan_s, yc, deep=0.3):
+    """Strip lanes ``c`` (prominences ``p``) plus the lanes only one strong row shows.
+
+    The strip's column profile sums its rows' profiles, each scaled to its own
+    maximum, so a lane with a band in one row only (the others empty in that
+    lane) stands at a fraction of its height there and may fall below the
+    prominence threshold.  A peak of a full-weight row (``zw`` 1) with at least
+    three peaks, separated from every strip lane by a deep valley of that row's
+    own profile (:func:`_deep_between`), is a lane too.  ``tan_s``: the strip's
+    lane tilt (row peaks are found unsheared).  Returns sorted ``(c, p)``.
+    """
+    c = list(np.asarray(c, float))
+    p = list(np.asarray(p, float))
+    for w, z in zip(zw, grp):
+        if w < 1.0 or len(z.peaks) < 3:
+            continue
+        shift = (0.5 * (z.y0 + z.y1) - yc) * tan_s
+        for q, pq in zip(z.peaks, z.prominence):
+            qs = q - shift
+            near = sorted(c, key=lambda v: abs(v - qs))[:1]
+            if near and not _deep_between(z.profile, near[0] + shift, q, deep):
+                continue
+            # every strip lane on the way to it must be separated as well
+            left = [v for v in c if v < qs]
+            right = [v for v in c if v > qs]
+            ok = all(_deep_between(z.profile, v + shift, q, deep)
+                     for v in (left[-1:] + right[:1]))
+            if ok:
+                c.append(float(qs))
+                p.append(float(pq) / max(float(z.profile.max()), 1e-12))
+    order = np.argsort(c)
+    return np.asarray(c, float)[order], np.asarray(p, float)[order]
+
+
+def _longest_run(centres, reach=1.5):
+    """The most lanes in a run of neighbours at most ``reach`` lane pitches apart
+    (the pitch of the closest neighbours, :func:`_one_pitch`, else the median gap)."""
+    c, g = _sorted_gaps(centres)
+    if g is None:
+        return len(c)
+    pitch = _one_pitch(c) or float(np.median(g))
+    best = run = 1
+    for v in g:
+        run = run + 1 if v <= reach * pitch else 1
+        best = max(best, run)
+    return best
 
 
 def _sorted_gaps(centres):
@@ -322,6 +413,17 @@ def _one_pitch(centres):
     # the closest neighbours: gaps near the median of the smaller half (a pair of
     # near-duplicate peaks is left out)
     q = float(np.median(np.sort(g)[:max(2, (len(g) + 1) // 2)]))
+    # fewer single steps than larger gaps (groups of lanes with an empty lane in
+    # each and gaps between the groups): the smallest pair of gaps that agree
+    # within 30 %, when most gaps are whole multiples of it
+    gs = np.sort(g)
+    for a, b in zip(gs[:-1], gs[1:]):
+        if b <= 1.3 * a:
+            if a < 0.7 * q:
+                r = g / (0.5 * (a + b))
+                if np.mean(np.abs(r - np.maximum(1.0, np.round(r))) <= 0.2) > 0.5:
+                    q = 0.5 * (a + b)
+            break
     one = g[(g >= 0.7 * q) & (g <= 1.4 * q)]
     return float(np.median(one)) if len(one) >= 2 else None
 
@@ -1028,23 +1130,34 @@ def _inner_gaps(gaps):
     return g
 
 
-def _merge_near(centres, prom):
+def _merge_near(centres, prom, profile=None, deep=0.3):
     """Lanes sorted, near-duplicate peaks merged: closer than 40 % of the typical
     spacing (the median gap, or the median of the gaps above 40 % of the largest
-    when that is larger), the more prominent kept.  Returns ``(centres, prom)``
-    as lists."""
+    when that is larger), the more prominent kept.  With the column ``profile``
+    the centres were found on, two peaks with a deep valley between them (below
+    ``deep`` x the lower peak, :func:`_deep_between`) are two bands, not
+    duplicates, and stay; ``profile`` may also be a list of ``(profile, shift)``
+    (the strip's rows, each with the shift from strip to row coordinates), and a
+    deep valley in any of them counts.  Returns ``(centres, prom)`` as lists."""
     order = np.argsort(centres)
     c0 = list(np.asarray(centres, float)[order])
     p0 = list(np.asarray(prom, float)[order])
     if len(c0) < 3:
         return c0, p0
+    if profile is None:
+        profiles = []
+    elif isinstance(profile, np.ndarray):
+        profiles = [(profile, 0.0)]
+    else:
+        profiles = list(profile)
     gaps = _inner_gaps(np.diff(c0))
     typical = float(np.median(gaps))
     big = gaps[gaps > 0.4 * gaps.max()]
     typical = max(typical, float(np.median(big)) if len(big) else typical)
     c, pr = [c0[0]], [p0[0]]
     for ci, pi in zip(c0[1:], p0[1:]):
-        if ci - c[-1] < 0.4 * typical:
+        if ci - c[-1] < 0.4 * typical and not any(
+                _deep_between(pf, c[-1] + sh, ci + sh, deep) for pf, sh in profiles):
             if pi > pr[-1]:
                 c[-1], pr[-1] = ci, pi
         else:
@@ -1325,7 +1438,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     zinfo = []
     for (y0, y1, parent) in zones:
         prof = _column_profile(fg, tan_t, y0, y1)
-        c, p = _peaks(prof, rel, min_dist)
+        c, p = _peaks(prof, rel, min_dist, deep=0.3)
         if len(c) and not _edge_step(prof, c):
             zinfo.append(_Zone(y0, y1, c, p, prof, parent))
     if not zinfo:
@@ -1463,7 +1576,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         zmass = np.array([z.profile.sum() for z in grp])
         zw = np.minimum(1.0, zmass / (0.2 * zmass.max())) if zmass.max() > 0 else np.ones(len(grp))
         prof = sum(w * _norm(_column_profile(fg, 0.0, z.y0, z.y1)) for w, z in zip(zw, grp))
-        c, p = _peaks(prof, rel, min_dist)
+        c, p = _peaks(prof, rel, min_dist, deep=0.3)
+        c, p = _row_only_lanes(c, p, grp, zw, 0.0, yc)
         if len(c) == 0:
             continue
         spacing = float(np.median(np.diff(c))) if len(c) > 1 else Wk / 4
@@ -1472,7 +1586,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         if tilt_s != 0.0:
             prof = sum(w * _norm(_column_profile(fg, tan_s, z.y0, z.y1))
                        for w, z in zip(zw, grp))
-            c, p = _peaks(prof, rel, min_dist)
+            c, p = _peaks(prof, rel, min_dist, deep=0.3)
+            c, p = _row_only_lanes(c, p, grp, zw, tan_s, yc)
             if len(c) == 0:
                 continue
         # touching bands (one bright bar along a row): lanes from the valleys
@@ -1497,7 +1612,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
         merge = True
         if not along_row and n_s is None:  # (a given count is placed by _fill_gaps)
-            c, p = _merge_near(c, p)
+            c, p = _merge_near(c, p, [(prof, 0.0)] + [
+                (z.profile, (0.5 * (z.y0 + z.y1) - yc) * tan_s)
+                for w, z in zip(zw, grp) if w >= 1.0 and len(z.peaks) >= 3])
             c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
                                 c, p, min_dist)
             merge = False
@@ -1508,12 +1625,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             c, p = _inside_membrane(dblock, grp, c, p,
                                     shift=(0.5 * (y0 + y1) - yc) * tan_s)
         found.append((grp, c, tan_s, tilt_s))
-    if counts is None and found and max(len(f[1]) for f in found) >= 3:
-        # a strip is a membrane piece with lanes: a group of zones left with fewer
-        # than 3 lanes beside a strip with a lane structure is handwriting or a
-        # label (a few words far apart), not a membrane; its rows are no band rows
-        gone = [z for f in found if len(f[1]) < 3 for z in f[0]]
-        found = [f for f in found if len(f[1]) >= 3]
+    if counts is None and found and max(_longest_run(f[1]) for f in found) >= 3:
+        # a strip is a membrane piece with lanes: a group of zones left without a
+        # run of 3 lanes one pitch apart beside a strip with one is handwriting or
+        # a label (a few words far apart, letters of a word close together), not
+        # a membrane; its rows are no band rows
+        gone = [z for f in found if _longest_run(f[1]) < 3 for z in f[0]]
+        found = [f for f in found if _longest_run(f[1]) >= 3]
         zinfo = [z for z in zinfo if not any(z is q for q in gone)]
     kept = [f[0] for f in found]
     tilts = [f[3] for f in found]

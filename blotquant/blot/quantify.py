@@ -680,16 +680,21 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             if ln.lane in present:
                 b = present[ln.lane]
                 top_b, bot_b, merged = b.top, b.bottom, False
+                # the box's height: its strongest part (a smear or doublet measured as
+                # one band is as strong as its strongest peak)
+                h_box = float(b.height)
                 j = g[ln.lane] - 1
                 while (j >= 0 and (ln.lane, j) not in used and d.bands[j].bottom + 1 >= top_b
                        and _part_of(d.bands[j], b)):
                     top_b, merged = min(top_b, d.bands[j].top), True
+                    h_box = max(h_box, float(d.bands[j].height))
                     used.add((ln.lane, j))
                     j -= 1
                 j = g[ln.lane] + 1
                 while (j < len(d.bands) and (ln.lane, j) not in used
                        and d.bands[j].top <= bot_b + 1 and _part_of(d.bands[j], b)):
                     bot_b, merged = max(bot_b, d.bands[j].bottom), True
+                    h_box = max(h_box, float(d.bands[j].height))
                     used.add((ln.lane, j))
                     j += 1
                 # where the row lies in this lane by the other lanes (a merged doublet's
@@ -705,7 +710,7 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
                                   bottom=int(d.r[0] + bot_b), left=None, right=None,
                                   y=float(d.r[0] + b.y),
                                   flags=["doublet_merged"] if merged else [], edited=False,
-                                  height=float(b.height), yrow=yrow))
+                                  height=h_box, yrow=yrow))
             else:
                 yexp = float(np.interp(x, xs[order], ys[order]))
                 boxes.append(dict(lane=ln.lane, row=name,
@@ -953,6 +958,30 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         typical = float(np.median(hts))
         detected |= {b["lane"] for b, h in zip(bl, hts) if h >= 0.25 * typical}
         detected |= _dilution_tail(bl, hts, typical, x_of, lane_list)
+    # a lane on the lane grid of lanes with row bands (reached from one of them in
+    # steps of at most 1.25 lane pitches) whose own band, in no row (a smear split
+    # into pieces that match no row, a row the matcher followed elsewhere), lies
+    # within the strip's rows and is as strong as a quarter of the rows' typical
+    # band is a lane with bands; a far column of handwriting beside the lanes is not
+    strip_of = {ln.lane: ln.strip for ln in lane_list}
+    for s in sorted(set(strip_of.values())):
+        grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
+                                if ln.strip == s and not ln.is_ladder), detected)
+        bl = [b for row in by_row.values() for b in row if strip_of.get(b["lane"]) == s]
+        if not bl:
+            continue
+        lo, hi = min(b["top"] for b in bl), max(b["bottom"] for b in bl)
+        typical = min(float(np.median([b.get("height", 1.0) for b in row
+                                       if strip_of.get(b["lane"]) == s]))
+                      for row in by_row.values()
+                      if any(strip_of.get(b["lane"]) == s for b in row))
+        for ln in lane_list:
+            if ln.strip != s or ln.lane in detected or ln.lane not in grid:
+                continue
+            d = ld[ln.lane]
+            r0 = int(d.r[0]) if len(d.r) else 0
+            if any(lo <= r0 + bd.y <= hi and bd.height >= 0.25 * typical for bd in d.bands):
+                detected.add(ln.lane)
     drop = set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
@@ -982,6 +1011,29 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             b = dict(b, lane=mapping[b["lane"]])
             new_boxes.append(b)
     return keep, new_ld, new_boxes
+
+
+def _grid_run(xl, detected, reach=1.25) -> set:
+    """Lanes of one strip (``(x, lane)`` sorted by x) joined to a lane of
+    ``detected`` by gaps of at most ``reach`` lane pitches (the pitch of the
+    closest neighbours)."""
+    from .lanes import _one_pitch
+    if len(xl) < 3:
+        return set()
+    xs = np.array([x for x, _ in xl], float)
+    pitch = _one_pitch(xs) or float(np.median(np.diff(xs)))
+    out = set()
+    run = [xl[0][1]]
+    for (xa, _), (xb, lb) in zip(xl[:-1], xl[1:]):
+        if xb - xa <= reach * pitch:
+            run.append(lb)
+        else:
+            if detected & set(run):
+                out |= set(run)
+            run = [lb]
+    if detected & set(run):
+        out |= set(run)
+    return out
 
 
 def _dilution_tail(bl, hts, typical, x_of, lane_list) -> set:
