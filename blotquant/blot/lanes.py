@@ -576,7 +576,7 @@ def _same_grid(a, b, tol=0.2):
     """Two rows' lanes lie on one lane grid (each row may miss other lanes).
 
     At least one row must have a well-established pitch (:func:`_grid_pitch`);
-    the other row has the same pitch within 5 %, or (too many empty lanes to
+    the other row has the same pitch or a whole multiple of it within 5 %, or (too many empty lanes to
     establish one) gaps that are all whole multiples of it within 0.15
     pitches.  The rows' extents must overlap, and every lane of either row
     must lie within ``tol`` pitches of a grid position of the other (a common
@@ -586,9 +586,15 @@ def _same_grid(a, b, tol=0.2):
     a = np.sort(np.asarray(a, float))
     b = np.sort(np.asarray(b, float))
     if pa is not None and pb is not None:
-        if abs(pa - pb) > 0.05 * max(pa, pb):
+        # one pitch a whole multiple of the other: that row shows only every m-th
+        # lane of the finer grid (empty dots between, or big dots whose column
+        # peaks were suppressed as too close); the lane check below still puts
+        # every lane of both rows on the finer grid
+        lo, hi = min(pa, pb), max(pa, pb)
+        m = round(hi / lo)
+        if abs(hi - m * lo) > 0.05 * hi:
             return False
-        p = 0.5 * (pa + pb)
+        p = lo if m > 1 else 0.5 * (pa + pb)
     elif pa is None and pb is None:
         return False
     else:
@@ -871,6 +877,12 @@ def _seams(d, fg, zones):
     span = cols[-1] - cols[0]
     thirds = np.array_split(np.arange(cols[0] + int(0.2 * span),
                                       cols[-1] - int(0.2 * span) + 1), 3)
+    # the profiles' noise is never below the data's quantization (a JPEG of
+    # integer grey levels: the percentiles of flat membrane repeat one level, and
+    # a dip of one grey level would pass any multiple of their spread)
+    sample = ds[::max(1, ds.shape[0] // 64), ::max(1, ds.shape[1] // 64)].ravel()
+    steps = np.diff(np.unique(sample))
+    qfloor = float(steps.min()) / math.sqrt(12.0) if len(steps) else 0.0
     profs, sig, levels = [], [], []
     for t in thirds:
         p = ndi.uniform_filter1d(np.percentile(ds[:, t], 20, axis=1), 3)
@@ -879,7 +891,7 @@ def _seams(d, fg, zones):
         profs.append(p)
         levels.append(float(np.percentile(q, 75)))
         sig.append(max(1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2),
-                       1e-9))
+                       qfloor, 1e-9))
     for i, ((a0, a1), (b0, b1)) in enumerate(zip(zones[:-1], zones[1:])):
         if b0 - a1 < 4:
             continue
@@ -1491,8 +1503,10 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks)))) if len(z.peaks) >= 2 else float(Wk)
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
-        if frac < 0.8 and _same_grid(z.peaks, groups[-1][-1].peaks):
-            frac = 0.8  # the same lane grid, different lanes empty (dot blots)
+        if frac < 0.8 and any(_same_grid(z.peaks, g.peaks) for g in groups[-1][::-1]):
+            # the same lane grid, different lanes empty (dot blots; a row before
+            # may have too many empty dots to show the grid itself)
+            frac = 0.8
         if frac >= 0.8 and z.parent != groups[-1][-1].parent:
             # lanes of one membrane move between rows only by the lane tilt: the
             # same lanes shifted by more than max_tilt_deg allows are two membranes
@@ -1531,9 +1545,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     along = {(z.y0, z.y1): _along(z, zmax) for z in zinfo}
     nmax = max(len(r) for r in along.values()) if along else 0
     if nmax >= 3:
+        regular = [z for z in zinfo if len(z.peaks) >= 3 and _regular(z.peaks)]
+
         def _lane_zone(z):
+            # (a row of a dot grid with many empty dots: its gaps are irregular
+            # multiples of the pitch, but every peak sits on the grid of a regular row)
             return (len(z.peaks) < 3 or _regular(z.peaks)
-                    or len(along[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
+                    or len(along[(z.y0, z.y1)]) >= max(3, 0.5 * nmax)
+                    or any(_same_grid(z.peaks, r.peaks) for r in regular if r is not z))
         kept = [[z for z in g if _lane_zone(z)] for g in groups]
         if any(kept):
             groups = [g for g in kept if g]

@@ -622,14 +622,17 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             band_y = {ln.lane: [ld[ln.lane].r[0] + b.y for b in ld[ln.lane].bands] for ln in samp}
             rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
+        sparse = []
         for g in rows:
-            if len(g) < need:
-                continue
             if _is_edge_row(g, ld):
                 continue  # a membrane edge or a background step, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
+            if len(g) < need:
+                sparse.append((s, g, strength, ymed, samp))
+                continue
             all_rows.append((s, g, strength, ymed, samp))
+        all_rows += _grid_rows([r for r in all_rows if r[0] == s], sparse, ld, lane_x, signal)
     if not all_rows:
         raise AnalysisError("no band rows found: no band is present in enough lanes; "
                             "raise sensitivity, give the lane count, or give band_boxes")
@@ -729,6 +732,95 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
                         and b.bottom - b.top + 1 <= _WIDE_FACTOR * ext_med]
     _split_overlapping(boxes)
     return boxes, row_names
+
+
+def _grid_rows(rows, sparse, ld, lane_x, signal, tol=0.15):
+    """Rows of a dot grid that have too few dots for ``min_row_lanes`` (most of
+    their dots empty) but complete the grid of the strip's rows.
+
+    A dot blot is a regular grid of round spots: with the candidate row, the
+    strip's rows (at least three found) are whole multiples of one row pitch
+    apart (within ``tol`` pitches) with at least two single steps
+    (:func:`lanes._grid_pitch`); the row pitch is 0.6-1.6 lane pitches (a
+    square-ish grid); and the spots are round: across the lane a band's
+    half-maximum width is at most twice its height (:func:`_band_aspect`, the
+    median over the grid's bands).  Such a row, found in at least two lanes,
+    with bands as tall as the grid's (0.5-2x), is a grid row.  A western's rows
+    lie where its proteins run, on no regular grid, and its bands are far wider
+    than tall: no row is added there.
+
+    ``rows`` and ``sparse``: ``(strip, lane -> band index, strength, y, lanes)``
+    tuples of one strip; ``signal``: the signal image (None: no grid rows).
+    Returns the sparse rows to keep.
+    """
+    from .lanes import _grid_pitch
+    if len(rows) < 3 or not sparse or signal is None:
+        return []
+    xs = np.sort(np.asarray(list(lane_x.values()), float))
+    if len(xs) < 3:
+        return []
+    px = float(np.median(np.diff(xs)))
+
+    def height(r):
+        return float(np.median([ld[ln].bands[i].fwhm for ln, i in r[1].items()]))
+
+    typical = float(np.median([height(r) for r in rows]))
+    ys = [r[3] for r in rows]
+    cand = []
+    for r in sorted(sparse, key=lambda r: -len(r[1])):
+        if len(r[1]) < 2 or not 0.5 * typical <= height(r) <= 2.0 * typical:
+            continue
+        py = _grid_pitch(ys + [r[3]], tol=tol)
+        if py is None or not 0.6 * px <= py <= 1.6 * px:
+            continue
+        if min(abs(y - r[3]) for y in ys) < 0.5 * py:
+            continue  # a grid position already taken
+        if not min(ys) - 1.5 * py <= r[3] <= max(ys) + 1.5 * py:
+            continue  # at most one grid position beyond the rows found
+        cand.append(r)
+    if not cand:
+        return []
+    # round spots, not bands: measured once, on the grid's own bands
+    pts = [(ld[ln].lane.x_at(ld[ln].r[0] + ld[ln].bands[i].y), ld[ln].r[0] + ld[ln].bands[i].y,
+            ld[ln].bands[i].fwhm) for r in rows for ln, i in r[1].items()]
+    step = max(1, len(pts) // 24)
+    asp = [_band_aspect(signal, x, y, h, px) for x, y, h in pts[::step]]
+    asp = [a for a in asp if a is not None]
+    if not asp or float(np.median(asp)) > 2.0:
+        return []
+    keep = []
+    for r in cand:
+        py = _grid_pitch(ys + [r[3]], tol=tol)
+        if py is not None and min(abs(y - r[3]) for y in ys) >= 0.5 * py:
+            keep.append(r)
+            ys.append(r[3])
+    return keep
+
+
+def _band_aspect(signal, x, y, fwhm, pitch):
+    """Half-maximum width across the lane over the height ``fwhm`` of the band at
+    ``(x, y)``: the mean of the band's central rows over one lane pitch, less the
+    lower of its two ends, measured where it stays above half its peak around the
+    centre; None when it cannot be measured."""
+    H, W = signal.shape
+    h = max(1, int(round(0.25 * fwhm)))
+    y0, y1 = max(0, int(round(y)) - h), min(H, int(round(y)) + h + 1)
+    x0, x1 = max(0, int(round(x - pitch / 2))), min(W, int(round(x + pitch / 2)) + 1)
+    if y1 <= y0 or x1 - x0 < 5 or fwhm <= 0:
+        return None
+    p = np.asarray(signal[y0:y1, x0:x1], np.float64).mean(axis=0)
+    p = p - min(p[0], p[-1])
+    c = int(np.clip(round(x) - x0, 0, len(p) - 1))
+    top = float(p[max(0, c - 2):c + 3].max())
+    if top <= 0:
+        return None
+    lo = c
+    while lo > 0 and p[lo - 1] > 0.5 * top:
+        lo -= 1
+    hi = c
+    while hi < len(p) - 1 and p[hi + 1] > 0.5 * top:
+        hi += 1
+    return (hi - lo + 1) / float(fwhm)
 
 
 def _ring_votes(d, i, j, signal) -> bool | None:
