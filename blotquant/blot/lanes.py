@@ -317,10 +317,15 @@ def _deep_neighbours(p, pk, prom, rel_prominence, deep):
     return keys, np.asarray([out[q] for q in keys], float)
 
 
-def _deep_between(profile, a, b, deep=0.3):
-    """The smoothed ``profile`` falls below ``deep`` x the lower of its values at
-    columns ``a`` and ``b`` somewhere between them (two separate bands)."""
-    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+def _smooth(profile):
+    """A column profile smoothed as :func:`_peaks` and :func:`_touching` see it."""
+    return ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+
+
+def _deep_between(p, a, b, deep=0.3):
+    """The smoothed profile ``p`` (:func:`_smooth`) falls below ``deep`` x the lower
+    of its values at columns ``a`` and ``b`` somewhere between them (two separate
+    bands)."""
     i, j = sorted((int(np.clip(round(a), 0, len(p) - 1)), int(np.clip(round(b), 0, len(p) - 1))))
     if j - i < 2:
         return False
@@ -345,15 +350,16 @@ def _row_only_lanes(c, p, grp, zw, tan_s, yc, deep=0.3):
         if w < 1.0 or len(z.peaks) < 3:
             continue
         shift = (0.5 * (z.y0 + z.y1) - yc) * tan_s
+        ps = _smooth(z.profile)
         for q, pq in zip(z.peaks, z.prominence):
             qs = q - shift
-            near = sorted(c, key=lambda v: abs(v - qs))[:1]
-            if near and not _deep_between(z.profile, near[0] + shift, q, deep):
+            # the strip lanes on either side must be separated from it by a deep
+            # valley (one at its place is the same lane)
+            if any(abs(v - qs) < 2.0 for v in c):
                 continue
-            # every strip lane on the way to it must be separated as well
             left = [v for v in c if v < qs]
             right = [v for v in c if v > qs]
-            ok = all(_deep_between(z.profile, v + shift, q, deep)
+            ok = all(_deep_between(ps, v + shift, q, deep)
                      for v in (left[-1:] + right[:1]))
             if ok:
                 c.append(float(qs))
@@ -1159,9 +1165,9 @@ def _merge_near(centres, prom, profile=None, deep=0.3):
     if profile is None:
         profiles = []
     elif isinstance(profile, np.ndarray):
-        profiles = [(profile, 0.0)]
+        profiles = [(_smooth(profile), 0.0)]
     else:
-        profiles = list(profile)
+        profiles = [(_smooth(pf), sh) for pf, sh in profile]
     gaps = _inner_gaps(np.diff(c0))
     typical = float(np.median(gaps))
     big = gaps[gaps > 0.4 * gaps.max()]
@@ -1644,13 +1650,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             c, p = _inside_membrane(dblock, grp, c, p,
                                     shift=(0.5 * (y0 + y1) - yc) * tan_s)
         found.append((grp, c, tan_s, tilt_s))
-    if counts is None and found and max(_longest_run(f[1]) for f in found) >= 3:
+    runs = [_longest_run(f[1]) for f in found]
+    if counts is None and found and max(runs) >= 3:
         # a strip is a membrane piece with lanes: a group of zones left without a
         # run of 3 lanes one pitch apart beside a strip with one is handwriting or
         # a label (a few words far apart, letters of a word close together), not
         # a membrane; its rows are no band rows
-        gone = [z for f in found if _longest_run(f[1]) < 3 for z in f[0]]
-        found = [f for f in found if _longest_run(f[1]) >= 3]
+        gone = [z for f, n in zip(found, runs) if n < 3 for z in f[0]]
+        found = [f for f, n in zip(found, runs) if n >= 3]
         zinfo = [z for z in zinfo if not any(z is q for q in gone)]
     kept = [f[0] for f in found]
     tilts = [f[3] for f in found]
