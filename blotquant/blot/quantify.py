@@ -1054,7 +1054,8 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
     # steps of at most 1.25 lane pitches) whose own band, in no row (a smear split
     # into pieces that match no row, a row the matcher followed elsewhere), lies
     # within the strip's rows and is as strong as a quarter of the rows' typical
-    # band is a lane with bands; a far column of handwriting beside the lanes is not
+    # band is a lane with bands; a far column of handwriting beside the lanes is not,
+    # nor a lane reaching out of the image (its "bands" are edge and strip-gap steps)
     strip_of = {ln.lane: ln.strip for ln in lane_list}
     for s in sorted(set(strip_of.values())):
         grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
@@ -1071,6 +1072,8 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             if ln.strip != s or ln.lane in detected or ln.lane not in grid:
                 continue
             d = ld[ln.lane]
+            if d.valid.size == 0 or float(d.valid.mean()) < 0.9:
+                continue
             r0 = int(d.r[0]) if len(d.r) else 0
             if any(lo <= r0 + bd.y <= hi and bd.height >= 0.25 * typical for bd in d.bands):
                 detected.add(ln.lane)
