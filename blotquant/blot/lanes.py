@@ -261,13 +261,16 @@ def _column_profile(fg, tan_t, y0, y1):
     return np.bincount(idx, weights=w, minlength=W).astype(np.float64)
 
 
-def _peaks(profile, rel_prominence, min_distance):
+def _peaks(profile, rel_prominence, min_distance, deep=None):
     # zero padding lets a lane touching the image edge form a peak
     p = np.pad(ndi.gaussian_filter1d(profile, 1.0), 1)
     if p.max() <= 0:
         return np.array([], int), np.array([])
     pk, props = find_peaks(p, prominence=rel_prominence * p.max(),
                            distance=max(1, int(min_distance)))
+    if deep is not None and int(min_distance) > 3 and len(pk):
+        pk, prom = _deep_neighbours(p, pk, props["prominences"], rel_prominence, deep)
+        props = {"prominences": prom}
     # refine to the centroid of the part above half maximum, bounded by the
     # valleys towards the neighbouring peaks (robust to flat or uneven tops)
     cents = []
@@ -288,6 +291,100 @@ def _peaks(profile, rel_prominence, min_distance):
         lim = 0.5 * max(1.0, float(min_distance))
         cents.append(q + min(lim, max(-lim, cen - q)))  # refinement stays near the peak
     return np.asarray(cents) - 1.0, props["prominences"]
+
+
+def _deep_neighbours(p, pk, prom, rel_prominence, deep):
+    """Peaks ``pk`` plus the peaks that ``min_distance`` suppressed but that a deep
+    valley separates from every neighbour (the profile between them falls below
+    ``deep`` x the lower of the two): two bands with the profile nearly back at the
+    background between them are two lanes however close (touching lane groups
+    loaded at a small pitch), while the ripples on one wide band that the peak
+    distance is there to suppress are shallow.  Returns sorted peaks and their
+    prominences."""
+    fine, fp = find_peaks(p, prominence=rel_prominence * p.max(), distance=2)
+    have = set(int(q) for q in pk)
+    out = dict(zip((int(q) for q in pk), prom))
+    for q, pr in zip(fine, fp["prominences"]):
+        q = int(q)
+        if q in have:
+            continue
+        kept = np.asarray(sorted(out))
+        ok = True
+        for nb in (kept[kept < q][-1:], kept[kept > q][:1]):
+            if len(nb) == 0:
+                continue
+            a, b = sorted((int(nb[0]), q))
+            if p[a:b + 1].min() >= deep * min(p[a], p[b]):
+                ok = False
+        if ok:
+            out[q] = pr
+    keys = np.asarray(sorted(out), int)
+    return keys, np.asarray([out[q] for q in keys], float)
+
+
+def _smooth(profile):
+    """A column profile smoothed as :func:`_peaks` and :func:`_touching` see it."""
+    return ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
+
+
+def _deep_between(p, a, b, deep=0.3):
+    """The smoothed profile ``p`` (:func:`_smooth`) falls below ``deep`` x the lower
+    of its values at columns ``a`` and ``b`` somewhere between them (two separate
+    bands)."""
+    i, j = sorted((int(np.clip(round(a), 0, len(p) - 1)), int(np.clip(round(b), 0, len(p) - 1))))
+    if j - i < 2:
+        return False
+    lo = min(float(p[i]), float(p[j]))
+    return lo > 0 and float(p[i:j + 1].min()) < deep * lo
+
+
+def _row_only_lanes(c, p, grp, zw, tan_s, yc, deep=0.3):
+    """Strip lanes ``c`` (prominences ``p``) plus the lanes only one strong row shows.
+
+    The strip's column profile sums its rows' profiles, each scaled to its own
+    maximum, so a lane with a band in one row only (the others empty in that
+    lane) stands at a fraction of its height there and may fall below the
+    prominence threshold.  A peak of a full-weight row (``zw`` 1) with at least
+    three peaks, separated from every strip lane by a deep valley of that row's
+    own profile (:func:`_deep_between`), is a lane too.  ``tan_s``: the strip's
+    lane tilt (row peaks are found unsheared).  Returns sorted ``(c, p)``.
+    """
+    c = list(np.asarray(c, float))
+    p = list(np.asarray(p, float))
+    for w, z in zip(zw, grp):
+        if w < 1.0 or len(z.peaks) < 3:
+            continue
+        shift = (0.5 * (z.y0 + z.y1) - yc) * tan_s
+        ps = _smooth(z.profile)
+        for q, pq in zip(z.peaks, z.prominence):
+            qs = q - shift
+            # the strip lanes on either side must be separated from it by a deep
+            # valley (one at its place is the same lane)
+            if any(abs(v - qs) < 2.0 for v in c):
+                continue
+            left = [v for v in c if v < qs]
+            right = [v for v in c if v > qs]
+            ok = all(_deep_between(ps, v + shift, q, deep)
+                     for v in (left[-1:] + right[:1]))
+            if ok:
+                c.append(float(qs))
+                p.append(float(pq) / max(float(z.profile.max()), 1e-12))
+    order = np.argsort(c)
+    return np.asarray(c, float)[order], np.asarray(p, float)[order]
+
+
+def _longest_run(centres, reach=1.5):
+    """The most lanes in a run of neighbours at most ``reach`` lane pitches apart
+    (the pitch of the closest neighbours, :func:`_one_pitch`, else the median gap)."""
+    c, g = _sorted_gaps(centres)
+    if g is None:
+        return len(c)
+    pitch = _one_pitch(c) or float(np.median(g))
+    best = run = 1
+    for v in g:
+        run = run + 1 if v <= reach * pitch else 1
+        best = max(best, run)
+    return best
 
 
 def _sorted_gaps(centres):
@@ -327,6 +424,17 @@ def _one_pitch(centres):
     # the closest neighbours: gaps near the median of the smaller half (a pair of
     # near-duplicate peaks is left out)
     q = float(np.median(np.sort(g)[:max(2, (len(g) + 1) // 2)]))
+    # fewer single steps than larger gaps (groups of lanes with an empty lane in
+    # each and gaps between the groups): the smallest pair of gaps that agree
+    # within 30 %, when most gaps are whole multiples of it
+    gs = np.sort(g)
+    for a, b in zip(gs[:-1], gs[1:]):
+        if b <= 1.3 * a:
+            if a < 0.7 * q:
+                r = g / (0.5 * (a + b))
+                if np.mean(np.abs(r - np.maximum(1.0, np.round(r))) <= 0.2) > 0.5:
+                    q = 0.5 * (a + b)
+            break
     one = g[(g >= 0.7 * q) & (g <= 1.4 * q)]
     return float(np.median(one)) if len(one) >= 2 else None
 
@@ -479,7 +587,7 @@ def _same_grid(a, b, tol=0.2):
     """Two rows' lanes lie on one lane grid (each row may miss other lanes).
 
     At least one row must have a well-established pitch (:func:`_grid_pitch`);
-    the other row has the same pitch within 5 %, or (too many empty lanes to
+    the other row has the same pitch or a whole multiple of it within 5 %, or (too many empty lanes to
     establish one) gaps that are all whole multiples of it within 0.15
     pitches.  The rows' extents must overlap, and every lane of either row
     must lie within ``tol`` pitches of a grid position of the other (a common
@@ -489,9 +597,15 @@ def _same_grid(a, b, tol=0.2):
     a = np.sort(np.asarray(a, float))
     b = np.sort(np.asarray(b, float))
     if pa is not None and pb is not None:
-        if abs(pa - pb) > 0.05 * max(pa, pb):
+        # one pitch a whole multiple of the other: that row shows only every m-th
+        # lane of the finer grid (empty dots between, or big dots whose column
+        # peaks were suppressed as too close); the lane check below still puts
+        # every lane of both rows on the finer grid
+        lo, hi = min(pa, pb), max(pa, pb)
+        m = round(hi / lo)
+        if abs(hi - m * lo) > 0.05 * hi:
             return False
-        p = 0.5 * (pa + pb)
+        p = lo if m > 1 else 0.5 * (pa + pb)
     elif pa is None and pb is None:
         return False
     else:
@@ -791,6 +905,12 @@ def _seams(d, fg, zones):
     span = cols[-1] - cols[0]
     thirds = np.array_split(np.arange(cols[0] + int(0.2 * span),
                                       cols[-1] - int(0.2 * span) + 1), 3)
+    # the profiles' noise is never below the data's quantization (a JPEG of
+    # integer grey levels: the percentiles of flat membrane repeat one level, and
+    # a dip of one grey level would pass any multiple of their spread)
+    sample = ds[::max(1, ds.shape[0] // 64), ::max(1, ds.shape[1] // 64)].ravel()
+    steps = np.diff(np.unique(sample))
+    qfloor = float(steps.min()) / math.sqrt(12.0) if len(steps) else 0.0
     profs, sig, levels = [], [], []
     for t in thirds:
         p = ndi.uniform_filter1d(np.percentile(ds[:, t], 20, axis=1), 3)
@@ -799,7 +919,7 @@ def _seams(d, fg, zones):
         profs.append(p)
         levels.append(float(np.percentile(q, 75)))
         sig.append(max(1.4826 * float(np.median(np.abs(dq - np.median(dq)))) / math.sqrt(2),
-                       1e-9))
+                       qfloor, 1e-9))
     for i, ((a0, a1), (b0, b1)) in enumerate(zip(zones[:-1], zones[1:])):
         if b0 - a1 < 4:
             continue
@@ -1093,23 +1213,34 @@ def _inner_gaps(gaps):
     return g
 
 
-def _merge_near(centres, prom):
+def _merge_near(centres, prom, profile=None, deep=0.3):
     """Lanes sorted, near-duplicate peaks merged: closer than 40 % of the typical
     spacing (the median gap, or the median of the gaps above 40 % of the largest
-    when that is larger), the more prominent kept.  Returns ``(centres, prom)``
-    as lists."""
+    when that is larger), the more prominent kept.  With the column ``profile``
+    the centres were found on, two peaks with a deep valley between them (below
+    ``deep`` x the lower peak, :func:`_deep_between`) are two bands, not
+    duplicates, and stay; ``profile`` may also be a list of ``(profile, shift)``
+    (the strip's rows, each with the shift from strip to row coordinates), and a
+    deep valley in any of them counts.  Returns ``(centres, prom)`` as lists."""
     order = np.argsort(centres)
     c0 = list(np.asarray(centres, float)[order])
     p0 = list(np.asarray(prom, float)[order])
     if len(c0) < 3:
         return c0, p0
+    if profile is None:
+        profiles = []
+    elif isinstance(profile, np.ndarray):
+        profiles = [(_smooth(profile), 0.0)]
+    else:
+        profiles = [(_smooth(pf), sh) for pf, sh in profile]
     gaps = _inner_gaps(np.diff(c0))
     typical = float(np.median(gaps))
     big = gaps[gaps > 0.4 * gaps.max()]
     typical = max(typical, float(np.median(big)) if len(big) else typical)
     c, pr = [c0[0]], [p0[0]]
     for ci, pi in zip(c0[1:], p0[1:]):
-        if ci - c[-1] < 0.4 * typical:
+        if ci - c[-1] < 0.4 * typical and not any(
+                _deep_between(pf, c[-1] + sh, ci + sh, deep) for pf, sh in profiles):
             if pi > pr[-1]:
                 c[-1], pr[-1] = ci, pi
         else:
@@ -1390,7 +1521,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     zinfo = []
     for (y0, y1, parent) in zones:
         prof = _column_profile(fg, tan_t, y0, y1)
-        c, p = _peaks(prof, rel, min_dist)
+        c, p = _peaks(prof, rel, min_dist, deep=0.3)
         if len(c) and not _edge_step(prof, c):
             zinfo.append(_Zone(y0, y1, c, p, prof, parent))
     if not zinfo:
@@ -1444,8 +1575,10 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         ref = np.concatenate([g.peaks for g in groups[-1]])
         sp = float(np.median(np.diff(np.sort(z.peaks)))) if len(z.peaks) >= 2 else float(Wk)
         frac = _match_fraction(z.peaks, ref, 0.25 * sp)
-        if frac < 0.8 and _same_grid(z.peaks, groups[-1][-1].peaks):
-            frac = 0.8  # the same lane grid, different lanes empty (dot blots)
+        if frac < 0.8 and any(_same_grid(z.peaks, g.peaks) for g in groups[-1][::-1]):
+            # the same lane grid, different lanes empty (dot blots; a row before
+            # may have too many empty dots to show the grid itself)
+            frac = 0.8
         if frac >= 0.8 and z.parent != groups[-1][-1].parent:
             # lanes of one membrane move between rows only by the lane tilt: the
             # same lanes shifted by more than max_tilt_deg allows are two membranes
@@ -1498,9 +1631,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     along = {(z.y0, z.y1): _along(z, zmax) for z in zinfo}
     nmax = max(len(r) for r in along.values()) if along else 0
     if nmax >= 3:
+        regular = [z for z in zinfo if len(z.peaks) >= 3 and _regular(z.peaks)]
+
         def _lane_zone(z):
+            # (a row of a dot grid with many empty dots: its gaps are irregular
+            # multiples of the pitch, but every peak sits on the grid of a regular row)
             return (len(z.peaks) < 3 or _regular(z.peaks)
-                    or len(along[(z.y0, z.y1)]) >= max(3, 0.5 * nmax))
+                    or len(along[(z.y0, z.y1)]) >= max(3, 0.5 * nmax)
+                    or any(_same_grid(z.peaks, r.peaks) for r in regular if r is not z))
         kept = [[z for z in g if _lane_zone(z)] for g in groups]
         if any(kept):
             groups = [g for g in kept if g]
@@ -1543,7 +1681,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         zmass = np.array([z.profile.sum() for z in grp])
         zw = np.minimum(1.0, zmass / (0.2 * zmass.max())) if zmass.max() > 0 else np.ones(len(grp))
         prof = sum(w * _norm(_column_profile(fg, 0.0, z.y0, z.y1)) for w, z in zip(zw, grp))
-        c, p = _peaks(prof, rel, min_dist)
+        c, p = _peaks(prof, rel, min_dist, deep=0.3)
+        c, p = _row_only_lanes(c, p, grp, zw, 0.0, yc)
         if len(c) == 0:
             continue
         spacing = float(np.median(np.diff(c))) if len(c) > 1 else Wk / 4
@@ -1552,7 +1691,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         if tilt_s != 0.0:
             prof = sum(w * _norm(_column_profile(fg, tan_s, z.y0, z.y1))
                        for w, z in zip(zw, grp))
-            c, p = _peaks(prof, rel, min_dist)
+            c, p = _peaks(prof, rel, min_dist, deep=0.3)
+            c, p = _row_only_lanes(c, p, grp, zw, tan_s, yc)
             if len(c) == 0:
                 continue
         # touching bands (one bright bar along a row): lanes from the valleys
@@ -1577,7 +1717,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
         merge = True
         if not along_row and n_s is None:  # (a given count is placed by _fill_gaps)
-            c, p = _merge_near(c, p)
+            c, p = _merge_near(c, p, [(prof, 0.0)] + [
+                (z.profile, (0.5 * (z.y0 + z.y1) - yc) * tan_s)
+                for w, z in zip(zw, grp) if w >= 1.0 and len(z.peaks) >= 3])
             c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
                                 c, p, min_dist)
             merge = False
@@ -1590,12 +1732,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         found.append((grp, c, tan_s, tilt_s))
     if counts is None and len(found) > 1:
         found = _borrow_pitch(found, dblock, yc)
-    if counts is None and found and max(len(f[1]) for f in found) >= 3:
-        # a strip is a membrane piece with lanes: a group of zones left with fewer
-        # than 3 lanes beside a strip with a lane structure is handwriting or a
-        # label (a few words far apart), not a membrane; its rows are no band rows
-        gone = [z for f in found if len(f[1]) < 3 for z in f[0]]
-        found = [f for f in found if len(f[1]) >= 3]
+    runs = [_longest_run(f[1]) for f in found]
+    if counts is None and found and max(runs) >= 3:
+        # a strip is a membrane piece with lanes: a group of zones left without a
+        # run of 3 lanes one pitch apart beside a strip with one is handwriting or
+        # a label (a few words far apart, letters of a word close together), not
+        # a membrane; its rows are no band rows
+        gone = [z for f, n in zip(found, runs) if n < 3 for z in f[0]]
+        found = [f for f, n in zip(found, runs) if n >= 3]
         zinfo = [z for z in zinfo if not any(z is q for q in gone)]
     kept = [f[0] for f in found]
     tilts = [f[3] for f in found]

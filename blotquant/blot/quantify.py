@@ -596,7 +596,7 @@ def _pattern_ladders(lane_list, ld, P) -> None:
         lag = max(3, int(0.03 * min(len(p) for p in profs)))
         same = [_pattern_corr(profs[i], profs[i + 1], lag) >= _SAME_PATTERN
                 for i in range(len(sl) - 1)]
-        best, start, i = (0, 0), 0, 0
+        best, i = (0, 0), 0
         while i < len(same):
             if same[i]:
                 j = i
@@ -997,14 +997,17 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             band_y = {ln.lane: [ld[ln.lane].r[0] + b.y for b in ld[ln.lane].bands] for ln in samp}
             rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
+        sparse = []
         for g in rows:
-            if len(g) < need:
-                continue
             if _is_edge_row(g, ld):
                 continue  # a membrane edge or a background step, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
+            if len(g) < need:
+                sparse.append((s, g, strength, ymed, samp))
+                continue
             all_rows.append((s, g, strength, ymed, samp))
+        all_rows += _grid_rows([r for r in all_rows if r[0] == s], sparse, ld, lane_x, signal)
     if not all_rows:
         raise AnalysisError("no band rows found: no band is present in enough lanes; "
                             "raise sensitivity, give the lane count, or give band_boxes")
@@ -1055,16 +1058,21 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             if ln.lane in present:
                 b = present[ln.lane]
                 top_b, bot_b, merged = b.top, b.bottom, False
+                # the box's height: its strongest part (a smear or doublet measured as
+                # one band is as strong as its strongest peak)
+                h_box = float(b.height)
                 j = g[ln.lane] - 1
                 while (j >= 0 and (ln.lane, j) not in used and d.bands[j].bottom + 1 >= top_b
                        and _part_of(d.bands[j], b)):
                     top_b, merged = min(top_b, d.bands[j].top), True
+                    h_box = max(h_box, float(d.bands[j].height))
                     used.add((ln.lane, j))
                     j -= 1
                 j = g[ln.lane] + 1
                 while (j < len(d.bands) and (ln.lane, j) not in used
                        and d.bands[j].top <= bot_b + 1 and _part_of(d.bands[j], b)):
                     bot_b, merged = max(bot_b, d.bands[j].bottom), True
+                    h_box = max(h_box, float(d.bands[j].height))
                     used.add((ln.lane, j))
                     j += 1
                 # where the row lies in this lane by the other lanes (a merged doublet's
@@ -1080,7 +1088,7 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
                                   bottom=int(d.r[0] + bot_b), left=None, right=None,
                                   y=float(d.r[0] + b.y),
                                   flags=["doublet_merged"] if merged else [], edited=False,
-                                  height=float(b.height), yrow=yrow))
+                                  height=h_box, yrow=yrow))
             else:
                 yexp = float(np.interp(x, xs[order], ys[order]))
                 boxes.append(dict(lane=ln.lane, row=name,
@@ -1099,6 +1107,95 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
                         and b.bottom - b.top + 1 <= _WIDE_FACTOR * ext_med]
     _split_overlapping(boxes)
     return boxes, row_names
+
+
+def _grid_rows(rows, sparse, ld, lane_x, signal, tol=0.15):
+    """Rows of a dot grid that have too few dots for ``min_row_lanes`` (most of
+    their dots empty) but complete the grid of the strip's rows.
+
+    A dot blot is a regular grid of round spots: with the candidate row, the
+    strip's rows (at least three found) are whole multiples of one row pitch
+    apart (within ``tol`` pitches) with at least two single steps
+    (:func:`lanes._grid_pitch`); the row pitch is 0.6-1.6 lane pitches (a
+    square-ish grid); and the spots are round: across the lane a band's
+    half-maximum width is at most twice its height (:func:`_band_aspect`, the
+    median over the grid's bands).  Such a row, found in at least two lanes,
+    with bands as tall as the grid's (0.5-2x), is a grid row.  A western's rows
+    lie where its proteins run, on no regular grid, and its bands are far wider
+    than tall: no row is added there.
+
+    ``rows`` and ``sparse``: ``(strip, lane -> band index, strength, y, lanes)``
+    tuples of one strip; ``signal``: the signal image (None: no grid rows).
+    Returns the sparse rows to keep.
+    """
+    from .lanes import _grid_pitch
+    if len(rows) < 3 or not sparse or signal is None:
+        return []
+    xs = np.sort(np.asarray(list(lane_x.values()), float))
+    if len(xs) < 3:
+        return []
+    px = float(np.median(np.diff(xs)))
+
+    def height(r):
+        return float(np.median([ld[ln].bands[i].fwhm for ln, i in r[1].items()]))
+
+    typical = float(np.median([height(r) for r in rows]))
+    ys = [r[3] for r in rows]
+    cand = []
+    for r in sorted(sparse, key=lambda r: -len(r[1])):
+        if len(r[1]) < 2 or not 0.5 * typical <= height(r) <= 2.0 * typical:
+            continue
+        py = _grid_pitch(ys + [r[3]], tol=tol)
+        if py is None or not 0.6 * px <= py <= 1.6 * px:
+            continue
+        if min(abs(y - r[3]) for y in ys) < 0.5 * py:
+            continue  # a grid position already taken
+        if not min(ys) - 1.5 * py <= r[3] <= max(ys) + 1.5 * py:
+            continue  # at most one grid position beyond the rows found
+        cand.append(r)
+    if not cand:
+        return []
+    # round spots, not bands: measured once, on the grid's own bands
+    pts = [(ld[ln].lane.x_at(ld[ln].r[0] + ld[ln].bands[i].y), ld[ln].r[0] + ld[ln].bands[i].y,
+            ld[ln].bands[i].fwhm) for r in rows for ln, i in r[1].items()]
+    step = max(1, len(pts) // 24)
+    asp = [_band_aspect(signal, x, y, h, px) for x, y, h in pts[::step]]
+    asp = [a for a in asp if a is not None]
+    if not asp or float(np.median(asp)) > 2.0:
+        return []
+    keep = []
+    for r in cand:
+        py = _grid_pitch(ys + [r[3]], tol=tol)
+        if py is not None and min(abs(y - r[3]) for y in ys) >= 0.5 * py:
+            keep.append(r)
+            ys.append(r[3])
+    return keep
+
+
+def _band_aspect(signal, x, y, fwhm, pitch):
+    """Half-maximum width across the lane over the height ``fwhm`` of the band at
+    ``(x, y)``: the mean of the band's central rows over one lane pitch, less the
+    lower of its two ends, measured where it stays above half its peak around the
+    centre; None when it cannot be measured."""
+    H, W = signal.shape
+    h = max(1, int(round(0.25 * fwhm)))
+    y0, y1 = max(0, int(round(y)) - h), min(H, int(round(y)) + h + 1)
+    x0, x1 = max(0, int(round(x - pitch / 2))), min(W, int(round(x + pitch / 2)) + 1)
+    if y1 <= y0 or x1 - x0 < 5 or fwhm <= 0:
+        return None
+    p = np.asarray(signal[y0:y1, x0:x1], np.float64).mean(axis=0)
+    p = p - min(p[0], p[-1])
+    c = int(np.clip(round(x) - x0, 0, len(p) - 1))
+    top = float(p[max(0, c - 2):c + 3].max())
+    if top <= 0:
+        return None
+    lo = c
+    while lo > 0 and p[lo - 1] > 0.5 * top:
+        lo -= 1
+    hi = c
+    while hi < len(p) - 1 and p[hi + 1] > 0.5 * top:
+        hi += 1
+    return (hi - lo + 1) / float(fwhm)
 
 
 def _ring_votes(d, i, j, signal) -> bool | None:
@@ -1328,6 +1425,33 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         typical = float(np.median(hts))
         detected |= {b["lane"] for b, h in zip(bl, hts) if h >= 0.25 * typical}
         detected |= _dilution_tail(bl, hts, typical, x_of, lane_list)
+    # a lane on the lane grid of lanes with row bands (reached from one of them in
+    # steps of at most 1.25 lane pitches) whose own band, in no row (a smear split
+    # into pieces that match no row, a row the matcher followed elsewhere), lies
+    # within the strip's rows and is as strong as a quarter of the rows' typical
+    # band is a lane with bands; a far column of handwriting beside the lanes is not,
+    # nor a lane reaching out of the image (its "bands" are edge and strip-gap steps)
+    strip_of = {ln.lane: ln.strip for ln in lane_list}
+    for s in sorted(set(strip_of.values())):
+        grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
+                                if ln.strip == s and not ln.is_ladder), detected)
+        bl = [b for row in by_row.values() for b in row if strip_of.get(b["lane"]) == s]
+        if not bl:
+            continue
+        lo, hi = min(b["top"] for b in bl), max(b["bottom"] for b in bl)
+        typical = min(float(np.median([b.get("height", 1.0) for b in row
+                                       if strip_of.get(b["lane"]) == s]))
+                      for row in by_row.values()
+                      if any(strip_of.get(b["lane"]) == s for b in row))
+        for ln in lane_list:
+            if ln.strip != s or ln.lane in detected or ln.lane not in grid:
+                continue
+            d = ld[ln.lane]
+            if d.valid.size == 0 or float(d.valid.mean()) < 0.9:
+                continue
+            r0 = int(d.r[0]) if len(d.r) else 0
+            if any(lo <= r0 + bd.y <= hi and bd.height >= 0.25 * typical for bd in d.bands):
+                detected.add(ln.lane)
     drop = set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
@@ -1357,6 +1481,29 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             b = dict(b, lane=mapping[b["lane"]])
             new_boxes.append(b)
     return keep, new_ld, new_boxes
+
+
+def _grid_run(xl, detected, reach=1.25) -> set:
+    """Lanes of one strip (``(x, lane)`` sorted by x) joined to a lane of
+    ``detected`` by gaps of at most ``reach`` lane pitches (the pitch of the
+    closest neighbours)."""
+    from .lanes import _one_pitch
+    if len(xl) < 3:
+        return set()
+    xs = np.array([x for x, _ in xl], float)
+    pitch = _one_pitch(xs) or float(np.median(np.diff(xs)))
+    out = set()
+    run = [xl[0][1]]
+    for (xa, _), (xb, lb) in zip(xl[:-1], xl[1:]):
+        if xb - xa <= reach * pitch:
+            run.append(lb)
+        else:
+            if detected & set(run):
+                out |= set(run)
+            run = [lb]
+    if detected & set(run):
+        out |= set(run)
+    return out
 
 
 def _dilution_tail(bl, hts, typical, x_of, lane_list) -> set:

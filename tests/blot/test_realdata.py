@@ -29,7 +29,6 @@ _DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "blots"
 
 #: (image, what) pairs the engine gets wrong today (see docs/benchmarks/blot.md).
 KNOWN_WRONG = {
-    ('flg_film_scan_rgba.tif', 'lanes'),
     ('flg_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'rows'),
