@@ -1449,7 +1449,8 @@ def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
 
 def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                  max_tilt_deg: float = 5.0, sensitivity: float = 0.5,
-                 lane_width: float | None = None, return_details: bool = False):
+                 lane_width: float | None = None, return_details: bool = False,
+                 one_membrane: bool = False):
     """Find lanes in a signal image (bands bright).
 
     Parameters
@@ -1471,6 +1472,10 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         Lane width in px; default 0.9 x the distance to the nearest lane.
     return_details : bool
         Also return a :class:`LaneDetection`.
+    one_membrane : bool
+        The image is one membrane piece (a framed panel of a figure page): rows
+        whose lanes do not line up stay in one strip; only a membrane seam
+        parts them.
 
     Returns
     -------
@@ -1603,7 +1608,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 if sh is not None and abs(sh) > allow + 0.15 * pa:
                     frac = 0.0
         # rows split from one run of rows lie on one membrane
-        if frac >= 0.8 or z.parent == groups[-1][-1].parent:
+        if frac >= 0.8 or z.parent == groups[-1][-1].parent or one_membrane:
             groups[-1].append(z)
         elif float(z.profile.sum()) < WEAK_ZONE * max(float(g.profile.sum()) for g in groups[-1]):
             # a row much fainter than the rows above it (a faint band row, a

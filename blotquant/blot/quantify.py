@@ -487,7 +487,7 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
     else:
         det = detect_lanes(signal, P["lanes"], max_tilt_deg=P["max_tilt_deg"],
                            sensitivity=P["sensitivity"], lane_width=P["lane_width"],
-                           return_details=True)
+                           return_details=True, one_membrane=bool(piece))
         tilt = det.tilt_deg
         lane_list = det.lanes
         zones = det.zones
@@ -734,7 +734,8 @@ def _piece_lane_counts(lanes, signal, pieces, P) -> list:
         try:
             det = detect_lanes(np.ascontiguousarray(signal[r0:r1, c0:c1]), None,
                                max_tilt_deg=P["max_tilt_deg"], sensitivity=P["sensitivity"],
-                               lane_width=P["lane_width"], return_details=True)
+                               lane_width=P["lane_width"], return_details=True,
+                               one_membrane=True)
             n_strips.append(len({ln.strip for ln in det.lanes}))
         except AnalysisError:
             n_strips.append(0)

