@@ -174,19 +174,21 @@ def _trim(mask: np.ndarray, box, gray: np.ndarray, page: float, step: float):
     far_c = np.abs(np.median(sub, axis=0) - level) > tol
     lim_r = max(3, int(0.02 * (r1 - r0)))
     lim_c = max(3, int(0.02 * (c1 - c0)))
+    a, b = _end_runs(far_r, lim_r)
+    c, d = _end_runs(far_c, lim_c)
+    return r0 + a, r1 - b, c0 + c, c1 - d
+
+
+def _end_runs(far, limit: int) -> tuple[int, int]:
+    """Lengths (at most ``limit``) of the runs of True at the start and at the end of
+    ``far``; the end run stops where the start run ended."""
     a = 0
-    while a < lim_r and a < len(far_r) and far_r[a]:
+    while a < limit and a < len(far) and far[a]:
         a += 1
     b = 0
-    while b < lim_r and b < len(far_r) - a and far_r[-1 - b]:
+    while b < limit and b < len(far) - a and far[-1 - b]:
         b += 1
-    c = 0
-    while c < lim_c and c < len(far_c) and far_c[c]:
-        c += 1
-    d = 0
-    while d < lim_c and d < len(far_c) - c and far_c[-1 - d]:
-        d += 1
-    return r0 + a, r1 - b, c0 + c, c1 - d
+    return a, b
 
 
 def reading_order(boxes) -> list[int]:
