@@ -5,7 +5,10 @@ White point
 Glass is the brightest, least saturated, most frequent colour of a slide
 image.  :func:`estimate_white_point` keeps bright, low-saturation pixels, finds
 the mode of their brightness, and takes the per-channel median of the pixels
-in that mode (robust to dust, noise and clipping).  When too few such pixels
+in that mode (robust to dust, noise and clipping).  A mode is a bump of the
+histogram that also shows after a 7-level smoothing: a ripple on the flank of
+a larger bump (the bright shoulder of pale stroma) is not glass, and whether
+such a ripple makes a local maximum changes with resampling and JPEG noise.  When too few such pixels
 exist (an image filled with tissue) it falls back to 255 and says so.  Glass is
 the brightest thing in the image: when the brightest dense peak has more than
 3 % of the pixels clearly (3 % brighter) above it, it is pale tissue (a field
@@ -184,6 +187,14 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     # Brightness histogram of candidates; glass is the brightest dense peak.
     hist = np.bincount(np.clip(np.rint(b), 0, 255).astype(np.int64), minlength=256)
     smooth = np.convolve(hist, np.ones(3) / 3, mode="same")
+    # a peak is a bump of the histogram, not a ripple on the flank of a larger one: it
+    # must also show as a local maximum (within 3 levels) after a 7-level smoothing
+    wide = np.convolve(hist, np.ones(7) / 7, mode="same")
+    wide_max = np.zeros(256, bool)
+    wide_max[1:-1] = (wide[1:-1] > 0) & (wide[1:-1] >= wide[:-2]) & (wide[1:-1] >= wide[2:])
+    wide_max[-1] = wide[-1] > 0 and wide[-1] >= wide[-2]
+    near_wide_max = np.convolve(wide_max.astype(np.int32), np.ones(7, np.int32),
+                                mode="same") > 0
     # Glass is the *brightest* substantial peak (pale stroma can be a larger
     # peak a few levels darker): scan local maxima from bright to dark.
     need = max(min_pixels, min_fraction * n_total)
@@ -191,7 +202,7 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     peak = None
     for v in range(255, int(min_brightness) - 1, -1):
         lo_, hi_ = max(v - 1, 0), min(v + 2, 256)
-        if smooth[v] <= 0 or smooth[v] < smooth[lo_:hi_].max():
+        if smooth[v] <= 0 or smooth[v] < smooth[lo_:hi_].max() or not near_wide_max[v]:
             continue
         mass = cum[min(v + 7, 256)] - cum[max(v - 6, 0)]
         if mass >= need and smooth[v] >= 0.05 * smooth.max():
