@@ -188,8 +188,10 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     hist = np.bincount(np.clip(np.rint(b), 0, 255).astype(np.int64), minlength=256)
     smooth = np.convolve(hist, np.ones(3) / 3, mode="same")
     # a peak is a bump of the histogram, not a ripple on the flank of a larger one: it
-    # must also show as a local maximum (within 3 levels) after a 7-level smoothing
-    wide = np.convolve(hist, np.ones(7) / 7, mode="same")
+    # must also show as a local maximum (within 3 levels) after a 7-level smoothing; the
+    # histogram is mirrored at both ends for it, so glass clipped at 255 (half a bump
+    # against the ceiling) still is a bump
+    wide = np.convolve(np.pad(hist, 3, mode="symmetric"), np.ones(7) / 7, mode="valid")
     wide_max = np.zeros(256, bool)
     wide_max[1:-1] = (wide[1:-1] > 0) & (wide[1:-1] >= wide[:-2]) & (wide[1:-1] >= wide[2:])
     wide_max[-1] = wide[-1] > 0 and wide[-1] >= wide[-2]
