@@ -76,7 +76,7 @@ def test_cell_scores_within_tolerance(cell_field, name):
 def test_scale_tiles_are_symmetric():
     # a field larger than the one-tile limit, tissue everywhere: the tiles of the mirrored
     # and rotated field are the mirror / rotation of the original's
-    rows, cols = 1000, 1300
+    rows, cols = 1300, 1500
     mask = np.ones((rows, cols), bool)
     t = _tiles((rows, cols), mask)
     assert len(t) == 4
@@ -90,7 +90,7 @@ def test_scale_tiles_are_symmetric():
 
 def test_scale_tiles_follow_the_tissue():
     # tissue only in the left third: the chosen pattern holds more of it than the default
-    rows, cols = 1000, 1300
+    rows, cols = 1300, 1500
     mask = np.zeros((rows, cols), bool)
     mask[:, :420] = True
     t = _tiles((rows, cols), mask)
