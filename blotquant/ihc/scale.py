@@ -215,21 +215,51 @@ def _mode_radius(radii: np.ndarray, spectrum: np.ndarray) -> float:
     return float(radii[k])
 
 
+#: Fields up to this many pixels are estimated on the whole field, not on tiles.
+_WHOLE_IMAGE_PX = 1_500_000
+#: Where the four tiles of a pattern sit: a fraction of the way from the image centre
+#: to the farthest tile position on each axis (tried in this order; the first with the
+#: most tissue is used).
+_TILE_SPREADS = (0.5, 0.25, 0.75, 1.0, 0.0)
+
+
 def _tiles(shape, mask, tile=_TILE, n=_MAX_TILES):
-    """Up to ``n`` tile windows (slices) with the most tissue, spread over the image."""
+    """Tile windows (slices) with the most tissue, placed symmetrically about the centre.
+
+    An image of up to :data:`_WHOLE_IMAGE_PX` pixels is one tile (the whole
+    field: four 384 px tiles of a heterogeneous 1k x 1k field can read 35 %
+    off the whole field's estimate, and their choice is what a rotation
+    changes; the whole field costs about 0.1 CPU s more).  Otherwise the tiles are the four corners of a
+    rectangle centred on the image, ``(y0, x0)``, ``(y0, x1)``, ``(y1, x0)``,
+    ``(y1, x1)`` with ``y1 = rows - tile - y0``: each of :data:`_TILE_SPREADS`
+    sets how far out the corners lie, and the pattern holding the most tissue
+    pixels (an exact integer count) is used, the earlier in the list on a tie.
+    A rotation by 90 degrees or a mirror maps every pattern onto the same
+    pattern of the transformed image, so the estimate does not depend on the
+    orientation of the field (the earlier choice, the most-tissue tiles of a
+    grid anchored at the top-left corner in raster order, did: 10 % on a real
+    1.3k x 1k field rotated).  ``n`` is kept for the signature (4 tiles).
+    """
     rows, cols = shape
-    if rows * cols <= n * tile * tile * 1.5:
+    if rows * cols <= _WHOLE_IMAGE_PX:
         return [(slice(0, rows), slice(0, cols))]
-    t = min(tile, rows, cols)
-    cand = []
-    for y in range(0, max(rows - t, 0) + 1, t):
-        for x in range(0, max(cols - t, 0) + 1, t):
-            frac = 1.0 if mask is None else float(mask[y : y + t, x : x + t].mean())
-            cand.append((frac, y, x))
-    cand.sort(key=lambda c: -c[0])
-    good = [c for c in cand if c[0] >= 0.5 * cand[0][0]] or cand
-    pick = [good[int(i)] for i in np.linspace(0, len(good) - 1, min(n, len(good)))]
-    return [(slice(y, y + t), slice(x, x + t)) for _, y, x in pick]
+    th, tw = min(tile, rows), min(tile, cols)
+    best, best_tiles = -1, None
+    for f in _TILE_SPREADS:
+        # corner offsets from the centre, symmetric by construction (y1 = rows - th - y0)
+        y0 = int(round((rows - th) / 2 * (1 - f)))
+        x0 = int(round((cols - tw) / 2 * (1 - f)))
+        ys = sorted({y0, rows - th - y0})
+        xs = sorted({x0, cols - tw - x0})
+        tiles = [(slice(y, y + th), slice(x, x + tw)) for y in ys for x in xs]
+        tissue = (sum(int(np.count_nonzero(mask[t])) for t in tiles) if mask is not None
+                  else 0)
+        tissue = tissue * 4 // len(tiles)   # a pattern of fewer (coinciding) tiles, per 4
+        if tissue > best:
+            best, best_tiles = tissue, tiles
+        if mask is None:
+            break
+    return best_tiles
 
 
 @dataclass

@@ -5,13 +5,21 @@ White point
 Glass is the brightest, least saturated, most frequent colour of a slide
 image.  :func:`estimate_white_point` keeps bright, low-saturation pixels, finds
 the mode of their brightness, and takes the per-channel median of the pixels
-in that mode (robust to dust, noise and clipping).  When too few such pixels
+in that mode (robust to dust, noise and clipping).  A mode is a bump of the
+histogram that also shows after a 7-level smoothing: a ripple on the flank of
+a larger bump (the bright shoulder of pale stroma) is not glass, and whether
+such a ripple makes a local maximum changes with resampling and JPEG noise.  When too few such pixels
 exist (an image filled with tissue) it falls back to 255 and says so.  Glass is
 the brightest thing in the image: when the brightest dense peak has more than
-1 % of the pixels clearly (10 levels) above it, it is pale tissue (a field
+3 % of the pixels clearly (3 % brighter) above it, it is pale tissue (a field
 without glass, e.g. epithelium whose cytoplasm fills the background), and the
 white point comes from the brightest 0.5 % of the pixels instead (source
-``"brightest"``, with the reason recorded).
+``"brightest"``, with the reason recorded).  The margin is relative because
+exposure and display curves scale brightness; the share is well above what
+uneven glass puts above its own peak (at most 2 % on real fields with glass,
+also resampled, re-encoded or re-exposed) and well below a glassless field's
+(at least 5.7 %): resampling thins the bright tail of a glassless field, so
+a share of 1 % above a 10-level margin (the earlier rule) flipped with it.
 
 Stain vectors
 -------------
@@ -93,8 +101,8 @@ def _sample(rgb: np.ndarray, mask=None, max_samples=_MAX_SAMPLES) -> np.ndarray:
 def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
                      max_saturation: float = 0.15, min_brightness: float = 160,
                      min_fraction: float = 0.002, min_pixels: int = 200,
-                     fallback: float | ArrayLike = 255.0, brighter_margin: float = 10.0,
-                     max_brighter_fraction: float = 0.01,
+                     fallback: float | ArrayLike = 255.0, brighter_margin: float = 0.03,
+                     max_brighter_fraction: float = 0.03,
                      brightest_percent: float = 0.5) -> dict:
     """Estimate the white point and report how (see :func:`estimate_white_point`).
 
@@ -118,8 +126,9 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     brighter_margin, max_brighter_fraction : float
         Glass is the brightest thing in a brightfield image: when more than
         ``max_brighter_fraction`` of the pixels are brighter than the peak by
-        more than ``brighter_margin`` (levels of the channel mean), the peak
-        is pale tissue of a field without glass (cytoplasm, stroma), not glass.
+        more than ``brighter_margin`` (a fraction of the peak's channel mean),
+        the peak is pale tissue of a field without glass (cytoplasm, stroma),
+        not glass.
     brightest_percent : float
         Then the white point is the per-channel median of the bright,
         unsaturated pixels among the brightest ``brightest_percent`` % of the
@@ -178,6 +187,16 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     # Brightness histogram of candidates; glass is the brightest dense peak.
     hist = np.bincount(np.clip(np.rint(b), 0, 255).astype(np.int64), minlength=256)
     smooth = np.convolve(hist, np.ones(3) / 3, mode="same")
+    # a peak is a bump of the histogram, not a ripple on the flank of a larger one: it
+    # must also show as a local maximum (within 3 levels) after a 7-level smoothing; the
+    # histogram is mirrored at both ends for it, so glass clipped at 255 (half a bump
+    # against the ceiling) still is a bump
+    wide = np.convolve(np.pad(hist, 3, mode="symmetric"), np.ones(7) / 7, mode="valid")
+    wide_max = np.zeros(256, bool)
+    wide_max[1:-1] = (wide[1:-1] > 0) & (wide[1:-1] >= wide[:-2]) & (wide[1:-1] >= wide[2:])
+    wide_max[-1] = wide[-1] > 0 and wide[-1] >= wide[-2]
+    near_wide_max = np.convolve(wide_max.astype(np.int32), np.ones(7, np.int32),
+                                mode="same") > 0
     # Glass is the *brightest* substantial peak (pale stroma can be a larger
     # peak a few levels darker): scan local maxima from bright to dark.
     need = max(min_pixels, min_fraction * n_total)
@@ -185,7 +204,7 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     peak = None
     for v in range(255, int(min_brightness) - 1, -1):
         lo_, hi_ = max(v - 1, 0), min(v + 2, 256)
-        if smooth[v] <= 0 or smooth[v] < smooth[lo_:hi_].max():
+        if smooth[v] <= 0 or smooth[v] < smooth[lo_:hi_].max() or not near_wide_max[v]:
             continue
         mass = cum[min(v + 7, 256)] - cum[max(v - 6, 0)]
         if mass >= need and smooth[v] >= 0.05 * smooth.max():
@@ -200,7 +219,7 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     # brighter than the peak, the peak is pale tissue (cytoplasm, stroma) of a field
     # without glass, and the glass shows, if at all, only in small gaps.
     b_all = px.astype(np.float32).mean(axis=1)
-    brighter = float(np.mean(b_all > peak + brighter_margin))
+    brighter = float(np.mean(b_all > peak * (1.0 + brighter_margin)))
     if brighter > max_brighter_fraction:
         top = b >= np.percentile(b_all, 100 - brightest_percent)
         if top.sum() < min_pixels:
@@ -210,9 +229,9 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
         return {"white_point": wp, "source": "brightest", "n_pixels": int(top.sum()),
                 "fraction": float(top.sum()) / n_total,
                 "reason": f"no glass: the brightness peak at {peak} is tissue "
-                          f"({100 * brighter:.1f} % of pixels are brighter than {peak} + "
-                          f"{brighter_margin:g}); white point from the brightest "
-                          f"{brightest_percent:g} % of pixels"}
+                          f"({100 * brighter:.1f} % of pixels are more than "
+                          f"{100 * brighter_margin:g} % brighter); white point from the "
+                          f"brightest {brightest_percent:g} % of pixels"}
     wp = np.median(cand[sel], axis=0).astype(np.float64)
     # Refine: median of the pixels close to the first estimate in colour
     # (robust to dust, tissue edges and clipping at 255).
@@ -239,7 +258,7 @@ def estimate_white_point(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     **kwargs
         ``max_saturation`` (0.15), ``min_brightness`` (160),
         ``min_fraction`` (0.002), ``min_pixels`` (200), ``brighter_margin``
-        (10), ``max_brighter_fraction`` (0.01), ``brightest_percent`` (0.5).
+        (0.03), ``max_brighter_fraction`` (0.03), ``brightest_percent`` (0.5).
 
     Returns
     -------

@@ -52,7 +52,7 @@ def test_glass_peak_is_kept():
 
 
 def test_few_bright_pixels_do_not_overrule_the_peak():
-    # 0.3 % of brighter pixels (specks, a tiny gap) are below the 1 % limit: the peak stands
+    # 0.3 % of brighter pixels (specks, a tiny gap) are below the 3 % limit: the peak stands
     img = _no_glass_field(0.003, seed=1)
     info = white_point_info(img)
     assert info["source"] == "estimated"
