@@ -1192,6 +1192,12 @@ def _borrow_pitch(found, d, yc, window=0.15, ease=0.5, fill=0.8):
     return out
 
 
+def _even(centres, tol=0.25):
+    """Every gap between neighbouring centres within ``tol`` of their median."""
+    g = np.diff(np.sort(np.asarray(centres, float)))
+    return len(g) >= 2 and bool(np.all(np.abs(g / float(np.median(g)) - 1.0) < tol))
+
+
 def _regular(peaks):
     """Lane-like spacing: neighbours about a whole number of pitches apart."""
     c = np.sort(np.asarray(peaks, float))
@@ -1713,7 +1719,12 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
-        if len(best) > len(c):
+        # (or, over the same extent, evenly cut where the column peaks are not:
+        # peaks that deep valleys kept apart may be one lane seen twice, in two
+        # offset rows of a tilt the strip did not resolve)
+        if len(best) > len(c) or (len(best) >= 3 and len(best) >= 0.8 * len(c)
+                                  and np.ptp(best) >= 0.9 * np.ptp(c)
+                                  and _even(best) and not _regular(c)):
             half = 0.5 * float(np.median(np.diff(best)))
             hit = [np.min(np.abs(best - ci)) < half for ci in c]
             if np.mean(hit) >= 0.6:
