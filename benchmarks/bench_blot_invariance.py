@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_blot_real as real  # noqa: E402  (one truth reader and one scoring rule)
+from _variants import resample  # noqa: E402
 
 ALL_VARIANTS = ("x0.5", "x0.7", "x1.5", "gamma0.6", "gamma1.6", "jpeg75")
 
@@ -42,9 +43,7 @@ def variant(a: np.ndarray, name: str) -> np.ndarray | None:
     if name == "orig":
         return a
     if name.startswith("x"):
-        f = float(name[1:])
-        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
-        return cv2.resize(a, None, fx=f, fy=f, interpolation=interp)
+        return resample(a, float(name[1:]))
     if name.startswith("gamma"):
         g = float(name[5:])
         mx = float(np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else float(a.max())

@@ -52,6 +52,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _variants import resample  # noqa: E402  (one resampling rule for the invariance benchmarks)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ihc"
 ALL_VARIANTS = ("x0.5", "x0.7", "x1.5", "jpeg75", "jpeg90", "wb", "bright0.9",
@@ -77,9 +80,7 @@ def variant(rgb: np.ndarray, name: str) -> np.ndarray:
     if name == "orig":
         return rgb
     if name.startswith("x"):
-        f = float(name[1:])
-        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
-        return cv2.resize(rgb, None, fx=f, fy=f, interpolation=interp)
+        return resample(rgb, float(name[1:]))
     if name.startswith("jpeg"):
         q = int(name[4:])
         ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]),
