@@ -309,14 +309,8 @@ def _deep_neighbours(p, pk, prom, rel_prominence, deep):
         if q in have:
             continue
         kept = np.asarray(sorted(out))
-        ok = True
-        for nb in (kept[kept < q][-1:], kept[kept > q][:1]):
-            if len(nb) == 0:
-                continue
-            a, b = sorted((int(nb[0]), q))
-            if p[a:b + 1].min() >= deep * min(p[a], p[b]):
-                ok = False
-        if ok:
+        if all(_deep_between(p, int(nb[0]), q, deep)
+               for nb in (kept[kept < q][-1:], kept[kept > q][:1]) if len(nb)):
             out[q] = pr
     keys = np.asarray(sorted(out), int)
     return keys, np.asarray([out[q] for q in keys], float)
@@ -1109,13 +1103,8 @@ def _touching(profile, peaks, depth=0.3):
     c = np.sort(np.clip(np.round(np.asarray(peaks, float)).astype(int), 0, len(profile) - 1))
     if len(c) < 2:
         return True
-    p = ndi.gaussian_filter1d(np.asarray(profile, float), 1.0)
-    for a, b in zip(c[:-1], c[1:]):
-        if b - a < 2:
-            return True
-        if p[a:b + 1].min() >= depth * min(p[a], p[b]):
-            return True
-    return False
+    p = _smooth(profile)
+    return any(not _deep_between(p, a, b, depth) for a, b in zip(c[:-1], c[1:]))
 
 
 def _valleys_at(profile, centres, depth=0.3):
