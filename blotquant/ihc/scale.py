@@ -67,7 +67,6 @@ _R_MIN, _R_MAX = 1.2, 48.0   # radii searched (px): 0.07-2.5 um/px for 3.3 um nu
 _TILE = 384                  # side of the tiles the estimate is computed on (px)
 #: Range of estimates accepted (um/px); outside it the estimate is clipped, with a note.
 PLAUSIBLE_UM_PER_PX = (0.05, 4.0)
-_MAX_TILES = 4
 
 
 def is_software_default(pixel_size_um, rel_tol: float = 5e-3) -> bool:
@@ -223,7 +222,7 @@ _WHOLE_IMAGE_PX = 1_500_000
 _TILE_SPREADS = (0.5, 0.25, 0.75, 1.0, 0.0)
 
 
-def _tiles(shape, mask, tile=_TILE, n=_MAX_TILES):
+def _tiles(shape, mask, tile=_TILE):
     """Tile windows (slices) with the most tissue, placed symmetrically about the centre.
 
     An image of up to :data:`_WHOLE_IMAGE_PX` pixels is one tile (the whole
@@ -238,7 +237,7 @@ def _tiles(shape, mask, tile=_TILE, n=_MAX_TILES):
     pattern of the transformed image, so the estimate does not depend on the
     orientation of the field (the earlier choice, the most-tissue tiles of a
     grid anchored at the top-left corner in raster order, did: 10 % on a real
-    1.3k x 1k field rotated).  ``n`` is kept for the signature (4 tiles).
+    1.3k x 1k field rotated).
     """
     rows, cols = shape
     if rows * cols <= _WHOLE_IMAGE_PX:
