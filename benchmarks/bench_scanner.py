@@ -20,6 +20,7 @@ read from ``../shared/data/ihc/deepliif`` (skipped when absent).
     python benchmarks/bench_scanner.py
     python benchmarks/bench_scanner.py --gain 0.8 --quality 70
     python benchmarks/bench_scanner.py --cell-param seed_detector=maxima   # the earlier seeds
+    python benchmarks/bench_scanner.py --explain   # + each difference split into colour / detection / scale
 """
 
 from __future__ import annotations
@@ -92,6 +93,75 @@ def truth_report(args) -> None:
                   f"{res.summary.pct_positive[0]:.1f} ({100 * t.positive.mean():.1f}) |")
 
 
+def _nucleus_means(labels: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Mean of ``image`` in each label 1..max of ``labels`` resized (nearest) to its grid
+    (NaN for a label with no pixel left on that grid)."""
+    n = int(labels.max(initial=0)) + 1
+    if labels.shape != image.shape:
+        labels = cv2.resize(labels.astype(np.float32), image.shape[::-1],
+                            interpolation=cv2.INTER_NEAREST).astype(np.int64)
+    cnt = np.bincount(labels.ravel(), minlength=n)[1:]
+    tot = np.bincount(labels.ravel(), weights=image.ravel().astype(np.float64), minlength=n)[1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
+def explain(a: np.ndarray, b: np.ndarray, k: float, threshold: float = 0.2) -> dict:
+    """Split the scan-B minus scan-A % positive difference into its causes.
+
+    - *colour*: scan A's own nuclei measured on scan B's DAB minus scan A (the same
+      cells, only the colour response, resampling and JPEG of scan B);
+    - *detection*: scan B's nuclei measured on scan A's DAB minus scan A (only which
+      cells and outlines scan B finds);
+    - *scale*: scan B scored with its true pixel size (scan A's estimate / ``k``)
+      minus scan B with its own estimate;
+    - the DAB and hematoxylin OD of scan A's nuclei in scan B over scan A (median of
+      the nuclei with some stain), i.e. the colour response seen through the
+      deconvolution, and the % positive of scan B with the positive threshold
+      scaled by that hematoxylin ratio (a per-scanner calibration from the
+      counterstain; no such calibration is in ``score_ihc``).
+    """
+    ra = score_ihc(a, mode="cell", marker="nuclear", cell_params=CELL_PARAMS)
+    rb = score_ihc(b, mode="cell", marker="nuclear", cell_params=CELL_PARAMS)
+    pa, pb = float(ra.summary.pct_positive[0]), float(rb.summary.pct_positive[0])
+    ua = ra.params["pixel_size_used"][0]
+    rg = score_ihc(b, mode="cell", marker="nuclear", cell_params=CELL_PARAMS, pixel_size_um=ua / k)
+    a_on_b = _nucleus_means(ra.nuclei_labels, rb.dab_od)
+    b_on_a = _nucleus_means(rb.nuclei_labels, ra.dab_od)
+    dab_a = ra.cells["nucleus_dab_od_mean"].to_numpy()
+    h_a = ra.cells["nucleus_hematoxylin_od_mean"].to_numpy()
+    h_on_b = _nucleus_means(ra.nuclei_labels, rb.hematoxylin_od)
+    ok_d = dab_a > 0.1
+    ok_h = h_a > 0.1
+    dab_ratio = float(np.nanmedian(a_on_b[ok_d] / dab_a[ok_d])) if ok_d.any() else np.nan
+    h_ratio = float(np.nanmedian(h_on_b[ok_h] / h_a[ok_h])) if ok_h.any() else np.nan
+    calibrated = 100 * float(np.mean(rb.cells["nucleus_dab_od_mean"].to_numpy() >= threshold * h_ratio))
+    return {"pct_a": pa, "pct_b": pb, "difference": pb - pa,
+            "colour": 100 * float(np.nanmean(a_on_b >= threshold)) - pa,
+            "detection": 100 * float(np.nanmean(b_on_a >= threshold)) - pa,
+            "scale": pb - float(rg.summary.pct_positive[0]),
+            "um_px_b_over_a": rb.params["pixel_size_used"][0] / ua,
+            "dab_ratio": dab_ratio, "h_ratio": h_ratio, "calibrated_difference": calibrated - pa}
+
+
+def explain_report(args) -> None:
+    """Table: the scan difference split into colour, detection and scale-estimate parts."""
+    print()
+    print("| image | difference | colour (A's nuclei on B's DAB) | detection (B's nuclei on A's DAB) "
+          "| scale estimate (B own - B true) | um/px B / A | DAB B/A | H B/A | difference, threshold x H B/A |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in IMAGES:
+        f = args.data / name
+        if not f.is_file():
+            continue
+        a = cv2.imread(str(f), cv2.IMREAD_COLOR)[..., ::-1].copy()
+        b = second_scanner(a, scale=args.scale, gain=args.gain, quality=args.quality)
+        e = explain(a, b, args.scale)
+        print(f"| {name} | {e['difference']:+.1f} | {e['colour']:+.1f} | {e['detection']:+.1f} | "
+              f"{e['scale']:+.1f} | {e['um_px_b_over_a']:.2f} | {e['dab_ratio']:.2f} | "
+              f"{e['h_ratio']:.2f} | {e['calibrated_difference']:+.1f} |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -101,6 +171,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cell-param", action="append", default=[], metavar="KEY=VALUE",
                     help="cell detection parameter for both scans (repeatable), e.g. "
                          "seed_detector=maxima")
+    ap.add_argument("--explain", action="store_true",
+                    help="also split each difference into colour, detection and scale-estimate parts")
     args = ap.parse_args(argv)
     for item in args.cell_param:
         key, _, value = item.partition("=")
@@ -128,6 +200,8 @@ def main(argv=None) -> int:
         print(f"| {name} | {ua:.3f} / {ub:.3f} | {na} / {nb} ({nb / max(na, 1):.2f}) | "
               f"{pa:.1f} / {pb:.1f} | {d:+.1f} |")
     truth_report(args)
+    if args.explain:
+        explain_report(args)
     if diffs:
         print()
         print(f"|% positive difference|: median {np.median(diffs):.1f}, worst {max(diffs):.1f} "

@@ -85,8 +85,10 @@ def test_real_tiles_current_accuracy(scored):
     # / % positive +0.7; Lung1 0.90 / 0.76 / +0.0 (docs/benchmarks/cells.md; round 2 with
     # intensity-maxima seeds: 0.71 / 0.89 / +1.4 and 0.92 / 0.80 / -0.9). Cells are then
     # looked for in the tissue with its small pieces (a lone nucleus at a coarse scan is
-    # below min_tissue_px): Lung1 0.92 / 0.73 / +1.4, Bladder1 unchanged.
-    floors = {"Bladder1": (0.81, 0.87, 2.5), "Lung1": (0.89, 0.71, 2.5)}
+    # below min_tissue_px): Lung1 0.92 / 0.73 / +1.4, Bladder1 unchanged. Round 6 (no
+    # detector change; every join and seed variant tried traded one tile for the other):
+    # floors at today's numbers less about one cell.
+    floors = {"Bladder1": (0.825, 0.89, 1.5), "Lung1": (0.90, 0.72, 2.5)}
     for name, m in scored.items():
         recall, precision, err = floors[name]
         assert m["recall"] >= recall, name
