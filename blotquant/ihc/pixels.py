@@ -981,9 +981,8 @@ class ColourTable:
             if not split:
                 cv2.split(a, planes)
                 split = True
-            msk = None if c1 == n else cv
-            for p, h in zip(planes, hs.h):
-                cv2.calcHist([p], [0], msk, [256], [0, 256], hist=h, accumulate=True)
+            for p, h in zip(planes, hs.h):   # masked: faster than unmasked, too
+                cv2.calcHist([p], [0], cv, [256], [0, 256], hist=h, accumulate=True)
             hs.n += c1
 
 

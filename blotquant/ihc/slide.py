@@ -16,9 +16,8 @@ A slide is never held in memory.  The pipeline:
    coarse tissue and meet an include region are read.  A pixel is *tissue*
    when the coarse mask covers it and its own OD sum reaches
    ``tissue_threshold`` (a pointwise test, so it does not depend on the
-   tiling).  Pixel mode runs :class:`~blotquant.ihc.pixels.ColourTable` (the
-   class of each of the 2^24 colours, built once per slide and process by the
-   arithmetic of :func:`~blotquant.ihc.pixels.score_pixels_rgb`: identical
+   tiling).  Pixel mode runs :class:`~blotquant.ihc.pixels.PixelKernel`, the
+   kernel of :func:`~blotquant.ihc.pixels.score_pixels_rgb` (identical
    classes; counts and DAB sums in the same cache-sized pass), on each stored
    tile of the file as it is decoded; stored tiles outside the coarse tissue
    mask and the regions are not decoded at all;
@@ -464,34 +463,27 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
 
 
 def _kernel(ctx):
-    """The slide's :class:`~blotquant.ihc.pixels.ColourTable` (one per context and
-    process; its 16 MB table is built on first use, or by :func:`_prebuild_tables`)."""
+    """The slide's :class:`~blotquant.ihc.pixels.PixelKernel` (one per context and process).
+
+    The colour-table scorer :class:`~blotquant.ihc.pixels.ColourTable` gives the
+    same classes and counts; it is not used here because its 16 MB random gather
+    slows down 2-5x when other processes share the L3 cache, and the exact DAB
+    sum still needs three per-channel lookups per pixel (``docs/benchmarks/wsi.md``,
+    round 6)."""
     k = getattr(ctx, "_kernel_obj", None)
     if k is None:
-        from .pixels import ColourTable
+        from .pixels import PixelKernel
 
-        k = ColourTable(ctx.thresholds, stains=ctx.stains, white_point=ctx.white_point,
+        k = PixelKernel(ctx.thresholds, stains=ctx.stains, white_point=ctx.white_point,
                         tissue_threshold=ctx.tissue_threshold if ctx.fine else None)
         ctx._kernel_obj = k
     return k
 
 
-def _prebuild_tables(plans):
-    """Build the colour tables of the pixel-mode slides in a background thread (NumPy,
-    mostly outside the GIL), while the engine starts; the first tiles wait for it."""
-    ks = [_kernel(p.ctx) for p in plans if p.ctx.mode == "pixel" and p.specs]
-    if not ks:
-        return None
-    th = threading.Thread(target=lambda: [k.build() for k in ks], name="blotquant-table",
-                          daemon=True)
-    th.start()
-    return th
-
-
 def _pixel_tile(ctx, spec, parts=None):
     """Pixel mode on one tile: each stored tile decoded and scored while it is in
     the CPU cache (:func:`~blotquant.io._slide_tiles.iter_window`,
-    :meth:`~blotquant.ihc.pixels.ColourTable.run_parts`); stored tiles that the
+    :meth:`~blotquant.ihc.pixels.PixelKernel.run_parts`); stored tiles that the
     coarse tissue mask (or the regions) leave out are not decoded (their
     pixels are code 0 whatever they hold).  ``parts`` (tests, benchmarks): the
     tile's pixels given as such parts instead."""
@@ -1298,8 +1290,6 @@ def score_slides(jobs: Sequence[SlideJob], *, tile_size: int = DEFAULT_TILE_SIZE
                     results.append(_score_tile(p.ctx, s))
                     on_done(results[-1])
         else:
-            if kind == "threads":
-                _prebuild_tables(plans)
             dsk, keys = _tile_graph(plans, nw)
             results = _run_local(dsk, keys, kind, nw, on_done)
     else:
