@@ -24,6 +24,7 @@ is shared).  Usage::
 
     python benchmarks/wsi.py [--side 32768] [--repeat 2] [--subsampling 444|420]
                              [--keep DIR] [--peer CHECKOUT] [--json OUT]
+    python benchmarks/wsi.py --scorers [--side 16384] [--repeat 5]   # PixelKernel vs ColourTable
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -250,8 +251,10 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
     rounds 2-5) against :class:`~blotquant.ihc.pixels.ColourTable` (round 6) on the same
     decoded stored tiles, with each tile's masks, interleaved ``repeat`` times in this
     process: CPU ms per Mpx of scored tile (``process_time``; best of the repeats), the
-    wall time on 1 and 2 threads (each thread scoring all tiles), the table's set-up,
-    and whether classes, counts and DAB sums agree."""
+    wall time on 1 and 2 threads (each thread scoring all tiles) with the process's
+    voluntary context switches (GIL hand-offs between the threads: a measure of
+    contention that other jobs on the machine change less than wall time), the
+    table's set-up, and whether classes, counts and DAB sums agree."""
     import threading
 
     from blotquant.io import read_image
@@ -293,8 +296,11 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
                for a, b in zip(ref, got))
     rel = max(abs(b.dab_sum[k] - a.dab_sum[k]) / max(abs(a.dab_sum[k]), 1e-30)
               for a, b in zip(ref, got) for k in a.dab_sum)
+    import resource
+
     cpu = {k: [] for k in scorers}
     wall = {f"{k}_{n}": [] for k in scorers for n in threads}
+    switches = {f"{k}_{n}": [] for k in scorers for n in threads}   # GIL hand-offs
     for _ in range(repeat):
         for k, sc in scorers.items():
             c = time.process_time()
@@ -303,18 +309,21 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
         for n in threads:
             for k, sc in scorers.items():
                 ths = [threading.Thread(target=run, args=(sc,)) for _ in range(n)]
+                ru = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
                 t = time.perf_counter()
                 for th in ths:
                     th.start()
                 for th in ths:
                     th.join()
                 wall[f"{k}_{n}"].append(time.perf_counter() - t)
+                switches[f"{k}_{n}"].append(resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - ru)
     res = {"tiles_mpx": mpx, "table_setup_s": setup, "same_classes_counts": same,
            "dab_sum_max_rel_diff": rel, "loadavg": os.getloadavg()}
     for k in scorers:
         res[f"{k}_cpu_ms_per_mpx"] = min(cpu[k]) / mpx * 1e3
     for key, v in wall.items():
         res[f"{key}threads_wall_s"] = min(v)
+        res[f"{key}threads_voluntary_switches"] = int(np.median(switches[key]))
     res["kernel_over_table_cpu"] = min(cpu["kernel"]) / min(cpu["table"])
     for n in threads:
         res[f"kernel_over_table_wall_{n}threads"] = min(wall[f"kernel_{n}"]) / min(wall[f"table_{n}"])

@@ -899,7 +899,8 @@ class ColourTable:
                                          f"{(h, w)}")
                 if pm.all():
                     pm = None
-            rows = max(1, self.block_px // max(w, 1))
+            # blocks of at most 2^24 px: one calcHist call never passes float32's exact range
+            rows = max(1, min(self.block_px, _HIST_EXACT) // max(w, 1))
             if ws is None or ws.n < rows * w:
                 ws = self._workspace(rows * w)
             for rr in range(0, h, rows):
