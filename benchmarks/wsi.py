@@ -396,7 +396,8 @@ import json, os, sys
 pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[1:]], os.environ)
 _, status, ru = os.wait4(pid, 0)
 print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_maxrss,
-                  "cpu_s": ru.ru_utime + ru.ru_stime}))
+                  "cpu_s": ru.ru_utime + ru.ru_stime, "sys_s": ru.ru_stime,
+                  "voluntary_switches": ru.ru_nvcsw}))
 """
 
 
@@ -416,6 +417,8 @@ def run_cli_rss(args_list, root=ROOT):
     if info["rc"]:
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
     run_cli_rss.last_cpu_s = info["cpu_s"]
+    run_cli_rss.last_sys_s = info.get("sys_s")
+    run_cli_rss.last_switches = info.get("voluntary_switches")
     return wall, info["maxrss_kb"] / 1024.0
 
 
@@ -568,6 +571,8 @@ def main(argv=None):
                                      "--workers", w], root)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
                               "cpu_s": run_cli_rss.last_cpu_s,
+                              "sys_s": run_cli_rss.last_sys_s,
+                              "voluntary_switches": run_cli_rss.last_switches,
                               "loadavg": os.getloadavg()[0],
                               **serial_parts(wall, out / key / "params.json")})
             print(key, json.dumps(runs[key][-1]), flush=True)
