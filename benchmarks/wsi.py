@@ -422,23 +422,24 @@ def run_cli_rss(args_list, root=ROOT):
     return wall, info["maxrss_kb"] / 1024.0
 
 
-def _kernel_fixture():
+def _kernel_fixture(scorer="kernel"):
     import cv2 as _cv2
 
-    from blotquant.ihc.pixels import PixelKernel
+    from blotquant.ihc.pixels import ColourTable, PixelKernel
     from blotquant.synthetic import make_ihc
 
     _cv2.setNumThreads(1)            # OpenCV's own threads off: only ours compete
     img = make_ihc(seed=0, shape=(2048, 2048), tissue_fraction=0.75).image
-    k = PixelKernel((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
-                    tissue_threshold=0.15)
+    cls = {"kernel": PixelKernel, "table": ColourTable}[scorer]
+    k = cls((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
+            tissue_threshold=0.15)
     k.run(img)
     return k, img
 
 
 def _kernel_process(args):
-    reps, start = args
-    k, img = _kernel_fixture()
+    reps, start, scorer = args
+    k, img = _kernel_fixture(scorer)
     while time.time() < start:                       # both processes start together
         time.sleep(0.001)
     c = time.process_time()
@@ -448,15 +449,16 @@ def _kernel_process(args):
     return time.perf_counter() - t, time.process_time() - c
 
 
-def kernel_threads_vs_processes(reps=12) -> dict:
-    """The pixel kernel on an in-memory 2048-px field, ``reps`` times per worker: one
-    thread, two threads of one process (sharing the GIL) and two processes (not):
-    wall, CPU seconds and voluntary context switches (GIL hand-offs)."""
+def kernel_threads_vs_processes(reps=12, scorer="kernel") -> dict:
+    """The pixel scorer (``"kernel"``: PixelKernel, ``"table"``: ColourTable) on an
+    in-memory 2048-px field, ``reps`` times per worker: one thread, two threads of one
+    process (sharing the GIL) and two processes (not): wall, CPU seconds and voluntary
+    context switches (GIL hand-offs)."""
     import multiprocessing
     import resource
     import threading
 
-    k, img = _kernel_fixture()
+    k, img = _kernel_fixture(scorer)
     out = {}
     for n in (1, 2):
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -473,7 +475,7 @@ def kernel_threads_vs_processes(reps=12) -> dict:
                                "voluntary_switches": ru1.ru_nvcsw - ru0.ru_nvcsw}
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         start = time.time() + 8.0
-        got = pool.map(_kernel_process, [(reps, start)] * 2)
+        got = pool.map(_kernel_process, [(reps, start, scorer)] * 2)
     out["processes_2"] = {"wall_s": max(g[0] for g in got), "cpu_s": sum(g[1] for g in got)}
     one = out["threads_1"]["wall_s"]
     out["scaling_threads"] = 2 * one / out["threads_2"]["wall_s"]
@@ -531,7 +533,8 @@ def main(argv=None):
                     help="instead of the synthetic slide: run the CLI (pixel mode, 2 workers; "
                          "and --peer's, interleaved) on these slide files, --repeat times")
     ap.add_argument("--gil", action="store_true",
-                    help="only the pixel kernel on 1 thread, 2 threads and 2 processes")
+                    help="only the pixel scorers (PixelKernel, ColourTable) on 1 thread, "
+                         "2 threads and 2 processes, --repeat times")
     ap.add_argument("--scorers", action="store_true",
                     help="only PixelKernel against ColourTable on the same decoded tiles")
     ap.add_argument("--cli-only", action="store_true",
@@ -540,8 +543,14 @@ def main(argv=None):
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
     if a.gil:
-        res = kernel_threads_vs_processes()
-        print(json.dumps(res, indent=1))
+        res = {"loadavg_start": os.getloadavg()}
+        for _ in range(a.repeat):       # the two scorers interleaved
+            for sc in ("kernel", "table"):
+                res.setdefault(sc, []).append(kernel_threads_vs_processes(scorer=sc))
+                print(sc, json.dumps(res[sc][-1]), flush=True)
+        res["loadavg_end"] = os.getloadavg()
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
         return res
     if a.slides:
         return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
