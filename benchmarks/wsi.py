@@ -24,6 +24,7 @@ is shared).  Usage::
 
     python benchmarks/wsi.py [--side 32768] [--repeat 2] [--subsampling 444|420]
                              [--keep DIR] [--peer CHECKOUT] [--json OUT]
+    python benchmarks/wsi.py --scorers [--side 16384] [--repeat 5]   # PixelKernel vs ColourTable
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -207,6 +208,13 @@ def step_costs(path, n_tiles=12, tile=2048):
     sink = ClassMapTiles(_tf.mkdtemp())
     plan = S._plan(S.SlideJob(image=img, class_map=sink, overrides={"mode": "pixel"}), 0, tile)
     ctx = plan.ctx
+    # the per-slide set-up of the pixel scorer (the colour table, where there is one),
+    # timed on its own: not a per-pixel cost
+    k = S._kernel(ctx)
+    a = time.perf_counter()
+    if hasattr(k, "build"):
+        k.build()
+    setup_s = time.perf_counter() - a
     pick = np.linspace(0, len(plan.specs) - 1, min(n_tiles, len(plan.specs))).round().astype(int)
     specs = [plan.specs[i] for i in dict.fromkeys(pick.tolist())]
     t = {"decode": 0.0, "kernel": 0.0, "class_map_tiles": 0.0, "fused_decode_kernel": 0.0}
@@ -234,7 +242,95 @@ def step_costs(path, n_tiles=12, tile=2048):
     ms = {k: v / mpx * 1e3 for k, v in t.items()}
     ms["processing_over_decode"] = (ms["kernel"] + ms["class_map_tiles"]) / ms["decode"]
     ms["tiles_mpx"] = mpx
+    ms["scorer_setup_s"] = setup_s
     return ms
+
+
+def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> dict:
+    """:class:`~blotquant.ihc.pixels.PixelKernel` (the per-pixel float32 kernel of
+    rounds 2-5) against :class:`~blotquant.ihc.pixels.ColourTable` (round 6) on the same
+    decoded stored tiles, with each tile's masks, interleaved ``repeat`` times in this
+    process: CPU ms per Mpx of scored tile (``process_time``; best of the repeats), the
+    wall time on 1 and 2 threads (each thread scoring all tiles) with the process's
+    voluntary context switches (GIL hand-offs between the threads: a measure of
+    contention that other jobs on the machine change less than wall time), the
+    table's set-up, and whether classes, counts and DAB sums agree."""
+    import threading
+
+    from blotquant.io import read_image
+    from blotquant.io._slide_tiles import iter_window
+    from blotquant.ihc import slide as S
+    from blotquant.ihc.pixels import ColourTable, PixelKernel
+
+    img = read_image(path, mode="rgb")
+    plan = S._plan(S.SlideJob(image=img, class_map=False, overrides={"mode": "pixel"}), 0, tile)
+    ctx = plan.ctx
+    kw = dict(stains=ctx.stains, white_point=ctx.white_point,
+              tissue_threshold=ctx.tissue_threshold if ctx.fine else None)
+    scorers = {"kernel": PixelKernel(ctx.thresholds, **kw), "table": ColourTable(ctx.thresholds, **kw)}
+    t0 = time.perf_counter()
+    scorers["table"].build()
+    setup = time.perf_counter() - t0
+    pick = np.linspace(0, len(plan.specs) - 1, min(n_tiles, len(plan.specs))).round().astype(int)
+    jobs, mpx = [], 0.0
+    for i in dict.fromkeys(pick.tolist()):
+        s = plan.specs[i]
+        pm = S._part_masks(ctx, s.r0, s.r1, s.c0, s.c1, None)
+        parts = list(iter_window(ctx.source, s.r0, s.r1, s.c0, s.c1,
+                                 want=lambda *w: pm(*w) is not False))
+        masks = {}
+        for y0, x0, h, w, px in parts:           # the part masks, computed once
+            masks[(y0, x0)] = pm(y0, y0 + h, x0, x0 + w)
+        jobs.append((parts, (s.r1 - s.r0, s.c1 - s.c0), masks))
+        mpx += (s.r1 - s.r0) * (s.c1 - s.c0) / 1e6
+
+    def run(sc):
+        out = []
+        for parts, shape, masks in jobs:
+            out.append(sc.run_parts(parts, shape, mask=lambda ya, yb, xa, xb, m=masks: m[(ya, xa)]))
+        return out
+
+    ref, got = run(scorers["kernel"]), run(scorers["table"])
+    same = all(np.array_equal(a.classes, b.classes)
+               and all(np.array_equal(a.counts[k], b.counts[k]) for k in a.counts)
+               for a, b in zip(ref, got))
+    rel = max(abs(b.dab_sum[k] - a.dab_sum[k]) / max(abs(a.dab_sum[k]), 1e-30)
+              for a, b in zip(ref, got) for k in a.dab_sum)
+    import resource
+
+    cpu = {k: [] for k in scorers}
+    wall = {f"{k}_{n}": [] for k in scorers for n in threads}
+    switches = {f"{k}_{n}": [] for k in scorers for n in threads}   # GIL hand-offs
+    for _ in range(repeat):
+        for k, sc in scorers.items():
+            c = time.process_time()
+            run(sc)
+            cpu[k].append(time.process_time() - c)
+        for n in threads:
+            for k, sc in scorers.items():
+                ths = [threading.Thread(target=run, args=(sc,)) for _ in range(n)]
+                ru = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+                t = time.perf_counter()
+                for th in ths:
+                    th.start()
+                for th in ths:
+                    th.join()
+                wall[f"{k}_{n}"].append(time.perf_counter() - t)
+                switches[f"{k}_{n}"].append(resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - ru)
+    res = {"tiles_mpx": mpx, "table_setup_s": setup, "same_classes_counts": same,
+           "dab_sum_max_rel_diff": rel, "loadavg": os.getloadavg()}
+    for k in scorers:
+        res[f"{k}_cpu_ms_per_mpx"] = min(cpu[k]) / mpx * 1e3
+    for key, v in wall.items():
+        res[f"{key}threads_wall_s"] = min(v)
+        res[f"{key}threads_voluntary_switches"] = int(np.median(switches[key]))
+    res["kernel_over_table_cpu"] = min(cpu["kernel"]) / min(cpu["table"])
+    for n in threads:
+        res[f"kernel_over_table_wall_{n}threads"] = min(wall[f"kernel_{n}"]) / min(wall[f"table_{n}"])
+    if 1 in threads and 2 in threads:
+        for k in scorers:   # each thread scores all tiles: 2x the work
+            res[f"{k}_scaling_2_over_1"] = 2 * min(wall[f"{k}_1"]) / min(wall[f"{k}_2"])
+    return res
 
 
 def naive(path, windows, threads=2, thresholds=(0.2, 0.4, 0.6)):
@@ -300,7 +396,8 @@ import json, os, sys
 pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[1:]], os.environ)
 _, status, ru = os.wait4(pid, 0)
 print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_maxrss,
-                  "cpu_s": ru.ru_utime + ru.ru_stime}))
+                  "cpu_s": ru.ru_utime + ru.ru_stime, "sys_s": ru.ru_stime,
+                  "voluntary_switches": ru.ru_nvcsw}))
 """
 
 
@@ -320,26 +417,29 @@ def run_cli_rss(args_list, root=ROOT):
     if info["rc"]:
         raise RuntimeError(f"blotquant {' '.join(args_list)} failed")
     run_cli_rss.last_cpu_s = info["cpu_s"]
+    run_cli_rss.last_sys_s = info.get("sys_s")
+    run_cli_rss.last_switches = info.get("voluntary_switches")
     return wall, info["maxrss_kb"] / 1024.0
 
 
-def _kernel_fixture():
+def _kernel_fixture(scorer="kernel"):
     import cv2 as _cv2
 
-    from blotquant.ihc.pixels import PixelKernel
+    from blotquant.ihc.pixels import ColourTable, PixelKernel
     from blotquant.synthetic import make_ihc
 
     _cv2.setNumThreads(1)            # OpenCV's own threads off: only ours compete
     img = make_ihc(seed=0, shape=(2048, 2048), tissue_fraction=0.75).image
-    k = PixelKernel((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
-                    tissue_threshold=0.15)
+    cls = {"kernel": PixelKernel, "table": ColourTable}[scorer]
+    k = cls((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
+            tissue_threshold=0.15)
     k.run(img)
     return k, img
 
 
 def _kernel_process(args):
-    reps, start = args
-    k, img = _kernel_fixture()
+    reps, start, scorer = args
+    k, img = _kernel_fixture(scorer)
     while time.time() < start:                       # both processes start together
         time.sleep(0.001)
     c = time.process_time()
@@ -349,15 +449,16 @@ def _kernel_process(args):
     return time.perf_counter() - t, time.process_time() - c
 
 
-def kernel_threads_vs_processes(reps=12) -> dict:
-    """The pixel kernel on an in-memory 2048-px field, ``reps`` times per worker: one
-    thread, two threads of one process (sharing the GIL) and two processes (not):
-    wall, CPU seconds and voluntary context switches (GIL hand-offs)."""
+def kernel_threads_vs_processes(reps=12, scorer="kernel") -> dict:
+    """The pixel scorer (``"kernel"``: PixelKernel, ``"table"``: ColourTable) on an
+    in-memory 2048-px field, ``reps`` times per worker: one thread, two threads of one
+    process (sharing the GIL) and two processes (not): wall, CPU seconds and voluntary
+    context switches (GIL hand-offs)."""
     import multiprocessing
     import resource
     import threading
 
-    k, img = _kernel_fixture()
+    k, img = _kernel_fixture(scorer)
     out = {}
     for n in (1, 2):
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -374,7 +475,7 @@ def kernel_threads_vs_processes(reps=12) -> dict:
                                "voluntary_switches": ru1.ru_nvcsw - ru0.ru_nvcsw}
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         start = time.time() + 8.0
-        got = pool.map(_kernel_process, [(reps, start)] * 2)
+        got = pool.map(_kernel_process, [(reps, start, scorer)] * 2)
     out["processes_2"] = {"wall_s": max(g[0] for g in got), "cpu_s": sum(g[1] for g in got)}
     one = out["threads_1"]["wall_s"]
     out["scaling_threads"] = 2 * one / out["threads_2"]["wall_s"]
@@ -432,15 +533,24 @@ def main(argv=None):
                     help="instead of the synthetic slide: run the CLI (pixel mode, 2 workers; "
                          "and --peer's, interleaved) on these slide files, --repeat times")
     ap.add_argument("--gil", action="store_true",
-                    help="only the pixel kernel on 1 thread, 2 threads and 2 processes")
+                    help="only the pixel scorers (PixelKernel, ColourTable) on 1 thread, "
+                         "2 threads and 2 processes, --repeat times")
+    ap.add_argument("--scorers", action="store_true",
+                    help="only PixelKernel against ColourTable on the same decoded tiles")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
     if a.gil:
-        res = kernel_threads_vs_processes()
-        print(json.dumps(res, indent=1))
+        res = {"loadavg_start": os.getloadavg()}
+        for _ in range(a.repeat):       # the two scorers interleaved
+            for sc in ("kernel", "table"):
+                res.setdefault(sc, []).append(kernel_threads_vs_processes(scorer=sc))
+                print(sc, json.dumps(res[sc][-1]), flush=True)
+        res["loadavg_end"] = os.getloadavg()
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
         return res
     if a.slides:
         return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
@@ -449,6 +559,12 @@ def main(argv=None):
     if not slide.exists():
         res["slide"] = make_slide(slide, a.side, (1, 1) if a.subsampling == "444" else (2, 2))
     print("slide", slide, res.get("slide"), flush=True)
+    if a.scorers:
+        res["scorers"] = scorer_comparison(slide, repeat=a.repeat)
+        print(json.dumps(res["scorers"], indent=1))
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        return res
 
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
@@ -464,6 +580,8 @@ def main(argv=None):
                                      "--workers", w], root)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
                               "cpu_s": run_cli_rss.last_cpu_s,
+                              "sys_s": run_cli_rss.last_sys_s,
+                              "voluntary_switches": run_cli_rss.last_switches,
                               "loadavg": os.getloadavg()[0],
                               **serial_parts(wall, out / key / "params.json")})
             print(key, json.dumps(runs[key][-1]), flush=True)
