@@ -232,12 +232,19 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     # without glass, and the glass shows, if at all, only in small gaps.  The peak's
     # brightness is the median brightness of its pixels, not the histogram level: the
     # share of a steep flank above a margin moves by a third with half a level of
-    # reference (the second-scanner Lung1 tile: 7.6 % of the pixels 2 % above the
-    # level 203, 10 % above the peak's median 202.3).
+    # reference (the second-scanner Lung1 tile without JPEG: 7.6 % of the pixels are 2 %
+    # above the level 203, 8.7 % above the peak's median).
     level = float(np.median(b[sel]))
     b_all = px.astype(np.float32).mean(axis=1)
-    margins, limits = np.broadcast_arrays(np.atleast_1d(np.asarray(brighter_margin, float)),
-                                          np.atleast_1d(np.asarray(max_brighter_fraction, float)))
+    try:
+        margins, limits = np.broadcast_arrays(
+            np.atleast_1d(np.asarray(brighter_margin, float)),
+            np.atleast_1d(np.asarray(max_brighter_fraction, float)))
+    except ValueError:
+        raise ParameterError(
+            f"brighter_margin {brighter_margin!r} and max_brighter_fraction "
+            f"{max_brighter_fraction!r} must pair up: give the same number of each, "
+            "or a single value for one of them") from None
     shares = [float(np.mean(b_all > level * (1.0 + m))) for m in margins]
     over = [i for i, (sh, lim) in enumerate(zip(shares, limits)) if sh > lim]
     if over:

@@ -187,3 +187,10 @@ def test_second_scanner_of_a_glassless_tile_keeps_its_white_point(lung1, kind):
     od = -np.log10(orig["white_point"] / 255.0)
     expected = np.array([236.0, 238.0, 246.0]) * 10.0 ** (-(0.9 * mix @ od))
     np.testing.assert_allclose(info["white_point"], expected, atol=4)
+
+
+def test_unpaired_tail_test_arguments_are_refused():
+    from blotquant.errors import ParameterError
+    img = _no_glass_field(0.04)
+    with pytest.raises(ParameterError, match="pair up"):
+        white_point_info(img, brighter_margin=(0.01, 0.02, 0.03), max_brighter_fraction=(0.1, 0.05))
