@@ -48,7 +48,9 @@ white point, with glass, with glass only in small gaps and without glass, as
 they are, resampled (x0.5, x0.25, x1.5), blurred (Gaussian sigma 1 and 2 px)
 and re-encoded (JPEG q75): the white point against the truth, its source, and
 the pixel-mode % positive and H-score against the field as it is and against
-the truth.
+the truth.  For the DeepLIIF fields also the cell-mode % positive (nuclear, pixel
+size estimated) of scan A and of the second scan with and without JPEG, as
+``bench_scanner.py`` reports it with JPEG.
 """
 
 from __future__ import annotations
@@ -397,6 +399,7 @@ def white_point_sweep(data: Path, names=None, seeds=(0, 1), log=print) -> str:
     cols = ("orig",) + ALL_VARIANTS + ("scanB", "scanB-raw")
     lines.append("| field | " + " | ".join(cols) + " |")
     lines.append("|---" * (len(cols) + 1) + "|")
+    scanner_rows = []
     for name, rgb, _, _ in fields(data):
         if names and name not in names:
             continue
@@ -408,7 +411,26 @@ def white_point_sweep(data: Path, names=None, seeds=(0, 1), log=print) -> str:
             wp = "/".join(f"{x:.0f}" for x in info["white_point"])
             cells.append(f"{wp} {info['source'][0]}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        if name != "colon":      # bench_scanner's images: cell mode, nuclear, scale estimated
+            sc = {}
+            for k in ("orig", "scanB", "scanB-raw"):
+                res = score_ihc(imgs[k], mode="cell", marker="nuclear")
+                sc[k] = (float(res.summary.pct_positive.iloc[0]), float(res.tissue_mask.mean()))
+            scanner_rows.append((name, sc))
         log(f"white point {name} done")
+    if scanner_rows:
+        lines += ["", "### Second scanner, cell mode (nuclear, pixel size estimated): % positive "
+                  "(tissue share of the field)", "",
+                  "| field | scan A | scan B, JPEG q80 | difference | scan B, not encoded | "
+                  "difference |", "|---|---|---|---|---|---|"]
+        for name, sc in scanner_rows:
+            (pa, ta), (pb, tb), (pr, tr) = sc["orig"], sc["scanB"], sc["scanB-raw"]
+            lines.append(f"| {name} | {pa:.1f} ({ta:.2f}) | {pb:.1f} ({tb:.2f}) | {pb - pa:+.1f} | "
+                         f"{pr:.1f} ({tr:.2f}) | {pr - pa:+.1f} |")
+        for k, key in (("JPEG q80", "scanB"), ("not encoded", "scanB-raw")):
+            d = [abs(sc[key][0] - sc["orig"][0]) for _, sc in scanner_rows]
+            lines.append(f"\n|% positive difference|, {k}: median {np.median(d):.1f}, "
+                         f"worst {max(d):.1f} (target <= 3)")
     lines += ["", "### Synthetic fields with a known white point "
               f"({'/'.join(f'{v:.0f}' for v in SYNTH_WHITE)}), pixel mode", "",
               "white point - truth (R/G/B, max over seeds by size) and source; % positive "
