@@ -124,9 +124,9 @@ def test_synthetic_glass_is_found_at_any_resolution(name):
 
 
 def test_broad_pale_flank_above_the_peak_is_tissue():
-    # pale tissue at 205 with 12 % of the field in patches 2.5 % paler: only ~1.5 % of the
+    # pale tissue at 205 with 12 % of the field in patches 2.5 % paler: only 1.0 % of the
     # pixels are 3 % brighter than the peak (the single test of earlier rounds said
-    # "glass"), but ~10 % are 2 % brighter, which glass' noise and unevenness never put
+    # "glass"), but 8.9 % are 2 % brighter, which glass' noise and unevenness never put
     # above its own peak on the real fields (at most 4.8 %; glassless fields at least 8.7 %)
     rng = np.random.default_rng(3)
     img = np.full((300, 300, 3), 205.0)
