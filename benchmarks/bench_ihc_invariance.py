@@ -38,6 +38,19 @@ passes (what a pathologist would accept as the same slide):
 Prints the tables in Markdown and the totals ("all variants: X / N").  ``--json``
 keeps every raw number, ``--from-json`` re-prints the tables from such a file
 without scoring again.
+
+``--white-point`` prints only the white-point sweep (no scoring of the real
+fields in cell mode): the white point and its source of every real field as
+it is, as each variant above and as the second scanner of
+``bench_scanner.py`` (half the sampling, another colour response and glass,
+with and without JPEG q80); and synthetic ``make_ihc`` fields with a known
+white point, with glass, with glass only in small gaps and without glass, as
+they are, resampled (x0.5, x0.25, x1.5), blurred (Gaussian sigma 1 and 2 px)
+and re-encoded (JPEG q75): the white point against the truth, its source, and
+the pixel-mode % positive and H-score against the field as it is and against
+the truth.  For the DeepLIIF fields also the cell-mode % positive (nuclear, pixel
+size estimated) of scan A and of the second scan with and without JPEG, as
+``bench_scanner.py`` reports it with JPEG.
 """
 
 from __future__ import annotations
@@ -339,6 +352,134 @@ def report(recs, variants) -> str:
     return "\n".join(lines)
 
 
+#: synthetic fields of the white-point sweep: glass, glass only in gland lumens of a
+#: few px, no glass at all (stroma with patchy DAB and nuclei fill the field)
+SYNTH_KINDS = {
+    "glass": dict(tissue_fraction=0.6),
+    "gaps": dict(tissue_fraction=1.0, gland_radius=(18.0, 30.0), epithelium_width=(40.0, 60.0),
+                 stroma_h=(0.03, 0.12)),
+    "no glass": dict(tissue_fraction=1.0, gland_density=0.0, stroma_h=(0.03, 0.12),
+                     stroma_dab=0.35),
+}
+SYNTH_VARIANTS = ("orig", "x0.5", "x0.25", "x1.5", "blur1", "blur2", "jpeg75")
+#: the synthetic fields' glass: tinted like the DeepLIIF tiles' brightest pixels
+SYNTH_WHITE = (226.0, 240.0, 232.0)
+
+
+def synth_variant(rgb: np.ndarray, name: str) -> np.ndarray:
+    """``variant`` plus ``blur<sigma>`` (Gaussian, px) and ``x0.25``."""
+    if name.startswith("blur"):
+        s = float(name[4:])
+        out = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), s)
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return variant(rgb, name)
+
+
+def scanner_variants(rgb: np.ndarray) -> dict:
+    """The second scanner of ``bench_scanner.py`` with JPEG q80 (``scanB``) and without
+    (``scanB-raw``: the same resampling, colour response and glass, not encoded)."""
+    import bench_scanner as bs
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (max(1, round(w * 0.5)), max(1, round(h * 0.5))),
+                       interpolation=cv2.INTER_AREA).astype(np.float64)
+    od = -np.log10(np.clip(small, 1.0, None) / 255.0)
+    raw = np.asarray((236, 238, 246), float) * 10.0 ** (-(0.9 * od @ bs.MIX.T))
+    return {"scanB": bs.second_scanner(rgb),
+            "scanB-raw": np.clip(np.round(raw), 0, 255).astype(np.uint8)}
+
+
+def white_point_sweep(data: Path, names=None, seeds=(0, 1), log=print) -> str:
+    """Markdown tables: white point and source of the real fields and their variants,
+    and of the synthetic fields with a known white point (see the module docstring)."""
+    from blotquant.ihc import score_ihc
+    from blotquant.ihc.stains import white_point_info
+    from blotquant.synthetic import make_ihc
+    lines = ["### White point of the real fields (source: e = estimated, b = brightest, "
+             "f = fallback)", ""]
+    cols = ("orig",) + ALL_VARIANTS + ("scanB", "scanB-raw")
+    lines.append("| field | " + " | ".join(cols) + " |")
+    lines.append("|---" * (len(cols) + 1) + "|")
+    scanner_rows = []
+    for name, rgb, _, _ in fields(data):
+        if names and name not in names:
+            continue
+        imgs = {v: variant(rgb, v) for v in ("orig",) + ALL_VARIANTS}
+        imgs.update(scanner_variants(rgb))
+        cells = []
+        for v in cols:
+            info = white_point_info(imgs[v])
+            wp = "/".join(f"{x:.0f}" for x in info["white_point"])
+            cells.append(f"{wp} {info['source'][0]}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        if name != "colon":      # bench_scanner's images: cell mode, nuclear, scale estimated
+            sc = {}
+            for k in ("orig", "scanB", "scanB-raw"):
+                res = score_ihc(imgs[k], mode="cell", marker="nuclear")
+                sc[k] = (float(res.summary.pct_positive.iloc[0]), float(res.tissue_mask.mean()))
+            scanner_rows.append((name, sc))
+        log(f"white point {name} done")
+    if scanner_rows:
+        lines += ["", "### Second scanner, cell mode (nuclear, pixel size estimated): % positive "
+                  "(tissue share of the field)", "",
+                  "| field | scan A | scan B, JPEG q80 | difference | scan B, not encoded | "
+                  "difference |", "|---|---|---|---|---|---|"]
+        for name, sc in scanner_rows:
+            (pa, ta), (pb, tb), (pr, tr) = sc["orig"], sc["scanB"], sc["scanB-raw"]
+            lines.append(f"| {name} | {pa:.1f} ({ta:.2f}) | {pb:.1f} ({tb:.2f}) | {pb - pa:+.1f} | "
+                         f"{pr:.1f} ({tr:.2f}) | {pr - pa:+.1f} |")
+        for k, key in (("JPEG q80", "scanB"), ("not encoded", "scanB-raw")):
+            d = [abs(sc[key][0] - sc["orig"][0]) for _, sc in scanner_rows]
+            lines.append(f"\n|% positive difference|, {k}: median {np.median(d):.1f}, "
+                         f"worst {max(d):.1f} (target <= 3)")
+    lines += ["", "### Synthetic fields with a known white point "
+              f"({'/'.join(f'{v:.0f}' for v in SYNTH_WHITE)}), pixel mode", "",
+              "white point - truth (R/G/B, max over seeds by size) and source; % positive "
+              "and H-score minus the field as it is (max |.| over seeds); glass share of "
+              "the field in brackets", ""]
+    lines.append("| field | " + " | ".join(SYNTH_VARIANTS) + " |")
+    lines.append("|---" * (len(SYNTH_VARIANTS) + 1) + "|")
+    worst = {}
+    for kind, kw in SYNTH_KINDS.items():
+        rows = {v: [] for v in SYNTH_VARIANTS}
+        glass = []
+        for seed in seeds:
+            s = make_ihc(seed=seed, shape=(768, 768), white_point=SYNTH_WHITE, **kw)
+            glass.append(1 - float(s.truth.tissue_mask.mean()))
+            base = None
+            for v in SYNTH_VARIANTS:
+                img = synth_variant(s.image, v)
+                info = white_point_info(img)
+                r = score_ihc(img, mode="pixel").summary.iloc[0]
+                rec = {"d": info["white_point"] - np.asarray(SYNTH_WHITE),
+                       "src": info["source"][0], "pct": float(r["pixel_pct_positive"]),
+                       "h": float(r["pixel_h_score"]), "true_pct": s.truth.pct_positive,
+                       "true_h": s.truth.h_score}
+                if base is None:
+                    base = rec
+                rec["dpct"], rec["dh"] = rec["pct"] - base["pct"], rec["h"] - base["h"]
+                rows[v].append(rec)
+        cells = []
+        for v in SYNTH_VARIANTS:
+            recs = rows[v]
+            d = max((r["d"] for r in recs), key=lambda x: float(np.abs(x).max()))
+            src = "".join(r["src"] for r in recs)
+            dp = max(abs(r["dpct"]) for r in recs)
+            dh = max(abs(r["dh"]) for r in recs)
+            w0 = worst.get(kind, (0.0, 0.0))
+            worst[kind] = (max(w0[0], dp), max(w0[1], dh))
+            cells.append("/".join(f"{x:+.0f}" for x in d) + f" {src}"
+                         + ("" if v == "orig" else f"; {dp:.1f} / {dh:.1f}"))
+        lines.append(f"| {kind} ({100 * max(glass):.1f} %) | " + " | ".join(cells) + " |")
+        err = [(abs(r["pct"] - r["true_pct"]), abs(r["h"] - r["true_h"]))
+               for v in SYNTH_VARIANTS for r in rows[v]]
+        worst[kind + " vs truth"] = (max(e[0] for e in err), max(e[1] for e in err))
+        log(f"synthetic {kind} done")
+    lines.append("")
+    lines.append("worst |% positive| / |H-score| difference: " + "; ".join(
+        f"{k} {a:.1f} / {b:.1f}" for k, (a, b) in worst.items()))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -349,6 +490,8 @@ def main(argv=None):
     ap.add_argument("--from-json", type=Path, help="print the tables of a --json file")
     ap.add_argument("--cell-param", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--white-point", action="store_true",
+                    help="only the white-point sweep (real fields and synthetic fields)")
     a = ap.parse_args(argv)
     variants = tuple(v for v in a.variants.split(",") if v)
     for kv in a.cell_param:
@@ -358,6 +501,12 @@ def main(argv=None):
         except json.JSONDecodeError:
             CELL_PARAMS[k] = v
     t0 = time.perf_counter()
+    if a.white_point:
+        names = {n for n in a.fields.split(",") if n} or None
+        print(white_point_sweep(a.data, names,
+                                log=(lambda *x: None) if a.quiet else (lambda s: print(s, flush=True))))
+        print(f"{time.perf_counter() - t0:.0f} s")
+        return 0
     if a.from_json:
         recs = json.loads(a.from_json.read_text())
     else:
