@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["median", "percentile", "is_small_uint"]
+__all__ = ["median", "median_of_small", "percentile", "is_small_uint"]
 
 
 def is_small_uint(a: np.ndarray) -> bool:
@@ -98,6 +98,48 @@ def median(a: np.ndarray) -> float:
     n = a.size
     cum = _cumulative(a)
     lo, hi = _at_ranks(cum, np.array([(n - 1) // 2, n // 2]))
+    return float((lo + hi) / 2.0)
+
+
+def median_of_small(a: np.ndarray) -> float:
+    """:func:`median` of an array whose values are mostly small (neighbour differences).
+
+    For uint16 input the middle values are first looked for in a copy
+    saturated at 255 (one 256-bin histogram instead of 65536 bins): when
+    both lie below 255 there they are the true middle values (saturation
+    keeps the order and every value below 255), otherwise the full histogram
+    is read.  The same number as :func:`median` either way, 3-4x faster on
+    the differences of a 16-bit image.
+
+    Parameters
+    ----------
+    a : ndarray
+        Any shape, not empty.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.array([[3, 1, 400], [1, 5, 9]], np.uint16)
+    >>> median_of_small(d), median_of_small(d * 300) == float(np.median(d * 300))
+    (4.0, True)
+    """
+    a = np.asarray(a)
+    if a.dtype != np.uint16 or a.size == 0 or a.size >= 2 ** 24:
+        return median(a)
+    import cv2
+
+    b = a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+    # |x| saturated to 0..255 (x >= 0 here): exact below 255
+    sat = cv2.convertScaleAbs(np.ascontiguousarray(b))
+    n = a.size
+    counts = cv2.calcHist([sat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    lo, hi = _at_ranks(np.cumsum(counts), np.array([(n - 1) // 2, n // 2]))
+    if hi >= 255:
+        return median(a)
     return float((lo + hi) / 2.0)
 
 
