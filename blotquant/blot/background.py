@@ -721,14 +721,14 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     pts = []
     for idx in (above, below):
         if len(idx) >= 3:
-            v = p[idx].tolist()
+            v = p[idx[0]:idx[-1] + 1].tolist()   # the windows have no gaps
             med = sorted(v)[len(v) // 2]
             dev = [abs(x - med) for x in v]
             mad = 1.4826 * sorted(dev)[len(v) // 2] + 1e-12
             keep = [k for k, e in enumerate(dev) if e <= 3 * mad]  # drop dust spikes
             pts.append(([float(idx[k]) for k in keep], [v[k] for k in keep]))
         elif len(idx) >= 1:
-            pts.append(([float(i) for i in idx], p[idx].tolist()))
+            pts.append(([float(i) for i in idx], p[idx[0]:idx[-1] + 1].tolist()))
     if not pts:
         # no free sample beside the band or its touching group: the lowest
         # free samples of the profile (else of the whole profile) stand in;

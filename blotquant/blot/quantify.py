@@ -198,10 +198,15 @@ class _LaneData:
         if satmask.any() if any_saturated is None else any_saturated:
             sb, _ = block_at(satmask, r, x0, W)
             self.satblock = sb & valid
+            self.satrows = self.satblock.sum(axis=1)
         else:
             self.satblock = np.zeros(valid.shape, bool)
-        self.satrows = self.satblock.sum(axis=1)
-        self.area_rows = valid.sum(axis=1)
+            self.satrows = np.zeros(valid.shape[0], np.int_)   # its row sums
+        if len(r) and W <= signal.shape[1] and int(x0.min()) >= 0 \
+                and int(x0.max()) + W <= signal.shape[1]:
+            self.area_rows = np.full(len(r), W, np.int_)   # inside the image: all valid
+        else:
+            self.area_rows = valid.sum(axis=1)
         self.noise = profile_noise(self.prof)
         if bg2d is not None:
             bb, _ = block_at(bg2d, r, x0, W)
@@ -1351,8 +1356,9 @@ def _is_edge_row(g, ld) -> bool:
         dn = prof[min(n, b.bottom + 1):min(n, b.bottom + 1 + ext)]
         if len(up) < 2 or len(dn) < 2:
             continue
-        peak = float(prof[int(np.clip(round(b.y), 0, n - 1))])
-        hi, lo = max(float(up.min()), float(dn.min())), min(float(up.min()), float(dn.min()))
+        peak = float(prof[min(max(round(b.y), 0), n - 1)])
+        u, v = float(up.min()), float(dn.min())
+        hi, lo = max(u, v), min(u, v)
         if peak - lo <= 0:
             continue
         ratios.append((peak - hi) / (peak - lo))
