@@ -320,9 +320,7 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     sel = mt >= top - nb * width
     k = np.floor((top - mt[sel]) / width).astype(np.int64)
     h = np.bincount(k[(k >= 0) & (k < nb)], minlength=nb).astype(float)
-    for b in range(nb):
-        if h[b] < min_area:
-            continue
+    for b in np.flatnonzero(h >= min_area).tolist():   # bins that can hold a plateau
         beyond = h[max(0, b - _EDGE_BINS - 1):max(0, b - 1)]
         if beyond.size and beyond.max() * _EDGE_RATIO > h[b]:
             continue
@@ -345,12 +343,16 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     #     past the floor, e.g. speckled flat-topped bands in a published figure)
     hs = ndi.uniform_filter1d(h, 3, mode="constant")
     side = _SIDE_BINS
-    for b in range(2 * side, nb - 2 * side + 1):
-        # (b < 2 * side: the extreme itself is (a) and (b)'s; b + 2 * side > nb: too
-        # little histogram inward)
-        lo_b, hi_b = max(0, b - 2), min(nb, b + 3)
-        if hs[b] < min_area or hs[b] < hs[lo_b:hi_b].max():
-            continue
+    # bins 2 * side .. nb - 2 * side (nearer the extreme is (a) and (b)'s; further in,
+    # too little histogram inward) that are local maxima (over +-2 bins) of min_area
+    # pixels or more
+    b0, b1 = 2 * side, nb - 2 * side + 1
+    modes = []
+    if b1 > b0:
+        near = np.lib.stride_tricks.sliding_window_view(hs, 5).max(axis=1)  # hs[b-2:b+3]
+        mid = hs[b0:b1]
+        modes = (b0 + np.flatnonzero((mid >= min_area) & (mid >= near[b0 - 2:b1 - 2]))).tolist()
+    for b in modes:
         ext = h[max(0, b - 2 * side):max(0, b - side)]
         inw = h[min(nb, b + side):min(nb, b + 2 * side)]
         ref = max(ext.mean() if ext.size else 0.0, inw.mean() if inw.size else 0.0)
