@@ -161,7 +161,8 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
     if pol == "light-on-dark":
         signal = g.astype(np.float32)
     else:
-        signal = (np.float32(lv.white) - g.astype(np.float32))
+        # white - pixel in float32, in one pass (the same numbers as through a float copy)
+        signal = np.subtract(np.float32(lv.white), g, dtype=np.float32)
         if satmask.any():
             # black scan frames (clipped regions touching the image border) are not
             # bands: give them the background level and do not count them saturated

@@ -721,9 +721,22 @@ def border_frames(mask: ArrayLike) -> np.ndarray:
     >>> border_frames(m).astype(int).tolist()
     [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
     """
-    lab, n = ndi.label(mask)
-    if n == 0:
-        return np.zeros(mask.shape, bool)
-    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-    edge = edge[edge > 0]
-    return np.isin(lab, edge) if len(edge) else np.zeros(mask.shape, bool)
+    import cv2
+
+    m = np.asarray(mask, bool)
+    if m.ndim != 2:
+        lab, n = ndi.label(m)
+        if n == 0:
+            return np.zeros(m.shape, bool)
+        edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]], axis=None))
+        edge = edge[edge > 0]
+        return np.isin(lab, edge) if len(edge) else np.zeros(m.shape, bool)
+    if m.size == 0 or not (m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any()):
+        return np.zeros(m.shape, bool)
+    # a ring of mask pixels around the image joins every part that touches the border:
+    # one 4-connected flood fill from the ring marks exactly those parts (the parts
+    # scipy.ndimage.label finds with its default cross, without labelling them all)
+    ring = np.ones((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
+    ring[1:-1, 1:-1] = m
+    cv2.floodFill(ring, None, (0, 0), 2, 0, 0, 4)
+    return ring[1:-1, 1:-1] == 2
