@@ -692,11 +692,29 @@ def saturation_mask(gray: ArrayLike, level: SaturationLevel, *,
     """
     g = np.asarray(gray)
     if level.polarity == "light-on-dark":
-        return g >= level.level
-    mask = g <= level.level
+        return _at_or_beyond(g, level.level, above=True)
+    mask = _at_or_beyond(g, level.level, above=False)
     if drop_border_frames and mask.any():
         mask = mask & ~border_frames(mask)
     return mask
+
+
+def _at_or_beyond(g: np.ndarray, level: float, *, above: bool) -> np.ndarray:
+    """``g >= level`` (``above``) or ``g <= level``; integer images compare in their own
+    dtype against the level rounded inward (the same mask, 4-5x faster than through
+    float64)."""
+    if g.dtype.kind in "ui" and math.isfinite(level):
+        info = np.iinfo(g.dtype)
+        if above:
+            t = math.ceil(level)
+            if t > info.max:
+                return np.zeros(g.shape, bool)
+            return g >= g.dtype.type(max(t, info.min))
+        t = math.floor(level)
+        if t < info.min:
+            return np.zeros(g.shape, bool)
+        return g <= g.dtype.type(min(t, info.max))
+    return g >= level if above else g <= level
 
 
 def border_frames(mask: ArrayLike) -> np.ndarray:
