@@ -61,7 +61,8 @@ def test_x_at_is_the_interpolation_to_the_bit():
 def _gather(image, lane, W):
     """The plain gather: rows of the lane, columns x0 .. x0 + W, 0 outside the image."""
     H, Wimg = image.shape
-    r = np.arange(max(0, int(np.ceil(lane.top - 1e-6))), min(H, int(np.floor(lane.bottom + 1e-6)) + 1))
+    r = np.arange(max(0, int(np.ceil(lane.top - 1e-6))),
+                  min(H, int(np.floor(lane.bottom + 1e-6)) + 1))
     x0 = np.floor(_x_ref(lane.centerline, r.astype(float)) - W / 2.0 + 0.5).astype(int)
     cols = x0[:, None] + np.arange(W)[None, :]
     valid = (cols >= 0) & (cols < Wimg)
