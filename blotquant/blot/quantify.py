@@ -61,7 +61,7 @@ from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
 from .background import flank_fit_baseline
-from .bands import Band, detect_bands, lane_block, match_rows, profile_noise
+from .bands import Band, block_at, detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, LaneProfiles, geometry_json
@@ -161,7 +161,8 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
     if pol == "light-on-dark":
         signal = g.astype(np.float32)
     else:
-        signal = (np.float32(lv.white) - g.astype(np.float32))
+        # white - pixel in float32, in one pass (the same numbers as through a float copy)
+        signal = np.subtract(np.float32(lv.white), g, dtype=np.float32)
         if satmask.any():
             # black scan frames (clipped regions touching the image border) are not
             # bands: give them the background level and do not count them saturated
@@ -186,23 +187,31 @@ class _LaneData:
     __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
                  "bgprof", "bands", "valid", "baseline_used", "unmeasured", "block")
 
-    def __init__(self, lane, signal, satmask, bg2d):
+    def __init__(self, lane, signal, satmask, bg2d, any_saturated=None):
         self.lane = lane
         r, x0, block, valid = lane_block(signal, lane)
-        self.r, self.x0, self.valid = r, x0, valid
+        self.r, self.x0, self.valid, self.block = r, x0, valid, block
         self.W = block.shape[1] if block.ndim == 2 else 0
         self.block = block if block.ndim == 2 else None
         self.prof = block.sum(axis=1, dtype=np.float64)
-        if satmask.any():
-            _, _, sb, _ = lane_block(satmask, lane)
+        # the same place in the same-shaped images: the gather only (lane_block's
+        # rows and columns are those of the signal)
+        W = max(1, int(round(lane.width)))
+        if satmask.any() if any_saturated is None else any_saturated:
+            sb, _ = block_at(satmask, r, x0, W)
             self.satblock = sb & valid
+            self.satrows = self.satblock.sum(axis=1)
         else:
             self.satblock = np.zeros(valid.shape, bool)
-        self.satrows = self.satblock.sum(axis=1)
-        self.area_rows = valid.sum(axis=1)
+            self.satrows = np.zeros(valid.shape[0], np.int_)   # its row sums
+        if len(r) and W <= signal.shape[1] and int(x0.min()) >= 0 \
+                and int(x0.max()) + W <= signal.shape[1]:
+            self.area_rows = np.full(len(r), W, np.int_)   # inside the image: all valid
+        else:
+            self.area_rows = valid.sum(axis=1)
         self.noise = profile_noise(self.prof)
         if bg2d is not None:
-            _, _, bb, _ = lane_block(bg2d, lane)
+            bb, _ = block_at(bg2d, r, x0, W)
             self.bgprof = bb.sum(axis=1, dtype=np.float64)
         else:
             self.bgprof = None
@@ -504,7 +513,8 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
         from . import background as _bgmod
         bg2d = np.asarray(_bgmod.rolling_ball(signal, radius=P["radius"], light_background=False),
                           dtype=np.float32)
-    ld = {ln.lane: _LaneData(ln, signal, satmask, bg2d) for ln in lane_list}
+    any_sat = bool(satmask.any())
+    ld = {ln.lane: _LaneData(ln, signal, satmask, bg2d, any_sat) for ln in lane_list}
     if piece and band_boxes is None and P["ladder"] == "auto":
         _pattern_ladders(lane_list, ld, P)
 
@@ -1220,7 +1230,12 @@ def _ring_votes(d, i, j, signal) -> bool | None:
 
     def across(y):
         y = int(round(r0 + y))
-        _, _, blk, _ = lane_block(signal, lane, rows=(y - 1, y + 2))
+        k = y - 1 - r0
+        if 0 <= k and y + 2 - r0 <= len(d.r):
+            # inside the lane: the rows of its block (the same pixels lane_block takes)
+            blk = d.block[k:k + 3]
+        else:
+            _, _, blk, _ = lane_block(signal, lane, rows=(y - 1, y + 2))
         return blk.mean(axis=0) if blk.size else None
 
     mid, top, bot = across(0.5 * (ya + yb)), across(ya), across(yb)
@@ -1345,8 +1360,9 @@ def _is_edge_row(g, ld) -> bool:
         dn = prof[min(n, b.bottom + 1):min(n, b.bottom + 1 + ext)]
         if len(up) < 2 or len(dn) < 2:
             continue
-        peak = float(prof[int(np.clip(round(b.y), 0, n - 1))])
-        hi, lo = max(float(up.min()), float(dn.min())), min(float(up.min()), float(dn.min()))
+        peak = float(prof[min(max(round(b.y), 0), n - 1)])
+        u, v = float(up.min()), float(dn.min())
+        hi, lo = max(u, v), min(u, v)
         if peak - lo <= 0:
             continue
         ratios.append((peak - hi) / (peak - lo))

@@ -213,7 +213,7 @@ def _noise(g, native=None):
         import cv2
 
         d = cv2.absdiff(native[:, 1:], native[:, :-1])   # exact in the unsigned dtype
-        return float(1.4826 * stats.median(d) / math.sqrt(2.0))
+        return float(1.4826 * stats.median_of_small(d) / math.sqrt(2.0))
     d = np.abs(np.diff(g, axis=1)).ravel()
     if d.size == 0:
         return 0.0
@@ -264,23 +264,29 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
         g = g[::step, ::step]
     scale = step * step
     sub = g
-    g = g.astype(np.float64)
-    if sub.dtype.kind not in "ui" and not np.all(np.isfinite(g)):
-        g = np.where(np.isfinite(g), g, np.nanmedian(g))
     sign = 1.0 if polarity == "light-on-dark" else -1.0
-    # band side up (negation is exact: the same numbers as sign * g, without a copy
-    # when the sign is +1; s and m are only read below)
-    s = g if sign > 0 else np.negative(g)
     sub_m = _median(sub, native_dtype=True)
-    m = sub_m.astype(np.float64)
-    if sign < 0:
-        np.negative(m, out=m)
+    # The image band side up is s = sign * pixel and its median image m = sign *
+    # median (float64 in the formulas below).  8/16-bit images are read in their own
+    # dtype (float64 of an integer is exact and so are the comparisons), and only
+    # the pixels of the band tail, where plateaus are looked for, are turned into
+    # floats: the same numbers as from full float copies, without them.
+    if stats.is_small_uint(sub_m):
+        bs = _BandSide(sub, sub_m, sign)
+    else:
+        g = g.astype(np.float64)
+        if sub.dtype.kind not in "ui" and not np.all(np.isfinite(g)):
+            g = np.where(np.isfinite(g), g, np.nanmedian(g))
+        m = sub_m.astype(np.float64)
+        if sign < 0:
+            np.negative(m, out=m)
+        bs = _BandSide(g if sign > 0 else np.negative(g), m, 1.0)
     if min_area is None:
-        min_area = max(25, int(1e-4 * g.size * scale))
+        min_area = max(25, int(1e-4 * sub.size * scale))
     min_area = max(1, int(math.ceil(min_area / scale)))
-    top = float(m.max())
+    top = bs.top()
     # the median in the native dtype when it is small (the same number, faster)
-    med = sign * stats.median(sub_m) if stats.is_small_uint(sub_m) else float(np.median(m))
+    med = sign * stats.median(sub_m) if stats.is_small_uint(sub_m) else float(np.median(bs.m))
     if not top > med:
         return None
     integer = np.asarray(gray).dtype.kind in "ui"
@@ -290,45 +296,44 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     #     speck) and far more pixels than the next value inward (a rounded peak
     #     quantised to integers has more pixels at the next value, not fewer)
     v = top  # the extreme of the filtered image: hot pixels and specks do not count
-    exact = s == v
-    n_exact = int(exact.sum())
+    n_exact = bs.count_raw_equal(v)
     if n_exact >= min_area:
+        exact = bs.raw_equal(v)
         solid = int(ndi.binary_erosion(exact, np.ones((3, 3), bool)).sum())
-        rest = s[~exact]
-        rest = rest[rest < v]
-        nxt = float(rest.max()) if rest.size else -math.inf
-        n_next = int((s == nxt).sum()) if math.isfinite(nxt) else 0
+        nxt = bs.raw_max_below(v)
+        n_next = bs.count_raw_equal(nxt) if math.isfinite(nxt) else 0
         if solid >= max(1, min_area // 4) and n_exact >= _PILE * n_next:
             candidates.append((v, v, 0.0, n_exact))
 
     # (b) noisy: a hard edge in the histogram of the median-filtered image, and
     #     a region there thicker than the median itself can make of a peak
-    sigma = _noise(g, sub)
+    sigma = _noise(bs.noise_float, sub)
     width = max(1.0, sigma / 3.0) if not integer else max(1.0, float(round(sigma / 3.0)))
     if not integer:
         width = max(width, (top - med) / 4096.0)
     lo = top - _TAIL * (top - med)
     nb = int(math.floor((top - lo) / width)) + 1
+    # every mask below lies in m >= top - (nb + 2) * width: the tail, row-major
+    tail = bs.tail(top - (nb + 2) * width)
+    mt, st = tail.m, tail.s
     # bin k holds values in (top - (k + 1) * width, top - k * width]; k = 0 is the extreme
-    sel = m >= top - nb * width
-    k = np.floor((top - m[sel]) / width).astype(np.int64)
+    sel = mt >= top - nb * width
+    k = np.floor((top - mt[sel]) / width).astype(np.int64)
     h = np.bincount(k[(k >= 0) & (k < nb)], minlength=nb).astype(float)
-    for b in range(nb):
-        if h[b] < min_area:
-            continue
+    for b in np.flatnonzero(h >= min_area).tolist():   # bins that can hold a plateau
         beyond = h[max(0, b - _EDGE_BINS - 1):max(0, b - 1)]
         if beyond.size and beyond.max() * _EDGE_RATIO > h[b]:
             continue
         if b >= 1 and h[b - 1] * _EDGE_RATIO > 2 * h[b]:
             continue  # the one transition bin is not much smaller: no hard edge
         hi_v, lo_v = top - b * width, top - (b + 3) * width
-        region = (m > lo_v) & (m <= hi_v)
-        if _thickness(region) < _THICK:
+        region = (mt > lo_v) & (mt <= hi_v)
+        if tail.thickness(region) < _THICK:
             continue  # thin: a rounded peak flattened by the median, not a plateau
-        inside = (m > top - (b + 1) * width) & (m <= hi_v)
-        resid = (s - m)[inside]
+        inside = (mt > top - (b + 1) * width) & (mt <= hi_v)
+        resid = (st - mt)[inside]
         noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
-        floor_s = float(np.median(m[inside]))
+        floor_s = float(np.median(mt[inside]))
         level_s = floor_s - 2.0 * noise
         if integer:
             level_s = float(math.floor(level_s + 1e-9))
@@ -338,25 +343,29 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     #     past the floor, e.g. speckled flat-topped bands in a published figure)
     hs = ndi.uniform_filter1d(h, 3, mode="constant")
     side = _SIDE_BINS
-    for b in range(nb):
-        lo_b, hi_b = max(0, b - 2), min(nb, b + 3)
-        if hs[b] < min_area or hs[b] < hs[lo_b:hi_b].max():
-            continue
+    # bins 2 * side .. nb - 2 * side (nearer the extreme is (a) and (b)'s; further in,
+    # too little histogram inward) that are local maxima (over +-2 bins) of min_area
+    # pixels or more
+    b0, b1 = 2 * side, nb - 2 * side + 1
+    modes = []
+    if b1 > b0:
+        near = np.lib.stride_tricks.sliding_window_view(hs, 5).max(axis=1)  # hs[b-2:b+3]
+        mid = hs[b0:b1]
+        modes = (b0 + np.flatnonzero((mid >= min_area) & (mid >= near[b0 - 2:b1 - 2]))).tolist()
+    for b in modes:
         ext = h[max(0, b - 2 * side):max(0, b - side)]
         inw = h[min(nb, b + side):min(nb, b + 2 * side)]
-        if b < 2 * side or b + 2 * side > nb:
-            continue  # the extreme itself is (a) and (b)'s; or too little histogram inward
         ref = max(ext.mean() if ext.size else 0.0, inw.mean() if inw.size else 0.0)
         if hs[b] < _MODE_RATIO * max(ref, 1.0):
             continue
         hi_v, lo_v = top - max(0, b - 2) * width, top - (b + 3) * width
-        region = (m > lo_v) & (m <= hi_v)
-        if _thickness(region) < _THICK:
+        region = (mt > lo_v) & (mt <= hi_v)
+        if tail.thickness(region) < _THICK:
             continue
-        inside = (m > top - (b + 1) * width) & (m <= top - b * width)
-        resid = (s - m)[region]
+        inside = (mt > top - (b + 1) * width) & (mt <= top - b * width)
+        resid = (st - mt)[region]
         noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
-        floor_s = float(np.median(m[inside]))
+        floor_s = float(np.median(mt[inside]))
         level_s = floor_s - 2.0 * max(noise, 0.5 * width)
         if integer:
             level_s = float(math.floor(level_s + 1e-9))
@@ -371,16 +380,16 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
     #     gone after the median, and the extreme itself (black print at 0) is
     #     left out.  The level is the innermost flat level of the cores (1st
     #     percentile), so every band clipped at any of the floors is flagged.
-    core = _flat_cores(s, m, top, lo, sigma, width, integer, min_area)
-    if core is not None and int(core.sum()) >= min_area:
-        vals = m[core]
-        resid = (s - m)[core]
+    core = _flat_cores(tail, bs, top, lo, sigma, width, integer, min_area)
+    if core is not None and int(core.size) >= min_area:
+        vals = mt[core]
+        resid = st[core] - vals
         noise = float(1.4826 * np.median(np.abs(resid - np.median(resid))))
         floor_s = float(np.median(vals))
         level_s = float(np.quantile(vals, 0.01))
         if integer:
             level_s = float(math.floor(level_s + 1e-9))
-        candidates.append((floor_s, level_s, noise, int(core.sum())))
+        candidates.append((floor_s, level_s, noise, int(core.size)))
     if not candidates:
         return None
     candidates.sort(key=lambda c: -c[0])          # outermost first
@@ -390,50 +399,167 @@ def find_plateau(gray: ArrayLike, polarity: str, *,
             "area": int(area * scale), "plateaus": [float(sign * c[0]) for c in candidates]}
 
 
-def _flat_cores(s, m, top, lo, sigma, width, integer, min_area=1):
+class _BandSide:
+    """An image band side up (``s = sign * raw``) and its median image ``m``, lazily.
+
+    ``raw`` / ``med``: uint8 / uint16 images (``sign`` +1 or -1) or float64 images
+    already band side up (``sign`` +1).  Comparisons with a float threshold are
+    made in the native dtype with the threshold rounded to the integers that
+    satisfy it (exact); values are turned into float64 (exact) only where read.
+    """
+
+    def __init__(self, raw, med, sign):
+        self.raw, self.med, self.sign = raw, med, sign
+        self.native = raw.dtype.kind == "u"
+
+    @property
+    def m(self):
+        """The full float64 median image band side up (the float path only)."""
+        return self.med
+
+    @property
+    def noise_float(self):
+        """The float image :func:`_noise` reads when the pixels are not 8/16-bit."""
+        return None if self.native else self.raw
+
+    def top(self) -> float:
+        if not self.native:
+            return float(self.med.max())
+        return float(self.med.max()) if self.sign > 0 else -float(self.med.min())
+
+    def _native_cmp(self, a, thr, op):
+        """``sign * a op thr`` for ``op`` in (">=", "=="), in ``a``'s dtype."""
+        info = np.iinfo(a.dtype)
+        if op == "==":
+            t = self.sign * thr
+            if t != math.floor(t) or not info.min <= t <= info.max:
+                return np.zeros(a.shape, bool)
+            return a == a.dtype.type(t)
+        if self.sign > 0:          # a >= thr  <=>  a >= ceil(thr)
+            t = math.ceil(thr)
+            if t <= info.min:
+                return np.ones(a.shape, bool)
+            if t > info.max:
+                return np.zeros(a.shape, bool)
+            return a >= a.dtype.type(t)
+        t = math.floor(-thr)       # -a >= thr  <=>  a <= floor(-thr)
+        if t >= info.max:
+            return np.ones(a.shape, bool)
+        if t < info.min:
+            return np.zeros(a.shape, bool)
+        return a <= a.dtype.type(t)
+
+    def raw_equal(self, v) -> np.ndarray:
+        """Boolean image ``s == v``."""
+        if not self.native:
+            return self.raw == v
+        return self._native_cmp(self.raw, v, "==")
+
+    def count_raw_equal(self, v) -> int:
+        return int(np.count_nonzero(self.raw_equal(v)))
+
+    def raw_max_below(self, v) -> float:
+        """The largest value of ``s`` below ``v`` (-inf when there is none)."""
+        if not self.native:
+            rest = self.raw[self.raw < v]
+            return float(rest.max()) if rest.size else -math.inf
+        a = self.raw
+        if self.sign > 0:
+            rest = a[a < v] if v <= np.iinfo(a.dtype).max + 1 else a
+            return float(rest.max()) if rest.size else -math.inf
+        rest = a[a > -v] if -v >= np.iinfo(a.dtype).min - 1 else a
+        return -float(rest.min()) if rest.size else -math.inf
+
+    def tail(self, thr) -> "_Tail":
+        """The pixels with ``m >= thr``, in row-major order."""
+        if self.native:
+            idx = np.flatnonzero(self._native_cmp(self.med, thr, ">="))
+            m = self.med.ravel()[idx].astype(np.float64)
+            s = self.raw.ravel()[idx].astype(np.float64)
+            if self.sign < 0:
+                np.negative(m, out=m)
+                np.negative(s, out=s)
+        else:
+            idx = np.flatnonzero(self.med.ravel() >= thr)
+            m = self.med.ravel()[idx]
+            s = self.raw.ravel()[idx]
+        return _Tail(idx, m, s, self.med.shape)
+
+    def box32(self, r0, r1, c0, c1) -> np.ndarray:
+        """``m[r0:r1, c0:c1]`` as float32."""
+        b = self.med[r0:r1, c0:c1].astype(np.float32)
+        if self.native and self.sign < 0:
+            np.negative(b, out=b)
+        return b
+
+
+class _Tail:
+    """Pixels of the band tail: flat indices ``idx`` (row-major) and ``m``, ``s`` there."""
+
+    def __init__(self, idx, m, s, shape):
+        self.idx, self.m, self.s, self.shape = idx, m, s, shape
+
+    def thickness(self, sel) -> float:
+        """:func:`_thickness` of the image mask holding the tail pixels ``sel``."""
+        return _thickness_at(self.idx[sel], self.shape)
+
+
+def _flat_cores(tail, bs, top, lo, sigma, width, integer, min_area=1):
     """Thick flat regions of the band tail, away from its extreme (method (d)).
 
-    ``s``: the image band side up; ``m``: its 5 x 5 median; ``top``/``lo``: the
-    extreme and the inner end of the band tail.  Returns a boolean mask of the
-    pixels at least ``_CORE_DEPTH`` px inside a region where ``m`` lies in the
-    tail, at least one tolerance inside the extreme, and varies by at most the
-    tolerance over a 5 x 5 window; None when fewer than ``min_area`` tail
-    pixels could qualify.
+    ``tail``: the band tail (:class:`_Tail`, at least ``m >= lo``); ``bs``: the
+    image band side up (:class:`_BandSide`); ``top``/``lo``: the extreme and the
+    inner end of the band tail.  Returns the positions in ``tail`` of the pixels
+    at least ``_CORE_DEPTH`` px inside a region where ``m`` lies in the tail, at
+    least one tolerance inside the extreme, and varies by at most the tolerance
+    over a 5 x 5 window (row-major); None when fewer than ``min_area`` tail pixels
+    could qualify.
     """
     import cv2
 
-    H, W = m.shape
-    mr = m.ravel()
-    ti = np.flatnonzero(mr >= lo)   # the band tail, as flat indices (usually few pixels)
-    if ti.size < min_area:
+    H, W = tail.shape
+    pos = np.flatnonzero(tail.m >= lo)   # the band tail (usually few pixels)
+    if pos.size < min_area:
         return None
-    mv = mr[ti]
-    resid = s.ravel()[ti] - mv
+    mv = tail.m[pos]
+    resid = tail.s[pos] - mv
     away = mv < top - width          # the noise of the tail, the extreme's pile left out
     r = resid[away] if away.any() else resid
     tail_noise = float(1.4826 * np.median(np.abs(r - np.median(r))))
     tol = _FLAT_SIGMAS * max(sigma, tail_noise, 4.0 / _FLAT_SIGMAS if integer else 0.0)
     if tol <= 0:
         return None
-    ci = ti[mv < top - max(tol, width)]
-    if ci.size < min_area:
+    cpos = pos[mv < top - max(tol, width)]
+    if cpos.size < min_area:
         return None
+    ci = tail.idx[cpos]
     # only the bounding box of the candidates (plus the 5 x 5 window) matters
     rows, cols = np.divmod(ci, W)
     r0, r1 = max(0, int(rows.min()) - _MEDIAN), min(H, int(rows.max()) + _MEDIAN + 1)
     c0, c1 = max(0, int(cols.min()) - _MEDIAN), min(W, int(cols.max()) + _MEDIAN + 1)
     cand = np.zeros((r1 - r0, c1 - c0), bool)
     cand[rows - r0, cols - c0] = True
-    m32 = m[r0:r1, c0:c1].astype(np.float32)
+    m32 = bs.box32(r0, r1, c0, c1)
     kernel = np.ones((_MEDIAN, _MEDIAN), np.uint8)
     spread = cv2.dilate(m32, kernel) - cv2.erode(m32, kernel)
     flat = cand & (spread <= tol)
-    out = np.zeros(m.shape, bool)
     if int(np.count_nonzero(flat)) < min_area:
-        return out
+        return np.zeros(0, np.int64)
     dist = cv2.distanceTransform(np.pad(flat, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    out[r0:r1, c0:c1] = dist >= _CORE_DEPTH
-    return out
+    # a core pixel is flat, so a candidate: its place among the candidates (row-major)
+    deep = dist[rows - r0, cols - c0] >= _CORE_DEPTH
+    return cpos[deep]
+
+
+def _thickness_at(idx, shape) -> float:
+    """:func:`_thickness` of the mask of flat indices ``idx`` in an image of ``shape``."""
+    if idx.size == 0:
+        return 0.0
+    rows, cols = np.divmod(idx, shape[1])
+    r0, c0 = int(rows.min()), int(cols.min())
+    sub = np.zeros((int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1), bool)
+    sub[rows - r0, cols - c0] = True
+    return _thickness(sub)
 
 
 def _thickness(mask) -> float:
@@ -566,11 +692,29 @@ def saturation_mask(gray: ArrayLike, level: SaturationLevel, *,
     """
     g = np.asarray(gray)
     if level.polarity == "light-on-dark":
-        return g >= level.level
-    mask = g <= level.level
+        return _at_or_beyond(g, level.level, above=True)
+    mask = _at_or_beyond(g, level.level, above=False)
     if drop_border_frames and mask.any():
         mask = mask & ~border_frames(mask)
     return mask
+
+
+def _at_or_beyond(g: np.ndarray, level: float, *, above: bool) -> np.ndarray:
+    """``g >= level`` (``above``) or ``g <= level``; integer images compare in their own
+    dtype against the level rounded inward (the same mask, 4-5x faster than through
+    float64)."""
+    if g.dtype.kind in "ui" and math.isfinite(level):
+        info = np.iinfo(g.dtype)
+        if above:
+            t = math.ceil(level)
+            if t > info.max:
+                return np.zeros(g.shape, bool)
+            return g >= g.dtype.type(max(t, info.min))
+        t = math.floor(level)
+        if t < info.min:
+            return np.zeros(g.shape, bool)
+        return g <= g.dtype.type(min(t, info.max))
+    return g >= level if above else g <= level
 
 
 def border_frames(mask: ArrayLike) -> np.ndarray:
@@ -595,9 +739,22 @@ def border_frames(mask: ArrayLike) -> np.ndarray:
     >>> border_frames(m).astype(int).tolist()
     [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
     """
-    lab, n = ndi.label(mask)
-    if n == 0:
-        return np.zeros(mask.shape, bool)
-    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-    edge = edge[edge > 0]
-    return np.isin(lab, edge) if len(edge) else np.zeros(mask.shape, bool)
+    import cv2
+
+    m = np.asarray(mask, bool)
+    if m.ndim != 2:
+        lab, n = ndi.label(m)
+        if n == 0:
+            return np.zeros(m.shape, bool)
+        edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]], axis=None))
+        edge = edge[edge > 0]
+        return np.isin(lab, edge) if len(edge) else np.zeros(m.shape, bool)
+    if m.size == 0 or not (m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any()):
+        return np.zeros(m.shape, bool)
+    # a ring of mask pixels around the image joins every part that touches the border:
+    # one 4-connected flood fill from the ring marks exactly those parts (the parts
+    # scipy.ndimage.label finds with its default cross, without labelling them all)
+    ring = np.ones((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
+    ring[1:-1, 1:-1] = m
+    cv2.floodFill(ring, None, (0, 0), 2, 0, 0, 4)
+    return ring[1:-1, 1:-1] == 2

@@ -434,3 +434,29 @@ def test_accepts_blotquant_image():
     np.testing.assert_array_equal(rolling_ball(im, 10), rolling_ball(arr, 10))
     np.testing.assert_array_equal(subtract_background(im, radius=10),
                                   subtract_background(arr, radius=10))
+
+
+def test_pairwise_sum_is_numpys_sum_to_the_bit():
+    from blotquant.blot.background import _pairwise_sum
+
+    rng = np.random.default_rng(11)
+    for n in [*range(0, 40), 127, 128, 129, 255, 256, 257, 1000]:
+        v = (rng.normal(0, 1, n) * 10.0 ** rng.integers(-6, 9, n)).tolist()
+        assert _pairwise_sum(v) == float(np.sum(np.array(v, dtype=np.float64)))
+    assert str(_pairwise_sum([-0.0, -0.0])) == str(float(np.sum(np.array([-0.0, -0.0]))))
+
+
+def test_flank_fit_line_follows_a_sloping_background_exactly():
+    """A band on a straight sloping background: the flank line is that background."""
+    from blotquant.blot.background import flank_fit_baseline
+
+    rng = np.random.default_rng(12)
+    for _ in range(300):
+        n = int(rng.integers(60, 400))
+        line = rng.normal(1000, 300) + rng.normal(0, 2) * np.arange(n)
+        top = int(rng.integers(20, n - 30))
+        bottom = top + int(rng.integers(3, 20))
+        q = line.copy()
+        q[top:bottom + 1] += 100.0 * np.hanning(bottom - top + 1)
+        got = flank_fit_baseline(q, top, bottom)
+        np.testing.assert_allclose(got, line, rtol=1e-12, atol=1e-9)

@@ -273,3 +273,48 @@ def test_noise_in_native_dtype_is_the_float_number(dtype):
         assert _noise(g.astype(np.float64), g) == _noise(g.astype(np.float64))
     flat = np.full((5, 1), 7, dtype)        # no horizontal neighbours
     assert _noise(flat.astype(np.float64), flat) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_plateau_search_in_native_dtype_is_the_float_comparison(dtype, sign):
+    """find_plateau compares 8/16-bit pixels in their dtype: the float64 answers exactly."""
+    import math
+
+    from blotquant.blot.saturation import _BandSide
+
+    rng = np.random.default_rng(4)
+    top = np.iinfo(dtype).max
+    a = rng.integers(0, top, (30, 40), endpoint=True).astype(dtype)
+    a[0, :3] = [0, top, 1]
+    f = sign * a.astype(np.float64)          # band side up, as floats
+    bs = _BandSide(a, a, sign)
+    assert bs.top() == float(f.max())
+    for t in [*rng.uniform(-2 * top, 2 * top, 200), -3.0, 0.0, 0.5, 3.0, 0.3 * 10,
+              float(top), -float(top), top + 0.5, -top - 0.5, top + 1.0, -(top + 1.0)]:
+        assert np.array_equal(bs.raw_equal(t), f == t)
+        tail = bs.tail(t)
+        assert np.array_equal(tail.idx, np.flatnonzero(f >= t))
+        assert tail.m.tobytes() == f.ravel()[tail.idx].tobytes()
+    for v in (0.0, 1.0, 7.0, -7.0, float(top), -float(top)):
+        below = f[f < v]
+        assert bs.raw_max_below(v) == (float(below.max()) if below.size else -math.inf)
+
+
+def test_plateau_levels_on_clipped_integer_blots():
+    """Clipped 8- and 16-bit blots of both polarities: the plateau is the clip level."""
+    for seed, (dtype, pol, level) in enumerate([("uint16", "light-on-dark", 3000),
+                                                ("uint8", "light-on-dark", 200),
+                                                ("uint16", "dark-on-light", None),
+                                                ("uint8", "dark-on-light", None)]):
+        b = make_blot(seed, shape=(300, 400), n_lanes=6, saturate=True, polarity=pol,
+                      dtype=dtype, saturation_level=level)
+        found = find_plateau(b.image, pol)
+        assert found is not None
+        img = np.asarray(b.image)
+        clip = img.max() if pol == "light-on-dark" else img.min()
+        if level is not None:
+            assert found["level"] == float(level) == float(clip)
+        # every clipped band pixel is at or beyond the level found
+        assert (saturation_mask(b.image, saturation_level(b.image, pol)).sum()
+                >= 0.5 * (img == clip).sum())
