@@ -1439,6 +1439,7 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
     # band is a lane with bands; a far column of handwriting beside the lanes is not,
     # nor a lane reaching out of the image (its "bands" are edge and strip-gap steps)
     strip_of = {ln.lane: ln.strip for ln in lane_list}
+    marker = set()
     for s in sorted(set(strip_of.values())):
         # a lane whose strong bands mostly lie off the strip's rows has a pattern of
         # its own (a marker ladder, offset or not flagged), however strong: its band
@@ -1446,11 +1447,16 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         lines_s = [(fw, line) for (fw, line), row in zip(row_fwhm, by_row.values())
                    if any(strip_of.get(b["lane"]) == s for b in row)]
         for ln in lane_list:
-            if ln.strip == s and ln.lane in detected and _own_pattern(ld[ln.lane], x_of[ln.lane],
-                                                                      lines_s):
+            if ln.strip == s and _own_pattern(ld[ln.lane], x_of[ln.lane], lines_s):
                 detected.discard(ln.lane)
+                marker.add(ln.lane)
         grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
                                 if ln.strip == s and not ln.is_ladder), detected)
+        # (a marker lane is kept as a ladder only on the lane grid and fully inside
+        # the image: a lane reaching out of it shows edge and strip-gap steps)
+        marker -= {ln.lane for ln in lane_list if ln.strip == s and (
+            ln.lane not in grid or ld[ln.lane].valid.size == 0
+            or float(ld[ln.lane].valid.mean()) < 0.9)}
         bl = [b for row in by_row.values() for b in row if strip_of.get(b["lane"]) == s]
         if not bl:
             continue
@@ -1470,14 +1476,23 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
                    and _on_a_row(r0 + bd.y, bd.fwhm, x_of[ln.lane], lines_s, bd.height)
                    for bd in d.bands):
                 detected.add(ln.lane)
-    drop = set()
+    drop, ladders = set(), set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
-        while sl and sl[0].lane not in detected:
-            drop.add(sl.pop(0).lane)
-        while sl and sl[-1].lane not in detected:
-            drop.add(sl.pop().lane)
-    if not drop or len(drop) == len(lane_list):
+        for end in (0, -1):
+            while sl and sl[end].lane not in detected:
+                ln = sl.pop(end)
+                # an end lane with a band pattern of its own is a marker lane: kept
+                # and flagged, its bands out of the rows (as for a ladder found by
+                # its band count)
+                (ladders if ln.lane in marker else drop).add(ln.lane)
+    if len(drop | ladders) == len(lane_list):
+        return lane_list, ld, boxes
+    for ln in lane_list:
+        if ln.lane in ladders:
+            ln.is_ladder = True
+    boxes = [b for b in boxes if b["lane"] not in ladders]
+    if not drop:
         return lane_list, ld, boxes
     keep = [ln for ln in lane_list if ln.lane not in drop]
     mapping = {ln.lane: i for i, ln in enumerate(keep, start=1)}
