@@ -1412,7 +1412,12 @@ def _row_slope(chosen, ld, H) -> float:
 def _drop_empty_edge_lanes(lane_list, ld, boxes):
     """Without a lane count, an end lane of a strip with no band detected in any
     row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay.
-    A strip whose lanes all go is not reported (strips are renumbered)."""
+    A band counts for its lane only when it is shaped and placed like its row's
+    bands (:func:`_like_row`).  An end lane whose bands follow a pattern of their
+    own (:func:`_own_pattern`: an offset or unflagged marker ladder) is kept as a
+    ladder (``is_ladder``, its boxes out of the rows) when it lies on the lane grid
+    and inside the image.  A strip whose lanes all go is not reported (strips are
+    renumbered)."""
     # a band counts when it is at least a quarter of its row's typical band (a
     # membrane edge or a marker dash beside the last lane is much weaker)
     by_row: dict = {}
@@ -1521,23 +1526,24 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
 _WIDE_BAND = 3.0
 
 
-def _line_at(xs, ys, hts, x):
+def _line_at(pts, x):
     """The row's band position at the column ``x`` of a lane, extended straight from
-    the row's bands in the two other lanes nearest to it (of at least a quarter of
-    its median height), so a sloping or smiling row is followed; None without them."""
-    near = [j for j in np.argsort(np.abs(xs - x))
-            if xs[j] != x and hts[j] >= 0.25 * np.median(hts)][:2]
-    if len(near) == 2 and xs[near[0]] != xs[near[1]]:
-        a, b = near
-        return float(ys[a] + (ys[b] - ys[a]) * (x - xs[a]) / (xs[b] - xs[a]))
-    return float(ys[near[0]]) if near else None
+    the row's bands (``pts``: column and row of its bands of at least a quarter of
+    its median height) in the two other lanes nearest to it, so a sloping or
+    smiling row is followed; None without them."""
+    near = sorted((abs(px - x), px, py) for px, py in pts if px != x)[:2]
+    if len(near) == 2 and near[0][1] != near[1][1]:
+        (_, xa, ya), (_, xb, yb) = near
+        return ya + (yb - ya) * (x - xa) / (xb - xa)
+    return near[0][2] if near else None
 
 
 def _like_row(bl, ld, x_of, off=1.0):
     """One row's bands ``bl``: the typical FWHM of its bands, per band whether it is
     shaped and placed like them (FWHM at most ``_WIDE_BAND`` times the row's, and
     its peak within ``off`` FWHM of the row's line at its lane, :func:`_line_at`),
-    and the row's line (band columns, rows and heights)."""
+    and the row's line (its bands' columns and rows for :func:`_line_at`, and their
+    median height)."""
     fws, ys, xs = [], [], []
     for b in bl:
         d = ld[b["lane"]]
@@ -1546,19 +1552,21 @@ def _like_row(bl, ld, x_of, off=1.0):
         fws.append(bd.fwhm if bd is not None else np.nan)
         ys.append(float(b["y"]))
         xs.append(float(x_of[b["lane"]]))
-    fws, ys, xs = np.array(fws, float), np.array(ys), np.array(xs)
+    fws = np.array(fws, float)
     hts = np.array([b.get("height", 1.0) for b in bl], float)
+    med = float(np.median(hts))
+    line = ([(xs[i], ys[i]) for i in range(len(bl)) if hts[i] >= 0.25 * med], med)
     good = np.isfinite(fws)
-    strong = good & (hts >= np.median(hts))
+    strong = good & (hts >= med)
     if not np.any(strong):
-        return np.inf, [True] * len(bl), (xs, ys, hts)
+        return np.inf, [True] * len(bl), line
     fw = float(np.median(fws[strong]))
     like = []
     for i in range(len(bl)):
-        yexp = _line_at(xs, ys, hts, xs[i])
-        like.append(not good[i] or (fws[i] <= _WIDE_BAND * fw and (
-            yexp is None or abs(ys[i] - yexp) <= max(2.0, off * fw))))
-    return fw, like, (xs, ys, hts)
+        yexp = _line_at(line[0], xs[i])
+        like.append(bool(not good[i] or (fws[i] <= _WIDE_BAND * fw and (
+            yexp is None or abs(ys[i] - yexp) <= max(2.0, off * fw)))))
+    return fw, like, line
 
 
 def _on_a_row(y, fwhm, x, row_lines, height=None, reach=1.0):
@@ -1568,11 +1576,11 @@ def _on_a_row(y, fwhm, x, row_lines, height=None, reach=1.0):
     wide as its bands and, given its ``height``, at least a quarter of their median
     height (a ladder's marker band between the rows, a membrane edge's glow, a faint
     spot in a strong row's place are none)."""
-    for fw, (xs, ys, hts) in row_lines:
+    for fw, (pts, med) in row_lines:
         if (not np.isfinite(fw) or fwhm > _WIDE_BAND * fw
-                or (height is not None and height < 0.25 * float(np.median(hts)))):
+                or (height is not None and height < 0.25 * med)):
             continue
-        yr = _line_at(xs, ys, hts, x)
+        yr = _line_at(pts, x)
         if yr is None or abs(y - yr) <= max(2.0, reach * fw):
             return True  # (a row in no other lane: nothing to judge the place by)
     return False
@@ -1585,7 +1593,7 @@ def _own_pattern(d, x, row_lines) -> bool:
     (:func:`_on_a_row`, by place), and they outnumber those on a row."""
     if not row_lines or len(d.bands) < 2:
         return False
-    weakest = min(float(np.median(hts)) for _, (_, _, hts) in row_lines)
+    weakest = min(med for _, (_, med) in row_lines)
     fw_max = _WIDE_BAND * max(fw for fw, _ in row_lines)
     r0 = int(d.r[0]) if len(d.r) else 0
     on = off = 0
