@@ -1061,7 +1061,7 @@ def _inside_membrane(d, grp, centres, prom, shift=0.0):
         return c, prom
     pitch = float(np.median(np.diff(np.sort(c))))
     cx = c + shift  # sheared lane coordinate -> image column at the strip's rows
-    keep = (cx >= xl + 0.2 * pitch) & (cx <= xr - 0.2 * pitch)
+    keep = (cx >= xl + 0.3 * pitch) & (cx <= xr - 0.3 * pitch)
     # only end lanes go (never a gap in the middle), at most one per end, and at
     # least 3 lanes stay
     order = np.argsort(c)

@@ -1468,7 +1468,12 @@ def _row_slope(chosen, ld, H) -> float:
 def _drop_empty_edge_lanes(lane_list, ld, boxes):
     """Without a lane count, an end lane of a strip with no band detected in any
     row (marker scribbles, membrane edges) is not a lane; interior empty lanes stay.
-    A strip whose lanes all go is not reported (strips are renumbered)."""
+    A band counts for its lane only when it is shaped and placed like its row's
+    bands (:func:`_like_row`).  An end lane whose bands follow a pattern of their
+    own (:func:`_own_pattern`: an offset or unflagged marker ladder) is kept as a
+    ladder (``is_ladder``, its boxes out of the rows) when it lies on the lane grid
+    and inside the image.  A strip whose lanes all go is not reported (strips are
+    renumbered)."""
     # a band counts when it is at least a quarter of its row's typical band (a
     # membrane edge or a marker dash beside the last lane is much weaker)
     by_row: dict = {}
@@ -1477,10 +1482,16 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             by_row.setdefault(b["row"], []).append(b)
     detected = set()
     x_of = {ln.lane: ln.x_at(0.5 * (ln.top + ln.bottom)) for ln in lane_list}
+    row_fwhm = []
     for bl in by_row.values():
         hts = np.array([b.get("height", 1.0) for b in bl], float)
         typical = float(np.median(hts))
-        detected |= {b["lane"] for b, h in zip(bl, hts) if h >= 0.25 * typical}
+        # a band is evidence for its lane when it is shaped and placed like the row's
+        # bands: an offset ladder's marker band that the row matcher took in, or the
+        # broad glow of a membrane edge, is not (_like_row)
+        fw, like, line = _like_row(bl, ld, x_of)
+        row_fwhm.append((fw, line))
+        detected |= {b["lane"] for b, h, ok in zip(bl, hts, like) if h >= 0.25 * typical and ok}
         detected |= _dilution_tail(bl, hts, typical, x_of, lane_list)
     # a lane on the lane grid of lanes with row bands (reached from one of them in
     # steps of at most 1.25 lane pitches) whose own band, in no row (a smear split
@@ -1489,9 +1500,24 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
     # band is a lane with bands; a far column of handwriting beside the lanes is not,
     # nor a lane reaching out of the image (its "bands" are edge and strip-gap steps)
     strip_of = {ln.lane: ln.strip for ln in lane_list}
+    marker = set()
     for s in sorted(set(strip_of.values())):
+        # a lane whose strong bands mostly lie off the strip's rows has a pattern of
+        # its own (a marker ladder, offset or not flagged), however strong: its band
+        # in a row's place is no sample band
+        lines_s = [(fw, line) for (fw, line), row in zip(row_fwhm, by_row.values())
+                   if any(strip_of.get(b["lane"]) == s for b in row)]
+        for ln in lane_list:
+            if ln.strip == s and _own_pattern(ld[ln.lane], x_of[ln.lane], lines_s):
+                detected.discard(ln.lane)
+                marker.add(ln.lane)
         grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
                                 if ln.strip == s and not ln.is_ladder), detected)
+        # (a marker lane is kept as a ladder only on the lane grid and fully inside
+        # the image: a lane reaching out of it shows edge and strip-gap steps)
+        marker -= {ln.lane for ln in lane_list if ln.strip == s and (
+            ln.lane not in grid or ld[ln.lane].valid.size == 0
+            or float(ld[ln.lane].valid.mean()) < 0.9)}
         bl = [b for row in by_row.values() for b in row if strip_of.get(b["lane"]) == s]
         if not bl:
             continue
@@ -1507,16 +1533,27 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             if d.valid.size == 0 or float(d.valid.mean()) < 0.9:
                 continue
             r0 = int(d.r[0]) if len(d.r) else 0
-            if any(lo <= r0 + bd.y <= hi and bd.height >= 0.25 * typical for bd in d.bands):
+            if any(lo <= r0 + bd.y <= hi and bd.height >= 0.25 * typical
+                   and _on_a_row(r0 + bd.y, bd.fwhm, x_of[ln.lane], lines_s, bd.height)
+                   for bd in d.bands):
                 detected.add(ln.lane)
-    drop = set()
+    drop, ladders = set(), set()
     for s in sorted({ln.strip for ln in lane_list}):
         sl = [ln for ln in lane_list if ln.strip == s and not ln.is_ladder]
-        while sl and sl[0].lane not in detected:
-            drop.add(sl.pop(0).lane)
-        while sl and sl[-1].lane not in detected:
-            drop.add(sl.pop().lane)
-    if not drop or len(drop) == len(lane_list):
+        for end in (0, -1):
+            while sl and sl[end].lane not in detected:
+                ln = sl.pop(end)
+                # an end lane with a band pattern of its own is a marker lane: kept
+                # and flagged, its bands out of the rows (as for a ladder found by
+                # its band count)
+                (ladders if ln.lane in marker else drop).add(ln.lane)
+    if len(drop | ladders) == len(lane_list):
+        return lane_list, ld, boxes
+    for ln in lane_list:
+        if ln.lane in ladders:
+            ln.is_ladder = True
+    boxes = [b for b in boxes if b["lane"] not in ladders]
+    if not drop:
         return lane_list, ld, boxes
     keep = [ln for ln in lane_list if ln.lane not in drop]
     mapping = {ln.lane: i for i, ln in enumerate(keep, start=1)}
@@ -1538,6 +1575,92 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
             b = dict(b, lane=mapping[b["lane"]])
             new_boxes.append(b)
     return keep, new_ld, new_boxes
+
+
+#: A band more than this many times as wide (FWHM) as its row's bands is no band of
+#: the row's kind (a membrane edge's glow, a smear) when an end lane is judged
+_WIDE_BAND = 3.0
+
+
+def _line_at(pts, x):
+    """The row's band position at the column ``x`` of a lane, extended straight from
+    the row's bands (``pts``: column and row of its bands of at least a quarter of
+    its median height) in the two other lanes nearest to it, so a sloping or
+    smiling row is followed; None without them."""
+    near = sorted((abs(px - x), px, py) for px, py in pts if px != x)[:2]
+    if len(near) == 2 and near[0][1] != near[1][1]:
+        (_, xa, ya), (_, xb, yb) = near
+        return ya + (yb - ya) * (x - xa) / (xb - xa)
+    return near[0][2] if near else None
+
+
+def _like_row(bl, ld, x_of, off=1.0):
+    """One row's bands ``bl``: the typical FWHM of its bands, per band whether it is
+    shaped and placed like them (FWHM at most ``_WIDE_BAND`` times the row's, and
+    its peak within ``off`` FWHM of the row's line at its lane, :func:`_line_at`),
+    and the row's line (its bands' columns and rows for :func:`_line_at`, and their
+    median height)."""
+    fws, ys, xs = [], [], []
+    for b in bl:
+        d = ld[b["lane"]]
+        r0 = int(d.r[0]) if len(d.r) else 0
+        bd = min(d.bands, key=lambda q: abs(r0 + q.y - b["y"])) if d.bands else None
+        fws.append(bd.fwhm if bd is not None else np.nan)
+        ys.append(float(b["y"]))
+        xs.append(float(x_of[b["lane"]]))
+    fws = np.array(fws, float)
+    hts = np.array([b.get("height", 1.0) for b in bl], float)
+    med = float(np.median(hts))
+    line = ([(xs[i], ys[i]) for i in range(len(bl)) if hts[i] >= 0.25 * med], med)
+    good = np.isfinite(fws)
+    strong = good & (hts >= med)
+    if not np.any(strong):
+        return np.inf, [True] * len(bl), line
+    fw = float(np.median(fws[strong]))
+    like = []
+    for i in range(len(bl)):
+        yexp = _line_at(line[0], xs[i])
+        like.append(bool(not good[i] or (fws[i] <= _WIDE_BAND * fw and (
+            yexp is None or abs(ys[i] - yexp) <= max(2.0, off * fw)))))
+    return fw, like, line
+
+
+def _on_a_row(y, fwhm, x, row_lines, height=None, reach=1.0):
+    """A band (peak row ``y``, ``fwhm``) of a lane at column ``x`` is a band of one
+    of the strip's rows (``(fwhm, line)`` per row, :func:`_like_row`): within
+    ``reach`` of the row's FWHM of its line there, at most ``_WIDE_BAND`` times as
+    wide as its bands and, given its ``height``, at least a quarter of their median
+    height (a ladder's marker band between the rows, a membrane edge's glow, a faint
+    spot in a strong row's place are none)."""
+    for fw, (pts, med) in row_lines:
+        if (not np.isfinite(fw) or fwhm > _WIDE_BAND * fw
+                or (height is not None and height < 0.25 * med)):
+            continue
+        yr = _line_at(pts, x)
+        if yr is None or abs(y - yr) <= max(2.0, reach * fw):
+            return True  # (a row in no other lane: nothing to judge the place by)
+    return False
+
+
+def _own_pattern(d, x, row_lines) -> bool:
+    """Lane data ``d`` at column ``x`` shows bands of a pattern of its own: at least
+    two of its bands that are as narrow as the rows' bands and at least a quarter of
+    the weakest row's median band lie on none of the strip's rows
+    (:func:`_on_a_row`, by place), and they outnumber those on a row."""
+    if not row_lines or len(d.bands) < 2:
+        return False
+    weakest = min(med for _, (_, med) in row_lines)
+    fw_max = _WIDE_BAND * max(fw for fw, _ in row_lines)
+    r0 = int(d.r[0]) if len(d.r) else 0
+    on = off = 0
+    for bd in d.bands:
+        if bd.height < 0.25 * weakest or bd.fwhm > fw_max:
+            continue
+        if _on_a_row(r0 + bd.y, bd.fwhm, x, row_lines):
+            on += 1
+        else:
+            off += 1
+    return off >= 2 and off > on
 
 
 def _grid_run(xl, detected, reach=1.25) -> set:

@@ -32,9 +32,6 @@ KNOWN_WRONG = {
     ('flg_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'lanes'),
     ('gapdh_film_rep678_rgba.tif', 'rows'),
-    # right with the figure pieces alone; the film edge-lane rule keeps the offset
-    # left actin ladder (not flagged as a ladder) and an empty lane beside it: [6, 8]
-    ('pone0265461_fig6_rgb.tif', 'lanes'),
 }
 
 
@@ -86,7 +83,7 @@ def test_sure_fraction_floor(shared_blots):
         if bench.sure_parts(t["confidence"])["lanes"]:
             n += 1
             ok += bench.evaluate(_result(t["file"]), t)["lanes_ok"]
-    assert ok >= 20, f"{ok}/{n} sure lane counts right"
+    assert ok >= 21, f"{ok}/{n} sure lane counts right"
 
 
 def test_atub_four_lanes_one_row_clipped_flagged(shared_blots):
@@ -133,7 +130,7 @@ def test_gapdh_film_groups_not_invented(shared_blots):
     assert 420 < r.bands["y"].median() < 470  # the GAPDH bands, not the printed labels
 
 
-@pytest.mark.parametrize("how,floor", [("lr", 20), ("ud", 18)])
+@pytest.mark.parametrize("how,floor", [("lr", 21), ("ud", 19)])
 def test_mirrored_sure_fraction_floor(shared_blots, how, floor):
     # a person counts a mirrored blot the same: the engine must not get an image right
     # only one way round (a check on the held-out blots; floors as measured 2026-12-01,
