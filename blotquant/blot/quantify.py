@@ -192,7 +192,6 @@ class _LaneData:
         r, x0, block, valid = lane_block(signal, lane)
         self.r, self.x0, self.valid, self.block = r, x0, valid, block
         self.W = block.shape[1] if block.ndim == 2 else 0
-        self.block = block if block.ndim == 2 else None
         self.prof = block.sum(axis=1, dtype=np.float64)
         # the same place in the same-shaped images: the gather only (lane_block's
         # rows and columns are those of the signal)
@@ -1013,8 +1012,6 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
         for g in rows:
             if _is_edge_row(g, ld):
                 continue  # a membrane edge or a background step, not a band row
-            if _is_speck_row(g, ld):
-                continue  # dust or specks that line up by chance, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
             if len(g) < need:
@@ -1367,43 +1364,6 @@ def _is_edge_row(g, ld) -> bool:
             continue
         ratios.append((peak - hi) / (peak - lo))
     return bool(ratios) and float(np.median(ratios)) < 0.3
-
-
-#: A band spans its lane: a "band" whose signal across the lane stays above
-#: half its peak over less than this share of the lane width is a speck (dust,
-#: a hot spot).  Bands of the 24 real blots and of the synthetic blots span
-#: 0.45-1.0 of their lanes; dust specks 0.05-0.2.
-SPECK_SHARE = 0.12
-
-
-def _band_span(d, b) -> float | None:
-    """Share of the lane width over which band ``b`` of lane data ``d`` stands
-    above half its peak: the mean of its rows across the lane, less the median
-    of the rows one band extent above and below it; None when it cannot be
-    measured (a lane a few pixels wide, no flank, no rise)."""
-    blk = d.block
-    if blk is None or blk.shape[1] < 6:
-        return None
-    n = blk.shape[0]
-    ext = max(2, b.bottom - b.top + 1)
-    t0, t1 = max(0, b.top), min(n, b.bottom + 1)
-    flank = np.r_[np.arange(max(0, t0 - ext), t0), np.arange(t1, min(n, t1 + ext))]
-    if t1 <= t0 or flank.size < 2:
-        return None
-    p = blk[t0:t1].mean(axis=0, dtype=np.float64) - np.median(blk[flank], axis=0)
-    top = float(p.max())
-    if top <= 0:
-        return None
-    return float(np.count_nonzero(p > 0.5 * top)) / p.size
-
-
-def _is_speck_row(g, ld) -> bool:
-    """True when the "bands" of a row are specks: in the median over its bands
-    the signal spans less than :data:`SPECK_SHARE` of the lane width (a band
-    runs across its lane; dust that happens to line up does not)."""
-    spans = [s for ln, i in g.items() for s in (_band_span(ld[ln], ld[ln].bands[i]),)
-             if s is not None]
-    return bool(spans) and float(np.median(spans)) < SPECK_SHARE
 
 
 def _rows_found_text(chosen, lane_list) -> str:
