@@ -48,6 +48,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _colour_table
 
 BLOCK = 2048
 STORED_TILE = 256
@@ -248,7 +249,7 @@ def step_costs(path, n_tiles=12, tile=2048):
 
 def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> dict:
     """:class:`~blotquant.ihc.pixels.PixelKernel` (the per-pixel float32 kernel of
-    rounds 2-5) against :class:`~blotquant.ihc.pixels.ColourTable` (round 6) on the same
+    rounds 2-5) against ``ColourTable`` (``benchmarks/_colour_table.py``, round 6) on the same
     decoded stored tiles, with each tile's masks, interleaved ``repeat`` times in this
     process: CPU ms per Mpx of scored tile (``process_time``; best of the repeats), the
     wall time on 1 and 2 threads (each thread scoring all tiles) with the process's
@@ -260,7 +261,8 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
     from blotquant.io import read_image
     from blotquant.io._slide_tiles import iter_window
     from blotquant.ihc import slide as S
-    from blotquant.ihc.pixels import ColourTable, PixelKernel
+    from blotquant.ihc.pixels import PixelKernel
+    from _colour_table import ColourTable
 
     img = read_image(path, mode="rgb")
     plan = S._plan(S.SlideJob(image=img, class_map=False, overrides={"mode": "pixel"}), 0, tile)
@@ -425,7 +427,8 @@ def run_cli_rss(args_list, root=ROOT):
 def _kernel_fixture(scorer="kernel"):
     import cv2 as _cv2
 
-    from blotquant.ihc.pixels import ColourTable, PixelKernel
+    from blotquant.ihc.pixels import PixelKernel
+    from _colour_table import ColourTable
     from blotquant.synthetic import make_ihc
 
     _cv2.setNumThreads(1)            # OpenCV's own threads off: only ours compete

@@ -465,7 +465,7 @@ def _score_tile(ctx: _Context, spec: _TileSpec) -> dict:
 def _kernel(ctx):
     """The slide's :class:`~blotquant.ihc.pixels.PixelKernel` (one per context and process).
 
-    The colour-table scorer :class:`~blotquant.ihc.pixels.ColourTable` gives the
+    The colour-table scorer (``benchmarks/_colour_table.py``) gives the
     same classes and counts; it is not used here because its 16 MB random gather
     slows down 2-5x when other processes share the L3 cache, and the exact DAB
     sum still needs three per-channel lookups per pixel (``docs/benchmarks/wsi.md``,

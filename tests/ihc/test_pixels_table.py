@@ -1,4 +1,5 @@
-"""The colour-table scorer (blotquant.ihc.pixels.ColourTable): score_ihc's classes by lookup.
+"""The colour-table scorer (benchmarks/_colour_table.py, measured against the kernel in
+``benchmarks/wsi.py --scorers``): score_ihc's classes by lookup.
 
 Classes and counts must equal ``classify_pixels(stain_maps(...), mask=fine_tissue(...))``
 exactly; the DAB sum (per-channel histograms x tables, in float64) must equal the
@@ -13,10 +14,11 @@ import numpy as np
 import pytest
 
 from blotquant.errors import ParameterError
-from blotquant.ihc import pixels as P
+import _colour_table as P  # benchmarks/ (on sys.path via tests/conftest.py)
 from blotquant.ihc.classify import classify_pixels
 from blotquant.ihc.deconvolution import stain_maps
-from blotquant.ihc.pixels import ColourTable, PixelKernel
+from blotquant.ihc.pixels import PixelKernel
+from _colour_table import ColourTable
 from blotquant.ihc.slide import fine_tissue
 
 WP = (241, 236, 244)
