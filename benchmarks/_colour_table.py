@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from blotquant.errors import ParameterError
 from blotquant.ihc.params import DEFAULT_THRESHOLDS
 from blotquant.ihc.classify import check_thresholds
-from blotquant.ihc.pixels import _ONE, KernelResult, _check_mask
+from blotquant.ihc.pixels import _ONE, KernelResult, _part_inputs, _scored_parts
 
 #: Pixels per block of :class:`ColourTable` (its buffers, ~10 bytes per pixel, stay in
 #: one core's L2 cache).
@@ -264,40 +264,16 @@ class ColourTable:
         >>> out.classes.tolist(), out.counts["image"].tolist()
         ([[1, 1, 1, 1], [1, 1, 1, 4]], [0, 7, 0, 0, 1])
         """
-        H, W = (int(v) for v in shape)
-        if mask is None or callable(mask):
-            part_mask = mask
-        else:
-            full = _check_mask(mask, (H, W))
-
-            def part_mask(ya, yb, xa, xb):
-                return full[ya:yb, xa:xb]
-        rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
-                 for k, v in ({"image": None} if regions is None else dict(regions)).items()}
+        H, W, part_mask, rmask = _part_inputs(shape, mask, regions)
         codes = self.codes
         cls = np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
         hists = {k: _Hist() for k, v in rmask.items() if v is not False}
         ws = None
-        covered = 0
-        for y0, x0, h, w, part in parts:
-            if y0 < 0 or x0 < 0 or y0 + h > H or x0 + w > W:
-                raise ParameterError(f"part at ({y0}, {x0}) of {h} x {w} px is outside the "
-                                     f"image {(H, W)}")
-            covered += h * w
+        for y0, x0, h, w, part, pm in _scored_parts(parts, (H, W), part_mask, rmask, cls,
+                                                    counts, "the colour table"):
             xs = slice(x0, x0 + w)
-            pm = None if part_mask is None else part_mask(y0, y0 + h, x0, x0 + w)
-            if part is None or pm is False:          # nothing scored here
-                cls[y0:y0 + h, xs] = 0
-                for name, rm in rmask.items():
-                    if rm is not False:
-                        counts[name][0] += (h * w if rm is None
-                                            else int(np.count_nonzero(rm[y0:y0 + h, xs])))
-                continue
-            if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
-                raise ParameterError(f"the colour table needs uint8 RGB parts of {h} x {w} "
-                                     f"px, got {part.dtype} {part.shape}")
             if pm is not None:
                 pm = np.asarray(pm, bool)
                 if pm.shape != (h, w):
@@ -315,8 +291,6 @@ class ColourTable:
                             {k: (v if v is None or v is False else v[ya:yb, xs])
                              for k, v in rmask.items()},
                             cls[ya:yb, xs], counts, hists, dsum, ws)
-        if covered != H * W:
-            raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
         for name, hs in hists.items():
             dsum[name] += hs.flush(self._dab64)
         return KernelResult(cls, counts, dsum)

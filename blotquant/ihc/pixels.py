@@ -169,6 +169,58 @@ def _check_mask(m, shape):
     return np.ascontiguousarray(m)
 
 
+def _part_inputs(shape, mask, regions):
+    """The checked inputs of a ``run_parts`` scorer: ``(H, W, part_mask, rmask)``.
+
+    ``part_mask(y0, y1, x0, x1)`` gives a part's mask (None, False or a bool
+    array; None when ``mask`` is None), ``rmask`` the region masks of ``shape``
+    (``{"image": None}`` without regions)."""
+    H, W = (int(v) for v in shape)
+    if mask is None or callable(mask):
+        part_mask = mask
+    else:
+        full = _check_mask(mask, (H, W))
+
+        def part_mask(ya, yb, xa, xb):
+            return full[ya:yb, xa:xb]
+    rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
+             for k, v in ({"image": None} if regions is None else dict(regions)).items()}
+    return H, W, part_mask, rmask
+
+
+def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
+    """The parts of a ``run_parts`` call that are to be scored.
+
+    Yields ``(y0, x0, h, w, pixels, part_mask)`` for each part with pixels
+    and a mask that is not False; the others get code 0 in ``cls`` and their
+    region pixels are counted in class 0 of ``counts``.  Raises
+    ``ParameterError`` for a part outside ``shape``, pixels that are not uint8
+    RGB of the part's size (naming ``scorer``), and, once the parts run out,
+    parts that do not cover ``shape``."""
+    H, W = shape
+    covered = 0
+    for y0, x0, h, w, part in parts:
+        if y0 < 0 or x0 < 0 or y0 + h > H or x0 + w > W:
+            raise ParameterError(f"part at ({y0}, {x0}) of {h} x {w} px is outside the "
+                                 f"image {(H, W)}")
+        covered += h * w
+        xs = slice(x0, x0 + w)
+        pm = None if part_mask is None else part_mask(y0, y0 + h, x0, x0 + w)
+        if part is None or pm is False:          # nothing scored here
+            cls[y0:y0 + h, xs] = 0
+            for name, rm in rmask.items():
+                if rm is not False:
+                    counts[name][0] += (h * w if rm is None
+                                        else int(np.count_nonzero(rm[y0:y0 + h, xs])))
+            continue
+        if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
+            raise ParameterError(f"{scorer} needs uint8 RGB parts of {h} x {w} "
+                                 f"px, got {part.dtype} {part.shape}")
+        yield y0, x0, h, w, part, pm
+    if covered != H * W:
+        raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
+
+
 def _weighted(ch, luts, out, tmp):  # out, tmp: C-contiguous float32 of the planes' shape
     """``(T_R[R] + T_G[G]) + T_B[B]`` into ``out`` (float32): the order of
     :func:`~blotquant.ihc.deconvolution.weighted_od_rows`, so the same bits."""
@@ -370,39 +422,15 @@ class PixelKernel:
         >>> out.classes.tolist(), out.counts["image"].tolist()
         ([[1, 1, 1, 1], [1, 1, 1, 4]], [0, 7, 0, 0, 1])
         """
-        H, W = (int(v) for v in shape)
-        if mask is None or callable(mask):
-            part_mask = mask
-        else:
-            full = _check_mask(mask, (H, W))
-
-            def part_mask(ya, yb, xa, xb):
-                return full[ya:yb, xa:xb]
-        rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
-                 for k, v in ({"image": None} if regions is None else dict(regions)).items()}
+        H, W, part_mask, rmask = _part_inputs(shape, mask, regions)
         cls = np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
         st = _State(all(v is None or v is False for v in rmask.values()))
         ws = None
-        covered = 0
-        for y0, x0, h, w, part in parts:
-            if y0 < 0 or x0 < 0 or y0 + h > H or x0 + w > W:
-                raise ParameterError(f"part at ({y0}, {x0}) of {h} x {w} px is outside the "
-                                     f"image {(H, W)}")
-            covered += h * w
+        for y0, x0, h, w, part, pm in _scored_parts(parts, (H, W), part_mask, rmask, cls,
+                                                    counts, "the pixel kernel"):
             xs = slice(x0, x0 + w)
-            pm = None if part_mask is None else part_mask(y0, y0 + h, x0, x0 + w)
-            if part is None or pm is False:          # nothing scored here
-                cls[y0:y0 + h, xs] = 0
-                for name, rm in rmask.items():
-                    if rm is not False:
-                        counts[name][0] += (h * w if rm is None
-                                            else int(np.count_nonzero(rm[y0:y0 + h, xs])))
-                continue
-            if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
-                raise ParameterError(f"the pixel kernel needs uint8 RGB parts of {h} x {w} "
-                                     f"px, got {part.dtype} {part.shape}")
             rows = max(1, self.block_px // max(w, 1))
             if ws is None or ws.n < rows * w:
                 ws = self._workspace(rows * w)
@@ -412,8 +440,6 @@ class PixelKernel:
                            {k: (v if v is None or v is False else v[ya:yb, xs])
                             for k, v in rmask.items()},
                            cls[ya:yb, xs], None, counts, dsum, ws, st)
-        if covered != H * W:
-            raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
         return KernelResult(cls, counts, dsum)
 
     def _workspace(self, n):
