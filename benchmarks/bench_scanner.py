@@ -144,18 +144,24 @@ def explain(a: np.ndarray, b: np.ndarray, k: float, threshold: float = 0.2) -> d
             "dab_ratio": dab_ratio, "h_ratio": h_ratio, "calibrated_difference": calibrated - pa}
 
 
+def _scan_pairs(args):
+    """``(name, scan A, scan B)`` for each image of ``args.data`` (B: the simulated
+    second scanner with ``args.scale``, ``args.gain`` and ``args.quality``)."""
+    for name in IMAGES:
+        f = args.data / name
+        if not f.is_file():
+            continue
+        a = cv2.imread(str(f), cv2.IMREAD_COLOR)[..., ::-1].copy()
+        yield name, a, second_scanner(a, scale=args.scale, gain=args.gain, quality=args.quality)
+
+
 def explain_report(args) -> None:
     """Table: the scan difference split into colour, detection and scale-estimate parts."""
     print()
     print("| image | difference | colour (A's nuclei on B's DAB) | detection (B's nuclei on A's DAB) "
           "| scale estimate (B own - B true) | um/px B / A | DAB B/A | H B/A | difference, threshold x H B/A |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name in IMAGES:
-        f = args.data / name
-        if not f.is_file():
-            continue
-        a = cv2.imread(str(f), cv2.IMREAD_COLOR)[..., ::-1].copy()
-        b = second_scanner(a, scale=args.scale, gain=args.gain, quality=args.quality)
+    for name, a, b in _scan_pairs(args):
         e = explain(a, b, args.scale)
         print(f"| {name} | {e['difference']:+.1f} | {e['colour']:+.1f} | {e['detection']:+.1f} | "
               f"{e['scale']:+.1f} | {e['um_px_b_over_a']:.2f} | {e['dab_ratio']:.2f} | "
@@ -186,12 +192,7 @@ def main(argv=None) -> int:
     print("| image | um/px A / B | cells A / B (B/A) | % positive A / B | difference |")
     print("|---|---|---|---|---|")
     diffs, ratios = [], []
-    for name in IMAGES:
-        f = args.data / name
-        if not f.is_file():
-            continue
-        a = cv2.imread(str(f), cv2.IMREAD_COLOR)[..., ::-1].copy()
-        b = second_scanner(a, scale=args.scale, gain=args.gain, quality=args.quality)
+    for name, a, b in _scan_pairs(args):
         na, pa, ua = _score(a)
         nb, pb, ub = _score(b)
         d = pb - pa
