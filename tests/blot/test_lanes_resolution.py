@@ -3,7 +3,7 @@
 The text-removing opening of ``foreground`` is set in working px from the lane
 pitch (``STROKE_PITCH``), not in image px: the same blot scanned at another
 resolution must give the same lanes.  Before, the opening was 30 image px (at half
-resolution a third more of a lane: touching bands were cut away, 4-7 lanes for 12;
+resolution a third more of a lane: touching bands were cut away, 6-7 lanes for 12;
 at 0.7x 7 lanes; at 1.5x a third less: the words stayed and made 22-24 lanes of
 their own on three of the four seeds).
 """
@@ -17,7 +17,7 @@ import pytest
 from blotquant.blot.lanes import detect_lanes
 
 PITCH = 42
-#: three replicate groups of four touching lanes, the groups 7.4 pitches apart
+#: three replicate groups of four touching lanes, starting 310 px (7.4 pitches) apart
 XS = np.array([g0 + PITCH * i for g0 in (120, 430, 740) for i in range(4)], float)
 BAND_Y, TEXT = 450, (200, 232)
 
