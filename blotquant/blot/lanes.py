@@ -208,7 +208,9 @@ def _stroke(fg, sigma, target, k, full_width) -> int:
     Expressed in the blot's own structure, so that one blot scanned at another
     resolution gets the same opening relative to its lanes: ``STROKE_PITCH`` of
     the lane pitch (the closest neighbours' gap, :func:`_one_pitch`, of the peaks
-    of the column profile of the whole thresholded foreground; the strongest band
+    of the column profile of the whole thresholded foreground, opened over
+    ``_THIN`` working px first so that a printed label's letters give no pitch;
+    the strongest band
     zone's own pitch when it is ``_INTERLEAVED`` times larger: two strips whose
     lanes are offset interleave their peaks in the whole profile), at most a
     thirtieth of the working width (a narrow image) and, on a block-averaged
