@@ -10,7 +10,8 @@ Steps
 -----
 1. ``foreground``: block mean, opening-based coarse background removed,
    thin vertical strokes (pen marks, text) removed by a short horizontal
-   opening, pixels below 3 noise sigmas set to 0.
+   opening (its length a share of the lane pitch, so the same at any
+   resolution), pixels below 3 noise sigmas set to 0.
 2. Tilt: from the positions of the same lane's bands in different rows
    (accepted only when all lanes agree).
 3. Band *zones*: runs of rows with foreground, projected along the (tilted)
@@ -56,6 +57,20 @@ from .model import Lane
 
 __all__ = ["detect_lanes", "foreground", "LaneDetection"]
 
+
+#: The text-removing opening of :func:`foreground` is at most this share of the lane
+#: pitch (the film scans' touching bands survive it, printed letters do not) ...
+STROKE_PITCH = 0.7
+#: ... and, on a block-averaged working image, at most this share of its long side
+#: (``target``): 15 working px, the 30 image px of a 1000 px image (camera blots,
+#: whose bands are narrower than their pitch)
+STROKE_TARGET = 0.03
+#: Peaks of at least this share of the strongest give the pitch for the stroke; the
+#: strongest band row's pitch replaces the whole image's when this many times larger
+_PITCH_PROMINENCE = 0.145
+_INTERLEAVED = 1.5
+#: ... read after an opening of this many working px (thin strokes are no lanes)
+_THIN = 3
 
 #: A band row with less than this share of the column-profile mass of the strongest
 #: row of the strip above it does not start a strip of its own on lane evidence
@@ -113,7 +128,11 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
         Approximate long side of the working (block-averaged) image.
     stroke_px : float, optional
         Structures narrower than this (full-resolution px) are removed
-        (text, pen marks). Default: min(30, image width / 30).
+        (text, pen marks).  Default, in working px (so the same share of a lane
+        at any resolution of one blot): ``STROKE_PITCH`` of the lane pitch seen
+        in the column profile of the foreground before the opening, at most the
+        working width / 30 and (``k`` > 1) ``STROKE_TARGET * target``; without
+        a pitch, min(30, image width / 30) image px.
 
     Returns
     -------
@@ -150,11 +169,19 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
         bg = bgq
     bg = np.minimum(bg, d)  # never above the data
     fg = d - bg
-    if stroke_px is None:
-        stroke_px = min(30.0, a.shape[1] / 30.0)
-    L = int(max(1, round(stroke_px / k)))
+    if stroke_px is not None:
+        L = int(max(1, round(stroke_px / k)))
+    else:
+        L = _stroke(fg, sigma, target, k, a.shape[1])
     if L > 1:
         fg = ndi.grey_opening(fg, size=(1, L))
+    fg = _thresholded(fg, sigma)
+    return fg.astype(np.float32, copy=False), k
+
+
+def _thresholded(fg, sigma):
+    """``fg`` smoothed over 3 x 3 px, less its median, 0 below 4 of its own noise
+    sigmas (and a third of the block noise ``sigma``); a new array."""
     fg = ndi.uniform_filter(fg, size=3)
     # noise of the smoothed foreground itself (covers correlated texture too)
     sub = fg[::2, ::2] if fg.size > 40000 else fg
@@ -162,7 +189,55 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     fsig = 1.4826 * float(np.median(np.abs(sub - med)))
     fg -= med
     fg[fg < max(4.0 * fsig, sigma / 3.0)] = 0.0
-    return fg.astype(np.float32, copy=False), k
+    return fg
+
+
+def _strongest_zone(t):
+    """The band zone (rows ``[(y0, y1)]``, :func:`_zones`) of the thresholded
+    foreground ``t`` with the most foreground mass; [] without zones."""
+    zones = _zones(t, 0.0)
+    if not zones:
+        return []
+    return [max(zones, key=lambda z: float(t[z[0]:z[1]].sum()))]
+
+
+def _stroke(fg, sigma, target, k, full_width) -> int:
+    """Length (working px) of the horizontal opening that removes text strokes from
+    the foreground ``fg`` (background removed, not yet thresholded).
+
+    Expressed in the blot's own structure, so that one blot scanned at another
+    resolution gets the same opening relative to its lanes: ``STROKE_PITCH`` of
+    the lane pitch (the closest neighbours' gap, :func:`_one_pitch`, of the peaks
+    of the column profile of the whole thresholded foreground, opened over
+    ``_THIN`` working px first so that a printed label's letters give no pitch;
+    the strongest band
+    zone's own pitch when it is ``_INTERLEAVED`` times larger: two strips whose
+    lanes are offset interleave their peaks in the whole profile), at most a
+    thirtieth of the working width (a narrow image) and, on a block-averaged
+    image (``k`` > 1 image px per working px), ``STROKE_TARGET`` of the working
+    long side ``target``.  A fixed length in image px is a different share of a
+    lane at every resolution: a film scan at half or 1.5x its resolution lost or
+    merged its lane groups.  Without a pitch (fewer than three peaks, no two gaps
+    alike): as before, 30 image px or a thirtieth of the image width
+    ``full_width``, whichever is less.
+    """
+    # (strokes of 1-2 working px, the letters of a printed label, are no lanes: they
+    # are left out of the profile the pitch is read from)
+    t = _thresholded(ndi.grey_opening(fg, size=(1, _THIN)), sigma)
+    pitch = _one_pitch(_peaks(_column_profile(t, 0.0, 0, t.shape[0]), _PITCH_PROMINENCE, 3)[0])
+    for y0, y1 in (_strongest_zone(t) if pitch is not None else []):
+        # the whole image's profile interleaves the lanes of strips whose lanes are
+        # offset (half a pitch: twice the peaks); the strongest band row alone shows
+        # the pitch then
+        pz = _one_pitch(_peaks(_column_profile(t, 0.0, y0, y1), _PITCH_PROMINENCE, 3)[0])
+        if pz is not None and pz >= _INTERLEAVED * pitch:
+            pitch = pz
+    if pitch is None:
+        return int(max(1, round(min(30.0, full_width / 30.0) / k)))
+    cap = fg.shape[1] / 30.0
+    if k > 1:
+        cap = min(cap, STROKE_TARGET * target)
+    return int(max(1, round(min(cap, STROKE_PITCH * pitch))))
 
 
 def _shear_project(fg, tan_t, axis_len, along="x", weights_idx=None):
