@@ -185,7 +185,8 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
 # ----------------------------------------------------------------------------- helpers
 class _LaneData:
     __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
-                 "bgprof", "bands", "valid", "baseline_used", "unmeasured", "block")
+                 "bgprof", "bands", "valid", "baseline_used", "unmeasured", "block",
+                 "off_zone")
 
     def __init__(self, lane, signal, satmask, bg2d, any_saturated=None):
         self.lane = lane
@@ -217,6 +218,7 @@ class _LaneData:
         self.bands = []
         self.baseline_used = None
         self.unmeasured = []   # (top, bottom) profile limits of detected bands in no row
+        self.off_zone = []     # bands outside the band zones (judged for a ladder only)
 
 
 #: Lanes must run top to bottom.  An image whose vertical gradients carry less
@@ -972,8 +974,12 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
         d.bands = detect_bands(d.prof, sensitivity=P["sensitivity"], noise=d.noise,
                                max_band_height=max(15, n // 6), tail=P["tail"])
         if zones:
+            # a faint ladder's bands, one lane wide, need not make a zone of their
+            # own: kept aside for the end-lane rule (_own_pattern), never a row
             r0 = int(d.r[0]) if len(d.r) else 0
-            d.bands = [b for b in d.bands if _in_zones(r0 + b.y, zones)]
+            inz = [_in_zones(r0 + b.y, zones) for b in d.bands]
+            d.off_zone = [b for b, ok in zip(d.bands, inz) if not ok]
+            d.bands = [b for b, ok in zip(d.bands, inz) if ok]
         if P.get("merge_doublets"):
             d.bands = _merge_touching(d.bands, P["tail"])
         fwhms += [b.fwhm for b in d.bands]
@@ -983,6 +989,7 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
         floor = (0.02 * (1.0 - P["sensitivity"]) + 0.002) * max(heights)
         for d in ld.values():
             d.bands = [b for b in d.bands if b.height >= floor]
+            d.off_zone = [b for b in d.off_zone if b.height >= floor]
     fwhm = float(np.median(fwhms)) if fwhms else 5.0
     tol = max(4.0, 1.5 * fwhm)
     boxes = []
@@ -1467,10 +1474,12 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         # in a row's place is no sample band
         lines_s = [(fw, line) for (fw, line), row in zip(row_fwhm, by_row.values())
                    if any(strip_of.get(b["lane"]) == s for b in row)]
-        for ln in lane_list:
-            if ln.strip == s and _own_pattern(ld[ln.lane], x_of[ln.lane], lines_s):
-                detected.discard(ln.lane)
-                marker.add(ln.lane)
+        order = sorted((x_of[ln.lane], ln.lane) for ln in lane_list if ln.strip == s)
+        for i, (x, lane_no) in enumerate(order):
+            nbs = [ld[order[j][1]] for j in (i - 1, i + 1) if 0 <= j < len(order)]
+            if _own_pattern(ld[lane_no], x, lines_s, nbs):
+                detected.discard(lane_no)
+                marker.add(lane_no)
         grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
                                 if ln.strip == s and not ln.is_ladder), detected)
         # (a marker lane is kept as a ladder only on the lane grid and fully inside
@@ -1602,23 +1611,32 @@ def _on_a_row(y, fwhm, x, row_lines, height=None, reach=1.0):
     return False
 
 
-def _own_pattern(d, x, row_lines) -> bool:
+def _own_pattern(d, x, row_lines, neighbours=()) -> bool:
     """Lane data ``d`` at column ``x`` shows bands of a pattern of its own: at least
     two of its bands that are as narrow as the rows' bands and at least a quarter of
     the weakest row's median band lie on none of the strip's rows
-    (:func:`_on_a_row`, by place), and they outnumber those on a row."""
-    if not row_lines or len(d.bands) < 2:
+    (:func:`_on_a_row`, by place) and in neither lane beside it (``neighbours``,
+    lane data: no band of theirs at least a quarter as high within a row FWHM), and
+    they outnumber those on a row.  Its bands outside the band zones count too (a faint ladder's markers, one
+    lane wide, make no zone of their own).  Handwriting or a label across the lanes
+    shows in the lanes beside alike; a ladder's markers are its own."""
+    bands = list(d.bands) + list(d.off_zone)
+    if not row_lines or len(bands) < 2:
         return False
     weakest = min(med for _, (_, med) in row_lines)
     fw_max = _WIDE_BAND * max(fw for fw, _ in row_lines)
+    fws = [fw for fw, _ in row_lines if np.isfinite(fw)]
+    tol = max([3.0] + fws)
+    near = [(int(n.r[0]) + b.y, b.height) for n in neighbours if len(n.r)
+            for b in list(n.bands) + list(n.off_zone)]
     r0 = int(d.r[0]) if len(d.r) else 0
     on = off = 0
-    for bd in d.bands:
+    for bd in bands:
         if bd.height < 0.25 * weakest or bd.fwhm > fw_max:
             continue
         if _on_a_row(r0 + bd.y, bd.fwhm, x, row_lines):
             on += 1
-        else:
+        elif not any(abs(r0 + bd.y - y) <= tol and h >= 0.25 * bd.height for y, h in near):
             off += 1
     return off >= 2 and off > on
 
