@@ -1016,9 +1016,12 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
         sparse = []
+        rows = [g for g in rows if not _is_edge_row(g, ld)]
+        ref = max(rows, key=lambda g: (len(g), float(np.median(
+            [ld[ln].bands[i].height for ln, i in g.items()])))) if rows else None
         for g in rows:
-            if _is_edge_row(g, ld):
-                continue  # a membrane edge or a background step, not a band row
+            if g is not ref and _scattered_row(g, ref, band_y, ld):
+                continue  # specks the row tolerance let in, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
             if len(g) < need:
@@ -1342,6 +1345,23 @@ def _split_overlapping(boxes) -> None:
                     box["flags"].append("doublet_split")
                 if "not_detected" in box["flags"]:
                     box["y"] = box["yrow"]
+
+
+def _scattered_row(g, ref, band_y, ld, share=0.5) -> bool:
+    """True when a row's "bands" (``g``: lane -> band index) scatter about the line
+    of the strip's main row ``ref`` (the row in most lanes).  Rows of one membrane
+    run parallel (one tilt, one smile), so a row's offset from ``ref`` changes
+    little from a lane to the next lane both rows hold (side-by-side membrane
+    pieces in one strip shift it only where one piece ends); when the median change
+    exceeds ``share`` of the bands' own FWHM (median over the lanes) the "bands" are
+    specks or spots in random places that the row tolerance joined, not a row.
+    Needs 2 lanes in common (otherwise False)."""
+    common = sorted(ln for ln in g if ln in ref)   # (lanes are numbered left to right)
+    if len(common) < 2:
+        return False
+    off = np.array([band_y[ln][g[ln]] - band_y[ln][ref[ln]] for ln in common], float)
+    fw = float(np.median([ld[ln].bands[g[ln]].fwhm for ln in common]))
+    return float(np.median(np.abs(np.diff(off)))) > share * fw
 
 
 def _is_edge_row(g, ld) -> bool:
