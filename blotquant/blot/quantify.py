@@ -1637,9 +1637,10 @@ def _own_pattern(d, x, row_lines, neighbours=()) -> bool:
     the weakest row's median band lie on none of the strip's rows
     (:func:`_on_a_row`, by place) and in neither lane beside it (``neighbours``,
     lane data: no band of theirs at least a quarter as high within a row FWHM), and
-    they outnumber those on a row.  Its bands outside the band zones count too (a faint ladder's markers, one
-    lane wide, make no zone of their own).  Handwriting or a label across the lanes
-    shows in the lanes beside alike; a ladder's markers are its own."""
+    they outnumber those on a row.  Its bands outside the band zones count too (a
+    faint ladder's markers, one lane wide, make no zone of their own).  Handwriting
+    or a label across the lanes shows in the lanes beside alike; a ladder's markers
+    are its own."""
     bands = list(d.bands) + list(d.off_zone)
     if not row_lines or len(bands) < 2:
         return False
