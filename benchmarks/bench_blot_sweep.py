@@ -1,7 +1,7 @@
 """A wider synthetic sweep than ``bench_blot_accuracy.py``: a proxy for held-out
 synthetic blots drawn from other generator settings.
 
-Run:  python benchmarks/bench_blot_sweep.py [--seeds 100] [--kinds plain,texture]
+Run:  python benchmarks/bench_blot_sweep.py [--seeds 100] [--first 0] [--kinds plain,texture]
 
 Per seed the generator's settings are drawn at random over a wider range than
 the accuracy benchmark's (which fixes 600 x 900 px and 6-12 lanes): 4-20
@@ -51,9 +51,9 @@ def sweep_params(seed: int, kind: str = "plain") -> dict:
                             "gradient": float(rng.uniform(0.0, 0.05))})
 
 
-def run(seeds: int, kind: str) -> dict:
+def run(seeds: int, kind: str, first: int = 0) -> dict:
     ok, errs, bad = 0, [], []
-    for seed in range(seeds):
+    for seed in range(first, first + seeds):
         p = sweep_params(seed, kind)
         b = make_blot(seed, **p)
         try:
@@ -74,10 +74,12 @@ def run(seeds: int, kind: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=100)
+    ap.add_argument("--first", type=int, default=0,
+                    help="first seed (100 runs the held-out proxy seeds 100-199)")
     ap.add_argument("--kinds", default="plain,texture")
     a = ap.parse_args(argv)
     for kind in a.kinds.split(","):
-        out = run(a.seeds, kind)
+        out = run(a.seeds, kind, a.first)
         print(f"{kind}: lanes right {out['ok']}/{out['n']}, ratio error median "
               f"{100 * out['median']:.2f} %, p90 {100 * out['p90']:.2f} %")
         for seed, p, found in out["bad"]:

@@ -185,7 +185,8 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
 # ----------------------------------------------------------------------------- helpers
 class _LaneData:
     __slots__ = ("lane", "r", "x0", "W", "prof", "satrows", "satblock", "area_rows", "noise",
-                 "bgprof", "bands", "valid", "baseline_used", "unmeasured", "block")
+                 "bgprof", "bands", "valid", "baseline_used", "unmeasured", "block",
+                 "off_zone")
 
     def __init__(self, lane, signal, satmask, bg2d, any_saturated=None):
         self.lane = lane
@@ -217,6 +218,7 @@ class _LaneData:
         self.bands = []
         self.baseline_used = None
         self.unmeasured = []   # (top, bottom) profile limits of detected bands in no row
+        self.off_zone = []     # bands outside the band zones (judged for a ladder only)
 
 
 #: Lanes must run top to bottom.  An image whose vertical gradients carry less
@@ -972,8 +974,12 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
         d.bands = detect_bands(d.prof, sensitivity=P["sensitivity"], noise=d.noise,
                                max_band_height=max(15, n // 6), tail=P["tail"])
         if zones:
+            # a faint ladder's bands, one lane wide, need not make a zone of their
+            # own: kept aside for the end-lane rule (_own_pattern), never a row
             r0 = int(d.r[0]) if len(d.r) else 0
-            d.bands = [b for b in d.bands if _in_zones(r0 + b.y, zones)]
+            inz = [_in_zones(r0 + b.y, zones) for b in d.bands]
+            d.off_zone = [b for b, ok in zip(d.bands, inz) if not ok]
+            d.bands = [b for b, ok in zip(d.bands, inz) if ok]
         if P.get("merge_doublets"):
             d.bands = _merge_touching(d.bands, P["tail"])
         fwhms += [b.fwhm for b in d.bands]
@@ -983,6 +989,7 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
         floor = (0.02 * (1.0 - P["sensitivity"]) + 0.002) * max(heights)
         for d in ld.values():
             d.bands = [b for b in d.bands if b.height >= floor]
+            d.off_zone = [b for b in d.off_zone if b.height >= floor]
     fwhm = float(np.median(fwhms)) if fwhms else 5.0
     tol = max(4.0, 1.5 * fwhm)
     boxes = []
@@ -1009,9 +1016,12 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
         sparse = []
+        rows = [g for g in rows if not _is_edge_row(g, ld)]
+        ref = max(rows, key=lambda g: (len(g), float(np.median(
+            [ld[ln].bands[i].height for ln, i in g.items()])))) if rows else None
         for g in rows:
-            if _is_edge_row(g, ld):
-                continue  # a membrane edge or a background step, not a band row
+            if g is not ref and _scattered_row(g, ref, band_y, ld):
+                continue  # specks the row tolerance let in, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
             if len(g) < need:
@@ -1337,6 +1347,23 @@ def _split_overlapping(boxes) -> None:
                     box["y"] = box["yrow"]
 
 
+def _scattered_row(g, ref, band_y, ld, share=0.5) -> bool:
+    """True when a row's "bands" (``g``: lane -> band index) scatter about the line
+    of the strip's main row ``ref`` (the row in most lanes).  Rows of one membrane
+    run parallel (one tilt, one smile), so a row's offset from ``ref`` changes
+    little from a lane to the next lane both rows hold (side-by-side membrane
+    pieces in one strip shift it only where one piece ends); when the median change
+    exceeds ``share`` of the bands' own FWHM (median over the lanes) the "bands" are
+    specks or spots in random places that the row tolerance joined, not a row.
+    Needs 2 lanes in common (otherwise False)."""
+    common = sorted(ln for ln in g if ln in ref)   # (lanes are numbered left to right)
+    if len(common) < 2:
+        return False
+    off = np.array([band_y[ln][g[ln]] - band_y[ln][ref[ln]] for ln in common], float)
+    fw = float(np.median([ld[ln].bands[g[ln]].fwhm for ln in common]))
+    return float(np.median(np.abs(np.diff(off)))) > share * fw
+
+
 def _is_edge_row(g, ld) -> bool:
     """True when a row's "bands" are steps (membrane edges, background steps).
 
@@ -1467,10 +1494,12 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
         # in a row's place is no sample band
         lines_s = [(fw, line) for (fw, line), row in zip(row_fwhm, by_row.values())
                    if any(strip_of.get(b["lane"]) == s for b in row)]
-        for ln in lane_list:
-            if ln.strip == s and _own_pattern(ld[ln.lane], x_of[ln.lane], lines_s):
-                detected.discard(ln.lane)
-                marker.add(ln.lane)
+        order = sorted((x_of[ln.lane], ln.lane) for ln in lane_list if ln.strip == s)
+        for i, (x, lane_no) in enumerate(order):
+            nbs = [ld[order[j][1]] for j in (i - 1, i + 1) if 0 <= j < len(order)]
+            if _own_pattern(ld[lane_no], x, lines_s, nbs):
+                detected.discard(lane_no)
+                marker.add(lane_no)
         grid = _grid_run(sorted((x_of[ln.lane], ln.lane) for ln in lane_list
                                 if ln.strip == s and not ln.is_ladder), detected)
         # (a marker lane is kept as a ladder only on the lane grid and fully inside
@@ -1602,23 +1631,33 @@ def _on_a_row(y, fwhm, x, row_lines, height=None, reach=1.0):
     return False
 
 
-def _own_pattern(d, x, row_lines) -> bool:
+def _own_pattern(d, x, row_lines, neighbours=()) -> bool:
     """Lane data ``d`` at column ``x`` shows bands of a pattern of its own: at least
     two of its bands that are as narrow as the rows' bands and at least a quarter of
     the weakest row's median band lie on none of the strip's rows
-    (:func:`_on_a_row`, by place), and they outnumber those on a row."""
-    if not row_lines or len(d.bands) < 2:
+    (:func:`_on_a_row`, by place) and in neither lane beside it (``neighbours``,
+    lane data: no band of theirs at least a quarter as high within a row FWHM), and
+    they outnumber those on a row.  Its bands outside the band zones count too (a
+    faint ladder's markers, one lane wide, make no zone of their own).  Handwriting
+    or a label across the lanes shows in the lanes beside alike; a ladder's markers
+    are its own."""
+    bands = list(d.bands) + list(d.off_zone)
+    if not row_lines or len(bands) < 2:
         return False
     weakest = min(med for _, (_, med) in row_lines)
     fw_max = _WIDE_BAND * max(fw for fw, _ in row_lines)
+    fws = [fw for fw, _ in row_lines if np.isfinite(fw)]
+    tol = max([3.0] + fws)
+    near = [(int(n.r[0]) + b.y, b.height) for n in neighbours if len(n.r)
+            for b in list(n.bands) + list(n.off_zone)]
     r0 = int(d.r[0]) if len(d.r) else 0
     on = off = 0
-    for bd in d.bands:
+    for bd in bands:
         if bd.height < 0.25 * weakest or bd.fwhm > fw_max:
             continue
         if _on_a_row(r0 + bd.y, bd.fwhm, x, row_lines):
             on += 1
-        else:
+        elif not any(abs(r0 + bd.y - y) <= tol and h >= 0.25 * bd.height for y, h in near):
             off += 1
     return off >= 2 and off > on
 
