@@ -325,6 +325,17 @@ def _check_orientation(signal, lane_list, boxes) -> None:
         "by 90 degrees, or give the lanes (lanes=... / --lanes N, or lane_geometry)")
 
 
+def _check_sideways_unnamed(signal, lane_list, ld, P, H, zones) -> None:
+    """:func:`_check_orientation` on the rows found without names (raises if sideways)."""
+    try:
+        boxes, _ = _detect_and_match(ld, lane_list, dict(P, rows=None), H, zones,
+                                     signal=signal)
+        lanes2, _, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
+    except (ParameterError, AnalysisError):
+        return
+    _check_orientation(signal, lanes2, boxes)
+
+
 def _is_ladder_lane(counts, idx):
     others = [c for j, c in enumerate(counts) if j != idx]
     med = float(np.median(others)) if others else 0.0
@@ -577,7 +588,14 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
                               edited=True))
         row_names = list(dict.fromkeys(b["row"] for b in boxes))
     else:
-        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones, signal=signal)
+        try:
+            boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones, signal=signal)
+        except ParameterError:
+            # row names that do not match the rows found: on a blot scanned sideways
+            # the "rows" are its lanes; that is the reason to give, not the names
+            if P["rows"] is not None and P["lanes"] is None and lane_geometry is None:
+                _check_sideways_unnamed(signal, lane_list, ld, P, H, zones)
+            raise
         if P["lanes"] is None and lane_geometry is None:
             lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
             P["n_lanes_found"] = len(lane_list)

@@ -346,7 +346,8 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
             f"{dark:.0%} of the image is near black (every channel below {NEAR_BLACK}): a "
             "brightfield H-DAB image is light where there is no stain, so this looks like a "
             "fluorescence, dark-field or inverted image, which cannot be scored as H-DAB; use "
-            "the brightfield scan (or invert it back)")
+            "the brightfield scan (or invert it back); black borders or ink would be scored "
+            "as stain: crop them off or leave them out with regions (--roi)")
 
     cell_tissue = None   # where cells may be found, if not the tissue mask itself
     if tissue_mask is None:

@@ -287,7 +287,11 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
 
 #: Sources whose unit is a document resolution (dpi-like).
 DOCUMENT_SOURCES = ("tiff resolution (inch)", "tiff resolution (cm)", "png pHYs",
-                    "jfif density", "bmp pixels per metre")
+                    "jfif density", "bmp pixels per metre",
+                    # ImageJ keeps a file's dpi as its scale ("unit=inch"): a document
+                    # resolution too, written back into every TIFF ImageJ saves
+                    "imagej unit=inch", "imagej unit=in", "imagej unit=cm",
+                    "imagej unit=centimeter")
 
 
 def screen_pixel_size(size: tuple[float, float] | None, source: str | None,

@@ -100,7 +100,7 @@ def _resolution_um(tif, page):
         f = _unit_um(ij.get("unit"))
         if f is None:
             return None, None
-        return (f / ry, f / rx), f"imagej unit={ij.get('unit')}"
+        return (f / ry, f / rx), f"imagej unit={str(ij.get('unit')).strip().lower()}"
     if unit == 2:
         return (25400.0 / ry, 25400.0 / rx), "tiff resolution (inch)"
     if unit == 3:
