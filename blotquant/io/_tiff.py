@@ -346,6 +346,16 @@ def _decode_plain(tif, path, series, page) -> Decoded:
         extra["n_series"] = len(tif.series)
         notes.append(f"first of {len(tif.series)} image series read (the others are "
                      "smaller: thumbnails, labels or previews)")
+    try:
+        orientation = int(_tag(page, 274, 1))
+    except (TypeError, ValueError):
+        orientation = 1
+    if orientation != 1:
+        # TIFF viewers disagree on it (ImageJ, Image Lab and QuPath show the stored rows;
+        # photo viewers turn them): kept as stored, like those tools, and said
+        extra["orientation"] = orientation
+        notes.append(f"TIFF Orientation tag {orientation} not applied: pixels as stored "
+                     "(as ImageJ shows them)")
     return Decoded(data=data, axes=out_axes, fmt=fmt, bit_depth=bits, saturation_level=sat,
                    pixel_size_um=size, lossy=page.compression in LOSSY_COMPRESSIONS,
                    conversion=notes, channel_names=names, extra=extra, alpha=alpha)

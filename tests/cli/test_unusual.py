@@ -259,6 +259,39 @@ def test_tiny_huge_and_one_lane_blots(shape, n_lanes, tol, tmp_path, capsys):
     np.testing.assert_allclose(r.to_numpy(), truth.reindex(r.index).to_numpy(), rtol=tol)
 
 
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_phone_jpeg_with_exif_orientation_is_measured_as_displayed(orientation, clipped,
+                                                                   tmp_path, capsys):
+    """A photo of a film: the sensor's rows stored, an Exif Orientation tag says how to show
+    them (before: 3 gave the lanes in reverse order, 6 / 8 were refused as sideways)."""
+    from PIL import Image as PILImage
+
+    upright = (clipped.image >> 8).astype(np.uint8)
+    stored = {3: upright[::-1, ::-1], 6: np.rot90(upright, 1), 8: np.rot90(upright, -1)}
+    plain = tmp_path / "upright.jpg"
+    PILImage.fromarray(upright).save(plain, quality=100)
+    ref, _ = _blot(capsys, plain, tmp_path / "o_plain")
+    p = tmp_path / "photo.jpg"
+    im = PILImage.fromarray(np.ascontiguousarray(stored[orientation]))
+    exif = im.getexif()
+    exif[274] = orientation
+    im.save(p, quality=100, exif=exif)
+    bands, params = _blot(capsys, p, tmp_path / "o")
+    assert f"Exif orientation {orientation} applied" in params["metadata"]["conversion"]
+    assert params["metadata"]["shape"] == list(upright.shape)
+    r, r0 = _ratios(bands), _ratios(ref)
+    assert r.index.tolist() == r0.index.tolist()
+    np.testing.assert_allclose(r.to_numpy(), r0.to_numpy(), rtol=0.01)
+
+
+def test_tiff_orientation_tag_is_kept_as_stored_and_said(clipped, plain_ref, tmp_path, capsys):
+    p = tmp_path / "tagged.tif"
+    tifffile.imwrite(p, clipped.image, extratags=[(274, 3, 1, 3, False)])
+    bands, params = _blot(capsys, p, tmp_path / "o")
+    assert "Orientation tag 3 not applied" in params["metadata"]["conversion"]
+    _same_as_plain(bands, plain_ref)
+
+
 # ----------------------------------------------------------------------------- IHC
 
 @pytest.fixture(scope="module")
