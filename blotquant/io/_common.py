@@ -267,10 +267,10 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
 
     data, axes = dec.data, dec.axes
     notes = list(dec.conversion)
-    data, note = apply_orientation(data, axes, dec.orientation)
+    data, note_orient = apply_orientation(data, axes, dec.orientation)
     size_um = dec.pixel_size_um
-    if note:
-        notes.append(note)
+    if note_orient:
+        notes.append(note_orient)
         if dec.orientation >= 5 and size_um is not None:   # rows and columns swapped
             size_um = (size_um[1], size_um[0])
     data, note = _validate_values(path, data)
@@ -334,6 +334,8 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
 
     bit_depth = dec.bit_depth if dec.bit_depth else bits_of(data.dtype)
     extra = dict(dec.extra)
+    if note_orient:
+        extra["exif_orientation"] = int(dec.orientation)
     size = screen_pixel_size(size_um, extra.get("pixel_size_source"), extra)
     md = ImageMetadata(
         path=None if path is None else str(path), format=dec.fmt, axes=axes,

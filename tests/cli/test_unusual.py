@@ -131,8 +131,9 @@ def test_camera_bits_in_a_16bit_container(bits, tmp_path, capsys):
     np.testing.assert_allclose(_ratios(bands).to_numpy(), _ratios(bands3).to_numpy(), rtol=2e-3)
 
 
-@pytest.mark.parametrize("case", ["float 0-1", "float 0-65535", "big-endian", "RGB equal",
-                                  "RGBA opaque", "MinIsWhite"])
+@pytest.mark.parametrize("case", ["float 0-1", "float 0-65535", "float64", "int16",
+                                  "int16 offset", "uint32", "16-bit PNG", "big-endian",
+                                  "RGB equal", "RGBA opaque", "MinIsWhite"])
 def test_other_storage_of_the_same_counts(case, clipped, plain_ref, tmp_path, capsys):
     a = clipped.image
     p = tmp_path / "blot.tif"
@@ -140,6 +141,17 @@ def test_other_storage_of_the_same_counts(case, clipped, plain_ref, tmp_path, ca
         tifffile.imwrite(p, (a / 65535.0).astype(np.float32))
     elif case == "float 0-65535":
         tifffile.imwrite(p, a.astype(np.float32))
+    elif case == "float64":
+        tifffile.imwrite(p, a.astype(np.float64))
+    elif case == "int16":      # signed camera data (a clipped band at 32767)
+        tifffile.imwrite(p, (a // 2).astype(np.int16))
+    elif case == "int16 offset":
+        tifffile.imwrite(p, (a.astype(np.int32) - 32768).astype(np.int16))
+    elif case == "uint32":
+        tifffile.imwrite(p, a.astype(np.uint32))
+    elif case == "16-bit PNG":
+        p = tmp_path / "blot.png"
+        cv2.imwrite(str(p), a)
     elif case == "big-endian":
         tifffile.imwrite(p, a, byteorder=">")
     elif case == "RGB equal":
@@ -150,7 +162,8 @@ def test_other_storage_of_the_same_counts(case, clipped, plain_ref, tmp_path, ca
     else:   # stored as MinIsWhite: the numbers are the counts, only the display is inverted
         tifffile.imwrite(p, a, photometric="miniswhite")
     bands, params = _blot(capsys, p, tmp_path / "o")
-    _same_as_plain(bands, plain_ref)
+    # halving the counts into int16 rounds them: ratios within 0.2 %, others exact
+    _same_as_plain(bands, plain_ref, rel=2e-3 if case == "int16" else 1e-6)
     assert params["polarity_used"] == "light-on-dark"
 
 
@@ -282,6 +295,26 @@ def test_phone_jpeg_with_exif_orientation_is_measured_as_displayed(orientation, 
     r, r0 = _ratios(bands), _ratios(ref)
     assert r.index.tolist() == r0.index.tolist()
     np.testing.assert_allclose(r.to_numpy(), r0.to_numpy(), rtol=0.01)
+
+
+def test_ihc_roi_on_a_turned_jpeg_is_refused(tmp_path, capsys):
+    from PIL import Image as PILImage
+
+    s = make_ihc(seed=8, shape=(200, 240))
+    p = tmp_path / "turned.jpg"
+    im = PILImage.fromarray(np.rot90(s.image, 1).copy())
+    exif = im.getexif()
+    exif[274] = 6
+    im.save(p, quality=95, exif=exif)
+    roi = tmp_path / "roi.geojson"
+    roi.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": {
+        "type": "Polygon", "coordinates": [[[10, 10], [100, 10], [100, 100], [10, 10]]]}}))
+    out = tmp_path / "o"
+    _fails(capsys, ["ihc", p, "--out", out, "--roi", roi], "turned.jpg", "Exif orientation",
+           "--roi")
+    _no_output(out)
+    summary, params = _ihc(capsys, p, tmp_path / "o2")      # without regions: scored
+    assert params["image_metadata"]["shape"][:2] == [200, 240]
 
 
 def test_tiff_orientation_tag_is_kept_as_stored_and_said(clipped, plain_ref, tmp_path, capsys):
