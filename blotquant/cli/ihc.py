@@ -138,7 +138,7 @@ def run(args) -> int:
         # the pixels are turned as viewers show them; region files drawn on the stored
         # pixels (QuPath and ImageJ read JPEGs without turning them) would not match
         raise ParameterError(
-            f"this JPEG carries an Exif orientation ({turned}) that blotquant applies and "
+            f"this image carries an Exif orientation ({turned}) that blotquant applies and "
             "QuPath does not, so the --roi regions would not lie on the same pixels; save "
             "the image turned upright without the orientation tag, and draw the regions on "
             "that file", path=args.image)

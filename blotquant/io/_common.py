@@ -47,7 +47,7 @@ class Decoded:
     channel_names: tuple = ()
     extra: dict = field(default_factory=dict)
     alpha: str | None = None  # None | "unassociated" | "associated"
-    orientation: int = 1      # Exif Orientation (JPEG): how the stored rows are displayed
+    orientation: int = 1      # Exif Orientation (JPEG, PNG): how the stored rows are shown
 
 
 #: EXIF / TIFF Orientation codes -> (description, function from the stored array, with
@@ -67,8 +67,8 @@ def apply_orientation(data: np.ndarray, axes: str, orientation: int
                       ) -> tuple[np.ndarray, str | None]:
     """The stored pixels turned to how the file says they are displayed.
 
-    Camera and phone JPEGs store the sensor's rows and say in an Exif
-    Orientation tag how to turn them; every viewer applies it, so lane 1 is
+    Camera and phone JPEGs (and PNGs with an ``eXIf`` chunk) store the sensor's
+    rows and say in an Exif Orientation tag how to turn them; every viewer applies it, so lane 1 is
     the lane the user sees on the left only once it is applied.  (TIFF
     Orientation is not applied: ImageJ and gel software show TIFFs as stored.)
 

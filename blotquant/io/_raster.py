@@ -75,7 +75,7 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
         raise _corrupt(path, "PNG")
     width, height, bits, ctype = struct.unpack(">IIBB", raw[16:26])
     check_pixels(path, (height, width), 1, max_pixels)
-    notes, extra, size, sbit = [], {}, None, None
+    notes, extra, size, sbit, orientation = [], {}, None, None, 1
     for name, body in _png_chunks(raw):
         if name == b"pHYs" and len(body) == 9:
             px, py, unit = struct.unpack(">IIB", body)
@@ -84,6 +84,8 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
                 extra["pixel_size_source"] = "png pHYs"
         elif name == b"sBIT" and body:
             sbit = max(body[:3]) if ctype in (2, 6) else body[0]
+        elif name == b"eXIf":      # the Exif TIFF block itself (PNG 1.5)
+            orientation = exif_orientation(body)
         elif name == b"IDAT":
             break
     data = _decode(path, imagecodecs.png_decode, raw, "PNG")
@@ -99,7 +101,7 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
         bit_depth = bits if ctype != 3 else 8
     return Decoded(data=data, axes="YX" if data.ndim == 2 else "YXS", fmt="png",
                    bit_depth=bit_depth, saturation_level=sat, pixel_size_um=size,
-                   conversion=notes, extra=extra,
+                   conversion=notes, extra=extra, orientation=orientation,
                    alpha="unassociated" if data.ndim == 3 and data.shape[-1] in (2, 4) else None)
 
 

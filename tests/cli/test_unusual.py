@@ -297,6 +297,26 @@ def test_phone_jpeg_with_exif_orientation_is_measured_as_displayed(orientation, 
     np.testing.assert_allclose(r.to_numpy(), r0.to_numpy(), rtol=0.01)
 
 
+@pytest.mark.parametrize("suffix", ["jpg", "png"])
+def test_every_exif_orientation_reads_as_a_viewer_shows_it(suffix, tmp_path):
+    """All 8 codes, against Pillow's ``ImageOps.exif_transpose`` of the same file."""
+    from PIL import Image as PILImage, ImageOps
+
+    from blotquant import read_image
+
+    a = np.random.default_rng(0).integers(0, 255, (40, 64), dtype=np.uint8)
+    for code in range(1, 9):
+        p = tmp_path / f"o{code}.{suffix}"
+        im = PILImage.fromarray(a)
+        exif = im.getexif()
+        exif[274] = code
+        im.save(p, exif=exif, **({"quality": 100} if suffix == "jpg" else {}))
+        ref = np.asarray(ImageOps.exif_transpose(PILImage.open(p)))
+        got = read_image(p)
+        assert got.shape == ref.shape and np.array_equal(got.data, ref), code
+        assert (got.metadata.extra.get("exif_orientation") is None) == (code == 1)
+
+
 def test_ihc_roi_on_a_turned_jpeg_is_refused(tmp_path, capsys):
     from PIL import Image as PILImage
 
@@ -494,3 +514,21 @@ def test_batch_folder_with_awkward_names(tmp_path, capsys):
     assert regions["h_score"].iloc[0] == pytest.approx(regions["h_score"].iloc[1], abs=1e-6)
     dirs = [p for p in (out / "images").iterdir() if p.is_dir()]
     assert len(dirs) == 6
+
+
+def test_batch_lists_a_two_image_tiff_among_good_ones(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    b = make_blot(1, shape=(200, 400), n_lanes=5)
+    tifffile.imwrite(src / "good.tif", b.image)
+    pair = src / "chemi and marker.TIF"
+    tifffile.imwrite(pair, b.image)
+    tifffile.imwrite(pair, (65535 - b.image).astype(np.uint16), append=True)
+    out = tmp_path / "out"
+    rc, _, err = _run(capsys, ["batch", src, "--out", out, "-q", "--workers", "0",
+                               "--no-report", "--no-qc"])
+    assert rc == 3 and "Traceback" not in err, err
+    errors = pd.read_csv(out / "errors.csv")
+    assert len(errors) == 1 and "chemi and marker.TIF" in str(errors["file"].iloc[0])
+    assert "2 separate images" in " ".join(errors.astype(str).iloc[0])
+    assert pd.read_csv(out / "lanes.csv")["image"].unique().tolist() == ["good.tif"]
