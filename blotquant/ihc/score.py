@@ -64,8 +64,11 @@ def prepare_rgb(image) -> tuple[np.ndarray, dict]:
     """Validate an IHC image and return uint8 RGB (rows, cols, 3) plus facts.
 
     Accepts an :class:`~blotquant.image.Image` or array: uint8 RGB as is;
-    RGBA composited on white; uint16 scaled by 255/65535; float in [0, 1]
-    scaled by 255.  Grayscale and other shapes raise
+    RGBA composited on white; uint16 scaled by 255 / its full scale (the
+    maximum the file states, else 2**k - 1 for the fewest of 8, 10, 12, 14,
+    16 bits holding its largest value: 12-bit camera data in a 16-bit file);
+    float in [0, 1] scaled by 255, in [0, 255] rounded, up to 65535 scaled
+    like uint16, larger refused.  Grayscale and other shapes raise
     :class:`~blotquant.errors.ParameterError`.
 
     Examples

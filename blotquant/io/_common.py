@@ -50,8 +50,8 @@ class Decoded:
     orientation: int = 1      # Exif Orientation (JPEG, PNG): how the stored rows are shown
 
 
-#: EXIF / TIFF Orientation codes -> (description, function from the stored array, with
-#: rows and columns as its first two axes, to the image as displayed).
+#: Exif Orientation codes (those of TIFF tag 274) -> (description, function from the
+#: stored array, rows and columns as its first two axes, to the image as displayed).
 ORIENTATIONS = {
     2: ("mirrored left-right", lambda a: a[:, ::-1]),
     3: ("rotated 180 degrees", lambda a: a[::-1, ::-1]),
@@ -67,10 +67,11 @@ def apply_orientation(data: np.ndarray, axes: str, orientation: int
                       ) -> tuple[np.ndarray, str | None]:
     """The stored pixels turned to how the file says they are displayed.
 
-    Camera and phone JPEGs (and PNGs with an ``eXIf`` chunk) store the sensor's
-    rows and say in an Exif Orientation tag how to turn them; every viewer applies it, so lane 1 is
-    the lane the user sees on the left only once it is applied.  (TIFF
-    Orientation is not applied: ImageJ and gel software show TIFFs as stored.)
+    Camera and phone JPEGs (and PNGs with an ``eXIf`` chunk) store the
+    sensor's rows and say in an Exif Orientation tag how to turn them; every
+    viewer applies it, so lane 1 is the lane the user sees on the left only
+    once it is applied.  (TIFF Orientation is not applied: ImageJ and gel
+    software show TIFFs as stored.)
 
     Parameters
     ----------
