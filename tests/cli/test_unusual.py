@@ -227,10 +227,12 @@ def test_false_colour_export_is_refused(clipped, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("value", [65535, 0])
-def test_export_frame(value, clipped, plain_ref, tmp_path, capsys):
-    """A 20-px white (before: 'no band rows found') or black frame around the blot."""
+@pytest.mark.parametrize("width", [20, 150])
+def test_export_frame(value, width, clipped, plain_ref, tmp_path, capsys):
+    """A white or black frame around the blot (before, white: 20 px 'no band rows found';
+    150 px, 64 % of the image, the polarity turned: '13 band row(s) found')."""
     p = tmp_path / "framed.tif"
-    tifffile.imwrite(p, np.pad(clipped.image, 20, constant_values=value))
+    tifffile.imwrite(p, np.pad(clipped.image, width, constant_values=value))
     bands, params = _blot(capsys, p, tmp_path / "o")
     _same_as_plain(bands, plain_ref, rel=0.01)
     assert params["polarity_used"] == "light-on-dark"
