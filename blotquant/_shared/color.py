@@ -97,6 +97,59 @@ def channels_equal(rgb: ArrayLike) -> bool:
     return all(np.array_equal(rgb[..., 0], rgb[..., i]) for i in range(1, rgb.shape[-1]))
 
 
+def single_colour_channel(rgb: ArrayLike) -> int | None:
+    """The channel that carries a one-colour rendering of a gray image, or None.
+
+    A gray image shown through a single-colour lookup table (ImageJ's Green,
+    Red, Cyan, Magenta, Yellow; a green fluorescence export) is stored as RGB
+    where every channel is either 0 everywhere or equal to the gray value: the
+    gray image is that channel, exactly.  Images whose channels are all equal
+    are not this case (see :func:`channels_equal`).
+
+    Parameters
+    ----------
+    rgb : array_like
+        Array whose last axis holds 3 colour channels.
+
+    Returns
+    -------
+    int or None
+        Index of the first non-zero channel when the rule holds (at least one
+        channel is 0 everywhere and the others are identical and not constant),
+        else None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    >>> single_colour_channel(np.dstack([0 * g, g, 0 * g]))
+    1
+    >>> single_colour_channel(np.dstack([g, g, 0 * g]))   # yellow
+    0
+    >>> single_colour_channel(np.dstack([g, g + 1, 0 * g])) is None
+    True
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim < 3 or rgb.shape[-1] != 3:
+        return None
+    zero = [not rgb[..., i].any() for i in range(3)]
+    if not any(zero) or all(zero):
+        return None
+    live = [i for i in range(3) if not zero[i]]
+    first = rgb[..., live[0]]
+    if first.min() == first.max():   # a flat colour field: no gray image to recover
+        return None
+    if all(np.array_equal(first, rgb[..., i]) for i in live[1:]):
+        return live[0]
+    return None
+
+
+def SINGLE_COLOUR_NOTE(channel: int) -> str:  # noqa: N802 (a message template)
+    """The conversion note of :func:`single_colour_channel` (one wording)."""
+    return (f"RGB of one colour (a gray image through a single-colour lookup table): "
+            f"kept channel {channel} ({'RGB'[channel]}), exact")
+
+
 def rgb_to_gray(rgb: Any, weights: ArrayLike = LUMA_BT601) -> Any:
     """Weighted sum of the first three channels, rounded back to the input dtype.
 

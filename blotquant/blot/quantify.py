@@ -56,7 +56,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._shared.color import GRAY_NOTE, channels_equal, composite_on_white, rgb_to_gray
+from .._shared.color import (GRAY_NOTE, SINGLE_COLOUR_NOTE, channels_equal, composite_on_white,
+                             rgb_to_gray, single_colour_channel)
 from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
@@ -83,9 +84,14 @@ def _to_gray(image):
         rgb = data[..., :3]
         if data.shape[-1] == 4:
             rgb = composite_on_white(rgb, data[..., 3])
-        if channels_equal(rgb):
+        eq = channels_equal(rgb)
+        lut = None if eq else single_colour_channel(rgb)
+        if eq:
             gray = np.ascontiguousarray(rgb[..., 0])
             conv = "RGB channels equal: kept channel 0 (exact)"
+        elif lut is not None:
+            gray = np.ascontiguousarray(rgb[..., lut])
+            conv = SINGLE_COLOUR_NOTE(lut)
         else:
             gray, conv = rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype)
         if data.shape[-1] == 4:
@@ -160,26 +166,56 @@ def prepare_signal(gray, metadata: ImageMetadata | None = None, polarity="auto",
     satmask = saturation_mask(g, lv, drop_border_frames=False)
     if pol == "light-on-dark":
         signal = g.astype(np.float32)
+        # a white frame from an export (padding, a border drawn around the figure) is
+        # clipped on the band side: whole clipped rows / columns at the image's edges;
+        # no band spans a whole image row or column (there is background between lanes
+        # and between rows), so a band cut by the edge keeps its pixels
+        frame = _edge_lines(satmask) if satmask.any() else None
     else:
         # white - pixel in float32, in one pass (the same numbers as through a float copy)
         signal = np.subtract(np.float32(lv.white), g, dtype=np.float32)
-        if satmask.any():
-            # black scan frames (clipped regions touching the image border) are not
-            # bands: give them the background level and do not count them saturated
-            frame = border_frames(satmask)
-            if frame.any():
-                # the level just inside the frame (the membrane beside it, 3-8 px in:
-                # a band column's outer flank there meets the fill, not a step), also for
-                # the frame's blurred inner edge (scan blur, JPEG ringing: 2 px darker
-                # than the membrane), which would read as a band row
-                from scipy import ndimage as ndi
-                near = ndi.binary_dilation(frame, iterations=3)
-                beside = ndi.binary_dilation(near, iterations=5) & ~near
-                fill = float(np.median(signal[beside] if beside.any() else signal[::4, ::4]))
-                edge = ndi.binary_dilation(frame, iterations=2) & ~frame & (signal > fill)
-                signal[frame | edge] = fill
-                satmask = satmask & ~frame
+        # black scan frames (clipped regions touching the image border) are not bands
+        frame = border_frames(satmask) if satmask.any() else None
+    if frame is not None and frame.any():
+        # give the frame the background level and do not count it saturated: the level
+        # just inside the frame (the membrane beside it, 3-8 px in: a band column's
+        # outer flank there meets the fill, not a step), also for the frame's blurred
+        # inner edge (scan blur, JPEG ringing: 2 px darker than the membrane), which
+        # would read as a band row
+        from scipy import ndimage as ndi
+        near = ndi.binary_dilation(frame, iterations=3)
+        beside = ndi.binary_dilation(near, iterations=5) & ~near
+        fill = float(np.median(signal[beside] if beside.any() else signal[::4, ::4]))
+        edge = ndi.binary_dilation(frame, iterations=2) & ~frame & (signal > fill)
+        signal[frame | edge] = fill
+        satmask = satmask & ~frame
     return PreparedSignal(signal, satmask, pol, float(lv.level), lv.source)
+
+
+def _edge_lines(mask: np.ndarray) -> np.ndarray:
+    """The whole rows and columns of ``mask`` at the image's four edges, peeled inward.
+
+    Examples
+    --------
+    >>> m = np.zeros((5, 6), bool); m[0] = True; m[:, -1] = True; m[3, 2] = True
+    >>> _edge_lines(m).sum(axis=1).tolist()
+    [6, 1, 1, 1, 1]
+    """
+    m = np.asarray(mask, bool)
+    out = np.zeros(m.shape, bool)
+    r0, r1, c0, c1 = 0, m.shape[0], 0, m.shape[1]
+    changed = True
+    while changed and r0 < r1 and c0 < c1:
+        changed = False
+        if m[r0, c0:c1].all():
+            out[r0, c0:c1], r0, changed = True, r0 + 1, True
+        if r0 < r1 and m[r1 - 1, c0:c1].all():
+            out[r1 - 1, c0:c1], r1, changed = True, r1 - 1, True
+        if r0 < r1 and m[r0:r1, c0].all():
+            out[r0:r1, c0], c0, changed = True, c0 + 1, True
+        if r0 < r1 and c0 < c1 and m[r0:r1, c1 - 1].all():
+            out[r0:r1, c1 - 1], c1, changed = True, c1 - 1, True
+    return out
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -289,6 +325,17 @@ def _check_orientation(signal, lane_list, boxes) -> None:
         f"each were found, and the image's edges run mostly top to bottom (vertical / "
         f"horizontal gradient energy {g:.2f}); lanes must run top to bottom: rotate the image "
         "by 90 degrees, or give the lanes (lanes=... / --lanes N, or lane_geometry)")
+
+
+def _check_sideways_unnamed(signal, lane_list, ld, P, H, zones) -> None:
+    """:func:`_check_orientation` on the rows found without names (raises if sideways)."""
+    try:
+        boxes, _ = _detect_and_match(ld, lane_list, dict(P, rows=None), H, zones,
+                                     signal=signal)
+        lanes2, _, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
+    except (ParameterError, AnalysisError):
+        return
+    _check_orientation(signal, lanes2, boxes)
 
 
 def _is_ladder_lane(counts, idx):
@@ -543,7 +590,14 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
                               edited=True))
         row_names = list(dict.fromkeys(b["row"] for b in boxes))
     else:
-        boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones, signal=signal)
+        try:
+            boxes, row_names = _detect_and_match(ld, lane_list, P, H, zones, signal=signal)
+        except ParameterError:
+            # row names that do not match the rows found: on a blot scanned sideways
+            # the "rows" are its lanes; that is the reason to give, not the names
+            if P["rows"] is not None and P["lanes"] is None and lane_geometry is None:
+                _check_sideways_unnamed(signal, lane_list, ld, P, H, zones)
+            raise
         if P["lanes"] is None and lane_geometry is None:
             lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
             P["n_lanes_found"] = len(lane_list)

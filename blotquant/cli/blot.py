@@ -74,10 +74,20 @@ def _read_blot(path):
     from ..batch.worker import decide_kind
     from ..io import read_image
     img = read_image(path)
+    md = img.metadata
+    if md.axes == "CYX":
+        names = f" ({', '.join(md.channel_names)})" if md.channel_names else ""
+        raise InvalidImageError(
+            f"holds {img.shape[0]} image planes{names} of {img.shape[1]} x {img.shape[2]} "
+            "pixels (pages or channels, e.g. a chemiluminescence image and its marker "
+            "overlay): blotquant measures one gray image and cannot tell which plane is the "
+            "blot; save the plane to analyse as its own file", path=path)
     if decide_kind(img) == "ihc":
         raise InvalidImageError("is a colour image whose channels differ (an IHC / "
                                 "brightfield stain?), not a blot: score it with "
-                                "'blotquant ihc', or save the blot scan as grayscale",
+                                "'blotquant ihc'; a pseudo-coloured (false-colour lookup "
+                                "table) export of a blot does not hold the measured counts: "
+                                "export the blot as a grayscale image",
                                 path=path)
     return img
 

@@ -133,6 +133,15 @@ def run(args) -> int:
                                   replace=True)
 
     image = read_image(args.image, mode="rgb")
+    turned = image.metadata.extra.get("exif_orientation")
+    if regions is not None and turned:
+        # the pixels are turned as viewers show them; region files drawn on the stored
+        # pixels (QuPath and ImageJ read JPEGs without turning them) would not match
+        raise ParameterError(
+            f"this image carries an Exif orientation ({turned}) that blotquant applies and "
+            "QuPath does not, so the --roi regions would not lie on the same pixels; save "
+            "the image turned upright without the orientation tag, and draw the regions on "
+            "that file", path=args.image)
     # a review sidecar (napari) wins: its parameters, regions and slide level, as reviewed
     review, sidecar = _sidecar.find_review(args, image, args.image, "ihc")
     from . import _slide

@@ -64,8 +64,11 @@ def prepare_rgb(image) -> tuple[np.ndarray, dict]:
     """Validate an IHC image and return uint8 RGB (rows, cols, 3) plus facts.
 
     Accepts an :class:`~blotquant.image.Image` or array: uint8 RGB as is;
-    RGBA composited on white; uint16 scaled by 255/65535; float in [0, 1]
-    scaled by 255.  Grayscale and other shapes raise
+    RGBA composited on white; uint16 scaled by 255 / its full scale (the
+    maximum the file states, else 2**k - 1 for the fewest of 8, 10, 12, 14,
+    16 bits holding its largest value: 12-bit camera data in a 16-bit file);
+    float in [0, 1] scaled by 255, in [0, 255] rounded, up to 65535 scaled
+    like uint16, larger refused.  Grayscale and other shapes raise
     :class:`~blotquant.errors.ParameterError`.
 
     Examples
@@ -96,20 +99,35 @@ def prepare_rgb(image) -> tuple[np.ndarray, dict]:
     if a.shape[0] < 2 or a.shape[1] < 2:
         raise ParameterError(f"image{where} is too small to score: shape {a.shape}")
     conv = []
+    stated = None
+    if isinstance(image, Image):
+        sl = image.metadata.saturation_level
+        stated = float(sl) if sl is not None and np.isfinite(sl) else None
     if a.dtype == np.uint8:
         rgb = a
     elif a.dtype == np.uint16:
-        rgb = np.rint(a.astype(np.float32) * (255.0 / 65535.0)).astype(np.uint8)
-        conv.append("16-bit scaled to 8-bit")
+        top, how = _white_of_16bit(a, stated)
+        rgb = np.rint(np.clip(a.astype(np.float32) * np.float32(255.0 / top), 0, 255)
+                      ).astype(np.uint8)
+        conv.append(f"16-bit scaled to 8-bit ({how})")
     elif np.issubdtype(a.dtype, np.floating):
         if not np.all(np.isfinite(a)):
             raise ParameterError(f"image{where} contains NaN or infinite values")
-        if a.max() <= 1.0:
+        amax = float(a.max())
+        if amax <= 1.0:
             rgb = np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8)
             conv.append("float [0, 1] scaled to 8-bit")
-        else:
+        elif amax <= 255.0:
             rgb = np.rint(np.clip(a, 0, 255)).astype(np.uint8)
             conv.append("float [0, 255] rounded to 8-bit")
+        elif amax <= 65535.0:
+            top = float(2 ** _container_bits(amax) - 1)
+            rgb = np.rint(np.clip(a * (255.0 / top), 0, 255)).astype(np.uint8)
+            conv.append(f"float [0, {top:g}] scaled to 8-bit")
+        else:
+            raise ParameterError(
+                f"image{where} is float RGB with values up to {amax:g}: not a 0-1, 0-255 or "
+                "0-65535 range, so its white is unknown; export it as 8- or 16-bit RGB")
     elif a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.number):
         raise ParameterError(f"image{where} has unsupported dtype {a.dtype}")
     else:
@@ -127,6 +145,32 @@ def prepare_rgb(image) -> tuple[np.ndarray, dict]:
             "separated. Use the original colour scan.")
     info["conversion"] = "; ".join(conv) or None
     return np.ascontiguousarray(rgb), info
+
+
+#: Bit depths of camera data stored in a 16-bit container (or float) RGB image.
+_CONTAINER_BITS = (8, 10, 12, 14, 16)
+
+
+def _container_bits(max_value: float) -> int:
+    """The fewest bits of :data:`_CONTAINER_BITS` that hold ``max_value``."""
+    return next((b for b in _CONTAINER_BITS if max_value <= 2 ** b - 1), 16)
+
+
+def _white_of_16bit(a: np.ndarray, stated: float | None) -> tuple[float, str]:
+    """The full-scale value of uint16 RGB data and how it was known.
+
+    A brightfield image's glass is near the top of the camera's range, so a
+    16-bit image whose values stop at 4095 holds 12-bit camera data: scaled by
+    65535 its glass would read as a dark stain.  The file's own statement
+    (MaxSampleValue, BitsPerSample, sBIT, JPEG precision) wins.
+    """
+    if stated is not None and 0 < stated < 65535:
+        return stated, f"the file states a maximum of {stated:g}"
+    bits = _container_bits(float(a.max(initial=0)))
+    if bits < 16:
+        return float(2 ** bits - 1), (f"values stop at {int(a.max())}: {bits}-bit data in a "
+                                      f"16-bit container, full scale {2 ** bits - 1}")
+    return 65535.0, "full scale 65535"
 
 
 def _parse_white_point(white_point):
@@ -305,7 +349,8 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
             f"{dark:.0%} of the image is near black (every channel below {NEAR_BLACK}): a "
             "brightfield H-DAB image is light where there is no stain, so this looks like a "
             "fluorescence, dark-field or inverted image, which cannot be scored as H-DAB; use "
-            "the brightfield scan (or invert it back)")
+            "the brightfield scan (or invert it back); black borders or ink would be scored "
+            "as stain: crop them off or leave them out with regions (--roi)")
 
     cell_tissue = None   # where cells may be found, if not the tissue mask itself
     if tissue_mask is None:

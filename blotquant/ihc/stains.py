@@ -82,8 +82,10 @@ NEAR_BLACK = 40
 #: More than this share of the scored pixels near black: said in the stain note
 #: (they are scored as strongly stained).
 NEAR_BLACK_LIMIT = 0.05
-#: More than this share of a whole field near black: not a brightfield image.
-DARK_IMAGE_LIMIT = 0.5
+#: More than this share of a whole field near black: not a brightfield image (or one
+#: whose black areas would be scored as stain).  Real H-DAB / H&E fields: at most
+#: 0.007; inverted H-DAB fields with glass: 0.23-0.61; a DAPI composite: 0.55-0.76.
+DARK_IMAGE_LIMIT = 0.2
 
 
 def _sample(rgb: np.ndarray, mask=None, max_samples=_MAX_SAMPLES) -> np.ndarray:
@@ -570,9 +572,10 @@ def near_black_share(rgb: ArrayLike, mask: ArrayLike | None = None,
     """Share of an image's pixels whose every channel is below :data:`NEAR_BLACK`.
 
     A brightfield image is light where there is no stain; a field that is
-    mostly near black (more than :data:`DARK_IMAGE_LIMIT`) is a fluorescence,
+    largely near black (more than :data:`DARK_IMAGE_LIMIT`) is a fluorescence,
     dark-field or inverted image (0.76 for a DAPI + Ki67 composite of a
-    DeepLIIF tile; at most 0.007 on six real H-DAB fields and two H&E slides).
+    DeepLIIF tile, 0.23-0.61 for three inverted DeepLIIF H-DAB fields; at most
+    0.007 on six real H-DAB fields and two H&E slides).
 
     Parameters
     ----------

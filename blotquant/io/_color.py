@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._shared.color import GRAY_NOTE, LUMA_BT601, channels_equal, rgb_to_gray
+from .._shared.color import (GRAY_NOTE, LUMA_BT601, SINGLE_COLOUR_NOTE, channels_equal,
+                             rgb_to_gray, single_colour_channel)
 from ..errors import ParameterError
 from ..image import Image
 from ._polarity import POLARITY_MAX_LAZY_PIXELS, detect_polarity
@@ -27,6 +28,8 @@ def to_gray(image: Image) -> Image:
 
     - ``"YX"`` images are returned unchanged.
     - ``"YXC"`` with identical colour channels: channel 0 is kept (exact).
+    - ``"YXC"`` of one colour (every channel 0 or equal to the others: a gray
+      image through a single-colour lookup table): that channel (exact).
     - other ``"YXC"``: ITU-R BT.601 luma ``0.299 R + 0.587 G + 0.114 B``,
       rounded to the input dtype, so the range and saturation level are kept.
     - lazy pyramids (zarr levels) are converted lazily with dask, level by
@@ -81,9 +84,13 @@ def to_gray(image: Image) -> Image:
     else:
         rgb = np.asarray(image.data)
         eq = channels_equal(rgb[..., :3])
+        lut = None if eq else single_colour_channel(rgb[..., :3])
         if eq:
             data = np.ascontiguousarray(rgb[..., 0])
             note = "RGB channels equal: kept channel 0 (exact)"
+        elif lut is not None:
+            data = np.ascontiguousarray(rgb[..., lut])
+            note = SINGLE_COLOUR_NOTE(lut)
         else:
             data = rgb_to_gray(rgb)
             note = GRAY_NOTE(rgb.dtype)

@@ -15,7 +15,8 @@ from ..errors import (ImageTooLargeError, InvalidImageError, ParameterError,
                       UnsupportedImageError)
 from ..image import POLARITIES, Image, ImageMetadata
 from .._shared.resolution import is_software_default_resolution
-from .._shared.color import GRAY_NOTE, channels_equal, composite_on_white, rgb_to_gray
+from .._shared.color import (GRAY_NOTE, SINGLE_COLOUR_NOTE, channels_equal,
+                             composite_on_white, rgb_to_gray, single_colour_channel)
 
 #: Default decompression-bomb guard for images decoded into memory (pixels,
 #: i.e. rows x cols x planes; colour samples are not counted).
@@ -46,6 +47,61 @@ class Decoded:
     channel_names: tuple = ()
     extra: dict = field(default_factory=dict)
     alpha: str | None = None  # None | "unassociated" | "associated"
+    orientation: int = 1      # Exif Orientation (JPEG, PNG): how the stored rows are shown
+
+
+#: Exif Orientation codes (those of TIFF tag 274) -> (description, function from the
+#: stored array, rows and columns as its first two axes, to the image as displayed).
+ORIENTATIONS = {
+    2: ("mirrored left-right", lambda a: a[:, ::-1]),
+    3: ("rotated 180 degrees", lambda a: a[::-1, ::-1]),
+    4: ("mirrored top-bottom", lambda a: a[::-1]),
+    5: ("transposed", lambda a: np.swapaxes(a, 0, 1)),
+    6: ("rotated 90 degrees clockwise", lambda a: np.swapaxes(a, 0, 1)[:, ::-1]),
+    7: ("transversed", lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1]),
+    8: ("rotated 90 degrees counter-clockwise", lambda a: np.swapaxes(a, 0, 1)[::-1]),
+}
+
+
+def apply_orientation(data: np.ndarray, axes: str, orientation: int
+                      ) -> tuple[np.ndarray, str | None]:
+    """The stored pixels turned to how the file says they are displayed.
+
+    Camera and phone JPEGs (and PNGs with an ``eXIf`` chunk) store the
+    sensor's rows and say in an Exif Orientation tag how to turn them; every
+    viewer applies it, so lane 1 is the lane the user sees on the left only
+    once it is applied.  (TIFF Orientation is not applied: ImageJ and gel
+    software show TIFFs as stored.)
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        ``"YX"``/``"YXS"`` (rows, cols first) or ``"CYX"``.
+    axes : str
+        Its axes.
+    orientation : int
+        1-8; 1 (or anything else) leaves the data as it is.
+
+    Returns
+    -------
+    (numpy.ndarray, str or None)
+        The turned (contiguous) array and a conversion note, or ``data`` and None.
+
+    Examples
+    --------
+    >>> a = np.arange(6).reshape(2, 3)
+    >>> apply_orientation(a, "YX", 6)[0].tolist()
+    [[3, 0], [4, 1], [5, 2]]
+    """
+    if orientation not in ORIENTATIONS:
+        return data, None
+    what, fn = ORIENTATIONS[orientation]
+    if axes == "CYX":
+        out = np.moveaxis(fn(np.moveaxis(data, 0, -1)), -1, 0)
+    else:
+        out = fn(data)
+    return (np.ascontiguousarray(out),
+            f"Exif orientation {orientation} applied ({what}): pixels as displayed")
 
 
 def check_args(mode: str, polarity: str, max_pixels: float | None) -> None:
@@ -212,6 +268,12 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
 
     data, axes = dec.data, dec.axes
     notes = list(dec.conversion)
+    data, note_orient = apply_orientation(data, axes, dec.orientation)
+    size_um = dec.pixel_size_um
+    if note_orient:
+        notes.append(note_orient)
+        if dec.orientation >= 5 and size_um is not None:   # rows and columns swapped
+            size_um = (size_um[1], size_um[0])
     data, note = _validate_values(path, data)
     if note:
         notes.append(note)
@@ -235,11 +297,15 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
         data, axes = data[..., 0], "YX"
     if axes == "YXS":  # 3 colour channels
         eq = channels_equal(data)
+        lut = None if (eq or mode == "rgb") else single_colour_channel(data)
         if mode == "rgb":
             axes = "YXC"
         elif eq:
             data, axes = np.ascontiguousarray(data[..., 0]), "YX"
             notes.append("RGB channels equal: kept channel 0 (exact)")
+        elif lut is not None:
+            data, axes = np.ascontiguousarray(data[..., lut]), "YX"
+            notes.append(SINGLE_COLOUR_NOTE(lut))
         elif mode == "gray":
             data, axes = rgb_to_gray(data), "YX"
             notes.append(GRAY_NOTE(data.dtype))
@@ -269,7 +335,9 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
 
     bit_depth = dec.bit_depth if dec.bit_depth else bits_of(data.dtype)
     extra = dict(dec.extra)
-    size = screen_pixel_size(dec.pixel_size_um, extra.get("pixel_size_source"), extra)
+    if note_orient:
+        extra["exif_orientation"] = int(dec.orientation)
+    size = screen_pixel_size(size_um, extra.get("pixel_size_source"), extra)
     md = ImageMetadata(
         path=None if path is None else str(path), format=dec.fmt, axes=axes,
         dtype=data.dtype.name, shape=tuple(data.shape), bit_depth=int(bit_depth),
@@ -282,7 +350,11 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
 
 #: Sources whose unit is a document resolution (dpi-like).
 DOCUMENT_SOURCES = ("tiff resolution (inch)", "tiff resolution (cm)", "png pHYs",
-                    "jfif density", "bmp pixels per metre")
+                    "jfif density", "bmp pixels per metre",
+                    # ImageJ keeps a file's dpi as its scale ("unit=inch"): a document
+                    # resolution too, written back into every TIFF ImageJ saves
+                    "imagej unit=inch", "imagej unit=in", "imagej unit=cm",
+                    "imagej unit=centimeter")
 
 
 def screen_pixel_size(size: tuple[float, float] | None, source: str | None,

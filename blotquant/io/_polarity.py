@@ -90,6 +90,7 @@ def detect_polarity(gray: ArrayLike | Image) -> str:
         raise ParameterError(
             f"detect_polarity needs a 2-D single-channel image, got shape {a.shape}; "
             "convert colour images to gray first (blotquant.io.to_gray)")
+    a = _inside_flat_frame(a)
     if a.size > _MAX_SAMPLES:
         step = int(np.ceil(np.sqrt(a.size / _MAX_SAMPLES)))
         a = a[::step, ::step]
@@ -114,3 +115,52 @@ def detect_polarity(gray: ArrayLike | Image) -> str:
         return "dark-on-light"
     score = float(np.sum(((hi - med) - (med - lo)) / span))
     return "light-on-dark" if score > 0 else "dark-on-light"
+
+
+def _inside_flat_frame(a: np.ndarray) -> np.ndarray:
+    """``a`` without a flat frame: whole edge rows / columns of pure white or black
+    (the dtype's extremes; 0 or 1 for floats: an export's border) peeled off while
+    at least 16 x 16 pixels remain, when the lines just inside are mostly of other
+    values.
+
+    A frame wider than the blot would otherwise hold the median and turn the
+    decision (a white frame around a light-on-dark blot reads as a light
+    background with dark bands).
+    """
+    r0, r1, c0, c1 = 0, a.shape[0], 0, a.shape[1]
+    if r1 < 3 or c1 < 3:
+        return a
+    v = a[0, 0]
+    if not (a[0] == v).all() and not (a[:, 0] == v).all() and not (a[-1] == v).all() \
+            and not (a[:, -1] == v).all():
+        return a
+    # the frame's value: that of a whole edge line, and pure white or black (what an
+    # export pads with), not a flat background level
+    for line in (a[0], a[-1], a[:, 0], a[:, -1]):
+        if (line == line[0]).all():
+            v = line[0]
+            break
+    ends = (0, np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else (0.0, 1.0)
+    if v not in ends:
+        return a
+    changed = True
+    while changed and r1 - r0 > 16 and c1 - c0 > 16:
+        changed = False
+        if (a[r0, c0:c1] == v).all():
+            r0, changed = r0 + 1, True
+        if (a[r1 - 1, c0:c1] == v).all():
+            r1, changed = r1 - 1, True
+        if (a[r0:r1, c0] == v).all():
+            c0, changed = c0 + 1, True
+        if (a[r0:r1, c1 - 1] == v).all():
+            c1, changed = c1 - 1, True
+    # a frame ends at a membrane of another level: the line just inside each peeled side
+    # is mostly not the frame's value (a flat, noise-free background peeled down to the
+    # first band is no frame: the line beside it is mostly background)
+    inner = [a[r0, c0:c1]] if r0 > 0 else []
+    inner += [a[r1 - 1, c0:c1]] if r1 < a.shape[0] else []
+    inner += [a[r0:r1, c0]] if c0 > 0 else []
+    inner += [a[r0:r1, c1 - 1]] if c1 < a.shape[1] else []
+    if not inner or any(np.mean(line == v) >= 0.5 for line in inner):
+        return a
+    return a[r0:r1, c0:c1]

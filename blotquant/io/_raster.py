@@ -75,7 +75,7 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
         raise _corrupt(path, "PNG")
     width, height, bits, ctype = struct.unpack(">IIBB", raw[16:26])
     check_pixels(path, (height, width), 1, max_pixels)
-    notes, extra, size, sbit = [], {}, None, None
+    notes, extra, size, sbit, orientation = [], {}, None, None, 1
     for name, body in _png_chunks(raw):
         if name == b"pHYs" and len(body) == 9:
             px, py, unit = struct.unpack(">IIB", body)
@@ -84,6 +84,8 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
                 extra["pixel_size_source"] = "png pHYs"
         elif name == b"sBIT" and body:
             sbit = max(body[:3]) if ctype in (2, 6) else body[0]
+        elif name == b"eXIf":      # the Exif TIFF block itself (PNG 1.5)
+            orientation = exif_orientation(body)
         elif name == b"IDAT":
             break
     data = _decode(path, imagecodecs.png_decode, raw, "PNG")
@@ -99,7 +101,7 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
         bit_depth = bits if ctype != 3 else 8
     return Decoded(data=data, axes="YX" if data.ndim == 2 else "YXS", fmt="png",
                    bit_depth=bit_depth, saturation_level=sat, pixel_size_um=size,
-                   conversion=notes, extra=extra,
+                   conversion=notes, extra=extra, orientation=orientation,
                    alpha="unassociated" if data.ndim == 3 and data.shape[-1] in (2, 4) else None)
 
 
@@ -107,8 +109,44 @@ def read_png(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> D
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
+def exif_orientation(tiff_block: bytes) -> int:
+    r"""The Orientation (tag 274) of IFD0 of an Exif TIFF block, 1 when absent or unreadable.
+
+    Parameters
+    ----------
+    tiff_block : bytes
+        The bytes after ``Exif\0\0`` in a JPEG APP1 segment (a TIFF header and IFDs).
+
+    Returns
+    -------
+    int
+        1-8 (EXIF orientation codes); 1 = stored as displayed.
+
+    Examples
+    --------
+    >>> block = b"II*\x00\x08\x00\x00\x00" + b"\x01\x00" + bytes.fromhex(
+    ...     "1201" "0300" "01000000" "0600" "0000") + b"\x00" * 4
+    >>> exif_orientation(block), exif_orientation(b"junk")
+    (6, 1)
+    """
+    try:
+        order = {b"II": "<", b"MM": ">"}[tiff_block[:2]]
+        (ifd,) = struct.unpack(order + "I", tiff_block[4:8])
+        (n,) = struct.unpack(order + "H", tiff_block[ifd:ifd + 2])
+        for k in range(n):
+            e = tiff_block[ifd + 2 + 12 * k: ifd + 14 + 12 * k]
+            tag, typ = struct.unpack(order + "HH", e[:4])
+            if tag == 274 and typ == 3:
+                (v,) = struct.unpack(order + "H", e[8:10])
+                return int(v) if 1 <= v <= 8 else 1
+    except (KeyError, struct.error, IndexError):
+        return 1
+    return 1
+
+
 def _jpeg_header(path, raw):
     pos, size, shape, bits = 2, None, None, 8
+    orientation = 1
     while pos + 4 <= len(raw):
         if raw[pos] != 0xFF:
             raise _corrupt(path, "JPEG")
@@ -121,7 +159,9 @@ def _jpeg_header(path, raw):
             continue
         (length,) = struct.unpack(">H", raw[pos + 2:pos + 4])
         body = raw[pos + 4:pos + 2 + length]
-        if marker == 0xE0 and body[:5] == b"JFIF\x00" and len(body) >= 12:
+        if marker == 0xE1 and body[:6] == b"Exif\x00\x00":
+            orientation = exif_orientation(body[6:])
+        elif marker == 0xE0 and body[:5] == b"JFIF\x00" and len(body) >= 12:
             units, dx, dy = struct.unpack(">BHH", body[7:12])
             if units in (1, 2) and dx > 0 and dy > 0:
                 f = 25400.0 if units == 1 else 10000.0
@@ -135,7 +175,7 @@ def _jpeg_header(path, raw):
         pos += 2 + length
     if shape is None:
         raise _corrupt(path, "JPEG")
-    return shape, bits, size
+    return shape, bits, size, orientation
 
 
 def read_jpeg(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> Decoded:
@@ -165,7 +205,7 @@ def read_jpeg(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> 
     UnsupportedImageError
         CMYK JPEG.
     """
-    shape, bits, size = _jpeg_header(path, raw)
+    shape, bits, size, orientation = _jpeg_header(path, raw)
     check_pixels(path, shape, 1, max_pixels)
     # libjpeg decodes a truncated file without complaint (the missing part comes out
     # flat gray): the end-of-image marker must follow the last scan
@@ -184,7 +224,7 @@ def read_jpeg(path: str | os.PathLike, raw: bytes, max_pixels: float | None) -> 
         extra["saturation_source"] = "jpeg sample precision"
     return Decoded(data=data, axes="YX" if data.ndim == 2 else "YXS", fmt="jpeg",
                    bit_depth=bits, saturation_level=sat, pixel_size_um=size, lossy=True,
-                   extra=extra)
+                   extra=extra, orientation=orientation)
 
 
 # ------------------------------------------------------------------ BMP

@@ -65,7 +65,9 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
         ``metadata.conversion``):
 
         - ``"auto"``: gray stays ``"YX"``; RGB whose three channels are all
-          identical becomes gray exactly (channel 0); other RGB is kept as
+          identical becomes gray exactly (channel 0), and so does RGB of one
+          colour (each channel 0 everywhere or equal to the others: a gray
+          image through a single-colour lookup table); other RGB is kept as
           ``"YXC"``; multi-channel stacks stay ``"CYX"``.
         - ``"gray"``: like auto, but colour RGB is converted with ITU-R BT.601
           luma ``0.299 R + 0.587 G + 0.114 B`` rounded to the input dtype

@@ -100,7 +100,7 @@ def _resolution_um(tif, page):
         f = _unit_um(ij.get("unit"))
         if f is None:
             return None, None
-        return (f / ry, f / rx), f"imagej unit={ij.get('unit')}"
+        return (f / ry, f / rx), f"imagej unit={str(ij.get('unit')).strip().lower()}"
     if unit == 2:
         return (25400.0 / ry, 25400.0 / rx), "tiff resolution (inch)"
     if unit == 3:
@@ -342,11 +342,48 @@ def _decode_plain(tif, path, series, page) -> Decoded:
     extra["compression"] = COMPRESSION(page.compression).name if page.compression in \
         COMPRESSION.__members__.values() else int(page.compression)
     if len(tif.series) > 1:
+        _check_one_full_size_image(tif, path, series)
         extra["n_series"] = len(tif.series)
-        notes.append(f"first of {len(tif.series)} image series read")
+        notes.append(f"first of {len(tif.series)} image series read (the others are "
+                     "smaller: thumbnails, labels or previews)")
+    try:
+        orientation = int(_tag(page, 274, 1))
+    except (TypeError, ValueError):
+        orientation = 1
+    if orientation != 1:
+        # TIFF viewers disagree on it (ImageJ, Image Lab and QuPath show the stored rows;
+        # photo viewers turn them): kept as stored, like those tools, and said
+        extra["orientation"] = orientation
+        notes.append(f"TIFF Orientation tag {orientation} not applied: pixels as stored "
+                     "(as ImageJ shows them)")
     return Decoded(data=data, axes=out_axes, fmt=fmt, bit_depth=bits, saturation_level=sat,
                    pixel_size_um=size, lossy=page.compression in LOSSY_COMPRESSIONS,
                    conversion=notes, channel_names=names, extra=extra, alpha=alpha)
+
+
+def _check_one_full_size_image(tif, path, first):
+    """Refuse a TIFF that holds more than one image of the first image's size.
+
+    Gel imagers save a chemiluminescence image and its white-light marker
+    overlay (or a channel pair, or exposures) as pages of one file; reading the
+    first page without a word would measure whichever was written first.
+    Smaller extra images (thumbnails, slide labels, previews) are not a choice.
+    """
+    yx = _yx(tuple(first.shape), first.axes)
+    same = []
+    for k, s in enumerate(tif.series):
+        try:
+            if _yx(tuple(s.shape), s.axes) == yx:
+                same.append(k)
+        except Exception:   # an unreadable extra series: not a full-size image choice
+            continue
+    if len(same) > 1:
+        pages = ", ".join(str(k + 1) for k in same)
+        raise UnsupportedImageError(
+            f"this TIFF holds {len(same)} separate images of {yx[0]} x {yx[1]} pixels "
+            f"(pages {pages}; e.g. a chemiluminescence image and its marker overlay, or "
+            "several exposures or channels): blotquant cannot tell which one to measure; "
+            "save the image to analyse as its own single-page TIFF", path=path)
 
 
 def _apply_palette(path, page, index):

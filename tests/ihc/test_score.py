@@ -120,7 +120,7 @@ def test_other_input_types():
     ref = score_ihc(s.image, mode="pixel").summary.h_score[0]
     as16 = score_ihc((s.image.astype(np.uint16) * 257), mode="pixel")
     assert as16.summary.h_score[0] == pytest.approx(ref)
-    assert as16.params["input_conversion"] == "16-bit scaled to 8-bit"
+    assert as16.params["input_conversion"] == "16-bit scaled to 8-bit (full scale 65535)"
     rgba = np.dstack([s.image, np.full(s.image.shape[:2], 255, np.uint8)])
     assert score_ihc(rgba, mode="pixel").summary.h_score[0] == pytest.approx(ref)
     img = Image.from_array(s.image, pixel_size_um=(0.5, 0.5))
