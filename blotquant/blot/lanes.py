@@ -1384,6 +1384,32 @@ def _fill_gaps(centres, prom, n_lanes, width, fill=True, merge=True):
     return np.asarray(c, float), np.asarray(pr, float)
 
 
+#: a lone lane spans its bands' foreground extent times this (margin for the tails
+#: below the detection threshold), and at least a quarter of the image width x 0.9
+LONE_LANE_MARGIN = 1.25
+
+
+def _lone_lane_width(fg, grp, centre, tan_s, k, W):
+    """Width (image px) of the only lane of a strip: the run of the strip's column
+    profile (sheared by the strip's tilt) above a tenth of its peak that holds the
+    lane centre ``centre`` (working px), times ``LONE_LANE_MARGIN``; at least
+    0.9 x W / 4 (the rule before: a fixed share of the image) and at most ``W``."""
+    prof = np.zeros(fg.shape[1])
+    for z in grp:
+        prof += _column_profile(fg, tan_s, z.y0, z.y1)
+    floor = 0.9 * W / 4.0
+    if not np.any(prof > 0):
+        return floor
+    on = prof > 0.1 * float(prof.max())
+    i = int(np.clip(round(centre), 0, len(prof) - 1))
+    if not on[i]:
+        return floor
+    left = i - int(np.argmin(on[i::-1])) if not on[:i + 1].all() else -1
+    right = i + int(np.argmin(on[i:])) if not on[i:].all() else len(on)
+    extent = (right - left - 1) * k
+    return float(min(W, max(floor, LONE_LANE_MARGIN * extent)))
+
+
 def _grid_fit(found_c, found_p, n: int, width: float, spacing: float):
     """``n`` equally spaced lane centres inside ``[0, width)`` through the lanes found, or None.
 
@@ -1848,8 +1874,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 continue
             d = np.abs(xs_mid - xs_mid[j])
             d = d[d > 0]
-            near = float(d.min()) if len(d) else W / 4.0
-            ln.width = 0.9 * near
+            if len(d):
+                ln.width = 0.9 * float(d.min())
+            else:
+                # a lone lane has no neighbour to set its width: its bands do
+                ln.width = _lone_lane_width(fg, grp, float(c[j]), tan_s, k, W)
     if not lanes:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
     zones_full = [(int(z.y0 * k), int(z.y1 * k)) for z in zinfo]
