@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 
-__all__ = ["LUMA_BT601", "composite_on_white", "rgb_to_gray", "channels_equal", "GRAY_NOTE"]
+__all__ = ["LUMA_BT601", "composite_on_white", "rgb_to_gray", "channels_equal", "GRAY_NOTE",
+           "single_colour_channel", "SINGLE_COLOUR_NOTE", "EQUAL_NOTE", "exact_gray"]
 
 #: ITU-R BT.601 luma weights (R, G, B) used by ``mode="gray"`` / :func:`to_gray`.
 LUMA_BT601 = (0.299, 0.587, 0.114)
@@ -148,6 +149,36 @@ def SINGLE_COLOUR_NOTE(channel: int) -> str:  # noqa: N802 (a message template)
     """The conversion note of :func:`single_colour_channel` (one wording)."""
     return (f"RGB of one colour (a gray image through a single-colour lookup table): "
             f"kept channel {channel} ({'RGB'[channel]}), exact")
+
+
+#: The conversion note of an RGB image whose channels are all equal.
+EQUAL_NOTE = "RGB channels equal: kept channel 0 (exact)"
+
+
+def exact_gray(rgb: ArrayLike, equal: bool | None = None) -> tuple[np.ndarray, str] | None:
+    """The gray image an RGB array holds exactly, with its conversion note, or None.
+
+    Channels all equal: channel 0 (:data:`EQUAL_NOTE`); one colour
+    (:func:`single_colour_channel`): that channel.  Otherwise None: the caller
+    converts (luma, :func:`rgb_to_gray`) or keeps the colour.  ``equal``: the
+    result of :func:`channels_equal` when the caller has it already.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    >>> exact_gray(np.dstack([0 * g, g, 0 * g]))[1]
+    'RGB of one colour (a gray image through a single-colour lookup table): kept channel 1 (G), exact'
+    >>> exact_gray(np.dstack([g, g + 1, g])) is None
+    True
+    """
+    rgb = np.asarray(rgb)
+    if channels_equal(rgb) if equal is None else equal:
+        return np.ascontiguousarray(rgb[..., 0]), EQUAL_NOTE
+    ch = single_colour_channel(rgb)
+    if ch is not None:
+        return np.ascontiguousarray(rgb[..., ch]), SINGLE_COLOUR_NOTE(ch)
+    return None
 
 
 def rgb_to_gray(rgb: Any, weights: ArrayLike = LUMA_BT601) -> Any:

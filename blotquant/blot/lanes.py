@@ -193,12 +193,10 @@ def _thresholded(fg, sigma):
 
 
 def _strongest_zone(t):
-    """The band zone (rows ``[(y0, y1)]``, :func:`_zones`) of the thresholded
-    foreground ``t`` with the most foreground mass; [] without zones."""
+    """The band zone (rows ``(y0, y1)``, :func:`_zones`) of the thresholded
+    foreground ``t`` with the most foreground mass; None without zones."""
     zones = _zones(t, 0.0)
-    if not zones:
-        return []
-    return [max(zones, key=lambda z: float(t[z[0]:z[1]].sum()))]
+    return max(zones, key=lambda z: float(t[z[0]:z[1]].sum())) if zones else None
 
 
 def _stroke(fg, sigma, target, k, full_width) -> int:
@@ -225,11 +223,12 @@ def _stroke(fg, sigma, target, k, full_width) -> int:
     # are left out of the profile the pitch is read from)
     t = _thresholded(ndi.grey_opening(fg, size=(1, _THIN)), sigma)
     pitch = _one_pitch(_peaks(_column_profile(t, 0.0, 0, t.shape[0]), _PITCH_PROMINENCE, 3)[0])
-    for y0, y1 in (_strongest_zone(t) if pitch is not None else []):
+    zone = _strongest_zone(t) if pitch is not None else None
+    if zone is not None:
         # the whole image's profile interleaves the lanes of strips whose lanes are
         # offset (half a pitch: twice the peaks); the strongest band row alone shows
         # the pitch then
-        pz = _one_pitch(_peaks(_column_profile(t, 0.0, y0, y1), _PITCH_PROMINENCE, 3)[0])
+        pz = _one_pitch(_peaks(_column_profile(t, 0.0, *zone), _PITCH_PROMINENCE, 3)[0])
         if pz is not None and pz >= _INTERLEAVED * pitch:
             pitch = pz
     if pitch is None:
@@ -1400,13 +1399,11 @@ def _lone_lane_width(fg, grp, centre, tan_s, k, W):
     floor = 0.9 * W / 4.0
     if not np.any(prof > 0):
         return floor
-    on = prof > 0.1 * float(prof.max())
-    i = int(np.clip(round(centre), 0, len(prof) - 1))
-    if not on[i]:
+    runs, _ = ndi.label(prof > 0.1 * float(prof.max()))
+    run = runs[int(np.clip(round(centre), 0, len(prof) - 1))]
+    if run == 0:
         return floor
-    left = i - int(np.argmin(on[i::-1])) if not on[:i + 1].all() else -1
-    right = i + int(np.argmin(on[i:])) if not on[i:].all() else len(on)
-    extent = (right - left - 1) * k
+    extent = np.count_nonzero(runs == run) * k
     return float(min(W, max(floor, LONE_LANE_MARGIN * extent)))
 
 

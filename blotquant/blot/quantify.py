@@ -56,8 +56,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._shared.color import (GRAY_NOTE, SINGLE_COLOUR_NOTE, channels_equal, composite_on_white,
-                             rgb_to_gray, single_colour_channel)
+from .._shared.color import GRAY_NOTE, composite_on_white, exact_gray, rgb_to_gray
+from .._shared.frames import peel_edge_lines
 from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
@@ -84,16 +84,7 @@ def _to_gray(image):
         rgb = data[..., :3]
         if data.shape[-1] == 4:
             rgb = composite_on_white(rgb, data[..., 3])
-        eq = channels_equal(rgb)
-        lut = None if eq else single_colour_channel(rgb)
-        if eq:
-            gray = np.ascontiguousarray(rgb[..., 0])
-            conv = "RGB channels equal: kept channel 0 (exact)"
-        elif lut is not None:
-            gray = np.ascontiguousarray(rgb[..., lut])
-            conv = SINGLE_COLOUR_NOTE(lut)
-        else:
-            gray, conv = rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype)
+        gray, conv = exact_gray(rgb) or (rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype))
         if data.shape[-1] == 4:
             conv = "RGBA composited on white; " + conv
         meta = meta.replace(axes="YX", conversion=conv, shape=gray.shape)
@@ -202,19 +193,9 @@ def _edge_lines(mask: np.ndarray) -> np.ndarray:
     [6, 1, 1, 1, 1]
     """
     m = np.asarray(mask, bool)
-    out = np.zeros(m.shape, bool)
-    r0, r1, c0, c1 = 0, m.shape[0], 0, m.shape[1]
-    changed = True
-    while changed and r0 < r1 and c0 < c1:
-        changed = False
-        if m[r0, c0:c1].all():
-            out[r0, c0:c1], r0, changed = True, r0 + 1, True
-        if r0 < r1 and m[r1 - 1, c0:c1].all():
-            out[r1 - 1, c0:c1], r1, changed = True, r1 - 1, True
-        if r0 < r1 and m[r0:r1, c0].all():
-            out[r0:r1, c0], c0, changed = True, c0 + 1, True
-        if r0 < r1 and c0 < c1 and m[r0:r1, c1 - 1].all():
-            out[r0:r1, c1 - 1], c1, changed = True, c1 - 1, True
+    r0, r1, c0, c1 = peel_edge_lines(m, np.all)
+    out = np.ones(m.shape, bool)
+    out[r0:r1, c0:c1] = False
     return out
 
 

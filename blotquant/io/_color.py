@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._shared.color import (GRAY_NOTE, LUMA_BT601, SINGLE_COLOUR_NOTE, channels_equal,
-                             rgb_to_gray, single_colour_channel)
+from .._shared.color import GRAY_NOTE, LUMA_BT601, channels_equal, exact_gray, rgb_to_gray
 from ..errors import ParameterError
 from ..image import Image
 from ._polarity import POLARITY_MAX_LAZY_PIXELS, detect_polarity
@@ -84,16 +83,8 @@ def to_gray(image: Image) -> Image:
     else:
         rgb = np.asarray(image.data)
         eq = channels_equal(rgb[..., :3])
-        lut = None if eq else single_colour_channel(rgb[..., :3])
-        if eq:
-            data = np.ascontiguousarray(rgb[..., 0])
-            note = "RGB channels equal: kept channel 0 (exact)"
-        elif lut is not None:
-            data = np.ascontiguousarray(rgb[..., lut])
-            note = SINGLE_COLOUR_NOTE(lut)
-        else:
-            data = rgb_to_gray(rgb)
-            note = GRAY_NOTE(rgb.dtype)
+        data, note = (exact_gray(rgb[..., :3], equal=eq)
+                      or (rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype)))
         levels = (data,)
     notes.append(note)
     if md.polarity_source == "user" and md.polarity:

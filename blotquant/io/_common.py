@@ -15,8 +15,7 @@ from ..errors import (ImageTooLargeError, InvalidImageError, ParameterError,
                       UnsupportedImageError)
 from ..image import POLARITIES, Image, ImageMetadata
 from .._shared.resolution import is_software_default_resolution
-from .._shared.color import (GRAY_NOTE, SINGLE_COLOUR_NOTE, channels_equal,
-                             composite_on_white, rgb_to_gray, single_colour_channel)
+from .._shared.color import GRAY_NOTE, channels_equal, composite_on_white, exact_gray, rgb_to_gray
 
 #: Default decompression-bomb guard for images decoded into memory (pixels,
 #: i.e. rows x cols x planes; colour samples are not counted).
@@ -297,15 +296,12 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
         data, axes = data[..., 0], "YX"
     if axes == "YXS":  # 3 colour channels
         eq = channels_equal(data)
-        lut = None if (eq or mode == "rgb") else single_colour_channel(data)
+        exact = None if mode == "rgb" else exact_gray(data, equal=eq)
         if mode == "rgb":
             axes = "YXC"
-        elif eq:
-            data, axes = np.ascontiguousarray(data[..., 0]), "YX"
-            notes.append("RGB channels equal: kept channel 0 (exact)")
-        elif lut is not None:
-            data, axes = np.ascontiguousarray(data[..., lut]), "YX"
-            notes.append(SINGLE_COLOUR_NOTE(lut))
+        elif exact is not None:
+            (data, note), axes = exact, "YX"
+            notes.append(note)
         elif mode == "gray":
             data, axes = rgb_to_gray(data), "YX"
             notes.append(GRAY_NOTE(data.dtype))

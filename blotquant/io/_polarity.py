@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._shared import stats
+from .._shared.frames import peel_edge_lines
 from ..errors import ParameterError  # noqa: I001
 from ..image import POLARITIES, Image
 
@@ -127,8 +128,7 @@ def _inside_flat_frame(a: np.ndarray) -> np.ndarray:
     decision (a white frame around a light-on-dark blot reads as a light
     background with dark bands).
     """
-    r0, r1, c0, c1 = 0, a.shape[0], 0, a.shape[1]
-    if r1 < 3 or c1 < 3:
+    if a.shape[0] < 3 or a.shape[1] < 3:
         return a
     v = a[0, 0]
     if not (a[0] == v).all() and not (a[:, 0] == v).all() and not (a[-1] == v).all() \
@@ -143,17 +143,7 @@ def _inside_flat_frame(a: np.ndarray) -> np.ndarray:
     ends = (0, np.iinfo(a.dtype).max) if a.dtype.kind in "ui" else (0.0, 1.0)
     if v not in ends:
         return a
-    changed = True
-    while changed and r1 - r0 > 16 and c1 - c0 > 16:
-        changed = False
-        if (a[r0, c0:c1] == v).all():
-            r0, changed = r0 + 1, True
-        if (a[r1 - 1, c0:c1] == v).all():
-            r1, changed = r1 - 1, True
-        if (a[r0:r1, c0] == v).all():
-            c0, changed = c0 + 1, True
-        if (a[r0:r1, c1 - 1] == v).all():
-            c1, changed = c1 - 1, True
+    r0, r1, c0, c1 = peel_edge_lines(a, lambda line: bool((line == v).all()), keep=16)
     # a frame ends at a membrane of another level: the line just inside each peeled side
     # is mostly not the frame's value (a flat, noise-free background peeled down to the
     # first band is no frame: the line beside it is mostly background)
