@@ -253,7 +253,8 @@ def build_tasks(sheet: pd.DataFrame, out_dir: str | os.PathLike, *,
     names_seen: dict[str, int] = {}
     for (i, row), (blot, ihc) in zip(sheet.iterrows(), models):
         file = str(row["file"])
-        name = _image_name(file, base)
+        page = int(row["page"]) if str(row.get("page", "") or "").strip() else None
+        name = _image_name(file, base) + (f"#page{page}" if page is not None else "")
         if name in names_seen:  # same file name from two folders outside base
             names_seen[name] += 1
             name = f"{name}#{names_seen[name]}"
@@ -281,9 +282,9 @@ def build_tasks(sheet: pd.DataFrame, out_dir: str | os.PathLike, *,
         ihc_d = None if ihc is None else ihc.to_dict()
         key = task_key(sha, {"kind": row["kind"], "blot": blot_d, "ihc": ihc_d,
                              "sidecar_sha256": file_sha256(sidecar) if sidecar else None,
-                             "name": name}, code)
+                             "name": name, "page": page}, code)
         tasks.append({
-            "index": int(i), "file": file, "name": name, "kind": row["kind"],
+            "index": int(i), "file": file, "page": page, "name": name, "kind": row["kind"],
             "blot_params": blot_d, "ihc_params": ihc_d,
             "sidecar": str(sidecar) if sidecar else None, "sha256": sha, "key": key,
             "result_dir": str(out_dir / "images" / f"{_safe(name)}__{key[:10]}"),

@@ -19,6 +19,8 @@ group           images that belong together (a target blot and its
                 (default: each image is its own group, named like the image)
 lane_labels     per-lane sample names separated by ``;`` (lane numbers)
 exposure        exposure time in seconds, informative ("")
+page            which image of a multi-image file, from 1 (""; one row
+                per page of one file is allowed)
 ==============  ==========================================================
 
 *Parameters*: a column named like a field of
@@ -75,7 +77,7 @@ IMAGE_EXTENSIONS = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".gel", ".
 #: Context columns of a normalised sheet, with their defaults (None = computed).
 SHEET_COLUMNS = {
     "file": None, "sample": None, "condition": "", "replicate": "1", "kind": "auto",
-    "role": "target", "group": "", "lane_labels": "", "exposure": "",
+    "role": "target", "group": "", "lane_labels": "", "exposure": "", "page": "",
 }
 
 #: Sheet columns that set a parameter: ``{column: "blot" | "ihc"}``.
@@ -213,9 +215,15 @@ def _finish(df: pd.DataFrame, source: str) -> pd.DataFrame:
             normalize_role(role)
         except ParameterError as err:
             bad.append(f"row {r}, column 'role': {err.problem}")
-    dup = df["file"].duplicated()
-    for r, f in zip(df.loc[dup, "_row"], df.loc[dup, "file"]):
-        bad.append(f"row {r}: file {f!r} is listed twice in the sample sheet")
+    df["page"] = df["page"].map(_int_text)
+    for r, v in zip(df["_row"], df["page"]):
+        if v and not (v.isdigit() and int(v) >= 1):
+            bad.append(f"row {r}, column 'page': {v!r} is not a page number (1 = the first "
+                       "image of the file; leave empty for a one-image file)")
+    dup = df[["file", "page"]].duplicated()
+    for r, f, pg in zip(df.loc[dup, "_row"], df.loc[dup, "file"], df.loc[dup, "page"]):
+        what = f"file {f!r}" + (f" page {pg}" if pg else "")
+        bad.append(f"row {r}: {what} is listed twice in the sample sheet")
     if bad:
         raise _problems(source, bad)
     df["role"] = df["role"].map(normalize_role)

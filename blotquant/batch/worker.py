@@ -382,7 +382,7 @@ def process_image(task: dict) -> dict:
         (out / DONE).unlink(missing_ok=True)
         # the reader's own log lines would duplicate errors.csv on the console
         logging.getLogger("tifffile").setLevel(logging.ERROR)
-        img = read_image(task["file"])
+        img = read_image(task["file"], page=task.get("page"))
         kind = task.get("kind", "auto")
         if kind == "auto":
             kind = decide_kind(img)

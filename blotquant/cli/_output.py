@@ -34,7 +34,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputError
+from ..errors import OutputError, ParameterError
 
 __all__ = ["add_output_arguments", "prepare_output", "StagedOutput", "SIDECAR_SUFFIX",
            "MANIFEST"]
@@ -49,6 +49,28 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (created; must not hold results unless --overwrite)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the results already in --out")
+
+
+def add_page_argument(parser: argparse.ArgumentParser, option: str, help: str) -> None:
+    """Add a page option (``--page N``: which image of a multi-image file, 1-based)."""
+    parser.add_argument(option, default=None, metavar="N", help=help)
+
+
+def page_number(text: str | None, option: str) -> int | None:
+    """The page an option names (None when not given), checked.
+
+    Raises
+    ------
+    ParameterError
+        Not a whole number >= 1, naming the option.
+    """
+    if text is None:
+        return None
+    t = str(text).strip()
+    if not t.isdigit() or int(t) < 1:
+        raise ParameterError(f"{option}: must be a whole number >= 1 (the first image of a "
+                             f"file is page 1), got {text!r}")
+    return int(t)
 
 
 #: Hidden file in an output folder listing the results the last run wrote there.

@@ -31,6 +31,12 @@ def register(subparsers) -> None:
     BlotParams.add_arguments(p)
     p.add_argument("--control-rows", default=None, metavar="NAMES",
                    help="row names of the control image (default: the --control name)")
+    _output.add_page_argument(p, "--page", "which image of a file that holds several (a "
+                              "multi-image TIFF, e.g. chemiluminescence + marker overlay, or a "
+                              "channel stack), from 1")
+    _output.add_page_argument(p, "--control-page", "the same for the loading-control image "
+                              "(it may be the same file as the image: e.g. --page 1 "
+                              "--control-page 2 for a two-channel fluorescent scan)")
     _sidecar.add_arguments(p)
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv",
                    help="table format (default: csv)")
@@ -69,11 +75,11 @@ def _pairing(res, res2, model: BlotParams):
     return pair_blots(res, res2, model)
 
 
-def _read_blot(path):
+def _read_blot(path, page=None, option="--page"):
     """Read a blot image; an IHC-like colour field is refused (it has no gray bands)."""
     from ..batch.worker import decide_kind
     from ..io import read_image
-    img = read_image(path)
+    img = read_image(path, page=page)
     md = img.metadata
     if md.axes == "CYX":
         names = f" ({', '.join(md.channel_names)})" if md.channel_names else ""
@@ -81,7 +87,8 @@ def _read_blot(path):
             f"holds {img.shape[0]} image planes{names} of {img.shape[1]} x {img.shape[2]} "
             "pixels (pages or channels, e.g. a chemiluminescence image and its marker "
             "overlay): blotquant measures one gray image and cannot tell which plane is the "
-            "blot; save the plane to analyse as its own file", path=path)
+            f"blot; choose it with {option} N (1 to {img.shape[0]}) or save the plane to "
+            "analyse as its own file", path=path)
     if decide_kind(img) == "ihc":
         raise InvalidImageError("is a colour image whose channels differ (an IHC / "
                                 "brightfield stain?), not a blot: score it with "
@@ -109,27 +116,35 @@ def run(args) -> int:
 
     # everything the user typed is checked before any image is read
     model = params_from_args(args)
+    page = _output.page_number(args.page, "--page")
+    control_page = _output.page_number(args.control_page, "--control-page")
     control_rows = None
     if args.control_rows is not None:
         control_rows = BlotParams(rows=args.control_rows).rows
     if args.image2 is None and control_rows is not None:
         raise ParameterError("--control-rows needs a second (loading-control) image")
+    if args.image2 is None and control_page is not None:
+        raise ParameterError("--control-page needs a second (loading-control) image")
     staged = _output.StagedOutput(args.out, overwrite=args.overwrite,
                                   inputs=[args.image, args.image2, args.corrections],
                                   replace=True)
 
-    img = _read_blot(args.image)
+    img = _read_blot(args.image, page)
     # a review sidecar (napari) wins: its parameters and geometry, exactly as reviewed
     review, sidecar = _sidecar.find_review(args, img, args.image, "blot")
     kw = review.kwargs() if review is not None else {"params": model}
     res = _quantify(img, args.image, **kw)
     res2 = sidecar2 = None
     if args.image2:
-        img2 = _read_blot(args.image2)
+        img2 = _read_blot(args.image2, control_page, "--control-page")
         crows = control_rows or ((model.control,) if model.control else None)
+        # a review sidecar belongs to a file; another page of the target's own file
+        # (a second channel) has none of its own
+        other_page = (Path(args.image2).resolve() == Path(args.image).resolve()
+                      and (page or 1) != (control_page or 1))
         review2, sidecar2 = _sidecar.find_review(
             argparse.Namespace(out=args.out, corrections=None,
-                               no_corrections=args.no_corrections),
+                               no_corrections=args.no_corrections or other_page),
             img2, args.image2, "blot")
         kw2 = review2.kwargs() if review2 is not None else {"params": model.replace(rows=crows)}
         res2 = _quantify(img2, args.image2, **kw2)
@@ -147,7 +162,8 @@ def run(args) -> int:
         write_table(lanes, out / f"lanes.{fmt}")
         if norm is not None and len(norm):
             write_table(norm, out / f"normalized.{fmt}")
-        params = {"image": str(args.image), "image2": args.image2, "corrections": sidecar,
+        params = {"image": str(args.image), "image2": args.image2, "page": page,
+                  "control_page": control_page, "corrections": sidecar,
                   **res.params, "metadata": res.metadata.as_dict()}
         if pairing is not None:
             params["pairing"] = pairing.to_dict()

@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--roi", default=None, metavar="GEOJSON",
                    help="QuPath GeoJSON of include/exclude regions (level-0 pixel coordinates)")
     IHCParams.add_arguments(p)
+    _output.add_page_argument(p, "--page", "which image of a file that holds several (a "
+                              "multi-image TIFF), from 1")
     p.add_argument("--no-tissue", action="store_true",
                    help="score every pixel (no tissue detection; same as --tissue false)")
     _sidecar.add_arguments(p)
@@ -120,6 +122,7 @@ def run(args) -> int:
 
     # everything the user typed is checked before any image is read
     model = params_from_args(args)
+    page = _output.page_number(args.page, "--page")
     regions = None
     if args.roi:
         from ..ihc.regions import read_geojson
@@ -132,7 +135,7 @@ def run(args) -> int:
                                   inputs=[args.image, args.roi, args.corrections],
                                   replace=True)
 
-    image = read_image(args.image, mode="rgb")
+    image = read_image(args.image, mode="rgb", page=page)
     turned = image.metadata.extra.get("exif_orientation")
     if regions is not None and turned:
         # the pixels are turned as viewers show them; region files drawn on the stored
@@ -178,7 +181,8 @@ def run(args) -> int:
         write_table(res.summary, out / "summary.csv", fmt=args.format)
         write_table(res.cells, out / "cells.csv", fmt=args.format)
         params = dict(res.params)
-        params.update({"image": str(args.image), "roi": args.roi, "corrections": sidecar,
+        params.update({"image": str(args.image), "page": page, "roi": args.roi,
+                       "corrections": sidecar,
                        "image_metadata": image.metadata.as_dict()})
         write_json(params, out / "params.json")
         save_overlay(rgb8, res.class_map, out / f"{stem}_overlay.png", regions=res.region_masks)

@@ -234,8 +234,70 @@ def _validate_values(path, data):
     return data, None
 
 
-def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: str) -> Image:
-    """Apply alpha handling, the colour ``mode``, validation and polarity.
+def check_page(page) -> None:
+    """Check a :func:`~blotquant.io.read_image` ``page`` (None or a whole number >= 1).
+
+    Raises
+    ------
+    ParameterError
+        For anything else (0, negative, fractional, text).
+    """
+    if page is None:
+        return
+    if isinstance(page, bool) or not isinstance(page, (int, np.integer)) or page < 1:
+        raise ParameterError(f"page must be a whole number >= 1 (the first image is page 1), "
+                             f"got {page!r}")
+
+
+def select_page(path: str | os.PathLike | None, dec: Decoded, page: int | None) -> Decoded:
+    """Keep plane ``page`` (1-based) of a channel / page stack (``"CYX"``).
+
+    A file of one image accepts ``page=1`` (and None); asking for another
+    page of it, or for a page beyond the stack, is an error that says how
+    many images the file holds.  The choice is recorded in
+    ``conversion`` and ``extra["page"]``.
+
+    Parameters
+    ----------
+    path : str, path-like or None
+        Named in errors.
+    dec : Decoded
+        As decoded.
+    page : int or None
+        1-based plane; None keeps the stack.
+
+    Returns
+    -------
+    Decoded
+        ``dec`` itself, or a copy holding the one plane as ``"YX"``.
+
+    Raises
+    ------
+    ParameterError
+        ``page`` beyond the images the file holds.
+    """
+    if page is None:
+        return dec
+    n = dec.data.shape[0] if dec.axes == "CYX" else 1
+    if page > n:
+        what = f"{n} image planes (pages or channels)" if n > 1 else "one image"
+        raise ParameterError(f"page {page} asked for, but the file holds {what}; pages are "
+                             f"numbered from 1", path=path)
+    if dec.axes != "CYX":
+        dec.extra["page"] = 1
+        return dec
+    from dataclasses import replace
+    names = dec.channel_names
+    label = f" ({names[page - 1]})" if len(names) == n and names[page - 1] else ""
+    extra = dict(dec.extra, page=page, n_pages=n)
+    return replace(dec, data=dec.data[page - 1], axes="YX", channel_names=(),
+                   conversion=[*dec.conversion, f"page {page} of {n}{label} kept"],
+                   extra=extra)
+
+
+def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: str,
+           page: int | None = None) -> Image:
+    """Apply the page choice, alpha handling, the colour ``mode``, validation and polarity.
 
     Parameters
     ----------
@@ -247,6 +309,8 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
         Colour mode (see :func:`~blotquant.io.read_image`).
     polarity : {"auto", "dark-on-light", "light-on-dark"}
         Band polarity; ``"auto"`` detects it on single-channel images.
+    page : int or None
+        1-based plane of a channel / page stack to keep (:func:`select_page`).
 
     Returns
     -------
@@ -265,6 +329,7 @@ def finish(path: str | os.PathLike | None, dec: Decoded, mode: str, polarity: st
     """
     from ._polarity import detect_polarity
 
+    dec = select_page(path, dec, page)
     data, axes = dec.data, dec.axes
     notes = list(dec.conversion)
     data, note_orient = apply_orientation(data, axes, dec.orientation)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ImageReadError, UnsupportedImageError
+from ..errors import ImageReadError, ParameterError, UnsupportedImageError
 from ..image import Image
-from ._common import DEFAULT_MAX_PIXELS, check_args, finish
+from ._common import DEFAULT_MAX_PIXELS, check_args, check_page, finish
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _SNIFF_BYTES = 4096
@@ -50,7 +50,7 @@ def sniff(head: bytes) -> str | None:
 
 
 def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "auto",
-               max_pixels: float | None = DEFAULT_MAX_PIXELS) -> Image:
+               max_pixels: float | None = DEFAULT_MAX_PIXELS, page: int | None = None) -> Image:
     """Read a blot / IHC / whole-slide image file into an :class:`~blotquant.image.Image`.
 
     The format is recognised from the file *content* (the extension is
@@ -91,6 +91,14 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
         ``None`` disables the guard.  Whole-slide pyramids (and tiled TIFFs
         above the limit) are opened lazily instead: nothing is decoded until
         indexed, so the guard applies to what the caller materialises.
+    page : int or None, default None
+        Which image of a file that holds several (1-based): the image series
+        of a multi-image TIFF (e.g. a gel imager's chemiluminescence image and
+        its marker overlay, which are refused without it), else the plane of a
+        page / channel stack (``"CYX"``), read as a single image.  ``page=1``
+        of a one-image file is that image; a page the file does not hold is a
+        :class:`~blotquant.errors.ParameterError` that says how many it holds.
+        Recorded in ``metadata.extra["page"]`` and ``metadata.conversion``.
 
     Returns
     -------
@@ -132,6 +140,7 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
     ('YX', 'uint16', 65535.0, 'light-on-dark')
     """
     check_args(mode, polarity, max_pixels)
+    check_page(page)
     p = Path(os.fspath(path))
     if not p.exists():
         raise ImageReadError("file not found; check the path and spelling", path=p)
@@ -146,6 +155,9 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
         raise ImageReadError("the file is empty (0 bytes)", path=p)
     kind = sniff(head)
     if kind is None and p.suffix.lower() in _openslide_suffixes():
+        if page not in (None, 1):
+            raise ParameterError(f"page {page} asked for, but a whole-slide image is one "
+                                 "image; choose its level with --level", path=p)
         from ._openslide import read_openslide
         return read_openslide(p)
     if kind is None:
@@ -157,7 +169,7 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
             f"{head[:8]!r}){hint}; supported: {SUPPORTED}", path=p)
     if kind == "tiff":
         from ._tiff import read_tiff
-        return read_tiff(p, mode, polarity, max_pixels)
+        return read_tiff(p, mode, polarity, max_pixels, page)
     raw = _read_all(p)
     if kind == "biorad-scn":
         from ._scn import read_scn
@@ -166,7 +178,7 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
         from . import _raster
         dec = {"png": _raster.read_png, "jpeg": _raster.read_jpeg,
                "bmp": _raster.read_bmp}[kind](p, raw, max_pixels)
-    img = finish(p, dec, mode, polarity)
+    img = finish(p, dec, mode, polarity, page=page)
     inverted = img.metadata.extra.get("display_inverted")
     if inverted is not None and img.metadata.polarity is not None:
         # how the vendor software shows the bands (Image Lab: zero_is="white"

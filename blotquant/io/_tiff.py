@@ -12,7 +12,7 @@ import numpy as np
 import tifffile
 from tifffile import COMPRESSION, PHOTOMETRIC
 
-from ..errors import (BlotquantError, ImageReadError, InvalidImageError,
+from ..errors import (BlotquantError, ImageReadError, InvalidImageError, ParameterError,
                       UnsupportedImageError)
 from ..image import Image, ImageMetadata
 from ._common import (Decoded, check_pixels, default_saturation, effective_bits, finish,
@@ -179,15 +179,17 @@ def _open(path):
 
 
 def read_tiff(path: str | os.PathLike, mode: str, polarity: str,
-              max_pixels: float | None) -> Image:
+              max_pixels: float | None, page: int | None = None) -> Image:
     """Read any TIFF-family file (plain, ImageJ, OME, SVS/pyramids, GE ``.gel``).
 
     Parameters
     ----------
     path : str or path-like
         The file.
-    mode, polarity, max_pixels
-        As for :func:`~blotquant.io.read_image` (already checked).
+    mode, polarity, max_pixels, page
+        As for :func:`~blotquant.io.read_image` (already checked).  ``page``
+        picks the image series of a multi-image TIFF, else the plane of a
+        page / channel stack.
 
     Returns
     -------
@@ -211,12 +213,20 @@ def read_tiff(path: str | os.PathLike, mode: str, polarity: str,
             raise ImageReadError(f"cannot parse the TIFF structure ({type(err).__name__}: "
                                  f"{err})", path=path) from err
         if is_mdgel:
+            if page not in (None, 1):
+                raise ParameterError(f"page {page} asked for, but a GE .gel file holds one "
+                                     "image", path=path)
             return _read_mdgel(tif, path, polarity, max_pixels, mode)
         try:
-            series = tif.series[0] if tif.series else None
+            n_series = len(tif.series)
+            pick = page - 1 if page is not None and n_series > 1 else 0
+            if page is not None and pick >= n_series > 1:
+                raise ParameterError(f"page {page} asked for, but the TIFF holds {n_series} "
+                                     "images; pages are numbered from 1", path=path)
+            series = tif.series[pick] if tif.series else None
             if series is None or not series.pages:
                 raise ImageReadError("the TIFF file contains no image", path=path)
-            page = series.keyframe
+            key = series.keyframe
             shape, axes = tuple(series.shape), series.axes
             n_levels = len(series.levels)
         except BlotquantError:
@@ -226,15 +236,23 @@ def read_tiff(path: str | os.PathLike, mode: str, polarity: str,
                                  f"{err})", path=path) from err
         yx = _yx(shape, axes)
         planes = _planes(shape, axes)
-        lazy = n_levels > 1 or (page.is_tiled and max_pixels is not None
+        lazy = n_levels > 1 or (key.is_tiled and max_pixels is not None
                                 and yx[0] * yx[1] * planes > max_pixels)
         if lazy:
+            if page not in (None, 1):
+                raise ParameterError(
+                    f"page {page} asked for, but this is a whole-slide pyramid; its levels "
+                    "are chosen with --level / --magnification, not --page", path=path)
             img = _read_pyramid(tif, path, series, mode, polarity)
             keep_open = True
             return img
         _check_axes(path, shape, axes)
         check_pixels(path, yx, planes, max_pixels)
-        return finish(path, _decode_plain(tif, path, series, page), mode, polarity)
+        by_series = page is not None and n_series > 1
+        dec = _decode_plain(tif, path, series, key, chosen=pick if by_series else None)
+        # a multi-image TIFF's page is its series (chosen above); a single series
+        # that stacks planes (ImageJ hyperstack, multi-page stack) gives the plane
+        return finish(path, dec, mode, polarity, page=None if by_series else page)
     finally:
         if not keep_open:
             tif.close()
@@ -278,7 +296,7 @@ def _asarray(path, series):
                              f"truncated ({type(err).__name__}: {err})", path=path) from err
 
 
-def _decode_plain(tif, path, series, page) -> Decoded:
+def _decode_plain(tif, path, series, page, chosen=None) -> Decoded:
     axes = series.axes
     photometric = page.photometric
     if photometric in (PHOTOMETRIC.SEPARATED, PHOTOMETRIC.CIELAB, PHOTOMETRIC.ICCLAB,
@@ -341,7 +359,11 @@ def _decode_plain(tif, path, series, page) -> Decoded:
         extra["pixel_size_source"] = size_src
     extra["compression"] = COMPRESSION(page.compression).name if page.compression in \
         COMPRESSION.__members__.values() else int(page.compression)
-    if len(tif.series) > 1:
+    if len(tif.series) > 1 and chosen is not None:
+        extra["n_series"], extra["page"] = len(tif.series), chosen + 1
+        notes.append(f"image series {chosen + 1} of {len(tif.series)} read (page "
+                     f"{chosen + 1} asked for)")
+    elif len(tif.series) > 1:
         _check_one_full_size_image(tif, path, series)
         extra["n_series"] = len(tif.series)
         notes.append(f"first of {len(tif.series)} image series read (the others are "
@@ -383,6 +405,8 @@ def _check_one_full_size_image(tif, path, first):
             f"this TIFF holds {len(same)} separate images of {yx[0]} x {yx[1]} pixels "
             f"(pages {pages}; e.g. a chemiluminescence image and its marker overlay, or "
             "several exposures or channels): blotquant cannot tell which one to measure; "
+            f"choose one with --page (e.g. --page {same[0] + 1}; in a batch, the sample "
+            "sheet's page column; read_image(..., page=N)) or "
             "save the image to analyse as its own single-page TIFF", path=path)
 
 
