@@ -199,3 +199,44 @@ def _read_all(p: Path) -> bytes:
         return p.read_bytes()
     except OSError as err:
         raise ImageReadError(f"cannot read the file ({err.strerror or err})", path=p) from err
+
+
+def count_images(path: str | os.PathLike) -> int:
+    """How many separate full-size images a file holds (the pages ``read_image`` chooses from).
+
+    A multi-image TIFF (e.g. a chemiluminescence image and its marker overlay)
+    counts its series of the first image's size; every other file, and a
+    whole-slide pyramid with its thumbnail and label images, counts 1.  Page
+    / channel stacks written as one series count 1 (they read as ``"CYX"``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The image file.
+
+    Returns
+    -------
+    int
+        At least 1 (an unreadable file raises as :func:`read_image` does).
+
+    Examples
+    --------
+    >>> import numpy as np, tifffile, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "two.tif")
+    >>> with tifffile.TiffWriter(p) as w:
+    ...     w.write(np.zeros((8, 9), np.uint16)); w.write(np.ones((8, 9), np.uint16))
+    >>> count_images(p), float(read_image(p, page=2).data.mean())
+    (2, 1.0)
+    """
+    p = Path(os.fspath(path))
+    if not p.is_file():
+        raise ImageReadError("file not found; check the path and spelling", path=p)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as err:
+        raise ImageReadError(f"cannot open the file ({err.strerror or err})", path=p) from err
+    if sniff(head) != "tiff":
+        return 1
+    from ._tiff import full_size_images
+    return full_size_images(p)

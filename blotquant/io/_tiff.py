@@ -383,6 +383,46 @@ def _decode_plain(tif, path, series, page, chosen=None) -> Decoded:
                    conversion=notes, channel_names=names, extra=extra, alpha=alpha)
 
 
+def full_size_images(path: str | os.PathLike) -> int:
+    """How many separate images of the first image's size a TIFF holds.
+
+    The images :func:`~blotquant.io.read_image` refuses to choose between
+    (and reads one of with ``page=N``); 1 for a one-image file or a pyramid
+    with its thumbnail / label / macro images.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A TIFF file.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    tif = _open(path)
+    try:
+        series = list(tif.series)
+        if len(series) < 2:
+            return 1
+        return max(1, len(_same_size_series(series)))
+    finally:
+        tif.close()
+
+
+def _same_size_series(series):
+    first = series[0]
+    yx = _yx(tuple(first.shape), first.axes)
+    same = []
+    for k, s in enumerate(series):
+        try:
+            if _yx(tuple(s.shape), s.axes) == yx:
+                same.append(k)
+        except Exception:   # an unreadable extra series: not a full-size image choice
+            continue
+    return same
+
+
 def _check_one_full_size_image(tif, path, first):
     """Refuse a TIFF that holds more than one image of the first image's size.
 
@@ -392,13 +432,7 @@ def _check_one_full_size_image(tif, path, first):
     Smaller extra images (thumbnails, slide labels, previews) are not a choice.
     """
     yx = _yx(tuple(first.shape), first.axes)
-    same = []
-    for k, s in enumerate(tif.series):
-        try:
-            if _yx(tuple(s.shape), s.axes) == yx:
-                same.append(k)
-        except Exception:   # an unreadable extra series: not a full-size image choice
-            continue
+    same = _same_size_series(list(tif.series))   # ``first`` is series 0
     if len(same) > 1:
         pages = ", ".join(str(k + 1) for k in same)
         raise UnsupportedImageError(

@@ -88,9 +88,21 @@ def _contrast(data, sat):
 
 
 def read_blotquant(path) -> list[tuple]:
-    """Read ``path`` with :func:`blotquant.io.read_image` (errors name the file)."""
-    from blotquant.io import read_image
+    """Read ``path`` with :func:`blotquant.io.read_image` (errors name the file).
+
+    A file of several full-size images (a gel imager's chemiluminescence image
+    and its marker overlay) opens as one layer per page, named ``stem [page N]``;
+    each layer's metadata records its page.
+    """
+    from blotquant.io import count_images, read_image
 
     if isinstance(path, (list, tuple)):
         path = path[0]
-    return layer_data_from_image(read_image(path))
+    n = count_images(path)
+    if n == 1:
+        return layer_data_from_image(read_image(path))
+    stem = Path(os.fspath(path)).stem
+    out = []
+    for k in range(1, n + 1):
+        out.extend(layer_data_from_image(read_image(path, page=k), name=f"{stem} [page {k}]"))
+    return out

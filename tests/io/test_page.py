@@ -147,3 +147,22 @@ def test_batch_reads_each_page(two_images, tmp_path):
     res = run_batch(sheet, tmp_path / "out2", workers=0, progress=False, report=False,
                     qc=False)
     assert len(res.errors) == 1 and "page column" in res.errors["message"].iloc[0]
+
+
+def test_count_images(two_images, tmp_path):
+    from blotquant.io import count_images
+
+    p, _, _ = two_images
+    assert count_images(p) == 2
+    one = tmp_path / "one.tif"
+    tifffile.imwrite(one, np.zeros((30, 40), np.uint8))
+    assert count_images(one) == 1
+    # a small extra image (a thumbnail) is not a choice
+    thumb = tmp_path / "thumb.tif"
+    with tifffile.TiffWriter(thumb) as w:
+        w.write(np.zeros((60, 80), np.uint8))
+        w.write(np.zeros((15, 20), np.uint8))
+    assert count_images(thumb) == 1
+    png = tmp_path / "x.png"
+    cv2.imwrite(str(png), np.zeros((10, 10), np.uint8))
+    assert count_images(png) == 1

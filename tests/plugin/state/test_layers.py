@@ -188,3 +188,23 @@ def test_strip_of_a_drawn_lane_on_a_figure_page_uses_its_column():
     assert L.strip_of(lanes, 50) == 1
     assert L.strip_of(lanes, 50, 190) == 3 and L.strip_of(lanes, 50, 20) == 1
     assert L.strip_of(lanes, 500, 20) == 1   # no lane spans the row
+
+
+def test_reader_multi_image_tiff_one_layer_per_page(tmp_path):
+    import tifffile
+
+    from napari_blotquant._reader import META_KEY, get_reader
+
+    a = np.full((40, 50), 300, np.uint16)
+    a[10:15, 5:45] = 9000
+    b = np.full((40, 50), 77, np.uint16)
+    p = tmp_path / "chemi_marker.tif"
+    with tifffile.TiffWriter(p) as w:
+        w.write(a)
+        w.write(b)
+    layers = get_reader(str(p))(str(p))
+    assert [kw["name"] for _, kw, _ in layers] == ["chemi_marker [page 1]",
+                                                   "chemi_marker [page 2]"]
+    np.testing.assert_array_equal(layers[0][0], a)
+    np.testing.assert_array_equal(layers[1][0], b)
+    assert [kw["metadata"][META_KEY].extra["page"] for _, kw, _ in layers] == [1, 2]
