@@ -39,6 +39,7 @@ _UNIT_UM = {"um": 1.0, "micron": 1.0, "microns": 1.0, "µm": 1.0, "\u00b5m": 1.0
 
 _BITDEPTH_RE = re.compile(
     r'(?:bit[ _-]?depth|bitsperpixel|significant[ _-]?bits)"?\s*[=:]\s*"?(\d{1,2})\b', re.I)
+_APPMAG_RE = re.compile(r"\bAppMag\s*=\s*([0-9]*\.?[0-9]+)")
 _MPP_RE = re.compile(r"\bMPP\s*=\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)")
 
 
@@ -109,12 +110,20 @@ def _resolution_um(tif, page):
 
 
 def _pixel_size(tif, page):
-    """(pixel_size_um, source) from SVS MPP, OME, ImageJ or TIFF resolution tags."""
+    """(pixel_size_um, source) from SVS MPP (else AppMag), OME, ImageJ or TIFF resolution tags."""
     if tif.is_svs:
         m = _MPP_RE.search(page.description or "")
         if m and float(m.group(1)) > 0:
             v = float(m.group(1))
             return (v, v), "svs MPP"
+        m = _APPMAG_RE.search(page.description or "")
+        from ..ihc.params import MAGNIFICATION_UM_PER_PX   # only here: a heavier import
+        if m and float(m.group(1)) in MAGNIFICATION_UM_PER_PX:
+            # the objective without the calibration: the scanners' nominal pixel size at
+            # it, as --magnification gives (the same table)
+            mag = float(m.group(1))
+            v = MAGNIFICATION_UM_PER_PX[mag]
+            return (v, v), f"svs AppMag {mag:g}x (nominal, no MPP in the file)"
     if tif.is_ome:
         size, _ = _ome_info(tif)
         if size:

@@ -439,7 +439,7 @@ def _pixel_facts(params):
 @pytest.mark.parametrize("case,expected", [
     ("tiff cm", 0.25), ("tiff inch", 0.25), ("tiff 72 dpi", None), ("tiff 300 dpi in cm", None),
     ("png 96 dpi", None), ("imagej inch 72", None), ("imagej micron", 0.25),
-    ("ome nm", 0.25), ("ome mm", 0.25), ("svs without MPP", None)])
+    ("ome nm", 0.25), ("ome mm", 0.25), ("svs without MPP", 0.5)])
 def test_pixel_size_units(case, expected, field, tmp_path, capsys):
     from PIL import Image as PILImage
 
@@ -483,6 +483,8 @@ def test_pixel_size_units(case, expected, field, tmp_path, capsys):
     else:
         assert size == pytest.approx([expected, expected], rel=1e-3)
         assert source and params["pixel_size_source"] == "file"
+        if case.startswith("svs"):   # AppMag 20, no MPP: the nominal 20x size, said so
+            assert "AppMag 20x (nominal" in source
     _same_score(summary, ref)
 
 
