@@ -166,3 +166,27 @@ def test_count_images(two_images, tmp_path):
     png = tmp_path / "x.png"
     cv2.imwrite(str(png), np.zeros((10, 10), np.uint8))
     assert count_images(png) == 1
+
+
+def test_cli_ihc_page(tmp_path, capsys):
+    from blotquant.synthetic import make_ihc
+
+    s = make_ihc(seed=3, shape=(200, 200))
+    rgb = np.asarray(getattr(s, "image", s))[..., :3]
+    p = tmp_path / "two_fields.tif"
+    with tifffile.TiffWriter(p) as w:
+        w.write(np.full_like(rgb, 240), photometric="rgb")   # a blank field first
+        w.write(rgb, photometric="rgb")
+    alone = tmp_path / "alone.tif"
+    tifffile.imwrite(alone, rgb, photometric="rgb")
+    rc = main(["ihc", str(p), "--out", str(tmp_path / "o0"), "--mode", "pixel"])
+    assert rc == 1 and "--page" in capsys.readouterr().err
+    for src, extra, out in ((alone, [], "a"), (p, ["--page", "2"], "b")):
+        assert main(["ihc", str(src), "--out", str(tmp_path / out), "--mode", "pixel",
+                     *extra]) == 0
+    sa = pd.read_csv(tmp_path / "a" / "summary.csv")
+    sb = pd.read_csv(tmp_path / "b" / "summary.csv")
+    for col in ("h_score", "pct_positive", "n", "n_3plus", "mean_dab_od"):
+        np.testing.assert_allclose(sb[col], sa[col], rtol=1e-12)
+    assert sa["n"].iloc[0] > 0 and sb["params_hash"].iloc[0] == sa["params_hash"].iloc[0]
+    assert json.loads((tmp_path / "b" / "params.json").read_text())["page"] == 2
