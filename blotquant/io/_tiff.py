@@ -192,8 +192,9 @@ def read_tiff(path: str | os.PathLike, mode: str, polarity: str,
     Returns
     -------
     Image
-        In memory, or lazy zarr levels for pyramids and tiled files above
-        the pixel limit.
+        In memory, or lazy levels for pyramids and tiled files above the
+        pixel limit (zarr arrays, or :class:`LazyLevel` views that open the
+        zarr store on first use).
 
     Raises
     ------
