@@ -25,6 +25,7 @@ is shared).  Usage::
     python benchmarks/wsi.py [--side 32768] [--repeat 2] [--subsampling 444|420]
                              [--keep DIR] [--peer CHECKOUT] [--json OUT]
     python benchmarks/wsi.py --scorers [--side 16384] [--repeat 5]   # PixelKernel vs ColourTable
+    python benchmarks/wsi.py --ops [--repeat 7]   # one-thread cost of single OpenCV/NumPy calls
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -486,6 +487,66 @@ def kernel_threads_vs_processes(reps=12, scorer="kernel") -> dict:
     return out
 
 
+def op_costs(repeat=7) -> dict:
+    """One thread, CPU ms per Mpx of the single OpenCV / NumPy calls a pixel kernel
+    can be built from, on the 64 stored tiles (256 x 256, in the CPU cache) of a
+    2048-px ``make_ihc`` field, best of ``repeat``: what a kernel of such calls
+    costs at least, against :class:`~blotquant.ihc.pixels.PixelKernel` on the same
+    tiles (round 8)."""
+    from blotquant.ihc.pixels import PixelKernel, _Workspace
+    from blotquant.synthetic import make_ihc
+
+    img = make_ihc(seed=0, shape=(2048, 2048), tissue_fraction=0.75,
+                   white_point=(238, 236, 240), noise=2.0).image
+    tiles = [np.ascontiguousarray(img[r:r + 256, c:c + 256])
+             for r in range(0, 2048, 256) for c in range(0, 2048, 256)]
+    k = PixelKernel((0.2, 0.4, 0.6), white_point=(238, 236, 240), tissue_threshold=0.15)
+    v = _Workspace(65536).views(256, 256)
+    ch = v.chans
+    f32 = k._dab_luts
+    u8 = [np.ascontiguousarray((np.clip(t, 0, 1) * 100).astype(np.uint8)) for t in f32]
+    lut3 = np.ascontiguousarray(np.stack([t.ravel() for t in f32], -1).reshape(256, 1, 3))
+    o3 = np.empty((256, 256, 3), np.float32)
+    o3u = np.empty((256, 256, 3), np.uint8)
+    ones = np.ones((1, 3), np.float32)
+    thr = np.array(0.2, np.float32)
+    ops = {
+        "PixelKernel.run (DAB, tissue test, classes, counts, DAB sum)": lambda t: k.run(t),
+        "cv2.split RGB -> 3 planes": lambda t: cv2.split(t, ch),
+        "3 x cv2.LUT uint8 -> float32": lambda t: [cv2.LUT(ch[i], f32[i], dst=v.d)
+                                                  for i in range(3)],
+        "3 x cv2.LUT uint8 -> uint8": lambda t: [cv2.LUT(ch[i], u8[i], dst=v.k)
+                                                for i in range(3)],
+        "1 x cv2.LUT, 3-channel image and 3-channel float32 table": lambda t: cv2.LUT(
+            t, lut3, dst=o3),
+        "cv2.transform float32 3 -> 1 channel (sum)": lambda t: cv2.transform(o3, ones),
+        "cv2.transform uint8 3 -> 1 channel (saturating sum)": lambda t: cv2.transform(
+            o3u, ones),
+        "np.greater_equal float32 -> bool": lambda t: np.greater_equal(v.d, thr, out=v.b),
+        "cv2.compare float32 -> uint8": lambda t: cv2.compare(v.d, 0.2, cv2.CMP_GE,
+                                                              dst=v.k),
+        "cv2.add float32": lambda t: cv2.add(v.d, v.t, dst=v.d),
+        "np.add uint8": lambda t: np.add(v.c, v.k, out=v.c),
+        "cv2.countNonZero uint8": lambda t: cv2.countNonZero(v.k),
+        "np.add.reduce float32 (pairwise sum)": lambda t: np.add.reduce(v.d, axis=None),
+        "cv2.calcHist of the codes (8 bins)": lambda t: cv2.calcHist([v.c], [0], None, [8],
+                                                                     [0, 8]),
+    }
+    for t in tiles[:2]:
+        k.run(t)
+    mpx = len(tiles) * 65536 / 1e6
+    out = {"loadavg": os.getloadavg()}
+    for name, f in ops.items():
+        best = float("inf")
+        for _ in range(repeat):
+            c = time.process_time()
+            for t in tiles:
+                f(t)
+            best = min(best, time.process_time() - c)
+        out[name] = round(best / mpx * 1e3, 3)
+    return out
+
+
 def real_slides(paths, tmp, repeat, peer=None, json_out=None) -> dict:
     """CLI pixel mode (2 workers) on real slide files, this checkout's and ``peer``'s
     runs interleaved: wall and CPU seconds, serial parts, same numbers."""
@@ -540,6 +601,8 @@ def main(argv=None):
                          "2 threads and 2 processes, --repeat times")
     ap.add_argument("--scorers", action="store_true",
                     help="only PixelKernel against ColourTable on the same decoded tiles")
+    ap.add_argument("--ops", action="store_true",
+                    help="only the one-thread cost of single OpenCV/NumPy calls per Mpx")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
@@ -554,6 +617,10 @@ def main(argv=None):
         res["loadavg_end"] = os.getloadavg()
         if a.json:
             Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        return res
+    if a.ops:
+        res = op_costs(max(3, a.repeat))
+        print(json.dumps(res, indent=1))
         return res
     if a.slides:
         return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)

@@ -17,7 +17,9 @@ __all__ = ["LUMA_BT601", "to_gray"]
 
 def _lazy(a):
     import dask.array as da
-    return da.from_zarr(a) if not hasattr(a, "dask") else a
+
+    from ._tiff import as_zarr
+    return da.from_zarr(as_zarr(a)) if not hasattr(a, "dask") else a
 
 
 def to_gray(image: Image) -> Image:

@@ -103,7 +103,7 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
     Returns
     -------
     Image
-        ``data`` (numpy array, or zarr array for lazy pyramids), ``metadata``
+        ``data`` (numpy array, or a lazy zarr-backed level for pyramids), ``metadata``
         (format, axes, dtype, bit depth, saturation level, pixel size in um,
         lossy, conversion, channels_equal, polarity, channel names, levels,
         format-specific ``extra``), ``levels`` (all pyramid levels).

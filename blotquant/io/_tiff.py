@@ -203,8 +203,9 @@ def read_tiff(path: str | os.PathLike, mode: str, polarity: str,
     Returns
     -------
     Image
-        In memory, or lazy zarr levels for pyramids and tiled files above
-        the pixel limit.
+        In memory, or lazy levels for pyramids and tiled files above the
+        pixel limit (zarr arrays, or :class:`LazyLevel` views that open the
+        zarr store on first use).
 
     Raises
     ------
@@ -543,9 +544,96 @@ def _read_mdgel(tif, path, polarity, max_pixels, mode) -> Image:
 # ----------------------------------------------------------------------------------
 # lazy pyramids
 
-def _read_pyramid(tif, path, series, mode, polarity) -> Image:
+class LazyLevel:
+    """One pyramid level: the zarr array of the file's tiles, opened on first use.
+
+    ``shape``, ``dtype``, ``ndim`` and ``chunks`` come from the TIFF structure;
+    anything else (indexing, ``np.asarray``, zarr attributes) opens the zarr
+    store of the series (once, shared by its levels) and goes to that array.
+    Whole-slide pixel and cell mode decode stored tiles themselves
+    (:mod:`blotquant.io._slide_tiles`) and only need the shapes, so they never
+    import zarr (0.3 s of start-up)."""
+
+    def __init__(self, opener, index, shape, dtype, chunks):
+        self._opener, self._index = opener, index
+        self.shape, self.dtype, self.chunks = tuple(shape), np.dtype(dtype), tuple(chunks)
+        self.ndim = len(self.shape)
+
+    @property
+    def array(self):
+        """The zarr array (opened now if it was not)."""
+        return self._opener(self._index)
+
+    def __getitem__(self, key):
+        return self.array[key]
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self.array[...])
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.array, name)
+
+    def __repr__(self):
+        return f"LazyLevel(shape={self.shape}, dtype={self.dtype.name}, chunks={self.chunks})"
+
+
+def as_zarr(a):
+    """The zarr array behind a :class:`LazyLevel`; anything else as it is."""
+    return a.array if isinstance(a, LazyLevel) else a
+
+
+def _zarr_levels(series, path):
+    """The series' levels as zarr arrays (opens the store)."""
     import zarr
 
+    try:
+        store = series.aszarr()
+        group = zarr.open(store, mode="r")
+        if isinstance(group, zarr.Array):
+            return (group,)
+        return tuple(group[str(i)] for i in range(len(series.levels)))
+    except Exception as err:
+        raise ImageReadError(f"cannot open the image pyramid ({type(err).__name__}: {err})",
+                             path=path) from err
+
+
+def _lazy_levels(series, path):
+    """:class:`LazyLevel` views of the levels when each is one tiled 2-D page whose
+    tile shape is the zarr chunk shape (RGB ``YXS`` and gray ``YX`` tiled
+    pyramids: SVS, OME-TIFF, generic); None otherwise (the caller opens zarr)."""
+    info = []
+    for lv in series.levels:
+        kf = lv.keyframe
+        shape = tuple(int(v) for v in lv.shape)
+        if (len(lv.pages) != 1 or not kf.is_tiled or kf.tiledepth != 1 or kf.imagedepth != 1
+                or tuple(kf.chunks) != (kf.tilelength, kf.tilewidth) + shape[2:]
+                or len(shape) not in (2, 3) or 0 in shape
+                or (len(shape) == 3 and (kf.planarconfig != 1 or shape[2] == 1))):
+            return None
+        info.append((shape, lv.dtype, tuple(int(v) for v in kf.chunks)))
+    opened: dict = {}
+    import threading
+    lock = threading.Lock()
+
+    def opener(i):
+        z = opened.get("levels")
+        if z is None:
+            with lock:
+                z = opened.get("levels")
+                if z is None:
+                    z = opened["levels"] = _zarr_levels(series, path)
+        return z[i]
+
+    return tuple(LazyLevel(opener, i, *x) for i, x in enumerate(info))
+
+
+def _read_pyramid(tif, path, series, mode, polarity) -> Image:
     from ._polarity import detect_polarity
     from ._color import to_gray
 
@@ -555,16 +643,7 @@ def _read_pyramid(tif, path, series, mode, polarity) -> Image:
         raise UnsupportedImageError(
             f"whole-slide image with axes {axes!r} (shape {series.shape}) is not supported; "
             "supported: YX, YXS (RGB), CYX", path=path)
-    try:
-        store = series.aszarr()
-        group = zarr.open(store, mode="r")
-        if isinstance(group, zarr.Array):
-            levels = (group,)
-        else:
-            levels = tuple(group[str(i)] for i in range(len(series.levels)))
-    except Exception as err:
-        raise ImageReadError(f"cannot open the image pyramid ({type(err).__name__}: {err})",
-                             path=path) from err
+    levels = _lazy_levels(series, path) or _zarr_levels(series, path)
     if np.issubdtype(levels[0].dtype, np.complexfloating):
         raise UnsupportedImageError(f"complex pixel data ({levels[0].dtype})", path=path)
     shape = tuple(levels[0].shape)
@@ -602,7 +681,7 @@ def _read_pyramid(tif, path, series, mode, polarity) -> Image:
         img._tiff = tif
     elif out_axes == "YX" and mode == "rgb":
         import dask.array as da
-        lv = tuple(da.stack([da.from_zarr(x)] * 3, axis=-1) for x in levels)
+        lv = tuple(da.stack([da.from_zarr(as_zarr(x))] * 3, axis=-1) for x in levels)
         img = Image(lv[0], md.replace(axes="YXC", shape=tuple(lv[0].shape), channels_equal=True,
                                       conversion=md.conversion + "; gray replicated to 3 "
                                       "RGB channels (mode='rgb', lazy)"), lv)

@@ -147,3 +147,54 @@ def test_ome_channel_pyramid_and_mode_rgb_on_gray(tmp_path, no_full_decode):
     img = read_image(p, mode="rgb", polarity="light-on-dark")
     assert img.metadata.axes == "YXC" and img.metadata.polarity_source == "user"
     np.testing.assert_array_equal(np.asarray(img.data[5:9, 5:9, 2]), g[5:9, 5:9])
+
+
+def test_tiled_levels_open_zarr_only_on_use(tmp_path):
+    """RGB and gray tiled pyramids: the levels' shapes, dtypes and chunks come from
+    the TIFF structure (equal to the zarr arrays'); pixels read through them equal
+    the zarr store's; a channel stack (CYX) still opens zarr at once."""
+    import zarr
+
+    from blotquant.io._tiff import LazyLevel, _zarr_levels
+
+    for name, a in (("rgb", _rgb((700, 900))), ("gray", _rgb((700, 900))[..., 1] * 3)):
+        p = tmp_path / f"{name}.tif"
+        _write_pyramid(p, a)
+        img = read_image(p)
+        assert all(isinstance(lv, LazyLevel) for lv in img.levels), name
+        with tifffile.TiffFile(p) as t:
+            ref = _zarr_levels(t.series[0], p)
+            assert [lv.shape for lv in img.levels] == [tuple(z.shape) for z in ref]
+            assert [lv.chunks for lv in img.levels] == [tuple(z.chunks) for z in ref]
+            assert [lv.dtype for lv in img.levels] == [z.dtype for z in ref]
+            assert img.metadata.extra["tile_shape"] == str(tuple(ref[0].chunks))
+            np.testing.assert_array_equal(img.data[123:456, 7:800], ref[0][123:456, 7:800])
+            np.testing.assert_array_equal(np.asarray(img.levels[2]), ref[2][...])
+        np.testing.assert_array_equal(img.data[...], a)
+        assert isinstance(img.data.array, zarr.Array)
+        if name == "rgb":                        # lazy gray conversion through dask
+            g = to_gray(img)
+            assert g.data.shape == a.shape[:2]
+    stack = np.stack([_rgb((512, 512))[..., 0]] * 2)
+    p = tmp_path / "cyx.ome.tif"
+    _write_pyramid(p, stack, ome=True, metadata={"axes": "CYX"})
+    img = read_image(p)
+    assert not isinstance(img.data, LazyLevel) and img.data.shape == (2, 512, 512)
+
+
+def test_reading_a_slide_does_not_import_zarr(tmp_path):
+    """Start-up of whole-slide scoring: opening a tiled pyramid and reading pixels
+    through the stored-tile reader import neither zarr nor dask."""
+    import subprocess
+    import sys
+
+    p = tmp_path / "slide.tif"
+    _write_pyramid(p, _rgb((700, 900)), compression="jpeg")
+    code = ("import sys; from blotquant.io import read_image; "
+            "from blotquant.io._slide_tiles import slide_source, read_window; "
+            f"img = read_image({str(p)!r}, mode='rgb'); "
+            "w = read_window(slide_source(img, 0), 10, 300, 20, 400); "
+            "print(w.shape, 'zarr' in sys.modules, 'dask' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["(290,", "380,", "3)", "False", "False"], out
