@@ -130,6 +130,27 @@ def lut_take(lut: np.ndarray, labels: np.ndarray, block: int = 1 << 16) -> np.nd
     return out.reshape(labels.shape)
 
 
+def label_run_counts(labels: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(labels.ravel(), minlength=n)`` for a label image made of runs.
+
+    Connected-component labels come in horizontal runs; the run starts are
+    found in one comparison pass and the run lengths counted per label, a
+    bincount over the runs (about 25 times fewer than the pixels of a tissue
+    mask) instead of over every pixel (2-3x faster on a 2048 x 2048 mask).
+    """
+    flat = np.ascontiguousarray(labels).ravel()
+    if flat.size == 0:
+        return np.zeros(n, np.int64)
+    change = np.empty(flat.size, bool)
+    change[0] = True
+    np.not_equal(flat[1:], flat[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    del change
+    lengths = np.diff(starts, append=flat.size)
+    counts = np.bincount(flat[starts], weights=lengths, minlength=n)
+    return counts.astype(np.int64)  # (float64 sums of integers: exact)
+
+
 def _remove_small(mask: np.ndarray, min_px: int, connectivity: int = 8) -> np.ndarray:
     """Drop connected components with fewer than ``min_px`` pixels."""
     if not min_px or min_px <= 1 or not mask.any():
@@ -137,7 +158,7 @@ def _remove_small(mask: np.ndarray, min_px: int, connectivity: int = 8) -> np.nd
     # labels only (the statistics pass of connectedComponentsWithStats costs 3x the labelling)
     n, labels = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8), connectivity=connectivity,
                                         ltype=cv2.CV_32S)
-    keep = np.bincount(labels.ravel(), minlength=n) >= min_px
+    keep = label_run_counts(labels, n) >= min_px
     keep[0] = False  # background (0-valued pixels)
     if keep[1:].all():
         return mask

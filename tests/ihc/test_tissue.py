@@ -70,6 +70,23 @@ def test_remove_small_equals_skimage_and_lut_take_equals_indexing():
     assert out.shape == lab.shape and np.array_equal(out, lut[lab])
 
 
+def test_label_run_counts_equal_bincount():
+    import cv2
+
+    from blotquant.ihc.tissue import label_run_counts
+
+    rng = np.random.default_rng(9)
+    for _ in range(60):
+        shape = tuple(int(v) for v in rng.integers(1, 120, 2))
+        m = (rng.random(shape) < rng.uniform(0.1, 0.9)).astype(np.uint8)
+        n, lab = cv2.connectedComponents(m, connectivity=int(rng.choice([4, 8])), ltype=cv2.CV_32S)
+        got = label_run_counts(lab, n)
+        assert got.dtype == np.int64 and np.array_equal(got, np.bincount(lab.ravel(), minlength=n))
+        noise = rng.integers(0, 7, shape).astype(np.int32)  # runs of one pixel, wrapping rows
+        assert np.array_equal(label_run_counts(noise, 9), np.bincount(noise.ravel(), minlength=9))
+    assert label_run_counts(np.zeros((0, 4), np.int32), 3).tolist() == [0, 0, 0]
+
+
 def test_lone_nuclei_below_min_tissue_px_are_still_cells():
     """At a coarse scan a lone nucleus is smaller than ``min_tissue_px`` (a pixel count):
     the tissue mask drops it as debris, but cell mode still finds it (its own minimum
