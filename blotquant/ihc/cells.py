@@ -48,7 +48,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import segment_nuclei
-from .tissue import lut_take
+from .tissue import label_run_counts, lut_take
 from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
                      COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)
 
@@ -115,7 +115,8 @@ def _as_od(name: str, arr) -> np.ndarray:
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
         raise ParameterError(f"{name} must be a real numeric array; got dtype {a.dtype}.")
     a = np.ascontiguousarray(a, dtype=np.float32)
-    if a.size and not np.isfinite(a).all():
+    # NaN propagates into min and max, +-inf shows in one of them: all finite <=> both are
+    if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
         raise ParameterError(
             f"{name} contains NaN or infinite values; replace them (e.g. np.nan_to_num) "
             "and exclude the area with `mask`."
@@ -672,7 +673,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             cyto_free[: m["nucleus_count"].size] -= m["nucleus_count"]
         elif np.array_equal(free.ravel()[m["flat_n"]], m["lab"]):
             # free carries each nucleus' own id on its pixels: count(free == id, nuclei == 0)
-            cyto_free = np.bincount(free.ravel(), minlength=n_all + 1)
+            cyto_free = label_run_counts(free, n_all + 1)
             cyto_free[: m["nucleus_count"].size] -= m["nucleus_count"]
         else:
             cyto_free = np.bincount(free[nuclei == 0].ravel(), minlength=n_all + 1)

@@ -111,9 +111,12 @@ def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
             return ~_remove_small(~m, max_hole_px + 1, connectivity=4)
         return m
 
-    kept = fill(_remove_small(mask, min_object_px))
+    pieces = _remove_small(mask, min_object_px)
+    kept = fill(pieces)
     if not with_small:
         return kept
+    if pieces is mask:  # no small fragment: the same mask twice
+        return kept, kept.copy()
     return kept, fill(mask) | kept
 
 

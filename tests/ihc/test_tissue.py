@@ -112,3 +112,31 @@ def test_lone_nuclei_below_min_tissue_px_are_still_cells():
     assert len(found) == len(centres)
     for c in centres:
         assert np.min(np.hypot(*(found - c).T)) <= 2, c
+
+
+def test_with_small_equals_skimage_fill_and_removal():
+    # (tissue, tissue with the small pieces) against scikit-image's small-object and
+    # small-hole removal, with and without small pieces to remove (the shortcut path)
+    from skimage.morphology import remove_small_objects
+
+    rng = np.random.default_rng(21)
+    for i in range(30):
+        shape = tuple(int(v) for v in rng.integers(20, 90, 2))
+        od = np.zeros(shape, np.float32)
+        od[rng.random(shape) < rng.uniform(0.3, 0.7)] = 0.3
+        if i % 3 == 0:  # one big piece with holes only: nothing small to remove
+            od[:] = 0.3
+            od[rng.random(shape) < 0.05] = 0.0
+        min_px, max_hole = int(rng.integers(2, 40)), int(rng.integers(1, 20))
+        kept, small = tissue_mask(od, threshold=0.1, median=1, min_object_px=min_px,
+                                  max_hole_px=max_hole, with_small=True)
+        m = od >= 0.1
+
+        def fill(x):
+            return ~remove_small_objects(~x, max_size=max_hole, connectivity=1)
+
+        ref_kept = fill(remove_small_objects(m, max_size=min_px - 1, connectivity=2))
+        assert np.array_equal(kept, ref_kept)
+        assert np.array_equal(small, fill(m) | ref_kept)
+        assert np.array_equal(kept, tissue_mask(od, threshold=0.1, median=1, min_object_px=min_px,
+                                                max_hole_px=max_hole))
