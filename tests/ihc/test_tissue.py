@@ -140,3 +140,29 @@ def test_with_small_equals_skimage_fill_and_removal():
         assert np.array_equal(small, fill(m) | ref_kept)
         assert np.array_equal(kept, tissue_mask(od, threshold=0.1, median=1, min_object_px=min_px,
                                                 max_hole_px=max_hole))
+
+
+def test_pieces_and_holes_equals_removal_then_fill_on_random_masks():
+    # one labelling of the holes serves both masks: the same as filling the mask without
+    # its fragments (a second labelling) on random masks, fragments merged with holes too
+    import cv2
+
+    from blotquant.ihc.tissue import _pieces_and_holes, _remove_small
+
+    def fill(m, max_hole):
+        return ~_remove_small(~m, max_hole + 1, connectivity=4) if max_hole > 0 else m
+
+    rng = np.random.default_rng(0)
+    differ = 0
+    for i in range(1500):
+        shape = tuple(int(v) for v in rng.integers(1, 70, 2))
+        m = rng.random(shape) < rng.uniform(0.05, 0.95)
+        if i % 4 == 0:  # blockier shapes, and the complement
+            m = cv2.dilate(m.view(np.uint8), np.ones((2, 2), np.uint8)).astype(bool) if i % 8 else ~m
+        min_px, max_hole = int(rng.integers(0, 40)), int(rng.integers(0, 30))
+        kept, small = _pieces_and_holes(m, min_px, max_hole)
+        ref = fill(_remove_small(m, min_px), max_hole)
+        assert np.array_equal(kept, ref), (i, shape, min_px, max_hole)
+        assert np.array_equal(small, fill(m, max_hole) | ref), (i, shape, min_px, max_hole)
+        differ += not np.array_equal(kept, small)
+    assert differ > 500  # fragments were removed (and merged with holes) in many cases
