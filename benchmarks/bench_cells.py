@@ -6,6 +6,7 @@ Run:  python benchmarks/bench_cells.py [--seeds 8] [--size 2048] [--quick]
       python benchmarks/bench_cells.py --scale                          # unknown pixel size only
       python benchmarks/bench_cells.py --nuclear                        # synthetic nuclear marker
       python benchmarks/bench_cells.py --steps [--quick]                # CPU s per step of cell mode
+      python benchmarks/bench_cells.py --e2e-only --pixel-sizes 0.25,0.5 --slide   # 40x / 20x, score_slide too
 
 Accuracy on synthetic H-DAB cell images with known nuclei and classes
 (blotquant.synthetic.cells.make_cell_image -> RGB -> deconvolve -> detect_cells):
