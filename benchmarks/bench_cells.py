@@ -6,6 +6,7 @@ Run:  python benchmarks/bench_cells.py [--seeds 8] [--size 2048] [--quick]
       python benchmarks/bench_cells.py --scale                          # unknown pixel size only
       python benchmarks/bench_cells.py --nuclear                        # synthetic nuclear marker
       python benchmarks/bench_cells.py --steps [--quick]                # CPU s per step of cell mode
+      python benchmarks/bench_cells.py --e2e-only --pixel-sizes 0.25,0.5 --slide   # 40x / 20x, score_slide too
 
 Accuracy on synthetic H-DAB cell images with known nuclei and classes
 (blotquant.synthetic.cells.make_cell_image -> RGB -> deconvolve -> detect_cells):
@@ -758,41 +759,58 @@ def nuclear_report(seeds=range(4), settings=None):
 CELL_MODE_TARGET_MPIX_PER_S = 10.0
 
 
-def end_to_end(size, repeats):
+def end_to_end(size, repeats, pixel_size_um=0.5, slide=False):
     """score_ihc cell mode (white point, tissue, deconvolution, detection, pixel scores).
 
-    The peer, run on the same field in the same process, is scikit-image's
-    ``rgb2hed`` (colour deconvolution alone): its CPU time is a yardstick that
-    moves with the machine's load, so the ratio can be compared between runs.
+    The field is ``make_cell_image(0)`` rendered at ``pixel_size_um`` (0.25 =
+    a 40x scan, 0.5 = 20x; cells have the same size in um, so a finer field
+    holds fewer cells). ``slide=True`` adds ``score_slide(..., mode="cell")``
+    (in the calling thread, default tiles with their halo), whose white point,
+    stains and pixel size are set once per slide. The peer, run on the same
+    field in the same process, is scikit-image's ``rgb2hed`` (colour
+    deconvolution alone): its CPU time is a yardstick that moves with the
+    machine's load, so the ratio can be compared between runs.
     """
     from skimage.color import rgb2hed
 
     from blotquant.ihc import score_ihc
 
-    s = make_cell_image(0, shape=(size, size))
+    s = make_cell_image(0, shape=(size, size), pixel_size_um=pixel_size_um)
     mpix = size * size / 1e6
+    ps = pixel_size_um
+    cases = [("cell mode, pixel size given", lambda: score_ihc(s.image, pixel_size_um=ps)),
+             ("cell mode, pixel size estimated", lambda: score_ihc(s.image)),
+             ("pixel mode", lambda: score_ihc(s.image, mode="pixel", pixel_size_um=ps))]
+    if slide:
+        from blotquant.ihc.slide import score_slide
+
+        cases += [("score_slide cell, pixel size given",
+                   lambda: score_slide(s.image, mode="cell", pixel_size_um=ps, scheduler="sync")),
+                  ("score_slide cell, no pixel size",
+                   lambda: score_slide(s.image, mode="cell", scheduler="sync"))]
+    cases.append(("peer: skimage rgb2hed", lambda: rgb2hed(s.image)))
     out = {}
-    for label, fn in (("cell mode, pixel size given", lambda: score_ihc(s.image, pixel_size_um=0.5)),
-                      ("cell mode, pixel size estimated", lambda: score_ihc(s.image)),
-                      ("pixel mode", lambda: score_ihc(s.image, mode="pixel", pixel_size_um=0.5)),
-                      ("peer: skimage rgb2hed", lambda: rgb2hed(s.image))):
+    for label, fn in cases:
         fn()  # warm-up (imports, first-touch allocations)
         (t, c), res = best_of(fn, repeats)
+        cells = getattr(res, "cells", None)
         out[label] = {"seconds": t, "cpu_seconds": c, "Mpix_per_s": mpix / t, "Mpix_per_cpu_s": mpix / c,
-                      "cells": int(res.summary.n[0]) if getattr(res, "mode", None) == "cell" else np.nan}
+                      "cells": len(cells) if cells is not None and len(cells) else np.nan}
     df = pd.DataFrame(out).T
     df["x_rgb2hed_cpu"] = df.cpu_seconds / df.loc["peer: skimage rgb2hed", "cpu_seconds"]
     return df
 
 
-def report_end_to_end(size, repeats):
-    e2e = end_to_end(size, repeats)
-    print(f"\nscore_ihc end to end on a {size}x{size} synthetic field (best of {repeats}, one thread; "
-          "x_rgb2hed_cpu = CPU time / skimage rgb2hed's on the same field):")
-    print(e2e.round(3).to_string())
-    rate = e2e.loc["cell mode, pixel size estimated", "Mpix_per_cpu_s"]
-    print(f"cell mode (pixel size estimated) {rate:.2f} Mpix per CPU s; target >= "
-          f"{CELL_MODE_TARGET_MPIX_PER_S:g}: {'MET' if rate >= CELL_MODE_TARGET_MPIX_PER_S else 'NOT MET'}")
+def report_end_to_end(size, repeats, pixel_sizes=(0.5,), slide=False):
+    e2e = None
+    for ps in pixel_sizes:
+        e2e = end_to_end(size, repeats, ps, slide=slide)
+        print(f"\nscore_ihc end to end on a {size}x{size} synthetic field at {ps:g} um/px (best of "
+              f"{repeats}, one thread; x_rgb2hed_cpu = CPU time / skimage rgb2hed's on the same field):")
+        print(e2e.round(3).to_string())
+        rate = e2e.loc["cell mode, pixel size estimated", "Mpix_per_cpu_s"]
+        print(f"cell mode (pixel size estimated) {rate:.2f} Mpix per CPU s; target >= "
+              f"{CELL_MODE_TARGET_MPIX_PER_S:g}: {'MET' if rate >= CELL_MODE_TARGET_MPIX_PER_S else 'NOT MET'}")
     return e2e
 
 
@@ -802,11 +820,15 @@ STEP_FUNCTIONS = (
     ("blotquant.ihc.nuclei", "_split_by_shape"), ("blotquant.ihc.nuclei", "_flood_multi"),
     ("blotquant.ihc.nuclei", "_refine"), ("blotquant.ihc.cells", "_expand"),
     ("blotquant.ihc.cells", "_measure"), ("blotquant.ihc.scale", "estimate_pixel_size"),
-    ("blotquant.ihc.scale", "granulometry"),
+    ("blotquant.ihc.scale", "granulometry"), ("blotquant.ihc.cells", "detect_cells"),
+    ("blotquant.ihc.cells", "_upsample_labels"), ("blotquant.ihc.score", "detect_chroma_subsampling"),
+    ("blotquant.ihc.score", "white_point_info"), ("blotquant.ihc.score", "near_black_share"),
+    ("blotquant.ihc.score", "detect_tissue"), ("blotquant.ihc.score", "stain_maps"),
+    ("blotquant.ihc.score", "stain_fit"), ("blotquant.ihc.score", "apply_thresholds"),
 )
 
 
-def step_times(size, repeats):
+def step_times(size, repeats, pixel_size_um=0.5):
     """CPU seconds per step of ``score_ihc`` cell mode (best of ``repeats`` per step).
 
     The functions of :data:`STEP_FUNCTIONS` are wrapped with a CPU timer for the run
@@ -816,7 +838,7 @@ def step_times(size, repeats):
 
     from blotquant.ihc import score_ihc
 
-    s = make_cell_image(0, shape=(size, size))
+    s = make_cell_image(0, shape=(size, size), pixel_size_um=pixel_size_um)
     spent = {}
     saved = []
     for mod_name, name in STEP_FUNCTIONS:
@@ -834,7 +856,7 @@ def step_times(size, repeats):
         setattr(mod, name, timed)
     rows = {}
     try:
-        for label, kw in (("pixel size given", {"pixel_size_um": 0.5}), ("pixel size estimated", {})):
+        for label, kw in (("pixel size given", {"pixel_size_um": pixel_size_um}), ("pixel size estimated", {})):
             score_ihc(s.image, **kw)  # warm-up
             best = {}
             for _ in range(repeats):
@@ -861,6 +883,11 @@ def main(argv=None):
                     help="only score_ihc end to end and its rgb2hed peer (skips the slow skimage detection peer)")
     ap.add_argument("--steps", action="store_true",
                     help="CPU seconds per step of score_ihc cell mode (segment_nuclei, _expand, ...)")
+    ap.add_argument("--pixel-sizes", default="0.5",
+                    help="--e2e-only / --steps: comma-separated pixel sizes of the synthetic field "
+                         "(um/px; 0.25 = 40x, 0.5 = 20x)")
+    ap.add_argument("--slide", action="store_true",
+                    help="--e2e-only: also score_slide(..., mode='cell') on the same field")
     ap.add_argument("--no-colon", action="store_true", help="skip the real colon section counts")
     ap.add_argument("--real", action="store_true", help="only the real tiles (DeepLIIF, colon)")
     ap.add_argument("--errors", action="store_true",
@@ -873,6 +900,7 @@ def main(argv=None):
     ap.add_argument("--overlays", type=Path, default=None, help="write overlay PNGs here")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200, "display.max_columns", 20)
+    pixel_sizes = [float(v) for v in str(args.pixel_sizes).split(",") if v.strip()]
     if args.errors:
         errors_report(args.data, args.overlays)
         return 0
@@ -887,13 +915,14 @@ def main(argv=None):
         return 0
     if args.steps:
         size = 1024 if args.quick else args.size
-        st = step_times(size, args.repeats)
-        print(f"\nCPU seconds per step, score_ihc cell mode on a {size}x{size} synthetic field "
-              f"(best of {args.repeats} per step; nested steps count in their callers too):")
-        print(st.round(3).to_string())
+        for ps in pixel_sizes:
+            st = step_times(size, args.repeats, ps)
+            print(f"\nCPU seconds per step, score_ihc cell mode on a {size}x{size} synthetic field at "
+                  f"{ps:g} um/px (best of {args.repeats} per step; nested steps count in their callers too):")
+            print(st.round(3).to_string())
         return 0
     if args.e2e_only:  # the timing alone (the accuracy runs take minutes on a loaded machine)
-        report_end_to_end(1024 if args.quick else args.size, args.repeats)
+        report_end_to_end(1024 if args.quick else args.size, args.repeats, pixel_sizes, args.slide)
         return 0
     seeds = range(3 if args.quick else args.seeds)
     variants = {k: VARIANTS[k] for k in ("lossless", "jpeg q85")} if args.quick else VARIANTS

@@ -48,7 +48,7 @@ import pandas as pd
 from ..errors import ParameterError
 from .classify import intensity_classes
 from .nuclei import segment_nuclei
-from .tissue import lut_take
+from .tissue import label_run_counts, lut_take
 from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
                      COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)
 
@@ -115,7 +115,8 @@ def _as_od(name: str, arr) -> np.ndarray:
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
         raise ParameterError(f"{name} must be a real numeric array; got dtype {a.dtype}.")
     a = np.ascontiguousarray(a, dtype=np.float32)
-    if a.size and not np.isfinite(a).all():
+    # NaN propagates into min and max, +-inf shows in one of them: all finite <=> both are
+    if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
         raise ParameterError(
             f"{name} contains NaN or infinite values; replace them (e.g. np.nan_to_num) "
             "and exclude the area with `mask`."
@@ -223,6 +224,17 @@ def _upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         if np.array_equal(got_c, cols) and np.array_equal(got_r, rows):
             return cv2.resize(labels, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST_EXACT)
     return labels[rows[:, None], cols[None, :]]
+
+
+def _upsampled_counts(labels: np.ndarray, shape: tuple[int, int], minlength: int) -> np.ndarray:
+    """``np.bincount(_upsample_labels(labels, shape).ravel(), minlength=minlength)``
+    without the upsampled image: each source pixel weighs the number of
+    destination rows times columns that copy it (exact integer counts)."""
+    rows = np.bincount(_nearest_index(labels.shape[0], shape[0]), minlength=labels.shape[0])
+    cols = np.bincount(_nearest_index(labels.shape[1], shape[1]), minlength=labels.shape[1])
+    w = np.multiply.outer(rows.astype(np.float64), cols.astype(np.float64)).ravel()
+    counts = np.bincount(labels.ravel(), weights=w, minlength=minlength)
+    return np.rint(counts).astype(np.int64)
 
 
 def _cut_mask(cells: np.ndarray) -> np.ndarray:
@@ -629,10 +641,12 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
         )  # fmt: skip
         flat_nw = np.flatnonzero(nw)
-        cw, free = _expand(nw, derived["cell_expansion_px"], mw, flat_nw)
+        cw, free_w = _expand(nw, derived["cell_expansion_px"], mw, flat_nw)
+        free = free_w
         if work_shape != shape:
             nuclei, cells = _upsample_labels(nw, shape), _upsample_labels(cw, shape)
-            free = _upsample_labels(free, shape) if free is not cw else cells
+            # the unclipped partition is only counted: on the working grid (below)
+            free = cells if free_w is cw else None
         else:
             nuclei, cells = nw, cw
         if mask is not None and not mask.all():  # (upsampled labels may reach past the mask)
@@ -644,14 +658,22 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         table, m = _measure(nuclei, cells, h, d, pixel_size_um=(pr, pc) if known else None,
                             flat_n=flat_n)
         ids = table["cell"].to_numpy()
-        n_all = int(max(m["cytoplasm_count"].size - 1, free.max(initial=0)))
+        n_all = int(max(m["cytoplasm_count"].size - 1, (free_w if free is None else free).max(initial=0)))
         cyto_kept = np.zeros(n_all + 1, np.int64)
         cyto_kept[: m["cytoplasm_count"].size] = m["cytoplasm_count"]  # cells[nuclei == 0] per id
+        if free is None and not np.array_equal(free_w.ravel()[flat_nw], nw.ravel()[flat_nw]):
+            free = _upsample_labels(free_w, shape)  # (not what _expand makes: count at full size)
         if free is cells:
             cyto_free = cyto_kept
+        elif free is None:
+            # free_w carries each nucleus' own id on its pixels, so does its upsampled copy
+            # (the same index maps as the nuclei): count(free == id) - nucleus pixels, where
+            # a working pixel counts as many full-size pixels as it is copied to
+            cyto_free = _upsampled_counts(free_w, shape, n_all + 1)
+            cyto_free[: m["nucleus_count"].size] -= m["nucleus_count"]
         elif np.array_equal(free.ravel()[m["flat_n"]], m["lab"]):
             # free carries each nucleus' own id on its pixels: count(free == id, nuclei == 0)
-            cyto_free = np.bincount(free.ravel(), minlength=n_all + 1)
+            cyto_free = label_run_counts(free, n_all + 1)
             cyto_free[: m["nucleus_count"].size] -= m["nucleus_count"]
         else:
             cyto_free = np.bincount(free[nuclei == 0].ravel(), minlength=n_all + 1)

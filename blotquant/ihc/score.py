@@ -413,8 +413,9 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
                     cell_labels=None, stains=m, white_point=np.asarray(wp, float), regions=regs,
                     params=params, region_masks=rmasks, image_name=name)
     res._cache["px_area"] = px_area
-    res._cache["mean_dab"] = {k: float(dab_od[v & tmask].mean()) if (v & tmask).any()
-                              else math.nan for k, v in rmasks.items()}
+    if mode == "pixel":  # (the cell-mode rows take the mean over cells)
+        res._cache["mean_dab"] = {k: float(dab_od[v & tmask].mean()) if (v & tmask).any()
+                                  else math.nan for k, v in rmasks.items()}
     if mode != "pixel":
         from .cells import detect_cells  # noqa: PLC0415 (optional heavy import)
         cell_kw = P.cell.to_dict()

@@ -107,6 +107,19 @@ def _sample(rgb: np.ndarray, mask=None, max_samples=_MAX_SAMPLES) -> np.ndarray:
     return px
 
 
+def _channel_mean(px: np.ndarray) -> np.ndarray:
+    """``px.astype(np.float32).mean(axis=1)`` of (n, 3) pixels, column by column.
+
+    The same float32 values (the channels are added in order, then divided
+    by 3), without numpy's slow reduction along an axis of length 3.
+    """
+    out = px[:, 0].astype(np.float32)
+    out += px[:, 1].astype(np.float32, copy=False)
+    out += px[:, 2].astype(np.float32, copy=False)
+    out /= np.float32(3)
+    return out
+
+
 def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
                      max_saturation: float = 0.15, min_brightness: float = 160,
                      min_fraction: float = 0.002, min_pixels: int = 200,
@@ -178,10 +191,15 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     px = _sample(a, mask, _MAX_WP_SAMPLES)
     n_total = len(px)
     if px.dtype == np.uint8:
-        mx = px.max(axis=1).astype(np.int16)
-        mn = px.min(axis=1).astype(np.int16)
-        keep = ((mx - mn) <= max_saturation * np.maximum(mx, 1)) & \
-            (px.sum(axis=1, dtype=np.int32) >= 3 * min_brightness)
+        # per-pixel max, min and sum of the three channels column by column (a numpy
+        # reduction along an axis of length 3 is ~10x slower; same values)
+        r, g, bl = px[:, 0], px[:, 1], px[:, 2]
+        mx = np.maximum(np.maximum(r, g), bl).astype(np.int16)
+        mn = np.minimum(np.minimum(r, g), bl).astype(np.int16)
+        tot = r.astype(np.int32)
+        tot += g
+        tot += bl
+        keep = ((mx - mn) <= max_saturation * np.maximum(mx, 1)) & (tot >= 3 * min_brightness)
     else:
         pf = px.astype(np.float32)
         mx, mn = pf.max(axis=1), pf.min(axis=1)
@@ -197,7 +215,7 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
 
     if len(cand) < max(min_pixels, min_fraction * n_total):
         return _fallback("too few bright, unsaturated (glass) pixels")
-    b = cand.mean(axis=1)
+    b = _channel_mean(cand)
     # Brightness histogram of candidates; glass is the brightest dense peak.
     hist = np.bincount(np.clip(np.rint(b), 0, 255).astype(np.int64), minlength=256)
     smooth = np.convolve(hist, np.ones(3) / 3, mode="same")
@@ -237,7 +255,7 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     # reference (the second-scanner Lung1 tile without JPEG: 7.6 % of the pixels are 2 %
     # above the level 203, 8.7 % above the peak's median).
     level = float(np.median(b[sel]))
-    b_all = px.astype(np.float32).mean(axis=1)
+    b_all = _channel_mean(px)
     try:
         margins, limits = np.broadcast_arrays(
             np.atleast_1d(np.asarray(brighter_margin, float)),
@@ -265,7 +283,9 @@ def white_point_info(rgb: ArrayLike, *, mask: ArrayLike | None = None,
     wp = np.median(cand[sel], axis=0).astype(np.float64)
     # Refine: median of the pixels close to the first estimate in colour
     # (robust to dust, tissue edges and clipping at 255).
-    close = np.abs(cand - wp).max(axis=1) <= 8
+    close = np.ones(len(cand), bool)   # max over channels of |cand - wp| <= 8
+    for ch in range(3):
+        close &= np.abs(cand[:, ch].astype(np.float64) - wp[ch]) <= 8
     if close.sum() >= min_pixels:
         wp = np.median(cand[close], axis=0).astype(np.float64)
     return {"white_point": wp, "source": "estimated", "n_pixels": int(sel.sum()),

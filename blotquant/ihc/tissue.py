@@ -106,15 +106,8 @@ def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
     mask = s >= threshold
     if max_od is not None:
         mask &= s <= max_od
-    def fill(m):
-        if max_hole_px and max_hole_px > 0:
-            return ~_remove_small(~m, max_hole_px + 1, connectivity=4)
-        return m
-
-    kept = fill(_remove_small(mask, min_object_px))
-    if not with_small:
-        return kept
-    return kept, fill(mask) | kept
+    kept, small = _pieces_and_holes(mask, min_object_px, max_hole_px)
+    return (kept, small) if with_small else kept
 
 
 def lut_take(lut: np.ndarray, labels: np.ndarray, block: int = 1 << 16) -> np.ndarray:
@@ -130,6 +123,100 @@ def lut_take(lut: np.ndarray, labels: np.ndarray, block: int = 1 << 16) -> np.nd
     return out.reshape(labels.shape)
 
 
+def label_run_counts(labels: np.ndarray, n: int) -> np.ndarray:
+    """``np.bincount(labels.ravel(), minlength=n)`` for a label image made of runs.
+
+    Connected-component labels come in horizontal runs; the run starts are
+    found in one comparison pass and the run lengths counted per label, a
+    bincount over the runs (about 25 times fewer than the pixels of a tissue
+    mask) instead of over every pixel (2-3x faster on a 2048 x 2048 mask).
+    """
+    flat = np.ascontiguousarray(labels).ravel()
+    if flat.size == 0:
+        return np.zeros(n, np.int64)
+    change = np.empty(flat.size, bool)
+    change[0] = True
+    np.not_equal(flat[1:], flat[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    del change
+    lengths = np.diff(starts, append=flat.size)
+    counts = np.bincount(flat[starts], weights=lengths, minlength=n)
+    return counts.astype(np.int64)  # (float64 sums of integers: exact)
+
+
+def _components(mask: np.ndarray, connectivity: int):
+    """Connected components of a bool image: (labels int32, pixel count per label)."""
+    n, labels = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8),
+                                        connectivity=connectivity, ltype=cv2.CV_32S)
+    return labels, label_run_counts(labels, n)
+
+
+def _pieces_and_holes(mask: np.ndarray, min_px: int, max_hole: int):
+    """``(fill(remove_small(mask)), fill(mask))``: the tissue without its fragments
+    smaller than ``min_px`` (8-connected), and with them; holes (4-connected
+    components of the rest) of at most ``max_hole`` pixels filled in both.
+
+    One labelling of the holes serves both.  A hole of the mask without its
+    fragments is a hole of the mask, or the union of removed fragments and the
+    mask's holes 4-adjacent to them (a fragment is a whole 8-connected component,
+    so it touches the rest of the mask nowhere).  Those unions are found on a
+    graph of fragments and holes; where one is larger than ``max_hole``, its
+    fragments and holes stay open, elsewhere the two fills agree.
+    """
+    remove = bool(min_px and min_px > 1 and mask.any())
+    fill = bool(max_hole and max_hole > 0)
+    if remove:
+        lab8, size8 = _components(mask, 8)
+        frag = size8 < min_px
+        frag[0] = False  # (label 0: not the mask)
+        remove = bool(frag.any())
+    if not fill:
+        if not remove:
+            return mask, mask.copy()
+        return mask & ~lut_take(frag, lab8), mask.copy()
+    rest = ~mask
+    if not remove and not rest.any():
+        return mask, mask.copy()
+    lab4, size4 = _components(rest, 4)
+    del rest
+    hole = size4 <= max_hole
+    hole[0] = False  # (label 0: the mask)
+    small = mask | lut_take(hole, lab4) if hole.any() else mask.copy()
+    if not remove:
+        return small, small.copy()
+    flat = np.flatnonzero(lut_take(frag, lab8))
+    rows, cols = mask.shape
+    f8 = lab8.ravel()[flat]
+    l4 = lab4.ravel()
+    a, b = [], []
+    r, c = np.divmod(flat, cols)
+    for ok, step in ((c > 0, -1), (c < cols - 1, 1), (r > 0, -cols), (r < rows - 1, cols)):
+        q = l4[flat[ok] + step]
+        sel = q > 0
+        a.append(f8[ok][sel])
+        b.append(q[sel])
+    a, b = np.concatenate(a), np.concatenate(b)
+    n8, n4 = size8.size, size4.size
+    from scipy.sparse import coo_matrix, csgraph  # noqa: PLC0415
+
+    graph = coo_matrix((np.ones(a.size, np.int8), (a, n8 + b)), shape=(n8 + n4, n8 + n4))
+    _, comp = csgraph.connected_components(graph, directed=False)
+    node_size = np.concatenate([np.where(frag, size8, 0), np.where(size4 > 0, size4, 0)])
+    node_size[n8] = 0  # (hole label 0 is the mask)
+    involved = np.zeros(comp.max() + 1, bool)
+    involved[comp[:n8][frag]] = True
+    merged = np.bincount(comp, weights=node_size.astype(np.float64), minlength=involved.size)
+    open_ = involved & (merged > max_hole)
+    kept = small.copy()
+    bad_frag = frag & open_[comp[:n8]]
+    if bad_frag.any():
+        kept.ravel()[flat[bad_frag[f8]]] = False
+    bad_hole = hole & open_[comp[n8:]]
+    if bad_hole.any():
+        kept &= ~lut_take(bad_hole, lab4)
+    return kept, small
+
+
 def _remove_small(mask: np.ndarray, min_px: int, connectivity: int = 8) -> np.ndarray:
     """Drop connected components with fewer than ``min_px`` pixels."""
     if not min_px or min_px <= 1 or not mask.any():
@@ -137,7 +224,7 @@ def _remove_small(mask: np.ndarray, min_px: int, connectivity: int = 8) -> np.nd
     # labels only (the statistics pass of connectedComponentsWithStats costs 3x the labelling)
     n, labels = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8), connectivity=connectivity,
                                         ltype=cv2.CV_32S)
-    keep = np.bincount(labels.ravel(), minlength=n) >= min_px
+    keep = label_run_counts(labels, n) >= min_px
     keep[0] = False  # background (0-valued pixels)
     if keep[1:].all():
         return mask

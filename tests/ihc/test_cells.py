@@ -527,6 +527,21 @@ def test_upsample_labels_equals_pixel_centre_rule_on_every_path():
                           lab64[_nearest_index(9, 20)[:, None], _nearest_index(7, 13)[None, :]])
 
 
+def test_upsampled_counts_equal_bincount_of_upsampled_labels():
+    from blotquant.ihc.cells import _upsample_labels, _upsampled_counts
+
+    rng = np.random.default_rng(17)
+    for _ in range(150):
+        src = tuple(int(v) for v in rng.integers(1, 200, 2))
+        dst = tuple(max(1, int(s * f)) for s, f in zip(src, rng.uniform(1.0, 4.5, 2)))
+        lab = rng.integers(0, 40, src).astype(np.int32)
+        k = int(rng.integers(1, 60))
+        got = _upsampled_counts(lab, dst, k)
+        ref = np.bincount(_upsample_labels(lab, dst).ravel(), minlength=k)
+        assert got.dtype == np.int64 and np.array_equal(got, ref), (src, dst)
+        assert got.sum() == dst[0] * dst[1]
+
+
 def test_cut_mask_equals_cut_borders():
     from blotquant.ihc.cells import _cut_mask
     from blotquant.ihc.nuclei import _cut_borders

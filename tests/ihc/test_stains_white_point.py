@@ -194,3 +194,16 @@ def test_unpaired_tail_test_arguments_are_refused():
     img = _no_glass_field(0.04)
     with pytest.raises(ParameterError, match="pair up"):
         white_point_info(img, brighter_margin=(0.01, 0.02, 0.03), max_brighter_fraction=(0.1, 0.05))
+
+
+def test_channel_mean_equals_numpy_mean_of_float32():
+    from blotquant.ihc.stains import _channel_mean
+
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        n = int(rng.integers(1, 4000))
+        for px in (rng.integers(0, 256, (n, 3)).astype(np.uint8),
+                   (rng.random((n, 3)) * 255).astype(np.float32), rng.random((n, 3)) * 255):
+            got = _channel_mean(px)
+            assert got.dtype == np.float32
+            assert np.array_equal(got, px.astype(np.float32).mean(axis=1))

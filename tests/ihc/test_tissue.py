@@ -70,6 +70,23 @@ def test_remove_small_equals_skimage_and_lut_take_equals_indexing():
     assert out.shape == lab.shape and np.array_equal(out, lut[lab])
 
 
+def test_label_run_counts_equal_bincount():
+    import cv2
+
+    from blotquant.ihc.tissue import label_run_counts
+
+    rng = np.random.default_rng(9)
+    for _ in range(60):
+        shape = tuple(int(v) for v in rng.integers(1, 120, 2))
+        m = (rng.random(shape) < rng.uniform(0.1, 0.9)).astype(np.uint8)
+        n, lab = cv2.connectedComponents(m, connectivity=int(rng.choice([4, 8])), ltype=cv2.CV_32S)
+        got = label_run_counts(lab, n)
+        assert got.dtype == np.int64 and np.array_equal(got, np.bincount(lab.ravel(), minlength=n))
+        noise = rng.integers(0, 7, shape).astype(np.int32)  # runs of one pixel, wrapping rows
+        assert np.array_equal(label_run_counts(noise, 9), np.bincount(noise.ravel(), minlength=9))
+    assert label_run_counts(np.zeros((0, 4), np.int32), 3).tolist() == [0, 0, 0]
+
+
 def test_lone_nuclei_below_min_tissue_px_are_still_cells():
     """At a coarse scan a lone nucleus is smaller than ``min_tissue_px`` (a pixel count):
     the tissue mask drops it as debris, but cell mode still finds it (its own minimum
@@ -95,3 +112,57 @@ def test_lone_nuclei_below_min_tissue_px_are_still_cells():
     assert len(found) == len(centres)
     for c in centres:
         assert np.min(np.hypot(*(found - c).T)) <= 2, c
+
+
+def test_with_small_equals_skimage_fill_and_removal():
+    # (tissue, tissue with the small pieces) against scikit-image's small-object and
+    # small-hole removal, with and without small pieces to remove (the shortcut path)
+    from skimage.morphology import remove_small_objects
+
+    rng = np.random.default_rng(21)
+    for i in range(30):
+        shape = tuple(int(v) for v in rng.integers(20, 90, 2))
+        od = np.zeros(shape, np.float32)
+        od[rng.random(shape) < rng.uniform(0.3, 0.7)] = 0.3
+        if i % 3 == 0:  # one big piece with holes only: nothing small to remove
+            od[:] = 0.3
+            od[rng.random(shape) < 0.05] = 0.0
+        min_px, max_hole = int(rng.integers(2, 40)), int(rng.integers(1, 20))
+        kept, small = tissue_mask(od, threshold=0.1, median=1, min_object_px=min_px,
+                                  max_hole_px=max_hole, with_small=True)
+        m = od >= 0.1
+
+        def fill(x):
+            return ~remove_small_objects(~x, max_size=max_hole, connectivity=1)
+
+        ref_kept = fill(remove_small_objects(m, max_size=min_px - 1, connectivity=2))
+        assert np.array_equal(kept, ref_kept)
+        assert np.array_equal(small, fill(m) | ref_kept)
+        assert np.array_equal(kept, tissue_mask(od, threshold=0.1, median=1, min_object_px=min_px,
+                                                max_hole_px=max_hole))
+
+
+def test_pieces_and_holes_equals_removal_then_fill_on_random_masks():
+    # one labelling of the holes serves both masks: the same as filling the mask without
+    # its fragments (a second labelling) on random masks, fragments merged with holes too
+    import cv2
+
+    from blotquant.ihc.tissue import _pieces_and_holes, _remove_small
+
+    def fill(m, max_hole):
+        return ~_remove_small(~m, max_hole + 1, connectivity=4) if max_hole > 0 else m
+
+    rng = np.random.default_rng(0)
+    differ = 0
+    for i in range(1500):
+        shape = tuple(int(v) for v in rng.integers(1, 70, 2))
+        m = rng.random(shape) < rng.uniform(0.05, 0.95)
+        if i % 4 == 0:  # blockier shapes, and the complement
+            m = cv2.dilate(m.view(np.uint8), np.ones((2, 2), np.uint8)).astype(bool) if i % 8 else ~m
+        min_px, max_hole = int(rng.integers(0, 40)), int(rng.integers(0, 30))
+        kept, small = _pieces_and_holes(m, min_px, max_hole)
+        ref = fill(_remove_small(m, min_px), max_hole)
+        assert np.array_equal(kept, ref), (i, shape, min_px, max_hole)
+        assert np.array_equal(small, fill(m, max_hole) | ref), (i, shape, min_px, max_hole)
+        differ += not np.array_equal(kept, small)
+    assert differ > 500  # fragments were removed (and merged with holes) in many cases
