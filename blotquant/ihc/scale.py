@@ -57,7 +57,7 @@ from .._shared.resolution import is_software_default_resolution
 from ..errors import ParameterError
 
 __all__ = ["is_software_default", "granulometry", "ScaleEstimate",
-           "estimate_pixel_size", "GRANULOMETRY_RADIUS_UM", "PLAUSIBLE_UM_PER_PX"]
+           "estimate_pixel_size", "estimate_pixel_size_samples", "GRANULOMETRY_RADIUS_UM", "PLAUSIBLE_UM_PER_PX"]
 
 #: Resolutions that image software writes when nobody set one (dots per inch).
 #: Typical granulometric nucleus half-width (um) used for the first estimate only.
@@ -280,6 +280,8 @@ class ScaleEstimate:
         Why there is no estimate, or what to check.
     history : list of float
         Pixel sizes tried (first estimate, refinements).
+    windows : list
+        The windows a whole slide's estimate was read from (empty for a field).
     """
 
     pixel_size_um: float | None
@@ -289,6 +291,7 @@ class ScaleEstimate:
     n_nuclei: int = 0
     note: str = ""
     history: list = field(default_factory=list)
+    windows: list = field(default_factory=list)   # (r0, r1, c0, c1) of a slide's sample
 
     def as_dict(self) -> dict:
         """Plain-JSON record (for ``IHCResult.params``)."""
@@ -325,26 +328,58 @@ def estimate_pixel_size(hematoxylin_od, dab_od=None, *, mask=None, detection_od=
     ScaleEstimate
         ``pixel_size_um`` None (with a ``note``) when no nuclei are found.
     """
-    from .cells import detect_cells  # noqa: PLC0415 (cells imports this module)
-    from .params import CellParams  # noqa: PLC0415
-
-    p = params if isinstance(params, CellParams) else CellParams.from_mapping(dict(params or {}))
     h = np.ascontiguousarray(hematoxylin_od, dtype=np.float32)
     if h.ndim != 2:
         raise ParameterError(f"hematoxylin_od must be 2-D; got shape {h.shape}.")
     d = np.zeros_like(h) if dab_od is None else np.ascontiguousarray(dab_od, dtype=np.float32)
     m = None if mask is None else np.asarray(mask, bool)
-    tiles = _tiles(h.shape, m)
-    # 1. granulometry, pooled over the tiles
+    samples = [(h[ys, xs], d[ys, xs], None if m is None else m[ys, xs],
+                None if detection_od is None else detection_od[ys, xs])
+               for ys, xs in _tiles(h.shape, m)]
+    return estimate_pixel_size_samples(samples, params=params)
+
+
+def estimate_pixel_size_samples(samples, *, params=None) -> ScaleEstimate:
+    """:func:`estimate_pixel_size` pooled over given windows of one image or slide.
+
+    The granulometry spectra of all windows are summed and the nuclei of all
+    windows measured together, exactly as the tiles of one field are; a whole
+    slide passes windows read once per slide (so the scale does not depend on
+    how the slide is tiled for scoring).
+
+    Parameters
+    ----------
+    samples : sequence of (hematoxylin_od, dab_od, mask, detection_od)
+        2-D float arrays per window (``dab_od``, ``mask``, ``detection_od``
+        may be None).
+    params : CellParams or dict, optional
+        As for :func:`estimate_pixel_size`.
+
+    Returns
+    -------
+    ScaleEstimate
+    """
+    from .cells import detect_cells  # noqa: PLC0415 (cells imports this module)
+    from .params import CellParams  # noqa: PLC0415
+
+    p = params if isinstance(params, CellParams) else CellParams.from_mapping(dict(params or {}))
+    wins = []
+    for h, d, m, det in samples:
+        h = np.ascontiguousarray(h, dtype=np.float32)
+        if h.ndim != 2:
+            raise ParameterError(f"hematoxylin_od must be 2-D; got shape {h.shape}.")
+        d = np.zeros_like(h) if d is None else np.ascontiguousarray(d, dtype=np.float32)
+        wins.append((h, d, None if m is None else np.asarray(m, bool), det))
+    # 1. granulometry, pooled over the windows
     spec, radii = None, None
-    for ys, xs in tiles:
-        r, s = granulometry(h[ys, xs], None if m is None else m[ys, xs])
+    for h, _, m, _ in wins:
+        r, s_ = granulometry(h, m)
         if r.size == 0:
             continue
         if spec is None:
-            radii, spec = r, s
-        elif s.size == spec.size:
-            spec = spec + s
+            radii, spec = r, s_
+        elif s_.size == spec.size:
+            spec = spec + s_
     rg = _mode_radius(radii, spec) if spec is not None else math.nan
     if not math.isfinite(rg):
         return ScaleEstimate(None, note="no nucleus-sized hematoxylin structure found")
@@ -356,10 +391,8 @@ def estimate_pixel_size(hematoxylin_od, dab_od=None, *, mask=None, detection_od=
     # 2. refinement: median equivalent radius of the nuclei detected at that scale
     for _ in range(2):
         areas = []
-        for ys, xs in tiles:
-            det = detect_cells(h[ys, xs], d[ys, xs], pixel_size_um=ps,
-                               mask=None if m is None else m[ys, xs],
-                               detection_od=None if detection_od is None else detection_od[ys, xs],
+        for h, d, m, det_od in wins:
+            det = detect_cells(h, d, pixel_size_um=ps, mask=m, detection_od=det_od,
                                **{**kw, "cell_expansion_um": 0.0})
             areas.append(det.table["nucleus_area"].to_numpy(float))
         a = np.concatenate(areas) if areas else np.zeros(0)

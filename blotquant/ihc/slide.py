@@ -316,6 +316,44 @@ def coarse_window(coarse: np.ndarray, level_shape, r0: int, r1: int, c0: int,
     return crop.take(ri - a, axis=0).take(ci - c, axis=1)
 
 
+def slide_working_pixel_size(requested_um, pixel_size_um) -> float | None:
+    """The detection grid of slide cell mode: the scored pixels averaged in k x k blocks.
+
+    A field is detected on a grid resampled to ``requested_um`` exactly; a slide
+    is detected tile by tile, and a resampling by a non-integer factor (0.2527
+    um/px to 0.5: 1.98) puts each tile's grid at another phase, so the cells would
+    depend on the tile size.  The slide's grid is therefore ``k`` scored pixels,
+    ``k`` the largest power of two not above 1.05 x the factor (a power of two
+    divides the 32-px grid that tile windows start on): 0.2527 -> k = 2 (0.5054
+    um), 0.5 -> 1, 0.167 -> 2, 0.125 -> 4.
+
+    Parameters
+    ----------
+    requested_um : float
+        ``CellParams.requested_pixel_size_um``.
+    pixel_size_um : (row, col) or None
+        The scored level's pixel size (None: unknown, detection at the assumed size).
+
+    Returns
+    -------
+    float or None
+        um per working pixel to request, or None when no pixel size is known.
+
+    Examples
+    --------
+    >>> slide_working_pixel_size(0.5, (0.2527, 0.2527))
+    0.5054
+    >>> slide_working_pixel_size(0.5, (0.5, 0.5))
+    0.5
+    """
+    if pixel_size_um is None:
+        return None
+    iso = math.sqrt(float(pixel_size_um[0]) * float(pixel_size_um[1]))
+    factor = float(requested_um) / iso
+    k = 1 if factor < 2 / 1.05 else 2 ** int(math.floor(math.log2(factor * 1.05)))
+    return k * iso
+
+
 def cell_halo_px(cell, pixel_size_um) -> int:
     """Halo (px) around a cell-mode tile: enough context for every cell of the tile.
 
@@ -758,6 +796,52 @@ def _sample_crops(src, specs, stored, side=SAMPLE_SIDE):
     return crops
 
 
+def _scale_windows(coarse, level_shape, side=SAMPLE_SIDE, n=SAMPLE_TILES):
+    """Windows ``(r0, r1, c0, c1)`` for the slide's pixel-size estimate.
+
+    A fixed grid of ``side`` px squares over the scored level (anchored at 0,
+    so the choice does not depend on the scoring tile size); those at least
+    half tissue in the coarse mask (else the most tissue), ``n`` of them
+    evenly spread in raster order.
+    """
+    H, W = level_shape
+    a, b = min(side, H), min(side, W)
+    cand = []
+    for r0 in range(0, max(1, H - a + 1), a):
+        for c0 in range(0, max(1, W - b + 1), b):
+            frac = float(coarse_window(coarse, level_shape, r0, r0 + a, c0, c0 + b).mean()) \
+                if coarse is not None else 1.0
+            cand.append((frac, r0, c0))
+    good = [c for c in cand if c[0] >= 0.5]
+    if not good:
+        good = sorted(cand, key=lambda c: (-c[0], c[1], c[2]))[:n]
+        good = sorted(c for c in good if c[0] > 0) or good[:1]
+        good.sort(key=lambda c: (c[1], c[2]))
+    pick = np.linspace(0, len(good) - 1, min(n, len(good))).round().astype(int)
+    return [(good[i][1], good[i][1] + a, good[i][2], good[i][2] + b)
+            for i in dict.fromkeys(pick.tolist())]
+
+
+def _slide_scale(src, coarse, level_shape, stains, white_point, P, stored):
+    """The slide's pixel size from its nuclei (:func:`~blotquant.ihc.scale.estimate_pixel_size_samples`)."""
+    from ..io._slide_tiles import read_window
+    from .scale import estimate_pixel_size_samples
+
+    samples, wins = [], _scale_windows(coarse, level_shape)
+    for r0, r1, c0, c1 in wins:
+        rgb = read_window(src, r0, r1, c0, c1)
+        hem, dab = stain_maps(rgb, stains, white_point)
+        tissue = fine_tissue(rgb, white_point, P.tissue_threshold) if P.tissue else None
+        if tissue is not None and coarse is not None:
+            tissue &= coarse_window(coarse, level_shape, r0, r1, c0, c1)
+        samples.append((hem, dab, tissue, None))
+    # on hematoxylin whatever the marker, as for a field (cells.detect_cells)
+    est = estimate_pixel_size_samples(samples, params={**P.cell.to_dict(),
+                                                       "detection_image": "hematoxylin"})
+    est.windows = [list(w) for w in wins]
+    return est
+
+
 def _make_sink(class_map, shape, chunk):
     if class_map is False:
         return None
@@ -921,6 +1005,16 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                     reference=as_stain_matrix("default") if stain_source == "estimated" else None)
     del fit_rgb, fit_mask
 
+    # cell mode without a pixel size: the scale from the nuclei, once per slide, on
+    # windows placed independently of the scoring tiles (never per tile: tiles would
+    # disagree, and the halo and the micrometre parameters need it before the tiles)
+    scale_est = None
+    if P.mode == "cell" and pixel_size is None and P.cell.estimate_pixel_size:
+        scale_est = _slide_scale(src, coarse, (H, W), m, wp, P, stored)
+        if scale_est.pixel_size_um is not None:
+            v = float(scale_est.pixel_size_um)
+            pixel_size, ps_source, px_area = (v, v), "estimated", v * v
+
     params = P.to_dict()
     params.update({
         "compartment_used": P.compartment_used(),
@@ -932,6 +1026,14 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
         "regions_sha256": _regions_digest(regs),
         "pixel_size_used": None if pixel_size is None else list(pixel_size),
         "pixel_size_source": ps_source,
+        **({} if scale_est is None else {
+            "pixel_size_estimate": {**scale_est.as_dict(), "windows": scale_est.windows},
+            "pixel_size_note": (f"estimated once for the slide from the nuclei of "
+                                f"{len(scale_est.windows)} windows of {SAMPLE_SIDE} px "
+                                f"({scale_est.n_nuclei} nuclei); give pixel_size_um or "
+                                "magnification if known" if scale_est.pixel_size_um is not None
+                                else f"no estimate ({scale_est.note}): cells detected at the "
+                                f"assumed {P.cell.assumed_pixel_size_um:g} um/px")}),
         "chroma_subsampling": chroma_kind, "chroma_restored": phase is not None,
         "input_conversion": None, "od_convention": "QuPath log10, max(v,1), clip>=0",
         "slide": {"level": level, "level_shape": [H, W], "downsample": list(ds),
@@ -954,6 +1056,10 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     if P.mode == "cell":
         cell = P.cell.to_dict()
         halo = cell_halo_px(P.cell, pixel_size or (P.cell.assumed_pixel_size_um,) * 2)
+        work = slide_working_pixel_size(P.cell.requested_pixel_size_um, pixel_size)
+        if work is not None:
+            cell["requested_pixel_size_um"] = work
+        params["slide"]["cell_working_pixel_size_um"] = work
     costs = _plan_costs(specs, regs_level, halo, (H, W), row_idx, col_idx, integ)
     ctx = _Context(source=src, mode=P.mode, thresholds=tuple(P.thresholds), stains=np.asarray(m),
                    white_point=wp, tissue=bool(P.tissue) or job.tissue_mask is not None,

@@ -138,6 +138,51 @@ def test_cell_mode_independent_of_tile_size_and_equal_to_score_ihc():
     assert abs(ra.summary.pixel_h_score[0] - ra.summary.h_score[0]) > 1
 
 
+def _cells_by_tiling(img, **kw):
+    out = []
+    for ts in (384, 1024):
+        r = score_slide(img, mode="cell", tile_size=ts, scheduler="sync", **kw)
+        out.append((r, r.cells.sort_values(["y", "x"]).reset_index(drop=True)))
+    return out
+
+
+@pytest.mark.parametrize("pixel_size", [0.2527, 0.46])
+def test_cell_mode_tiling_invariant_at_a_non_integer_resampling(pixel_size):
+    """0.2527 um/px (a 40x Aperio MPP) and 0.46 to the 0.5 um detection grid: the tiles
+    used to resample with their own grid phase, so the cells depended on the tile size."""
+    s = make_ihc(seed=2, shape=(1024, 1024))
+    img = Image.from_array(s.image, pixel_size_um=(pixel_size, pixel_size))
+    (ra, ca), (rb, cb) = _cells_by_tiling(img)
+    assert len(ra.tiles) > 1 and len(rb.tiles) == 1
+    assert len(ca) == len(cb) > 50
+    np.testing.assert_allclose(ca[["y", "x"]].to_numpy(), cb[["y", "x"]].to_numpy(), atol=1e-9)
+    assert ra.summary.h_score[0] == rb.summary.h_score[0]
+    work = ra.params["slide"]["cell_working_pixel_size_um"]
+    assert work == pytest.approx({0.2527: 0.5054, 0.46: 0.46}[pixel_size])
+
+
+def test_cell_mode_pixel_size_estimated_once_per_slide():
+    """No pixel size in the file: one estimate for the slide (recorded with its windows),
+    not one per tile, so the cells do not depend on the tile size."""
+    from blotquant.synthetic import make_cell_image
+
+    s = make_cell_image(1, shape=(1024, 1024))     # drawn at 0.5 um/px
+    img = Image.from_array(np.asarray(s.image)[..., :3])
+    (ra, ca), (rb, cb) = _cells_by_tiling(img)
+    for r in (ra, rb):
+        assert r.params["pixel_size_source"] == "estimated"
+        assert r.params["pixel_size_used"][0] == pytest.approx(0.5, rel=0.08)
+        assert r.params["pixel_size_estimate"]["windows"]
+        assert "once for the slide" in r.params["pixel_size_note"]
+    assert ra.params["pixel_size_used"] == rb.params["pixel_size_used"]
+    assert len(ca) == len(cb) > 50
+    np.testing.assert_allclose(ca[["y", "x"]].to_numpy(), cb[["y", "x"]].to_numpy(), atol=1e-9)
+    assert ra.summary.h_score[0] == rb.summary.h_score[0]
+    # areas in um2 from the estimate, as score_ihc does
+    assert ra.summary.area_um2[0] == pytest.approx(
+        ra.summary.area_px[0] * ra.params["pixel_size_used"][0] ** 2, rel=1e-9)
+
+
 def test_cells_in_level0_coordinates_on_a_coarser_level(pyramid):
     path, _ = pyramid
     img = read_image(path, mode="rgb")
