@@ -65,6 +65,11 @@ STROKE_PITCH = 0.7
 #: (``target``): 15 working px, the 30 image px of a 1000 px image (camera blots,
 #: whose bands are narrower than their pitch)
 STROKE_TARGET = 0.03
+#: The working resolution is set over the foreground's extent enlarged by this factor
+#: (a membrane reaches a little beyond its bands, marks and text)
+EXTENT_MARGIN = 1.05
+#: ... but the working image's long side is at most this share of ``target``
+WORK_MAX = 1.5
 #: Peaks of at least this share of the strongest give the pitch for the stroke; the
 #: strongest band row's pitch replaces the whole image's when this many times larger
 _PITCH_PROMINENCE = 0.145
@@ -151,6 +156,28 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     """
     a = np.asarray(signal, dtype=np.float32)
     k = max(1, int(round(max(a.shape) / target)))
+    d, sigma, fg = _coarse_foreground(a, k)
+    # the working resolution follows the blot, not the field of view: an empty frame
+    # around the membrane (a wider camera field, a padded export) makes the image
+    # larger but not its lanes, so ``k`` comes from the long side of the extent of
+    # the foreground (at most the image's)
+    ke = _extent_block(fg, sigma, k, target, max(a.shape))
+    if ke != k:
+        k = ke
+        d, sigma, fg = _coarse_foreground(a, k)
+    if stroke_px is not None:
+        L = int(max(1, round(stroke_px / k)))
+    else:
+        L = _stroke(fg, sigma, target, k, a.shape[1])
+    if L > 1:
+        fg = ndi.grey_opening(fg, size=(1, L))
+    fg = _thresholded(fg, sigma)
+    return fg.astype(np.float32, copy=False), k
+
+
+def _coarse_foreground(a, k):
+    """Block mean ``d`` of ``a`` (``k`` x ``k``), its noise sigma, and ``d`` less its
+    coarse opening-based background (not yet opened against text, not thresholded)."""
     d = _block_mean(a, k)
     sigma = _noise_sigma(d)
     m = int(max(9, min(d.shape) // 6)) | 1
@@ -168,15 +195,23 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     else:
         bg = bgq
     bg = np.minimum(bg, d)  # never above the data
-    fg = d - bg
-    if stroke_px is not None:
-        L = int(max(1, round(stroke_px / k)))
-    else:
-        L = _stroke(fg, sigma, target, k, a.shape[1])
-    if L > 1:
-        fg = ndi.grey_opening(fg, size=(1, L))
-    fg = _thresholded(fg, sigma)
-    return fg.astype(np.float32, copy=False), k
+    return d, sigma, d - bg
+
+
+def _extent_block(fg, sigma, k, target, image_long) -> int:
+    """Block size for a working long side of about ``target`` px over the extent of the
+    foreground ``fg`` (block size ``k``; bounding box of its thresholded pixels, at most
+    the image), not over the whole image: the same ``k`` with or without an empty frame."""
+    t = _thresholded(fg, sigma) > 0
+    rows, cols = np.flatnonzero(t.any(axis=1)), np.flatnonzero(t.any(axis=0))
+    if not len(rows):
+        return k
+    long_side = EXTENT_MARGIN * k * max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0])
+    # (the working image is the whole image: its long side stays within the range the
+    # image-size rule gives, ``WORK_MAX * target``, so that a small blot in a wide
+    # field costs no more time than a large one, nor works at another scale of noise)
+    least = max(1, math.ceil(image_long / (WORK_MAX * target)))
+    return max(least, min(k, int(round(long_side / target))))
 
 
 def _thresholded(fg, sigma):
