@@ -8,7 +8,8 @@ megapixel whatever the image size.
 
 Steps
 -----
-1. ``foreground``: block mean, opening-based coarse background removed,
+1. ``foreground``: block mean (its block size set by the extent of the
+   foreground, not by the frame around it), opening-based coarse background removed,
    thin vertical strokes (pen marks, text) removed by a short horizontal
    opening (its length a share of the lane pitch, so the same at any
    resolution), pixels below 3 noise sigmas set to 0.
@@ -139,7 +140,10 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     signal : 2-D array
         Bands bright.
     target : int
-        Approximate long side of the working (block-averaged) image.
+        Approximate long side, in working (block-averaged) px, of the extent of the
+        foreground (``EXTENT_MARGIN`` x its bounding box, at most the image): an
+        empty frame around the blot does not change the working scale.  The
+        working image's own long side stays at most ``WORK_MAX * target``.
     stroke_px : float, optional
         Structures narrower than this (full-resolution px) are removed
         (text, pen marks).  Default, in working px (so the same share of a lane
