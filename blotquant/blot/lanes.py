@@ -8,7 +8,8 @@ megapixel whatever the image size.
 
 Steps
 -----
-1. ``foreground``: block mean, opening-based coarse background removed,
+1. ``foreground``: block mean (its block size set by the extent of the
+   foreground, not by the frame around it), opening-based coarse background removed,
    thin vertical strokes (pen marks, text) removed by a short horizontal
    opening (its length a share of the lane pitch, so the same at any
    resolution), pixels below 3 noise sigmas set to 0.
@@ -65,12 +66,26 @@ STROKE_PITCH = 0.7
 #: (``target``): 15 working px, the 30 image px of a 1000 px image (camera blots,
 #: whose bands are narrower than their pitch)
 STROKE_TARGET = 0.03
+#: The working resolution is set over the foreground's extent enlarged by this factor
+#: (a membrane reaches a little beyond its bands, marks and text)
+EXTENT_MARGIN = 1.05
+#: ... but the working image's long side is at most this share of ``target``
+WORK_MAX = 1.5
 #: Peaks of at least this share of the strongest give the pitch for the stroke; the
 #: strongest band row's pitch replaces the whole image's when this many times larger
 _PITCH_PROMINENCE = 0.145
 _INTERLEAVED = 1.5
 #: ... read after an opening of this many working px (thin strokes are no lanes)
 _THIN = 3
+
+#: A strip's lane tilt measured on its own rows is known to this many degrees (the
+#: shift its lanes may have between rows is the measured tilt +- this, not the
+#: largest tilt searched)
+TILT_UNCERTAINTY = 1.0
+#: Two rows whose lanes are shifted by about a whole pitch lie on one grid of dots
+#: (other dots empty) only when they are at most this many pitches apart, as the
+#: rows of a dot grid are; band rows farther apart are two membranes
+GRID_ROWS = 2.0
 
 #: A band row with less than this share of the column-profile mass of the strongest
 #: row of the strip above it does not start a strip of its own on lane evidence
@@ -125,7 +140,10 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     signal : 2-D array
         Bands bright.
     target : int
-        Approximate long side of the working (block-averaged) image.
+        Approximate long side, in working (block-averaged) px, of the extent of the
+        foreground (``EXTENT_MARGIN`` x its bounding box, at most the image): an
+        empty frame around the blot does not change the working scale.  The
+        working image's own long side stays at most ``WORK_MAX * target``.
     stroke_px : float, optional
         Structures narrower than this (full-resolution px) are removed
         (text, pen marks).  Default, in working px (so the same share of a lane
@@ -151,6 +169,28 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     """
     a = np.asarray(signal, dtype=np.float32)
     k = max(1, int(round(max(a.shape) / target)))
+    d, sigma, fg = _coarse_foreground(a, k)
+    # the working resolution follows the blot, not the field of view: an empty frame
+    # around the membrane (a wider camera field, a padded export) makes the image
+    # larger but not its lanes, so ``k`` comes from the long side of the extent of
+    # the foreground (at most the image's)
+    ke = _extent_block(fg, sigma, k, target, max(a.shape))
+    if ke != k:
+        k = ke
+        d, sigma, fg = _coarse_foreground(a, k)
+    if stroke_px is not None:
+        L = int(max(1, round(stroke_px / k)))
+    else:
+        L = _stroke(fg, sigma, target, k, a.shape[1])
+    if L > 1:
+        fg = ndi.grey_opening(fg, size=(1, L))
+    fg = _thresholded(fg, sigma)
+    return fg.astype(np.float32, copy=False), k
+
+
+def _coarse_foreground(a, k):
+    """Block mean ``d`` of ``a`` (``k`` x ``k``), its noise sigma, and ``d`` less its
+    coarse opening-based background (not yet opened against text, not thresholded)."""
     d = _block_mean(a, k)
     sigma = _noise_sigma(d)
     m = int(max(9, min(d.shape) // 6)) | 1
@@ -168,15 +208,23 @@ def foreground(signal: np.ndarray, *, target: int = 500, stroke_px: float | None
     else:
         bg = bgq
     bg = np.minimum(bg, d)  # never above the data
-    fg = d - bg
-    if stroke_px is not None:
-        L = int(max(1, round(stroke_px / k)))
-    else:
-        L = _stroke(fg, sigma, target, k, a.shape[1])
-    if L > 1:
-        fg = ndi.grey_opening(fg, size=(1, L))
-    fg = _thresholded(fg, sigma)
-    return fg.astype(np.float32, copy=False), k
+    return d, sigma, d - bg
+
+
+def _extent_block(fg, sigma, k, target, image_long) -> int:
+    """Block size for a working long side of about ``target`` px over the extent of the
+    foreground ``fg`` (block size ``k``; bounding box of its thresholded pixels, at most
+    the image), not over the whole image: the same ``k`` with or without an empty frame."""
+    t = _thresholded(fg, sigma) > 0
+    rows, cols = np.flatnonzero(t.any(axis=1)), np.flatnonzero(t.any(axis=0))
+    if not len(rows):
+        return k
+    long_side = EXTENT_MARGIN * k * max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0])
+    # (the working image is the whole image: its long side stays within the range the
+    # image-size rule gives, ``WORK_MAX * target``, so that a small blot in a wide
+    # field costs no more time than a large one, nor works at another scale of noise)
+    least = max(1, math.ceil(image_long / (WORK_MAX * target)))
+    return max(least, min(k, int(round(long_side / target))))
 
 
 def _thresholded(fg, sigma):
@@ -1493,8 +1541,9 @@ def _norm(p):
     return p / m if m > 0 else p
 
 
-def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
-    """Lane tilt (deg) from band blobs of the same lane in different rows."""
+def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1):
+    """Per-lane slopes (working px of column per row) from band blobs of the same lane
+    in different rows between ``y0`` and ``y1``, and their weights."""
     per_lane = {}
     for i, sl in enumerate(objs, start=1):
         if sl is None:
@@ -1523,21 +1572,61 @@ def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
         b = np.polyfit(a[:, 0], a[:, 1], 1, w=np.sqrt(a[:, 2]))[0]
         slopes.append(b)
         weights.append(float(a[:, 2].sum()) * (a[:, 0].max() - a[:, 0].min()) ** 2)
-    if len(slopes) < 2:
-        return 0.0
-    sl = np.asarray(slopes)
+    return np.asarray(slopes, float), np.asarray(weights, float)
+
+
+def _agree(sl):
+    """Median and MAD of lane slopes ``sl``, or None when the lanes disagree (a real
+    tilt moves all lanes alike; offsets between rows of different strips or merged
+    bands do not) or fewer than two lanes show a slope."""
+    if len(sl) < 2:
+        return None
     med = float(np.median(sl))
     mad = float(np.median(np.abs(sl - med)))
-    # lanes must agree (a real tilt moves all lanes alike; offsets between
-    # rows of different strips or merged bands do not)
     if mad > max(0.35 * abs(med), 0.005):
+        return None
+    return med, mad
+
+
+def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
+    """Lane tilt (deg) from band blobs of the same lane in different rows."""
+    slopes, weights = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1)
+    if _agree(slopes) is None:
         return 0.0
     order = np.argsort(slopes)
-    cw = np.cumsum(np.asarray(weights)[order])
-    b = float(np.asarray(slopes)[order][np.searchsorted(cw, 0.5 * cw[-1])])
+    cw = np.cumsum(weights[order])
+    b = float(slopes[order][np.searchsorted(cw, 0.5 * cw[-1])])
     t = math.degrees(math.atan(b))
     t = max(-max_tilt_deg, min(max_tilt_deg, t))
     return t if abs(t) >= 0.05 else 0.0
+
+
+def _rows_tilt(fg, labels, objs, grp, rel, min_dist, max_tilt_deg):
+    """The lane tilt measured on the band rows ``grp`` (zones of one strip) as the
+    range of slopes ``(lo, hi)`` (working px of column per row) it may have; None
+    when the rows show no tilt of their own (one row; touching bands whose blobs
+    merge; lanes that disagree).
+
+    The slopes of the lanes are read from their band blobs in different rows (as
+    :func:`_strip_tilt`); the range is their median +- twice its standard error
+    (1.25 x 1.4826 MAD / sqrt(n)), at least ``TILT_UNCERTAINTY`` deg either side.
+    """
+    if len(grp) < 2:
+        return None
+    prof = sum(_norm(z.profile) for z in grp)
+    c, _ = _peaks(prof, rel, min_dist, deep=0.3)
+    if len(c) < 2:
+        return None
+    sl, _ = _lane_slopes(fg, labels, objs, np.asarray(c, float),
+                         float(np.median(np.diff(c))), grp[0].y0, grp[-1].y1)
+    if _agree(sl) is None:
+        return None
+    med = float(np.median(sl))
+    if abs(math.degrees(math.atan(med))) > max_tilt_deg:
+        return None
+    se = 1.25 * 1.4826 * float(np.median(np.abs(sl - med))) / math.sqrt(len(sl))
+    half = max(2.0 * se, math.tan(math.radians(TILT_UNCERTAINTY)))
+    return med - half, med + half
 
 
 def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
@@ -1667,6 +1756,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         r = _along(z, ref_max)
         return r if len(r) >= len(z.peaks) else np.asarray(z.peaks, float)
 
+    labels, nlab = ndi.label(fg > 0)
+    objs = ndi.find_objects(labels)
     groups = [[major[0]]]
     weak: list = []
     for z in major[1:]:
@@ -1684,21 +1775,31 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             both = max(zpk[(za.y0, za.y1)], zpk[(z.y0, z.y1)])
             la, lb = np.sort(_row_lanes(za, both)), np.sort(_row_lanes(z, both))
             dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
-            allow = math.tan(math.radians(max_tilt_deg)) * dy
+            # the shift the lane tilt allows over dy: from the tilt the strip's own
+            # rows show (with its uncertainty), else anything up to max_tilt_deg
+            tilt_range = _rows_tilt(fg, labels, objs, groups[-1], rel, min_dist, max_tilt_deg)
+            if tilt_range is None:
+                t = math.tan(math.radians(max_tilt_deg))
+                tilt_range = (-t, t)
+
+            def _beyond(sh):
+                return max(tilt_range[0] * dy - sh, sh - tilt_range[1] * dy, 0.0)
             if len(la) == len(lb) >= 3:
                 dd = lb - la
                 pa = float(np.median(np.diff(la)))
                 sh = float(np.median(dd))
+                # (a shift by whole pitches on one grid: other dots empty, in rows
+                # spotted about a pitch apart)
                 if (float(np.median(np.abs(dd - sh))) < 0.15 * pa
-                        and abs(sh) > allow + 0.15 * pa
-                        and not _same_grid(la, lb)):
-                    frac = 0.0  # (a shift by whole pitches on one grid: other lanes empty)
+                        and _beyond(sh) > 0.15 * pa
+                        and not (dy <= GRID_ROWS * pa and _same_grid(la, lb))):
+                    frac = 0.0
             elif max(len(la), len(lb)) >= 3:
                 # one row's lanes are not all resolved (touching bands): the shift of
                 # the whole row, from the ends of its column profile and the other row's
                 pa = float(np.median(np.diff(la if len(la) >= len(lb) else lb)))
                 sh = _row_shift(za.profile, z.profile, pa)
-                if sh is not None and abs(sh) > allow + 0.15 * pa:
+                if sh is not None and _beyond(sh) > 0.15 * pa:
                     frac = 0.0
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent or one_membrane:
@@ -1767,8 +1868,6 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     lanes: list[Lane] = []
     strips = []
     yc = fg.shape[0] / 2.0
-    labels, nlab = ndi.label(fg > 0)
-    objs = ndi.find_objects(labels)
     tilts = []
     found = []  # (zones, lane centres, tan and deg of the lane tilt) per strip
     for si, grp in enumerate(groups, start=1):
