@@ -1548,9 +1548,10 @@ def _interleaved_tilt(fg, grp, zw, spacing, n_peaks, max_tilt_deg, rel, min_dist
     the other rows.  Over a tall strip (two membrane pieces cut from one gel, far
     apart) the rows' peaks then interleave in the strip's summed column profile:
     its peak distance ``spacing`` falls below 3/4 of the lane pitch of the rows
-    themselves, or its ``n_peaks`` peaks are over 1.25 times the row's lanes, and :func:`_strip_tilt` pairs no band with the same lane's band in
-    the other row (each sits nearest its own row's peak; bands wider than 1.3 such
-    distances count as merged).  The tilt then comes from the rows: the sideways
+    themselves, or its ``n_peaks`` peaks are over 1.25 times the row's lanes, and
+    :func:`_strip_tilt` pairs no band with the same lane's band in the other row
+    (each sits nearest its own row's peak; bands wider than 1.3 such distances
+    count as merged).  The tilt then comes from the rows: the sideways
     shift of the row farthest from the row with the most lanes, first from the
     ends of their extents (:func:`_row_shift`; unique where a shift by the pitch
     is not), then from its lanes paired with the nearest lanes of the reference
