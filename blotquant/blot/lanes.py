@@ -1629,6 +1629,58 @@ def _rows_tilt(fg, labels, objs, grp, rel, min_dist, max_tilt_deg):
     return med - half, med + half
 
 
+def _interleaved_tilt(fg, grp, zw, spacing, n_peaks, max_tilt_deg, rel, min_dist):
+    """Lane tilt (deg) of a strip whose band rows interleave their lanes in the
+    strip's column profile, or 0.
+
+    Tilted lanes move each band row sideways by the tilt times its distance from
+    the other rows.  Over a tall strip (two membrane pieces cut from one gel, far
+    apart) the rows' peaks then interleave in the strip's summed column profile:
+    its peak distance ``spacing`` falls below 3/4 of the lane pitch of the rows
+    themselves, or its ``n_peaks`` peaks are over 1.25 times the row's lanes, and
+    :func:`_strip_tilt` pairs no band with the same lane's band in the other row
+    (each sits nearest its own row's peak; bands wider than 1.3 such distances
+    count as merged).  The tilt then comes from the rows: the sideways
+    shift of the row farthest from the row with the most lanes, first from the
+    ends of their extents (:func:`_row_shift`; unique where a shift by the pitch
+    is not), then from its lanes paired with the nearest lanes of the reference
+    row; accepted when the lanes agree (median deviation < 0.15 pitch), the tilt
+    is within ``max_tilt_deg``, and the strip's profile sheared by it no longer
+    interleaves.
+    """
+    rows = [z for z in grp if len(z.peaks) >= 3]
+    if len(rows) < 2:
+        return 0.0
+    ref = max(rows, key=lambda z: (len(z.peaks), float(z.profile.sum())))
+    la = np.sort(np.asarray(ref.peaks, float))
+    pitch = float(np.median(np.diff(la)))
+    if spacing >= 0.75 * pitch and n_peaks <= 1.25 * len(la):
+        return 0.0  # the rows' peaks coincide: no interleaving
+    yr = 0.5 * (ref.y0 + ref.y1)
+    other = max((z for z in rows if z is not ref), key=lambda z: abs(0.5 * (z.y0 + z.y1) - yr))
+    dy = 0.5 * (other.y0 + other.y1) - yr
+    if abs(dy) < 2 * pitch:
+        return 0.0
+    sh = _row_shift(ref.profile, other.profile, pitch, max_frac=1e9)
+    if sh is None:
+        return 0.0
+    lb = np.sort(np.asarray(other.peaks, float)) - sh
+    res = lb - la[np.argmin(np.abs(lb[:, None] - la[None, :]), axis=1)]
+    med = float(np.median(res))
+    if float(np.median(np.abs(res - med))) >= 0.15 * pitch:
+        return 0.0
+    tan_s = (sh + med) / dy
+    t = math.degrees(math.atan(tan_s))
+    if abs(t) > max_tilt_deg or abs(t) < 0.05:
+        return 0.0
+    # (the rows sheared by the tilt show one lane set)
+    prof = sum(w * _norm(_column_profile(fg, tan_s, z.y0, z.y1)) for w, z in zip(zw, grp))
+    c, _ = _peaks(prof, rel, min_dist, deep=0.3)
+    if len(c) < 3 or float(np.median(np.diff(c))) < 0.75 * pitch:
+        return 0.0
+    return t
+
+
 def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                  max_tilt_deg: float = 5.0, sensitivity: float = 0.5,
                  lane_width: float | None = None, return_details: bool = False,
@@ -1884,6 +1936,8 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             continue
         spacing = float(np.median(np.diff(c))) if len(c) > 1 else Wk / 4
         tilt_s = _strip_tilt(fg, labels, objs, c, spacing, y0, y1, max_tilt_deg)
+        if tilt_s == 0.0:
+            tilt_s = _interleaved_tilt(fg, grp, zw, spacing, len(c), max_tilt_deg, rel, min_dist)
         tan_s = math.tan(math.radians(tilt_s))
         if tilt_s != 0.0:
             prof = sum(w * _norm(_column_profile(fg, tan_s, z.y0, z.y1))
