@@ -49,6 +49,21 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _head(path):
+    """``(Path, first bytes)`` of an image file; a missing file, a folder or an
+    unreadable file raises :class:`~blotquant.errors.ImageReadError` naming it."""
+    p = Path(os.fspath(path))
+    if not p.exists():
+        raise ImageReadError("file not found; check the path and spelling", path=p)
+    if p.is_dir():
+        raise ImageReadError("is a directory, not an image file", path=p)
+    try:
+        with open(p, "rb") as fh:
+            return p, fh.read(_SNIFF_BYTES)
+    except OSError as err:
+        raise ImageReadError(f"cannot open the file ({err.strerror or err})", path=p) from err
+
+
 def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "auto",
                max_pixels: float | None = DEFAULT_MAX_PIXELS, page: int | None = None) -> Image:
     """Read a blot / IHC / whole-slide image file into an :class:`~blotquant.image.Image`.
@@ -141,16 +156,7 @@ def read_image(path: str | os.PathLike, *, mode: str = "auto", polarity: str = "
     """
     check_args(mode, polarity, max_pixels)
     check_page(page)
-    p = Path(os.fspath(path))
-    if not p.exists():
-        raise ImageReadError("file not found; check the path and spelling", path=p)
-    if p.is_dir():
-        raise ImageReadError("is a directory, not an image file", path=p)
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-    except OSError as err:
-        raise ImageReadError(f"cannot open the file ({err.strerror or err})", path=p) from err
+    p, head = _head(path)
     if not head:
         raise ImageReadError("the file is empty (0 bytes)", path=p)
     kind = sniff(head)
@@ -228,14 +234,7 @@ def count_images(path: str | os.PathLike) -> int:
     >>> count_images(p), float(read_image(p, page=2).data.mean())
     (2, 1.0)
     """
-    p = Path(os.fspath(path))
-    if not p.is_file():
-        raise ImageReadError("file not found; check the path and spelling", path=p)
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-    except OSError as err:
-        raise ImageReadError(f"cannot open the file ({err.strerror or err})", path=p) from err
+    p, head = _head(path)
     if sniff(head) != "tiff":
         return 1
     from ._tiff import full_size_images
