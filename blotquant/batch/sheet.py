@@ -65,6 +65,7 @@ import pandas as pd
 from ..blot.params import BlotParams
 from ..errors import ParameterError
 from ..ihc.params import IHCParams
+from ..io._common import parse_page
 
 __all__ = ["IMAGE_EXTENSIONS", "SHEET_COLUMNS", "ROLES", "KINDS", "PARAM_COLUMNS",
            "read_sample_sheet", "discover_images", "row_params", "normalize_role",
@@ -217,9 +218,10 @@ def _finish(df: pd.DataFrame, source: str) -> pd.DataFrame:
             bad.append(f"row {r}, column 'role': {err.problem}")
     df["page"] = df["page"].map(_int_text)
     for r, v in zip(df["_row"], df["page"]):
-        if v and not (v.isdigit() and int(v) >= 1):
-            bad.append(f"row {r}, column 'page': {v!r} is not a page number (1 = the first "
-                       "image of the file; leave empty for a one-image file)")
+        try:
+            parse_page(v, f"row {r}, column 'page'")
+        except ParameterError as err:
+            bad.append(err.problem + " (leave it empty for a one-image file)")
     dup = df[["file", "page"]].duplicated()
     for r, f, pg in zip(df.loc[dup, "_row"], df.loc[dup, "file"], df.loc[dup, "page"]):
         what = f"file {f!r}" + (f" page {pg}" if pg else "")

@@ -34,7 +34,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..errors import OutputError, ParameterError
+from ..errors import OutputError
 
 __all__ = ["add_output_arguments", "prepare_output", "StagedOutput", "SIDECAR_SUFFIX",
            "MANIFEST"]
@@ -57,20 +57,10 @@ def add_page_argument(parser: argparse.ArgumentParser, option: str, help: str) -
 
 
 def page_number(text: str | None, option: str) -> int | None:
-    """The page an option names (None when not given), checked.
-
-    Raises
-    ------
-    ParameterError
-        Not a whole number >= 1, naming the option.
-    """
-    if text is None:
-        return None
-    t = str(text).strip()
-    if not t.isdigit() or int(t) < 1:
-        raise ParameterError(f"{option}: must be a whole number >= 1 (the first image of a "
-                             f"file is page 1), got {text!r}")
-    return int(t)
+    """The page an option names (None when not given), checked
+    (:func:`blotquant.io._common.parse_page`; the error names the option)."""
+    from ..io._common import parse_page
+    return parse_page(text, option)
 
 
 #: Hidden file in an output folder listing the results the last run wrote there.

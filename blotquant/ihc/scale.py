@@ -280,8 +280,6 @@ class ScaleEstimate:
         Why there is no estimate, or what to check.
     history : list of float
         Pixel sizes tried (first estimate, refinements).
-    windows : list
-        The windows a whole slide's estimate was read from (empty for a field).
     """
 
     pixel_size_um: float | None
@@ -291,7 +289,6 @@ class ScaleEstimate:
     n_nuclei: int = 0
     note: str = ""
     history: list = field(default_factory=list)
-    windows: list = field(default_factory=list)   # (r0, r1, c0, c1) of a slide's sample
 
     def as_dict(self) -> dict:
         """Plain-JSON record (for ``IHCResult.params``)."""

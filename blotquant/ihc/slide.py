@@ -813,17 +813,17 @@ def _scale_windows(coarse, level_shape, side=SAMPLE_SIDE, n=SAMPLE_TILES):
                 if coarse is not None else 1.0
             cand.append((frac, r0, c0))
     good = [c for c in cand if c[0] >= 0.5]
-    if not good:
+    if not good:   # the most tissue (at least one window), back in raster order
         good = sorted(cand, key=lambda c: (-c[0], c[1], c[2]))[:n]
-        good = sorted(c for c in good if c[0] > 0) or good[:1]
-        good.sort(key=lambda c: (c[1], c[2]))
+        good = sorted([c for c in good if c[0] > 0] or good[:1], key=lambda c: (c[1], c[2]))
     pick = np.linspace(0, len(good) - 1, min(n, len(good))).round().astype(int)
     return [(good[i][1], good[i][1] + a, good[i][2], good[i][2] + b)
             for i in dict.fromkeys(pick.tolist())]
 
 
-def _slide_scale(src, coarse, level_shape, stains, white_point, P, stored):
-    """The slide's pixel size from its nuclei (:func:`~blotquant.ihc.scale.estimate_pixel_size_samples`)."""
+def _slide_scale(src, coarse, level_shape, stains, white_point, P):
+    """The slide's pixel size from its nuclei in :func:`_scale_windows`
+    (:func:`~blotquant.ihc.scale.estimate_pixel_size_samples`): ``(estimate, windows)``."""
     from ..io._slide_tiles import read_window
     from .scale import estimate_pixel_size_samples
 
@@ -838,8 +838,7 @@ def _slide_scale(src, coarse, level_shape, stains, white_point, P, stored):
     # on hematoxylin whatever the marker, as for a field (cells.detect_cells)
     est = estimate_pixel_size_samples(samples, params={**P.cell.to_dict(),
                                                        "detection_image": "hematoxylin"})
-    est.windows = [list(w) for w in wins]
-    return est
+    return est, wins
 
 
 def _make_sink(class_map, shape, chunk):
@@ -1010,7 +1009,7 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
     # disagree, and the halo and the micrometre parameters need it before the tiles)
     scale_est = None
     if P.mode == "cell" and pixel_size is None and P.cell.estimate_pixel_size:
-        scale_est = _slide_scale(src, coarse, (H, W), m, wp, P, stored)
+        scale_est, scale_wins = _slide_scale(src, coarse, (H, W), m, wp, P)
         if scale_est.pixel_size_um is not None:
             v = float(scale_est.pixel_size_um)
             pixel_size, ps_source, px_area = (v, v), "estimated", v * v
@@ -1027,9 +1026,10 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
         "pixel_size_used": None if pixel_size is None else list(pixel_size),
         "pixel_size_source": ps_source,
         **({} if scale_est is None else {
-            "pixel_size_estimate": {**scale_est.as_dict(), "windows": scale_est.windows},
+            "pixel_size_estimate": {**scale_est.as_dict(),
+                                    "windows": [list(w) for w in scale_wins]},
             "pixel_size_note": (f"estimated once for the slide from the nuclei of "
-                                f"{len(scale_est.windows)} windows of {SAMPLE_SIDE} px "
+                                f"{len(scale_wins)} windows of {SAMPLE_SIDE} px "
                                 f"({scale_est.n_nuclei} nuclei); give pixel_size_um or "
                                 "magnification if known" if scale_est.pixel_size_um is not None
                                 else f"no estimate ({scale_est.note}): cells detected at the "

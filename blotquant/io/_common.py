@@ -234,6 +234,9 @@ def _validate_values(path, data):
     return data, None
 
 
+PAGE_RULE = "must be a whole number >= 1 (the first image of a file is page 1)"
+
+
 def check_page(page) -> None:
     """Check a :func:`~blotquant.io.read_image` ``page`` (None or a whole number >= 1).
 
@@ -245,8 +248,34 @@ def check_page(page) -> None:
     if page is None:
         return
     if isinstance(page, bool) or not isinstance(page, (int, np.integer)) or page < 1:
-        raise ParameterError(f"page must be a whole number >= 1 (the first image is page 1), "
-                             f"got {page!r}")
+        raise ParameterError(f"page {PAGE_RULE}, got {page!r}")
+
+
+def parse_page(text, what: str = "page") -> int | None:
+    """A page number typed as text (a command-line option, a sample-sheet cell).
+
+    Parameters
+    ----------
+    text : str or None
+        Empty or None: no page.
+    what : str
+        Named in the error (``--page``, ``row 3, column 'page'``).
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    ParameterError
+        Not a whole number >= 1.
+    """
+    t = "" if text is None else str(text).strip()
+    if not t:
+        return None
+    if not t.isdigit() or int(t) < 1:
+        raise ParameterError(f"{what}: {PAGE_RULE}, got {text!r}")
+    return int(t)
 
 
 def select_page(path: str | os.PathLike | None, dec: Decoded, page: int | None) -> Decoded:

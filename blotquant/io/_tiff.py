@@ -117,13 +117,14 @@ def _pixel_size(tif, page):
             v = float(m.group(1))
             return (v, v), "svs MPP"
         m = _APPMAG_RE.search(page.description or "")
-        from ..ihc.params import MAGNIFICATION_UM_PER_PX   # only here: a heavier import
-        if m and float(m.group(1)) in MAGNIFICATION_UM_PER_PX:
+        if m:
             # the objective without the calibration: the scanners' nominal pixel size at
-            # it, as --magnification gives (the same table)
+            # it, as --magnification gives (the same table; imported only here: heavier)
+            from ..ihc.params import MAGNIFICATION_UM_PER_PX
             mag = float(m.group(1))
-            v = MAGNIFICATION_UM_PER_PX[mag]
-            return (v, v), f"svs AppMag {mag:g}x (nominal, no MPP in the file)"
+            if mag in MAGNIFICATION_UM_PER_PX:
+                v = MAGNIFICATION_UM_PER_PX[mag]
+                return (v, v), f"svs AppMag {mag:g}x (nominal, no MPP in the file)"
     if tif.is_ome:
         size, _ = _ome_info(tif)
         if size:
