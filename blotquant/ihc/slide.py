@@ -9,8 +9,11 @@ A slide is never held in memory.  The pipeline:
    (glass, :func:`~blotquant.ihc.stains.white_point_info`) and the coarse
    tissue mask (:func:`~blotquant.ihc.tissue.tissue_mask` with the size limits
    scaled to that level, then grown by one low-resolution pixel).  Stain
-   vectors (``stains="estimate"``) and JPEG chroma subsampling are estimated
-   on a sample of full-resolution tissue tiles.  Nothing is estimated per tile.
+   vectors (``stains="estimate"``), the stain-fit check and JPEG chroma
+   subsampling are measured on :data:`STAIN_WINDOWS` windows of
+   :data:`STAIN_WINDOW_SIDE` px at full resolution, on a grid anchored at the
+   level's origin (at least half tissue, touching an include region), so they
+   do not depend on the tile size.  Nothing is estimated per tile.
 3. **Tiles.** The scored level is cut into square tiles (``tile_size``,
    rounded to a multiple of the file's stored tile); only tiles that hold
    coarse tissue and meet an include region are read.  A pixel is *tissue*
@@ -91,9 +94,15 @@ __all__ = ["score_slide", "score_slides", "SlideJob", "SlideResult", "SlideProgr
 DEFAULT_TILE_SIZE = 2048
 #: Longest side (px) of the pyramid level used for tissue and the white point.
 TISSUE_MAX_SIDE = 2048
-#: Sample tiles used to estimate stain vectors and chroma subsampling.
+#: Windows (count, side in px of the scored level) for the slide's pixel-size estimate
+#: in cell mode: nuclei need a few hundred micrometres of context per window.
 SAMPLE_TILES = 8
 SAMPLE_SIDE = 512
+#: Windows (count, side in px) sampled for the stain vectors (``stains="estimate"``), the
+#: stain-fit check and JPEG chroma subsampling: many small windows spread over the
+#: tissue (0.5 Mpx in all, whatever the tile size, so memory stays that of a few tiles).
+STAIN_WINDOWS = 32
+STAIN_WINDOW_SIDE = 128
 
 
 # ----------------------------------------------------------------------------- models
@@ -773,52 +782,55 @@ def lowres_rgb(image, k, workers: int = 1) -> np.ndarray:
     return out
 
 
-def _sample_specs(specs, n):
-    if len(specs) <= n:
-        return list(specs)
-    pick = np.linspace(0, len(specs) - 1, n).round().astype(int)
-    return [specs[i] for i in dict.fromkeys(pick.tolist())]
+def _window_fractions(coarse, level_shape, a: int, b: int) -> np.ndarray:
+    """Tissue share of every ``a x b`` window of the grid anchored at (0, 0).
+
+    Entry ``[i, j]`` is ``coarse_window(coarse, level_shape, i*a, (i+1)*a, j*b,
+    (j+1)*b).mean()`` (whole windows only), from per-window counts of the
+    coarse rows and columns the level's pixels map to, without sampling the
+    mask per window.
+    """
+    H, W = level_shape
+    nr, nc = max(1, (H - a) // a + 1), max(1, (W - b) // b + 1)
+    ri = _index_map(H, coarse.shape[0], 0, nr * a)
+    ci = _index_map(W, coarse.shape[1], 0, nc * b)
+    rows = np.zeros((nr, coarse.shape[0]))
+    np.add.at(rows, (np.arange(nr * a) // a, ri), 1.0)
+    cols = np.zeros((nc, coarse.shape[1]))
+    np.add.at(cols, (np.arange(nc * b) // b, ci), 1.0)
+    # integer counts <= a * b: exact in float64
+    return (rows @ coarse.astype(np.float64) @ cols.T) / float(a * b)
 
 
-def _sample_crops(src, specs, stored, side=SAMPLE_SIDE):
-    from ..io._slide_tiles import read_window
-
-    crops = []
-    for s in specs:
-        h, w = s.r1 - s.r0, s.c1 - s.c0
-        a = min(side, h) // 2 * 2
-        b = min(side, w) // 2 * 2
-        st = stored or (2, 2)
-        rr = s.r0 + ((h - a) // 2) // st[0] * st[0]
-        cc = s.c0 + ((w - b) // 2) // st[1] * st[1]
-        if a >= 2 and b >= 2:
-            crops.append(read_window(src, rr, rr + a, cc, cc + b))
-    return crops
-
-
-def _scale_windows(coarse, level_shape, side=SAMPLE_SIDE, n=SAMPLE_TILES):
-    """Windows ``(r0, r1, c0, c1)`` for the slide's pixel-size estimate.
+def _scale_windows(coarse, level_shape, side=SAMPLE_SIDE, n=SAMPLE_TILES, boxes=()):
+    """Windows ``(r0, r1, c0, c1)`` sampled from the slide's tissue.
 
     A fixed grid of ``side`` px squares over the scored level (anchored at 0,
     so the choice does not depend on the scoring tile size); those at least
-    half tissue in the coarse mask (else the most tissue), ``n`` of them
-    evenly spread in raster order.
+    half tissue in the coarse mask (else the most tissue) and, when include
+    ``boxes`` ``(r0, r1, c0, c1)`` are given, touching one of them (as scored
+    tiles must), ``n`` of them evenly spread in raster order.
     """
     H, W = level_shape
     a, b = min(side, H), min(side, W)
-    cand = []
-    for r0 in range(0, max(1, H - a + 1), a):
-        for c0 in range(0, max(1, W - b + 1), b):
-            frac = float(coarse_window(coarse, level_shape, r0, r0 + a, c0, c0 + b).mean()) \
-                if coarse is not None else 1.0
-            cand.append((frac, r0, c0))
-    good = [c for c in cand if c[0] >= 0.5]
-    if not good:   # the most tissue (at least one window), back in raster order
-        good = sorted(cand, key=lambda c: (-c[0], c[1], c[2]))[:n]
-        good = sorted([c for c in good if c[0] > 0] or good[:1], key=lambda c: (c[1], c[2]))
-    pick = np.linspace(0, len(good) - 1, min(n, len(good))).round().astype(int)
-    return [(good[i][1], good[i][1] + a, good[i][2], good[i][2] + b)
-            for i in dict.fromkeys(pick.tolist())]
+    nr, nc = max(1, (H - a) // a + 1), max(1, (W - b) // b + 1)
+    frac = (_window_fractions(coarse, level_shape, a, b) if coarse is not None
+            else np.ones((nr, nc))).ravel()
+    r0 = np.repeat(np.arange(nr) * a, nc)
+    c0 = np.tile(np.arange(nc) * b, nr)
+    cand = np.arange(frac.size)                       # raster order
+    if boxes:
+        near = np.zeros(frac.size, bool)
+        for bb in boxes:
+            near |= (bb[1] >= r0) & (bb[0] <= r0 + a) & (bb[3] >= c0) & (bb[2] <= c0 + b)
+        cand = cand[near] if near.any() else cand
+    good = cand[frac[cand] >= 0.5]
+    if not good.size:   # the most tissue (at least one window), back in raster order
+        top = cand[np.lexsort((cand, -frac[cand]))][:n]
+        good = np.sort(top[frac[top] > 0] if (frac[top] > 0).any() else top[:1])
+    pick = np.linspace(0, good.size - 1, min(n, good.size)).round().astype(int)
+    return [(int(r0[i]), int(r0[i]) + a, int(c0[i]), int(c0[i]) + b)
+            for i in good[list(dict.fromkeys(pick.tolist()))]]
 
 
 def _slide_scale(src, coarse, level_shape, stains, white_point, P):
@@ -962,12 +974,14 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                 for nm in _window_masks(regs_level, 0, 1, 0, 1):
                     rest.setdefault(nm, 0)
 
-    # stains and chroma from a sample of full-resolution tissue tiles
     est_info, chroma_kind, phase = None, None, None
-    sample = _sample_specs(specs, SAMPLE_TILES)
+    # windows on a grid anchored at the level's origin (never the scoring tiles: the
+    # estimates must not depend on the tile size), within the include regions' boxes
     crops = None
-    if (isinstance(P.stains, str) and P.stains == "estimate") or P.chroma == "auto":
-        crops = _sample_crops(src, sample, stored)
+    if specs and ((isinstance(P.stains, str) and P.stains == "estimate") or P.chroma == "auto"):
+        from ..io._slide_tiles import read_window
+        crops = [read_window(src, *w) for w in _scale_windows(
+            coarse, (H, W), STAIN_WINDOW_SIDE, STAIN_WINDOWS, incl_boxes)]
     if P.chroma == "auto" and crops:
         stack = np.concatenate([c[:, :min(x.shape[1] for x in crops)] for c in crops], axis=0)
         cinfo = detect_chroma_subsampling(stack)

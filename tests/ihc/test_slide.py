@@ -442,3 +442,52 @@ def test_real_he_slide_gets_the_stain_warning():
         pytest.skip("../shared/data/wsi is not present")
     res = score_slide(read_image(p, mode="rgb"), mode="pixel")
     assert res.params["stain_fit"]["off_plane_fraction"] > 0.1 and res.params["stain_note"]
+
+
+@pytest.mark.parametrize("level_shape,coarse_shape,side", [((4096, 3072), (512, 384), 256),
+                                                           ((1000, 1300), (123, 170), 256),
+                                                           ((777, 512), (777, 512), 128),
+                                                           ((300, 200), (75, 50), 256)])
+def test_window_fractions_equal_the_coarse_window_mean(level_shape, coarse_shape, side):
+    from blotquant.ihc.slide import _window_fractions
+
+    rng = np.random.default_rng(11)
+    coarse = rng.random(coarse_shape) < 0.5
+    coarse[: coarse_shape[0] // 4] = False
+    H, W = level_shape
+    a, b = min(side, H), min(side, W)
+    frac = _window_fractions(coarse, level_shape, a, b)
+    assert frac.shape == ((H - a) // a + 1, (W - b) // b + 1)
+    for i, j in np.ndindex(*frac.shape):
+        want = coarse_window(coarse, level_shape, i * a, (i + 1) * a, j * b, (j + 1) * b).mean()
+        assert frac[i, j] == pytest.approx(want, abs=1e-12)
+
+
+def test_stain_estimate_and_chroma_do_not_depend_on_the_tile_size(tmp_path):
+    """stains='estimate', the stain-fit check and chroma detection sample windows on a
+    grid anchored at the level's origin, never the scoring tiles: the same estimate,
+    classes and counts for any tile size, and only inside the include regions."""
+    a = np.tile(_slide_rgb((1024, 1024), seed=5), (2, 2, 1))
+    p = _write_pyramid(tmp_path / "s.tif", a, compression="jpeg", mpp=0.5)
+    img = read_image(p, mode="rgb")
+    runs = [score_slide(img, mode="pixel", tile_size=ts, stains="estimate", chroma="auto",
+                        scheduler="sync") for ts in (256, 768, 2048)]
+    assert len({r.params["slide"]["tile_size"] for r in runs}) == 3
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r.params["stain_matrix"], runs[0].params["stain_matrix"])
+        assert r.params["stain_fit"] == runs[0].params["stain_fit"]
+        assert r.params["chroma_subsampling"] == runs[0].params["chroma_subsampling"]
+        pd.testing.assert_frame_equal(_num(r.summary), _num(runs[0].summary))
+    assert runs[0].params["stain_source"] == "estimated"
+    # a region in the lower right quadrant: its windows, its estimate
+    roi = {"type": "Feature", "properties": {"objectType": "annotation", "name": "q"},
+           "geometry": {"type": "Polygon", "coordinates": [[[1100, 1100], [2000, 1100],
+                                                           [2000, 2000], [1100, 2000],
+                                                           [1100, 1100]]]}}
+    from blotquant.ihc.slide import STAIN_WINDOW_SIDE, _scale_windows
+    wins = _scale_windows(runs[0].tissue_lowres, a.shape[:2], STAIN_WINDOW_SIDE, 32,
+                          [(1100.0, 2000.0, 1100.0, 2000.0)])
+    assert wins and all(r1 >= 1100 and c1 >= 1100 for _, r1, _, c1 in wins)
+    q = [score_slide(img, mode="pixel", tile_size=ts, stains="estimate", regions=[roi],
+                     scheduler="sync") for ts in (256, 1024)]
+    np.testing.assert_array_equal(q[0].params["stain_matrix"], q[1].params["stain_matrix"])
