@@ -84,7 +84,7 @@ def _to_gray(image):
         rgb = data[..., :3]
         if data.shape[-1] == 4:
             rgb = composite_on_white(rgb, data[..., 3])
-        gray, conv = exact_gray(rgb) or (rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype))
+        gray, conv = exact_gray(rgb) or _gray_with_drawings(rgb)
         if data.shape[-1] == 4:
             conv = "RGBA composited on white; " + conv
         meta = meta.replace(axes="YX", conversion=conv, shape=gray.shape)
@@ -96,6 +96,27 @@ def _to_gray(image):
     if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
         raise ParameterError("image contains NaN or infinite values")
     return data, meta
+
+
+def _gray_with_drawings(rgb):
+    """Gray image and note of an RGB blot that is not exactly gray: flat-colour
+    drawings (:func:`~blotquant.blot.annotations.flat_colour_annotations`) are
+    filled with the membrane around them; the rest is channel 0 when it is gray
+    (exact), else luma."""
+    from .annotations import fill_annotations, flat_colour_annotations
+
+    mask = flat_colour_annotations(rgb)
+    if not mask.any():
+        return rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype)
+    rest = ~mask
+    if all(np.array_equal(rgb[..., 0][rest], rgb[..., c][rest]) for c in (1, 2)):
+        gray, conv = np.ascontiguousarray(rgb[..., 0]), "RGB channels equal outside the drawing: kept channel 0 (exact)"
+    else:
+        gray, conv = rgb_to_gray(rgb), GRAY_NOTE(rgb.dtype)
+    n = int(mask.sum())
+    return fill_annotations(gray, mask), (
+        f"{conv}; {n} px of flat-colour drawing (a box, arrow or label drawn on the image, "
+        f"{n / mask.size:.1%}) set to the membrane level around it: nothing under it is measured")
 
 
 class PreparedSignal(NamedTuple):
