@@ -237,6 +237,23 @@ def _upsampled_counts(labels: np.ndarray, shape: tuple[int, int], minlength: int
     return np.rint(counts).astype(np.int64)
 
 
+def _nucleus_areas(nw: np.ndarray, shape: tuple[int, int], mask: np.ndarray | None) -> np.ndarray:
+    """The ``nucleus_area`` column :func:`detect_cells` would give for the working-grid
+    nuclei ``nw`` (int64, ids in order, nuclei with no pixel left out): the full-size
+    pixels of each nucleus upsampled to ``shape`` and clipped to ``mask``, counted
+    without the rest of the detection (expansion, measurements, table)."""
+    n = int(nw.max(initial=0))
+    clip = mask is not None and not mask.all()
+    if nw.shape == tuple(shape):
+        counts = np.bincount((nw[mask] if clip else nw.ravel()), minlength=n + 1)
+    elif clip:
+        counts = np.bincount(_upsample_labels(nw, shape)[mask], minlength=n + 1)
+    else:
+        counts = _upsampled_counts(nw, shape, n + 1)
+    areas = counts[1:].astype(np.int64)
+    return areas[areas > 0]
+
+
 def _cut_mask(cells: np.ndarray) -> np.ndarray:
     """uint8 mask of labelled pixels, minus those whose right or lower neighbour has
     another non-zero label (``nuclei._cut_borders(cells) > 0``, without a label copy)."""
@@ -455,7 +472,7 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
 
 
 def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detection_od=None,
-                 **params) -> CellDetection:
+                 _nucleus_areas_only=False, **params) -> CellDetection:
     """Detect nuclei and cells and measure DAB per compartment.
 
     Parameters
@@ -640,6 +657,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             split_dab_od=p["split_dab_od"], seed_radii=seed_radii,
             seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
         )  # fmt: skip
+        if _nucleus_areas_only:  # the pixel-size estimate needs nothing else
+            return _nucleus_areas(nw, shape, mask)
         flat_nw = np.flatnonzero(nw)
         cw, free_w = _expand(nw, derived["cell_expansion_px"], mw, flat_nw)
         free = free_w
@@ -685,6 +704,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             lut[table["cell"].to_numpy()] = np.arange(1, len(table) + 1, dtype=np.int32)
             nuclei, cells = lut[nuclei], lut[cells]
             table["cell"] = np.arange(1, len(table) + 1, dtype=np.int64)
+    elif _nucleus_areas_only:
+        return np.zeros(0, np.int64)
     else:
         nuclei = np.zeros(shape, np.int32)
         cells = np.zeros(shape, np.int32)
