@@ -287,7 +287,7 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
         cells = nuclei.copy()
         return cells, cells
     if flat_n is None:
-        flat_n = np.flatnonzero(nuclei)
+        flat_n = np.flatnonzero(nuclei != 0)  # (of a bool image: ~7x faster than of int32)
     lab = nuclei.ravel()[flat_n]
     # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
     # distance, within ~2% of the exact one); the index of a nucleus pixel is its own
@@ -384,7 +384,7 @@ def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None, flat_n=N
     hem = np.asarray(hematoxylin_od, dtype=np.float32)
     ncols = nuclei.shape[1] if nuclei.ndim == 2 else 1
     if flat_n is None:
-        flat_n = np.flatnonzero(nuclei)
+        flat_n = np.flatnonzero(nuclei != 0)  # (of a bool image: ~7x faster than of int32)
     lab = nuclei.ravel()[flat_n].astype(np.intp)
     rr, cc = np.divmod(flat_n, ncols)
     _, h_mean, _ = _stats(lab, hem.ravel()[flat_n], n, with_max=False)
@@ -406,7 +406,7 @@ def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None, flat_n=N
         c_max = np.where(c_area > 0, np.maximum(vmx[n + 1 :], vmx[1 : n + 1]).astype(np.float64), np.nan)
     else:
         n_area, n_mean, n_max = _stats(lab, dab.ravel()[flat_n], n)
-        flat_c = np.flatnonzero(cells)
+        flat_c = np.flatnonzero(cells != 0)
         lab_c = cells.ravel()[flat_c].astype(np.intp)
         v_c = dab.ravel()[flat_c]
         c_area, c_mean, c_max = _stats(lab_c, v_c, n)
@@ -659,7 +659,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         )  # fmt: skip
         if _nucleus_areas_only:  # the pixel-size estimate needs nothing else
             return _nucleus_areas(nw, shape, mask)
-        flat_nw = np.flatnonzero(nw)
+        flat_nw = np.flatnonzero(nw != 0)  # (of a bool image: ~7x faster than of int32)
         cw, free_w = _expand(nw, derived["cell_expansion_px"], mw, flat_nw)
         free = free_w
         if work_shape != shape:

@@ -197,7 +197,7 @@ def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray 
     """
     out = np.zeros(n, np.float32)
     if flat is None:
-        flat = np.flatnonzero(labels)
+        flat = np.flatnonzero(labels != 0)  # (of a bool image: ~7x faster than of int32)
     _run_at(np.maximum, out, labels.ravel()[flat], values.ravel()[flat])
     out[:1] = 0  # (``flat`` may include unlabelled pixels)
     return out
@@ -244,7 +244,7 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inp
     ``inplace`` clears the dropped pixels in ``labels`` itself and returns it.
     """
     if flat is None:
-        flat = np.flatnonzero(labels)
+        flat = np.flatnonzero(labels != 0)  # (of a bool image: ~7x faster than of int32)
     if not flat.size:
         return np.zeros(labels.shape, labels.dtype)
     lab = labels.ravel()[flat]
@@ -345,13 +345,13 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
     (basins int32, n_lab) where labels run from 1 to ``n_lab``.
     """
     if flat_m is None:
-        flat_m = np.flatnonzero(markers)
+        flat_m = np.flatnonzero(markers != 0)
     m_cc = cc.ravel()[flat_m].astype(np.int64)
     pairs = np.unique(m_cc * (n + 1) + markers.ravel()[flat_m])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
     multi[0] = False
     if flat is None:
-        flat = np.flatnonzero(cc)
+        flat = np.flatnonzero(cc != 0)
     comp = cc.ravel()[flat]
     lut = np.arange(n, n + n_cc, dtype=np.int32)
     lut[0] = 0
