@@ -274,9 +274,17 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | N
         lab, val = labels.ravel(), dist.ravel()
         lf = lab[flat]
         n1 = np.int64(lf.max(initial=0)) + 1
-        for step, ok in ((1, flat % cols != cols - 1), (cols, flat < (rows - 1) * cols)):
-            f = flat[ok]
-            a, b = lf[ok], lab[f + step]
+        # right neighbours: the next entry of ``flat`` when it is the next pixel (a pixel
+        # not in ``flat`` is unlabelled), except across the end of a row
+        a, b = lf[:-1], lf[1:]
+        sel = (flat[1:] == flat[:-1] + 1) & (a != b) & (a > 0) & (b > 0)
+        f = flat[:-1][sel]
+        row_end = f % cols == cols - 1
+        right = (f[~row_end], a[sel][~row_end], b[sel][~row_end])
+        ok = flat < (rows - 1) * cols
+        f = flat[ok]
+        down = (f, lf[ok], lab[f + cols])
+        for step, (f, a, b) in ((1, right), (cols, down)):
             sel = (a != b) & (a > 0) & (b > 0)
             if not sel.any():
                 continue

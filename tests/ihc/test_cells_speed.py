@@ -98,3 +98,21 @@ def test_run_at_is_ufunc_at(op):
 def test_run_starts():
     np.testing.assert_array_equal(_run_starts(np.array([3, 3, 0, 0, 0, 3, 5, 5])), [0, 2, 5, 6])
     assert _run_starts(np.zeros(0, np.int32)).size == 0
+
+
+def test_adjacent_saddles_on_the_foreground_pixels_equal_the_whole_image():
+    from blotquant.ihc.nuclei import _adjacent_saddles
+    rng = np.random.default_rng(2)
+    for trial in range(20):
+        shape = (int(rng.integers(3, 40)), int(rng.integers(3, 40)))
+        labels = rng.integers(0, 6, shape).astype(np.int32)
+        labels[rng.random(shape) < 0.3] = 0
+        dist = rng.random(shape).astype(np.float32)
+        superset = labels > 0
+        if trial % 2:  # a superset of the labelled pixels, with unlabelled ones in it
+            superset |= rng.random(shape) < 0.3
+        flat = np.flatnonzero(superset)
+        want = _adjacent_saddles(labels, dist)
+        got = _adjacent_saddles(labels, dist, flat)
+        for w, g in zip(want, got):
+            np.testing.assert_array_equal(g, w)
