@@ -334,6 +334,12 @@ def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+#: A scale within this fraction of the requested working pixel size is detected on
+#: its own grid (factor <= 1.01), and one within it of an integer factor k on k x k
+#: blocks: averaging whole blocks is ~10x cheaper than resampling by a fractional
+#: factor (OpenCV's INTER_AREA: 8.4 vs 0.85 ms per 2048 px map) for a grid <= 1 % off.
+GRID_SNAP = 0.01
+
 _ROWS_PER_BLOCK = 64  # rows per float64 block in _compartment_stats (stays in cache)
 
 
@@ -498,7 +504,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         Fields of :class:`~blotquant.ihc.params.CellParams` (QuPath defaults
         plus ours; ``DEFAULT_PARAMS``):
         ``requested_pixel_size_um`` (0.5; detection runs at this scale when the
-        image is finer), ``assumed_pixel_size_um`` (0.5),
+        image is finer; within ``GRID_SNAP``, 1 %, of an integer factor k on k x k
+        pixel blocks), ``assumed_pixel_size_um`` (0.5),
         ``background_radius_um`` (8; 0 = no background subtraction),
         ``sigma_um`` (1.5), ``threshold`` (None: 0.1 OD on hematoxylin, 0.05 on
         the OD sum),
@@ -608,8 +615,11 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
     known = source == "given"
     iso = math.sqrt(pr * pc)
     factor = p["requested_pixel_size_um"] / iso
+    k = round(factor)
+    if k >= 2 and abs(factor / k - 1) <= GRID_SNAP:  # k x k blocks (0.2492 um/px: 2, not 2.007)
+        factor = float(k)
     shape = h.shape
-    if factor > 1.01 and min(shape) >= 2 * factor:
+    if factor > 1 + GRID_SNAP and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
         if p["downsample_in"] == "light":  # average transmitted light, as a coarser scan's optics do
             t = cv2.resize(_transmittance(det_img), work_shape[::-1], interpolation=cv2.INTER_AREA)

@@ -116,3 +116,19 @@ def test_adjacent_saddles_on_the_foreground_pixels_equal_the_whole_image():
         got = _adjacent_saddles(labels, dist, flat)
         for w, g in zip(want, got):
             np.testing.assert_array_equal(g, w)
+
+
+def test_a_scale_within_one_percent_of_an_integer_factor_is_detected_on_blocks():
+    # 0.2492 um/px is 2.006 x finer than the 0.5 um/px requested: the grid is 2 x 2 blocks
+    # (as for 0.2492 with 0.4984 requested), not a resampling by 2.006; 0.2527 (1.07 %) is
+    h, d = _maps(0.25, 320, seed=4)
+    kw = {"estimate_pixel_size": False}
+    near = detect_cells(h, d, pixel_size_um=0.2492, **kw)
+    assert near.params["downsample"] == 2.0
+    assert near.params["working_pixel_size_um"] == [2 * 0.2492, 2 * 0.2492]
+    blocks = detect_cells(h, d, pixel_size_um=0.2492, requested_pixel_size_um=2 * 0.2492, **kw)
+    np.testing.assert_array_equal(near.nuclei, blocks.nuclei)
+    np.testing.assert_array_equal(near.cells, blocks.cells)
+    far = detect_cells(h, d, pixel_size_um=0.2527, **kw)
+    assert far.params["downsample"] == pytest.approx(0.5 / 0.2527)
+    assert detect_cells(h, d, pixel_size_um=0.4960, **kw).params["downsample"] == 1.0  # own grid
