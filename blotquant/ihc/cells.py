@@ -237,6 +237,23 @@ def _upsampled_counts(labels: np.ndarray, shape: tuple[int, int], minlength: int
     return np.rint(counts).astype(np.int64)
 
 
+def _nucleus_areas(nw: np.ndarray, shape: tuple[int, int], mask: np.ndarray | None) -> np.ndarray:
+    """The ``nucleus_area`` column :func:`detect_cells` would give for the working-grid
+    nuclei ``nw`` (int64, ids in order, nuclei with no pixel left out): the full-size
+    pixels of each nucleus upsampled to ``shape`` and clipped to ``mask``, counted
+    without the rest of the detection (expansion, measurements, table)."""
+    n = int(nw.max(initial=0))
+    clip = mask is not None and not mask.all()
+    if nw.shape == tuple(shape):
+        counts = np.bincount((nw[mask] if clip else nw.ravel()), minlength=n + 1)
+    elif clip:
+        counts = np.bincount(_upsample_labels(nw, shape)[mask], minlength=n + 1)
+    else:
+        counts = _upsampled_counts(nw, shape, n + 1)
+    areas = counts[1:].astype(np.int64)
+    return areas[areas > 0]
+
+
 def _cut_mask(cells: np.ndarray) -> np.ndarray:
     """uint8 mask of labelled pixels, minus those whose right or lower neighbour has
     another non-zero label (``nuclei._cut_borders(cells) > 0``, without a label copy)."""
@@ -270,7 +287,7 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
         cells = nuclei.copy()
         return cells, cells
     if flat_n is None:
-        flat_n = np.flatnonzero(nuclei)
+        flat_n = np.flatnonzero(nuclei != 0)  # (of a bool image: ~7x faster than of int32)
     lab = nuclei.ravel()[flat_n]
     # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
     # distance, within ~2% of the exact one); the index of a nucleus pixel is its own
@@ -316,6 +333,12 @@ def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
+
+#: A scale within this fraction of the requested working pixel size is detected on
+#: its own grid (factor <= 1.01), and one within it of an integer factor k on k x k
+#: blocks: averaging whole blocks is ~10x cheaper than resampling by a fractional
+#: factor (OpenCV's INTER_AREA: 8.4 vs 0.85 ms per 2048 px map) for a grid <= 1 % off.
+GRID_SNAP = 0.01
 
 _ROWS_PER_BLOCK = 64  # rows per float64 block in _compartment_stats (stays in cache)
 
@@ -367,7 +390,7 @@ def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None, flat_n=N
     hem = np.asarray(hematoxylin_od, dtype=np.float32)
     ncols = nuclei.shape[1] if nuclei.ndim == 2 else 1
     if flat_n is None:
-        flat_n = np.flatnonzero(nuclei)
+        flat_n = np.flatnonzero(nuclei != 0)  # (of a bool image: ~7x faster than of int32)
     lab = nuclei.ravel()[flat_n].astype(np.intp)
     rr, cc = np.divmod(flat_n, ncols)
     _, h_mean, _ = _stats(lab, hem.ravel()[flat_n], n, with_max=False)
@@ -389,7 +412,7 @@ def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None, flat_n=N
         c_max = np.where(c_area > 0, np.maximum(vmx[n + 1 :], vmx[1 : n + 1]).astype(np.float64), np.nan)
     else:
         n_area, n_mean, n_max = _stats(lab, dab.ravel()[flat_n], n)
-        flat_c = np.flatnonzero(cells)
+        flat_c = np.flatnonzero(cells != 0)
         lab_c = cells.ravel()[flat_c].astype(np.intp)
         v_c = dab.ravel()[flat_c]
         c_area, c_mean, c_max = _stats(lab_c, v_c, n)
@@ -455,7 +478,7 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
 
 
 def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detection_od=None,
-                 **params) -> CellDetection:
+                 _nucleus_areas_only=False, **params) -> CellDetection:
     """Detect nuclei and cells and measure DAB per compartment.
 
     Parameters
@@ -481,7 +504,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         Fields of :class:`~blotquant.ihc.params.CellParams` (QuPath defaults
         plus ours; ``DEFAULT_PARAMS``):
         ``requested_pixel_size_um`` (0.5; detection runs at this scale when the
-        image is finer), ``assumed_pixel_size_um`` (0.5),
+        image is finer; within ``GRID_SNAP``, 1 %, of an integer factor k on k x k
+        pixel blocks), ``assumed_pixel_size_um`` (0.5),
         ``background_radius_um`` (8; 0 = no background subtraction),
         ``sigma_um`` (1.5), ``threshold`` (None: 0.1 OD on hematoxylin, 0.05 on
         the OD sum),
@@ -591,8 +615,11 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
     known = source == "given"
     iso = math.sqrt(pr * pc)
     factor = p["requested_pixel_size_um"] / iso
+    k = round(factor)
+    if k >= 2 and abs(factor / k - 1) <= GRID_SNAP:  # k x k blocks (0.2492 um/px: 2, not 2.007)
+        factor = float(k)
     shape = h.shape
-    if factor > 1.01 and min(shape) >= 2 * factor:
+    if factor > 1 + GRID_SNAP and min(shape) >= 2 * factor:
         work_shape = (max(1, round(shape[0] / factor)), max(1, round(shape[1] / factor)))
         if p["downsample_in"] == "light":  # average transmitted light, as a coarser scan's optics do
             t = cv2.resize(_transmittance(det_img), work_shape[::-1], interpolation=cv2.INTER_AREA)
@@ -640,7 +667,9 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             split_dab_od=p["split_dab_od"], seed_radii=seed_radii,
             seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
         )  # fmt: skip
-        flat_nw = np.flatnonzero(nw)
+        if _nucleus_areas_only:  # the pixel-size estimate needs nothing else
+            return _nucleus_areas(nw, shape, mask)
+        flat_nw = np.flatnonzero(nw != 0)  # (of a bool image: ~7x faster than of int32)
         cw, free_w = _expand(nw, derived["cell_expansion_px"], mw, flat_nw)
         free = free_w
         if work_shape != shape:
@@ -685,6 +714,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             lut[table["cell"].to_numpy()] = np.arange(1, len(table) + 1, dtype=np.int32)
             nuclei, cells = lut[nuclei], lut[cells]
             table["cell"] = np.arange(1, len(table) + 1, dtype=np.int64)
+    elif _nucleus_areas_only:
+        return np.zeros(0, np.int64)
     else:
         nuclei = np.zeros(shape, np.int32)
         cells = np.zeros(shape, np.int32)

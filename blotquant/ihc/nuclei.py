@@ -167,6 +167,28 @@ def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
 
 
+def _run_starts(lab: np.ndarray) -> np.ndarray:
+    """Where each run of equal values in a 1-D label sequence starts (labels listed in
+    raster order come in runs: one per row a nucleus crosses, ~20x fewer than pixels)."""
+    change = np.empty(lab.size, bool)
+    if lab.size:
+        change[0] = True
+        np.not_equal(lab[1:], lab[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
+def _run_at(op, out: np.ndarray, lab: np.ndarray, values: np.ndarray, starts: np.ndarray | None = None):
+    """``op.at(out, lab, values)`` for ``op`` np.minimum or np.maximum, run by run:
+    each run of equal labels is reduced in one pass (``op.reduceat``), then only the
+    runs are scattered.  Exact (a minimum or maximum does not depend on the order);
+    ``starts`` (:func:`_run_starts` of ``lab``) when the caller has them."""
+    if lab.size:
+        if starts is None:
+            starts = _run_starts(lab)
+        op.at(out, lab[starts], op.reduceat(values, starts))
+    return out
+
+
 def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None) -> np.ndarray:
     """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel).
 
@@ -175,8 +197,8 @@ def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray 
     """
     out = np.zeros(n, np.float32)
     if flat is None:
-        flat = np.flatnonzero(labels)
-    np.maximum.at(out, labels.ravel()[flat], values.ravel()[flat])  # numpy >= 1.25: fast unbuffered loop
+        flat = np.flatnonzero(labels != 0)  # (of a bool image: ~7x faster than of int32)
+    _run_at(np.maximum, out, labels.ravel()[flat], values.ravel()[flat])
     out[:1] = 0  # (``flat`` may include unlabelled pixels)
     return out
 
@@ -222,12 +244,12 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inp
     ``inplace`` clears the dropped pixels in ``labels`` itself and returns it.
     """
     if flat is None:
-        flat = np.flatnonzero(labels)
+        flat = np.flatnonzero(labels != 0)  # (of a bool image: ~7x faster than of int32)
     if not flat.size:
         return np.zeros(labels.shape, labels.dtype)
     lab = labels.ravel()[flat]
     peak = np.zeros(int(lab.max()) + 1, np.float32)
-    np.maximum.at(peak, lab, hs.ravel()[flat])
+    _run_at(np.maximum, peak, lab, hs.ravel()[flat])
     ref = peak[lab]
     if local_peak is not None:
         ref = np.minimum(ref, local_peak.ravel()[flat])
@@ -252,9 +274,17 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | N
         lab, val = labels.ravel(), dist.ravel()
         lf = lab[flat]
         n1 = np.int64(lf.max(initial=0)) + 1
-        for step, ok in ((1, flat % cols != cols - 1), (cols, flat < (rows - 1) * cols)):
-            f = flat[ok]
-            a, b = lf[ok], lab[f + step]
+        # right neighbours: the next entry of ``flat`` when it is the next pixel (a pixel
+        # not in ``flat`` is unlabelled), except across the end of a row
+        a, b = lf[:-1], lf[1:]
+        sel = (flat[1:] == flat[:-1] + 1) & (a != b) & (a > 0) & (b > 0)
+        f = flat[:-1][sel]
+        row_end = f % cols == cols - 1
+        right = (f[~row_end], a[sel][~row_end], b[sel][~row_end])
+        ok = flat < (rows - 1) * cols
+        f = flat[ok]
+        down = (f, lf[ok], lab[f + cols])
+        for step, (f, a, b) in ((1, right), (cols, down)):
             sel = (a != b) & (a > 0) & (b > 0)
             if not sel.any():
                 continue
@@ -323,13 +353,13 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
     (basins int32, n_lab) where labels run from 1 to ``n_lab``.
     """
     if flat_m is None:
-        flat_m = np.flatnonzero(markers)
+        flat_m = np.flatnonzero(markers != 0)
     m_cc = cc.ravel()[flat_m].astype(np.int64)
     pairs = np.unique(m_cc * (n + 1) + markers.ravel()[flat_m])
     multi = np.bincount(pairs // (n + 1), minlength=n_cc) > 1
     multi[0] = False
     if flat is None:
-        flat = np.flatnonzero(cc)
+        flat = np.flatnonzero(cc != 0)
     comp = cc.ravel()[flat]
     lut = np.arange(n, n + n_cc, dtype=np.int32)
     lut[0] = 0
@@ -347,10 +377,11 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
         x0 = y0.copy()
         y1 = np.zeros(ids.size, np.int64)
         x1 = y1.copy()
-        np.minimum.at(y0, k, py)
-        np.minimum.at(x0, k, px)
-        np.maximum.at(y1, k, py)
-        np.maximum.at(x1, k, px)
+        runs = _run_starts(k)  # (the pixels of a component come in runs, row by row)
+        _run_at(np.minimum, y0, k, py, runs)
+        _run_at(np.minimum, x0, k, px, runs)
+        _run_at(np.maximum, y1, k, py, runs)
+        _run_at(np.maximum, x1, k, px, runs)
         oy, ox, rows, cols = _pack_shelves(y1 - y0 + 1, x1 - x0 + 1)
         sy = py - y0[k] + oy[k] + 1  # + 1: a mask-free frame around the sheet
         sx = px - x0[k] + ox[k] + 1

@@ -180,8 +180,8 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
                     opened[key] = float(op.mean())
                 elif idx.size == op.size:  # all tissue: the same 1-D mean without the gather
                     opened[key] = float(op.ravel().mean())
-                else:
-                    opened[key] = float(op.ravel()[idx].mean())
+                else:  # (a boolean mask gathers the same values in the same order, faster)
+                    opened[key] = float(op[mm].mean())
             v.append(opened[key])
         out_r.append(math.sqrt(r0 * r1))
         out_p.append((v[0] - v[1]) / math.log(r1 / r0))
@@ -389,9 +389,10 @@ def estimate_pixel_size_samples(samples, *, params=None) -> ScaleEstimate:
     for _ in range(2):
         areas = []
         for h, d, m, det_od in wins:
-            det = detect_cells(h, d, pixel_size_um=ps, mask=m, detection_od=det_od,
-                               **{**kw, "cell_expansion_um": 0.0})
-            areas.append(det.table["nucleus_area"].to_numpy(float))
+            # the detection's nucleus_area column, without cells, measurements or table
+            areas.append(detect_cells(h, d, pixel_size_um=ps, mask=m, detection_od=det_od,
+                                      _nucleus_areas_only=True,
+                                      **{**kw, "cell_expansion_um": 0.0}).astype(float))
         a = np.concatenate(areas) if areas else np.zeros(0)
         n = int(a.size)
         if n < 5:
