@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .classify import intensity_classes
-from .nuclei import segment_nuclei
+from .nuclei import NO_EDGES, segment_nuclei
 from .tissue import label_run_counts, lut_take
 from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
                      COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)
@@ -478,7 +478,7 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
 
 
 def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detection_od=None,
-                 _nucleus_areas_only=False, **params) -> CellDetection:
+                 field_edges=NO_EDGES, _nucleus_areas_only=False, **params) -> CellDetection:
     """Detect nuclei and cells and measure DAB per compartment.
 
     Parameters
@@ -500,6 +500,16 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         (in hematoxylin OD units); default ``hematoxylin_od + max(dab_od, 0)``.
         :func:`blotquant.ihc.score.detection_image` says which image a marker
         uses.
+    field_edges : 4 bools
+        Which image borders (top, bottom, left, right) are edges of the field:
+        a nucleus one of them cuts is judged by its visible part (its minimum
+        area scaled by the fraction a nucleus of ``nucleus_radius_um`` cut there
+        would show; :func:`~blotquant.ihc.nuclei.visible_fraction`).  Default
+        none (every nucleus judged as a whole object, as before): measured with
+        all four on, the synthetic edge nuclei are found far more often but the
+        real tiles' and second scanner's numbers move by a few cells
+        (docs/benchmarks/cells.md, round 9), so it is not on in ``score_ihc``
+        yet.  A tile inside a larger image passes False for its inner sides.
     **params
         Fields of :class:`~blotquant.ihc.params.CellParams` (QuPath defaults
         plus ours; ``DEFAULT_PARAMS``):
@@ -666,6 +676,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             seed_sigma=derived["seed_sigma_px"], rescue_radius=derived["rescue_radius_px"],
             split_dab_od=p["split_dab_od"], seed_radii=seed_radii,
             seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
+            edge_radius=derived["nucleus_radius_px"], field_edges=tuple(bool(e) for e in field_edges),
         )  # fmt: skip
         if _nucleus_areas_only:  # the pixel-size estimate needs nothing else
             return _nucleus_areas(nw, shape, mask)

@@ -83,6 +83,11 @@ from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
 
+#: All four image borders (top, bottom, left, right) are edges of the field.
+ALL_EDGES = (True, True, True, True)
+#: No image border is an edge of the field (every object judged as a whole one).
+NO_EDGES = (False, False, False, False)
+
 
 @functools.lru_cache(maxsize=256)
 def _disk(radius: float) -> np.ndarray:
@@ -662,7 +667,8 @@ def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance,
     return _merge_without_neck(labels, hs, tolerance, ratio, max_area)
 
 
-def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):
+def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area, edge_radius=0.0,
+            edges=ALL_EDGES):
     """Second pass over the foreground no nucleus took: nucleus-wide leftovers become nuclei.
 
     A pale nucleus that shares a basin with a dark one is cut away by the dark
@@ -678,7 +684,7 @@ def _rescue(labels, fg, hs, hb, threshold, fraction, radius, min_area):
     if not rest.any():
         return labels
     n, cc, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=4)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep = stats[:, cv2.CC_STAT_AREA] >= _min_areas(cc, n, min_area, edge_radius, edges)
     keep[0] = False
     if not keep.any():
         return labels
@@ -734,6 +740,119 @@ def _rejoin_pieces(shape_labels: np.ndarray, labels: np.ndarray, gap: float = 0.
     return lut_take(rank[lut], shape_labels)
 
 
+#: Sample points of the unit disk (a 24 x 24 grid of cell centres, 448 points) on which
+#: :func:`visible_fraction` measures how much of a nucleus lies inside the image.
+_DISK_POINTS = np.argwhere(np.ones((24, 24), bool)).astype(np.float32)
+_DISK_POINTS = (_DISK_POINTS + 0.5) / 12.0 - 1.0
+_DISK_POINTS = _DISK_POINTS[(_DISK_POINTS ** 2).sum(1) <= 1.0]
+
+#: An object counts as cut by an image edge only when it runs along that edge for at
+#: least this fraction of the chord a nucleus of the reference radius, reaching as deep
+#: into the image, would have there; a thinner contact is a whole object touching it.
+EDGE_CHORD_FRACTION = 0.5
+
+
+def visible_fraction(y0, y1, x0, x1, shape, radius: float, chords=None, edges=ALL_EDGES) -> np.ndarray:
+    """Fraction of a nucleus of ``radius`` px that an object cut by the image edge shows.
+
+    ``y0, y1, x0, x1`` are the objects' bounding boxes (first row, last row + 1,
+    ...; arrays).  Along each axis where an object touches one image edge, the
+    nucleus it is the visible part of is placed to reach exactly as deep into
+    the image as the object does (its centre ``radius`` short of the object's
+    far side; on both edges of an axis, centred on the object); the part of that
+    disk inside the image is the fraction returned (1 for an object that
+    touches no edge).  A nucleus cut through its middle shows about one half, a
+    thin cap of one a small fraction: an object at the edge is judged by what a
+    nucleus cut there would show, not as a whole small object.  With
+    ``chords`` (``(top, bottom, left, right)`` arrays: the object's pixels on
+    each border line), an edge counts only where the object runs along it for at
+    least ``EDGE_CHORD_FRACTION`` of that disk's chord there.  ``edges`` (top,
+    bottom, left, right) says which image borders are edges of the field; a
+    border that is not (a tile's side inside a larger image) cuts nothing.
+
+    >>> f = visible_fraction(np.array([0, 40, 0]), np.array([10, 60, 4]), np.array([50, 50, 40]),
+    ...                      np.array([70, 70, 52]), (100, 100), 10.0)
+    >>> [round(float(v), 2) for v in f]   # cut through the middle, whole, a thin cap
+    [0.5, 1.0, 0.15]
+    """
+    rows, cols = shape
+    y0, y1, x0, x1 = (np.asarray(v, np.float64) for v in (y0, y1, x0, x1))
+    frac = np.ones(y0.shape, np.float64)
+    r = float(radius)
+    if r <= 0:
+        return frac
+    ch = [None] * 4 if chords is None else [np.asarray(c, np.float64) for c in chords]
+
+    def touches(side, on, depth, chord):
+        if not edges[side]:
+            return np.zeros(on.shape, bool)
+        if chord is None:
+            return on
+        d = np.clip(depth, 0, 2 * r)
+        return on & (chord >= EDGE_CHORD_FRACTION * 2 * np.sqrt(d * (2 * r - d)))
+
+    top = touches(0, y0 <= 0, y1, ch[0])
+    bottom = touches(1, y1 >= rows, rows - y0, ch[1])
+    left = touches(2, x0 <= 0, x1, ch[2])
+    right = touches(3, x1 >= cols, cols - x0, ch[3])
+    cut = top | bottom | left | right
+    if not cut.any():
+        return frac
+    centre = []
+    for lo, hi, low, high in ((y0, y1, top, bottom), (x0, x1, left, right)):
+        c = np.where(low & ~high, hi - r, np.where(high & ~low, lo + r, 0.5 * (lo + hi)))
+        centre.append(np.where(low | high, c, -1e9)[cut])  # -1e9: this axis is not cut
+    py = centre[0][:, None] + r * _DISK_POINTS[None, :, 0]
+    px = centre[1][:, None] + r * _DISK_POINTS[None, :, 1]
+    inside_y = (py >= 0) & (py < rows) | (centre[0][:, None] < -1e8)
+    inside_x = (px >= 0) & (px < cols) | (centre[1][:, None] < -1e8)
+    frac[cut] = (inside_y & inside_x).mean(1)
+    return frac
+
+
+def _border_chords(labels: np.ndarray, n: int):
+    """Pixels of each label 0..n-1 on the top, bottom, left and right border lines."""
+    return tuple(np.bincount(line, minlength=n)[:n]
+                 for line in (labels[0], labels[-1], labels[:, 0], labels[:, -1]))
+
+
+def _min_areas(labels: np.ndarray, n: int, min_area: float, edge_radius: float,
+               edges=ALL_EDGES, flat: np.ndarray | None = None) -> np.ndarray:
+    """Smallest area per label 0..n-1 of ``labels``: ``min_area``, scaled for the
+    labels the field's ``edges`` cut by the :func:`visible_fraction` of a nucleus
+    of ``edge_radius`` px (``flat``: raveled indices of a superset of the
+    labelled pixels, when known)."""
+    out = np.full(n, float(min_area))
+    if edge_radius <= 0 or min_area <= 0 or labels.size == 0 or not any(edges):
+        return out
+    chords = _border_chords(labels, n)
+    on = (chords[0] + chords[1] + chords[2] + chords[3]) > 0
+    on[0] = False
+    ids = np.flatnonzero(on)
+    if not ids.size:
+        return out
+    rows, cols = labels.shape
+    if flat is None:
+        flat = np.flatnonzero(labels)
+    lab = labels.ravel()[flat]
+    slot = np.full(n, -1, np.int64)
+    slot[ids] = np.arange(ids.size)
+    sel = slot[lab] >= 0
+    k = slot[lab[sel]]
+    py, px = np.divmod(flat[sel], cols)
+    y0 = np.full(ids.size, rows, np.int64)
+    x0 = np.full(ids.size, cols, np.int64)
+    y1 = np.zeros(ids.size, np.int64)
+    x1 = np.zeros(ids.size, np.int64)
+    np.minimum.at(y0, k, py)
+    np.minimum.at(x0, k, px)
+    np.maximum.at(y1, k, py + 1)
+    np.maximum.at(x1, k, px + 1)
+    out[ids] = min_area * visible_fraction(y0, y1, x0, x1, labels.shape, edge_radius,
+                                           tuple(c[ids] for c in chords), edges)
+    return out
+
+
 def _cut_borders(labels: np.ndarray) -> np.ndarray:
     """Zero the pixels whose right or lower neighbour has another nonzero label (4-cut)."""
     out = labels.copy()
@@ -771,6 +890,8 @@ def segment_nuclei(
     seed_radii: tuple = (),
     seed_floor: float = 0.0,
     merge_ratio: float = 0.7,
+    edge_radius: float = 0.0,
+    field_edges: tuple = ALL_EDGES,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -850,6 +971,14 @@ def segment_nuclei(
     merge_ratio : float
         Blob seeds: two touching pieces without a neck are one nucleus when
         the paler peak is at least this fraction of the darker one.
+    edge_radius : float
+        Radius (px) of the reference nucleus by which objects cut by the image
+        edge are judged: their minimum area is ``min_area`` times the
+        :func:`visible_fraction` a nucleus of this radius cut there would show
+        (0 = the whole ``min_area`` everywhere).
+    field_edges : 4 bools
+        Which image borders (top, bottom, left, right) are edges of the
+        field for ``edge_radius``; a tile's side inside a larger image is not.
 
     Returns
     -------
@@ -892,7 +1021,9 @@ def segment_nuclei(
     # drop specks before the (costlier) split
     n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     flat = np.flatnonzero(fg)  # every nucleus pixel from here on is one of these
-    keep = np.bincount(cc.ravel()[flat], minlength=n_cc) >= min_area
+    comp = cc.ravel()[flat]
+    keep = np.bincount(comp, minlength=n_cc) >= _min_areas(cc, n_cc, min_area, edge_radius,
+                                                           field_edges, flat)
     keep[0] = False
     ids = np.where(keep, np.arange(n_cc, dtype=np.int32), 0).astype(np.int32)
     labels = lut_take(ids, cc)
@@ -930,11 +1061,13 @@ def segment_nuclei(
         if relative_threshold > 0:  # then per nucleus
             labels = _refine(labels, hs, hb, threshold, relative_threshold, flat=flat, inplace=True)
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
-        labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area)
+        labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area,
+                         edge_radius, field_edges)
     # area filter + sequential relabel in raster order of each nucleus' first pixel
     lab = labels.ravel()[flat]
     area = np.bincount(lab, minlength=1)
-    ok = (area >= min_area) & (area <= max_area)
+    small = _min_areas(labels, area.size, min_area, edge_radius, field_edges, flat)
+    ok = (area >= small) & (area <= max_area)
     ok[0] = False
     first = np.full(area.size, np.iinfo(np.int64).max, np.int64)
     np.minimum.at(first, lab, flat)  # flat is the raster index
