@@ -478,7 +478,7 @@ def measure_cells(nuclei, cells, hematoxylin_od, dab_od, *, pixel_size_um=None) 
 
 
 def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detection_od=None,
-                 field_edges=NO_EDGES, _nucleus_areas_only=False, **params) -> CellDetection:
+                 field_edges=NO_EDGES, **params) -> CellDetection:
     """Detect nuclei and cells and measure DAB per compartment.
 
     Parameters
@@ -575,6 +575,8 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
     >>> bool(np.all(det.cells[det.nuclei > 0] == det.nuclei[det.nuclei > 0]))
     True
     """
+    # private: the pixel-size estimate (scale.py) needs only the nucleus areas
+    _nucleus_areas_only = bool(params.pop("_nucleus_areas_only", False))
     h = _as_od("hematoxylin_od", hematoxylin_od)
     d = _as_od("dab_od", dab_od)
     if h.shape != d.shape:
