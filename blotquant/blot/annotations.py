@@ -40,13 +40,6 @@ RIM_PX = 2
 RIM_CHROMA = 8
 
 
-def _spread8(rgb: np.ndarray) -> np.ndarray:
-    """Channel spread (max - min) in 8-bit units, int16."""
-    a = rgb if rgb.dtype == np.uint8 else (rgb.astype(np.float64) * (255.0 / _top(rgb.dtype)))
-    a = a.astype(np.int16)
-    return (a.max(axis=-1) - a.min(axis=-1)).astype(np.int16)
-
-
 def _top(dtype) -> float:
     dt = np.dtype(dtype)
     return float(np.iinfo(dt).max) if dt.kind in "ui" else 1.0
@@ -81,12 +74,12 @@ def flat_colour_annotations(rgb) -> np.ndarray:
     (800, True, False)
     """
     a = np.asarray(rgb)[..., :3]
-    spread = _spread8(a)
+    a8 = a if a.dtype == np.uint8 else np.clip(
+        np.rint(a.astype(np.float64) * (255.0 / _top(a.dtype))), 0, 255).astype(np.uint8)
+    spread = (a8.max(axis=-1).astype(np.int16) - a8.min(axis=-1))
     strong = spread >= ANNOTATION_CHROMA
     if not strong.any():
         return np.zeros(a.shape[:2], bool)
-    a8 = a if a.dtype == np.uint8 else np.clip(
-        np.rint(a.astype(np.float64) * (255.0 / _top(a.dtype))), 0, 255).astype(np.uint8)
     k = np.ones((3, 3), np.uint8)
     flat = strong.copy()
     for c in range(3):

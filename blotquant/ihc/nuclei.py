@@ -194,6 +194,21 @@ def _run_at(op, out: np.ndarray, lab: np.ndarray, values: np.ndarray, starts: np
     return out
 
 
+def _slot_boxes(k: np.ndarray, py: np.ndarray, px: np.ndarray, m: int):
+    """Bounding boxes ``(y0, y1, x0, x1)`` (int64, ``y1``/``x1`` one past the last row /
+    column) of ``m`` objects from their pixels' slots ``k`` and coordinates, pixels in
+    raster order (an object's pixels come in runs, row by row: :func:`_run_at`)."""
+    big = np.iinfo(np.int64).max
+    y0, x0 = np.full(m, big, np.int64), np.full(m, big, np.int64)
+    y1, x1 = np.full(m, -1, np.int64), np.full(m, -1, np.int64)
+    runs = _run_starts(k)
+    _run_at(np.minimum, y0, k, py, runs)
+    _run_at(np.minimum, x0, k, px, runs)
+    _run_at(np.maximum, y1, k, py, runs)
+    _run_at(np.maximum, x1, k, px, runs)
+    return y0, y1 + 1, x0, x1 + 1
+
+
 def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None) -> np.ndarray:
     """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel).
 
@@ -378,15 +393,8 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
         slot = np.zeros(n_cc, np.intp)
         slot[ids] = np.arange(ids.size)
         k = slot[comp]
-        y0 = np.full(ids.size, np.iinfo(np.int64).max, np.int64)
-        x0 = y0.copy()
-        y1 = np.zeros(ids.size, np.int64)
-        x1 = y1.copy()
-        runs = _run_starts(k)  # (the pixels of a component come in runs, row by row)
-        _run_at(np.minimum, y0, k, py, runs)
-        _run_at(np.minimum, x0, k, px, runs)
-        _run_at(np.maximum, y1, k, py, runs)
-        _run_at(np.maximum, x1, k, px, runs)
+        y0, y1, x0, x1 = _slot_boxes(k, py, px, ids.size)
+        y1, x1 = y1 - 1, x1 - 1
         oy, ox, rows, cols = _pack_shelves(y1 - y0 + 1, x1 - x0 + 1)
         sy = py - y0[k] + oy[k] + 1  # + 1: a mask-free frame around the sheet
         sx = px - x0[k] + ox[k] + 1
@@ -831,7 +839,7 @@ def _min_areas(labels: np.ndarray, n: int, min_area: float, edge_radius: float,
     ids = np.flatnonzero(on)
     if not ids.size:
         return out
-    rows, cols = labels.shape
+    cols = labels.shape[1]
     if flat is None:
         flat = np.flatnonzero(labels)
     lab = labels.ravel()[flat]
@@ -840,14 +848,7 @@ def _min_areas(labels: np.ndarray, n: int, min_area: float, edge_radius: float,
     sel = slot[lab] >= 0
     k = slot[lab[sel]]
     py, px = np.divmod(flat[sel], cols)
-    y0 = np.full(ids.size, rows, np.int64)
-    x0 = np.full(ids.size, cols, np.int64)
-    y1 = np.zeros(ids.size, np.int64)
-    x1 = np.zeros(ids.size, np.int64)
-    np.minimum.at(y0, k, py)
-    np.minimum.at(x0, k, px)
-    np.maximum.at(y1, k, py + 1)
-    np.maximum.at(x1, k, px + 1)
+    y0, y1, x0, x1 = _slot_boxes(k, py, px, ids.size)
     out[ids] = min_area * visible_fraction(y0, y1, x0, x1, labels.shape, edge_radius,
                                            tuple(c[ids] for c in chords), edges)
     return out
