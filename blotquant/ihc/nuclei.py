@@ -79,6 +79,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
+from ._morph import closing, morph, opening
 from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
@@ -158,10 +159,10 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
 def _open(img: np.ndarray, kernel: np.ndarray, masked: bool) -> np.ndarray:
     """Grey opening; with ``masked``, values >= 1e5 mark pixels to ignore."""
     if not masked:
-        return cv2.morphologyEx(img, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-    ero = cv2.erode(img, kernel, borderType=cv2.BORDER_REPLICATE)
+        return opening(img, kernel)
+    ero = morph(cv2.erode, img, kernel)
     ero[ero >= 1e5] = -1e6  # disks entirely outside the mask: ignored by the dilation
-    bg = cv2.dilate(ero, kernel, borderType=cv2.BORDER_REPLICATE)
+    bg = morph(cv2.dilate, ero, kernel)
     # pixels outside the mask (and near it after interpolation) are never "bright"
     return np.where(bg <= -1e5, 0, bg).astype(np.float32)
 
@@ -709,7 +710,7 @@ def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance,
     basins = np.where(seeded[basins], basins, 0).astype(np.int32)
     ref = _label_max(basins, hs, n_lab + 1)
     if n:  # the peak near the seed, not a brighter neighbour's flank inside the basin
-        near = cv2.dilate(hs, _disk(max(0.5 * min(radii), 1.0)), borderType=cv2.BORDER_REPLICATE)
+        near = morph(cv2.dilate, hs, _disk(max(0.5 * min(radii), 1.0)))
         ref[1 : n + 1] = np.minimum(ref[1 : n + 1], near[ys, xs])
     if fraction > 0:
         cut = np.maximum(np.float32(threshold), np.float32(fraction) * ref)
@@ -1046,7 +1047,7 @@ def segment_nuclei(
         d = np.ascontiguousarray(dab_od, dtype=np.float32)
         if d.shape != h.shape:
             raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
-        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE)
+        hole = closing(d, _disk(dab_hole_radius))  # (replicated border)
         hole -= d
         hole *= np.float32(dab_hole_weight)
         extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
@@ -1054,7 +1055,7 @@ def segment_nuclei(
         extra += h
         h = extra
     if opening_radius > 0:
-        h = cv2.morphologyEx(h, cv2.MORPH_OPEN, _disk(opening_radius), borderType=cv2.BORDER_REPLICATE)
+        h = opening(h, _disk(opening_radius))
     hs = _smooth(h, sigma)
     hb = _smooth(h, boundary_sigma) if boundary_sigma < sigma else hs
     fg = (hs > threshold) & (hb > threshold)
@@ -1080,8 +1081,7 @@ def segment_nuclei(
             hs_f, hb_f = hs.ravel()[flat], hb.ravel()[flat]
             local_f = None
             if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
-                local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
-                                hs, peak_radius)
+                local = _coarse(lambda img, k: morph(cv2.dilate, img, k), hs, peak_radius)
                 local_f = local.ravel()[flat]
             lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold, local_f), lab, 0)
         if split_by_shape:
