@@ -118,18 +118,42 @@ def _parts(shape: tuple[int, int], data: bytes) -> tuple[np.ndarray, ...]:
 
 
 def kernel_parts(kernel: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Kernels whose Minkowski sum is ``kernel``'s nonzero set (``(kernel,)`` when no
-    cheaper chain is known); each centred, of the kernel's size."""
+    """Kernels whose Minkowski sum is ``kernel``'s nonzero set.
+
+    Parameters
+    ----------
+    kernel : ndarray, 2-D
+        A structuring element (nonzero = member), odd-sized and centred.
+
+    Returns
+    -------
+    tuple of ndarray (uint8, read-only)
+        Centred kernels of ``kernel``'s size, or ``(kernel,)`` when no cheaper
+        chain is known (small, large, asymmetric or not disk-like kernels).
+    """
     k = np.ascontiguousarray(kernel, dtype=np.uint8)
     return _parts(k.shape, (k != 0).astype(np.uint8).tobytes())
 
 
 def morph(op, image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
-    """``op(image, kernel, borderType=border)`` for ``op`` ``cv2.dilate`` or ``cv2.erode``,
-    through :func:`kernel_parts` when that is cheaper; the same values.
+    """``op(image, kernel, borderType=border)`` through :func:`kernel_parts`; the same values.
 
-    ``border`` is an extrapolation OpenCV's ``copyMakeBorder`` also knows
-    (replicate, reflect, reflect-101), not a constant.
+    Parameters
+    ----------
+    op : callable
+        ``cv2.dilate`` or ``cv2.erode``.
+    image : ndarray, 2-D
+        uint8 or float32 image.
+    kernel : ndarray, 2-D
+        Structuring element, odd-sized and centred.
+    border : int
+        An OpenCV extrapolation that ``copyMakeBorder`` also knows (replicate,
+        reflect, reflect-101), not a constant border.
+
+    Returns
+    -------
+    ndarray
+        C-contiguous, of ``image``'s shape and dtype.
     """
     parts = kernel_parts(kernel)
     if len(parts) == 1:
@@ -144,10 +168,32 @@ def morph(op, image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_RE
 
 
 def opening(image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
-    """``cv2.morphologyEx(image, MORPH_OPEN, kernel, borderType=border)`` via :func:`morph`."""
+    """``cv2.morphologyEx(image, MORPH_OPEN, kernel, borderType=border)`` via :func:`morph`.
+
+    Parameters
+    ----------
+    image, kernel, border
+        As for :func:`morph`.
+
+    Returns
+    -------
+    ndarray
+        The grey opening (erosion, then dilation).
+    """
     return morph(cv2.dilate, morph(cv2.erode, image, kernel, border), kernel, border)
 
 
 def closing(image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
-    """``cv2.morphologyEx(image, MORPH_CLOSE, kernel, borderType=border)`` via :func:`morph`."""
+    """``cv2.morphologyEx(image, MORPH_CLOSE, kernel, borderType=border)`` via :func:`morph`.
+
+    Parameters
+    ----------
+    image, kernel, border
+        As for :func:`morph`.
+
+    Returns
+    -------
+    ndarray
+        The grey closing (dilation, then erosion).
+    """
     return morph(cv2.erode, morph(cv2.dilate, image, kernel, border), kernel, border)
