@@ -256,16 +256,26 @@ def _nucleus_areas(nw: np.ndarray, shape: tuple[int, int], mask: np.ndarray | No
 
 def _cut_mask(cells: np.ndarray) -> np.ndarray:
     """uint8 mask of labelled pixels, minus those whose right or lower neighbour has
-    another non-zero label (``nuclei._cut_borders(cells) > 0``, without a label copy)."""
-    nz = cells > 0
+    another non-zero label (``nuclei._cut_borders(cells) > 0``, without a label copy).
+
+    The neighbours are compared on the raveled image (contiguous 1-D slices: ~3x
+    faster than the 2-D column slices), the right neighbour of a row's last pixel
+    (the next row's first) left out."""
+    rows, cols = cells.shape
+    flat = np.ascontiguousarray(cells).ravel()
+    nz = flat > 0
     m = nz.view(np.uint8).copy()
-    for a, b, na, nb, ma in ((cells[:, :-1], cells[:, 1:], nz[:, :-1], nz[:, 1:], m[:, :-1]),
-                             (cells[:-1], cells[1:], nz[:-1], nz[1:], m[:-1])):
-        edge = a != b
-        edge &= na
-        edge &= nb
-        ma[edge] = 0
-    return m
+    for step, across_rows in ((1, True), (cols, False)):
+        if flat.size <= step:
+            continue
+        edge = flat[:-step] != flat[step:]
+        edge &= nz[:-step]
+        edge &= nz[step:]
+        if across_rows:
+            edge[cols - 1 :: cols] = False  # (a row's last pixel and the next row's first)
+        np.invert(edge, out=edge)
+        m[:-step] &= edge.view(np.uint8)  # (0 or 1: clears the cut pixels)
+    return m.reshape(rows, cols)
 
 
 def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,

@@ -79,6 +79,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
+from ._morph import closing, morph, opening
 from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
@@ -158,10 +159,10 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
 def _open(img: np.ndarray, kernel: np.ndarray, masked: bool) -> np.ndarray:
     """Grey opening; with ``masked``, values >= 1e5 mark pixels to ignore."""
     if not masked:
-        return cv2.morphologyEx(img, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-    ero = cv2.erode(img, kernel, borderType=cv2.BORDER_REPLICATE)
+        return opening(img, kernel)
+    ero = morph(cv2.erode, img, kernel)
     ero[ero >= 1e5] = -1e6  # disks entirely outside the mask: ignored by the dilation
-    bg = cv2.dilate(ero, kernel, borderType=cv2.BORDER_REPLICATE)
+    bg = morph(cv2.dilate, ero, kernel)
     # pixels outside the mask (and near it after interpolation) are never "bright"
     return np.where(bg <= -1e5, 0, bg).astype(np.float32)
 
@@ -209,16 +210,20 @@ def _slot_boxes(k: np.ndarray, py: np.ndarray, px: np.ndarray, m: int):
     return y0, y1 + 1, x0, x1 + 1
 
 
-def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None) -> np.ndarray:
+def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray | None = None,
+               lab: np.ndarray | None = None) -> np.ndarray:
     """Maximum of ``values`` (>= 0) per label 0..n-1 (0 where a label has no pixel).
 
     ``flat`` (raveled indices of a superset of the labelled pixels, e.g. the
-    foreground's) lets a caller that has them skip the scan for the labelled pixels.
+    foreground's) lets a caller that has them skip the scan for the labelled pixels;
+    ``lab`` (``labels.ravel()[flat]``, with ``flat``) the gather of their labels.
     """
     out = np.zeros(n, np.float32)
     if flat is None:
         flat = np.flatnonzero(labels != 0)  # (of a bool image: ~7x faster than of int32)
-    _run_at(np.maximum, out, labels.ravel()[flat], values.ravel()[flat])
+    if lab is None:
+        lab = labels.ravel()[flat]
+    _run_at(np.maximum, out, lab, values.ravel()[flat])
     out[:1] = 0  # (``flat`` may include unlabelled pixels)
     return out
 
@@ -240,17 +245,29 @@ def _coarse(op, image: np.ndarray, radius: float) -> np.ndarray:
 
 
 def _fill_holes(fg: np.ndarray) -> np.ndarray:
-    """Fill background regions not 4-connected to the image border (fast binary_fill_holes)."""
-    n, lab = cv2.connectedComponents((~fg).view(np.uint8), connectivity=4)
-    if n <= 1:  # no background pixel at all
+    """Fill background regions not 4-connected to the image border (fast binary_fill_holes).
+
+    The background that reaches the border is flood-filled (4-connected) from the
+    first pixel of each run of background along the border; what stays unfilled
+    is foreground or a hole.  The flood visits the background alone, where a
+    labelling of all background regions costs about twice as much (nuclei cover
+    a small part of a field).
+    """
+    img = np.ascontiguousarray(fg, dtype=bool).view(np.uint8).copy()  # 1 = fg, 0 = background
+    if img.size == 0:
         return fg
-    hole = np.ones(n, bool)
-    for edge in (lab[0], lab[-1], lab[:, 0], lab[:, -1]):
-        hole[edge] = False
-    hole[0] = False  # label 0 = foreground pixels
-    if not hole.any():
-        return fg
-    return fg | lut_take(hole, lab)
+    rows, cols = img.shape
+    filled = np.uint8(2)
+    for line, at in ((img[0], lambda j: (j, 0)), (img[-1], lambda j: (j, rows - 1)),
+                     (img[:, 0], lambda i: (0, i)), (img[:, -1], lambda i: (cols - 1, i))):
+        z = np.flatnonzero(line == 0)
+        if not z.size:
+            continue
+        for j in z[np.r_[True, np.diff(z) > 1]].tolist():  # one seed per run along the border
+            x, y = at(j)
+            if img[y, x] == 0:  # (not reached from an earlier seed)
+                cv2.floodFill(img, None, (x, y), int(filled), flags=4)
+    return img != filled
 
 
 def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inplace=False):
@@ -268,13 +285,8 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inp
     if not flat.size:
         return np.zeros(labels.shape, labels.dtype)
     lab = labels.ravel()[flat]
-    peak = np.zeros(int(lab.max()) + 1, np.float32)
-    _run_at(np.maximum, peak, lab, hs.ravel()[flat])
-    ref = peak[lab]
-    if local_peak is not None:
-        ref = np.minimum(ref, local_peak.ravel()[flat])
-    cut = np.maximum(threshold, fraction * ref)
-    keep = hb.ravel()[flat] > cut
+    keep = _refine_keep(lab, hs.ravel()[flat], hb.ravel()[flat], threshold, fraction,
+                        None if local_peak is None else local_peak.ravel()[flat])
     if inplace and labels.flags.c_contiguous:
         labels.ravel()[flat[~keep]] = 0
         return labels
@@ -283,16 +295,30 @@ def _refine(labels, hs, hb, threshold, fraction, local_peak=None, flat=None, inp
     return out
 
 
-def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | None = None):
+def _refine_keep(lab, hs_f, hb_f, threshold, fraction, local_f=None) -> np.ndarray:
+    """Which pixels :func:`_refine` keeps, from their labels ``lab`` (in raster order)
+    and their values of ``hs``, ``hb`` (and ``local_peak``) gathered in the same order."""
+    peak = np.zeros(int(lab.max(initial=0)) + 1, np.float32)
+    _run_at(np.maximum, peak, lab, hs_f)
+    ref = peak[lab]
+    if local_f is not None:
+        ref = np.minimum(ref, local_f)
+    cut = np.maximum(threshold, fraction * ref)
+    return hb_f > cut
+
+
+def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | None = None,
+                      lab_f: np.ndarray | None = None):
     """Highest border value between every pair of 4-adjacent basins.
 
     ``flat`` (raveled indices of a superset of the labelled pixels, in raster
-    order) restricts the neighbour comparisons to those pixels."""
+    order) restricts the neighbour comparisons to those pixels; ``lab_f``
+    (``labels.ravel()[flat]``) saves their gather."""
     keys, vals = [], []
     if flat is not None:
         rows, cols = labels.shape
         lab, val = labels.ravel(), dist.ravel()
-        lf = lab[flat]
+        lf = lab[flat] if lab_f is None else lab_f
         n1 = np.int64(lf.max(initial=0)) + 1
         # right neighbours: the next entry of ``flat`` when it is the next pixel (a pixel
         # not in ``flat`` is unlabelled), except across the end of a row
@@ -355,7 +381,7 @@ def _pack_shelves(heights, widths, gap=1):
     return ys, xs, y + shelf, sheet_w
 
 
-def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
+def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
 
@@ -370,7 +396,8 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
 
     Returns
     -------
-    (basins int32, n_lab) where labels run from 1 to ``n_lab``.
+    (basins int32, n_lab) where labels run from 1 to ``n_lab``; with ``with_flat``
+    ``(basins, n_lab, basins.ravel()[flat])``.
     """
     if flat_m is None:
         flat_m = np.flatnonzero(markers != 0)
@@ -383,7 +410,8 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
     comp = cc.ravel()[flat]
     lut = np.arange(n, n + n_cc, dtype=np.int32)
     lut[0] = 0
-    basins = _scatter(cc.shape, flat, lut[comp])
+    basins_f = lut[comp]
+    basins = _scatter(cc.shape, flat, basins_f)
     if multi.any():
         sel = multi[comp]
         flat, comp = flat[sel], comp[sel]
@@ -407,8 +435,12 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None):
         inside[sy, sx] = True
         sheet_idx = sy * shape[1] + sx
         order = sheet_idx[seeds.ravel()[sheet_idx] > 0]  # the seeds in the image's raster order
-        flooded = _flood_sheet(elev, seeds, inside, order)
-        basins.ravel()[flat] = flooded[sy, sx]
+        flooded = _flood_sheet(elev, seeds, inside, order)[sy, sx]
+        basins.ravel()[flat] = flooded
+        if with_flat:
+            basins_f[sel] = flooded
+    if with_flat:
+        return basins, n + n_cc, basins_f
     return basins, n + n_cc
 
 
@@ -459,16 +491,23 @@ def _raveled_watershed():
 _WATERSHED_RAVELED = _raveled_watershed()
 
 
+def _merge_lut(a, b, n_lab) -> np.ndarray:
+    """New label (int32) of each basin 0..n_lab when the pairs ``(a[i], b[i])`` are joined:
+    connected components of the pair graph, numbered from 1 (0 stays 0)."""
+    graph = sparse.coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n_lab + 1, n_lab + 1))
+    _, comp = csgraph.connected_components(graph, directed=False)
+    lut = comp.astype(np.int32) + 1
+    lut[0] = 0
+    return lut
+
+
 def _merge_pairs(basins, a, b, n_lab, flat=None):
     """Basins joined along the pairs ``(a[i], b[i])`` (connected components), relabelled.
 
     ``flat``: raveled indices of a superset of the labelled pixels (else all pixels)."""
     if not len(a):
         return basins
-    graph = sparse.coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n_lab + 1, n_lab + 1))
-    _, comp = csgraph.connected_components(graph, directed=False)
-    lut = comp.astype(np.int32) + 1
-    lut[0] = 0
+    lut = _merge_lut(a, b, n_lab)
     if flat is None:
         return lut_take(lut, basins)
     return _scatter(basins.shape, flat, lut[basins.ravel()[flat]])
@@ -484,9 +523,12 @@ def _label8(mask: np.ndarray):
 
 
 def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
-                    flat: np.ndarray | None = None) -> np.ndarray:
+                    flat: np.ndarray | None = None, flat_only: bool = False) -> np.ndarray:
     """Watershed split of a binary mask on its distance transform (``flat``: raveled
-    indices of a superset of the mask's pixels, in raster order, when known)."""
+    indices of a superset of the mask's pixels, in raster order, when known).
+
+    With ``flat_only`` (and ``flat``) the labels at ``flat`` alone are returned
+    (``labels.ravel()[flat]``), without the label image."""
     fg = np.ascontiguousarray(fg, dtype=bool)
     fg8 = fg.view(np.uint8)
     dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
@@ -495,17 +537,20 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
     peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
     markers, n = _label8(peaks)
     if n == 0:
-        return np.zeros(fg.shape, np.int32)
+        return np.zeros(flat.size if flat_only else fg.shape, np.int32)
     # objects with a single marker need no watershed: flood only the others
     n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
     if flat is None:
         flat = np.flatnonzero(fg)
-    basins, n_lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks))
+    basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks),
+                                      with_flat=True)
     # merge basins whose common saddle is within `tolerance` of the lower peak
-    peak = _label_max(basins, dist, n_lab + 1, flat)
-    a, b, saddle = _adjacent_saddles(basins, dist, flat)
+    peak = _label_max(basins, dist, n_lab + 1, flat, lab)
+    a, b, saddle = _adjacent_saddles(basins, dist, flat, lab)
     merge = saddle >= np.minimum(peak[a], peak[b]) - tolerance
-    return _merge_pairs(basins, a[merge], b[merge], n_lab, flat)
+    if not flat_only:
+        return _merge_pairs(basins, a[merge], b[merge], n_lab, flat)
+    return _merge_lut(a[merge], b[merge], n_lab)[lab] if merge.any() else lab
 
 
 def _split_by_intensity(fg: np.ndarray, hs: np.ndarray, contrast: float, floor: float,
@@ -665,7 +710,7 @@ def _split_by_blobs(fg, h, hs, hb, threshold, fraction, radii, floor, tolerance,
     basins = np.where(seeded[basins], basins, 0).astype(np.int32)
     ref = _label_max(basins, hs, n_lab + 1)
     if n:  # the peak near the seed, not a brighter neighbour's flank inside the basin
-        near = cv2.dilate(hs, _disk(max(0.5 * min(radii), 1.0)), borderType=cv2.BORDER_REPLICATE)
+        near = morph(cv2.dilate, hs, _disk(max(0.5 * min(radii), 1.0)))
         ref[1 : n + 1] = np.minimum(ref[1 : n + 1], near[ys, xs])
     if fraction > 0:
         cut = np.maximum(np.float32(threshold), np.float32(fraction) * ref)
@@ -1002,7 +1047,7 @@ def segment_nuclei(
         d = np.ascontiguousarray(dab_od, dtype=np.float32)
         if d.shape != h.shape:
             raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
-        hole = cv2.morphologyEx(d, cv2.MORPH_CLOSE, _disk(dab_hole_radius), borderType=cv2.BORDER_REPLICATE)
+        hole = closing(d, _disk(dab_hole_radius))  # (replicated border)
         hole -= d
         hole *= np.float32(dab_hole_weight)
         extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
@@ -1010,7 +1055,7 @@ def segment_nuclei(
         extra += h
         h = extra
     if opening_radius > 0:
-        h = cv2.morphologyEx(h, cv2.MORPH_OPEN, _disk(opening_radius), borderType=cv2.BORDER_REPLICATE)
+        h = opening(h, _disk(opening_radius))
     hs = _smooth(h, sigma)
     hb = _smooth(h, boundary_sigma) if boundary_sigma < sigma else hs
     fg = (hs > threshold) & (hb > threshold)
@@ -1027,8 +1072,31 @@ def segment_nuclei(
                                                            field_edges, flat)
     keep[0] = False
     ids = np.where(keep, np.arange(n_cc, dtype=np.int32), 0).astype(np.int32)
-    labels = lut_take(ids, cc)
-    fg = labels > 0
+    labels = None
+    if not len(seed_radii) and split_contrast <= 0:
+        # hematoxylin maxima: every step works on the labels of the foreground pixels ``flat``
+        # (``lab``, raster order) and on their values gathered once, not on label images
+        lab = ids[comp]
+        if relative_threshold > 0:  # per object first: sharper necks for the split
+            hs_f, hb_f = hs.ravel()[flat], hb.ravel()[flat]
+            local_f = None
+            if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
+                local = _coarse(lambda img, k: morph(cv2.dilate, img, k), hs, peak_radius)
+                local_f = local.ravel()[flat]
+            lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold, local_f), lab, 0)
+        if split_by_shape:
+            fg_s = np.zeros(h.shape, bool)
+            fg_s.ravel()[flat] = lab > 0
+            lab = _split_by_shape(fg_s, split_tolerance, flat=flat, flat_only=True)
+            if relative_threshold > 0:  # then per nucleus
+                lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold), lab, 0)
+        if rescue_radius > 0:
+            fg = np.zeros(h.shape, bool)
+            fg.ravel()[flat] = keep[comp]
+            labels = _scatter(h.shape, flat, lab)
+    else:
+        labels = lut_take(ids, cc)
+        fg = labels > 0
     if len(seed_radii):  # one nucleus per nucleus-sized blob, then the shape split
         labels = _split_by_blobs(fg, h, hs, hb, threshold, relative_threshold, seed_radii,
                                  seed_floor, split_tolerance, merge_ratio, max_area)
@@ -1051,29 +1119,25 @@ def segment_nuclei(
             labels = _rejoin_pieces(shape_labels, labels, opening_radius)
             if relative_threshold > 0:
                 labels = _refine(labels, hs, hb, threshold, relative_threshold)
-    elif relative_threshold > 0:  # per object first: sharper necks for the split
-        local = None
-        if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
-            local = _coarse(lambda img, k: cv2.dilate(img, k, borderType=cv2.BORDER_REPLICATE),
-                            hs, peak_radius)
-        labels = _refine(labels, hs, hb, threshold, relative_threshold, local, flat, inplace=True)
-    if split_by_shape and split_contrast <= 0 and not len(seed_radii):
-        labels = _split_by_shape(labels > 0, split_tolerance, flat=flat)
-        if relative_threshold > 0:  # then per nucleus
-            labels = _refine(labels, hs, hb, threshold, relative_threshold, flat=flat, inplace=True)
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
         labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area,
                          edge_radius, field_edges)
+    if labels is not None:
+        lab = labels.ravel()[flat]
     # area filter + sequential relabel in raster order of each nucleus' first pixel
-    lab = labels.ravel()[flat]
     area = np.bincount(lab, minlength=1)
-    small = _min_areas(labels, area.size, min_area, edge_radius, field_edges, flat)
+    if edge_radius > 0 and min_area > 0 and any(field_edges):  # (else min_area everywhere)
+        if labels is None:
+            labels = _scatter(h.shape, flat, lab)
+        small = _min_areas(labels, area.size, min_area, edge_radius, field_edges, flat)
+    else:
+        small = np.full(area.size, float(min_area))
     ok = (area >= small) & (area <= max_area)
     ok[0] = False
     first = np.full(area.size, np.iinfo(np.int64).max, np.int64)
-    np.minimum.at(first, lab, flat)  # flat is the raster index
+    _run_at(np.minimum, first, lab, flat)  # flat is the raster index
     ids = np.flatnonzero(ok)
     ids = ids[np.argsort(first[ids], kind="stable")]
     lut = np.zeros(area.size, np.int32)
     lut[ids] = np.arange(1, ids.size + 1, dtype=np.int32)
-    return _scatter(labels.shape, flat, lut[lab])
+    return _scatter(h.shape, flat, lut[lab])

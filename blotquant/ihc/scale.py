@@ -55,6 +55,7 @@ import numpy as np
 
 from .._shared.resolution import is_software_default_resolution
 from ..errors import ParameterError
+from ._morph import opening
 
 __all__ = ["is_software_default", "granulometry", "ScaleEstimate",
            "estimate_pixel_size", "estimate_pixel_size_samples", "GRANULOMETRY_RADIUS_UM", "PLAUSIBLE_UM_PER_PX"]
@@ -175,7 +176,7 @@ def granulometry(od: np.ndarray, mask: np.ndarray | None = None, *, r_min: float
             disk = _disk(rr)
             key = (f, disk.shape, disk.tobytes())
             if key not in opened:  # a pair's larger disk is the next pair's smaller one
-                op = cv2.morphologyEx(img, cv2.MORPH_OPEN, disk, borderType=cv2.BORDER_REFLECT)
+                op = opening(img, disk, cv2.BORDER_REFLECT)
                 if mm is None:
                     opened[key] = float(op.mean())
                 elif idx.size == op.size:  # all tissue: the same 1-D mean without the gather
