@@ -6,9 +6,11 @@ Methods (``BACKGROUND_METHODS``)
 ============  =====================================================  ============================
 method        formula                                                source / compatible with
 ============  =====================================================  ============================
-lane-fit      1-D lane profile: per band, a least-squares line        our default (most accurate
-              fitted to windows just above and below the band         on synthetic truth, see
-              (skipping other bands; touching bands share a line).    ``docs/blot.md``)
+lane-fit      1-D lane profile: per band, a least-squares quadratic   our default (most accurate
+              fitted to windows of up to 2 band extents above and     on synthetic truth, see
+              below the band (skipping other bands; touching bands    ``docs/blot.md``)
+              share one fit); a line on short windows where the
+              quadratic is not safe (:func:`flank_fit_baseline`).
 rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x *Subtract
               top of a ball of radius ``r`` reaches when rolled       Background...* "create
               under the intensity landscape (grey-scale opening,      background"; Sternberg
@@ -735,12 +737,17 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
       the band) would be more than ``LANE_FIT_MAX_VARIANCE_RATIO`` (4) times as
       variable as the line's for the same independent noise on every sample
       (windows short or far from each other: a wild extrapolation);
-    - the quadratic rises anywhere under the band or touching group above both
-      flanks' levels (the medians of the line's windows) by more than 3 times
-      the noise (robust scatter of the windows' sample-to-sample differences):
-      the profile beside the band is background plus band tails, never less,
-      so such a bow comes from the windows' far parts (a neighbour's tail, a
-      step), not from the background.  A dip below the flanks is allowed.
+    - the quadratic rises under the band or touching group above both flanks'
+      levels (the medians of the line's windows), or falls below both, by more
+      than 3 times the noise (robust scatter of the windows' sample-to-sample
+      differences): a bow that the profile beside the band does not show comes
+      from the windows' far parts (a neighbour's tail, a membrane edge or step).
+      On a noise-free curved background with its vertex under the band this
+      also gives the line;
+    - on either side, the quadratic's mean over the line's window differs from
+      that window's mean by more than the same 3 noise: the background at the
+      band's edge must be as high as the profile right beside it (bumps or a
+      step in a long window's far part must not lift or lower it).
 
     With a given ``flank``, always a straight line (least squares, each side
     weighted equally) fitted to ``flank`` samples per side, adjacent to the band.
@@ -975,17 +982,24 @@ def _flank_quadratic(p: np.ndarray, top: int, bottom: int, excl: list, spans: li
     ml = m[:2]
     if float(m @ cov @ m) > LANE_FIT_MAX_VARIANCE_RATIO * float(ml @ lfit[1] @ ml):
         return None
-    # never above both flanks' levels beyond the noise: the profile beside the
-    # band (background plus any band tail, never less than the background) bounds
-    # the background there from above, so such a bow comes from something in the
-    # windows' far parts (tails of a band or a neighbour, a step); a dip below the
-    # flanks is allowed (flanks that hold the band's tails lie above the background)
+    # never above both flanks' levels, nor below both, beyond the noise: a bow
+    # that the profile beside the band does not show comes from something in the
+    # windows' far parts (a neighbour's tail, a membrane edge or step), not from
+    # the background
     u = (np.arange(max(t, 0), min(b, n - 1) + 1) - c) / s
     qg = coef[0] + coef[1] * u + coef[2] * u * u
     levels = [float(np.median(np.asarray(vals))) for _, vals in line_pts]
     diffs = np.concatenate([np.diff(vals) for _, vals in sides])
     noise = 1.4826 * float(np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2.0)
-    if qg.max() > max(levels) + 3 * noise:
+    if qg.max() > max(levels) + 3 * noise or qg.min() < min(levels) - 3 * noise:
         return None
+    # and on each side as high as the profile right beside the band (the line's
+    # window), within the same noise: a long window whose far part holds bumps
+    # or a step must not lift or lower the background at the band's edge
+    for pos, vals in line_pts:
+        uq = (np.asarray(pos) - c) / s
+        if abs(float(np.mean(coef[0] + coef[1] * uq + coef[2] * uq * uq))
+               - float(np.mean(vals))) > 3 * noise:
+            return None
     u = (np.arange(n) - c) / s
     return coef[0] + coef[1] * u + coef[2] * u * u
