@@ -707,7 +707,8 @@ def lane_fit_model(flank: int | None = None) -> str:
     return (f"quadratic, windows {LANE_FIT_WINDOW:g} x band extent per side; line (a fifth "
             f"of the extent per side, >= 5) where a side has < {LANE_FIT_MIN_SIDE:g} x "
             f"extent free samples, the quadratic's background volume varies > "
-            f"{LANE_FIT_MAX_VARIANCE_RATIO:g} x the line's, or it bows under the band")
+            f"{LANE_FIT_MAX_VARIANCE_RATIO:g} x the line's, it bows beyond both flanks or "
+            f"it misses the profile beside the band (by > 3 x the noise)")
 
 
 def _line_flank(extent: int) -> int:
@@ -745,7 +746,7 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
       On a noise-free curved background with its vertex under the band this
       also gives the line;
     - on either side, the quadratic's mean over the line's window differs from
-      that window's mean by more than the same 3 noise: the background at the
+      that window's mean by more than the same 3 times the noise: the background at the
       band's edge must be as high as the profile right beside it (bumps or a
       step in a long window's far part must not lift or lower it).
 
