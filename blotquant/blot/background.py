@@ -6,9 +6,11 @@ Methods (``BACKGROUND_METHODS``)
 ============  =====================================================  ============================
 method        formula                                                source / compatible with
 ============  =====================================================  ============================
-lane-fit      1-D lane profile: per band, a least-squares line        our default (most accurate
-              fitted to windows just above and below the band         on synthetic truth, see
-              (skipping other bands; touching bands share a line).    ``docs/blot.md``)
+lane-fit      1-D lane profile: per band, a least-squares quadratic   our default (most accurate
+              fitted to windows of up to 2 band extents above and     on synthetic truth, see
+              below the band (skipping other bands; touching bands    ``docs/blot.md``)
+              share one fit); a line on short windows where the
+              quadratic is not safe (:func:`flank_fit_baseline`).
 rolling-ball  2-D ``B = opening_ball(mean3x3(I))``: the surface the   ImageJ 1.x *Subtract
               top of a ball of radius ``r`` reaches when rolled       Background...* "create
               under the intensity landscape (grey-scale opening,      background"; Sternberg
@@ -64,6 +66,7 @@ __all__ = [
     "lane_minima_baseline",
     "convex_baseline",
     "flank_fit_baseline",
+    "lane_fit_model",
     "border_median",
 ]
 
@@ -669,9 +672,88 @@ def _pairwise_sum(v: list, lo: int = 0, n: int | None = None) -> float:
     return _pairwise_sum(v, lo, n2) + _pairwise_sum(v, lo + n2, n - n2)
 
 
+#: Lane-fit background without a given ``flank`` (:func:`flank_fit_baseline`): the
+#: quadratic's window per side, in band (or touching-group) extents; the fewest free
+#: samples per side, in extents, below which the straight line is used; and the
+#: largest variance of the quadratic's background volume for equal, independent
+#: noise per sample, relative to the line's, above which the line is used.
+LANE_FIT_WINDOW = 2.0
+LANE_FIT_MIN_SIDE = 0.25
+LANE_FIT_MAX_VARIANCE_RATIO = 4.0
+
+
+def lane_fit_model(flank: int | None = None) -> str:
+    """How :func:`flank_fit_baseline` fits the lane-fit background (for the provenance).
+
+    Parameters
+    ----------
+    flank : int, optional
+        ``BlotParams.flank``: None for the default quadratic, else the straight
+        line's samples per side.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> lane_fit_model(8)
+    'line, 8 samples per side'
+    >>> lane_fit_model()[:40]
+    'quadratic, windows 2 x band extent per s'
+    """
+    if flank is not None:
+        return f"line, {int(flank)} samples per side"
+    return (f"quadratic, windows {LANE_FIT_WINDOW:g} x band extent per side; line (a fifth "
+            f"of the extent per side, >= 5) where a side has < {LANE_FIT_MIN_SIDE:g} x "
+            f"extent free samples, the quadratic's background volume varies > "
+            f"{LANE_FIT_MAX_VARIANCE_RATIO:g} x the line's, it bows beyond both flanks or "
+            f"it misses the profile beside the band (by > 3 x the noise)")
+
+
+def _line_flank(extent: int) -> int:
+    """The straight line's window per side: a fifth of the band extent, at least 5."""
+    return max(5, int(round(0.2 * extent)))
+
+
 def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int | None = None,
                        exclude: Sequence[tuple[int, int]] = ()) -> np.ndarray:
-    """Straight line fitted to the profile just outside ``[top, bottom]``.
+    """Background line or quadratic fitted to the profile outside ``[top, bottom]``.
+
+    Without ``flank`` (the default) a quadratic is fitted, each side weighted
+    equally, to windows of up to ``LANE_FIT_WINDOW`` (2) band extents directly
+    above and below the band, each window the free samples next to the band
+    (never past another band; dust spikes beyond 3 MAD of a window's median
+    dropped).  A band that touches a neighbour (fewer than 3 free samples
+    between them) shares one fit with its touching group: the group's outer
+    windows, sized by the group's extent.  Long windows average membrane
+    texture, and the quadratic term follows the background's curvature, which a
+    straight line on long windows would not.  The straight line below (with
+    the default window of a fifth of the band extent, at least 5 samples) is
+    used instead when
+
+    - a side has fewer than ``LANE_FIT_MIN_SIDE`` (1/4) band extents, or fewer
+      than 3, free samples (band near the profile end or a neighbour);
+    - the quadratic is ill-conditioned, or its background volume (the sum over
+      the band) would be more than ``LANE_FIT_MAX_VARIANCE_RATIO`` (4) times as
+      variable as the line's for the same independent noise on every sample
+      (windows short or far from each other: a wild extrapolation);
+    - the quadratic rises under the band or touching group above both flanks'
+      levels (the medians of the line's windows), or falls below both, by more
+      than 3 times the noise (robust scatter of the windows' sample-to-sample
+      differences): a bow that the profile beside the band does not show comes
+      from the windows' far parts (a neighbour's tail, a membrane edge or step).
+      On a noise-free curved background with its vertex under the band this
+      also gives the line;
+    - on either side, the quadratic's mean over the line's window differs from
+      that window's mean by more than the same 3 times the noise: the background at the
+      band's edge must be as high as the profile right beside it (bumps or a
+      step in a long window's far part must not lift or lower it).
+
+    With a given ``flank``, always a straight line (least squares, each side
+    weighted equally) fitted to ``flank`` samples per side, adjacent to the band.
+    With free samples on one side only, the line is flat at their median; with
+    none, the 5th percentile of the profile's free samples.
 
     Parameters
     ----------
@@ -679,34 +761,54 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     top, bottom : int
         Band limits (inclusive indices).
     flank : int, optional
-        Samples used on each side, adjacent to the band (default: a fifth of
-        the band extent, at least 5: short windows follow curved backgrounds).
+        Samples used on each side by a straight line, adjacent to the band.
+        Default: the quadratic above (straight line fallback: a fifth of the
+        band extent, at least 5: short windows follow curved backgrounds).
     exclude : sequence of (top, bottom)
         Other bands' limits; their samples are not used.  When a band touches
         a neighbour (no free sample between them), the window beyond the
-        neighbour is used, i.e. one line runs under the touching group.
+        neighbour is used, i.e. one fit runs under the touching group.
 
     Returns
     -------
     baseline : ndarray of float64
-        Same length as ``profile``.
+        Same length as ``profile``; meant for ``[top, bottom]`` (far from the
+        band a quadratic is an extrapolation).
 
     Examples
     --------
     >>> import numpy as np
     >>> p = np.arange(20.0); p[8:12] += 50
-    >>> flank_fit_baseline(p, 8, 11)[8:12].tolist()
+    >>> flank_fit_baseline(p, 8, 11, flank=5)[8:12].tolist()
     [8.0, 9.0, 10.0, 11.0]
+    >>> x = np.arange(200.0)
+    >>> bg = 1000 + 0.01 * (x - 20) ** 2          # a curved background
+    >>> p = bg + 500 * np.exp(-0.5 * ((x - 100) / 4) ** 2)
+    >>> quad = flank_fit_baseline(p, 80, 120)
+    >>> line = flank_fit_baseline(p, 80, 120, flank=5)
+    >>> err = lambda b: float(np.sum(b[80:121] - bg[80:121]))
+    >>> round(err(quad), 2), round(err(line), 1)  # error of the background volume (of 5013)
+    (0.0, 160.3)
     """
     p = np.asarray(profile, dtype=np.float64)
-    n = len(p)
-    if flank is None:
-        flank = max(5, int(round(0.2 * (bottom - top + 1))))
-    flank = int(flank)
     excl = sorted((int(a), int(b)) for a, b in exclude)
-    # samples of other bands and of this band are not used (a few short spans:
-    # tested per sample in Python, cheaper than arrays for these small windows)
+    # samples of other bands and of this band are not used
     spans = [(max(0, a), b) for a, b in excl] + [(max(0, top), int(bottom))]
+    line_flank = _line_flank(bottom - top + 1) if flank is None else int(flank)
+    pts = _line_windows(p, top, bottom, line_flank, excl, spans)
+    if flank is None and len(pts) == 2:
+        quad = _flank_quadratic(p, top, bottom, excl, spans, pts)
+        if quad is not None:
+            return quad
+    return _line_from_windows(p, pts, spans)
+
+
+def _line_windows(p: np.ndarray, top: int, bottom: int, flank: int, excl: list,
+                  spans: list) -> list:
+    """The straight line's windows: ``[(positions, values)]`` per side with samples."""
+    n = len(p)
+    # a few short spans: tested per sample in Python, cheaper than arrays for
+    # these small windows
 
     def free(i):
         for a, b_ in spans:
@@ -762,6 +864,12 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
             pts.append(([float(idx[k]) for k in keep], [v[k] for k in keep]))
         elif len(idx) >= 1:
             pts.append(([float(i) for i in idx], _window(p, idx)))
+    return pts
+
+
+def _line_from_windows(p: np.ndarray, pts: list, spans: list) -> np.ndarray:
+    """The straight line through :func:`_line_windows`' windows (flat with one side)."""
+    n = len(p)
     if not pts:
         # no free sample beside the band or its touching group: the lowest
         # free samples of the profile (else of the whole profile) stand in;
@@ -786,3 +894,113 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
                  if sxx > 0 else 0.0)
         return vm + slope * (np.arange(n) - xm)
     return np.full(n, float(np.median(np.array(pts[0][1]))))
+
+
+def _free_run(free: np.ndarray, start: int, step: int, limit: int) -> np.ndarray:
+    """Indices of the free samples from ``start`` in direction ``step``, contiguous,
+    at most ``limit`` of them (nearest first)."""
+    n = free.size
+    stop = start + step * limit
+    stop = max(stop, -1) if step < 0 else min(stop, n)
+    idx = np.arange(start, stop, step)
+    if idx.size == 0:
+        return idx
+    taken = np.flatnonzero(~free[idx])
+    return idx[:taken[0]] if taken.size else idx
+
+
+def _weighted_fit(x: np.ndarray, v: np.ndarray, w: np.ndarray, deg: int):
+    """Weighted least squares polynomial in ``x``: coefficients (increasing powers),
+    the normal matrix and the covariance for unit independent noise per sample."""
+    X = np.vander(x, deg + 1, increasing=True)
+    A = X.T @ (w[:, None] * X)
+    if np.linalg.cond(A) > 1e8:
+        return None
+    Ai = np.linalg.inv(A)
+    coef = Ai @ (X.T @ (w * v))
+    cov = Ai @ (X.T @ ((w * w)[:, None] * X)) @ Ai
+    return coef, cov
+
+
+def _mean_row(x0: float, x1: float, c: float, s: float, deg: int) -> np.ndarray:
+    """Mean over the integer positions ``x0..x1`` of ``[1, u, u^2, ...]``, ``u = (x - c) / s``."""
+    u = (np.arange(int(x0), int(x1) + 1, dtype=np.float64) - c) / s
+    return np.vander(u, deg + 1, increasing=True).mean(axis=0)
+
+
+def _flank_quadratic(p: np.ndarray, top: int, bottom: int, excl: list, spans: list,
+                     line_pts: list) -> np.ndarray | None:
+    """The quadratic of :func:`flank_fit_baseline` (None where the line is to be used)."""
+    n = len(p)
+    free = np.ones(n, bool)
+    for a, b_ in spans:
+        free[max(a, 0):max(b_ + 1, 0)] = False
+    # the touching group: neighbours with fewer than 3 free samples between them
+    t, b = int(top), int(bottom)
+    while t > 0 and _free_run(free, t - 1, -1, 3).size < 3:
+        touching = [e for e in excl if e[0] < t and e[1] >= t - 3]
+        if not touching:
+            break
+        t = max(0, min(e[0] for e in touching))
+    while b < n - 1 and _free_run(free, b + 1, 1, 3).size < 3:
+        touching = [e for e in excl if e[1] > b and e[0] <= b + 3]
+        if not touching:
+            break
+        b = min(n - 1, max(e[1] for e in touching))
+    t, b = max(0, t), min(n - 1, b)
+    extent = b - t + 1
+    window = max(5, int(round(LANE_FIT_WINDOW * extent)))
+    need = max(3, LANE_FIT_MIN_SIDE * extent)
+    sides = []
+    for idx in (_free_run(free, t - 1, -1, window), _free_run(free, b + 1, 1, window)):
+        if idx.size < need:
+            return None
+        v = p[idx]
+        med = np.sort(v)[v.size // 2]
+        dev = np.abs(v - med)
+        mad = 1.4826 * np.sort(dev)[v.size // 2] + 1e-12
+        keep = dev <= 3 * mad                          # drop dust spikes
+        sides.append((idx[keep].astype(np.float64), v[keep]))
+    # centred and scaled positions: u in [-1, 1] over the windows
+    c = 0.5 * (t + b)
+    s = max(c - sides[0][0].min(), sides[1][0].max() - c, 1.0)
+    x = np.concatenate([(sides[0][0] - c) / s, (sides[1][0] - c) / s])
+    v = np.concatenate([sides[0][1], sides[1][1]])
+    w = np.concatenate([np.full(sides[0][0].size, 1.0 / sides[0][0].size),
+                        np.full(sides[1][0].size, 1.0 / sides[1][0].size)])
+    fit = _weighted_fit(x, v, w, 2)
+    if fit is None:
+        return None
+    coef, cov = fit
+    # the background volume's variance (band rows) against the line's
+    m = _mean_row(max(top, 0), min(bottom, n - 1), c, s, 2)
+    lx = np.asarray(line_pts[0][0] + line_pts[1][0])
+    lw = np.concatenate([np.full(len(line_pts[0][0]), 1.0 / len(line_pts[0][0])),
+                         np.full(len(line_pts[1][0]), 1.0 / len(line_pts[1][0]))])
+    lfit = _weighted_fit((lx - c) / s, np.asarray(line_pts[0][1] + line_pts[1][1]), lw, 1)
+    if lfit is None:
+        return None
+    ml = m[:2]
+    if float(m @ cov @ m) > LANE_FIT_MAX_VARIANCE_RATIO * float(ml @ lfit[1] @ ml):
+        return None
+    # never above both flanks' levels, nor below both, beyond the noise: a bow
+    # that the profile beside the band does not show comes from something in the
+    # windows' far parts (a neighbour's tail, a membrane edge or step), not from
+    # the background
+    u = (np.arange(max(t, 0), min(b, n - 1) + 1) - c) / s
+    qg = coef[0] + coef[1] * u + coef[2] * u * u
+    levels = [float(np.median(np.asarray(vals))) for _, vals in line_pts]
+    diffs = np.concatenate([np.diff(vals) for _, vals in sides])
+    noise = 1.4826 * float(np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2.0)
+    if qg.max() > max(levels) + 3 * noise or qg.min() < min(levels) - 3 * noise:
+        return None
+    # and on each side as high as the profile right beside the band (the line's
+    # window), within the same noise: a long window whose far part holds bumps
+    # or a step must not lift or lower the background at the band's edge
+    for pos, vals in line_pts:
+        uq = (np.asarray(pos) - c) / s
+        if abs(float(np.mean(coef[0] + coef[1] * uq + coef[2] * uq * uq))
+               - float(np.mean(vals))) > 3 * noise:
+            return None
+    u = (np.arange(n) - c) / s
+    return coef[0] + coef[1] * u + coef[2] * u * u

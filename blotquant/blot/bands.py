@@ -5,8 +5,9 @@ row (the lane follows its centre line, shifted by whole pixels, so raw pixel
 values are summed without interpolation).  Bands are peaks of the profile
 above a coarse lower envelope; their limits extend into the tails until the
 signal is back at the baseline; the default ("lane-fit") background under a
-band is a straight line fitted to the profile just above and just below the
-band's limits.
+band is a quadratic fitted to the profile in windows of up to two band extents
+above and below the band's limits (a straight line on short windows where the
+quadratic is not safe, see ``background.flank_fit_baseline``).
 
 Examples
 --------

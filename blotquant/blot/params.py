@@ -36,8 +36,8 @@ PIECES_CHOICES = ("auto", "off")
 
 #: Keys a result's ``params`` records that are outputs of a run, not inputs; a
 #: sidecar or ``params.json`` handed back drops them.
-RECORDED_KEYS = ("polarity_used", "saturation_level", "saturation_source", "tilt_deg",
-                 "row_slope_deg", "pieces_found", "lane_geometry_given", "band_boxes_given",
+RECORDED_KEYS = ("polarity_used", "saturation_level", "saturation_source", "background_model",
+                 "tilt_deg", "row_slope_deg", "pieces_found", "lane_geometry_given", "band_boxes_given",
                  "n_lanes_found", "elapsed_s", "params_hash", "version")
 
 
@@ -158,7 +158,8 @@ class BlotParams(Params):
                                check=optional(positive_float), unit="px", group="lanes")
     tail: float = param(3.0, "band limits, in half-widths at half maximum from the peak",
                         check=positive_float, group="bands")
-    flank: object = param(None, "lane-fit flank samples per side; default: the band extent",
+    flank: object = param(None, "lane-fit: a straight line on this many samples per side; "
+                          "default: a quadratic on up to 2 band extents per side",
                           check=optional(positive_int), unit="px", group="background")
     min_row_lanes: float = param(0.5, "a row must be found in this fraction of the lanes",
                                  check=fraction, group="bands")

@@ -14,11 +14,15 @@ dtype (recorded as ``params["saturation_level"]`` and ``["saturation_source"]``)
 Background methods
 ------------------
 ``"lane-fit"`` (default)
-    Per band, a straight line fitted (least squares, dust-robust) to the lane
-    profile in windows just above and just below the band's limits (each as
-    long as the band, skipping other bands).  It follows gradients and the
-    local background under each band, which is what makes volumes accurate
-    (see ``docs/blot.md``).
+    Per band, a quadratic fitted (least squares, each side weighted equally,
+    dust-robust) to the lane profile in windows of up to twice the band extent
+    just above and just below the band's limits (skipping other bands; one fit
+    under a group of touching bands); a straight line on short windows where a
+    side has too few free samples or the quadratic would extrapolate wildly
+    (``background.flank_fit_baseline``; ``flank`` given: always that line).
+    It follows gradients, curvature and the local background under each band
+    and averages membrane texture, which is what makes volumes accurate (see
+    ``docs/blot.md``); ``params["background_model"]`` records the rule.
 ``"lane-minima"``
     LI-COR style: straight lines between the profile's minima between bands
     (``background.lane_minima_baseline``).
@@ -61,7 +65,7 @@ from .._shared.frames import peel_edge_lines
 from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
-from .background import flank_fit_baseline
+from .background import flank_fit_baseline, lane_fit_model
 from .bands import Band, block_at, detect_bands, lane_block, match_rows, profile_noise
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
@@ -494,6 +498,8 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
     band_rows, row_names, edited_lanes = reg.band_rows, reg.row_names, reg.edited_lanes
     P_rec = model.to_dict()
     P_rec.update(polarity_used=pol, saturation_level=sat, saturation_source=sat_src,
+                 background_model=(lane_fit_model(P["flank"]) if P["background"] == "lane-fit"
+                                   else None),
                  tilt_deg=round(tilt, 4),
                  lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
                  n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"),
