@@ -1618,10 +1618,7 @@ def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
     cw = np.cumsum(weights[order])
     b = float(slopes[order][np.searchsorted(cw, 0.5 * cw[-1])])
     t = math.degrees(math.atan(b))
-    if abs(t) > max_tilt_deg:
-        # beyond the largest tilt searched: the blobs paired are no one lane's bands
-        # (a film edge below a band row), not a tilt to clip to the limit
-        return 0.0
+    t = max(-max_tilt_deg, min(max_tilt_deg, t))
     return t if abs(t) >= 0.05 else 0.0
 
 
