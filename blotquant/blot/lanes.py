@@ -1522,10 +1522,31 @@ def _check_fit(centres, n, width, k, strip):
 
 
 def _match_fraction(a, b, tol):
-    """Fraction of lanes of ``a`` matching one of ``b`` after the best common shift
-    (a tilt moves all lanes of a lower strip alike; different lane sets do not line up)."""
+    """Fraction of the lanes of the smaller of ``a`` and ``b`` matching one of the
+    other's after the best common shift (a tilt moves all lanes of a lower strip
+    alike; different lane sets do not line up).
+
+    The shift is the median offset of the smaller set's lanes to their nearest
+    lanes of the larger set: every lane of the smaller set should have a partner,
+    while the larger set's extra lanes have none and their offsets would set the
+    shift.  So the fraction is the same whichever row comes first (an image and its
+    flip); for two sets of one size it is the better of the two ways.  One lane
+    fits anywhere after a shift, so it never shows that it lines up with several
+    (0).
+    """
     if len(a) == 0 or len(b) == 0:
         return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) == 1 and len(b) > 1:
+        return 0.0
+    if len(a) == len(b):
+        return max(_match_smaller(a, b, tol), _match_smaller(b, a, tol))
+    return _match_smaller(a, b, tol)
+
+
+def _match_smaller(a, b, tol):
+    """:func:`_match_fraction` with ``a`` the set whose lanes are matched."""
     a = np.asarray(a, float)
     b = np.asarray(b, float)
     dd = b[None, :] - a[:, None]
@@ -1627,6 +1648,38 @@ def _rows_tilt(fg, labels, objs, grp, rel, min_dist, max_tilt_deg):
     se = 1.25 * 1.4826 * float(np.median(np.abs(sl - med))) / math.sqrt(len(sl))
     half = max(2.0 * se, math.tan(math.radians(TILT_UNCERTAINTY)))
     return med - half, med + half
+
+
+def _pair_tilt(za, zb, row_lanes, zpk, max_tilt_deg):
+    """The lane tilt two band rows ``za`` and ``zb`` (zones) show by their lanes along
+    the rows, as the range of slopes ``(lo, hi)`` (working px of column per row) it
+    may have, or None.
+
+    The lanes along each row (``row_lanes(zone, ref_max)``, ``ref_max`` the peak of
+    the brighter row, from ``zpk``) must be as many in both rows (at least 3) and
+    move alike (the median deviation of their offsets under 0.15 lane pitches), and
+    their median offset over the rows' distance must be a tilt within
+    ``max_tilt_deg``.  The range is that slope +- twice its standard error
+    (1.25 x 1.4826 MAD / sqrt(n) over the distance), at least ``TILT_UNCERTAINTY``
+    deg either side, as :func:`_rows_tilt` gives it from band blobs.
+    """
+    both = max(zpk[(za.y0, za.y1)], zpk[(zb.y0, zb.y1)])
+    la, lb = np.sort(row_lanes(za, both)), np.sort(row_lanes(zb, both))
+    dy = 0.5 * (zb.y0 + zb.y1 - za.y0 - za.y1)
+    if len(la) != len(lb) or len(la) < 3 or dy == 0:
+        return None
+    dd = lb - la
+    pa = float(np.median(np.diff(la)))
+    sh = float(np.median(dd))
+    mad = float(np.median(np.abs(dd - sh)))
+    if mad >= 0.15 * pa:
+        return None
+    slope = sh / dy
+    if abs(math.degrees(math.atan(slope))) > max_tilt_deg:
+        return None
+    half = max(2.0 * 1.25 * 1.4826 * mad / math.sqrt(len(dd)) / abs(dy),
+               math.tan(math.radians(TILT_UNCERTAINTY)))
+    return slope - half, slope + half
 
 
 def _interleaved_tilt(fg, grp, zw, spacing, n_peaks, max_tilt_deg, rel, min_dist):
@@ -1810,6 +1863,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
 
     labels, nlab = ndi.label(fg > 0)
     objs = ndi.find_objects(labels)
+    # the column-profile mass of each run of rows: zones split from one run lie on
+    # one membrane, so a faint row split from a bright one is no faint row
+    run_mass: dict = {}
+    for zz in zinfo:
+        run_mass[zz.parent] = run_mass.get(zz.parent, 0.0) + float(zz.profile.sum())
     groups = [[major[0]]]
     weak: list = []
     for z in major[1:]:
@@ -1827,10 +1885,24 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             both = max(zpk[(za.y0, za.y1)], zpk[(z.y0, z.y1)])
             la, lb = np.sort(_row_lanes(za, both)), np.sort(_row_lanes(z, both))
             dy = 0.5 * (z.y0 + z.y1 - za.y0 - za.y1)
-            # the shift the lane tilt allows over dy: from the tilt the strip's own
-            # rows show (with its uncertainty), else anything up to max_tilt_deg
-            tilt_range = _rows_tilt(fg, labels, objs, groups[-1], rel, min_dist, max_tilt_deg)
-            if tilt_range is None:
+            # the shift the lane tilt allows over dy: from the tilt the strips' own
+            # rows show (with its uncertainty), else anything up to max_tilt_deg.
+            # Rows on both sides of the boundary show it: the band blobs of the
+            # strip above, and the lanes along the neighbouring pair of band rows
+            # above (``za`` and the row before it) and below (``z`` and the row
+            # after it), so that an image and its flip see the same evidence; the
+            # tilt may be anything these measurements allow (their union)
+            ranges = [_rows_tilt(fg, labels, objs, groups[-1], rel, min_dist, max_tilt_deg)]
+            ia = next((i for i, m in enumerate(major) if m is za), 0)
+            iz = next(i for i, m in enumerate(major) if m is z)
+            if ia > 0:
+                ranges.append(_pair_tilt(major[ia - 1], za, _row_lanes, zpk, max_tilt_deg))
+            if iz + 1 < len(major):
+                ranges.append(_pair_tilt(z, major[iz + 1], _row_lanes, zpk, max_tilt_deg))
+            ranges = [r for r in ranges if r is not None]
+            if ranges:
+                tilt_range = (min(r[0] for r in ranges), max(r[1] for r in ranges))
+            else:
                 t = math.tan(math.radians(max_tilt_deg))
                 tilt_range = (-t, t)
 
@@ -1856,10 +1928,11 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         # rows split from one run of rows lie on one membrane
         if frac >= 0.8 or z.parent == groups[-1][-1].parent or one_membrane:
             groups[-1].append(z)
-        elif float(z.profile.sum()) < WEAK_ZONE * max(float(g.profile.sum()) for g in groups[-1]):
+        elif run_mass[z.parent] < WEAK_ZONE * max(run_mass[g.parent] for g in groups[-1]):
             # a row much fainter than the rows above it (a faint band row, a
             # membrane edge) shows too little of the lane grid to say that it lies
-            # on another membrane: it joins the nearest strip (a seam still splits)
+            # on another membrane: it joins the nearest strip (a seam still splits).
+            # Rows count with the run of rows they were split from
             weak.append(z)
         else:
             groups.append([z])
