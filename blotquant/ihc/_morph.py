@@ -167,6 +167,10 @@ def morph(op, image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_RE
     return np.ascontiguousarray(out[r:-r, r:-r])  # (a contiguous array, as the single call's)
 
 
+def _pair(first, second, image, kernel, border):
+    return morph(second, morph(first, image, kernel, border), kernel, border)
+
+
 def opening(image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
     """``cv2.morphologyEx(image, MORPH_OPEN, kernel, borderType=border)`` via :func:`morph`.
 
@@ -180,20 +184,11 @@ def opening(image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_REPL
     ndarray
         The grey opening (erosion, then dilation).
     """
-    return morph(cv2.dilate, morph(cv2.erode, image, kernel, border), kernel, border)
+    return _pair(cv2.erode, cv2.dilate, image, kernel, border)
 
 
 def closing(image: np.ndarray, kernel: np.ndarray, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
-    """``cv2.morphologyEx(image, MORPH_CLOSE, kernel, borderType=border)`` via :func:`morph`.
-
-    Parameters
-    ----------
-    image, kernel, border
-        As for :func:`morph`.
-
-    Returns
-    -------
-    ndarray
-        The grey closing (dilation, then erosion).
-    """
-    return morph(cv2.erode, morph(cv2.dilate, image, kernel, border), kernel, border)
+    """The grey closing (dilation, then erosion): :func:`opening` with the two passes swapped,
+    ``cv2.morphologyEx(image, MORPH_CLOSE, kernel, borderType=border)``; same parameters and
+    return value."""
+    return _pair(cv2.dilate, cv2.erode, image, kernel, border)
