@@ -803,6 +803,14 @@ def flank_fit_baseline(profile: np.ndarray, top: int, bottom: int, *, flank: int
     return _line_from_windows(p, pts, spans)
 
 
+def _spike_free(v: list) -> list:
+    """Indices of the window values ``v`` within 3 MADs of their median (dust spikes dropped)."""
+    med = sorted(v)[len(v) // 2]
+    dev = [abs(x - med) for x in v]
+    mad = 1.4826 * sorted(dev)[len(v) // 2] + 1e-12
+    return [k for k, e in enumerate(dev) if e <= 3 * mad]
+
+
 def _line_windows(p: np.ndarray, top: int, bottom: int, flank: int, excl: list,
                   spans: list) -> list:
     """The straight line's windows: ``[(positions, values)]`` per side with samples."""
@@ -857,10 +865,7 @@ def _line_windows(p: np.ndarray, top: int, bottom: int, flank: int, excl: list,
     for idx in (above, below):
         if len(idx) >= 3:
             v = _window(p, idx)
-            med = sorted(v)[len(v) // 2]
-            dev = [abs(x - med) for x in v]
-            mad = 1.4826 * sorted(dev)[len(v) // 2] + 1e-12
-            keep = [k for k, e in enumerate(dev) if e <= 3 * mad]  # drop dust spikes
+            keep = _spike_free(v)
             pts.append(([float(idx[k]) for k in keep], [v[k] for k in keep]))
         elif len(idx) >= 1:
             pts.append(([float(i) for i in idx], _window(p, idx)))
@@ -956,10 +961,7 @@ def _flank_quadratic(p: np.ndarray, top: int, bottom: int, excl: list, spans: li
         if idx.size < need:
             return None
         v = p[idx]
-        med = np.sort(v)[v.size // 2]
-        dev = np.abs(v - med)
-        mad = 1.4826 * np.sort(dev)[v.size // 2] + 1e-12
-        keep = dev <= 3 * mad                          # drop dust spikes
+        keep = _spike_free(v.tolist())
         sides.append((idx[keep].astype(np.float64), v[keep]))
     # centred and scaled positions: u in [-1, 1] over the windows
     c = 0.5 * (t + b)
