@@ -381,7 +381,8 @@ def _pack_shelves(heights, widths, gap=1):
     return ys, xs, y + shelf, sheet_w
 
 
-def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False):
+def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False,
+                into_cc=False):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
 
@@ -393,6 +394,8 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     neighbours and the raster order of its component's pixels unchanged.
     ``flat`` (raveled indices of the foreground, a superset of ``cc > 0``) and
     ``flat_m`` (of the marker pixels) save the callers' scans when known.
+    ``into_cc``: the basins are written into ``cc`` itself (a caller that does not
+    read it again; no second label image).
 
     Returns
     -------
@@ -411,7 +414,11 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     lut = np.arange(n, n + n_cc, dtype=np.int32)
     lut[0] = 0
     basins_f = lut[comp]
-    basins = _scatter(cc.shape, flat, basins_f)
+    if into_cc and cc.dtype == np.int32 and cc.flags.c_contiguous:
+        basins = cc  # (zero off ``flat`` already)
+        basins.ravel()[flat] = basins_f
+    else:
+        basins = _scatter(cc.shape, flat, basins_f)
     if multi.any():
         sel = multi[comp]
         flat, comp = flat[sel], comp[sel]
@@ -542,8 +549,11 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
     n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
     if flat is None:
         flat = np.flatnonzero(fg)
-    basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks),
-                                      with_flat=True)
+    flat_m = np.flatnonzero(peaks)
+    del peaks
+    basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, flat_m, with_flat=True,
+                                      into_cc=True)
+    del markers, cc  # (``cc`` holds the basins now; full-size temporaries freed when done)
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1, flat, lab)
     a, b, saddle = _adjacent_saddles(basins, dist, flat, lab)
@@ -1042,6 +1052,7 @@ def segment_nuclei(
     h = np.ascontiguousarray(hematoxylin_od, dtype=np.float32)
     if h.size == 0:
         return np.zeros(h.shape, np.int32)
+    shape = h.shape
     h = subtract_background(h, background_radius, None if mask is None else np.asarray(mask, bool))
     if dab_od is not None and dab_hole_radius > 0 and dab_hole_weight > 0:
         d = np.ascontiguousarray(dab_od, dtype=np.float32)
@@ -1054,6 +1065,7 @@ def segment_nuclei(
         np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
         extra += h
         h = extra
+        del hole  # (each full-size temporary freed when done: a lower peak, fewer fresh pages)
     if opening_radius > 0:
         h = opening(h, _disk(opening_radius))
     hs = _smooth(h, sigma)
@@ -1077,23 +1089,25 @@ def segment_nuclei(
         # hematoxylin maxima: every step works on the labels of the foreground pixels ``flat``
         # (``lab``, raster order) and on their values gathered once, not on label images
         lab = ids[comp]
+        del cc
         if relative_threshold > 0:  # per object first: sharper necks for the split
             hs_f, hb_f = hs.ravel()[flat], hb.ravel()[flat]
             local_f = None
             if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
-                local = _coarse(lambda img, k: morph(cv2.dilate, img, k), hs, peak_radius)
-                local_f = local.ravel()[flat]
+                local_f = _coarse(lambda img, k: morph(cv2.dilate, img, k), hs, peak_radius).ravel()[flat]
             lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold, local_f), lab, 0)
+        if rescue_radius <= 0:  # (the maps are not read again: their values are gathered above)
+            del h, hs, hb
         if split_by_shape:
-            fg_s = np.zeros(h.shape, bool)
+            fg_s = np.zeros(shape, bool)
             fg_s.ravel()[flat] = lab > 0
             lab = _split_by_shape(fg_s, split_tolerance, flat=flat, flat_only=True)
             if relative_threshold > 0:  # then per nucleus
                 lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold), lab, 0)
         if rescue_radius > 0:
-            fg = np.zeros(h.shape, bool)
+            fg = np.zeros(shape, bool)
             fg.ravel()[flat] = keep[comp]
-            labels = _scatter(h.shape, flat, lab)
+            labels = _scatter(shape, flat, lab)
     else:
         labels = lut_take(ids, cc)
         fg = labels > 0
@@ -1128,7 +1142,7 @@ def segment_nuclei(
     area = np.bincount(lab, minlength=1)
     if edge_radius > 0 and min_area > 0 and any(field_edges):  # (else min_area everywhere)
         if labels is None:
-            labels = _scatter(h.shape, flat, lab)
+            labels = _scatter(shape, flat, lab)
         small = _min_areas(labels, area.size, min_area, edge_radius, field_edges, flat)
     else:
         small = np.full(area.size, float(min_area))
@@ -1140,4 +1154,4 @@ def segment_nuclei(
     ids = ids[np.argsort(first[ids], kind="stable")]
     lut = np.zeros(area.size, np.int32)
     lut[ids] = np.arange(1, ids.size + 1, dtype=np.int32)
-    return _scatter(h.shape, flat, lut[lab])
+    return _scatter(shape, flat, lut[lab])
