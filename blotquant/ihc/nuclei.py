@@ -80,6 +80,7 @@ from skimage.segmentation import watershed
 
 from ..errors import ParameterError
 from ._morph import closing, morph, opening
+from ._scratch import buffer as scratch
 from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
@@ -167,10 +168,13 @@ def _open(img: np.ndarray, kernel: np.ndarray, masked: bool) -> np.ndarray:
     return np.where(bg <= -1e5, 0, bg).astype(np.float32)
 
 
-def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+def _smooth(image: np.ndarray, sigma: float, slot: str | None = None) -> np.ndarray:
+    """Gaussian smoothing (reflected border); ``slot``: into that reused buffer
+    (:mod:`._scratch`, for a map that does not leave the caller)."""
     if sigma <= 0:
         return image
-    return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
+    dst = None if slot is None else scratch(slot, image.shape, np.float32)
+    return cv2.GaussianBlur(image, (0, 0), float(sigma), dst=dst, borderType=cv2.BORDER_REFLECT)
 
 
 def _run_starts(lab: np.ndarray) -> np.ndarray:
@@ -520,12 +524,14 @@ def _merge_pairs(basins, a, b, n_lab, flat=None):
     return _scatter(basins.shape, flat, lut[basins.ravel()[flat]])
 
 
-def _label8(mask: np.ndarray):
+def _label8(mask: np.ndarray, slot: str | None = None):
     """8-connected components of a bool image: ``(labels int32, count)`` without the
     background (the same partition as ``ndi.label`` with a 3x3 structure; the label
-    numbers may come in another order, which no caller depends on)."""
-    n, lab = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8), connectivity=8,
-                                     ltype=cv2.CV_32S)
+    numbers may come in another order, which no caller depends on); ``slot``: the
+    labels go into that reused buffer (:mod:`._scratch`)."""
+    m8 = np.ascontiguousarray(mask).view(np.uint8)
+    out = None if slot is None else scratch(slot, m8.shape, np.int32)
+    n, lab = cv2.connectedComponents(m8, labels=out, connectivity=8, ltype=cv2.CV_32S)
     return lab, n - 1
 
 
@@ -538,15 +544,20 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
     (``labels.ravel()[flat]``), without the label image."""
     fg = np.ascontiguousarray(fg, dtype=bool)
     fg8 = fg.view(np.uint8)
-    dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
-    dist = cv2.GaussianBlur(dist, (0, 0), 0.7)
+    shape = fg.shape  # (the full-size temporaries go into reused buffers, see ._scratch)
+    dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5,
+                                 dst=scratch("shape.dt", shape, np.float32))
+    dist = cv2.GaussianBlur(dist, (0, 0), 0.7, dst=scratch("shape.dist", shape, np.float32))
     np.multiply(dist, fg, out=dist)
-    peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
-    markers, n = _label8(peaks)
+    peaks = cv2.dilate(dist, np.ones((3, 3), np.uint8), dst=scratch("shape.dt", shape, np.float32))
+    peaks = (peaks <= dist) & fg
+    markers, n = _label8(peaks, "shape.markers")
     if n == 0:
         return np.zeros(flat.size if flat_only else fg.shape, np.int32)
-    # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
+    # objects with a single marker need no watershed: flood only the others (the basins
+    # are written into ``cc``, a reused buffer only when they do not leave this function)
+    n_cc, cc = cv2.connectedComponents(fg8, labels=scratch("shape.cc", shape, np.int32) if flat_only
+                                       else None, connectivity=connectivity, ltype=cv2.CV_32S)
     if flat is None:
         flat = np.flatnonzero(fg)
     flat_m = np.flatnonzero(peaks)
@@ -1068,8 +1079,8 @@ def segment_nuclei(
         del hole  # (each full-size temporary freed when done: a lower peak, fewer fresh pages)
     if opening_radius > 0:
         h = opening(h, _disk(opening_radius))
-    hs = _smooth(h, sigma)
-    hb = _smooth(h, boundary_sigma) if boundary_sigma < sigma else hs
+    hs = _smooth(h, sigma, "segment.hs")
+    hb = _smooth(h, boundary_sigma, "segment.hb") if boundary_sigma < sigma else hs
     fg = (hs > threshold) & (hb > threshold)
     if mask is not None:
         fg &= mask
@@ -1077,7 +1088,8 @@ def segment_nuclei(
         return np.zeros(h.shape, np.int32)
     fg = _fill_holes(fg)
     # drop specks before the (costlier) split
-    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), labels=scratch("segment.cc", shape, np.int32),
+                                       connectivity=8, ltype=cv2.CV_32S)
     flat = np.flatnonzero(fg)  # every nucleus pixel from here on is one of these
     comp = cc.ravel()[flat]
     keep = np.bincount(comp, minlength=n_cc) >= _min_areas(cc, n_cc, min_area, edge_radius,

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import ParameterError
+from ._scratch import buffer as scratch
 from .deconvolution import weighted_od
 from .params import IHCParams
 
@@ -102,7 +103,7 @@ def tissue_mask(image: ArrayLike, *, white_point: float | ArrayLike = 255,
     if median and median > 1:
         if median not in (3, 5):
             raise ParameterError("median must be 1, 3 or 5")
-        s = cv2.medianBlur(s, int(median))
+        s = cv2.medianBlur(s, int(median), dst=scratch("tissue.median", s.shape, np.float32))
     mask = s >= threshold
     if max_od is not None:
         mask &= s <= max_od
@@ -167,11 +168,13 @@ def label_run_counts(labels: np.ndarray, n: int, runs=None) -> np.ndarray:
     return counts.astype(np.int64)  # (float64 sums of integers: exact)
 
 
-def _components(mask: np.ndarray, connectivity: int):
+def _components(mask: np.ndarray, connectivity: int, slot: str | None = None):
     """Connected components of a bool image: (labels int32, pixel count per label, runs
-    of :func:`label_runs`)."""
-    n, labels = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8),
-                                        connectivity=connectivity, ltype=cv2.CV_32S)
+    of :func:`label_runs`); ``slot``: the labels go into that reused buffer
+    (:mod:`._scratch`; for labels that do not leave the caller)."""
+    m8 = np.ascontiguousarray(mask).view(np.uint8)
+    out = None if slot is None else scratch(slot, m8.shape, np.int32)
+    n, labels = cv2.connectedComponents(m8, labels=out, connectivity=connectivity, ltype=cv2.CV_32S)
     runs = label_runs(labels)
     return labels, label_run_counts(labels, n, runs), runs
 
@@ -201,7 +204,7 @@ def _pieces_and_holes(mask: np.ndarray, min_px: int, max_hole: int):
     remove = bool(min_px and min_px > 1 and mask.any())
     fill = bool(max_hole and max_hole > 0)
     if remove:
-        lab8, size8, runs8 = _components(mask, 8)
+        lab8, size8, runs8 = _components(mask, 8, "tissue.lab8")
         frag = size8 < min_px
         frag[0] = False  # (label 0: not the mask)
         remove = bool(frag.any())
@@ -214,7 +217,7 @@ def _pieces_and_holes(mask: np.ndarray, min_px: int, max_hole: int):
     rest = ~mask
     if not remove and not rest.any():
         return mask, mask.copy()
-    lab4, size4, runs4 = _components(rest, 4)
+    lab4, size4, runs4 = _components(rest, 4, "tissue.lab4")
     del rest
     hole = size4 <= max_hole
     hole[0] = False  # (label 0: the mask)

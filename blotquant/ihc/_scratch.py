@@ -1,0 +1,81 @@
+"""Reusable per-thread buffers for full-size temporaries of the cell detection.
+
+A 2048 x 2048 field takes dozens of 16 MB temporaries per call (distance maps,
+nearest-label indices, component labels).  The C library hands freed memory of
+that size back to the system and maps it afresh for the next one, and every
+fresh page is zeroed by the kernel on first touch: ~10 000 page faults and
+20-100 ms of system CPU per call on a 20x field (docs/benchmarks/cells.md,
+round 11).  A temporary that never leaves its function is instead written into
+a buffer kept for the next call (``dst=`` / ``out=``), one per named slot and
+thread, so its pages stay mapped.
+
+Only temporaries are ever taken from here: an array returned to a caller is a
+fresh one.  A slot holds at most :data:`MAX_SLOT_BYTES` (larger images allocate
+as before) and :func:`release` drops every buffer of the calling thread.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+#: The largest buffer a slot keeps (bytes): an 4096 x 4096 float32 map.
+MAX_SLOT_BYTES = 64 << 20
+
+_local = threading.local()
+
+
+def buffer(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array of ``shape`` and ``dtype`` for slot ``slot``.
+
+    The same memory is handed out again to the next request for ``slot`` in
+    this thread (of any shape that fits), so the caller must be done with it
+    before asking again; two temporaries alive together use two slots.
+
+    Parameters
+    ----------
+    slot : str
+        Name of the temporary (one per role, e.g. ``"expand.dist"``).
+    shape : tuple of int
+    dtype : numpy dtype
+
+    Returns
+    -------
+    ndarray
+        Contents undefined (write every element before reading).
+
+    Examples
+    --------
+    >>> a = buffer("doc.a", (4, 5), np.float32)
+    >>> b = buffer("doc.a", (2, 3), np.float32)
+    >>> a.shape, b.shape, bool(np.shares_memory(a, b))
+    ((4, 5), (2, 3), True)
+    >>> release()
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes > MAX_SLOT_BYTES or nbytes == 0:
+        return np.empty(shape, dtype)
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    raw = pool.get(slot)
+    if raw is None or raw.size < nbytes:
+        raw = pool[slot] = np.empty(nbytes, np.uint8)
+    return raw[:nbytes].view(dtype).reshape(shape)
+
+
+def release() -> None:
+    """Drop the calling thread's buffers (their memory goes back to the system).
+
+    Examples
+    --------
+    >>> _ = buffer("doc.b", (3,), np.int32)
+    >>> release()
+    >>> getattr(_local, "pool", {}) == {}
+    True
+    """
+    pool = getattr(_local, "pool", None)
+    if pool:
+        pool.clear()
