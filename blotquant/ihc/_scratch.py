@@ -10,8 +10,10 @@ a buffer kept for the next call (``dst=`` / ``out=``), one per named slot and
 thread, so its pages stay mapped.
 
 Only temporaries are ever taken from here: an array returned to a caller is a
-fresh one.  A slot holds at most :data:`MAX_SLOT_BYTES` (larger images allocate
-as before) and :func:`release` drops every buffer of the calling thread.
+fresh one.  Temporaries whose lives never overlap share a buffer (:data:`SLOTS`):
+six buffers serve the whole cell-mode pipeline, ~100 MB per thread for a
+2048 x 2048 field.  A buffer holds at most :data:`MAX_SLOT_BYTES` (larger images
+allocate as before) and :func:`release` drops every buffer of the calling thread.
 """
 
 from __future__ import annotations
@@ -25,6 +27,19 @@ MAX_SLOT_BYTES = 64 << 20
 
 _local = threading.local()
 
+#: The buffer behind each temporary.  The users of one buffer run one after the
+#: other (tissue mask, then nucleus segmentation with its shape split nested
+#: inside, then cell expansion, then measurement), or, nested, have stopped
+#: reading theirs ("segment.cc" is last read before the shape split starts).
+SLOTS = {
+    "tissue.median": "A", "segment.hs": "A", "expand.dist": "A", "measure.comp": "A",
+    "tissue.lab8": "B", "segment.hb": "B", "expand.idx": "B",
+    "tissue.lab4": "C", "segment.cc": "C", "shape.cc": "C", "expand.cc": "C",
+    "shape.dt": "D",
+    "shape.dist": "E",
+    "shape.markers": "F",
+}
+
 
 def buffer(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     """An uninitialised C-contiguous array of ``shape`` and ``dtype`` for slot ``slot``.
@@ -36,7 +51,8 @@ def buffer(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     Parameters
     ----------
     slot : str
-        Name of the temporary (one per role, e.g. ``"expand.dist"``).
+        Name of the temporary (e.g. ``"expand.dist"``); :data:`SLOTS` says which
+        buffer it shares, a name not listed there has a buffer of its own.
     shape : tuple of int
     dtype : numpy dtype
 
@@ -60,9 +76,10 @@ def buffer(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     pool = getattr(_local, "pool", None)
     if pool is None:
         pool = _local.pool = {}
-    raw = pool.get(slot)
+    key = SLOTS.get(slot, slot)
+    raw = pool.get(key)
     if raw is None or raw.size < nbytes:
-        raw = pool[slot] = np.empty(nbytes, np.uint8)
+        raw = pool[key] = np.empty(nbytes, np.uint8)
     return raw[:nbytes].view(dtype).reshape(shape)
 
 
