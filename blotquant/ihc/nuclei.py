@@ -144,8 +144,12 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
     shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
     if shrink > 1 and min(img.shape) >= 4 * shrink:
         rows, cols = img.shape
-        small = cv2.erode(src, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
-        small = np.ascontiguousarray(small[shrink // 2 :: shrink, shrink // 2 :: shrink])
+        if shrink == 2:  # the minimum of each whole 2 x 2 block, the same values, ~2.5x faster
+            small = cv2.min(src[0 : rows // 2 * 2 : 2], src[1 : rows // 2 * 2 : 2])
+            small = np.ascontiguousarray(cv2.min(small[:, 0 : cols // 2 * 2 : 2], small[:, 1 : cols // 2 * 2 : 2]))
+        else:  # (erosion by the block anchored at its centre, read at the block centres)
+            small = cv2.erode(src, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
+            small = np.ascontiguousarray(small[shrink // 2 :: shrink, shrink // 2 :: shrink])
         bg = _open(small, _disk(radius / shrink), masked=mask is not None)
         bg = cv2.resize(bg, (cols, rows), interpolation=cv2.INTER_LINEAR)
     else:
