@@ -28,11 +28,13 @@ MAX_SLOT_BYTES = 64 << 20
 _local = threading.local()
 
 #: The buffer behind each temporary.  The users of one buffer run one after the
-#: other (tissue mask, then nucleus segmentation with its shape split nested
-#: inside, then cell expansion, then measurement), or, nested, have stopped
-#: reading theirs ("segment.cc" is last read before the shape split starts).
+#: other (tissue mask, then the working-grid mask of the detection, nucleus
+#: segmentation with its shape split nested inside, cell expansion, measurement),
+#: or, nested, have stopped reading theirs ("segment.cc" is last read before the
+#: shape split starts).
 SLOTS = {
-    "tissue.median": "A", "segment.hs": "A", "expand.dist": "A", "measure.comp": "A",
+    "tissue.median": "A", "detect.maskf": "A", "segment.hs": "A", "expand.dist": "A",
+    "measure.comp": "A",
     "tissue.lab8": "B", "segment.hb": "B", "expand.idx": "B",
     "tissue.lab4": "C", "segment.cc": "C", "shape.cc": "C", "expand.cc": "C",
     "shape.dt": "D",

@@ -604,7 +604,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         mask = np.asarray(mask)
         if mask.shape != h.shape:
             raise ParameterError(f"mask must have the image's shape {h.shape}; got {mask.shape}.")
-        mask = mask.astype(bool)
+        mask = np.asarray(mask, dtype=bool)  # (read only here: no copy of a bool mask)
     p = _check_params(params)
     given = dict(p)  # before the automatic (None) values are resolved
     use_sum = p["detection_image"] == "od_sum"
@@ -658,7 +658,9 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         dw = cv2.resize(d, work_shape[::-1], interpolation=cv2.INTER_AREA)
         mw = None
         if mask is not None:
-            mw = cv2.resize(mask.astype(np.float32), work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
+            mf = scratch("detect.maskf", shape, np.float32)  # (the mask as 0 / 1, a temporary)
+            np.copyto(mf, mask)
+            mw = cv2.resize(mf, work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
     else:
         work_shape, hw, dw, mw, factor = shape, det_img, d, mask, 1.0
     wr = pr * shape[0] / work_shape[0] if shape[0] else pr
