@@ -824,6 +824,7 @@ STEP_FUNCTIONS = (
     ("blotquant.ihc.scale", "granulometry"), ("blotquant.ihc.cells", "detect_cells"),
     ("blotquant.ihc.cells", "_upsample_labels"), ("blotquant.ihc.score", "detect_chroma_subsampling"),
     ("blotquant.ihc.score", "white_point_info"), ("blotquant.ihc.score", "near_black_share"),
+    ("blotquant.ihc.score", "weighted_od_maps"),
     ("blotquant.ihc.score", "detect_tissue"), ("blotquant.ihc.score", "stain_maps"),
     ("blotquant.ihc.score", "stain_fit"), ("blotquant.ihc.score", "apply_thresholds"),
 )

@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .classify import intensity_classes
+from ._scratch import buffer as scratch
 from .nuclei import NO_EDGES, segment_nuclei
 from .tissue import label_run_counts, lut_take
 from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
@@ -301,7 +302,10 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
     lab = nuclei.ravel()[flat_n]
     # label of the nearest nucleus pixel for every background pixel (5x5-mask Euclidean
     # distance, within ~2% of the exact one); the index of a nucleus pixel is its own
+    shape = nuclei.shape  # (the distances, indices and components: reused temporaries)
     dist, idx = cv2.distanceTransformWithLabels(zero.view(np.uint8), cv2.DIST_L2, 5,
+                                                dst=scratch("expand.dist", shape, np.float32),
+                                                labels=scratch("expand.idx", shape, np.int32),
                                                 labelType=cv2.DIST_LABEL_PIXEL)
     del zero
     own = idx.ravel()[flat_n]
@@ -316,7 +320,8 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
     cells = free * mask
     # keep the part of each cell that is connected to its nucleus (4-connected, inside
     # its own label; the pixels on a border between two labels stay with their cell)
-    n_cc, cc = cv2.connectedComponentsWithAlgorithm(_cut_mask(cells), 4, cv2.CV_32S, cv2.CCL_WU)
+    n_cc, cc = cv2.connectedComponentsWithAlgorithm(_cut_mask(cells), 4, cv2.CV_32S, cv2.CCL_WU,
+                                                    labels=scratch("expand.cc", shape, np.int32))
     has_nucleus = np.zeros(n_cc, bool)
     has_nucleus[cc.ravel()[flat_n]] = True
     has_nucleus[0] = True
@@ -409,7 +414,9 @@ def _measure(nuclei, cells, hematoxylin_od, dab_od, pixel_size_um=None, flat_n=N
     if nested:
         # every nucleus pixel lies in the cell of the same id (what detect_cells makes):
         # one pass over a compartment image, ids 1..n = cytoplasm, n+1..2n = nucleus
-        comp = np.ascontiguousarray(cells, dtype=np.int32).copy().ravel()
+        comp = scratch("measure.comp", cells.shape, np.int32)
+        np.copyto(comp, cells, casting="unsafe")  # (n < 2**30: ids fit)
+        comp = comp.ravel()
         comp[flat_n] += n
         cnt, tot, vmx = _compartment_stats(comp, np.ascontiguousarray(dab).ravel(), 2 * n + 1, ncols)
         n_area, y_area = cnt[n + 1 :], cnt[1 : n + 1]
@@ -597,7 +604,7 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         mask = np.asarray(mask)
         if mask.shape != h.shape:
             raise ParameterError(f"mask must have the image's shape {h.shape}; got {mask.shape}.")
-        mask = mask.astype(bool)
+        mask = np.asarray(mask, dtype=bool)  # (read only here: no copy of a bool mask)
     p = _check_params(params)
     given = dict(p)  # before the automatic (None) values are resolved
     use_sum = p["detection_image"] == "od_sum"
@@ -651,7 +658,9 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
         dw = cv2.resize(d, work_shape[::-1], interpolation=cv2.INTER_AREA)
         mw = None
         if mask is not None:
-            mw = cv2.resize(mask.astype(np.float32), work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
+            mf = scratch("detect.maskf", shape, np.float32)  # (the mask as 0 / 1, a temporary)
+            np.copyto(mf, mask)
+            mw = cv2.resize(mf, work_shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
     else:
         work_shape, hw, dw, mw, factor = shape, det_img, d, mask, 1.0
     wr = pr * shape[0] / work_shape[0] if shape[0] else pr

@@ -33,6 +33,7 @@ array([[0.    , 1.0086, 2.4065]], dtype=float32)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -56,6 +57,7 @@ __all__ = [
     "deconvolve",
     "stain_maps",
     "weighted_od",
+    "weighted_od_maps",
     "reconstruct_rgb",
     "vector_angle_deg",
 ]
@@ -405,6 +407,64 @@ def weighted_od(rgb: ArrayLike, weights: ArrayLike,
     return out
 
 
+def weighted_od_maps(rgb: ArrayLike, weights: Sequence[ArrayLike],
+                     white_point: float | ArrayLike = 255) -> list[np.ndarray]:
+    """:func:`weighted_od` for several weight vectors in one pass over the image.
+
+    Each block of rows is split into its three channels once and every map is
+    filled from the same planes, in the order of :func:`weighted_od_rows`
+    (so each map has the bits :func:`weighted_od` gives it).  ``score_ihc``
+    takes the hematoxylin, DAB and tissue (OD sum) maps this way.
+
+    Parameters
+    ----------
+    rgb : array-like, shape (..., 3)
+        RGB pixels (uint8 (rows, cols, 3) takes the lookup-table path; other
+        input is passed to :func:`weighted_od` map by map).
+    weights : sequence of array-like of 3 floats
+        One weight vector (R, G, B) per map.
+    white_point : float or (r, g, b)
+        Intensity of unstained glass (I0), > 1.
+
+    Returns
+    -------
+    list of ndarray of float32, shape (...)
+        One weighted OD map per weight vector.
+
+    Examples
+    --------
+    >>> rgb = np.array([[[25, 255, 0], [200, 100, 50]]], np.uint8)
+    >>> s, r = weighted_od_maps(rgb, [(1, 1, 1), (1, 0, 0)])
+    >>> bool(np.array_equal(s, weighted_od(rgb, (1, 1, 1)))), bool(np.array_equal(r, weighted_od(rgb, (1, 0, 0))))
+    (True, True)
+    """
+    a = _check_rgb(rgb)
+    if a.dtype != np.uint8 or a.ndim != 3:
+        return [weighted_od(a, w, white_point) for w in weights]
+    tables = [weighted_luts(np.asarray(w, dtype=np.float64).reshape(3), white_point) for w in weights]
+    outs = [np.empty(a.shape[:2], np.float32) for _ in tables]
+    for r0, r1 in row_chunks(a.shape):
+        chans = cv2.split(np.ascontiguousarray(a[r0:r1]))
+        tmp = None
+        for luts, out in zip(tables, outs):
+            tmp = _weighted_planes(chans, luts, out[r0:r1], tmp)
+    return outs
+
+
+def _weighted_planes(chans, luts, out, tmp=None):
+    """The body of :func:`weighted_od_rows` on split planes; ``tmp`` (float32 of the
+    block's shape, or None) is reused and returned."""
+    cv2.LUT(chans[0], luts[0], dst=out)
+    if tmp is None:
+        tmp = cv2.LUT(chans[1], luts[1])
+    else:
+        cv2.LUT(chans[1], luts[1], dst=tmp)
+    cv2.add(out, tmp, dst=out)
+    cv2.LUT(chans[2], luts[2], dst=tmp)
+    cv2.add(out, tmp, dst=out)
+    return tmp
+
+
 def weighted_luts(weights: ArrayLike,
                   white_point: float | ArrayLike = 255) -> list[np.ndarray]:
     """Three (256, 1) float32 tables ``weights[c] * OD_c(v)`` (see :func:`weighted_od`).
@@ -478,12 +538,7 @@ def weighted_od_rows(block: np.ndarray, luts: list[np.ndarray],
     >>> float(weighted_od_rows(np.full((1, 1, 3), 255, np.uint8), weighted_luts((1, 1, 1)), out)[0, 0])
     0.0
     """
-    chans = cv2.split(np.ascontiguousarray(block))
-    cv2.LUT(chans[0], luts[0], dst=out)
-    tmp = cv2.LUT(chans[1], luts[1])
-    cv2.add(out, tmp, dst=out)
-    cv2.LUT(chans[2], luts[2], dst=tmp)
-    cv2.add(out, tmp, dst=out)
+    _weighted_planes(cv2.split(np.ascontiguousarray(block)), luts, out)
     return out
 
 
@@ -514,8 +569,8 @@ def stain_maps(rgb: ArrayLike, stains: Any = "default",
     m = as_stain_matrix(stains)
     inv = np.linalg.inv(m)
     if od is None:
-        return (weighted_od(rgb, inv[:, 0], white_point),
-                weighted_od(rgb, inv[:, 1], white_point))
+        h, d = weighted_od_maps(rgb, (inv[:, 0], inv[:, 1]), white_point)
+        return h, d
     return (np.ascontiguousarray(_unmix(od, inv[:, :1].T)[..., 0]),
             np.ascontiguousarray(_unmix(od, inv[:, 1:2].T)[..., 0]))
 

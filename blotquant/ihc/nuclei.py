@@ -80,6 +80,7 @@ from skimage.segmentation import watershed
 
 from ..errors import ParameterError
 from ._morph import closing, morph, opening
+from ._scratch import buffer as scratch
 from .tissue import lut_take
 
 __all__ = ["segment_nuclei", "subtract_background", "blob_response"]
@@ -143,8 +144,12 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
     shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
     if shrink > 1 and min(img.shape) >= 4 * shrink:
         rows, cols = img.shape
-        small = cv2.erode(src, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
-        small = np.ascontiguousarray(small[shrink // 2 :: shrink, shrink // 2 :: shrink])
+        if shrink == 2:  # the minimum of each whole 2 x 2 block, the same values, ~2.5x faster
+            small = cv2.min(src[0 : rows // 2 * 2 : 2], src[1 : rows // 2 * 2 : 2])
+            small = np.ascontiguousarray(cv2.min(small[:, 0 : cols // 2 * 2 : 2], small[:, 1 : cols // 2 * 2 : 2]))
+        else:  # (erosion by the block anchored at its centre, read at the block centres)
+            small = cv2.erode(src, np.ones((shrink, shrink), np.uint8), borderType=cv2.BORDER_REPLICATE)
+            small = np.ascontiguousarray(small[shrink // 2 :: shrink, shrink // 2 :: shrink])
         bg = _open(small, _disk(radius / shrink), masked=mask is not None)
         bg = cv2.resize(bg, (cols, rows), interpolation=cv2.INTER_LINEAR)
     else:
@@ -167,10 +172,13 @@ def _open(img: np.ndarray, kernel: np.ndarray, masked: bool) -> np.ndarray:
     return np.where(bg <= -1e5, 0, bg).astype(np.float32)
 
 
-def _smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+def _smooth(image: np.ndarray, sigma: float, slot: str | None = None) -> np.ndarray:
+    """Gaussian smoothing (reflected border); ``slot``: into that reused buffer
+    (:mod:`._scratch`, for a map that does not leave the caller)."""
     if sigma <= 0:
         return image
-    return cv2.GaussianBlur(image, (0, 0), float(sigma), borderType=cv2.BORDER_REFLECT)
+    dst = None if slot is None else scratch(slot, image.shape, np.float32)
+    return cv2.GaussianBlur(image, (0, 0), float(sigma), dst=dst, borderType=cv2.BORDER_REFLECT)
 
 
 def _run_starts(lab: np.ndarray) -> np.ndarray:
@@ -381,7 +389,8 @@ def _pack_shelves(heights, widths, gap=1):
     return ys, xs, y + shelf, sheet_w
 
 
-def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False):
+def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False,
+                into_cc=False):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
 
@@ -393,6 +402,8 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     neighbours and the raster order of its component's pixels unchanged.
     ``flat`` (raveled indices of the foreground, a superset of ``cc > 0``) and
     ``flat_m`` (of the marker pixels) save the callers' scans when known.
+    ``into_cc``: the basins are written into ``cc`` itself (a caller that does not
+    read it again; no second label image).
 
     Returns
     -------
@@ -411,7 +422,11 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     lut = np.arange(n, n + n_cc, dtype=np.int32)
     lut[0] = 0
     basins_f = lut[comp]
-    basins = _scatter(cc.shape, flat, basins_f)
+    if into_cc and cc.dtype == np.int32 and cc.flags.c_contiguous:
+        basins = cc  # (zero off ``flat`` already)
+        basins.ravel()[flat] = basins_f
+    else:
+        basins = _scatter(cc.shape, flat, basins_f)
     if multi.any():
         sel = multi[comp]
         flat, comp = flat[sel], comp[sel]
@@ -513,12 +528,14 @@ def _merge_pairs(basins, a, b, n_lab, flat=None):
     return _scatter(basins.shape, flat, lut[basins.ravel()[flat]])
 
 
-def _label8(mask: np.ndarray):
+def _label8(mask: np.ndarray, slot: str | None = None):
     """8-connected components of a bool image: ``(labels int32, count)`` without the
     background (the same partition as ``ndi.label`` with a 3x3 structure; the label
-    numbers may come in another order, which no caller depends on)."""
-    n, lab = cv2.connectedComponents(np.ascontiguousarray(mask).view(np.uint8), connectivity=8,
-                                     ltype=cv2.CV_32S)
+    numbers may come in another order, which no caller depends on); ``slot``: the
+    labels go into that reused buffer (:mod:`._scratch`)."""
+    m8 = np.ascontiguousarray(mask).view(np.uint8)
+    out = None if slot is None else scratch(slot, m8.shape, np.int32)
+    n, lab = cv2.connectedComponents(m8, labels=out, connectivity=8, ltype=cv2.CV_32S)
     return lab, n - 1
 
 
@@ -531,19 +548,27 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
     (``labels.ravel()[flat]``), without the label image."""
     fg = np.ascontiguousarray(fg, dtype=bool)
     fg8 = fg.view(np.uint8)
-    dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5)
-    dist = cv2.GaussianBlur(dist, (0, 0), 0.7)
+    shape = fg.shape  # (the full-size temporaries go into reused buffers, see ._scratch)
+    dist = cv2.distanceTransform(fg8, cv2.DIST_L2, cv2.DIST_MASK_5,
+                                 dst=scratch("shape.dt", shape, np.float32))
+    dist = cv2.GaussianBlur(dist, (0, 0), 0.7, dst=scratch("shape.dist", shape, np.float32))
     np.multiply(dist, fg, out=dist)
-    peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
-    markers, n = _label8(peaks)
+    peaks = cv2.dilate(dist, np.ones((3, 3), np.uint8), dst=scratch("shape.dt", shape, np.float32))
+    peaks = (peaks <= dist) & fg
+    markers, n = _label8(peaks, "shape.markers")
     if n == 0:
         return np.zeros(flat.size if flat_only else fg.shape, np.int32)
-    # objects with a single marker need no watershed: flood only the others
-    n_cc, cc = cv2.connectedComponents(fg8, connectivity=connectivity, ltype=cv2.CV_32S)
+    # objects with a single marker need no watershed: flood only the others (the basins
+    # are written into ``cc``, a reused buffer only when they do not leave this function)
+    n_cc, cc = cv2.connectedComponents(fg8, labels=scratch("shape.cc", shape, np.int32) if flat_only
+                                       else None, connectivity=connectivity, ltype=cv2.CV_32S)
     if flat is None:
         flat = np.flatnonzero(fg)
-    basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, np.flatnonzero(peaks),
-                                      with_flat=True)
+    flat_m = np.flatnonzero(peaks)
+    del peaks
+    basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, flat_m, with_flat=True,
+                                      into_cc=True)
+    del markers, cc  # (``cc`` holds the basins now; full-size temporaries freed when done)
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1, flat, lab)
     a, b, saddle = _adjacent_saddles(basins, dist, flat, lab)
@@ -1042,6 +1067,7 @@ def segment_nuclei(
     h = np.ascontiguousarray(hematoxylin_od, dtype=np.float32)
     if h.size == 0:
         return np.zeros(h.shape, np.int32)
+    shape = h.shape
     h = subtract_background(h, background_radius, None if mask is None else np.asarray(mask, bool))
     if dab_od is not None and dab_hole_radius > 0 and dab_hole_weight > 0:
         d = np.ascontiguousarray(dab_od, dtype=np.float32)
@@ -1054,10 +1080,11 @@ def segment_nuclei(
         np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
         extra += h
         h = extra
+        del hole  # (each full-size temporary freed when done: a lower peak, fewer fresh pages)
     if opening_radius > 0:
         h = opening(h, _disk(opening_radius))
-    hs = _smooth(h, sigma)
-    hb = _smooth(h, boundary_sigma) if boundary_sigma < sigma else hs
+    hs = _smooth(h, sigma, "segment.hs")
+    hb = _smooth(h, boundary_sigma, "segment.hb") if boundary_sigma < sigma else hs
     fg = (hs > threshold) & (hb > threshold)
     if mask is not None:
         fg &= mask
@@ -1065,7 +1092,8 @@ def segment_nuclei(
         return np.zeros(h.shape, np.int32)
     fg = _fill_holes(fg)
     # drop specks before the (costlier) split
-    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), labels=scratch("segment.cc", shape, np.int32),
+                                       connectivity=8, ltype=cv2.CV_32S)
     flat = np.flatnonzero(fg)  # every nucleus pixel from here on is one of these
     comp = cc.ravel()[flat]
     keep = np.bincount(comp, minlength=n_cc) >= _min_areas(cc, n_cc, min_area, edge_radius,
@@ -1077,23 +1105,25 @@ def segment_nuclei(
         # hematoxylin maxima: every step works on the labels of the foreground pixels ``flat``
         # (``lab``, raster order) and on their values gathered once, not on label images
         lab = ids[comp]
+        del cc
         if relative_threshold > 0:  # per object first: sharper necks for the split
             hs_f, hb_f = hs.ravel()[flat], hb.ravel()[flat]
             local_f = None
             if peak_radius > 0:  # peak within a nucleus' reach, not of the whole clump
-                local = _coarse(lambda img, k: morph(cv2.dilate, img, k), hs, peak_radius)
-                local_f = local.ravel()[flat]
+                local_f = _coarse(lambda img, k: morph(cv2.dilate, img, k), hs, peak_radius).ravel()[flat]
             lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold, local_f), lab, 0)
+        if rescue_radius <= 0:  # (the maps are not read again: their values are gathered above)
+            del h, hs, hb
         if split_by_shape:
-            fg_s = np.zeros(h.shape, bool)
+            fg_s = np.zeros(shape, bool)
             fg_s.ravel()[flat] = lab > 0
             lab = _split_by_shape(fg_s, split_tolerance, flat=flat, flat_only=True)
             if relative_threshold > 0:  # then per nucleus
                 lab = np.where(_refine_keep(lab, hs_f, hb_f, threshold, relative_threshold), lab, 0)
         if rescue_radius > 0:
-            fg = np.zeros(h.shape, bool)
+            fg = np.zeros(shape, bool)
             fg.ravel()[flat] = keep[comp]
-            labels = _scatter(h.shape, flat, lab)
+            labels = _scatter(shape, flat, lab)
     else:
         labels = lut_take(ids, cc)
         fg = labels > 0
@@ -1128,7 +1158,7 @@ def segment_nuclei(
     area = np.bincount(lab, minlength=1)
     if edge_radius > 0 and min_area > 0 and any(field_edges):  # (else min_area everywhere)
         if labels is None:
-            labels = _scatter(h.shape, flat, lab)
+            labels = _scatter(shape, flat, lab)
         small = _min_areas(labels, area.size, min_area, edge_radius, field_edges, flat)
     else:
         small = np.full(area.size, float(min_area))
@@ -1140,4 +1170,4 @@ def segment_nuclei(
     ids = ids[np.argsort(first[ids], kind="stable")]
     lut = np.zeros(area.size, np.int32)
     lut[ids] = np.arange(1, ids.size + 1, dtype=np.int32)
-    return _scatter(h.shape, flat, lut[lab])
+    return _scatter(shape, flat, lut[lab])

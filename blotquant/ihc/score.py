@@ -28,7 +28,7 @@ from .._shared.color import composite_on_white
 from ..errors import AnalysisError, ParameterError
 from ..image import Image
 from .chroma import detect_chroma_subsampling, restore_chroma
-from .deconvolution import as_stain_matrix, as_white_point, stain_maps
+from .deconvolution import as_stain_matrix, as_white_point, stain_maps, weighted_od_maps
 from .params import RECORDED_KEYS, CellParams, IHCParams
 from .regions import as_regions, region_masks, regions_to_geojson
 from .result import IHCResult, apply_thresholds, rescore
@@ -352,14 +352,24 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
             "the brightfield scan (or invert it back); black borders or ink would be scored "
             "as stain: crop them off or leave them out with regions (--roi)")
 
+    # with the stains known beforehand, the hematoxylin, DAB and tissue (OD sum) maps are
+    # filled from one pass over the RGB (the same values as three separate passes)
+    stains = P.stains
+    stains_estimated = isinstance(stains, str) and stains == "estimate"
+    maps = None
+    if not stains_estimated and tissue_mask is None and P.tissue:
+        inv = np.linalg.inv(as_stain_matrix(stains))
+        maps = weighted_od_maps(img, (inv[:, 0], inv[:, 1], (1.0, 1.0, 1.0)), wp)
+    tissue_in = img if maps is None else maps.pop()  # (an OD-sum map: tissue_mask's float input)
+
     cell_tissue = None   # where cells may be found, if not the tissue mask itself
     if tissue_mask is None:
         if P.tissue and mode != "pixel":
-            tmask, cell_tissue = detect_tissue(img, white_point=wp, threshold=P.tissue_threshold,
+            tmask, cell_tissue = detect_tissue(tissue_in, white_point=wp, threshold=P.tissue_threshold,
                                                min_object_px=P.min_tissue_px,
                                                max_hole_px=P.max_hole_px, with_small=True)
         elif P.tissue:
-            tmask = detect_tissue(img, white_point=wp, threshold=P.tissue_threshold,
+            tmask = detect_tissue(tissue_in, white_point=wp, threshold=P.tissue_threshold,
                                   min_object_px=P.min_tissue_px, max_hole_px=P.max_hole_px)
         else:
             tmask = np.ones(shape, bool)
@@ -369,12 +379,12 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
         if tmask.shape != shape:
             raise ParameterError(f"tissue mask shape {tmask.shape} does not match image {shape}")
         tissue_source = "user"
+    del tissue_in
     scored = tmask & union
 
     # stains
     est_info = None
-    stains = P.stains
-    if isinstance(stains, str) and stains == "estimate":
+    if stains_estimated:
         kw = dict(P.stain_estimation)
         est_info = estimate_stains(img, white_point=wp, mask=scored if scored.any() else None,
                                    return_info=True, **kw)
@@ -383,7 +393,7 @@ def score_ihc(rgb, params: IHCParams | None = None, *, regions=None, tissue_mask
     else:
         m = as_stain_matrix(stains)
         stain_source = "default" if (stains is None or isinstance(stains, str)) else "user"
-    h_od, dab_od = stain_maps(img, m, wp)
+    h_od, dab_od = stain_maps(img, m, wp) if maps is None else maps
     # colours no mix of the two stains makes (H&E scored as H-DAB, another chromogen)
     fit = stain_fit(img, m, wp, mask=scored if scored.any() else None,
                     reference=as_stain_matrix("default") if stain_source == "estimated" else None)
