@@ -96,6 +96,8 @@ PLATEAU_PITCHES = 2.5
 #: A ladder lane beyond a strip's end lanes is shown by at least this many band-like
 #: blobs stacked at its grid position (its markers)
 MARKER_COUNT = 3
+#: Dips along a bright bar at full resolution count from this share of its maximum
+PERIODIC_DIP = 0.03
 
 
 def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
@@ -832,6 +834,59 @@ def _support(profile, frac=0.1):
     return (int(xs[0]), int(xs[-1]) + 1) if len(xs) else None
 
 
+def _periodic_dips(a, y0, y1, support, k, prom=PERIODIC_DIP, tol=0.2, cover=0.7):
+    """Lanes of a bright bar of touching bands from its regular dips at full
+    resolution: centres in working columns, or an empty array.
+
+    The working image (block means of ``k`` px) smooths away the shallow dips
+    between touching saturated bands; at full resolution each is weak, but
+    lane boundaries recur at one pitch.  Along rows ``y0:y1`` (working px) of
+    the full-resolution signal ``a`` the per-column mean, smoothed over 1.5 px,
+    is searched for minima of at least ``prom`` of its maximum inside the bar
+    (its run above half the maximum within ``support``, working columns; it
+    must be one run).  Their pitch is that of the closest (:func:`_one_pitch`);
+    the bar holds ``n = extent / pitch`` lanes when that is within 0.3 of a whole
+    number ``n >= 3`` and at least ``cover`` of its ``n - 2`` inner pairs of
+    neighbouring boundaries show dips one pitch apart (within ``tol``).  The
+    count does not depend on where the dips sit (a dim centre in every band
+    recurs at the pitch too); the lanes cut the bar evenly.  Irregular dips
+    (dark spots, noise) give none.
+    """
+    none = np.array([])
+    if k <= 1:
+        return none
+    rows = np.asarray(a[y0 * k:y1 * k], np.float64)
+    if rows.size == 0:
+        return none
+    pr = ndi.gaussian_filter1d(rows.mean(axis=0), 1.5)
+    pr = pr - float(np.percentile(pr, 5))
+    if support is not None:
+        lo_s, hi_s = support[0] * k, support[1] * k
+        pr[:lo_s] = np.minimum(pr[:lo_s], 0.0)
+        pr[hi_s:] = np.minimum(pr[hi_s:], 0.0)
+    m = float(pr.max())
+    if m <= 0:
+        return none
+    on = np.flatnonzero(pr > 0.5 * m)
+    lo, hi = int(on[0]), int(on[-1])
+    if np.mean(pr[lo:hi + 1] > 0.5 * m) < 0.9:
+        return none  # not one bar
+    mins, _ = find_peaks(-pr[lo:hi + 1], prominence=prom * m)
+    dips = np.sort(mins + lo).astype(float)
+    pitch = _one_pitch(dips)
+    if pitch is None:
+        return none
+    ratio = (hi - lo) / pitch
+    n = int(np.round(ratio))
+    if n < 3 or abs(ratio - n) > 0.3:
+        return none
+    ones = int(np.count_nonzero(np.abs(np.diff(dips) / pitch - 1.0) <= tol))
+    if ones < max(2, cover * (n - 2)):
+        return none
+    centres = lo + (np.arange(n) + 0.5) * (hi - lo) / n
+    return (centres + 0.5) / k - 0.5
+
+
 def _row_shift(pa_prof, pb_prof, pitch, max_frac=0.85, ends=0.5):
     """Shift (working px) of row ``b`` against row ``a``: the shift of the centre of the
     row's extent (columns above 10 % of its column profile's maximum; the centre does
@@ -1427,10 +1482,13 @@ def _merge_near(centres, prom, profile=None, deep=0.3, rows=()):
     (the strip's rows, each with the shift from strip to row coordinates), and a
     deep valley in any of them counts.  ``rows``: ``(peaks, shift)`` of band
     rows; two peaks that one row shows as two of its own peaks (each within a
-    quarter of their distance of a different peak of that row) are two touching
-    bands of that row, not one lane seen twice, and stay (replicate groups of
-    touching lanes with wide gaps between the groups, whose median gap is no
-    lane pitch).  Returns ``(centres, prom)`` as lists."""
+    quarter of their distance of a different peak of that row), one pitch of
+    that row's closest peaks apart (:func:`_one_pitch`, 0.7-1.4 x), are two
+    touching bands of that row, not one lane seen twice, and stay (replicate
+    groups of touching lanes with wide gaps between the groups, whose median gap
+    is no lane pitch).  Such a row shows at least three gaps of its pitch (within
+    30 %): the letters of a short handwritten label do not.  Returns
+    ``(centres, prom)`` as lists."""
     order = np.argsort(centres)
     c0 = list(np.asarray(centres, float)[order])
     p0 = list(np.asarray(prom, float)[order])
@@ -1446,11 +1504,17 @@ def _merge_near(centres, prom, profile=None, deep=0.3, rows=()):
     typical = float(np.median(gaps))
     big = gaps[gaps > 0.4 * gaps.max()]
     typical = max(typical, float(np.median(big)) if len(big) else typical)
-    rows = [(np.asarray(pk, float), sh) for pk, sh in rows if len(pk) >= 2]
+    rows = [(np.sort(np.asarray(pk, float)), sh) for pk, sh in rows if len(pk) >= 3]
+    rows = [(pk, sh, _one_pitch(pk)) for pk, sh in rows]
+    # (a row of lanes: at least three gaps of its own pitch, four lanes)
+    rows = [(pk, sh, q) for pk, sh, q in rows if q is not None and np.count_nonzero(
+        np.abs(np.diff(pk) / q - 1.0) <= 0.3) >= 3]
 
     def _row_pair(a, b):
         tol = 0.25 * (b - a)
-        for pk, sh in rows:
+        for pk, sh, pitch in rows:
+            if not 0.7 * pitch <= b - a <= 1.4 * pitch:
+                continue
             ia, ib = np.argmin(np.abs(pk - a - sh)), np.argmin(np.abs(pk - b - sh))
             if (ia != ib and abs(pk[ia] - a - sh) < tol and abs(pk[ib] - b - sh) < tol):
                 return True
@@ -1925,6 +1989,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
     zpk = {(z.y0, z.y1): float(fg[z.y0:z.y1].max()) for z in zinfo}
     dips: dict = {}
+    periodic: dict = {}
 
     def _along(z, ref_max):
         """Lanes along the row of zone ``z`` (valleys between its bands, or the cut
@@ -1951,6 +2016,10 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             for dc, depth in dips[key]:
                 if depth >= 0.1 and len(dc) > max(len(r), 0):
                     r = dc
+            if key not in periodic:
+                periodic[key] = _periodic_dips(a, z.y0, z.y1, _support(z.profile), k)
+            if len(periodic[key]) > len(r):
+                r = periodic[key]
         return r
 
     def _fine_peaks(z):
