@@ -846,11 +846,12 @@ def _periodic_dips(a, y0, y1, support, k, prom=PERIODIC_DIP, tol=0.2, cover=0.7)
     (its run above half the maximum within ``support``, working columns; it
     must be one run).  Their pitch is that of the closest (:func:`_one_pitch`);
     the bar holds ``n = extent / pitch`` lanes when that is within 0.3 of a whole
-    number ``n >= 3`` and at least ``cover`` of its ``n - 2`` inner pairs of
-    neighbouring boundaries show dips one pitch apart (within ``tol``).  The
-    count does not depend on where the dips sit (a dim centre in every band
-    recurs at the pitch too); the lanes cut the bar evenly.  Irregular dips
-    (dark spots, noise) give none.
+    number ``n >= 3``, at least ``cover`` of its ``n - 2`` inner pairs of
+    neighbouring boundaries show dips one pitch apart (within ``tol``), and at
+    least ``cover`` of the ``n - 1`` boundaries of the bar cut evenly into ``n``
+    have a dip within ``tol`` of a lane's width: the lanes are then that even
+    cut.  Irregular dips (dark spots, noise), or dips off the cut (another
+    count), give none.
     """
     none = np.array([])
     if k <= 1:
@@ -883,7 +884,13 @@ def _periodic_dips(a, y0, y1, support, k, prom=PERIODIC_DIP, tol=0.2, cover=0.7)
     ones = int(np.count_nonzero(np.abs(np.diff(dips) / pitch - 1.0) <= tol))
     if ones < max(2, cover * (n - 2)):
         return none
-    centres = lo + (np.arange(n) + 0.5) * (hi - lo) / n
+    # the dips are the boundaries of the even cut (not only at its pitch)
+    step = (hi - lo) / n
+    bounds = lo + step * np.arange(1, n)
+    on_cut = np.min(np.abs(bounds[:, None] - dips[None, :]), axis=1) <= tol * step
+    if np.count_nonzero(on_cut) < cover * (n - 1):
+        return none
+    centres = lo + (np.arange(n) + 0.5) * step
     return (centres + 0.5) / k - 0.5
 
 
