@@ -849,8 +849,9 @@ def _periodic_dips(a, y0, y1, support, k, prom=PERIODIC_DIP, tol=0.2, cover=0.7)
     number ``n >= 3``, at least ``cover`` of its ``n - 2`` inner pairs of
     neighbouring boundaries show dips one pitch apart (within ``tol``), and at
     least ``cover`` of the ``n - 1`` boundaries of the bar cut evenly into ``n``
-    have a dip within ``tol`` of a lane's width: the lanes are then that even
-    cut.  Irregular dips (dark spots, noise), or dips off the cut (another
+    have a dip within ``tol`` of a lane's width: the lanes are then that cut,
+    each boundary moved to its dip where it has one (lanes are often a little
+    unequal).  Irregular dips (dark spots, noise), or dips off the cut (another
     count), give none.
     """
     none = np.array([])
@@ -887,10 +888,14 @@ def _periodic_dips(a, y0, y1, support, k, prom=PERIODIC_DIP, tol=0.2, cover=0.7)
     # the dips are the boundaries of the even cut (not only at its pitch)
     step = (hi - lo) / n
     bounds = lo + step * np.arange(1, n)
-    on_cut = np.min(np.abs(bounds[:, None] - dips[None, :]), axis=1) <= tol * step
+    near = np.argmin(np.abs(bounds[:, None] - dips[None, :]), axis=1)
+    on_cut = np.abs(bounds - dips[near]) <= tol * step
     if np.count_nonzero(on_cut) < cover * (n - 1):
         return none
-    centres = lo + (np.arange(n) + 0.5) * step
+    # each boundary at its dip where it has one (lanes are often a little unequal)
+    bounds = np.where(on_cut, dips[near], bounds)
+    edges = np.r_[lo, bounds, hi]
+    centres = 0.5 * (edges[:-1] + edges[1:])
     return (centres + 0.5) / k - 0.5
 
 
@@ -1996,7 +2001,6 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     ridge = {(z.y0, z.y1): _ridge_segments(dblock, z.y0, z.y1) for z in zinfo}
     zpk = {(z.y0, z.y1): float(fg[z.y0:z.y1].max()) for z in zinfo}
     dips: dict = {}
-    periodic: dict = {}
 
     def _along(z, ref_max):
         """Lanes along the row of zone ``z`` (valleys between its bands, or the cut
@@ -2023,11 +2027,15 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             for dc, depth in dips[key]:
                 if depth >= 0.1 and len(dc) > max(len(r), 0):
                     r = dc
-            if key not in periodic:
-                periodic[key] = _periodic_dips(a, z.y0, z.y1, _support(z.profile), k)
-            if len(periodic[key]) > len(r):
-                r = periodic[key]
         return r
+
+    def _bar_lanes(z, ref_max):
+        """Lanes of a bright row of touching bands from its regular dips at full
+        resolution (:func:`_periodic_dips`); may be empty."""
+        if not (zpk[(z.y0, z.y1)] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
+                _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z)))):
+            return np.array([])
+        return _periodic_dips(a, z.y0, z.y1, _support(z.profile), k)
 
     def _fine_peaks(z):
         # peaks closer than the image-wide lane distance: two touching lanes that
@@ -2214,6 +2222,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
+        # a bright bar whose lanes no row shows, neither by its column peaks nor by
+        # its dips at the working resolution: the lanes its regular dips at full
+        # resolution show (only when they are more lanes than both)
+        for z in grp:
+            rc = _bar_lanes(z, gmax)
+            if len(rc) > max(len(best), len(c)):
+                best = rc - (0.5 * (z.y0 + z.y1) - yc) * tan_s
         # (or, over the same extent, evenly cut where the column peaks are not:
         # peaks that deep valleys kept apart may be one lane seen twice, in two
         # offset rows of a tilt the strip did not resolve)
