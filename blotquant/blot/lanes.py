@@ -21,7 +21,10 @@ Steps
    membrane edges) is no band row.  Along a row of touching bands (shallow
    valleys in the column profile) the lanes come from the valleys between the
    bands, or from a cut at a regular run of dips chosen together
-   (``_dip_segments``).
+   (``_dip_segments``), or, for a bright bar whose dips the working image
+   loses, from its regular dips at full resolution (``_periodic_dips``).  A
+   zone with no lane structure (a cut edge across the lanes: ``_plateaus``)
+   gives no lane positions.
 4. Zones whose lanes line up form one lane set; zones whose lanes do not
    (two membranes side by side with different lane counts), that lie on two
    sides of a membrane seam, or whose lanes line up only after a shift larger
@@ -30,7 +33,8 @@ Steps
    spacing, weakest peaks dropped); not given -> peaks plus gaps of about
    twice the typical spacing (empty lanes), plus faint lanes beyond the
    outermost ones on a well-established lane grid (a dilution series;
-   ``_faint_lanes``).
+   ``_faint_lanes``), plus a ladder beyond them that only its stacked markers
+   show (``_marker_lanes``).
 
 Examples
 --------
