@@ -21,7 +21,10 @@ Steps
    membrane edges) is no band row.  Along a row of touching bands (shallow
    valleys in the column profile) the lanes come from the valleys between the
    bands, or from a cut at a regular run of dips chosen together
-   (``_dip_segments``).
+   (``_dip_segments``), or, for a bright bar whose dips the working image
+   loses, from its regular dips at full resolution (``_periodic_dips``).  A
+   zone with no lane structure (a cut edge across the lanes: ``_plateaus``)
+   gives no lane positions.
 4. Zones whose lanes line up form one lane set; zones whose lanes do not
    (two membranes side by side with different lane counts), that lie on two
    sides of a membrane seam, or whose lanes line up only after a shift larger
@@ -30,7 +33,8 @@ Steps
    spacing, weakest peaks dropped); not given -> peaks plus gaps of about
    twice the typical spacing (empty lanes), plus faint lanes beyond the
    outermost ones on a well-established lane grid (a dilution series;
-   ``_faint_lanes``).
+   ``_faint_lanes``), plus a ladder beyond them that only its stacked markers
+   show (``_marker_lanes``).
 
 Examples
 --------
@@ -90,6 +94,14 @@ GRID_ROWS = 2.0
 #: A band row with less than this share of the column-profile mass of the strongest
 #: row of the strip above it does not start a strip of its own on lane evidence
 WEAK_ZONE = 0.25
+#: A zone of fewer than three column peaks whose profile stays above a fifth of its
+#: maximum over more than this many lane pitches shows no lane (a cut edge, a smear)
+PLATEAU_PITCHES = 2.5
+#: A ladder lane beyond a strip's end lanes is shown by at least this many band-like
+#: blobs stacked at its grid position (its markers)
+MARKER_COUNT = 3
+#: Dips along a bright bar at full resolution count from this share of its maximum
+PERIODIC_DIP = 0.03
 
 
 def _block_mean(a: np.ndarray, k: int) -> np.ndarray:
@@ -454,6 +466,34 @@ def _deep_between(p, a, b, deep=0.3):
     return lo > 0 and float(p[i:j + 1].min()) < deep * lo
 
 
+def _plateaus(grp, wide=PLATEAU_PITCHES):
+    """Zones of a strip that show no lane: fewer than three column peaks and a
+    profile above a fifth of its maximum over more than ``wide`` lane pitches
+    without a break (a membrane's cut edge, a smear or glow across the lanes; a
+    row of touching bands shows its lanes by the dips along it, not by these
+    peaks).  The pitch
+    is the median peak distance of the strip's rows with three peaks or more;
+    without such a row (a strip of touching bands only) no zone is one.  Such a
+    zone's highest column is where the line is thickest, not a band centre, and
+    it must not pull the strip's lanes towards it.  Returns one bool per zone.
+    """
+    rows = [z for z in grp if len(z.peaks) >= 3]
+    if not rows:
+        return np.zeros(len(grp), bool)
+    pitch = float(np.median(np.concatenate([np.diff(np.sort(z.peaks)) for z in rows])))
+    out = []
+    for z in grp:
+        if len(z.peaks) >= 3:
+            out.append(False)
+            continue
+        ps = _smooth(z.profile)
+        above = np.r_[False, ps > 0.2 * ps.max(), False]
+        edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+        run = int(np.max(edges[1::2] - edges[::2])) if len(edges) else 0
+        out.append(run > wide * pitch)
+    return np.asarray(out, bool)
+
+
 def _row_only_lanes(c, p, grp, zw, tan_s, yc, deep=0.3):
     """Strip lanes ``c`` (prominences ``p``) plus the lanes only one strong row shows.
 
@@ -699,6 +739,59 @@ def _faint_lanes(fg, d, grp, zones, tan_t, centres, prom, min_distance, z=4.0, r
     return np.r_[c, added], np.r_[prom, np.zeros(len(added))]
 
 
+def _marker_lanes(fg, labels, objs, centres, prom, y0, y1, tan_t, yc, reach=0.3,
+                  min_markers=MARKER_COUNT):
+    """Strip lanes plus ladder lanes beyond its ends that only their markers show.
+
+    A ladder's markers are bands of their own, one lane wide, stacked in one
+    column at many heights, mostly in rows where the sample lanes have no band:
+    each marker row alone is too faint to be a band zone, and the band zones
+    hold one marker at most.  One pitch beyond an end lane of a well-established
+    grid (:func:`_grid_pitch`), a lane is added where at least ``min_markers``
+    separate foreground blobs of the strip's rows ``y0:y1`` (working px) lie
+    within ``reach`` pitches of the grid position, each shaped like a band (as
+    wide as 0.3-1.2 pitches, not taller than wide, not cut by the image border
+    as edge glow and margins are); then one pitch further,
+    as long as markers are found.  Specks are narrower, membrane edges and
+    smears wider, and noise does not repeat in one column.  ``tan_t``: the
+    strip's lane tilt (centres are sheared coordinates about row ``yc``).
+    Returns ``(centres, prominences)``, added lanes with prominence 0.
+    """
+    c = np.sort(np.asarray(centres, float))
+    pitch = _grid_pitch(c)
+    if pitch is None:
+        return centres, prom
+    W = fg.shape[1]
+    xs = []
+    for i, sl in enumerate(objs, start=1):
+        if sl is None or sl[0].start < y0 or sl[0].stop > y1:
+            continue
+        h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if (not (0.3 * pitch <= w <= 1.2 * pitch and h <= w) or sl[1].start == 0
+                or sl[1].stop == W or sl[0].start == 0 or sl[0].stop == fg.shape[0]):
+            continue  # (a blob cut by the image border has no shape to judge)
+        yy, xx = np.nonzero(labels[sl] == i)
+        xs.append(float(np.mean(xx + sl[1].start - (yy + sl[0].start - yc) * tan_t)))
+    if len(xs) < min_markers:
+        return centres, prom
+    xs = np.asarray(xs)
+    added = []
+    for step in (1.0, -1.0):
+        end = float(c.max() if step > 0 else c.min())
+        while True:
+            want = end + step * pitch
+            near = xs[np.abs(xs - want) < reach * pitch]
+            if len(near) < min_markers or not 0 <= want <= W - 1:
+                break
+            end = float(np.median(near))
+            added.append(end)
+    if not added:
+        return centres, prom
+    order = np.argsort(np.r_[np.asarray(centres, float), added])
+    return (np.r_[np.asarray(centres, float), added][order],
+            np.r_[np.asarray(prom, float), np.zeros(len(added))][order])
+
+
 def _same_grid(a, b, tol=0.2):
     """Two rows' lanes lie on one lane grid (each row may miss other lanes).
 
@@ -743,6 +836,71 @@ def _support(profile, frac=0.1):
     maximum (the extent of the row in the text-free foreground)."""
     xs = np.flatnonzero(np.asarray(profile) > frac * float(np.max(profile)))
     return (int(xs[0]), int(xs[-1]) + 1) if len(xs) else None
+
+
+def _periodic_dips(a, y0, y1, support, k, prom=PERIODIC_DIP, tol=0.2, cover=0.7):
+    """Lanes of a bright bar of touching bands from its regular dips at full
+    resolution: centres in working columns, or an empty array.
+
+    The working image (block means of ``k`` px) smooths away the shallow dips
+    between touching saturated bands; at full resolution each is weak, but
+    lane boundaries recur at one pitch.  Along rows ``y0:y1`` (working px) of
+    the full-resolution signal ``a`` the per-column mean, smoothed over 1.5 px,
+    is searched for minima of at least ``prom`` of its maximum inside the bar
+    (its run above half the maximum within ``support``, working columns; it
+    must be one run).  Their pitch is that of the closest (:func:`_one_pitch`);
+    the bar holds ``n = extent / pitch`` lanes when that is within 0.3 of a whole
+    number ``n >= 3``, at least ``cover`` of its ``n - 2`` inner pairs of
+    neighbouring boundaries show dips one pitch apart (within ``tol``), and at
+    least ``cover`` of the ``n - 1`` boundaries of the bar cut evenly into ``n``
+    have a dip within ``tol`` of a lane's width: the lanes are then that cut,
+    each boundary moved to its dip where it has one (lanes are often a little
+    unequal).  Irregular dips (dark spots, noise), or dips off the cut (another
+    count), give none.
+    """
+    none = np.array([])
+    if k <= 1:
+        return none
+    rows = np.asarray(a[y0 * k:y1 * k], np.float64)
+    if rows.size == 0:
+        return none
+    pr = ndi.gaussian_filter1d(rows.mean(axis=0), 1.5)
+    pr = pr - float(np.percentile(pr, 5))
+    if support is not None:
+        lo_s, hi_s = support[0] * k, support[1] * k
+        pr[:lo_s] = np.minimum(pr[:lo_s], 0.0)
+        pr[hi_s:] = np.minimum(pr[hi_s:], 0.0)
+    m = float(pr.max())
+    if m <= 0:
+        return none
+    on = np.flatnonzero(pr > 0.5 * m)
+    lo, hi = int(on[0]), int(on[-1])
+    if np.mean(pr[lo:hi + 1] > 0.5 * m) < 0.9:
+        return none  # not one bar
+    mins, _ = find_peaks(-pr[lo:hi + 1], prominence=prom * m)
+    dips = np.sort(mins + lo).astype(float)
+    pitch = _one_pitch(dips)
+    if pitch is None:
+        return none
+    ratio = (hi - lo) / pitch
+    n = int(np.round(ratio))
+    if n < 3 or abs(ratio - n) > 0.3:
+        return none
+    ones = int(np.count_nonzero(np.abs(np.diff(dips) / pitch - 1.0) <= tol))
+    if ones < max(2, cover * (n - 2)):
+        return none
+    # the dips are the boundaries of the even cut (not only at its pitch)
+    step = (hi - lo) / n
+    bounds = lo + step * np.arange(1, n)
+    near = np.argmin(np.abs(bounds[:, None] - dips[None, :]), axis=1)
+    on_cut = np.abs(bounds - dips[near]) <= tol * step
+    if np.count_nonzero(on_cut) < cover * (n - 1):
+        return none
+    # each boundary at its dip where it has one (lanes are often a little unequal)
+    bounds = np.where(on_cut, dips[near], bounds)
+    edges = np.r_[lo, bounds, hi]
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    return (centres + 0.5) / k - 0.5
 
 
 def _row_shift(pa_prof, pb_prof, pitch, max_frac=0.85, ends=0.5):
@@ -1330,7 +1488,7 @@ def _inner_gaps(gaps):
     return g
 
 
-def _merge_near(centres, prom, profile=None, deep=0.3):
+def _merge_near(centres, prom, profile=None, deep=0.3, rows=()):
     """Lanes sorted, near-duplicate peaks merged: closer than 40 % of the typical
     spacing (the median gap, or the median of the gaps above 40 % of the largest
     when that is larger), the more prominent kept.  With the column ``profile``
@@ -1338,7 +1496,15 @@ def _merge_near(centres, prom, profile=None, deep=0.3):
     ``deep`` x the lower peak, :func:`_deep_between`) are two bands, not
     duplicates, and stay; ``profile`` may also be a list of ``(profile, shift)``
     (the strip's rows, each with the shift from strip to row coordinates), and a
-    deep valley in any of them counts.  Returns ``(centres, prom)`` as lists."""
+    deep valley in any of them counts.  ``rows``: ``(peaks, shift)`` of band
+    rows; two peaks that one row shows as two of its own peaks (each within a
+    quarter of their distance of a different peak of that row), one pitch of
+    that row's closest peaks apart (:func:`_one_pitch`, 0.7-1.4 x), are two
+    touching bands of that row, not one lane seen twice, and stay (replicate
+    groups of touching lanes with wide gaps between the groups, whose median gap
+    is no lane pitch).  Such a row shows at least three gaps of its pitch (within
+    30 %): the letters of a short handwritten label do not.  Returns
+    ``(centres, prom)`` as lists."""
     order = np.argsort(centres)
     c0 = list(np.asarray(centres, float)[order])
     p0 = list(np.asarray(prom, float)[order])
@@ -1354,9 +1520,24 @@ def _merge_near(centres, prom, profile=None, deep=0.3):
     typical = float(np.median(gaps))
     big = gaps[gaps > 0.4 * gaps.max()]
     typical = max(typical, float(np.median(big)) if len(big) else typical)
+    rows = [(np.sort(np.asarray(pk, float)), sh) for pk, sh in rows if len(pk) >= 3]
+    rows = [(pk, sh, _one_pitch(pk)) for pk, sh in rows]
+    # (a row of lanes: at least three gaps of its own pitch, four lanes)
+    rows = [(pk, sh, q) for pk, sh, q in rows if q is not None and np.count_nonzero(
+        np.abs(np.diff(pk) / q - 1.0) <= 0.3) >= 3]
+
+    def _row_pair(a, b):
+        tol = 0.25 * (b - a)
+        for pk, sh, pitch in rows:
+            if not 0.7 * pitch <= b - a <= 1.4 * pitch:
+                continue
+            ia, ib = np.argmin(np.abs(pk - a - sh)), np.argmin(np.abs(pk - b - sh))
+            if (ia != ib and abs(pk[ia] - a - sh) < tol and abs(pk[ib] - b - sh) < tol):
+                return True
+        return False
     c, pr = [c0[0]], [p0[0]]
     for ci, pi in zip(c0[1:], p0[1:]):
-        if ci - c[-1] < 0.4 * typical and not any(
+        if ci - c[-1] < 0.4 * typical and not _row_pair(c[-1], ci) and not any(
                 _deep_between(pf, c[-1] + sh, ci + sh, deep) for pf, sh in profiles):
             if pi > pr[-1]:
                 c[-1], pr[-1] = ci, pi
@@ -1852,6 +2033,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                     r = dc
         return r
 
+    def _bar_lanes(z, ref_max):
+        """Lanes of a bright row of touching bands from its regular dips at full
+        resolution (:func:`_periodic_dips`); may be empty."""
+        if not (zpk[(z.y0, z.y1)] >= 0.5 * ref_max and len(z.peaks) >= 2 and (
+                _touching(z.profile, z.peaks) or _touching(z.profile, _fine_peaks(z)))):
+            return np.array([])
+        return _periodic_dips(a, z.y0, z.y1, _support(z.profile), k)
+
     def _fine_peaks(z):
         # peaks closer than the image-wide lane distance: two touching lanes that
         # the coarse column profile shows as one peak
@@ -1993,6 +2182,10 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     lanes: list[Lane] = []
     strips = []
     yc = fg.shape[0] / 2.0
+    # the rows of each strip (working px): midway to the neighbouring strips
+    cuts = [0] + [int(round(_boundary(a[-1].y1, b[0].y0, seam_rows)))
+                  for a, b in zip(groups[:-1], groups[1:])] + [fg.shape[0]]
+    bounds = list(zip(cuts[:-1], cuts[1:]))
     tilts = []
     found = []  # (zones, lane centres, tan and deg of the lane tilt) per strip
     for si, grp in enumerate(groups, start=1):
@@ -2002,6 +2195,7 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         # row), except weak zones (membrane edges, specks), which count less
         zmass = np.array([z.profile.sum() for z in grp])
         zw = np.minimum(1.0, zmass / (0.2 * zmass.max())) if zmass.max() > 0 else np.ones(len(grp))
+        zw = np.where(_plateaus(grp), 0.0, zw)
         prof = sum(w * _norm(_column_profile(fg, 0.0, z.y0, z.y1)) for w, z in zip(zw, grp))
         c, p = _peaks(prof, rel, min_dist, deep=0.3)
         c, p = _row_only_lanes(c, p, grp, zw, 0.0, yc)
@@ -2032,6 +2226,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
             if len(rc) > len(best):
                 yz = 0.5 * (z.y0 + z.y1)
                 best = rc - (yz - yc) * tan_s
+        # a bright bar whose lanes no row shows, neither by its column peaks nor by
+        # its dips at the working resolution: the lanes its regular dips at full
+        # resolution show (only when they are more lanes than both)
+        for z in grp:
+            rc = _bar_lanes(z, gmax)
+            if len(rc) > max(len(best), len(c)):
+                best = rc - (0.5 * (z.y0 + z.y1) - yc) * tan_s
         # (or, over the same extent, evenly cut where the column peaks are not:
         # peaks that deep valleys kept apart may be one lane seen twice, in two
         # offset rows of a tilt the strip did not resolve)
@@ -2046,11 +2247,13 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         n_s = None if counts is None else counts[0 if len(counts) == 1 else si - 1]
         merge = True
         if not along_row and n_s is None:  # (a given count is placed by _fill_gaps)
+            full_rows = [z for w, z in zip(zw, grp) if w >= 1.0 and len(z.peaks) >= 3]
             c, p = _merge_near(c, p, [(prof, 0.0)] + [
-                (z.profile, (0.5 * (z.y0 + z.y1) - yc) * tan_s)
-                for w, z in zip(zw, grp) if w >= 1.0 and len(z.peaks) >= 3])
+                (z.profile, (0.5 * (z.y0 + z.y1) - yc) * tan_s) for z in full_rows],
+                rows=[(z.peaks, (0.5 * (z.y0 + z.y1) - yc) * tan_s) for z in full_rows])
             c, p = _faint_lanes(fg, dblock, grp, [(z.y0, z.y1) for z in zinfo], tan_s,
                                 c, p, min_dist)
+            c, p = _marker_lanes(fg, labels, objs, c, p, *bounds[si - 1], tan_s, yc)
             merge = False
         c, p = _fill_gaps(c, p, n_s, Wk, fill=not along_row, merge=merge)
         if n_s is not None:

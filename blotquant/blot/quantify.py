@@ -1578,7 +1578,8 @@ def _drop_empty_edge_lanes(lane_list, ld, boxes):
                       for row in by_row.values()
                       if any(strip_of.get(b["lane"]) == s for b in row))
         for ln in lane_list:
-            if ln.strip != s or ln.lane in detected or ln.lane not in grid:
+            # (a marker lane's band in a row's place is no sample band: not re-added)
+            if ln.strip != s or ln.lane in detected or ln.lane not in grid or ln.lane in marker:
                 continue
             d = ld[ln.lane]
             if d.valid.size == 0 or float(d.valid.mean()) < 0.9:
