@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -34,7 +35,39 @@ from ..errors import ParameterError
 from .classify import check_thresholds
 from .params import DEFAULT_THRESHOLDS
 
-__all__ = ["score_pixels_rgb", "class_counts", "PixelKernel", "KernelResult", "KERNEL_BLOCK_PX"]
+__all__ = ["score_pixels_rgb", "class_counts", "PixelKernel", "KernelResult", "KERNEL_BLOCK_PX",
+           "compiled_kernel", "PURE_PYTHON_ENV"]
+
+#: Environment variable: ``1`` makes :class:`PixelKernel` use its NumPy/OpenCV
+#: path even when the compiled loop is built (read when a kernel is made).
+PURE_PYTHON_ENV = "BLOTQUANT_PURE_PYTHON"
+
+
+def compiled_kernel():
+    """The compiled pixel loop (module ``blotquant.ihc._pixelc``), or None.
+
+    None when the extension was not built (a pure-Python install: no C
+    compiler at build time) or when the environment variable
+    :data:`PURE_PYTHON_ENV` is ``1``.
+
+    Returns
+    -------
+    module or None
+        The extension, whose ``score`` function is one pass of
+        :class:`PixelKernel` with the GIL released.
+
+    Examples
+    --------
+    >>> compiled_kernel() is None or callable(compiled_kernel().score)
+    True
+    """
+    if os.environ.get(PURE_PYTHON_ENV) == "1":
+        return None
+    try:
+        from . import _pixelc
+    except ImportError:
+        return None
+    return _pixelc
 
 
 def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
@@ -280,7 +313,21 @@ class PixelKernel:
     tissue_threshold : float or None
         If given, only pixels whose OD sum reaches it are scored.
     block_px : int
-        Pixels per block (an execution setting; results do not depend on it).
+        Pixels per block of the NumPy path (an execution setting; results do
+        not depend on it).
+    compiled : bool or None
+        Run the compiled loop (``blotquant/ihc/_pixelc.c``: the same
+        arithmetic in one pass per part, the GIL released) instead of the
+        NumPy/OpenCV blocks: None (default) when it is built and
+        :data:`PURE_PYTHON_ENV` is not ``1``; True requires it; False never.
+        An execution setting: classes and counts are identical, the DAB sums
+        agree to ~1e-7 relative (the C loop adds in float64, the NumPy path
+        each block in float32).
+
+    Attributes
+    ----------
+    implementation : str
+        ``"c"`` (the compiled loop) or ``"numpy"``.
 
     Examples
     --------
@@ -299,7 +346,8 @@ class PixelKernel:
 
     def __init__(self, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
                  stains: Any = "default", white_point: float | ArrayLike = 255,
-                 tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX):
+                 tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX,
+                 compiled: bool | None = None):
         from .deconvolution import as_stain_matrix, weighted_luts
 
         self.thresholds = check_thresholds(thresholds)
@@ -327,6 +375,11 @@ class PixelKernel:
         if int(block_px) < 1:
             raise ParameterError(f"block_px must be >= 1, got {block_px}")
         self.block_px = int(block_px)
+        self._c = None if compiled is False else compiled_kernel()
+        if compiled and self._c is None:
+            raise ParameterError("compiled=True but the C pixel kernel is not available (not "
+                                 f"built, or {PURE_PYTHON_ENV}=1)")
+        self.implementation = "numpy" if self._c is None else "c"
 
     def run(self, rgb: ArrayLike, mask: ArrayLike | None = None, regions: dict | None = None,
             *, dab_out: np.ndarray | None = None,
@@ -360,7 +413,6 @@ class PixelKernel:
         if a.dtype != np.uint8 or a.ndim != 3 or a.shape[-1] != 3:
             raise ParameterError(f"the pixel kernel needs uint8 RGB (rows, cols, 3), got "
                                  f"{a.dtype} {a.shape}")
-        a = np.ascontiguousarray(a)
         H, W = a.shape[:2]
         m = None if mask is None else _check_mask(mask, (H, W))
         rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
@@ -374,6 +426,10 @@ class PixelKernel:
         cls = classes_out if classes_out is not None else np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
+        if self._c is not None:
+            self._c_part(a, m, rmask, cls, dab_out, counts, dsum)
+            return KernelResult(cls, counts, dsum)
+        a = np.ascontiguousarray(a)
         rows = max(1, self.block_px // max(W, 1))
         ws = self._workspace(rows * W)
         st = _State(all(v is None or v is False for v in rmask.values()))
@@ -431,6 +487,14 @@ class PixelKernel:
         for y0, x0, h, w, part, pm in _scored_parts(parts, (H, W), part_mask, rmask, cls,
                                                     counts, "the pixel kernel"):
             xs = slice(x0, x0 + w)
+            if self._c is not None:
+                if pm is not None and pm.dtype != bool:
+                    pm = pm.astype(bool)
+                self._c_part(part, pm, {k: (v if v is None or v is False
+                                            else v[y0:y0 + h, xs])
+                                        for k, v in rmask.items()},
+                             cls[y0:y0 + h, xs], None, counts, dsum)
+                continue
             rows = max(1, self.block_px // max(w, 1))
             if ws is None or ws.n < rows * w:
                 ws = self._workspace(rows * w)
@@ -441,6 +505,21 @@ class PixelKernel:
                             for k, v in rmask.items()},
                            cls[ya:yb, xs], None, counts, dsum, ws, st)
         return KernelResult(cls, counts, dsum)
+
+    def _c_part(self, a, m, rmask, cls, dab_out, counts, dsum):
+        """One call of the compiled loop on ``a`` (any strides): classes into
+        ``cls`` (a view), counts and DAB sums added to ``counts``, ``dsum``."""
+        arrays = [k for k, v in rmask.items() if v is not None and v is not False]
+        (whole, wsum), per = self._c.score(
+            a, self._dab_luts, self._sum_luts, 0.0 if self._tt is None else float(self._tt),
+            m, [rmask[k] for k in arrays], self.thresholds, cls, dab_out)
+        for name, v in rmask.items():
+            if v is None:
+                counts[name] += whole
+                dsum[name] += wsum
+        for name, (c, s) in zip(arrays, per):
+            counts[name] += c
+            dsum[name] += s
 
     def _workspace(self, n):
         """Buffers of ``n`` pixels for one thread (reused by its later calls)."""
@@ -455,7 +534,15 @@ class PixelKernel:
     def __getstate__(self):              # thread-local buffers stay in their process
         d = dict(self.__dict__)
         d.pop("_local", None)
+        d["_c"] = None                   # a module: found again on the other side
         return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        if self.implementation == "c":
+            self._c = compiled_kernel()
+            if self._c is None:          # pragma: no cover - another install
+                self.implementation = "numpy"
 
     def _band(self, a, m, rmask, cls, dab_out, counts, dsum, ws, st):
         """Score one block: ``a`` uint8 (rows, cols, 3); ``m``, ``rmask`` its masks;

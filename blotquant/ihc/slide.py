@@ -527,6 +527,13 @@ def _kernel(ctx):
     return k
 
 
+def _kernel_implementation() -> str:
+    """``"c"`` or ``"numpy"``: the path :func:`_kernel`'s PixelKernel will take here."""
+    from .pixels import compiled_kernel
+
+    return "numpy" if compiled_kernel() is None else "c"
+
+
 def _pixel_tile(ctx, spec, parts=None):
     """Pixel mode on one tile: each stored tile decoded and scored while it is in
     the CPU cache (:func:`~blotquant.io._slide_tiles.iter_window`,
@@ -1056,7 +1063,9 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                   "tiles_total": math.ceil(H / ts) * math.ceil(W / ts),
                   "tissue": "coarse mask (tissue level, grown 1 px) and OD sum >= "
                             "tissue_threshold per pixel",
-                  "chroma_restoration": "per stored tile" if phase is not None else None},
+                  "chroma_restoration": "per stored tile" if phase is not None else None,
+                  # an execution detail (not in params_hash): which PixelKernel path ran
+                  "pixel_kernel": _kernel_implementation() if P.mode == "pixel" else None},
     })
     if est_info is not None:
         params["stain_estimate"] = {k2: v for k2, v in est_info.items() if k2 != "matrix"}
