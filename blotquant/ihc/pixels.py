@@ -380,6 +380,14 @@ class PixelKernel:
             raise ParameterError("compiled=True but the C pixel kernel is not available (not "
                                  f"built, or {PURE_PYTHON_ENV}=1)")
         self.implementation = "numpy" if self._c is None else "c"
+        # the C loop's tables: per channel and value the DAB OD term and the tissue
+        # OD-sum term (0 without the test), the same float32 values as above
+        self._c_tables = np.zeros((3, 256, 2), np.float32)
+        for c in range(3):
+            self._c_tables[c, :, 0] = self._dab_luts[c].ravel()
+            if self._sum_luts is not None:
+                self._c_tables[c, :, 1] = self._sum_luts[c].ravel()
+        self._c_tt = None if self._sum_luts is None else float(self._tt)
 
     def run(self, rgb: ArrayLike, mask: ArrayLike | None = None, regions: dict | None = None,
             *, dab_out: np.ndarray | None = None,
@@ -510,9 +518,9 @@ class PixelKernel:
         """One call of the compiled loop on ``a`` (any strides): classes into
         ``cls`` (a view), counts and DAB sums added to ``counts``, ``dsum``."""
         arrays = [k for k, v in rmask.items() if v is not None and v is not False]
-        (whole, wsum), per = self._c.score(
-            a, self._dab_luts, self._sum_luts, 0.0 if self._tt is None else float(self._tt),
-            m, [rmask[k] for k in arrays], self.thresholds, cls, dab_out)
+        (whole, wsum), per = self._c.score(a, self._c_tables, self._c_tt, m,
+                                           [rmask[k] for k in arrays], self.thresholds, cls,
+                                           dab_out)
         for name, v in rmask.items():
             if v is None:
                 counts[name] += whole

@@ -175,7 +175,7 @@ def test_c_function_rejects_bad_buffers(c_module):
     k = PixelKernel(T)
     rgb = np.full((4, 5, 3), 255, np.uint8)          # white: OD 0, class 1
     cls = np.zeros((4, 5), np.uint8)
-    args = [rgb, k._dab_luts, None, 0.0, None, [], k.thresholds, cls, None]
+    args = [rgb, k._c_tables, None, None, [], k.thresholds, cls, None]
 
     def call(i, v):
         a = list(args)
@@ -189,19 +189,25 @@ def test_c_function_rejects_bad_buffers(c_module):
     with pytest.raises(ValueError, match="rgb: needs uint8"):
         call(0, rgb[..., :2])
     with pytest.raises(ValueError, match=r"mask: needs shape \(4, 5\)"):
-        call(4, np.ones((5, 4), bool))
+        call(3, np.ones((5, 4), bool))
     with pytest.raises(ValueError, match="region: wrong item type"):
-        call(5, [np.ones((4, 5), np.float32)])
+        call(4, [np.ones((4, 5), np.float32)])
     with pytest.raises(ValueError, match="classes: wrong item type"):
-        call(7, np.zeros((4, 5), np.int16))
+        call(6, np.zeros((4, 5), np.int16))
     with pytest.raises(TypeError, match="classes: needs a writable buffer"):
         ro = cls.copy()
         ro.flags.writeable = False
-        call(7, ro)
-    with pytest.raises(ValueError, match="dab_tables: needs 256 float32"):
-        call(1, [t.astype(np.float64) for t in k._dab_luts])
+        call(6, ro)
+    with pytest.raises(ValueError, match="tables: needs 3 x 256 x 2 float32"):
+        call(1, k._c_tables.astype(np.float64))
+    bad = k._c_tables.copy()
+    bad[1, 7, 0] = np.inf
+    with pytest.raises(ValueError, match="tables: values must be finite"):
+        call(1, bad)
     with pytest.raises(ValueError, match="thresholds: needs 1 to 3"):
-        call(6, (0.1, 0.2, 0.3, 0.4))
+        call(5, (0.1, 0.2, 0.3, 0.4))
+    with pytest.raises(ValueError, match="thresholds: needs increasing"):
+        call(5, (0.3, 0.2, 0.4))
 
 
 def test_slide_records_the_kernel_outside_params_hash(c_module, monkeypatch):
