@@ -490,19 +490,14 @@ class PixelKernel:
         cls = np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
+        scored = _scored_parts(parts, (H, W), part_mask, rmask, cls, counts, "the pixel kernel")
+        if self._c is not None:
+            self._c_parts(scored, rmask, cls, counts, dsum)
+            return KernelResult(cls, counts, dsum)
         st = _State(all(v is None or v is False for v in rmask.values()))
         ws = None
-        for y0, x0, h, w, part, pm in _scored_parts(parts, (H, W), part_mask, rmask, cls,
-                                                    counts, "the pixel kernel"):
+        for y0, x0, h, w, part, pm in scored:
             xs = slice(x0, x0 + w)
-            if self._c is not None:
-                if pm is not None and pm.dtype != bool:
-                    pm = pm.astype(bool)
-                self._c_part(part, pm, {k: (v if v is None or v is False
-                                            else v[y0:y0 + h, xs])
-                                        for k, v in rmask.items()},
-                             cls[y0:y0 + h, xs], None, counts, dsum)
-                continue
             rows = max(1, self.block_px // max(w, 1))
             if ws is None or ws.n < rows * w:
                 ws = self._workspace(rows * w)
@@ -528,6 +523,32 @@ class PixelKernel:
         for name, (c, s) in zip(arrays, per):
             counts[name] += c
             dsum[name] += s
+
+    def _c_parts(self, scored, rmask, cls, counts, dsum):
+        """:meth:`_c_part` for each part of ``scored`` (``_scored_parts``), the counts
+        and sums gathered in Python numbers and added to ``counts``, ``dsum`` once."""
+        arrays = [(k, v) for k, v in rmask.items() if v is not None and v is not False]
+        score, tab, tt, thr = self._c.score, self._c_tables, self._c_tt, self.thresholds
+        wc, wsum = [0] * 5, 0.0
+        rc, rsum = [[0] * 5 for _ in arrays], [0.0] * len(arrays)
+        for y0, x0, h, w, part, pm in scored:
+            if pm is not None and pm.dtype != bool:
+                pm = pm.astype(bool)
+            ys, xs = slice(y0, y0 + h), slice(x0, x0 + w)
+            (c, sm), per = score(part, tab, tt, pm, [v[ys, xs] for _, v in arrays], thr,
+                                 cls[ys, xs], None)
+            wc = [a + b for a, b in zip(wc, c)]
+            wsum += sm
+            for i, (c2, s2) in enumerate(per):
+                rc[i] = [a + b for a, b in zip(rc[i], c2)]
+                rsum[i] += s2
+        for name, v in rmask.items():
+            if v is None:
+                counts[name] += np.array(wc, np.int64)
+                dsum[name] += wsum
+        for (name, _), c2, s2 in zip(arrays, rc, rsum):
+            counts[name] += np.array(c2, np.int64)
+            dsum[name] += s2
 
     def _workspace(self, n):
         """Buffers of ``n`` pixels for one thread (reused by its later calls)."""
