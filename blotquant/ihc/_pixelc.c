@@ -82,6 +82,8 @@ typedef struct {
     float tt;
     float thr[3];                       /* unused thresholds: +infinity */
     plane_t mask;                       /* buf NULL: every pixel may be scored */
+    Py_ssize_t fy, fx;                  /* mask(y, x) = mask plane[y / fy, x / fx] */
+    unsigned char *mexp;                /* one row of a coarse mask, expanded */
     plane_t cls;                        /* uint8 codes out */
     plane_t dab;                        /* float32 DAB OD out (buf NULL: none) */
     Py_ssize_t nreg;
@@ -314,7 +316,11 @@ run_job(job_t *j)
     const Py_ssize_t rs0 = j->rs0, ps = j->rs1, c1 = j->rs2, c2 = 2 * j->rs2;
     /* no mask: one byte of 1 with strides 0 */
     const char *mbuf = j->mask.buf ? j->mask.buf : (const char *)&ONE;
-    const Py_ssize_t ms0 = j->mask.buf ? j->mask.s0 : 0, ms1 = j->mask.buf ? j->mask.s1 : 0;
+    const Py_ssize_t ms0 = j->mask.buf ? j->mask.s0 : 0;
+    const Py_ssize_t ms1 = j->mexp ? 1 : (j->mask.buf ? j->mask.s1 : 0);
+    const Py_ssize_t fy = j->fy, fx = j->fx, cs = j->mask.s1;
+    unsigned char *const mexp = j->mexp;
+    Py_ssize_t expanded = -1;           /* the coarse row now in mexp */
     char *const cbuf = j->cls.buf, *const dbuf = j->dab.buf;
     const Py_ssize_t cs0 = j->cls.s0, cs1 = j->cls.s1, ds0 = j->dab.s0, ds1 = j->dab.s1;
     float *const drow = j->drow;
@@ -323,7 +329,21 @@ run_job(job_t *j)
 
     for (Py_ssize_t y = 0; y < h; y++) {
         const unsigned char *pp = (const unsigned char *)j->rgb + y * rs0;
-        const unsigned char *mp = (const unsigned char *)mbuf + y * ms0;
+        const unsigned char *mp;
+        if (mexp) {                           /* coarse mask: each value for fx pixels */
+            const Py_ssize_t cy = y / fy;
+            if (cy != expanded) {
+                const unsigned char *crow = (const unsigned char *)mbuf + cy * ms0;
+                for (Py_ssize_t cx = 0; cx * fx < w; cx++) {
+                    const Py_ssize_t n = w - cx * fx < fx ? w - cx * fx : fx;
+                    memset(mexp + cx * fx, crow[cx * cs] != 0, (size_t)n);
+                }
+                expanded = cy;
+            }
+            mp = mexp;
+        } else {
+            mp = (const unsigned char *)mbuf + y * ms0;
+        }
         unsigned char *cp = (unsigned char *)cbuf + y * cs0;
         if (tissue)
             score_row(tab, t1, t2, t3, tt, 1, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
@@ -372,7 +392,8 @@ PyDoc_STRVAR(score_doc,
 "Score uint8 RGB (rows, cols, 3) in one pass with the GIL released.\n\n"
 "tables: float32 (3, 256, 2), per channel and value the DAB OD term and the\n"
 "OD-sum term; tissue_threshold: None (no tissue test) or a float; mask: None\n"
-"or bool/uint8 (rows, cols); regions: sequence of bool/uint8 (rows, cols)\n"
+"or bool/uint8 (rows, cols), or (coarse, fy, fx): pixel (y, x) takes\n"
+"coarse[y // fy, x // fx]; regions: sequence of bool/uint8 (rows, cols)\n"
 "masks; thresholds: 1 to 3 increasing floats; classes: writable uint8\n"
 "(rows, cols); dab_out: None or writable float32 (rows, cols), filled for\n"
 "every pixel.  Any strides.  Returns ((counts, dab_sum), [(counts, dab_sum)\n"
@@ -445,15 +466,36 @@ score(PyObject *self, PyObject *args)
     }
 
     /* the masks */
+    j->fy = j->fx = 1;
     if (mask_o != Py_None) {
-        if (get_buffer(mask_o, &mask_v, 0, "mask") < 0)
+        /* a mask of the image's shape, or (coarse, fy, fx): pixel (y, x) takes
+         * coarse[y // fy, x // fx], coarse of shape (ceil(h / fy), ceil(w / fx)) */
+        PyObject *plane = mask_o;
+        if (PyTuple_Check(mask_o)) {
+            if (!PyArg_ParseTuple(mask_o, "Onn;mask: needs (coarse, fy, fx)", &plane, &j->fy,
+                                  &j->fx))
+                goto done;
+            if (j->fy < 1 || j->fx < 1) {
+                PyErr_SetString(PyExc_ValueError, "mask: needs factors fy, fx >= 1");
+                goto done;
+            }
+        }
+        if (get_buffer(plane, &mask_v, 0, "mask") < 0)
             goto done;
         have_mask = 1;
-        if (check_plane(&mask_v, j->h, j->w, "?B", 1, "mask") < 0)
+        if (check_plane(&mask_v, (j->h + j->fy - 1) / j->fy, (j->w + j->fx - 1) / j->fx, "?B",
+                        1, "mask") < 0)
             goto done;
         j->mask.buf = mask_v.buf;
         j->mask.s0 = mask_v.strides[0];
         j->mask.s1 = mask_v.strides[1];
+        if ((j->fy > 1 || j->fx > 1) && j->w > 0) {
+            j->mexp = PyMem_Malloc((size_t)j->w);
+            if (j->mexp == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+        }
     }
     regs_fast = PySequence_Fast(regs_o, "regions: needs a sequence");
     if (regs_fast == NULL)
@@ -545,6 +587,7 @@ done:
     PyMem_Free(j->reg);
     PyMem_Free(j->racc);
     PyMem_Free(j->drow);
+    PyMem_Free(j->mexp);
     PyMem_Free(j);
     return out;
 }

@@ -195,6 +195,53 @@ class _Views:
     __slots__ = _NAMES + ("chans",)
 
 
+class BlockMask:
+    """A part's mask given on a coarser grid: pixel ``(y, x)`` is ``coarse[y // fy, x // fx]``.
+
+    What a slide's coarse tissue mask is on a stored tile when each coarse
+    pixel covers ``fy x fx`` level pixels.  The compiled kernel reads it as it
+    is (no full-resolution mask is made); everything else expands it
+    (:meth:`expand`, ``np.asarray``).
+
+    Parameters
+    ----------
+    coarse : bool array, shape (ceil(rows / fy), ceil(cols / fx))
+    fy, fx : int
+        Level pixels per coarse pixel (>= 1).
+    shape : (rows, cols)
+        The part's shape.
+
+    Examples
+    --------
+    >>> m = BlockMask(np.array([[True, False]]), 2, 3, (2, 5))
+    >>> m.expand().astype(int).tolist()
+    [[1, 1, 1, 0, 0], [1, 1, 1, 0, 0]]
+    """
+
+    __slots__ = ("coarse", "fy", "fx", "shape")
+    dtype = np.dtype(bool)
+
+    def __init__(self, coarse, fy: int, fx: int, shape):
+        self.coarse = np.asarray(coarse, bool)
+        self.fy, self.fx = int(fy), int(fx)
+        self.shape = (int(shape[0]), int(shape[1]))
+        if (self.fy < 1 or self.fx < 1 or self.coarse.shape
+                != (-(-self.shape[0] // self.fy), -(-self.shape[1] // self.fx))):
+            raise ParameterError(f"a coarse mask of {self.coarse.shape} does not cover "
+                                 f"{self.shape} px at {self.fy} x {self.fx} px per value")
+
+    def expand(self) -> np.ndarray:
+        """The full-resolution bool mask of :attr:`shape`."""
+        c = self.coarse
+        m = cv2.resize(c.view(np.uint8), (c.shape[1] * self.fx, c.shape[0] * self.fy),
+                       interpolation=cv2.INTER_NEAREST).view(bool)
+        return m[:self.shape[0], :self.shape[1]]
+
+    def __array__(self, dtype=None, copy=None):
+        m = self.expand()
+        return m if dtype is None else m.astype(dtype)
+
+
 def _check_mask(m, shape):
     m = np.asarray(m, bool)
     if m.shape != tuple(shape):
@@ -221,7 +268,7 @@ def _part_inputs(shape, mask, regions):
     return H, W, part_mask, rmask
 
 
-def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
+def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str, expand=True):
     """The parts of a ``run_parts`` call that are to be scored.
 
     Yields ``(y0, x0, h, w, pixels, part_mask)`` for each part with pixels
@@ -229,7 +276,8 @@ def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
     region pixels are counted in class 0 of ``counts``.  Raises
     ``ParameterError`` for a part outside ``shape``, pixels that are not uint8
     RGB of the part's size (naming ``scorer``), and, once the parts run out,
-    parts that do not cover ``shape``."""
+    parts that do not cover ``shape``.  A :class:`BlockMask` is expanded to a
+    bool array unless ``expand`` is False."""
     H, W = shape
     covered = 0
     for y0, x0, h, w, part in parts:
@@ -249,6 +297,8 @@ def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
         if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
             raise ParameterError(f"{scorer} needs uint8 RGB parts of {h} x {w} "
                                  f"px, got {part.dtype} {part.shape}")
+        if expand and isinstance(pm, BlockMask):
+            pm = pm.expand()
         yield y0, x0, h, w, part, pm
     if covered != H * W:
         raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
@@ -464,7 +514,8 @@ class PixelKernel:
         shape : (rows, cols)
         mask : bool array of ``shape``, callable or None
             As :meth:`run`; or ``mask(y0, y1, x0, x1)`` giving each part's
-            mask (None: all of it may be scored; False: none of it).
+            mask (a bool array or :class:`BlockMask`; None: all of it may be
+            scored; False: none of it).
         regions : dict, optional
             As :meth:`run`, masks of ``shape``.
 
@@ -490,7 +541,8 @@ class PixelKernel:
         cls = np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
-        scored = _scored_parts(parts, (H, W), part_mask, rmask, cls, counts, "the pixel kernel")
+        scored = _scored_parts(parts, (H, W), part_mask, rmask, cls, counts, "the pixel kernel",
+                               expand=self._c is None)
         if self._c is not None:
             self._c_parts(scored, rmask, cls, counts, dsum)
             return KernelResult(cls, counts, dsum)
@@ -532,7 +584,9 @@ class PixelKernel:
         wc, wsum = [0] * 5, 0.0
         rc, rsum = [[0] * 5 for _ in arrays], [0.0] * len(arrays)
         for y0, x0, h, w, part, pm in scored:
-            if pm is not None and pm.dtype != bool:
+            if isinstance(pm, BlockMask):
+                pm = (pm.coarse, pm.fy, pm.fx)   # read coarse by the C loop
+            elif pm is not None and pm.dtype != bool:
                 pm = pm.astype(bool)
             ys, xs = slice(y0, y0 + h), slice(x0, x0 + w)
             (c, sm), per = score(part, tab, tt, pm, [v[ys, xs] for _, v in arrays], thr,

@@ -231,3 +231,36 @@ def test_slide_records_the_kernel_outside_params_hash(c_module, monkeypatch):
     np.testing.assert_allclose(a["mean_dab_od"].to_numpy(float),
                                b["mean_dab_od"].to_numpy(float), rtol=1e-6)
     assert pixels.PixelKernel is PixelKernel
+
+
+@pytest.mark.parametrize("fy,fx,shape", [(4, 4, (256, 256)), (16, 8, (203, 157)),
+                                         (1, 3, (50, 61)), (7, 1, (64, 30))])
+def test_block_mask_read_coarse_equals_the_expanded_mask(c_module, fy, fx, shape):
+    """A part mask on a coarse grid (the slide's tissue mask on a stored tile): the C
+    loop reads it as it is, with the classes and counts of the expanded mask."""
+    rng = np.random.default_rng(fy * 100 + fx)
+    a = rng.integers(0, 256, shape + (3,), np.uint8)
+    coarse = rng.random((-(-shape[0] // fy), -(-shape[1] // fx))) < 0.6
+    bm = pixels.BlockMask(coarse[:, ::1], fy, fx, shape)
+    full = bm.expand()
+    assert full.shape == shape
+    np.testing.assert_array_equal(full, np.repeat(np.repeat(coarse, fy, 0), fx, 1)
+                                  [:shape[0], :shape[1]])
+    np.testing.assert_array_equal(np.asarray(bm), full)
+    kc, kn = _both(thresholds=T, white_point=WP, tissue_threshold=0.1)
+    ref = kn.run(a, mask=full)
+    for k in (kc, kn):
+        out = k.run_parts([(0, 0) + shape + (a,)], shape, mask=lambda *w: bm)
+        _assert_same(out, ref, rel=1e-6)
+    # a strided coarse view, through the C function itself
+    big = np.zeros((coarse.shape[0], 2 * coarse.shape[1]), bool)
+    big[:, ::2] = coarse
+    cls = np.empty(shape, np.uint8)
+    (counts, s), _ = c_module.score(a, kc._c_tables, kc._c_tt, (big[:, ::2], fy, fx), [],
+                                    T, cls, None)
+    np.testing.assert_array_equal(cls, ref.classes)
+    assert list(counts) == ref.counts["image"].tolist()
+    with pytest.raises(ValueError, match="mask: needs shape"):
+        c_module.score(a, kc._c_tables, None, (coarse[:-1], fy, fx), [], T, cls, None)
+    with pytest.raises(ParameterError, match="does not cover"):
+        pixels.BlockMask(coarse[:-1], fy, fx, shape)
