@@ -2,15 +2,13 @@
 
 The class codes and the threshold rule are those of :mod:`blotquant.ihc.classify`.
 
-Two implementations of the same arithmetic:
-
-- :class:`PixelKernel` computes the DAB OD (and the tissue OD sum) of every
-  pixel with per-channel tables (:func:`score_pixels_rgb`, which also returns
-  the DAB map, runs it);
-- :class:`ColourTable` (whole slides) looks each pixel's class up in a
-  2^24-entry table built once per slide and process by that arithmetic on
-  every 8-bit colour, and sums the DAB OD from per-channel histograms of the
-  scored pixels.
+:class:`PixelKernel` computes the DAB OD (and the tissue OD sum) of every
+pixel with per-channel tables (:func:`score_pixels_rgb`, which also returns
+the DAB map, runs it), in one of two ways with identical classes and counts:
+the compiled loop ``blotquant/ihc/_pixelc.c`` (one pass per part, the GIL
+released; used when it is built, see :func:`compiled_kernel`) or NumPy/OpenCV
+calls on cache-sized blocks.  (A third, measured and not used: a 2^24-entry
+colour table, ``benchmarks/_colour_table.py``.)
 
 Examples
 --------
