@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= demo_output
 
-.PHONY: demo test docs venv clean
+.PHONY: demo test docs venv clean ext
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,10 +17,16 @@ demo: $(BIN)/python
 	$(BIN)/blotquant demo --out $(OUT)
 
 # Install everything (napari extra included) and run the whole test suite.
-# GUI tests run under Xvfb (pytest-xvfb) and are required, not skipped.
+# GUI tests run under Xvfb (pytest-xvfb) and are required, not skipped; so is
+# the compiled pixel kernel (the install builds it: hatch_build.py).
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[all]"
-	BLOTQUANT_REQUIRE_GUI=1 $(BIN)/python -m pytest -n 2 --dist loadgroup tests blotquant
+	BLOTQUANT_REQUIRE_GUI=1 BLOTQUANT_REQUIRE_C=1 $(BIN)/python -m pytest -n 2 --dist loadgroup tests blotquant
+
+# (Re)build the C pixel kernel next to its source (after editing the .c file, or
+# in a checkout used through PYTHONPATH instead of an install).
+ext:
+	$(PY) hatch_build.py --inplace
 
 # Build the API reference (Sphinx + numpydoc, sources in docs/api) into
 # docs/_build/html. Any warning fails the build (docs/dev/docs.md).
@@ -29,4 +35,4 @@ docs: $(BIN)/python
 	$(BIN)/python -m sphinx -E -W --keep-going -b html docs/api docs/_build/html
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache docs/_build
+	rm -rf $(VENV) $(OUT) .pytest_cache docs/_build blotquant/ihc/_pixelc*.so

@@ -26,6 +26,7 @@ is shared).  Usage::
                              [--keep DIR] [--peer CHECKOUT] [--json OUT]
     python benchmarks/wsi.py --scorers [--side 16384] [--repeat 5]   # PixelKernel vs ColourTable
     python benchmarks/wsi.py --ops [--repeat 7]   # one-thread cost of single OpenCV/NumPy calls
+    python benchmarks/wsi.py --side 16384 --peer-numpy   # the C loop against the NumPy path
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -219,7 +220,13 @@ def step_costs(path, n_tiles=12, tile=2048):
     setup_s = time.perf_counter() - a
     pick = np.linspace(0, len(plan.specs) - 1, min(n_tiles, len(plan.specs))).round().astype(int)
     specs = [plan.specs[i] for i in dict.fromkeys(pick.tolist())]
-    t = {"decode": 0.0, "kernel": 0.0, "class_map_tiles": 0.0, "fused_decode_kernel": 0.0}
+    t = {"decode": 0.0, "kernel": 0.0, "class_map_tiles": 0.0, "fused_decode_kernel": 0.0,
+         "kernel_numpy": 0.0}
+    from blotquant.ihc.pixels import PixelKernel
+
+    k_np = PixelKernel(ctx.thresholds, stains=ctx.stains, white_point=ctx.white_point,
+                       tissue_threshold=ctx.tissue_threshold if ctx.fine else None,
+                       compiled=False)
     mpx = 0.0
     for s in specs:
         pm = S._part_masks(ctx, s.r0, s.r1, s.c0, s.c1, None)
@@ -228,6 +235,12 @@ def step_costs(path, n_tiles=12, tile=2048):
                                  want=lambda *w: pm(*w) is not False))
         b = time.process_time()
         sk, ctx.sink = ctx.sink, None
+        ctx._kernel_obj, k_def = k_np, ctx._kernel_obj    # the NumPy path, same tile
+        b0 = time.process_time()
+        S._pixel_tile(ctx, s, parts)
+        t["kernel_numpy"] += time.process_time() - b0
+        ctx._kernel_obj = k_def
+        b = time.process_time()
         out = S._pixel_tile(ctx, s, parts)
         c = time.process_time()
         S._pixel_tile(ctx, s)
@@ -243,6 +256,7 @@ def step_costs(path, n_tiles=12, tile=2048):
     sink.close()
     ms = {k: v / mpx * 1e3 for k, v in t.items()}
     ms["processing_over_decode"] = (ms["kernel"] + ms["class_map_tiles"]) / ms["decode"]
+    ms["kernel_implementation"] = k.implementation
     ms["tiles_mpx"] = mpx
     ms["scorer_setup_s"] = setup_s
     return ms
@@ -270,7 +284,10 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
     ctx = plan.ctx
     kw = dict(stains=ctx.stains, white_point=ctx.white_point,
               tissue_threshold=ctx.tissue_threshold if ctx.fine else None)
-    scorers = {"kernel": PixelKernel(ctx.thresholds, **kw), "table": ColourTable(ctx.thresholds, **kw)}
+    scorers = {"kernel": PixelKernel(ctx.thresholds, compiled=False, **kw),
+               "table": ColourTable(ctx.thresholds, **kw)}
+    if PixelKernel(ctx.thresholds).implementation == "c":
+        scorers["kernel_c"] = PixelKernel(ctx.thresholds, compiled=True, **kw)
     t0 = time.perf_counter()
     scorers["table"].build()
     setup = time.perf_counter() - t0
@@ -293,12 +310,17 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
             out.append(sc.run_parts(parts, shape, mask=lambda ya, yb, xa, xb, m=masks: m[(ya, xa)]))
         return out
 
-    ref, got = run(scorers["kernel"]), run(scorers["table"])
-    same = all(np.array_equal(a.classes, b.classes)
-               and all(np.array_equal(a.counts[k], b.counts[k]) for k in a.counts)
-               for a, b in zip(ref, got))
-    rel = max(abs(b.dab_sum[k] - a.dab_sum[k]) / max(abs(a.dab_sum[k]), 1e-30)
-              for a, b in zip(ref, got) for k in a.dab_sum)
+    ref = run(scorers["kernel"])
+    same, rel = {}, {}
+    for name in scorers:
+        if name == "kernel":
+            continue
+        got = run(scorers[name])
+        same[name] = all(np.array_equal(a.classes, b.classes)
+                         and all(np.array_equal(a.counts[k], b.counts[k]) for k in a.counts)
+                         for a, b in zip(ref, got))
+        rel[name] = max(abs(b.dab_sum[k] - a.dab_sum[k]) / max(abs(a.dab_sum[k]), 1e-30)
+                        for a, b in zip(ref, got) for k in a.dab_sum)
     import resource
 
     cpu = {k: [] for k in scorers}
@@ -328,6 +350,11 @@ def scorer_comparison(path, n_tiles=12, tile=2048, repeat=5, threads=(1, 2)) -> 
         res[f"{key}threads_wall_s"] = min(v)
         res[f"{key}threads_voluntary_switches"] = int(np.median(switches[key]))
     res["kernel_over_table_cpu"] = min(cpu["kernel"]) / min(cpu["table"])
+    if "kernel_c" in scorers:
+        res["kernel_numpy_over_c_cpu"] = min(cpu["kernel"]) / min(cpu["kernel_c"])
+        for n in threads:
+            res[f"kernel_numpy_over_c_wall_{n}threads"] = (min(wall[f"kernel_{n}"])
+                                                           / min(wall[f"kernel_c_{n}"]))
     for n in threads:
         res[f"kernel_over_table_wall_{n}threads"] = min(wall[f"kernel_{n}"]) / min(wall[f"table_{n}"])
     if 1 in threads and 2 in threads:
@@ -404,10 +431,12 @@ print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_ma
 """
 
 
-def run_cli_rss(args_list, root=ROOT):
+def run_cli_rss(args_list, root=ROOT, env_extra=None):
     """Wall seconds and peak RSS (MB) of ``blotquant ARGS`` run from the checkout ``root``
-    (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system)."""
-    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system); ``env_extra``: more
+    environment variables for it."""
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **(env_extra or {}))
     t0 = time.perf_counter()
     # run in ``root``: ``python -m`` puts the working folder first on sys.path, so from
     # another checkout's folder its blotquant, not ``root``'s, would run
@@ -434,9 +463,11 @@ def _kernel_fixture(scorer="kernel"):
 
     _cv2.setNumThreads(1)            # OpenCV's own threads off: only ours compete
     img = make_ihc(seed=0, shape=(2048, 2048), tissue_fraction=0.75).image
-    cls = {"kernel": PixelKernel, "table": ColourTable}[scorer]
-    k = cls((0.2, 0.4, 0.6), white_point=np.array([238.0, 236.0, 240.0]),
-            tissue_threshold=0.15)
+    kw = dict(white_point=np.array([238.0, 236.0, 240.0]), tissue_threshold=0.15)
+    if scorer == "table":
+        k = ColourTable((0.2, 0.4, 0.6), **kw)
+    else:                            # "kernel": the NumPy path; "kernel_c": the C loop
+        k = PixelKernel((0.2, 0.4, 0.6), compiled=scorer == "kernel_c", **kw)
     k.run(img)
     return k, img
 
@@ -500,7 +531,8 @@ def op_costs(repeat=7) -> dict:
                    white_point=(238, 236, 240), noise=2.0).image
     tiles = [np.ascontiguousarray(img[r:r + 256, c:c + 256])
              for r in range(0, 2048, 256) for c in range(0, 2048, 256)]
-    k = PixelKernel((0.2, 0.4, 0.6), white_point=(238, 236, 240), tissue_threshold=0.15)
+    k = PixelKernel((0.2, 0.4, 0.6), white_point=(238, 236, 240), tissue_threshold=0.15,
+                    compiled=False)
     v = _Workspace(65536).views(256, 256)
     ch = v.chans
     f32 = k._dab_luts
@@ -510,8 +542,12 @@ def op_costs(repeat=7) -> dict:
     o3u = np.empty((256, 256, 3), np.uint8)
     ones = np.ones((1, 3), np.float32)
     thr = np.array(0.2, np.float32)
+    kc = PixelKernel((0.2, 0.4, 0.6), white_point=(238, 236, 240), tissue_threshold=0.15,
+                     compiled=True)
     ops = {
-        "PixelKernel.run (DAB, tissue test, classes, counts, DAB sum)": lambda t: k.run(t),
+        "PixelKernel.run, NumPy path (DAB, tissue test, classes, counts, DAB sum)":
+            lambda t: k.run(t),
+        "PixelKernel.run, C loop (the same)": lambda t: kc.run(t),
         "cv2.split RGB -> 3 planes": lambda t: cv2.split(t, ch),
         "3 x cv2.LUT uint8 -> float32": lambda t: [cv2.LUT(ch[i], f32[i], dst=v.d)
                                                   for i in range(3)],
@@ -536,14 +572,15 @@ def op_costs(repeat=7) -> dict:
         k.run(t)
     mpx = len(tiles) * 65536 / 1e6
     out = {"loadavg": os.getloadavg()}
-    for name, f in ops.items():
-        best = float("inf")
-        for _ in range(repeat):
+    best = dict.fromkeys(ops, float("inf"))
+    for _ in range(repeat):                       # interleaved: each op once per round
+        for name, f in ops.items():
             c = time.process_time()
             for t in tiles:
                 f(t)
-            best = min(best, time.process_time() - c)
-        out[name] = round(best / mpx * 1e3, 3)
+            best[name] = min(best[name], time.process_time() - c)
+    for name in ops:
+        out[name] = round(best[name] / mpx * 1e3, 3)
     return out
 
 
@@ -603,6 +640,9 @@ def main(argv=None):
                     help="only PixelKernel against ColourTable on the same decoded tiles")
     ap.add_argument("--ops", action="store_true",
                     help="only the one-thread cost of single OpenCV/NumPy calls per Mpx")
+    ap.add_argument("--peer-numpy", action="store_true",
+                    help="the peer is this checkout with BLOTQUANT_PURE_PYTHON=1 (PixelKernel's "
+                         "NumPy path instead of the C loop), interleaved")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
@@ -611,7 +651,7 @@ def main(argv=None):
     if a.gil:
         res = {"loadavg_start": os.getloadavg()}
         for _ in range(a.repeat):       # the two scorers interleaved
-            for sc in ("kernel", "table"):
+            for sc in ("kernel_c", "kernel", "table"):
                 res.setdefault(sc, []).append(kernel_threads_vs_processes(scorer=sc))
                 print(sc, json.dumps(res[sc][-1]), flush=True)
         res["loadavg_end"] = os.getloadavg()
@@ -639,15 +679,19 @@ def main(argv=None):
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
     order = [("pixel_w2", "2", ROOT), ("pixel_w1", "1", ROOT)]
+    if a.peer_numpy:
+        a.peer = str(ROOT)
     if a.peer:                          # the peer's runs interleaved with ours
         runs.update({"peer_pixel_w2": [], "peer_pixel_w1": []})
         order = [order[0], ("peer_pixel_w2", "2", Path(a.peer)), order[1],
                  ("peer_pixel_w1", "1", Path(a.peer))]
     for _ in range(a.repeat):
         for key, w, root in order:
+            extra = ({"BLOTQUANT_PURE_PYTHON": "1"} if a.peer_numpy and key.startswith("peer")
+                     else {"BLOTQUANT_PURE_PYTHON": "0"})
             wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--overwrite",
                                      "--mode", "pixel",
-                                     "--workers", w], root)
+                                     "--workers", w], root, extra)
             runs[key].append({"wall_s": wall, "max_rss_mb": rss,
                               "cpu_s": run_cli_rss.last_cpu_s,
                               "sys_s": run_cli_rss.last_sys_s,

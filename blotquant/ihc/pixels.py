@@ -2,15 +2,13 @@
 
 The class codes and the threshold rule are those of :mod:`blotquant.ihc.classify`.
 
-Two implementations of the same arithmetic:
-
-- :class:`PixelKernel` computes the DAB OD (and the tissue OD sum) of every
-  pixel with per-channel tables (:func:`score_pixels_rgb`, which also returns
-  the DAB map, runs it);
-- :class:`ColourTable` (whole slides) looks each pixel's class up in a
-  2^24-entry table built once per slide and process by that arithmetic on
-  every 8-bit colour, and sums the DAB OD from per-channel histograms of the
-  scored pixels.
+:class:`PixelKernel` computes the DAB OD (and the tissue OD sum) of every
+pixel with per-channel tables (:func:`score_pixels_rgb`, which also returns
+the DAB map, runs it), in one of two ways with identical classes and counts:
+the compiled loop ``blotquant/ihc/_pixelc.c`` (one pass per part, the GIL
+released; used when it is built, see :func:`compiled_kernel`) or NumPy/OpenCV
+calls on cache-sized blocks.  (A third, measured and not used: a 2^24-entry
+colour table, ``benchmarks/_colour_table.py``.)
 
 Examples
 --------
@@ -22,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -34,7 +33,39 @@ from ..errors import ParameterError
 from .classify import check_thresholds
 from .params import DEFAULT_THRESHOLDS
 
-__all__ = ["score_pixels_rgb", "class_counts", "PixelKernel", "KernelResult", "KERNEL_BLOCK_PX"]
+__all__ = ["score_pixels_rgb", "class_counts", "PixelKernel", "KernelResult", "KERNEL_BLOCK_PX",
+           "compiled_kernel", "PURE_PYTHON_ENV"]
+
+#: Environment variable: ``1`` makes :class:`PixelKernel` use its NumPy/OpenCV
+#: path even when the compiled loop is built (read when a kernel is made).
+PURE_PYTHON_ENV = "BLOTQUANT_PURE_PYTHON"
+
+
+def compiled_kernel():
+    """The compiled pixel loop (module ``blotquant.ihc._pixelc``), or None.
+
+    None when the extension was not built (a pure-Python install: no C
+    compiler at build time) or when the environment variable
+    :data:`PURE_PYTHON_ENV` is ``1``.
+
+    Returns
+    -------
+    module or None
+        The extension, whose ``score`` function is one pass of
+        :class:`PixelKernel` with the GIL released.
+
+    Examples
+    --------
+    >>> compiled_kernel() is None or callable(compiled_kernel().score)
+    True
+    """
+    if os.environ.get(PURE_PYTHON_ENV) == "1":
+        return None
+    try:
+        from . import _pixelc
+    except ImportError:
+        return None
+    return _pixelc
 
 
 def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
@@ -162,6 +193,53 @@ class _Views:
     __slots__ = _NAMES + ("chans",)
 
 
+class BlockMask:
+    """A part's mask given on a coarser grid: pixel ``(y, x)`` is ``coarse[y // fy, x // fx]``.
+
+    What a slide's coarse tissue mask is on a stored tile when each coarse
+    pixel covers ``fy x fx`` level pixels.  The compiled kernel reads it as it
+    is (no full-resolution mask is made); everything else expands it
+    (:meth:`expand`, ``np.asarray``).
+
+    Parameters
+    ----------
+    coarse : bool array, shape (ceil(rows / fy), ceil(cols / fx))
+    fy, fx : int
+        Level pixels per coarse pixel (>= 1).
+    shape : (rows, cols)
+        The part's shape.
+
+    Examples
+    --------
+    >>> m = BlockMask(np.array([[True, False]]), 2, 3, (2, 5))
+    >>> m.expand().astype(int).tolist()
+    [[1, 1, 1, 0, 0], [1, 1, 1, 0, 0]]
+    """
+
+    __slots__ = ("coarse", "fy", "fx", "shape")
+    dtype = np.dtype(bool)
+
+    def __init__(self, coarse, fy: int, fx: int, shape):
+        self.coarse = np.asarray(coarse, bool)
+        self.fy, self.fx = int(fy), int(fx)
+        self.shape = (int(shape[0]), int(shape[1]))
+        if (self.fy < 1 or self.fx < 1 or self.coarse.shape
+                != (-(-self.shape[0] // self.fy), -(-self.shape[1] // self.fx))):
+            raise ParameterError(f"a coarse mask of {self.coarse.shape} does not cover "
+                                 f"{self.shape} px at {self.fy} x {self.fx} px per value")
+
+    def expand(self) -> np.ndarray:
+        """The full-resolution bool mask of :attr:`shape`."""
+        c = self.coarse
+        m = cv2.resize(c.view(np.uint8), (c.shape[1] * self.fx, c.shape[0] * self.fy),
+                       interpolation=cv2.INTER_NEAREST).view(bool)
+        return m[:self.shape[0], :self.shape[1]]
+
+    def __array__(self, dtype=None, copy=None):
+        m = self.expand()
+        return m if dtype is None else m.astype(dtype)
+
+
 def _check_mask(m, shape):
     m = np.asarray(m, bool)
     if m.shape != tuple(shape):
@@ -188,7 +266,7 @@ def _part_inputs(shape, mask, regions):
     return H, W, part_mask, rmask
 
 
-def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
+def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str, expand=True):
     """The parts of a ``run_parts`` call that are to be scored.
 
     Yields ``(y0, x0, h, w, pixels, part_mask)`` for each part with pixels
@@ -196,7 +274,8 @@ def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
     region pixels are counted in class 0 of ``counts``.  Raises
     ``ParameterError`` for a part outside ``shape``, pixels that are not uint8
     RGB of the part's size (naming ``scorer``), and, once the parts run out,
-    parts that do not cover ``shape``."""
+    parts that do not cover ``shape``.  A :class:`BlockMask` is expanded to a
+    bool array unless ``expand`` is False."""
     H, W = shape
     covered = 0
     for y0, x0, h, w, part in parts:
@@ -216,6 +295,8 @@ def _scored_parts(parts, shape, part_mask, rmask, cls, counts, scorer: str):
         if part.dtype != np.uint8 or part.ndim != 3 or part.shape != (h, w, 3):
             raise ParameterError(f"{scorer} needs uint8 RGB parts of {h} x {w} "
                                  f"px, got {part.dtype} {part.shape}")
+        if expand and isinstance(pm, BlockMask):
+            pm = pm.expand()
         yield y0, x0, h, w, part, pm
     if covered != H * W:
         raise ParameterError(f"the parts cover {covered} px of an image of {H * W} px")
@@ -280,7 +361,21 @@ class PixelKernel:
     tissue_threshold : float or None
         If given, only pixels whose OD sum reaches it are scored.
     block_px : int
-        Pixels per block (an execution setting; results do not depend on it).
+        Pixels per block of the NumPy path (an execution setting; results do
+        not depend on it).
+    compiled : bool or None
+        Run the compiled loop (``blotquant/ihc/_pixelc.c``: the same
+        arithmetic in one pass per part, the GIL released) instead of the
+        NumPy/OpenCV blocks: None (default) when it is built and
+        :data:`PURE_PYTHON_ENV` is not ``1``; True requires it; False never.
+        An execution setting: classes and counts are identical, the DAB sums
+        agree to ~1e-7 relative (the C loop adds in float64, the NumPy path
+        each block in float32).
+
+    Attributes
+    ----------
+    implementation : str
+        ``"c"`` (the compiled loop) or ``"numpy"``.
 
     Examples
     --------
@@ -299,7 +394,8 @@ class PixelKernel:
 
     def __init__(self, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,
                  stains: Any = "default", white_point: float | ArrayLike = 255,
-                 tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX):
+                 tissue_threshold: float | None = None, block_px: int = KERNEL_BLOCK_PX,
+                 compiled: bool | None = None):
         from .deconvolution import as_stain_matrix, weighted_luts
 
         self.thresholds = check_thresholds(thresholds)
@@ -327,6 +423,19 @@ class PixelKernel:
         if int(block_px) < 1:
             raise ParameterError(f"block_px must be >= 1, got {block_px}")
         self.block_px = int(block_px)
+        self._c = None if compiled is False else compiled_kernel()
+        if compiled and self._c is None:
+            raise ParameterError("compiled=True but the C pixel kernel is not available (not "
+                                 f"built, or {PURE_PYTHON_ENV}=1)")
+        self.implementation = "numpy" if self._c is None else "c"
+        # the C loop's tables: per channel and value the DAB OD term and the tissue
+        # OD-sum term (0 without the test), the same float32 values as above
+        self._c_tables = np.zeros((3, 256, 2), np.float32)
+        for c in range(3):
+            self._c_tables[c, :, 0] = self._dab_luts[c].ravel()
+            if self._sum_luts is not None:
+                self._c_tables[c, :, 1] = self._sum_luts[c].ravel()
+        self._c_tt = None if self._sum_luts is None else float(self._tt)
 
     def run(self, rgb: ArrayLike, mask: ArrayLike | None = None, regions: dict | None = None,
             *, dab_out: np.ndarray | None = None,
@@ -360,7 +469,6 @@ class PixelKernel:
         if a.dtype != np.uint8 or a.ndim != 3 or a.shape[-1] != 3:
             raise ParameterError(f"the pixel kernel needs uint8 RGB (rows, cols, 3), got "
                                  f"{a.dtype} {a.shape}")
-        a = np.ascontiguousarray(a)
         H, W = a.shape[:2]
         m = None if mask is None else _check_mask(mask, (H, W))
         rmask = {k: (v if v is None or v is False else _check_mask(v, (H, W)))
@@ -374,6 +482,10 @@ class PixelKernel:
         cls = classes_out if classes_out is not None else np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
+        if self._c is not None:
+            self._c_part(a, m, rmask, cls, dab_out, counts, dsum)
+            return KernelResult(cls, counts, dsum)
+        a = np.ascontiguousarray(a)
         rows = max(1, self.block_px // max(W, 1))
         ws = self._workspace(rows * W)
         st = _State(all(v is None or v is False for v in rmask.values()))
@@ -400,7 +512,8 @@ class PixelKernel:
         shape : (rows, cols)
         mask : bool array of ``shape``, callable or None
             As :meth:`run`; or ``mask(y0, y1, x0, x1)`` giving each part's
-            mask (None: all of it may be scored; False: none of it).
+            mask (a bool array or :class:`BlockMask`; None: all of it may be
+            scored; False: none of it).
         regions : dict, optional
             As :meth:`run`, masks of ``shape``.
 
@@ -426,10 +539,14 @@ class PixelKernel:
         cls = np.empty((H, W), np.uint8)
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
+        scored = _scored_parts(parts, (H, W), part_mask, rmask, cls, counts, "the pixel kernel",
+                               expand=self._c is None)
+        if self._c is not None:
+            self._c_parts(scored, rmask, cls, counts, dsum)
+            return KernelResult(cls, counts, dsum)
         st = _State(all(v is None or v is False for v in rmask.values()))
         ws = None
-        for y0, x0, h, w, part, pm in _scored_parts(parts, (H, W), part_mask, rmask, cls,
-                                                    counts, "the pixel kernel"):
+        for y0, x0, h, w, part, pm in scored:
             xs = slice(x0, x0 + w)
             rows = max(1, self.block_px // max(w, 1))
             if ws is None or ws.n < rows * w:
@@ -441,6 +558,49 @@ class PixelKernel:
                             for k, v in rmask.items()},
                            cls[ya:yb, xs], None, counts, dsum, ws, st)
         return KernelResult(cls, counts, dsum)
+
+    def _c_part(self, a, m, rmask, cls, dab_out, counts, dsum):
+        """One call of the compiled loop on ``a`` (any strides): classes into
+        ``cls`` (a view), counts and DAB sums added to ``counts``, ``dsum``."""
+        arrays = [k for k, v in rmask.items() if v is not None and v is not False]
+        (whole, wsum), per = self._c.score(a, self._c_tables, self._c_tt, m,
+                                           [rmask[k] for k in arrays], self.thresholds, cls,
+                                           dab_out)
+        for name, v in rmask.items():
+            if v is None:
+                counts[name] += whole
+                dsum[name] += wsum
+        for name, (c, s) in zip(arrays, per):
+            counts[name] += c
+            dsum[name] += s
+
+    def _c_parts(self, scored, rmask, cls, counts, dsum):
+        """:meth:`_c_part` for each part of ``scored`` (``_scored_parts``), the counts
+        and sums gathered in Python numbers and added to ``counts``, ``dsum`` once."""
+        arrays = [(k, v) for k, v in rmask.items() if v is not None and v is not False]
+        score, tab, tt, thr = self._c.score, self._c_tables, self._c_tt, self.thresholds
+        wc, wsum = [0] * 5, 0.0
+        rc, rsum = [[0] * 5 for _ in arrays], [0.0] * len(arrays)
+        for y0, x0, h, w, part, pm in scored:
+            if isinstance(pm, BlockMask):
+                pm = (pm.coarse, pm.fy, pm.fx)   # read coarse by the C loop
+            elif pm is not None and pm.dtype != bool:
+                pm = pm.astype(bool)
+            ys, xs = slice(y0, y0 + h), slice(x0, x0 + w)
+            (c, sm), per = score(part, tab, tt, pm, [v[ys, xs] for _, v in arrays], thr,
+                                 cls[ys, xs], None)
+            wc = [a + b for a, b in zip(wc, c)]
+            wsum += sm
+            for i, (c2, s2) in enumerate(per):
+                rc[i] = [a + b for a, b in zip(rc[i], c2)]
+                rsum[i] += s2
+        for name, v in rmask.items():
+            if v is None:
+                counts[name] += np.array(wc, np.int64)
+                dsum[name] += wsum
+        for (name, _), c2, s2 in zip(arrays, rc, rsum):
+            counts[name] += np.array(c2, np.int64)
+            dsum[name] += s2
 
     def _workspace(self, n):
         """Buffers of ``n`` pixels for one thread (reused by its later calls)."""
@@ -455,7 +615,15 @@ class PixelKernel:
     def __getstate__(self):              # thread-local buffers stay in their process
         d = dict(self.__dict__)
         d.pop("_local", None)
+        d["_c"] = None                   # a module: found again on the other side
         return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        if self.implementation == "c":
+            self._c = compiled_kernel()
+            if self._c is None:          # pragma: no cover - another install
+                self.implementation = "numpy"
 
     def _band(self, a, m, rmask, cls, dab_out, counts, dsum, ws, st):
         """Score one block: ``a`` uint8 (rows, cols, 3); ``m``, ``rmask`` its masks;

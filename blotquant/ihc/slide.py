@@ -527,6 +527,13 @@ def _kernel(ctx):
     return k
 
 
+def _kernel_implementation() -> str:
+    """``"c"`` or ``"numpy"``: the path :func:`_kernel`'s PixelKernel will take here."""
+    from .pixels import compiled_kernel
+
+    return "numpy" if compiled_kernel() is None else "c"
+
+
 def _pixel_tile(ctx, spec, parts=None):
     """Pixel mode on one tile: each stored tile decoded and scored while it is in
     the CPU cache (:func:`~blotquant.io._slide_tiles.iter_window`,
@@ -569,7 +576,9 @@ def _part_masks(ctx, r0, r1, c0, c1, union):
     """``mask(y0, y1, x0, x1)`` for parts of the tile ``r0:r1, c0:c1`` (tile
     coordinates): the coarse tissue mask sampled on the part (as
     :func:`coarse_window`) and the regions' union; None (all may be scored),
-    False (none) or a bool array."""
+    False (none), a bool array or a :class:`~blotquant.ihc.pixels.BlockMask`."""
+    from .pixels import BlockMask
+
     fy = fx = 0
     if ctx.tissue:
         ri = _index_map(ctx.level_shape[0], ctx.coarse.shape[0], r0, r1)
@@ -592,10 +601,11 @@ def _part_masks(ctx, r0, r1, c0, c1, union):
             if not crop.all():
                 if (fy and fx and (r0 + ya) % fy == 0 and (c0 + xa) % fx == 0
                         and crop.shape == (-(-(yb - ya) // fy), -(-(xb - xa) // fx))):
-                    # whole coarse pixels of f x f level pixels: one nearest upscale
-                    m = cv2.resize(crop.view(np.uint8), (crop.shape[1] * fx, crop.shape[0] * fy),
-                                   interpolation=cv2.INTER_NEAREST).view(bool)
-                    m = m[:yb - ya, :xb - xa]
+                    # whole coarse pixels of f x f level pixels: the crop as it is (the
+                    # C kernel reads it so; an array where one is needed: a nearest upscale)
+                    m = BlockMask(crop, fy, fx, (yb - ya, xb - xa))
+                    if union is not None:
+                        m = m.expand()
                 else:
                     m = crop.take(ri[ya:yb] - a, axis=0).take(ci[xa:xb] - c, axis=1)
         if union is not None:
@@ -1056,7 +1066,9 @@ def _plan(job: SlideJob, sid: int, tile_size: int, workers: int = 1) -> _Plan:
                   "tiles_total": math.ceil(H / ts) * math.ceil(W / ts),
                   "tissue": "coarse mask (tissue level, grown 1 px) and OD sum >= "
                             "tissue_threshold per pixel",
-                  "chroma_restoration": "per stored tile" if phase is not None else None},
+                  "chroma_restoration": "per stored tile" if phase is not None else None,
+                  # an execution detail (not in params_hash): which PixelKernel path ran
+                  "pixel_kernel": _kernel_implementation() if P.mode == "pixel" else None},
     })
     if est_info is not None:
         params["stain_estimate"] = {k2: v for k2, v in est_info.items() if k2 != "matrix"}

@@ -8,11 +8,21 @@ import pytest
 from blotquant.errors import ParameterError
 from blotquant.ihc.classify import classify_pixels
 from blotquant.ihc.deconvolution import stain_maps
-from blotquant.ihc.pixels import PixelKernel, score_pixels_rgb
+from blotquant.ihc.pixels import PURE_PYTHON_ENV, PixelKernel, compiled_kernel, score_pixels_rgb
 from blotquant.ihc.slide import fine_tissue
 
 WP = (241, 236, 244)
 T = (0.15, 0.3, 0.7)
+
+
+@pytest.fixture(autouse=True, params=["c", "numpy"])
+def implementation(request, monkeypatch):
+    """Every test on both paths of PixelKernel (the compiled loop, the NumPy one)."""
+    monkeypatch.setenv(PURE_PYTHON_ENV, "1" if request.param == "numpy" else "0")
+    if request.param == "c" and compiled_kernel() is None:
+        pytest.skip("the C pixel kernel is not built")
+    assert PixelKernel(T).implementation == request.param
+    return request.param
 
 
 @pytest.fixture(scope="module")
