@@ -134,6 +134,24 @@ check_plane(Py_buffer *v, Py_ssize_t h, Py_ssize_t w, const char *formats,
     return 0;
 }
 
+/* Take the buffer of `obj` as a 2-D plane of shape (h, w) into `p`; on failure
+ * nothing is held (the buffer is released again) and -1 is returned. */
+static int
+open_plane(PyObject *obj, Py_buffer *v, int writable, Py_ssize_t h, Py_ssize_t w,
+           const char *formats, Py_ssize_t itemsize, const char *name, plane_t *p)
+{
+    if (get_buffer(obj, v, writable, name) < 0)
+        return -1;
+    if (check_plane(v, h, w, formats, itemsize, name) < 0) {
+        PyBuffer_Release(v);
+        return -1;
+    }
+    p->buf = v->buf;
+    p->s0 = v->strides[0];
+    p->s1 = v->strides[1];
+    return 0;
+}
+
 /* Copy the (3, 256, 2) float32 table out of a buffer, checking its values. */
 static int
 read_tables(PyObject *obj, float *out)
@@ -480,15 +498,10 @@ score(PyObject *self, PyObject *args)
                 goto done;
             }
         }
-        if (get_buffer(plane, &mask_v, 0, "mask") < 0)
+        if (open_plane(plane, &mask_v, 0, (j->h + j->fy - 1) / j->fy,
+                       (j->w + j->fx - 1) / j->fx, "?B", 1, "mask", &j->mask) < 0)
             goto done;
         have_mask = 1;
-        if (check_plane(&mask_v, (j->h + j->fy - 1) / j->fy, (j->w + j->fx - 1) / j->fx, "?B",
-                        1, "mask") < 0)
-            goto done;
-        j->mask.buf = mask_v.buf;
-        j->mask.s0 = mask_v.strides[0];
-        j->mask.s1 = mask_v.strides[1];
         if ((j->fy > 1 || j->fx > 1) && j->w > 0) {
             j->mexp = PyMem_Malloc((size_t)j->w);
             if (j->mexp == NULL) {
@@ -511,34 +524,20 @@ score(PyObject *self, PyObject *args)
         }
     }
     for (Py_ssize_t k = 0; k < j->nreg; k++) {
-        if (get_buffer(PySequence_Fast_GET_ITEM(regs_fast, k), &reg_v[k], 0, "region") < 0)
+        if (open_plane(PySequence_Fast_GET_ITEM(regs_fast, k), &reg_v[k], 0, j->h, j->w,
+                       "?B", 1, "region", &j->reg[k]) < 0)
             goto done;
         nreg_got++;
-        if (check_plane(&reg_v[k], j->h, j->w, "?B", 1, "region") < 0)
-            goto done;
-        j->reg[k].buf = reg_v[k].buf;
-        j->reg[k].s0 = reg_v[k].strides[0];
-        j->reg[k].s1 = reg_v[k].strides[1];
     }
 
     /* the outputs */
-    if (get_buffer(cls_o, &cls_v, 1, "classes") < 0)
+    if (open_plane(cls_o, &cls_v, 1, j->h, j->w, "B", 1, "classes", &j->cls) < 0)
         goto done;
     have_cls = 1;
-    if (check_plane(&cls_v, j->h, j->w, "B", 1, "classes") < 0)
-        goto done;
-    j->cls.buf = cls_v.buf;
-    j->cls.s0 = cls_v.strides[0];
-    j->cls.s1 = cls_v.strides[1];
     if (dab_o != Py_None) {
-        if (get_buffer(dab_o, &dab_v, 1, "dab_out") < 0)
+        if (open_plane(dab_o, &dab_v, 1, j->h, j->w, "f", 4, "dab_out", &j->dab) < 0)
             goto done;
         have_dab = 1;
-        if (check_plane(&dab_v, j->h, j->w, "f", 4, "dab_out") < 0)
-            goto done;
-        j->dab.buf = dab_v.buf;
-        j->dab.s0 = dab_v.strides[0];
-        j->dab.s1 = dab_v.strides[1];
     }
     if ((j->nreg || j->dab.buf) && j->w > 0) {
         j->drow = PyMem_Malloc((size_t)j->w * sizeof(float));

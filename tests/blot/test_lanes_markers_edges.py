@@ -29,6 +29,13 @@ def _centres(img, **kw):
 
 # ---------------------------------------------------------------- ladder markers
 
+def _assert_lanes_at(img, xs, atol):
+    """The lanes found in ``img`` are as many as ``xs`` and lie at them."""
+    c = _centres(img)
+    assert len(c) == len(xs)
+    np.testing.assert_allclose(c, xs, atol=atol)
+
+
 def _ladder_blot(seed, marker_w=26, n=16, pitch=44.0, x0=90.0):
     """Sample lanes with two band rows; one pitch left of them a ladder whose
     markers (narrower than the bands) lie at ten heights, one inside a band row."""
@@ -48,10 +55,7 @@ def _ladder_blot(seed, marker_w=26, n=16, pitch=44.0, x0=90.0):
 def test_ladder_shown_by_its_markers_is_a_lane(seed):
     # the markers make no band zone of their own (each row is one marker); before,
     # the ladder lane was not found (16 lanes for 17)
-    img, truth = _ladder_blot(seed)
-    c = _centres(img)
-    assert len(c) == len(truth)
-    np.testing.assert_allclose(c, truth, atol=3)
+    _assert_lanes_at(*_ladder_blot(seed), atol=3)
 
 
 def test_specks_in_one_column_are_no_ladder():
@@ -160,10 +164,7 @@ def _cut_blot(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_cut_edge_does_not_pull_a_lane(seed):
     # before, the cut edge's peak at x ~560 pulled lane 6 (x 540) to ~570
-    img, xs = _cut_blot(seed)
-    c = _centres(img)
-    assert len(c) == len(xs)
-    np.testing.assert_allclose(c, xs, atol=2)
+    _assert_lanes_at(*_cut_blot(seed), atol=2)
 
 
 def test_plateaus_need_a_row_with_lanes():
