@@ -798,18 +798,31 @@ def _window_fractions(coarse, level_shape, a: int, b: int) -> np.ndarray:
     Entry ``[i, j]`` is ``coarse_window(coarse, level_shape, i*a, (i+1)*a, j*b,
     (j+1)*b).mean()`` (whole windows only), from per-window counts of the
     coarse rows and columns the level's pixels map to, without sampling the
-    mask per window.
+    mask per window: integer sums of the gathered coarse rows, then columns
+    (no float matrix product, which woke the BLAS threads during planning).
     """
     H, W = level_shape
     nr, nc = max(1, (H - a) // a + 1), max(1, (W - b) // b + 1)
-    ri = _index_map(H, coarse.shape[0], 0, nr * a)
-    ci = _index_map(W, coarse.shape[1], 0, nc * b)
-    rows = np.zeros((nr, coarse.shape[0]))
-    np.add.at(rows, (np.arange(nr * a) // a, ri), 1.0)
-    cols = np.zeros((nc, coarse.shape[1]))
-    np.add.at(cols, (np.arange(nc * b) // b, ci), 1.0)
-    # integer counts <= a * b: exact in float64
-    return (rows @ coarse.astype(np.float64) @ cols.T) / float(a * b)
+
+    def pairs(n_fine, n_coarse, n, side):
+        # (window, coarse index) of every fine pixel, both non-decreasing: the runs of
+        # equal pairs give each coarse row (column) once per window, with its count
+        idx = _index_map(n_fine, n_coarse, 0, n * side)
+        key = (np.arange(n * side) // side) * n_coarse + idx
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        count = np.diff(np.r_[first, key.size])
+        win = key[first] // n_coarse
+        return idx[first], count, np.flatnonzero(np.r_[True, win[1:] != win[:-1]])
+
+    # integer counts (<= a * b), summed per window over the coarse rows, then columns,
+    # that the window's level pixels map to
+    ry, rc, rstart = pairs(H, coarse.shape[0], nr, a)
+    cx, cc, cstart = pairs(W, coarse.shape[1], nc, b)
+    m = coarse.view(np.uint8) if coarse.dtype == bool else (coarse != 0).view(np.uint8)
+    acc = np.int32 if a * b < 2 ** 31 else np.int64
+    t = np.add.reduceat(m[ry].astype(acc) * rc[:, None].astype(acc), rstart, axis=0)
+    t = np.add.reduceat(t[:, cx] * cc[None, :].astype(acc), cstart, axis=1)
+    return t / float(a * b)
 
 
 def _scale_windows(coarse, level_shape, side=SAMPLE_SIDE, n=SAMPLE_TILES, boxes=()):

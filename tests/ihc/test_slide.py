@@ -447,7 +447,9 @@ def test_real_he_slide_gets_the_stain_warning():
 @pytest.mark.parametrize("level_shape,coarse_shape,side", [((4096, 3072), (512, 384), 256),
                                                            ((1000, 1300), (123, 170), 256),
                                                            ((777, 512), (777, 512), 128),
-                                                           ((300, 200), (75, 50), 256)])
+                                                           ((300, 200), (75, 50), 256),
+                                                           ((500, 400), (1000, 900), 128),
+                                                           ((16384, 12000), (2048, 1500), 512)])
 def test_window_fractions_equal_the_coarse_window_mean(level_shape, coarse_shape, side):
     from blotquant.ihc.slide import _window_fractions
 
