@@ -483,7 +483,7 @@ class PixelKernel:
         counts = {k: np.zeros(5, np.int64) for k in rmask}
         dsum = {k: 0.0 for k in rmask}
         if self._c is not None:
-            self._c_part(a, m, rmask, cls, dab_out, counts, dsum)
+            self._c_parts([(0, 0, H, W, a, m)], rmask, cls, counts, dsum, dab_out)
             return KernelResult(cls, counts, dsum)
         a = np.ascontiguousarray(a)
         rows = max(1, self.block_px // max(W, 1))
@@ -559,24 +559,11 @@ class PixelKernel:
                            cls[ya:yb, xs], None, counts, dsum, ws, st)
         return KernelResult(cls, counts, dsum)
 
-    def _c_part(self, a, m, rmask, cls, dab_out, counts, dsum):
-        """One call of the compiled loop on ``a`` (any strides): classes into
-        ``cls`` (a view), counts and DAB sums added to ``counts``, ``dsum``."""
-        arrays = [k for k, v in rmask.items() if v is not None and v is not False]
-        (whole, wsum), per = self._c.score(a, self._c_tables, self._c_tt, m,
-                                           [rmask[k] for k in arrays], self.thresholds, cls,
-                                           dab_out)
-        for name, v in rmask.items():
-            if v is None:
-                counts[name] += whole
-                dsum[name] += wsum
-        for name, (c, s) in zip(arrays, per):
-            counts[name] += c
-            dsum[name] += s
-
-    def _c_parts(self, scored, rmask, cls, counts, dsum):
-        """:meth:`_c_part` for each part of ``scored`` (``_scored_parts``), the counts
-        and sums gathered in Python numbers and added to ``counts``, ``dsum`` once."""
+    def _c_parts(self, scored, rmask, cls, counts, dsum, dab_out=None):
+        """The compiled loop on each part of ``scored`` (``(y0, x0, h, w, rgb, mask)``,
+        any strides; ``_scored_parts``): classes into ``cls``, the DAB map into
+        ``dab_out`` if given; the counts and sums gathered in Python numbers and
+        added to ``counts``, ``dsum`` once."""
         arrays = [(k, v) for k, v in rmask.items() if v is not None and v is not False]
         score, tab, tt, thr = self._c.score, self._c_tables, self._c_tt, self.thresholds
         wc, wsum = [0] * 5, 0.0
@@ -588,7 +575,7 @@ class PixelKernel:
                 pm = pm.astype(bool)
             ys, xs = slice(y0, y0 + h), slice(x0, x0 + w)
             (c, sm), per = score(part, tab, tt, pm, [v[ys, xs] for _, v in arrays], thr,
-                                 cls[ys, xs], None)
+                                 cls[ys, xs], None if dab_out is None else dab_out[ys, xs])
             wc = [a + b for a, b in zip(wc, c)]
             wsum += sm
             for i, (c2, s2) in enumerate(per):
