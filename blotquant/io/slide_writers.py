@@ -71,15 +71,11 @@ def packbits_encoder():
     >>> bytes(imagecodecs.packbits_decode(packbits_encoder()(t))) == t.tobytes()
     True
     """
-    from ..ihc.pixels import PURE_PYTHON_ENV
+    from ..ihc.pixels import compiled_kernel
 
-    if os.environ.get(PURE_PYTHON_ENV) != "1":
-        try:
-            from ..ihc._pixelc import packbits
-        except ImportError:
-            pass
-        else:
-            return packbits
+    ext = compiled_kernel()        # None: not built, or BLOTQUANT_PURE_PYTHON=1
+    if ext is not None:
+        return ext.packbits
     import imagecodecs
 
     return imagecodecs.packbits_encode
