@@ -400,11 +400,7 @@ def weighted_od(rgb: ArrayLike, weights: ArrayLike,
     if a.dtype != np.uint8 or a.ndim != 3:
         od = optical_density(a, white_point)
         return _unmix(od, w[None, :])[..., 0]
-    luts = weighted_luts(w, white_point)
-    out = np.empty(a.shape[:2], np.float32)
-    for r0, r1 in row_chunks(a.shape):
-        weighted_od_rows(a[r0:r1], luts, out[r0:r1])
-    return out
+    return weighted_od_maps(a, [w], white_point)[0]
 
 
 def weighted_od_maps(rgb: ArrayLike, weights: Sequence[ArrayLike],
