@@ -178,7 +178,7 @@ def _check_params(params: dict) -> dict:
         p[key] = val
     if p["max_nucleus_area_um2"] < p["min_nucleus_area_um2"]:
         raise ParameterError("max_nucleus_area_um2 must be >= min_nucleus_area_um2.")
-    for key in ("seed_radius_min", "merge_peak_ratio", "join_peak_ratio"):
+    for key in ("seed_radius_min", "merge_peak_ratio"):
         if p[key] > 1:
             raise ParameterError(f"{key} must be a fraction between 0 and 1; got {p[key]!r}.")
     return p
@@ -698,7 +698,6 @@ def detect_cells(hematoxylin_od, dab_od, *, pixel_size_um=None, mask=None, detec
             split_dab_od=p["split_dab_od"], seed_radii=seed_radii,
             seed_floor=p["seed_floor"] * p["threshold"], merge_ratio=p["merge_peak_ratio"],
             edge_radius=derived["nucleus_radius_px"], field_edges=tuple(bool(e) for e in field_edges),
-            join_ratio=p["join_peak_ratio"],
         )  # fmt: skip
         if _nucleus_areas_only:  # the pixel-size estimate needs nothing else
             return _nucleus_areas(nw, shape, mask)

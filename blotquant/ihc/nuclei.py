@@ -79,7 +79,6 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
-from ._candidates import join_uncut_pieces
 from ._morph import closing, morph, opening
 from ._scratch import buffer as scratch
 from .tissue import lut_take
@@ -964,7 +963,6 @@ def segment_nuclei(
     merge_ratio: float = 0.7,
     edge_radius: float = 0.0,
     field_edges: tuple = ALL_EDGES,
-    join_ratio: float = 1.0,
 ) -> np.ndarray:
     """Label nuclei in a hematoxylin OD map (all sizes in pixels).
 
@@ -1052,11 +1050,6 @@ def segment_nuclei(
     field_edges : 4 bools
         Which image borders (top, bottom, left, right) are edges of the
         field for ``edge_radius``; a tile's side inside a larger image is not.
-    join_ratio : float
-        Blob seeds, last: touching pieces that are one nucleus cut where it has no neck
-        are joined when the paler peak is at least this fraction of the
-        darker (:func:`~blotquant.ihc._candidates.join_uncut_pieces`;
-        ``>= 1`` = off).
 
     Returns
     -------
@@ -1159,8 +1152,6 @@ def segment_nuclei(
     if rescue_radius > 0:  # nuclei left over as a shoulder of a brighter one: a second pass
         labels = _rescue(labels, fg, hs, hb, threshold, relative_threshold, rescue_radius, min_area,
                          edge_radius, field_edges)
-    if len(seed_radii) and join_ratio < 1:  # pieces of one nucleus cut where it has no neck
-        labels = join_uncut_pieces(labels, hs, ratio=join_ratio, max_area=max_area)
     if labels is not None:
         lab = labels.ravel()[flat]
     # area filter + sequential relabel in raster order of each nucleus' first pixel

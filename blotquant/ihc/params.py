@@ -242,12 +242,6 @@ class CellParams(Params):
                                     "them are one nucleus when the paler peak is at least this "
                                     "fraction of the darker (1 = never merge)", check=fraction,
                                     cli=False)
-    join_peak_ratio: float = param(0.85, "blob seeds, last: two touching nuclei the split cut where the "
-                                   "outline has no neck (border distance >= 0.75 x the thinner "
-                                   "piece's half-width) and the stain no seam (border >= 0.9 x "
-                                   "the paler piece's mean) are one when the paler peak is at "
-                                   "least this fraction of the darker (1 = never join)",
-                                   check=fraction, cli=False)
 
     def _check_together(self):
         from ..errors import ParameterError
