@@ -97,3 +97,26 @@ def test_truth_offset_of_the_deepliif_tiles(shared_ihc):
         rgb = io.imread(folder / f"train_{name}_ihc.png")[..., :3]
         dx, dy = bench.truth_offset(folder, name, rgb)
         assert abs(dx - expected[0]) <= 1 and abs(dy - expected[1]) <= 1, (name, dx, dy)
+
+
+def test_match_overlap_is_one_to_one_with_known_iou():
+    bench = _bench()
+    truth_lab = np.zeros((40, 60), np.int32)
+    _disk(truth_lab, 20, 15, 6, 1)
+    _disk(truth_lab, 20, 45, 6, 2)
+    nuclei = np.zeros_like(truth_lab)
+    nuclei[truth_lab == 1] = 1  # identical: IoU 1
+    shifted = np.roll(truth_lab == 2, 6, axis=1)  # moved by a radius: IoU well below 0.5
+    nuclei[shifted] = 2
+    truth, cells = _truth_table(truth_lab), _cells(nuclei)
+    r, k, iou = bench.match_overlap(truth, truth_lab, cells, nuclei)
+    assert list(r) == [0] and list(k) == [0]
+    assert iou[0] == pytest.approx(1.0)
+    r, k, iou = bench.match_overlap(truth, truth_lab, cells, nuclei, min_iou=0.2)
+    assert sorted(r) == [0, 1]
+    inter = ((truth_lab == 2) & shifted).sum()
+    assert iou[list(r).index(1)] == pytest.approx(inter / (2 * shifted.sum() - inter), abs=1e-9)
+    # one detection over two true nuclei matches one of them only
+    both = np.where(truth_lab > 0, 1, 0).astype(np.int32)
+    r, k, _ = bench.match_overlap(truth, truth_lab, _cells(both), both, min_iou=0.3)
+    assert len(r) == 1 and list(k) == [0]
