@@ -25,7 +25,9 @@ together cover every lane of the strip, each lane once (but for at most
 all lanes, text, ladder dashes, handwriting, a drawn box's edge or a line whose
 ends miss the lane boundaries parts nothing.  A break in a line that a stroke
 leaves on the side away from the band rows (the centre tick of a brace) is no
-gap between groups; the end ticks of a bracket point to the bands.
+gap between groups; the end ticks of a bracket point to the bands (the side
+is read from the ticks at the outer ends of the lines, else from the side of
+the strip's band rows).
 
 :func:`group_lines` finds the line segments of a band of image rows;
 :func:`split_groups` turns them into lane groups.  Both are pure functions of
@@ -156,12 +158,9 @@ def group_lines(signal: np.ndarray, top: int, bottom: int, *, min_len: float = 8
         cols, inv = np.unique(xs, return_inverse=True)
         if len(cols) < min_len:
             continue
-        # the row of the line per column (median of its ink), then a straight fit
+        # the row of the line per column (mean of its ink), then a straight fit
         # that ignores columns of ticks and curls leaving the line
-        order = np.lexsort((ys, inv))
-        starts = np.r_[0, np.flatnonzero(np.diff(inv[order])) + 1]
-        counts = np.diff(np.r_[starts, len(order)])
-        cy = ys[order][starts + counts // 2].astype(float)
+        cy = np.bincount(inv, weights=ys) / np.bincount(inv)
         keep = np.ones(len(cols), bool)
         p = np.polyfit(cols, cy, 1)
         for _ in range(2):
@@ -189,23 +188,50 @@ def group_lines(signal: np.ndarray, top: int, bottom: int, *, min_len: float = 8
     return out
 
 
-def _centre_tick(signal, a: GroupLine, b: GroupLine, away: int, thr: float, bg: float) -> bool:
-    """A stroke leaves the break between ``a`` and ``b`` on the side ``away`` from the
-    band rows (+1: below the line, -1: above) and none on the band side."""
-    c0, c1 = int(math.floor(a.col1)), int(math.ceil(b.col0))
-    c0, c1 = max(c0, 0), min(c1, signal.shape[1] - 1)
+def _ink(signal, c0: int, c1: int, y: float, side: int, thr: float, bg: float) -> float:
+    """Share of the :data:`LINE_OPEN` rows on ``side`` of row ``y`` (+1: below, -1:
+    above; from 3 px off the line) with ink in columns ``c0..c1``."""
+    c0, c1 = max(int(c0), 0), min(int(c1), signal.shape[1] - 1)
     if c1 < c0:
-        return False
-    y = 0.5 * (a.row_at(0.5 * (c0 + c1)) + b.row_at(0.5 * (c0 + c1)))
+        return 0.0
+    hits = 0
+    for d in range(3, 3 + LINE_OPEN):
+        r = int(round(y + side * d))
+        if 0 <= r < signal.shape[0] and float(np.max(signal[r, c0:c1 + 1])) - bg > thr:
+            hits += 1
+    return hits / LINE_OPEN
 
-    def ink(side):
-        hits = 0
-        for d in range(3, 3 + LINE_OPEN):
-            r = int(round(y + side * d))
-            if 0 <= r < signal.shape[0] and float(np.max(signal[r, c0:c1 + 1])) - bg > thr:
-                hits += 1
-        return hits / LINE_OPEN
-    return ink(away) >= 0.6 and ink(-away) < 0.3
+
+def _one_side(signal, c0, c1, y, thr, bg) -> int:
+    """+1 / -1 when a stroke leaves row ``y`` in columns ``c0..c1`` downwards / upwards
+    only, else 0."""
+    below, above = (_ink(signal, c0, c1, y, s, thr, bg) for s in (1, -1))
+    if below >= 0.6 and above < 0.3:
+        return 1
+    if above >= 0.6 and below < 0.3:
+        return -1
+    return 0
+
+
+def _towards(signal, chain, thr, bg, fallback: int) -> int:
+    """The side the ends of a chain of line pieces point to (+1 below, -1 above): the
+    end ticks of a bracket point to the bands.  Lines without end ticks: ``fallback``
+    (the side of the strip's band rows)."""
+    w = max(2, int(round(2 * chain[0].thick)) + 2)
+    left = _one_side(signal, chain[0].col0 - w, chain[0].col0 + 2, chain[0].row0, thr, bg)
+    right = _one_side(signal, chain[-1].col1 - 2, chain[-1].col1 + w, chain[-1].row1, thr, bg)
+    if left and right and left != right:
+        return fallback
+    return left or right or fallback
+
+
+def _centre_tick(signal, a: GroupLine, b: GroupLine, towards: int, thr: float,
+                 bg: float) -> bool:
+    """A stroke leaves the break between ``a`` and ``b`` only on the side away from
+    ``towards`` (the centre tick of a brace; the end ticks point ``towards``)."""
+    y = 0.5 * (a.row1 + b.row0)
+    c0, c1 = int(math.floor(a.col1)), int(math.ceil(b.col0))
+    return _one_side(signal, c0, c1, y, thr, bg) == -towards
 
 
 def _boundaries(xs: np.ndarray, pitch: float) -> tuple:
@@ -295,14 +321,14 @@ def split_groups(signal: np.ndarray, lane_x, top: int, bottom: int, band_rows) -
         # join pieces parted by a centre tick (a stroke leaving the line away from the
         # bands): one group line
         y_line = 0.5 * (ch[0].row0 + ch[-1].row1)
-        away = 1 if y_line > band_mid else -1
         r = int(round(y_line))
         win = a[max(0, r - 2 * LINE_OPEN):r + 2 * LINE_OPEN + 1,
                 max(0, int(ch[0].col0)):int(ch[-1].col1) + 1]
         bg = float(np.median(win)) if win.size else 0.0
+        towards = _towards(a, ch, thr, bg, -1 if y_line > band_mid else 1)
         parts = [ch[0]]
         for g in ch[1:]:
-            if _centre_tick(a, parts[-1], g, away, thr, bg):
+            if _centre_tick(a, parts[-1], g, towards, thr, bg):
                 p = parts[-1]
                 parts[-1] = GroupLine(p.row0, p.col0, g.row1, g.col1, max(p.thick, g.thick))
             else:

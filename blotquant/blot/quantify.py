@@ -924,14 +924,19 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
     if P["background"] == "rolling-ball":
         bg2d = np.zeros(signal.shape, np.float32)
     chosen, local_names = [], []
+    sources = {}
     for k, reg in regions:
         r0, r1, c0, c1 = pieces[k]
+        own = sorted({ln.strip for ln in reg.lane_list})
+        src = list(reg.strip_source) if len(reg.strip_source) == len(own) else ["membrane"] * len(own)
         if given is None:
             smap = {s: strip_next + i for i, s in enumerate(sorted({ln.strip for ln in reg.lane_list}))}
             lmap = {ln.lane: lane_next + i for i, ln in enumerate(reg.lane_list)}
         else:
             smap = {ln.strip: ln.strip for ln in reg.lane_list}
             lmap = {ln.lane: ln.lane for ln in reg.lane_list}
+        for s_old, what in zip(own, src):
+            sources[smap[s_old]] = what
         for ln in reg.lane_list:
             d = reg.ld[ln.lane]
             ln.centerline = ln.centerline + [r0, c0]
@@ -979,6 +984,7 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
                   edited_lanes=given is not None, n_lanes_found=len(lane_list),
                   row_slope_deg=P["row_slope_deg"])
     out.pieces = found
+    out.strip_source = [sources.get(s, "membrane") for s in sorted({ln.strip for ln in lane_list})]
     return out
 
 
