@@ -12,7 +12,9 @@ consecutive groups collinear and parted by a short gap.  Such a line is
   count;
 - straight and near-horizontal (parallel to the band rows, within
   :data:`LINE_MAX_SLOPE`), as dark as print (at least :data:`LINE_CONTRAST` of
-  the image's signal range above the local level and 6 noise sigmas);
+  the image's signal range above the local level and 6 noise sigmas), and
+  standing on the membrane with all its height (:data:`LINE_OWN`: the flattened
+  cap of a broad band row, which a top-hat also keeps, does not);
 - long: it covers at least :data:`MIN_GROUP_LANES` lane centres, its ends
   within :data:`END_TOL` lane pitches of lane boundaries (midway between two
   lanes, or half a pitch beyond an end lane).
@@ -43,7 +45,7 @@ import cv2
 import numpy as np
 
 __all__ = ["GroupLine", "group_lines", "split_groups", "LINE_OPEN", "LINE_MAX_THICK",
-           "LINE_MAX_SLOPE", "LINE_CONTRAST", "MIN_GROUP_LANES", "END_TOL", "END_LANES", "OFF_GRID", "MAX_GAP",
+           "LINE_MAX_SLOPE", "LINE_CONTRAST", "LINE_OWN", "MIN_GROUP_LANES", "END_TOL", "END_LANES", "OFF_GRID", "MAX_GAP",
            "SEARCH_PITCHES", "RUN_PX"]
 
 #: Length (px) of the vertical opening whose top-hat keeps thin horizontal lines:
@@ -57,6 +59,9 @@ LINE_MAX_SLOPE = math.tan(math.radians(5.0))
 #: A group line is at least this share of the signal's range (99.5th percentile
 #: minus the median) above its surroundings (print is dark)
 LINE_CONTRAST = 0.15
+#: ... and that is at least this share of its height above the lowest signal within
+#: :data:`LINE_OPEN` rows (a line on the membrane, not the cap of a band)
+LINE_OWN = 0.6
 #: Each group line covers at least this many lane centres
 MIN_GROUP_LANES = 2
 #: The ends of a group line lie within this many lane pitches of lane boundaries
@@ -170,8 +175,17 @@ def group_lines(signal: np.ndarray, top: int, bottom: int, *, min_len: float = 8
     rows = np.flatnonzero(mask.any(axis=1))
     if not len(rows):
         return []
-    top += int(rows[0])
-    mask = np.ascontiguousarray(mask[rows[0]:rows[-1] + 1])
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    top += r0
+    mask = np.ascontiguousarray(mask[r0:r1])
+    # the local floor: the lowest signal within LINE_OPEN rows above or below; a
+    # printed line stands on it with all its height (the top-hat is all of it), the
+    # flattened cap of a broad band is a small part of the band's height
+    lo, hi = max(0, r0 - LINE_OPEN), min(sub.shape[0], r1 + LINE_OPEN)
+    floor = cv2.erode(np.ascontiguousarray(sub[lo:hi]),
+                      np.ones((2 * LINE_OPEN + 1, 1), np.uint8))[r0 - lo:r1 - lo]
+    height = np.maximum(sub[r0:r1] - floor, 1e-6)
+    own = hat[r0:r1] / height
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     out = []
     for i in np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] >= min_len):
@@ -205,6 +219,8 @@ def group_lines(signal: np.ndarray, top: int, bottom: int, *, min_len: float = 8
         thick = float(near.sum()) / len(on)
         if thick > LINE_MAX_THICK:
             continue
+        if float(np.median(own[y + ys[near], x + xs[near]])) < LINE_OWN:
+            continue   # the cap of a broad band (its top-hat is a small part of it)
         out.append(GroupLine(row0=top + y + float(np.polyval(p, c0)), col0=float(x + c0),
                              row1=top + y + float(np.polyval(p, c1)), col1=float(x + c1),
                              thick=thick))

@@ -226,3 +226,19 @@ def test_erase_lines_restores_the_level_around():
     out = erase_lines(img, [[30.5, 5, 30.5, 94]])
     assert float(out[28:34, 5:95].max()) == pytest.approx(10.0)
     assert float(img[30, 50]) == 250.0      # a copy
+
+
+def test_the_cap_of_a_broad_band_row_is_no_line():
+    # touching broad bands (a row with shallow dips between lanes): a top-hat keeps
+    # their flattened caps as thin "lines" that end near the lane boundaries
+    yy, xx = np.mgrid[:200, :560]
+    img = np.full((200, 560), 100.0)
+    for x in 60 + 50 * np.arange(9):
+        img += 1000 * np.exp(-0.5 * (((yy - 100) / 8.0) ** 2 + ((xx - x) / 22.0) ** 4))
+    img += np.random.default_rng(1).normal(0, 3, img.shape)
+    assert group_lines(img.astype(np.float32), 0, 199, min_len=12) == []
+    # the same row with a printed line under it: the line is found, the caps are not
+    img[160:162, 40:520] += 900
+    found = group_lines(img.astype(np.float32), 0, 199, min_len=12)
+    assert [(g.col0, g.col1) for g in found] == [(40, 519)]
+    assert found[0].row0 == pytest.approx(160.5, abs=0.6)
