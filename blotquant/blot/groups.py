@@ -373,9 +373,17 @@ def split_groups(signal: np.ndarray, lane_x, top: int, bottom: int, band_rows) -
                 parts[-1] = GroupLine(p.row0, p.col0, g.row1, g.col1, max(p.thick, g.thick))
             else:
                 parts.append(g)
+        xs = np.sort(np.asarray(lane_x(y_line), float))
+        # pieces at the ends that cover no lane (a ladder dash, a label's stroke beside
+        # the lanes, collinear by chance) are no part of the group lines
+        def empty(p):
+            return not np.any((xs >= p.col0) & (xs <= p.col1))
+        while parts and empty(parts[0]):
+            parts.pop(0)
+        while parts and empty(parts[-1]):
+            parts.pop()
         if len(parts) < 2:
             continue
-        xs = np.sort(np.asarray(lane_x(y_line), float))
         left, right = _boundaries(xs, pitch)
         sizes = []
         # lanes beyond the ends of the lines: at most END_LANES on the lanes' grid (a
