@@ -242,3 +242,16 @@ def test_the_cap_of_a_broad_band_row_is_no_line():
     found = group_lines(img.astype(np.float32), 0, 199, min_len=12)
     assert [(g.col0, g.col1) for g in found] == [(40, 519)]
     assert found[0].row0 == pytest.approx(160.5, abs=0.6)
+
+
+def test_a_collinear_dash_beside_the_lanes_is_no_group():
+    # a marker dash at the brackets' row, just left of the first lane (as on the
+    # GAPDH film): a piece of the chain that covers no lane is left out
+    img, xs = _film(11)
+    p = float(np.median(np.diff(xs)))
+    for x0, x1 in _bounds(xs, (4, 3, 4)):
+        _bracket(img, x0, x1, 300)
+    cv2.line(img, (int(xs[0] - 0.95 * p), 300), (int(xs[0] - 0.62 * p), 300), INK, 2)
+    res = _run(img)
+    assert _sizes(res) == [4, 3, 4]
+    assert min(c0 for _, c0, _, _ in res.params["group_lines"]) > xs[0] - 0.6 * p
