@@ -312,7 +312,7 @@ def split_groups(signal: np.ndarray, lane_x, top: int, bottom: int, band_rows) -
     >>> img = np.zeros((120, 260), np.float32)
     >>> xs = 20 + 20 * np.arange(12)                  # 12 lanes, pitch 20
     >>> for x in xs:
-    ...     img[30:45, x - 8:x + 9] = 100             # touching-free band row
+    ...     img[30:45, x - 8:x + 9] = 100             # a row of separate bands
     >>> img[80:82, 11:88] = 100; img[80:82, 93:248] = 100    # brackets 4 + 8
     >>> sizes, lines = split_groups(img, lambda r: xs.astype(float), 0, 119, (30, 44))
     >>> sizes
