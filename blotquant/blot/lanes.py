@@ -58,6 +58,7 @@ from scipy.signal import find_peaks
 
 from ..errors import AnalysisError, ParameterError
 from .bands import profile_noise
+from .groups import regroup
 from .model import Lane
 
 __all__ = ["detect_lanes", "foreground", "LaneDetection"]
@@ -336,6 +337,8 @@ class LaneDetection:
     tilt_deg: float
     zones: list                 # (top, bottom) full-resolution rows of band zones
     strips: list                # (top, bottom) full-resolution rows of strips
+    strip_source: list = None   # per strip: "membrane" or "group lines" (its evidence)
+    group_lines: list = None    # [row0, col0, row1, col1] of the printed group lines used
 
 
 def _zones(fg, tan_t, min_frac=0.03, min_gap=3, with_parent=False):
@@ -2307,8 +2310,15 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                 ln.width = _lone_lane_width(fg, grp, float(c[j]), tan_s, k, W)
     if not lanes:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
+    sources, glines = ["membrane"] * len(strips), []
+    if counts is None and not one_membrane:
+        # side-by-side groups of one membrane that only printed brackets or group
+        # lines show (replicate groups of a film): each group is a strip
+        lanes, strips, sources, glines = regroup(
+            a, lanes, strips, [(int(g[0].y0 * k), int(g[-1].y1 * k)) for g in kept])
     zones_full = [(int(z.y0 * k), int(z.y1 * k)) for z in zinfo]
     if return_details:
         tilt = float(np.median(tilts)) if tilts else 0.0
-        return LaneDetection(lanes=lanes, tilt_deg=tilt, zones=zones_full, strips=strips)
+        return LaneDetection(lanes=lanes, tilt_deg=tilt, zones=zones_full, strips=strips,
+                             strip_source=sources, group_lines=glines)
     return lanes

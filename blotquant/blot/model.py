@@ -287,7 +287,13 @@ class BlotResult:
         (:data:`~blotquant.blot.params.RECORDED_KEYS`) such as ``tilt_deg`` and
         ``pieces_found``: on a figure page the membrane pieces analysed, a list
         of ``{piece, top, bottom, left, right, strips}`` (rows ``top..bottom``,
-        columns ``left..right-1``), else None.
+        columns ``left..right-1``), else None; ``strip_source``: per strip, the
+        evidence that made it (``"membrane"``: its own band rows, parted from
+        the others by their lanes or a membrane seam; ``"group lines"``: a group
+        of lanes side by side with others on one membrane, parted by printed
+        brackets or group lines, :mod:`blotquant.blot.groups`; ``"given"``:
+        lanes given), and ``group_lines``: those lines, ``[row0, col0, row1,
+        col1]`` each.
     metadata : ImageMetadata
         Metadata of the analysed image.
     signal : numpy.ndarray

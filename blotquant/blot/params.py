@@ -37,7 +37,8 @@ PIECES_CHOICES = ("auto", "off")
 #: Keys a result's ``params`` records that are outputs of a run, not inputs; a
 #: sidecar or ``params.json`` handed back drops them.
 RECORDED_KEYS = ("polarity_used", "saturation_level", "saturation_source", "background_model",
-                 "tilt_deg", "row_slope_deg", "pieces_found", "lane_geometry_given", "band_boxes_given",
+                 "tilt_deg", "row_slope_deg", "pieces_found", "strip_source", "group_lines",
+                 "lane_geometry_given", "band_boxes_given",
                  "n_lanes_found", "elapsed_s", "params_hash", "version")
 
 

@@ -67,6 +67,7 @@ from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
 from .background import flank_fit_baseline, lane_fit_model
 from .bands import Band, block_at, detect_bands, lane_block, match_rows, profile_noise
+from .groups import erase_lines
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
 from .model import BAND_COLUMNS, LANE_COLUMNS, BlotResult, Lane, LaneProfiles, geometry_json
@@ -503,7 +504,8 @@ def quantify_blot(image, params: BlotParams | None = None, *, lane_geometry=None
                  tilt_deg=round(tilt, 4),
                  lane_geometry_given=edited_lanes, band_boxes_given=band_boxes is not None,
                  n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"),
-                 pieces_found=reg.pieces)
+                 pieces_found=reg.pieces, strip_source=list(reg.strip_source),
+                 group_lines=[list(g) for g in reg.group_lines])
     h = inputs_hash(model, lane_list if edited_lanes else None, band_boxes)
     bands = _band_table(band_rows, row_names, image_name, P["background"], h)
     # Given lanes that say which of them a person changed (the plugin sets Lane.edited)
@@ -526,10 +528,13 @@ class _Region:
     """What :func:`_analyse` found and measured in one image or one piece of it."""
 
     __slots__ = ("tilt", "lane_list", "ld", "boxes", "row_names", "bg2d", "band_rows",
-                 "edited_lanes", "pieces", "n_lanes_found", "row_slope_deg")
+                 "edited_lanes", "pieces", "n_lanes_found", "row_slope_deg", "strip_source",
+                 "group_lines")
 
     def __init__(self, **kw):
         self.pieces = None
+        self.strip_source = []
+        self.group_lines = []
         for k, v in kw.items():
             setattr(self, k, v)
 
@@ -547,6 +552,7 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
     # ---------------------------------------------------------------- lanes
     tilt = 0.0
     zones = None
+    strip_source, group_lines = None, []
     edited_lanes = lane_geometry is not None
     if lane_geometry is not None:
         lane_list = _given_lanes(lane_geometry)
@@ -557,6 +563,10 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
         tilt = det.tilt_deg
         lane_list = det.lanes
         zones = det.zones
+        strip_source, group_lines = list(det.strip_source), list(det.group_lines)
+        if group_lines:
+            # printed group lines are no signal (no band row in them)
+            signal = erase_lines(signal, group_lines)
         # number lanes uniquely across strips, left to right within a strip
         lane_list.sort(key=lambda ln: (ln.strip, ln.x_at(0.5 * (ln.top + ln.bottom))))
         for i, ln in enumerate(lane_list, start=1):
@@ -607,15 +617,23 @@ def _analyse(signal, satmask, P, lane_geometry=None, band_boxes=None, *,
                 _check_sideways_unnamed(signal, lane_list, ld, P, H, zones)
             raise
         if P["lanes"] is None and lane_geometry is None:
+            was = {id(ln): ln.strip for ln in lane_list}
             lane_list, ld, boxes = _drop_empty_edge_lanes(lane_list, ld, boxes)
+            if strip_source is not None:
+                # (a strip left without lanes is gone and the strips renumbered)
+                now = {ln.strip: was[id(ln)] for ln in lane_list}
+                strip_source = [strip_source[now[s] - 1] for s in sorted(now)]
             P["n_lanes_found"] = len(lane_list)
             _check_orientation(signal, lane_list, boxes)
 
     # ---------------------------------------------------------------- measure
     band_rows = _measure(boxes, ld, signal, satmask, bg2d, P, H, W)
+    if strip_source is None:
+        strip_source = ["given" if edited_lanes else "membrane"] * len({ln.strip for ln in lane_list})
     return _Region(tilt=tilt, lane_list=lane_list, ld=ld, boxes=boxes, row_names=row_names,
                    bg2d=bg2d, band_rows=band_rows, edited_lanes=edited_lanes,
-                   n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"))
+                   n_lanes_found=P.get("n_lanes_found"), row_slope_deg=P.get("row_slope_deg"),
+                   strip_source=strip_source, group_lines=group_lines)
 
 
 #: Lanes of one strip whose profiles match at this correlation (best over small
@@ -906,14 +924,19 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
     if P["background"] == "rolling-ball":
         bg2d = np.zeros(signal.shape, np.float32)
     chosen, local_names = [], []
+    sources = {}
     for k, reg in regions:
         r0, r1, c0, c1 = pieces[k]
+        own = sorted({ln.strip for ln in reg.lane_list})
+        src = list(reg.strip_source) if len(reg.strip_source) == len(own) else ["membrane"] * len(own)
         if given is None:
             smap = {s: strip_next + i for i, s in enumerate(sorted({ln.strip for ln in reg.lane_list}))}
             lmap = {ln.lane: lane_next + i for i, ln in enumerate(reg.lane_list)}
         else:
             smap = {ln.strip: ln.strip for ln in reg.lane_list}
             lmap = {ln.lane: ln.lane for ln in reg.lane_list}
+        for s_old, what in zip(own, src):
+            sources[smap[s_old]] = what
         for ln in reg.lane_list:
             d = reg.ld[ln.lane]
             ln.centerline = ln.centerline + [r0, c0]
@@ -961,6 +984,7 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
                   edited_lanes=given is not None, n_lanes_found=len(lane_list),
                   row_slope_deg=P["row_slope_deg"])
     out.pieces = found
+    out.strip_source = [sources.get(s, "membrane") for s in sorted({ln.strip for ln in lane_list})]
     return out
 
 

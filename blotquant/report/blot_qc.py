@@ -3,7 +3,8 @@
 Top: the analysed image with every lane's centre line (numbered), every band's
 box (named by its row at the left of the row) coloured by what it means --
 quantified, saturated, not detected --, on a figure page the membrane pieces
-(dotted, with their strips) and a legend that explains every colour
+(dotted, with their strips), printed group lines that parted lanes into
+side-by-side strips (solid blue, with the strip numbers) and a legend that explains every colour
 (:mod:`blotquant.report.colors`).  Below: one profile per lane (signal summed
 across the lane, per image row) with the background that was subtracted and
 the band limits.
@@ -141,6 +142,18 @@ def make_blot_qc_figure(result, *, title: str | None = None, lane_labels=None):
                                                      else strips)) if strips else "no blot")
         ax.text(pc["left"], pc["top"] - 2, f"piece {pc['piece']}: {what}", color=C.PIECE,
                 fontsize=MIN_FONT, va="bottom", ha="left", clip_on=True)
+    group_lines = result.params.get("group_lines") or []
+    for r0, c0, r1, c1 in group_lines:
+        # printed brackets or group lines that parted a strip into side-by-side strips
+        ax.plot([c0, c1], [r0, r1], color=C.PIECE, lw=2.4, alpha=0.75, solid_capstyle="butt")
+    sources = result.params.get("strip_source") or []
+    for s, src in enumerate(sources, start=1):
+        mine = [ln for ln in lanes if ln.strip == s]
+        if src == "group lines" and mine:
+            yb = min(ln.bottom for ln in mine) - 2
+            xs = [float(ln.x_at(yb)) for ln in mine]
+            ax.text(0.5 * (min(xs) + max(xs)), yb, f"strip {s}", color=C.PIECE,
+                    fontsize=MIN_FONT, va="bottom", ha="center", clip_on=True, bbox=label_box)
     for ln in lanes:
         c = ln.centerline
         col = C.LADDER if ln.is_ladder else C.LANE
@@ -184,6 +197,10 @@ def make_blot_qc_figure(result, *, title: str | None = None, lane_labels=None):
     if pieces:
         handles.append(Patch(fill=False, ec=C.PIECE, lw=1.5, ls=":",
                              label=f"membrane piece of a figure page ({len(pieces)})"))
+    if group_lines:
+        handles.append(Line2D([], [], color=C.PIECE, lw=2.4, alpha=0.75,
+                              label=f"printed group line: its lanes are one strip "
+                                    f"({len(group_lines)})"))
     if any(ln.is_ladder for ln in lanes):
         handles.insert(1, Line2D([], [], color=C.LADDER, lw=1.5, label="ladder lane (L)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08 * 6 / img_h),
