@@ -79,6 +79,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
+from ._cellkernel import compiled_cells
 from ._morph import closing, morph, opening
 from ._scratch import buffer as scratch
 from .tissue import lut_take
@@ -390,7 +391,7 @@ def _pack_shelves(heights, widths, gap=1):
 
 
 def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False,
-                into_cc=False):
+                into_cc=False, markers_inplace=False):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
 
@@ -403,7 +404,10 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     ``flat`` (raveled indices of the foreground, a superset of ``cc > 0``) and
     ``flat_m`` (of the marker pixels) save the callers' scans when known.
     ``into_cc``: the basins are written into ``cc`` itself (a caller that does not
-    read it again; no second label image).
+    read it again; no second label image).  With the compiled loops
+    (:func:`~blotquant.ihc._cellkernel.compiled_cells`) the flood runs on the image
+    itself, the same steps as scikit-image's on the sheet (the same labels);
+    ``markers_inplace``: it may write the basins into ``markers`` (else a copy).
 
     Returns
     -------
@@ -427,7 +431,18 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
         basins.ravel()[flat] = basins_f
     else:
         basins = _scatter(cc.shape, flat, basins_f)
-    if multi.any():
+    ext = compiled_cells() if _WATERSHED_RAVELED is not None else None
+    if multi.any() and ext is not None and elevation.dtype == np.float32 \
+            and markers.dtype == np.int32 and cc.dtype == np.int32:
+        sel = multi[comp]
+        seeds = flat_m[multi[m_cc]].astype(np.int64, copy=False)
+        out = markers if markers_inplace and markers.flags.c_contiguous else markers.copy()
+        ext.flood(np.ascontiguousarray(elevation), out, np.ascontiguousarray(cc), seeds)
+        flooded = out.ravel()[flat[sel]]
+        basins.ravel()[flat[sel]] = flooded
+        if with_flat:
+            basins_f[sel] = flooded
+    elif multi.any():
         sel = multi[comp]
         flat, comp = flat[sel], comp[sel]
         ncols = cc.shape[1]
@@ -567,7 +582,7 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
     flat_m = np.flatnonzero(peaks)
     del peaks
     basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, flat_m, with_flat=True,
-                                      into_cc=True)
+                                      into_cc=True, markers_inplace=True)
     del markers, cc  # (``cc`` holds the basins now; full-size temporaries freed when done)
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1, flat, lab)

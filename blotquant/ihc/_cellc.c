@@ -1,0 +1,670 @@
+/*
+ * _cellc: compiled loops of cell mode (blotquant.ihc.nuclei, blotquant.ihc.cells).
+ *
+ * Each function is the exact equivalent of a NumPy step that it replaces when
+ * the module is built (blotquant.ihc._cellkernel.compiled_cells() is the switch;
+ * the NumPy code stays in place as the fallback the tests compare with):
+ *
+ *   flood(dist, labels, cc, seeds)
+ *       the marker-controlled priority flood of the shape split
+ *       (nuclei._flood_multi): scikit-image's watershed of -dist, 4-connected,
+ *       never leaving the seed's component of cc, labels written in place;
+ *   expand_lookup(idx, dist, threshold, lut, out)
+ *       out = lut[idx] where dist <= threshold, else 0 (cells._expand);
+ *   mask_cut(cells, mask, out, cut)
+ *       out = cells where mask, else 0; cut = 1 where out > 0 and the right or
+ *       lower neighbour has no other non-zero label (cells._cut_mask);
+ *   keep_lookup(cells, comp, keep)
+ *       cells = 0 where keep[comp] is 0, in place (cells._expand).
+ *
+ * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
+ * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
+ * lists); a wrong item type, shape or a read-only output raises ValueError or
+ * TypeError before any work.  The loops run with the GIL released.
+ *
+ * The flood reproduces scikit-image's watershed_raveled (compactness 0, no
+ * watershed lines) step for step: a binary min-heap ordered by (value, age)
+ * with the same sift-up on push and sift-down on pop, seeds pushed first with
+ * age 0 and their own value, every later push with a new age; a neighbour is
+ * labelled when it is pushed; neighbours in the order up, left, right, down.
+ * Seeds of equal value (age 0 all) leave the heap in the order this heap
+ * gives them, which is why the heap itself and not only its ordering is the
+ * same.  Values are float64 (-dist, exact from float32).
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__FAST_MATH__)
+#error "compile _cellc.c without -ffast-math (comparisons must be IEEE)"
+#endif
+
+/* ---- buffers ---------------------------------------------------------- */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} buf_t;
+
+static void release(buf_t *b)
+{
+    if (b->held) {
+        PyBuffer_Release(&b->view);
+        b->held = 0;
+    }
+}
+
+/* Item kinds accepted: 'f' float32, 'i' int32 (or 'l' when 4 bytes), 'B'/'?'
+ * one byte, 'q' int64 (intp). */
+static int kind_of(const Py_buffer *v)
+{
+    const char *f = v->format ? v->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@' || *f == '|')
+        f++;
+    if (f[0] == '\0' || f[1] != '\0')
+        return 0;
+    switch (f[0]) {
+    case 'f':
+        return v->itemsize == 4 ? 'f' : 0;
+    case 'i': case 'l': case 'q': case 'n':
+        if (v->itemsize == 4)
+            return 'i';
+        if (v->itemsize == 8)
+            return 'q';
+        return 0;
+    case 'B': case '?': case 'b':
+        return v->itemsize == 1 ? 'B' : 0;
+    default:
+        return 0;
+    }
+}
+
+static const char *kind_name(int kind)
+{
+    switch (kind) {
+    case 'f': return "float32";
+    case 'i': return "int32";
+    case 'q': return "int64";
+    default: return "uint8 or bool";
+    }
+}
+
+/* Get a C-contiguous buffer of ``kind`` with ``ndim`` dimensions; with
+ * ``shape`` (2 entries, ndim 2) it must have that shape. */
+static int get(PyObject *obj, buf_t *b, const char *name, int kind, int ndim,
+               const Py_ssize_t *shape, int writable)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    b->held = 0;
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s must be a C-contiguous%s %s array", name,
+                     writable ? " writable" : "", kind_name(kind));
+        return -1;
+    }
+    b->held = 1;
+    if (kind_of(&b->view) != kind) {
+        PyErr_Format(PyExc_ValueError, "%s must be %s (got item format '%s', %zd bytes)",
+                     name, kind_name(kind), b->view.format ? b->view.format : "B",
+                     b->view.itemsize);
+        release(b);
+        return -1;
+    }
+    if (b->view.ndim != ndim) {
+        PyErr_Format(PyExc_ValueError, "%s must be %d-D (got %d-D)", name, ndim, b->view.ndim);
+        release(b);
+        return -1;
+    }
+    if (shape && (b->view.shape[0] != shape[0] || b->view.shape[1] != shape[1])) {
+        PyErr_Format(PyExc_ValueError, "%s has shape (%zd, %zd), expected (%zd, %zd)", name,
+                     b->view.shape[0], b->view.shape[1], shape[0], shape[1]);
+        release(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- flood ------------------------------------------------------------ */
+
+typedef struct {
+    double value;
+    int64_t age;
+    Py_ssize_t index;
+} item_t;
+
+typedef struct {
+    item_t *a;
+    Py_ssize_t n, cap;
+} heap_t;
+
+static inline int smaller(const item_t *x, const item_t *y)
+{
+    if (x->value != y->value)
+        return x->value < y->value;
+    return x->age < y->age;
+}
+
+static int heap_push(heap_t *h, const item_t *it)
+{
+    Py_ssize_t child, parent;
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
+        item_t *a = (item_t *)realloc(h->a, (size_t)cap * sizeof(item_t));
+        if (!a)
+            return -1;
+        h->a = a;
+        h->cap = cap;
+    }
+    child = h->n++;
+    h->a[child] = *it;
+    while (child > 0) {         /* sift up while strictly smaller than the parent */
+        parent = (child + 1) / 2 - 1;
+        if (!smaller(&h->a[child], &h->a[parent]))
+            break;
+        item_t t = h->a[parent];
+        h->a[parent] = h->a[child];
+        h->a[child] = t;
+        child = parent;
+    }
+    return 0;
+}
+
+static void heap_pop(heap_t *h, item_t *out)
+{
+    Py_ssize_t i = 0, best, l, r;
+    *out = h->a[0];
+    h->n--;
+    if (h->n == 0)
+        return;
+    h->a[0] = h->a[h->n];       /* the last item to the root, then sift down */
+    for (;;) {
+        l = 2 * i + 1;
+        r = l + 1;
+        if (l >= h->n)
+            break;
+        best = i;
+        if (smaller(&h->a[l], &h->a[i]))
+            best = l;
+        if (r < h->n && smaller(&h->a[r], &h->a[best]))
+            best = r;
+        if (best == i)
+            break;
+        item_t t = h->a[i];
+        h->a[i] = h->a[best];
+        h->a[best] = t;
+        i = best;
+    }
+}
+
+static PyObject *flood(PyObject *self, PyObject *args)
+{
+    PyObject *o_dist, *o_lab, *o_cc, *o_seeds;
+    buf_t bd, bl, bc, bs;
+    Py_ssize_t shape[2], rows, cols, npx, ns, k;
+    int bad_seed = 0, no_memory = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOO:flood", &o_dist, &o_lab, &o_cc, &o_seeds))
+        return NULL;
+    if (get(o_dist, &bd, "dist", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bd.view.shape[0];
+    shape[1] = bd.view.shape[1];
+    if (get(o_lab, &bl, "labels", 'i', 2, shape, 1) < 0) {
+        release(&bd);
+        return NULL;
+    }
+    if (get(o_cc, &bc, "cc", 'i', 2, shape, 0) < 0) {
+        release(&bd);
+        release(&bl);
+        return NULL;
+    }
+    if (get(o_seeds, &bs, "seeds", 'q', 1, NULL, 0) < 0) {
+        release(&bd);
+        release(&bl);
+        release(&bc);
+        return NULL;
+    }
+    rows = shape[0];
+    cols = shape[1];
+    npx = rows * cols;
+    ns = bs.view.shape[0];
+    {
+        const float *dist = (const float *)bd.view.buf;
+        int32_t *lab = (int32_t *)bl.view.buf;
+        const int32_t *cc = (const int32_t *)bc.view.buf;
+        const int64_t *seeds = (const int64_t *)bs.view.buf;
+        for (k = 0; k < ns; k++) {
+            int64_t s = seeds[k];
+            if (s < 0 || s >= npx || lab[s] == 0 || cc[s] == 0) {
+                bad_seed = 1;
+                break;
+            }
+        }
+        if (!bad_seed) {
+            Py_BEGIN_ALLOW_THREADS
+            heap_t h = {NULL, 0, 0};
+            item_t it, nw;
+            int64_t age = 1;
+            for (k = 0; k < ns && !no_memory; k++) {
+                it.index = (Py_ssize_t)seeds[k];
+                it.value = -(double)dist[it.index];
+                it.age = 0;
+                no_memory = heap_push(&h, &it) < 0;
+            }
+            while (h.n > 0 && !no_memory) {
+                heap_pop(&h, &it);
+                Py_ssize_t p = it.index, y = p / cols, x = p - y * cols;
+                int32_t comp = cc[p], label = lab[p];
+                /* 4 neighbours in scikit-image's order: up, left, right, down */
+                Py_ssize_t nb[4];
+                int m = 0;
+                if (y > 0)
+                    nb[m++] = p - cols;
+                if (x > 0)
+                    nb[m++] = p - 1;
+                if (x + 1 < cols)
+                    nb[m++] = p + 1;
+                if (y + 1 < rows)
+                    nb[m++] = p + cols;
+                for (int j = 0; j < m; j++) {
+                    Py_ssize_t q = nb[j];
+                    if (cc[q] != comp || lab[q] != 0)
+                        continue;
+                    age++;
+                    lab[q] = label;
+                    nw.value = -(double)dist[q];
+                    if (nw.value < it.value)
+                        nw.value = it.value;
+                    nw.age = age;
+                    nw.index = q;
+                    if (heap_push(&h, &nw) < 0) {
+                        no_memory = 1;
+                        break;
+                    }
+                }
+            }
+            free(h.a);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    release(&bd);
+    release(&bl);
+    release(&bc);
+    release(&bs);
+    if (bad_seed) {
+        PyErr_SetString(PyExc_ValueError,
+                        "flood: every seed must be a raveled index inside the image whose "
+                        "label and component are non-zero");
+        return NULL;
+    }
+    if (no_memory)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* ---- cell expansion ---------------------------------------------------- */
+
+static PyObject *expand_lookup(PyObject *self, PyObject *args)
+{
+    PyObject *o_idx, *o_dist, *o_lut, *o_out;
+    double thr;
+    buf_t bi, bd, bl, bo;
+    Py_ssize_t shape[2], npx, nl, p;
+    int bad = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOdOO:expand_lookup", &o_idx, &o_dist, &thr, &o_lut, &o_out))
+        return NULL;
+    if (get(o_idx, &bi, "idx", 'i', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bi.view.shape[0];
+    shape[1] = bi.view.shape[1];
+    if (get(o_dist, &bd, "dist", 'f', 2, shape, 0) < 0) {
+        release(&bi);
+        return NULL;
+    }
+    if (get(o_lut, &bl, "lut", 'i', 1, NULL, 0) < 0) {
+        release(&bi);
+        release(&bd);
+        return NULL;
+    }
+    if (get(o_out, &bo, "out", 'i', 2, shape, 1) < 0) {
+        release(&bi);
+        release(&bd);
+        release(&bl);
+        return NULL;
+    }
+    npx = shape[0] * shape[1];
+    nl = bl.view.shape[0];
+    {
+        const int32_t *idx = (const int32_t *)bi.view.buf, *lut = (const int32_t *)bl.view.buf;
+        const float *dist = (const float *)bd.view.buf;
+        int32_t *out = (int32_t *)bo.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (p = 0; p < npx; p++) {
+            int32_t i = idx[p];
+            if (i < 0 || (Py_ssize_t)i >= nl) {
+                bad = 1;
+                break;
+            }
+            out[p] = ((double)dist[p] <= thr) ? lut[i] : 0;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bi);
+    release(&bd);
+    release(&bl);
+    release(&bo);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "expand_lookup: an index is outside the table");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *mask_cut(PyObject *self, PyObject *args)
+{
+    PyObject *o_cells, *o_mask, *o_out, *o_cut;
+    buf_t bc, bm, bo, bk;
+    Py_ssize_t shape[2], rows, cols, y, x;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOO:mask_cut", &o_cells, &o_mask, &o_out, &o_cut))
+        return NULL;
+    if (get(o_cells, &bc, "cells", 'i', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bc.view.shape[0];
+    shape[1] = bc.view.shape[1];
+    if (get(o_mask, &bm, "mask", 'B', 2, shape, 0) < 0) {
+        release(&bc);
+        return NULL;
+    }
+    if (get(o_out, &bo, "out", 'i', 2, shape, 1) < 0) {
+        release(&bc);
+        release(&bm);
+        return NULL;
+    }
+    if (get(o_cut, &bk, "cut", 'B', 2, shape, 1) < 0) {
+        release(&bc);
+        release(&bm);
+        release(&bo);
+        return NULL;
+    }
+    /* out may be cells itself: a row is masked before the cut of the row above
+     * reads it, and nothing reads a row of cells after its row of out is written */
+    rows = shape[0];
+    cols = shape[1];
+    {
+        const int32_t *cells = (const int32_t *)bc.view.buf;
+        const uint8_t *mask = (const uint8_t *)bm.view.buf;
+        int32_t *out = (int32_t *)bo.view.buf;
+        uint8_t *cut = (uint8_t *)bk.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        /* out first (row by row), then the cut of the row above, whose lower
+         * neighbours are the row just written */
+        for (y = 0; y < rows; y++) {
+            const int32_t *c = cells + y * cols;
+            const uint8_t *m = mask + y * cols;
+            int32_t *o = out + y * cols;
+            for (x = 0; x < cols; x++)
+                o[x] = m[x] ? c[x] : 0;
+            if (y > 0) {
+                const int32_t *a = out + (y - 1) * cols;
+                uint8_t *k = cut + (y - 1) * cols;
+                for (x = 0; x + 1 < cols; x++) {
+                    int32_t v = a[x], r = a[x + 1], d = o[x];
+                    k[x] = (uint8_t)((v > 0) & !((r > 0) & (r != v)) & !((d > 0) & (d != v)));
+                }
+                if (cols > 0) {
+                    int32_t v = a[cols - 1], d = o[cols - 1];
+                    k[cols - 1] = (uint8_t)((v > 0) & !((d > 0) & (d != v)));
+                }
+            }
+        }
+        if (rows > 0) {
+            const int32_t *a = out + (rows - 1) * cols;
+            uint8_t *k = cut + (rows - 1) * cols;
+            for (x = 0; x < cols; x++) {
+                int32_t v = a[x];
+                int keep = v > 0;
+                if (keep && x + 1 < cols && a[x + 1] > 0 && a[x + 1] != v)
+                    keep = 0;
+                k[x] = (uint8_t)keep;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bc);
+    release(&bm);
+    release(&bo);
+    release(&bk);
+    Py_RETURN_NONE;
+}
+
+static PyObject *keep_lookup(PyObject *self, PyObject *args)
+{
+    PyObject *o_cells, *o_comp, *o_keep;
+    buf_t bc, bp, bk;
+    Py_ssize_t shape[2], npx, nk, p;
+    int bad = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO:keep_lookup", &o_cells, &o_comp, &o_keep))
+        return NULL;
+    if (get(o_cells, &bc, "cells", 'i', 2, NULL, 1) < 0)
+        return NULL;
+    shape[0] = bc.view.shape[0];
+    shape[1] = bc.view.shape[1];
+    if (get(o_comp, &bp, "comp", 'i', 2, shape, 0) < 0) {
+        release(&bc);
+        return NULL;
+    }
+    if (get(o_keep, &bk, "keep", 'B', 1, NULL, 0) < 0) {
+        release(&bc);
+        release(&bp);
+        return NULL;
+    }
+    npx = shape[0] * shape[1];
+    nk = bk.view.shape[0];
+    {
+        int32_t *cells = (int32_t *)bc.view.buf;
+        const int32_t *comp = (const int32_t *)bp.view.buf;
+        const uint8_t *keep = (const uint8_t *)bk.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (p = 0; p < npx; p++) {
+            int32_t i = comp[p];
+            if (i < 0 || (Py_ssize_t)i >= nk) {
+                bad = 1;
+                break;
+            }
+            if (!keep[i])
+                cells[p] = 0;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bc);
+    release(&bp);
+    release(&bk);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "keep_lookup: a component is outside the table");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- per-label sums -------------------------------------------------- */
+
+/* NumPy's pairwise sum of n >= 1 doubles (numpy/_core/src/umath: eight
+ * accumulators up to 128 values, halves at multiples of 8 above), the order
+ * np.add.reduce and np.add.reduceat add a contiguous float64 segment in. */
+static double pairwise_sum(const double *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        double res = -0.0;      /* (keeps a sum of negative zeros negative) */
+        for (Py_ssize_t i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8], res;
+        Py_ssize_t i;
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+static PyObject *compartment_stats(PyObject *self, PyObject *args)
+{
+    PyObject *o_comp, *o_v, *o_cnt, *o_tot, *o_max;
+    Py_ssize_t ncols, npx, size;
+    buf_t bc, bv, bn, bt, bm;
+    int bad = 0, no_memory = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOnOOO:compartment_stats", &o_comp, &o_v, &ncols, &o_cnt, &o_tot,
+                          &o_max))
+        return NULL;
+    if (get(o_comp, &bc, "comp", 'i', 1, NULL, 0) < 0)
+        return NULL;
+    if (get(o_v, &bv, "v", 'f', 1, NULL, 0) < 0) {
+        release(&bc);
+        return NULL;
+    }
+    if (get(o_cnt, &bn, "count", 'q', 1, NULL, 1) < 0) {
+        release(&bc);
+        release(&bv);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(o_tot, &bt.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        release(&bc);
+        release(&bv);
+        release(&bn);
+        return NULL;
+    }
+    bt.held = 1;
+    if (get(o_max, &bm, "vmax", 'f', 1, NULL, 1) < 0) {
+        release(&bc);
+        release(&bv);
+        release(&bn);
+        release(&bt);
+        return NULL;
+    }
+    npx = bc.view.shape[0];
+    size = bn.view.shape[0];
+    if (bv.view.shape[0] != npx || ncols <= 0 || (npx % ncols) != 0 || bt.view.ndim != 1
+        || bt.view.itemsize != 8 || !bt.view.format || strchr(bt.view.format, 'd') == NULL
+        || bt.view.shape[0] != size || bm.view.shape[0] != size) {
+        release(&bc);
+        release(&bv);
+        release(&bn);
+        release(&bt);
+        release(&bm);
+        PyErr_SetString(PyExc_ValueError,
+                        "compartment_stats: comp (int32) and v (float32) must have one length, a "
+                        "multiple of ncols > 0; count (int64), total (float64) and vmax (float32) "
+                        "one length");
+        return NULL;
+    }
+    {
+        const int32_t *comp = (const int32_t *)bc.view.buf;
+        const float *v = (const float *)bv.view.buf;
+        int64_t *cnt = (int64_t *)bn.view.buf;
+        double *tot = (double *)bt.view.buf;
+        float *vmx = (float *)bm.view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        double *seg = (double *)malloc((size_t)(ncols > 0 ? ncols : 1) * sizeof(double));
+        if (!seg)
+            no_memory = 1;
+        for (Py_ssize_t r0 = 0; r0 < npx && !no_memory && !bad; r0 += ncols) {
+            /* one row as float64 (the runs of a row never continue onto the next) */
+            for (Py_ssize_t x = 0; x < ncols; x++)
+                seg[x] = (double)v[r0 + x];
+            Py_ssize_t a = 0;
+            while (a < ncols) {
+                const int32_t *cr = comp + r0;
+                const float *vr = v + r0;
+                int32_t l = cr[a];
+                float m = vr[a];
+                int nan = 0;
+                Py_ssize_t b = a + 1;
+                /* the run and its maximum in one scan (NaN kept aside: branch-free max) */
+                while (b < ncols && cr[b] == l) {
+                    float w = vr[b];
+                    m = w > m ? w : m;
+                    nan |= w != w;
+                    b++;
+                }
+                if (nan)
+                    m = NAN;
+                if (l < 0 || (Py_ssize_t)l >= size) {
+                    bad = 1;
+                    break;
+                }
+                /* np.add.reduceat: the first value plus the pairwise sum of the rest;
+                 * np.maximum.reduceat, then the runs in raster order (np.*.at) */
+                double s = seg[a];
+                if (b - a > 1)
+                    s += pairwise_sum(seg + a + 1, b - a - 1);
+                cnt[l] += b - a;
+                tot[l] += s;
+                float old = vmx[l];
+                vmx[l] = (old >= m || old != old) ? old : m;
+                a = b;
+            }
+        }
+        free(seg);
+        Py_END_ALLOW_THREADS
+    }
+    release(&bc);
+    release(&bv);
+    release(&bn);
+    release(&bt);
+    release(&bm);
+    if (no_memory)
+        return PyErr_NoMemory();
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "compartment_stats: a label is outside the tables");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"compartment_stats", compartment_stats, METH_VARARGS,
+     "compartment_stats(comp, v, ncols, count, total, vmax): per label of comp (int32, raster "
+     "order, ncols columns), pixel count, float64 sum and float32 maximum of v added into the "
+     "tables (the order of cells._compartment_stats)."},
+    {"flood", flood, METH_VARARGS,
+     "flood(dist, labels, cc, seeds): priority flood of -dist from the seeds (raveled "
+     "indices, int64), 4-connected within each component of cc; labels in place."},
+    {"expand_lookup", expand_lookup, METH_VARARGS,
+     "expand_lookup(idx, dist, threshold, lut, out): out = lut[idx] where dist <= "
+     "threshold (compared in float64), else 0."},
+    {"mask_cut", mask_cut, METH_VARARGS,
+     "mask_cut(cells, mask, out, cut): out = cells where mask else 0; cut = out > 0 "
+     "minus pixels whose right or lower neighbour has another non-zero label."},
+    {"keep_lookup", keep_lookup, METH_VARARGS,
+     "keep_lookup(cells, comp, keep): cells = 0 where keep[comp] == 0 (in place)."},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_cellc",
+    "Compiled loops of blotquant's cell mode (flood, cell expansion lookups).", -1, methods,
+    NULL, NULL, NULL, NULL
+};
+
+PyMODINIT_FUNC PyInit__cellc(void)
+{
+    return PyModule_Create(&module);
+}
