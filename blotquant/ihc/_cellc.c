@@ -15,7 +15,12 @@
  *       out = cells where mask, else 0; cut = 1 where out > 0 and the right or
  *       lower neighbour has no other non-zero label (cells._cut_mask);
  *   keep_lookup(cells, comp, keep)
- *       cells = 0 where keep[comp] is 0, in place (cells._expand).
+ *       cells = 0 where keep[comp] is 0, in place (cells._expand);
+ *   compartment_stats(comp, v, ncols, count, total, vmax)
+ *       per-label pixel count, float64 sum and float32 maximum of v, summed in
+ *       NumPy's order (cells._compartment_stats);
+ *   count_runs(labels), fill_runs(labels, starts, run_labels, lengths)
+ *       the runs of equal values of a raveled label image (tissue.label_runs).
  *
  * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
  * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
@@ -639,7 +644,107 @@ static PyObject *compartment_stats(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- runs of a label image ------------------------------------------ */
+
+static PyObject *count_runs(PyObject *self, PyObject *args)
+{
+    PyObject *o_lab;
+    buf_t bl;
+    Py_ssize_t n = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O:count_runs", &o_lab))
+        return NULL;
+    if (get(o_lab, &bl, "labels", 'i', 1, NULL, 0) < 0)
+        return NULL;
+    {
+        const int32_t *lab = (const int32_t *)bl.view.buf;
+        Py_ssize_t npx = bl.view.shape[0];
+        Py_BEGIN_ALLOW_THREADS
+        if (npx > 0) {
+            n = 1;
+            for (Py_ssize_t p = 1; p < npx; p++)
+                n += lab[p] != lab[p - 1];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bl);
+    return PyLong_FromSsize_t(n);
+}
+
+static PyObject *fill_runs(PyObject *self, PyObject *args)
+{
+    PyObject *o_lab, *o_st, *o_rl, *o_len;
+    buf_t bl, bs, br, bn;
+    int bad = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOO:fill_runs", &o_lab, &o_st, &o_rl, &o_len))
+        return NULL;
+    if (get(o_lab, &bl, "labels", 'i', 1, NULL, 0) < 0)
+        return NULL;
+    if (get(o_st, &bs, "starts", 'q', 1, NULL, 1) < 0) {
+        release(&bl);
+        return NULL;
+    }
+    if (get(o_rl, &br, "run_labels", 'i', 1, NULL, 1) < 0) {
+        release(&bl);
+        release(&bs);
+        return NULL;
+    }
+    if (get(o_len, &bn, "lengths", 'q', 1, NULL, 1) < 0) {
+        release(&bl);
+        release(&bs);
+        release(&br);
+        return NULL;
+    }
+    {
+        const int32_t *lab = (const int32_t *)bl.view.buf;
+        int64_t *st = (int64_t *)bs.view.buf, *len = (int64_t *)bn.view.buf;
+        int32_t *rl = (int32_t *)br.view.buf;
+        Py_ssize_t npx = bl.view.shape[0], cap = bs.view.shape[0];
+        if (br.view.shape[0] != cap || bn.view.shape[0] != cap)
+            bad = 1;
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            Py_ssize_t k = 0, a = 0;
+            while (a < npx) {
+                int32_t l = lab[a];
+                Py_ssize_t b = a + 1;
+                while (b < npx && lab[b] == l)
+                    b++;
+                if (k >= cap) {
+                    bad = 1;
+                    break;
+                }
+                st[k] = a;
+                rl[k] = l;
+                len[k] = b - a;
+                k++;
+                a = b;
+            }
+            if (k != cap)
+                bad = 1;
+            Py_END_ALLOW_THREADS
+        }
+    }
+    release(&bl);
+    release(&bs);
+    release(&br);
+    release(&bn);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError,
+                        "fill_runs: starts, run_labels and lengths must have count_runs(labels) "
+                        "entries each");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"count_runs", count_runs, METH_VARARGS,
+     "count_runs(labels): the number of runs of equal values of a 1-D int32 array."},
+    {"fill_runs", fill_runs, METH_VARARGS,
+     "fill_runs(labels, starts, run_labels, lengths): start (int64), value (int32) and "
+     "length (int64) of each run of equal values, in order (count_runs entries each)."},
     {"compartment_stats", compartment_stats, METH_VARARGS,
      "compartment_stats(comp, v, ncols, count, total, vmax): per label of comp (int32, raster "
      "order, ncols columns), pixel count, float64 sum and float32 maximum of v added into the "
