@@ -5,10 +5,10 @@
  * the module is built (blotquant.ihc._cellkernel.compiled_cells() is the switch;
  * the NumPy code stays in place as the fallback the tests compare with):
  *
- *   flood(dist, labels, cc, seeds)
+ *   flood_region(dist, markers, region, out)
  *       the marker-controlled priority flood of the shape split
  *       (nuclei._flood_multi): scikit-image's watershed of -dist, 4-connected,
- *       never leaving the seed's component of cc, labels written in place;
+ *       on a list of pixels (whole components), in compact arrays;
  *   expand_lookup(idx, dist, threshold, lut, out)
  *       out = lut[idx] where dist <= threshold, else 0 (cells._expand);
  *   mask_cut(cells, mask, out, cut)
@@ -135,30 +135,40 @@ static int get(PyObject *obj, buf_t *b, const char *name, int kind, int ndim,
 
 /* ---- flood ------------------------------------------------------------ */
 
+/* The flood on the listed pixels alone: ``region`` (ascending raveled
+ * indices) is every pixel of the components to flood, so a pixel's
+ * 4-neighbours inside the flood are its 4-neighbours in the list (a foreground
+ * 4-neighbour is in the same component for 4- and 8-connected components).
+ * Neighbour links, values and labels are built once in list order; the flood
+ * then touches only those compact arrays (the image rows a component spans are
+ * far apart in memory).  The seeds are the listed pixels whose marker is
+ * non-zero, in list (raster) order: the order the sheet's seeds are queued in
+ * (nuclei._flood_sheet). */
+
 typedef struct {
     double value;
-    int64_t age;
-    Py_ssize_t index;
-} item_t;
+    int32_t age;                /* (int32 like scikit-image's heap items) */
+    int32_t index;
+} citem_t;
 
 typedef struct {
-    item_t *a;
+    citem_t *a;
     Py_ssize_t n, cap;
-} heap_t;
+} cheap_t;
 
-static inline int smaller(const item_t *x, const item_t *y)
+static inline int csmaller(const citem_t *x, const citem_t *y)
 {
     if (x->value != y->value)
         return x->value < y->value;
     return x->age < y->age;
 }
 
-static int heap_push(heap_t *h, const item_t *it)
+static int cheap_push(cheap_t *h, const citem_t *it)
 {
     Py_ssize_t child, parent;
     if (h->n == h->cap) {
         Py_ssize_t cap = h->cap ? 2 * h->cap : 1024;
-        item_t *a = (item_t *)realloc(h->a, (size_t)cap * sizeof(item_t));
+        citem_t *a = (citem_t *)realloc(h->a, (size_t)cap * sizeof(citem_t));
         if (!a)
             return -1;
         h->a = a;
@@ -166,11 +176,11 @@ static int heap_push(heap_t *h, const item_t *it)
     }
     child = h->n++;
     h->a[child] = *it;
-    while (child > 0) {         /* sift up while strictly smaller than the parent */
+    while (child > 0) {
         parent = (child + 1) / 2 - 1;
-        if (!smaller(&h->a[child], &h->a[parent]))
+        if (!csmaller(&h->a[child], &h->a[parent]))
             break;
-        item_t t = h->a[parent];
+        citem_t t = h->a[parent];
         h->a[parent] = h->a[child];
         h->a[child] = t;
         child = parent;
@@ -178,132 +188,142 @@ static int heap_push(heap_t *h, const item_t *it)
     return 0;
 }
 
-static void heap_pop(heap_t *h, item_t *out)
+static void cheap_pop(cheap_t *h, citem_t *out)
 {
     Py_ssize_t i = 0, best, l, r;
     *out = h->a[0];
     h->n--;
     if (h->n == 0)
         return;
-    h->a[0] = h->a[h->n];       /* the last item to the root, then sift down */
+    h->a[0] = h->a[h->n];
     for (;;) {
         l = 2 * i + 1;
         r = l + 1;
         if (l >= h->n)
             break;
         best = i;
-        if (smaller(&h->a[l], &h->a[i]))
+        if (csmaller(&h->a[l], &h->a[i]))
             best = l;
-        if (r < h->n && smaller(&h->a[r], &h->a[best]))
+        if (r < h->n && csmaller(&h->a[r], &h->a[best]))
             best = r;
         if (best == i)
             break;
-        item_t t = h->a[i];
+        citem_t t = h->a[i];
         h->a[i] = h->a[best];
         h->a[best] = t;
         i = best;
     }
 }
 
-static PyObject *flood(PyObject *self, PyObject *args)
+static PyObject *flood_region(PyObject *self, PyObject *args)
 {
-    PyObject *o_dist, *o_lab, *o_cc, *o_seeds;
-    buf_t bd, bl, bc, bs;
-    Py_ssize_t shape[2], rows, cols, npx, ns, k;
-    int bad_seed = 0, no_memory = 0;
+    PyObject *o_dist, *o_mk, *o_reg, *o_out;
+    buf_t bd, bm, br, bo;
+    Py_ssize_t shape[2];
+    int bad = 0, no_memory = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOOO:flood", &o_dist, &o_lab, &o_cc, &o_seeds))
+    if (!PyArg_ParseTuple(args, "OOOO:flood_region", &o_dist, &o_mk, &o_reg, &o_out))
         return NULL;
     if (get(o_dist, &bd, "dist", 'f', 2, NULL, 0) < 0)
         return NULL;
     shape[0] = bd.view.shape[0];
     shape[1] = bd.view.shape[1];
-    if (get(o_lab, &bl, "labels", 'i', 2, shape, 1) < 0) {
+    if (get(o_mk, &bm, "markers", 'i', 2, shape, 0) < 0) {
         release(&bd);
         return NULL;
     }
-    if (get(o_cc, &bc, "cc", 'i', 2, shape, 0) < 0) {
+    if (get(o_reg, &br, "region", 'q', 1, NULL, 0) < 0) {
         release(&bd);
-        release(&bl);
+        release(&bm);
         return NULL;
     }
-    if (get(o_seeds, &bs, "seeds", 'q', 1, NULL, 0) < 0) {
+    if (get(o_out, &bo, "out", 'i', 1, NULL, 1) < 0) {
         release(&bd);
-        release(&bl);
-        release(&bc);
+        release(&bm);
+        release(&br);
         return NULL;
     }
-    rows = shape[0];
-    cols = shape[1];
-    npx = rows * cols;
-    ns = bs.view.shape[0];
     {
         const float *dist = (const float *)bd.view.buf;
-        int32_t *lab = (int32_t *)bl.view.buf;
-        const int32_t *cc = (const int32_t *)bc.view.buf;
-        const int64_t *seeds = (const int64_t *)bs.view.buf;
-        for (k = 0; k < ns; k++) {
-            int64_t s = seeds[k];
-            if (s < 0 || s >= npx || lab[s] == 0 || cc[s] == 0) {
-                bad_seed = 1;
-                break;
-            }
-        }
-        if (!bad_seed) {
+        const int32_t *mk = (const int32_t *)bm.view.buf;
+        const int64_t *reg = (const int64_t *)br.view.buf;
+        int32_t *lab = (int32_t *)bo.view.buf;
+        Py_ssize_t m = br.view.shape[0], rows = shape[0], cols = shape[1], npx = rows * cols;
+        if (bo.view.shape[0] != m || m > INT32_MAX - 1)
+            bad = 1;
+        for (Py_ssize_t i = 0; i < m && !bad; i++)
+            if (reg[i] < 0 || reg[i] >= npx || (i > 0 && reg[i] <= reg[i - 1]))
+                bad = 1;
+        if (!bad) {
             Py_BEGIN_ALLOW_THREADS
-            heap_t h = {NULL, 0, 0};
-            item_t it, nw;
-            int64_t age = 1;
-            for (k = 0; k < ns && !no_memory; k++) {
-                it.index = (Py_ssize_t)seeds[k];
-                it.value = -(double)dist[it.index];
-                it.age = 0;
-                no_memory = heap_push(&h, &it) < 0;
-            }
-            while (h.n > 0 && !no_memory) {
-                heap_pop(&h, &it);
-                Py_ssize_t p = it.index, y = p / cols, x = p - y * cols;
-                int32_t comp = cc[p], label = lab[p];
-                /* 4 neighbours in scikit-image's order: up, left, right, down */
-                Py_ssize_t nb[4];
-                int m = 0;
-                if (y > 0)
-                    nb[m++] = p - cols;
-                if (x > 0)
-                    nb[m++] = p - 1;
-                if (x + 1 < cols)
-                    nb[m++] = p + 1;
-                if (y + 1 < rows)
-                    nb[m++] = p + cols;
-                for (int j = 0; j < m; j++) {
-                    Py_ssize_t q = nb[j];
-                    if (cc[q] != comp || lab[q] != 0)
+            int32_t *nb = (int32_t *)malloc((size_t)(m > 0 ? m : 1) * 4 * sizeof(int32_t));
+            double *val = (double *)malloc((size_t)(m > 0 ? m : 1) * sizeof(double));
+            cheap_t h = {NULL, 0, 0};
+            if (!nb || !val)
+                no_memory = 1;
+            if (!no_memory) {
+                /* links: up, left, right, down (-1: none); two pointers for the rows */
+                Py_ssize_t up = 0, dn = 0;
+                for (Py_ssize_t i = 0; i < m; i++) {
+                    int64_t p = reg[i], x = p % cols;
+                    int32_t *o = nb + 4 * i;
+                    while (up < i && reg[up] < p - cols)
+                        up++;
+                    o[0] = (up < i && reg[up] == p - cols) ? (int32_t)up : -1;
+                    o[1] = (x > 0 && i > 0 && reg[i - 1] == p - 1) ? (int32_t)(i - 1) : -1;
+                    o[2] = (x + 1 < cols && i + 1 < m && reg[i + 1] == p + 1) ? (int32_t)(i + 1) : -1;
+                    if (dn <= i)
+                        dn = i + 1;
+                    while (dn < m && reg[dn] < p + cols)
+                        dn++;
+                    o[3] = (dn < m && reg[dn] == p + cols) ? (int32_t)dn : -1;
+                    val[i] = -(double)dist[p];
+                    lab[i] = mk[p];
+                }
+                citem_t it, nw;
+                int32_t age = 1;
+                for (Py_ssize_t i = 0; i < m && !no_memory; i++) {
+                    if (lab[i] == 0)
                         continue;
-                    age++;
-                    lab[q] = label;
-                    nw.value = -(double)dist[q];
-                    if (nw.value < it.value)
-                        nw.value = it.value;
-                    nw.age = age;
-                    nw.index = q;
-                    if (heap_push(&h, &nw) < 0) {
-                        no_memory = 1;
-                        break;
+                    it.value = val[i];
+                    it.age = 0;
+                    it.index = (int32_t)i;
+                    no_memory = cheap_push(&h, &it) < 0;
+                }
+                while (h.n > 0 && !no_memory) {
+                    cheap_pop(&h, &it);
+                    const int32_t *o = nb + 4 * (Py_ssize_t)it.index;
+                    int32_t label = lab[it.index];
+                    for (int j = 0; j < 4; j++) {
+                        int32_t q = o[j];
+                        if (q < 0 || lab[q] != 0)
+                            continue;
+                        age++;
+                        lab[q] = label;
+                        nw.value = val[q] < it.value ? it.value : val[q];
+                        nw.age = age;
+                        nw.index = q;
+                        if (cheap_push(&h, &nw) < 0) {
+                            no_memory = 1;
+                            break;
+                        }
                     }
                 }
             }
             free(h.a);
+            free(nb);
+            free(val);
             Py_END_ALLOW_THREADS
         }
     }
     release(&bd);
-    release(&bl);
-    release(&bc);
-    release(&bs);
-    if (bad_seed) {
+    release(&bm);
+    release(&br);
+    release(&bo);
+    if (bad) {
         PyErr_SetString(PyExc_ValueError,
-                        "flood: every seed must be a raveled index inside the image whose "
-                        "label and component are non-zero");
+                        "flood_region: region must be ascending raveled indices inside the image "
+                        "(int64) and out (int32) as long");
         return NULL;
     }
     if (no_memory)
@@ -740,6 +760,10 @@ static PyObject *fill_runs(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
+    {"flood_region", flood_region, METH_VARARGS,
+     "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
+     "markers, 4-connected, on the listed pixels (ascending "
+     "raveled int64 indices of whole components); out[i] is the label of region[i]."},
     {"count_runs", count_runs, METH_VARARGS,
      "count_runs(labels): the number of runs of equal values of a 1-D int32 array."},
     {"fill_runs", fill_runs, METH_VARARGS,
@@ -749,9 +773,6 @@ static PyMethodDef methods[] = {
      "compartment_stats(comp, v, ncols, count, total, vmax): per label of comp (int32, raster "
      "order, ncols columns), pixel count, float64 sum and float32 maximum of v added into the "
      "tables (the order of cells._compartment_stats)."},
-    {"flood", flood, METH_VARARGS,
-     "flood(dist, labels, cc, seeds): priority flood of -dist from the seeds (raveled "
-     "indices, int64), 4-connected within each component of cc; labels in place."},
     {"expand_lookup", expand_lookup, METH_VARARGS,
      "expand_lookup(idx, dist, threshold, lut, out): out = lut[idx] where dist <= "
      "threshold (compared in float64), else 0."},

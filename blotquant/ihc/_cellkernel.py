@@ -27,13 +27,14 @@ def compiled_cells():
     Returns
     -------
     module or None
-        The extension (functions ``flood``, ``expand_lookup``, ``mask_cut``,
-        ``keep_lookup``; see ``blotquant/ihc/_cellc.c``).
+        The extension (functions ``flood_region``, ``expand_lookup``, ``mask_cut``,
+        ``keep_lookup``, ``compartment_stats``, ``count_runs``, ``fill_runs``; see
+        ``blotquant/ihc/_cellc.c``).
 
     Examples
     --------
     >>> mod = compiled_cells()
-    >>> mod is None or callable(mod.flood)
+    >>> mod is None or callable(mod.flood_region)
     True
     """
     if os.environ.get(PURE_PYTHON_ENV) == "1":

@@ -391,7 +391,7 @@ def _pack_shelves(heights, widths, gap=1):
 
 
 def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, with_flat=False,
-                into_cc=False, markers_inplace=False):
+                into_cc=False):
     """Basins of the foreground: a watershed of ``-elevation`` where a component holds
     several markers; a component with one marker (or none) stays whole (labels ``n + cc``).
 
@@ -405,9 +405,9 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     ``flat_m`` (of the marker pixels) save the callers' scans when known.
     ``into_cc``: the basins are written into ``cc`` itself (a caller that does not
     read it again; no second label image).  With the compiled loops
-    (:func:`~blotquant.ihc._cellkernel.compiled_cells`) the flood runs on the image
-    itself, the same steps as scikit-image's on the sheet (the same labels);
-    ``markers_inplace``: it may write the basins into ``markers`` (else a copy).
+    (:func:`~blotquant.ihc._cellkernel.compiled_cells`) the flood runs on the listed
+    pixels of those components (compact arrays, no sheet), the same steps as
+    scikit-image's on the sheet (the same labels).
 
     Returns
     -------
@@ -433,13 +433,13 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
         basins = _scatter(cc.shape, flat, basins_f)
     ext = compiled_cells() if _WATERSHED_RAVELED is not None else None
     if multi.any() and ext is not None and elevation.dtype == np.float32 \
-            and markers.dtype == np.int32 and cc.dtype == np.int32:
+            and markers.dtype == np.int32:
         sel = multi[comp]
-        seeds = flat_m[multi[m_cc]].astype(np.int64, copy=False)
-        out = markers if markers_inplace and markers.flags.c_contiguous else markers.copy()
-        ext.flood(np.ascontiguousarray(elevation), out, np.ascontiguousarray(cc), seeds)
-        flooded = out.ravel()[flat[sel]]
-        basins.ravel()[flat[sel]] = flooded
+        region = flat[sel].astype(np.int64, copy=False)
+        flooded = np.empty(region.size, np.int32)
+        ext.flood_region(np.ascontiguousarray(elevation), np.ascontiguousarray(markers), region,
+                         flooded)
+        basins.ravel()[region] = flooded
         if with_flat:
             basins_f[sel] = flooded
     elif multi.any():
@@ -582,7 +582,7 @@ def _split_by_shape(fg: np.ndarray, tolerance: float, connectivity: int = 8,
     flat_m = np.flatnonzero(peaks)
     del peaks
     basins, n_lab, lab = _flood_multi(fg, dist, markers, n, cc, n_cc, flat, flat_m, with_flat=True,
-                                      into_cc=True, markers_inplace=True)
+                                      into_cc=True)
     del markers, cc  # (``cc`` holds the basins now; full-size temporaries freed when done)
     # merge basins whose common saddle is within `tolerance` of the lower peak
     peak = _label_max(basins, dist, n_lab + 1, flat, lab)

@@ -29,7 +29,7 @@ def test_compiled_cells_are_built_where_required():
         assert mod is not None, "the C cell loops (blotquant.ihc._cellc) were not built"
     if mod is None:
         pytest.skip("the C cell loops are not built")
-    assert {"flood", "expand_lookup", "mask_cut", "keep_lookup", "compartment_stats",
+    assert {"flood_region", "expand_lookup", "mask_cut", "keep_lookup", "compartment_stats",
             "count_runs", "fill_runs"} <= set(dir(mod))
 
 
@@ -104,7 +104,7 @@ def test_flood_equals_the_sheet_flood(ext, monkeypatch, kind, connectivity):
         ref, got = _both(monkeypatch, lambda: nuclei._flood_multi(
             fg, dist, markers, n, cc.copy(), n_cc, with_flat=True))
         _same(ref, got)
-        np.testing.assert_array_equal(markers, before)  # (markers_inplace off: not written)
+        np.testing.assert_array_equal(markers, before)  # (the flood does not write markers)
 
 
 def test_shape_split_equals_numpy_on_touching_blobs(ext, monkeypatch):
@@ -237,20 +237,24 @@ def test_score_ihc_cell_mode_equal_numpy(ext, monkeypatch):
 def test_bad_input_gives_clear_errors(ext):
     a32 = np.zeros((4, 5), np.int32)
     f32 = np.zeros((4, 5), np.float32)
+    reg = np.arange(20, dtype=np.int64)
+    out = np.zeros(20, np.int32)
     with pytest.raises(ValueError, match="dist must be float32"):
-        ext.flood(f32.astype(np.float64), a32.copy(), a32, np.zeros(0, np.int64))
-    with pytest.raises(ValueError, match=r"labels has shape \(4, 4\), expected \(4, 5\)"):
-        ext.flood(f32, np.zeros((4, 4), np.int32), a32, np.zeros(0, np.int64))
-    with pytest.raises(ValueError, match="labels must be a C-contiguous writable int32"):
-        ro = a32.copy()
+        ext.flood_region(f32.astype(np.float64), a32, reg, out)
+    with pytest.raises(ValueError, match=r"markers has shape \(4, 4\), expected \(4, 5\)"):
+        ext.flood_region(f32, np.zeros((4, 4), np.int32), reg, out)
+    with pytest.raises(ValueError, match="out must be a C-contiguous writable int32"):
+        ro = out.copy()
         ro.flags.writeable = False
-        ext.flood(f32, ro, a32, np.zeros(0, np.int64))
-    with pytest.raises(ValueError, match="every seed"):
-        ext.flood(f32, a32.copy(), a32, np.array([3], np.int64))  # (label 0 there)
-    with pytest.raises(ValueError, match="every seed"):
-        lab = a32.copy()
-        lab.ravel()[:] = 1
-        ext.flood(f32, lab, lab, np.array([20], np.int64))  # (outside the image)
+        ext.flood_region(f32, a32, reg, ro)
+    with pytest.raises(ValueError, match="region must be int64"):
+        ext.flood_region(f32, a32, reg.astype(np.int32), out)
+    with pytest.raises(ValueError, match="ascending raveled indices inside the image"):
+        ext.flood_region(f32, a32, reg[::-1].copy(), out)  # (not ascending)
+    with pytest.raises(ValueError, match="ascending raveled indices inside the image"):
+        ext.flood_region(f32, a32, reg + 1, out)  # (20 is outside a 4 x 5 image)
+    with pytest.raises(ValueError, match="as long"):
+        ext.flood_region(f32, a32, reg, out[:5])
     with pytest.raises(ValueError, match="must be 2-D"):
         ext.expand_lookup(a32.ravel(), f32, 1.0, np.zeros(3, np.int32), a32.copy())
     with pytest.raises(ValueError, match="outside the table"):
