@@ -34,7 +34,7 @@
  * labelled when it is pushed; neighbours in the order up, left, right, down.
  * Seeds of equal value (age 0 all) leave the heap in the order this heap
  * gives them, which is why the heap itself and not only its ordering is the
- * same.  Values are float64 (-dist, exact from float32).
+ * same.  The (value, age) order is kept as one integer key (see citem_t).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -145,9 +145,18 @@ static int get(PyObject *obj, buf_t *b, const char *name, int kind, int ndim,
  * non-zero, in list (raster) order: the order the sheet's seeds are queued in
  * (nuclei._flood_sheet). */
 
+/* Heap items: the (value, age) order as one unsigned 64-bit key.  Every value
+ * is one of the float32 values of -dist (a pushed value is the larger of two),
+ * so the float comparison of scikit-image's float64 values is the comparison of
+ * the float32 values, and those map to unsigned 32-bit integers in the same
+ * order (sign flipped up, negatives reversed; -0 is made +0 first, since the two
+ * compare equal).  The age (below 2^31, like scikit-image's int32 ages) fills
+ * the low half: equal keys are exactly the ties of scikit-image's comparison
+ * (seeds of one value, all of age 0).  NaN has no place in that order, so
+ * flood_region declines an input with NaN (the caller takes the NumPy path). */
+
 typedef struct {
-    double value;
-    int32_t age;                /* (int32 like scikit-image's heap items) */
+    uint64_t key;
     int32_t index;
 } citem_t;
 
@@ -156,11 +165,13 @@ typedef struct {
     Py_ssize_t n, cap;
 } cheap_t;
 
-static inline int csmaller(const citem_t *x, const citem_t *y)
+static inline uint32_t ordered_bits(float f)
 {
-    if (x->value != y->value)
-        return x->value < y->value;
-    return x->age < y->age;
+    uint32_t u;
+    if (f == 0.0f)
+        f = 0.0f;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
 static int cheap_push(cheap_t *h, const citem_t *it)
@@ -176,9 +187,9 @@ static int cheap_push(cheap_t *h, const citem_t *it)
     }
     child = h->n++;
     h->a[child] = *it;
-    while (child > 0) {
+    while (child > 0) {         /* up while strictly smaller than the parent */
         parent = (child + 1) / 2 - 1;
-        if (!csmaller(&h->a[child], &h->a[parent]))
+        if (!(h->a[child].key < h->a[parent].key))
             break;
         citem_t t = h->a[parent];
         h->a[parent] = h->a[child];
@@ -188,30 +199,30 @@ static int cheap_push(cheap_t *h, const citem_t *it)
     return 0;
 }
 
+/* Pop: the last item to the root, then down.  scikit-image takes the left child
+ * if it is smaller than the item, then the right one if smaller than that; here
+ * the smaller child (the left one on a tie) is taken if it is smaller than the
+ * item: the same choice in every case, ties included. */
 static void cheap_pop(cheap_t *h, citem_t *out)
 {
-    Py_ssize_t i = 0, best, l, r;
+    Py_ssize_t i = 0, l, c, n;
     *out = h->a[0];
-    h->n--;
-    if (h->n == 0)
+    n = --h->n;
+    if (n == 0)
         return;
-    h->a[0] = h->a[h->n];
+    citem_t *a = h->a;
+    a[0] = a[n];
     for (;;) {
         l = 2 * i + 1;
-        r = l + 1;
-        if (l >= h->n)
+        if (l >= n)
             break;
-        best = i;
-        if (csmaller(&h->a[l], &h->a[i]))
-            best = l;
-        if (r < h->n && csmaller(&h->a[r], &h->a[best]))
-            best = r;
-        if (best == i)
+        c = (l + 1 < n && a[l + 1].key < a[l].key) ? l + 1 : l;
+        if (!(a[c].key < a[i].key))
             break;
-        citem_t t = h->a[i];
-        h->a[i] = h->a[best];
-        h->a[best] = t;
-        i = best;
+        citem_t t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
     }
 }
 
@@ -220,7 +231,7 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
     PyObject *o_dist, *o_mk, *o_reg, *o_out;
     buf_t bd, bm, br, bo;
     Py_ssize_t shape[2];
-    int bad = 0, no_memory = 0;
+    int bad = 0, no_memory = 0, has_nan = 0;
     (void)self;
     if (!PyArg_ParseTuple(args, "OOOO:flood_region", &o_dist, &o_mk, &o_reg, &o_out))
         return NULL;
@@ -257,7 +268,7 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
         if (!bad) {
             Py_BEGIN_ALLOW_THREADS
             int32_t *nb = (int32_t *)malloc((size_t)(m > 0 ? m : 1) * 4 * sizeof(int32_t));
-            double *val = (double *)malloc((size_t)(m > 0 ? m : 1) * sizeof(double));
+            uint32_t *val = (uint32_t *)malloc((size_t)(m > 0 ? m : 1) * sizeof(uint32_t));
             cheap_t h = {NULL, 0, 0};
             if (!nb || !val)
                 no_memory = 1;
@@ -277,20 +288,21 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
                     while (dn < m && reg[dn] < p + cols)
                         dn++;
                     o[3] = (dn < m && reg[dn] == p + cols) ? (int32_t)dn : -1;
-                    val[i] = -(double)dist[p];
+                    float d = dist[p];
+                    has_nan |= d != d;
+                    val[i] = ordered_bits(-d);
                     lab[i] = mk[p];
                 }
                 citem_t it, nw;
-                int32_t age = 1;
-                for (Py_ssize_t i = 0; i < m && !no_memory; i++) {
+                uint32_t age = 1;
+                for (Py_ssize_t i = 0; i < m && !no_memory && !has_nan; i++) {
                     if (lab[i] == 0)
                         continue;
-                    it.value = val[i];
-                    it.age = 0;
+                    it.key = (uint64_t)val[i] << 32;
                     it.index = (int32_t)i;
                     no_memory = cheap_push(&h, &it) < 0;
                 }
-                while (h.n > 0 && !no_memory) {
+                while (h.n > 0 && !no_memory && !has_nan) {
                     cheap_pop(&h, &it);
                     const int32_t *o = nb + 4 * (Py_ssize_t)it.index;
                     int32_t label = lab[it.index];
@@ -300,8 +312,8 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
                             continue;
                         age++;
                         lab[q] = label;
-                        nw.value = val[q] < it.value ? it.value : val[q];
-                        nw.age = age;
+                        uint32_t vq = val[q], vp = (uint32_t)(it.key >> 32);
+                        nw.key = ((uint64_t)(vq < vp ? vp : vq) << 32) | age;
                         nw.index = q;
                         if (cheap_push(&h, &nw) < 0) {
                             no_memory = 1;
@@ -328,7 +340,9 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
     }
     if (no_memory)
         return PyErr_NoMemory();
-    Py_RETURN_NONE;
+    if (has_nan)
+        Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
 }
 
 /* ---- cell expansion ---------------------------------------------------- */
@@ -763,7 +777,8 @@ static PyMethodDef methods[] = {
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
      "markers, 4-connected, on the listed pixels (ascending "
-     "raveled int64 indices of whole components); out[i] is the label of region[i]."},
+     "raveled int64 indices of whole components); out[i] is the label of region[i]. "
+     "False (nothing done) when dist has NaN at a listed pixel."},
     {"count_runs", count_runs, METH_VARARGS,
      "count_runs(labels): the number of runs of equal values of a 1-D int32 array."},
     {"fill_runs", fill_runs, METH_VARARGS,

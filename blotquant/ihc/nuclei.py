@@ -432,17 +432,20 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     else:
         basins = _scatter(cc.shape, flat, basins_f)
     ext = compiled_cells() if _WATERSHED_RAVELED is not None else None
+    done = False
     if multi.any() and ext is not None and elevation.dtype == np.float32 \
             and markers.dtype == np.int32:
         sel = multi[comp]
         region = flat[sel].astype(np.int64, copy=False)
         flooded = np.empty(region.size, np.int32)
-        ext.flood_region(np.ascontiguousarray(elevation), np.ascontiguousarray(markers), region,
-                         flooded)
-        basins.ravel()[region] = flooded
-        if with_flat:
-            basins_f[sel] = flooded
-    elif multi.any():
+        # (False: NaN in the elevation, which the C flood's integer keys cannot order)
+        done = ext.flood_region(np.ascontiguousarray(elevation), np.ascontiguousarray(markers),
+                                region, flooded)
+        if done:
+            basins.ravel()[region] = flooded
+            if with_flat:
+                basins_f[sel] = flooded
+    if multi.any() and not done:
         sel = multi[comp]
         flat, comp = flat[sel], comp[sel]
         ncols = cc.shape[1]

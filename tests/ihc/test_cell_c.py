@@ -79,6 +79,11 @@ def _flood_case(rng, kind, shape):
         dist = cv2.distanceTransform(fg8, cv2.DIST_L2, 3)
     elif kind == "ties":  # few levels: many equal values, equal seeds
         dist = rng.integers(0, 3, shape).astype(np.float32) * fg
+    elif kind == "signed zeros":  # -0 and +0 compare equal (the age decides)
+        dist = np.where(rng.random(shape) < 0.5, np.float32(-0.0), np.float32(0.0))
+        dist[rng.random(shape) < 0.2] = 1.0
+    elif kind == "negative":
+        dist = (rng.random(shape).astype(np.float32) - 0.5) * 4
     else:
         dist = rng.random(shape).astype(np.float32) * fg
     dist = np.ascontiguousarray(dist, np.float32)
@@ -89,7 +94,8 @@ def _flood_case(rng, kind, shape):
     return fg, dist, markers, n
 
 
-@pytest.mark.parametrize("kind", ["distance", "ties", "noise", "random seeds"])
+@pytest.mark.parametrize("kind", ["distance", "ties", "signed zeros", "negative", "noise",
+                                  "random seeds"])
 @pytest.mark.parametrize("connectivity", [4, 8])
 def test_flood_equals_the_sheet_flood(ext, monkeypatch, kind, connectivity):
     if nuclei._WATERSHED_RAVELED is None:
@@ -105,6 +111,20 @@ def test_flood_equals_the_sheet_flood(ext, monkeypatch, kind, connectivity):
             fg, dist, markers, n, cc.copy(), n_cc, with_flat=True))
         _same(ref, got)
         np.testing.assert_array_equal(markers, before)  # (the flood does not write markers)
+
+
+def test_flood_declines_nan(ext, monkeypatch):
+    """NaN has no place in the C flood's key order: it declines, the NumPy path runs."""
+    rng = np.random.default_rng(5)
+    fg, dist, markers, n = _flood_case(rng, "noise", (30, 40))
+    dist[3, 4] = np.nan
+    region = np.flatnonzero(fg).astype(np.int64)
+    assert ext.flood_region(dist, markers, region, np.empty(region.size, np.int32)) is False
+    assert ext.flood_region(np.nan_to_num(dist), markers, region,
+                            np.empty(region.size, np.int32)) is True
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    ref, got = _both(monkeypatch, lambda: nuclei._flood_multi(fg, dist, markers, n, cc.copy(), n_cc))
+    _same(ref, got)
 
 
 def test_shape_split_equals_numpy_on_touching_blobs(ext, monkeypatch):
