@@ -9,9 +9,6 @@
  *       the marker-controlled priority flood of the shape split
  *       (nuclei._flood_multi): scikit-image's watershed of -dist, 4-connected,
  *       on a list of pixels (whole components), in compact arrays;
- *   peaks_and_saddles(labels, dist, flat, n1, peak, keys, vals, what)
- *       per-basin maxima and neighbour pairs of the shape split
- *       (nuclei._label_max, nuclei._adjacent_saddles);
  *   expand_lookup(idx, dist, threshold, lut, out)
  *       out = lut[idx] where dist <= threshold, else 0 (cells._expand);
  *   mask_cut(cells, mask, out, cut)
@@ -278,8 +275,12 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
             if (!no_memory) {
                 /* links: up, left, right, down (-1: none); two pointers for the rows */
                 Py_ssize_t up = 0, dn = 0;
+                int64_t row0 = 0;       /* first pixel of p's row (the list ascends) */
                 for (Py_ssize_t i = 0; i < m; i++) {
-                    int64_t p = reg[i], x = p % cols;
+                    int64_t p = reg[i];
+                    if (p >= row0 + cols)
+                        row0 = (p / cols) * cols;
+                    int64_t x = p - row0;
                     int32_t *o = nb + 4 * i;
                     while (up < i && reg[up] < p - cols)
                         up++;
@@ -346,132 +347,6 @@ static PyObject *flood_region(PyObject *self, PyObject *args)
     if (has_nan)
         Py_RETURN_FALSE;
     Py_RETURN_TRUE;
-}
-
-/* ---- basin peaks and saddles of the shape split ------------------------- */
-
-/* Per listed pixel p (raveled indices, a superset of the labelled pixels;
- * the labels are 0 elsewhere): out[labels[p]] = max(out[..], dist[p])
- * (nuclei._label_max, NaN-propagating like np.maximum), and the 4-adjacent
- * pairs of different non-zero labels: key min * n1 + max and the smaller of the
- * two values (nuclei._adjacent_saddles), right pairs first, then down pairs,
- * each in list order (the caller reduces them per key by a maximum, which
- * does not depend on the order).  ``what``: 1 the maxima, 2 the pairs, 3 both.  Returns
- * the number of pairs written. */
-static PyObject *peaks_and_saddles(PyObject *self, PyObject *args)
-{
-    PyObject *o_lab, *o_dist, *o_flat, *o_peak, *o_keys, *o_vals;
-    long long n1;
-    int what;
-    buf_t bl, bd, bf, bp, bk, bv;
-    Py_ssize_t shape[2], k = 0;
-    int bad = 0;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "OOOLOOOi:peaks_and_saddles", &o_lab, &o_dist, &o_flat, &n1,
-                          &o_peak, &o_keys, &o_vals, &what))
-        return NULL;
-    if (get(o_lab, &bl, "labels", 'i', 2, NULL, 0) < 0)
-        return NULL;
-    shape[0] = bl.view.shape[0];
-    shape[1] = bl.view.shape[1];
-    if (get(o_dist, &bd, "dist", 'f', 2, shape, 0) < 0) {
-        release(&bl);
-        return NULL;
-    }
-    if (get(o_flat, &bf, "flat", 'q', 1, NULL, 0) < 0) {
-        release(&bl);
-        release(&bd);
-        return NULL;
-    }
-    if (get(o_peak, &bp, "peak", 'f', 1, NULL, 1) < 0) {
-        release(&bl);
-        release(&bd);
-        release(&bf);
-        return NULL;
-    }
-    if (get(o_keys, &bk, "keys", 'q', 1, NULL, 1) < 0) {
-        release(&bl);
-        release(&bd);
-        release(&bf);
-        release(&bp);
-        return NULL;
-    }
-    if (get(o_vals, &bv, "vals", 'f', 1, NULL, 1) < 0) {
-        release(&bl);
-        release(&bd);
-        release(&bf);
-        release(&bp);
-        release(&bk);
-        return NULL;
-    }
-    {
-        const int32_t *lab = (const int32_t *)bl.view.buf;
-        const float *dist = (const float *)bd.view.buf;
-        const int64_t *flat = (const int64_t *)bf.view.buf;
-        float *peak = (float *)bp.view.buf, *vals = (float *)bv.view.buf;
-        int64_t *keys = (int64_t *)bk.view.buf;
-        Py_ssize_t m = bf.view.shape[0], np_ = bp.view.shape[0], cap = bk.view.shape[0];
-        Py_ssize_t rows = shape[0], cols = shape[1], npx = rows * cols;
-        if (bv.view.shape[0] != cap || ((what & 2) && cap < 2 * m) || n1 < 1)
-            bad = 1;
-        for (Py_ssize_t i = 0; i < m && !bad; i++)
-            if (flat[i] < 0 || flat[i] >= npx)
-                bad = 1;
-        if (!bad) {
-            Py_BEGIN_ALLOW_THREADS
-            for (Py_ssize_t i = 0; i < m && (what & 1); i++) {
-                int32_t l = lab[flat[i]];
-                if (l < 0 || (Py_ssize_t)l >= np_ || (long long)l >= n1) {
-                    bad = 1;
-                    break;
-                }
-                float v = dist[flat[i]], o = peak[l];
-                peak[l] = (o >= v || o != o) ? o : v;
-            }
-            for (int pass = 0; pass < 2 && !bad && (what & 2); pass++) {
-                for (Py_ssize_t i = 0; i < m; i++) {
-                    int64_t p = flat[i], q;
-                    if (pass == 0) {
-                        if ((p % cols) == cols - 1)
-                            continue;
-                        q = p + 1;
-                    } else {
-                        if (p >= npx - cols)
-                            continue;
-                        q = p + cols;
-                    }
-                    int32_t a = lab[p], b = lab[q];
-                    if (a == b || a <= 0 || b <= 0)
-                        continue;
-                    if ((long long)b >= n1) {
-                        bad = 1;
-                        break;
-                    }
-                    float va = dist[p], vb = dist[q];
-                    int64_t lo = a < b ? a : b, hi = a < b ? b : a;
-                    keys[k] = lo * (int64_t)n1 + hi;
-                    /* np.minimum: NaN-propagating */
-                    vals[k] = (va != va) ? va : ((vb != vb) ? vb : (va <= vb ? va : vb));
-                    k++;
-                }
-            }
-            Py_END_ALLOW_THREADS
-        }
-    }
-    release(&bl);
-    release(&bd);
-    release(&bf);
-    release(&bp);
-    release(&bk);
-    release(&bv);
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError,
-                        "peaks_and_saddles: flat must be raveled indices inside the "
-                        "image, labels below n1 and the peak table, keys and vals 2 * len(flat) "
-                        "long");
-        return NULL;
-    }
-    return PyLong_FromSsize_t(k);
 }
 
 /* ---- cell expansion ---------------------------------------------------- */
@@ -903,10 +778,6 @@ static PyObject *fill_runs(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"peaks_and_saddles", peaks_and_saddles, METH_VARARGS,
-     "peaks_and_saddles(labels, dist, flat, n1, peak, keys, vals, what): per-label maximum of "
-     "dist over the listed pixels (into peak; what & 1) and the 4-adjacent label pairs with "
-     "their lower value (keys, vals; what & 2); returns the number of pairs."},
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
      "markers, 4-connected, on the listed pixels (ascending "

@@ -230,14 +230,6 @@ def _label_max(labels: np.ndarray, values: np.ndarray, n: int, flat: np.ndarray 
     out = np.zeros(n, np.float32)
     if flat is None:
         flat = np.flatnonzero(labels != 0)  # (of a bool image: ~7x faster than of int32)
-    ext = compiled_cells()  # (one pass over the listed pixels, the same maxima)
-    if ext is not None and n > 0 and labels.dtype == np.int32 and values.dtype == np.float32 \
-            and labels.flags.c_contiguous and values.flags.c_contiguous and labels.shape == values.shape:
-        none = np.empty(0, np.int64)
-        ext.peaks_and_saddles(labels, values, flat.astype(np.int64, copy=False), n, out, none,
-                              none.view(np.float32)[:0], 1)
-        out[:1] = 0
-        return out
     if lab is None:
         lab = labels.ravel()[flat]
     _run_at(np.maximum, out, lab, values.ravel()[flat])
@@ -332,19 +324,7 @@ def _adjacent_saddles(labels: np.ndarray, dist: np.ndarray, flat: np.ndarray | N
     order) restricts the neighbour comparisons to those pixels; ``lab_f``
     (``labels.ravel()[flat]``) saves their gather."""
     keys, vals = [], []
-    ext = compiled_cells()  # (one pass per direction over the listed pixels, the same pairs)
-    if flat is not None and ext is not None and labels.dtype == np.int32 and dist.dtype == np.float32 \
-            and labels.flags.c_contiguous and dist.flags.c_contiguous and labels.shape == dist.shape:
-        lf = labels.ravel()[flat] if lab_f is None else lab_f
-        n1 = np.int64(lf.max(initial=0)) + 1
-        k_all = np.empty(2 * flat.size, np.int64)
-        v_all = np.empty(2 * flat.size, np.float32)
-        k = ext.peaks_and_saddles(labels, dist, flat.astype(np.int64, copy=False), int(n1),
-                                  np.zeros(0, np.float32), k_all, v_all, 2)
-        if k:
-            keys, vals = [k_all[:k]], [v_all[:k]]
-        pairs = ()
-    elif flat is not None:
+    if flat is not None:
         rows, cols = labels.shape
         lab, val = labels.ravel(), dist.ravel()
         lf = lab[flat] if lab_f is None else lab_f

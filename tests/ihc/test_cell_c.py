@@ -29,7 +29,7 @@ def test_compiled_cells_are_built_where_required():
         assert mod is not None, "the C cell loops (blotquant.ihc._cellc) were not built"
     if mod is None:
         pytest.skip("the C cell loops are not built")
-    assert {"flood_region", "peaks_and_saddles", "expand_lookup", "mask_cut", "keep_lookup", "compartment_stats",
+    assert {"flood_region", "expand_lookup", "mask_cut", "keep_lookup", "compartment_stats",
             "count_runs", "fill_runs"} <= set(dir(mod))
 
 
@@ -125,28 +125,6 @@ def test_flood_declines_nan(ext, monkeypatch):
     n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     ref, got = _both(monkeypatch, lambda: nuclei._flood_multi(fg, dist, markers, n, cc.copy(), n_cc))
     _same(ref, got)
-
-
-def test_peaks_and_saddles_equal_numpy(ext, monkeypatch):
-    rng = np.random.default_rng(21)
-    for t in range(40):
-        shape = (1, 1) if t == 0 else tuple(rng.integers(1, 50, 2))
-        lab = rng.integers(0, int(rng.integers(1, 9)), shape).astype(np.int32)
-        if t % 3 == 0:  # touching blocks
-            lab = np.repeat(np.repeat(lab[::4, ::4], 4, 0), 4, 1)[: shape[0], : shape[1]].copy()
-        dist = (rng.random(lab.shape) * 5).astype(np.float32)
-        if t % 4 == 1:
-            dist = np.round(dist).astype(np.float32)  # ties
-        n = int(lab.max(initial=0)) + 1
-        flat = np.flatnonzero(lab)
-        wider = np.flatnonzero(np.ones(lab.shape, bool))  # (a superset: unlabelled pixels too)
-        for fl in (flat, wider):
-            ref, got = _both(monkeypatch, lambda: nuclei._label_max(lab, dist, n + 2, fl))
-            _same(ref, got)
-            ref, got = _both(monkeypatch, lambda: nuclei._adjacent_saddles(lab, dist, fl))
-            _same(ref, got)
-        ref, got = _both(monkeypatch, lambda: nuclei._label_max(lab, dist, n))
-        _same(ref, got)
 
 
 def test_shape_split_equals_numpy_on_touching_blobs(ext, monkeypatch):
@@ -297,12 +275,6 @@ def test_bad_input_gives_clear_errors(ext):
         ext.flood_region(f32, a32, reg + 1, out)  # (20 is outside a 4 x 5 image)
     with pytest.raises(ValueError, match="as long"):
         ext.flood_region(f32, a32, reg, out[:5])
-    with pytest.raises(ValueError, match="labels below n1"):
-        ext.peaks_and_saddles(a32 + 3, f32, reg, 2, np.zeros(9, np.float32), np.zeros(40, np.int64),
-                              np.zeros(40, np.float32), 3)
-    with pytest.raises(ValueError, match="2 \\* len\\(flat\\) long"):
-        ext.peaks_and_saddles(a32, f32, reg, 2, np.zeros(9, np.float32), np.zeros(4, np.int64),
-                              np.zeros(4, np.float32), 2)
     with pytest.raises(ValueError, match="must be 2-D"):
         ext.expand_lookup(a32.ravel(), f32, 1.0, np.zeros(3, np.int32), a32.copy())
     with pytest.raises(ValueError, match="outside the table"):
