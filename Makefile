@@ -35,4 +35,4 @@ docs: $(BIN)/python
 	$(BIN)/python -m sphinx -E -W --keep-going -b html docs/api docs/_build/html
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache docs/_build blotquant/ihc/_pixelc*.so
+	rm -rf $(VENV) $(OUT) .pytest_cache docs/_build blotquant/ihc/_pixelc*.so blotquant/ihc/_cellc*.so

@@ -1,4 +1,4 @@
-"""Build hook: compile the pixel-mode C loop (``blotquant/ihc/_pixelc.c``).
+"""Build hook: compile the C loops (``blotquant/ihc/_pixelc.c``, ``blotquant/ihc/_cellc.c``).
 
 Hatchling runs :class:`CustomBuildHook` for every wheel it builds, editable
 ones included (``pip install -e .``, ``pip wheel .``).  The extension is
@@ -32,28 +32,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 SOURCE = Path("blotquant") / "ihc" / "_pixelc.c"
 MODULE = "blotquant.ihc._pixelc"
+#: Every extension module (name, in ``SOURCE.parent``): the pixel-mode kernel and the
+#: cell-mode loops; each is built on its own (a failure of one leaves the other).
+EXTENSIONS = ("_pixelc", "_cellc")
 #: Added to the interpreter's flags: no fused multiply-add, no fast math.
 EXTRA_CFLAGS = ["-ffp-contract=off", "-fno-fast-math", "-std=c99"]
 
 
-def extension_name() -> str:
-    """File name of the compiled module for this interpreter (``_pixelc`` + EXT_SUFFIX)."""
-    return "_pixelc" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+def extension_name(name: str = "_pixelc") -> str:
+    """File name of the compiled module ``name`` for this interpreter (+ EXT_SUFFIX)."""
+    return name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
 
 
 def _var(name: str) -> list[str]:
     return shlex.split(os.environ.get(name) or sysconfig.get_config_var(name) or "")
 
 
-def compile_extension(out_dir: Path, *, quiet: bool = False) -> Path | None:
-    """Compile the C loop into ``out_dir``; the built file, or None (with a warning).
+def compile_extension(out_dir: Path, *, quiet: bool = False, name: str = "_pixelc") -> Path | None:
+    """Compile one C module into ``out_dir``; the built file, or None (with a warning).
 
     Parameters
     ----------
     out_dir : Path
-        Where the module file goes (``_pixelc`` + the interpreter's EXT_SUFFIX).
+        Where the module file goes (``name`` + the interpreter's EXT_SUFFIX).
     quiet : bool
         Do not echo the compiler commands.
+    name : str
+        The module (one of :data:`EXTENSIONS`; its source is ``name + ".c"`` beside
+        ``_pixelc.c``).
 
     Returns
     -------
@@ -82,13 +88,14 @@ def compile_extension(out_dir: Path, *, quiet: bool = False) -> Path | None:
     if not any(f.startswith("-O") for f in cflags):
         cflags.append("-O2")
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / extension_name()
+    target = out_dir / extension_name(name)
+    source = ROOT / SOURCE.parent / (name + ".c")
     with tempfile.TemporaryDirectory() as tmp:
-        obj = Path(tmp) / "_pixelc.o"
+        obj = Path(tmp) / (name + ".o")
         built = Path(tmp) / target.name
         steps = [
             cc + cflags + _var("CCSHARED") + EXTRA_CFLAGS + ["-I", include, "-c",
-                                                             str(ROOT / SOURCE), "-o", str(obj)],
+                                                             str(source), "-o", str(obj)],
             ldshared + [str(obj), "-o", str(built)],
         ]
         for cmd in steps:
@@ -102,7 +109,7 @@ def compile_extension(out_dir: Path, *, quiet: bool = False) -> Path | None:
             else:
                 msg = (res.stderr or res.stdout).strip()
             if res is None or res.returncode != 0:
-                warnings.warn(f"compiling the C pixel kernel failed ({msg[-2000:]}): building "
+                warnings.warn(f"compiling {source.name} failed ({msg[-2000:]}): building "
                               "blotquant without it (the NumPy path is used)", stacklevel=2)
                 return None
         # replace atomically: a running process may have the old file mapped
@@ -119,7 +126,7 @@ except ImportError:     # run as a script (--inplace) without hatchling installe
 
 if BuildHookInterface is not None:
     class CustomBuildHook(BuildHookInterface):
-        """Compile ``_pixelc`` for wheels (in place for editable installs)."""
+        """Compile the C modules for wheels (in place for editable installs)."""
 
         PLUGIN_NAME = "custom"
 
@@ -127,19 +134,18 @@ if BuildHookInterface is not None:
             if self.target_name != "wheel":
                 return
             root = Path(self.root)
-            if version == "editable":
-                # the editable wheel puts the source tree on sys.path: build there
-                built = compile_extension(root / SOURCE.parent)
-                if built is not None:
-                    build_data["pure_python"] = False
-                    build_data["infer_tag"] = True
-                return
-            built = compile_extension(Path(self.directory) / "_pixelc_build")
-            if built is None:
-                return
-            build_data["pure_python"] = False
-            build_data["infer_tag"] = True
-            build_data["force_include"][str(built)] = str(SOURCE.parent / built.name)
+            for name in EXTENSIONS:
+                if version == "editable":
+                    # the editable wheel puts the source tree on sys.path: build there
+                    built = compile_extension(root / SOURCE.parent, name=name)
+                else:
+                    built = compile_extension(Path(self.directory) / "_pixelc_build", name=name)
+                if built is None:
+                    continue
+                build_data["pure_python"] = False
+                build_data["infer_tag"] = True
+                if version != "editable":
+                    build_data["force_include"][str(built)] = str(SOURCE.parent / built.name)
 
 
 def main(argv=None) -> int:
@@ -148,13 +154,16 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--inplace", action="store_true", required=True,
-                    help="build blotquant/ihc/_pixelc<EXT_SUFFIX> next to the source")
+                    help="build blotquant/ihc/<module><EXT_SUFFIX> next to each C source")
     ap.parse_args(argv)
-    built = compile_extension(ROOT / SOURCE.parent)
-    if built is None:
-        return 1
-    print(built.relative_to(ROOT))
-    return 0
+    status = 0
+    for name in EXTENSIONS:
+        built = compile_extension(ROOT / SOURCE.parent, name=name)
+        if built is None:
+            status = 1
+        else:
+            print(built.relative_to(ROOT))
+    return status
 
 
 if __name__ == "__main__":

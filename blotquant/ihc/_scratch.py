@@ -37,7 +37,7 @@ SLOTS = {
     "measure.comp": "A",
     "tissue.lab8": "B", "segment.hb": "B", "expand.idx": "B",
     "tissue.lab4": "C", "segment.cc": "C", "shape.cc": "C", "expand.cc": "C",
-    "shape.dt": "D",
+    "shape.dt": "D", "expand.cut": "D",
     "shape.dist": "E",
     "shape.markers": "F",
 }

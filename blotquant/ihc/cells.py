@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ._cellkernel import compiled_cells
 from .classify import intensity_classes
 from ._scratch import buffer as scratch
 from .nuclei import NO_EDGES, segment_nuclei
@@ -311,22 +312,38 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
     own = idx.ravel()[flat_n]
     lut = np.zeros(int(own.max()) + 1, np.int32)
     lut[own] = lab
-    cells = lut_take(lut, idx)
+    ext = compiled_cells()  # (the same values in one pass each; None: the NumPy path)
+    if ext is not None:
+        cells = np.empty(shape, np.int32)
+        # ``dist <= distance`` in the type NumPy compares in (float32 for a Python float)
+        thr = np.asarray(distance, np.result_type(dist.dtype, distance))
+        ext.expand_lookup(idx, dist, float(thr), lut, cells)
+    else:
+        cells = lut_take(lut, idx)
+        cells *= dist <= distance  # nucleus pixels have distance 0
     del idx
-    cells *= dist <= distance  # nucleus pixels have distance 0
     if mask is None or mask.all():
         return cells, cells
     free = cells
-    cells = free * mask
+    if ext is not None and cells.dtype == np.int32 and mask.dtype == bool and mask.shape == shape:
+        cells = np.empty(shape, np.int32)
+        cut = scratch("expand.cut", shape, np.uint8)  # (the cut pixels; a reused buffer)
+        ext.mask_cut(free, np.ascontiguousarray(mask), cells, cut)
+    else:
+        cells = free * mask
+        cut = _cut_mask(cells)
     # keep the part of each cell that is connected to its nucleus (4-connected, inside
     # its own label; the pixels on a border between two labels stay with their cell)
-    n_cc, cc = cv2.connectedComponentsWithAlgorithm(_cut_mask(cells), 4, cv2.CV_32S, cv2.CCL_WU,
+    n_cc, cc = cv2.connectedComponentsWithAlgorithm(cut, 4, cv2.CV_32S, cv2.CCL_WU,
                                                     labels=scratch("expand.cc", shape, np.int32))
     has_nucleus = np.zeros(n_cc, bool)
     has_nucleus[cc.ravel()[flat_n]] = True
     has_nucleus[0] = True
     if not has_nucleus.all():
-        cells *= lut_take(has_nucleus, cc)
+        if ext is not None and cells.dtype == np.int32:
+            ext.keep_lookup(cells, cc, has_nucleus)
+        else:
+            cells *= lut_take(has_nucleus, cc)
     return cells, free
 
 
@@ -371,6 +388,11 @@ def _compartment_stats(comp: np.ndarray, v: np.ndarray, size: int, ncols: int):
     total = np.zeros(size, np.float64)
     vmax = np.full(size, -np.inf, np.float32)
     if comp.size == 0:
+        return count, total, vmax
+    ext = compiled_cells()  # (the same sums in the same order, one pass; None: NumPy)
+    if ext is not None and comp.dtype == np.int32 and v.dtype == np.float32:
+        ext.compartment_stats(np.ascontiguousarray(comp), np.ascontiguousarray(v), int(ncols),
+                              count, total, vmax)
         return count, total, vmax
     change = np.empty(comp.size, bool)
     change[0] = True

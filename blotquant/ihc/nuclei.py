@@ -79,6 +79,7 @@ from scipy.spatial import cKDTree
 from skimage.segmentation import watershed
 
 from ..errors import ParameterError
+from ._cellkernel import compiled_cells
 from ._morph import closing, morph, opening
 from ._scratch import buffer as scratch
 from .tissue import lut_take
@@ -403,7 +404,10 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
     ``flat`` (raveled indices of the foreground, a superset of ``cc > 0``) and
     ``flat_m`` (of the marker pixels) save the callers' scans when known.
     ``into_cc``: the basins are written into ``cc`` itself (a caller that does not
-    read it again; no second label image).
+    read it again; no second label image).  With the compiled loops
+    (:func:`~blotquant.ihc._cellkernel.compiled_cells`) the flood runs on the listed
+    pixels of those components (compact arrays, no sheet), the same steps as
+    scikit-image's on the sheet (the same labels).
 
     Returns
     -------
@@ -427,7 +431,21 @@ def _flood_multi(fg, elevation, markers, n, cc, n_cc, flat=None, flat_m=None, wi
         basins.ravel()[flat] = basins_f
     else:
         basins = _scatter(cc.shape, flat, basins_f)
-    if multi.any():
+    ext = compiled_cells() if _WATERSHED_RAVELED is not None else None
+    done = False
+    if multi.any() and ext is not None and elevation.dtype == np.float32 \
+            and markers.dtype == np.int32:
+        sel = multi[comp]
+        region = flat[sel].astype(np.int64, copy=False)
+        flooded = np.empty(region.size, np.int32)
+        # (False: NaN in the elevation, which the C flood's integer keys cannot order)
+        done = ext.flood_region(np.ascontiguousarray(elevation), np.ascontiguousarray(markers),
+                                region, flooded)
+        if done:
+            basins.ravel()[region] = flooded
+            if with_flat:
+                basins_f[sel] = flooded
+    if multi.any() and not done:
         sel = multi[comp]
         flat, comp = flat[sel], comp[sel]
         ncols = cc.shape[1]

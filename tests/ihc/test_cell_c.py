@@ -1,0 +1,298 @@
+"""The compiled cell-mode loops (blotquant/ihc/_cellc.c) against their NumPy paths.
+
+Each step that has a C loop (the shape split's flood, the cell expansion's
+lookups and cut, the per-label compartment sums, the runs of a label image) is
+run twice on the same input, once with ``BLOTQUANT_PURE_PYTHON=1`` (the NumPy
+path) and once with the extension, and the results must be identical: labels
+bit for bit, sums to the last bit, dtypes alike.  Inputs are random fields with
+ties, touching labels, objects cut by the border, one pixel and empty images.
+"""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from blotquant.ihc import cells, nuclei, tissue
+from blotquant.ihc._cellkernel import compiled_cells
+from blotquant.ihc.pixels import PURE_PYTHON_ENV
+
+
+def test_compiled_cells_are_built_where_required():
+    """make test and CI set BLOTQUANT_REQUIRE_C=1: a build without _cellc fails."""
+    mod = compiled_cells()
+    if os.environ.get("BLOTQUANT_REQUIRE_C") == "1":
+        assert os.environ.get(PURE_PYTHON_ENV) != "1", f"{PURE_PYTHON_ENV}=1 with REQUIRE_C"
+        assert mod is not None, "the C cell loops (blotquant.ihc._cellc) were not built"
+    if mod is None:
+        pytest.skip("the C cell loops are not built")
+    assert {"flood_region", "expand_lookup", "mask_cut", "keep_lookup", "compartment_stats",
+            "count_runs", "fill_runs"} <= set(dir(mod))
+
+
+@pytest.fixture
+def ext():
+    mod = compiled_cells()
+    if mod is None:
+        pytest.skip("the C cell loops are not built")
+    return mod
+
+
+def _both(monkeypatch, fn):
+    """``fn()`` on the NumPy path, then with the extension."""
+    monkeypatch.setenv(PURE_PYTHON_ENV, "1")
+    ref = fn()
+    monkeypatch.setenv(PURE_PYTHON_ENV, "0")
+    got = fn()
+    return ref, got
+
+
+def _same(ref, got):
+    if isinstance(ref, tuple):
+        assert len(ref) == len(got)
+        for r, g in zip(ref, got):
+            _same(r, g)
+        return
+    if isinstance(ref, np.ndarray):
+        assert ref.dtype == got.dtype and ref.shape == got.shape
+        np.testing.assert_array_equal(ref, got)
+        if ref.dtype.kind == "f":  # the same bits: signed zeros and NaNs alike
+            np.testing.assert_array_equal(np.signbit(ref), np.signbit(got))
+        return
+    assert ref == got
+
+
+def test_environment_forces_the_numpy_path(ext, monkeypatch):
+    monkeypatch.setenv(PURE_PYTHON_ENV, "1")
+    assert compiled_cells() is None
+    monkeypatch.setenv(PURE_PYTHON_ENV, "0")
+    assert compiled_cells() is ext
+
+
+def _flood_case(rng, kind, shape):
+    fg = rng.random(shape) < rng.uniform(0.4, 0.95)
+    fg8 = fg.view(np.uint8)
+    if kind == "distance":
+        dist = cv2.distanceTransform(fg8, cv2.DIST_L2, 3)
+    elif kind == "ties":  # few levels: many equal values, equal seeds
+        dist = rng.integers(0, 3, shape).astype(np.float32) * fg
+    elif kind == "signed zeros":  # -0 and +0 compare equal (the age decides)
+        dist = np.where(rng.random(shape) < 0.5, np.float32(-0.0), np.float32(0.0))
+        dist[rng.random(shape) < 0.2] = 1.0
+    elif kind == "negative":
+        dist = (rng.random(shape).astype(np.float32) - 0.5) * 4
+    else:
+        dist = rng.random(shape).astype(np.float32) * fg
+    dist = np.ascontiguousarray(dist, np.float32)
+    peaks = (cv2.dilate(dist, np.ones((3, 3), np.uint8)) <= dist) & fg
+    if kind == "random seeds":
+        peaks = fg & (rng.random(shape) < 0.2)
+    markers, n = nuclei._label8(peaks)
+    return fg, dist, markers, n
+
+
+@pytest.mark.parametrize("kind", ["distance", "ties", "signed zeros", "negative", "noise",
+                                  "random seeds"])
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_flood_equals_the_sheet_flood(ext, monkeypatch, kind, connectivity):
+    if nuclei._WATERSHED_RAVELED is None:
+        pytest.skip("scikit-image's raveled flood is not available (the C path is off)")
+    rng = np.random.default_rng(100 + connectivity)
+    shapes = [(1, 1), (1, 7), (7, 1), (2, 2)] + [tuple(rng.integers(3, 70, 2)) for _ in range(40)]
+    for shape in shapes:
+        fg, dist, markers, n = _flood_case(rng, kind, shape)
+        n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=connectivity,
+                                           ltype=cv2.CV_32S)
+        before = markers.copy()
+        ref, got = _both(monkeypatch, lambda: nuclei._flood_multi(
+            fg, dist, markers, n, cc.copy(), n_cc, with_flat=True))
+        _same(ref, got)
+        np.testing.assert_array_equal(markers, before)  # (the flood does not write markers)
+
+
+def test_flood_declines_nan(ext, monkeypatch):
+    """NaN has no place in the C flood's key order: it declines, the NumPy path runs."""
+    rng = np.random.default_rng(5)
+    fg, dist, markers, n = _flood_case(rng, "noise", (30, 40))
+    dist[3, 4] = np.nan
+    region = np.flatnonzero(fg).astype(np.int64)
+    assert ext.flood_region(dist, markers, region, np.empty(region.size, np.int32)) is False
+    assert ext.flood_region(np.nan_to_num(dist), markers, region,
+                            np.empty(region.size, np.int32)) is True
+    n_cc, cc = cv2.connectedComponents(fg.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    ref, got = _both(monkeypatch, lambda: nuclei._flood_multi(fg, dist, markers, n, cc.copy(), n_cc))
+    _same(ref, got)
+
+
+def test_shape_split_equals_numpy_on_touching_blobs(ext, monkeypatch):
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[:150, :190]
+    fg = np.zeros((150, 190), bool)
+    for _ in range(70):  # touching disks, some cut by the border
+        cy, cx, r = rng.uniform(-4, 154), rng.uniform(-4, 194), rng.uniform(3, 10)
+        fg |= (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+    flat = np.flatnonzero(fg)
+    for tol in (0.0, 0.5, 2.0):
+        ref, got = _both(monkeypatch, lambda: nuclei._split_by_shape(fg, tol))
+        _same(ref, got)
+        ref, got = _both(monkeypatch, lambda: nuclei._split_by_shape(fg, tol, flat=flat,
+                                                                     flat_only=True))
+        _same(ref, got)
+    assert int(ref.max()) > 20
+
+
+def _nuclei_case(rng, shape, n):
+    lab = np.zeros(shape, np.int32)
+    for k in range(1, n + 1):  # rectangles that touch and overlap (the later wins)
+        y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        lab[y : y + rng.integers(1, 6), x : x + rng.integers(1, 6)] = k
+    return lab
+
+
+@pytest.mark.parametrize("distance", [0.5, 2.0, 3.3, 7.0, np.float64(3.3), np.float32(2.5)])
+def test_expand_equals_numpy(ext, monkeypatch, distance):
+    rng = np.random.default_rng(11)
+    for t in range(30):
+        shape = (1, 1) if t == 0 else tuple(rng.integers(2, 60, 2))
+        lab = _nuclei_case(rng, shape, int(rng.integers(0, 25)))
+        if t == 1:
+            lab[:] = 0
+            lab[0, 0] = 1  # one nucleus pixel in a corner
+        masks = [None, rng.random(shape) < 0.7, np.ones(shape, bool)]
+        stripe = np.ones(shape, bool)
+        stripe[:, shape[1] // 2] = False  # a lumen that cuts cells in two
+        masks.append(stripe)
+        for mask in masks:
+            flat = np.flatnonzero(lab)
+            ref, got = _both(monkeypatch, lambda: cells._expand(lab, distance, mask, flat))
+            _same(ref, got)
+
+
+def test_cut_mask_and_lookups_equal_numpy(ext):
+    rng = np.random.default_rng(12)
+    for shape in [(1, 1), (1, 9), (9, 1), (33, 47)]:
+        free = rng.integers(0, 4, shape).astype(np.int32)
+        mask = rng.random(shape) < 0.8
+        out = np.empty(shape, np.int32)
+        cut = np.empty(shape, np.uint8)
+        ext.mask_cut(free, mask, out, cut)
+        np.testing.assert_array_equal(out, free * mask)
+        np.testing.assert_array_equal(cut, cells._cut_mask(free * mask))
+        inplace = free * mask
+        ext.mask_cut(inplace.copy(), np.ones(shape, bool), inplace, cut)  # (out may be cells)
+        np.testing.assert_array_equal(cut, cells._cut_mask(free * mask))
+        comp = rng.integers(0, 5, shape).astype(np.int32)
+        keep = rng.random(5) < 0.5
+        kept = free.copy()
+        ext.keep_lookup(kept, comp, keep)
+        np.testing.assert_array_equal(kept, free * keep[comp])
+
+
+@pytest.mark.parametrize("ncols", [1, 7, 130, 700])
+def test_compartment_stats_equal_numpy(ext, monkeypatch, ncols):
+    """Runs of every length (the pairwise sum's 8-value blocks, halves beyond 128),
+    values over 16 decades, negative zeros and NaNs."""
+    rng = np.random.default_rng(ncols)
+    for t in range(25):
+        rows = int(rng.integers(1, 30))
+        if t % 2:
+            comp = rng.integers(0, 6, (rows, ncols)).astype(np.int32)
+        else:  # long runs
+            comp = np.repeat(rng.integers(0, 6, (rows, 1)), ncols, axis=1).astype(np.int32)
+            comp[:, int(rng.integers(0, ncols)) :] += 1
+        v = (rng.random((rows, ncols)) * 10.0 ** rng.uniform(-8, 8, (rows, ncols))).astype(np.float32)
+        if t % 5 == 0:
+            v[rng.random(v.shape) < 0.1] = -0.0
+        if t % 7 == 3:
+            v[rng.random(v.shape) < 0.02] = np.nan
+        size = int(comp.max()) + 3  # (labels without pixels)
+        ref, got = _both(monkeypatch, lambda: cells._compartment_stats(comp.ravel(), v.ravel(),
+                                                                       size, ncols))
+        _same(ref, got)
+
+
+def test_measure_equals_numpy(ext, monkeypatch):
+    rng = np.random.default_rng(13)
+    lab = _nuclei_case(rng, (80, 90), 40)
+    cell, _ = cells._expand(lab, 4.0)
+    h = rng.random(lab.shape).astype(np.float32)
+    d = (rng.random(lab.shape) ** 3).astype(np.float32)
+    ref, got = _both(monkeypatch, lambda: cells._measure(lab, cell, h, d, pixel_size_um=0.5)[0])
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(ref, got, check_exact=True)
+    assert len(ref) > 20
+
+
+def test_label_runs_equal_numpy(ext, monkeypatch):
+    rng = np.random.default_rng(14)
+    cases = [np.zeros((0, 5), np.int32), np.zeros((1, 1), np.int32), np.full((3, 4), 7, np.int32)]
+    cases += [rng.integers(0, rng.integers(1, 5), tuple(rng.integers(1, 50, 2))).astype(np.int32)
+              for _ in range(40)]
+    for lab in cases:
+        ref, got = _both(monkeypatch, lambda: tissue.label_runs(lab))
+        _same(ref, got)
+        ref, got = _both(monkeypatch, lambda: tissue.label_run_counts(lab, int(lab.max(initial=0)) + 1))
+        _same(ref, got)
+
+
+def test_score_ihc_cell_mode_equal_numpy(ext, monkeypatch):
+    from blotquant.ihc import score_ihc
+    from blotquant.synthetic.cells import make_cell_image
+
+    img = make_cell_image(3, shape=(384, 384), pixel_size_um=0.5).image
+    ref, got = _both(monkeypatch, lambda: score_ihc(img, pixel_size_um=0.5))
+    for k in ("nuclei_labels", "cell_labels", "tissue_mask", "class_map"):
+        np.testing.assert_array_equal(getattr(ref, k), getattr(got, k))
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(ref.cells, got.cells, check_exact=True)
+    assert ref.params == got.params
+    assert len(ref.cells) > 30
+
+
+def test_bad_input_gives_clear_errors(ext):
+    a32 = np.zeros((4, 5), np.int32)
+    f32 = np.zeros((4, 5), np.float32)
+    reg = np.arange(20, dtype=np.int64)
+    out = np.zeros(20, np.int32)
+    with pytest.raises(ValueError, match="dist must be float32"):
+        ext.flood_region(f32.astype(np.float64), a32, reg, out)
+    with pytest.raises(ValueError, match=r"markers has shape \(4, 4\), expected \(4, 5\)"):
+        ext.flood_region(f32, np.zeros((4, 4), np.int32), reg, out)
+    with pytest.raises(ValueError, match="out must be a C-contiguous writable int32"):
+        ro = out.copy()
+        ro.flags.writeable = False
+        ext.flood_region(f32, a32, reg, ro)
+    with pytest.raises(ValueError, match="region must be int64"):
+        ext.flood_region(f32, a32, reg.astype(np.int32), out)
+    with pytest.raises(ValueError, match="ascending raveled indices inside the image"):
+        ext.flood_region(f32, a32, reg[::-1].copy(), out)  # (not ascending)
+    with pytest.raises(ValueError, match="ascending raveled indices inside the image"):
+        ext.flood_region(f32, a32, reg + 1, out)  # (20 is outside a 4 x 5 image)
+    with pytest.raises(ValueError, match="as long"):
+        ext.flood_region(f32, a32, reg, out[:5])
+    with pytest.raises(ValueError, match="must be 2-D"):
+        ext.expand_lookup(a32.ravel(), f32, 1.0, np.zeros(3, np.int32), a32.copy())
+    with pytest.raises(ValueError, match="outside the table"):
+        ext.expand_lookup(a32 + 5, f32, 1.0, np.zeros(3, np.int32), a32.copy())
+    with pytest.raises(ValueError, match="C-contiguous"):
+        ext.mask_cut(np.zeros((4, 10), np.int32)[:, ::2], np.ones((4, 5), bool), a32.copy(),
+                     np.zeros((4, 5), np.uint8))
+    with pytest.raises(ValueError, match="mask must be uint8 or bool"):
+        ext.mask_cut(a32, a32, a32.copy(), np.zeros((4, 5), np.uint8))
+    with pytest.raises(ValueError, match="outside the table"):
+        ext.keep_lookup(a32.copy(), a32 + 9, np.ones(3, bool))
+    with pytest.raises(ValueError, match="multiple of ncols"):
+        ext.compartment_stats(a32.ravel(), f32.ravel(), 3, np.zeros(2, np.int64), np.zeros(2),
+                              np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="outside the tables"):
+        ext.compartment_stats(a32.ravel() + 2, f32.ravel(), 5, np.zeros(2, np.int64), np.zeros(2),
+                              np.zeros(2, np.float32))
+    with pytest.raises(ValueError, match="count_runs"):
+        ext.fill_runs(a32.ravel(), np.zeros(2, np.int64), np.zeros(2, np.int32), np.zeros(2, np.int64))
+    with pytest.raises(ValueError, match="labels must be int32"):
+        ext.count_runs(np.zeros(4, np.int64))
