@@ -378,6 +378,25 @@ score_row_avx2(const float *restrict tab, const float t1, const float t2, const 
                                 *q3 = q2 + ps, *q4 = q3 + ps, *q5 = q4 + ps,
                                 *q6 = q5 + ps, *q7 = q6 + ps;
             __m256 va, vb, D;
+            uint64_t mb;                      /* the eight mask bytes */
+            if (ms1 == 1) {
+                memcpy(&mb, mp + x, 8);
+            } else {
+                mb = 0;
+                for (int k = 0; k < 8; k++)
+                    mb |= (uint64_t)(mp[(x + k) * ms1] != 0) << (8 * k);
+            }
+            if (mb == 0 && drow == NULL) {
+                /* eight pixels outside the mask: code 0, no count; their DAB sum terms
+                 * would be +0.0, which leaves the (never -0.0) float64 lanes as they are */
+                if (cs1 == 1) {
+                    memset(cp + x, 0, 8);
+                } else {
+                    for (int k = 0; k < 8; k++)
+                        cp[(x + k) * cs1] = 0;
+                }
+                continue;
+            }
             if (packed) {
             /* 24 contiguous bytes read as three 8-byte words, the values cut out of them */
             uint64_t w0, w1, w2;
@@ -406,16 +425,8 @@ score_row_avx2(const float *restrict tab, const float t1, const float t2, const 
                 pairs4(tab + 1024, q2[c2], q3[c2], q6[c2], q7[c2]));
             }
             D = _mm256_shuffle_ps(va, vb, _MM_SHUFFLE(2, 0, 2, 0));  /* d0..d7 */
-            uint64_t mb;
             __m256 sc;
             __m256i g0, g1, g2, g3, code, p8;
-            if (ms1 == 1) {
-                memcpy(&mb, mp + x, 8);
-            } else {
-                mb = 0;
-                for (int k = 0; k < 8; k++)
-                    mb |= (uint64_t)(mp[(x + k) * ms1] != 0) << (8 * k);
-            }
             sc = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
                 _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mb)), Z));
             if (tissue) {

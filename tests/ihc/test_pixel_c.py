@@ -306,7 +306,7 @@ def test_every_row_loop_same_results_on_every_width_and_layout(c_module, tt):
         m = rng.random((9, w)) < 0.7
         mbig = np.zeros((9, 3 * w), bool)
         mbig[:, ::3] = m
-        coarse = rng.random((3, -(-w // 4))) < 0.6
+        coarse = rng.random((3, -(-w // 4))) < 0.5        # masked runs of 8 and more
         reg = rng.random((9, w)) < 0.5
         for rgb in (base, wide[:, ::2, :3]):
             for mask in (None, m, mbig[:, ::3], (coarse, 4, 4)):
@@ -315,6 +315,11 @@ def test_every_row_loop_same_results_on_every_width_and_layout(c_module, tt):
                     dab = np.zeros((9, w), np.float32)
                     out = c_module.score(rgb, tab, ktt, mask, [reg], thr, cls[:, ::2], dab)
                     assert (cls[:, 1::2] == 9).all()        # strided classes: no spill
+                    # without regions and DAB map (masked pixels may then be skipped)
+                    cls2 = np.full((9, w), 9, np.uint8)
+                    out2 = c_module.score(rgb, tab, ktt, mask, [], thr, cls2, None)
+                    np.testing.assert_array_equal(cls2, cls[:, ::2])
+                    assert out2[0] == out[0] and out2[1] == []
                     return cls[:, ::2].copy(), dab.view(np.uint32).copy(), out
                 runs = _path_runs(c_module, run)
                 ref = runs["scalar"]
