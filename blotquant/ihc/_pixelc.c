@@ -381,6 +381,8 @@ score_row_avx2(const float *restrict tab, const float t1, const float t2, const 
             uint64_t mb;                      /* the eight mask bytes */
             if (ms1 == 1) {
                 memcpy(&mb, mp + x, 8);
+            } else if (ms1 == 0) {            /* one byte for all (no mask: 1) */
+                mb = mp[0] ? 0x0101010101010101ull : 0;
             } else {
                 mb = 0;
                 for (int k = 0; k < 8; k++)
