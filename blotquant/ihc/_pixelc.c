@@ -52,7 +52,7 @@
 /* An AVX2 form of the row loop, compiled with a function target attribute and
  * chosen at run time (__builtin_cpu_supports), on x86-64 with GCC or clang. */
 #if defined(HAVE_SSE2) && (defined(__GNUC__) || defined(__clang__)) \
-    && (defined(__x86_64__) || defined(__i386__)) && !defined(BLOTQUANT_NO_AVX2)
+    && defined(__x86_64__) && !defined(BLOTQUANT_NO_AVX2)
 #include <immintrin.h>
 #define HAVE_AVX2 1
 #define TARGET_AVX2 __attribute__((target("avx2")))
