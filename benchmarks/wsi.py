@@ -27,6 +27,7 @@ is shared).  Usage::
     python benchmarks/wsi.py --scorers [--side 16384] [--repeat 5]   # PixelKernel vs ColourTable
     python benchmarks/wsi.py --ops [--repeat 7]   # one-thread cost of single OpenCV/NumPy calls
     python benchmarks/wsi.py --side 16384 --peer-numpy   # the C loop against the NumPy path
+    python benchmarks/wsi.py --cli-only --peer-simd sse2   # the AVX2 row loop against SSE2
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -257,6 +258,10 @@ def step_costs(path, n_tiles=12, tile=2048):
     ms = {k: v / mpx * 1e3 for k, v in t.items()}
     ms["processing_over_decode"] = (ms["kernel"] + ms["class_map_tiles"]) / ms["decode"]
     ms["kernel_implementation"] = k.implementation
+    if k.implementation == "c":
+        from blotquant.ihc.pixels import compiled_kernel
+
+        ms["kernel_row_loop"] = compiled_kernel().simd()
     ms["tiles_mpx"] = mpx
     ms["scorer_setup_s"] = setup_s
     return ms
@@ -643,6 +648,9 @@ def main(argv=None):
     ap.add_argument("--peer-numpy", action="store_true",
                     help="the peer is this checkout with BLOTQUANT_PURE_PYTHON=1 (PixelKernel's "
                          "NumPy path instead of the C loop), interleaved")
+    ap.add_argument("--peer-simd", default=None, choices=("avx2", "sse2", "scalar"),
+                    help="the peer is this checkout with BLOTQUANT_PIXEL_SIMD set to this row "
+                         "loop of the C kernel, interleaved")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
     a = ap.parse_args(argv)
@@ -679,7 +687,7 @@ def main(argv=None):
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
     order = [("pixel_w2", "2", ROOT), ("pixel_w1", "1", ROOT)]
-    if a.peer_numpy:
+    if a.peer_numpy or a.peer_simd:
         a.peer = str(ROOT)
     if a.peer:                          # the peer's runs interleaved with ours
         runs.update({"peer_pixel_w2": [], "peer_pixel_w1": []})
@@ -689,6 +697,8 @@ def main(argv=None):
         for key, w, root in order:
             extra = ({"BLOTQUANT_PURE_PYTHON": "1"} if a.peer_numpy and key.startswith("peer")
                      else {"BLOTQUANT_PURE_PYTHON": "0"})
+            if a.peer_simd and key.startswith("peer"):
+                extra["BLOTQUANT_PIXEL_SIMD"] = a.peer_simd
             wall, rss = run_cli_rss(["ihc", str(slide), "--out", str(out / key), "--overwrite",
                                      "--mode", "pixel",
                                      "--workers", w], root, extra)

@@ -23,6 +23,10 @@
  * counts are exact integers.  The DAB OD sum of the scored pixels is
  * accumulated in double, one pixel at a time (the NumPy path sums blocks
  * pairwise in float32, so the two sums agree to ~1e-7 relative, not bits).
+ *
+ * Three row loops implement it (simd() picks one; the default is the fastest
+ * the CPU runs): AVX2 (eight pixels a step, chosen at run time), SSE2 (four)
+ * and scalar.  They give the same codes, DAB values and DAB sums, bit for bit.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -30,6 +34,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0
@@ -43,6 +48,23 @@
 #include <emmintrin.h>
 #define HAVE_SSE2 1
 #endif
+
+/* An AVX2 form of the row loop, compiled with a function target attribute and
+ * chosen at run time (__builtin_cpu_supports), on x86-64 with GCC or clang. */
+#if defined(HAVE_SSE2) && (defined(__GNUC__) || defined(__clang__)) \
+    && defined(__x86_64__) && !defined(BLOTQUANT_NO_AVX2)
+#include <immintrin.h>
+#define HAVE_AVX2 1
+#define TARGET_AVX2 __attribute__((target("avx2")))
+#endif
+
+/* The row loops (score_row, score_row_avx2): every one gives the same codes, the
+ * same DAB OD values bit for bit and the same DAB sums (the same float64 additions
+ * in the same order).  PATH_* index PATH_NAMES. */
+enum { PATH_SCALAR = 0, PATH_SSE2 = 1, PATH_AVX2 = 2 };
+static const char *const PATH_NAMES[] = {"scalar", "sse2", "avx2"};
+static int path_best = PATH_SCALAR;     /* the fastest this build and CPU run */
+static int path_now = PATH_SCALAR;      /* the one score() uses */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
@@ -79,6 +101,7 @@ typedef struct {
      * OD-sum term of the tissue test (0 without it): one cache line for both */
     float tab[3 * 256 * 2];
     int tissue;                         /* evaluate s >= tt */
+    int path;                           /* PATH_*: the row loop */
     float tt;
     float thr[3];                       /* unused thresholds: +infinity */
     plane_t mask;                       /* buf NULL: every pixel may be scored */
@@ -225,7 +248,7 @@ score_row(const float *restrict tab, const float t1, const float t2, const float
           const unsigned char *pp, const Py_ssize_t ps, const Py_ssize_t c1,
           const Py_ssize_t c2, const unsigned char *mp, const Py_ssize_t ms1,
           unsigned char *cp, const Py_ssize_t cs1, float *restrict drow,
-          const Py_ssize_t w, long long n[4], double *sum)
+          const Py_ssize_t w, long long n[4], double *sum, const int vec)
 {
     double s = 0.0;
     for (Py_ssize_t x0 = 0; x0 < w; x0 += FLUSH_PX) {
@@ -233,7 +256,7 @@ score_row(const float *restrict tab, const float t1, const float t2, const float
         Py_ssize_t x = x0;
         long long cnt[4] = {0, 0, 0, 0};
 #ifdef HAVE_SSE2
-        {
+        if (vec) {
             const __m128 T1 = _mm_set1_ps(t1), T2 = _mm_set1_ps(t2), T3 = _mm_set1_ps(t3);
             const __m128 TT = _mm_set1_ps(tt);
             const __m128i Z = _mm_setzero_si128();
@@ -301,6 +324,8 @@ score_row(const float *restrict tab, const float t1, const float t2, const float
                 s += (sd[0] + sd[1]) + (sd[2] + sd[3]);
             }
         }
+#else
+        (void)vec;
 #endif
         for (; x < x1; x++) {                 /* the scalar form (and the row's tail) */
             float d;
@@ -319,6 +344,217 @@ score_row(const float *restrict tab, const float t1, const float t2, const float
     *sum += s;
 }
 
+#ifdef HAVE_AVX2
+/* The table pairs of four pixels' values: (a, b) in the low half, (c, d) in the high. */
+static ALWAYS_INLINE TARGET_AVX2 __m256
+pairs4(const float *tab, unsigned va, unsigned vb, unsigned vc, unsigned vd)
+{
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(pairs(tab, va, vb)),
+                                pairs(tab, vc, vd), 1);
+}
+
+/* score_row with AVX2: eight pixels at a time, then one step of four and the scalar
+ * tail.  Each lane's float32 sums and >= tests are those of score_row; the DAB sum
+ * of the scored pixels goes to four float64 lanes holding pixels x mod 4 = 0..3,
+ * as score_row's two two-lane registers do (the same additions in the same order),
+ * and is reduced as there, so the result is bit for bit score_row's. */
+static ALWAYS_INLINE TARGET_AVX2 void
+score_row_avx2(const float *restrict tab, const float t1, const float t2, const float t3,
+               const float tt, const int tissue,
+               const unsigned char *pp, const Py_ssize_t ps, const Py_ssize_t c1,
+               const Py_ssize_t c2, const unsigned char *mp, const Py_ssize_t ms1,
+               unsigned char *cp, const Py_ssize_t cs1, float *restrict drow,
+               const Py_ssize_t w, long long n[4], double *sum)
+{
+    double s = 0.0;
+    const __m256 T1 = _mm256_set1_ps(t1), T2 = _mm256_set1_ps(t2), T3 = _mm256_set1_ps(t3);
+    const __m256 TT = _mm256_set1_ps(tt);
+    const __m256i Z = _mm256_setzero_si256();
+    const int packed = ps == 3 && c1 == 1;
+    for (Py_ssize_t x0 = 0; x0 < w; x0 += FLUSH_PX) {
+        const Py_ssize_t x1 = w - x0 < FLUSH_PX ? w : x0 + FLUSH_PX;
+        Py_ssize_t x = x0;
+        long long cnt[4] = {0, 0, 0, 0};
+        __m256i a0 = Z, a1 = Z, a2 = Z, a3 = Z;              /* int32 lanes: -count */
+        __m256d acc = _mm256_setzero_pd();                   /* pixels x mod 4 = 0..3 */
+        for (; x + 8 <= x1; x += 8) {
+            const unsigned char *q0 = pp + x * ps, *q1 = q0 + ps, *q2 = q1 + ps,
+                                *q3 = q2 + ps, *q4 = q3 + ps, *q5 = q4 + ps,
+                                *q6 = q5 + ps, *q7 = q6 + ps;
+            __m256 va, vb, D;
+            uint64_t mb;                      /* the eight mask bytes */
+            if (ms1 == 1) {
+                memcpy(&mb, mp + x, 8);
+            } else if (ms1 == 0) {            /* one byte for all (no mask: 1) */
+                mb = mp[0] ? 0x0101010101010101ull : 0;
+            } else {
+                mb = 0;
+                for (int k = 0; k < 8; k++)
+                    mb |= (uint64_t)(mp[(x + k) * ms1] != 0) << (8 * k);
+            }
+            if (mb == 0 && drow == NULL) {
+                /* eight pixels outside the mask: code 0, no count; their DAB sum terms
+                 * would be +0.0, which leaves the (never -0.0) float64 lanes as they are */
+                if (cs1 == 1) {
+                    memset(cp + x, 0, 8);
+                } else {
+                    for (int k = 0; k < 8; k++)
+                        cp[(x + k) * cs1] = 0;
+                }
+                continue;
+            }
+            if (packed) {
+            /* 24 contiguous bytes read as three 8-byte words, the values cut out of them */
+            uint64_t w0, w1, w2;
+            memcpy(&w0, q0, 8);
+            memcpy(&w1, q0 + 8, 8);
+            memcpy(&w2, q0 + 16, 8);
+#define BY(wd, k) ((unsigned)((wd) >> (8 * (k))) & 255u)
+            va = _mm256_add_ps(
+                _mm256_add_ps(pairs4(tab, BY(w0, 0), BY(w0, 3), BY(w1, 4), BY(w1, 7)),
+                              pairs4(tab + 512, BY(w0, 1), BY(w0, 4), BY(w1, 5), BY(w2, 0))),
+                pairs4(tab + 1024, BY(w0, 2), BY(w0, 5), BY(w1, 6), BY(w2, 1)));
+            vb = _mm256_add_ps(
+                _mm256_add_ps(pairs4(tab, BY(w0, 6), BY(w1, 1), BY(w2, 2), BY(w2, 5)),
+                              pairs4(tab + 512, BY(w0, 7), BY(w1, 2), BY(w2, 3), BY(w2, 6))),
+                pairs4(tab + 1024, BY(w1, 0), BY(w1, 3), BY(w2, 4), BY(w2, 7)));
+#undef BY
+            } else {
+            /* pixels (0, 1 | 4, 5) and (2, 3 | 6, 7): (R + G) + B per lane */
+            va = _mm256_add_ps(
+                _mm256_add_ps(pairs4(tab, q0[0], q1[0], q4[0], q5[0]),
+                              pairs4(tab + 512, q0[c1], q1[c1], q4[c1], q5[c1])),
+                pairs4(tab + 1024, q0[c2], q1[c2], q4[c2], q5[c2]));
+            vb = _mm256_add_ps(
+                _mm256_add_ps(pairs4(tab, q2[0], q3[0], q6[0], q7[0]),
+                              pairs4(tab + 512, q2[c1], q3[c1], q6[c1], q7[c1])),
+                pairs4(tab + 1024, q2[c2], q3[c2], q6[c2], q7[c2]));
+            }
+            D = _mm256_shuffle_ps(va, vb, _MM_SHUFFLE(2, 0, 2, 0));  /* d0..d7 */
+            __m256 sc;
+            __m256i g0, g1, g2, g3, code, p8;
+            sc = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+                _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mb)), Z));
+            if (tissue) {
+                const __m256 S = _mm256_shuffle_ps(va, vb, _MM_SHUFFLE(3, 1, 3, 1));
+                sc = _mm256_and_ps(sc, _mm256_cmp_ps(S, TT, _CMP_GE_OQ));
+            }
+            g0 = _mm256_castps_si256(sc);
+            g1 = _mm256_castps_si256(_mm256_and_ps(sc, _mm256_cmp_ps(D, T1, _CMP_GE_OQ)));
+            g2 = _mm256_castps_si256(_mm256_and_ps(sc, _mm256_cmp_ps(D, T2, _CMP_GE_OQ)));
+            g3 = _mm256_castps_si256(_mm256_and_ps(sc, _mm256_cmp_ps(D, T3, _CMP_GE_OQ)));
+            a0 = _mm256_add_epi32(a0, g0);
+            a1 = _mm256_add_epi32(a1, g1);
+            a2 = _mm256_add_epi32(a2, g2);
+            a3 = _mm256_add_epi32(a3, g3);
+            code = _mm256_sub_epi32(Z, _mm256_add_epi32(_mm256_add_epi32(g0, g1),
+                                                        _mm256_add_epi32(g2, g3)));
+            code = _mm256_packs_epi32(code, code);               /* per half: c c c c c c c c */
+            p8 = _mm256_packus_epi16(code, code);
+            {
+                const uint64_t word =
+                    (uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm256_castsi256_si128(p8))
+                    | (uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(p8, 1))
+                          << 32;
+                if (cs1 == 1) {
+                    memcpy(cp + x, &word, 8);
+                } else {
+                    for (int k = 0; k < 8; k++)
+                        cp[(x + k) * cs1] = (unsigned char)(word >> (8 * k));
+                }
+            }
+            {
+                const __m256 Dm = _mm256_and_ps(D, sc);   /* 0 where not scored */
+                acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(Dm)));
+                acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(Dm, 1)));
+            }
+            if (drow)
+                _mm256_storeu_ps(drow + x, D);
+        }
+        if (x + 4 <= x1) {                    /* one step of four, as score_row's */
+            const unsigned char *q0 = pp + x * ps, *q1 = q0 + ps, *q2 = q1 + ps,
+                                *q3 = q2 + ps;
+            const __m128 v01 = _mm_add_ps(_mm_add_ps(pairs(tab, q0[0], q1[0]),
+                                                     pairs(tab + 512, q0[c1], q1[c1])),
+                                          pairs(tab + 1024, q0[c2], q1[c2]));
+            const __m128 v23 = _mm_add_ps(_mm_add_ps(pairs(tab, q2[0], q3[0]),
+                                                     pairs(tab + 512, q2[c1], q3[c1])),
+                                          pairs(tab + 1024, q2[c2], q3[c2]));
+            const __m128 D = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(2, 0, 2, 0));
+            const unsigned mbits = (mp[x * ms1] != 0) | (mp[(x + 1) * ms1] != 0) << 1
+                                   | (mp[(x + 2) * ms1] != 0) << 2
+                                   | (mp[(x + 3) * ms1] != 0) << 3;
+            __m128 sc = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)MASK_LUT[mbits]));
+            unsigned b0, b1, b2, b3;
+            if (tissue) {
+                const __m128 S = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(3, 1, 3, 1));
+                sc = _mm_and_ps(sc, _mm_cmpge_ps(S, _mm256_castps256_ps128(TT)));
+            }
+            b0 = (unsigned)_mm_movemask_ps(sc);
+            b1 = b0 & (unsigned)_mm_movemask_ps(_mm_cmpge_ps(D, _mm256_castps256_ps128(T1)));
+            b2 = b0 & (unsigned)_mm_movemask_ps(_mm_cmpge_ps(D, _mm256_castps256_ps128(T2)));
+            b3 = b0 & (unsigned)_mm_movemask_ps(_mm_cmpge_ps(D, _mm256_castps256_ps128(T3)));
+            cnt[0] += __builtin_popcount(b0);
+            cnt[1] += __builtin_popcount(b1);
+            cnt[2] += __builtin_popcount(b2);
+            cnt[3] += __builtin_popcount(b3);
+            for (int k = 0; k < 4; k++)
+                cp[(x + k) * cs1] = (unsigned char)(((b0 >> k) & 1) + ((b1 >> k) & 1)
+                                                    + ((b2 >> k) & 1) + ((b3 >> k) & 1));
+            acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm_and_ps(D, sc)));
+            if (drow)
+                _mm_storeu_ps(drow + x, D);
+            x += 4;
+        }
+        {
+            int32_t l[4][8];
+            double sd[4];
+            _mm256_storeu_si256((__m256i *)l[0], a0);
+            _mm256_storeu_si256((__m256i *)l[1], a1);
+            _mm256_storeu_si256((__m256i *)l[2], a2);
+            _mm256_storeu_si256((__m256i *)l[3], a3);
+            for (int k = 0; k < 4; k++) {
+                long long t = 0;
+                for (int i = 0; i < 8; i++)
+                    t += l[k][i];
+                cnt[k] -= t;
+            }
+            _mm256_storeu_pd(sd, acc);
+            s += (sd[0] + sd[1]) + (sd[2] + sd[3]);
+        }
+        for (; x < x1; x++) {                 /* the row's tail, as score_row's */
+            float d;
+            unsigned g[4];
+            cp[x * cs1] = (unsigned char)score_pixel(tab, t1, t2, t3, tt, tissue, pp + x * ps,
+                                                     c1, c2, mp[x * ms1], &d, g);
+            for (int k = 0; k < 4; k++)
+                cnt[k] += g[k];
+            s += (double)(g[0] ? d : 0.0f);
+            if (drow)
+                drow[x] = d;
+        }
+        for (int k = 0; k < 4; k++)
+            n[k] += cnt[k];
+    }
+    *sum += s;
+}
+
+/* The rows of run_job with score_row_avx2 (a separate function: its target is AVX2). */
+static TARGET_AVX2 void
+rows_avx2(const float *tab, float t1, float t2, float t3, float tt, int tissue,
+          const unsigned char *pp, Py_ssize_t ps, Py_ssize_t c1, Py_ssize_t c2,
+          const unsigned char *mp, Py_ssize_t ms1, unsigned char *cp, Py_ssize_t cs1,
+          float *drow, Py_ssize_t w, long long n[4], double *sum)
+{
+    if (tissue)
+        score_row_avx2(tab, t1, t2, t3, tt, 1, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
+                       sum);
+    else
+        score_row_avx2(tab, t1, t2, t3, tt, 0, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
+                       sum);
+}
+#endif
+
 static const unsigned char ONE = 1;
 
 /* The loop (no Python calls: runs without the GIL).  Everything it reads is
@@ -330,6 +566,7 @@ run_job(job_t *j)
     const float *tab = j->tab;
     const float t1 = j->thr[0], t2 = j->thr[1], t3 = j->thr[2], tt = j->tt;
     const int tissue = j->tissue;
+    const int path = j->path;
     const Py_ssize_t h = j->h, w = j->w, nreg = j->nreg;
     const Py_ssize_t rs0 = j->rs0, ps = j->rs1, c1 = j->rs2, c2 = 2 * j->rs2;
     /* no mask: one byte of 1 with strides 0 */
@@ -363,12 +600,24 @@ run_job(job_t *j)
             mp = (const unsigned char *)mbuf + y * ms0;
         }
         unsigned char *cp = (unsigned char *)cbuf + y * cs0;
-        if (tissue)
+#ifdef HAVE_AVX2
+        if (path == PATH_AVX2)
+            rows_avx2(tab, t1, t2, t3, tt, tissue, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w,
+                      n, &sum);
+        else
+#endif
+        if (path == PATH_SSE2 && tissue)
             score_row(tab, t1, t2, t3, tt, 1, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
-                      &sum);
+                      &sum, 1);
+        else if (path == PATH_SSE2)
+            score_row(tab, t1, t2, t3, tt, 0, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
+                      &sum, 1);
+        else if (tissue)
+            score_row(tab, t1, t2, t3, tt, 1, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
+                      &sum, 0);
         else
             score_row(tab, t1, t2, t3, tt, 0, pp, ps, c1, c2, mp, ms1, cp, cs1, drow, w, n,
-                      &sum);
+                      &sum, 0);
         if (dbuf) {
             for (Py_ssize_t x = 0; x < w; x++)
                 *(float *)(dbuf + y * ds0 + x * ds1) = drow[x];
@@ -547,6 +796,7 @@ score(PyObject *self, PyObject *args)
         }
     }
 
+    j->path = path_now;
     Py_BEGIN_ALLOW_THREADS
     run_job(j);
     Py_END_ALLOW_THREADS
@@ -716,8 +966,70 @@ done:
     return out;
 }
 
+PyDoc_STRVAR(simd_doc,
+"simd(name=None)\n"
+"--\n\n"
+"The row loop score() uses: 'avx2', 'sse2' or 'scalar' (the same results).\n\n"
+"With a name, use that loop from now on (in this process) and return the\n"
+"previous name; ValueError if this build or CPU cannot run it.  The default is\n"
+"the fastest available, or the environment variable BLOTQUANT_PIXEL_SIMD read\n"
+"at import (a loop this CPU cannot run falls back to the fastest one it can).\n"
+"simd_paths() lists the available loops.");
+
+static int
+path_index(const char *name)
+{
+    for (int k = 0; k < 3; k++)
+        if (strcmp(name, PATH_NAMES[k]) == 0)
+            return k;
+    return -1;
+}
+
+static PyObject *
+simd(PyObject *self, PyObject *args)
+{
+    const char *name = NULL;
+    int k, prev = path_now;
+    if (!PyArg_ParseTuple(args, "|z:simd", &name))
+        return NULL;
+    if (name != NULL) {
+        k = path_index(name);
+        if (k < 0 || k > path_best) {
+            PyErr_Format(PyExc_ValueError, "simd: %R is not available here (available: %s%s%s)",
+                         PyTuple_GET_ITEM(args, 0), PATH_NAMES[0],
+                         path_best >= PATH_SSE2 ? ", sse2" : "",
+                         path_best >= PATH_AVX2 ? ", avx2" : "");
+            return NULL;
+        }
+        path_now = k;
+    }
+    return PyUnicode_FromString(PATH_NAMES[prev]);
+}
+
+PyDoc_STRVAR(simd_paths_doc,
+"simd_paths()\n"
+"--\n\n"
+"The row loops this build and CPU can run, slowest first.");
+
+static PyObject *
+simd_paths(PyObject *self, PyObject *unused)
+{
+    PyObject *t = PyTuple_New(path_best + 1);
+    for (int k = 0; t != NULL && k <= path_best; k++) {
+        PyObject *u = PyUnicode_FromString(PATH_NAMES[k]);
+        if (u == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k, u);
+    }
+    return t;
+}
+
 static PyMethodDef methods[] = {
     {"score", score, METH_VARARGS, score_doc},
+    {"simd", simd, METH_VARARGS, simd_doc},
+    {"simd_paths", simd_paths, METH_NOARGS, simd_paths_doc},
     {"packbits", packbits, METH_O, packbits_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -734,6 +1046,19 @@ PyInit__pixelc(void)
     for (int i = 0; i < 16; i++)
         for (int k = 0; k < 4; k++)
             MASK_LUT[i][k] = (i >> k) & 1 ? -1 : 0;
+    path_best = PATH_SSE2;
 #endif
+#ifdef HAVE_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        path_best = PATH_AVX2;
+#endif
+    path_now = path_best;
+    {
+        const char *env = getenv("BLOTQUANT_PIXEL_SIMD");
+        const int k = env != NULL ? path_index(env) : -1;
+        if (k >= 0 && k < path_best)
+            path_now = k;
+    }
     return PyModule_Create(&module);
 }

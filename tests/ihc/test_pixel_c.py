@@ -52,6 +52,17 @@ def all_colours():
     return rgb.reshape(4096, 4096, 3)
 
 
+def _each_path(mod):
+    """Yield each row loop of the C kernel (``simd_paths()``) while it is the one used."""
+    prev = mod.simd()
+    try:
+        for path in mod.simd_paths():
+            mod.simd(path)
+            yield path
+    finally:
+        mod.simd(prev)
+
+
 def _both(**kw):
     return PixelKernel(compiled=True, **kw), PixelKernel(compiled=False, **kw)
 
@@ -74,10 +85,16 @@ def test_every_colour_same_classes_counts_and_dab_map(c_module, all_colours, thr
                                                       tt):
     a = all_colours
     kc, kn = _both(thresholds=thr, stains=stains, white_point=wp, tissue_threshold=tt)
-    dc, dn = (np.empty(a.shape[:2], np.float32) for _ in range(2))
-    oc, on = kc.run(a, dab_out=dc), kn.run(a, dab_out=dn)
-    np.testing.assert_array_equal(dc.view(np.uint32), dn.view(np.uint32))     # bit for bit
-    _assert_same(oc, on)
+    dn = np.empty(a.shape[:2], np.float32)
+    on = kn.run(a, dab_out=dn)
+    sums = set()
+    for path in _each_path(c_module):                # every row loop of the C kernel
+        dc = np.empty(a.shape[:2], np.float32)
+        oc = kc.run(a, dab_out=dc)
+        np.testing.assert_array_equal(dc.view(np.uint32), dn.view(np.uint32))  # bit for bit
+        _assert_same(oc, on)
+        sums.add(oc.dab_sum["image"])
+    assert len(sums) == 1                            # the same float64 sum on every path
     # the reference arithmetic of score_ihc, not only the other implementation
     _, dab = stain_maps(a, stains, wp)
     scored = None if tt is None else fine_tissue(a, wp, tt)
@@ -264,3 +281,78 @@ def test_block_mask_read_coarse_equals_the_expanded_mask(c_module, fy, fx, shape
         c_module.score(a, kc._c_tables, None, (coarse[:-1], fy, fx), [], T, cls, None)
     with pytest.raises(ParameterError, match="does not cover"):
         pixels.BlockMask(coarse[:-1], fy, fx, shape)
+
+
+def _path_runs(mod, fn):
+    """``fn()`` on every row loop: {path: result}."""
+    return {path: fn() for path in _each_path(mod)}
+
+
+@pytest.mark.parametrize("tt", [0.1, None])
+def test_every_row_loop_same_results_on_every_width_and_layout(c_module, tt):
+    """The AVX2, SSE2 and scalar loops: rows of every width 1-41 (the eight- and
+    four-pixel steps and the tails), contiguous and strided pixels, class tiles and
+    masks (no mask, a full mask, a coarse mask), regions: the same codes, DAB map
+    (bit for bit), counts and DAB sums (exactly: the same float64 additions)."""
+    rng = np.random.default_rng(21)
+    kc, kn = _both(thresholds=T, white_point=WP, tissue_threshold=tt)
+    tab, ktt, thr = kc._c_tables, kc._c_tt, kc.thresholds
+    assert c_module.simd_paths()[:2] == ("scalar", "sse2")
+    for w in range(1, 42):
+        base = rng.integers(0, 256, (9, w, 3), np.uint8)
+        base[:, ::5] = (245, 240, 246)              # glass next to stain
+        wide = np.zeros((9, 2 * w, 4), np.uint8)
+        wide[:, ::2, :3] = base
+        m = rng.random((9, w)) < 0.7
+        mbig = np.zeros((9, 3 * w), bool)
+        mbig[:, ::3] = m
+        coarse = rng.random((3, -(-w // 4))) < 0.5        # masked runs of 8 and more
+        reg = rng.random((9, w)) < 0.5
+        for rgb in (base, wide[:, ::2, :3]):
+            for mask in (None, m, mbig[:, ::3], (coarse, 4, 4)):
+                def run():
+                    cls = np.full((9, 2 * w), 9, np.uint8)
+                    dab = np.zeros((9, w), np.float32)
+                    out = c_module.score(rgb, tab, ktt, mask, [reg], thr, cls[:, ::2], dab)
+                    assert (cls[:, 1::2] == 9).all()        # strided classes: no spill
+                    # without regions and DAB map (masked pixels may then be skipped)
+                    cls2 = np.full((9, w), 9, np.uint8)
+                    out2 = c_module.score(rgb, tab, ktt, mask, [], thr, cls2, None)
+                    np.testing.assert_array_equal(cls2, cls[:, ::2])
+                    assert out2[0] == out[0] and out2[1] == []
+                    return cls[:, ::2].copy(), dab.view(np.uint32).copy(), out
+                runs = _path_runs(c_module, run)
+                ref = runs["scalar"]
+                for path, got in runs.items():
+                    np.testing.assert_array_equal(got[0], ref[0], err_msg=f"{path} w={w}")
+                    np.testing.assert_array_equal(got[1], ref[1], err_msg=f"{path} w={w}")
+                    assert got[2] == ref[2], (path, w)
+                full = mask if not isinstance(mask, tuple) else \
+                    np.repeat(np.repeat(coarse, 4, 0), 4, 1)[:9, :w]
+                on = kn.run(base, mask=full, regions={"r": reg})
+                np.testing.assert_array_equal(ref[0], on.classes)
+                assert list(ref[2][1][0][0]) == on.counts["r"].tolist()
+
+
+def test_simd_switch_and_environment(c_module):
+    """simd() picks a row loop and rejects unknown ones; BLOTQUANT_PIXEL_SIMD sets the
+    default at import (a loop the CPU lacks falls back to the fastest it has)."""
+    import subprocess
+    import sys
+
+    paths = c_module.simd_paths()
+    assert c_module.simd() in paths
+    prev = c_module.simd("scalar")
+    try:
+        assert c_module.simd() == "scalar"
+        with pytest.raises(ValueError, match="'avx512' is not available here"):
+            c_module.simd("avx512")
+        assert c_module.simd() == "scalar"
+    finally:
+        c_module.simd(prev)
+    code = "from blotquant.ihc import _pixelc as c; print(c.simd(), c.simd_paths()[-1])"
+    for env, want in (("scalar", "scalar"), ("sse2", "sse2"), ("bogus", None), ("", None)):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, env=dict(os.environ, BLOTQUANT_PIXEL_SIMD=env))
+        now, best = out.stdout.split()
+        assert now == (want or best) and best == paths[-1]
