@@ -10,9 +10,7 @@ detail (not a parameter, not recorded, no effect on ``params_hash``).
 
 from __future__ import annotations
 
-import os
-
-from .pixels import PURE_PYTHON_ENV
+from .pixels import compiled_module
 
 __all__ = ["compiled_cells"]
 
@@ -37,10 +35,4 @@ def compiled_cells():
     >>> mod is None or callable(mod.flood_region)
     True
     """
-    if os.environ.get(PURE_PYTHON_ENV) == "1":
-        return None
-    try:
-        from . import _cellc
-    except ImportError:
-        return None
-    return _cellc
+    return compiled_module("_cellc")

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from dataclasses import dataclass
@@ -34,11 +35,40 @@ from .classify import check_thresholds
 from .params import DEFAULT_THRESHOLDS
 
 __all__ = ["score_pixels_rgb", "class_counts", "PixelKernel", "KernelResult", "KERNEL_BLOCK_PX",
-           "compiled_kernel", "PURE_PYTHON_ENV"]
+           "compiled_kernel", "compiled_module", "PURE_PYTHON_ENV"]
 
 #: Environment variable: ``1`` makes :class:`PixelKernel` use its NumPy/OpenCV
 #: path even when the compiled loop is built (read when a kernel is made).
 PURE_PYTHON_ENV = "BLOTQUANT_PURE_PYTHON"
+
+
+def compiled_module(name: str):
+    """A compiled extension module of :mod:`blotquant.ihc` by name, or None.
+
+    The one place that reads :data:`PURE_PYTHON_ENV` (at every call, so a test
+    can switch it) and imports an extension: None when the variable is ``1`` or
+    the module was not built.
+
+    Parameters
+    ----------
+    name : str
+        Module name inside :mod:`blotquant.ihc`, e.g. ``"_pixelc"`` or ``"_cellc"``.
+
+    Returns
+    -------
+    module or None
+
+    Examples
+    --------
+    >>> compiled_module("_no_such_module") is None
+    True
+    """
+    if os.environ.get(PURE_PYTHON_ENV) == "1":
+        return None
+    try:
+        return importlib.import_module(f"{__package__}.{name}")
+    except ImportError:
+        return None
 
 
 def compiled_kernel():
@@ -59,13 +89,7 @@ def compiled_kernel():
     >>> compiled_kernel() is None or callable(compiled_kernel().score)
     True
     """
-    if os.environ.get(PURE_PYTHON_ENV) == "1":
-        return None
-    try:
-        from . import _pixelc
-    except ImportError:
-        return None
-    return _pixelc
+    return compiled_module("_pixelc")
 
 
 def score_pixels_rgb(rgb: ArrayLike, thresholds: Sequence[float] | str = DEFAULT_THRESHOLDS, *,

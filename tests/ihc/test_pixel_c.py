@@ -16,7 +16,8 @@ from blotquant.errors import ParameterError
 from blotquant.ihc import pixels
 from blotquant.ihc.classify import classify_pixels
 from blotquant.ihc.deconvolution import stain_maps
-from blotquant.ihc.pixels import PURE_PYTHON_ENV, PixelKernel, compiled_kernel
+from blotquant.ihc._cellkernel import compiled_cells
+from blotquant.ihc.pixels import PURE_PYTHON_ENV, PixelKernel, compiled_kernel, compiled_module
 from blotquant.ihc.slide import fine_tissue
 
 WP = (241, 236, 244)
@@ -25,15 +26,27 @@ T = (0.15, 0.3, 0.7)
 OTHER_STAINS = [[0.60, 0.72, 0.35], [0.30, 0.55, 0.78], [0.74, -0.42, 0.52]]
 
 
-def test_compiled_kernel_is_built_where_required():
-    """make test and CI set BLOTQUANT_REQUIRE_C=1: a build without the C loop fails."""
-    mod = compiled_kernel()
+@pytest.mark.parametrize("name", ["_pixelc", "_cellc"])
+def test_extensions_are_built_where_required(name):
+    """make test and CI set BLOTQUANT_REQUIRE_C=1: a build without an extension fails."""
+    mod = compiled_module(name)
     if os.environ.get("BLOTQUANT_REQUIRE_C") == "1":
         assert os.environ.get(PURE_PYTHON_ENV) != "1", f"{PURE_PYTHON_ENV}=1 with REQUIRE_C"
-        assert mod is not None, "the C pixel kernel (blotquant.ihc._pixelc) was not built"
+        assert mod is not None, f"the extension blotquant.ihc.{name} was not built"
     if mod is None:
-        pytest.skip("the C pixel kernel is not built")
-    assert PixelKernel(T).implementation == "c"
+        pytest.skip(f"blotquant.ihc.{name} is not built")
+    if name == "_pixelc":
+        assert compiled_kernel() is mod and PixelKernel(T).implementation == "c"
+    else:
+        assert compiled_cells() is mod
+        assert {"flood_region", "expand_lookup", "mask_cut", "keep_lookup",
+                "compartment_stats", "count_runs", "fill_runs"} <= set(dir(mod))
+
+
+def test_pure_python_switch_hides_every_extension(monkeypatch):
+    monkeypatch.setenv(PURE_PYTHON_ENV, "1")
+    assert compiled_module("_pixelc") is None and compiled_module("_cellc") is None
+    assert compiled_kernel() is None and compiled_cells() is None
 
 
 @pytest.fixture
