@@ -235,6 +235,33 @@ pairs(const float *tab, unsigned va, unsigned vb)
     const __m128 lo = _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(tab + 2 * va));
     return _mm_loadh_pi(lo, (const __m64 *)(tab + 2 * vb));
 }
+
+/* Four pixels from x on: their DAB OD into *D and the scored lanes (mask byte
+ * set and, with `tissue`, OD sum >= TT) as all-ones lanes into *sc.  Shared by
+ * the SSE2 loop and the AVX2 loop's last step of four (the same operations). */
+static ALWAYS_INLINE void
+four_px(const float *tab, const unsigned char *pp, const Py_ssize_t ps, const Py_ssize_t c1,
+        const Py_ssize_t c2, const unsigned char *mp, const Py_ssize_t ms1, const Py_ssize_t x,
+        const int tissue, const __m128 TT, __m128 *D, __m128 *sc)
+{
+    const unsigned char *q0 = pp + x * ps, *q1 = q0 + ps, *q2 = q1 + ps, *q3 = q2 + ps;
+    /* (d0, s0, d1, s1) and (d2, s2, d3, s3): (R + G) + B per lane */
+    const __m128 v01 = _mm_add_ps(_mm_add_ps(pairs(tab, q0[0], q1[0]),
+                                             pairs(tab + 512, q0[c1], q1[c1])),
+                                  pairs(tab + 1024, q0[c2], q1[c2]));
+    const __m128 v23 = _mm_add_ps(_mm_add_ps(pairs(tab, q2[0], q3[0]),
+                                             pairs(tab + 512, q2[c1], q3[c1])),
+                                  pairs(tab + 1024, q2[c2], q3[c2]));
+    const unsigned mb = (mp[x * ms1] != 0) | (mp[(x + 1) * ms1] != 0) << 1
+                        | (mp[(x + 2) * ms1] != 0) << 2 | (mp[(x + 3) * ms1] != 0) << 3;
+    __m128 m = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)MASK_LUT[mb]));
+    *D = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(2, 0, 2, 0));
+    if (tissue) {
+        const __m128 S = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(3, 1, 3, 1));
+        m = _mm_and_ps(m, _mm_cmpge_ps(S, TT));
+    }
+    *sc = m;
+}
 #endif
 
 /* Score one row: codes into cp, counts into n[0..3] (scored, >= t1, >= t2,
@@ -263,26 +290,10 @@ score_row(const float *restrict tab, const float t1, const float t2, const float
             __m128i a0 = Z, a1 = Z, a2 = Z, a3 = Z;          /* int32 lanes: -count */
             __m128d slo = _mm_setzero_pd(), shi = _mm_setzero_pd();
             for (; x + 4 <= x1; x += 4) {
-                const unsigned char *q0 = pp + x * ps, *q1 = q0 + ps, *q2 = q1 + ps,
-                                    *q3 = q2 + ps;
-                /* (d0, s0, d1, s1) and (d2, s2, d3, s3): (R + G) + B per lane */
-                const __m128 v01 = _mm_add_ps(_mm_add_ps(pairs(tab, q0[0], q1[0]),
-                                                         pairs(tab + 512, q0[c1], q1[c1])),
-                                              pairs(tab + 1024, q0[c2], q1[c2]));
-                const __m128 v23 = _mm_add_ps(_mm_add_ps(pairs(tab, q2[0], q3[0]),
-                                                         pairs(tab + 512, q2[c1], q3[c1])),
-                                              pairs(tab + 1024, q2[c2], q3[c2]));
-                const __m128 D = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(2, 0, 2, 0));
-                const unsigned mb = (mp[x * ms1] != 0) | (mp[(x + 1) * ms1] != 0) << 1
-                                    | (mp[(x + 2) * ms1] != 0) << 2
-                                    | (mp[(x + 3) * ms1] != 0) << 3;
-                __m128 sc = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)MASK_LUT[mb]));
+                __m128 D, sc;
                 __m128i g0, g1, g2, g3, code;
                 int32_t word;
-                if (tissue) {
-                    const __m128 S = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(3, 1, 3, 1));
-                    sc = _mm_and_ps(sc, _mm_cmpge_ps(S, TT));
-                }
+                four_px(tab, pp, ps, c1, c2, mp, ms1, x, tissue, TT, &D, &sc);
                 g0 = _mm_castps_si128(sc);
                 g1 = _mm_castps_si128(_mm_and_ps(sc, _mm_cmpge_ps(D, T1)));
                 g2 = _mm_castps_si128(_mm_and_ps(sc, _mm_cmpge_ps(D, T2)));
@@ -472,24 +483,9 @@ score_row_avx2(const float *restrict tab, const float t1, const float t2, const 
                 _mm256_storeu_ps(drow + x, D);
         }
         if (x + 4 <= x1) {                    /* one step of four, as score_row's */
-            const unsigned char *q0 = pp + x * ps, *q1 = q0 + ps, *q2 = q1 + ps,
-                                *q3 = q2 + ps;
-            const __m128 v01 = _mm_add_ps(_mm_add_ps(pairs(tab, q0[0], q1[0]),
-                                                     pairs(tab + 512, q0[c1], q1[c1])),
-                                          pairs(tab + 1024, q0[c2], q1[c2]));
-            const __m128 v23 = _mm_add_ps(_mm_add_ps(pairs(tab, q2[0], q3[0]),
-                                                     pairs(tab + 512, q2[c1], q3[c1])),
-                                          pairs(tab + 1024, q2[c2], q3[c2]));
-            const __m128 D = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(2, 0, 2, 0));
-            const unsigned mbits = (mp[x * ms1] != 0) | (mp[(x + 1) * ms1] != 0) << 1
-                                   | (mp[(x + 2) * ms1] != 0) << 2
-                                   | (mp[(x + 3) * ms1] != 0) << 3;
-            __m128 sc = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)MASK_LUT[mbits]));
+            __m128 D, sc;
             unsigned b0, b1, b2, b3;
-            if (tissue) {
-                const __m128 S = _mm_shuffle_ps(v01, v23, _MM_SHUFFLE(3, 1, 3, 1));
-                sc = _mm_and_ps(sc, _mm_cmpge_ps(S, _mm256_castps256_ps128(TT)));
-            }
+            four_px(tab, pp, ps, c1, c2, mp, ms1, x, tissue, _mm256_castps256_ps128(TT), &D, &sc);
             b0 = (unsigned)_mm_movemask_ps(sc);
             b1 = b0 & (unsigned)_mm_movemask_ps(_mm_cmpge_ps(D, _mm256_castps256_ps128(T1)));
             b2 = b0 & (unsigned)_mm_movemask_ps(_mm_cmpge_ps(D, _mm256_castps256_ps128(T2)));
