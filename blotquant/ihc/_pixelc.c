@@ -224,6 +224,31 @@ score_pixel(const float *restrict tab, const float t1, const float t2, const flo
     return g[0] + g[1] + g[2] + g[3];
 }
 
+/* Pixels x .. x1 - 1 one at a time: codes, counts added to cnt, DAB OD into
+ * drow when given; their scored DAB OD added to *sum one by one in pixel order
+ * (float64).  The scalar loop and the tails of the vector loops. */
+static ALWAYS_INLINE void
+scalar_px(const float *restrict tab, const float t1, const float t2, const float t3,
+          const float tt, const int tissue, const unsigned char *pp, const Py_ssize_t ps,
+          const Py_ssize_t c1, const Py_ssize_t c2, const unsigned char *mp,
+          const Py_ssize_t ms1, unsigned char *cp, const Py_ssize_t cs1, float *restrict drow,
+          Py_ssize_t x, const Py_ssize_t x1, long long cnt[4], double *sum)
+{
+    double s = *sum;
+    for (; x < x1; x++) {
+        float d;
+        unsigned g[4];
+        cp[x * cs1] = (unsigned char)score_pixel(tab, t1, t2, t3, tt, tissue, pp + x * ps,
+                                                 c1, c2, mp[x * ms1], &d, g);
+        for (int k = 0; k < 4; k++)
+            cnt[k] += g[k];
+        s += (double)(g[0] ? d : 0.0f);
+        if (drow)
+            drow[x] = d;
+    }
+    *sum = s;
+}
+
 #ifdef HAVE_SSE2
 /* lane k of MASK_LUT[i]: all ones if bit k of i is set (4 mask bytes -> 4 lanes) */
 static int32_t MASK_LUT[16][4];
@@ -338,17 +363,8 @@ score_row(const float *restrict tab, const float t1, const float t2, const float
 #else
         (void)vec;
 #endif
-        for (; x < x1; x++) {                 /* the scalar form (and the row's tail) */
-            float d;
-            unsigned g[4];
-            cp[x * cs1] = (unsigned char)score_pixel(tab, t1, t2, t3, tt, tissue, pp + x * ps,
-                                                     c1, c2, mp[x * ms1], &d, g);
-            for (int k = 0; k < 4; k++)
-                cnt[k] += g[k];
-            s += (double)(g[0] ? d : 0.0f);
-            if (drow)
-                drow[x] = d;
-        }
+        scalar_px(tab, t1, t2, t3, tt, tissue, pp, ps, c1, c2, mp, ms1, cp, cs1, drow,
+                  x, x1, cnt, &s);   /* the scalar form (and the row's tail) */
         for (int k = 0; k < 4; k++)
             n[k] += cnt[k];
     }
@@ -518,17 +534,8 @@ score_row_avx2(const float *restrict tab, const float t1, const float t2, const 
             _mm256_storeu_pd(sd, acc);
             s += (sd[0] + sd[1]) + (sd[2] + sd[3]);
         }
-        for (; x < x1; x++) {                 /* the row's tail, as score_row's */
-            float d;
-            unsigned g[4];
-            cp[x * cs1] = (unsigned char)score_pixel(tab, t1, t2, t3, tt, tissue, pp + x * ps,
-                                                     c1, c2, mp[x * ms1], &d, g);
-            for (int k = 0; k < 4; k++)
-                cnt[k] += g[k];
-            s += (double)(g[0] ? d : 0.0f);
-            if (drow)
-                drow[x] = d;
-        }
+        scalar_px(tab, t1, t2, t3, tt, tissue, pp, ps, c1, c2, mp, ms1, cp, cs1, drow,
+                  x, x1, cnt, &s);   /* the row's tail, as score_row's */
         for (int k = 0; k < 4; k++)
             n[k] += cnt[k];
     }
