@@ -930,7 +930,7 @@ def _analyse_pieces(signal, satmask, P, pieces, lane_geometry=None,
         own = sorted({ln.strip for ln in reg.lane_list})
         src = list(reg.strip_source) if len(reg.strip_source) == len(own) else ["membrane"] * len(own)
         if given is None:
-            smap = {s: strip_next + i for i, s in enumerate(sorted({ln.strip for ln in reg.lane_list}))}
+            smap = {s: strip_next + i for i, s in enumerate(own)}
             lmap = {ln.lane: lane_next + i for i, ln in enumerate(reg.lane_list)}
         else:
             smap = {ln.strip: ln.strip for ln in reg.lane_list}
