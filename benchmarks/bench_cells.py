@@ -3,6 +3,7 @@
 Run:  python benchmarks/bench_cells.py [--seeds 8] [--size 2048] [--quick]
       python benchmarks/bench_cells.py --real [--overlays docs/images]   # real tiles only
       python benchmarks/bench_cells.py --errors [--overlays DIR]        # real tiles' errors by kind
+      python benchmarks/bench_cells.py --seams                          # seams between touching nuclei
       python benchmarks/bench_cells.py --scale                          # unknown pixel size only
       python benchmarks/bench_cells.py --nuclear                        # synthetic nuclear marker
       python benchmarks/bench_cells.py --steps [--quick]                # CPU s per step of cell mode
@@ -655,6 +656,168 @@ def real_report(folder=DEEPLIIF, overlays=None):
     return df
 
 
+# --------------------------------------------------------------------------- seams between touching nuclei
+def touching_pairs(nuclei, reach=3, min_contact=6):
+    """Pairs of detected nuclei that touch or nearly touch.
+
+    Two labels are a pair when at least ``min_contact`` pixel pairs, one of each
+    label, lie within ``reach`` pixels of each other (a cut between two pieces
+    is zeroed on the working grid, about 2 px at full size).
+
+    Returns
+    -------
+    ndarray, int, (n, 3)
+        ``a < b`` and the number of pixel pairs in contact.
+    """
+    lab = np.asarray(nuclei)
+    rows, cols = lab.shape
+    keys = []
+    for dy in range(0, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if dy * dy + dx * dx > reach * reach or (dy == 0 and dx <= 0):
+                continue
+            p = lab[: rows - dy, max(-dx, 0): cols - max(dx, 0)]
+            q = lab[dy:, max(dx, 0): cols - max(-dx, 0)]
+            sel = (p > 0) & (q > 0) & (p != q)
+            lo, hi = np.minimum(p[sel], q[sel]), np.maximum(p[sel], q[sel])
+            keys.append(lo.astype(np.int64) * (int(lab.max()) + 1) + hi)
+    if not keys:
+        return np.zeros((0, 3), np.int64)
+    k, cnt = np.unique(np.concatenate(keys), return_counts=True)
+    k, cnt = k[cnt >= min_contact], cnt[cnt >= min_contact]
+    m = int(lab.max()) + 1
+    return np.stack([k // m, k % m, cnt], 1).astype(np.int64)
+
+
+def seam_features(nuclei, a, b, od_sum, hematoxylin, dab, pixel_size_um, length_um=1.5):
+    """What the full-resolution image shows along the cut between nuclei ``a`` and ``b``.
+
+    The cut is the set of pixels within 3 px of both pieces, about as near to
+    each and inside the pair's outline once the cut is closed.  Through every cut pixel a profile of ``length_um`` either way runs
+    along the line joining the pieces' centroids; its *seam depth* is
+    ``1 - centre / min(left peak, right peak)`` (centre: the lowest value within
+    1 px of the cut; peaks: the highest beyond 2 px), positive where the cut is
+    paler than both sides.  The images are used as given (smooth them first).
+
+    Returns
+    -------
+    dict
+        ``<img>_depth_median``, ``<img>_depth_q25``, ``<img>_dip_fraction`` (of
+        the cut with a depth above 0.1) for ``ods`` and ``h``; ``h_cut_ratio``
+        (hematoxylin mean on the cut over the paler piece's mean);
+        ``dab_fraction_rise`` (mean of DAB / (DAB + hematoxylin) on the cut minus
+        the pieces' mean of it); ``cut_px``; each piece's area and mean DAB.
+    """
+    lab = np.asarray(nuclei)
+    ys, xs = np.nonzero((lab == a) | (lab == b))
+    y0, x0 = max(int(ys.min()) - 8, 0), max(int(xs.min()) - 8, 0)
+    y1, x1 = int(ys.max()) + 9, int(xs.max()) + 9
+    win = np.s_[y0:y1, x0:x1]
+    sub = lab[win]
+    pa, pb = sub == a, sub == b
+    da, db = ndi.distance_transform_edt(~pa), ndi.distance_transform_edt(~pb)
+    # (inside the union with its cut closed: not the background beyond the cut's ends)
+    body = cv2.morphologyEx((pa | pb).astype(np.uint8), cv2.MORPH_CLOSE,
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))) > 0
+    cut = (da <= 3) & (db <= 3) & (np.abs(da - db) <= 1.0) & body
+    u = np.argwhere(pb).mean(0) - np.argwhere(pa).mean(0)
+    u /= max(float(np.hypot(*u)), 1e-6)
+    reach = max(int(round(length_um / pixel_size_um)), 3)
+    s = np.arange(-reach, reach + 1)
+    cy, cx = np.nonzero(cut)
+    coords = [cy[:, None] + s[None] * u[0], cx[:, None] + s[None] * u[1]]
+    out = {"cut_px": int(cut.sum()), "area_a": int(pa.sum()), "area_b": int(pb.sum())}
+    h = np.maximum(np.asarray(hematoxylin, np.float32)[win], 1e-3)
+    d = np.maximum(np.asarray(dab, np.float32)[win], 0)
+    out["dab_a"], out["dab_b"] = float(d[pa].mean()), float(d[pb].mean())
+    for name, img in (("ods", np.asarray(od_sum, np.float32)[win]), ("h", h)):
+        if not cy.size:
+            out.update({f"{name}_depth_median": np.nan, f"{name}_depth_q25": np.nan,
+                        f"{name}_dip_fraction": np.nan})
+            continue
+        prof = ndi.map_coordinates(img, coords, order=1, mode="nearest")
+        centre = prof[:, np.abs(s) <= 1].min(1)
+        side = np.minimum(prof[:, s <= -2].max(1), prof[:, s >= 2].max(1))
+        depth = 1 - centre / np.maximum(side, 1e-3)
+        out[f"{name}_depth_median"] = float(np.median(depth))
+        out[f"{name}_depth_q25"] = float(np.quantile(depth, 0.25))
+        out[f"{name}_dip_fraction"] = float((depth > 0.1).mean())
+    frac = d / (d + h)
+    out["h_cut_ratio"] = float(h[cut].mean() / min(h[pa].mean(), h[pb].mean())) if cut.any() else np.nan
+    out["dab_fraction_rise"] = (float(frac[cut].mean() - 0.5 * (frac[pa].mean() + frac[pb].mean()))
+                                if cut.any() else np.nan)
+    return out
+
+
+def pair_class(nuclei, truth_lab, a, b, cover=0.3):
+    """``"one nucleus"`` when the true nucleus under most of ``a`` is the one under
+    most of ``b``, ``"two nuclei"`` when they differ, ``"unknown"`` when either
+    piece has less than ``cover`` of its pixels on a true nucleus."""
+    def owner(i):
+        t = truth_lab[nuclei == i]
+        t = t[t > 0]
+        if t.size < cover * max(int((nuclei == i).sum()), 1):
+            return 0
+        v, c = np.unique(t, return_counts=True)
+        return int(v[c.argmax()])
+    ta, tb = owner(a), owner(b)
+    if not ta or not tb:
+        return "unknown"
+    return "one nucleus" if ta == tb else "two nuclei"
+
+
+def seams_report(folder=DEEPLIIF, smooth_um=0.35):
+    """Seam features of every pair of touching nuclei (``marker="nuclear"``, pixel
+    size estimated) on the DeepLIIF tiles (class from the registered truth) and on
+    the large fields (no truth), on the full-resolution OD maps smoothed by
+    ``smooth_um`` (a 1 um DAB granule survives)."""
+    from skimage import io
+
+    from blotquant.ihc import score_ihc
+
+    if not folder.is_dir():
+        print(f"\n(real tiles: {folder} not present, skipped)")
+        return None
+    rows = []
+    for name in ("Bladder1", "Lung1", "large_ROI_1", "large_ROI_7", "large_ROI_127"):
+        tile = not name.startswith("large")
+        rgb = io.imread(folder / (f"train_{name}_ihc.png" if tile else f"{name}.png"))[..., :3]
+        res = score_ihc(rgb, marker="nuclear")
+        px = res.params["pixel_size_used"][0]
+        sig = smooth_um / px
+        h = cv2.GaussianBlur(res.hematoxylin_od.astype(np.float32), (0, 0), sig)
+        d = cv2.GaussianBlur(np.maximum(res.dab_od.astype(np.float32), 0), (0, 0), sig)
+        truth_lab = None
+        if tile:
+            lab0, _ = deepliif_truth_labels(folder, name)
+            truth_lab = shift_image(lab0, truth_offset(folder, name, rgb))
+        lab = res.nuclei_labels
+        for a, b, contact in touching_pairs(lab):
+            f = seam_features(lab, a, b, h + d, h, d, px)
+            cls = pair_class(lab, truth_lab, a, b) if tile else "no truth"
+            rows.append({"field": name, "a": int(a), "b": int(b), "contact": int(contact),
+                         "class": cls, **f})
+    df = pd.DataFrame(rows)
+    lo, hi = np.minimum(df.dab_a, df.dab_b), np.maximum(df.dab_a, df.dab_b)
+    df["both_positive"] = (lo >= 0.2) & (lo >= 0.6 * hi)
+    # the join the Lung1 granular pieces would need: even positive pieces, no OD seam,
+    # no hematoxylin seam, no rise of the DAB share on the cut
+    df["join_candidate"] = (df.both_positive & (df.ods_depth_median < 0.2) & (df.h_cut_ratio >= 0.88)
+                            & (df.dab_fraction_rise <= 0.05))
+    cols = ["ods_depth_median", "h_cut_ratio", "dab_fraction_rise"]
+
+    def spread(v):
+        return f"{v.quantile(0.1):+.2f} / {v.median():+.2f} / {v.quantile(0.9):+.2f}"
+
+    for title, part in (("all pairs", df), ("both pieces DAB-positive (mean DAB >= 0.2, paler >= 0.6 x "
+                                            "darker)", df[df.both_positive])):
+        t = part.groupby(["field", "class"]).agg(pairs=("a", "size"), **{c: (c, spread) for c in cols},
+                                                 join_candidates=("join_candidate", "sum"))
+        print(f"\nSeams between touching nuclei at full resolution, {title} (q10 / median / q90):")
+        print(t.to_string())
+    return df
+
+
 # --------------------------------------------------------------------------- unknown pixel size
 SCALE_CASES = {
     "0.25 um/px": dict(pixel_size_um=0.25),
@@ -933,6 +1096,8 @@ def main(argv=None):
     ap.add_argument("--errors", action="store_true",
                     help="only the DeepLIIF tiles' false detections and misses, sorted into kinds "
                          "(with --overlays: crop sheets of each)")
+    ap.add_argument("--seams", action="store_true",
+                    help="only the seam features between touching nuclei on the real tiles and fields")
     ap.add_argument("--scale", action="store_true", help="only the unknown-pixel-size synthetic cases")
     ap.add_argument("--nuclear", action="store_true",
                     help="only the synthetic nuclear-marker fields (blob vs maxima seeds)")
@@ -946,6 +1111,9 @@ def main(argv=None):
         return 0
     if args.real:
         real_report(args.data, args.overlays)
+        return 0
+    if args.seams:
+        seams_report(args.data)
         return 0
     if args.scale:
         scale_report()
