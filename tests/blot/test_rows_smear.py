@@ -10,7 +10,9 @@ where a person sees the smear and three rows; the real-image case is in
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from blotquant.blot import quantify_blot
 from blotquant.blot.bands import (detect_bands, match_rows, merge_unresolved_rows,
                                   smear_runs, valley_dip)
 
@@ -58,3 +60,31 @@ def test_fewer_lanes_than_min_lanes_not_merged():
     # the kept band spans the smear
     b = bands[1][out[0][1]]
     assert b.top <= 95 and b.bottom >= 129
+
+
+def _labelled_group(seed, text_row=240, lanes=(60, 150, 240)):
+    """Three lanes, two band rows, a printed label (2 px strokes, 14 px tall) under each lane."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:320, :300].astype(float)
+    img = 2000 + 0.5 * yy + rng.normal(0, 20, yy.shape)
+    for x in lanes:
+        soft = np.exp(-0.5 * ((xx - x) / 16) ** 6)
+        for y0 in (100, 180):
+            img += rng.uniform(5000, 9000) * np.exp(-0.5 * ((yy - y0) / 4) ** 2) * soft
+        for k in range(5):
+            c = int(x - 20 + 9 * k + rng.integers(-1, 2))
+            img[text_row:text_row + 14, c:c + 2] += 20000
+            if k % 2:
+                img[text_row + 6:text_row + 8, c:c + 7] += 20000
+    return np.clip(np.round(img), 0, 65535).astype(np.uint16)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("lanes", [3, None])
+def test_text_line_under_a_three_lane_group_is_no_row(seed, lanes):
+    # control (held before this change too): the extra rows of rep678 were the smear's
+    # lumps, not its printed labels; a label line under a 3-lane group is no row
+    r = quantify_blot(_labelled_group(seed), lanes=lanes)
+    assert len(r.lanes) == 3
+    ys = sorted(r.bands.groupby("row")["y"].median().tolist())
+    assert len(ys) == 2 and abs(ys[0] - 100) < 2 and abs(ys[1] - 180) < 2
