@@ -27,7 +27,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -36,8 +36,8 @@ from scipy.signal import find_peaks
 from .._shared import stats
 from .model import Lane
 
-__all__ = ["lane_block", "detect_bands", "match_rows", "Band",
-           "profile_noise"]
+__all__ = ["lane_block", "detect_bands", "match_rows", "merge_unresolved_rows", "smear_runs",
+           "valley_dip", "Band", "profile_noise"]
 
 
 def lane_block(image: np.ndarray, lane: Lane, rows=None, width=None, left=None, right=None):
@@ -340,3 +340,192 @@ def match_rows(band_y: dict, lane_x: dict, *, tol: float):
     rows = list(groups.values())
     rows.sort(key=lambda g: float(np.median([band_y[ln][i] for ln, i in g.items()])))
     return [dict(sorted(g.items(), key=lambda kv: lane_x[kv[0]])) for g in rows]
+
+
+#: Two neighbouring peaks of a lane profile are one stretch of signal when the
+#: profile between them dips below the lower peak by less than this fraction of
+#: that peak's height (:func:`valley_dip`).  Lumps on one smear and film grain
+#: on a clipped plateau dip by 0.01-0.25 (the real films); two bands a person
+#: reads apart dip by more, or stand alone.
+SMEAR_DIP = 0.15
+#: A smear: at least this many peaks of one lane in one stretch (a doublet, two
+#: peaks in one stretch, is two bands: split at its valley).
+SMEAR_PEAKS = 3
+
+
+def valley_dip(profile: np.ndarray, a: Band, b: Band, smooth=None) -> float:
+    """Depth of the valley between two bands of one lane, as a fraction of the lower.
+
+    Parameters
+    ----------
+    profile : 1-D array
+        The lane profile the bands were found in.
+    a, b : Band
+        Two bands of that profile (either order).
+    smooth : 1-D array, optional
+        The profile smoothed as :func:`detect_bands` smooths it (computed when
+        not given).
+
+    Returns
+    -------
+    float
+        ``(level of the lower peak - lowest level between the peaks) / its
+        height``: 0 when no valley separates them, 1 when the profile falls back
+        to the lower band's baseline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.arange(200.0)
+    >>> g = lambda c: np.exp(-0.5 * ((y - c) / 4) ** 2)
+    >>> bs = detect_bands(100 + 1000 * (g(90) + g(110)))
+    >>> round(valley_dip(100 + 1000 * (g(90) + g(110)), *bs), 2)
+    0.87
+    """
+    ps = ndi.gaussian_filter1d(np.asarray(profile, float), 1.5, mode="nearest") \
+        if smooth is None else smooth
+    n = len(ps)
+    lo, hi = (a, b) if a.y <= b.y else (b, a)
+    qa = min(max(int(round(lo.y)), 0), n - 1)
+    qb = min(max(int(round(hi.y)), 0), n - 1)
+    if qb - qa < 2:
+        return 0.0
+    low = lo if lo.height <= hi.height else hi
+    q = qa if low is lo else qb
+    valley = float(ps[qa:qb + 1].min())
+    return max(0.0, float(ps[q]) - valley) / max(low.height, 1e-12)
+
+
+def smear_runs(profile: np.ndarray, bands: list, dip: float = SMEAR_DIP,
+               smooth=None) -> list:
+    """Which bands of one lane lie on one smear (or on one clipped plateau).
+
+    Consecutive bands whose valley dips by less than ``dip`` of the lower peak
+    (:func:`valley_dip`) form one stretch of signal; a stretch of at least
+    :data:`SMEAR_PEAKS` peaks is a smear (two peaks in one stretch are a
+    doublet).
+
+    Parameters
+    ----------
+    profile : 1-D array
+    bands : list of Band
+        The lane's bands, top to bottom.
+    dip : float
+    smooth : 1-D array, optional
+        The profile smoothed as :func:`detect_bands` smooths it.
+
+    Returns
+    -------
+    list of int
+        Per band, the number of its smear (-1: not on a smear).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.arange(300.0)
+    >>> g = lambda c, s=5: np.exp(-0.5 * ((y - c) / s) ** 2)
+    >>> smear = g(60) + g(72) + g(84)            # three lumps 2.4 sigma apart
+    >>> p = 100 + 1000 * smear + 900 * (g(150) + g(166))   # and a doublet
+    >>> bs = detect_bands(p)
+    >>> [round(b.y) for b in bs], smear_runs(p, bs)
+    ([61, 72, 83, 150, 166], [0, 0, 0, -1, -1])
+    """
+    ps = ndi.gaussian_filter1d(np.asarray(profile, float), 1.5, mode="nearest") \
+        if smooth is None else smooth
+    n = len(bands)
+    out = [-1] * n
+    linked = [valley_dip(profile, a, b, ps) < dip for a, b in zip(bands[:-1], bands[1:])]
+    run = 0
+    i = 0
+    while i < n:
+        j = i
+        while j < n - 1 and linked[j]:
+            j += 1
+        if j - i + 1 >= SMEAR_PEAKS:
+            for k in range(i, j + 1):
+                out[k] = run
+            run += 1
+        i = j + 1
+    return out
+
+
+def merge_unresolved_rows(rows: list, profiles: dict, bands: dict, band_y: dict,
+                          min_lanes: int = 1, dip: float = SMEAR_DIP) -> list:
+    """Neighbouring rows whose bands are lumps of one smear, as one row.
+
+    A band row is a run of bands of one height across the lanes.  On a smear
+    (a long stretch of signal with lumps) or a clipped plateau, one lane shows
+    several peaks that no valley resolves, and the peaks of neighbouring lanes
+    match into several "rows" (their positions are the smear's lumps).  Two
+    neighbouring rows are one row when in most of the lanes holding a band of
+    each (more than half) both bands lie on one smear or plateau of that lane
+    (:func:`smear_runs`).  Rows with no lane in common are left apart (nothing
+    shows they are one), and so are rows of fewer than ``min_lanes`` lanes (no
+    band row: their bands are measured as parts of the touching row's bands, or
+    not at all).  A doublet (two peaks per lane, split at their valley) stays
+    two rows.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``lane -> band index`` per row, top to bottom (:func:`match_rows`).
+    profiles, bands : dict
+        ``lane -> profile`` and ``lane -> list of Band``.
+    band_y : dict
+        ``lane -> band positions`` (image rows), as given to :func:`match_rows`.
+    min_lanes : int
+        Only rows of at least this many lanes are merged.
+    dip : float
+        The valley depth that parts two peaks (:data:`SMEAR_DIP`).
+
+    Returns
+    -------
+    list of dict
+        The rows, merged rows holding per lane the stronger band of the two;
+        in ``bands`` that band is replaced by one spanning the limits of both
+        (the lumps of one smear are measured together).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.arange(300.0)
+    >>> g = lambda c, s=5: np.exp(-0.5 * ((y - c) / s) ** 2)
+    >>> p = 100 + 1000 * (g(60) + g(72) + g(84)) + 800 * g(150)
+    >>> profs = {1: p, 2: p.copy(), 3: p.copy()}
+    >>> bs = {k: detect_bands(v) for k, v in profs.items()}
+    >>> by = {k: [b.y for b in v] for k, v in bs.items()}
+    >>> rows = match_rows(by, {1: 0, 2: 10, 3: 20}, tol=8)
+    >>> len(rows), len(merge_unresolved_rows(rows, profs, bs, by))
+    (4, 2)
+    """
+    runs = {ln: smear_runs(profiles[ln], bands[ln], dip)
+            for ln in bands if len(bands[ln]) >= 2}
+    out = [dict(g) for g in rows]
+    k = 0
+    while True:
+        # the next two rows of enough lanes (rows of fewer lanes between them stay)
+        cand = [j for j in range(k, len(out)) if len(out[j]) >= min_lanes][:2]
+        if len(cand) < 2:
+            break
+        g1, g2 = out[cand[0]], out[cand[1]]
+        common = [ln for ln in g1 if ln in g2]
+        joined = sum(1 for ln in common if ln in runs
+                     and runs[ln][g1[ln]] >= 0 and runs[ln][g1[ln]] == runs[ln][g2[ln]])
+        if not common or 2 * joined < len(common):
+            k = cand[1]
+            continue
+        merged = dict(g2)
+        for ln, i in g1.items():
+            j = merged.get(ln)
+            if j is None:
+                merged[ln] = i
+                continue
+            a, b = bands[ln][i], bands[ln][j]
+            keep, k_ = (i, a) if a.height >= b.height else (j, b)
+            # the kept band spans both (and whatever lies between them)
+            bands[ln][keep] = replace(k_, top=min(a.top, b.top), bottom=max(a.bottom, b.bottom))
+            merged[ln] = keep
+        out[cand[0]] = merged
+        del out[cand[1]]
+        k = cand[0]
+    return out

@@ -66,7 +66,8 @@ from ..errors import AnalysisError, ParameterError
 from ..image import Image, ImageMetadata, POLARITIES
 from ..provenance import __version__, params_hash
 from .background import flank_fit_baseline, lane_fit_model
-from .bands import Band, block_at, detect_bands, lane_block, match_rows, profile_noise
+from .bands import (Band, block_at, detect_bands, lane_block, match_rows, merge_unresolved_rows,
+                    profile_noise)
 from .groups import erase_lines
 from .lanes import detect_lanes
 from .params import RECORDED_KEYS, BlotParams
@@ -1101,12 +1102,21 @@ def _detect_and_match(ld, lane_list, P, H, zones=None, signal=None):
             band_y = {ln.lane: [ld[ln.lane].r[0] + b.y for b in ld[ln.lane].bands] for ln in samp}
             rows = match_rows(band_y, lane_x, tol=tol)
         need = max(1, int(math.ceil(P["min_row_lanes"] * len(samp)))) if len(samp) > 2 else 1
+        # rows whose peaks are lumps of one smear in most of their lanes: one row
+        # (its lumps lie anywhere along it: no reference for other rows' line, and
+        # not judged against one)
+        matched = rows
+        rows = merge_unresolved_rows(rows, {ln: ld[ln].prof for ln in band_y},
+                                     {ln: ld[ln].bands for ln in band_y}, band_y,
+                                     min_lanes=need)
+        smears = [g for g in rows if g not in matched]
         sparse = []
         rows = [g for g in rows if not _is_edge_row(g, ld)]
-        ref = max(rows, key=lambda g: (len(g), float(np.median(
+        plain = [g for g in rows if g not in smears] or rows
+        ref = max(plain, key=lambda g: (len(g), float(np.median(
             [ld[ln].bands[i].height for ln, i in g.items()])))) if rows else None
         for g in rows:
-            if g is not ref and _scattered_row(g, ref, band_y, ld):
+            if g is not ref and g not in smears and _scattered_row(g, ref, band_y, ld):
                 continue  # specks the row tolerance let in, not a band row
             strength = float(np.median([ld[ln].bands[i].height for ln, i in g.items()]))
             ymed = float(np.median([band_y[ln][i] for ln, i in g.items()]))
