@@ -20,7 +20,13 @@
  *       per-label pixel count, float64 sum and float32 maximum of v, summed in
  *       NumPy's order (cells._compartment_stats);
  *   count_runs(labels), fill_runs(labels, starts, run_labels, lengths)
- *       the runs of equal values of a raveled label image (tissue.label_runs).
+ *       the runs of equal values of a raveled label image (tissue.label_runs);
+ *   weighted_maps(rgb, luts, outs)
+ *       up to four weighted OD maps of uint8 RGB from its lookup tables, in
+ *       the order of three cv2.LUT and two cv2.add (deconvolution.weighted_od_maps);
+ *   parity_sums(image, channel, transpose, min_range)
+ *       the even / odd sums of third differences at chroma edges
+ *       (chroma._parity_sums), in NumPy's pairwise float32 order.
  *
  * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
  * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
@@ -777,6 +783,213 @@ static PyObject *fill_runs(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- weighted OD maps -------------------------------------------------- */
+
+/* Up to MAX_MAPS maps from one read of the interleaved RGB rows: map m at a
+ * pixel is (lut[3m][r] + lut[3m + 1][g]) + lut[3m + 2][b] in float32, the
+ * order of deconvolution._weighted_planes (three cv2.LUT, two cv2.add). */
+#define MAX_MAPS 4
+
+static PyObject *weighted_maps(PyObject *self, PyObject *args)
+{
+    PyObject *o_rgb, *o_lut, *o_outs;
+    buf_t br, bl, bo[MAX_MAPS];
+    Py_ssize_t shape[2], k, m, i;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO:weighted_maps", &o_rgb, &o_lut, &o_outs))
+        return NULL;
+    if (!PyTuple_Check(o_outs) || PyTuple_GET_SIZE(o_outs) < 1 ||
+        PyTuple_GET_SIZE(o_outs) > MAX_MAPS) {
+        PyErr_SetString(PyExc_ValueError, "weighted_maps: outs must be a tuple of 1 to 4 arrays");
+        return NULL;
+    }
+    k = PyTuple_GET_SIZE(o_outs);
+    if (get(o_rgb, &br, "rgb", 'B', 2, NULL, 0) < 0)
+        return NULL;
+    if (br.view.shape[1] % 3 != 0) {
+        PyErr_SetString(PyExc_ValueError, "weighted_maps: rgb must be (rows, 3 * cols)");
+        release(&br);
+        return NULL;
+    }
+    shape[0] = br.view.shape[0];
+    shape[1] = br.view.shape[1] / 3;
+    if (get(o_lut, &bl, "luts", 'f', 2, NULL, 0) < 0) {
+        release(&br);
+        return NULL;
+    }
+    if (bl.view.shape[0] != 3 * k || bl.view.shape[1] != 256) {
+        PyErr_Format(PyExc_ValueError, "weighted_maps: luts must have shape (%zd, 256)", 3 * k);
+        release(&br);
+        release(&bl);
+        return NULL;
+    }
+    for (m = 0; m < k; m++) {
+        if (get(PyTuple_GET_ITEM(o_outs, m), &bo[m], "out", 'f', 2, shape, 1) < 0) {
+            for (i = 0; i < m; i++)
+                release(&bo[i]);
+            release(&br);
+            release(&bl);
+            return NULL;
+        }
+    }
+    {
+        const uint8_t *rgb = (const uint8_t *)br.view.buf;
+        const float *lut = (const float *)bl.view.buf;
+        float *outs[MAX_MAPS];
+        Py_ssize_t npx = shape[0] * shape[1];
+        for (m = 0; m < k; m++)
+            outs[m] = (float *)bo[m].view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        /* blocks of pixels (the RGB block stays in cache for every map) */
+        for (Py_ssize_t p0 = 0; p0 < npx; p0 += 4096) {
+            Py_ssize_t p1 = p0 + 4096 < npx ? p0 + 4096 : npx;
+            for (m = 0; m < k; m++) {
+                const float *l0 = lut + 768 * m, *l1 = l0 + 256, *l2 = l1 + 256;
+                float *o = outs[m];
+                const uint8_t *px = rgb + 3 * p0;
+                for (Py_ssize_t p = p0; p < p1; p++, px += 3) {
+                    float v = l0[px[0]] + l1[px[1]];
+                    o[p] = v + l2[px[2]];
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    for (m = 0; m < k; m++)
+        release(&bo[m]);
+    release(&br);
+    release(&bl);
+    Py_RETURN_NONE;
+}
+
+/* ---- chroma subsampling check ----------------------------------------- */
+
+/* NumPy's pairwise sum of n float32 values in float32 (the order of
+ * np.add.reduce on a contiguous float32 array). */
+static float pairwise_sum_f(const float *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        float res = -0.0f;
+        for (Py_ssize_t i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        float r[8], res;
+        Py_ssize_t i;
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum_f(a, n2) + pairwise_sum_f(a + n2, n - n2);
+}
+
+/* chroma._parity_sums of one channel of a float32 (rows, cols, 3) image, viewed
+ * as (rows, 3 * cols), along its rows (transpose 0) or along its columns
+ * (transpose 1: the rows of the channel's transpose): for each window of four
+ * pixels j..j+3 along a line whose range (max - min, float32) reaches
+ * min_range, |c[j] - 3 c[j+1] + 3 c[j+2] - c[j+3]| (float32, that order) is
+ * kept for odd j and for even j apart; returns (sum for odd j, sum for even j,
+ * count odd, count even), each sum NumPy's pairwise float32 sum of the kept
+ * values in line order, plus 0.0 (np.add.reduce's start). */
+static PyObject *parity_sums(PyObject *self, PyObject *args)
+{
+    PyObject *o_c;
+    float min_range;
+    int channel, transpose;
+    buf_t bc;
+    Py_ssize_t rows, cols, n, cap, ne = 0, no = 0, sy, sx;
+    float *kept_e = NULL, *kept_o = NULL;
+    float se = 0.0f, so = 0.0f;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Oiif:parity_sums", &o_c, &channel, &transpose, &min_range))
+        return NULL;
+    if (channel < 0 || channel > 2) {
+        PyErr_SetString(PyExc_ValueError, "parity_sums: channel must be 0, 1 or 2");
+        return NULL;
+    }
+    if (get(o_c, &bc, "image", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    if (bc.view.shape[1] % 3 != 0) {
+        release(&bc);
+        PyErr_SetString(PyExc_ValueError, "parity_sums: image must be (rows, 3 * cols)");
+        return NULL;
+    }
+    /* (line, position) -> element offset: y * sy + x * sx */
+    if (transpose) {
+        rows = bc.view.shape[1] / 3;
+        cols = bc.view.shape[0];
+        sy = 3;
+        sx = bc.view.shape[1];
+    } else {
+        rows = bc.view.shape[0];
+        cols = bc.view.shape[1] / 3;
+        sy = bc.view.shape[1];
+        sx = 3;
+    }
+    if (cols < 4) {
+        release(&bc);
+        PyErr_SetString(PyExc_ValueError, "parity_sums: the lines need at least 4 pixels");
+        return NULL;
+    }
+    n = cols - 3;
+    cap = rows * ((n + 1) / 2);
+    kept_e = (float *)malloc((size_t)(cap > 0 ? cap : 1) * sizeof(float));
+    kept_o = (float *)malloc((size_t)(cap > 0 ? cap : 1) * sizeof(float));
+    if (!kept_e || !kept_o) {
+        free(kept_e);
+        free(kept_o);
+        release(&bc);
+        return PyErr_NoMemory();
+    }
+    {
+        const float *c = (const float *)bc.view.buf + channel;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t y = 0; y < rows; y++) {
+            const float *r = c + y * sy;
+            float a, b = r[0], cc = r[sx], d = r[2 * sx];
+            for (Py_ssize_t j = 0; j < n; j++) {
+                a = b;
+                b = cc;
+                cc = d;
+                d = r[(j + 3) * sx];
+                float hi = a, lo = a;
+                /* (max / min as cv2.dilate / erode take them: NaN-free input) */
+                hi = b > hi ? b : hi;
+                hi = cc > hi ? cc : hi;
+                hi = d > hi ? d : hi;
+                lo = b < lo ? b : lo;
+                lo = cc < lo ? cc : lo;
+                lo = d < lo ? d : lo;
+                if (!((float)(hi - lo) >= min_range))
+                    continue;
+                float t1 = 3.0f * b, t2 = 3.0f * cc;
+                float v = ((a - t1) + t2) - d;
+                v = fabsf(v);
+                if (j & 1)
+                    kept_o[no++] = v;
+                else
+                    kept_e[ne++] = v;
+            }
+        }
+        so = 0.0f + pairwise_sum_f(kept_o, no);
+        se = 0.0f + pairwise_sum_f(kept_e, ne);
+        Py_END_ALLOW_THREADS
+    }
+    free(kept_e);
+    free(kept_o);
+    release(&bc);
+    return Py_BuildValue("ddnn", (double)so, (double)se, no, ne);
+}
+
 static PyMethodDef methods[] = {
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
@@ -798,6 +1011,14 @@ static PyMethodDef methods[] = {
     {"mask_cut", mask_cut, METH_VARARGS,
      "mask_cut(cells, mask, out, cut): out = cells where mask else 0; cut = out > 0 "
      "minus pixels whose right or lower neighbour has another non-zero label."},
+    {"weighted_maps", weighted_maps, METH_VARARGS,
+     "weighted_maps(rgb, luts, outs): outs[m] = (luts[3m][r] + luts[3m+1][g]) + "
+     "luts[3m+2][b] (float32) for uint8 rgb viewed as (rows, 3 * cols), luts float32 "
+     "(3 * len(outs), 256), outs a tuple of 1-4 float32 (rows, cols) arrays."},
+    {"parity_sums", parity_sums, METH_VARARGS,
+     "parity_sums(image, channel, transpose, min_range): chroma._parity_sums of one channel "
+     "of a float32 (rows, cols, 3) image viewed as (rows, 3 * cols), along rows or (transpose) "
+     "columns: (sum odd, sum even, count odd, count even) of the windows' |third differences|."},
     {"keep_lookup", keep_lookup, METH_VARARGS,
      "keep_lookup(cells, comp, keep): cells = 0 where keep[comp] == 0 (in place)."},
     {NULL, NULL, 0, NULL}
