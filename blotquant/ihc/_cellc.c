@@ -26,7 +26,10 @@
  *       the order of three cv2.LUT and two cv2.add (deconvolution.weighted_od_maps);
  *   parity_sums(image, channel, transpose, min_range)
  *       the even / odd sums of third differences at chroma edges
- *       (chroma._parity_sums), in NumPy's pairwise float32 order.
+ *       (chroma._parity_sums), in NumPy's pairwise float32 order;
+ *   count_mask_runs(mask, value), label_mask_runs(mask, value, connectivity, ...)
+ *       connected components of a mask from its row runs with a union-find
+ *       (tissue._components: the same components as cv2.connectedComponents).
  *
  * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
  * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
@@ -990,6 +993,214 @@ static PyObject *parity_sums(PyObject *self, PyObject *args)
     return Py_BuildValue("ddnn", (double)so, (double)se, no, ne);
 }
 
+/* ---- connected components of a mask, as runs ----------------------------- */
+
+/* The first x' >= x where (row[x'] != 0) != on, or cols: eight bytes at a time
+ * (little-endian words: the lowest marked byte is the first; a zero byte is
+ * found exactly by the borrow trick's lowest bit), then byte by byte. */
+static inline Py_ssize_t run_end(const uint8_t *row, Py_ssize_t x, Py_ssize_t cols, int on)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (x + 8 <= cols) {
+        uint64_t w, t;
+        memcpy(&w, row + x, 8);
+        t = on ? ((w - ones) & ~w & highs) : w;   /* marks: zero bytes / non-zero bytes */
+        if (t)
+            return x + (Py_ssize_t)(__builtin_ctzll(t) >> 3);
+        x += 8;
+    }
+#endif
+    while (x < cols && ((row[x] != 0) == on))
+        x++;
+    return x;
+}
+
+static PyObject *count_mask_runs(PyObject *self, PyObject *args)
+{
+    PyObject *o_m;
+    int value;
+    buf_t bm;
+    Py_ssize_t n = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Op:count_mask_runs", &o_m, &value))
+        return NULL;
+    if (get(o_m, &bm, "mask", 'B', 2, NULL, 0) < 0)
+        return NULL;
+    {
+        const uint8_t *m = (const uint8_t *)bm.view.buf;
+        Py_ssize_t rows = bm.view.shape[0], cols = bm.view.shape[1];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t y = 0; y < rows; y++) {
+            const uint8_t *row = m + y * cols;
+            Py_ssize_t x = 0;
+            while (x < cols) {
+                x = run_end(row, x, cols, !value);    /* skip the other value */
+                if (x >= cols)
+                    break;
+                n++;
+                x = run_end(row, x, cols, value);
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bm);
+    return PyLong_FromSsize_t(n);
+}
+
+static inline int32_t uf_find(int32_t *parent, int32_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+/* Label the runs of ``value``: 4- or 8-connected components (a run joins a run
+ * of the row above that it overlaps, or, 8-connected, touches diagonally),
+ * numbered 1.. in raster order of each component's first pixel.  Fills the
+ * runs' raveled starts, labels and lengths (count_mask_runs entries, raster
+ * order) and, with an int32 ``out`` of the mask's shape, the label image (0
+ * elsewhere).  Returns the number of labels plus one (label 0). */
+static PyObject *label_mask_runs(PyObject *self, PyObject *args)
+{
+    PyObject *o_m, *o_st, *o_rl, *o_len, *o_out;
+    int value, conn;
+    buf_t bm, bs, br, bn, bo;
+    Py_ssize_t rows, cols, cap, shape[2];
+    int bad = 0, nomem = 0;
+    int32_t nlab = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OpiOOOO:label_mask_runs", &o_m, &value, &conn, &o_st, &o_rl,
+                          &o_len, &o_out))
+        return NULL;
+    if (conn != 4 && conn != 8) {
+        PyErr_SetString(PyExc_ValueError, "label_mask_runs: connectivity must be 4 or 8");
+        return NULL;
+    }
+    if (get(o_m, &bm, "mask", 'B', 2, NULL, 0) < 0)
+        return NULL;
+    rows = shape[0] = bm.view.shape[0];
+    cols = shape[1] = bm.view.shape[1];
+    if (get(o_st, &bs, "starts", 'q', 1, NULL, 1) < 0) {
+        release(&bm);
+        return NULL;
+    }
+    if (get(o_rl, &br, "run_labels", 'i', 1, NULL, 1) < 0) {
+        release(&bm);
+        release(&bs);
+        return NULL;
+    }
+    if (get(o_len, &bn, "lengths", 'q', 1, NULL, 1) < 0) {
+        release(&bm);
+        release(&bs);
+        release(&br);
+        return NULL;
+    }
+    bo.held = 0;
+    if (o_out != Py_None && get(o_out, &bo, "out", 'i', 2, shape, 1) < 0) {
+        release(&bm);
+        release(&bs);
+        release(&br);
+        release(&bn);
+        return NULL;
+    }
+    cap = bs.view.shape[0];
+    if (br.view.shape[0] != cap || bn.view.shape[0] != cap || cap >= INT32_MAX)
+        bad = 1;
+    else {
+        const uint8_t *m = (const uint8_t *)bm.view.buf;
+        int64_t *st = (int64_t *)bs.view.buf, *len = (int64_t *)bn.view.buf;
+        int32_t *rl = (int32_t *)br.view.buf;
+        int32_t *out = bo.held ? (int32_t *)bo.view.buf : NULL;
+        int32_t *parent = (int32_t *)malloc((size_t)(cap > 0 ? cap : 1) * sizeof(int32_t));
+        if (!parent)
+            nomem = 1;
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            Py_ssize_t k = 0, prev0 = 0, prev1 = 0;   /* runs of the row above: [prev0, prev1) */
+            int reach = conn == 8 ? 1 : 0;
+            for (Py_ssize_t y = 0; y < rows && !bad; y++) {
+                const uint8_t *row = m + y * cols;
+                Py_ssize_t x = 0, cur0 = k, q = prev0;
+                while (x < cols) {
+                    x = run_end(row, x, cols, !value);
+                    if (x >= cols)
+                        break;
+                    Py_ssize_t x1 = run_end(row, x, cols, value);
+                    if (k >= cap) {
+                        bad = 1;
+                        break;
+                    }
+                    st[k] = y * cols + x;
+                    len[k] = x1 - x;
+                    parent[k] = (int32_t)k;
+                    /* runs above overlapping [x - reach, x1 + reach) */
+                    while (q < prev1 && st[q] - (y - 1) * cols + len[q] + reach <= x)
+                        q++;
+                    for (Py_ssize_t t = q; t < prev1; t++) {
+                        Py_ssize_t a0 = st[t] - (y - 1) * cols;
+                        if (a0 >= x1 + reach)
+                            break;
+                        int32_t ra = uf_find(parent, (int32_t)k), rb = uf_find(parent, (int32_t)t);
+                        if (ra != rb) {          /* the older root stays the root */
+                            if (ra < rb)
+                                parent[rb] = ra;
+                            else
+                                parent[ra] = rb;
+                        }
+                    }
+                    k++;
+                    x = x1;
+                }
+                prev0 = cur0;
+                prev1 = k;
+            }
+            if (!bad && k != cap)
+                bad = 1;
+            if (!bad) {
+                /* roots are the smallest run of their component: numbered in run order */
+                for (Py_ssize_t i = 0; i < k; i++) {
+                    if (parent[i] == (int32_t)i)
+                        rl[i] = ++nlab;
+                    else
+                        rl[i] = rl[uf_find(parent, (int32_t)i)];
+                }
+                if (out) {
+                    Py_ssize_t p = 0;
+                    for (Py_ssize_t i = 0; i < k; i++) {
+                        Py_ssize_t a = st[i], b = a + len[i];
+                        if (a > p)
+                            memset(out + p, 0, (size_t)(a - p) * sizeof(int32_t));
+                        for (Py_ssize_t j = a; j < b; j++)
+                            out[j] = rl[i];
+                        p = b;
+                    }
+                    if (rows * cols > p)
+                        memset(out + p, 0, (size_t)(rows * cols - p) * sizeof(int32_t));
+                }
+            }
+            Py_END_ALLOW_THREADS
+            free(parent);
+        }
+    }
+    release(&bm);
+    release(&bs);
+    release(&br);
+    release(&bn);
+    release(&bo);
+    if (nomem)
+        return PyErr_NoMemory();
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError,
+                        "label_mask_runs: starts, run_labels and lengths must have "
+                        "count_mask_runs(mask, value) entries each");
+        return NULL;
+    }
+    return PyLong_FromLong((long)nlab + 1);
+}
+
 static PyMethodDef methods[] = {
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
@@ -1019,6 +1230,14 @@ static PyMethodDef methods[] = {
      "parity_sums(image, channel, transpose, min_range): chroma._parity_sums of one channel "
      "of a float32 (rows, cols, 3) image viewed as (rows, 3 * cols), along rows or (transpose) "
      "columns: (sum odd, sum even, count odd, count even) of the windows' |third differences|."},
+    {"count_mask_runs", count_mask_runs, METH_VARARGS,
+     "count_mask_runs(mask, value): the number of runs of pixels equal to value (bool) along "
+     "the rows of a 2-D uint8 / bool mask."},
+    {"label_mask_runs", label_mask_runs, METH_VARARGS,
+     "label_mask_runs(mask, value, connectivity, starts, run_labels, lengths, out): 4- or "
+     "8-connected components of the pixels equal to value, as runs (raveled start, label "
+     "1.. in raster order of first pixel, length) and, unless out is None, as an int32 label "
+     "image; returns the number of labels + 1."},
     {"keep_lookup", keep_lookup, METH_VARARGS,
      "keep_lookup(cells, comp, keep): cells = 0 where keep[comp] == 0 (in place)."},
     {NULL, NULL, 0, NULL}
