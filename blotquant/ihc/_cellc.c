@@ -29,7 +29,9 @@
  *       (chroma._parity_sums), in NumPy's pairwise float32 order;
  *   count_mask_runs(mask, value), label_mask_runs(mask, value, connectivity, ...)
  *       connected components of a mask from its row runs with a union-find
- *       (tissue._components: the same components as cv2.connectedComponents).
+ *       (tissue._components: the same components as cv2.connectedComponents);
+ *   dab_hole_add(h, d, closed, weight, floor)
+ *       the DAB-hole term of nuclei.segment_nuclei in one pass, in place.
  *
  * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
  * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
@@ -1201,6 +1203,54 @@ static PyObject *label_mask_runs(PyObject *self, PyObject *args)
     return PyLong_FromLong((long)nlab + 1);
 }
 
+/* ---- DAB holes ---------------------------------------------------------- */
+
+/* segment_nuclei's DAB-hole term, in place of the closing:
+ *   closed = h + clip(h - floor, 0, (closed - d) * weight)
+ * each step in float32 as NumPy takes it (np.clip's NaN rule: a NaN value stays,
+ * a NaN bound is taken; clip's 0 is +0). */
+static PyObject *dab_hole_add(PyObject *self, PyObject *args)
+{
+    PyObject *o_h, *o_d, *o_c;
+    float weight, floor_;
+    buf_t bh, bd, bc;
+    Py_ssize_t shape[2];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOff:dab_hole_add", &o_h, &o_d, &o_c, &weight, &floor_))
+        return NULL;
+    if (get(o_h, &bh, "h", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bh.view.shape[0];
+    shape[1] = bh.view.shape[1];
+    if (get(o_d, &bd, "d", 'f', 2, shape, 0) < 0) {
+        release(&bh);
+        return NULL;
+    }
+    if (get(o_c, &bc, "closed", 'f', 2, shape, 1) < 0) {
+        release(&bh);
+        release(&bd);
+        return NULL;
+    }
+    {
+        const float *h = (const float *)bh.view.buf, *d = (const float *)bd.view.buf;
+        float *c = (float *)bc.view.buf;
+        Py_ssize_t npx = shape[0] * shape[1];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t p = 0; p < npx; p++) {
+            float hole = (c[p] - d[p]) * weight;
+            float x = h[p] - floor_;
+            float m = isnan(x) ? x : (x > 0.0f ? x : 0.0f);
+            float r = isnan(m) ? m : (m < hole ? m : hole);
+            c[p] = r + h[p];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bh);
+    release(&bd);
+    release(&bc);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
@@ -1238,6 +1288,9 @@ static PyMethodDef methods[] = {
      "8-connected components of the pixels equal to value, as runs (raveled start, label "
      "1.. in raster order of first pixel, length) and, unless out is None, as an int32 label "
      "image; returns the number of labels + 1."},
+    {"dab_hole_add", dab_hole_add, METH_VARARGS,
+     "dab_hole_add(h, d, closed, weight, floor): closed = h + clip(h - floor, 0, (closed - d) "
+     "* weight) in place, float32 steps as NumPy takes them."},
     {"keep_lookup", keep_lookup, METH_VARARGS,
      "keep_lookup(cells, comp, keep): cells = 0 where keep[comp] == 0 (in place)."},
     {NULL, NULL, 0, NULL}

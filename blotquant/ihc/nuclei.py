@@ -1092,12 +1092,19 @@ def segment_nuclei(
         if d.shape != h.shape:
             raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
         hole = closing(d, _disk(dab_hole_radius))  # (replicated border)
-        hole -= d
-        hole *= np.float32(dab_hole_weight)
-        extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
-        np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
-        extra += h
-        h = extra
+        ext = compiled_cells()
+        if ext is not None and hole.flags.c_contiguous and h.flags.c_contiguous:
+            # (one pass in place, the same float32 steps; None: NumPy's five passes)
+            ext.dab_hole_add(h, d, hole, float(np.float32(dab_hole_weight)),
+                             float(np.float32(dab_hole_floor)))
+            h = hole
+        else:
+            hole -= d
+            hole *= np.float32(dab_hole_weight)
+            extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
+            np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
+            extra += h
+            h = extra
         del hole  # (each full-size temporary freed when done: a lower peak, fewer fresh pages)
     if opening_radius > 0:
         h = opening(h, _disk(opening_radius))
