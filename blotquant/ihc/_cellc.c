@@ -31,7 +31,10 @@
  *       connected components of a mask from its row runs with a union-find
  *       (tissue._components: the same components as cv2.connectedComponents);
  *   dab_hole_add(h, d, closed, weight, floor)
- *       the DAB-hole term of nuclei.segment_nuclei in one pass, in place.
+ *       the DAB-hole term of nuclei.segment_nuclei in one pass, in place;
+ *   take_u8(lut, labels, out), class_counts(dab, mask, region, thresholds, counts)
+ *       the class map of the cells and the pixel class counts of
+ *       result.apply_thresholds (no pixel class map in cell mode).
  *
  * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
  * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
@@ -1251,6 +1254,133 @@ static PyObject *dab_hole_add(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- class maps and counts ------------------------------------------------ */
+
+/* out = lut[labels] for a uint8 table (tissue.lut_take); False (nothing
+ * written past the first bad pixel) when a label is outside the table. */
+static PyObject *take_u8(PyObject *self, PyObject *args)
+{
+    PyObject *o_lut, *o_lab, *o_out;
+    buf_t bl, bb, bo;
+    Py_ssize_t shape[2];
+    int ok = 1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO:take_u8", &o_lut, &o_lab, &o_out))
+        return NULL;
+    if (get(o_lut, &bl, "lut", 'B', 1, NULL, 0) < 0)
+        return NULL;
+    if (get(o_lab, &bb, "labels", 'i', 2, NULL, 0) < 0) {
+        release(&bl);
+        return NULL;
+    }
+    shape[0] = bb.view.shape[0];
+    shape[1] = bb.view.shape[1];
+    if (get(o_out, &bo, "out", 'B', 2, shape, 1) < 0) {
+        release(&bl);
+        release(&bb);
+        return NULL;
+    }
+    {
+        const uint8_t *lut = (const uint8_t *)bl.view.buf;
+        const int32_t *lab = (const int32_t *)bb.view.buf;
+        uint8_t *out = (uint8_t *)bo.view.buf;
+        Py_ssize_t npx = shape[0] * shape[1], nl = bl.view.shape[0];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t p = 0; p < npx; p++) {
+            int32_t i = lab[p];
+            if (i < 0 || (Py_ssize_t)i >= nl) {
+                ok = 0;
+                break;
+            }
+            out[p] = lut[i];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bl);
+    release(&bb);
+    release(&bo);
+    return PyBool_FromLong(ok);
+}
+
+/* The pixel class counts of result._class_counts(classify_pixels(dab, t, mask),
+ * region) without the class map: per pixel inside ``mask`` and ``region``
+ * (uint8, non-zero = in), code 1 + the number of thresholds (float32, 1 to 3)
+ * that dab reaches (>=; NaN reaches none); counts[k - 1] += 1 for code k. */
+static PyObject *class_counts(PyObject *self, PyObject *args)
+{
+    PyObject *o_d, *o_m, *o_r, *o_t, *o_c;
+    buf_t bd, bm, br, bt, bc;
+    Py_ssize_t shape[2], nt;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOO:class_counts", &o_d, &o_m, &o_r, &o_t, &o_c))
+        return NULL;
+    if (get(o_d, &bd, "dab", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bd.view.shape[0];
+    shape[1] = bd.view.shape[1];
+    if (get(o_m, &bm, "mask", 'B', 2, shape, 0) < 0) {
+        release(&bd);
+        return NULL;
+    }
+    if (get(o_r, &br, "region", 'B', 2, shape, 0) < 0) {
+        release(&bd);
+        release(&bm);
+        return NULL;
+    }
+    if (get(o_t, &bt, "thresholds", 'f', 1, NULL, 0) < 0) {
+        release(&bd);
+        release(&bm);
+        release(&br);
+        return NULL;
+    }
+    if (get(o_c, &bc, "counts", 'q', 1, NULL, 1) < 0) {
+        release(&bd);
+        release(&bm);
+        release(&br);
+        release(&bt);
+        return NULL;
+    }
+    nt = bt.view.shape[0];
+    if (nt < 1 || nt > 3 || bc.view.shape[0] != 4) {
+        release(&bd);
+        release(&bm);
+        release(&br);
+        release(&bt);
+        release(&bc);
+        PyErr_SetString(PyExc_ValueError, "class_counts: 1 to 3 thresholds and 4 counts");
+        return NULL;
+    }
+    {
+        const float *d = (const float *)bd.view.buf, *t = (const float *)bt.view.buf;
+        const uint8_t *m = (const uint8_t *)bm.view.buf, *r = (const uint8_t *)br.view.buf;
+        int64_t *counts = (int64_t *)bc.view.buf;
+        int64_t c[4] = {0, 0, 0, 0};
+        float t0 = t[0], t1 = nt > 1 ? t[1] : 0.0f, t2 = nt > 2 ? t[2] : 0.0f;
+        Py_ssize_t npx = shape[0] * shape[1];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t p = 0; p < npx; p++) {
+            if (!m[p] || !r[p])
+                continue;
+            float v = d[p];
+            int k = (v >= t0);
+            if (nt > 1)
+                k += (v >= t1);
+            if (nt > 2)
+                k += (v >= t2);
+            c[k]++;
+        }
+        Py_END_ALLOW_THREADS
+        for (int k = 0; k < 4; k++)
+            counts[k] += c[k];
+    }
+    release(&bd);
+    release(&bm);
+    release(&br);
+    release(&bt);
+    release(&bc);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
@@ -1291,6 +1421,12 @@ static PyMethodDef methods[] = {
     {"dab_hole_add", dab_hole_add, METH_VARARGS,
      "dab_hole_add(h, d, closed, weight, floor): closed = h + clip(h - floor, 0, (closed - d) "
      "* weight) in place, float32 steps as NumPy takes them."},
+    {"take_u8", take_u8, METH_VARARGS,
+     "take_u8(lut, labels, out): out = lut[labels] (uint8 table, int32 labels); False when a "
+     "label is outside the table."},
+    {"class_counts", class_counts, METH_VARARGS,
+     "class_counts(dab, mask, region, thresholds, counts): adds the pixels of codes 1..4 "
+     "(1 + thresholds reached, float32 >=) inside mask and region to counts (int64, 4)."},
     {"keep_lookup", keep_lookup, METH_VARARGS,
      "keep_lookup(cells, comp, keep): cells = 0 where keep[comp] == 0 (in place)."},
     {NULL, NULL, 0, NULL}

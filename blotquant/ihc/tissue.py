@@ -118,6 +118,12 @@ def lut_take(lut: np.ndarray, labels: np.ndarray, block: int = 1 << 16) -> np.nd
     numpy converts int32 indices to intp before a gather; block by block that
     copy stays in cache (about 2.5x faster on a 2048 x 2048 image).
     """
+    ext = compiled_cells()  # (a uint8 / bool table: one C pass; None or a label off the table: NumPy)
+    if ext is not None and lut.dtype in (np.uint8, np.bool_) and lut.ndim == 1 \
+            and labels.dtype == np.int32 and labels.ndim == 2 and labels.size:
+        out2 = np.empty(labels.shape, lut.dtype)
+        if ext.take_u8(np.ascontiguousarray(lut), np.ascontiguousarray(labels), out2):
+            return out2
     flat = np.ascontiguousarray(labels).ravel()
     out = np.empty(flat.size, lut.dtype)
     for i in range(0, flat.size, block):

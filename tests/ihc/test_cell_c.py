@@ -461,3 +461,34 @@ def test_round13_bad_input_gives_clear_errors(ext):
         ro = f32.copy()
         ro.flags.writeable = False
         ext.dab_hole_add(f32, f32, ro, 1.0, 0.05)
+
+
+def test_class_map_and_pixel_counts_equal_numpy(ext, monkeypatch):
+    from blotquant.ihc import result
+    from blotquant.ihc.classify import classify_pixels
+
+    rng = np.random.default_rng(26)
+    for t in range(40):
+        shape = tuple(int(v) for v in rng.integers(1, 50, 2))
+        lab = rng.integers(0, 9, shape).astype(np.int32)
+        lut = rng.integers(0, 5, 9).astype(np.uint8)
+        ref, got = _both(monkeypatch, lambda: tissue.lut_take(lut, lab))
+        _same(ref, got)
+        keep = rng.random(9) < 0.5
+        ref, got = _both(monkeypatch, lambda: tissue.lut_take(keep, lab))
+        _same(ref, got)
+        d = rng.normal(0.3, 0.3, shape).astype(np.float32)
+        d[rng.random(shape) < 0.1] = np.nan
+        d.ravel()[:3] = [0.2, np.float32(0.4), np.nextafter(np.float32(0.6), np.float32(0))][: d.size]
+        mask, region = rng.random(shape) < 0.8, rng.random(shape) < 0.7
+        for thr in ((0.2, 0.4, 0.6), (0.35,), (0.1, 0.1 + 1e-9, 0.5)):
+            ref = result._class_counts(classify_pixels(d, thr, mask=mask), region)
+            got = np.zeros(4, np.int64)
+            ext.class_counts(d, mask.view(np.uint8), region.view(np.uint8), np.asarray(thr, np.float32), got)
+            np.testing.assert_array_equal(got, ref)
+    assert ext.take_u8(lut, lab - 1, np.empty(lab.shape, np.uint8)) is False  # (a label -1)
+    ref, got = _both(monkeypatch, lambda: tissue.lut_take(lut, np.full((2, 3), -1, np.int32)))
+    _same(ref, got)  # (NumPy's wrap-around, on both paths)
+    with pytest.raises(ValueError, match="1 to 3 thresholds and 4 counts"):
+        ext.class_counts(d, mask.view(np.uint8), region.view(np.uint8), np.zeros(4, np.float32),
+                         np.zeros(4, np.int64))
