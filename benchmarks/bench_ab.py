@@ -22,11 +22,11 @@ faults) then belong to each tree alone; CPU s counts user + system time.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +38,16 @@ def _load(root: str) -> dict:
         del sys.modules[k]
     sys.path.insert(0, root)
     try:
-        import blotquant.ihc  # noqa: F401
-        import blotquant.ihc.cells  # noqa: F401
-        import blotquant.ihc.compare  # noqa: F401
-        import blotquant.ihc.scale  # noqa: F401
-        import blotquant.synthetic.cells  # noqa: F401
+        for name in ("blotquant.ihc", "blotquant.ihc.cells", "blotquant.ihc.compare",
+                     "blotquant.ihc.scale", "blotquant.synthetic.cells"):
+            importlib.import_module(name)
+        # the tree's own compiled modules in its module set (imported lazily otherwise: the
+        # first tree's would then serve the second tree's calls)
+        for ext in ("_cellc", "_pixelc"):
+            try:
+                importlib.import_module(f"blotquant.ihc.{ext}")
+            except ImportError:
+                pass
     finally:
         sys.path.remove(root)
     mods = {k: v for k, v in sys.modules.items() if k == "blotquant" or k.startswith("blotquant.")}

@@ -20,7 +20,21 @@
  *       per-label pixel count, float64 sum and float32 maximum of v, summed in
  *       NumPy's order (cells._compartment_stats);
  *   count_runs(labels), fill_runs(labels, starts, run_labels, lengths)
- *       the runs of equal values of a raveled label image (tissue.label_runs).
+ *       the runs of equal values of a raveled label image (tissue.label_runs);
+ *   weighted_maps(rgb, luts, outs)
+ *       up to four weighted OD maps of uint8 RGB from its lookup tables, in
+ *       the order of three cv2.LUT and two cv2.add (deconvolution.weighted_od_maps);
+ *   parity_sums(image, channel, transpose, min_range)
+ *       the even / odd sums of third differences at chroma edges
+ *       (chroma._parity_sums), in NumPy's pairwise float32 order;
+ *   count_mask_runs(mask, value), label_mask_runs(mask, value, connectivity, ...)
+ *       connected components of a mask from its row runs with a union-find
+ *       (tissue._components: the same components as cv2.connectedComponents);
+ *   dab_hole_add(h, d, closed, weight, floor)
+ *       the DAB-hole term of nuclei.segment_nuclei in one pass, in place;
+ *   take_u8(lut, labels, out), class_counts(dab, mask, region, thresholds, counts)
+ *       the class map of the cells and the pixel class counts of
+ *       result.apply_thresholds (no pixel class map in cell mode).
  *
  * Plain C on the Python C API and the buffer protocol (no NumPy headers).  The
  * arrays are C-contiguous 2-D buffers of one shape (1-D for tables and seed
@@ -777,6 +791,596 @@ static PyObject *fill_runs(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- weighted OD maps -------------------------------------------------- */
+
+/* Up to MAX_MAPS maps from one read of the interleaved RGB rows: map m at a
+ * pixel is (lut[3m][r] + lut[3m + 1][g]) + lut[3m + 2][b] in float32, the
+ * order of deconvolution._weighted_planes (three cv2.LUT, two cv2.add). */
+#define MAX_MAPS 4
+
+static PyObject *weighted_maps(PyObject *self, PyObject *args)
+{
+    PyObject *o_rgb, *o_lut, *o_outs;
+    buf_t br, bl, bo[MAX_MAPS];
+    Py_ssize_t shape[2], k, m, i;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO:weighted_maps", &o_rgb, &o_lut, &o_outs))
+        return NULL;
+    if (!PyTuple_Check(o_outs) || PyTuple_GET_SIZE(o_outs) < 1 ||
+        PyTuple_GET_SIZE(o_outs) > MAX_MAPS) {
+        PyErr_SetString(PyExc_ValueError, "weighted_maps: outs must be a tuple of 1 to 4 arrays");
+        return NULL;
+    }
+    k = PyTuple_GET_SIZE(o_outs);
+    if (get(o_rgb, &br, "rgb", 'B', 2, NULL, 0) < 0)
+        return NULL;
+    if (br.view.shape[1] % 3 != 0) {
+        PyErr_SetString(PyExc_ValueError, "weighted_maps: rgb must be (rows, 3 * cols)");
+        release(&br);
+        return NULL;
+    }
+    shape[0] = br.view.shape[0];
+    shape[1] = br.view.shape[1] / 3;
+    if (get(o_lut, &bl, "luts", 'f', 2, NULL, 0) < 0) {
+        release(&br);
+        return NULL;
+    }
+    if (bl.view.shape[0] != 3 * k || bl.view.shape[1] != 256) {
+        PyErr_Format(PyExc_ValueError, "weighted_maps: luts must have shape (%zd, 256)", 3 * k);
+        release(&br);
+        release(&bl);
+        return NULL;
+    }
+    for (m = 0; m < k; m++) {
+        if (get(PyTuple_GET_ITEM(o_outs, m), &bo[m], "out", 'f', 2, shape, 1) < 0) {
+            for (i = 0; i < m; i++)
+                release(&bo[i]);
+            release(&br);
+            release(&bl);
+            return NULL;
+        }
+    }
+    {
+        const uint8_t *rgb = (const uint8_t *)br.view.buf;
+        const float *lut = (const float *)bl.view.buf;
+        float *outs[MAX_MAPS];
+        Py_ssize_t npx = shape[0] * shape[1];
+        for (m = 0; m < k; m++)
+            outs[m] = (float *)bo[m].view.buf;
+        Py_BEGIN_ALLOW_THREADS
+        /* blocks of pixels (the RGB block stays in cache for every map) */
+        for (Py_ssize_t p0 = 0; p0 < npx; p0 += 4096) {
+            Py_ssize_t p1 = p0 + 4096 < npx ? p0 + 4096 : npx;
+            for (m = 0; m < k; m++) {
+                const float *l0 = lut + 768 * m, *l1 = l0 + 256, *l2 = l1 + 256;
+                float *o = outs[m];
+                const uint8_t *px = rgb + 3 * p0;
+                for (Py_ssize_t p = p0; p < p1; p++, px += 3) {
+                    float v = l0[px[0]] + l1[px[1]];
+                    o[p] = v + l2[px[2]];
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    for (m = 0; m < k; m++)
+        release(&bo[m]);
+    release(&br);
+    release(&bl);
+    Py_RETURN_NONE;
+}
+
+/* ---- chroma subsampling check ----------------------------------------- */
+
+/* NumPy's pairwise sum of n float32 values in float32 (the order of
+ * np.add.reduce on a contiguous float32 array). */
+static float pairwise_sum_f(const float *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        float res = -0.0f;
+        for (Py_ssize_t i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        float r[8], res;
+        Py_ssize_t i;
+        for (int j = 0; j < 8; j++)
+            r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum_f(a, n2) + pairwise_sum_f(a + n2, n - n2);
+}
+
+/* chroma._parity_sums of one channel of a float32 (rows, cols, 3) image, viewed
+ * as (rows, 3 * cols), along its rows (transpose 0) or along its columns
+ * (transpose 1: the rows of the channel's transpose): for each window of four
+ * pixels j..j+3 along a line whose range (max - min, float32) reaches
+ * min_range, |c[j] - 3 c[j+1] + 3 c[j+2] - c[j+3]| (float32, that order) is
+ * kept for odd j and for even j apart; returns (sum for odd j, sum for even j,
+ * count odd, count even), each sum NumPy's pairwise float32 sum of the kept
+ * values in line order, plus 0.0 (np.add.reduce's start). */
+static PyObject *parity_sums(PyObject *self, PyObject *args)
+{
+    PyObject *o_c;
+    float min_range;
+    int channel, transpose;
+    buf_t bc;
+    Py_ssize_t rows, cols, n, cap, ne = 0, no = 0, sy, sx;
+    float *kept_e = NULL, *kept_o = NULL;
+    float se = 0.0f, so = 0.0f;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Oiif:parity_sums", &o_c, &channel, &transpose, &min_range))
+        return NULL;
+    if (channel < 0 || channel > 2) {
+        PyErr_SetString(PyExc_ValueError, "parity_sums: channel must be 0, 1 or 2");
+        return NULL;
+    }
+    if (get(o_c, &bc, "image", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    if (bc.view.shape[1] % 3 != 0) {
+        release(&bc);
+        PyErr_SetString(PyExc_ValueError, "parity_sums: image must be (rows, 3 * cols)");
+        return NULL;
+    }
+    /* (line, position) -> element offset: y * sy + x * sx */
+    if (transpose) {
+        rows = bc.view.shape[1] / 3;
+        cols = bc.view.shape[0];
+        sy = 3;
+        sx = bc.view.shape[1];
+    } else {
+        rows = bc.view.shape[0];
+        cols = bc.view.shape[1] / 3;
+        sy = bc.view.shape[1];
+        sx = 3;
+    }
+    if (cols < 4) {
+        release(&bc);
+        PyErr_SetString(PyExc_ValueError, "parity_sums: the lines need at least 4 pixels");
+        return NULL;
+    }
+    n = cols - 3;
+    cap = rows * ((n + 1) / 2);
+    kept_e = (float *)malloc((size_t)(cap > 0 ? cap : 1) * sizeof(float));
+    kept_o = (float *)malloc((size_t)(cap > 0 ? cap : 1) * sizeof(float));
+    if (!kept_e || !kept_o) {
+        free(kept_e);
+        free(kept_o);
+        release(&bc);
+        return PyErr_NoMemory();
+    }
+    {
+        const float *c = (const float *)bc.view.buf + channel;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t y = 0; y < rows; y++) {
+            const float *r = c + y * sy;
+            float a, b = r[0], cc = r[sx], d = r[2 * sx];
+            for (Py_ssize_t j = 0; j < n; j++) {
+                a = b;
+                b = cc;
+                cc = d;
+                d = r[(j + 3) * sx];
+                float hi = a, lo = a;
+                /* (max / min as cv2.dilate / erode take them: NaN-free input) */
+                hi = b > hi ? b : hi;
+                hi = cc > hi ? cc : hi;
+                hi = d > hi ? d : hi;
+                lo = b < lo ? b : lo;
+                lo = cc < lo ? cc : lo;
+                lo = d < lo ? d : lo;
+                if (!((float)(hi - lo) >= min_range))
+                    continue;
+                float t1 = 3.0f * b, t2 = 3.0f * cc;
+                float v = ((a - t1) + t2) - d;
+                v = fabsf(v);
+                if (j & 1)
+                    kept_o[no++] = v;
+                else
+                    kept_e[ne++] = v;
+            }
+        }
+        so = 0.0f + pairwise_sum_f(kept_o, no);
+        se = 0.0f + pairwise_sum_f(kept_e, ne);
+        Py_END_ALLOW_THREADS
+    }
+    free(kept_e);
+    free(kept_o);
+    release(&bc);
+    return Py_BuildValue("ddnn", (double)so, (double)se, no, ne);
+}
+
+/* ---- connected components of a mask, as runs ----------------------------- */
+
+/* The first x' >= x where (row[x'] != 0) != on, or cols: eight bytes at a time
+ * (little-endian words: the lowest marked byte is the first; a zero byte is
+ * found exactly by the borrow trick's lowest bit), then byte by byte. */
+static inline Py_ssize_t run_end(const uint8_t *row, Py_ssize_t x, Py_ssize_t cols, int on)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (x + 8 <= cols) {
+        uint64_t w, t;
+        memcpy(&w, row + x, 8);
+        t = on ? ((w - ones) & ~w & highs) : w;   /* marks: zero bytes / non-zero bytes */
+        if (t)
+            return x + (Py_ssize_t)(__builtin_ctzll(t) >> 3);
+        x += 8;
+    }
+#endif
+    while (x < cols && ((row[x] != 0) == on))
+        x++;
+    return x;
+}
+
+static PyObject *count_mask_runs(PyObject *self, PyObject *args)
+{
+    PyObject *o_m;
+    int value;
+    buf_t bm;
+    Py_ssize_t n = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "Op:count_mask_runs", &o_m, &value))
+        return NULL;
+    if (get(o_m, &bm, "mask", 'B', 2, NULL, 0) < 0)
+        return NULL;
+    {
+        const uint8_t *m = (const uint8_t *)bm.view.buf;
+        Py_ssize_t rows = bm.view.shape[0], cols = bm.view.shape[1];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t y = 0; y < rows; y++) {
+            const uint8_t *row = m + y * cols;
+            Py_ssize_t x = 0;
+            while (x < cols) {
+                x = run_end(row, x, cols, !value);    /* skip the other value */
+                if (x >= cols)
+                    break;
+                n++;
+                x = run_end(row, x, cols, value);
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bm);
+    return PyLong_FromSsize_t(n);
+}
+
+static inline int32_t uf_find(int32_t *parent, int32_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+/* Label the runs of ``value``: 4- or 8-connected components (a run joins a run
+ * of the row above that it overlaps, or, 8-connected, touches diagonally),
+ * numbered 1.. in raster order of each component's first pixel.  Fills the
+ * runs' raveled starts, labels and lengths (count_mask_runs entries, raster
+ * order) and, with an int32 ``out`` of the mask's shape, the label image (0
+ * elsewhere).  Returns the number of labels plus one (label 0). */
+static PyObject *label_mask_runs(PyObject *self, PyObject *args)
+{
+    PyObject *o_m, *o_st, *o_rl, *o_len, *o_out;
+    int value, conn;
+    buf_t bm, bs, br, bn, bo;
+    Py_ssize_t rows, cols, cap, shape[2];
+    int bad = 0, nomem = 0;
+    int32_t nlab = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OpiOOOO:label_mask_runs", &o_m, &value, &conn, &o_st, &o_rl,
+                          &o_len, &o_out))
+        return NULL;
+    if (conn != 4 && conn != 8) {
+        PyErr_SetString(PyExc_ValueError, "label_mask_runs: connectivity must be 4 or 8");
+        return NULL;
+    }
+    if (get(o_m, &bm, "mask", 'B', 2, NULL, 0) < 0)
+        return NULL;
+    rows = shape[0] = bm.view.shape[0];
+    cols = shape[1] = bm.view.shape[1];
+    if (get(o_st, &bs, "starts", 'q', 1, NULL, 1) < 0) {
+        release(&bm);
+        return NULL;
+    }
+    if (get(o_rl, &br, "run_labels", 'i', 1, NULL, 1) < 0) {
+        release(&bm);
+        release(&bs);
+        return NULL;
+    }
+    if (get(o_len, &bn, "lengths", 'q', 1, NULL, 1) < 0) {
+        release(&bm);
+        release(&bs);
+        release(&br);
+        return NULL;
+    }
+    bo.held = 0;
+    if (o_out != Py_None && get(o_out, &bo, "out", 'i', 2, shape, 1) < 0) {
+        release(&bm);
+        release(&bs);
+        release(&br);
+        release(&bn);
+        return NULL;
+    }
+    cap = bs.view.shape[0];
+    if (br.view.shape[0] != cap || bn.view.shape[0] != cap || cap >= INT32_MAX)
+        bad = 1;
+    else {
+        const uint8_t *m = (const uint8_t *)bm.view.buf;
+        int64_t *st = (int64_t *)bs.view.buf, *len = (int64_t *)bn.view.buf;
+        int32_t *rl = (int32_t *)br.view.buf;
+        int32_t *out = bo.held ? (int32_t *)bo.view.buf : NULL;
+        int32_t *parent = (int32_t *)malloc((size_t)(cap > 0 ? cap : 1) * sizeof(int32_t));
+        if (!parent)
+            nomem = 1;
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            Py_ssize_t k = 0, prev0 = 0, prev1 = 0;   /* runs of the row above: [prev0, prev1) */
+            int reach = conn == 8 ? 1 : 0;
+            for (Py_ssize_t y = 0; y < rows && !bad; y++) {
+                const uint8_t *row = m + y * cols;
+                Py_ssize_t x = 0, cur0 = k, q = prev0;
+                while (x < cols) {
+                    x = run_end(row, x, cols, !value);
+                    if (x >= cols)
+                        break;
+                    Py_ssize_t x1 = run_end(row, x, cols, value);
+                    if (k >= cap) {
+                        bad = 1;
+                        break;
+                    }
+                    st[k] = y * cols + x;
+                    len[k] = x1 - x;
+                    parent[k] = (int32_t)k;
+                    /* runs above overlapping [x - reach, x1 + reach) */
+                    while (q < prev1 && st[q] - (y - 1) * cols + len[q] + reach <= x)
+                        q++;
+                    for (Py_ssize_t t = q; t < prev1; t++) {
+                        Py_ssize_t a0 = st[t] - (y - 1) * cols;
+                        if (a0 >= x1 + reach)
+                            break;
+                        int32_t ra = uf_find(parent, (int32_t)k), rb = uf_find(parent, (int32_t)t);
+                        if (ra != rb) {          /* the older root stays the root */
+                            if (ra < rb)
+                                parent[rb] = ra;
+                            else
+                                parent[ra] = rb;
+                        }
+                    }
+                    k++;
+                    x = x1;
+                }
+                prev0 = cur0;
+                prev1 = k;
+            }
+            if (!bad && k != cap)
+                bad = 1;
+            if (!bad) {
+                /* roots are the smallest run of their component: numbered in run order */
+                for (Py_ssize_t i = 0; i < k; i++) {
+                    if (parent[i] == (int32_t)i)
+                        rl[i] = ++nlab;
+                    else
+                        rl[i] = rl[uf_find(parent, (int32_t)i)];
+                }
+                if (out) {
+                    Py_ssize_t p = 0;
+                    for (Py_ssize_t i = 0; i < k; i++) {
+                        Py_ssize_t a = st[i], b = a + len[i];
+                        if (a > p)
+                            memset(out + p, 0, (size_t)(a - p) * sizeof(int32_t));
+                        for (Py_ssize_t j = a; j < b; j++)
+                            out[j] = rl[i];
+                        p = b;
+                    }
+                    if (rows * cols > p)
+                        memset(out + p, 0, (size_t)(rows * cols - p) * sizeof(int32_t));
+                }
+            }
+            Py_END_ALLOW_THREADS
+            free(parent);
+        }
+    }
+    release(&bm);
+    release(&bs);
+    release(&br);
+    release(&bn);
+    release(&bo);
+    if (nomem)
+        return PyErr_NoMemory();
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError,
+                        "label_mask_runs: starts, run_labels and lengths must have "
+                        "count_mask_runs(mask, value) entries each");
+        return NULL;
+    }
+    return PyLong_FromLong((long)nlab + 1);
+}
+
+/* ---- DAB holes ---------------------------------------------------------- */
+
+/* segment_nuclei's DAB-hole term, in place of the closing:
+ *   closed = h + clip(h - floor, 0, (closed - d) * weight)
+ * each step in float32 as NumPy takes it (np.clip's NaN rule: a NaN value stays,
+ * a NaN bound is taken; clip's 0 is +0). */
+static PyObject *dab_hole_add(PyObject *self, PyObject *args)
+{
+    PyObject *o_h, *o_d, *o_c;
+    float weight, floor_;
+    buf_t bh, bd, bc;
+    Py_ssize_t shape[2];
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOff:dab_hole_add", &o_h, &o_d, &o_c, &weight, &floor_))
+        return NULL;
+    if (get(o_h, &bh, "h", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bh.view.shape[0];
+    shape[1] = bh.view.shape[1];
+    if (get(o_d, &bd, "d", 'f', 2, shape, 0) < 0) {
+        release(&bh);
+        return NULL;
+    }
+    if (get(o_c, &bc, "closed", 'f', 2, shape, 1) < 0) {
+        release(&bh);
+        release(&bd);
+        return NULL;
+    }
+    {
+        const float *h = (const float *)bh.view.buf, *d = (const float *)bd.view.buf;
+        float *c = (float *)bc.view.buf;
+        Py_ssize_t npx = shape[0] * shape[1];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t p = 0; p < npx; p++) {
+            float hole = (c[p] - d[p]) * weight;
+            float x = h[p] - floor_;
+            float m = isnan(x) ? x : (x > 0.0f ? x : 0.0f);
+            float r = isnan(m) ? m : (m < hole ? m : hole);
+            c[p] = r + h[p];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bh);
+    release(&bd);
+    release(&bc);
+    Py_RETURN_NONE;
+}
+
+/* ---- class maps and counts ------------------------------------------------ */
+
+/* out = lut[labels] for a uint8 table (tissue.lut_take); False (nothing
+ * written past the first bad pixel) when a label is outside the table. */
+static PyObject *take_u8(PyObject *self, PyObject *args)
+{
+    PyObject *o_lut, *o_lab, *o_out;
+    buf_t bl, bb, bo;
+    Py_ssize_t shape[2];
+    int ok = 1;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOO:take_u8", &o_lut, &o_lab, &o_out))
+        return NULL;
+    if (get(o_lut, &bl, "lut", 'B', 1, NULL, 0) < 0)
+        return NULL;
+    if (get(o_lab, &bb, "labels", 'i', 2, NULL, 0) < 0) {
+        release(&bl);
+        return NULL;
+    }
+    shape[0] = bb.view.shape[0];
+    shape[1] = bb.view.shape[1];
+    if (get(o_out, &bo, "out", 'B', 2, shape, 1) < 0) {
+        release(&bl);
+        release(&bb);
+        return NULL;
+    }
+    {
+        const uint8_t *lut = (const uint8_t *)bl.view.buf;
+        const int32_t *lab = (const int32_t *)bb.view.buf;
+        uint8_t *out = (uint8_t *)bo.view.buf;
+        Py_ssize_t npx = shape[0] * shape[1], nl = bl.view.shape[0];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t p = 0; p < npx; p++) {
+            int32_t i = lab[p];
+            if (i < 0 || (Py_ssize_t)i >= nl) {
+                ok = 0;
+                break;
+            }
+            out[p] = lut[i];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bl);
+    release(&bb);
+    release(&bo);
+    return PyBool_FromLong(ok);
+}
+
+/* The pixel class counts of result._class_counts(classify_pixels(dab, t, mask),
+ * region) without the class map: per pixel inside ``mask`` and ``region``
+ * (uint8, non-zero = in), code 1 + the number of thresholds (float32, 1 to 3)
+ * that dab reaches (>=; NaN reaches none); counts[k - 1] += 1 for code k. */
+static PyObject *class_counts(PyObject *self, PyObject *args)
+{
+    PyObject *o_d, *o_m, *o_r, *o_t, *o_c;
+    buf_t bd, bm, br, bt, bc;
+    Py_ssize_t shape[2], nt;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOOOO:class_counts", &o_d, &o_m, &o_r, &o_t, &o_c))
+        return NULL;
+    if (get(o_d, &bd, "dab", 'f', 2, NULL, 0) < 0)
+        return NULL;
+    shape[0] = bd.view.shape[0];
+    shape[1] = bd.view.shape[1];
+    if (get(o_m, &bm, "mask", 'B', 2, shape, 0) < 0) {
+        release(&bd);
+        return NULL;
+    }
+    if (get(o_r, &br, "region", 'B', 2, shape, 0) < 0) {
+        release(&bd);
+        release(&bm);
+        return NULL;
+    }
+    if (get(o_t, &bt, "thresholds", 'f', 1, NULL, 0) < 0) {
+        release(&bd);
+        release(&bm);
+        release(&br);
+        return NULL;
+    }
+    if (get(o_c, &bc, "counts", 'q', 1, NULL, 1) < 0) {
+        release(&bd);
+        release(&bm);
+        release(&br);
+        release(&bt);
+        return NULL;
+    }
+    nt = bt.view.shape[0];
+    if (nt < 1 || nt > 3 || bc.view.shape[0] != 4) {
+        release(&bd);
+        release(&bm);
+        release(&br);
+        release(&bt);
+        release(&bc);
+        PyErr_SetString(PyExc_ValueError, "class_counts: 1 to 3 thresholds and 4 counts");
+        return NULL;
+    }
+    {
+        const float *d = (const float *)bd.view.buf, *t = (const float *)bt.view.buf;
+        const uint8_t *m = (const uint8_t *)bm.view.buf, *r = (const uint8_t *)br.view.buf;
+        int64_t *counts = (int64_t *)bc.view.buf;
+        int64_t c[4] = {0, 0, 0, 0};
+        float t0 = t[0], t1 = nt > 1 ? t[1] : 0.0f, t2 = nt > 2 ? t[2] : 0.0f;
+        Py_ssize_t npx = shape[0] * shape[1];
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t p = 0; p < npx; p++) {
+            if (!m[p] || !r[p])
+                continue;
+            float v = d[p];
+            int k = (v >= t0);
+            if (nt > 1)
+                k += (v >= t1);
+            if (nt > 2)
+                k += (v >= t2);
+            c[k]++;
+        }
+        Py_END_ALLOW_THREADS
+        for (int k = 0; k < 4; k++)
+            counts[k] += c[k];
+    }
+    release(&bd);
+    release(&bm);
+    release(&br);
+    release(&bt);
+    release(&bc);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"flood_region", flood_region, METH_VARARGS,
      "flood_region(dist, markers, region, out): priority flood of -dist from the non-zero "
@@ -798,6 +1402,31 @@ static PyMethodDef methods[] = {
     {"mask_cut", mask_cut, METH_VARARGS,
      "mask_cut(cells, mask, out, cut): out = cells where mask else 0; cut = out > 0 "
      "minus pixels whose right or lower neighbour has another non-zero label."},
+    {"weighted_maps", weighted_maps, METH_VARARGS,
+     "weighted_maps(rgb, luts, outs): outs[m] = (luts[3m][r] + luts[3m+1][g]) + "
+     "luts[3m+2][b] (float32) for uint8 rgb viewed as (rows, 3 * cols), luts float32 "
+     "(3 * len(outs), 256), outs a tuple of 1-4 float32 (rows, cols) arrays."},
+    {"parity_sums", parity_sums, METH_VARARGS,
+     "parity_sums(image, channel, transpose, min_range): chroma._parity_sums of one channel "
+     "of a float32 (rows, cols, 3) image viewed as (rows, 3 * cols), along rows or (transpose) "
+     "columns: (sum odd, sum even, count odd, count even) of the windows' |third differences|."},
+    {"count_mask_runs", count_mask_runs, METH_VARARGS,
+     "count_mask_runs(mask, value): the number of runs of pixels equal to value (bool) along "
+     "the rows of a 2-D uint8 / bool mask."},
+    {"label_mask_runs", label_mask_runs, METH_VARARGS,
+     "label_mask_runs(mask, value, connectivity, starts, run_labels, lengths, out): 4- or "
+     "8-connected components of the pixels equal to value, as runs (raveled start, label "
+     "1.. in raster order of first pixel, length) and, unless out is None, as an int32 label "
+     "image; returns the number of labels + 1."},
+    {"dab_hole_add", dab_hole_add, METH_VARARGS,
+     "dab_hole_add(h, d, closed, weight, floor): closed = h + clip(h - floor, 0, (closed - d) "
+     "* weight) in place, float32 steps as NumPy takes them."},
+    {"take_u8", take_u8, METH_VARARGS,
+     "take_u8(lut, labels, out): out = lut[labels] (uint8 table, int32 labels); False when a "
+     "label is outside the table."},
+    {"class_counts", class_counts, METH_VARARGS,
+     "class_counts(dab, mask, region, thresholds, counts): adds the pixels of codes 1..4 "
+     "(1 + thresholds reached, float32 >=) inside mask and region to counts (int64, 4)."},
     {"keep_lookup", keep_lookup, METH_VARARGS,
      "keep_lookup(cells, comp, keep): cells = 0 where keep[comp] == 0 (in place)."},
     {NULL, NULL, 0, NULL}

@@ -1,7 +1,8 @@
 """Which implementation the cell-mode loops take: the compiled module or NumPy.
 
-The shape split's priority flood (:func:`blotquant.ihc.nuclei._flood_multi`) and
-the lookups of the cell expansion (:func:`blotquant.ihc.cells._expand`) have a C
+The shape split's priority flood (:func:`blotquant.ihc.nuclei._flood_multi`),
+the lookups of the cell expansion (:func:`blotquant.ihc.cells._expand`), the OD maps,
+the chroma check, the tissue mask's components and the class counts have a C
 implementation in the extension module ``blotquant.ihc._cellc`` (built by
 ``hatch_build.py`` beside the pixel kernel) and keep their NumPy/OpenCV code as
 the fallback.  Both give identical labels; which one runs is an execution
@@ -26,8 +27,9 @@ def compiled_cells():
     -------
     module or None
         The extension (functions ``flood_region``, ``expand_lookup``, ``mask_cut``,
-        ``keep_lookup``, ``compartment_stats``, ``count_runs``, ``fill_runs``; see
-        ``blotquant/ihc/_cellc.c``).
+        ``keep_lookup``, ``compartment_stats``, ``count_runs``, ``fill_runs``,
+        ``weighted_maps``, ``parity_sums``, ``count_mask_runs``, ``label_mask_runs``,
+        ``dab_hole_add``, ``take_u8``, ``class_counts``; see ``blotquant/ihc/_cellc.c``).
 
     Examples
     --------

@@ -50,7 +50,7 @@ from ._cellkernel import compiled_cells
 from .classify import intensity_classes
 from ._scratch import buffer as scratch
 from .nuclei import NO_EDGES, segment_nuclei
-from .tissue import label_run_counts, lut_take
+from .tissue import _components, label_run_counts, lut_take
 from .params import (AUTO_DOWNSAMPLE_IN, AUTO_RESCUE_RADIUS_UM, AUTO_SEED_DETECTOR, AUTO_SPLIT_CONTRAST, AUTO_SPLIT_DAB_OD, AUTO_THRESHOLD,
                      COMPARTMENTS, DEFAULT_THRESHOLDS, DETECTION_IMAGES, DOWNSAMPLE_SPACES, MEASURES, SEED_DETECTORS, CellParams)
 
@@ -334,8 +334,12 @@ def _expand(nuclei: np.ndarray, distance: float, mask: np.ndarray | None = None,
         cut = _cut_mask(cells)
     # keep the part of each cell that is connected to its nucleus (4-connected, inside
     # its own label; the pixels on a border between two labels stay with their cell)
-    n_cc, cc = cv2.connectedComponentsWithAlgorithm(cut, 4, cv2.CV_32S, cv2.CCL_WU,
-                                                    labels=scratch("expand.cc", shape, np.int32))
+    if ext is not None:  # (from the cut mask's runs; the same components, numbered otherwise)
+        cc, sizes, _ = _components(cut, 4, "expand.cc")
+        n_cc = sizes.size
+    else:
+        n_cc, cc = cv2.connectedComponentsWithAlgorithm(cut, 4, cv2.CV_32S, cv2.CCL_WU,
+                                                        labels=scratch("expand.cc", shape, np.int32))
     has_nucleus = np.zeros(n_cc, bool)
     has_nucleus[cc.ravel()[flat_n]] = True
     has_nucleus[0] = True

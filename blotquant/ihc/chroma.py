@@ -122,6 +122,10 @@ def detect_chroma_subsampling(rgb: np.ndarray, *, min_range: float = 8.0, stride
     if a.ndim != 3 or a.shape[-1] != 3 or a.dtype != np.uint8:
         raise ParameterError("detect_chroma_subsampling needs uint8 RGB (rows, cols, 3)")
     stride = max(1, int(stride))
+    from ._cellkernel import compiled_cells  # noqa: PLC0415 (params imports this module)
+
+    ext = compiled_cells()  # None: NumPy; the threshold must compare in float32 alike
+    fast = ext is not None and float(np.float32(min_range)) == float(min_range)
     ratios, phases, counts = [], [], []
     for axis in (1, 0):                                       # along rows, then along columns
         sub = a[::stride] if axis == 1 else a[:, ::stride]
@@ -134,6 +138,11 @@ def detect_chroma_subsampling(rgb: np.ndarray, *, min_range: float = 8.0, stride
         ev = od = 0.0
         n_ev = n_od = 0
         for ch in (1, 2):
+            if fast:  # (one C pass over the channel in place, the same sums and counts)
+                e, o, ne, no = ext.parity_sums(ycc.reshape(ycc.shape[0], 3 * ycc.shape[1]), ch, int(axis == 0),
+                                               float(min_range))
+                ev, od, n_ev, n_od = ev + e, od + o, n_ev + ne, n_od + no
+                continue
             c = ycc[..., ch] if axis == 1 else np.ascontiguousarray(ycc[..., ch].T)
             e, o, ne, no = _parity_sums(c, min_range)
             ev, od, n_ev, n_od = ev + e, od + o, n_ev + ne, n_od + no

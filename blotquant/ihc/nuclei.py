@@ -141,7 +141,11 @@ def subtract_background(image: np.ndarray, radius: float, mask: np.ndarray | Non
     if radius <= 0 or img.size == 0:
         return img.copy()
     big = np.float32(1e6)
-    src = img if mask is None else np.where(mask, img, big).astype(np.float32, copy=False)
+    if mask is None:
+        src = img
+    else:  # img inside the mask, big outside (np.where's values; OpenCV's masked copy is faster)
+        src = np.full(img.shape, big, np.float32)
+        cv2.copyTo(img, np.ascontiguousarray(mask).view(np.uint8), src)
     shrink = 1 if radius <= 10 else (2 if radius <= 30 else 4)
     if shrink > 1 and min(img.shape) >= 4 * shrink:
         rows, cols = img.shape
@@ -1092,12 +1096,19 @@ def segment_nuclei(
         if d.shape != h.shape:
             raise ParameterError(f"dab_od must have the shape of hematoxylin_od {h.shape}; got {d.shape}.")
         hole = closing(d, _disk(dab_hole_radius))  # (replicated border)
-        hole -= d
-        hole *= np.float32(dab_hole_weight)
-        extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
-        np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
-        extra += h
-        h = extra
+        ext = compiled_cells()
+        if ext is not None and hole.flags.c_contiguous and h.flags.c_contiguous:
+            # (one pass in place, the same float32 steps; None: NumPy's five passes)
+            ext.dab_hole_add(h, d, hole, float(np.float32(dab_hole_weight)),
+                             float(np.float32(dab_hole_floor)))
+            h = hole
+        else:
+            hole -= d
+            hole *= np.float32(dab_hole_weight)
+            extra = np.subtract(h, np.float32(dab_hole_floor), dtype=np.float32)
+            np.clip(extra, 0, hole, out=extra)  # h + clip(h - floor, 0, weight * hole)
+            extra += h
+            h = extra
         del hole  # (each full-size temporary freed when done: a lower peak, fewer fresh pages)
     if opening_radius > 0:
         h = opening(h, _disk(opening_radius))

@@ -18,6 +18,7 @@ from .._shared.lazy import lazy_module
 from ..provenance import params_hash
 from .._version import __version__
 from ..errors import ParameterError
+from ._cellkernel import compiled_cells
 from .classify import CELL_CLASS_NAMES, check_thresholds, classify_pixels, intensity_classes
 from .scores import SCORE_COLUMNS, summarize
 from .tissue import lut_take
@@ -206,8 +207,22 @@ def apply_thresholds(res: IHCResult, t: tuple) -> IHCResult:
     for m in res.region_masks.values():
         union |= m
     scored &= union
-    pmap = classify_pixels(res.dab_od, t, mask=scored)
-    pixel_counts = {rname: _class_counts(pmap, rm) for rname, rm in res.region_masks.items()}
+    ext = compiled_cells()
+    if params["mode"] != "pixel" and ext is not None and res.dab_od.dtype == np.float32 \
+            and res.dab_od.ndim == 2 and 1 <= len(t) <= 3:
+        # cell mode shows no pixel class map: the counts in one C pass per region, the
+        # classes of classify_pixels (float32 thresholds, >=) without the map
+        thr = np.asarray(check_thresholds(t), np.float32)
+        d = np.ascontiguousarray(res.dab_od)
+        sc = scored.view(np.uint8)
+        pixel_counts = {}
+        for rname, rm in res.region_masks.items():
+            c = np.zeros(4, np.int64)
+            ext.class_counts(d, sc, np.ascontiguousarray(rm, dtype=bool).view(np.uint8), thr, c)
+            pixel_counts[rname] = c
+    else:
+        pmap = classify_pixels(res.dab_od, t, mask=scored)
+        pixel_counts = {rname: _class_counts(pmap, rm) for rname, rm in res.region_masks.items()}
     if params["mode"] == "pixel":
         cmap = pmap
         for rname, rm in res.region_masks.items():

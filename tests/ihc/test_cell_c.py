@@ -283,3 +283,212 @@ def test_bad_input_gives_clear_errors(ext):
         ext.fill_runs(a32.ravel(), np.zeros(2, np.int64), np.zeros(2, np.int32), np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="labels must be int32"):
         ext.count_runs(np.zeros(4, np.int64))
+
+
+# ---- round 13: the maps, the chroma check, the tissue components, the DAB-hole term ----
+
+
+def test_weighted_od_maps_equal_opencv(ext, monkeypatch):
+    from blotquant.ihc import deconvolution
+
+    rng = np.random.default_rng(21)
+    weights = [(1.0, 1.0, 1.0), (0.65, 0.70, 0.29), (-0.3, 1.2, 0.0), (0.0, 0.0, 2.5), (1, 2, 3)]
+    for shape in [(1, 1, 3), (1, 7, 3), (5, 1, 3), (33, 257, 3), (64, 64, 3)]:
+        rgb = rng.integers(0, 256, shape, dtype=np.uint8)
+        rgb.reshape(-1, 3)[:3] = [(0, 0, 0), (255, 255, 255), (1, 254, 128)][: rgb.shape[0] * rgb.shape[1]]
+        for white in (255, 240.5, (250, 245, 230)):
+            for k in (1, 3, 4, 5):  # (five maps: the OpenCV path)
+                ref, got = _both(monkeypatch, lambda: tuple(
+                    deconvolution.weighted_od_maps(rgb, weights[:k], white)))
+                _same(ref, got)
+    empty = np.zeros((0, 4, 3), np.uint8)
+    ref, got = _both(monkeypatch, lambda: tuple(deconvolution.weighted_od_maps(empty, weights[:2])))
+    _same(ref, got)
+
+
+def _jpeg(rgb, quality, subsampling):
+    flag = {"4:2:0": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420, "4:4:4": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444}
+    ok, enc = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]),
+                           [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                            flag[subsampling]])
+    assert ok
+    return np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def test_chroma_check_equals_numpy(ext, monkeypatch):
+    from blotquant.ihc import chroma
+    from blotquant.synthetic.cells import make_cell_image
+
+    rng = np.random.default_rng(22)
+    field = make_cell_image(1, shape=(256, 256), pixel_size_um=0.5).image
+    images = [rng.integers(0, 256, s, dtype=np.uint8) for s in [(8, 8, 3), (9, 31, 3), (70, 13, 3)]]
+    images += [np.full((64, 64, 3), 200, np.uint8), field]
+    for sub in ("4:2:0", "4:4:4"):
+        j = _jpeg(field, 85, sub)
+        images += [j, j[1:, 1:], j[:, 3:]]  # (crops: the 2 x 2 grid on odd coordinates)
+    kinds = set()
+    for img in images:
+        img = np.ascontiguousarray(img)
+        for kw in ({}, {"stride": 1}, {"stride": 3, "min_range": 2.0},
+                   {"min_range": 0.1}):  # (0.1 is not a float32: the NumPy path on both sides)
+            ref, got = _both(monkeypatch, lambda: chroma.detect_chroma_subsampling(img, **kw))
+            assert repr(ref) == repr(got)  # (NaN ratios compare by their text)
+            kinds.add(got["subsampling"])
+    assert {"4:2:0", "4:4:4", "unknown"} <= kinds
+
+
+def _same_partition(ref_labels, got_labels):
+    """The same components: a one-to-one map between the two label images' values."""
+    pairs = np.unique(np.stack([ref_labels.ravel(), got_labels.ravel()]), axis=1)
+    assert np.unique(pairs[0]).size == pairs.shape[1] == np.unique(pairs[1]).size
+
+
+def _masks(rng):
+    out = [np.zeros((1, 1), bool), np.ones((1, 1), bool), np.ones((3, 40), bool),
+           np.zeros((40, 3), bool)]
+    one = np.zeros((9, 23), bool)
+    one[4, 17] = True  # one pixel
+    out.append(one)
+    diag = np.eye(19, dtype=bool)  # 8- but not 4-connected
+    out += [diag, ~diag, diag[::-1].copy()]
+    for _ in range(60):
+        shape = tuple(int(v) for v in rng.integers(1, 70, 2))
+        m = rng.random(shape) < rng.uniform(0.05, 0.95)
+        if rng.random() < 0.5:  # long runs (past the 8-byte steps), holes and specks
+            m = cv2.GaussianBlur(rng.random(shape).astype(np.float32), (0, 0), 2.0) > 0.5
+            m ^= rng.random(shape) < 0.02
+        out.append(m)
+    return out
+
+
+def test_mask_components_equal_opencv(ext, monkeypatch):
+    rng = np.random.default_rng(23)
+    for m in _masks(rng):
+        for connectivity in (4, 8):
+            for value in (True, False):
+                ref, got = _both(monkeypatch, lambda: tissue._components(m, connectivity, value=value))
+                _same_partition(ref[0], got[0])
+                assert np.array_equal(ref[0] > 0, got[0] > 0)
+                np.testing.assert_array_equal(np.sort(ref[1][1:]), np.sort(got[1][1:]))
+                assert ref[1][0] == got[1][0] == np.count_nonzero(m != value)
+                # sizes agree label by label, and the runs give each label's pixels
+                lab = got[0].ravel()
+                np.testing.assert_array_equal(got[1], np.bincount(lab, minlength=got[1].size))
+                sel = np.ones(got[1].size, bool)
+                sel[0] = False
+                np.testing.assert_array_equal(tissue._pixels_of(sel, got[2]), np.flatnonzero(lab))
+                # numbered in raster order of each component's first pixel
+                firsts = lab[np.sort(np.unique(lab, return_index=True)[1])]
+                firsts = firsts[firsts > 0]
+                np.testing.assert_array_equal(firsts, np.arange(1, firsts.size + 1))
+
+
+def test_tissue_pieces_and_holes_equal_opencv(ext, monkeypatch):
+    rng = np.random.default_rng(24)
+    n_changed = 0
+    for m in _masks(rng):
+        for min_px, max_hole in ((5, 4), (20, 10), (1, 0), (0, 30), (50, 200)):
+            ref, got = _both(monkeypatch, lambda: tissue._pieces_and_holes(m, min_px, max_hole))
+            _same(ref, got)
+            n_changed += not np.array_equal(got[0], m)
+    assert n_changed > 50  # (fragments removed and holes filled, not only unchanged masks)
+    od = cv2.GaussianBlur(rng.random((300, 280)).astype(np.float32), (0, 0), 3.0)
+    ref, got = _both(monkeypatch, lambda: tissue.tissue_mask(od, threshold=0.5, min_object_px=40,
+                                                             max_hole_px=30, with_small=True))
+    _same(ref, got)
+
+
+def test_dab_hole_term_equals_numpy(ext, monkeypatch):
+    rng = np.random.default_rng(25)
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, 0.05, 3.0], np.float32)
+    for t in range(60):
+        shape = tuple(int(v) for v in rng.integers(1, 40, 2))
+        h = rng.normal(0.1, 0.3, shape).astype(np.float32)
+        d = rng.normal(0.2, 0.3, shape).astype(np.float32)
+        closed = (d + np.abs(rng.normal(0, 0.2, shape))).astype(np.float32)
+        if t % 2:
+            for arr in (h, d, closed):
+                at = rng.random(shape) < 0.2
+                arr[at] = rng.choice(specials, int(at.sum()))
+        w, floor = np.float32(rng.uniform(0.1, 3.0)), np.float32(rng.choice([0.05, 0.0, -0.1]))
+        with np.errstate(invalid="ignore"):
+            hole = (closed - d) * w
+            ref = np.subtract(h, floor, dtype=np.float32)
+            np.clip(ref, 0, hole, out=ref)
+            ref += h
+        got = closed.copy()
+        ext.dab_hole_add(h, d, got, float(w), float(floor))
+        np.testing.assert_array_equal(got.view(np.uint32), ref.view(np.uint32))  # (NaNs too)
+    # and the whole detection with the term on
+    from blotquant.synthetic.cells import make_cell_image
+
+    s = make_cell_image(2, shape=(192, 192), pixel_size_um=0.5)
+    from blotquant.ihc.deconvolution import stain_maps
+
+    hem, dab = stain_maps(s.image)[:2]
+    kw = dict(background_radius=16, sigma=2.0, dab_od=dab, dab_hole_radius=8, dab_hole_weight=1.0)
+    ref, got = _both(monkeypatch, lambda: nuclei.segment_nuclei(hem, **kw))
+    _same(ref, got)
+    assert ref.max() > 10
+
+
+def test_round13_bad_input_gives_clear_errors(ext):
+    f32 = np.zeros((4, 5), np.float32)
+    u8 = np.zeros((4, 15), np.uint8)
+    luts = np.zeros((3, 256), np.float32)
+    with pytest.raises(ValueError, match=r"rgb must be \(rows, 3 \* cols\)"):
+        ext.weighted_maps(np.zeros((4, 5), np.uint8), luts, (f32,))
+    with pytest.raises(ValueError, match=r"luts must have shape \(6, 256\)"):
+        ext.weighted_maps(u8, luts, (f32, f32.copy()))
+    with pytest.raises(ValueError, match="tuple of 1 to 4"):
+        ext.weighted_maps(u8, luts, [f32])
+    with pytest.raises(ValueError, match=r"out has shape \(4, 4\), expected \(4, 5\)"):
+        ext.weighted_maps(u8, luts, (np.zeros((4, 4), np.float32),))
+    with pytest.raises(ValueError, match="channel must be 0, 1 or 2"):
+        ext.parity_sums(np.zeros((4, 15), np.float32), 3, 0, 8.0)
+    with pytest.raises(ValueError, match="at least 4 pixels"):
+        ext.parity_sums(np.zeros((9, 9), np.float32), 1, 0, 8.0)
+    with pytest.raises(ValueError, match="image must be float32"):
+        ext.parity_sums(u8, 1, 0, 8.0)
+    starts, lab, lengths = np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int64)
+    with pytest.raises(ValueError, match="connectivity must be 4 or 8"):
+        ext.label_mask_runs(u8, True, 6, starts, lab, lengths, None)
+    with pytest.raises(ValueError, match="count_mask_runs"):
+        ext.label_mask_runs(np.ones((4, 15), np.uint8), True, 4, starts, lab, lengths, None)
+    with pytest.raises(ValueError, match=r"out has shape"):
+        ext.label_mask_runs(u8, True, 4, starts[:0], lab[:0], lengths[:0], np.zeros((4, 5), np.int32))
+    with pytest.raises(ValueError, match="closed must be a C-contiguous writable float32"):
+        ro = f32.copy()
+        ro.flags.writeable = False
+        ext.dab_hole_add(f32, f32, ro, 1.0, 0.05)
+
+
+def test_class_map_and_pixel_counts_equal_numpy(ext, monkeypatch):
+    from blotquant.ihc import result
+    from blotquant.ihc.classify import classify_pixels
+
+    rng = np.random.default_rng(26)
+    for t in range(40):
+        shape = tuple(int(v) for v in rng.integers(1, 50, 2))
+        lab = rng.integers(0, 9, shape).astype(np.int32)
+        lut = rng.integers(0, 5, 9).astype(np.uint8)
+        ref, got = _both(monkeypatch, lambda: tissue.lut_take(lut, lab))
+        _same(ref, got)
+        keep = rng.random(9) < 0.5
+        ref, got = _both(monkeypatch, lambda: tissue.lut_take(keep, lab))
+        _same(ref, got)
+        d = rng.normal(0.3, 0.3, shape).astype(np.float32)
+        d[rng.random(shape) < 0.1] = np.nan
+        d.ravel()[:3] = [0.2, np.float32(0.4), np.nextafter(np.float32(0.6), np.float32(0))][: d.size]
+        mask, region = rng.random(shape) < 0.8, rng.random(shape) < 0.7
+        for thr in ((0.2, 0.4, 0.6), (0.35,), (0.1, 0.1 + 1e-9, 0.5)):
+            ref = result._class_counts(classify_pixels(d, thr, mask=mask), region)
+            got = np.zeros(4, np.int64)
+            ext.class_counts(d, mask.view(np.uint8), region.view(np.uint8), np.asarray(thr, np.float32), got)
+            np.testing.assert_array_equal(got, ref)
+    assert ext.take_u8(lut, lab - 1, np.empty(lab.shape, np.uint8)) is False  # (a label -1)
+    ref, got = _both(monkeypatch, lambda: tissue.lut_take(lut, np.full((2, 3), -1, np.int32)))
+    _same(ref, got)  # (NumPy's wrap-around, on both paths)
+    with pytest.raises(ValueError, match="1 to 3 thresholds and 4 counts"):
+        ext.class_counts(d, mask.view(np.uint8), region.view(np.uint8), np.zeros(4, np.float32),
+                         np.zeros(4, np.int64))
