@@ -95,6 +95,14 @@ GRID_ROWS = 2.0
 #: A band row with less than this share of the column-profile mass of the strongest
 #: row of the strip above it does not start a strip of its own on lane evidence
 WEAK_ZONE = 0.25
+#: A lane slope through at least this many band blobs of the lane lying on one line
+#: (fit residual at most :data:`COLLINEAR_RES` lane pitches) shows the lane's
+#: direction (:func:`_strip_tilt`); a slope through two blobs fits any pair
+COLLINEAR_BLOBS = 3
+COLLINEAR_RES = 0.03
+#: ... and carrying at least this share of the largest lane's evidence (blob mass
+#: times the squared extent of its blobs; specks on one line carry little)
+COLLINEAR_WEIGHT = 0.2
 #: A zone of fewer than three column peaks whose profile stays above a fifth of its
 #: maximum over more than this many lane pitches shows no lane (a cut edge, a smear)
 PLATEAU_PITCHES = 2.5
@@ -1768,7 +1776,7 @@ def _norm(p):
     return p / m if m > 0 else p
 
 
-def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1):
+def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, with_support=False):
     """Per-lane slopes (working px of column per row) from band blobs of the same lane
     in different rows between ``y0`` and ``y1``, and their weights."""
     per_lane = {}
@@ -1789,16 +1797,21 @@ def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1):
         j = int(np.argmin(np.abs(centres - xc)))
         if abs(centres[j] - xc) < 0.4 * spacing:
             per_lane.setdefault(j, []).append((yc, xc, tot, sl[0].stop - sl[0].start))
-    slopes, weights = [], []
+    slopes, weights, support = [], [], []
     for j, pts in per_lane.items():
         if len(pts) < 2:
             continue
         a = np.array(pts)
         if a[:, 0].max() - a[:, 0].min() < 2.0 * np.median(a[:, 3]):
             continue
-        b = np.polyfit(a[:, 0], a[:, 1], 1, w=np.sqrt(a[:, 2]))[0]
+        b, b0 = np.polyfit(a[:, 0], a[:, 1], 1, w=np.sqrt(a[:, 2]))
         slopes.append(b)
         weights.append(float(a[:, 2].sum()) * (a[:, 0].max() - a[:, 0].min()) ** 2)
+        res = a[:, 1] - (b * a[:, 0] + b0)
+        support.append((len(a), float(np.sqrt(np.mean(res ** 2)))))
+    if with_support:
+        return (np.asarray(slopes, float), np.asarray(weights, float),
+                np.asarray(support, float).reshape(-1, 2))
     return np.asarray(slopes, float), np.asarray(weights, float)
 
 
@@ -1816,9 +1829,26 @@ def _agree(sl):
 
 
 def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
-    """Lane tilt (deg) from band blobs of the same lane in different rows."""
-    slopes, weights = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1)
-    if _agree(slopes) is None:
+    """Lane tilt (deg) from band blobs of the same lane in different rows.
+
+    A real tilt moves all lanes alike, so the lanes' slopes must agree.  When
+    they do not, a lane whose slope rests on :data:`COLLINEAR_BLOBS` blobs or
+    more lying on one line (fit residual at most :data:`COLLINEAR_RES` pitches,
+    within the tilt searched, and carrying at least :data:`COLLINEAR_WEIGHT` of
+    the largest lane's evidence: a ladder's stacked markers) still shows the
+    lane direction, while a slope through two blobs fits any pair (a stray
+    blob paired with a band): such collinear lanes, when they agree, set the
+    tilt alone.
+    """
+    slopes, weights, sup = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, True)
+    if len(slopes) >= 2 and _agree(slopes) is None:
+        strong = ((sup[:, 0] >= COLLINEAR_BLOBS) & (sup[:, 1] <= COLLINEAR_RES * spacing)
+                  & (np.abs(slopes) <= math.tan(math.radians(max_tilt_deg)))
+                  & (weights >= COLLINEAR_WEIGHT * weights.max()))
+        if not strong.any() or (strong.sum() >= 2 and _agree(slopes[strong]) is None):
+            return 0.0
+        slopes, weights = slopes[strong], weights[strong]
+    elif _agree(slopes) is None:
         return 0.0
     order = np.argsort(slopes)
     cw = np.cumsum(weights[order])
