@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["GroupLine", "group_lines", "split_groups", "LINE_OPEN", "LINE_MAX_THICK",
+__all__ = ["GroupLine", "group_lines", "split_groups", "part_given", "gap_groups", "GAP_PITCHES", "LINE_OPEN", "LINE_MAX_THICK",
            "LINE_MAX_SLOPE", "LINE_CONTRAST", "LINE_OWN", "MIN_GROUP_LANES", "END_TOL", "END_LANES", "OFF_GRID", "MAX_GAP",
            "SEARCH_PITCHES", "RUN_PX"]
 
@@ -73,6 +73,9 @@ END_LANES = 1
 OFF_GRID = 2.0
 #: Consecutive group lines are at most this many lane pitches apart (a short gap)
 MAX_GAP = 0.5
+#: Neighbouring lanes at least this many lane pitches apart lie in two groups (a
+#: wide gap between replicate groups on one membrane)
+GAP_PITCHES = 1.7
 #: Group lines are looked for within this many lane pitches above the first and
 #: below the last band row of a strip
 SEARCH_PITCHES = 3.0
@@ -465,6 +468,129 @@ def regroup(signal: np.ndarray, lanes: list, strips: list, band_rows: list) -> t
         if got is not None:
             used.extend(g.as_list() for g in got[1])
     return new_lanes, new_strips, sources, used
+
+
+def gap_groups(xs) -> list:
+    """Sizes of the groups that wide gaps (:data:`GAP_PITCHES` pitches or more) part
+    lane centres ``xs`` into, left to right (one group: no wide gap).
+
+    The pitch is the median distance of neighbouring lanes (groups of two lanes
+    or more hold at least as many steps of one pitch as gaps between them).
+
+    Examples
+    --------
+    >>> gap_groups([10, 30, 50, 70, 90, 150, 170, 190, 210, 230])
+    [5, 5]
+    >>> gap_groups([10, 30, 50, 70])
+    [4]
+    """
+    x = np.sort(np.asarray(xs, float))
+    if len(x) < 2:
+        return [len(x)]
+    d = np.diff(x)
+    pitch = float(np.median(d))
+    cut = np.flatnonzero(d >= GAP_PITCHES * pitch) + 1
+    return np.diff(np.r_[0, cut, len(x)]).astype(int).tolist()
+
+
+def _bounds_of(sizes) -> set:
+    """Indices of the first lane of each group but the first (group boundaries)."""
+    return set(np.cumsum(sizes)[:-1].astype(int).tolist())
+
+
+def part_given(signal: np.ndarray, lanes: list, strip: tuple, band_rows: tuple,
+               sizes, exact: bool = True) -> tuple:
+    """Part the lanes of one strip into side-by-side strips of the given sizes.
+
+    The user counted the lanes per group of a membrane whose groups lie side by
+    side (``lanes=(4, 3, 4)``).  What the image shows must agree: printed group
+    lines (:func:`split_groups`) give the groups when they are found, and then
+    their sizes must be the given ones; else wide gaps between the lanes
+    (:func:`gap_groups`), each of which must fall on a boundary of the given
+    groups; without either the lanes are parted by their order, left to right.
+
+    Parameters
+    ----------
+    signal : 2-D array
+        Signal image (print and bands bright).
+    lanes : list of Lane
+        The strip's lanes (``sum(sizes)`` of them).
+    strip : (int, int)
+        The strip's rows (top, bottom).
+    band_rows : (int, int)
+        Its first and last band row.
+    sizes : sequence of int
+        Lanes per group, left to right.
+    exact : bool
+        The strip holds ``sum(sizes)`` lanes (forced).  False: the lanes as
+        found; when they are more, group lines whose groups are the given ones
+        tell which (the lanes beyond their ends, a ladder or an edge lane, are
+        dropped).
+
+    Returns
+    -------
+    (lanes, strips, sources, lines)
+        As :func:`regroup`: the lanes renumbered (strip by strip, left to right),
+        one (top, bottom) per group, the evidence of each (``"group lines"``,
+        ``"lane gaps"`` when every boundary is a wide gap, else ``"given"``) and
+        the group lines used.
+
+    Raises
+    ------
+    ValueError
+        The group lines or gaps found part the lanes otherwise; the message
+        says how.
+    LookupError
+        ``exact`` is False and the lanes found are not the given number (nor
+        more, with group lines that show the given groups).
+    """
+    sizes = [int(v) for v in sizes]
+    top, bottom = strip
+    mid = 0.5 * (top + bottom)
+    mine = sorted(lanes, key=lambda ln: float(ln.x_at(mid)))
+    if exact and len(mine) != sum(sizes):
+        raise ValueError(f"{len(mine)} lanes found for {sum(sizes)} given")
+
+    def lane_x(row):
+        return np.array([float(ln.x_at(row)) for ln in mine])
+    got = split_groups(signal, lane_x, top, bottom, band_rows) if len(mine) >= 4 else None
+    used = []
+    if got is not None and len(mine) > sum(sizes):
+        # lanes beyond the ends of the lines (a ladder, an edge lane) that the given
+        # groups leave out
+        y = 0.5 * (got[1][0].row0 + got[1][-1].row1)
+        x = lane_x(y)
+        inside = (x >= got[1][0].col0) & (x <= got[1][-1].col1)
+        if int(inside.sum()) == sum(sizes):
+            mine = [ln for ln, keep in zip(mine, inside) if keep]
+            got = (np.diff(np.r_[0, np.cumsum(got[0])]).tolist(), got[1])
+            first = int(np.argmax(inside))
+            got[0][0] -= first
+            got[0][-1] -= len(inside) - first - int(inside.sum())
+    if len(mine) != sum(sizes):
+        raise LookupError(f"{len(mine)} lanes found for {sum(sizes)} given")
+    xs = np.array([float(ln.x_at(mid)) for ln in mine])
+    if got is not None:
+        if list(got[0]) != sizes:
+            raise ValueError(f"printed group lines part its {len(mine)} lanes into "
+                             f"{'+'.join(map(str, got[0]))}")
+        src = "group lines"
+        used = [g.as_list() for g in got[1]]
+    else:
+        gaps = gap_groups(xs)
+        if not _bounds_of(gaps) <= _bounds_of(sizes):
+            raise ValueError(f"wide gaps part its {len(mine)} lanes into "
+                             f"{'+'.join(map(str, gaps))}")
+        src = "lane gaps" if len(gaps) > 1 and gaps == sizes else "given"
+    new_lanes, new_strips = [], []
+    start = 0
+    for s_new, size in enumerate(sizes, start=1):
+        for j, ln in enumerate(mine[start:start + size], start=1):
+            ln.strip, ln.lane = s_new, j
+            new_lanes.append(ln)
+        new_strips.append((top, bottom))
+        start += size
+    return new_lanes, new_strips, [src] * len(sizes), used
 
 
 def erase_lines(signal: np.ndarray, lines, pad: int = 2) -> np.ndarray:

@@ -58,7 +58,7 @@ from scipy.signal import find_peaks
 
 from ..errors import AnalysisError, ParameterError
 from .bands import profile_noise
-from .groups import regroup
+from .groups import part_given, regroup
 from .model import Lane
 
 __all__ = ["detect_lanes", "foreground", "LaneDetection"]
@@ -95,6 +95,14 @@ GRID_ROWS = 2.0
 #: A band row with less than this share of the column-profile mass of the strongest
 #: row of the strip above it does not start a strip of its own on lane evidence
 WEAK_ZONE = 0.25
+#: A lane slope through at least this many band blobs of the lane lying on one line
+#: (fit residual at most :data:`COLLINEAR_RES` lane pitches) shows the lane's
+#: direction (:func:`_strip_tilt`); a slope through two blobs fits any pair
+COLLINEAR_BLOBS = 3
+COLLINEAR_RES = 0.03
+#: ... and carrying at least this share of the largest lane's evidence (blob mass
+#: times the squared extent of its blobs; specks on one line carry little)
+COLLINEAR_WEIGHT = 0.2
 #: A zone of fewer than three column peaks whose profile stays above a fifth of its
 #: maximum over more than this many lane pitches shows no lane (a cut edge, a smear)
 PLATEAU_PITCHES = 2.5
@@ -337,7 +345,7 @@ class LaneDetection:
     tilt_deg: float
     zones: list                 # (top, bottom) full-resolution rows of band zones
     strips: list                # (top, bottom) full-resolution rows of strips
-    strip_source: list = None   # per strip: "membrane" or "group lines" (its evidence)
+    strip_source: list = None   # per strip: "membrane", "group lines", "lane gaps" or "given"
     group_lines: list = None    # [row0, col0, row1, col1] of the printed group lines used
 
 
@@ -1692,6 +1700,28 @@ def _lane_counts(n_lanes):
     return tuple(int(v) for v in items)
 
 
+_HOW_COUNTS = ("Give one count for every strip, top to bottom (10,9); one count for all "
+               "strips (10); or, for one strip whose lane groups lie side by side, one "
+               "count per group, left to right (4,3,4)")
+
+
+def _found_text(signal, max_tilt_deg, sensitivity, one_membrane) -> str:
+    """What the lane finder sees without a count: strips, their lanes and positions
+    (for an error message about given counts)."""
+    try:
+        det = detect_lanes(signal, None, max_tilt_deg=max_tilt_deg, sensitivity=sensitivity,
+                           return_details=True, one_membrane=one_membrane)
+    except (AnalysisError, ParameterError):
+        return "without a count no lanes are found"
+    parts = []
+    for si, (top, bottom) in enumerate(det.strips, start=1):
+        xs = sorted(float(ln.x_at(0.5 * (top + bottom))) for ln in det.lanes if ln.strip == si)
+        if xs:
+            parts.append(f"strip {si}: rows {top}-{bottom}, {len(xs)} lanes at x "
+                         f"{xs[0]:.0f}-{xs[-1]:.0f} ({det.strip_source[si - 1]})")
+    return "without a count the image shows " + "; ".join(parts)
+
+
 def _check_fit(centres, n, width, k, strip):
     """Forced lanes must lie inside the image: else the count cannot fit."""
     c = np.asarray(centres, float)
@@ -1746,7 +1776,7 @@ def _norm(p):
     return p / m if m > 0 else p
 
 
-def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1):
+def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, with_support=False):
     """Per-lane slopes (working px of column per row) from band blobs of the same lane
     in different rows between ``y0`` and ``y1``, and their weights."""
     per_lane = {}
@@ -1767,16 +1797,21 @@ def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1):
         j = int(np.argmin(np.abs(centres - xc)))
         if abs(centres[j] - xc) < 0.4 * spacing:
             per_lane.setdefault(j, []).append((yc, xc, tot, sl[0].stop - sl[0].start))
-    slopes, weights = [], []
+    slopes, weights, support = [], [], []
     for j, pts in per_lane.items():
         if len(pts) < 2:
             continue
         a = np.array(pts)
         if a[:, 0].max() - a[:, 0].min() < 2.0 * np.median(a[:, 3]):
             continue
-        b = np.polyfit(a[:, 0], a[:, 1], 1, w=np.sqrt(a[:, 2]))[0]
+        b, b0 = np.polyfit(a[:, 0], a[:, 1], 1, w=np.sqrt(a[:, 2]))
         slopes.append(b)
         weights.append(float(a[:, 2].sum()) * (a[:, 0].max() - a[:, 0].min()) ** 2)
+        res = a[:, 1] - (b * a[:, 0] + b0)
+        support.append((len(a), float(np.sqrt(np.mean(res ** 2)))))
+    if with_support:
+        return (np.asarray(slopes, float), np.asarray(weights, float),
+                np.asarray(support, float).reshape(-1, 2))
     return np.asarray(slopes, float), np.asarray(weights, float)
 
 
@@ -1794,9 +1829,26 @@ def _agree(sl):
 
 
 def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
-    """Lane tilt (deg) from band blobs of the same lane in different rows."""
-    slopes, weights = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1)
-    if _agree(slopes) is None:
+    """Lane tilt (deg) from band blobs of the same lane in different rows.
+
+    A real tilt moves all lanes alike, so the lanes' slopes must agree.  When
+    they do not, a lane whose slope rests on :data:`COLLINEAR_BLOBS` blobs or
+    more lying on one line (fit residual at most :data:`COLLINEAR_RES` pitches,
+    within the tilt searched, and carrying at least :data:`COLLINEAR_WEIGHT` of
+    the largest lane's evidence: a ladder's stacked markers) still shows the
+    lane direction, while a slope through two blobs fits any pair (a stray
+    blob paired with a band): such collinear lanes, when they agree, set the
+    tilt alone.
+    """
+    slopes, weights, sup = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, True)
+    if len(slopes) >= 2 and _agree(slopes) is None:
+        strong = ((sup[:, 0] >= COLLINEAR_BLOBS) & (sup[:, 1] <= COLLINEAR_RES * spacing)
+                  & (np.abs(slopes) <= math.tan(math.radians(max_tilt_deg)))
+                  & (weights >= COLLINEAR_WEIGHT * weights.max()))
+        if not strong.any() or (strong.sum() >= 2 and _agree(slopes[strong]) is None):
+            return 0.0
+        slopes, weights = slopes[strong], weights[strong]
+    elif _agree(slopes) is None:
         return 0.0
     order = np.argsort(slopes)
     cw = np.cumsum(weights[order])
@@ -1921,7 +1973,7 @@ def _interleaved_tilt(fg, grp, zw, spacing, n_peaks, max_tilt_deg, rel, min_dist
 def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                  max_tilt_deg: float = 5.0, sensitivity: float = 0.5,
                  lane_width: float | None = None, return_details: bool = False,
-                 one_membrane: bool = False):
+                 one_membrane: bool = False, _force_groups: bool = False):
     """Find lanes in a signal image (bands bright).
 
     Parameters
@@ -1931,9 +1983,14 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     n_lanes : int or tuple of int, optional
         Number of lanes: one count for every strip, or one per strip, top to
         bottom (``(10, 9)``).  None: found from the image, strip by strip.
-        A count that does not fit in the image raises ``AnalysisError``; a
-        number of counts that differs from the number of strips found raises
-        ``ParameterError``.
+        Several counts for an image whose lanes form one strip are counts per
+        group of lanes side by side, left to right (``(4, 3, 4)``: replicate
+        groups on one film); their sum of lanes is found and parted into one
+        strip per group (:func:`~blotquant.blot.groups.part_given`).  A count
+        that does not fit in the image raises ``AnalysisError``; counts that
+        fit neither reading (several strips one above another, or groups that
+        printed group lines or wide gaps show otherwise) raise
+        ``ParameterError`` with what was found.
     max_tilt_deg : float
         Largest lane tilt searched (0 disables tilt estimation).
     sensitivity : float in (0, 1]
@@ -2176,12 +2233,28 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         split.append(cur)
     groups = split
     groups.sort(key=lambda g: g[0].y0)
+    side = None
     if counts is not None and len(counts) > 1 and len(counts) != len(groups):
-        where = ", ".join(f"rows {int(g[0].y0 * k)}-{int(g[-1].y1 * k)}" for g in groups)
-        raise ParameterError(
-            f"lanes gave {len(counts)} counts ({','.join(map(str, counts))}) but "
-            f"{len(groups)} strip(s) were found ({where}); give one count for every strip, "
-            f"top to bottom, or a single count for all")
+        # counts per group of lanes side by side are for the one strip of rows that
+        # shows lanes (a zone of three lanes or more, not faint beside the
+        # strongest): rows of fewer lanes or faint rows beside it (printed labels
+        # under the film, bands cut off at the image edge) are no strip then
+        mass = [sum(float(z.profile.sum()) for z in g) for g in groups]
+        shows = [g for g, m in zip(groups, mass) if m >= WEAK_ZONE * max(mass) and any(
+            len(z.peaks) >= 3 or len(along.get((z.y0, z.y1), ())) >= 3 for z in g)]
+        if len(shows) == 1 and len(groups) > 1:
+            groups = shows
+            zinfo = [z for z in zinfo if any(z is q for q in shows[0])]
+        if len(groups) != 1:
+            raise ParameterError(
+                f"lanes gave {len(counts)} counts ({','.join(map(str, counts))}) but "
+                f"{len(groups)} strips were found one above another; "
+                + _found_text(a, max_tilt_deg, sensitivity, one_membrane) + ". " + _HOW_COUNTS)
+        # one run of lanes and a count per group of it: the groups lie side by side
+        # (replicates on one film).  Their lanes as found (then parted by the group
+        # lines, gaps or order); when those are not the given number, the given
+        # number of lanes forced (a second pass, ``_force_groups``)
+        side, counts = counts, ((int(sum(counts)),) if _force_groups else None)
     lanes: list[Lane] = []
     strips = []
     yc = fg.shape[0] / 2.0
@@ -2311,7 +2384,33 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
     if not lanes:
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
     sources, glines = ["membrane"] * len(strips), []
-    if counts is None and not one_membrane:
+    if side is not None:
+        try:
+            lanes, strips, sources, glines = part_given(
+                a, lanes, strips[0], (int(kept[0][0].y0 * k), int(kept[0][-1].y1 * k)), side,
+                exact=_force_groups)
+        except LookupError:
+            # not the given number of lanes, and no group lines that tell which
+            try:
+                return detect_lanes(signal, side, max_tilt_deg=max_tilt_deg,
+                                    sensitivity=sensitivity, lane_width=lane_width,
+                                    return_details=return_details, one_membrane=one_membrane,
+                                    _force_groups=True)
+            except AnalysisError as e:
+                raise ParameterError(
+                    f"lanes gave {len(side)} counts ({','.join(map(str, side))}) for the one "
+                    f"strip found (rows {strips[0][0]}-{strips[0][1]}); as groups side by "
+                    f"side they are {sum(side)} lanes, but {e}; "
+                    + _found_text(a, max_tilt_deg, sensitivity, one_membrane) + ". "
+                    + _HOW_COUNTS) from None
+        except ValueError as e:
+            raise ParameterError(
+                f"lanes gave {len(side)} groups side by side ({','.join(map(str, side))}, "
+                f"{sum(side)} lanes) for the one strip found (rows {strips[0][0]}-"
+                f"{strips[0][1]}), but {e}; "
+                + _found_text(a, max_tilt_deg, sensitivity, one_membrane) + ". "
+                + _HOW_COUNTS) from None
+    elif counts is None and not one_membrane:
         # side-by-side groups of one membrane that only printed brackets or group
         # lines show (replicate groups of a film): each group is a strip
         lanes, strips, sources, glines = regroup(

@@ -291,8 +291,10 @@ class BlotResult:
         evidence that made it (``"membrane"``: its own band rows, parted from
         the others by their lanes or a membrane seam; ``"group lines"``: a group
         of lanes side by side with others on one membrane, parted by printed
-        brackets or group lines, :mod:`blotquant.blot.groups`; ``"given"``:
-        lanes given), and ``group_lines``: those lines, ``[row0, col0, row1,
+        brackets or group lines, :mod:`blotquant.blot.groups`; ``"lane gaps"``:
+        a group given by its count (``lanes=(5, 5)``) that wide gaps between
+        the lanes part; ``"given"``: lanes given, or a group given by its
+        count and parted by the order of the lanes), and ``group_lines``: those lines, ``[row0, col0, row1,
         col1]`` each.
     metadata : ImageMetadata
         Metadata of the analysed image.

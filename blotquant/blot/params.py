@@ -107,7 +107,9 @@ class BlotParams(Params):
     ----------
     lanes : int, tuple of int or None
         Lanes per strip: one count for every strip, one count per strip
-        (``(10, 9)``), or None to find them.
+        (``(10, 9)``), one count per group of lanes side by side in a single
+        strip (``(4, 3, 4)``: replicate groups on one film, parted into one
+        strip each), or None to find them.
     rows : tuple of str or None
         Names of the band rows, top to bottom; None names them ``row1, row2, ...``.
     background : str
@@ -141,7 +143,8 @@ class BlotParams(Params):
 
     domain = "blot"
 
-    lanes: object = param(None, "lanes per strip, one count or one per strip (e.g. 10 or 10,9)",
+    lanes: object = param(None, "lanes per strip, one count, one per strip (10,9) or one per "
+                          "side-by-side group of one strip (4,3,4)",
                           check=optional(counts), metavar="N[,N...]", group="lanes")
     rows: object = param(None, "band row names, top to bottom (e.g. ASNS,ACTB)",
                          check=optional(names, none_words=("none", "auto")), metavar="NAMES",

@@ -39,7 +39,8 @@ def test_lanes_one_count_per_strip():
 
 
 def test_lane_count_per_strip_must_match_strips():
-    with pytest.raises(ParameterError, match=r"lanes gave 3 counts .* 2 strip\(s\) were found"):
+    with pytest.raises(ParameterError,
+                       match=r"lanes gave 3 counts .* 2 strips were found one above another"):
         detect_lanes(_strip_img(), (6, 5, 4))
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from blotquant.blot import quantify_blot
+from blotquant.errors import ParameterError
 from blotquant.io import read_image
 
 pytestmark = pytest.mark.realdata
@@ -112,6 +113,20 @@ def test_film_smear_is_one_row(shared_blots, name):
         smear = b[b["row"].isin(first.tolist())]
         assert len(smear) == 11
         assert (smear["top"] <= 520).all() and (smear["bottom"] >= 560).all()
+
+
+@pytest.mark.parametrize("name", ["flg_film_rep678_rgba.tif", "gapdh_film_rep678_rgba.tif"])
+def test_counts_per_bracketed_group_given(shared_blots, name):
+    # a user who counts the groups gives 4,3,4: the lanes are parted by the brackets
+    r = quantify_blot(read_image(_DATA / name), image_name=name, lanes=(4, 3, 4))
+    assert [int(n) for n in r.lanes.groupby("strip").size()] == [4, 3, 4]
+    assert r.params["strip_source"] == ["group lines"] * 3
+    auto = _result(name).lanes.sort_values("x")["x"].to_numpy(float)
+    given = r.lanes.sort_values("x")["x"].to_numpy(float)
+    # the same 11 lanes as without a count (within a tenth of the 45 px pitch)
+    assert np.max(np.abs(given - auto)) <= 4.5
+    with pytest.raises(ParameterError, match="printed group lines"):
+        quantify_blot(read_image(_DATA / name), image_name=name, lanes=(4, 4, 4))
 
 
 @pytest.mark.parametrize("name", ["flg_film_rep45_rgba.tif", "gapdh_film_rep45_rgba.tif",
