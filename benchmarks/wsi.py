@@ -28,6 +28,7 @@ is shared).  Usage::
     python benchmarks/wsi.py --ops [--repeat 7]   # one-thread cost of single OpenCV/NumPy calls
     python benchmarks/wsi.py --side 16384 --peer-numpy   # the C loop against the NumPy path
     python benchmarks/wsi.py --cli-only --peer-simd sse2   # the AVX2 row loop against SSE2
+    python benchmarks/wsi.py --sched [--peer CHECKOUT]   # tile tasks: CPU, run-queue, sleep
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -622,6 +623,27 @@ def real_slides(paths, tmp, repeat, peer=None, json_out=None) -> dict:
     return res
 
 
+def sched_runs(slide, out, repeat, peer=None) -> dict:
+    """The CLI (pixel mode; 2 and 1 workers, and ``peer``'s, interleaved) run through
+    ``_sched_cli.py``: per run, its tile tasks' CPU, run-queue and sleep seconds."""
+    roots = [("", ROOT)] + ([("peer_", Path(peer))] if peer else [])
+    runs: dict = {}
+    for _ in range(repeat):
+        for w in ("2", "1"):
+            for tag, root in roots:
+                key = f"{tag}pixel_w{w}"
+                env = dict(os.environ, BLOTQUANT_PURE_PYTHON="0", PYTHONPATH=str(root)
+                           + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                rep = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve().parent / "_sched_cli.py"),
+                     "ihc", str(slide), "--out", str(out / key), "--overwrite", "--mode",
+                     "pixel", "--workers", w], env=env, cwd=str(root), check=True,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                runs.setdefault(key, []).append(json.loads(rep.stderr.strip().splitlines()[-1]))
+                print(key, json.dumps(runs[key][-1]), flush=True)
+    return runs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--side", type=int, default=32768)
@@ -653,6 +675,9 @@ def main(argv=None):
                          "loop of the C kernel, interleaved")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
+    ap.add_argument("--sched", action="store_true",
+                    help="only the CLI runs (and --peer's), each tile task's time split into "
+                         "CPU, run-queue wait and sleep (GIL, locks; benchmarks/_sched_cli.py)")
     a = ap.parse_args(argv)
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
@@ -684,6 +709,12 @@ def main(argv=None):
             Path(a.json).write_text(json.dumps(res, indent=1, default=str))
         return res
 
+    if a.sched:
+        res["sched"] = sched_runs(slide, tmp / "out", a.repeat, a.peer)
+        res["loadavg_end"] = os.getloadavg()
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        return res
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
     order = [("pixel_w2", "2", ROOT), ("pixel_w1", "1", ROOT)]
