@@ -29,6 +29,7 @@ is shared).  Usage::
     python benchmarks/wsi.py --side 16384 --peer-numpy   # the C loop against the NumPy path
     python benchmarks/wsi.py --cli-only --peer-simd sse2   # the AVX2 row loop against SSE2
     python benchmarks/wsi.py --sched [--peer CHECKOUT]   # tile tasks: CPU, run-queue, sleep
+    python benchmarks/wsi.py --cli-only --pycache DIR   # the CLI with its byte code cached
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -437,12 +438,27 @@ print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_ma
 """
 
 
+#: ``--pycache DIR``: the CLI processes keep their byte code there (None: as the
+#: environment says; with ``PYTHONDONTWRITEBYTECODE`` set, a checkout run through
+#: ``PYTHONPATH`` compiles its modules at every start, an installed package does not).
+PYCACHE = None
+
+
+def _cli_env(root, env_extra=None) -> dict:
+    """The environment of a CLI process of the checkout ``root``."""
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **(env_extra or {}))
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
 def run_cli_rss(args_list, root=ROOT, env_extra=None):
     """Wall seconds and peak RSS (MB) of ``blotquant ARGS`` run from the checkout ``root``
     (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system); ``env_extra``: more
     environment variables for it."""
-    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               **(env_extra or {}))
+    env = _cli_env(root, env_extra)
     t0 = time.perf_counter()
     # run in ``root``: ``python -m`` puts the working folder first on sys.path, so from
     # another checkout's folder its blotquant, not ``root``'s, would run
@@ -632,8 +648,7 @@ def sched_runs(slide, out, repeat, peer=None) -> dict:
         for w in ("2", "1"):
             for tag, root in roots:
                 key = f"{tag}pixel_w{w}"
-                env = dict(os.environ, BLOTQUANT_PURE_PYTHON="0", PYTHONPATH=str(root)
-                           + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                env = _cli_env(root, {"BLOTQUANT_PURE_PYTHON": "0"})
                 rep = subprocess.run(
                     [sys.executable, str(Path(__file__).resolve().parent / "_sched_cli.py"),
                      "ihc", str(slide), "--out", str(out / key), "--overwrite", "--mode",
@@ -678,7 +693,13 @@ def main(argv=None):
     ap.add_argument("--sched", action="store_true",
                     help="only the CLI runs (and --peer's), each tile task's time split into "
                          "CPU, run-queue wait and sleep (GIL, locks; benchmarks/_sched_cli.py)")
+    ap.add_argument("--pycache", default=None, metavar="DIR",
+                    help="the CLI processes cache their byte code in DIR (PYTHONPYCACHEPREFIX, "
+                         "PYTHONDONTWRITEBYTECODE unset), as an installed package has it; "
+                         "default: the environment's setting")
     a = ap.parse_args(argv)
+    global PYCACHE
+    PYCACHE = None if a.pycache is None else Path(a.pycache).resolve()
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
     if a.gil:
@@ -698,7 +719,8 @@ def main(argv=None):
     if a.slides:
         return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
     slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
-    res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()}
+    res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg(),
+           "pycache": None if PYCACHE is None else "cached byte code"}
     if not slide.exists():
         res["slide"] = make_slide(slide, a.side, (1, 1) if a.subsampling == "444" else (2, 2))
     print("slide", slide, res.get("slide"), flush=True)
