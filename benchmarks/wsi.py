@@ -28,6 +28,8 @@ is shared).  Usage::
     python benchmarks/wsi.py --ops [--repeat 7]   # one-thread cost of single OpenCV/NumPy calls
     python benchmarks/wsi.py --side 16384 --peer-numpy   # the C loop against the NumPy path
     python benchmarks/wsi.py --cli-only --peer-simd sse2   # the AVX2 row loop against SSE2
+    python benchmarks/wsi.py --sched [--peer CHECKOUT]   # tile tasks: CPU, run-queue, sleep
+    python benchmarks/wsi.py --cli-only --pycache DIR   # the CLI with its byte code cached
 
 ``--peer`` runs another checkout's CLI (e.g. the commit before a change, unpacked with
 ``git archive COMMIT | tar -x -C CHECKOUT``) interleaved with this one's on the same
@@ -436,12 +438,27 @@ print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": ru.ru_ma
 """
 
 
+#: ``--pycache DIR``: the CLI processes keep their byte code there (None: as the
+#: environment says; with ``PYTHONDONTWRITEBYTECODE`` set, a checkout run through
+#: ``PYTHONPATH`` compiles its modules at every start, an installed package does not).
+PYCACHE = None
+
+
+def _cli_env(root, env_extra=None) -> dict:
+    """The environment of a CLI process of the checkout ``root``."""
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **(env_extra or {}))
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
 def run_cli_rss(args_list, root=ROOT, env_extra=None):
     """Wall seconds and peak RSS (MB) of ``blotquant ARGS`` run from the checkout ``root``
     (``run_cli_rss.last_cpu_s``: its CPU seconds, user + system); ``env_extra``: more
     environment variables for it."""
-    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               **(env_extra or {}))
+    env = _cli_env(root, env_extra)
     t0 = time.perf_counter()
     # run in ``root``: ``python -m`` puts the working folder first on sys.path, so from
     # another checkout's folder its blotquant, not ``root``'s, would run
@@ -622,6 +639,26 @@ def real_slides(paths, tmp, repeat, peer=None, json_out=None) -> dict:
     return res
 
 
+def sched_runs(slide, out, repeat, peer=None) -> dict:
+    """The CLI (pixel mode; 2 and 1 workers, and ``peer``'s, interleaved) run through
+    ``_sched_cli.py``: per run, its tile tasks' CPU, run-queue and sleep seconds."""
+    roots = [("", ROOT)] + ([("peer_", Path(peer))] if peer else [])
+    runs: dict = {}
+    for _ in range(repeat):
+        for w in ("2", "1"):
+            for tag, root in roots:
+                key = f"{tag}pixel_w{w}"
+                env = _cli_env(root, {"BLOTQUANT_PURE_PYTHON": "0"})
+                rep = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve().parent / "_sched_cli.py"),
+                     "ihc", str(slide), "--out", str(out / key), "--overwrite", "--mode",
+                     "pixel", "--workers", w], env=env, cwd=str(root), check=True,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                runs.setdefault(key, []).append(json.loads(rep.stderr.strip().splitlines()[-1]))
+                print(key, json.dumps(runs[key][-1]), flush=True)
+    return runs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--side", type=int, default=32768)
@@ -653,7 +690,16 @@ def main(argv=None):
                          "loop of the C kernel, interleaved")
     ap.add_argument("--cli-only", action="store_true",
                     help="only the CLI runs (and --peer's): 2 workers vs 1, serial parts")
+    ap.add_argument("--sched", action="store_true",
+                    help="only the CLI runs (and --peer's), each tile task's time split into "
+                         "CPU, run-queue wait and sleep (GIL, locks; benchmarks/_sched_cli.py)")
+    ap.add_argument("--pycache", default=None, metavar="DIR",
+                    help="the CLI processes cache their byte code in DIR (PYTHONPYCACHEPREFIX, "
+                         "PYTHONDONTWRITEBYTECODE unset), as an installed package has it; "
+                         "default: the environment's setting")
     a = ap.parse_args(argv)
+    global PYCACHE
+    PYCACHE = None if a.pycache is None else Path(a.pycache).resolve()
     tmp = Path(a.keep or tempfile.mkdtemp(prefix="blotquant-wsi-")).resolve()
     tmp.mkdir(parents=True, exist_ok=True)
     if a.gil:
@@ -673,7 +719,8 @@ def main(argv=None):
     if a.slides:
         return real_slides([Path(x).resolve() for x in a.slides], tmp, a.repeat, a.peer, a.json)
     slide = tmp / f"synthetic_{a.side}_{a.subsampling}.tif"
-    res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg()}
+    res = {"cores": os.cpu_count(), "loadavg_start": os.getloadavg(),
+           "pycache": None if PYCACHE is None else "cached byte code"}
     if not slide.exists():
         res["slide"] = make_slide(slide, a.side, (1, 1) if a.subsampling == "444" else (2, 2))
     print("slide", slide, res.get("slide"), flush=True)
@@ -684,6 +731,12 @@ def main(argv=None):
             Path(a.json).write_text(json.dumps(res, indent=1, default=str))
         return res
 
+    if a.sched:
+        res["sched"] = sched_runs(slide, tmp / "out", a.repeat, a.peer)
+        res["loadavg_end"] = os.getloadavg()
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+        return res
     out = tmp / "out"
     runs = {"pixel_w2": [], "pixel_w1": []}
     order = [("pixel_w2", "2", ROOT), ("pixel_w1", "1", ROOT)]
