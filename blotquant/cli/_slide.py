@@ -113,19 +113,10 @@ class _Bar:
 
 class _Preload:
     """Import modules in a background thread, once (started while the tiles run, whose
-    work is mostly outside the GIL, so that writing the outputs need not wait for it).
+    work is mostly outside the GIL, so that writing the outputs need not wait for it)."""
 
-    An import is Python byte code holding the GIL.  With the interpreter's default
-    switch interval (5 ms) a tile thread coming back from a decode or the kernel
-    (~0.3 ms of work outside the GIL per stored tile) waits up to 5 ms for the
-    importing thread each time, so both tile threads stall while it runs.  The
-    interval is therefore ``switch_interval`` (50 us) while the imports run, and set
-    back afterwards (``docs/benchmarks/wsi.md``, round 13).
-    """
-
-    def __init__(self, *names, switch_interval: float = 5e-5):
+    def __init__(self, *names):
         self.names, self.thread = names, None
-        self.switch_interval = float(switch_interval)
 
     def start(self):
         if self.thread is None:
@@ -133,26 +124,14 @@ class _Preload:
             import threading
 
             def run():
-                before = sys.getswitchinterval()
-                sys.setswitchinterval(min(before, self.switch_interval))
-                ours = sys.getswitchinterval()
-                try:
-                    for name in self.names:
-                        try:
-                            importlib.import_module(name)
-                        except ImportError:        # reported where the module is used
-                            pass
-                finally:
-                    if sys.getswitchinterval() == ours:   # unless changed meanwhile
-                        sys.setswitchinterval(before)
+                for name in self.names:
+                    try:
+                        importlib.import_module(name)
+                    except ImportError:        # reported where the module is used
+                        pass
 
             self.thread = threading.Thread(target=run, name="blotquant-preload", daemon=True)
             self.thread.start()
-
-    def join(self) -> None:
-        """Wait for the imports (and the switch interval set back)."""
-        if self.thread is not None:
-            self.thread.join()
 
 
 def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) -> int:
@@ -220,7 +199,6 @@ def run_slide(args, image, params, *, regions=None, sidecar=None, out_dir=None) 
             raise
         finally:
             bar.close()
-        preload.join()          # the tables need its modules; the switch interval set back
         t_write = time.perf_counter()
         fmt = getattr(args, "format", "csv") or "csv"
         ps = res.params.get("pixel_size_used")
