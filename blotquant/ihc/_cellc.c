@@ -552,34 +552,40 @@ static PyObject *keep_lookup(PyObject *self, PyObject *args)
 
 /* ---- per-label sums -------------------------------------------------- */
 
-/* NumPy's pairwise sum of n >= 1 doubles (numpy/_core/src/umath: eight
- * accumulators up to 128 values, halves at multiples of 8 above), the order
- * np.add.reduce and np.add.reduceat add a contiguous float64 segment in. */
-static double pairwise_sum(const double *a, Py_ssize_t n)
-{
-    if (n < 8) {
-        double res = -0.0;      /* (keeps a sum of negative zeros negative) */
-        for (Py_ssize_t i = 0; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    if (n <= 128) {
-        double r[8], res;
-        Py_ssize_t i;
-        for (int j = 0; j < 8; j++)
-            r[j] = a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    Py_ssize_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+/* NumPy's pairwise sum of n >= 1 values of type T, in T (numpy/_core/src/umath:
+ * eight accumulators up to 128 values, halves at multiples of 8 above): the
+ * order np.add.reduce and np.add.reduceat add a contiguous segment in.  A sum
+ * of fewer than eight starts from -0 (keeps a sum of negative zeros negative).
+ * One definition, two types: pairwise_sum (float64), pairwise_sum_f (float32). */
+#define DEFINE_PAIRWISE_SUM(NAME, T)                                          \
+static T NAME(const T *a, Py_ssize_t n)                                       \
+{                                                                             \
+    if (n < 8) {                                                              \
+        T res = (T)-0.0;                                                      \
+        for (Py_ssize_t i = 0; i < n; i++)                                    \
+            res += a[i];                                                      \
+        return res;                                                           \
+    }                                                                         \
+    if (n <= 128) {                                                           \
+        T r[8], res;                                                          \
+        Py_ssize_t i;                                                         \
+        for (int j = 0; j < 8; j++)                                           \
+            r[j] = a[j];                                                      \
+        for (i = 8; i < n - (n % 8); i += 8)                                  \
+            for (int j = 0; j < 8; j++)                                       \
+                r[j] += a[i + j];                                             \
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+        for (; i < n; i++)                                                    \
+            res += a[i];                                                      \
+        return res;                                                           \
+    }                                                                         \
+    Py_ssize_t n2 = n / 2;                                                    \
+    n2 -= n2 % 8;                                                             \
+    return NAME(a, n2) + NAME(a + n2, n - n2);                                \
 }
+
+DEFINE_PAIRWISE_SUM(pairwise_sum, double)
+DEFINE_PAIRWISE_SUM(pairwise_sum_f, float)
 
 static PyObject *compartment_stats(PyObject *self, PyObject *args)
 {
@@ -871,34 +877,6 @@ static PyObject *weighted_maps(PyObject *self, PyObject *args)
 }
 
 /* ---- chroma subsampling check ----------------------------------------- */
-
-/* NumPy's pairwise sum of n float32 values in float32 (the order of
- * np.add.reduce on a contiguous float32 array). */
-static float pairwise_sum_f(const float *a, Py_ssize_t n)
-{
-    if (n < 8) {
-        float res = -0.0f;
-        for (Py_ssize_t i = 0; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    if (n <= 128) {
-        float r[8], res;
-        Py_ssize_t i;
-        for (int j = 0; j < 8; j++)
-            r[j] = a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    Py_ssize_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return pairwise_sum_f(a, n2) + pairwise_sum_f(a + n2, n - n2);
-}
 
 /* chroma._parity_sums of one channel of a float32 (rows, cols, 3) image, viewed
  * as (rows, 3 * cols), along its rows (transpose 0) or along its columns
