@@ -2385,6 +2385,12 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         raise AnalysisError("no lanes found; give the lane count or lane_geometry")
     sources, glines = ["membrane"] * len(strips), []
     if side is not None:
+        def side_error(reason):
+            return ParameterError(
+                f"lanes gave {len(side)} groups side by side ({','.join(map(str, side))}, "
+                f"{sum(side)} lanes) for the one strip found (rows {strips[0][0]}-"
+                f"{strips[0][1]}), but {reason}; "
+                + _found_text(a, max_tilt_deg, sensitivity, one_membrane) + ". " + _HOW_COUNTS)
         try:
             lanes, strips, sources, glines = part_given(
                 a, lanes, strips[0], (int(kept[0][0].y0 * k), int(kept[0][-1].y1 * k)), side,
@@ -2397,19 +2403,9 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
                                     return_details=return_details, one_membrane=one_membrane,
                                     _force_groups=True)
             except AnalysisError as e:
-                raise ParameterError(
-                    f"lanes gave {len(side)} counts ({','.join(map(str, side))}) for the one "
-                    f"strip found (rows {strips[0][0]}-{strips[0][1]}); as groups side by "
-                    f"side they are {sum(side)} lanes, but {e}; "
-                    + _found_text(a, max_tilt_deg, sensitivity, one_membrane) + ". "
-                    + _HOW_COUNTS) from None
+                raise side_error(e) from None
         except ValueError as e:
-            raise ParameterError(
-                f"lanes gave {len(side)} groups side by side ({','.join(map(str, side))}, "
-                f"{sum(side)} lanes) for the one strip found (rows {strips[0][0]}-"
-                f"{strips[0][1]}), but {e}; "
-                + _found_text(a, max_tilt_deg, sensitivity, one_membrane) + ". "
-                + _HOW_COUNTS) from None
+            raise side_error(e) from None
     elif counts is None and not one_membrane:
         # side-by-side groups of one membrane that only printed brackets or group
         # lines show (replicate groups of a film): each group is a strip

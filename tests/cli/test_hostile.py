@@ -424,7 +424,7 @@ def test_lanes_per_strip_on_one_strip(files, tmp_path, capsys):
     out = tmp_path / "out"
     # (read as two groups side by side in the one strip: 19 lanes do not fit)
     _fails(capsys, ["blot", f["blot9"], "--out", out, "--lanes", "10,9"], "blot9.tif",
-           "lanes gave 2 counts", "one strip found", "19 lanes", "9 lanes at x")
+           "lanes gave 2 groups side by side", "one strip found", "19 lanes", "9 lanes at x")
     _no_output(out)
 
 
