@@ -2004,6 +2004,10 @@ def detect_lanes(signal: np.ndarray, n_lanes: int | None = None, *,
         The image is one membrane piece (a framed panel of a figure page): rows
         whose lanes do not line up stay in one strip; only a membrane seam
         parts them.
+    _force_groups : bool
+        Internal, not for callers: the second pass for counts per side-by-side
+        group (``n_lanes=(4, 3, 4)`` on one strip), which forces their sum
+        when the lanes found are another number.
 
     Returns
     -------
