@@ -44,7 +44,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["GroupLine", "group_lines", "split_groups", "part_given", "gap_groups", "GAP_PITCHES", "LINE_OPEN", "LINE_MAX_THICK",
+__all__ = ["GroupLine", "group_lines", "split_groups", "part_given", "gap_groups", "GAP_PITCHES",
+           "LINE_OPEN", "LINE_MAX_THICK",
            "LINE_MAX_SLOPE", "LINE_CONTRAST", "LINE_OWN", "MIN_GROUP_LANES", "END_TOL", "END_LANES", "OFF_GRID", "MAX_GAP",
            "SEARCH_PITCHES", "RUN_PX"]
 
@@ -563,7 +564,7 @@ def part_given(signal: np.ndarray, lanes: list, strip: tuple, band_rows: tuple,
         inside = (x >= got[1][0].col0) & (x <= got[1][-1].col1)
         if int(inside.sum()) == sum(sizes):
             mine = [ln for ln, keep in zip(mine, inside) if keep]
-            got = (np.diff(np.r_[0, np.cumsum(got[0])]).tolist(), got[1])
+            got = (list(got[0]), got[1])  # sizes, adjusted below for the lanes left out
             first = int(np.argmax(inside))
             got[0][0] -= first
             got[0][-1] -= len(inside) - first - int(inside.sum())
