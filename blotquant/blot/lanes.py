@@ -1776,9 +1776,10 @@ def _norm(p):
     return p / m if m > 0 else p
 
 
-def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, with_support=False):
+def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1):
     """Per-lane slopes (working px of column per row) from band blobs of the same lane
-    in different rows between ``y0`` and ``y1``, and their weights."""
+    in different rows between ``y0`` and ``y1``, their weights and their support
+    (per lane: the number of blobs and the RMS residual of the line fit, px)."""
     per_lane = {}
     for i, sl in enumerate(objs, start=1):
         if sl is None:
@@ -1809,10 +1810,8 @@ def _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, with_support=False)
         weights.append(float(a[:, 2].sum()) * (a[:, 0].max() - a[:, 0].min()) ** 2)
         res = a[:, 1] - (b * a[:, 0] + b0)
         support.append((len(a), float(np.sqrt(np.mean(res ** 2)))))
-    if with_support:
-        return (np.asarray(slopes, float), np.asarray(weights, float),
-                np.asarray(support, float).reshape(-1, 2))
-    return np.asarray(slopes, float), np.asarray(weights, float)
+    return (np.asarray(slopes, float), np.asarray(weights, float),
+            np.asarray(support, float).reshape(-1, 2))
 
 
 def _agree(sl):
@@ -1840,7 +1839,7 @@ def _strip_tilt(fg, labels, objs, centres, spacing, y0, y1, max_tilt_deg):
     blob paired with a band): such collinear lanes, when they agree, set the
     tilt alone.
     """
-    slopes, weights, sup = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1, True)
+    slopes, weights, sup = _lane_slopes(fg, labels, objs, centres, spacing, y0, y1)
     if len(slopes) >= 2 and _agree(slopes) is None:
         strong = ((sup[:, 0] >= COLLINEAR_BLOBS) & (sup[:, 1] <= COLLINEAR_RES * spacing)
                   & (np.abs(slopes) <= math.tan(math.radians(max_tilt_deg)))
@@ -1874,7 +1873,7 @@ def _rows_tilt(fg, labels, objs, grp, rel, min_dist, max_tilt_deg):
     c, _ = _peaks(prof, rel, min_dist, deep=0.3)
     if len(c) < 2:
         return None
-    sl, _ = _lane_slopes(fg, labels, objs, np.asarray(c, float),
+    sl, _, _ = _lane_slopes(fg, labels, objs, np.asarray(c, float),
                          float(np.median(np.diff(c))), grp[0].y0, grp[-1].y1)
     if _agree(sl) is None:
         return None
